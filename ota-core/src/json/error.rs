@@ -1,0 +1,114 @@
+use core::fmt::{self, Write};
+
+/// What went wrong while parsing or writing JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The input ended inside a value.
+    Eof,
+    /// A character that cannot start or continue a value here.
+    Syntax,
+    /// A number that is not RFC 8259 grammar, or does not fit the target type.
+    Number,
+    /// A string with a raw control character, a bad escape or invalid UTF-8.
+    String,
+    /// An escaped string longer than [`super::MAX_UNESCAPED_LEN`].
+    StringTooLong,
+    /// Nesting deeper than [`super::MAX_DEPTH`].
+    TooDeep,
+    /// Non-whitespace after the top-level value.
+    TrailingCharacters,
+    /// The value has the wrong JSON type for the target, or a field is missing, unknown,
+    /// duplicated or out of range (the message says which).
+    Data,
+    /// The output buffer is too small.
+    BufferFull,
+}
+
+/// A JSON error: its kind, the byte offset where it was detected and, for data errors, the
+/// first 64 bytes of serde's message (e.g. ``missing field `filesize` ``).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+    offset: usize,
+    message: heapless::String<64>,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind, offset: usize) -> Self {
+        Self { kind, offset, message: heapless::String::new() }
+    }
+
+    pub(crate) fn at(mut self, offset: usize) -> Self {
+        if self.offset == usize::MAX {
+            self.offset = offset;
+        }
+        self
+    }
+
+    /// The kind of error.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// Byte offset in the input where the error was detected.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// serde's description for [`ErrorKind::Data`] errors (truncated), else empty.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// Collects a message, silently truncating at capacity.
+struct Truncating<'a>(&'a mut heapless::String<64>);
+
+impl Write for Truncating<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for c in s.chars() {
+            if self.0.push(c).is_err() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl serde::de::Error for Error {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        let mut error = Self::new(ErrorKind::Data, usize::MAX);
+        let _ = write!(Truncating(&mut error.message), "{msg}");
+        error
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            ErrorKind::Eof => "unexpected end of JSON",
+            ErrorKind::Syntax => "JSON syntax error",
+            ErrorKind::Number => "invalid JSON number",
+            ErrorKind::String => "invalid JSON string",
+            ErrorKind::StringTooLong => "escaped JSON string too long",
+            ErrorKind::TooDeep => "JSON nested too deeply",
+            ErrorKind::TrailingCharacters => "trailing characters after JSON value",
+            ErrorKind::Data => "unexpected JSON data",
+            ErrorKind::BufferFull => "JSON output buffer too small",
+        };
+        write!(f, "{what} at byte {}", self.offset)?;
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl core::error::Error for Error {}

@@ -1,0 +1,41 @@
+//! Strict, allocation-free JSON parsing into borrowed serde types.
+//!
+//! [`from_slice`] deserializes any `serde::Deserialize<'de>` type from a byte slice without
+//! allocating: strings without escapes are borrowed from the input, strings with escapes are
+//! unescaped into a small stack buffer (and so reach owned or `visit_str` consumers only, just
+//! as with `serde_json`). [`find_member`] returns the raw bytes of a nested value, which is how
+//! a custom job document is handed to an application untouched.
+//!
+//! Why not `serde-json-core` for parsing: it has no `deserialize_any`, so a field that may be a
+//! number or a quoted number (the AWS OTA agent's `"filesize":"1024"`) cannot be expressed, and
+//! its `ignored_any` skips unknown values without validating them. This parser is strict JSON
+//! (RFC 8259): no trailing commas, no comments, no leading zeros, no raw control characters,
+//! valid UTF-8 and escapes, a nesting limit of [`MAX_DEPTH`], nothing after the value but
+//! whitespace. `serde-json-core` is still what serializes requests without allocation
+//! ([`to_slice`]).
+//!
+//! What it does not do: it does not accept duplicate-key objects for types that reject them
+//! (serde's derive does), and it never allocates, so an escaped string longer than
+//! [`MAX_UNESCAPED_LEN`] bytes is an error.
+
+mod de;
+mod error;
+mod find;
+
+pub use de::{Deserializer, from_slice};
+pub use error::{Error, ErrorKind};
+pub use find::find_member;
+
+/// Deepest nesting of arrays and objects accepted.
+pub const MAX_DEPTH: usize = 32;
+
+/// Longest string, after unescaping, that can be delivered when it contains escapes.
+pub const MAX_UNESCAPED_LEN: usize = 256;
+
+/// Serialize `value` as compact JSON into `buf` without allocating; returns the length.
+///
+/// # Errors
+/// [`ErrorKind::BufferFull`] when `buf` is too small.
+pub fn to_slice<T: serde::Serialize + ?Sized>(value: &T, buf: &mut [u8]) -> Result<usize, Error> {
+    serde_json_core::to_slice(value, buf).map_err(|_| Error::new(ErrorKind::BufferFull, 0))
+}

@@ -10,3 +10,4 @@ extern crate std;
 pub mod json;
 pub mod time;
 pub mod version;
+pub mod jobs;

@@ -11,3 +11,4 @@ pub mod json;
 pub mod time;
 pub mod version;
 pub mod jobs;
+pub mod streams;

@@ -1,0 +1,428 @@
+//! CBOR encoding and decoding of the stream messages, by hand with minicbor's `Encoder` and
+//! `Decoder` so that the bytes are exactly the ones AWS and its agents use.
+//!
+//! Keys are text strings. Requests are definite-length maps with keys in the AWS C agent's
+//! order; responses are indefinite-length maps (`0xbf … 0xff`) as the service sends them.
+//! Decoders accept either kind of map (and indefinite-length keys), skip unknown keys and
+//! non-text keys with [`super::skip`], and refuse duplicate keys, missing required keys and
+//! trailing bytes. Text and byte string values must be definite-length so they can be
+//! borrowed.
+
+use minicbor::encode::write::{Cursor, EndOfSlice};
+use minicbor::{Decoder, Encoder, data::Type};
+
+use super::code::StreamErrorCode;
+use super::error::{CborErrorKind, StreamError};
+use super::key::{Key, Slot};
+use super::message::{
+    DataBlock, DescribeStreamRequest, DescribeStreamResponse, GetStreamRequest, StreamFile,
+    StreamRejected, file_id, narrow, narrow_key,
+};
+use super::skip::{consume_break, mc, peek, skip_value};
+
+type Enc<'b> = Encoder<Cursor<&'b mut [u8]>>;
+type EncResult = Result<(), minicbor::encode::Error<EndOfSlice>>;
+
+/// Run `f` on an encoder over `buf`; the encoded length.
+fn encode_with(
+    buf: &mut [u8],
+    f: impl FnOnce(&mut Enc<'_>) -> EncResult,
+) -> Result<usize, StreamError> {
+    let mut e = Encoder::new(Cursor::new(buf));
+    f(&mut e).map_err(|_| StreamError::BufferTooSmall)?;
+    Ok(e.into_writer().position())
+}
+
+/// Write `key: text` if `value` is present.
+fn opt_str(e: &mut Enc<'_>, key: Key, value: Option<&str>) -> EncResult {
+    if let Some(v) = value {
+        e.str(key.name())?.str(v)?;
+    }
+    Ok(())
+}
+
+/// Decode one top-level map from all of `input`. `field` is called for each known key and
+/// returns whether it read the value; values it leaves are skipped.
+fn decode_map<'b>(
+    input: &'b [u8],
+    field: impl FnMut(Key, &mut Decoder<'b>) -> Result<bool, StreamError>,
+) -> Result<(), StreamError> {
+    let mut d = Decoder::new(input);
+    for_each_entry(&mut d, field)?;
+    if d.position() != input.len() {
+        return Err(StreamError::cbor(CborErrorKind::TrailingBytes, d.position()));
+    }
+    Ok(())
+}
+
+/// Decode one map, definite or indefinite, at the decoder's position.
+fn for_each_entry<'b>(
+    d: &mut Decoder<'b>,
+    mut field: impl FnMut(Key, &mut Decoder<'b>) -> Result<bool, StreamError>,
+) -> Result<(), StreamError> {
+    let mut remaining = d.map().map_err(mc(d))?;
+    loop {
+        match &mut remaining {
+            Some(0) => return Ok(()),
+            Some(n) => *n -= 1,
+            None if peek(d) == Some(0xff) => {
+                consume_break(d);
+                return Ok(());
+            }
+            None => {}
+        }
+        let key = read_key(d)?;
+        if key == Key::Unknown || !field(key, d)? {
+            skip_value(d)?;
+        }
+    }
+}
+
+/// Decode one array, definite or indefinite, calling `item` for each element.
+fn for_each_item<'b>(
+    d: &mut Decoder<'b>,
+    mut item: impl FnMut(&mut Decoder<'b>) -> Result<(), StreamError>,
+) -> Result<(), StreamError> {
+    let mut remaining = d.array().map_err(mc(d))?;
+    loop {
+        match &mut remaining {
+            Some(0) => return Ok(()),
+            Some(n) => *n -= 1,
+            None if peek(d) == Some(0xff) => {
+                consume_break(d);
+                return Ok(());
+            }
+            None => {}
+        }
+        item(d)?;
+    }
+}
+
+/// A map key: known text keys by name; anything else (other types, long keys) is skipped
+/// and reported as [`Key::Unknown`].
+fn read_key(d: &mut Decoder<'_>) -> Result<Key, StreamError> {
+    match d.datatype().map_err(mc(d))? {
+        Type::String => Ok(Key::from_bytes(d.str().map_err(mc(d))?.as_bytes())),
+        Type::StringIndef => {
+            let (mut buf, mut len) = ([0u8; Key::MAX_LEN], 0);
+            let mut fits = true;
+            let err = mc(d);
+            for chunk in d.str_iter().map_err(&err)? {
+                let chunk = chunk.map_err(&err)?.as_bytes();
+                match buf.get_mut(len..len + chunk.len()) {
+                    Some(dst) if fits => dst.copy_from_slice(chunk),
+                    _ => fits = false,
+                }
+                len += chunk.len();
+            }
+            Ok(if fits { Key::from_bytes(&buf[..len]) } else { Key::Unknown })
+        }
+        _ => {
+            skip_value(d)?;
+            Ok(Key::Unknown)
+        }
+    }
+}
+
+fn text<'b>(d: &mut Decoder<'b>) -> Result<&'b str, StreamError> {
+    d.str().map_err(mc(d))
+}
+
+fn bytes<'b>(d: &mut Decoder<'b>) -> Result<&'b [u8], StreamError> {
+    d.bytes().map_err(mc(d))
+}
+
+fn uint(d: &mut Decoder<'_>) -> Result<u64, StreamError> {
+    d.u64().map_err(mc(d))
+}
+
+impl<'a> DescribeStreamRequest<'a> {
+    /// Encode as a definite-length CBOR map; returns the length written to `buf`.
+    ///
+    /// # Errors
+    /// [`StreamError::ClientTokenTooLong`], [`StreamError::BufferTooSmall`].
+    pub fn encode_cbor(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        self.validate()?;
+        encode_with(buf, |e| {
+            e.map(u64::from(self.client_token.is_some()))?;
+            opt_str(e, Key::C, self.client_token)
+        })
+    }
+
+    /// Decode from CBOR, borrowing from `input`.
+    ///
+    /// # Errors
+    /// [`StreamError::Cbor`], a duplicate key, or a broken limit.
+    pub fn decode_cbor(input: &'a [u8]) -> Result<Self, StreamError> {
+        let mut c = Slot::new(Key::C);
+        decode_map(input, |key, d| match key {
+            Key::C => c.put(text(d)?).map(|()| true),
+            _ => Ok(false),
+        })?;
+        let req = Self { client_token: c.get() };
+        req.validate()?;
+        Ok(req)
+    }
+}
+
+impl<'a> GetStreamRequest<'a> {
+    /// Encode as a definite-length CBOR map with keys `c, s, f, l, o, b, n` (absent ones
+    /// left out; `o` always written), the order of the AWS C agent and rustot; returns the
+    /// length written to `buf`.
+    ///
+    /// # Errors
+    /// A broken limit ([`GetStreamRequest::validate`]), [`StreamError::BufferTooSmall`].
+    pub fn encode_cbor(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        self.validate()?;
+        let optional = [
+            self.client_token.is_some(),
+            self.stream_version.is_some(),
+            self.bitmap.is_some(),
+            self.block_count.is_some(),
+        ];
+        let len = 3 + optional.iter().filter(|&&present| present).count() as u64;
+        encode_with(buf, |e| {
+            e.map(len)?;
+            opt_str(e, Key::C, self.client_token)?;
+            if let Some(s) = self.stream_version {
+                e.str("s")?.u32(s)?;
+            }
+            e.str("f")?.u8(self.file_id)?;
+            e.str("l")?.u32(self.block_size)?;
+            e.str("o")?.u32(self.offset)?;
+            if let Some(b) = self.bitmap {
+                e.str("b")?.bytes(b)?;
+            }
+            if let Some(n) = self.block_count {
+                e.str("n")?.u32(n)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Decode from CBOR, borrowing from `input`. `f` and `l` are required; a missing `o`
+    /// is 0.
+    ///
+    /// # Errors
+    /// [`StreamError::Cbor`], a missing or duplicate key, or a broken limit.
+    pub fn decode_cbor(input: &'a [u8]) -> Result<Self, StreamError> {
+        let (mut c, mut s, mut f) = (Slot::new(Key::C), Slot::new(Key::S), Slot::new(Key::F));
+        let (mut l, mut o, mut n) = (Slot::new(Key::L), Slot::new(Key::O), Slot::new(Key::N));
+        let mut b = Slot::new(Key::B);
+        decode_map(input, |key, d| {
+            match key {
+                Key::C => c.put(text(d)?)?,
+                Key::S => s.put(uint(d)?)?,
+                Key::F => f.put(uint(d)?)?,
+                Key::L => l.put(uint(d)?)?,
+                Key::O => o.put(uint(d)?)?,
+                Key::N => n.put(uint(d)?)?,
+                Key::B => b.put(bytes(d)?)?,
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })?;
+        let req = Self {
+            client_token: c.get(),
+            stream_version: s.get().map(|v| narrow_key(v, Key::S)).transpose()?,
+            file_id: file_id(f.required()?)?,
+            block_size: narrow(l.required()?, StreamError::BlockSizeOutOfBounds)?,
+            offset: o
+                .get()
+                .map(|v| narrow(v, StreamError::OffsetOutOfBounds))
+                .transpose()?
+                .unwrap_or(0),
+            block_count: n
+                .get()
+                .map(|v| narrow(v, StreamError::BlockCountOutOfBounds))
+                .transpose()?,
+            bitmap: b.get(),
+        };
+        req.validate()?;
+        Ok(req)
+    }
+}
+
+impl<'a> DataBlock<'a> {
+    /// Encode as an indefinite-length CBOR map with keys `c, f, i, l, p`, as the service
+    /// sends blocks (`c` left out when absent); returns the length written to `buf`.
+    ///
+    /// # Errors
+    /// A broken limit ([`DataBlock::validate`]), [`StreamError::BufferTooSmall`].
+    pub fn encode_cbor(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        self.validate()?;
+        encode_with(buf, |e| {
+            e.begin_map()?;
+            opt_str(e, Key::C, self.client_token)?;
+            e.str("f")?.u8(self.file_id)?;
+            e.str("i")?.u32(self.block_id)?;
+            e.str("l")?.u64(self.payload.len() as u64)?;
+            e.str("p")?.bytes(self.payload)?;
+            e.end()?;
+            Ok(())
+        })
+    }
+
+    /// Decode from CBOR, borrowing the payload from `input`. `f`, `i`, `l` and `p` are
+    /// required and `l` must equal the payload length.
+    ///
+    /// # Errors
+    /// [`StreamError::Cbor`], a missing or duplicate key, a broken limit,
+    /// [`StreamError::PayloadLengthMismatch`].
+    pub fn decode_cbor(input: &'a [u8]) -> Result<Self, StreamError> {
+        let (mut c, mut f, mut i) = (Slot::new(Key::C), Slot::new(Key::F), Slot::new(Key::I));
+        let (mut l, mut p) = (Slot::new(Key::L), Slot::new(Key::P));
+        decode_map(input, |key, d| {
+            match key {
+                Key::C => c.put(text(d)?)?,
+                Key::F => f.put(uint(d)?)?,
+                Key::I => i.put(uint(d)?)?,
+                Key::L => l.put(uint(d)?)?,
+                Key::P => p.put(bytes(d)?)?,
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })?;
+        let block = Self {
+            client_token: c.get(),
+            file_id: file_id(f.required()?)?,
+            block_id: narrow_key(i.required()?, Key::I)?,
+            payload: p.required()?,
+        };
+        if l.required()? != block.payload.len() as u64 {
+            return Err(StreamError::PayloadLengthMismatch);
+        }
+        block.validate()?;
+        Ok(block)
+    }
+}
+
+impl<'a, const N: usize> DescribeStreamResponse<'a, N> {
+    /// Encode as an indefinite-length CBOR map with keys `c, s, d, r` (absent ones left
+    /// out), each file a definite map `{f, z}`; returns the length written to `buf`.
+    ///
+    /// # Errors
+    /// [`StreamError::ClientTokenTooLong`], [`StreamError::BufferTooSmall`].
+    pub fn encode_cbor(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        self.validate()?;
+        encode_with(buf, |e| {
+            e.begin_map()?;
+            opt_str(e, Key::C, self.client_token)?;
+            e.str("s")?.u32(self.stream_version)?;
+            opt_str(e, Key::D, self.description)?;
+            e.str("r")?.array(self.files.len() as u64)?;
+            for file in &self.files {
+                e.map(2)?.str("f")?.u8(file.file_id)?.str("z")?.u32(file.size)?;
+            }
+            e.end()?;
+            Ok(())
+        })
+    }
+
+    /// Decode from CBOR, borrowing from `input`. `s` and `r` are required, and `f` and `z`
+    /// in each file.
+    ///
+    /// # Errors
+    /// [`StreamError::Cbor`], a missing or duplicate key, a broken limit,
+    /// [`StreamError::TooManyFiles`] when `r` lists more than `N` files.
+    pub fn decode_cbor(input: &'a [u8]) -> Result<Self, StreamError> {
+        let (mut c, mut s, mut desc) = (Slot::new(Key::C), Slot::new(Key::S), Slot::new(Key::D));
+        let mut r = Slot::new(Key::R);
+        decode_map(input, |key, d| {
+            match key {
+                Key::C => c.put(text(d)?)?,
+                Key::S => s.put(uint(d)?)?,
+                Key::D => desc.put(text(d)?)?,
+                Key::R => r.put(decode_files(d)?)?,
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })?;
+        let response = Self {
+            client_token: c.get(),
+            stream_version: narrow_key(s.required()?, Key::S)?,
+            description: desc.get(),
+            files: r.required()?,
+        };
+        response.validate()?;
+        Ok(response)
+    }
+}
+
+fn decode_files<const N: usize>(
+    d: &mut Decoder<'_>,
+) -> Result<heapless::Vec<StreamFile, N>, StreamError> {
+    let mut files = heapless::Vec::new();
+    for_each_item(d, |d| {
+        let (mut f, mut z) = (Slot::new(Key::F), Slot::new(Key::Z));
+        for_each_entry(d, |key, d| {
+            match key {
+                Key::F => f.put(uint(d)?)?,
+                Key::Z => z.put(uint(d)?)?,
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })?;
+        let file = StreamFile {
+            file_id: file_id(f.required()?)?,
+            size: narrow_key(z.required()?, Key::Z)?,
+        };
+        files.push(file).map_err(|_| StreamError::TooManyFiles)
+    })?;
+    Ok(files)
+}
+
+impl<'a> StreamRejected<'a> {
+    /// Encode as an indefinite-length CBOR map with keys `o, m, c` (absent ones left out),
+    /// as the service sends errors; returns the length written to `buf`.
+    ///
+    /// # Errors
+    /// [`StreamError::ClientTokenTooLong`], [`StreamError::BufferTooSmall`].
+    pub fn encode_cbor(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        self.validate()?;
+        encode_with(buf, |e| {
+            e.begin_map()?;
+            e.str("o")?.str(self.code.as_str())?;
+            opt_str(e, Key::M, self.message)?;
+            opt_str(e, Key::C, self.client_token)?;
+            e.end()?;
+            Ok(())
+        })
+    }
+
+    /// Decode from CBOR, borrowing from `input`. The code (`o` or `code`) is required.
+    ///
+    /// # Errors
+    /// [`StreamError::Cbor`], a missing or duplicate key, a broken limit.
+    pub fn decode_cbor(input: &'a [u8]) -> Result<Self, StreamError> {
+        let (mut o, mut m, mut c) = (Slot::new(Key::O), Slot::new(Key::M), Slot::new(Key::C));
+        let mut code = Slot::new(Key::Code);
+        let (mut message, mut token) = (Slot::new(Key::Message), Slot::new(Key::ClientToken));
+        decode_map(input, |key, d| {
+            match key {
+                Key::O => o.put(text(d)?)?,
+                Key::M => m.put(text(d)?)?,
+                Key::C => c.put(text(d)?)?,
+                Key::Code => code.put(text(d)?)?,
+                Key::Message => message.put(text(d)?)?,
+                Key::ClientToken => token.put(text(d)?)?,
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })?;
+        let code = match (o.get(), code.get()) {
+            (Some(text), _) | (None, Some(text)) => StreamErrorCode::from_text(text),
+            (None, None) => return Err(StreamError::MissingKey(Key::O.name())),
+        };
+        let rejected = Self {
+            code,
+            message: m.get().or(message.get()),
+            client_token: c.get().or(token.get()),
+        };
+        rejected.validate()?;
+        Ok(rejected)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -372,7 +372,7 @@ mod tests {
         assert_eq!(bitmap_from_hex("0x+1", &mut out), Err(StreamError::BitmapHex));
         assert_eq!(bitmap_from_hex("0x010203", &mut out), Err(StreamError::BufferTooSmall));
         assert_eq!(bitmap_from_hex("0XaB", &mut out).unwrap(), [0xab]);
-        assert_eq!(bitmap_from_hex("0x", &mut out).unwrap(), []);
+        assert_eq!(bitmap_from_hex("0x", &mut out).unwrap(), [0u8; 0]);
         assert_eq!(bitmap_to_hex(&[1, 2], &mut [0; 5]), Err(StreamError::BufferTooSmall));
         assert_eq!(blocks(u32::MAX - 1, &[0xff]), [u32::MAX - 1, u32::MAX]);
     }

@@ -72,6 +72,10 @@ fn for_each_entry<'b>(
             None => {}
         }
         let key = read_key(d)?;
+        if peek(d) == Some(0xff) {
+            // A break where the value should be.
+            return Err(StreamError::cbor(CborErrorKind::Malformed, d.position()));
+        }
         if key == Key::Unknown || !field(key, d)? {
             skip_value(d)?;
         }

@@ -23,6 +23,8 @@ mod json;
 mod key;
 mod message;
 mod skip;
+#[cfg(test)]
+mod testing;
 mod topic;
 
 pub use bitmap::{

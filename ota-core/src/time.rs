@@ -159,7 +159,10 @@ mod tests {
     #[test]
     fn arithmetic_saturates() {
         assert_eq!(Instant::MAX + Duration::from_secs(1), Instant::MAX);
-        assert_eq!(Instant::from_secs(1) - Instant::from_secs(2), Duration::ZERO);
+        assert_eq!(
+            Instant::from_secs(1) - Instant::from_secs(2),
+            Duration::ZERO
+        );
         assert_eq!(Instant::from_millis(1500).as_secs(), 1);
         assert_eq!(Duration::from_mins(2).as_millis(), 120_000);
         assert_eq!(Instant::MAX.checked_add(Duration::from_millis(1)), None);

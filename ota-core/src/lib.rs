@@ -7,6 +7,7 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+pub mod document;
 pub mod jobs;
 pub mod json;
 pub mod time;

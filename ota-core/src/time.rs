@@ -137,16 +137,14 @@ impl fmt::Display for Duration {
     }
 }
 
-#[cfg(feature = "std")]
-impl From<std::time::Duration> for Duration {
+impl From<core::time::Duration> for Duration {
     /// Saturates at [`Duration::MAX`]; sub-millisecond parts are dropped.
-    fn from(d: std::time::Duration) -> Self {
+    fn from(d: core::time::Duration) -> Self {
         Self(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
     }
 }
 
-#[cfg(feature = "std")]
-impl From<Duration> for std::time::Duration {
+impl From<Duration> for core::time::Duration {
     fn from(d: Duration) -> Self {
         Self::from_millis(d.0)
     }

@@ -158,7 +158,7 @@ impl Version {
     /// a pre-release, which the packing cannot express.
     pub fn to_app_version32(&self) -> Option<u32> {
         let fits = self.major <= 0xff && self.minor <= 0xff && self.patch <= 0xffff;
-        (fits && self.pre.is_empty()).then(|| self.major << 24 | self.minor << 16 | self.patch)
+        (fits && self.pre.is_empty()).then_some(self.major << 24 | self.minor << 16 | self.patch)
     }
 
     /// Inverse of [`Version::to_app_version32`].

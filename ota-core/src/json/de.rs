@@ -488,10 +488,8 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
                     if let Ok(v) = n.text.parse::<u64>() {
                         return visitor.visit_u64(v);
                     }
-                } else if n.integer {
-                    if let Ok(v) = n.text.parse::<i64>() {
-                        return visitor.visit_i64(v);
-                    }
+                } else if let (true, Ok(v)) = (n.integer, n.text.parse::<i64>()) {
+                    return visitor.visit_i64(v);
                 }
                 let v: f64 = n.text.parse().map_err(|_| self.error(ErrorKind::Number))?;
                 visitor.visit_f64(v)
@@ -586,9 +584,16 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         visitor: V,
     ) -> Result<V::Value> {
+        if name == super::raw::RAW_JSON_TOKEN {
+            let start = self.peek_value().map(|_| self.pos)?;
+            self.skip_value()?;
+            let raw = core::str::from_utf8(&self.input[start..self.pos])
+                .map_err(|_| Error::new(ErrorKind::String, start))?;
+            return visitor.visit_borrowed_str(raw);
+        }
         visitor.visit_newtype_struct(self)
     }
 

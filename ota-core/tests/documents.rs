@@ -29,6 +29,7 @@ fn fixtures() -> Vec<(String, Vec<u8>)> {
 }
 
 /// What a device learns from one DescribeJobExecution / notify-next payload.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum Outcome<'a> {
     BadEnvelope,

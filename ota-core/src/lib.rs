@@ -10,5 +10,6 @@ extern crate std;
 pub mod document;
 pub mod jobs;
 pub mod json;
+pub mod manifest;
 pub mod time;
 pub mod version;

@@ -83,7 +83,10 @@ impl From<json::Error> for DocumentError {
 /// Allocation-free, so an `afr_ota` document with its ten possible files is held inline
 /// (about 2.2 KB); parse it, take what you need, and drop it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(clippy::large_enum_variant, reason = "no allocation: boxing is not an option")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "no allocation: boxing is not an option"
+)]
 pub enum JobDocument<'a> {
     /// FreeRTOS `afr_ota` (AWS `CreateOTAUpdate`).
     AfrOta(AfrOta<'a>),

@@ -8,8 +8,11 @@ extern crate alloc;
 extern crate std;
 
 pub mod document;
+mod error;
 pub mod jobs;
 pub mod json;
 pub mod manifest;
 pub mod time;
 pub mod version;
+
+pub use error::Error;

@@ -1,1 +1,1 @@
-//! placeholder
+//! Runnable examples for the workspace (see `examples/examples/`).

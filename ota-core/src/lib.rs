@@ -7,8 +7,13 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+pub mod document;
+mod error;
+pub mod jobs;
 pub mod json;
+pub mod manifest;
+pub mod streams;
 pub mod time;
 pub mod version;
-pub mod jobs;
-pub mod streams;
+
+pub use error::Error;

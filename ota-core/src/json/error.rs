@@ -36,7 +36,11 @@ pub struct Error {
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind, offset: usize) -> Self {
-        Self { kind, offset, message: heapless::String::new() }
+        Self {
+            kind,
+            offset,
+            message: heapless::String::new(),
+        }
     }
 
     pub(crate) fn at(mut self, offset: usize) -> Self {
@@ -44,6 +48,21 @@ impl Error {
             self.offset = offset;
         }
         self
+    }
+
+    /// Convert a `serde_json` error, keeping its category and message (its position is
+    /// line/column based, so the offset is 0).
+    #[cfg(feature = "alloc")]
+    pub fn from_serde_json(e: &serde_json::Error) -> Self {
+        use serde_json::error::Category;
+        let kind = match e.classify() {
+            Category::Io | Category::Syntax => ErrorKind::Syntax,
+            Category::Data => ErrorKind::Data,
+            Category::Eof => ErrorKind::Eof,
+        };
+        let mut error = Self::new(kind, 0);
+        let _ = write!(Truncating(&mut error.message), "{e}");
+        error
     }
 
     /// The kind of error.

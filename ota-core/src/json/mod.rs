@@ -21,10 +21,12 @@
 mod de;
 mod error;
 mod find;
+mod raw;
 
 pub use de::{Deserializer, from_slice};
 pub use error::{Error, ErrorKind};
 pub use find::find_member;
+pub use raw::RawJson;
 
 /// Deepest nesting of arrays and objects accepted.
 pub const MAX_DEPTH: usize = 32;

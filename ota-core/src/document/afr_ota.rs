@@ -1,0 +1,256 @@
+//! The FreeRTOS `afr_ota` job document, as AWS `CreateOTAUpdate` writes it.
+//!
+//! Parsed tolerantly (unknown keys ignored, `null` treated as absent, several files, any
+//! `sig-*` key kept) and validated strictly (see [`AfrOta`]). Numbers follow the
+//! [quoted-number policy](super::number).
+//!
+//! What this format cannot do, and this type does not pretend to: nothing in it is signed
+//! except the file bytes, so `filesize`, `fileid`, `fileType`, `certfile` and the job id are
+//! unauthenticated; a device can only check the file's signature after downloading it. Prefer
+//! the signed-manifest [`super::FirmwareUpdate`] document where you control the backend.
+
+use core::fmt;
+
+use serde::de::{MapAccess, Visitor};
+
+use super::DocumentError;
+use super::number::{DocU8, DocU32};
+
+/// Most files one document may list (coreJobs indexes 0-9).
+pub const MAX_FILES: usize = 10;
+/// Most `sig-*` entries kept per file.
+pub const MAX_SIGNATURES: usize = 4;
+/// Largest block size a stream request may use; [`MAX_FILE_SIZE`] keeps the block count of
+/// any file computable without overflow at this size.
+pub const MAX_BLOCK_SIZE: u32 = 131_072;
+/// Largest `filesize` accepted: `u32::MAX - MAX_BLOCK_SIZE + 1` (the AWS agent's rule,
+/// applied at the largest block size so it holds for every block size).
+pub const MAX_FILE_SIZE: u32 = u32::MAX - MAX_BLOCK_SIZE + 1;
+
+/// A file transport named in `protocols`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    /// AWS IoT MQTT file streams (`streamname`, `fileid`).
+    Mqtt,
+    /// HTTPS download (`update_data_url`, `auth_scheme`).
+    Http,
+}
+
+/// One `files[i]` entry, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AfrFile<'a> {
+    /// `filepath`: a path, `"NA"` or a version string; informative only.
+    pub file_path: Option<&'a str>,
+    /// `filesize` in bytes, 1..=[`MAX_FILE_SIZE`].
+    pub file_size: u32,
+    /// `fileid`: the file's id within the stream.
+    pub file_id: u8,
+    /// `certfile`: a **name** the device may map to one of its own trusted keys; never a
+    /// certificate, never a path to load.
+    pub cert_file: Option<&'a str>,
+    /// `fileType`: 0 is firmware by convention.
+    pub file_type: Option<u8>,
+    /// `update_data_url` (HTTP).
+    pub update_data_url: Option<&'a str>,
+    /// `auth_scheme` (HTTP), e.g. `aws.s3.presigned`.
+    pub auth_scheme: Option<&'a str>,
+    /// `attr` (AWS C agent only).
+    pub attr: Option<u32>,
+    signatures: heapless::Vec<(&'a str, &'a str), MAX_SIGNATURES>,
+}
+
+impl<'a> AfrFile<'a> {
+    /// The base64 value of the `sig-*` key `key` (e.g. `sig-sha256-ecdsa`), if present and
+    /// not `null`.
+    pub fn signature(&self, key: &str) -> Option<&'a str> {
+        self.signatures
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|&(_, v)| v)
+    }
+
+    /// Every non-null `sig-*` entry as `(key, base64)`.
+    pub fn signatures(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
+        self.signatures.iter().copied()
+    }
+
+    /// True for a firmware image by the AWS agent's convention: `fileid` 0 and `fileType`
+    /// absent or 0. Other files are downloaded and verified but not activated.
+    pub fn is_firmware(&self) -> bool {
+        self.file_id == 0 && self.file_type.unwrap_or(0) == 0
+    }
+}
+
+/// The `afr_ota` object, validated: at least one known protocol, a non-empty `streamname`
+/// when MQTT is offered, 1..=[`MAX_FILES`] files each with a size in 1..=[`MAX_FILE_SIZE`],
+/// and, when HTTP is the only protocol, an `update_data_url` and `auth_scheme` per file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AfrOta<'a> {
+    protocols: heapless::Vec<Protocol, 2>,
+    /// `streamname`, present whenever [`Protocol::Mqtt`] is offered.
+    pub stream_name: Option<&'a str>,
+    /// The files, in document order.
+    pub files: heapless::Vec<AfrFile<'a>, MAX_FILES>,
+}
+
+impl AfrOta<'_> {
+    /// The protocols in document order, without duplicates.
+    pub fn protocols(&self) -> &[Protocol] {
+        &self.protocols
+    }
+
+    /// Whether `protocol` is offered.
+    pub fn offers(&self, protocol: Protocol) -> bool {
+        self.protocols.contains(&protocol)
+    }
+}
+
+/// `files[i]` as written, before validation.
+#[derive(Debug, Default)]
+pub(super) struct RawFile<'a> {
+    file_path: Option<&'a str>,
+    file_size: Option<u32>,
+    file_id: Option<u8>,
+    cert_file: Option<&'a str>,
+    file_type: Option<u8>,
+    update_data_url: Option<&'a str>,
+    auth_scheme: Option<&'a str>,
+    attr: Option<u32>,
+    signatures: heapless::Vec<(&'a str, &'a str), MAX_SIGNATURES>,
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for RawFile<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct FileVisitor<'a>(core::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for FileVisitor<'a> {
+            type Value = RawFile<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an afr_ota file object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFile<'a>, A::Error> {
+                let mut file = RawFile::default();
+                while let Some(key) = map.next_key::<&'de str>()? {
+                    match key {
+                        "filepath" => file.file_path = map.next_value()?,
+                        "filesize" => {
+                            file.file_size = map.next_value::<Option<DocU32>>()?.map(|v| v.0)
+                        }
+                        "fileid" => file.file_id = map.next_value::<Option<DocU8>>()?.map(|v| v.0),
+                        "certfile" => file.cert_file = map.next_value()?,
+                        "fileType" => {
+                            file.file_type = map.next_value::<Option<DocU8>>()?.map(|v| v.0)
+                        }
+                        "update_data_url" => file.update_data_url = map.next_value()?,
+                        "auth_scheme" => file.auth_scheme = map.next_value()?,
+                        "attr" => file.attr = map.next_value::<Option<DocU32>>()?.map(|v| v.0),
+                        sig if sig.starts_with("sig-") => {
+                            if let Some(value) = map.next_value::<Option<&'de str>>()? {
+                                if file.signatures.iter().any(|(k, _)| *k == sig) {
+                                    return Err(serde::de::Error::duplicate_field("sig-*"));
+                                }
+                                file.signatures.push((sig, value)).map_err(|_| {
+                                    serde::de::Error::custom("more than 4 sig-* entries")
+                                })?;
+                            }
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(file)
+            }
+        }
+        d.deserialize_map(FileVisitor(core::marker::PhantomData))
+    }
+}
+
+/// The `afr_ota` object as written, before validation.
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct RawAfrOta<'a> {
+    #[serde(borrow, default)]
+    protocols: Option<heapless::Vec<&'a str, 4>>,
+    #[serde(borrow, default)]
+    streamname: Option<&'a str>,
+    #[serde(borrow, default)]
+    files: Option<heapless::Vec<RawFile<'a>, MAX_FILES>>,
+}
+
+impl<'a> RawAfrOta<'a> {
+    pub(super) fn validate(self) -> Result<AfrOta<'a>, DocumentError> {
+        let names = self
+            .protocols
+            .ok_or(DocumentError::MissingField("protocols"))?;
+        let mut protocols = heapless::Vec::new();
+        for name in names {
+            let protocol = match name {
+                "MQTT" => Protocol::Mqtt,
+                "HTTP" => Protocol::Http,
+                _ => return Err(DocumentError::UnknownProtocol),
+            };
+            if protocols.contains(&protocol) {
+                return Err(DocumentError::DuplicateProtocol);
+            }
+            // Two distinct protocols exist, so this never overflows.
+            let _ = protocols.push(protocol);
+        }
+        if protocols.is_empty() {
+            return Err(DocumentError::NoProtocols);
+        }
+        let mqtt = protocols.contains(&Protocol::Mqtt);
+        if mqtt {
+            match self.streamname {
+                None => return Err(DocumentError::MissingField("streamname")),
+                Some("") => return Err(DocumentError::EmptyStreamName),
+                Some(_) => {}
+            }
+        }
+        let raw_files = self.files.ok_or(DocumentError::MissingField("files"))?;
+        if raw_files.is_empty() {
+            return Err(DocumentError::NoFiles);
+        }
+        let mut files = heapless::Vec::new();
+        for raw in raw_files {
+            let file = validate_file(raw, !mqtt)?;
+            // Same capacity as the raw list.
+            let _ = files.push(file);
+        }
+        Ok(AfrOta {
+            protocols,
+            stream_name: self.streamname.filter(|_| mqtt),
+            files,
+        })
+    }
+}
+
+fn validate_file(raw: RawFile<'_>, http_only: bool) -> Result<AfrFile<'_>, DocumentError> {
+    let file_size = raw
+        .file_size
+        .ok_or(DocumentError::MissingField("filesize"))?;
+    if file_size == 0 {
+        return Err(DocumentError::EmptyFile);
+    }
+    if file_size > MAX_FILE_SIZE {
+        return Err(DocumentError::FileTooLarge);
+    }
+    let file_id = raw.file_id.ok_or(DocumentError::MissingField("fileid"))?;
+    if http_only {
+        if raw.update_data_url.is_none_or(str::is_empty) {
+            return Err(DocumentError::MissingField("update_data_url"));
+        }
+        if raw.auth_scheme.is_none_or(str::is_empty) {
+            return Err(DocumentError::MissingField("auth_scheme"));
+        }
+    }
+    Ok(AfrFile {
+        file_path: raw.file_path,
+        file_size,
+        file_id,
+        cert_file: raw.cert_file,
+        file_type: raw.file_type,
+        update_data_url: raw.update_data_url,
+        auth_scheme: raw.auth_scheme,
+        attr: raw.attr,
+        signatures: raw.signatures,
+    })
+}

@@ -1,0 +1,19 @@
+//! The signed update statement and how a device decides on it.
+//!
+//! A release signs a small JSON [`Manifest`]: product and hardware ids, file id, version,
+//! security counter, exact size, SHA-256, and optionally the lowest running version allowed
+//! to install it, an expiry and the one job it may be used by. The signature covers the
+//! manifest bytes exactly as carried (base64) in the job document, so there is no
+//! canonicalisation step to get wrong. A device decides everything that matters from signed
+//! data: whether the image is for it, whether it is a downgrade, whether it is stale, how
+//! long it is and what its hash must be. The AWS `afr_ota` format can decide none of these
+//! before the download.
+
+mod policy;
+mod statement;
+
+pub use policy::{ExpiryCheck, ManifestPolicy, Rejection, RollbackFloor, TrustedTime};
+pub use statement::{MAX_MANIFEST_LEN, Manifest, Sha256Hex};
+
+#[cfg(test)]
+mod tests;

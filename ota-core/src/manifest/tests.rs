@@ -1,0 +1,198 @@
+use proptest::prelude::*;
+use std::string::ToString;
+
+use super::*;
+use crate::version::{SecurityCounter, Version};
+
+const SHA: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+fn manifest_json(extra: &str) -> std::string::String {
+    std::format!(
+        r#"{{"product":"acme","hardware":"rev-b","fileId":0,"version":"1.2.0","securityCounter":3,"size":4096,"sha256":"{SHA}"{extra}}}"#
+    )
+}
+
+fn policy() -> ManifestPolicy<'static> {
+    let mut p = ManifestPolicy::new("acme", "rev-b", Version::new(1, 1, 0));
+    p.floor.security_counter = SecurityCounter(3);
+    p.max_size = 8192;
+    p
+}
+
+#[test]
+fn parses_and_serializes_canonically() {
+    let text = manifest_json(r#","minVersion":"1.0.0","expires":1800000000,"jobId":"fw-1""#);
+    let m = Manifest::parse(text.as_bytes()).unwrap();
+    assert_eq!(m.version, Version::new(1, 2, 0));
+    assert_eq!(m.sha256.to_string(), SHA);
+    assert_eq!(m.job_id.unwrap().as_str(), "fw-1");
+    assert_eq!(serde_json::to_string(&m).unwrap(), text);
+}
+
+#[test]
+fn refuses_unknown_missing_and_malformed_fields() {
+    assert!(Manifest::parse(manifest_json(r#","requiresBootloader":"2.0.0""#).as_bytes()).is_err());
+    assert!(Manifest::parse(br#"{"product":"acme"}"#).is_err());
+    let bad_hash = manifest_json("").replace(SHA, "abc");
+    assert!(Manifest::parse(bad_hash.as_bytes()).is_err());
+    let quoted = manifest_json("").replace(r#""size":4096"#, r#""size":"4096""#);
+    assert!(
+        Manifest::parse(quoted.as_bytes()).is_err(),
+        "signed data takes no quoted numbers"
+    );
+}
+
+#[test]
+fn every_policy_check() {
+    let text = manifest_json(r#","minVersion":"1.1.0","expires":1000"#);
+    let m = Manifest::parse(text.as_bytes()).unwrap();
+    let ok = ManifestPolicy {
+        now: TrustedTime::Unix(999),
+        ..policy()
+    };
+    assert_eq!(ok.check(&m), Ok(ExpiryCheck::Valid));
+    assert_eq!(
+        ManifestPolicy {
+            product: "other",
+            ..ok
+        }
+        .check(&m),
+        Err(Rejection::WrongProduct)
+    );
+    assert_eq!(
+        ManifestPolicy {
+            hardware: "rev-a",
+            ..ok
+        }
+        .check(&m),
+        Err(Rejection::WrongHardware)
+    );
+    let floor_at_image = RollbackFloor {
+        version: Version::new(1, 2, 0),
+        security_counter: SecurityCounter(3),
+    };
+    assert_eq!(
+        ManifestPolicy {
+            floor: floor_at_image,
+            ..ok
+        }
+        .check(&m),
+        Err(Rejection::NotNewer)
+    );
+    assert!(
+        ManifestPolicy {
+            floor: floor_at_image,
+            allow_same_version: true,
+            ..ok
+        }
+        .check(&m)
+        .is_ok()
+    );
+    let high_counter = RollbackFloor {
+        security_counter: SecurityCounter(4),
+        ..ok.floor
+    };
+    assert_eq!(
+        ManifestPolicy {
+            floor: high_counter,
+            ..ok
+        }
+        .check(&m),
+        Err(Rejection::CounterBelowFloor)
+    );
+    assert_eq!(
+        ManifestPolicy {
+            running: Version::new(1, 0, 9),
+            ..ok
+        }
+        .check(&m),
+        Err(Rejection::RunningTooOld)
+    );
+    assert_eq!(
+        ManifestPolicy {
+            now: TrustedTime::Unix(1000),
+            ..ok
+        }
+        .check(&m),
+        Err(Rejection::Expired)
+    );
+    assert_eq!(
+        ManifestPolicy {
+            now: TrustedTime::Unknown,
+            ..ok
+        }
+        .check(&m),
+        Ok(ExpiryCheck::Unchecked)
+    );
+    assert_eq!(
+        ManifestPolicy {
+            now: TrustedTime::Unknown,
+            require_trusted_time: true,
+            ..ok
+        }
+        .check(&m),
+        Err(Rejection::NoTrustedTime)
+    );
+    assert_eq!(
+        ManifestPolicy {
+            max_size: 4095,
+            ..ok
+        }
+        .check(&m),
+        Err(Rejection::BadSize)
+    );
+    let no_expiry = Manifest { expires: None, ..m };
+    assert_eq!(ok.check(&no_expiry), Ok(ExpiryCheck::NoExpiry));
+    let empty = Manifest { size: 0, ..m };
+    assert_eq!(ok.check(&empty), Err(Rejection::BadSize));
+}
+
+#[test]
+fn reasons_are_distinct() {
+    let all = [
+        Rejection::Encoding,
+        Rejection::UnknownKey,
+        Rejection::BadSignature,
+        Rejection::Malformed,
+        Rejection::VersionHintMismatch,
+        Rejection::WrongProduct,
+        Rejection::WrongHardware,
+        Rejection::WrongFile,
+        Rejection::WrongJob,
+        Rejection::NotNewer,
+        Rejection::CounterBelowFloor,
+        Rejection::RunningTooOld,
+        Rejection::Expired,
+        Rejection::NoTrustedTime,
+        Rejection::BadSize,
+    ];
+    let reasons: std::collections::BTreeSet<_> = all.iter().map(|r| r.reason()).collect();
+    assert_eq!(reasons.len(), all.len());
+}
+
+proptest! {
+    #[test]
+    fn serialize_parse_round_trip(product in "[a-z0-9-]{1,16}", hardware in "[a-z0-9-]{1,16}",
+                                  file_id: u8, (major, minor, patch) in (0u32..100, 0u32..100, 0u32..100),
+                                  counter: u32, size in 1u32.., sha: [u8; 32],
+                                  min in proptest::option::of((0u32..10, 0u32..10, 0u32..10)),
+                                  expires: Option<u64>, job in proptest::option::of("[a-zA-Z0-9_-]{1,64}")) {
+        let m = Manifest {
+            product: &product, hardware: &hardware, file_id,
+            version: Version::new(major, minor, patch),
+            security_counter: SecurityCounter(counter), size, sha256: Sha256Hex(sha),
+            min_version: min.map(|(a, b, c)| Version::new(a, b, c)), expires,
+            job_id: job.as_deref().map(|j| crate::jobs::JobId::new(j).unwrap()),
+        };
+        let mut buf = [0u8; MAX_MANIFEST_LEN];
+        let n = crate::json::to_slice(&m, &mut buf).unwrap();
+        let theirs = serde_json::to_vec(&m).unwrap();
+        prop_assert_eq!(&buf[..n], theirs.as_slice());
+        prop_assert_eq!(Manifest::parse(&buf[..n]).unwrap(), m);
+    }
+
+    #[test]
+    fn parse_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let _ = Manifest::parse(&bytes);
+    }
+}

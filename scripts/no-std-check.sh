@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Proves that ota-core (and, once it exists, ota-device) build for a Cortex-M4F target with
+# only `core`: with -Zbuild-std=core there is no `alloc` crate at all, so any allocation
+# anywhere in the dependency graph fails the build.
+#
+# Needs Debian's rustc-web / cargo-web / rust-web-src (Rust 1.96 with the standard library
+# sources); installs them when missing (as root, through apt-get).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d /usr/lib/rustlib/src/rust/library ] || [ ! -x /usr/bin/cargo ]; then
+  echo "no-std-check: installing rustc-web, cargo-web, rust-web-src"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends rustc-web cargo-web rust-web-src >/dev/null
+fi
+
+export RUSTC=/usr/bin/rustc
+export RUSTC_BOOTSTRAP=1
+CARGO=/usr/bin/cargo
+TARGET=thumbv7em-none-eabihf
+
+for pkg in ota-core ota-device; do
+  echo "no-std-check: $pkg --no-default-features for $TARGET with build-std=core"
+  "$CARGO" build --release -Zbuild-std=core --target "$TARGET" \
+    -p "$pkg" --no-default-features --target-dir target/thumb
+done
+echo "no-std-check: ok (no alloc anywhere in the graph)"

@@ -81,7 +81,11 @@ impl<const BYTES: usize> BlockBitmap<BYTES> {
 
     fn used_len(block_count: u32) -> Result<usize, StreamError> {
         let len = byte_len(block_count);
-        if len > BYTES { Err(StreamError::TooManyBlocks) } else { Ok(len) }
+        if len > BYTES {
+            Err(StreamError::TooManyBlocks)
+        } else {
+            Ok(len)
+        }
     }
 
     fn clear_past_end(&mut self) {
@@ -102,7 +106,8 @@ impl<const BYTES: usize> BlockBitmap<BYTES> {
 
     /// Whether `block` is still needed; `false` past the end of the file.
     pub fn is_set(&self, block: u32) -> bool {
-        self.locate(block).is_some_and(|(byte, mask)| self.bits[byte] & mask != 0)
+        self.locate(block)
+            .is_some_and(|(byte, mask)| self.bits[byte] & mask != 0)
     }
 
     /// Mark `block` as needed; returns whether it was not needed before.
@@ -189,7 +194,9 @@ pub fn encode_bitmap(
 ) -> Result<(), StreamError> {
     out.fill(0);
     for block in blocks {
-        let k = block.checked_sub(offset).ok_or(StreamError::BlockOutsideBitmap)? as usize;
+        let k = block
+            .checked_sub(offset)
+            .ok_or(StreamError::BlockOutsideBitmap)? as usize;
         let byte = out.get_mut(k / 8).ok_or(StreamError::BlockOutsideBitmap)?;
         *byte |= 1 << (k % 8);
     }
@@ -204,7 +211,9 @@ pub fn bitmap_blocks(offset: u32, bitmap: &[u8]) -> impl Iterator<Item = u32> + 
         .enumerate()
         .filter(|&(_, &byte)| byte != 0)
         .flat_map(|(i, &byte)| {
-            (0..8).filter(move |bit| byte & (1 << bit) != 0).map(move |bit| i * 8 + bit)
+            (0..8)
+                .filter(move |bit| byte & (1 << bit) != 0)
+                .map(move |bit| i * 8 + bit)
         })
         .map_while(move |k| u32::try_from(k).ok().and_then(|k| offset.checked_add(k)))
 }
@@ -233,7 +242,10 @@ pub fn bitmap_to_hex<'o>(bitmap: &[u8], out: &'o mut [u8]) -> Result<&'o str, St
 }
 
 fn bitmap_len_checked(bitmap_len: usize) -> Result<usize, StreamError> {
-    bitmap_len.checked_mul(2).and_then(|n| n.checked_add(2)).ok_or(StreamError::BufferTooSmall)
+    bitmap_len
+        .checked_mul(2)
+        .and_then(|n| n.checked_add(2))
+        .ok_or(StreamError::BufferTooSmall)
 }
 
 /// Decode the JSON hex form (`0x` or `0X`, then an even number of hex digits of either case)
@@ -251,7 +263,9 @@ pub fn bitmap_from_hex<'o>(hex: &str, out: &'o mut [u8]) -> Result<&'o [u8], Str
     if digits.len() % 2 != 0 {
         return Err(StreamError::BitmapHex);
     }
-    let out = out.get_mut(..digits.len() / 2).ok_or(StreamError::BufferTooSmall)?;
+    let out = out
+        .get_mut(..digits.len() / 2)
+        .ok_or(StreamError::BufferTooSmall)?;
     for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
         *byte = (nibble(pair[0])? << 4) | nibble(pair[1])?;
     }
@@ -303,7 +317,10 @@ mod tests {
         // 31-block window of a fresh 89-block file (181584 B in 2048 B blocks).
         let mut file = BlockBitmap::<16>::new(89).unwrap();
         let w = file.window(0, 31).unwrap();
-        assert_eq!((w.offset, w.bitmap.as_slice()), (0, &[0xff, 0xff, 0xff, 0x7f][..]));
+        assert_eq!(
+            (w.offset, w.bitmap.as_slice()),
+            (0, &[0xff, 0xff, 0xff, 0x7f][..])
+        );
         assert_eq!(w.block_count(), 31);
         // Only the last block left.
         for b in 0..88 {
@@ -358,22 +375,49 @@ mod tests {
         assert!(BlockBitmap::<0>::new(0).unwrap().is_complete());
         let restored = BlockBitmap::<2>::from_bytes(10, &[0x0f, 0xff]).unwrap();
         assert_eq!(restored.as_bytes(), [0x0f, 0x03]);
-        assert_eq!(BlockBitmap::<2>::from_bytes(10, &[0]), Err(StreamError::BufferTooSmall));
+        assert_eq!(
+            BlockBitmap::<2>::from_bytes(10, &[0]),
+            Err(StreamError::BufferTooSmall)
+        );
     }
 
     #[test]
     fn helper_errors() {
         let mut out = [0; 2];
-        assert_eq!(encode_bitmap(5, [4], &mut out), Err(StreamError::BlockOutsideBitmap));
-        assert_eq!(encode_bitmap(5, [21], &mut out), Err(StreamError::BlockOutsideBitmap));
-        assert_eq!(bitmap_from_hex("130080", &mut out), Err(StreamError::BitmapHex));
-        assert_eq!(bitmap_from_hex("0x1", &mut out), Err(StreamError::BitmapHex));
-        assert_eq!(bitmap_from_hex("0xzz", &mut out), Err(StreamError::BitmapHex));
-        assert_eq!(bitmap_from_hex("0x+1", &mut out), Err(StreamError::BitmapHex));
-        assert_eq!(bitmap_from_hex("0x010203", &mut out), Err(StreamError::BufferTooSmall));
+        assert_eq!(
+            encode_bitmap(5, [4], &mut out),
+            Err(StreamError::BlockOutsideBitmap)
+        );
+        assert_eq!(
+            encode_bitmap(5, [21], &mut out),
+            Err(StreamError::BlockOutsideBitmap)
+        );
+        assert_eq!(
+            bitmap_from_hex("130080", &mut out),
+            Err(StreamError::BitmapHex)
+        );
+        assert_eq!(
+            bitmap_from_hex("0x1", &mut out),
+            Err(StreamError::BitmapHex)
+        );
+        assert_eq!(
+            bitmap_from_hex("0xzz", &mut out),
+            Err(StreamError::BitmapHex)
+        );
+        assert_eq!(
+            bitmap_from_hex("0x+1", &mut out),
+            Err(StreamError::BitmapHex)
+        );
+        assert_eq!(
+            bitmap_from_hex("0x010203", &mut out),
+            Err(StreamError::BufferTooSmall)
+        );
         assert_eq!(bitmap_from_hex("0XaB", &mut out).unwrap(), [0xab]);
         assert_eq!(bitmap_from_hex("0x", &mut out).unwrap(), [0u8; 0]);
-        assert_eq!(bitmap_to_hex(&[1, 2], &mut [0; 5]), Err(StreamError::BufferTooSmall));
+        assert_eq!(
+            bitmap_to_hex(&[1, 2], &mut [0; 5]),
+            Err(StreamError::BufferTooSmall)
+        );
         assert_eq!(blocks(u32::MAX - 1, &[0xff]), [u32::MAX - 1, u32::MAX]);
     }
 

@@ -50,7 +50,10 @@ fn decode_map<'b>(
     let mut d = Decoder::new(input);
     for_each_entry(&mut d, field)?;
     if d.position() != input.len() {
-        return Err(StreamError::cbor(CborErrorKind::TrailingBytes, d.position()));
+        return Err(StreamError::cbor(
+            CborErrorKind::TrailingBytes,
+            d.position(),
+        ));
     }
     Ok(())
 }
@@ -119,7 +122,11 @@ fn read_key(d: &mut Decoder<'_>) -> Result<Key, StreamError> {
                 }
                 len += chunk.len();
             }
-            Ok(if fits { Key::from_bytes(&buf[..len]) } else { Key::Unknown })
+            Ok(if fits {
+                Key::from_bytes(&buf[..len])
+            } else {
+                Key::Unknown
+            })
         }
         _ => {
             skip_value(d)?;
@@ -163,7 +170,9 @@ impl<'a> DescribeStreamRequest<'a> {
             Key::C => c.put(text(d)?).map(|()| true),
             _ => Ok(false),
         })?;
-        let req = Self { client_token: c.get() };
+        let req = Self {
+            client_token: c.get(),
+        };
         req.validate()?;
         Ok(req)
     }
@@ -316,7 +325,11 @@ impl<'a, const N: usize> DescribeStreamResponse<'a, N> {
             opt_str(e, Key::D, self.description)?;
             e.str("r")?.array(self.files.len() as u64)?;
             for file in &self.files {
-                e.map(2)?.str("f")?.u8(file.file_id)?.str("z")?.u32(file.size)?;
+                e.map(2)?
+                    .str("f")?
+                    .u8(file.file_id)?
+                    .str("z")?
+                    .u32(file.size)?;
             }
             e.end()?;
             Ok(())

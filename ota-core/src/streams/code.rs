@@ -44,10 +44,19 @@ const KNOWN: [(StreamErrorCode<'static>, &str); 13] = [
     (StreamErrorCode::InvalidCbor, "InvalidCbor"),
     (StreamErrorCode::InvalidRequest, "InvalidRequest"),
     (StreamErrorCode::Unauthorized, "Unauthorized"),
-    (StreamErrorCode::BlockSizeOutOfBounds, "BlockSizeOutOfBounds"),
+    (
+        StreamErrorCode::BlockSizeOutOfBounds,
+        "BlockSizeOutOfBounds",
+    ),
     (StreamErrorCode::OffsetOutOfBounds, "OffsetOutOfBounds"),
-    (StreamErrorCode::BlockCountLimitExceeded, "BlockCountLimitExceeded"),
-    (StreamErrorCode::BlockBitmapLimitExceeded, "BlockBitmapLimitExceeded"),
+    (
+        StreamErrorCode::BlockCountLimitExceeded,
+        "BlockCountLimitExceeded",
+    ),
+    (
+        StreamErrorCode::BlockBitmapLimitExceeded,
+        "BlockBitmapLimitExceeded",
+    ),
     (StreamErrorCode::ResourceNotFound, "ResourceNotFound"),
     (StreamErrorCode::VersionMismatch, "VersionMismatch"),
     (StreamErrorCode::ETagMismatch, "ETagMismatch"),
@@ -63,14 +72,20 @@ impl<'a> StreamErrorCode<'a> {
 
     /// One of the 13 documented codes, or `None`.
     pub(crate) fn known(text: &str) -> Option<Self> {
-        KNOWN.iter().find(|(_, name)| *name == text).map(|&(code, _)| code)
+        KNOWN
+            .iter()
+            .find(|(_, name)| *name == text)
+            .map(|&(code, _)| code)
     }
 
     /// The code as sent on the wire.
     pub fn as_str(&self) -> &'a str {
         match self {
             Self::Unknown(text) => text,
-            known => KNOWN.iter().find(|(c, _)| c == known).map_or("", |&(_, name)| name),
+            known => KNOWN
+                .iter()
+                .find(|(c, _)| c == known)
+                .map_or("", |&(_, name)| name),
         }
     }
 
@@ -127,8 +142,14 @@ mod tests {
     #[test]
     fn maps_decode_errors_to_codes() {
         use crate::json::ErrorKind;
-        let json = StreamError::Json { kind: ErrorKind::Syntax, offset: 0 };
-        assert_eq!(StreamErrorCode::for_error(&json), StreamErrorCode::InvalidJson);
+        let json = StreamError::Json {
+            kind: ErrorKind::Syntax,
+            offset: 0,
+        };
+        assert_eq!(
+            StreamErrorCode::for_error(&json),
+            StreamErrorCode::InvalidJson
+        );
         assert_eq!(
             StreamErrorCode::for_error(&StreamError::BlockCountOutOfBounds),
             StreamErrorCode::BlockCountLimitExceeded

@@ -123,6 +123,9 @@ impl StreamError {
     }
 
     pub(crate) fn from_json(e: &crate::json::Error) -> Self {
-        Self::Json { kind: e.kind(), offset: e.offset() }
+        Self::Json {
+            kind: e.kind(),
+            offset: e.offset(),
+        }
     }
 }

@@ -34,7 +34,11 @@ struct Writer<'b> {
 
 impl<'b> Writer<'b> {
     fn new(buf: &'b mut [u8]) -> Self {
-        Self { buf, len: 0, first: true }
+        Self {
+            buf,
+            len: 0,
+            first: true,
+        }
     }
 
     fn rest(&mut self) -> &mut [u8] {
@@ -43,7 +47,10 @@ impl<'b> Writer<'b> {
 
     fn raw(&mut self, bytes: &[u8]) -> Result<(), StreamError> {
         let end = self.len + bytes.len();
-        self.buf.get_mut(self.len..end).ok_or(StreamError::BufferTooSmall)?.copy_from_slice(bytes);
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(StreamError::BufferTooSmall)?
+            .copy_from_slice(bytes);
         self.len = end;
         Ok(())
     }
@@ -124,8 +131,9 @@ impl<'b> Writer<'b> {
     fn base64(&mut self, key: Key, payload: &[u8]) -> Result<(), StreamError> {
         self.key(key)?;
         self.raw(b"\"")?;
-        let written =
-            STANDARD.encode_slice(payload, self.rest()).map_err(|_| StreamError::BufferTooSmall)?;
+        let written = STANDARD
+            .encode_slice(payload, self.rest())
+            .map_err(|_| StreamError::BufferTooSmall)?;
         self.len += written;
         self.raw(b"\"")
     }
@@ -187,7 +195,9 @@ impl<'de> de::Deserialize<'de> for CodeDe<'de> {
                 Ok(CodeDe(StreamErrorCode::from_text(v)))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(CodeDe(StreamErrorCode::known(v).unwrap_or(StreamErrorCode::Unknown(""))))
+                Ok(CodeDe(
+                    StreamErrorCode::known(v).unwrap_or(StreamErrorCode::Unknown("")),
+                ))
             }
         }
         d.deserialize_str(V)
@@ -288,8 +298,15 @@ impl<'a> DescribeStreamRequest<'a> {
     /// # Errors
     /// [`StreamError::Json`], a duplicate key, or a broken limit.
     pub fn decode_json(input: &'a [u8]) -> Result<Self, StreamError> {
-        let fields = decode(input, DescribeRequestFields { c: Slot::new(Key::C) })?;
-        let req = Self { client_token: fields.c.get() };
+        let fields = decode(
+            input,
+            DescribeRequestFields {
+                c: Slot::new(Key::C),
+            },
+        )?;
+        let req = Self {
+            client_token: fields.c.get(),
+        };
         req.validate()?;
         Ok(req)
     }
@@ -393,7 +410,7 @@ impl<'a> GetStreamRequest<'a> {
                 Some(hex) if hex.len() > hex_bitmap_len(MAX_BITMAP_LEN) => {
                     return Err(StreamError::BitmapTooLong);
                 }
-                Some(hex) => Some(&*bitmap_from_hex(hex, bitmap)?),
+                Some(hex) => Some(bitmap_from_hex(hex, bitmap)?),
                 None => None,
             },
         };
@@ -467,16 +484,25 @@ impl<'a> DataBlock<'a> {
             },
         )?;
         let (client_token, f) = (fields.c.get(), file_id(fields.f.required()?)?);
-        let (i, l) = (narrow_key(fields.i.required()?, Key::I)?, fields.l.required()?);
-        let len =
-            STANDARD.decode_slice(fields.p.required()?, &mut *payload).map_err(|e| match e {
+        let (i, l) = (
+            narrow_key(fields.i.required()?, Key::I)?,
+            fields.l.required()?,
+        );
+        let len = STANDARD
+            .decode_slice(fields.p.required()?, &mut *payload)
+            .map_err(|e| match e {
                 base64::DecodeSliceError::OutputSliceTooSmall => StreamError::BufferTooSmall,
                 base64::DecodeSliceError::DecodeError(_) => StreamError::Base64,
             })?;
         if l != len as u64 {
             return Err(StreamError::PayloadLengthMismatch);
         }
-        let block = Self { client_token, file_id: f, block_id: i, payload: &payload[..len] };
+        let block = Self {
+            client_token,
+            file_id: f,
+            block_id: i,
+            payload: &payload[..len],
+        };
         block.validate()?;
         Ok(block)
     }
@@ -524,7 +550,12 @@ impl<'de, const N: usize> Visitor<'de> for FilesSeed<N> {
     fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Self::Value, S::Error> {
         let mut files = heapless::Vec::new();
         let mut error = None;
-        let new = || MapVisitor(FileFields { f: Slot::new(Key::F), z: Slot::new(Key::Z) });
+        let new = || {
+            MapVisitor(FileFields {
+                f: Slot::new(Key::F),
+                z: Slot::new(Key::Z),
+            })
+        };
         while let Some(entry) = seq.next_element_seed(new())? {
             let file = entry.and_then(FileFields::finish);
             let pushed = file.and_then(|f| files.push(f).map_err(|_| StreamError::TooManyFiles));

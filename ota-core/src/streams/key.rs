@@ -126,6 +126,9 @@ mod tests {
         slot.put(1).unwrap();
         assert_eq!(slot.put(2), Err(StreamError::DuplicateKey("f")));
         assert_eq!(slot.required(), Ok(1));
-        assert_eq!(Slot::<u8>::new(Key::L).required(), Err(StreamError::MissingKey("l")));
+        assert_eq!(
+            Slot::<u8>::new(Key::L).required(),
+            Err(StreamError::MissingKey("l"))
+        );
     }
 }

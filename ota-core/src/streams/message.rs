@@ -190,7 +190,8 @@ impl<'a> GetStreamRequest<'a> {
 
     /// The number of blocks asked for at most: `n`, or `131072 / l` when `n` is absent.
     pub fn max_blocks(&self) -> u32 {
-        self.block_count.unwrap_or(MAX_BLOCK_SIZE / self.block_size.max(1))
+        self.block_count
+            .unwrap_or(MAX_BLOCK_SIZE / self.block_size.max(1))
     }
 
     /// The blocks this request asks for, ascending: the bitmap's blocks if there is one,
@@ -204,7 +205,11 @@ impl<'a> GetStreamRequest<'a> {
             Some(_) => None,
         };
         let from_bitmap = self.bitmap.map(move |b| bitmap_blocks(offset, b));
-        from_bitmap.into_iter().flatten().chain(range.into_iter().flatten()).take(count as usize)
+        from_bitmap
+            .into_iter()
+            .flatten()
+            .chain(range.into_iter().flatten())
+            .take(count as usize)
     }
 }
 
@@ -372,16 +377,46 @@ mod tests {
         let ok = GetStreamRequest::new(255, 256);
         assert_eq!(ok.validate(), Ok(()));
         let cases = [
-            (GetStreamRequest { block_size: 255, ..ok }, StreamError::BlockSizeOutOfBounds),
-            (GetStreamRequest { block_size: 131_073, ..ok }, StreamError::BlockSizeOutOfBounds),
-            (GetStreamRequest { offset: 98_305, ..ok }, StreamError::OffsetOutOfBounds),
             (
-                GetStreamRequest { block_count: Some(98_305), ..ok },
+                GetStreamRequest {
+                    block_size: 255,
+                    ..ok
+                },
+                StreamError::BlockSizeOutOfBounds,
+            ),
+            (
+                GetStreamRequest {
+                    block_size: 131_073,
+                    ..ok
+                },
+                StreamError::BlockSizeOutOfBounds,
+            ),
+            (
+                GetStreamRequest {
+                    offset: 98_305,
+                    ..ok
+                },
+                StreamError::OffsetOutOfBounds,
+            ),
+            (
+                GetStreamRequest {
+                    block_count: Some(98_305),
+                    ..ok
+                },
                 StreamError::BlockCountOutOfBounds,
             ),
-            (GetStreamRequest { bitmap: Some(&[0; 12_288]), ..ok }, StreamError::BitmapTooLong),
             (
-                GetStreamRequest { client_token: Some(&"x".repeat(65)), ..ok },
+                GetStreamRequest {
+                    bitmap: Some(&[0; 12_288]),
+                    ..ok
+                },
+                StreamError::BitmapTooLong,
+            ),
+            (
+                GetStreamRequest {
+                    client_token: Some(&"x".repeat(65)),
+                    ..ok
+                },
                 StreamError::ClientTokenTooLong,
             ),
         ];
@@ -408,10 +443,16 @@ mod tests {
             ..GetStreamRequest::new(1, 256)
         };
         assert_eq!(aws.requested_blocks().collect::<Vec<_>>(), [20, 21, 24, 43]);
-        let capped = GetStreamRequest { block_count: Some(2), ..aws };
+        let capped = GetStreamRequest {
+            block_count: Some(2),
+            ..aws
+        };
         assert_eq!(capped.requested_blocks().collect::<Vec<_>>(), [20, 21]);
-        let range =
-            GetStreamRequest { offset: 3, block_count: Some(4), ..GetStreamRequest::new(0, 4096) };
+        let range = GetStreamRequest {
+            offset: 3,
+            block_count: Some(4),
+            ..GetStreamRequest::new(0, 4096)
+        };
         assert_eq!(range.requested_blocks().collect::<Vec<_>>(), [3, 4, 5, 6]);
         let default = GetStreamRequest::new(0, 4096);
         assert_eq!(default.max_blocks(), 32);
@@ -422,10 +463,25 @@ mod tests {
     #[test]
     fn data_block_and_token_limits() {
         let payload = [0u8; 131_073];
-        let block = DataBlock { client_token: None, file_id: 0, block_id: 0, payload: &payload };
+        let block = DataBlock {
+            client_token: None,
+            file_id: 0,
+            block_id: 0,
+            payload: &payload,
+        };
         assert_eq!(block.validate(), Err(StreamError::BlockSizeOutOfBounds));
-        assert_eq!(DataBlock { payload: &payload[1..], ..block }.validate(), Ok(()));
+        assert_eq!(
+            DataBlock {
+                payload: &payload[1..],
+                ..block
+            }
+            .validate(),
+            Ok(())
+        );
         assert_eq!(file_id(256), Err(StreamError::FileIdOutOfBounds));
-        assert_eq!(narrow_key(1 << 32, Key::Z), Err(StreamError::ValueOutOfRange("z")));
+        assert_eq!(
+            narrow_key(1 << 32, Key::Z),
+            Err(StreamError::ValueOutOfRange("z"))
+        );
     }
 }

@@ -119,9 +119,10 @@ fn item(d: &mut Decoder<'_>) -> Result<Option<Frame>, StreamError> {
             Type::Map | Type::MapIndef => {
                 return match d.map().map_err(&err)? {
                     Some(0) => Ok(None),
-                    Some(n) => {
-                        n.checked_mul(2).map(|n| Some(Frame::Items(n))).ok_or_else(malformed)
-                    }
+                    Some(n) => n
+                        .checked_mul(2)
+                        .map(|n| Some(Frame::Items(n)))
+                        .ok_or_else(malformed),
                     None => Ok(Some(Frame::IndefiniteMap { odd: false })),
                 };
             }
@@ -155,7 +156,9 @@ mod tests {
             &[0x43, 1, 2, 3],
             &[0x5f, 0x41, 1, 0x42, 2, 3, 0xff],
             &[0x7f, 0x61, b'a', 0xff],
-            &[0x82, 0x9f, 0x01, 0xbf, 0x61, b'k', 0x80, 0xff, 0xff, 0xa1, 0x01, 0x02],
+            &[
+                0x82, 0x9f, 0x01, 0xbf, 0x61, b'k', 0x80, 0xff, 0xff, 0xa1, 0x01, 0x02,
+            ],
             &[0xbf, 0xff],
             &[0x80],
             &[0xa0],
@@ -182,8 +185,14 @@ mod tests {
             (&[0xbf, 0x01, 0xff], CborErrorKind::Malformed),
             (&[0x9f, 0x01], CborErrorKind::EndOfInput),
             (&[0x62, 0xff, 0xfe], CborErrorKind::Malformed),
-            (&[0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], CborErrorKind::EndOfInput),
-            (&[0xbb, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], CborErrorKind::Malformed),
+            (
+                &[0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+                CborErrorKind::EndOfInput,
+            ),
+            (
+                &[0xbb, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+                CborErrorKind::Malformed,
+            ),
         ];
         for (input, kind) in cases {
             match skip_all(input) {
@@ -202,7 +211,10 @@ mod tests {
         deep[999] = 0x00;
         assert!(matches!(
             skip_all(&deep),
-            Err(StreamError::Cbor { kind: CborErrorKind::TooDeep, .. })
+            Err(StreamError::Cbor {
+                kind: CborErrorKind::TooDeep,
+                ..
+            })
         ));
     }
 

@@ -7,9 +7,16 @@ use std::vec::Vec;
 
 use super::*;
 
+/// An encoder under test, writing into the given buffer.
+pub(crate) type Encoder<'e> = &'e dyn Fn(&mut [u8]) -> Result<usize, StreamError>;
+
 /// Client tokens: any text for CBOR, text without characters JSON must escape for JSON.
 pub(crate) fn token(json: bool) -> BoxedStrategy<Option<String>> {
-    let text = if json { "[^\"\\\\\\x00-\\x1f]{0,16}" } else { "\\PC{0,16}" };
+    let text = if json {
+        "[^\"\\\\\\x00-\\x1f]{0,16}"
+    } else {
+        "\\PC{0,16}"
+    };
     proptest::option::of(text).boxed()
 }
 
@@ -48,7 +55,15 @@ pub(crate) fn get_request(json: bool) -> impl Strategy<Value = OwnedGet> {
         proptest::option::of(0..=MAX_BLOCK_COUNT),
         proptest::option::of(proptest::collection::vec(any::<u8>(), 0..40)),
     )
-        .prop_map(|(c, s, f, l, o, n, b)| OwnedGet { c, s, f, l, o, n, b })
+        .prop_map(|(c, s, f, l, o, n, b)| OwnedGet {
+            c,
+            s,
+            f,
+            l,
+            o,
+            n,
+            b,
+        })
 }
 
 #[derive(Debug, Clone)]
@@ -71,7 +86,12 @@ impl OwnedData {
 }
 
 pub(crate) fn data_block(json: bool) -> impl Strategy<Value = OwnedData> {
-    (token(json), any::<u8>(), any::<u32>(), proptest::collection::vec(any::<u8>(), 0..600))
+    (
+        token(json),
+        any::<u8>(),
+        any::<u32>(),
+        proptest::collection::vec(any::<u8>(), 0..600),
+    )
         .prop_map(|(c, f, i, p)| OwnedData { c, f, i, p })
 }
 
@@ -96,7 +116,12 @@ impl OwnedDescribe {
 
 pub(crate) fn describe_response(json: bool) -> impl Strategy<Value = OwnedDescribe> {
     let file = (any::<u8>(), any::<u32>()).prop_map(|(file_id, size)| StreamFile { file_id, size });
-    (token(json), any::<u32>(), token(json), proptest::collection::vec(file, 0..=4))
+    (
+        token(json),
+        any::<u32>(),
+        token(json),
+        proptest::collection::vec(file, 0..=4),
+    )
         .prop_map(|(c, s, d, r)| OwnedDescribe { c, s, d, r })
 }
 

@@ -128,7 +128,12 @@ impl<'a> StreamTopic<'a> {
         kind: StreamTopicKind,
         format: Format,
     ) -> Self {
-        Self { thing, stream, kind, format }
+        Self {
+            thing,
+            stream,
+            kind,
+            format,
+        }
     }
 
     /// Length of the topic in bytes; at most [`MAX_STREAM_TOPIC_LEN`].
@@ -175,7 +180,8 @@ impl<'a> StreamTopic<'a> {
         if self.len() > N {
             return Err(StreamTopicError::BufferTooSmall);
         }
-        self.write(&mut s).map_err(|_| StreamTopicError::BufferTooSmall)?;
+        self.write(&mut s)
+            .map_err(|_| StreamTopicError::BufferTooSmall)?;
         Ok(s)
     }
 
@@ -211,7 +217,9 @@ impl<'a> StreamTopic<'a> {
     /// # Errors
     /// [`StreamTopicError`] saying which level is wrong.
     pub fn parse(topic: &'a str) -> Result<Self, StreamTopicError> {
-        let rest = topic.strip_prefix(PREFIX).ok_or(StreamTopicError::NotAStreamTopic)?;
+        let rest = topic
+            .strip_prefix(PREFIX)
+            .ok_or(StreamTopicError::NotAStreamTopic)?;
         let mut levels = rest.split('/');
         let mut next = || levels.next().ok_or(StreamTopicError::NotAStreamTopic);
         let (thing, streams, stream, kind, format) = (next()?, next()?, next()?, next()?, next()?);
@@ -282,9 +290,15 @@ mod tests {
         assert_eq!(t.to_heapless::<30>(), Err(StreamTopicError::BufferTooSmall));
         assert!(len > 30);
         let mut buf = [0xaa; 64];
-        assert_eq!(t.write_to_slice(&mut buf[..len - 1]), Err(StreamTopicError::BufferTooSmall));
+        assert_eq!(
+            t.write_to_slice(&mut buf[..len - 1]),
+            Err(StreamTopicError::BufferTooSmall)
+        );
         assert!(buf.iter().all(|&b| b == 0xaa));
-        assert_eq!(t.write_to_slice(&mut buf).unwrap(), "$aws/things/dev-1/streams/s/get/cbor");
+        assert_eq!(
+            t.write_to_slice(&mut buf).unwrap(),
+            "$aws/things/dev-1/streams/s/get/cbor"
+        );
     }
 
     #[test]
@@ -305,9 +319,18 @@ mod tests {
             ("$aws/things/t/streams/s/get/json/x", NotAStreamTopic),
             ("$aws/things/t/streams/s/get/json/", NotAStreamTopic),
             ("aws/things/t/streams/s/get/json", NotAStreamTopic),
-            ("$aws/things//streams/s/get/json", ThingName(NameError::Empty)),
-            ("$aws/things/t+/streams/s/get/json", ThingName(NameError::BadCharacter)),
-            ("$aws/things/t/streams/a:b/get/json", StreamId(NameError::BadCharacter)),
+            (
+                "$aws/things//streams/s/get/json",
+                ThingName(NameError::Empty),
+            ),
+            (
+                "$aws/things/t+/streams/s/get/json",
+                ThingName(NameError::BadCharacter),
+            ),
+            (
+                "$aws/things/t/streams/a:b/get/json",
+                StreamId(NameError::BadCharacter),
+            ),
             ("$aws/things/t/streams/s/put/json", UnknownKind),
             ("$aws/things/t/streams/s/get/xml", UnknownFormat),
             ("$aws/things/t/streams/s/get/JSON", UnknownFormat),

@@ -71,10 +71,15 @@ fn vector_21_rustot_first_and_last_request() {
         file.clear(b);
     }
     let last = request(&file.window(0, 31).unwrap());
-    assert!(last.ends_with(&[0x61, 0x6f, 0x18, 0x58, 0x61, 0x62, 0x44, 0x01, 0x00, 0x00, 0x00]));
+    assert!(last.ends_with(&[
+        0x61, 0x6f, 0x18, 0x58, 0x61, 0x62, 0x44, 0x01, 0x00, 0x00, 0x00
+    ]));
     assert_eq!(last[..15], first[..15]);
     let decoded = GetStreamRequest::decode_cbor(&last).unwrap();
-    assert_eq!((decoded.offset, decoded.bitmap), (88, Some(&[1, 0, 0, 0][..])));
+    assert_eq!(
+        (decoded.offset, decoded.bitmap),
+        (88, Some(&[1, 0, 0, 0][..]))
+    );
 }
 
 /// Vector 22: rustot `serialize_large_stream_request` and `serialize_bitmap`.
@@ -82,8 +87,10 @@ fn vector_21_rustot_first_and_last_request() {
 fn vector_22_bitmaps_on_the_wire() {
     let mut bitmap = [0u8; 4];
     crate::streams::encode_bitmap(0, [0, 1, 4, 23], &mut bitmap).unwrap();
-    let bytes =
-        encode_get(&GetStreamRequest { bitmap: Some(&bitmap), ..GetStreamRequest::new(0, 1024) });
+    let bytes = encode_get(&GetStreamRequest {
+        bitmap: Some(&bitmap),
+        ..GetStreamRequest::new(0, 1024)
+    });
     assert!(bytes.ends_with(&[0x61, 0x62, 0x44, 0x13, 0x00, 0x80, 0x00]));
 
     let mut file = BlockBitmap::<45>::new(355).unwrap();
@@ -94,12 +101,15 @@ fn vector_22_bitmaps_on_the_wire() {
         bitmap: Some(&w.bitmap),
         ..GetStreamRequest::new(0, 512)
     });
-    assert!(bytes.ends_with(&[0x61, 0x6f, 0x19, 0x01, 0x60, 0x61, 0x62, 0x44, 0x07, 0, 0, 0]));
+    assert!(bytes.ends_with(&[
+        0x61, 0x6f, 0x19, 0x01, 0x60, 0x61, 0x62, 0x44, 0x07, 0, 0, 0
+    ]));
 }
 
 fn vector_23_bytes() -> Vec<u8> {
-    let mut bytes =
-        std::vec![0xbf, 0x61, 0x66, 0x00, 0x61, 0x69, 0x00, 0x61, 0x6c, 0x19, 0x04, 0x00];
+    let mut bytes = std::vec![
+        0xbf, 0x61, 0x66, 0x00, 0x61, 0x69, 0x00, 0x61, 0x6c, 0x19, 0x04, 0x00
+    ];
     bytes.extend_from_slice(&[0x61, 0x70, 0x59, 0x04, 0x00]);
     bytes.extend((0..1024u32).map(|i| (i % 255) as u8));
     bytes.push(0xff);
@@ -111,7 +121,10 @@ fn vector_23_bytes() -> Vec<u8> {
 fn vector_23_indefinite_data_block() {
     let bytes = vector_23_bytes();
     let block = DataBlock::decode_cbor(&bytes).unwrap();
-    assert_eq!((block.client_token, block.file_id, block.block_id), (None, 0, 0));
+    assert_eq!(
+        (block.client_token, block.file_id, block.block_id),
+        (None, 0, 0)
+    );
     assert_eq!(block.payload.len(), 1024);
     assert_eq!(block.payload, &bytes[17..1041]);
     // Our encoder writes blocks the way the service does.
@@ -128,7 +141,10 @@ fn definite_maps_and_indefinite_keys_are_accepted() {
         1, 2,
     ];
     let block = DataBlock::decode_cbor(&bytes).unwrap();
-    assert_eq!((block.file_id, block.block_id, block.payload), (3, 7, &[1u8, 2][..]));
+    assert_eq!(
+        (block.file_id, block.block_id, block.payload),
+        (3, 7, &[1u8, 2][..])
+    );
 }
 
 #[test]
@@ -140,7 +156,10 @@ fn unknown_keys_are_skipped_whatever_they_hold() {
         0xc1, 0xf9, 0x41, 0x00, 0x61, 0x6c, 0x00, 0x61, 0x70, 0x40,
     ];
     let block = DataBlock::decode_cbor(&bytes).unwrap();
-    assert_eq!((block.file_id, block.block_id, block.payload), (0, 1, &[][..]));
+    assert_eq!(
+        (block.file_id, block.block_id, block.payload),
+        (0, 1, &[][..])
+    );
 }
 
 #[test]
@@ -158,24 +177,57 @@ fn structural_errors() {
     assert!(DataBlock::decode_cbor(&ok).is_ok());
 
     let dup = data(&[&f0[..], &i0, &f0, &lp].concat());
-    assert_eq!(DataBlock::decode_cbor(&dup), Err(StreamError::DuplicateKey("f")));
+    assert_eq!(
+        DataBlock::decode_cbor(&dup),
+        Err(StreamError::DuplicateKey("f"))
+    );
     let missing = data(&[&f0[..], &lp].concat());
-    assert_eq!(DataBlock::decode_cbor(&missing), Err(StreamError::MissingKey("i")));
+    assert_eq!(
+        DataBlock::decode_cbor(&missing),
+        Err(StreamError::MissingKey("i"))
+    );
     let mismatch = data(&[&f0[..], &i0, &[0x61, 0x6c, 0x02, 0x61, 0x70, 0x41, 0x09]].concat());
-    assert_eq!(DataBlock::decode_cbor(&mismatch), Err(StreamError::PayloadLengthMismatch));
+    assert_eq!(
+        DataBlock::decode_cbor(&mismatch),
+        Err(StreamError::PayloadLengthMismatch)
+    );
 
     let mut trailing = ok.clone();
     trailing.push(0x00);
-    assert_eq!(cbor_err(DataBlock::decode_cbor(&trailing)), CborErrorKind::TrailingBytes);
-    assert_eq!(cbor_err(DataBlock::decode_cbor(&ok[..ok.len() - 1])), CborErrorKind::EndOfInput);
-    assert_eq!(cbor_err(DataBlock::decode_cbor(&[0x80])), CborErrorKind::TypeMismatch);
-    assert_eq!(cbor_err(DataBlock::decode_cbor(&[])), CborErrorKind::EndOfInput);
+    assert_eq!(
+        cbor_err(DataBlock::decode_cbor(&trailing)),
+        CborErrorKind::TrailingBytes
+    );
+    assert_eq!(
+        cbor_err(DataBlock::decode_cbor(&ok[..ok.len() - 1])),
+        CborErrorKind::EndOfInput
+    );
+    assert_eq!(
+        cbor_err(DataBlock::decode_cbor(&[0x80])),
+        CborErrorKind::TypeMismatch
+    );
+    assert_eq!(
+        cbor_err(DataBlock::decode_cbor(&[])),
+        CborErrorKind::EndOfInput
+    );
     // "f" holding a string, "p" an indefinite byte string (cannot be borrowed).
     let wrong_type = data(&[&[0x61, 0x66, 0x61, 0x30][..], &i0, &lp].concat());
-    assert_eq!(cbor_err(DataBlock::decode_cbor(&wrong_type)), CborErrorKind::TypeMismatch);
-    let indef_payload =
-        data(&[&f0[..], &i0, &[0x61, 0x6c, 0x01, 0x61, 0x70, 0x5f, 0x41, 0x09, 0xff]].concat());
-    assert_eq!(cbor_err(DataBlock::decode_cbor(&indef_payload)), CborErrorKind::TypeMismatch);
+    assert_eq!(
+        cbor_err(DataBlock::decode_cbor(&wrong_type)),
+        CborErrorKind::TypeMismatch
+    );
+    let indef_payload = data(
+        &[
+            &f0[..],
+            &i0,
+            &[0x61, 0x6c, 0x01, 0x61, 0x70, 0x5f, 0x41, 0x09, 0xff],
+        ]
+        .concat(),
+    );
+    assert_eq!(
+        cbor_err(DataBlock::decode_cbor(&indef_payload)),
+        CborErrorKind::TypeMismatch
+    );
     // An odd indefinite map: a key without a value.
     assert_eq!(
         cbor_err(DataBlock::decode_cbor(&[0xbf, 0x61, 0x66, 0xff])),
@@ -186,7 +238,10 @@ fn structural_errors() {
         CborErrorKind::Malformed
     );
     // A break inside a definite map.
-    assert_eq!(cbor_err(DataBlock::decode_cbor(&[0xa1, 0xff])), CborErrorKind::Malformed);
+    assert_eq!(
+        cbor_err(DataBlock::decode_cbor(&[0xa1, 0xff])),
+        CborErrorKind::Malformed
+    );
 }
 
 #[test]
@@ -205,24 +260,39 @@ fn limits_are_checked_when_decoding() {
     };
     let (ok_f, ok_l, ok_o, ok_n) = ([0x00], [0x19, 0x01, 0x00], [0x00], [0x01]);
     assert!(req(&ok_f, &ok_l, &ok_o, &ok_n).is_ok());
-    assert_eq!(req(&[0x19, 0x01, 0x00], &ok_l, &ok_o, &ok_n), Err(StreamError::FileIdOutOfBounds));
-    assert_eq!(req(&ok_f, &[0x18, 0xff], &ok_o, &ok_n), Err(StreamError::BlockSizeOutOfBounds));
+    assert_eq!(
+        req(&[0x19, 0x01, 0x00], &ok_l, &ok_o, &ok_n),
+        Err(StreamError::FileIdOutOfBounds)
+    );
+    assert_eq!(
+        req(&ok_f, &[0x18, 0xff], &ok_o, &ok_n),
+        Err(StreamError::BlockSizeOutOfBounds)
+    );
     assert_eq!(
         req(&ok_f, &[0x1a, 0, 2, 0, 1], &ok_o, &ok_n),
         Err(StreamError::BlockSizeOutOfBounds)
     );
     let huge = [0x1b, 1, 0, 0, 0, 0, 0, 0, 0];
-    assert_eq!(req(&ok_f, &huge, &ok_o, &ok_n), Err(StreamError::BlockSizeOutOfBounds));
+    assert_eq!(
+        req(&ok_f, &huge, &ok_o, &ok_n),
+        Err(StreamError::BlockSizeOutOfBounds)
+    );
     assert_eq!(
         req(&ok_f, &ok_l, &[0x1a, 0, 1, 0x80, 1], &ok_n),
         Err(StreamError::OffsetOutOfBounds)
     );
-    assert_eq!(req(&ok_f, &ok_l, &huge, &ok_n), Err(StreamError::OffsetOutOfBounds));
+    assert_eq!(
+        req(&ok_f, &ok_l, &huge, &ok_n),
+        Err(StreamError::OffsetOutOfBounds)
+    );
     assert_eq!(
         req(&ok_f, &ok_l, &ok_o, &[0x1a, 0, 1, 0x80, 1]),
         Err(StreamError::BlockCountOutOfBounds)
     );
-    assert_eq!(cbor_err(req(&[0x20], &ok_l, &ok_o, &ok_n)), CborErrorKind::TypeMismatch);
+    assert_eq!(
+        cbor_err(req(&[0x20], &ok_l, &ok_o, &ok_n)),
+        CborErrorKind::TypeMismatch
+    );
 
     let too_long = [0u8; MAX_BITMAP_LEN + 1];
     let mut buf = std::vec![0u8; 13_000];
@@ -233,10 +303,16 @@ fn limits_are_checked_when_decoding() {
     let len = req.encode_cbor(&mut buf).unwrap();
     // Grow the byte string by one: 0x59 0x2f 0xff -> 0x59 0x30 0x00 and one more byte.
     let mut long = buf[..len].to_vec();
-    let at = long.windows(3).position(|w| w == [0x59, 0x2f, 0xff]).unwrap();
+    let at = long
+        .windows(3)
+        .position(|w| w == [0x59, 0x2f, 0xff])
+        .unwrap();
     long[at + 1..at + 3].copy_from_slice(&[0x30, 0x00]);
     long.push(0);
-    assert_eq!(GetStreamRequest::decode_cbor(&long), Err(StreamError::BitmapTooLong));
+    assert_eq!(
+        GetStreamRequest::decode_cbor(&long),
+        Err(StreamError::BitmapTooLong)
+    );
 
     let token = "t".repeat(65);
     let mut long_token = std::vec![0xa1, 0x61, 0x63, 0x78, 65];
@@ -251,8 +327,18 @@ fn limits_are_checked_when_decoding() {
 #[test]
 fn vector_25_describe_and_rejected() {
     let mut files = heapless::Vec::<StreamFile, 4>::new();
-    files.push(StreamFile { file_id: 0, size: 131_072 }).unwrap();
-    files.push(StreamFile { file_id: 1, size: 51_200 }).unwrap();
+    files
+        .push(StreamFile {
+            file_id: 0,
+            size: 131_072,
+        })
+        .unwrap();
+    files
+        .push(StreamFile {
+            file_id: 1,
+            size: 51_200,
+        })
+        .unwrap();
     let response = DescribeStreamResponse {
         client_token: Some("abc"),
         stream_version: 1,
@@ -263,14 +349,30 @@ fn vector_25_describe_and_rejected() {
     let len = response.encode_cbor(&mut buf).unwrap();
     let mut expected = std::vec![0xbf, 0x61, 0x63, 0x63, b'a', b'b', b'c', 0x61, 0x73, 0x01];
     expected.extend_from_slice(&[0x61, 0x64, 0x62, b'f', b'w', 0x61, 0x72, 0x82]);
-    expected.extend_from_slice(&[0xa2, 0x61, 0x66, 0x00, 0x61, 0x7a, 0x1a, 0x00, 0x02, 0x00, 0x00]);
+    expected.extend_from_slice(&[
+        0xa2, 0x61, 0x66, 0x00, 0x61, 0x7a, 0x1a, 0x00, 0x02, 0x00, 0x00,
+    ]);
     expected.extend_from_slice(&[0xa2, 0x61, 0x66, 0x01, 0x61, 0x7a, 0x19, 0xc8, 0x00, 0xff]);
     assert_eq!(buf[..len], expected[..]);
-    assert_eq!(DescribeStreamResponse::<4>::decode_cbor(&expected), Ok(response.clone()));
-    assert_eq!(response.file(1), Some(StreamFile { file_id: 1, size: 51_200 }));
-    assert_eq!(DescribeStreamResponse::<1>::decode_cbor(&expected), Err(StreamError::TooManyFiles));
+    assert_eq!(
+        DescribeStreamResponse::<4>::decode_cbor(&expected),
+        Ok(response.clone())
+    );
+    assert_eq!(
+        response.file(1),
+        Some(StreamFile {
+            file_id: 1,
+            size: 51_200
+        })
+    );
+    assert_eq!(
+        DescribeStreamResponse::<1>::decode_cbor(&expected),
+        Err(StreamError::TooManyFiles)
+    );
     // An indefinite-length file list, and a file without its size.
-    let indefinite = [0xa2, 0x61, 0x73, 0x01, 0x61, 0x72, 0x9f, 0xa1, 0x61, 0x66, 0x00, 0xff];
+    let indefinite = [
+        0xa2, 0x61, 0x73, 0x01, 0x61, 0x72, 0x9f, 0xa1, 0x61, 0x66, 0x00, 0xff,
+    ];
     assert_eq!(
         DescribeStreamResponse::<4>::decode_cbor(&indefinite),
         Err(StreamError::MissingKey("z"))
@@ -312,17 +414,33 @@ fn rejected_accepts_the_older_keys() {
     let decoded = StreamRejected::decode_cbor(&old).unwrap();
     assert_eq!(decoded.code, StreamErrorCode::InternalError);
     assert!(decoded.code.is_retryable());
-    assert_eq!((decoded.message, decoded.client_token), (Some("m"), Some("t")));
+    assert_eq!(
+        (decoded.message, decoded.client_token),
+        (Some("m"), Some("t"))
+    );
     // Both spellings: the short key wins. Unknown codes keep their text.
-    let both = [0xa2, 0x64, b'c', b'o', b'd', b'e', 0x61, b'x', 0x61, b'o', 0x62, b'Q', b'Z'];
-    assert_eq!(StreamRejected::decode_cbor(&both).unwrap().code, StreamErrorCode::Unknown("QZ"));
-    assert_eq!(StreamRejected::decode_cbor(&[0xa0]), Err(StreamError::MissingKey("o")));
+    let both = [
+        0xa2, 0x64, b'c', b'o', b'd', b'e', 0x61, b'x', 0x61, b'o', 0x62, b'Q', b'Z',
+    ];
+    assert_eq!(
+        StreamRejected::decode_cbor(&both).unwrap().code,
+        StreamErrorCode::Unknown("QZ")
+    );
+    assert_eq!(
+        StreamRejected::decode_cbor(&[0xa0]),
+        Err(StreamError::MissingKey("o"))
+    );
 }
 
 #[test]
 fn encoders_never_write_past_the_buffer() {
     let payload = [7u8; 40];
-    let block = DataBlock { client_token: Some("tok"), file_id: 2, block_id: 9, payload: &payload };
+    let block = DataBlock {
+        client_token: Some("tok"),
+        file_id: 2,
+        block_id: 9,
+        payload: &payload,
+    };
     let req = GetStreamRequest {
         client_token: Some("tok"),
         stream_version: Some(3),
@@ -330,10 +448,14 @@ fn encoders_never_write_past_the_buffer() {
         block_count: Some(4),
         ..GetStreamRequest::new(1, 4096)
     };
-    let describe = DescribeStreamRequest { client_token: Some("tok") };
+    let describe = DescribeStreamRequest {
+        client_token: Some("tok"),
+    };
     let mut full = [0u8; 128];
-    let encoders: [&dyn Fn(&mut [u8]) -> Result<usize, StreamError>; 3] =
-        [&|b| block.encode_cbor(b), &|b| req.encode_cbor(b), &|b| describe.encode_cbor(b)];
+    let encoders: [testing::Encoder<'_>; 3] =
+        [&|b| block.encode_cbor(b), &|b| req.encode_cbor(b), &|b| {
+            describe.encode_cbor(b)
+        }];
     for encode in encoders {
         let len = encode(&mut full).unwrap();
         for short in 0..len {

@@ -1,1 +1,482 @@
+use proptest::prelude::*;
+use std::vec::Vec;
+
 use super::*;
+use crate::json::ErrorKind;
+use crate::streams::testing::{self, mangled};
+
+fn json_kind(r: Result<impl core::fmt::Debug, StreamError>) -> ErrorKind {
+    match r {
+        Err(StreamError::Json { kind, .. }) => kind,
+        other => panic!("expected a JSON error, got {other:?}"),
+    }
+}
+
+const AWS_GET: &[u8] = br#"{"c":"1","s":1,"l":256,"f":1,"o":20,"n":32,"b":"0x130080"}"#;
+
+/// Vector 24: the AWS documentation's GetStream JSON example.
+#[test]
+fn vector_24_aws_get_stream_example() {
+    let mut bitmap = [0u8; 16];
+    let req = GetStreamRequest::decode_json(AWS_GET, &mut bitmap).unwrap();
+    assert_eq!(req.client_token, Some("1"));
+    assert_eq!(req.stream_version, Some(1));
+    assert_eq!((req.file_id, req.block_size, req.offset), (1, 256, 20));
+    assert_eq!(req.block_count, Some(32));
+    assert_eq!(req.bitmap, Some(&[0x13, 0x00, 0x80][..]));
+    assert_eq!(req.requested_blocks().collect::<Vec<_>>(), [20, 21, 24, 43]);
+    let mut out = [0u8; 128];
+    let len = req.encode_json(&mut out).unwrap();
+    assert_eq!(&out[..len], AWS_GET);
+}
+
+/// Vector 25: the AWS documentation's DescribeStream response and error, in JSON.
+#[test]
+fn vector_25_describe_and_error_examples() {
+    let doc = br#"{"c":"abc","s":1,"d":"my stream","r":[{"f":0,"z":131072},{"f":1,"z":51200}]}"#;
+    let response = DescribeStreamResponse::<4>::decode_json(doc).unwrap();
+    assert_eq!(response.client_token, Some("abc"));
+    assert_eq!(response.stream_version, 1);
+    assert_eq!(response.description, Some("my stream"));
+    assert_eq!(
+        response.files.as_slice(),
+        [
+            StreamFile {
+                file_id: 0,
+                size: 131_072
+            },
+            StreamFile {
+                file_id: 1,
+                size: 51_200
+            }
+        ]
+    );
+    let mut out = [0u8; 128];
+    let len = response.encode_json(&mut out).unwrap();
+    assert_eq!(&out[..len], doc);
+    assert_eq!(
+        DescribeStreamResponse::<1>::decode_json(doc),
+        Err(StreamError::TooManyFiles)
+    );
+
+    let error = br#"{"o":"BlockSizeOutOfBounds","m":"Block size out of bounds","c":"abc"}"#;
+    let rejected = StreamRejected::decode_json(error).unwrap();
+    assert_eq!(rejected.code, StreamErrorCode::BlockSizeOutOfBounds);
+    assert!(!rejected.code.is_retryable());
+    assert_eq!(rejected.message, Some("Block size out of bounds"));
+    assert_eq!(rejected.client_token, Some("abc"));
+    let len = rejected.encode_json(&mut out).unwrap();
+    assert_eq!(&out[..len], error);
+}
+
+#[test]
+fn rejected_accepts_the_older_keys_and_unknown_codes() {
+    let old = br#"{"code":"ResourceNotFound","message":"No stream","clientToken":"t"}"#;
+    let rejected = StreamRejected::decode_json(old).unwrap();
+    assert_eq!(rejected.code, StreamErrorCode::ResourceNotFound);
+    assert_eq!(
+        (rejected.message, rejected.client_token),
+        (Some("No stream"), Some("t"))
+    );
+    let both = br#"{"code":"InternalError","o":"Throttled"}"#;
+    let rejected = StreamRejected::decode_json(both).unwrap();
+    assert_eq!(rejected.code, StreamErrorCode::Unknown("Throttled"));
+    assert_eq!(rejected.code.as_str(), "Throttled");
+    assert_eq!(
+        StreamRejected::decode_json(b"{}"),
+        Err(StreamError::MissingKey("o"))
+    );
+    assert_eq!(
+        StreamRejected::decode_json(br#"{"o":"A","o":"B"}"#),
+        Err(StreamError::DuplicateKey("o"))
+    );
+}
+
+#[test]
+fn data_block_base64() {
+    let doc = br#"{"c":"1","f":1,"l":4,"i":20,"p":"AQIDBA=="}"#;
+    let mut payload = [0u8; 8];
+    let block = DataBlock::decode_json(doc, &mut payload).unwrap();
+    assert_eq!(
+        block,
+        DataBlock {
+            client_token: Some("1"),
+            file_id: 1,
+            block_id: 20,
+            payload: &[1, 2, 3, 4]
+        }
+    );
+    let mut out = [0u8; 64];
+    let len = block.encode_json(&mut out).unwrap();
+    assert_eq!(&out[..len], doc);
+
+    let mut small = [0u8; 3];
+    assert_eq!(
+        DataBlock::decode_json(doc, &mut small),
+        Err(StreamError::BufferTooSmall)
+    );
+    let mismatch = br#"{"f":1,"l":5,"i":20,"p":"AQIDBA=="}"#;
+    assert_eq!(
+        DataBlock::decode_json(mismatch, &mut payload),
+        Err(StreamError::PayloadLengthMismatch)
+    );
+    for bad in [
+        &br#"{"f":1,"l":4,"i":0,"p":"AQIDBA="}"#[..],
+        br#"{"f":1,"l":4,"i":0,"p":"AQ!DBA=="}"#,
+    ] {
+        assert_eq!(
+            DataBlock::decode_json(bad, &mut payload),
+            Err(StreamError::Base64)
+        );
+    }
+    let missing = br#"{"f":1,"l":4,"p":"AQIDBA=="}"#;
+    assert_eq!(
+        DataBlock::decode_json(missing, &mut payload),
+        Err(StreamError::MissingKey("i"))
+    );
+    let big_f = br#"{"f":256,"l":4,"i":0,"p":"AQIDBA=="}"#;
+    assert_eq!(
+        DataBlock::decode_json(big_f, &mut payload),
+        Err(StreamError::FileIdOutOfBounds)
+    );
+    let big_i = br#"{"f":1,"l":4,"i":4294967296,"p":"AQIDBA=="}"#;
+    assert_eq!(
+        DataBlock::decode_json(big_i, &mut payload),
+        Err(StreamError::ValueOutOfRange("i"))
+    );
+}
+
+#[test]
+fn get_stream_limits_and_bitmap_errors() {
+    let mut bitmap = [0u8; 16];
+    let mut check = |doc: &[u8], err: StreamError| {
+        assert_eq!(
+            GetStreamRequest::decode_json(doc, &mut bitmap),
+            Err(err),
+            "{}",
+            core::str::from_utf8(doc).unwrap()
+        );
+    };
+    check(br#"{"f":1,"l":255}"#, StreamError::BlockSizeOutOfBounds);
+    check(br#"{"f":1,"l":131073}"#, StreamError::BlockSizeOutOfBounds);
+    check(
+        br#"{"f":1,"l":99999999999}"#,
+        StreamError::BlockSizeOutOfBounds,
+    );
+    check(
+        br#"{"f":1,"l":256,"o":98305}"#,
+        StreamError::OffsetOutOfBounds,
+    );
+    check(
+        br#"{"f":1,"l":256,"n":98305}"#,
+        StreamError::BlockCountOutOfBounds,
+    );
+    check(
+        br#"{"f":1,"l":256,"s":4294967296}"#,
+        StreamError::ValueOutOfRange("s"),
+    );
+    check(br#"{"f":1,"l":256,"b":"130080"}"#, StreamError::BitmapHex);
+    check(br#"{"f":1,"l":256,"b":"0x13008"}"#, StreamError::BitmapHex);
+    check(
+        br#"{"f":1,"l":256,"b":"0x00112233445566778899aabbccddeeff00"}"#,
+        StreamError::BufferTooSmall,
+    );
+    check(br#"{"l":256}"#, StreamError::MissingKey("f"));
+    check(br#"{"f":1}"#, StreamError::MissingKey("l"));
+    check(br#"{"f":1,"l":256,"f":1}"#, StreamError::DuplicateKey("f"));
+    let token = std::format!(r#"{{"f":1,"l":256,"c":"{}"}}"#, "t".repeat(65));
+    check(token.as_bytes(), StreamError::ClientTokenTooLong);
+
+    // Bitmap length is checked before the buffer size.
+    let long = std::format!(
+        r#"{{"f":1,"l":256,"b":"0x{}"}}"#,
+        "00".repeat(MAX_BITMAP_LEN + 1)
+    );
+    check(long.as_bytes(), StreamError::BitmapTooLong);
+    let max = std::format!(
+        r#"{{"f":1,"l":256,"b":"0x{}"}}"#,
+        "01".repeat(MAX_BITMAP_LEN)
+    );
+    let mut big = std::vec![0u8; MAX_BITMAP_LEN];
+    let req = GetStreamRequest::decode_json(max.as_bytes(), &mut big).unwrap();
+    assert_eq!(req.bitmap.map(<[u8]>::len), Some(MAX_BITMAP_LEN));
+    assert_eq!(req.offset, 0);
+
+    assert_eq!(
+        json_kind(GetStreamRequest::decode_json(
+            br#"{"f":-1,"l":256}"#,
+            &mut []
+        )),
+        ErrorKind::Number
+    );
+    assert_eq!(
+        json_kind(GetStreamRequest::decode_json(
+            br#"{"f":"1","l":256}"#,
+            &mut []
+        )),
+        ErrorKind::Data
+    );
+}
+
+#[test]
+fn structure_unknown_keys_and_escapes() {
+    // Unknown keys are skipped, whatever they hold; an escaped key still matches.
+    let doc = br#" {"x":{"y":[1,{"z":null}],"w":-1.5e3},"\u0063":"tok","q":true} "#;
+    assert_eq!(
+        DescribeStreamRequest::decode_json(doc)
+            .unwrap()
+            .client_token,
+        Some("tok")
+    );
+    assert_eq!(
+        DescribeStreamRequest::decode_json(b"{}")
+            .unwrap()
+            .client_token,
+        None
+    );
+    // JSON errors win over typed ones.
+    assert_eq!(
+        json_kind(DescribeStreamRequest::decode_json(
+            br#"{"c":"a","c":"b"} x"#
+        )),
+        ErrorKind::TrailingCharacters
+    );
+    assert_eq!(
+        json_kind(DescribeStreamRequest::decode_json(br#"{"c":"a","c":"b",}"#)),
+        ErrorKind::Syntax
+    );
+    assert_eq!(
+        json_kind(DescribeStreamRequest::decode_json(br#"["c"]"#)),
+        ErrorKind::Data
+    );
+    assert_eq!(
+        json_kind(DescribeStreamRequest::decode_json(b"")),
+        ErrorKind::Eof
+    );
+    // A client token with escapes cannot be borrowed: refused.
+    assert_eq!(
+        json_kind(DescribeStreamRequest::decode_json(br#"{"c":"a\"b"}"#)),
+        ErrorKind::Data
+    );
+    // A description or message with escapes decodes as None; codes are still recognised.
+    let doc = br#"{"s":2,"d":"line\nbreak","r":[]}"#;
+    assert_eq!(
+        DescribeStreamResponse::<1>::decode_json(doc)
+            .unwrap()
+            .description,
+        None
+    );
+    let doc = br#"{"o":"Internal\u0045rror","m":"\"quoted\"","message":"plain"}"#;
+    let rejected = StreamRejected::decode_json(doc).unwrap();
+    assert_eq!(rejected.code, StreamErrorCode::InternalError);
+    assert_eq!(rejected.message, Some("plain"));
+    let doc = br#"{"o":"New\u0043ode"}"#;
+    assert_eq!(
+        StreamRejected::decode_json(doc).unwrap().code,
+        StreamErrorCode::Unknown("")
+    );
+}
+
+#[test]
+fn describe_file_errors() {
+    let check = |doc: &[u8], err: StreamError| {
+        assert_eq!(DescribeStreamResponse::<2>::decode_json(doc), Err(err));
+    };
+    check(br#"{"s":1,"r":[{"f":0}]}"#, StreamError::MissingKey("z"));
+    check(
+        br#"{"s":1,"r":[{"f":300,"z":1}]}"#,
+        StreamError::FileIdOutOfBounds,
+    );
+    check(
+        br#"{"s":1,"r":[{"f":1,"z":1,"z":2}]}"#,
+        StreamError::DuplicateKey("z"),
+    );
+    check(
+        br#"{"s":1,"r":[{"f":1,"z":4294967296}]}"#,
+        StreamError::ValueOutOfRange("z"),
+    );
+    check(
+        br#"{"s":1,"r":[{"f":1,"z":1},{"f":2,"z":1},{"f":3,"z":1}]}"#,
+        StreamError::TooManyFiles,
+    );
+    check(br#"{"s":1}"#, StreamError::MissingKey("r"));
+    check(br#"{"r":[]}"#, StreamError::MissingKey("s"));
+    check(br#"{"s":1,"r":[],"r":[]}"#, StreamError::DuplicateKey("r"));
+    // The first error wins; the rest of the array is still checked as JSON.
+    check(
+        br#"{"s":1,"r":[{"f":1},{"f":999,"z":1}]}"#,
+        StreamError::MissingKey("z"),
+    );
+    assert_eq!(
+        json_kind(DescribeStreamResponse::<2>::decode_json(
+            br#"{"s":1,"r":[{"f":1},{]}"#
+        )),
+        ErrorKind::Syntax
+    );
+    let ok =
+        DescribeStreamResponse::<2>::decode_json(br#"{"s":1,"r":[{"z":7,"x":[],"f":9}]}"#).unwrap();
+    assert_eq!(
+        ok.files.as_slice(),
+        [StreamFile {
+            file_id: 9,
+            size: 7
+        }]
+    );
+}
+
+#[test]
+fn writer_escapes_what_json_requires() {
+    let token = "a\"b\\c\nd\u{1}é";
+    let rejected = StreamRejected {
+        code: StreamErrorCode::InvalidJson,
+        message: Some(token),
+        client_token: None,
+    };
+    let mut out = [0u8; 64];
+    let len = rejected.encode_json(&mut out).unwrap();
+    assert_eq!(
+        &out[..len],
+        "{\"o\":\"InvalidJson\",\"m\":\"a\\\"b\\\\c\\nd\\u0001é\"}".as_bytes()
+    );
+    let parsed: serde_json::Value = serde_json::from_slice(&out[..len]).unwrap();
+    assert_eq!(parsed["m"], token);
+}
+
+#[test]
+fn encoders_never_write_past_the_buffer() {
+    let payload = [7u8; 40];
+    let block = DataBlock {
+        client_token: Some("t\"k"),
+        file_id: 2,
+        block_id: 9,
+        payload: &payload,
+    };
+    let req = GetStreamRequest {
+        client_token: Some("tok"),
+        stream_version: Some(3),
+        bitmap: Some(&payload),
+        block_count: Some(4),
+        ..GetStreamRequest::new(1, 4096)
+    };
+    let mut files = heapless::Vec::<StreamFile, 2>::new();
+    files
+        .push(StreamFile {
+            file_id: 1,
+            size: 10,
+        })
+        .unwrap();
+    let describe = DescribeStreamResponse {
+        client_token: None,
+        stream_version: 1,
+        description: Some("d"),
+        files,
+    };
+    let rejected = StreamRejected {
+        code: StreamErrorCode::Unknown("X"),
+        message: Some("m"),
+        client_token: Some("c"),
+    };
+    let mut full = [0u8; 256];
+    let encoders: [testing::Encoder<'_>; 4] = [
+        &|b| block.encode_json(b),
+        &|b| req.encode_json(b),
+        &|b| describe.encode_json(b),
+        &|b| rejected.encode_json(b),
+    ];
+    for encode in encoders {
+        let len = encode(&mut full).unwrap();
+        serde_json::from_slice::<serde_json::Value>(&full[..len]).unwrap();
+        for short in 0..len {
+            assert_eq!(encode(&mut full[..short]), Err(StreamError::BufferTooSmall));
+        }
+    }
+    assert_eq!(
+        DescribeStreamRequest::default().encode_json(&mut full),
+        Ok(2)
+    );
+}
+
+#[test]
+fn unified_encode_and_decode() {
+    use crate::streams::Format;
+    let payload = [1u8, 2, 3];
+    let block = DataBlock {
+        client_token: None,
+        file_id: 0,
+        block_id: 1,
+        payload: &payload,
+    };
+    for format in [Format::Cbor, Format::Json] {
+        let mut buf = [0u8; 64];
+        let len = block.encode(format, &mut buf).unwrap();
+        let mut scratch = [0u8; 8];
+        assert_eq!(
+            DataBlock::decode(format, &buf[..len], &mut scratch),
+            Ok(block)
+        );
+    }
+}
+
+proptest! {
+    #[test]
+    fn get_request_round_trips(req in testing::get_request(true)) {
+        let req = req.get();
+        let mut buf = [0u8; 256];
+        let len = req.encode_json(&mut buf).unwrap();
+        let mut bitmap = [0u8; 64];
+        prop_assert_eq!(GetStreamRequest::decode_json(&buf[..len], &mut bitmap), Ok(req));
+    }
+
+    #[test]
+    fn data_block_round_trips(block in testing::data_block(true)) {
+        let block = block.get();
+        let mut buf = [0u8; 1024];
+        let len = block.encode_json(&mut buf).unwrap();
+        let mut payload = [0u8; 600];
+        prop_assert_eq!(DataBlock::decode_json(&buf[..len], &mut payload), Ok(block));
+    }
+
+    #[test]
+    fn describe_round_trips(response in testing::describe_response(true), token in testing::token(true)) {
+        let response = response.get();
+        let mut buf = [0u8; 512];
+        let len = response.encode_json(&mut buf).unwrap();
+        prop_assert_eq!(DescribeStreamResponse::<4>::decode_json(&buf[..len]), Ok(response));
+        let req = DescribeStreamRequest { client_token: token.as_deref() };
+        let len = req.encode_json(&mut buf).unwrap();
+        prop_assert_eq!(DescribeStreamRequest::decode_json(&buf[..len]), Ok(req));
+    }
+
+    #[test]
+    fn rejected_round_trips(rejected in testing::rejected(true)) {
+        let rejected = rejected.get();
+        let mut buf = [0u8; 256];
+        let len = rejected.encode_json(&mut buf).unwrap();
+        prop_assert_eq!(StreamRejected::decode_json(&buf[..len]), Ok(rejected));
+    }
+
+    #[test]
+    fn any_text_encodes_to_valid_json(text in "\\PC{0,16}") {
+        let req = DescribeStreamRequest { client_token: Some(&text) };
+        let mut buf = [0u8; 512];
+        let len = req.encode_json(&mut buf).unwrap();
+        let parsed: serde_json::Value = serde_json::from_slice(&buf[..len]).unwrap();
+        prop_assert_eq!(parsed["c"].as_str(), Some(text.as_str()));
+    }
+
+    #[test]
+    fn decoders_never_panic(input in prop_oneof![
+        mangled(AWS_GET.to_vec()),
+        mangled(br#"{"c":"1","f":1,"l":4,"i":20,"p":"AQIDBA=="}"#.to_vec()),
+        mangled(br#"{"c":"a","s":1,"d":"x","r":[{"f":0,"z":131072},{"f":1,"z":51200}]}"#.to_vec()),
+        mangled(br#"{"o":"BlockSizeOutOfBounds","m":"x","code":"y","clientToken":"z"}"#.to_vec()),
+        "[{}\\[\\]\":,a-z0-9\\\\ ]{0,40}".prop_map(|s| s.into_bytes()),
+    ]) {
+        let mut scratch = [0u8; 16];
+        let _ = GetStreamRequest::decode_json(&input, &mut scratch);
+        let _ = DataBlock::decode_json(&input, &mut scratch);
+        let _ = DescribeStreamRequest::decode_json(&input);
+        let _ = DescribeStreamResponse::<1>::decode_json(&input);
+        let _ = StreamRejected::decode_json(&input);
+    }
+}

@@ -1,14 +1,20 @@
 //! Stream topics: `$aws/things/{thing}/streams/{streamId}/{kind}/{json|cbor}`.
+//!
+//! As with [`crate::jobs::JobTopic`], the `$aws` root can be replaced for brokers that refuse
+//! `$` topics ([`StreamTopic::parse_with_root`], [`StreamTopic::write_with_root`]).
 
 use core::fmt::{self, Write};
 
-use crate::jobs::{MAX_STREAM_ID_LEN, MAX_THING_NAME_LEN, NameError, StreamId, ThingName};
+use crate::jobs::{
+    AWS_ROOT, MAX_STREAM_ID_LEN, MAX_THING_NAME_LEN, NameError, StreamId, ThingName,
+};
 
-const PREFIX: &str = "$aws/things/";
 const STREAMS: &str = "/streams/";
 
-/// Longest topic [`StreamTopic`] can produce (longest names, `description`, a 4-letter format).
-pub const MAX_STREAM_TOPIC_LEN: usize = PREFIX.len()
+/// Longest stream topic under the `$aws` root: a 128-byte thing name, a 128-byte stream id
+/// and `/description/json`.
+pub const MAX_STREAM_TOPIC_LEN: usize = AWS_ROOT.len()
+    + "/things/".len()
     + MAX_THING_NAME_LEN
     + STREAMS.len()
     + MAX_STREAM_ID_LEN
@@ -87,7 +93,7 @@ impl Format {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StreamTopicError {
-    /// Not of the form `$aws/things/{thing}/streams/{streamId}/{kind}/{fmt}`.
+    /// Not of the form `{root}/things/{thing}/streams/{streamId}/{kind}/{fmt}`.
     #[error("not a stream topic")]
     NotAStreamTopic,
     /// The thing name level is not a valid thing name.
@@ -104,7 +110,7 @@ pub enum StreamTopicError {
     UnknownFormat,
     /// The output buffer is too small; nothing was written.
     #[error("stream topic does not fit the buffer")]
-    BufferTooSmall,
+    BufferFull,
 }
 
 /// A stream topic, borrowed from validated names.
@@ -136,16 +142,20 @@ impl<'a> StreamTopic<'a> {
         }
     }
 
-    /// Length of the topic in bytes; at most [`MAX_STREAM_TOPIC_LEN`].
+    /// The topic of another kind for the same thing, stream and format (e.g. the `data`
+    /// topic to subscribe to before publishing `get`).
+    pub const fn with_kind(self, kind: StreamTopicKind) -> Self {
+        Self { kind, ..self }
+    }
+
+    /// Length of the topic under `root`, in bytes.
+    pub fn len_with_root(&self, root: &str) -> usize {
+        self.levels(root).iter().map(|l| l.len()).sum()
+    }
+
+    /// Length of the topic under `$aws`, in bytes; at most [`MAX_STREAM_TOPIC_LEN`].
     pub fn len(&self) -> usize {
-        PREFIX.len()
-            + self.thing.as_str().len()
-            + STREAMS.len()
-            + self.stream.as_str().len()
-            + 1
-            + self.kind.as_str().len()
-            + 1
-            + self.format.as_str().len()
+        self.len_with_root(AWS_ROOT)
     }
 
     /// Always false: a topic is never empty. (Here for `clippy::len_without_is_empty`.)
@@ -153,48 +163,10 @@ impl<'a> StreamTopic<'a> {
         false
     }
 
-    /// Write the topic to `w`.
-    ///
-    /// The writer decides what happens on overflow; [`StreamTopic::to_heapless`] and
-    /// [`StreamTopic::write_to_slice`] never write a truncated topic.
-    ///
-    /// # Errors
-    /// Whatever `w` returns.
-    pub fn write(&self, w: &mut impl Write) -> fmt::Result {
-        w.write_str(PREFIX)?;
-        w.write_str(self.thing.as_str())?;
-        w.write_str(STREAMS)?;
-        w.write_str(self.stream.as_str())?;
-        w.write_char('/')?;
-        w.write_str(self.kind.as_str())?;
-        w.write_char('/')?;
-        w.write_str(self.format.as_str())
-    }
-
-    /// The topic in a `heapless::String<N>`.
-    ///
-    /// # Errors
-    /// [`StreamTopicError::BufferTooSmall`] if it is longer than `N`.
-    pub fn to_heapless<const N: usize>(&self) -> Result<heapless::String<N>, StreamTopicError> {
-        let mut s = heapless::String::new();
-        if self.len() > N {
-            return Err(StreamTopicError::BufferTooSmall);
-        }
-        self.write(&mut s)
-            .map_err(|_| StreamTopicError::BufferTooSmall)?;
-        Ok(s)
-    }
-
-    /// Write the topic at the start of `buf` and return it.
-    ///
-    /// # Errors
-    /// [`StreamTopicError::BufferTooSmall`] if it does not fit; `buf` is then unchanged.
-    pub fn write_to_slice<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, StreamTopicError> {
-        let len = self.len();
-        let out = buf.get_mut(..len).ok_or(StreamTopicError::BufferTooSmall)?;
-        let mut at = 0;
-        for part in [
-            PREFIX,
+    fn levels<'s>(&'s self, root: &'s str) -> [&'s str; 9] {
+        [
+            root,
+            "/things/",
             self.thing.as_str(),
             STREAMS,
             self.stream.as_str(),
@@ -202,23 +174,27 @@ impl<'a> StreamTopic<'a> {
             self.kind.as_str(),
             "/",
             self.format.as_str(),
-        ] {
-            out[at..at + part.len()].copy_from_slice(part.as_bytes());
-            at += part.len();
-        }
-        // Only whole `&str`s were copied.
-        core::str::from_utf8(out).map_err(|_| StreamTopicError::NotAStreamTopic)
+        ]
     }
 
-    /// Parse a topic, validating the thing name and stream id.
+    /// Parse a topic under the `$aws` root, validating the thing name and stream id.
     ///
     /// Does not check that the thing is this device: compare [`StreamTopic::thing`].
     ///
     /// # Errors
     /// [`StreamTopicError`] saying which level is wrong.
     pub fn parse(topic: &'a str) -> Result<Self, StreamTopicError> {
+        Self::parse_with_root(AWS_ROOT, topic)
+    }
+
+    /// Parse a topic under `root` instead of `$aws` (for brokers that refuse `$` topics).
+    ///
+    /// # Errors
+    /// [`StreamTopicError`] saying which level is wrong.
+    pub fn parse_with_root(root: &str, topic: &'a str) -> Result<Self, StreamTopicError> {
         let rest = topic
-            .strip_prefix(PREFIX)
+            .strip_prefix(root)
+            .and_then(|r| r.strip_prefix("/things/"))
             .ok_or(StreamTopicError::NotAStreamTopic)?;
         let mut levels = rest.split('/');
         let mut next = || levels.next().ok_or(StreamTopicError::NotAStreamTopic);
@@ -233,11 +209,67 @@ impl<'a> StreamTopic<'a> {
             format: Format::parse(format).ok_or(StreamTopicError::UnknownFormat)?,
         })
     }
+
+    /// Write the topic under the `$aws` root.
+    ///
+    /// The writer decides what happens on overflow; [`StreamTopic::to_heapless`] and
+    /// [`StreamTopic::write_into`] never produce a truncated topic.
+    ///
+    /// # Errors
+    /// [`fmt::Error`] when the writer fails (e.g. a full `heapless::String`).
+    pub fn write_to(&self, out: &mut impl Write) -> fmt::Result {
+        self.write_with_root(AWS_ROOT, out)
+    }
+
+    /// Write the topic under `root`.
+    ///
+    /// # Errors
+    /// [`fmt::Error`] when the writer fails.
+    pub fn write_with_root(&self, root: &str, out: &mut impl Write) -> fmt::Result {
+        self.levels(root)
+            .iter()
+            .try_for_each(|level| out.write_str(level))
+    }
+
+    /// The topic under `$aws` as a fixed-capacity string.
+    ///
+    /// # Errors
+    /// [`StreamTopicError::BufferFull`] if it is longer than `N` bytes.
+    pub fn to_heapless<const N: usize>(&self) -> Result<heapless::String<N>, StreamTopicError> {
+        let mut s = heapless::String::new();
+        if self.len() > N {
+            return Err(StreamTopicError::BufferFull);
+        }
+        self.write_to(&mut s)
+            .map_err(|_| StreamTopicError::BufferFull)?;
+        Ok(s)
+    }
+
+    /// Write the topic under `root` at the start of `buf`; returns the written `&str`.
+    ///
+    /// # Errors
+    /// [`StreamTopicError::BufferFull`] if it does not fit; `buf` is then unchanged.
+    pub fn write_into<'b>(
+        &self,
+        root: &str,
+        buf: &'b mut [u8],
+    ) -> Result<&'b str, StreamTopicError> {
+        let out = buf
+            .get_mut(..self.len_with_root(root))
+            .ok_or(StreamTopicError::BufferFull)?;
+        let mut at = 0;
+        for level in self.levels(root) {
+            out[at..at + level.len()].copy_from_slice(level.as_bytes());
+            at += level.len();
+        }
+        // Only whole `&str`s were copied, so this cannot fail.
+        core::str::from_utf8(out).map_err(|_| StreamTopicError::BufferFull)
+    }
 }
 
 impl fmt::Display for StreamTopic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.write(f)
+        self.write_to(f)
     }
 }
 
@@ -287,16 +319,37 @@ mod tests {
     fn never_truncates() {
         let t = topic("dev-1", "s", StreamTopicKind::Get);
         let len = t.len();
-        assert_eq!(t.to_heapless::<30>(), Err(StreamTopicError::BufferTooSmall));
+        assert_eq!(t.to_heapless::<30>(), Err(StreamTopicError::BufferFull));
         assert!(len > 30);
         let mut buf = [0xaa; 64];
         assert_eq!(
-            t.write_to_slice(&mut buf[..len - 1]),
-            Err(StreamTopicError::BufferTooSmall)
+            t.write_into(AWS_ROOT, &mut buf[..len - 1]),
+            Err(StreamTopicError::BufferFull)
         );
         assert!(buf.iter().all(|&b| b == 0xaa));
         assert_eq!(
-            t.write_to_slice(&mut buf).unwrap(),
+            t.write_into(AWS_ROOT, &mut buf).unwrap(),
+            "$aws/things/dev-1/streams/s/get/cbor"
+        );
+        let mut s = heapless::String::<30>::new();
+        assert_eq!(t.write_to(&mut s), Err(fmt::Error));
+    }
+
+    #[test]
+    fn other_roots() {
+        let t = topic("dev-1", "s", StreamTopicKind::Data);
+        let mut buf = [0; 64];
+        let written = t.write_into("ota", &mut buf).unwrap();
+        assert_eq!(written, "ota/things/dev-1/streams/s/data/cbor");
+        assert_eq!(t.len_with_root("ota"), written.len());
+        assert_eq!(StreamTopic::parse_with_root("ota", written), Ok(t));
+        assert_eq!(
+            StreamTopic::parse(written),
+            Err(StreamTopicError::NotAStreamTopic)
+        );
+        let get = t.with_kind(StreamTopicKind::Get);
+        assert_eq!(
+            std::format!("{get}"),
             "$aws/things/dev-1/streams/s/get/cbor"
         );
     }

@@ -3,6 +3,7 @@
 use crate::document::DocumentError;
 use crate::jobs::{DetailsError, NameError, StepTimeoutError, TopicError};
 use crate::manifest::Rejection;
+use crate::streams::{StreamError, StreamTopicError};
 use crate::version::VersionError;
 
 /// Any error from this crate. Each module also returns its own precise error type; this
@@ -34,4 +35,10 @@ pub enum Error {
     /// A signed manifest was refused.
     #[error(transparent)]
     Manifest(#[from] Rejection),
+    /// A stream message, bitmap or hex string could not be encoded or decoded.
+    #[error(transparent)]
+    Stream(#[from] StreamError),
+    /// A stream topic could not be parsed or written.
+    #[error(transparent)]
+    StreamTopic(#[from] StreamTopicError),
 }

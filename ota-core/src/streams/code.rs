@@ -6,6 +6,7 @@ use super::error::StreamError;
 
 /// An error code from a `rejected` message (key `o`, formerly `code`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum StreamErrorCode<'a> {
     /// The request was published to a malformed topic.
     InvalidTopic,

@@ -3,8 +3,9 @@
 //! Decoding goes through the strict [`crate::json`] deserializer with hand-written visitors:
 //! unknown keys are skipped (and validated), duplicate and missing required keys are refused
 //! with typed errors, strings are borrowed. A string value containing escapes cannot be
-//! borrowed: for `c` that is an error, for a description or message it decodes as `None`.
-//! The bitmap (`"b":"0x130080"`) and a data block's base64 payload are decoded into a caller
+//! borrowed: for `c`, `b` and `p` that is a JSON error, for a description or message it
+//! decodes as `None` (and longer than [`crate::json::MAX_UNESCAPED_LEN`], a JSON error). The
+//! bitmap (`"b":"0x130080"`) and a data block's base64 payload are decoded into a caller
 //! buffer.
 //!
 //! Encoding is a small writer into a caller buffer, compact, keys in the order of the AWS
@@ -16,128 +17,16 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::bitmap::{bitmap_from_hex, bitmap_to_hex, hex_bitmap_len};
+use super::bitmap::{bitmap_from_hex, hex_bitmap_len};
 use super::code::StreamErrorCode;
 use super::error::StreamError;
 use super::key::{Key, Slot};
+use writer::Writer;
+
 use super::message::{
     DataBlock, DescribeStreamRequest, DescribeStreamResponse, GetStreamRequest, MAX_BITMAP_LEN,
     StreamFile, StreamRejected, file_id, narrow, narrow_key,
 };
-
-/// Compact JSON written into a caller buffer; never truncates silently.
-struct Writer<'b> {
-    buf: &'b mut [u8],
-    len: usize,
-    first: bool,
-}
-
-impl<'b> Writer<'b> {
-    fn new(buf: &'b mut [u8]) -> Self {
-        Self {
-            buf,
-            len: 0,
-            first: true,
-        }
-    }
-
-    fn rest(&mut self) -> &mut [u8] {
-        &mut self.buf[self.len..]
-    }
-
-    fn raw(&mut self, bytes: &[u8]) -> Result<(), StreamError> {
-        let end = self.len + bytes.len();
-        self.buf
-            .get_mut(self.len..end)
-            .ok_or(StreamError::BufferTooSmall)?
-            .copy_from_slice(bytes);
-        self.len = end;
-        Ok(())
-    }
-
-    fn begin(&mut self) -> Result<(), StreamError> {
-        self.first = true;
-        self.raw(b"{")
-    }
-
-    fn end(&mut self) -> Result<(), StreamError> {
-        self.first = false;
-        self.raw(b"}")
-    }
-
-    fn key(&mut self, key: Key) -> Result<(), StreamError> {
-        if !self.first {
-            self.raw(b",")?;
-        }
-        self.first = false;
-        self.raw(b"\"")?;
-        self.raw(key.name().as_bytes())?;
-        self.raw(b"\":")
-    }
-
-    fn str(&mut self, key: Key, s: &str) -> Result<(), StreamError> {
-        self.key(key)?;
-        self.raw(b"\"")?;
-        let mut plain = 0;
-        for (i, b) in s.bytes().enumerate() {
-            let escape: &[u8] = match b {
-                b'"' => b"\\\"",
-                b'\\' => b"\\\\",
-                b'\n' => b"\\n",
-                b'\r' => b"\\r",
-                b'\t' => b"\\t",
-                0..=0x1f => b"\\u00",
-                _ => continue,
-            };
-            self.raw(&s.as_bytes()[plain..i])?;
-            self.raw(escape)?;
-            if escape == b"\\u00" {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                self.raw(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]])?;
-            }
-            plain = i + 1;
-        }
-        self.raw(&s.as_bytes()[plain..])?;
-        self.raw(b"\"")
-    }
-
-    fn opt_str(&mut self, key: Key, s: Option<&str>) -> Result<(), StreamError> {
-        s.map_or(Ok(()), |s| self.str(key, s))
-    }
-
-    fn u32(&mut self, key: Key, mut v: u32) -> Result<(), StreamError> {
-        self.key(key)?;
-        let mut digits = [0u8; 10];
-        let mut at = digits.len();
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        self.raw(&digits[at..])
-    }
-
-    fn hex(&mut self, key: Key, bitmap: &[u8]) -> Result<(), StreamError> {
-        self.key(key)?;
-        self.raw(b"\"")?;
-        let written = bitmap_to_hex(bitmap, self.rest())?.len();
-        self.len += written;
-        self.raw(b"\"")
-    }
-
-    fn base64(&mut self, key: Key, payload: &[u8]) -> Result<(), StreamError> {
-        self.key(key)?;
-        self.raw(b"\"")?;
-        let written = STANDARD
-            .encode_slice(payload, self.rest())
-            .map_err(|_| StreamError::BufferTooSmall)?;
-        self.len += written;
-        self.raw(b"\"")
-    }
-}
 
 /// A map key, unescaped if need be.
 struct KeyDe(Key);
@@ -730,3 +619,4 @@ impl<'a> StreamRejected<'a> {
 
 #[cfg(test)]
 mod tests;
+mod writer;

@@ -20,6 +20,7 @@ pub const MAX_BLOCK_COUNT: u32 = 98_304;
 pub const MAX_BITMAP_LEN: usize = 12_287;
 
 /// DescribeStream request, published to `…/streams/{streamId}/describe/{fmt}`.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct DescribeStreamRequest<'a> {
     /// `c`: echoed in the response; at most 64 bytes.
@@ -54,6 +55,7 @@ pub struct DescribeStreamResponse<'a, const N: usize> {
 /// GetStream request, published to `…/streams/{streamId}/get/{fmt}`.
 ///
 /// Blocks come back one per message on `…/data/{fmt}`, at most 128 KiB per request.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct GetStreamRequest<'a> {
     /// `c`: echoed in every data block; at most 64 bytes.
@@ -75,6 +77,7 @@ pub struct GetStreamRequest<'a> {
 /// One block of a file, from `…/streams/{streamId}/data/{fmt}`.
 ///
 /// On the wire `l` is the payload length; decoders check it and encoders write it.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DataBlock<'a> {
     /// `c`: the request's client token.
@@ -91,6 +94,7 @@ pub struct DataBlock<'a> {
 ///
 /// Decoded from `o`, `m`, `c` or the older `code`, `message`, `clientToken`; when both
 /// spellings are present the short one wins. Encoded with the short keys.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct StreamRejected<'a> {
     /// `o`: the error code.

@@ -138,15 +138,15 @@ impl fmt::Display for Duration {
 }
 
 #[cfg(feature = "std")]
-impl From<std::time::Duration> for Duration {
+impl From<core::time::Duration> for Duration {
     /// Saturates at [`Duration::MAX`]; sub-millisecond parts are dropped.
-    fn from(d: std::time::Duration) -> Self {
+    fn from(d: core::time::Duration) -> Self {
         Self(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
     }
 }
 
 #[cfg(feature = "std")]
-impl From<Duration> for std::time::Duration {
+impl From<Duration> for core::time::Duration {
     fn from(d: Duration) -> Self {
         Self::from_millis(d.0)
     }
@@ -159,7 +159,10 @@ mod tests {
     #[test]
     fn arithmetic_saturates() {
         assert_eq!(Instant::MAX + Duration::from_secs(1), Instant::MAX);
-        assert_eq!(Instant::from_secs(1) - Instant::from_secs(2), Duration::ZERO);
+        assert_eq!(
+            Instant::from_secs(1) - Instant::from_secs(2),
+            Duration::ZERO
+        );
         assert_eq!(Instant::from_millis(1500).as_secs(), 1);
         assert_eq!(Duration::from_mins(2).as_millis(), 120_000);
         assert_eq!(Instant::MAX.checked_add(Duration::from_millis(1)), None);

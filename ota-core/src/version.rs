@@ -42,14 +42,19 @@ struct Label {
 }
 
 impl Label {
-    const EMPTY: Self = Self { len: 0, bytes: [0; MAX_VERSION_LABEL_LEN] };
+    const EMPTY: Self = Self {
+        len: 0,
+        bytes: [0; MAX_VERSION_LABEL_LEN],
+    };
 
     fn parse(s: &str, numeric_no_leading_zero: bool) -> Result<Self, VersionError> {
         if s.len() > MAX_VERSION_LABEL_LEN {
             return Err(VersionError::LabelTooLong);
         }
         for ident in s.split('.') {
-            let valid_chars = ident.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            let valid_chars = ident
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
             let leading_zero = numeric_no_leading_zero
                 && ident.len() > 1
                 && ident.starts_with('0')
@@ -60,7 +65,10 @@ impl Label {
         }
         let mut bytes = [0; MAX_VERSION_LABEL_LEN];
         bytes[..s.len()].copy_from_slice(s.as_bytes());
-        Ok(Self { len: s.len() as u8, bytes })
+        Ok(Self {
+            len: s.len() as u8,
+            bytes,
+        })
     }
 
     fn as_str(&self) -> &str {
@@ -89,7 +97,13 @@ pub struct Version {
 impl Version {
     /// `major.minor.patch` without pre-release or build metadata.
     pub const fn new(major: u32, minor: u32, patch: u32) -> Self {
-        Self { major, minor, patch, pre: Label::EMPTY, build: Label::EMPTY }
+        Self {
+            major,
+            minor,
+            patch,
+            pre: Label::EMPTY,
+            build: Label::EMPTY,
+        }
     }
 
     /// Parse `MAJOR.MINOR.PATCH[-PRE][+BUILD]` strictly (no `v` prefix, no leading zeros).
@@ -103,12 +117,23 @@ impl Version {
             None => (rest, Label::EMPTY),
         };
         let mut parts = core_part.split('.');
-        let mut next = || parts.next().ok_or(VersionError::Malformed).and_then(parse_number);
+        let mut next = || {
+            parts
+                .next()
+                .ok_or(VersionError::Malformed)
+                .and_then(parse_number)
+        };
         let (major, minor, patch) = (next()?, next()?, next()?);
         if parts.next().is_some() {
             return Err(VersionError::Malformed);
         }
-        Ok(Self { major, minor, patch, pre, build })
+        Ok(Self {
+            major,
+            minor,
+            patch,
+            pre,
+            build,
+        })
     }
 
     /// The pre-release part (`rc.1` in `1.0.0-rc.1`), empty if none.
@@ -133,7 +158,8 @@ impl Version {
     /// a pre-release, which the packing cannot express.
     pub fn to_app_version32(&self) -> Option<u32> {
         let fits = self.major <= 0xff && self.minor <= 0xff && self.patch <= 0xffff;
-        (fits && self.pre.is_empty()).then(|| self.major << 24 | self.minor << 16 | self.patch)
+        (fits && self.pre.is_empty())
+            .then_some((self.major << 24) | (self.minor << 16) | self.patch)
     }
 
     /// Inverse of [`Version::to_app_version32`].
@@ -193,7 +219,8 @@ fn cmp_identifier(x: &str, y: &str) -> Ordering {
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.cmp_precedence(other).then_with(|| self.build.as_str().cmp(other.build.as_str()))
+        self.cmp_precedence(other)
+            .then_with(|| self.build.as_str().cmp(other.build.as_str()))
     }
 }
 
@@ -259,8 +286,19 @@ impl<'a> arbitrary::Arbitrary<'a> for Version {
 }
 
 /// A monotonic anti-rollback counter carried in signed manifests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[serde(transparent)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct SecurityCounter(pub u32);
@@ -312,8 +350,23 @@ mod tests {
 
     #[test]
     fn rejects_malformed_versions() {
-        for bad in ["", "1", "1.2", "1.2.3.4", "01.2.3", "1.2.-3", "+1.2.3", "v1.2.3", "1.2.3-",
-            "1.2.3-01", "1.2.3-a..b", "1.2.3+", "1.2.3-é", "4294967296.0.0", " 1.2.3"] {
+        for bad in [
+            "",
+            "1",
+            "1.2",
+            "1.2.3.4",
+            "01.2.3",
+            "1.2.-3",
+            "+1.2.3",
+            "v1.2.3",
+            "1.2.3-",
+            "1.2.3-01",
+            "1.2.3-a..b",
+            "1.2.3+",
+            "1.2.3-é",
+            "4294967296.0.0",
+            " 1.2.3",
+        ] {
             assert!(Version::parse(bad).is_err(), "{bad:?} must be rejected");
         }
         assert_eq!(

@@ -39,7 +39,11 @@ struct RawStr<'de> {
 impl<'de> Deserializer<'de> {
     /// A deserializer positioned at the start of `input`.
     pub fn new(input: &'de [u8]) -> Self {
-        Self { input, pos: 0, depth: 0 }
+        Self {
+            input,
+            pos: 0,
+            depth: 0,
+        }
     }
 
     /// Current byte offset.
@@ -160,7 +164,11 @@ impl<'de> Deserializer<'de> {
         // Only ASCII digits, signs, '.', 'e' were consumed.
         let text = core::str::from_utf8(&self.input[start..self.pos])
             .map_err(|_| Error::new(ErrorKind::Number, start))?;
-        Ok(Number { text, negative, integer })
+        Ok(Number {
+            text,
+            negative,
+            integer,
+        })
     }
 
     /// Scan a string, validating escapes, control characters and UTF-8.
@@ -204,7 +212,8 @@ impl<'de> Deserializer<'de> {
             return Err(self.error(ErrorKind::String));
         }
         if (0xd800..0xdc00).contains(&unit) {
-            self.literal(b"\\u").map_err(|_| self.error(ErrorKind::String))?;
+            self.literal(b"\\u")
+                .map_err(|_| self.error(ErrorKind::String))?;
             let low = self.hex4()?;
             if !(0xdc00..0xe000).contains(&low) {
                 return Err(self.error(ErrorKind::String));
@@ -215,10 +224,15 @@ impl<'de> Deserializer<'de> {
 
     fn hex4(&mut self) -> Result<u16> {
         let end = self.pos + 4;
-        let digits = self.input.get(self.pos..end).ok_or_else(|| self.error(ErrorKind::Eof))?;
+        let digits = self
+            .input
+            .get(self.pos..end)
+            .ok_or_else(|| self.error(ErrorKind::Eof))?;
         let mut value = 0u16;
         for &d in digits {
-            let nibble = (d as char).to_digit(16).ok_or_else(|| self.error(ErrorKind::String))?;
+            let nibble = (d as char)
+                .to_digit(16)
+                .ok_or_else(|| self.error(ErrorKind::String))?;
             value = value << 4 | nibble as u16;
         }
         self.pos = end;
@@ -298,7 +312,10 @@ impl<'de> Deserializer<'de> {
 
     pub(super) fn key_str(&mut self) -> Result<RawKey<'de>> {
         let s = self.scan_str()?;
-        Ok(RawKey { raw: s.raw, escaped: s.escaped })
+        Ok(RawKey {
+            raw: s.raw,
+            escaped: s.escaped,
+        })
     }
 
     fn visit_string<V: Visitor<'de>>(&mut self, s: RawStr<'de>, visitor: V) -> Result<V::Value> {
@@ -355,14 +372,19 @@ fn unescape(raw: &str, out: &mut [u8]) -> core::result::Result<usize, ErrorKind>
     let bytes = raw.as_bytes();
     let (mut i, mut len) = (0, 0);
     let mut push = |chunk: &[u8], len: &mut usize| -> core::result::Result<(), ErrorKind> {
-        let dst = out.get_mut(*len..*len + chunk.len()).ok_or(ErrorKind::StringTooLong)?;
+        let dst = out
+            .get_mut(*len..*len + chunk.len())
+            .ok_or(ErrorKind::StringTooLong)?;
         dst.copy_from_slice(chunk);
         *len += chunk.len();
         Ok(())
     };
     while i < bytes.len() {
         if bytes[i] != b'\\' {
-            let next = bytes[i..].iter().position(|&b| b == b'\\').map_or(bytes.len(), |p| i + p);
+            let next = bytes[i..]
+                .iter()
+                .position(|&b| b == b'\\')
+                .map_or(bytes.len(), |p| i + p);
             push(&bytes[i..next], &mut len)?;
             i = next;
             continue;
@@ -466,10 +488,10 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
                     if let Ok(v) = n.text.parse::<u64>() {
                         return visitor.visit_u64(v);
                     }
-                } else if n.integer {
-                    if let Ok(v) = n.text.parse::<i64>() {
-                        return visitor.visit_i64(v);
-                    }
+                } else if n.integer
+                    && let Ok(v) = n.text.parse::<i64>()
+                {
+                    return visitor.visit_i64(v);
                 }
                 let v: f64 = n.text.parse().map_err(|_| self.error(ErrorKind::Number))?;
                 visitor.visit_f64(v)
@@ -574,7 +596,10 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         self.check_type(b"[")?;
         self.pos += 1;
         self.enter()?;
-        let value = visitor.visit_seq(Access { de: &mut *self, first: true })?;
+        let value = visitor.visit_seq(Access {
+            de: &mut *self,
+            first: true,
+        })?;
         // Elements the visitor did not take are an error, as in serde_json.
         let mut first = false;
         if self.next_element(&mut first)? {
@@ -601,7 +626,10 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         self.check_type(b"{")?;
         self.pos += 1;
         self.enter()?;
-        let mut access = Access { de: &mut *self, first: true };
+        let mut access = Access {
+            de: &mut *self,
+            first: true,
+        };
         let value = visitor.visit_map(&mut access)?;
         // Drain what the visitor left (it may stop early); still validated.
         while access.de.next_member(&mut access.first)? {
@@ -761,7 +789,13 @@ mod tests {
         assert_eq!(doc.name, "fw");
         assert_eq!(doc.size, 1024);
         assert_eq!(doc.tags.as_slice(), ["x", "y"]);
-        assert_eq!(doc.nested, Some(Inner { flag: true, ratio: 0.25 }));
+        assert_eq!(
+            doc.nested,
+            Some(Inner {
+                flag: true,
+                ratio: 0.25
+            })
+        );
     }
 
     #[test]
@@ -787,7 +821,11 @@ mod tests {
         ];
         for input in bad {
             let r: Result<serde::de::IgnoredAny> = from_slice(input);
-            assert!(r.is_err(), "{:?} must be rejected", core::str::from_utf8(input));
+            assert!(
+                r.is_err(),
+                "{:?} must be rejected",
+                core::str::from_utf8(input)
+            );
         }
     }
 
@@ -820,8 +858,14 @@ mod tests {
         assert!(from_slice::<u32>(b"4294967296").is_err());
         assert!(from_slice::<u32>(b"-1").is_err());
         assert!(from_slice::<u32>(b"1.0").is_err());
-        assert_eq!(from_slice::<i64>(b"-9223372036854775808").unwrap(), i64::MIN);
-        assert_eq!(from_slice::<u64>(b"18446744073709551615").unwrap(), u64::MAX);
+        assert_eq!(
+            from_slice::<i64>(b"-9223372036854775808").unwrap(),
+            i64::MIN
+        );
+        assert_eq!(
+            from_slice::<u64>(b"18446744073709551615").unwrap(),
+            u64::MAX
+        );
         assert!(from_slice::<u64>(b"19223372036854775808").is_err());
         assert_eq!(from_slice::<f64>(b"1e2").unwrap(), 100.0);
     }

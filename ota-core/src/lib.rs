@@ -7,7 +7,8 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+pub mod crypto;
+pub mod jobs;
 pub mod json;
 pub mod time;
 pub mod version;
-pub mod jobs;

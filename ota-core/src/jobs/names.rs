@@ -149,4 +149,3 @@ mod tests {
         assert_eq!(ClientToken::new("a\"b"), Err(NameError::BadCharacter));
     }
 }
-

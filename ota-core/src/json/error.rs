@@ -36,7 +36,11 @@ pub struct Error {
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind, offset: usize) -> Self {
-        Self { kind, offset, message: heapless::String::new() }
+        Self {
+            kind,
+            offset,
+            message: heapless::String::new(),
+        }
     }
 
     pub(crate) fn at(mut self, offset: usize) -> Self {

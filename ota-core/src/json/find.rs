@@ -53,9 +53,14 @@ mod tests {
     #[test]
     fn finds_nested_raw_values() {
         let doc = br#"{"timestamp":1,"execution":{"jobId":"j","jobDocument": {"x":[1,{"y":2}]} }}"#;
-        let raw = find_member(doc, &["execution", "jobDocument"]).unwrap().unwrap();
+        let raw = find_member(doc, &["execution", "jobDocument"])
+            .unwrap()
+            .unwrap();
         assert_eq!(raw, br#"{"x":[1,{"y":2}]}"#);
-        assert_eq!(find_member(doc, &["execution", "jobId"]).unwrap().unwrap(), br#""j""#);
+        assert_eq!(
+            find_member(doc, &["execution", "jobId"]).unwrap().unwrap(),
+            br#""j""#
+        );
         assert_eq!(find_member(doc, &["execution", "nope"]).unwrap(), None);
         assert_eq!(find_member(doc, &["timestamp", "x"]).unwrap(), None);
         assert!(find_member(br#"{"a":1,}"#, &["a"]).is_err());

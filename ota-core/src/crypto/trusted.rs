@@ -1,0 +1,185 @@
+//! [`TrustedKey`]: a public key bound to the one algorithm it may verify.
+
+use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
+
+use super::key::Inner;
+use super::{
+    Algorithm, CryptoError, Digest, Hasher, KeyId, KeyKind, MAX_SIGNATURE_LEN, PublicKey,
+    SignatureEncoding,
+};
+
+/// A key the device trusts, with the single algorithm (and PSS salt length) it is trusted for.
+///
+/// The key decides the algorithm: a P-256 key only with [`Algorithm::EcdsaP256Sha256`], an RSA
+/// key only with the RSA algorithms. A signature's context (`sig-sha256-ecdsa`, an X.509
+/// `signatureAlgorithm`) may select among trusted keys but never changes how one verifies.
+///
+/// ECDSA: high-S signatures are **accepted** by default, because AWS Signer emits them and
+/// ECDSA itself allows both; call [`TrustedKey::require_low_s`] for keys whose signatures you
+/// produce yourself with a low-S signer. Signature bytes are malleable either way, so never use
+/// them as identifiers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustedKey {
+    key: PublicKey,
+    algorithm: Algorithm,
+    low_s: bool,
+}
+
+impl TrustedKey {
+    /// Bind `key` to `algorithm`.
+    ///
+    /// # Errors
+    /// [`CryptoError::AlgorithmNotAllowed`] if the algorithm does not fit the key, or if a PSS
+    /// salt is too long for the modulus (emLen < hLen + sLen + 2).
+    pub fn new(key: PublicKey, algorithm: Algorithm) -> Result<Self, CryptoError> {
+        let fits = match (key.kind(), algorithm) {
+            (KeyKind::P256, Algorithm::EcdsaP256Sha256) => true,
+            (KeyKind::Rsa { bits }, Algorithm::RsaPssSha256 { salt_len }) => {
+                let em_len = (bits as usize).saturating_sub(1).div_ceil(8);
+                salt_len
+                    .checked_add(32 + 2)
+                    .is_some_and(|need| need <= em_len)
+            }
+            (KeyKind::Rsa { .. }, alg) => alg.family().is_rsa(),
+            _ => false,
+        };
+        if fits {
+            Ok(Self {
+                key,
+                algorithm,
+                low_s: false,
+            })
+        } else {
+            Err(CryptoError::AlgorithmNotAllowed)
+        }
+    }
+
+    /// Require (`true`) or stop requiring (`false`) low-S ECDSA signatures: with it, a
+    /// signature whose s > n/2 fails with [`CryptoError::HighS`]. No effect on RSA keys.
+    #[must_use]
+    pub const fn require_low_s(mut self, required: bool) -> Self {
+        self.low_s = required;
+        self
+    }
+
+    /// Whether low-S is required.
+    pub const fn requires_low_s(&self) -> bool {
+        self.low_s
+    }
+
+    /// The key.
+    pub const fn key(&self) -> &PublicKey {
+        &self.key
+    }
+
+    /// The key's id.
+    pub const fn key_id(&self) -> KeyId {
+        self.key.key_id()
+    }
+
+    /// The algorithm this key verifies.
+    pub const fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// A hasher for this key's algorithm.
+    pub fn hasher(&self) -> Hasher {
+        Hasher::for_algorithm(self.algorithm)
+    }
+
+    /// Verify `signature` over the message whose hash is `digest`.
+    ///
+    /// `encoding` says how ECDSA signature bytes are laid out; RSA ignores it (RSA signatures
+    /// must be exactly the modulus length). Does not hash anything and does not look at any
+    /// other key.
+    ///
+    /// # Errors
+    /// [`CryptoError::WrongDigest`] if `digest` is not of this algorithm's hash,
+    /// [`CryptoError::BadSignatureEncoding`], [`CryptoError::HighS`] or
+    /// [`CryptoError::SignatureInvalid`].
+    pub fn verify_digest(
+        &self,
+        digest: &Digest,
+        signature: &[u8],
+        encoding: SignatureEncoding,
+    ) -> Result<(), CryptoError> {
+        if digest.algorithm() != self.algorithm.hash() {
+            return Err(CryptoError::WrongDigest);
+        }
+        if signature.len() > MAX_SIGNATURE_LEN {
+            return Err(CryptoError::BadSignatureEncoding);
+        }
+        match self.key.inner() {
+            Inner::P256(key) => verify_ecdsa(key, digest, signature, encoding, self.low_s),
+            #[cfg(feature = "alloc")]
+            Inner::Rsa(key, bits) => verify_rsa(key, *bits, self.algorithm, digest, signature),
+        }
+    }
+
+    /// Hash `message` with this key's hash, then [`TrustedKey::verify_digest`].
+    ///
+    /// # Errors
+    /// As [`TrustedKey::verify_digest`].
+    pub fn verify_message(
+        &self,
+        message: &[u8],
+        signature: &[u8],
+        encoding: SignatureEncoding,
+    ) -> Result<(), CryptoError> {
+        let mut hasher = self.hasher();
+        hasher.update(message);
+        self.verify_digest(&hasher.finalize(), signature, encoding)
+    }
+}
+
+fn verify_ecdsa(
+    key: &p256::ecdsa::VerifyingKey,
+    digest: &Digest,
+    signature: &[u8],
+    encoding: SignatureEncoding,
+    low_s: bool,
+) -> Result<(), CryptoError> {
+    let signature = match encoding {
+        SignatureEncoding::Der => p256::ecdsa::Signature::from_der(signature),
+        SignatureEncoding::Raw => p256::ecdsa::Signature::from_slice(signature),
+    }
+    .map_err(|_| CryptoError::BadSignatureEncoding)?;
+    if low_s && signature.normalize_s() != signature {
+        return Err(CryptoError::HighS);
+    }
+    key.verify_prehash(digest.as_bytes(), &signature)
+        .map_err(|_| CryptoError::SignatureInvalid)
+}
+
+#[cfg(feature = "alloc")]
+fn verify_rsa(
+    key: &rsa::PublicKey,
+    bits: u32,
+    algorithm: Algorithm,
+    digest: &Digest,
+    signature: &[u8],
+) -> Result<(), CryptoError> {
+    use rsa::Pkcs1v15Sign;
+    use rsa::pss::Pss;
+
+    if signature.len() != (bits as usize).div_ceil(8) {
+        return Err(CryptoError::BadSignatureEncoding);
+    }
+    let hash = digest.as_bytes();
+    let result = match algorithm {
+        Algorithm::RsaPkcs1v15Sha256 => {
+            key.verify(Pkcs1v15Sign::new::<sha2::Sha256>(), hash, signature)
+        }
+        Algorithm::RsaPssSha256 { salt_len } => key.verify(
+            Pss::<sha2::Sha256>::new_with_salt(salt_len),
+            hash,
+            signature,
+        ),
+        #[cfg(feature = "legacy-sha1")]
+        Algorithm::RsaPkcs1v15Sha1 => {
+            key.verify(Pkcs1v15Sign::new::<sha1::Sha1>(), hash, signature)
+        }
+        Algorithm::EcdsaP256Sha256 => return Err(CryptoError::AlgorithmNotAllowed),
+    };
+    result.map_err(|_| CryptoError::SignatureInvalid)
+}

@@ -21,9 +21,10 @@ pub enum Base64Mode {
     /// accepted spelling.
     Strict,
     /// What the AWS OTA agent's decoder (`ota_base64.c`) tolerates: `\n`, `\r` and space are
-    /// skipped wherever they appear, and padding may be left out. Padding that is present must
-    /// still be the right amount, nothing may follow it, and the unused bits must be zero
-    /// (the agent rejects non-zero bits too).
+    /// skipped wherever they appear, and padding may be left out or cut short (`TQ=`).
+    /// Still refused, as by the agent: anything but whitespace after padding, more than two
+    /// `=`, and non-zero unused bits. Also refused, unlike the agent: `=` after a complete
+    /// 4-symbol quantum (`Zm9v==`), which no encoder produces.
     AwsLenient,
 }
 
@@ -133,7 +134,7 @@ fn finish_quantum(
 ) -> Result<(), CryptoError> {
     let padding_ok = match symbols {
         0 => padding == 0,
-        2 | 3 => symbols + padding == 4 || (!padding_required && padding == 0),
+        2 | 3 => !padding_required || symbols + padding == 4,
         _ => false,
     };
     if !padding_ok {
@@ -255,7 +256,9 @@ mod tests {
             lenient("Zm9v\tYmFy"),
             Err(CryptoError::Base64InvalidCharacter { offset: 4 })
         );
-        assert_eq!(lenient("Zm9vYg="), Err(CryptoError::Base64BadPadding));
+        assert_eq!(lenient("Zm9vYg=").as_deref(), Ok(&b"foob"[..]));
+        assert_eq!(lenient("Zm9v=="), Err(CryptoError::Base64BadPadding));
+        assert_eq!(lenient("Zm9vY="), Err(CryptoError::Base64BadPadding));
         assert_eq!(lenient("Zm9vY"), Err(CryptoError::Base64BadPadding));
         assert_eq!(lenient(" \r\n"), Err(CryptoError::Base64Empty));
         assert_eq!(lenient("Zg==Zg"), Err(CryptoError::Base64BadPadding));

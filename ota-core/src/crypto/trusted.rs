@@ -183,3 +183,86 @@ fn verify_rsa(
     };
     result.map_err(|_| CryptoError::SignatureInvalid)
 }
+
+#[cfg(test)]
+mod tests {
+    use p256::ecdsa::signature::hazmat::PrehashSigner as _;
+    use p256::ecdsa::{Signature, SigningKey};
+
+    use super::*;
+
+    fn signer() -> (SigningKey, TrustedKey) {
+        let signing = SigningKey::from_slice(&[0x42; 32]).unwrap();
+        let point = signing.verifying_key().to_sec1_point(false);
+        let key = PublicKey::from_sec1(point.as_bytes()).unwrap();
+        (
+            signing,
+            TrustedKey::new(key, Algorithm::EcdsaP256Sha256).unwrap(),
+        )
+    }
+
+    /// The same signature with s replaced by n - s.
+    fn flip_s(sig: &Signature) -> Signature {
+        let (r, s) = sig.split_scalars();
+        Signature::from_scalars(r, -s).unwrap()
+    }
+
+    #[test]
+    fn high_s_accepted_by_default_refused_when_low_s_required() {
+        let (signing, key) = signer();
+        let digest = Digest::sha256(b"firmware");
+        let sig: Signature = signing.sign_prehash(digest.as_bytes()).unwrap();
+        let (low, high) = if sig.normalize_s() == sig {
+            (sig, flip_s(&sig))
+        } else {
+            (flip_s(&sig), sig)
+        };
+        for s in [low, high] {
+            let raw = s.to_bytes();
+            key.verify_digest(&digest, &raw, SignatureEncoding::Raw)
+                .unwrap();
+            key.verify_digest(&digest, s.to_der().as_bytes(), SignatureEncoding::Der)
+                .unwrap();
+        }
+        let strict = key.require_low_s(true);
+        assert!(strict.requires_low_s());
+        strict
+            .verify_digest(&digest, &low.to_bytes(), SignatureEncoding::Raw)
+            .unwrap();
+        assert_eq!(
+            strict.verify_digest(&digest, &high.to_bytes(), SignatureEncoding::Raw),
+            Err(CryptoError::HighS)
+        );
+    }
+
+    #[test]
+    fn der_with_trailing_zero_is_refused() {
+        let (signing, key) = signer();
+        let digest = Digest::sha256(b"firmware");
+        let sig: Signature = signing.sign_prehash(digest.as_bytes()).unwrap();
+        let mut der = sig.to_der().as_bytes().to_vec();
+        key.verify_digest(&digest, &der, SignatureEncoding::Der)
+            .unwrap();
+        der.push(0);
+        assert_eq!(
+            key.verify_digest(&digest, &der, SignatureEncoding::Der),
+            Err(CryptoError::BadSignatureEncoding)
+        );
+        assert_eq!(
+            key.verify_digest(&digest, &[0; MAX_SIGNATURE_LEN + 1], SignatureEncoding::Der),
+            Err(CryptoError::BadSignatureEncoding)
+        );
+    }
+
+    #[cfg(feature = "legacy-sha1")]
+    #[test]
+    fn digest_hash_must_match_algorithm() {
+        let (_, key) = signer();
+        let mut h = Hasher::new(super::super::HashAlgorithm::Sha1);
+        h.update(b"x");
+        assert_eq!(
+            key.verify_digest(&h.finalize(), &[1; 64], SignatureEncoding::Raw),
+            Err(CryptoError::WrongDigest)
+        );
+    }
+}

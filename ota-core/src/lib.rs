@@ -7,6 +7,7 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+pub mod crypto;
 pub mod document;
 mod error;
 pub mod jobs;

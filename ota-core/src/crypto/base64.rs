@@ -1,0 +1,284 @@
+//! Base64 (RFC 4648 standard alphabet) decoding of signatures into a fixed buffer.
+//!
+//! One decoder for everything in this module: signatures from job documents and PEM bodies.
+//! It never allocates, never panics and stops at the first byte that would not fit the output.
+//! It does not accept the URL-safe alphabet, and it does not guess: the caller picks the mode.
+
+use super::CryptoError;
+
+/// Longest decoded signature accepted: 512 bytes (RSA-4096). AWS's agent uses 384 (RSA-3072).
+pub const MAX_SIGNATURE_LEN: usize = 512;
+
+/// Longest strict base64 text that can decode to [`MAX_SIGNATURE_LEN`] bytes.
+pub const MAX_SIGNATURE_BASE64_LEN: usize = encoded_len(MAX_SIGNATURE_LEN);
+
+/// How strictly to read base64 text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Base64Mode {
+    /// RFC 4648 §4 exactly: standard alphabet, `=` padding required, the unused bits of the
+    /// last symbol must be zero, no whitespace anywhere. Every byte string has exactly one
+    /// accepted spelling.
+    Strict,
+    /// What the AWS OTA agent's decoder (`ota_base64.c`) tolerates: `\n`, `\r` and space are
+    /// skipped wherever they appear, and padding may be left out or cut short (`TQ=`).
+    /// Still refused, as by the agent: anything but whitespace after padding, more than two
+    /// `=`, and non-zero unused bits. Also refused, unlike the agent: `=` after a complete
+    /// 4-symbol quantum (`Zm9v==`), which no encoder produces.
+    AwsLenient,
+}
+
+/// Which characters are skipped and whether padding is mandatory.
+#[derive(Clone, Copy)]
+pub(crate) struct Rules {
+    skip: fn(u8) -> bool,
+    padding_required: bool,
+}
+
+impl Rules {
+    const STRICT: Self = Self {
+        skip: |_| false,
+        padding_required: true,
+    };
+    const AWS_LENIENT: Self = Self {
+        skip: |c| matches!(c, b'\n' | b'\r' | b' '),
+        padding_required: false,
+    };
+    /// PEM bodies (RFC 7468): any ASCII whitespace between symbols, padding required.
+    pub(crate) const PEM: Self = Self {
+        skip: |c| c.is_ascii_whitespace(),
+        padding_required: true,
+    };
+}
+
+impl From<Base64Mode> for Rules {
+    fn from(mode: Base64Mode) -> Self {
+        match mode {
+            Base64Mode::Strict => Self::STRICT,
+            Base64Mode::AwsLenient => Self::AWS_LENIENT,
+        }
+    }
+}
+
+/// Number of base64 characters (with padding) that encode `len` bytes.
+pub const fn encoded_len(len: usize) -> usize {
+    len.div_ceil(3) * 4
+}
+
+/// Decode a base64 signature into `out` and return the decoded bytes.
+///
+/// Decodes only: it does not check that the bytes are a well-formed DER or fixed-width
+/// signature (that is [`super::TrustedKey::verify_digest`]'s job).
+///
+/// # Errors
+/// [`CryptoError::Base64Empty`], [`CryptoError::Base64InvalidCharacter`],
+/// [`CryptoError::Base64BadPadding`], [`CryptoError::Base64NonCanonical`], or
+/// [`CryptoError::Base64TooLong`] when the text decodes to more than [`MAX_SIGNATURE_LEN`]
+/// bytes (detected before any byte past the limit is written).
+pub fn decode_signature<'b>(
+    text: &str,
+    out: &'b mut [u8; MAX_SIGNATURE_LEN],
+    mode: Base64Mode,
+) -> Result<&'b [u8], CryptoError> {
+    let len = decode(text.as_bytes(), out, mode.into())?;
+    Ok(out.get(..len).unwrap_or_default())
+}
+
+/// Decode `text` into `out` under `rules`; returns the number of bytes written.
+///
+/// Work is bounded by the input length; output stops at the first byte that would not fit.
+pub(crate) fn decode(text: &[u8], out: &mut [u8], rules: Rules) -> Result<usize, CryptoError> {
+    let mut writer = Writer { out, len: 0 };
+    let mut acc: u32 = 0;
+    let mut symbols = 0usize; // symbols in the current quantum (0..=3)
+    let mut padding = 0usize;
+    let mut any = false;
+    for (offset, &c) in text.iter().enumerate() {
+        if (rules.skip)(c) {
+            continue;
+        }
+        any = true;
+        if c == b'=' {
+            padding += 1;
+            if symbols < 2 || symbols + padding > 4 {
+                return Err(CryptoError::Base64BadPadding);
+            }
+            continue;
+        }
+        let value = symbol_value(c).ok_or(CryptoError::Base64InvalidCharacter { offset })?;
+        if padding > 0 {
+            return Err(CryptoError::Base64BadPadding);
+        }
+        acc = (acc << 6) | u32::from(value);
+        symbols += 1;
+        if symbols == 4 {
+            writer.push(&acc.to_be_bytes()[1..])?;
+            acc = 0;
+            symbols = 0;
+        }
+    }
+    if !any {
+        return Err(CryptoError::Base64Empty);
+    }
+    finish_quantum(&mut writer, acc, symbols, padding, rules.padding_required)?;
+    Ok(writer.len)
+}
+
+/// Write the last, partial quantum after checking its padding and unused bits.
+fn finish_quantum(
+    writer: &mut Writer<'_>,
+    acc: u32,
+    symbols: usize,
+    padding: usize,
+    padding_required: bool,
+) -> Result<(), CryptoError> {
+    let padding_ok = match symbols {
+        0 => padding == 0,
+        2 | 3 => !padding_required || symbols + padding == 4,
+        _ => false,
+    };
+    if !padding_ok {
+        return Err(CryptoError::Base64BadPadding);
+    }
+    match symbols {
+        2 if acc & 0xf != 0 => Err(CryptoError::Base64NonCanonical),
+        2 => writer.push(&[(acc >> 4) as u8]),
+        3 if acc & 0x3 != 0 => Err(CryptoError::Base64NonCanonical),
+        3 => writer.push(&((acc >> 2) as u16).to_be_bytes()),
+        _ => Ok(()),
+    }
+}
+
+/// Bounded output cursor.
+struct Writer<'a> {
+    out: &'a mut [u8],
+    len: usize,
+}
+
+impl Writer<'_> {
+    fn push(&mut self, bytes: &[u8]) -> Result<(), CryptoError> {
+        let end = self.len + bytes.len();
+        let dst = self
+            .out
+            .get_mut(self.len..end)
+            .ok_or(CryptoError::Base64TooLong)?;
+        dst.copy_from_slice(bytes);
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// Value of a standard-alphabet symbol.
+const fn symbol_value(c: u8) -> Option<u8> {
+    match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strict(text: &str) -> Result<std::vec::Vec<u8>, CryptoError> {
+        let mut out = [0u8; MAX_SIGNATURE_LEN];
+        decode_signature(text, &mut out, Base64Mode::Strict).map(<[u8]>::to_vec)
+    }
+
+    fn lenient(text: &str) -> Result<std::vec::Vec<u8>, CryptoError> {
+        let mut out = [0u8; MAX_SIGNATURE_LEN];
+        decode_signature(text, &mut out, Base64Mode::AwsLenient).map(<[u8]>::to_vec)
+    }
+
+    #[test]
+    fn rfc4648_vectors() {
+        for (text, bytes) in [
+            ("Zg==", "f"),
+            ("Zm8=", "fo"),
+            ("Zm9v", "foo"),
+            ("Zm9vYg==", "foob"),
+            ("Zm9vYmE=", "fooba"),
+            ("Zm9vYmFy", "foobar"),
+        ] {
+            assert_eq!(strict(text).as_deref(), Ok(bytes.as_bytes()), "{text}");
+            assert_eq!(lenient(text).as_deref(), Ok(bytes.as_bytes()), "{text}");
+        }
+        assert_eq!(strict("+/+/"), Ok(std::vec![0xfb, 0xff, 0xbf]));
+    }
+
+    #[test]
+    fn strict_refusals() {
+        assert_eq!(strict(""), Err(CryptoError::Base64Empty));
+        assert_eq!(strict("Zg"), Err(CryptoError::Base64BadPadding));
+        assert_eq!(strict("Zg="), Err(CryptoError::Base64BadPadding));
+        assert_eq!(strict("Zg==="), Err(CryptoError::Base64BadPadding));
+        assert_eq!(strict("Z==="), Err(CryptoError::Base64BadPadding));
+        assert_eq!(strict("===="), Err(CryptoError::Base64BadPadding));
+        assert_eq!(strict("Zm9v="), Err(CryptoError::Base64BadPadding));
+        assert_eq!(strict("Zg==Zg=="), Err(CryptoError::Base64BadPadding));
+        assert_eq!(strict("Zh=="), Err(CryptoError::Base64NonCanonical));
+        assert_eq!(
+            strict("Zm-v"),
+            Err(CryptoError::Base64InvalidCharacter { offset: 2 })
+        );
+        assert_eq!(
+            strict("Zm9v\n"),
+            Err(CryptoError::Base64InvalidCharacter { offset: 4 })
+        );
+        assert_eq!(
+            strict(" Zm9v"),
+            Err(CryptoError::Base64InvalidCharacter { offset: 0 })
+        );
+        assert_eq!(
+            strict("Zm9vé"),
+            Err(CryptoError::Base64InvalidCharacter { offset: 4 })
+        );
+    }
+
+    #[test]
+    fn non_canonical_trailing_bits() {
+        // "Zm8=" is "fo"; "Zm9=" sets an unused bit.
+        assert_eq!(strict("Zm9="), Err(CryptoError::Base64NonCanonical));
+        assert_eq!(lenient("Zm9"), Err(CryptoError::Base64NonCanonical));
+    }
+
+    #[test]
+    fn lenient_skips_aws_whitespace_and_optional_padding() {
+        assert_eq!(lenient("Zm9v\r\nYmFy\n").as_deref(), Ok(&b"foobar"[..]));
+        assert_eq!(lenient(" Zm 9v Yg == ").as_deref(), Ok(&b"foob"[..]));
+        assert_eq!(lenient("Zm9vYg").as_deref(), Ok(&b"foob"[..]));
+        assert_eq!(lenient("Zm9vYmE").as_deref(), Ok(&b"fooba"[..]));
+        assert_eq!(
+            lenient("Zm9v\tYmFy"),
+            Err(CryptoError::Base64InvalidCharacter { offset: 4 })
+        );
+        assert_eq!(lenient("Zm9vYg=").as_deref(), Ok(&b"foob"[..]));
+        assert_eq!(lenient("Zm9v=="), Err(CryptoError::Base64BadPadding));
+        assert_eq!(lenient("Zm9vY="), Err(CryptoError::Base64BadPadding));
+        assert_eq!(lenient("Zm9vY"), Err(CryptoError::Base64BadPadding));
+        assert_eq!(lenient(" \r\n"), Err(CryptoError::Base64Empty));
+        assert_eq!(lenient("Zg==Zg"), Err(CryptoError::Base64BadPadding));
+    }
+
+    #[test]
+    fn length_limit() {
+        let max = "A".repeat(MAX_SIGNATURE_BASE64_LEN);
+        // 684 symbols decode to 513 bytes: one too many.
+        assert_eq!(strict(&max), Err(CryptoError::Base64TooLong));
+        assert_eq!(lenient(&max), Err(CryptoError::Base64TooLong));
+        let fits = std::format!("{}A===", "A".repeat(MAX_SIGNATURE_BASE64_LEN - 4));
+        assert_eq!(strict(&fits), Err(CryptoError::Base64BadPadding));
+        let fits = std::format!("{}AAA=", "A".repeat(MAX_SIGNATURE_BASE64_LEN - 4));
+        assert_eq!(strict(&fits).map(|v| v.len()), Ok(MAX_SIGNATURE_LEN));
+        assert_eq!(
+            strict(&"A".repeat(1 << 20)),
+            Err(CryptoError::Base64TooLong)
+        );
+        let spaced = "A \n".repeat(1 << 12);
+        assert_eq!(lenient(&spaced), Err(CryptoError::Base64TooLong));
+    }
+}

@@ -1,0 +1,69 @@
+//! Firmware signature verification: ECDSA P-256 and RSA (PKCS#1 v1.5, PSS) with SHA-256.
+//!
+//! The pieces, in the order a device uses them:
+//!
+//! 1. [`PublicKey`] parses a key (SPKI DER or PEM, SEC1 point, PKCS#1) and checks it (RSA: at
+//!    least 2048 bits, e = 65537). [`KeyId`] is the SHA-256 of its canonical SPKI.
+//! 2. [`TrustedKey`] binds the key to the one [`Algorithm`] it may verify; [`TrustStore`]
+//!    holds the trusted keys in a fixed array.
+//! 3. [`decode_signature`] reads the base64 signature from a job document into a fixed buffer.
+//! 4. [`ImageHasher`] (legacy: the signature covers the file) or [`ImageVerifier`] (the file's
+//!    length and SHA-256 come from signed data) streams the image with an exact length bound.
+//! 5. [`TrustStore::verify_digest`] or [`TrustedKey::verify_digest`] checks the signature.
+//!
+//! What it does not do: choose keys from anything the cloud sends (the `certfile` field only
+//! names a key already in the store), detect algorithms or PSS salt lengths from signatures,
+//! sign, or parse certificates (see the `x509` module). No allocation except inside RSA: RSA
+//! needs the `alloc` feature and is refused with [`CryptoError::Unsupported`] without it;
+//! P-256 works in plain `no_std`.
+//!
+//! ```
+//! use ota_core::crypto::{
+//!     decode_signature, Algorithm, Base64Mode, ImageHasher, PublicKey, SignatureEncoding,
+//!     TrustStore, TrustedKey, MAX_SIGNATURE_LEN,
+//! };
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let pem = include_str!("../../tests/fixtures/openssl/p256_pub.pem");
+//! let image = include_bytes!("../../tests/fixtures/openssl/message.bin");
+//! let sig_b64 = include_str!("../../tests/fixtures/openssl/p256_sig.b64");
+//!
+//! let mut store = TrustStore::<4>::new();
+//! store.add(TrustedKey::new(PublicKey::from_spki_pem(pem)?, Algorithm::EcdsaP256Sha256)?)?;
+//!
+//! let mut buf = [0u8; MAX_SIGNATURE_LEN];
+//! let signature = decode_signature(sig_b64, &mut buf, Base64Mode::AwsLenient)?;
+//!
+//! let mut hasher = ImageHasher::new_unsigned_length(image.len() as u64);
+//! for chunk in image.chunks(4096) {
+//!     hasher.update(chunk)?;
+//! }
+//! let digest = hasher.finish()?;
+//! let key = store.verify_digest(None, &digest, signature, SignatureEncoding::Der)?;
+//! println!("verified by {}", key.key_id());
+//! # Ok(())
+//! # }
+//! ```
+
+mod algorithm;
+mod base64;
+mod digest;
+mod error;
+mod image;
+mod key;
+mod key_id;
+mod pem;
+mod store;
+mod trusted;
+
+pub use algorithm::{Algorithm, AlgorithmFamily, HashAlgorithm, SignatureEncoding};
+pub use base64::{
+    Base64Mode, MAX_SIGNATURE_BASE64_LEN, MAX_SIGNATURE_LEN, decode_signature, encoded_len,
+};
+pub use digest::{Digest, Hasher};
+pub use error::{CryptoError, ImageError};
+pub use image::{ImageHasher, ImageVerifier};
+pub use key::{KeyKind, MAX_RSA_BITS, MAX_SPKI_LEN, PublicKey, RsaKeyPolicy};
+pub use key_id::KeyId;
+pub use store::TrustStore;
+pub use trusted::TrustedKey;

@@ -1,5 +1,6 @@
 //! The crate's one error type: every module error, by category.
 
+use crate::crypto::{CryptoError, ImageError};
 use crate::document::DocumentError;
 use crate::jobs::{DetailsError, NameError, StepTimeoutError, TopicError};
 use crate::manifest::Rejection;
@@ -32,6 +33,12 @@ pub enum Error {
     /// A job document failed validation.
     #[error(transparent)]
     Document(#[from] DocumentError),
+    /// A key, signature or base64 text was refused, or a signature did not verify.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// An image did not match its expected length or digest.
+    #[error(transparent)]
+    Image(#[from] ImageError),
     /// A signed manifest was refused.
     #[error(transparent)]
     Manifest(#[from] Rejection),

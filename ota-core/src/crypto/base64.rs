@@ -84,6 +84,21 @@ pub fn decode_signature<'b>(
     Ok(out.get(..len).unwrap_or_default())
 }
 
+/// Decode base64 `text` of any length into `out` (e.g. a signed manifest) and return the
+/// decoded bytes. Same rules and errors as [`decode_signature`]; [`CryptoError::Base64TooLong`]
+/// when the result does not fit `out`.
+///
+/// # Errors
+/// As [`decode_signature`].
+pub fn decode_base64<'b>(
+    text: &str,
+    out: &'b mut [u8],
+    mode: Base64Mode,
+) -> Result<&'b [u8], CryptoError> {
+    let len = decode(text.as_bytes(), out, mode.into())?;
+    Ok(out.get(..len).unwrap_or_default())
+}
+
 /// Decode `text` into `out` under `rules`; returns the number of bytes written.
 ///
 /// Work is bounded by the input length; output stops at the first byte that would not fit.

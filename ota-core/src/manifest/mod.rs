@@ -11,9 +11,11 @@
 
 mod policy;
 mod statement;
+mod verify;
 
 pub use policy::{ExpiryCheck, ManifestPolicy, Rejection, RollbackFloor, TrustedTime};
 pub use statement::{MAX_MANIFEST_LEN, Manifest, Sha256Hex};
+pub use verify::{VerifiedManifest, verify};
 
 #[cfg(test)]
 mod tests;

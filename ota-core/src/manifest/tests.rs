@@ -196,3 +196,170 @@ proptest! {
         let _ = Manifest::parse(&bytes);
     }
 }
+
+mod end_to_end {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use p256::ecdsa::signature::Signer as _;
+    use p256::ecdsa::{Signature, SigningKey};
+    use std::string::{String, ToString};
+
+    use super::*;
+    use crate::crypto::{Algorithm, PublicKey, TrustStore, TrustedKey};
+    use crate::document::{FirmwareRef, JobDocument};
+
+    fn signer(seed: u8) -> (SigningKey, TrustedKey) {
+        let signing = SigningKey::from_slice(&[seed; 32]).unwrap();
+        let point = signing.verifying_key().to_sec1_point(false);
+        let key = PublicKey::from_sec1(point.as_bytes()).unwrap();
+        (
+            signing,
+            TrustedKey::new(key, Algorithm::EcdsaP256Sha256).unwrap(),
+        )
+    }
+
+    struct Release {
+        manifest: String,
+        signature: String,
+        key_id: String,
+    }
+
+    fn release(signing: &SigningKey, key: &TrustedKey, manifest_json: &str) -> Release {
+        let sig: Signature = signing.sign(manifest_json.as_bytes());
+        Release {
+            manifest: STANDARD.encode(manifest_json),
+            signature: STANDARD.encode(sig.to_der().as_bytes()),
+            key_id: key.key_id().to_string(),
+        }
+    }
+
+    fn firmware<'a>(r: &'a Release) -> FirmwareRef<'a> {
+        FirmwareRef {
+            manifest: &r.manifest,
+            signature: &r.signature,
+            key_id: Some(&r.key_id),
+            version: Some("1.2.0"),
+            stream: None,
+            file_id: 0,
+            url: Some("https://example.com/fw.bin"),
+        }
+    }
+
+    #[test]
+    fn a_signed_manifest_verifies_and_binds_the_image() {
+        let (signing, key) = signer(7);
+        let mut store = TrustStore::<2>::new();
+        store.add(key.clone()).unwrap();
+        let r = release(&signing, &key, &manifest_json(r#","jobId":"fw-1""#));
+        let mut scratch = [0u8; MAX_MANIFEST_LEN];
+        let verified = verify(&firmware(&r), "fw-1", &store, &policy(), &mut scratch).unwrap();
+        assert_eq!(verified.manifest().size, 4096);
+        assert_eq!(*verified.key_id(), key.key_id());
+        assert_eq!(verified.expiry(), ExpiryCheck::NoExpiry);
+        // The image check is bound to the signed length and hash.
+        let mut image = verified.image_verifier();
+        image.update(&[0u8; 4096]).unwrap();
+        assert!(
+            image.finish().is_err(),
+            "zeros do not hash to the signed SHA-256"
+        );
+    }
+
+    #[test]
+    fn every_rejection_before_download() {
+        let (signing, key) = signer(7);
+        let (other_signing, other_key) = signer(9);
+        let mut store = TrustStore::<2>::new();
+        store.add(key.clone()).unwrap();
+        let good = release(&signing, &key, &manifest_json(r#","jobId":"fw-1""#));
+        let mut scratch = [0u8; MAX_MANIFEST_LEN];
+        let mut check = |fw: &FirmwareRef<'_>, job: &str| {
+            verify(fw, job, &store, &policy(), &mut scratch).map(|_| ())
+        };
+
+        assert_eq!(check(&firmware(&good), "fw-2"), Err(Rejection::WrongJob));
+        // Signed by a key the device does not trust (named, or not named).
+        let untrusted = release(&other_signing, &other_key, &manifest_json(""));
+        assert_eq!(
+            check(&firmware(&untrusted), "fw-1"),
+            Err(Rejection::UnknownKey)
+        );
+        let anonymous = FirmwareRef {
+            key_id: None,
+            ..firmware(&untrusted)
+        };
+        assert_eq!(check(&anonymous, "fw-1"), Err(Rejection::BadSignature));
+        // A trusted signature over other bytes.
+        let swapped = FirmwareRef {
+            signature: &untrusted.signature,
+            key_id: Some(&good.key_id),
+            ..firmware(&good)
+        };
+        assert_eq!(check(&swapped, "fw-1"), Err(Rejection::BadSignature));
+        // One byte of the manifest changed after signing.
+        let tampered_json = manifest_json(r#","jobId":"fw-1""#).replace("4096", "4097");
+        let tampered = Release {
+            manifest: STANDARD.encode(tampered_json),
+            ..release(&signing, &key, &manifest_json(r#","jobId":"fw-1""#))
+        };
+        assert_eq!(
+            check(&firmware(&tampered), "fw-1"),
+            Err(Rejection::BadSignature)
+        );
+        // Encoding and key id errors.
+        let bad_b64 = FirmwareRef {
+            manifest: "not base64!",
+            ..firmware(&good)
+        };
+        assert_eq!(check(&bad_b64, "fw-1"), Err(Rejection::Encoding));
+        let bad_key_id = FirmwareRef {
+            key_id: Some("zz"),
+            ..firmware(&good)
+        };
+        assert_eq!(check(&bad_key_id, "fw-1"), Err(Rejection::UnknownKey));
+        // Signed but malformed, or disagreeing with the document.
+        let malformed = release(&signing, &key, r#"{"product":"acme"}"#);
+        assert_eq!(
+            check(&firmware(&malformed), "fw-1"),
+            Err(Rejection::Malformed)
+        );
+        let hint = FirmwareRef {
+            version: Some("9.9.9"),
+            ..firmware(&good)
+        };
+        assert_eq!(check(&hint, "fw-1"), Err(Rejection::VersionHintMismatch));
+        let file = FirmwareRef {
+            file_id: 3,
+            ..firmware(&good)
+        };
+        assert_eq!(check(&file, "fw-1"), Err(Rejection::WrongFile));
+        // Policy: wrong hardware, signed correctly.
+        let wrong_hw = release(&signing, &key, &manifest_json("").replace("rev-b", "rev-a"));
+        assert_eq!(
+            check(&firmware(&wrong_hw), "fw-1"),
+            Err(Rejection::WrongHardware)
+        );
+        let too_big = release(&signing, &key, &manifest_json("").replace("4096", "9000"));
+        assert_eq!(check(&firmware(&too_big), "fw-1"), Err(Rejection::BadSize));
+    }
+
+    #[test]
+    fn document_to_verdict() {
+        let (signing, key) = signer(7);
+        let mut store = TrustStore::<1>::new();
+        store.add(key.clone()).unwrap();
+        let r = release(&signing, &key, &manifest_json(""));
+        let doc = std::format!(
+            r#"{{"operation":"firmware_update","firmware":{{"manifest":"{}","signature":"{}","keyId":"{}","version":"1.2.0","stream":"fw-stream"}}}}"#,
+            r.manifest,
+            r.signature,
+            r.key_id
+        );
+        let JobDocument::Firmware(fw) = JobDocument::parse(doc.as_bytes()).unwrap() else {
+            panic!()
+        };
+        let mut scratch = [0u8; MAX_MANIFEST_LEN];
+        let verified = verify(&fw.firmware, "any-job", &store, &policy(), &mut scratch).unwrap();
+        assert_eq!(verified.manifest().version, Version::new(1, 2, 0));
+    }
+}

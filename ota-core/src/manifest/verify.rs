@@ -1,0 +1,100 @@
+//! Verifying a firmware-update document's signed manifest end to end.
+
+use crate::crypto::{
+    Base64Mode, CryptoError, Digest, ImageVerifier, KeyId, MAX_SIGNATURE_LEN, SignatureEncoding,
+    TrustStore, decode_base64, decode_signature,
+};
+use crate::document::FirmwareRef;
+use crate::version::Version;
+
+use super::policy::{ExpiryCheck, ManifestPolicy, Rejection};
+use super::statement::{MAX_MANIFEST_LEN, Manifest};
+
+/// A manifest whose signature verified with a trusted key and which passed the device
+/// policy. The only way to get one is [`verify`], so holding one is proof of both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifiedManifest<'m> {
+    manifest: Manifest<'m>,
+    key_id: KeyId,
+    expiry: ExpiryCheck,
+}
+
+impl<'m> VerifiedManifest<'m> {
+    /// The signed statement.
+    pub fn manifest(&self) -> &Manifest<'m> {
+        &self.manifest
+    }
+
+    /// The trusted key that verified the signature.
+    pub fn key_id(&self) -> &KeyId {
+        &self.key_id
+    }
+
+    /// How the expiry was handled.
+    pub fn expiry(&self) -> ExpiryCheck {
+        self.expiry
+    }
+
+    /// A streaming check of the image against the signed length and SHA-256.
+    pub fn image_verifier(&self) -> ImageVerifier {
+        ImageVerifier::new(u64::from(self.manifest.size), self.manifest.sha256.0)
+    }
+}
+
+/// Check a [`FirmwareRef`] before anything is downloaded: decode the manifest (strict
+/// base64, at most [`MAX_MANIFEST_LEN`] bytes, into `scratch`), verify its signature (DER
+/// for ECDSA) with the trusted key named by `keyId` or, without one, with any trusted key,
+/// parse it, check it against the document (`version` hint, `fileId`) and the job it arrived
+/// in (`jobId`, when the manifest names one), then apply `policy`.
+///
+/// Does not download or hash the image: use [`VerifiedManifest::image_verifier`] for that.
+///
+/// # Errors
+/// The first [`Rejection`], in that order.
+pub fn verify<'m, const N: usize>(
+    firmware: &FirmwareRef<'_>,
+    job_id: &str,
+    trust: &TrustStore<N>,
+    policy: &ManifestPolicy<'_>,
+    scratch: &'m mut [u8; MAX_MANIFEST_LEN],
+) -> Result<VerifiedManifest<'m>, Rejection> {
+    let bytes = decode_base64(firmware.manifest, scratch, Base64Mode::Strict)
+        .map_err(|_| Rejection::Encoding)?;
+    let mut sig_buf = [0u8; MAX_SIGNATURE_LEN];
+    let signature = decode_signature(firmware.signature, &mut sig_buf, Base64Mode::Strict)
+        .map_err(|_| Rejection::Encoding)?;
+    let key_id = firmware
+        .key_id
+        .map(KeyId::from_hex)
+        .transpose()
+        .map_err(|_| Rejection::UnknownKey)?;
+    let digest = Digest::sha256(bytes);
+    let key = trust
+        .verify_digest(key_id.as_ref(), &digest, signature, SignatureEncoding::Der)
+        .map_err(|e| match e {
+            CryptoError::UnknownKeyId | CryptoError::NoMatchingKey => Rejection::UnknownKey,
+            _ => Rejection::BadSignature,
+        })?;
+    let key_id = key.key_id();
+    let manifest = Manifest::parse(bytes).map_err(|_| Rejection::Malformed)?;
+    if let Some(hint) = firmware.version {
+        if Version::parse(hint) != Ok(manifest.version) {
+            return Err(Rejection::VersionHintMismatch);
+        }
+    }
+    if manifest.file_id != firmware.file_id {
+        return Err(Rejection::WrongFile);
+    }
+    if manifest
+        .job_id
+        .is_some_and(|bound| bound.as_str() != job_id)
+    {
+        return Err(Rejection::WrongJob);
+    }
+    let expiry = policy.check(&manifest)?;
+    Ok(VerifiedManifest {
+        manifest,
+        key_id,
+        expiry,
+    })
+}

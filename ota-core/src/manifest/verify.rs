@@ -77,10 +77,10 @@ pub fn verify<'m, const N: usize>(
         })?;
     let key_id = key.key_id();
     let manifest = Manifest::parse(bytes).map_err(|_| Rejection::Malformed)?;
-    if let Some(hint) = firmware.version {
-        if Version::parse(hint) != Ok(manifest.version) {
-            return Err(Rejection::VersionHintMismatch);
-        }
+    if let Some(hint) = firmware.version
+        && Version::parse(hint) != Ok(manifest.version)
+    {
+        return Err(Rejection::VersionHintMismatch);
     }
     if manifest.file_id != firmware.file_id {
         return Err(Rejection::WrongFile);

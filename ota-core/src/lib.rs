@@ -12,3 +12,5 @@ pub mod jobs;
 pub mod json;
 pub mod time;
 pub mod version;
+#[cfg(feature = "x509")]
+pub mod x509;

@@ -284,3 +284,28 @@ fn malformed_input() {
         Some(X509Error::Malformed(CertRef::Root(0)))
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+
+    /// Mutated and truncated certificates never panic the parser or the validator.
+    #[test]
+    fn mutated_chains_never_panic(
+        which in 0usize..3,
+        index in proptest::prelude::any::<proptest::sample::Index>(),
+        value in proptest::prelude::any::<u8>(),
+        cut in proptest::prelude::any::<proptest::sample::Index>(),
+    ) {
+        let names = ["leaf-p256", "int-p256", "root-p256"];
+        let mut certs: Vec<Vec<u8>> = names.iter().map(|n| der(n)).collect();
+        let target = &mut certs[which];
+        let i = index.index(target.len());
+        target[i] = value;
+        let keep = cut.index(target.len() + 1).max(i + 1);
+        target.truncate(keep);
+        let result = verify_chain(&certs[0], &[&certs[1]], &[&certs[2]], NOW, &CodeSigningPolicy::default());
+        if value == der(names[which])[i] && keep == der(names[which]).len() {
+            proptest::prop_assert!(result.is_ok());
+        }
+    }
+}

@@ -39,6 +39,10 @@ pub enum Error {
     /// An image did not match its expected length or digest.
     #[error(transparent)]
     Image(#[from] ImageError),
+    /// A code-signing certificate chain was refused (feature `x509`).
+    #[cfg(feature = "x509")]
+    #[error(transparent)]
+    X509(#[from] crate::x509::X509Error),
     /// A signed manifest was refused.
     #[error(transparent)]
     Manifest(#[from] Rejection),

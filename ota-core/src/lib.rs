@@ -16,5 +16,7 @@ pub mod manifest;
 pub mod streams;
 pub mod time;
 pub mod version;
+#[cfg(feature = "x509")]
+pub mod x509;
 
 pub use error::Error;

@@ -10,7 +10,7 @@ pub enum CryptoError {
     /// The key is not valid DER / SEC1 / PEM, or not a valid point or modulus.
     #[error("public key is not validly encoded")]
     BadKeyEncoding,
-    /// The key is longer than [`super::MAX_SPKI_LEN`] bytes.
+    /// A PEM key decodes to more than [`super::MAX_SPKI_LEN`] bytes.
     #[error("public key encoding is too long")]
     KeyTooLong,
     /// The key's algorithm or curve is not P-256 or RSA (`rsaEncryption`).

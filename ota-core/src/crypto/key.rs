@@ -8,8 +8,9 @@ use spki::{ObjectIdentifier, SubjectPublicKeyInfoRef};
 use super::pem::decode_pem;
 use super::{CryptoError, Digest, KeyId};
 
-/// Longest SubjectPublicKeyInfo DER accepted (enough for RSA-8192, about 1 060 bytes). It is
-/// also the size of the stack buffer [`PublicKey::from_spki_pem`] decodes into.
+/// Size of the stack buffer [`PublicKey::from_spki_pem`] decodes into: enough for an RSA-8192
+/// SubjectPublicKeyInfo (about 1 060 bytes). DER input has no length limit of its own (RSA
+/// moduli above [`MAX_RSA_BITS`] are refused after parsing).
 pub const MAX_SPKI_LEN: usize = 1100;
 
 /// Largest RSA modulus accepted, in bits.
@@ -107,8 +108,8 @@ impl PublicKey {
     /// refused, as is anything after the DER value.
     ///
     /// # Errors
-    /// [`CryptoError::KeyTooLong`], [`CryptoError::BadKeyEncoding`],
-    /// [`CryptoError::UnsupportedKeyAlgorithm`], the RSA policy errors, or
+    /// [`CryptoError::BadKeyEncoding`], [`CryptoError::UnsupportedKeyAlgorithm`], the RSA
+    /// policy errors, or
     /// [`CryptoError::Unsupported`] for RSA without `alloc`.
     pub fn from_spki_der(der: &[u8]) -> Result<Self, CryptoError> {
         Self::from_spki_der_with(der, RsaKeyPolicy::STRICT)
@@ -119,9 +120,6 @@ impl PublicKey {
     /// # Errors
     /// As [`PublicKey::from_spki_der`].
     pub fn from_spki_der_with(der: &[u8], policy: RsaKeyPolicy) -> Result<Self, CryptoError> {
-        if der.len() > MAX_SPKI_LEN {
-            return Err(CryptoError::KeyTooLong);
-        }
         let spki =
             SubjectPublicKeyInfoRef::from_der(der).map_err(|_| CryptoError::BadKeyEncoding)?;
         let key_bytes = spki
@@ -402,7 +400,7 @@ mod tests {
         );
         assert_eq!(
             PublicKey::from_spki_der(&[0u8; MAX_SPKI_LEN + 1]).err(),
-            Some(CryptoError::KeyTooLong)
+            Some(CryptoError::BadKeyEncoding)
         );
     }
 

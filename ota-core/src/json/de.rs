@@ -177,6 +177,12 @@ impl<'de> Deserializer<'de> {
         let start = self.pos;
         let mut escaped = false;
         loop {
+            // Jump over plain bytes in one pass; stop at a quote, an escape or a control byte.
+            let rest = &self.input[self.pos..];
+            self.pos += rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(rest.len());
             match self.peek() {
                 None => return Err(self.error(ErrorKind::Eof)),
                 Some(b'"') => break,

@@ -147,10 +147,10 @@ proptest! {
         let mut bytes = std::fs::read(&paths[index % paths.len()]).unwrap();
         let i = at % bytes.len();
         bytes[i] = byte;
-        if let Ok(reply) = ota_core::json::from_slice::<ExecutionResponse<'_, RawJson<'_>>>(&bytes) {
-            if let Some(doc) = reply.execution.and_then(|e| e.job_document) {
-                let _ = JobDocument::parse(doc.as_bytes());
-            }
+        if let Ok(reply) = ota_core::json::from_slice::<ExecutionResponse<'_, RawJson<'_>>>(&bytes)
+            && let Some(doc) = reply.execution.and_then(|e| e.job_document)
+        {
+            let _ = JobDocument::parse(doc.as_bytes());
         }
     }
 }

@@ -1,8 +1,10 @@
 //! A `no_std`, allocation-free, sans-IO firmware-update client for AWS IoT Jobs.
 //!
-//! Not built yet: this crate currently holds only its dependency on `ota-core`. The client
-//! state machine (job notification to a committed or rolled-back image) is tracked in the
-//! project's issue list; until it lands, use `ota_core` directly for topics, documents,
-//! manifests and signature verification.
+//! Work in progress: the storage layer lands first; the client state machine follows.
 #![no_std]
 #![forbid(unsafe_code)]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod storage;

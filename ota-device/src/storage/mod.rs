@@ -1,0 +1,1 @@
+//! Firmware slot and persistent-state storage (being written).

@@ -1,10 +1,24 @@
 //! A `no_std`, allocation-free, sans-IO firmware-update client for AWS IoT Jobs.
-//!
-//! Work in progress: the storage layer lands first; the client state machine follows.
 #![no_std]
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "std")]
 extern crate std;
 
+mod client;
+mod config;
+mod error;
+mod event;
+mod reason;
+mod record;
+mod rng;
 pub mod storage;
+mod write;
+
+pub use client::{
+    Buffers, Client, CustomJob, MIN_SCRATCH_LEN, MIN_TRANSMIT_LEN, Publish, Qos, SUBSCRIPTIONS,
+};
+pub use config::{Config, PreferredTransport, RetryConfig};
+pub use error::Error;
+pub use event::Event;
+pub use reason::Reason;

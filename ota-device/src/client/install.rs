@@ -1,0 +1,220 @@
+//! After the download: verification, activation, the trial boot, self-test, commit or roll
+//! back, and what to do after a reset at any of these points.
+
+use ota_core::crypto::{ImageHasher, ImageVerifier, SignatureEncoding};
+use ota_core::jobs::JobExecutionStatus;
+use ota_core::time::Instant;
+use ota_core::version::SecurityCounter;
+
+use super::job::ImageCheck;
+use super::state::{FinalReport, Request, State};
+use super::Client;
+use crate::error::Error;
+use crate::event::Event;
+use crate::reason::Reason;
+use crate::record::{ImageKind, Phase};
+use crate::storage::{BootState, FirmwareSlot, StateStore, StorageError};
+
+impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
+    /// Every byte is in the slot: read it back and check it.
+    pub(super) fn download_complete(&mut self, now: Instant) {
+        self.timer = None;
+        match self.verify_slot() {
+            Err(reason) => self.fail_job(now, reason),
+            Ok(()) if self.record.kind == ImageKind::AfrFile => {
+                // Verified, not firmware: nothing to activate.
+                self.record.phase = Phase::ReportSucceeded;
+                let _ = self.persist();
+                self.report(now, JobExecutionStatus::Succeeded, None);
+            }
+            Ok(()) => {
+                self.state = State::ReportingReady(Request::first(0));
+                self.send(now, 1);
+            }
+        }
+    }
+
+    /// Hash the slot's first `image_size` bytes and check them against the manifest's
+    /// SHA-256, or the file signature against the trust store.
+    fn verify_slot(&mut self) -> Result<(), Reason> {
+        let Some(job) = self.job.as_ref() else { return Err(Reason::ImageMismatch) };
+        let size = self.record.image_size;
+        match &job.check {
+            ImageCheck::Sha256(expected) => {
+                let mut verifier = ImageVerifier::new(u64::from(size), *expected);
+                self.read_slot(size, |chunk| verifier.update(chunk).is_ok())?;
+                verifier.finish().map_err(|_| Reason::ImageMismatch)
+            }
+            ImageCheck::Signature { families, signature } => {
+                let (families, signature) = (*families, signature.clone());
+                let mut hasher = ImageHasher::new_unsigned_length(u64::from(size));
+                self.read_slot(size, |chunk| hasher.update(chunk).is_ok())?;
+                let digest = hasher.finish().map_err(|_| Reason::SignatureCheckFailed)?;
+                let verified = families.0.iter().any(|&family| {
+                    self.trust
+                        .verify_digest_for(family, None, &digest, &signature, SignatureEncoding::Der)
+                        .is_ok()
+                });
+                verified.then_some(()).ok_or(Reason::SignatureCheckFailed)
+            }
+        }
+    }
+
+    /// Feed the slot's first `size` bytes to `sink`, a scratch buffer at a time.
+    fn read_slot(&mut self, size: u32, mut sink: impl FnMut(&[u8]) -> bool) -> Result<(), Reason> {
+        let mut offset = 0u32;
+        while offset < size {
+            let len = (size - offset).min(self.scratch.len() as u32) as usize;
+            let chunk = &mut self.scratch[..len];
+            self.slot.read(offset, chunk).map_err(|_| Reason::StorageFailure)?;
+            if !sink(chunk) {
+                return Err(Reason::ImageMismatch);
+            }
+            offset += len as u32;
+        }
+        Ok(())
+    }
+
+    /// The service accepted `self_test: ready`: mark the image pending, record it, and ask
+    /// the application to reset.
+    pub(super) fn activate(&mut self, now: Instant) {
+        if self.slot.mark_pending().is_err() {
+            return self.fail_job(now, Reason::StorageFailure);
+        }
+        self.record.phase = Phase::Installed;
+        // A failure here is recovered at boot: the slot's pending state is the truth.
+        let _ = self.persist();
+        self.timer = None;
+        self.state = State::AwaitingReboot;
+        self.emit(Event::ActivateAndReboot);
+    }
+
+    /// Decide, at start-up, what the persisted record and the boot state mean together.
+    pub(super) fn reconcile_boot(&mut self) -> Result<(), StorageError> {
+        let downloaded = self.record.image_size > 0 && self.record.received == self.record.image_size;
+        match (self.record.phase, self.boot) {
+            (Phase::Installed, BootState::Trial) | (Phase::Downloading, BootState::Trial) if downloaded || self.record.phase == Phase::Installed => {
+                // Booted on trial: confirm with the service before the self-test.
+                self.state = State::ReportingActive(Request { attempt: 1, token: 0, backing_off: true });
+            }
+            (Phase::Installed, BootState::Pending) | (Phase::Downloading, BootState::Pending) if downloaded || self.record.phase == Phase::Installed => {
+                self.state = State::AwaitingReboot;
+                self.emit(Event::ActivateAndReboot);
+            }
+            (Phase::Installed, BootState::Normal | BootState::RolledBack) => self.after_untried_reset()?,
+            (Phase::ReportSucceeded, _) => self.park_report(JobExecutionStatus::Succeeded, None),
+            (Phase::ReportFailed, boot) => {
+                let reason = self.record.reason;
+                self.park_report(JobExecutionStatus::Failed, reason);
+                if boot == BootState::Trial {
+                    self.rollback_pending = true;
+                    self.emit(Event::RollBackAndReboot { reason: reason.unwrap_or(Reason::SelfTestFailed) });
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Installed, but the device now runs a committed image: either ours was committed just
+    /// before a power cut, or it never booted or was reverted.
+    fn after_untried_reset(&mut self) -> Result<(), StorageError> {
+        if self.running_is_target() {
+            self.raise_floor();
+            self.record.phase = Phase::ReportSucceeded;
+            self.persist()?;
+            self.park_report(JobExecutionStatus::Succeeded, None);
+        } else {
+            let reason = if self.boot == BootState::RolledBack {
+                Reason::RolledBackByBootloader
+            } else {
+                Reason::ActivationFailed
+            };
+            self.record.phase = Phase::ReportFailed;
+            self.record.reason = Some(reason);
+            self.persist()?;
+            self.park_report(JobExecutionStatus::Failed, Some(reason));
+        }
+        Ok(())
+    }
+
+    /// A final report to send on the next `handle_connected`.
+    fn park_report(&mut self, status: JobExecutionStatus, reason: Option<Reason>) {
+        let parked = Request { attempt: 1, token: 0, backing_off: true };
+        self.state = State::Reporting(parked, FinalReport { status, reason });
+    }
+
+    /// Whether the running firmware is the image this job installed: the signed version for
+    /// manifest documents; for AWS `afr_ota`, newer than the version that downloaded it (the
+    /// AWS agent's `updatedBy` check, against the persisted value rather than the job's).
+    fn running_is_target(&self) -> bool {
+        let running = self.config.running_version;
+        match (self.record.kind, self.record.target_version) {
+            (ImageKind::Manifest, Some(target)) => running.cmp_precedence(&target).is_eq(),
+            (ImageKind::Manifest, None) => false,
+            _ => running.cmp_precedence(&self.record.updated_by).is_gt(),
+        }
+    }
+
+    /// The service acknowledged `self_test: active`: check the version, then let the
+    /// application test.
+    pub(super) fn on_active_accepted(&mut self, now: Instant) {
+        if !self.running_is_target() {
+            let reason = if self.record.kind == ImageKind::Manifest {
+                Reason::BootedWrongVersion
+            } else {
+                Reason::NotNewer
+            };
+            return self.fail_trial(now, reason);
+        }
+        self.state = State::SelfTest;
+        self.arm(now + self.config.self_test_timeout);
+        self.emit(Event::SelfTestRequired);
+    }
+
+    pub(super) fn on_self_test(&mut self, now: Instant, passed: bool) -> Result<(), Error> {
+        if self.state != State::SelfTest {
+            return Err(Error::UnexpectedCall);
+        }
+        self.timer = None;
+        if !passed {
+            self.fail_trial(now, Reason::SelfTestFailed);
+            return Ok(());
+        }
+        if self.slot.commit().is_err() {
+            self.fail_trial(now, Reason::StorageFailure);
+            return Ok(());
+        }
+        self.raise_floor();
+        self.record.phase = Phase::ReportSucceeded;
+        // If this write is lost, the boot after the next reset sees a committed image of
+        // the target version and reports SUCCEEDED then.
+        let _ = self.persist();
+        self.emit(Event::Committed);
+        self.report(now, JobExecutionStatus::Succeeded, None);
+        Ok(())
+    }
+
+    /// Raise the anti-rollback floor to the running (now committed) image.
+    fn raise_floor(&mut self) {
+        let floor = &mut self.record.floor;
+        let running = self.config.running_version;
+        if running > floor.version {
+            floor.version = running;
+        }
+        let counter = self.record.target_counter.0.max(floor.security_counter.0);
+        floor.security_counter = SecurityCounter(counter);
+    }
+
+    /// The trial image failed: have the bootloader return to the previous image, record the
+    /// report, and ask the application to reset.
+    pub(super) fn fail_trial(&mut self, now: Instant, reason: Reason) {
+        let _ = self.slot.roll_back();
+        self.record.phase = Phase::ReportFailed;
+        self.record.reason = Some(reason);
+        let _ = self.persist();
+        self.rollback_pending = true;
+        self.emit(Event::RollBackAndReboot { reason });
+        self.report(now, JobExecutionStatus::Failed, Some(reason));
+    }
+}

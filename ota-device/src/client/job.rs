@@ -1,0 +1,205 @@
+//! Turning a job document into a job this client can run, or a reason to refuse it, before
+//! anything is written.
+
+use ota_core::crypto::{
+    AlgorithmFamily, Base64Mode, Digest, MAX_SIGNATURE_LEN, TrustStore, decode_signature,
+};
+use ota_core::document::{AfrOta, FirmwareUpdate, JobDocument, Protocol};
+use ota_core::jobs::StreamId;
+use ota_core::manifest::{self, MAX_MANIFEST_LEN, ManifestPolicy, RollbackFloor, TrustedTime};
+use ota_core::version::{SecurityCounter, Version};
+
+use crate::config::{Config, PreferredTransport};
+use crate::reason::Reason;
+use crate::record::ImageKind;
+
+/// Where the image bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Transport {
+    /// An MQTT stream and the file's id in it.
+    Stream { id: heapless::String<128>, file_id: u8 },
+    /// An HTTPS URL, kept in the caller's URL buffer (`len` bytes).
+    Http { len: usize },
+}
+
+/// How the downloaded image is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant, reason = "no allocation: held inline, once per client")]
+pub(crate) enum ImageCheck {
+    /// Exact SHA-256 from a verified manifest (the size is checked too).
+    Sha256([u8; 32]),
+    /// A signature over the file (AWS `afr_ota`), verified after the download.
+    Signature { families: Families, signature: heapless::Vec<u8, MAX_SIGNATURE_LEN> },
+}
+
+/// The key families a `sig-*` entry may be checked with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Families(pub(crate) &'static [AlgorithmFamily]);
+
+/// A job the client can run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ActiveJob {
+    pub(crate) size: u32,
+    pub(crate) transport: Transport,
+    pub(crate) check: ImageCheck,
+    pub(crate) kind: ImageKind,
+    pub(crate) target_version: Option<Version>,
+    pub(crate) target_counter: SecurityCounter,
+    pub(crate) document_digest: [u8; 32],
+}
+
+/// What a job document turned out to be.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant, reason = "no allocation: moved once into the client")]
+pub(crate) enum Intake {
+    Firmware(ActiveJob),
+    Custom,
+}
+
+/// What the intake needs from the client.
+pub(crate) struct IntakeContext<'c, const K: usize> {
+    pub(crate) config: &'c Config<'c>,
+    pub(crate) trust: &'c TrustStore<K>,
+    pub(crate) floor: RollbackFloor,
+    pub(crate) capacity: u32,
+    pub(crate) now: TrustedTime,
+    pub(crate) scratch: &'c mut [u8],
+    pub(crate) url: &'c mut [u8],
+}
+
+/// Validate `raw_document` of job `job_id`: parse it, verify what can be verified now, check
+/// that this client can run it. Writes nothing but `ctx.scratch` and `ctx.url`.
+pub(crate) fn intake<const K: usize>(
+    ctx: &mut IntakeContext<'_, K>,
+    job_id: &str,
+    raw_document: &[u8],
+) -> Result<Intake, Reason> {
+    let document_digest = digest_bytes(raw_document);
+    match JobDocument::parse(raw_document).map_err(|_| Reason::BadDocument)? {
+        JobDocument::Custom(_) => Ok(Intake::Custom),
+        JobDocument::Firmware(fw) => firmware(ctx, job_id, &fw, document_digest).map(Intake::Firmware),
+        JobDocument::AfrOta(ota) => afr_ota(ctx, &ota, document_digest).map(Intake::Firmware),
+    }
+}
+
+fn digest_bytes(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(Digest::sha256(bytes).as_bytes());
+    out
+}
+
+fn firmware<const K: usize>(
+    ctx: &mut IntakeContext<'_, K>,
+    job_id: &str,
+    doc: &FirmwareUpdate<'_>,
+    document_digest: [u8; 32],
+) -> Result<ActiveJob, Reason> {
+    let mut policy = ManifestPolicy::new(ctx.config.product, ctx.config.hardware, ctx.config.running_version);
+    policy.floor = ctx.floor;
+    policy.max_size = ctx.capacity;
+    policy.now = ctx.now;
+    policy.require_trusted_time = ctx.config.require_trusted_time;
+    policy.allow_same_version = ctx.config.allow_same_version;
+    let scratch: &mut [u8; MAX_MANIFEST_LEN] = ctx
+        .scratch
+        .get_mut(..MAX_MANIFEST_LEN)
+        .and_then(|s| s.try_into().ok())
+        .ok_or(Reason::BadManifest)?;
+    let verified = manifest::verify(&doc.firmware, job_id, ctx.trust, &policy, scratch)?;
+    let m = verified.manifest();
+    let (size, sha256, version, counter) = (m.size, m.sha256.0, m.version, m.security_counter);
+    let stream = doc.firmware.stream.map(|s| (s, doc.firmware.file_id));
+    let transport = choose_transport(ctx, stream, doc.firmware.url)?;
+    Ok(ActiveJob {
+        size,
+        transport,
+        check: ImageCheck::Sha256(sha256),
+        kind: ImageKind::Manifest,
+        target_version: Some(version),
+        target_counter: counter,
+        document_digest,
+    })
+}
+
+fn afr_ota<const K: usize>(
+    ctx: &mut IntakeContext<'_, K>,
+    ota: &AfrOta<'_>,
+    document_digest: [u8; 32],
+) -> Result<ActiveJob, Reason> {
+    let [file] = ota.files.as_slice() else {
+        return Err(Reason::MultipleFiles);
+    };
+    if file.file_size > ctx.capacity {
+        return Err(Reason::TooLarge);
+    }
+    let check = afr_signature(ctx.trust, file.signatures())?;
+    let stream = match (ota.offers(Protocol::Mqtt), ota.stream_name) {
+        (true, Some(name)) => Some((StreamId::new(name).map_err(|_| Reason::BadDocument)?, file.file_id)),
+        _ => None,
+    };
+    let url = if ota.offers(Protocol::Http) { file.update_data_url } else { None };
+    let transport = choose_transport(ctx, stream, url)?;
+    let kind = if file.is_firmware() { ImageKind::AfrFirmware } else { ImageKind::AfrFile };
+    Ok(ActiveJob {
+        size: file.file_size,
+        transport,
+        check,
+        kind,
+        target_version: None,
+        target_counter: SecurityCounter(0),
+        document_digest,
+    })
+}
+
+/// The key families a `sig-<hash>-<alg>` key may be verified with; `None` for keys this
+/// client does not verify (SHA-1 ones among them).
+fn families_for(key: &str) -> Option<Families> {
+    match key {
+        "sig-sha256-ecdsa" => Some(Families(&[AlgorithmFamily::Ecdsa])),
+        "sig-sha256-rsa" => Some(Families(&[AlgorithmFamily::RsaPkcs1v15, AlgorithmFamily::RsaPss])),
+        _ => None,
+    }
+}
+
+/// The first `sig-*` entry a trusted key can check, decoded.
+fn afr_signature<'d, const K: usize>(
+    trust: &TrustStore<K>,
+    signatures: impl Iterator<Item = (&'d str, &'d str)>,
+) -> Result<ImageCheck, Reason> {
+    let trusted = |families: Families| {
+        trust.iter().any(|k| families.0.contains(&k.algorithm().family()))
+    };
+    let (families, text) = signatures
+        .filter_map(|(key, text)| families_for(key).map(|f| (f, text)))
+        .find(|&(f, _)| trusted(f))
+        .ok_or(Reason::NoUsableSignature)?;
+    let mut buf = [0u8; MAX_SIGNATURE_LEN];
+    let bytes = decode_signature(text, &mut buf, Base64Mode::AwsLenient).map_err(|_| Reason::BadEncoding)?;
+    let signature = heapless::Vec::from_slice(bytes).map_err(|_| Reason::BadEncoding)?;
+    Ok(ImageCheck::Signature { families, signature })
+}
+
+fn choose_transport<const K: usize>(
+    ctx: &mut IntakeContext<'_, K>,
+    stream: Option<(StreamId<'_>, u8)>,
+    url: Option<&str>,
+) -> Result<Transport, Reason> {
+    let url = url.filter(|u| !u.is_empty() && u.len() <= ctx.url.len());
+    let use_http = match (stream.is_some(), url.is_some()) {
+        (false, false) => return Err(Reason::UnsupportedProtocol),
+        (true, false) => false,
+        (false, true) => true,
+        (true, true) => ctx.config.preferred_transport == PreferredTransport::Http,
+    };
+    match (use_http, stream, url) {
+        (true, _, Some(url)) => {
+            ctx.url[..url.len()].copy_from_slice(url.as_bytes());
+            Ok(Transport::Http { len: url.len() })
+        }
+        (false, Some((id, file_id)), _) => {
+            let id = heapless::String::try_from(id.as_str()).map_err(|_| Reason::BadDocument)?;
+            Ok(Transport::Stream { id, file_id })
+        }
+        _ => Err(Reason::UnsupportedProtocol),
+    }
+}

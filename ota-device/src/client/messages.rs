@@ -1,0 +1,168 @@
+//! Routing incoming MQTT messages.
+
+use ota_core::jobs::{
+    ErrorResponse, ExecutionResponse, JobRef, JobTopic, JobsApi, Reply, UpdateResponse,
+};
+use ota_core::json::{self, RawJson};
+use ota_core::streams::{DataBlock, StreamRejected, StreamTopic, StreamTopicKind};
+use ota_core::time::Instant;
+use serde::de::IgnoredAny;
+
+use super::{Client, CustomJob};
+use crate::error::Error;
+use crate::storage::{FirmwareSlot, StateStore};
+
+impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
+    /// A message arrived on a subscribed topic (or an `accepted`/`rejected` reply AWS
+    /// delivers unasked).
+    ///
+    /// Returns the job when a job that is not a firmware update arrives: the application
+    /// takes it from there and reports with [`Client::report_custom_job`].
+    ///
+    /// # Errors
+    /// [`Error::UnknownTopic`] (not a Jobs or stream topic of this thing), [`Error::Malformed`]
+    /// (unparsable payload), [`Error::Ignored`] (stale, duplicate or for another job). In every
+    /// case the message is dropped and the client's state is unchanged.
+    pub fn handle_message<'p>(
+        &mut self,
+        now: Instant,
+        topic: &'p str,
+        payload: &'p [u8],
+    ) -> Result<Option<CustomJob<'p>>, Error> {
+        let root = self.config.topic_root;
+        if let Ok(jobs) = JobTopic::parse_with_root(root, topic) {
+            if jobs.thing != self.config.thing_name {
+                return Err(Error::UnknownTopic);
+            }
+            return self.on_jobs_message(now, jobs, payload);
+        }
+        if let Ok(stream) = StreamTopic::parse_with_root(root, topic) {
+            if stream.thing != self.config.thing_name || stream.format != self.config.stream_format {
+                return Err(Error::UnknownTopic);
+            }
+            return self.on_stream_message(now, stream, payload).map(|()| None);
+        }
+        Err(Error::UnknownTopic)
+    }
+
+    fn on_jobs_message<'p>(
+        &mut self,
+        now: Instant,
+        topic: JobTopic<'p>,
+        payload: &'p [u8],
+    ) -> Result<Option<CustomJob<'p>>, Error> {
+        match (topic.api, topic.reply) {
+            (JobsApi::NotifyNext, None) => {
+                let reply: ExecutionResponse<'p, RawJson<'p>> = parse(payload)?;
+                self.on_next_execution(now, reply.execution)
+            }
+            (JobsApi::Describe(JobRef::Next), Some(Reply::Accepted)) => {
+                let reply: ExecutionResponse<'p, RawJson<'p>> = parse(payload)?;
+                let super::State::Describing(request) = self.state else {
+                    // Unasked (a duplicate, or another component's request): the same
+                    // rules as notify-next apply.
+                    return self.on_next_execution(now, reply.execution);
+                };
+                if request.backing_off || !self.token_matches(request.token, reply.client_token) {
+                    return Err(Error::Ignored);
+                }
+                self.on_next_execution(now, reply.execution)
+            }
+            (JobsApi::Describe(JobRef::Next), Some(Reply::Rejected)) => {
+                let _: ErrorResponse<'_> = parse(payload)?;
+                match self.state {
+                    super::State::Describing(request) if !request.backing_off => {
+                        self.retry_later(now, request);
+                        Ok(None)
+                    }
+                    _ => Err(Error::Ignored),
+                }
+            }
+            (JobsApi::Describe(JobRef::Id(id)), Some(reply)) if self.is_current(&id) => {
+                self.on_describe_reply(now, reply, payload).map(|()| None)
+            }
+            (JobsApi::Update(id), Some(reply)) if self.is_current(&id) => {
+                self.on_update_reply(now, reply, payload).map(|()| None)
+            }
+            _ => Err(Error::Ignored),
+        }
+    }
+
+    fn on_describe_reply(&mut self, now: Instant, reply: Reply, payload: &[u8]) -> Result<(), Error> {
+        match reply {
+            Reply::Accepted => {
+                let reply: ExecutionResponse<'_, IgnoredAny> = parse(payload)?;
+                let execution = reply.execution.ok_or(Error::Malformed)?;
+                self.on_redescribed(now, reply.client_token, execution.status, execution.version_number)
+            }
+            Reply::Rejected => {
+                let error: ErrorResponse<'_> = parse(payload)?;
+                let super::State::Redescribing(request, _) = self.state else { return Err(Error::Ignored) };
+                if !self.token_matches(request.token, error.client_token) {
+                    return Err(Error::Ignored);
+                }
+                self.on_update_rejected(now, error.client_token, error.code, None)
+            }
+        }
+    }
+
+    fn on_update_reply(&mut self, now: Instant, reply: Reply, payload: &[u8]) -> Result<(), Error> {
+        match reply {
+            Reply::Accepted => {
+                let reply: UpdateResponse<'_, IgnoredAny> = parse(payload)?;
+                self.on_update_accepted(now, reply.client_token)
+            }
+            Reply::Rejected => {
+                let error: ErrorResponse<'_> = parse(payload)?;
+                let current = error.execution_state.as_ref().map(|s| s.status);
+                self.on_update_rejected(now, error.client_token, error.code, current)
+            }
+        }
+    }
+
+    fn on_stream_message(&mut self, now: Instant, topic: StreamTopic<'_>, payload: &[u8]) -> Result<(), Error> {
+        let stream_id = topic.stream.as_str();
+        match topic.kind {
+            StreamTopicKind::Data => {
+                // JSON payloads are base64: decode into the scratch buffer, lent out for the
+                // call.
+                let scratch = core::mem::take(&mut self.scratch);
+                let result = match DataBlock::decode(self.config.stream_format, payload, &mut scratch[..]) {
+                    Ok(block) => self.on_block(now, stream_id, &block),
+                    Err(_) => Err(Error::Malformed),
+                };
+                self.scratch = scratch;
+                result
+            }
+            StreamTopicKind::Rejected => {
+                let rejected = StreamRejected::decode(self.config.stream_format, payload).map_err(|_| Error::Malformed)?;
+                self.on_stream_rejected(now, stream_id, &rejected.code)
+            }
+            _ => Err(Error::Ignored),
+        }
+    }
+
+    /// Bytes of the range asked for by the last [`crate::Event::FetchRange`], in order; may
+    /// be called with any chunk size.
+    ///
+    /// # Errors
+    /// [`Error::UnexpectedCall`] outside an HTTP download; [`Error::Ignored`] for bytes that
+    /// do not continue where the last ones ended (they are dropped); [`Error::Malformed`]
+    /// for bytes past the requested range.
+    pub fn handle_http_data(&mut self, now: Instant, offset: u32, data: &[u8]) -> Result<(), Error> {
+        self.on_http_data(now, offset, data)
+    }
+
+    /// The last range could not be fetched; the client retries after a backoff (and fails
+    /// the job when retries run out).
+    ///
+    /// # Errors
+    /// [`Error::UnexpectedCall`] outside an HTTP download.
+    pub fn handle_http_error(&mut self, now: Instant) -> Result<(), Error> {
+        self.on_http_error(now)
+    }
+}
+
+fn parse<'p, T: serde::Deserialize<'p>>(payload: &'p [u8]) -> Result<T, Error> {
+    json::from_slice(payload).map_err(|_| Error::Malformed)
+}

@@ -1,0 +1,321 @@
+//! The sans-IO client: [`Client`].
+
+mod download;
+mod flow;
+mod install;
+mod job;
+mod messages;
+mod outbox;
+mod state;
+
+use heapless::Deque;
+use ota_core::crypto::TrustStore;
+use ota_core::jobs::{JobExecutionStatus, JobId};
+use ota_core::json::RawJson;
+use ota_core::manifest::{RollbackFloor, TrustedTime};
+use ota_core::time::{Duration, Instant};
+
+pub use outbox::{Publish, Qos};
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::event::Event;
+use crate::record::{RECORD_CAPACITY, Record};
+use crate::rng::Rng;
+use crate::storage::{BootState, FirmwareSlot, StateStore, StorageError};
+use job::ActiveJob;
+use outbox::Outgoing;
+use state::State;
+
+/// Smallest scratch buffer: a signed manifest (1 KiB) must fit, and so must one block.
+pub const MIN_SCRATCH_LEN: usize = 1024;
+
+/// Smallest buffer [`Client::poll_transmit`] can always render into: the longest topic (a
+/// 128-byte thing name and a 64-byte job id) plus the longest status update or stream
+/// request this client writes.
+pub const MIN_TRANSMIT_LEN: usize = 640;
+
+/// Number of topic filters [`Client::subscription`] yields.
+pub const SUBSCRIPTIONS: usize = 5;
+
+/// The buffers the client borrows from the application.
+#[derive(Debug)]
+pub struct Buffers<'a> {
+    /// Working memory for manifests, block payloads and read-back hashing: at least
+    /// [`MIN_SCRATCH_LEN`] bytes and at least one block.
+    pub scratch: &'a mut [u8],
+    /// Holds the HTTP URL of the job being downloaded (a presigned S3 URL is up to ~1.5 KB).
+    /// May be empty: documents that offer only HTTP are then refused.
+    pub url: &'a mut [u8],
+}
+
+/// A job that is not a firmware update, handed to the application by
+/// [`Client::handle_message`]. Borrowed from the message payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CustomJob<'p> {
+    /// The job.
+    pub job_id: JobId<'p>,
+    /// Its execution number.
+    pub execution_number: u64,
+    /// Its status when received.
+    pub status: JobExecutionStatus,
+    /// The job document, exactly as received (absent if the service sent none).
+    pub document: Option<RawJson<'p>>,
+}
+
+/// A `no_std`, allocation-free, sans-IO firmware-update client.
+///
+/// `S` is the firmware slot (with its bootloader hand-off), `P` the persistent record store,
+/// `K` the capacity of the trust store. See the [crate docs](crate) for the driving loop, the
+/// call order and the power-loss guarantees.
+pub struct Client<'a, S, P, const K: usize> {
+    config: Config<'a>,
+    trust: &'a TrustStore<K>,
+    slot: S,
+    store: P,
+    scratch: &'a mut [u8],
+    url: &'a mut [u8],
+    /// The persisted truth, mirrored in RAM.
+    record: Record,
+    state: State,
+    /// The job being worked on (any kind), and what the service last told about it.
+    job_id: heapless::String<64>,
+    execution_number: u64,
+    version_number: u64,
+    /// `expectedVersion` for the start update (dropped after a `VersionMismatch`).
+    expected_version: Option<u64>,
+    /// A failed image was rolled back but still runs until the application resets.
+    rollback_pending: bool,
+    /// Download details of the current firmware job (from its document).
+    job: Option<ActiveJob>,
+    boot: BootState,
+    outbox: Deque<Outgoing, 4>,
+    events: Deque<Event, 8>,
+    timer: Option<Instant>,
+    rng: Rng,
+    next_token: u32,
+    wall_clock: Option<(Instant, u64)>,
+}
+
+impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
+    /// Start the client: load the persisted record, ask the slot how the device booted, and
+    /// decide what to do (resume a download, report a committed or rolled-back image, wait
+    /// for a self-test, or wait for jobs). Nothing is sent until
+    /// [`Client::handle_connected`].
+    ///
+    /// # Errors
+    /// [`Error::BadConfig`], [`Error::BuffersTooSmall`], or [`Error::Storage`] when the
+    /// record or the boot state cannot be read.
+    pub fn new(
+        config: Config<'a>,
+        trust: &'a TrustStore<K>,
+        mut slot: S,
+        mut store: P,
+        buffers: Buffers<'a>,
+    ) -> Result<Self, Error> {
+        config.validate()?;
+        let needed = MIN_SCRATCH_LEN.max(config.block_size as usize);
+        if buffers.scratch.len() < needed {
+            return Err(Error::BuffersTooSmall);
+        }
+        let mut raw = [0u8; RECORD_CAPACITY];
+        let record = match store.load(&mut raw)? {
+            Some(len) => Record::decode(raw.get(..len).unwrap_or_default()),
+            None => None,
+        }
+        .unwrap_or_else(|| Record::fresh(config.running_version));
+        let boot = slot.boot_state()?;
+        let mut client = Self {
+            config,
+            trust,
+            slot,
+            store,
+            scratch: buffers.scratch,
+            url: buffers.url,
+            job_id: record.job_id.clone(),
+            execution_number: record.execution_number,
+            version_number: 0,
+            expected_version: None,
+            rollback_pending: false,
+            record,
+            state: State::Idle,
+            job: None,
+            boot,
+            outbox: Deque::new(),
+            events: Deque::new(),
+            timer: None,
+            rng: Rng::new(config.random_seed),
+            next_token: 0,
+            wall_clock: None,
+        };
+        client.reconcile_boot()?;
+        Ok(client)
+    }
+
+    /// The MQTT topic filter number `index` (0..[`SUBSCRIPTIONS`]) to subscribe to, written
+    /// into `buf`. AWS IoT delivers `accepted`/`rejected` replies without subscriptions;
+    /// other brokers (and the in-process simulator) need them.
+    pub fn subscription<'b>(&self, index: usize, buf: &'b mut [u8]) -> Option<&'b str> {
+        let root = self.config.topic_root;
+        let thing = self.config.thing_name.as_str();
+        let fmt = self.config.stream_format.as_str();
+        let mut w = crate::write::SliceWriter::new(buf);
+        let written = match index {
+            0 => core::fmt::write(&mut w, format_args!("{root}/things/{thing}/jobs/notify-next")),
+            1 => core::fmt::write(&mut w, format_args!("{root}/things/{thing}/jobs/+/get/+")),
+            2 => core::fmt::write(&mut w, format_args!("{root}/things/{thing}/jobs/+/update/+")),
+            3 => core::fmt::write(&mut w, format_args!("{root}/things/{thing}/streams/+/data/{fmt}")),
+            4 => core::fmt::write(&mut w, format_args!("{root}/things/{thing}/streams/+/rejected/{fmt}")),
+            _ => return None,
+        };
+        written.ok()?;
+        w.into_str()
+    }
+
+    /// Set the trusted wall-clock time: `unix_secs` at `now`. Manifest expiry is checked
+    /// against it from then on (`now` advances it). Without it, time is
+    /// [`TrustedTime::Unknown`].
+    pub fn set_trusted_time(&mut self, now: Instant, unix_secs: u64) {
+        self.wall_clock = Some((now, unix_secs));
+    }
+
+    /// The MQTT connection is up (first time or after a reconnect): ask for the next job, or
+    /// resend whatever was waiting for a reply.
+    pub fn handle_connected(&mut self, now: Instant) {
+        self.on_connected(now);
+    }
+
+    /// The instant passed to [`Client::poll_timeout`] has come.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.timer.is_some_and(|t| t <= now) {
+            self.timer = None;
+            self.on_timer(now);
+        }
+    }
+
+    /// The application's self-test result after [`Event::SelfTestRequired`]: commit the new
+    /// image, or roll it back.
+    ///
+    /// # Errors
+    /// [`Error::UnexpectedCall`] when no self-test was asked for (nothing changes).
+    pub fn handle_self_test(&mut self, now: Instant, passed: bool) -> Result<(), Error> {
+        self.on_self_test(now, passed)
+    }
+
+    /// Report the outcome of the custom job handed over by [`Client::handle_message`]
+    /// (`SUCCEEDED`, `FAILED`, `REJECTED` or `IN_PROGRESS`). The client sends it, retries it,
+    /// and looks for the next job once a final status is accepted.
+    ///
+    /// # Errors
+    /// [`Error::UnexpectedCall`] without a custom job, or for a status a device may not set.
+    pub fn report_custom_job(&mut self, now: Instant, status: JobExecutionStatus) -> Result<(), Error> {
+        self.on_custom_report(now, status)
+    }
+
+    /// The next message to publish, rendered into `buf` (at least [`MIN_TRANSMIT_LEN`]
+    /// bytes). Call until `None` after every `handle_*`.
+    #[must_use]
+    pub fn poll_transmit<'b>(&mut self, _now: Instant, buf: &'b mut [u8]) -> Option<Publish<'b>> {
+        let out = self.outbox.pop_front()?;
+        self.render(out, buf)
+    }
+
+    /// When [`Client::handle_timeout`] must be called next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timer
+    }
+
+    /// The next event for the application.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// The job being worked on, if any.
+    pub fn job_id(&self) -> Option<&str> {
+        (!self.job_id.is_empty()).then_some(self.job_id.as_str())
+    }
+
+    /// The URL to fetch [`Event::FetchRange`]s from, during an HTTP download.
+    pub fn http_url(&self) -> Option<&str> {
+        match self.job.as_ref()?.transport {
+            job::Transport::Http { len } => core::str::from_utf8(self.url.get(..len)?).ok(),
+            job::Transport::Stream { .. } => None,
+        }
+    }
+
+    /// The persisted anti-rollback floor.
+    pub fn floor(&self) -> RollbackFloor {
+        self.record.floor
+    }
+
+    /// True when nothing is in progress (no job, nothing to report).
+    pub fn is_idle(&self) -> bool {
+        self.state == State::Idle && self.record.phase == crate::record::Phase::Idle
+    }
+
+    /// The slot, e.g. to inspect it in tests.
+    pub fn slot(&self) -> &S {
+        &self.slot
+    }
+
+    // ---- helpers shared by the handler modules ----
+
+    fn trusted_time(&self, now: Instant) -> TrustedTime {
+        match self.wall_clock {
+            Some((at, unix)) => TrustedTime::Unix(unix + now.saturating_since(at).as_secs()),
+            None => TrustedTime::Unknown,
+        }
+    }
+
+    fn new_token(&mut self) -> u32 {
+        self.next_token = self.next_token.wrapping_add(1);
+        self.next_token
+    }
+
+    fn emit(&mut self, event: Event) {
+        if self.events.is_full() {
+            self.events.pop_front();
+        }
+        let _ = self.events.push_back(event);
+    }
+
+    fn queue(&mut self, out: Outgoing) {
+        if self.outbox.is_full() {
+            self.outbox.pop_front();
+        }
+        let _ = self.outbox.push_back(out);
+    }
+
+    fn arm(&mut self, at: Instant) {
+        self.timer = Some(at);
+    }
+
+    fn reply_deadline(&self, now: Instant) -> Instant {
+        now + self.config.retry.reply_timeout
+    }
+
+    /// Backoff before attempt `attempt + 1`: doubling from the initial backoff, capped, with
+    /// "equal jitter" (uniform in the upper half).
+    fn backoff(&mut self, attempt: u8) -> Duration {
+        let retry = self.config.retry;
+        let base = retry.initial_backoff.saturating_mul(1u64 << u32::from(attempt.min(20)));
+        let capped = base.min(retry.max_backoff).as_millis();
+        Duration::from_millis(self.rng.between(capped / 2, capped))
+    }
+
+    fn persist(&mut self) -> Result<(), StorageError> {
+        let mut buf = [0u8; RECORD_CAPACITY];
+        let len = self.record.encode(&mut buf);
+        self.store.store(&buf[..len])
+    }
+
+    fn token_matches(&self, token: u32, reply: Option<&str>) -> bool {
+        let Some(reply) = reply else { return true };
+        let mut expected: heapless::String<64> = heapless::String::new();
+        use core::fmt::Write;
+        let _ = write!(expected, "{token}:");
+        reply.starts_with(expected.as_str())
+    }
+}

@@ -1,0 +1,194 @@
+//! Queued publishes, rendered into the caller's buffer by `poll_transmit`.
+
+use core::fmt::Write;
+
+use ota_core::jobs::{
+    ClientToken, DescribeRequest, JobExecutionStatus, JobId, JobRef, JobTopic, JobsApi,
+    StatusDetails, UpdateRequest,
+};
+use ota_core::streams::{GetStreamRequest, StreamTopic, StreamTopicKind};
+
+use super::Client;
+use crate::reason::Reason;
+use crate::storage::{FirmwareSlot, StateStore};
+
+/// MQTT quality of service for a publish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Qos {
+    /// Fire and forget (progress reports, block requests).
+    AtMostOnce,
+    /// Acknowledged (status updates that gate activation or commit).
+    AtLeastOnce,
+}
+
+/// A message to publish, rendered into the buffer given to
+/// [`Client::poll_transmit`](crate::Client::poll_transmit).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Publish<'b> {
+    /// The topic.
+    pub topic: &'b str,
+    /// The payload.
+    pub payload: &'b [u8],
+    /// Delivery guarantee to ask the broker for.
+    pub qos: Qos,
+}
+
+/// `statusDetails` of an update, in the AWS FreeRTOS agent's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Details {
+    None,
+    /// `receive: "n/total"` (blocks).
+    Receive { blocks: u32, total: u32 },
+    /// `self_test: "ready"`, `updatedBy`.
+    Ready,
+    /// `self_test: "active"`, `updatedBy`.
+    Active,
+    /// `reason: "accepted  v…"`, `updatedBy: "  v…"` (the agent's two spaces).
+    Accepted,
+    /// `reason: "<reason>"`.
+    Reason(Reason),
+}
+
+/// A publish waiting in the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outgoing {
+    DescribeNext { token: u32 },
+    DescribeCurrent { token: u32 },
+    Update { token: u32, status: JobExecutionStatus, details: Details, expected_version: Option<u64>, qos: Qos },
+    GetStream { token: u32 },
+}
+
+/// The topic goes first in the buffer, the payload after it.
+fn split(buf: &mut [u8], topic_len: usize) -> Option<(&mut [u8], &mut [u8])> {
+    (topic_len <= buf.len()).then(|| buf.split_at_mut(topic_len))
+}
+
+impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
+    /// Render `out` into `buf`; `None` if it does not fit (or refers to state that is gone).
+    pub(crate) fn render<'b>(&self, out: Outgoing, buf: &'b mut [u8]) -> Option<Publish<'b>> {
+        let mut token_text: heapless::String<64> = heapless::String::new();
+        let token = match out {
+            Outgoing::DescribeNext { token }
+            | Outgoing::DescribeCurrent { token }
+            | Outgoing::Update { token, .. }
+            | Outgoing::GetStream { token } => token,
+        };
+        self.token_text(token, &mut token_text);
+        let client_token = ClientToken::new(&token_text).ok();
+        let thing = self.config.thing_name;
+        let root = self.config.topic_root;
+        let (topic_len, qos) = match out {
+            Outgoing::DescribeNext { .. } => {
+                let topic = JobTopic::request(thing, JobsApi::Describe(JobRef::Next));
+                (topic.write_into(root, buf).ok()?.len(), Qos::AtLeastOnce)
+            }
+            Outgoing::DescribeCurrent { .. } => {
+                let id = JobId::new(&self.job_id).ok()?;
+                let topic = JobTopic::request(thing, JobsApi::Describe(JobRef::Id(id)));
+                (topic.write_into(root, buf).ok()?.len(), Qos::AtLeastOnce)
+            }
+            Outgoing::Update { qos, .. } => {
+                let id = JobId::new(&self.job_id).ok()?;
+                (JobTopic::request(thing, JobsApi::Update(id)).write_into(root, buf).ok()?.len(), qos)
+            }
+            Outgoing::GetStream { .. } => {
+                let (stream_id, _) = self.stream()?;
+                let stream = ota_core::jobs::StreamId::new(stream_id).ok()?;
+                let topic = StreamTopic::new(thing, stream, StreamTopicKind::Get, self.config.stream_format);
+                (topic.write_into(root, buf).ok()?.len(), Qos::AtMostOnce)
+            }
+        };
+        let (topic_buf, payload_buf) = split(buf, topic_len)?;
+        let payload_len = match out {
+            Outgoing::DescribeNext { .. } | Outgoing::DescribeCurrent { .. } => {
+                let req = DescribeRequest { client_token, ..DescribeRequest::default() };
+                ota_core::json::to_slice(&req, payload_buf).ok()?
+            }
+            Outgoing::Update { status, details, expected_version, .. } => {
+                self.render_update(status, details, expected_version, client_token, payload_buf)?
+            }
+            Outgoing::GetStream { .. } => self.render_get_stream(&token_text, payload_buf)?,
+        };
+        let topic = core::str::from_utf8(topic_buf).ok()?;
+        Some(Publish { topic, payload: &payload_buf[..payload_len], qos })
+    }
+
+    /// `"<token>:<thing>"`, cut to 64 bytes as the AWS agent does.
+    fn token_text(&self, token: u32, out: &mut heapless::String<64>) {
+        let _ = write!(out, "{token}:");
+        for c in self.config.thing_name.as_str().chars() {
+            if out.push(c).is_err() {
+                break;
+            }
+        }
+    }
+
+    fn render_update(
+        &self,
+        status: JobExecutionStatus,
+        details: Details,
+        expected_version: Option<u64>,
+        client_token: Option<ClientToken<'_>>,
+        buf: &mut [u8],
+    ) -> Option<usize> {
+        let mut first: heapless::String<24> = heapless::String::new();
+        let mut second: heapless::String<96> = heapless::String::new();
+        let mut map = StatusDetails::<'_, 4>::new();
+        match details {
+            Details::None => {}
+            Details::Receive { blocks, total } => {
+                write!(first, "{blocks}/{total}").ok()?;
+                map.insert("receive", &first).ok()?;
+            }
+            Details::Ready | Details::Active => {
+                let phase = if details == Details::Ready { "ready" } else { "active" };
+                map.insert("self_test", phase).ok()?;
+                if let Some(packed) = self.record.updated_by.to_app_version32() {
+                    write!(first, "0x{packed:08x}").ok()?;
+                    map.insert("updatedBy", &first).ok()?;
+                }
+            }
+            Details::Accepted => {
+                let version = self.record.floor.version;
+                write!(second, "accepted  v{version}").ok()?;
+                map.insert("reason", &second).ok()?;
+                write!(first, "  v{}.{}.{}", version.major, version.minor, version.patch).ok()?;
+                map.insert("updatedBy", &first).ok()?;
+            }
+            Details::Reason(reason) => map.insert("reason", reason.as_str()).ok()?,
+        }
+        let request = UpdateRequest {
+            status_details: (!map.is_empty()).then_some(map_to_default(&map)?),
+            expected_version,
+            client_token,
+            ..UpdateRequest::new(status)
+        };
+        ota_core::json::to_slice(&request, buf).ok()
+    }
+
+    fn render_get_stream(&self, token: &str, buf: &mut [u8]) -> Option<usize> {
+        let (_, file_id) = self.stream()?;
+        let super::State::Downloading(d) = self.state else { return None };
+        let bitmap = d.window.missing().to_le_bytes();
+        let bytes = d.window.len.div_ceil(8) as usize;
+        let request = GetStreamRequest {
+            client_token: Some(token),
+            stream_version: None,
+            file_id,
+            block_size: self.config.block_size,
+            offset: d.window.start,
+            block_count: Some(d.window.len),
+            bitmap: Some(&bitmap[..bytes]),
+        };
+        request.encode(self.config.stream_format, buf).ok()
+    }
+}
+
+/// The update request's map type has the default capacity; copy the small one over.
+fn map_to_default<'m>(small: &StatusDetails<'m, 4>) -> Option<StatusDetails<'m>> {
+    let mut map = StatusDetails::new();
+    for (k, v) in small.iter() {
+        map.insert(k, v).ok()?;
+    }
+    Some(map)
+}

@@ -1,0 +1,63 @@
+//! What the client tells the application.
+
+use crate::reason::Reason;
+use ota_core::jobs::JobExecutionStatus;
+
+/// Something the application must act on or may want to know. Drain with
+/// [`crate::Client::poll_event`] after every `handle_*` call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A firmware job was accepted and its download starts (or resumes at `from_byte`).
+    DownloadStarted {
+        /// Image size in bytes.
+        size: u32,
+        /// First byte still to fetch (0, or where a resumed download continues).
+        from_byte: u32,
+    },
+    /// Download progress.
+    Progress {
+        /// Bytes written so far.
+        received: u32,
+        /// Image size.
+        total: u32,
+    },
+    /// HTTP transport: fetch `len` bytes at `offset` of [`crate::Client::http_url`] and feed
+    /// them to [`crate::Client::handle_http_data`] (or report failure with
+    /// [`crate::Client::handle_http_error`]).
+    FetchRange {
+        /// First byte.
+        offset: u32,
+        /// Number of bytes.
+        len: u32,
+    },
+    /// The verified image is marked pending and the service has acknowledged it: reset the
+    /// device now to boot it on trial.
+    ActivateAndReboot,
+    /// Booted into the new image: run the self-test and call
+    /// [`crate::Client::handle_self_test`] before the deadline.
+    SelfTestRequired,
+    /// The new image is committed and the anti-rollback floor raised.
+    Committed,
+    /// The new image failed; reset the device to boot the previous one.
+    RollBackAndReboot {
+        /// Why.
+        reason: Reason,
+    },
+    /// The job ended and its final status was accepted by the service.
+    JobFinished {
+        /// `SUCCEEDED`, `FAILED` or `REJECTED`.
+        status: JobExecutionStatus,
+        /// For `FAILED` and `REJECTED`.
+        reason: Option<Reason>,
+    },
+    /// The job was cancelled, removed or finished elsewhere; nothing was installed.
+    JobCanceled,
+    /// A final status could not be delivered after every retry; it is sent again on the
+    /// next [`crate::Client::handle_connected`].
+    ReportUndelivered,
+    /// A job that is not a firmware update arrived (see the return value of
+    /// [`crate::Client::handle_message`]); report its outcome with
+    /// [`crate::Client::report_custom_job`].
+    CustomJob,
+}

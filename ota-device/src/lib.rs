@@ -1,4 +1,4 @@
-//! A `no_std`, allocation-free, sans-IO firmware-update client for AWS IoT Jobs.
+#![doc = include_str!("../README.md")]
 #![no_std]
 #![forbid(unsafe_code)]
 
@@ -9,6 +9,8 @@ mod client;
 mod config;
 mod error;
 mod event;
+#[cfg(feature = "peer")]
+pub mod peer;
 mod reason;
 mod record;
 mod rng;

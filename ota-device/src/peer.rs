@@ -1,0 +1,289 @@
+//! A scripted AWS IoT Jobs + Streams service for one job, without IO or allocation (feature
+//! `peer`).
+//!
+//! [`ScriptedPeer`] answers a client's publishes the way AWS does for a single job: `$next/get`
+//! and `{jobId}/get` with the execution, `{jobId}/update` with `accepted` (or `rejected` for
+//! an illegal transition or a stale `expectedVersion`), `notify-next` when the job ends, and
+//! GetStream requests with one data block per requested block. It is what the crate's tests,
+//! the `plain_loop` example and the QEMU firmware run the client against.
+//!
+//! What it does not do: more than one job, rollouts, timeouts, retries of its own, or any
+//! fault injection (the code moving messages between client and peer drops, duplicates or
+//! reorders them when a test wants that). The full engine is `ota-cloud`.
+
+use core::fmt::Write;
+
+use heapless::Deque;
+use ota_core::jobs::{
+    ErrorCode, JobExecutionStatus, JobId, JobRef, JobTopic, JobsApi, Reply as JobsReply, ThingName,
+    UpdateRequest,
+};
+use ota_core::streams::{DataBlock, Format, GetStreamRequest, StreamTopic, StreamTopicKind};
+
+use crate::write::SliceWriter;
+
+/// Replies a peer can hold before they are polled.
+pub const PEER_QUEUE: usize = 48;
+
+/// Why a publish was not understood.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PeerError {
+    /// Not a topic of this thing, job or stream.
+    #[error("topic not served by this peer")]
+    UnknownTopic,
+    /// The payload could not be parsed.
+    #[error("malformed request")]
+    Malformed,
+    /// Too many replies are waiting to be polled.
+    #[error("reply queue full")]
+    QueueFull,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Reply {
+    /// `$next/get/accepted` (or `{jobId}/get/accepted` when `current`).
+    Describe { token: heapless::String<64>, next: bool },
+    UpdateAccepted { token: heapless::String<64> },
+    UpdateRejected { token: heapless::String<64>, code: ErrorCode },
+    NotifyNext,
+    Block { index: u32 },
+}
+
+/// One job, served like AWS IoT Jobs and Streams would serve it.
+pub struct ScriptedPeer<'a> {
+    root: &'a str,
+    thing: ThingName<'a>,
+    job_id: JobId<'a>,
+    document: &'a str,
+    image: &'a [u8],
+    stream: &'a str,
+    format: Format,
+    status: JobExecutionStatus,
+    version: u64,
+    stream_token: heapless::String<64>,
+    block_size: u32,
+    file_id: u8,
+    replies: Deque<Reply, PEER_QUEUE>,
+    updates: u32,
+}
+
+impl<'a> ScriptedPeer<'a> {
+    /// A `QUEUED` job `job_id` for `thing` with the raw JSON `document`, whose file is
+    /// `image`, served on stream `stream` in `format`. The job is announced with a
+    /// `notify-next`, as AWS does when a job is created.
+    pub fn new(
+        thing: ThingName<'a>,
+        job_id: JobId<'a>,
+        document: &'a str,
+        image: &'a [u8],
+        stream: &'a str,
+        format: Format,
+    ) -> Self {
+        let mut peer = Self {
+            root: "$aws",
+            thing,
+            job_id,
+            document,
+            image,
+            stream,
+            format,
+            status: JobExecutionStatus::Queued,
+            version: 1,
+            stream_token: heapless::String::new(),
+            block_size: 0,
+            file_id: 0,
+            replies: Deque::new(),
+            updates: 0,
+        };
+        let _ = peer.replies.push_back(Reply::NotifyNext);
+        peer
+    }
+
+    /// The execution's status.
+    pub fn status(&self) -> JobExecutionStatus {
+        self.status
+    }
+
+    /// Accepted status updates so far.
+    pub fn updates(&self) -> u32 {
+        self.updates
+    }
+
+    /// Cancel the job (forced): its status becomes `CANCELED` and a `notify-next` without an
+    /// execution follows.
+    pub fn cancel(&mut self) {
+        if !self.status.is_terminal() {
+            self.status = JobExecutionStatus::Canceled;
+            self.version += 1;
+            let _ = self.replies.push_back(Reply::NotifyNext);
+        }
+    }
+
+    /// Replies waiting to be polled.
+    pub fn pending(&self) -> usize {
+        self.replies.len()
+    }
+
+    /// Take a publish from the client.
+    ///
+    /// # Errors
+    /// [`PeerError`]; nothing is queued then.
+    pub fn handle_publish(&mut self, topic: &str, payload: &[u8]) -> Result<(), PeerError> {
+        if let Ok(t) = JobTopic::parse_with_root(self.root, topic) {
+            if t.thing != self.thing || t.reply.is_some() {
+                return Err(PeerError::UnknownTopic);
+            }
+            return self.on_jobs(t.api, payload);
+        }
+        if let Ok(t) = StreamTopic::parse_with_root(self.root, topic) {
+            let ours = t.thing == self.thing && t.stream.as_str() == self.stream;
+            if !ours || t.kind != StreamTopicKind::Get || t.format != self.format {
+                return Err(PeerError::UnknownTopic);
+            }
+            return self.on_get_stream(payload);
+        }
+        Err(PeerError::UnknownTopic)
+    }
+
+    fn push(&mut self, reply: Reply) -> Result<(), PeerError> {
+        self.replies.push_back(reply).map_err(|_| PeerError::QueueFull)
+    }
+
+    fn on_jobs(&mut self, api: JobsApi<'_>, payload: &[u8]) -> Result<(), PeerError> {
+        #[derive(serde::Deserialize)]
+        struct Token<'t> {
+            #[serde(borrow, rename = "clientToken", default)]
+            client_token: Option<&'t str>,
+        }
+        let token_text = |payload: &[u8]| -> Result<heapless::String<64>, PeerError> {
+            let t: Token<'_> = ota_core::json::from_slice(payload).map_err(|_| PeerError::Malformed)?;
+            heapless::String::try_from(t.client_token.unwrap_or("")).map_err(|_| PeerError::Malformed)
+        };
+        match api {
+            JobsApi::Describe(JobRef::Next) => {
+                let token = token_text(payload)?;
+                self.push(Reply::Describe { token, next: true })
+            }
+            JobsApi::Describe(JobRef::Id(id)) if id == self.job_id => {
+                let token = token_text(payload)?;
+                self.push(Reply::Describe { token, next: false })
+            }
+            JobsApi::Update(id) if id == self.job_id => {
+                let request: UpdateRequest<'_> = ota_core::json::from_slice(payload).map_err(|_| PeerError::Malformed)?;
+                let token = heapless::String::try_from(request.client_token.map_or("", |t| t.as_str()))
+                    .map_err(|_| PeerError::Malformed)?;
+                self.on_update(&request, token)
+            }
+            _ => Err(PeerError::UnknownTopic),
+        }
+    }
+
+    fn on_update(&mut self, request: &UpdateRequest<'_>, token: heapless::String<64>) -> Result<(), PeerError> {
+        // AWS checks the version first, then the transition.
+        if request.expected_version.is_some_and(|v| v != self.version) {
+            return self.push(Reply::UpdateRejected { token, code: ErrorCode::VersionMismatch });
+        }
+        if !self.status.device_may_transition(request.status) {
+            return self.push(Reply::UpdateRejected { token, code: ErrorCode::InvalidStateTransition });
+        }
+        self.status = request.status;
+        self.version += 1;
+        self.updates += 1;
+        self.push(Reply::UpdateAccepted { token })?;
+        if self.status.is_terminal() {
+            self.push(Reply::NotifyNext)?;
+        }
+        Ok(())
+    }
+
+    fn on_get_stream(&mut self, payload: &[u8]) -> Result<(), PeerError> {
+        let mut bitmap = [0u8; 64];
+        let request = GetStreamRequest::decode(self.format, payload, &mut bitmap).map_err(|_| PeerError::Malformed)?;
+        self.stream_token = heapless::String::try_from(request.client_token.unwrap_or("")).map_err(|_| PeerError::Malformed)?;
+        self.block_size = request.block_size;
+        self.file_id = request.file_id;
+        let blocks = (self.image.len() as u32).div_ceil(request.block_size);
+        for index in request.requested_blocks().filter(|&i| i < blocks) {
+            self.push(Reply::Block { index })?;
+        }
+        Ok(())
+    }
+
+    /// The next message for the client, written into `buf` as `(topic, payload)`: the topic
+    /// first, the payload after it. `None` when nothing is waiting, or when `buf` is too
+    /// small (the reply is dropped then, as a lossy network would).
+    pub fn poll_message<'b>(&mut self, buf: &'b mut [u8]) -> Option<(&'b str, &'b [u8])> {
+        let reply = self.replies.pop_front()?;
+        let topic_len = self.write_topic(&reply, buf)?;
+        let (topic, rest) = buf.split_at_mut(topic_len);
+        let len = self.write_payload(&reply, rest)?;
+        Some((core::str::from_utf8(topic).ok()?, &rest[..len]))
+    }
+
+    fn write_topic(&self, reply: &Reply, buf: &mut [u8]) -> Option<usize> {
+        let job = |api| JobTopic::request(self.thing, api);
+        let topic = match reply {
+            Reply::Describe { next: true, .. } => job(JobsApi::Describe(JobRef::Next)).reply(JobsReply::Accepted),
+            Reply::Describe { next: false, .. } => job(JobsApi::Describe(JobRef::Id(self.job_id))).reply(JobsReply::Accepted),
+            Reply::UpdateAccepted { .. } => job(JobsApi::Update(self.job_id)).reply(JobsReply::Accepted),
+            Reply::UpdateRejected { .. } => job(JobsApi::Update(self.job_id)).reply(JobsReply::Rejected),
+            Reply::NotifyNext => job(JobsApi::NotifyNext),
+            Reply::Block { .. } => {
+                let stream = ota_core::jobs::StreamId::new(self.stream).ok()?;
+                let t = StreamTopic::new(self.thing, stream, StreamTopicKind::Data, self.format);
+                return t.write_into(self.root, buf).ok().map(str::len);
+            }
+        };
+        topic.write_into(self.root, buf).ok().map(str::len)
+    }
+
+    fn write_payload(&self, reply: &Reply, buf: &mut [u8]) -> Option<usize> {
+        if let Reply::Block { index } = reply {
+            let start = (*index * self.block_size) as usize;
+            let end = (start + self.block_size as usize).min(self.image.len());
+            let block = DataBlock {
+                client_token: (!self.stream_token.is_empty()).then_some(self.stream_token.as_str()),
+                file_id: self.file_id,
+                block_id: *index,
+                payload: self.image.get(start..end)?,
+            };
+            return block.encode(self.format, buf).ok();
+        }
+        let mut w = SliceWriter::new(buf);
+        let written = match reply {
+            Reply::Describe { token, next } => {
+                let pending = !self.status.is_terminal();
+                write!(w, "{{\"clientToken\":\"{token}\",\"timestamp\":0").ok()?;
+                if pending || !next {
+                    self.write_execution(&mut w).ok()?;
+                }
+                w.write_str("}")
+            }
+            Reply::UpdateAccepted { token } => write!(w, "{{\"clientToken\":\"{token}\",\"timestamp\":0}}"),
+            Reply::UpdateRejected { token, code } => {
+                write!(w, "{{\"clientToken\":\"{token}\",\"timestamp\":0,\"code\":\"{code}\",\"message\":\"refused\",")
+                    .ok()?;
+                write!(w, "\"executionState\":{{\"status\":\"{}\",\"versionNumber\":{}}}}}", self.status, self.version)
+            }
+            Reply::NotifyNext => {
+                w.write_str("{\"timestamp\":0").ok()?;
+                if !self.status.is_terminal() {
+                    self.write_execution(&mut w).ok()?;
+                }
+                w.write_str("}")
+            }
+            Reply::Block { .. } => return None,
+        };
+        written.ok()?;
+        w.into_str().map(str::len)
+    }
+
+    fn write_execution(&self, w: &mut SliceWriter<'_>) -> core::fmt::Result {
+        write!(
+            w,
+            ",\"execution\":{{\"jobId\":\"{}\",\"status\":\"{}\",\"queuedAt\":0,\"lastUpdatedAt\":0,\"versionNumber\":{},\"executionNumber\":1,\"jobDocument\":{}}}",
+            self.job_id, self.status, self.version, self.document
+        )
+    }
+}

@@ -46,6 +46,7 @@ enum Reply {
     Describe { token: heapless::String<64>, next: bool },
     UpdateAccepted { token: heapless::String<64> },
     UpdateRejected { token: heapless::String<64>, code: ErrorCode },
+    DescribeRejected { token: heapless::String<64>, code: ErrorCode },
     NotifyNext,
     Block { index: u32 },
 }
@@ -66,6 +67,7 @@ pub struct ScriptedPeer<'a> {
     file_id: u8,
     replies: Deque<Reply, PEER_QUEUE>,
     updates: u32,
+    throttle: u32,
 }
 
 impl<'a> ScriptedPeer<'a> {
@@ -95,6 +97,7 @@ impl<'a> ScriptedPeer<'a> {
             file_id: 0,
             replies: Deque::new(),
             updates: 0,
+            throttle: 0,
         };
         let _ = peer.replies.push_back(Reply::NotifyNext);
         peer
@@ -118,6 +121,23 @@ impl<'a> ScriptedPeer<'a> {
             self.version += 1;
             let _ = self.replies.push_back(Reply::NotifyNext);
         }
+    }
+
+    /// Another writer updated the execution: its version moves on (a device update with the
+    /// old `expectedVersion` now gets `VersionMismatch`).
+    pub fn touch(&mut self) {
+        self.version += 1;
+    }
+
+    /// Answer the next `n` updates with `RequestThrottled`.
+    pub fn throttle(&mut self, n: u32) {
+        self.throttle = n;
+    }
+
+    /// Announce the job again with a `notify-next` (what AWS sends when the next job
+    /// changes; for the same job, a client must treat it as an echo).
+    pub fn notify_next(&mut self) {
+        let _ = self.replies.push_back(Reply::NotifyNext);
     }
 
     /// Replies waiting to be polled.
@@ -167,6 +187,9 @@ impl<'a> ScriptedPeer<'a> {
             }
             JobsApi::Describe(JobRef::Id(id)) if id == self.job_id => {
                 let token = token_text(payload)?;
+                if self.status.is_terminal() {
+                    return self.push(Reply::DescribeRejected { token, code: ErrorCode::TerminalStateReached });
+                }
                 self.push(Reply::Describe { token, next: false })
             }
             JobsApi::Update(id) if id == self.job_id => {
@@ -180,6 +203,10 @@ impl<'a> ScriptedPeer<'a> {
     }
 
     fn on_update(&mut self, request: &UpdateRequest<'_>, token: heapless::String<64>) -> Result<(), PeerError> {
+        if self.throttle > 0 {
+            self.throttle -= 1;
+            return self.push(Reply::UpdateRejected { token, code: ErrorCode::RequestThrottled });
+        }
         // AWS checks the version first, then the transition.
         if request.expected_version.is_some_and(|v| v != self.version) {
             return self.push(Reply::UpdateRejected { token, code: ErrorCode::VersionMismatch });
@@ -228,6 +255,7 @@ impl<'a> ScriptedPeer<'a> {
             Reply::Describe { next: false, .. } => job(JobsApi::Describe(JobRef::Id(self.job_id))).reply(JobsReply::Accepted),
             Reply::UpdateAccepted { .. } => job(JobsApi::Update(self.job_id)).reply(JobsReply::Accepted),
             Reply::UpdateRejected { .. } => job(JobsApi::Update(self.job_id)).reply(JobsReply::Rejected),
+            Reply::DescribeRejected { .. } => job(JobsApi::Describe(JobRef::Id(self.job_id))).reply(JobsReply::Rejected),
             Reply::NotifyNext => job(JobsApi::NotifyNext),
             Reply::Block { .. } => {
                 let stream = ota_core::jobs::StreamId::new(self.stream).ok()?;
@@ -261,6 +289,9 @@ impl<'a> ScriptedPeer<'a> {
                 w.write_str("}")
             }
             Reply::UpdateAccepted { token } => write!(w, "{{\"clientToken\":\"{token}\",\"timestamp\":0}}"),
+            Reply::DescribeRejected { token, code } => {
+                write!(w, "{{\"clientToken\":\"{token}\",\"timestamp\":0,\"code\":\"{code}\",\"message\":\"refused\"}}")
+            }
             Reply::UpdateRejected { token, code } => {
                 write!(w, "{{\"clientToken\":\"{token}\",\"timestamp\":0,\"code\":\"{code}\",\"message\":\"refused\",")
                     .ok()?;

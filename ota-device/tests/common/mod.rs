@@ -1,0 +1,369 @@
+//! A test world: one simulated device (dual-bank flash, bootloader, state store, power
+//! supply), a client on it, and a scripted one-job service, with explicit time.
+#![allow(dead_code)]
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use ota_core::crypto::{Algorithm, PublicKey, TrustStore, TrustedKey};
+use ota_core::jobs::{JobExecutionStatus, JobId, ThingName};
+use ota_core::streams::Format;
+use ota_core::time::{Duration, Instant};
+use ota_core::version::Version;
+use ota_device::peer::ScriptedPeer;
+use ota_device::storage::testing::{MemStateStore, PowerCut, SimBootloader, SimSlot};
+use ota_device::storage::BootState;
+use ota_device::{Buffers, Client, Config, Event, MIN_TRANSMIT_LEN};
+use p256::ecdsa::signature::Signer as _;
+use p256::ecdsa::{Signature, SigningKey};
+
+pub const THING: &str = "dev-1";
+pub const JOB: &str = "fw-job-1";
+pub const STREAM: &str = "fw-stream";
+pub const PRODUCT: &str = "acme";
+pub const HARDWARE: &str = "rev-b";
+pub const CAPACITY: usize = 64 * 1024;
+
+pub type TestClient = Client<'static, SimSlot, MemStateStore, 2>;
+
+pub fn v(s: &str) -> Version {
+    Version::parse(s).unwrap()
+}
+
+pub fn leak<T>(value: T) -> &'static mut T {
+    Box::leak(Box::new(value))
+}
+
+pub fn leak_str(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+/// A deterministic image of `len` bytes.
+pub fn image(len: usize, seed: u8) -> Vec<u8> {
+    (0..len).map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[3] ^ seed).collect()
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    ota_core::crypto::Digest::sha256(bytes).as_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The release signer and the trust store holding its key.
+pub struct Signer {
+    pub key: SigningKey,
+    pub trust: &'static TrustStore<2>,
+    pub key_id: String,
+}
+
+impl Signer {
+    pub fn new(seed: u8) -> Self {
+        let key = SigningKey::from_slice(&[seed; 32]).unwrap();
+        let point = key.verifying_key().to_sec1_point(false);
+        let trusted = TrustedKey::new(PublicKey::from_sec1(point.as_bytes()).unwrap(), Algorithm::EcdsaP256Sha256).unwrap();
+        let key_id = trusted.key_id().to_string();
+        let mut store = TrustStore::new();
+        store.add(trusted).unwrap();
+        Self { key, trust: leak(store), key_id }
+    }
+
+    pub fn sign(&self, bytes: &[u8]) -> String {
+        let sig: Signature = self.key.sign(bytes);
+        STANDARD.encode(sig.to_der().as_bytes())
+    }
+
+    /// Our signed-manifest document for `image` at `version`.
+    pub fn firmware_doc(&self, image: &[u8], version: &str, counter: u32, extra: &str) -> String {
+        let manifest = format!(
+            r#"{{"product":"{PRODUCT}","hardware":"{HARDWARE}","fileId":0,"version":"{version}","securityCounter":{counter},"size":{},"sha256":"{}"{extra}}}"#,
+            image.len(),
+            sha256_hex(image)
+        );
+        self.firmware_doc_for_manifest(&manifest, version)
+    }
+
+    pub fn firmware_doc_for_manifest(&self, manifest: &str, version: &str) -> String {
+        format!(
+            r#"{{"operation":"firmware_update","firmware":{{"manifest":"{}","signature":"{}","keyId":"{}","version":"{version}","stream":"{STREAM}","fileId":0}},"steps":["download","verify","install","reboot","self_test"]}}"#,
+            STANDARD.encode(manifest),
+            self.sign(manifest.as_bytes()),
+            self.key_id
+        )
+    }
+
+    /// An AWS `afr_ota` document for `image`, signed over the file.
+    pub fn afr_doc(&self, image: &[u8], file_type: u8) -> String {
+        format!(
+            r#"{{"afr_ota":{{"protocols":["MQTT"],"streamname":"{STREAM}","files":[{{"filepath":"/fw","filesize":{},"fileid":0,"certfile":"code-sign","fileType":{file_type},"sig-sha256-ecdsa":"{}"}}]}}}}"#,
+            image.len(),
+            self.sign(image)
+        )
+    }
+}
+
+/// What the application does when the client asks for a self-test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SelfTest {
+    Pass,
+    Fail,
+    /// Never answer (the client's self-test timer fires).
+    Hang,
+}
+
+/// The whole world of one test.
+pub struct World {
+    pub boot: SimBootloader,
+    pub store: MemStateStore,
+    pub power: PowerCut,
+    pub old_image: Vec<u8>,
+    pub new_image: Vec<u8>,
+    pub old_version: Version,
+    pub new_version: Version,
+    pub signer: Signer,
+    pub config: Config<'static>,
+    pub client: Option<TestClient>,
+    pub peer: ScriptedPeer<'static>,
+    pub now: Instant,
+    pub events: Vec<Event>,
+    /// Every publish of the client, in order.
+    pub sent: Vec<(String, Vec<u8>)>,
+    /// Drop the n-th client publish (counting from 0) when it returns true.
+    pub drop_publish: Box<dyn FnMut(usize, &str) -> bool>,
+    /// Drop the n-th peer message when it returns true.
+    pub drop_delivery: Box<dyn FnMut(usize, &str) -> bool>,
+    pub deliveries: usize,
+    pub self_test: SelfTest,
+    pub reboots: u32,
+    /// `DownloadStarted { from_byte }` of every start.
+    pub download_starts: Vec<u32>,
+}
+
+impl World {
+    /// A device running `old` (v1.0.0) with a job for `new` (v1.1.0) described by `document`
+    /// (built from the signer), over `format` streams.
+    pub fn new(document: impl FnOnce(&Signer, &[u8]) -> String, power: PowerCut) -> Self {
+        Self::with(document, power, Format::Cbor, |_| {})
+    }
+
+    pub fn with(
+        document: impl FnOnce(&Signer, &[u8]) -> String,
+        power: PowerCut,
+        format: Format,
+        tweak: impl FnOnce(&mut Config<'static>),
+    ) -> Self {
+        let old_image = image(20_000, 0x11);
+        let new_image = image(9_000, 0x77);
+        let signer = Signer::new(7);
+        let doc = leak_str(document(&signer, &new_image));
+        let thing = ThingName::new(THING).unwrap();
+        let peer_image: &'static [u8] = Box::leak(new_image.clone().into_boxed_slice());
+        let peer = ScriptedPeer::new(thing, JobId::new(JOB).unwrap(), doc, peer_image, STREAM, format);
+        let boot = SimBootloader::new(CAPACITY, &old_image, power.clone());
+        let store = MemStateStore::new(power.clone());
+        let mut config = Config::new(thing, PRODUCT, HARDWARE, v("1.0.0"));
+        config.stream_format = format;
+        config.block_size = 1024;
+        config.blocks_per_request = 4;
+        config.persist_every_blocks = 2;
+        config.progress_every_blocks = 4;
+        config.self_test_timeout = Duration::from_secs(60);
+        tweak(&mut config);
+        let mut world = Self {
+            boot,
+            store,
+            power,
+            old_image,
+            new_image,
+            old_version: v("1.0.0"),
+            new_version: v("1.1.0"),
+            signer,
+            config,
+            client: None,
+            peer,
+            now: Instant::from_secs(1000),
+            events: Vec::new(),
+            sent: Vec::new(),
+            drop_publish: Box::new(|_, _| false),
+            drop_delivery: Box::new(|_, _| false),
+            deliveries: 0,
+            self_test: SelfTest::Pass,
+            reboots: 0,
+            download_starts: Vec::new(),
+        };
+        world.start_client().expect("client starts on a fresh device");
+        world
+    }
+
+    /// The version of whatever image the bootloader runs now.
+    pub fn running_version(&self) -> Version {
+        let active = self.boot.active_image();
+        if active.starts_with(&self.new_image) { self.new_version } else { self.old_version }
+    }
+
+    /// Build the client for the running image (as firmware does at boot).
+    pub fn start_client(&mut self) -> Result<(), ota_device::Error> {
+        let mut config = self.config;
+        config.running_version = self.running_version();
+        let buffers = Buffers {
+            scratch: Box::leak(vec![0u8; 4096].into_boxed_slice()),
+            url: Box::leak(vec![0u8; 256].into_boxed_slice()),
+        };
+        let store = self.store.reopen();
+        self.client = Some(Client::new(config, self.signer.trust, self.boot.slot(), store, buffers)?);
+        self.drain_events();
+        Ok(())
+    }
+
+    pub fn client(&mut self) -> &mut TestClient {
+        self.client.as_mut().expect("client running")
+    }
+
+    /// Reset the device: the bootloader runs, then a new client starts and connects.
+    pub fn reboot(&mut self) {
+        self.reboots += 1;
+        self.client = None;
+        self.power.restore();
+        self.power.disarm();
+        self.boot.reset().expect("bootloader runs with power on");
+        self.start_client().expect("client starts after reset");
+        self.connect();
+    }
+
+    pub fn connect(&mut self) {
+        let now = self.now;
+        self.client().handle_connected(now);
+        self.pump();
+    }
+
+    fn drain_events(&mut self) {
+        let Some(client) = self.client.as_mut() else { return };
+        while let Some(e) = client.poll_event() {
+            if let Event::DownloadStarted { from_byte, .. } = e {
+                self.download_starts.push(from_byte);
+            }
+            self.events.push(e);
+        }
+    }
+
+    /// Move messages both ways until nothing moves (no time passes).
+    pub fn pump(&mut self) {
+        for _ in 0..100_000 {
+            let mut moved = false;
+            let mut buf = vec![0u8; MIN_TRANSMIT_LEN.max(2048)];
+            while let Some(client) = self.client.as_mut() {
+                let now = self.now;
+                let Some(p) = client.poll_transmit(now, &mut buf) else { break };
+                moved = true;
+                let (topic, payload) = (p.topic.to_string(), p.payload.to_vec());
+                let index = self.sent.len();
+                self.sent.push((topic.clone(), payload.clone()));
+                if !(self.drop_publish)(index, &topic) {
+                    let _ = self.peer.handle_publish(&topic, &payload);
+                }
+            }
+            self.drain_events();
+            let mut buf = vec![0u8; 8192];
+            while let Some((topic, payload)) = self.peer.poll_message(&mut buf) {
+                moved = true;
+                let (topic, payload) = (topic.to_string(), payload.to_vec());
+                let index = self.deliveries;
+                self.deliveries += 1;
+                if (self.drop_delivery)(index, &topic) {
+                    continue;
+                }
+                let now = self.now;
+                if let Some(client) = self.client.as_mut() {
+                    let _ = client.handle_message(now, &topic, &payload);
+                }
+                self.drain_events();
+                // Deliver one at a time so the client's replies interleave as on a network.
+                break;
+            }
+            if !moved {
+                return;
+            }
+        }
+        panic!("message loop did not settle");
+    }
+
+    /// Let time pass to the client's next timer (at most `limit`); false if it has none.
+    pub fn advance(&mut self, limit: Duration) -> bool {
+        let Some(at) = self.client.as_ref().and_then(|c| c.poll_timeout()) else { return false };
+        if at > self.now + limit {
+            return false;
+        }
+        self.now = self.now.max(at);
+        let now = self.now;
+        self.client().handle_timeout(now);
+        self.pump();
+        true
+    }
+
+    /// Act on events like an application: reboot when asked, answer self-tests. Returns true
+    /// if it did something.
+    fn react(&mut self, handled: &mut usize) -> bool {
+        let mut acted = false;
+        while *handled < self.events.len() {
+            let event = self.events[*handled];
+            *handled += 1;
+            match event {
+                Event::ActivateAndReboot | Event::RollBackAndReboot { .. } => {
+                    self.reboot();
+                    acted = true;
+                }
+                Event::SelfTestRequired => match self.self_test {
+                    SelfTest::Pass | SelfTest::Fail => {
+                        let now = self.now;
+                        let passed = self.self_test == SelfTest::Pass;
+                        let _ = self.client().handle_self_test(now, passed);
+                        self.pump();
+                        acted = true;
+                    }
+                    SelfTest::Hang => {}
+                },
+                _ => {}
+            }
+        }
+        acted
+    }
+
+    /// Run like a device would until the job is final and the client idle, or a step budget
+    /// runs out. Power cuts (a storage op failing) are handled by the caller through
+    /// `on_cut`: it is called when the power is found cut.
+    pub fn drive(&mut self, max_steps: usize) {
+        let mut handled = 0;
+        for _ in 0..max_steps {
+            self.pump();
+            if self.power.is_cut() {
+                return;
+            }
+            if self.react(&mut handled) {
+                continue;
+            }
+            let done = self.peer.status().is_terminal() && self.client.as_ref().is_some_and(|c| c.is_idle());
+            if done {
+                return;
+            }
+            if !self.advance(Duration::from_secs(3600)) {
+                return;
+            }
+        }
+    }
+
+    pub fn final_events(&self) -> Vec<Event> {
+        self.events.iter().copied().filter(|e| matches!(e, Event::JobFinished { .. })).collect()
+    }
+
+    pub fn statuses_sent(&self) -> Vec<String> {
+        self.sent
+            .iter()
+            .filter(|(t, _)| t.ends_with("/update"))
+            .map(|(_, p)| String::from_utf8_lossy(p).into_owned())
+            .collect()
+    }
+
+    pub fn boot_state(&self) -> BootState {
+        self.boot.state()
+    }
+
+    pub fn peer_status(&self) -> JobExecutionStatus {
+        self.peer.status()
+    }
+}

@@ -1,10 +1,44 @@
-//! Firmware slot and persistent-state storage (placeholder traits until the storage layer
-//! lands).
+//! Firmware slot, boot flags and persistent state: the storage the client writes through.
+//!
+//! - [`FirmwareSlot`]: the area the new image is written to, and the hand-off to the
+//!   bootloader (`mark_pending`, `boot_state`, `commit`, `roll_back`). [`NorFlashSlot`] builds
+//!   one from an `embedded-storage` [`NorFlash`](embedded_storage::nor_flash::NorFlash)
+//!   partition and a [`BootControl`] (the bootloader's flags).
+//! - [`StateStore`]: a record of up to [`MAX_RECORD_LEN`] bytes that survives power loss.
+//!   [`DualCopyStore`] implements it with two CRC-checked copies on NOR flash.
+//! - [`StorageError`]: one small `Copy` error for all of it; flash driver errors collapse into
+//!   it through `NorFlashError::kind`.
+//!
+//! # Power loss
+//!
+//! What each operation leaves behind when power fails in its middle:
+//!
+//! | operation | after a power loss |
+//! |---|---|
+//! | [`FirmwareSlot::erase`] | the range is undefined: erase it again |
+//! | [`FirmwareSlot::write`] | the written bytes are undefined, the rest of the slot unchanged; rewriting needs an erase first |
+//! | [`FirmwareSlot::mark_pending`], [`FirmwareSlot::commit`], [`FirmwareSlot::roll_back`] (and [`BootControl`]'s) | the flags are the old or the new ones; each call is idempotent, so check [`FirmwareSlot::boot_state`] after the reboot and call again |
+//! | reset (the bootloader) | see [`BootState`]: an image that was not committed before a reset is reverted |
+//! | [`StateStore::store`] | [`StateStore::load`] returns the old record or the new one, never a mix |
+//!
+//! Reads and `boot_state` write nothing. Nothing here allocates, erases implicitly or retries.
+//!
+//! The `testing` feature adds [`testing`]: RAM flash, a dual-bank bootloader and a state store,
+//! all with power-cut injection.
 
+mod crc;
+mod dual_copy;
 mod error;
+mod io;
+mod nor_slot;
 mod slot;
 mod state;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
+pub use dual_copy::DualCopyStore;
 pub use error::StorageError;
-pub use slot::{BootState, FirmwareSlot};
+pub use io::MAX_FLASH_UNIT;
+pub use nor_slot::NorFlashSlot;
+pub use slot::{BootControl, BootState, FirmwareSlot};
 pub use state::{MAX_RECORD_LEN, StateStore};

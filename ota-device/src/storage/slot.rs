@@ -1,36 +1,182 @@
+//! [`FirmwareSlot`]: where the new image is written, and the hand-off to the bootloader;
+//! [`BootControl`]: the bootloader's flags alone; [`BootState`]: what those flags say.
+
 use super::StorageError;
 
-/// Slot.
+/// What the boot flags say about the running image.
+///
+/// Transitions (an implementation of [`BootControl`] or [`FirmwareSlot`] must follow them;
+/// every arrow not listed leaves the state unchanged):
+///
+/// | from | `mark_pending` | reset | `commit` | `roll_back` |
+/// |---|---|---|---|---|
+/// | `Normal` | `Pending` | `Normal` | `Normal` | `Normal` |
+/// | `Pending` | `Pending` | `Trial` (new image) | error | `Normal` (cancelled) |
+/// | `Trial` | error | `RolledBack` (old image) | `Normal` | reverts at reset |
+/// | `RolledBack` | `Pending` | `RolledBack` | `Normal` | `RolledBack` |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BootState {
+    /// Running a committed image; nothing pending.
+    Normal,
+    /// `mark_pending` is done; the slot's image boots on trial at the next reset.
+    Pending,
+    /// Running an uncommitted image booted on trial: `commit` keeps it; a reset without
+    /// `commit` (or after `roll_back`) reverts to the previous image.
+    Trial,
+    /// The bootloader reverted an uncommitted image (at a reset in `Trial`) and runs the
+    /// previous, committed one. Stays until `commit` (which acknowledges it) or the next
+    /// `mark_pending`, so a power loss right after the revert cannot hide it.
+    RolledBack,
+}
+
+/// Where the client writes the new image, and the hand-off to the bootloader.
+///
+/// Offsets are bytes from the start of the slot. The slot is written by the client only,
+/// block by block into an area it erased first; the implementation never erases implicitly.
+///
+/// # Power loss
+///
+/// - `erase`: the contents of the range are undefined; erase it again.
+/// - `write`: the bytes of this write are undefined; the rest of the slot is unchanged. A
+///   resumed download must erase again any sector holding bytes written after the last
+///   persisted progress (and rewrite the persisted blocks sharing those sectors) before writing
+///   there: flash is never written twice between erases.
+/// - `mark_pending`, `commit`, `roll_back`: each writes the boot flags atomically: after a power
+///   loss the flags are either the old or the new ones. All three are idempotent, so the client
+///   calls them again after the reboot if [`FirmwareSlot::boot_state`] shows they did not land.
 pub trait FirmwareSlot {
-    /// Capacity.
+    /// Bytes an image may occupy.
     fn capacity(&self) -> u32;
-    /// Erase size.
+
+    /// Erase granularity: `erase` ranges are multiples of it.
     fn erase_size(&self) -> u32;
-    /// Erase.
+
+    /// Erase `[from, to)` (both multiples of [`Self::erase_size`]; `to` may be the capacity),
+    /// leaving it `0xFF`.
+    ///
+    /// # Errors
+    /// [`StorageError::NotAligned`], [`StorageError::OutOfBounds`] (also for `from > to`), flash
+    /// errors; implementations may refuse with [`StorageError::WrongState`] while the slot holds
+    /// a pending image or the fallback of a trial image.
     fn erase(&mut self, from: u32, to: u32) -> Result<(), StorageError>;
-    /// Write.
+
+    /// Write `data` at `offset` into an erased area.
+    ///
+    /// The client's rule: blocks are written in increasing offsets that are multiples of the
+    /// block size, where the block size is at least 256 and a multiple of the flash's write unit
+    /// (a multiple of 8 suits most microcontrollers; [`super::NorFlashSlot::write_size`] says);
+    /// every block is full except possibly the last of the file. The implementation pads a
+    /// short final write unit with `0xFF`, so nothing may be written after a short block (until
+    /// an erase). It does not check that the area is erased, nor verify what it wrote.
+    ///
+    /// # Errors
+    /// [`StorageError::NotAligned`] if `offset` is not a multiple of the write unit,
+    /// [`StorageError::OutOfBounds`], flash errors, and as for [`Self::erase`].
     fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), StorageError>;
-    /// Read.
+
+    /// Read `buf.len()` bytes at `offset` (any offset and length).
+    ///
+    /// # Errors
+    /// [`StorageError::OutOfBounds`], flash errors.
     fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), StorageError>;
-    /// Pending.
+
+    /// Boot the written image once, on trial, at the next reset. Does not check the image.
+    ///
+    /// # Errors
+    /// [`StorageError::WrongState`] in [`BootState::Trial`]; flag storage errors.
     fn mark_pending(&mut self) -> Result<(), StorageError>;
-    /// Boot state.
+
+    /// What the boot flags say now. Writes nothing.
+    ///
+    /// # Errors
+    /// Flag storage errors, [`StorageError::Corrupt`] if the flags are unreadable.
     fn boot_state(&mut self) -> Result<BootState, StorageError>;
-    /// Commit.
+
+    /// Make the running trial image permanent (in [`BootState::RolledBack`]: acknowledge the
+    /// revert; in [`BootState::Normal`]: nothing to do).
+    ///
+    /// # Errors
+    /// [`StorageError::WrongState`] in [`BootState::Pending`] or after `roll_back` in
+    /// [`BootState::Trial`]; flag storage errors.
     fn commit(&mut self) -> Result<(), StorageError>;
-    /// Roll back.
+
+    /// Make the next reset boot the previous image: in [`BootState::Trial`] the revert happens
+    /// at the reset; in [`BootState::Pending`] the mark is cancelled. Otherwise nothing to do.
+    ///
+    /// # Errors
+    /// Flag storage errors.
     fn roll_back(&mut self) -> Result<(), StorageError>;
 }
 
-/// Boot state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BootState {
-    /// Normal.
-    Normal,
-    /// Pending.
-    Pending,
-    /// Trial.
-    Trial,
-    /// Rolled back.
-    RolledBack,
+/// The bootloader side: the boot flags only (MCUboot / embassy-boot style), with the meaning
+/// and power-loss rules of the same methods of [`FirmwareSlot`].
+pub trait BootControl {
+    /// As [`FirmwareSlot::mark_pending`].
+    ///
+    /// # Errors
+    /// As [`FirmwareSlot::mark_pending`].
+    fn mark_pending(&mut self) -> Result<(), StorageError>;
+
+    /// As [`FirmwareSlot::boot_state`].
+    ///
+    /// # Errors
+    /// As [`FirmwareSlot::boot_state`].
+    fn boot_state(&mut self) -> Result<BootState, StorageError>;
+
+    /// As [`FirmwareSlot::commit`].
+    ///
+    /// # Errors
+    /// As [`FirmwareSlot::commit`].
+    fn commit(&mut self) -> Result<(), StorageError>;
+
+    /// As [`FirmwareSlot::roll_back`].
+    ///
+    /// # Errors
+    /// As [`FirmwareSlot::roll_back`].
+    fn roll_back(&mut self) -> Result<(), StorageError>;
+}
+
+impl<T: BootControl + ?Sized> BootControl for &mut T {
+    fn mark_pending(&mut self) -> Result<(), StorageError> {
+        T::mark_pending(self)
+    }
+    fn boot_state(&mut self) -> Result<BootState, StorageError> {
+        T::boot_state(self)
+    }
+    fn commit(&mut self) -> Result<(), StorageError> {
+        T::commit(self)
+    }
+    fn roll_back(&mut self) -> Result<(), StorageError> {
+        T::roll_back(self)
+    }
+}
+
+impl<T: FirmwareSlot + ?Sized> FirmwareSlot for &mut T {
+    fn capacity(&self) -> u32 {
+        T::capacity(self)
+    }
+    fn erase_size(&self) -> u32 {
+        T::erase_size(self)
+    }
+    fn erase(&mut self, from: u32, to: u32) -> Result<(), StorageError> {
+        T::erase(self, from, to)
+    }
+    fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), StorageError> {
+        T::write(self, offset, data)
+    }
+    fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), StorageError> {
+        T::read(self, offset, buf)
+    }
+    fn mark_pending(&mut self) -> Result<(), StorageError> {
+        T::mark_pending(self)
+    }
+    fn boot_state(&mut self) -> Result<BootState, StorageError> {
+        T::boot_state(self)
+    }
+    fn commit(&mut self) -> Result<(), StorageError> {
+        T::commit(self)
+    }
+    fn roll_back(&mut self) -> Result<(), StorageError> {
+        T::roll_back(self)
+    }
 }

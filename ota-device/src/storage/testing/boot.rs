@@ -1,0 +1,357 @@
+//! [`SimBootloader`]: a dual-bank device (image banks A and B plus boot flags) with
+//! bootloader semantics at [`SimBootloader::reset`], sharing a [`PowerCut`].
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::vec::Vec;
+
+use embedded_storage::nor_flash::{ErrorType, NorFlash, ReadNorFlash};
+
+use super::{MemFlash, Mutation, PowerCut};
+use crate::storage::{BootControl, BootState, NorFlashSlot, StorageError};
+
+/// One of the two image banks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Bank {
+    /// The bank holding the factory image.
+    A,
+    /// The other bank.
+    B,
+}
+
+impl Bank {
+    /// The other bank.
+    pub const fn other(self) -> Self {
+        match self {
+            Self::A => Self::B,
+            Self::B => Self::A,
+        }
+    }
+
+    const fn index(self) -> usize {
+        match self {
+            Self::A => 0,
+            Self::B => 1,
+        }
+    }
+}
+
+/// The persisted flag; `RollBack` is `Trial` with a revert requested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flag {
+    Committed,
+    Pending,
+    Trial,
+    RollBack,
+    RolledBack,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Flags {
+    active: Bank,
+    flag: Flag,
+}
+
+impl Flags {
+    const fn state(self) -> BootState {
+        match self.flag {
+            Flag::Committed => BootState::Normal,
+            Flag::Pending => BootState::Pending,
+            Flag::Trial | Flag::RollBack => BootState::Trial,
+            Flag::RolledBack => BootState::RolledBack,
+        }
+    }
+
+    const fn with(self, flag: Flag) -> Option<Self> {
+        Some(Self { flag, ..self })
+    }
+
+    fn mark_pending(self) -> Result<Option<Self>, StorageError> {
+        match self.flag {
+            Flag::Committed | Flag::RolledBack => Ok(self.with(Flag::Pending)),
+            Flag::Pending => Ok(None),
+            Flag::Trial | Flag::RollBack => Err(StorageError::WrongState),
+        }
+    }
+
+    fn commit(self) -> Result<Option<Self>, StorageError> {
+        match self.flag {
+            Flag::Committed => Ok(None),
+            Flag::Trial | Flag::RolledBack => Ok(self.with(Flag::Committed)),
+            Flag::Pending | Flag::RollBack => Err(StorageError::WrongState),
+        }
+    }
+
+    fn roll_back(self) -> Option<Self> {
+        match self.flag {
+            Flag::Trial => self.with(Flag::RollBack),
+            Flag::Pending => self.with(Flag::Committed),
+            Flag::Committed | Flag::RollBack | Flag::RolledBack => None,
+        }
+    }
+
+    /// What the bootloader writes at reset.
+    fn reset(self) -> Option<Self> {
+        let swap = |flag| {
+            Some(Self {
+                active: self.active.other(),
+                flag,
+            })
+        };
+        match self.flag {
+            Flag::Pending => swap(Flag::Trial),
+            Flag::Trial | Flag::RollBack => swap(Flag::RolledBack),
+            Flag::Committed | Flag::RolledBack => None,
+        }
+    }
+
+    /// Whether the inactive bank may be erased or written.
+    const fn inactive_writable(self) -> bool {
+        matches!(self.flag, Flag::Committed | Flag::RolledBack)
+    }
+}
+
+/// The device shared by the bootloader, its controls and its slots.
+#[derive(Debug, Clone)]
+struct Device {
+    flags: Arc<Mutex<Flags>>,
+    banks: [MemFlash; 2],
+    power: PowerCut,
+}
+
+impl Device {
+    fn flags(&self) -> Flags {
+        *self.flags.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Flags> {
+        self.flags.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Check power, then write the flags `step` asks for (one mutating operation, all or
+    /// nothing).
+    fn update(
+        &self,
+        step: impl FnOnce(Flags) -> Result<Option<Flags>, StorageError>,
+    ) -> Result<Flags, StorageError> {
+        self.power.check()?;
+        let mut flags = self.lock();
+        let Some(new) = step(*flags)? else {
+            return Ok(*flags);
+        };
+        match self.power.begin_mutation()? {
+            Mutation::Full => {
+                *flags = new;
+                Ok(new)
+            }
+            Mutation::Torn => Err(StorageError::PowerLoss),
+        }
+    }
+
+    fn inactive(&self) -> &MemFlash {
+        &self.banks[self.flags().active.other().index()]
+    }
+}
+
+/// A dual-bank device: two image banks of equal capacity (4096-byte sectors, 8-byte write
+/// units) and boot flags, all drawing from one [`PowerCut`].
+///
+/// The flags are one atomic record: writing them is one mutating operation, and a cut one
+/// (torn or clean) leaves the old flags. At [`SimBootloader::reset`] the bootloader applies
+/// the [`BootState`] transitions: pending → swap to the other bank, on trial; trial not
+/// committed (or with `roll_back` requested) → swap back, rolled back; otherwise nothing. It
+/// does not check images (no signature, no header): whatever the bank holds runs.
+///
+/// The inactive bank is reachable through [`SimBootloader::slot`], which refuses to erase or
+/// write it ([`StorageError::WrongState`]) while it holds a pending image or the fallback of a
+/// trial image.
+#[derive(Debug, Clone)]
+pub struct SimBootloader {
+    device: Device,
+}
+
+impl SimBootloader {
+    /// Sector (erase) size of the banks.
+    pub const SECTOR: usize = 4096;
+
+    /// A device running `image` from bank A (committed), bank B erased. The bank capacity is
+    /// `capacity` (at least the image length) rounded up to whole sectors. Flashing the factory
+    /// image costs no power operation.
+    pub fn new(capacity: usize, image: &[u8], power: PowerCut) -> Self {
+        let capacity = capacity.max(image.len()).max(1);
+        let banks = [
+            MemFlash::new(capacity, power.clone()),
+            MemFlash::new(capacity, power.clone()),
+        ];
+        // The bank was sized to fit `image`.
+        let _ = banks[0].poke(0, image);
+        let flags = Flags {
+            active: Bank::A,
+            flag: Flag::Committed,
+        };
+        Self {
+            device: Device {
+                flags: Arc::new(Mutex::new(flags)),
+                banks,
+                power,
+            },
+        }
+    }
+
+    /// A [`FirmwareSlot`](crate::storage::FirmwareSlot) for the bank that is inactive at each
+    /// call (so it stays right across resets), with this device's flags.
+    pub fn slot(&self) -> SimSlot {
+        NorFlashSlot::new(
+            InactiveBank {
+                device: self.device.clone(),
+            },
+            self.control(),
+        )
+    }
+
+    /// A [`BootControl`] handle on this device's flags.
+    pub fn control(&self) -> SimBootControl {
+        SimBootControl {
+            device: self.device.clone(),
+        }
+    }
+
+    /// The reboot: the bootloader reads the flags, swaps banks if they say so, and writes the
+    /// new flags (one mutating operation). Returns the state the booted image sees. Power must
+    /// be on ([`PowerCut::restore`]).
+    ///
+    /// # Errors
+    /// [`StorageError::PowerLoss`] if the power is cut or the flag write is cut (the flags stay
+    /// as they were, so a later reset redoes it).
+    pub fn reset(&self) -> Result<BootState, StorageError> {
+        self.device
+            .update(|flags| Ok(flags.reset()))
+            .map(Flags::state)
+    }
+
+    /// The boot state, read without a power check (for assertions).
+    pub fn state(&self) -> BootState {
+        self.device.flags().state()
+    }
+
+    /// The bank that runs.
+    pub fn active_bank(&self) -> Bank {
+        self.device.flags().active
+    }
+
+    /// The whole content of the bank that runs (capacity bytes; erased bytes are `0xFF`).
+    pub fn active_image(&self) -> Vec<u8> {
+        self.bank_image(self.active_bank())
+    }
+
+    /// The whole content of `bank`.
+    pub fn bank_image(&self, bank: Bank) -> Vec<u8> {
+        self.device.banks[bank.index()].snapshot()
+    }
+
+    /// A handle on the flash of `bank` (for corruption tests; bypasses the state checks).
+    pub fn bank_flash(&self, bank: Bank) -> MemFlash {
+        self.device.banks[bank.index()].share()
+    }
+
+    /// Bytes per bank.
+    pub fn capacity(&self) -> usize {
+        self.device.banks[0].capacity()
+    }
+
+    /// The power supply of this device.
+    pub fn power(&self) -> &PowerCut {
+        &self.device.power
+    }
+}
+
+impl BootControl for SimBootloader {
+    fn mark_pending(&mut self) -> Result<(), StorageError> {
+        self.control().mark_pending()
+    }
+    fn boot_state(&mut self) -> Result<BootState, StorageError> {
+        self.control().boot_state()
+    }
+    fn commit(&mut self) -> Result<(), StorageError> {
+        self.control().commit()
+    }
+    fn roll_back(&mut self) -> Result<(), StorageError> {
+        self.control().roll_back()
+    }
+}
+
+/// The boot flags of a [`SimBootloader`]: each change is one mutating operation of its
+/// [`PowerCut`]; calls that change nothing cost none. Fails with
+/// [`StorageError::PowerLoss`] while the power is cut.
+#[derive(Debug, Clone)]
+pub struct SimBootControl {
+    device: Device,
+}
+
+impl BootControl for SimBootControl {
+    fn mark_pending(&mut self) -> Result<(), StorageError> {
+        self.device.update(Flags::mark_pending).map(drop)
+    }
+
+    fn boot_state(&mut self) -> Result<BootState, StorageError> {
+        self.device.power.check()?;
+        Ok(self.device.flags().state())
+    }
+
+    fn commit(&mut self) -> Result<(), StorageError> {
+        self.device.update(Flags::commit).map(drop)
+    }
+
+    fn roll_back(&mut self) -> Result<(), StorageError> {
+        self.device.update(|flags| Ok(flags.roll_back())).map(drop)
+    }
+}
+
+/// The [`FirmwareSlot`](crate::storage::FirmwareSlot) of a [`SimBootloader`].
+pub type SimSlot = NorFlashSlot<InactiveBank, SimBootControl>;
+
+/// A `NorFlash` view of whichever bank of a [`SimBootloader`] is inactive at each call. Erase
+/// and write fail with [`StorageError::WrongState`] while the flags are pending or trial.
+#[derive(Debug, Clone)]
+pub struct InactiveBank {
+    device: Device,
+}
+
+impl InactiveBank {
+    fn writable(&self) -> Result<MemFlash, StorageError> {
+        self.device.power.check()?;
+        if self.device.flags().inactive_writable() {
+            Ok(self.device.inactive().share())
+        } else {
+            Err(StorageError::WrongState)
+        }
+    }
+}
+
+impl ErrorType for InactiveBank {
+    type Error = StorageError;
+}
+
+impl ReadNorFlash for InactiveBank {
+    const READ_SIZE: usize = 1;
+
+    fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), StorageError> {
+        self.device.inactive().share().read(offset, bytes)
+    }
+
+    fn capacity(&self) -> usize {
+        self.device.banks[0].capacity()
+    }
+}
+
+impl NorFlash for InactiveBank {
+    const WRITE_SIZE: usize = <MemFlash as NorFlash>::WRITE_SIZE;
+    const ERASE_SIZE: usize = <MemFlash as NorFlash>::ERASE_SIZE;
+
+    fn erase(&mut self, from: u32, to: u32) -> Result<(), StorageError> {
+        self.writable()?.erase(from, to)
+    }
+
+    fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), StorageError> {
+        self.writable()?.write(offset, bytes)
+    }
+}

@@ -115,7 +115,8 @@ impl<'a> Config<'a> {
 
     /// Check the numeric settings.
     pub(crate) fn validate(&self) -> Result<(), crate::Error> {
-        let block_ok = self.block_size.is_power_of_two() && (256..=131_072).contains(&self.block_size);
+        let block_ok =
+            self.block_size.is_power_of_two() && (256..=131_072).contains(&self.block_size);
         let window_ok = (1..=64).contains(&self.blocks_per_request);
         let every_ok = self.progress_every_blocks > 0 && self.persist_every_blocks > 0;
         let retry_ok = self.retry.max_attempts > 0;

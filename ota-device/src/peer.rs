@@ -42,13 +42,37 @@ pub enum PeerError {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Reply {
-    /// `$next/get/accepted` (or `{jobId}/get/accepted` when `current`).
-    Describe { token: heapless::String<64>, next: bool },
-    UpdateAccepted { token: heapless::String<64> },
-    UpdateRejected { token: heapless::String<64>, code: ErrorCode },
-    DescribeRejected { token: heapless::String<64>, code: ErrorCode },
-    NotifyNext,
-    Block { index: u32 },
+    /// `$next/get/accepted` (or `{jobId}/get/accepted`), with the execution as it was when
+    /// the request arrived.
+    Describe {
+        token: heapless::String<64>,
+        next: bool,
+        execution: Snapshot,
+    },
+    UpdateAccepted {
+        token: heapless::String<64>,
+    },
+    UpdateRejected {
+        token: heapless::String<64>,
+        code: ErrorCode,
+    },
+    DescribeRejected {
+        token: heapless::String<64>,
+        code: ErrorCode,
+    },
+    NotifyNext {
+        execution: Snapshot,
+    },
+    Block {
+        index: u32,
+    },
+}
+
+/// The execution's status and version at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Snapshot {
+    status: JobExecutionStatus,
+    version: u64,
 }
 
 /// One job, served like AWS IoT Jobs and Streams would serve it.
@@ -99,8 +123,17 @@ impl<'a> ScriptedPeer<'a> {
             updates: 0,
             throttle: 0,
         };
-        let _ = peer.replies.push_back(Reply::NotifyNext);
+        let _ = peer.replies.push_back(Reply::NotifyNext {
+            execution: peer.snapshot(),
+        });
         peer
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            status: self.status,
+            version: self.version,
+        }
     }
 
     /// The execution's status.
@@ -119,7 +152,9 @@ impl<'a> ScriptedPeer<'a> {
         if !self.status.is_terminal() {
             self.status = JobExecutionStatus::Canceled;
             self.version += 1;
-            let _ = self.replies.push_back(Reply::NotifyNext);
+            let _ = self.replies.push_back(Reply::NotifyNext {
+                execution: self.snapshot(),
+            });
         }
     }
 
@@ -137,7 +172,9 @@ impl<'a> ScriptedPeer<'a> {
     /// Announce the job again with a `notify-next` (what AWS sends when the next job
     /// changes; for the same job, a client must treat it as an echo).
     pub fn notify_next(&mut self) {
-        let _ = self.replies.push_back(Reply::NotifyNext);
+        let _ = self.replies.push_back(Reply::NotifyNext {
+            execution: self.snapshot(),
+        });
     }
 
     /// Replies waiting to be polled.
@@ -167,7 +204,9 @@ impl<'a> ScriptedPeer<'a> {
     }
 
     fn push(&mut self, reply: Reply) -> Result<(), PeerError> {
-        self.replies.push_back(reply).map_err(|_| PeerError::QueueFull)
+        self.replies
+            .push_back(reply)
+            .map_err(|_| PeerError::QueueFull)
     }
 
     fn on_jobs(&mut self, api: JobsApi<'_>, payload: &[u8]) -> Result<(), PeerError> {
@@ -177,57 +216,89 @@ impl<'a> ScriptedPeer<'a> {
             client_token: Option<&'t str>,
         }
         let token_text = |payload: &[u8]| -> Result<heapless::String<64>, PeerError> {
-            let t: Token<'_> = ota_core::json::from_slice(payload).map_err(|_| PeerError::Malformed)?;
-            heapless::String::try_from(t.client_token.unwrap_or("")).map_err(|_| PeerError::Malformed)
+            let t: Token<'_> =
+                ota_core::json::from_slice(payload).map_err(|_| PeerError::Malformed)?;
+            heapless::String::try_from(t.client_token.unwrap_or(""))
+                .map_err(|_| PeerError::Malformed)
         };
         match api {
             JobsApi::Describe(JobRef::Next) => {
                 let token = token_text(payload)?;
-                self.push(Reply::Describe { token, next: true })
+                self.push(Reply::Describe {
+                    token,
+                    next: true,
+                    execution: self.snapshot(),
+                })
             }
             JobsApi::Describe(JobRef::Id(id)) if id == self.job_id => {
                 let token = token_text(payload)?;
                 if self.status.is_terminal() {
-                    return self.push(Reply::DescribeRejected { token, code: ErrorCode::TerminalStateReached });
+                    return self.push(Reply::DescribeRejected {
+                        token,
+                        code: ErrorCode::TerminalStateReached,
+                    });
                 }
-                self.push(Reply::Describe { token, next: false })
+                self.push(Reply::Describe {
+                    token,
+                    next: false,
+                    execution: self.snapshot(),
+                })
             }
             JobsApi::Update(id) if id == self.job_id => {
-                let request: UpdateRequest<'_> = ota_core::json::from_slice(payload).map_err(|_| PeerError::Malformed)?;
-                let token = heapless::String::try_from(request.client_token.map_or("", |t| t.as_str()))
-                    .map_err(|_| PeerError::Malformed)?;
+                let request: UpdateRequest<'_> =
+                    ota_core::json::from_slice(payload).map_err(|_| PeerError::Malformed)?;
+                let token =
+                    heapless::String::try_from(request.client_token.map_or("", |t| t.as_str()))
+                        .map_err(|_| PeerError::Malformed)?;
                 self.on_update(&request, token)
             }
             _ => Err(PeerError::UnknownTopic),
         }
     }
 
-    fn on_update(&mut self, request: &UpdateRequest<'_>, token: heapless::String<64>) -> Result<(), PeerError> {
+    fn on_update(
+        &mut self,
+        request: &UpdateRequest<'_>,
+        token: heapless::String<64>,
+    ) -> Result<(), PeerError> {
         if self.throttle > 0 {
             self.throttle -= 1;
-            return self.push(Reply::UpdateRejected { token, code: ErrorCode::RequestThrottled });
+            return self.push(Reply::UpdateRejected {
+                token,
+                code: ErrorCode::RequestThrottled,
+            });
         }
         // AWS checks the version first, then the transition.
         if request.expected_version.is_some_and(|v| v != self.version) {
-            return self.push(Reply::UpdateRejected { token, code: ErrorCode::VersionMismatch });
+            return self.push(Reply::UpdateRejected {
+                token,
+                code: ErrorCode::VersionMismatch,
+            });
         }
         if !self.status.device_may_transition(request.status) {
-            return self.push(Reply::UpdateRejected { token, code: ErrorCode::InvalidStateTransition });
+            return self.push(Reply::UpdateRejected {
+                token,
+                code: ErrorCode::InvalidStateTransition,
+            });
         }
         self.status = request.status;
         self.version += 1;
         self.updates += 1;
         self.push(Reply::UpdateAccepted { token })?;
         if self.status.is_terminal() {
-            self.push(Reply::NotifyNext)?;
+            self.push(Reply::NotifyNext {
+                execution: self.snapshot(),
+            })?;
         }
         Ok(())
     }
 
     fn on_get_stream(&mut self, payload: &[u8]) -> Result<(), PeerError> {
         let mut bitmap = [0u8; 64];
-        let request = GetStreamRequest::decode(self.format, payload, &mut bitmap).map_err(|_| PeerError::Malformed)?;
-        self.stream_token = heapless::String::try_from(request.client_token.unwrap_or("")).map_err(|_| PeerError::Malformed)?;
+        let request = GetStreamRequest::decode(self.format, payload, &mut bitmap)
+            .map_err(|_| PeerError::Malformed)?;
+        self.stream_token = heapless::String::try_from(request.client_token.unwrap_or(""))
+            .map_err(|_| PeerError::Malformed)?;
         self.block_size = request.block_size;
         self.file_id = request.file_id;
         let blocks = (self.image.len() as u32).div_ceil(request.block_size);
@@ -251,12 +322,22 @@ impl<'a> ScriptedPeer<'a> {
     fn write_topic(&self, reply: &Reply, buf: &mut [u8]) -> Option<usize> {
         let job = |api| JobTopic::request(self.thing, api);
         let topic = match reply {
-            Reply::Describe { next: true, .. } => job(JobsApi::Describe(JobRef::Next)).reply(JobsReply::Accepted),
-            Reply::Describe { next: false, .. } => job(JobsApi::Describe(JobRef::Id(self.job_id))).reply(JobsReply::Accepted),
-            Reply::UpdateAccepted { .. } => job(JobsApi::Update(self.job_id)).reply(JobsReply::Accepted),
-            Reply::UpdateRejected { .. } => job(JobsApi::Update(self.job_id)).reply(JobsReply::Rejected),
-            Reply::DescribeRejected { .. } => job(JobsApi::Describe(JobRef::Id(self.job_id))).reply(JobsReply::Rejected),
-            Reply::NotifyNext => job(JobsApi::NotifyNext),
+            Reply::Describe { next: true, .. } => {
+                job(JobsApi::Describe(JobRef::Next)).reply(JobsReply::Accepted)
+            }
+            Reply::Describe { next: false, .. } => {
+                job(JobsApi::Describe(JobRef::Id(self.job_id))).reply(JobsReply::Accepted)
+            }
+            Reply::UpdateAccepted { .. } => {
+                job(JobsApi::Update(self.job_id)).reply(JobsReply::Accepted)
+            }
+            Reply::UpdateRejected { .. } => {
+                job(JobsApi::Update(self.job_id)).reply(JobsReply::Rejected)
+            }
+            Reply::DescribeRejected { .. } => {
+                job(JobsApi::Describe(JobRef::Id(self.job_id))).reply(JobsReply::Rejected)
+            }
+            Reply::NotifyNext { .. } => job(JobsApi::NotifyNext),
             Reply::Block { .. } => {
                 let stream = ota_core::jobs::StreamId::new(self.stream).ok()?;
                 let t = StreamTopic::new(self.thing, stream, StreamTopicKind::Data, self.format);
@@ -280,27 +361,39 @@ impl<'a> ScriptedPeer<'a> {
         }
         let mut w = SliceWriter::new(buf);
         let written = match reply {
-            Reply::Describe { token, next } => {
-                let pending = !self.status.is_terminal();
+            Reply::Describe {
+                token,
+                next,
+                execution,
+            } => {
                 write!(w, "{{\"clientToken\":\"{token}\",\"timestamp\":0").ok()?;
-                if pending || !next {
-                    self.write_execution(&mut w).ok()?;
+                if !execution.status.is_terminal() || !next {
+                    self.write_execution(&mut w, *execution).ok()?;
                 }
                 w.write_str("}")
             }
-            Reply::UpdateAccepted { token } => write!(w, "{{\"clientToken\":\"{token}\",\"timestamp\":0}}"),
+            Reply::UpdateAccepted { token } => {
+                write!(w, "{{\"clientToken\":\"{token}\",\"timestamp\":0}}")
+            }
             Reply::DescribeRejected { token, code } => {
-                write!(w, "{{\"clientToken\":\"{token}\",\"timestamp\":0,\"code\":\"{code}\",\"message\":\"refused\"}}")
+                write!(
+                    w,
+                    "{{\"clientToken\":\"{token}\",\"timestamp\":0,\"code\":\"{code}\",\"message\":\"refused\"}}"
+                )
             }
             Reply::UpdateRejected { token, code } => {
                 write!(w, "{{\"clientToken\":\"{token}\",\"timestamp\":0,\"code\":\"{code}\",\"message\":\"refused\",")
                     .ok()?;
-                write!(w, "\"executionState\":{{\"status\":\"{}\",\"versionNumber\":{}}}}}", self.status, self.version)
+                write!(
+                    w,
+                    "\"executionState\":{{\"status\":\"{}\",\"versionNumber\":{}}}}}",
+                    self.status, self.version
+                )
             }
-            Reply::NotifyNext => {
+            Reply::NotifyNext { execution } => {
                 w.write_str("{\"timestamp\":0").ok()?;
-                if !self.status.is_terminal() {
-                    self.write_execution(&mut w).ok()?;
+                if !execution.status.is_terminal() {
+                    self.write_execution(&mut w, *execution).ok()?;
                 }
                 w.write_str("}")
             }
@@ -310,11 +403,11 @@ impl<'a> ScriptedPeer<'a> {
         w.into_str().map(str::len)
     }
 
-    fn write_execution(&self, w: &mut SliceWriter<'_>) -> core::fmt::Result {
+    fn write_execution(&self, w: &mut SliceWriter<'_>, e: Snapshot) -> core::fmt::Result {
         write!(
             w,
             ",\"execution\":{{\"jobId\":\"{}\",\"status\":\"{}\",\"queuedAt\":0,\"lastUpdatedAt\":0,\"versionNumber\":{},\"executionNumber\":1,\"jobDocument\":{}}}",
-            self.job_id, self.status, self.version, self.document
+            self.job_id, e.status, e.version, self.document
         )
     }
 }

@@ -149,8 +149,17 @@ mod tests {
                 assert_eq!(r.code(), code);
             }
         }
-        assert_eq!(Reason::from(Rejection::WrongHardware).as_str(), Rejection::WrongHardware.reason());
-        assert_eq!(Reason::from(Rejection::CounterBelowFloor).as_str(), Rejection::CounterBelowFloor.reason());
-        assert_eq!(Reason::from(Rejection::BadSize).as_str(), Rejection::BadSize.reason());
+        assert_eq!(
+            Reason::from(Rejection::WrongHardware).as_str(),
+            Rejection::WrongHardware.reason()
+        );
+        assert_eq!(
+            Reason::from(Rejection::CounterBelowFloor).as_str(),
+            Rejection::CounterBelowFloor.reason()
+        );
+        assert_eq!(
+            Reason::from(Rejection::BadSize).as_str(),
+            Rejection::BadSize.reason()
+        );
     }
 }

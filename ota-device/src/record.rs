@@ -79,18 +79,32 @@ impl Record {
             target_version: None,
             target_counter: SecurityCounter(0),
             updated_by: running,
-            floor: RollbackFloor { version: running, security_counter: SecurityCounter(0) },
+            floor: RollbackFloor {
+                version: running,
+                security_counter: SecurityCounter(0),
+            },
         }
     }
 
     /// Encode into `out`; returns the length.
     pub(crate) fn encode(&self, out: &mut [u8; RECORD_CAPACITY]) -> usize {
         let mut w = Writer { out, len: 0 };
-        w.bytes(&[FORMAT, self.phase as u8, self.kind as u8, self.reason.map_or(0, Reason::code)]);
+        w.bytes(&[
+            FORMAT,
+            self.phase as u8,
+            self.kind as u8,
+            self.reason.map_or(0, Reason::code),
+        ]);
         w.short_str(self.job_id.as_bytes());
         w.bytes(&self.execution_number.to_le_bytes());
         w.bytes(&self.document_digest);
-        for v in [self.image_size, self.block_size, self.received, self.target_counter.0, self.floor.security_counter.0] {
+        for v in [
+            self.image_size,
+            self.block_size,
+            self.received,
+            self.target_counter.0,
+            self.floor.security_counter.0,
+        ] {
             w.bytes(&v.to_le_bytes());
         }
         w.version(self.target_version.as_ref());
@@ -131,7 +145,13 @@ impl Record {
         for w in &mut words {
             *w = u32::from_le_bytes(r.array()?);
         }
-        let [image_size, block_size, received, target_counter, floor_counter] = words;
+        let [
+            image_size,
+            block_size,
+            received,
+            target_counter,
+            floor_counter,
+        ] = words;
         let target_version = r.version()?;
         let updated_by = r.version()??;
         let floor_version = r.version()??;
@@ -151,7 +171,10 @@ impl Record {
             target_version,
             target_counter: SecurityCounter(target_counter),
             updated_by,
-            floor: RollbackFloor { version: floor_version, security_counter: SecurityCounter(floor_counter) },
+            floor: RollbackFloor {
+                version: floor_version,
+                security_counter: SecurityCounter(floor_counter),
+            },
         })
     }
 }
@@ -211,7 +234,9 @@ impl<'i> Reader<'i> {
         if text.is_empty() {
             return Some(None);
         }
-        Version::parse(core::str::from_utf8(text).ok()?).ok().map(Some)
+        Version::parse(core::str::from_utf8(text).ok()?)
+            .ok()
+            .map(Some)
     }
 }
 
@@ -235,7 +260,10 @@ mod tests {
             target_version: Some(v),
             target_counter: SecurityCounter(u32::MAX),
             updated_by: Version::new(u32::MAX, u32::MAX, u32::MAX),
-            floor: RollbackFloor { version: v, security_counter: SecurityCounter(9) },
+            floor: RollbackFloor {
+                version: v,
+                security_counter: SecurityCounter(9),
+            },
         }
     }
 

@@ -5,10 +5,10 @@ use ota_core::jobs::JobExecutionStatus;
 use ota_core::streams::{DataBlock, StreamErrorCode};
 use ota_core::time::Instant;
 
+use super::Client;
 use super::job::{ActiveJob, Transport};
 use super::outbox::{Details, Outgoing, Qos};
 use super::state::{Download, Request, State, Window};
-use super::Client;
 use crate::error::Error;
 use crate::event::Event;
 use crate::reason::Reason;
@@ -30,11 +30,20 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
 
     /// `(received blocks, total blocks)` for `receive` progress reports.
     pub(super) fn blocks_progress(&self) -> (u32, u32) {
-        (self.record.received / self.block_size().max(1), self.total_blocks())
+        (
+            self.record.received / self.block_size().max(1),
+            self.total_blocks(),
+        )
     }
 
     pub(super) fn is_http(&self) -> bool {
-        matches!(self.job, Some(ActiveJob { transport: Transport::Http { .. }, .. }))
+        matches!(
+            self.job,
+            Some(ActiveJob {
+                transport: Transport::Http { .. },
+                ..
+            })
+        )
     }
 
     /// The stream id and file id of an MQTT download.
@@ -85,7 +94,10 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         let from = self.record.received - self.record.received % step;
         self.record.received = from;
         let size = self.record.image_size;
-        self.emit(Event::DownloadStarted { size, from_byte: from });
+        self.emit(Event::DownloadStarted {
+            size,
+            from_byte: from,
+        });
         if from >= size {
             return self.download_complete(now);
         }
@@ -102,18 +114,30 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     }
 
     fn window_at(&self, start: u32) -> Window {
-        let len = self.config.blocks_per_request.min(self.total_blocks() - start);
-        Window { start, len, received: 0 }
+        let len = self
+            .config
+            .blocks_per_request
+            .min(self.total_blocks() - start);
+        Window {
+            start,
+            len,
+            received: 0,
+        }
     }
 
     /// Erase what the window needs, then ask for its missing blocks.
     pub(super) fn request_window(&mut self, now: Instant) {
-        let State::Downloading(mut d) = self.state else { return };
+        let State::Downloading(mut d) = self.state else {
+            return;
+        };
         let bs = self.block_size();
         let window_end = ((d.window.start + d.window.len) * bs).min(self.record.image_size);
         if d.erased_to < window_end {
             let erase = self.slot.erase_size().max(1);
-            let to = window_end.div_ceil(erase).saturating_mul(erase).min(self.slot.capacity());
+            let to = window_end
+                .div_ceil(erase)
+                .saturating_mul(erase)
+                .min(self.slot.capacity());
             if self.slot.erase(d.erased_to, to).is_err() {
                 return self.fail_job(now, Reason::StorageFailure);
             }
@@ -122,23 +146,40 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         self.state = State::Downloading(d);
         if self.is_http() {
             let offset = d.window.start * bs + d.window.received.trailing_ones() * bs;
-            self.emit(Event::FetchRange { offset, len: window_end - offset });
+            self.emit(Event::FetchRange {
+                offset,
+                len: window_end - offset,
+            });
         } else {
-            self.queue(Outgoing::GetStream { token: d.request.token });
+            self.queue(Outgoing::GetStream {
+                token: d.request.token,
+            });
         }
         let deadline = self.reply_deadline(now);
         self.arm(deadline);
     }
 
     /// One data block from the stream named `stream_id`.
-    pub(super) fn on_block(&mut self, now: Instant, stream_id: &str, block: &DataBlock<'_>) -> Result<(), Error> {
-        let State::Downloading(d) = self.state else { return Err(Error::Ignored) };
-        let Some((ours, file_id)) = self.stream() else { return Err(Error::Ignored) };
+    pub(super) fn on_block(
+        &mut self,
+        now: Instant,
+        stream_id: &str,
+        block: &DataBlock<'_>,
+    ) -> Result<(), Error> {
+        let State::Downloading(d) = self.state else {
+            return Err(Error::Ignored);
+        };
+        let Some((ours, file_id)) = self.stream() else {
+            return Err(Error::Ignored);
+        };
         if ours != stream_id || file_id != block.file_id {
             return Err(Error::Ignored);
         }
         let index = block.block_id;
-        let Some(bit) = index.checked_sub(d.window.start).filter(|&k| k < d.window.len) else {
+        let Some(bit) = index
+            .checked_sub(d.window.start)
+            .filter(|&k| k < d.window.len)
+        else {
             return Err(Error::Ignored);
         };
         if d.window.received & (1 << bit) != 0 {
@@ -147,8 +188,15 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         self.store_block(now, d, bit, block.payload)
     }
 
-    /// Write block `start + bit` of the window (already checked to be missing).
-    fn store_block(&mut self, now: Instant, mut d: Download, bit: u32, payload: &[u8]) -> Result<(), Error> {
+    /// Write block `start + bit` of the window (already checked to be missing). The caller
+    /// then calls [`Client::after_block`], once the scratch buffer is back in place.
+    fn store_block(
+        &mut self,
+        now: Instant,
+        mut d: Download,
+        bit: u32,
+        payload: &[u8],
+    ) -> Result<(), Error> {
         let bs = self.block_size();
         let offset = (d.window.start + bit) * bs;
         let expected = bs.min(self.record.image_size - offset);
@@ -163,13 +211,19 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         d.since_persist += 1;
         d.since_progress += 1;
         self.state = State::Downloading(d);
-        if d.window.is_complete() {
-            self.window_done(now, d);
-        } else {
-            let deadline = self.reply_deadline(now);
-            self.arm(deadline);
-        }
+        let deadline = self.reply_deadline(now);
+        self.arm(deadline);
         Ok(())
+    }
+
+    /// Move on when the window is complete (verification reads the slot through the scratch
+    /// buffer, so this runs only when no block payload occupies it).
+    pub(super) fn after_block(&mut self, now: Instant) {
+        if let State::Downloading(d) = self.state
+            && d.window.is_complete()
+        {
+            self.window_done(now, d);
+        }
     }
 
     fn window_done(&mut self, now: Instant, mut d: Download) {
@@ -188,8 +242,17 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             let (blocks, total) = self.blocks_progress();
             let token = self.new_token();
             let details = Details::Receive { blocks, total };
-            self.queue(Outgoing::Update { token, status: JobExecutionStatus::InProgress, details, expected_version: None, qos: Qos::AtMostOnce });
-            self.emit(Event::Progress { received: self.record.received, total: size });
+            self.queue(Outgoing::Update {
+                token,
+                status: JobExecutionStatus::InProgress,
+                details,
+                expected_version: None,
+                qos: Qos::AtMostOnce,
+            });
+            self.emit(Event::Progress {
+                received: self.record.received,
+                total: size,
+            });
         }
         if done {
             return self.download_complete(now);
@@ -201,8 +264,15 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     }
 
     /// `streams/…/rejected`: retry what may succeed later, fail the job otherwise.
-    pub(super) fn on_stream_rejected(&mut self, now: Instant, stream_id: &str, code: &StreamErrorCode<'_>) -> Result<(), Error> {
-        let State::Downloading(d) = self.state else { return Err(Error::Ignored) };
+    pub(super) fn on_stream_rejected(
+        &mut self,
+        now: Instant,
+        stream_id: &str,
+        code: &StreamErrorCode<'_>,
+    ) -> Result<(), Error> {
+        let State::Downloading(d) = self.state else {
+            return Err(Error::Ignored);
+        };
         if self.stream().map(|(id, _)| id) != Some(stream_id) {
             return Err(Error::Ignored);
         }
@@ -215,8 +285,15 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     }
 
     /// Bytes of the range asked for by the last [`Event::FetchRange`], in order.
-    pub(crate) fn on_http_data(&mut self, now: Instant, offset: u32, mut data: &[u8]) -> Result<(), Error> {
-        let State::Downloading(mut d) = self.state else { return Err(Error::UnexpectedCall) };
+    pub(crate) fn on_http_data(
+        &mut self,
+        now: Instant,
+        offset: u32,
+        mut data: &[u8],
+    ) -> Result<(), Error> {
+        let State::Downloading(mut d) = self.state else {
+            return Err(Error::UnexpectedCall);
+        };
         if !self.is_http() {
             return Err(Error::UnexpectedCall);
         }
@@ -241,10 +318,11 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 d.http_fill = 0;
                 self.state = State::Downloading(d);
                 // Lend the scratch buffer out while the block is written from it.
-                let mut staged = core::mem::take(&mut self.scratch);
+                let staged = core::mem::take(&mut self.scratch);
                 let result = self.store_block(now, d, bit, &staged[..block_len]);
-                core::mem::swap(&mut self.scratch, &mut staged);
+                self.scratch = staged;
                 result?;
+                self.after_block(now);
                 match self.state {
                     State::Downloading(next) if next.window.start == d.window.start => d = next,
                     _ => return Ok(()),
@@ -259,7 +337,9 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
 
     /// The application could not fetch the range: retry after a backoff.
     pub(crate) fn on_http_error(&mut self, now: Instant) -> Result<(), Error> {
-        let State::Downloading(d) = self.state else { return Err(Error::UnexpectedCall) };
+        let State::Downloading(d) = self.state else {
+            return Err(Error::UnexpectedCall);
+        };
         if !self.is_http() {
             return Err(Error::UnexpectedCall);
         }

@@ -32,7 +32,11 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     /// (Re)send the request of the current state as attempt `attempt`, with a new token.
     pub(super) fn send(&mut self, now: Instant, attempt: u8) {
         let token = self.new_token();
-        let request = Request { attempt, token, backing_off: false };
+        let request = Request {
+            attempt,
+            token,
+            backing_off: false,
+        };
         let update = |status, details, expected_version| Outgoing::Update {
             token,
             status,
@@ -45,12 +49,21 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             State::Redescribing(..) => Outgoing::DescribeCurrent { token },
             State::Starting(_) => {
                 let (blocks, total) = self.blocks_progress();
-                update(JobExecutionStatus::InProgress, Details::Receive { blocks, total }, self.expected_version)
+                update(
+                    JobExecutionStatus::InProgress,
+                    Details::Receive { blocks, total },
+                    self.expected_version,
+                )
             }
-            State::ReportingReady(_) => update(JobExecutionStatus::InProgress, Details::Ready, None),
-            State::ReportingActive(_) => update(JobExecutionStatus::InProgress, Details::Active, None),
+            State::ReportingReady(_) => {
+                update(JobExecutionStatus::InProgress, Details::Ready, None)
+            }
+            State::ReportingActive(_) => {
+                update(JobExecutionStatus::InProgress, Details::Active, None)
+            }
             State::Reporting(_, report) => {
-                let firmware = self.record.kind != ImageKind::AfrFile && self.record.job_id == self.job_id;
+                let firmware =
+                    self.record.kind != ImageKind::AfrFile && self.record.job_id == self.job_id;
                 let details = match (report.status, report.reason) {
                     (_, Some(reason)) => Details::Reason(reason),
                     (JobExecutionStatus::Succeeded, None) if firmware => Details::Accepted,
@@ -117,7 +130,9 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         if self.state == State::SelfTest {
             return self.fail_trial(now, Reason::SelfTestTimeout);
         }
-        let Some(request) = self.current_request() else { return };
+        let Some(request) = self.current_request() else {
+            return;
+        };
         if request.backing_off {
             self.send(now, request.attempt.saturating_add(1));
         } else {
@@ -145,7 +160,11 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             State::Describing(_) | State::Starting(_) | State::ReportingReady(_) => self.go_idle(),
             State::Redescribing(_, Resume::Start | Resume::Ready) => self.go_idle(),
             State::Downloading(_) => {
-                let reason = if self.is_http() { Reason::HttpFailed } else { Reason::DownloadTimeout };
+                let reason = if self.is_http() {
+                    Reason::HttpFailed
+                } else {
+                    Reason::DownloadTimeout
+                };
                 self.fail_job(now, reason);
             }
             // Running an image that the service never acknowledged: go back to known-good.
@@ -174,7 +193,13 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     ) -> Result<Option<CustomJob<'p>>, Error> {
         let pending = execution.filter(|e| !e.status.is_terminal());
         let busy = !matches!(self.state, State::Idle | State::Describing(_));
+        let reporting = matches!(
+            self.state,
+            State::Reporting(..) | State::Redescribing(_, Resume::Final(_))
+        );
         match pending {
+            // The job ended; the reply to our final report (or a refusal) tells how.
+            None if reporting => Err(Error::Ignored),
             None if busy => {
                 self.abandon(now);
                 Ok(None)
@@ -206,7 +231,8 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         now: Instant,
         e: JobExecution<'p, RawJson<'p>>,
     ) -> Result<Option<CustomJob<'p>>, Error> {
-        self.job_id = heapless::String::try_from(e.job_id.as_str()).map_err(|_| Error::Malformed)?;
+        self.job_id =
+            heapless::String::try_from(e.job_id.as_str()).map_err(|_| Error::Malformed)?;
         self.execution_number = e.execution_number;
         self.version_number = e.version_number;
         self.expected_version = Some(e.version_number);
@@ -258,7 +284,12 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     }
 
     /// Send a final status and wait for its acceptance.
-    pub(super) fn report(&mut self, now: Instant, status: JobExecutionStatus, reason: Option<Reason>) {
+    pub(super) fn report(
+        &mut self,
+        now: Instant,
+        status: JobExecutionStatus,
+        reason: Option<Reason>,
+    ) {
         self.job = None;
         self.state = State::Reporting(Request::first(0), FinalReport { status, reason });
         self.send(now, 1);
@@ -275,12 +306,16 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 self.forget_record();
                 self.emit(Event::JobCanceled);
             }
-            State::ReportingActive(_) | State::SelfTest | State::Redescribing(_, Resume::Active) => {
+            State::ReportingActive(_)
+            | State::SelfTest
+            | State::Redescribing(_, Resume::Active) => {
                 // Running an uncommitted image for a job that no longer exists.
                 let _ = self.slot.roll_back();
                 self.forget_record();
                 self.rollback_pending = true;
-                self.emit(Event::RollBackAndReboot { reason: Reason::JobGone });
+                self.emit(Event::RollBackAndReboot {
+                    reason: Reason::JobGone,
+                });
             }
             State::Reporting(..) | State::Redescribing(_, Resume::Final(_)) => {
                 self.forget_record();
@@ -306,7 +341,11 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     }
 
     /// `…/update/accepted` for the current job.
-    pub(super) fn on_update_accepted(&mut self, now: Instant, token: Option<&str>) -> Result<(), Error> {
+    pub(super) fn on_update_accepted(
+        &mut self,
+        now: Instant,
+        token: Option<&str>,
+    ) -> Result<(), Error> {
         let request = self.current_request().ok_or(Error::Ignored)?;
         if request.backing_off || !self.token_matches(request.token, token) {
             return Err(Error::Ignored);
@@ -338,7 +377,8 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         if !ours && action != ErrorAction::Abandon {
             return Err(Error::Ignored);
         }
-        if let (State::Reporting(_, report), Some(JobExecutionStatus::InProgress)) = (self.state, current)
+        if let (State::Reporting(_, report), Some(JobExecutionStatus::InProgress)) =
+            (self.state, current)
             && report.status == JobExecutionStatus::Rejected
             && code == ErrorCode::InvalidStateTransition
         {
@@ -383,7 +423,9 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         status: JobExecutionStatus,
         version_number: u64,
     ) -> Result<(), Error> {
-        let State::Redescribing(request, resume) = self.state else { return Err(Error::Ignored) };
+        let State::Redescribing(request, resume) = self.state else {
+            return Err(Error::Ignored);
+        };
         if request.backing_off || !self.token_matches(request.token, token) {
             return Err(Error::Ignored);
         }
@@ -408,20 +450,33 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         self.forget_record();
         self.go_idle();
         self.job_id.clear();
-        self.emit(Event::JobFinished { status: report.status, reason: report.reason });
+        self.emit(Event::JobFinished {
+            status: report.status,
+            reason: report.reason,
+        });
         if !self.rollback_pending {
             self.describe_next(now);
         }
     }
 
     /// The application's report on its custom job.
-    pub(super) fn on_custom_report(&mut self, now: Instant, status: JobExecutionStatus) -> Result<(), Error> {
+    pub(super) fn on_custom_report(
+        &mut self,
+        now: Instant,
+        status: JobExecutionStatus,
+    ) -> Result<(), Error> {
         if self.state != State::Custom || !status.is_device_settable() {
             return Err(Error::UnexpectedCall);
         }
         if status == JobExecutionStatus::InProgress {
             let token = self.new_token();
-            self.queue(Outgoing::Update { token, status, details: Details::None, expected_version: None, qos: Qos::AtLeastOnce });
+            self.queue(Outgoing::Update {
+                token,
+                status,
+                details: Details::None,
+                expected_version: None,
+                qos: Qos::AtLeastOnce,
+            });
         } else {
             self.report(now, status, None);
         }

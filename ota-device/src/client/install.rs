@@ -6,9 +6,9 @@ use ota_core::jobs::JobExecutionStatus;
 use ota_core::time::Instant;
 use ota_core::version::SecurityCounter;
 
+use super::Client;
 use super::job::ImageCheck;
 use super::state::{FinalReport, Request, State};
-use super::Client;
 use crate::error::Error;
 use crate::event::Event;
 use crate::reason::Reason;
@@ -37,7 +37,9 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     /// Hash the slot's first `image_size` bytes and check them against the manifest's
     /// SHA-256, or the file signature against the trust store.
     fn verify_slot(&mut self) -> Result<(), Reason> {
-        let Some(job) = self.job.as_ref() else { return Err(Reason::ImageMismatch) };
+        let Some(job) = self.job.as_ref() else {
+            return Err(Reason::ImageMismatch);
+        };
         let size = self.record.image_size;
         match &job.check {
             ImageCheck::Sha256(expected) => {
@@ -45,14 +47,23 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 self.read_slot(size, |chunk| verifier.update(chunk).is_ok())?;
                 verifier.finish().map_err(|_| Reason::ImageMismatch)
             }
-            ImageCheck::Signature { families, signature } => {
+            ImageCheck::Signature {
+                families,
+                signature,
+            } => {
                 let (families, signature) = (*families, signature.clone());
                 let mut hasher = ImageHasher::new_unsigned_length(u64::from(size));
                 self.read_slot(size, |chunk| hasher.update(chunk).is_ok())?;
                 let digest = hasher.finish().map_err(|_| Reason::SignatureCheckFailed)?;
                 let verified = families.0.iter().any(|&family| {
                     self.trust
-                        .verify_digest_for(family, None, &digest, &signature, SignatureEncoding::Der)
+                        .verify_digest_for(
+                            family,
+                            None,
+                            &digest,
+                            &signature,
+                            SignatureEncoding::Der,
+                        )
                         .is_ok()
                 });
                 verified.then_some(()).ok_or(Reason::SignatureCheckFailed)
@@ -62,11 +73,16 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
 
     /// Feed the slot's first `size` bytes to `sink`, a scratch buffer at a time.
     fn read_slot(&mut self, size: u32, mut sink: impl FnMut(&[u8]) -> bool) -> Result<(), Reason> {
+        if self.scratch.is_empty() {
+            return Err(Reason::StorageFailure);
+        }
         let mut offset = 0u32;
         while offset < size {
             let len = (size - offset).min(self.scratch.len() as u32) as usize;
             let chunk = &mut self.scratch[..len];
-            self.slot.read(offset, chunk).map_err(|_| Reason::StorageFailure)?;
+            self.slot
+                .read(offset, chunk)
+                .map_err(|_| Reason::StorageFailure)?;
             if !sink(chunk) {
                 return Err(Reason::ImageMismatch);
             }
@@ -91,24 +107,37 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
 
     /// Decide, at start-up, what the persisted record and the boot state mean together.
     pub(super) fn reconcile_boot(&mut self) -> Result<(), StorageError> {
-        let downloaded = self.record.image_size > 0 && self.record.received == self.record.image_size;
+        let downloaded =
+            self.record.image_size > 0 && self.record.received == self.record.image_size;
         match (self.record.phase, self.boot) {
-            (Phase::Installed, BootState::Trial) | (Phase::Downloading, BootState::Trial) if downloaded || self.record.phase == Phase::Installed => {
+            (Phase::Installed, BootState::Trial) | (Phase::Downloading, BootState::Trial)
+                if downloaded || self.record.phase == Phase::Installed =>
+            {
                 // Booted on trial: confirm with the service before the self-test.
-                self.state = State::ReportingActive(Request { attempt: 1, token: 0, backing_off: true });
+                self.state = State::ReportingActive(Request {
+                    attempt: 1,
+                    token: 0,
+                    backing_off: true,
+                });
             }
-            (Phase::Installed, BootState::Pending) | (Phase::Downloading, BootState::Pending) if downloaded || self.record.phase == Phase::Installed => {
+            (Phase::Installed, BootState::Pending) | (Phase::Downloading, BootState::Pending)
+                if downloaded || self.record.phase == Phase::Installed =>
+            {
                 self.state = State::AwaitingReboot;
                 self.emit(Event::ActivateAndReboot);
             }
-            (Phase::Installed, BootState::Normal | BootState::RolledBack) => self.after_untried_reset()?,
+            (Phase::Installed, BootState::Normal | BootState::RolledBack) => {
+                self.after_untried_reset()?
+            }
             (Phase::ReportSucceeded, _) => self.park_report(JobExecutionStatus::Succeeded, None),
             (Phase::ReportFailed, boot) => {
                 let reason = self.record.reason;
                 self.park_report(JobExecutionStatus::Failed, reason);
                 if boot == BootState::Trial {
                     self.rollback_pending = true;
-                    self.emit(Event::RollBackAndReboot { reason: reason.unwrap_or(Reason::SelfTestFailed) });
+                    self.emit(Event::RollBackAndReboot {
+                        reason: reason.unwrap_or(Reason::SelfTestFailed),
+                    });
                 }
             }
             _ => {}
@@ -140,7 +169,11 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
 
     /// A final report to send on the next `handle_connected`.
     fn park_report(&mut self, status: JobExecutionStatus, reason: Option<Reason>) {
-        let parked = Request { attempt: 1, token: 0, backing_off: true };
+        let parked = Request {
+            attempt: 1,
+            token: 0,
+            backing_off: true,
+        };
         self.state = State::Reporting(parked, FinalReport { status, reason });
     }
 

@@ -17,19 +17,28 @@ use crate::record::ImageKind;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Transport {
     /// An MQTT stream and the file's id in it.
-    Stream { id: heapless::String<128>, file_id: u8 },
+    Stream {
+        id: heapless::String<128>,
+        file_id: u8,
+    },
     /// An HTTPS URL, kept in the caller's URL buffer (`len` bytes).
     Http { len: usize },
 }
 
 /// How the downloaded image is checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(clippy::large_enum_variant, reason = "no allocation: held inline, once per client")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "no allocation: held inline, once per client"
+)]
 pub(crate) enum ImageCheck {
     /// Exact SHA-256 from a verified manifest (the size is checked too).
     Sha256([u8; 32]),
     /// A signature over the file (AWS `afr_ota`), verified after the download.
-    Signature { families: Families, signature: heapless::Vec<u8, MAX_SIGNATURE_LEN> },
+    Signature {
+        families: Families,
+        signature: heapless::Vec<u8, MAX_SIGNATURE_LEN>,
+    },
 }
 
 /// The key families a `sig-*` entry may be checked with.
@@ -50,7 +59,10 @@ pub(crate) struct ActiveJob {
 
 /// What a job document turned out to be.
 #[derive(Debug)]
-#[allow(clippy::large_enum_variant, reason = "no allocation: moved once into the client")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "no allocation: moved once into the client"
+)]
 pub(crate) enum Intake {
     Firmware(ActiveJob),
     Custom,
@@ -77,7 +89,9 @@ pub(crate) fn intake<const K: usize>(
     let document_digest = digest_bytes(raw_document);
     match JobDocument::parse(raw_document).map_err(|_| Reason::BadDocument)? {
         JobDocument::Custom(_) => Ok(Intake::Custom),
-        JobDocument::Firmware(fw) => firmware(ctx, job_id, &fw, document_digest).map(Intake::Firmware),
+        JobDocument::Firmware(fw) => {
+            firmware(ctx, job_id, &fw, document_digest).map(Intake::Firmware)
+        }
         JobDocument::AfrOta(ota) => afr_ota(ctx, &ota, document_digest).map(Intake::Firmware),
     }
 }
@@ -94,7 +108,11 @@ fn firmware<const K: usize>(
     doc: &FirmwareUpdate<'_>,
     document_digest: [u8; 32],
 ) -> Result<ActiveJob, Reason> {
-    let mut policy = ManifestPolicy::new(ctx.config.product, ctx.config.hardware, ctx.config.running_version);
+    let mut policy = ManifestPolicy::new(
+        ctx.config.product,
+        ctx.config.hardware,
+        ctx.config.running_version,
+    );
     policy.floor = ctx.floor;
     policy.max_size = ctx.capacity;
     policy.now = ctx.now;
@@ -134,12 +152,23 @@ fn afr_ota<const K: usize>(
     }
     let check = afr_signature(ctx.trust, file.signatures())?;
     let stream = match (ota.offers(Protocol::Mqtt), ota.stream_name) {
-        (true, Some(name)) => Some((StreamId::new(name).map_err(|_| Reason::BadDocument)?, file.file_id)),
+        (true, Some(name)) => Some((
+            StreamId::new(name).map_err(|_| Reason::BadDocument)?,
+            file.file_id,
+        )),
         _ => None,
     };
-    let url = if ota.offers(Protocol::Http) { file.update_data_url } else { None };
+    let url = if ota.offers(Protocol::Http) {
+        file.update_data_url
+    } else {
+        None
+    };
     let transport = choose_transport(ctx, stream, url)?;
-    let kind = if file.is_firmware() { ImageKind::AfrFirmware } else { ImageKind::AfrFile };
+    let kind = if file.is_firmware() {
+        ImageKind::AfrFirmware
+    } else {
+        ImageKind::AfrFile
+    };
     Ok(ActiveJob {
         size: file.file_size,
         transport,
@@ -156,7 +185,10 @@ fn afr_ota<const K: usize>(
 fn families_for(key: &str) -> Option<Families> {
     match key {
         "sig-sha256-ecdsa" => Some(Families(&[AlgorithmFamily::Ecdsa])),
-        "sig-sha256-rsa" => Some(Families(&[AlgorithmFamily::RsaPkcs1v15, AlgorithmFamily::RsaPss])),
+        "sig-sha256-rsa" => Some(Families(&[
+            AlgorithmFamily::RsaPkcs1v15,
+            AlgorithmFamily::RsaPss,
+        ])),
         _ => None,
     }
 }
@@ -167,16 +199,22 @@ fn afr_signature<'d, const K: usize>(
     signatures: impl Iterator<Item = (&'d str, &'d str)>,
 ) -> Result<ImageCheck, Reason> {
     let trusted = |families: Families| {
-        trust.iter().any(|k| families.0.contains(&k.algorithm().family()))
+        trust
+            .iter()
+            .any(|k| families.0.contains(&k.algorithm().family()))
     };
     let (families, text) = signatures
         .filter_map(|(key, text)| families_for(key).map(|f| (f, text)))
         .find(|&(f, _)| trusted(f))
         .ok_or(Reason::NoUsableSignature)?;
     let mut buf = [0u8; MAX_SIGNATURE_LEN];
-    let bytes = decode_signature(text, &mut buf, Base64Mode::AwsLenient).map_err(|_| Reason::BadEncoding)?;
+    let bytes = decode_signature(text, &mut buf, Base64Mode::AwsLenient)
+        .map_err(|_| Reason::BadEncoding)?;
     let signature = heapless::Vec::from_slice(bytes).map_err(|_| Reason::BadEncoding)?;
-    Ok(ImageCheck::Signature { families, signature })
+    Ok(ImageCheck::Signature {
+        families,
+        signature,
+    })
 }
 
 fn choose_transport<const K: usize>(

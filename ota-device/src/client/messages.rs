@@ -37,7 +37,8 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             return self.on_jobs_message(now, jobs, payload);
         }
         if let Ok(stream) = StreamTopic::parse_with_root(root, topic) {
-            if stream.thing != self.config.thing_name || stream.format != self.config.stream_format {
+            if stream.thing != self.config.thing_name || stream.format != self.config.stream_format
+            {
                 return Err(Error::UnknownTopic);
             }
             return self.on_stream_message(now, stream, payload).map(|()| None);
@@ -88,16 +89,28 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         }
     }
 
-    fn on_describe_reply(&mut self, now: Instant, reply: Reply, payload: &[u8]) -> Result<(), Error> {
+    fn on_describe_reply(
+        &mut self,
+        now: Instant,
+        reply: Reply,
+        payload: &[u8],
+    ) -> Result<(), Error> {
         match reply {
             Reply::Accepted => {
                 let reply: ExecutionResponse<'_, IgnoredAny> = parse(payload)?;
                 let execution = reply.execution.ok_or(Error::Malformed)?;
-                self.on_redescribed(now, reply.client_token, execution.status, execution.version_number)
+                self.on_redescribed(
+                    now,
+                    reply.client_token,
+                    execution.status,
+                    execution.version_number,
+                )
             }
             Reply::Rejected => {
                 let error: ErrorResponse<'_> = parse(payload)?;
-                let super::State::Redescribing(request, _) = self.state else { return Err(Error::Ignored) };
+                let super::State::Redescribing(request, _) = self.state else {
+                    return Err(Error::Ignored);
+                };
                 if !self.token_matches(request.token, error.client_token) {
                     return Err(Error::Ignored);
                 }
@@ -120,22 +133,31 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         }
     }
 
-    fn on_stream_message(&mut self, now: Instant, topic: StreamTopic<'_>, payload: &[u8]) -> Result<(), Error> {
+    fn on_stream_message(
+        &mut self,
+        now: Instant,
+        topic: StreamTopic<'_>,
+        payload: &[u8],
+    ) -> Result<(), Error> {
         let stream_id = topic.stream.as_str();
         match topic.kind {
             StreamTopicKind::Data => {
                 // JSON payloads are base64: decode into the scratch buffer, lent out for the
                 // call.
                 let scratch = core::mem::take(&mut self.scratch);
-                let result = match DataBlock::decode(self.config.stream_format, payload, &mut scratch[..]) {
-                    Ok(block) => self.on_block(now, stream_id, &block),
-                    Err(_) => Err(Error::Malformed),
-                };
+                let result =
+                    match DataBlock::decode(self.config.stream_format, payload, &mut scratch[..]) {
+                        Ok(block) => self.on_block(now, stream_id, &block),
+                        Err(_) => Err(Error::Malformed),
+                    };
                 self.scratch = scratch;
-                result
+                result?;
+                self.after_block(now);
+                Ok(())
             }
             StreamTopicKind::Rejected => {
-                let rejected = StreamRejected::decode(self.config.stream_format, payload).map_err(|_| Error::Malformed)?;
+                let rejected = StreamRejected::decode(self.config.stream_format, payload)
+                    .map_err(|_| Error::Malformed)?;
                 self.on_stream_rejected(now, stream_id, &rejected.code)
             }
             _ => Err(Error::Ignored),
@@ -149,7 +171,12 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     /// [`Error::UnexpectedCall`] outside an HTTP download; [`Error::Ignored`] for bytes that
     /// do not continue where the last ones ended (they are dropped); [`Error::Malformed`]
     /// for bytes past the requested range.
-    pub fn handle_http_data(&mut self, now: Instant, offset: u32, data: &[u8]) -> Result<(), Error> {
+    pub fn handle_http_data(
+        &mut self,
+        now: Instant,
+        offset: u32,
+        data: &[u8],
+    ) -> Result<(), Error> {
         self.on_http_data(now, offset, data)
     }
 

@@ -161,11 +161,23 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         let fmt = self.config.stream_format.as_str();
         let mut w = crate::write::SliceWriter::new(buf);
         let written = match index {
-            0 => core::fmt::write(&mut w, format_args!("{root}/things/{thing}/jobs/notify-next")),
+            0 => core::fmt::write(
+                &mut w,
+                format_args!("{root}/things/{thing}/jobs/notify-next"),
+            ),
             1 => core::fmt::write(&mut w, format_args!("{root}/things/{thing}/jobs/+/get/+")),
-            2 => core::fmt::write(&mut w, format_args!("{root}/things/{thing}/jobs/+/update/+")),
-            3 => core::fmt::write(&mut w, format_args!("{root}/things/{thing}/streams/+/data/{fmt}")),
-            4 => core::fmt::write(&mut w, format_args!("{root}/things/{thing}/streams/+/rejected/{fmt}")),
+            2 => core::fmt::write(
+                &mut w,
+                format_args!("{root}/things/{thing}/jobs/+/update/+"),
+            ),
+            3 => core::fmt::write(
+                &mut w,
+                format_args!("{root}/things/{thing}/streams/+/data/{fmt}"),
+            ),
+            4 => core::fmt::write(
+                &mut w,
+                format_args!("{root}/things/{thing}/streams/+/rejected/{fmt}"),
+            ),
             _ => return None,
         };
         written.ok()?;
@@ -208,7 +220,11 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     ///
     /// # Errors
     /// [`Error::UnexpectedCall`] without a custom job, or for a status a device may not set.
-    pub fn report_custom_job(&mut self, now: Instant, status: JobExecutionStatus) -> Result<(), Error> {
+    pub fn report_custom_job(
+        &mut self,
+        now: Instant,
+        status: JobExecutionStatus,
+    ) -> Result<(), Error> {
         self.on_custom_report(now, status)
     }
 
@@ -300,7 +316,9 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     /// "equal jitter" (uniform in the upper half).
     fn backoff(&mut self, attempt: u8) -> Duration {
         let retry = self.config.retry;
-        let base = retry.initial_backoff.saturating_mul(1u64 << u32::from(attempt.min(20)));
+        let base = retry
+            .initial_backoff
+            .saturating_mul(1u64 << u32::from(attempt.min(20)));
         let capped = base.min(retry.max_backoff).as_millis();
         Duration::from_millis(self.rng.between(capped / 2, capped))
     }

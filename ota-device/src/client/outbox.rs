@@ -38,7 +38,10 @@ pub struct Publish<'b> {
 pub(crate) enum Details {
     None,
     /// `receive: "n/total"` (blocks).
-    Receive { blocks: u32, total: u32 },
+    Receive {
+        blocks: u32,
+        total: u32,
+    },
     /// `self_test: "ready"`, `updatedBy`.
     Ready,
     /// `self_test: "active"`, `updatedBy`.
@@ -52,10 +55,22 @@ pub(crate) enum Details {
 /// A publish waiting in the outbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outgoing {
-    DescribeNext { token: u32 },
-    DescribeCurrent { token: u32 },
-    Update { token: u32, status: JobExecutionStatus, details: Details, expected_version: Option<u64>, qos: Qos },
-    GetStream { token: u32 },
+    DescribeNext {
+        token: u32,
+    },
+    DescribeCurrent {
+        token: u32,
+    },
+    Update {
+        token: u32,
+        status: JobExecutionStatus,
+        details: Details,
+        expected_version: Option<u64>,
+        qos: Qos,
+    },
+    GetStream {
+        token: u32,
+    },
 }
 
 /// The topic goes first in the buffer, the payload after it.
@@ -89,28 +104,51 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             }
             Outgoing::Update { qos, .. } => {
                 let id = JobId::new(&self.job_id).ok()?;
-                (JobTopic::request(thing, JobsApi::Update(id)).write_into(root, buf).ok()?.len(), qos)
+                (
+                    JobTopic::request(thing, JobsApi::Update(id))
+                        .write_into(root, buf)
+                        .ok()?
+                        .len(),
+                    qos,
+                )
             }
             Outgoing::GetStream { .. } => {
                 let (stream_id, _) = self.stream()?;
                 let stream = ota_core::jobs::StreamId::new(stream_id).ok()?;
-                let topic = StreamTopic::new(thing, stream, StreamTopicKind::Get, self.config.stream_format);
+                let topic = StreamTopic::new(
+                    thing,
+                    stream,
+                    StreamTopicKind::Get,
+                    self.config.stream_format,
+                );
                 (topic.write_into(root, buf).ok()?.len(), Qos::AtMostOnce)
             }
         };
         let (topic_buf, payload_buf) = split(buf, topic_len)?;
         let payload_len = match out {
             Outgoing::DescribeNext { .. } | Outgoing::DescribeCurrent { .. } => {
-                let req = DescribeRequest { client_token, ..DescribeRequest::default() };
+                let req = DescribeRequest {
+                    client_token,
+                    ..DescribeRequest::default()
+                };
                 ota_core::json::to_slice(&req, payload_buf).ok()?
             }
-            Outgoing::Update { status, details, expected_version, .. } => {
+            Outgoing::Update {
+                status,
+                details,
+                expected_version,
+                ..
+            } => {
                 self.render_update(status, details, expected_version, client_token, payload_buf)?
             }
             Outgoing::GetStream { .. } => self.render_get_stream(&token_text, payload_buf)?,
         };
         let topic = core::str::from_utf8(topic_buf).ok()?;
-        Some(Publish { topic, payload: &payload_buf[..payload_len], qos })
+        Some(Publish {
+            topic,
+            payload: &payload_buf[..payload_len],
+            qos,
+        })
     }
 
     /// `"<token>:<thing>"`, cut to 64 bytes as the AWS agent does.
@@ -141,7 +179,11 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 map.insert("receive", &first).ok()?;
             }
             Details::Ready | Details::Active => {
-                let phase = if details == Details::Ready { "ready" } else { "active" };
+                let phase = if details == Details::Ready {
+                    "ready"
+                } else {
+                    "active"
+                };
                 map.insert("self_test", phase).ok()?;
                 if let Some(packed) = self.record.updated_by.to_app_version32() {
                     write!(first, "0x{packed:08x}").ok()?;
@@ -152,7 +194,12 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 let version = self.record.floor.version;
                 write!(second, "accepted  v{version}").ok()?;
                 map.insert("reason", &second).ok()?;
-                write!(first, "  v{}.{}.{}", version.major, version.minor, version.patch).ok()?;
+                write!(
+                    first,
+                    "  v{}.{}.{}",
+                    version.major, version.minor, version.patch
+                )
+                .ok()?;
                 map.insert("updatedBy", &first).ok()?;
             }
             Details::Reason(reason) => map.insert("reason", reason.as_str()).ok()?,
@@ -168,7 +215,9 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
 
     fn render_get_stream(&self, token: &str, buf: &mut [u8]) -> Option<usize> {
         let (_, file_id) = self.stream()?;
-        let super::State::Downloading(d) = self.state else { return None };
+        let super::State::Downloading(d) = self.state else {
+            return None;
+        };
         let bitmap = d.window.missing().to_le_bytes();
         let bytes = d.window.len.div_ceil(8) as usize;
         let request = GetStreamRequest {

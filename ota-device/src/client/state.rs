@@ -1,7 +1,7 @@
 //! The volatile state: what the client waits for right now.
 
-use ota_core::jobs::JobExecutionStatus;
 use crate::reason::Reason;
+use ota_core::jobs::JobExecutionStatus;
 
 /// An outstanding request: sent and waiting for its reply, or waiting to be resent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,7 +16,11 @@ pub(crate) struct Request {
 
 impl Request {
     pub(crate) const fn first(token: u32) -> Self {
-        Self { attempt: 1, token, backing_off: false }
+        Self {
+            attempt: 1,
+            token,
+            backing_off: false,
+        }
     }
 }
 
@@ -37,7 +41,11 @@ pub(crate) struct Window {
 
 impl Window {
     pub(crate) fn full_mask(&self) -> u64 {
-        if self.len >= 64 { u64::MAX } else { (1u64 << self.len) - 1 }
+        if self.len >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << self.len) - 1
+        }
     }
 
     pub(crate) fn missing(&self) -> u64 {

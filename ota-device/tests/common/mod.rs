@@ -10,8 +10,8 @@ use ota_core::streams::Format;
 use ota_core::time::{Duration, Instant};
 use ota_core::version::Version;
 use ota_device::peer::ScriptedPeer;
-use ota_device::storage::testing::{MemStateStore, PowerCut, SimBootloader, SimSlot};
 use ota_device::storage::BootState;
+use ota_device::storage::testing::{MemStateStore, PowerCut, SimBootloader, SimSlot};
 use ota_device::{Buffers, Client, Config, Event, MIN_TRANSMIT_LEN};
 use p256::ecdsa::signature::Signer as _;
 use p256::ecdsa::{Signature, SigningKey};
@@ -39,11 +39,17 @@ pub fn leak_str(s: String) -> &'static str {
 
 /// A deterministic image of `len` bytes.
 pub fn image(len: usize, seed: u8) -> Vec<u8> {
-    (0..len).map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[3] ^ seed).collect()
+    (0..len)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[3] ^ seed)
+        .collect()
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    ota_core::crypto::Digest::sha256(bytes).as_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    ota_core::crypto::Digest::sha256(bytes)
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The release signer and the trust store holding its key.
@@ -57,11 +63,19 @@ impl Signer {
     pub fn new(seed: u8) -> Self {
         let key = SigningKey::from_slice(&[seed; 32]).unwrap();
         let point = key.verifying_key().to_sec1_point(false);
-        let trusted = TrustedKey::new(PublicKey::from_sec1(point.as_bytes()).unwrap(), Algorithm::EcdsaP256Sha256).unwrap();
+        let trusted = TrustedKey::new(
+            PublicKey::from_sec1(point.as_bytes()).unwrap(),
+            Algorithm::EcdsaP256Sha256,
+        )
+        .unwrap();
         let key_id = trusted.key_id().to_string();
         let mut store = TrustStore::new();
         store.add(trusted).unwrap();
-        Self { key, trust: leak(store), key_id }
+        Self {
+            key,
+            trust: leak(store),
+            key_id,
+        }
     }
 
     pub fn sign(&self, bytes: &[u8]) -> String {
@@ -125,9 +139,9 @@ pub struct World {
     /// Every publish of the client, in order.
     pub sent: Vec<(String, Vec<u8>)>,
     /// Drop the n-th client publish (counting from 0) when it returns true.
-    pub drop_publish: Box<dyn FnMut(usize, &str) -> bool>,
+    pub drop_publish: Box<dyn FnMut(usize, &str, &[u8]) -> bool>,
     /// Drop the n-th peer message when it returns true.
-    pub drop_delivery: Box<dyn FnMut(usize, &str) -> bool>,
+    pub drop_delivery: Box<dyn FnMut(usize, &str, &[u8]) -> bool>,
     pub deliveries: usize,
     pub self_test: SelfTest,
     pub reboots: u32,
@@ -154,7 +168,14 @@ impl World {
         let doc = leak_str(document(&signer, &new_image));
         let thing = ThingName::new(THING).unwrap();
         let peer_image: &'static [u8] = Box::leak(new_image.clone().into_boxed_slice());
-        let peer = ScriptedPeer::new(thing, JobId::new(JOB).unwrap(), doc, peer_image, STREAM, format);
+        let peer = ScriptedPeer::new(
+            thing,
+            JobId::new(JOB).unwrap(),
+            doc,
+            peer_image,
+            STREAM,
+            format,
+        );
         let boot = SimBootloader::new(CAPACITY, &old_image, power.clone());
         let store = MemStateStore::new(power.clone());
         let mut config = Config::new(thing, PRODUCT, HARDWARE, v("1.0.0"));
@@ -180,21 +201,27 @@ impl World {
             now: Instant::from_secs(1000),
             events: Vec::new(),
             sent: Vec::new(),
-            drop_publish: Box::new(|_, _| false),
-            drop_delivery: Box::new(|_, _| false),
+            drop_publish: Box::new(|_, _, _| false),
+            drop_delivery: Box::new(|_, _, _| false),
             deliveries: 0,
             self_test: SelfTest::Pass,
             reboots: 0,
             download_starts: Vec::new(),
         };
-        world.start_client().expect("client starts on a fresh device");
+        world
+            .start_client()
+            .expect("client starts on a fresh device");
         world
     }
 
     /// The version of whatever image the bootloader runs now.
     pub fn running_version(&self) -> Version {
         let active = self.boot.active_image();
-        if active.starts_with(&self.new_image) { self.new_version } else { self.old_version }
+        if active.starts_with(&self.new_image) {
+            self.new_version
+        } else {
+            self.old_version
+        }
     }
 
     /// Build the client for the running image (as firmware does at boot).
@@ -206,7 +233,13 @@ impl World {
             url: Box::leak(vec![0u8; 256].into_boxed_slice()),
         };
         let store = self.store.reopen();
-        self.client = Some(Client::new(config, self.signer.trust, self.boot.slot(), store, buffers)?);
+        self.client = Some(Client::new(
+            config,
+            self.signer.trust,
+            self.boot.slot(),
+            store,
+            buffers,
+        )?);
         self.drain_events();
         Ok(())
     }
@@ -233,7 +266,9 @@ impl World {
     }
 
     fn drain_events(&mut self) {
-        let Some(client) = self.client.as_mut() else { return };
+        let Some(client) = self.client.as_mut() else {
+            return;
+        };
         while let Some(e) = client.poll_event() {
             if let Event::DownloadStarted { from_byte, .. } = e {
                 self.download_starts.push(from_byte);
@@ -245,16 +280,29 @@ impl World {
     /// Move messages both ways until nothing moves (no time passes).
     pub fn pump(&mut self) {
         for _ in 0..100_000 {
+            if !self.pump_once() {
+                return;
+            }
+        }
+        panic!("message loop did not settle");
+    }
+
+    /// Send what the client has, then deliver at most one peer message; false if nothing
+    /// moved.
+    pub fn pump_once(&mut self) -> bool {
+        {
             let mut moved = false;
             let mut buf = vec![0u8; MIN_TRANSMIT_LEN.max(2048)];
             while let Some(client) = self.client.as_mut() {
                 let now = self.now;
-                let Some(p) = client.poll_transmit(now, &mut buf) else { break };
+                let Some(p) = client.poll_transmit(now, &mut buf) else {
+                    break;
+                };
                 moved = true;
                 let (topic, payload) = (p.topic.to_string(), p.payload.to_vec());
                 let index = self.sent.len();
                 self.sent.push((topic.clone(), payload.clone()));
-                if !(self.drop_publish)(index, &topic) {
+                if !(self.drop_publish)(index, &topic, &payload) {
                     let _ = self.peer.handle_publish(&topic, &payload);
                 }
             }
@@ -265,7 +313,7 @@ impl World {
                 let (topic, payload) = (topic.to_string(), payload.to_vec());
                 let index = self.deliveries;
                 self.deliveries += 1;
-                if (self.drop_delivery)(index, &topic) {
+                if (self.drop_delivery)(index, &topic, &payload) {
                     continue;
                 }
                 let now = self.now;
@@ -276,16 +324,15 @@ impl World {
                 // Deliver one at a time so the client's replies interleave as on a network.
                 break;
             }
-            if !moved {
-                return;
-            }
+            moved
         }
-        panic!("message loop did not settle");
     }
 
     /// Let time pass to the client's next timer (at most `limit`); false if it has none.
     pub fn advance(&mut self, limit: Duration) -> bool {
-        let Some(at) = self.client.as_ref().and_then(|c| c.poll_timeout()) else { return false };
+        let Some(at) = self.client.as_ref().and_then(|c| c.poll_timeout()) else {
+            return false;
+        };
         if at > self.now + limit {
             return false;
         }
@@ -337,7 +384,8 @@ impl World {
             if self.react(&mut handled) {
                 continue;
             }
-            let done = self.peer.status().is_terminal() && self.client.as_ref().is_some_and(|c| c.is_idle());
+            let done = self.peer.status().is_terminal()
+                && self.client.as_ref().is_some_and(|c| c.is_idle());
             if done {
                 return;
             }
@@ -348,7 +396,11 @@ impl World {
     }
 
     pub fn final_events(&self) -> Vec<Event> {
-        self.events.iter().copied().filter(|e| matches!(e, Event::JobFinished { .. })).collect()
+        self.events
+            .iter()
+            .copied()
+            .filter(|e| matches!(e, Event::JobFinished { .. }))
+            .collect()
     }
 
     pub fn statuses_sent(&self) -> Vec<String> {

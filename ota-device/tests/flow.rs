@@ -1,0 +1,471 @@
+//! The whole update flow against the scripted service, one behaviour per test, with explicit
+//! time.
+
+mod common;
+
+use common::*;
+use ota_core::jobs::JobExecutionStatus;
+use ota_core::streams::Format;
+use ota_core::time::Duration;
+use ota_device::storage::BootState;
+use ota_device::storage::testing::{Bank, PowerCut};
+use ota_device::{Event, Reason};
+
+fn manifest_doc(s: &Signer, image: &[u8]) -> String {
+    s.firmware_doc(image, "1.1.0", 1, "")
+}
+
+fn finished(w: &World) -> Vec<(JobExecutionStatus, Option<Reason>)> {
+    w.events
+        .iter()
+        .filter_map(|e| match *e {
+            Event::JobFinished { status, reason } => Some((status, reason)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn signed_manifest_update_commits_the_new_image() {
+    let mut w = World::new(manifest_doc, PowerCut::unlimited());
+    w.connect();
+    w.drive(1000);
+    assert_eq!(w.peer_status(), JobExecutionStatus::Succeeded);
+    assert_eq!(finished(&w), [(JobExecutionStatus::Succeeded, None)]);
+    assert!(w.boot.active_image().starts_with(&w.new_image));
+    assert_eq!(w.boot_state(), BootState::Normal);
+    assert!(w.events.contains(&Event::Committed));
+    assert_eq!(w.reboots, 1);
+    let floor = w.client().floor();
+    assert_eq!((floor.version, floor.security_counter.0), (v("1.1.0"), 1));
+    assert!(w.client().is_idle());
+}
+
+#[test]
+fn status_details_use_the_aws_agent_keys() {
+    let mut w = World::new(manifest_doc, PowerCut::unlimited());
+    w.connect();
+    w.drive(1000);
+    let statuses = w.statuses_sent();
+    let has = |needle: &str| statuses.iter().any(|s| s.contains(needle));
+    // 9000 bytes in 1 KiB blocks: 9 blocks.
+    assert!(
+        has(r#"{"status":"IN_PROGRESS","statusDetails":{"receive":"0/9"},"expectedVersion":1"#),
+        "{statuses:#?}"
+    );
+    assert!(has(r#""receive":"4/9""#), "{statuses:#?}");
+    assert!(
+        has(r#""statusDetails":{"self_test":"ready","updatedBy":"0x01000000"}"#),
+        "{statuses:#?}"
+    );
+    assert!(
+        has(r#""statusDetails":{"self_test":"active","updatedBy":"0x01000000"}"#),
+        "{statuses:#?}"
+    );
+    assert!(
+        has(
+            r#"{"status":"SUCCEEDED","statusDetails":{"reason":"accepted  v1.1.0","updatedBy":"  v1.1.0"}"#
+        ),
+        "{statuses:#?}"
+    );
+}
+
+#[test]
+fn afr_ota_update_over_json_streams() {
+    let mut w = World::with(
+        |s, img| s.afr_doc(img, 0),
+        PowerCut::unlimited(),
+        Format::Json,
+        |_| {},
+    );
+    w.connect();
+    w.drive(1000);
+    assert_eq!(w.peer_status(), JobExecutionStatus::Succeeded);
+    assert!(w.boot.active_image().starts_with(&w.new_image));
+    assert_eq!(w.boot_state(), BootState::Normal);
+}
+
+#[test]
+fn afr_ota_non_firmware_file_succeeds_without_activation() {
+    let mut w = World::new(|s, img| s.afr_doc(img, 2), PowerCut::unlimited());
+    w.connect();
+    w.drive(1000);
+    assert_eq!(w.peer_status(), JobExecutionStatus::Succeeded);
+    assert_eq!(w.reboots, 0);
+    assert!(!w.events.contains(&Event::ActivateAndReboot));
+    assert!(w.boot.active_image().starts_with(&w.old_image));
+}
+
+#[test]
+fn tampered_afr_file_fails_its_signature_check_and_is_never_activated() {
+    // The document signs other bytes than the stream serves.
+    let mut w = World::new(
+        |s, img| {
+            let mut other = img.to_vec();
+            other[100] ^= 1;
+            s.afr_doc(&other, 0)
+                .replace(&other.len().to_string(), &img.len().to_string())
+        },
+        PowerCut::unlimited(),
+    );
+    w.connect();
+    w.drive(1000);
+    assert_eq!(w.peer_status(), JobExecutionStatus::Failed);
+    assert_eq!(
+        finished(&w),
+        [(
+            JobExecutionStatus::Failed,
+            Some(Reason::SignatureCheckFailed)
+        )]
+    );
+    assert_eq!(w.boot_state(), BootState::Normal);
+    assert!(w.boot.active_image().starts_with(&w.old_image));
+    assert!(!w.events.contains(&Event::ActivateAndReboot));
+}
+
+/// A document that fails validation is REJECTED with its reason before any flash write.
+fn assert_rejected_before_any_write(
+    document: impl FnOnce(&Signer, &[u8]) -> String,
+    reason: Reason,
+) {
+    let mut w = World::new(document, PowerCut::unlimited());
+    w.connect();
+    w.drive(100);
+    assert_eq!(w.peer_status(), JobExecutionStatus::Rejected, "{reason:?}");
+    assert_eq!(finished(&w), [(JobExecutionStatus::Rejected, Some(reason))]);
+    let inactive = w.boot.bank_image(Bank::B);
+    assert!(
+        inactive.iter().all(|&b| b == 0xff),
+        "{reason:?}: the slot was written"
+    );
+    let status = w.statuses_sent().pop().unwrap();
+    assert!(
+        status.contains(&format!(r#""reason":"{}""#, reason.as_str())),
+        "{status}"
+    );
+}
+
+#[test]
+fn rejects_a_bad_signature() {
+    assert_rejected_before_any_write(
+        |s, img| {
+            let other = Signer::new(9);
+            let doc = other.firmware_doc(img, "1.1.0", 1, "");
+            doc.replace(&other.key_id, &s.key_id)
+        },
+        Reason::BadSignature,
+    );
+}
+
+#[test]
+fn rejects_an_unknown_key() {
+    assert_rejected_before_any_write(
+        |_, img| Signer::new(9).firmware_doc(img, "1.1.0", 1, ""),
+        Reason::UnknownKey,
+    );
+}
+
+#[test]
+fn rejects_wrong_hardware() {
+    assert_rejected_before_any_write(
+        |s, img| {
+            let manifest = format!(
+                r#"{{"product":"acme","hardware":"rev-a","version":"1.1.0","securityCounter":1,"size":{},"sha256":"{}"}}"#,
+                img.len(),
+                sha256_hex(img)
+            );
+            s.firmware_doc_for_manifest(&manifest, "1.1.0")
+        },
+        Reason::WrongHardware,
+    );
+}
+
+#[test]
+fn rejects_a_version_at_or_below_the_floor() {
+    assert_rejected_before_any_write(
+        |s, img| s.firmware_doc(img, "1.0.0", 1, ""),
+        Reason::NotNewer,
+    );
+    assert_rejected_before_any_write(
+        |s, img| s.firmware_doc(img, "0.9.9", 1, ""),
+        Reason::NotNewer,
+    );
+}
+
+#[test]
+fn rejects_a_security_counter_below_the_floor() {
+    // First update to counter 5, then a newer version with counter 3.
+    let mut w = World::new(
+        |s, img| s.firmware_doc(img, "1.1.0", 5, ""),
+        PowerCut::unlimited(),
+    );
+    w.connect();
+    w.drive(1000);
+    assert_eq!(w.client().floor().security_counter.0, 5);
+    let doc = leak_str(w.signer.firmware_doc(&w.new_image, "1.2.0", 3, ""));
+    let img: &'static [u8] = Box::leak(w.new_image.clone().into_boxed_slice());
+    w.peer = ota_device::peer::ScriptedPeer::new(
+        ota_core::jobs::ThingName::new(THING).unwrap(),
+        ota_core::jobs::JobId::new("fw-job-2").unwrap(),
+        doc,
+        img,
+        STREAM,
+        Format::Cbor,
+    );
+    w.drive(100);
+    assert_eq!(w.peer_status(), JobExecutionStatus::Rejected);
+    assert_eq!(
+        finished(&w).last(),
+        Some(&(
+            JobExecutionStatus::Rejected,
+            Some(Reason::CounterBelowFloor)
+        ))
+    );
+}
+
+#[test]
+fn rejects_an_expired_manifest_with_trusted_time() {
+    let mut w = World::new(
+        |s, img| s.firmware_doc(img, "1.1.0", 1, r#","expires":1700000000"#),
+        PowerCut::unlimited(),
+    );
+    let now = w.now;
+    w.client().set_trusted_time(now, 1_700_000_000);
+    w.connect();
+    w.drive(100);
+    assert_eq!(
+        finished(&w),
+        [(JobExecutionStatus::Rejected, Some(Reason::Expired))]
+    );
+}
+
+#[test]
+fn rejects_an_image_larger_than_the_slot() {
+    assert_rejected_before_any_write(
+        |s, _| {
+            let manifest = format!(
+                r#"{{"product":"acme","hardware":"rev-b","version":"1.1.0","securityCounter":1,"size":{},"sha256":"{}"}}"#,
+                CAPACITY + 1,
+                sha256_hex(b"x")
+            );
+            s.firmware_doc_for_manifest(&manifest, "1.1.0")
+        },
+        Reason::TooLarge,
+    );
+}
+
+#[test]
+fn rejects_a_malformed_document() {
+    assert_rejected_before_any_write(
+        |_, _| r#"{"operation":"firmware_update","firmware":{"signature":"MEQ="}}"#.to_string(),
+        Reason::BadDocument,
+    );
+}
+
+#[test]
+fn cancel_by_notify_next_without_execution_stops_the_download() {
+    let mut w = World::new(manifest_doc, PowerCut::unlimited());
+    // Stop delivering blocks after the first few so the download is in flight.
+    w.drop_delivery = Box::new(|n, topic, _| topic.contains("/data/") && n > 4);
+    w.connect();
+    assert!(
+        w.events
+            .iter()
+            .any(|e| matches!(e, Event::DownloadStarted { .. }))
+    );
+    w.peer.cancel();
+    w.drop_delivery = Box::new(|_, _, _| false);
+    w.pump();
+    assert!(w.events.contains(&Event::JobCanceled));
+    assert!(w.client().is_idle());
+    assert_eq!(w.client().job_id(), None);
+    // Time passes: nothing more is asked for the cancelled job.
+    let sent = w.sent.len();
+    while w.advance(Duration::from_secs(3600)) {}
+    assert!(w.sent[sent..].iter().all(|(t, _)| !t.contains("/streams/")));
+    assert_eq!(w.boot_state(), BootState::Normal);
+}
+
+#[test]
+fn a_notify_next_for_the_same_job_is_not_a_cancel() {
+    let mut w = World::new(manifest_doc, PowerCut::unlimited());
+    w.drop_delivery = Box::new(|n, topic, _| topic.contains("/data/") && n > 4);
+    w.connect();
+    w.peer.notify_next();
+    w.drop_delivery = Box::new(|_, _, _| false);
+    w.pump();
+    assert!(!w.events.contains(&Event::JobCanceled));
+    w.drive(1000);
+    assert_eq!(w.peer_status(), JobExecutionStatus::Succeeded);
+}
+
+#[test]
+fn self_test_failure_rolls_back_and_reports_failed() {
+    let mut w = World::new(manifest_doc, PowerCut::unlimited());
+    w.self_test = SelfTest::Fail;
+    w.connect();
+    w.drive(1000);
+    assert_eq!(w.peer_status(), JobExecutionStatus::Failed);
+    assert!(w.events.contains(&Event::RollBackAndReboot {
+        reason: Reason::SelfTestFailed
+    }));
+    assert_eq!(
+        finished(&w),
+        [(JobExecutionStatus::Failed, Some(Reason::SelfTestFailed))]
+    );
+    assert!(w.boot.active_image().starts_with(&w.old_image));
+    assert_eq!(w.client().floor().version, v("1.0.0"));
+    let failed = w.statuses_sent().pop().unwrap();
+    assert!(
+        failed.contains(r#""reason":"self_test_failed""#),
+        "{failed}"
+    );
+}
+
+#[test]
+fn self_test_timeout_rolls_back_and_reports_failed() {
+    let mut w = World::new(manifest_doc, PowerCut::unlimited());
+    w.self_test = SelfTest::Hang;
+    w.connect();
+    w.drive(1000);
+    assert_eq!(w.peer_status(), JobExecutionStatus::Failed);
+    assert!(w.events.contains(&Event::RollBackAndReboot {
+        reason: Reason::SelfTestTimeout
+    }));
+    assert!(w.boot.active_image().starts_with(&w.old_image));
+}
+
+#[test]
+fn activation_waits_for_the_ready_update_to_be_accepted() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let mut w = World::new(manifest_doc, PowerCut::unlimited());
+    // Lose the accepted reply to the first `self_test: ready` update.
+    let ready_token: Rc<RefCell<Option<String>>> = Rc::default();
+    let dropped = Rc::new(std::cell::Cell::new(false));
+    let seen = ready_token.clone();
+    w.drop_publish = Box::new(move |_, _, payload| {
+        let text = String::from_utf8_lossy(payload);
+        if text.contains("\"ready\"") && seen.borrow().is_none() {
+            let token = text
+                .split("\"clientToken\":\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            *seen.borrow_mut() = Some(format!("\"clientToken\":\"{token}\""));
+        }
+        false
+    });
+    let (seen, d) = (ready_token.clone(), dropped.clone());
+    w.drop_delivery = Box::new(move |_, topic, payload| {
+        let text = String::from_utf8_lossy(payload);
+        let matches = seen
+            .borrow()
+            .as_ref()
+            .is_some_and(|t| text.contains(t.as_str()));
+        if topic.ends_with("/update/accepted") && matches && !d.get() {
+            d.set(true);
+            return true;
+        }
+        false
+    });
+    w.connect();
+    assert!(dropped.get(), "the accepted reply was lost");
+    assert!(
+        !w.events.contains(&Event::ActivateAndReboot),
+        "activation before acceptance"
+    );
+    w.drive(1000);
+    assert_eq!(w.peer_status(), JobExecutionStatus::Succeeded);
+    let readies = w
+        .statuses_sent()
+        .iter()
+        .filter(|s| s.contains("\"ready\""))
+        .count();
+    assert_eq!(readies, 2, "the ready update was sent again");
+}
+
+#[test]
+fn version_mismatch_redescribes_and_continues() {
+    let mut w = World::new(manifest_doc, PowerCut::unlimited());
+    w.peer.touch();
+    w.connect();
+    w.drive(1000);
+    assert_eq!(w.peer_status(), JobExecutionStatus::Succeeded);
+    let gets: Vec<_> = w
+        .sent
+        .iter()
+        .filter(|(t, _)| t.ends_with(&format!("/jobs/{JOB}/get")))
+        .collect();
+    assert_eq!(gets.len(), 1, "one re-describe");
+}
+
+#[test]
+fn throttling_backs_off_and_retries() {
+    let mut w = World::new(manifest_doc, PowerCut::unlimited());
+    w.peer.throttle(3);
+    let start = w.now;
+    w.connect();
+    w.drive(1000);
+    assert_eq!(w.peer_status(), JobExecutionStatus::Succeeded);
+    // Three backoffs of at least 0.5, 1 and 2 seconds passed.
+    assert!(w.now - start >= Duration::from_millis(3500));
+}
+
+#[test]
+fn a_cancelled_job_ends_a_pending_report_with_invalid_state_transition() {
+    let mut w = World::new(manifest_doc, PowerCut::unlimited());
+    // Lose the accepted reply of the start update, cancel, then the retry is refused.
+    w.drop_delivery = Box::new(|_, topic, _| topic.ends_with("/update/accepted"));
+    w.connect();
+    w.peer.cancel();
+    w.drop_delivery = Box::new(|_, topic, _| topic.ends_with("notify-next"));
+    w.drive(1000);
+    assert!(w.events.contains(&Event::JobCanceled));
+    assert!(w.client().is_idle());
+}
+
+#[test]
+fn lost_requests_are_retried_with_bounded_backoff_then_the_job_fails() {
+    let mut w = World::new(manifest_doc, PowerCut::unlimited());
+    // The stream never answers.
+    w.drop_publish = Box::new(|_, topic, _| topic.contains("/streams/"));
+    w.connect();
+    w.drive(1000);
+    assert_eq!(w.peer_status(), JobExecutionStatus::Failed);
+    assert_eq!(
+        finished(&w),
+        [(JobExecutionStatus::Failed, Some(Reason::DownloadTimeout))]
+    );
+    let requests: Vec<_> = w
+        .sent
+        .iter()
+        .filter(|(t, _)| t.contains("/streams/"))
+        .collect();
+    assert_eq!(requests.len(), 8, "max_attempts requests");
+}
+
+#[test]
+fn custom_jobs_go_to_the_application() {
+    let mut w = World::new(
+        |_, _| r#"{"operation":"reboot","delay":5}"#.to_string(),
+        PowerCut::unlimited(),
+    );
+    w.connect();
+    assert!(w.events.contains(&Event::CustomJob));
+    assert_eq!(w.peer_status(), JobExecutionStatus::Queued, "not failed");
+    let now = w.now;
+    w.client()
+        .report_custom_job(now, JobExecutionStatus::InProgress)
+        .unwrap();
+    w.pump();
+    assert_eq!(w.peer_status(), JobExecutionStatus::InProgress);
+    w.client()
+        .report_custom_job(now, JobExecutionStatus::Succeeded)
+        .unwrap();
+    w.pump();
+    assert_eq!(w.peer_status(), JobExecutionStatus::Succeeded);
+    assert!(w.client().is_idle());
+}

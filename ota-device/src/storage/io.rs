@@ -108,7 +108,7 @@ where
     F::Error: 'static,
 {
     let unit = F::WRITE_SIZE;
-    if offset as usize % unit != 0 {
+    if !(offset as usize).is_multiple_of(unit) {
         return Err(StorageError::NotAligned);
     }
     let (body, tail) = data.split_at(data.len() - data.len() % unit);

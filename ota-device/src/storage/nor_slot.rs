@@ -40,12 +40,22 @@ where
     }
 
     /// The flash partition.
-    pub fn flash(&mut self) -> &mut F {
+    pub fn flash(&self) -> &F {
+        &self.flash
+    }
+
+    /// The flash partition, mutably.
+    pub fn flash_mut(&mut self) -> &mut F {
         &mut self.flash
     }
 
     /// The boot flags.
-    pub fn boot(&mut self) -> &mut C {
+    pub fn boot(&self) -> &C {
+        &self.boot
+    }
+
+    /// The boot flags, mutably.
+    pub fn boot_mut(&mut self) -> &mut C {
         &mut self.boot
     }
 
@@ -74,7 +84,7 @@ where
             return Err(StorageError::OutOfBounds);
         }
         let unit = self.erase_size();
-        if from % unit != 0 || to % unit != 0 {
+        if !from.is_multiple_of(unit) || !to.is_multiple_of(unit) {
             return Err(StorageError::NotAligned);
         }
         self.flash.erase(from, to).map_err(StorageError::from_flash)
@@ -234,7 +244,7 @@ mod tests {
         s.mark_pending().unwrap();
         assert_eq!(s.boot_state(), Ok(BootState::Pending));
         s.roll_back().unwrap();
-        assert_eq!(s.boot().boot_state(), Ok(BootState::RolledBack));
+        assert_eq!(s.boot_mut().boot_state(), Ok(BootState::RolledBack));
         s.commit().unwrap();
         assert_eq!(s.boot_state(), Ok(BootState::Normal));
     }

@@ -12,7 +12,7 @@ use super::StorageError;
 /// |---|---|---|---|---|
 /// | `Normal` | `Pending` | `Normal` | `Normal` | `Normal` |
 /// | `Pending` | `Pending` | `Trial` (new image) | error | `Normal` (cancelled) |
-/// | `Trial` | error | `RolledBack` (old image) | `Normal` | reverts at reset |
+/// | `Trial` | error | `RolledBack` (old image) | `Normal` (error after `roll_back`) | `Trial`, reverted at reset |
 /// | `RolledBack` | `Pending` | `RolledBack` | `Normal` | `RolledBack` |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BootState {

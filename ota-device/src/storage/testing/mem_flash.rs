@@ -51,7 +51,7 @@ impl<const ERASE: usize, const WRITE: usize> MemFlash<ERASE, WRITE> {
     /// An erased flash of `size` bytes, rounded up to whole sectors. `ERASE` must be a multiple
     /// of `WRITE` (checked at compile time).
     pub fn with_geometry(size: usize, power: PowerCut) -> Self {
-        const { assert!(WRITE >= 1 && ERASE >= WRITE && ERASE % WRITE == 0) };
+        const { assert!(WRITE >= 1 && ERASE >= WRITE && ERASE.is_multiple_of(WRITE)) };
         let size = size.next_multiple_of(ERASE);
         let memory = Memory {
             bytes: vec![0xFF; size],

@@ -6,23 +6,22 @@
 //!
 //! ```
 //! use ota_device::storage::testing::{MemStateStore, PowerCut};
-//! use ota_device::storage::{StateStore, StorageError, MAX_RECORD_LEN};
+//! use ota_device::storage::{MAX_RECORD_LEN, StateStore, StorageError};
 //!
-//! let scenario = |power: &PowerCut| {
-//!     let mut store = MemStateStore::new(power.clone());
+//! fn scenario(store: &mut MemStateStore) -> Result<(), StorageError> {
 //!     store.store(b"old")?;
-//!     store.store(b"new")?;
-//!     Ok::<_, StorageError>(store)
-//! };
+//!     store.store(b"new")
+//! }
+//!
+//! // Count the mutating operations of a clean run...
 //! let clean = PowerCut::unlimited();
-//! scenario(&clean).unwrap();
+//! scenario(&mut MemStateStore::new(clean.clone())).unwrap();
+//! // ... then cut (here: tear) each of them in turn.
 //! for k in 0..clean.ops() {
 //!     let power = PowerCut::torn_after(k);
 //!     let mut store = MemStateStore::new(power.clone());
-//!     # let _ = &mut store;
-//!     // ... run the scenario on `store` until it fails with PowerLoss ...
-//!     # let _ = store.store(b"old").and_then(|()| store.store(b"new"));
-//!     power.restore(); // the power comes back
+//!     assert_eq!(scenario(&mut store), Err(StorageError::PowerLoss));
+//!     power.restore(); // the power comes back; the firmware starts afresh
 //!     let mut rebooted = store.reopen();
 //!     let mut buf = [0; MAX_RECORD_LEN];
 //!     let loaded = rebooted.load(&mut buf).unwrap().map(|n| &buf[..n]);

@@ -32,12 +32,13 @@ impl MemStateStore {
     }
 
     /// A fresh store over the same memory and power, as the firmware makes after a reboot.
-    pub fn reopen(&mut self) -> Self {
+    pub fn reopen(&self) -> Self {
         Self::over(self.flash().share())
     }
 
-    /// A handle on the store's flash (for snapshots and corruption tests).
-    pub fn flash(&mut self) -> &mut MemFlash {
+    /// The store's flash (for snapshots and corruption tests; [`MemFlash::share`] gives an
+    /// owned handle).
+    pub fn flash(&self) -> &MemFlash {
         self.store.flash()
     }
 }
@@ -49,5 +50,30 @@ impl StateStore for MemStateStore {
 
     fn store(&mut self, record: &[u8]) -> Result<(), StorageError> {
         self.store.store(record)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::MAX_RECORD_LEN;
+
+    #[test]
+    fn survives_reopen_and_shares_power() {
+        let power = PowerCut::unlimited();
+        let mut store = MemStateStore::new(power.clone());
+        assert_eq!(store.flash().snapshot().len(), MemStateStore::SIZE);
+        store.store(b"progress 17").unwrap();
+        let mut buf = [0; MAX_RECORD_LEN];
+        assert_eq!(store.reopen().load(&mut buf), Ok(Some(11)));
+        assert_eq!(&buf[..11], b"progress 17");
+        power.cut();
+        assert_eq!(store.load(&mut buf), Err(StorageError::PowerLoss));
+    }
+
+    #[test]
+    #[should_panic(expected = "needs 8192 bytes")]
+    fn too_small_flash_is_api_misuse() {
+        MemStateStore::over(MemFlash::new(4096, PowerCut::unlimited()));
     }
 }

@@ -8,6 +8,11 @@ use embedded_storage::nor_flash::{ErrorType, NorFlash, ReadNorFlash};
 
 use super::{MemFlash, Mutation, PowerCut};
 use crate::storage::{BootControl, BootState, NorFlashSlot, StorageError};
+use flags::{Flag, Flags};
+
+mod flags;
+#[cfg(test)]
+mod tests;
 
 /// One of the two image banks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -27,86 +32,11 @@ impl Bank {
         }
     }
 
-    const fn index(self) -> usize {
+    pub(super) const fn index(self) -> usize {
         match self {
             Self::A => 0,
             Self::B => 1,
         }
-    }
-}
-
-/// The persisted flag; `RollBack` is `Trial` with a revert requested.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Flag {
-    Committed,
-    Pending,
-    Trial,
-    RollBack,
-    RolledBack,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Flags {
-    active: Bank,
-    flag: Flag,
-}
-
-impl Flags {
-    const fn state(self) -> BootState {
-        match self.flag {
-            Flag::Committed => BootState::Normal,
-            Flag::Pending => BootState::Pending,
-            Flag::Trial | Flag::RollBack => BootState::Trial,
-            Flag::RolledBack => BootState::RolledBack,
-        }
-    }
-
-    const fn with(self, flag: Flag) -> Option<Self> {
-        Some(Self { flag, ..self })
-    }
-
-    fn mark_pending(self) -> Result<Option<Self>, StorageError> {
-        match self.flag {
-            Flag::Committed | Flag::RolledBack => Ok(self.with(Flag::Pending)),
-            Flag::Pending => Ok(None),
-            Flag::Trial | Flag::RollBack => Err(StorageError::WrongState),
-        }
-    }
-
-    fn commit(self) -> Result<Option<Self>, StorageError> {
-        match self.flag {
-            Flag::Committed => Ok(None),
-            Flag::Trial | Flag::RolledBack => Ok(self.with(Flag::Committed)),
-            Flag::Pending | Flag::RollBack => Err(StorageError::WrongState),
-        }
-    }
-
-    fn roll_back(self) -> Option<Self> {
-        match self.flag {
-            Flag::Trial => self.with(Flag::RollBack),
-            Flag::Pending => self.with(Flag::Committed),
-            Flag::Committed | Flag::RollBack | Flag::RolledBack => None,
-        }
-    }
-
-    /// What the bootloader writes at reset.
-    fn reset(self) -> Option<Self> {
-        let swap = |flag| {
-            Some(Self {
-                active: self.active.other(),
-                flag,
-            })
-        };
-        match self.flag {
-            Flag::Pending => swap(Flag::Trial),
-            Flag::Trial | Flag::RollBack => swap(Flag::RolledBack),
-            Flag::Committed | Flag::RolledBack => None,
-        }
-    }
-
-    /// Whether the inactive bank may be erased or written.
-    const fn inactive_writable(self) -> bool {
-        matches!(self.flag, Flag::Committed | Flag::RolledBack)
     }
 }
 
@@ -164,6 +94,8 @@ impl Device {
 /// The inactive bank is reachable through [`SimBootloader::slot`], which refuses to erase or
 /// write it ([`StorageError::WrongState`]) while it holds a pending image or the fallback of a
 /// trial image.
+///
+/// Clones are handles on the same device.
 #[derive(Debug, Clone)]
 pub struct SimBootloader {
     device: Device,

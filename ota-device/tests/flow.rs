@@ -1,5 +1,6 @@
 //! The whole update flow against the scripted service, one behaviour per test, with explicit
 //! time.
+#![allow(clippy::std_instead_of_core)]
 
 mod common;
 

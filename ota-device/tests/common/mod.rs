@@ -1,6 +1,6 @@
 //! A test world: one simulated device (dual-bank flash, bootloader, state store, power
 //! supply), a client on it, and a scripted one-job service, with explicit time.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub, clippy::std_instead_of_core)]
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -22,6 +22,9 @@ pub const STREAM: &str = "fw-stream";
 pub const PRODUCT: &str = "acme";
 pub const HARDWARE: &str = "rev-b";
 pub const CAPACITY: usize = 64 * 1024;
+
+/// Decides, for the n-th message with this topic and payload, whether it is lost.
+pub type Filter = Box<dyn FnMut(usize, &str, &[u8]) -> bool>;
 
 pub type TestClient = Client<'static, SimSlot, MemStateStore, 2>;
 
@@ -139,9 +142,9 @@ pub struct World {
     /// Every publish of the client, in order.
     pub sent: Vec<(String, Vec<u8>)>,
     /// Drop the n-th client publish (counting from 0) when it returns true.
-    pub drop_publish: Box<dyn FnMut(usize, &str, &[u8]) -> bool>,
+    pub drop_publish: Filter,
     /// Drop the n-th peer message when it returns true.
-    pub drop_delivery: Box<dyn FnMut(usize, &str, &[u8]) -> bool>,
+    pub drop_delivery: Filter,
     pub deliveries: usize,
     pub self_test: SelfTest,
     pub reboots: u32,

@@ -53,6 +53,9 @@ pub enum Event {
     },
     /// The job was cancelled, removed or finished elsewhere; nothing was installed.
     JobCanceled,
+    /// Flash or state storage failed before a job started; the job stays queued and is tried
+    /// again after a backoff.
+    StorageFailed,
     /// A final status could not be delivered after every retry; it is sent again on the
     /// next [`crate::Client::handle_connected`].
     ReportUndelivered,

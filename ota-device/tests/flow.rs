@@ -470,3 +470,55 @@ fn custom_jobs_go_to_the_application() {
     assert_eq!(w.peer_status(), JobExecutionStatus::Succeeded);
     assert!(w.client().is_idle());
 }
+
+#[test]
+fn http_download_through_application_fetched_ranges() {
+    let mut w = World::new(
+        |s, img| s.firmware_doc_http(img, "1.1.0"),
+        PowerCut::unlimited(),
+    );
+    w.connect();
+    w.drive(1000);
+    assert_eq!(w.peer_status(), JobExecutionStatus::Succeeded);
+    assert!(
+        w.events
+            .iter()
+            .any(|e| matches!(e, Event::FetchRange { .. }))
+    );
+    assert!(
+        !w.sent.iter().any(|(t, _)| t.contains("/streams/")),
+        "no MQTT stream used"
+    );
+    assert!(w.boot.active_image().starts_with(&w.new_image));
+}
+
+#[test]
+fn terminal_state_on_redescribe_abandons_the_job() {
+    let mut w = World::new(manifest_doc, PowerCut::unlimited());
+    // The start update meets a stale version, and the job is cancelled before the redescribe.
+    w.peer.touch();
+    let cancel_after_mismatch = std::rc::Rc::new(std::cell::Cell::new(false));
+    let flag = cancel_after_mismatch.clone();
+    w.drop_publish = Box::new(move |_, topic, _| {
+        if topic.ends_with(&format!("/jobs/{JOB}/get")) {
+            flag.set(true);
+        }
+        false
+    });
+    let now = w.now;
+    w.client().handle_connected(now);
+    for _ in 0..1000 {
+        if cancel_after_mismatch.get() {
+            break;
+        }
+        w.pump_once();
+    }
+    assert!(cancel_after_mismatch.get(), "a redescribe was sent");
+    // The cancel's notify-next is lost: only the describe reply can tell.
+    w.drop_delivery = Box::new(|_, topic, _| topic.ends_with("notify-next"));
+    w.peer.cancel();
+    w.pump();
+    assert!(w.events.contains(&Event::JobCanceled));
+    assert!(w.client().is_idle());
+    assert!(w.boot.bank_image(Bank::B).iter().all(|&b| b == 0xff));
+}

@@ -79,7 +79,10 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         }
         self.job = Some(job);
         if self.persist().is_err() {
-            return self.fail_job(now, Reason::StorageFailure);
+            // Nothing started on the service side: leave the job queued and try again later.
+            self.go_idle();
+            self.emit(Event::StorageFailed);
+            return self.describe_later(now);
         }
         self.state = State::Starting(Request::first(0));
         self.send(now, 1);

@@ -29,6 +29,18 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         self.send(now, 1);
     }
 
+    /// Ask for the next pending execution after a backoff (after a failure that could repeat
+    /// at once if retried at once).
+    pub(super) fn describe_later(&mut self, now: Instant) {
+        self.state = State::Describing(Request {
+            attempt: 1,
+            token: 0,
+            backing_off: true,
+        });
+        let delay = self.backoff(1);
+        self.arm(now + delay);
+    }
+
     /// (Re)send the request of the current state as attempt `attempt`, with a new token.
     pub(super) fn send(&mut self, now: Instant, attempt: u8) {
         let token = self.new_token();
@@ -389,7 +401,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         match action {
             ErrorAction::Abandon | ErrorAction::Report => {
                 self.abandon(now);
-                self.describe_next(now);
+                self.describe_later(now);
             }
             ErrorAction::RetryLater => {
                 if let Some(r) = request {
@@ -431,7 +443,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         }
         if status.is_terminal() {
             self.abandon(now);
-            self.describe_next(now);
+            self.describe_later(now);
             return Ok(());
         }
         self.version_number = version_number;

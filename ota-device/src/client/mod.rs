@@ -266,9 +266,11 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         self.record.floor
     }
 
-    /// True when nothing is in progress (no job, nothing to report).
+    /// True when no job is in hand and nothing is left to report (the client may still be
+    /// asking for the next job).
     pub fn is_idle(&self) -> bool {
-        self.state == State::Idle && self.record.phase == crate::record::Phase::Idle
+        matches!(self.state, State::Idle | State::Describing(_))
+            && self.record.phase == crate::record::Phase::Idle
     }
 
     /// The slot, e.g. to inspect it in tests.

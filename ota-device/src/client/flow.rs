@@ -225,6 +225,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 self.version_number = self.version_number.max(e.version_number);
                 Err(Error::Ignored)
             }
+            Some(e) if !busy && self.already_finished(&e) => Err(Error::Ignored),
             Some(e) => {
                 if busy {
                     self.abandon(now);
@@ -290,7 +291,6 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     fn clear_stale_record(&mut self) {
         if self.record.phase == Phase::Downloading && self.record.job_id != self.job_id {
             self.record.phase = Phase::Idle;
-            self.record.job_id.clear();
             let _ = self.persist();
         }
     }
@@ -342,14 +342,29 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         self.job_id.clear();
     }
 
-    /// Back to an idle record (keeping the floor).
+    /// Back to an idle record (keeping the floor), remembering the job in hand as finished:
+    /// a replayed or stale notification for that execution is then ignored.
     pub(super) fn forget_record(&mut self) {
-        if self.record.phase != Phase::Idle || !self.record.job_id.is_empty() {
+        let same = self.record.phase == Phase::Idle
+            && self.record.job_id == self.job_id
+            && self.record.execution_number == self.execution_number;
+        if !same {
             self.record.phase = Phase::Idle;
             self.record.reason = None;
-            self.record.job_id.clear();
+            if !self.job_id.is_empty() {
+                self.record.job_id = self.job_id.clone();
+                self.record.execution_number = self.execution_number;
+            }
             let _ = self.persist();
         }
+    }
+
+    /// Whether `e` is an execution this client already finished (a replay, or a notification
+    /// that crossed the final report).
+    fn already_finished(&self, e: &JobExecution<'_, RawJson<'_>>) -> bool {
+        self.record.phase == Phase::Idle
+            && self.record.job_id.as_str() == e.job_id.as_str()
+            && e.execution_number <= self.record.execution_number
     }
 
     /// `…/update/accepted` for the current job.

@@ -283,12 +283,10 @@ impl Checker {
                 .power
                 .arm(u64::from(n), ota_device::storage::testing::CutMode::Torn),
             Op::Reset => self.reset(),
-            Op::SelfTest(passed) => {
-                if !self.world.power.is_cut() {
-                    let now = self.world.now;
-                    let _ = self.world.client().handle_self_test(now, passed);
-                    self.after_events();
-                }
+            Op::SelfTest(passed) if !self.world.power.is_cut() => {
+                let now = self.world.now;
+                let _ = self.world.client().handle_self_test(now, passed);
+                self.after_events();
             }
             Op::Cancel => self.world.peer.cancel(),
             _ => {}

@@ -92,6 +92,7 @@ pub struct ScriptedPeer<'a> {
     replies: Deque<Reply, PEER_QUEUE>,
     updates: u32,
     throttle: u32,
+    dropped: u32,
 }
 
 impl<'a> ScriptedPeer<'a> {
@@ -122,6 +123,7 @@ impl<'a> ScriptedPeer<'a> {
             replies: Deque::new(),
             updates: 0,
             throttle: 0,
+            dropped: 0,
         };
         let _ = peer.replies.push_back(Reply::NotifyNext {
             execution: peer.snapshot(),
@@ -309,14 +311,29 @@ impl<'a> ScriptedPeer<'a> {
     }
 
     /// The next message for the client, written into `buf` as `(topic, payload)`: the topic
-    /// first, the payload after it. `None` when nothing is waiting, or when `buf` is too
-    /// small (the reply is dropped then, as a lossy network would).
+    /// first, the payload after it. `None` when nothing is waiting. A reply that does not fit
+    /// `buf` is dropped (as a broker drops a message over its size limit) and the next one is
+    /// tried; [`ScriptedPeer::dropped`] counts them.
     pub fn poll_message<'b>(&mut self, buf: &'b mut [u8]) -> Option<(&'b str, &'b [u8])> {
-        let reply = self.replies.pop_front()?;
-        let topic_len = self.write_topic(&reply, buf)?;
-        let (topic, rest) = buf.split_at_mut(topic_len);
-        let len = self.write_payload(&reply, rest)?;
-        Some((core::str::from_utf8(topic).ok()?, &rest[..len]))
+        loop {
+            let reply = self.replies.pop_front()?;
+            let Some(topic_len) = self.write_topic(&reply, buf) else {
+                self.dropped += 1;
+                continue;
+            };
+            let Some(len) = self.write_payload(&reply, &mut buf[topic_len..]) else {
+                self.dropped += 1;
+                continue;
+            };
+            let (topic, rest) = buf.split_at(topic_len);
+            return Some((core::str::from_utf8(topic).ok()?, &rest[..len]));
+        }
+    }
+
+    /// Replies dropped because they did not fit the buffer given to
+    /// [`ScriptedPeer::poll_message`].
+    pub fn dropped(&self) -> u32 {
+        self.dropped
     }
 
     fn write_topic(&self, reply: &Reply, buf: &mut [u8]) -> Option<usize> {
@@ -410,4 +427,34 @@ impl<'a> ScriptedPeer<'a> {
             self.job_id, e.status, e.version, self.document
         )
     }
+}
+
+/// Move messages between `client` and `peer` once: every publish of the client to the peer,
+/// then every reply of the peer to the client. Returns how many messages moved (0 when both
+/// are quiet). `out` and `in_buf` are the MQTT-sized buffers of each direction.
+///
+/// This is the whole "network" of a scripted run: it loses, duplicates and reorders nothing.
+pub fn exchange<S, P, const K: usize>(
+    client: &mut crate::Client<'_, S, P, K>,
+    peer: &mut ScriptedPeer<'_>,
+    now: ota_core::time::Instant,
+    out: &mut [u8],
+    in_buf: &mut [u8],
+) -> usize
+where
+    S: crate::storage::FirmwareSlot,
+    P: crate::storage::StateStore,
+{
+    let mut moved = 0;
+    while let Some(publish) = client.poll_transmit(now, out) {
+        moved += 1;
+        // A publish the peer does not serve is dropped, as a broker with no subscriber would.
+        let _ = peer.handle_publish(publish.topic, publish.payload);
+    }
+    while let Some((topic, payload)) = peer.poll_message(in_buf) {
+        moved += 1;
+        // Malformed, stale or foreign messages are the client's to refuse; nothing to do.
+        let _ = client.handle_message(now, topic, payload);
+    }
+    moved
 }

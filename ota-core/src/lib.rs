@@ -1,5 +1,6 @@
 #![no_std]
 #![forbid(unsafe_code)]
+#![warn(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
 #![doc = include_str!("../README.md")]
 
 #[cfg(feature = "alloc")]

@@ -44,3 +44,5 @@ put('manifest_verify', b'eyJwcm9kdWN0IjoiYWNtZSJ9\x00MEQCIF2QDvww1G/kpRGZ8FYvQro
     b'NC0vUDJ2MY42ZERYEcrbwA4n6q7vrBg==\x00' + b'0' * 64)
 for name in ['leaf-p256.der', 'int-p256.der']:
     put('cert_chain', b'\x00' + open(f'{BASE}/x509/{name}', 'rb').read())
+# client_ops: a few operation bytes for arbitrary's decoder (flush, deliver, advance...).
+put('client_ops', bytes([0, 1, 0, 0, 1, 0, 0, 1, 0, 5, 0, 0, 0, 1, 0]))

@@ -522,3 +522,290 @@ fn terminal_state_on_redescribe_abandons_the_job() {
     assert!(w.client().is_idle());
     assert!(w.boot.bank_image(Bank::B).iter().all(|&b| b == 0xff));
 }
+
+#[test]
+fn afr_ota_over_http() {
+    let mut w = World::new(|s, img| s.afr_doc_http(img), PowerCut::unlimited());
+    w.connect();
+    w.drive(1000);
+    assert_eq!(w.peer_status(), JobExecutionStatus::Succeeded);
+    assert!(
+        w.events
+            .iter()
+            .any(|e| matches!(e, Event::FetchRange { .. }))
+    );
+    assert!(w.boot.active_image().starts_with(&w.new_image));
+}
+
+#[test]
+fn block_sizes_across_the_allowed_range() {
+    for (block_size, format) in [
+        (256, Format::Cbor),
+        (256, Format::Json),
+        (4096, Format::Json),
+        (131_072, Format::Cbor),
+    ] {
+        let mut w = World::with(manifest_doc, PowerCut::unlimited(), format, |c| {
+            c.block_size = block_size
+        });
+        w.connect();
+        w.drive(5000);
+        assert_eq!(
+            w.peer_status(),
+            JobExecutionStatus::Succeeded,
+            "{block_size} {format:?}"
+        );
+        let requests = w
+            .sent
+            .iter()
+            .filter(|(t, _)| t.contains("/streams/"))
+            .count();
+        let expected_windows = w.new_image.len().div_ceil(block_size as usize).div_ceil(4);
+        assert_eq!(
+            requests, expected_windows,
+            "one request per window at {block_size}"
+        );
+    }
+    // Outside the range, or not a power of two: refused at construction.
+    for bad in [128, 1000, 262_144] {
+        let mut config = ota_device::Config::new(
+            ota_core::jobs::ThingName::new(THING).unwrap(),
+            PRODUCT,
+            HARDWARE,
+            v("1.0.0"),
+        );
+        config.block_size = bad;
+        let w = World::new(manifest_doc, PowerCut::unlimited());
+        let buffers = ota_device::Buffers {
+            scratch: Box::leak(vec![0u8; 1 << 18].into_boxed_slice()),
+            url: &mut [],
+        };
+        let result = ota_device::Client::new(
+            config,
+            w.signer.trust,
+            w.boot.slot(),
+            w.store.reopen(),
+            buffers,
+        );
+        assert!(matches!(result, Err(ota_device::Error::BadConfig)), "{bad}");
+    }
+}
+
+/// Collect the data blocks the peer sends, without delivering them.
+fn run_to_first_window(w: &mut World) -> Vec<(String, Vec<u8>)> {
+    let held = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let h = held.clone();
+    w.drop_delivery = Box::new(move |_, topic, payload| {
+        if topic.contains("/data/") {
+            h.borrow_mut().push((topic.to_string(), payload.to_vec()));
+            return true;
+        }
+        false
+    });
+    w.connect();
+    w.drop_delivery = Box::new(|_, _, _| false);
+    held.take()
+}
+
+#[test]
+fn out_of_order_and_duplicate_blocks_are_handled() {
+    let mut w = World::new(manifest_doc, PowerCut::unlimited());
+    let blocks = run_to_first_window(&mut w);
+    assert_eq!(blocks.len(), 4, "a window of four blocks");
+    let now = w.now;
+    // Last first, then the rest backwards, with a duplicate in between.
+    let deliver = |w: &mut World, i: usize| {
+        let (t, p) = &blocks[i];
+        w.client().handle_message(now, t, p)
+    };
+    assert_eq!(deliver(&mut w, 3), Ok(None));
+    assert_eq!(deliver(&mut w, 2), Ok(None));
+    assert_eq!(
+        deliver(&mut w, 3),
+        Err(ota_device::Error::Ignored),
+        "a duplicate is ignored"
+    );
+    assert_eq!(deliver(&mut w, 1), Ok(None));
+    assert_eq!(deliver(&mut w, 0), Ok(None));
+    assert_eq!(
+        deliver(&mut w, 0),
+        Err(ota_device::Error::Ignored),
+        "a block of a finished window is ignored"
+    );
+    w.drive(1000);
+    assert_eq!(w.peer_status(), JobExecutionStatus::Succeeded);
+    assert!(w.boot.active_image().starts_with(&w.new_image));
+}
+
+#[test]
+fn blocks_of_another_file_or_stream_are_ignored() {
+    let mut w = World::new(manifest_doc, PowerCut::unlimited());
+    let blocks = run_to_first_window(&mut w);
+    let now = w.now;
+    let (topic, payload) = &blocks[0];
+    // The same block re-encoded with another file id.
+    let block = ota_core::streams::DataBlock::decode_cbor(payload).unwrap();
+    let other_file = ota_core::streams::DataBlock {
+        file_id: 9,
+        ..block
+    };
+    let mut buf = vec![0u8; 2048];
+    let n = other_file.encode_cbor(&mut buf).unwrap();
+    assert_eq!(
+        w.client().handle_message(now, topic, &buf[..n]),
+        Err(ota_device::Error::Ignored)
+    );
+    // The right block on another stream's topic.
+    let other_stream = topic.replace(STREAM, "other-stream");
+    assert_eq!(
+        w.client().handle_message(now, &other_stream, payload),
+        Err(ota_device::Error::Ignored)
+    );
+    // A block whose length does not match is malformed.
+    let short = ota_core::streams::DataBlock {
+        payload: &block.payload[..10],
+        ..block
+    };
+    let n = short.encode_cbor(&mut buf).unwrap();
+    assert_eq!(
+        w.client().handle_message(now, topic, &buf[..n]),
+        Err(ota_device::Error::Malformed)
+    );
+    // The genuine blocks still complete the update.
+    for (t, p) in &blocks {
+        w.client().handle_message(now, t, p).unwrap();
+    }
+    w.drive(1000);
+    assert_eq!(w.peer_status(), JobExecutionStatus::Succeeded);
+}
+
+#[test]
+fn stream_rejections_fail_the_job_or_back_off() {
+    use ota_core::streams::{StreamErrorCode, StreamRejected};
+    let encode = |code| {
+        let mut buf = vec![0u8; 256];
+        let n = StreamRejected {
+            code,
+            message: Some("no"),
+            client_token: None,
+        }
+        .encode_cbor(&mut buf)
+        .unwrap();
+        buf.truncate(n);
+        buf
+    };
+    let topic = format!("$aws/things/{THING}/streams/{STREAM}/rejected/cbor");
+    // A retryable code: the window is asked for again after a backoff.
+    let mut w = World::new(manifest_doc, PowerCut::unlimited());
+    run_to_first_window(&mut w);
+    let now = w.now;
+    w.client()
+        .handle_message(now, &topic, &encode(StreamErrorCode::InternalError))
+        .unwrap();
+    w.drive(1000);
+    assert_eq!(w.peer_status(), JobExecutionStatus::Succeeded);
+    // A final code: FAILED with the reason, nothing activated.
+    let mut w = World::new(manifest_doc, PowerCut::unlimited());
+    run_to_first_window(&mut w);
+    let now = w.now;
+    w.client()
+        .handle_message(now, &topic, &encode(StreamErrorCode::BlockSizeOutOfBounds))
+        .unwrap();
+    w.drive(1000);
+    assert_eq!(
+        finished(&w),
+        [(JobExecutionStatus::Failed, Some(Reason::StreamRejected))]
+    );
+    assert_eq!(w.boot_state(), BootState::Normal);
+}
+
+#[test]
+fn commit_waits_for_the_active_update_to_be_accepted() {
+    let mut w = World::new(manifest_doc, PowerCut::unlimited());
+    // Every reply to `self_test: active` is lost: the client never asks for the self-test,
+    // never commits, and finally rolls back.
+    let active_tokens = std::rc::Rc::new(std::cell::RefCell::new(Vec::<String>::new()));
+    let seen = active_tokens.clone();
+    w.drop_publish = Box::new(move |_, _, payload| {
+        let text = String::from_utf8_lossy(payload);
+        if text.contains("\"active\"") {
+            let token = text
+                .split("\"clientToken\":\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .to_string();
+            seen.borrow_mut()
+                .push(format!("\"clientToken\":\"{token}\""));
+        }
+        false
+    });
+    let seen = active_tokens.clone();
+    w.drop_delivery = Box::new(move |_, topic, payload| {
+        let text = String::from_utf8_lossy(payload);
+        topic.ends_with("/update/accepted")
+            && seen.borrow().iter().any(|t| text.contains(t.as_str()))
+    });
+    w.connect();
+    w.drive(1000);
+    assert!(!w.events.contains(&Event::SelfTestRequired));
+    assert!(!w.events.contains(&Event::Committed));
+    assert!(w.events.contains(&Event::RollBackAndReboot {
+        reason: Reason::NoResponse
+    }));
+    assert!(
+        w.boot.active_image().starts_with(&w.old_image),
+        "rolled back to the old image"
+    );
+    assert!(
+        active_tokens.borrow().len() >= 8,
+        "the active update was retried"
+    );
+}
+
+#[test]
+fn backoff_is_exponential_bounded_and_jittered_by_seed() {
+    fn resend_gaps(seed: u64) -> Vec<u64> {
+        let mut w = World::with(manifest_doc, PowerCut::unlimited(), Format::Cbor, |c| {
+            c.random_seed = seed;
+            c.retry.max_attempts = 8;
+        });
+        let times = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let t = times.clone();
+        // Lose every $next/get; record when each was sent.
+        w.drop_publish = Box::new(move |_, topic, _| {
+            if topic.ends_with("$next/get") {
+                t.borrow_mut().push(());
+                return true;
+            }
+            false
+        });
+        w.drop_delivery = Box::new(|_, _, _| true);
+        let mut sent_at = Vec::new();
+        w.connect();
+        sent_at.push(w.now.as_millis());
+        while w.advance(Duration::from_secs(3600)) {
+            if times.borrow().len() > sent_at.len() {
+                sent_at.push(w.now.as_millis());
+            }
+        }
+        sent_at.windows(2).map(|p| p[1] - p[0]).collect()
+    }
+    let a = resend_gaps(1);
+    let b = resend_gaps(1);
+    let c = resend_gaps(2);
+    assert_eq!(a, b, "same seed, same timing");
+    assert_ne!(a, c, "another seed, other jitter");
+    assert_eq!(a.len(), 7, "8 attempts");
+    for (i, gap) in a.iter().enumerate() {
+        // 10 s reply timeout plus a backoff of (1 s << attempt) capped at 60 s, jittered into
+        // its upper half.
+        let backoff = (1000u64 << (i + 1)).min(60_000);
+        assert!(
+            *gap >= 10_000 + backoff / 2 && *gap <= 10_000 + backoff,
+            "gap {i}: {gap} ms"
+        );
+    }
+}

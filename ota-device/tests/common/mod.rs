@@ -113,6 +113,15 @@ impl Signer {
         )
     }
 
+    /// An AWS `afr_ota` document for `image` offering HTTP only.
+    pub fn afr_doc_http(&self, image: &[u8]) -> String {
+        format!(
+            r#"{{"afr_ota":{{"protocols":["HTTP"],"files":[{{"filepath":"/fw","filesize":{},"fileid":0,"certfile":null,"update_data_url":"https://s3.example.com/fw?X-Amz-Signature=1","auth_scheme":"aws.s3.presigned","sig-sha256-ecdsa":"{}"}}]}}}}"#,
+            image.len(),
+            self.sign(image)
+        )
+    }
+
     /// An AWS `afr_ota` document for `image`, signed over the file.
     pub fn afr_doc(&self, image: &[u8], file_type: u8) -> String {
         format!(
@@ -251,7 +260,9 @@ impl World {
         let mut config = self.config;
         config.running_version = self.running_version();
         let buffers = Buffers {
-            scratch: Box::leak(vec![0u8; 4096].into_boxed_slice()),
+            scratch: Box::leak(
+                vec![0u8; 4096.max(self.config.block_size as usize)].into_boxed_slice(),
+            ),
             url: Box::leak(vec![0u8; 256].into_boxed_slice()),
         };
         let store = self.store.reopen();
@@ -339,7 +350,7 @@ impl World {
                 }
             }
             self.drain_events();
-            let mut buf = vec![0u8; 8192];
+            let mut buf = vec![0u8; 140 * 1024];
             while let Some((topic, payload)) = self.peer.poll_message(&mut buf) {
                 moved = true;
                 let (topic, payload) = (topic.to_string(), payload.to_vec());

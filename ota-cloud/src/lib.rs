@@ -1,5 +1,8 @@
-//! Backend side of firmware updates: job model, rollout policy, an in-memory engine with
-//! AWS IoT Jobs semantics, release signing.
+//! Backend side of firmware updates: the job model and rollout policy of AWS IoT Jobs behind
+//! traits, and an in-memory engine with AWS IoT Jobs semantics driven by an injected clock.
 //!
-//! Not built yet: this crate currently holds only its dependency on `ota-core`, whose wire
-//! types (job documents, manifests, Jobs payloads) a backend can already use.
+//! Work in progress: modules land one by one.
+#![forbid(unsafe_code)]
+
+pub mod fleet;
+pub mod schedule;

@@ -1,0 +1,1 @@
+//! Things, static and nested groups, dynamic groups by attribute query (being written).

@@ -1,0 +1,1 @@
+//! Time parsing, cron expressions and maintenance windows (being written).

@@ -4,5 +4,20 @@
 //! Work in progress: modules land one by one.
 #![forbid(unsafe_code)]
 
+pub mod engine;
+mod error;
+pub mod events;
 pub mod fleet;
+mod memory;
+pub mod model;
+mod quota;
 pub mod schedule;
+mod service;
+
+pub use engine::{Engine, JobSelector, Notification, NotificationKind, Pacing, Settings};
+pub use memory::{Clock, InMemory, ManualClock, SystemClock};
+pub use service::{DeviceJobs, FleetService, JobService, NextOrJob, Thing};
+#[cfg(feature = "mock")]
+pub use service::{MockDeviceJobs, MockFleetService, MockJobService};
+pub use error::{DataPlaneError, Error};
+pub use quota::{MAX_DESCRIPTION_LEN, MAX_DOCUMENT_LEN, MAX_RATE_PER_MINUTE, MAX_RETRIES, MAX_TARGETS, MAX_TIMEOUT_MINUTES};

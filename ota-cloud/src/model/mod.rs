@@ -1,0 +1,20 @@
+//! The job model, in AWS IoT Jobs' terms and JSON field names.
+
+mod execution;
+mod job;
+mod rollout;
+mod spec;
+mod target;
+
+pub use execution::{
+    DeviceExecution, ExecutionState, JobExecution, JobExecutionSummary, PendingExecutions,
+    StartNext, StatusDetails, UpdateExecution, UpdateOutcome,
+};
+pub use job::{AttemptCounts, Job, JobProcessDetails, JobStatus};
+pub use rollout::{
+    AbortAction, AbortConfig, AbortCriteria, Comparator, Denominator, ExponentialRate,
+    FailureType, RateIncreaseCriteria, RetryConfig, RetryCriteria, RetryFailureType,
+    RolloutConfig, TimeoutConfig,
+};
+pub use spec::{JobSpec, TargetSelection};
+pub use target::{ARN_PREFIX, Target};

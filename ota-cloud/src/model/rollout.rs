@@ -1,0 +1,163 @@
+//! How a job reaches its targets: rollout rate, abort criteria, timeouts, retries.
+//!
+//! Field names are AWS's (`jobExecutionsRolloutConfig`, `abortConfig`, …). Settings AWS does
+//! not have are marked *extension*; they are not lowered to AWS.
+
+use serde::{Deserialize, Serialize};
+
+/// `jobExecutionsRolloutConfig`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutConfig {
+    /// Things notified per minute, 1..=1000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum_per_minute: Option<u32>,
+    /// An exponential ramp.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exponential_rate: Option<ExponentialRate>,
+    /// *Extension*: at most this many executions QUEUED or IN_PROGRESS at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum_in_flight: Option<u32>,
+}
+
+/// `exponentialRate`: `rate(k) = base × factor^k`, the k-th increase when the cumulative
+/// notified count reaches `k × numberOfNotifiedThings` or the succeeded count reaches
+/// `k × numberOfSucceededThings`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExponentialRate {
+    /// Starting rate per minute, 1..=1000.
+    pub base_rate_per_minute: u32,
+    /// Factor, 1.1..=5.0 with one decimal.
+    pub increment_factor: f64,
+    /// When to increase.
+    pub rate_increase_criteria: RateIncreaseCriteria,
+}
+
+/// `rateIncreaseCriteria`: at least one of the two.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RateIncreaseCriteria {
+    /// Increase after each this many more things notified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_of_notified_things: Option<u32>,
+    /// Increase after each this many more things succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_of_succeeded_things: Option<u32>,
+}
+
+/// Which terminal statuses a criterion counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FailureType {
+    /// `FAILED`.
+    Failed,
+    /// `REJECTED` (abort only).
+    Rejected,
+    /// `TIMED_OUT`.
+    TimedOut,
+    /// All of them.
+    All,
+}
+
+/// `abortConfig`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AbortConfig {
+    /// Independent criteria; any one firing aborts the job.
+    pub criteria_list: Vec<AbortCriteria>,
+}
+
+/// The only abort action AWS has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AbortAction {
+    /// Cancel the job and its `QUEUED` executions.
+    #[default]
+    Cancel,
+}
+
+/// *Extension*: what the failure percentage of an abort criterion is taken over (AWS does
+/// not say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Denominator {
+    /// Executions that reached a terminal status (MiniStack's reading), the default.
+    #[default]
+    Terminal,
+    /// Things notified so far.
+    Notified,
+    /// All targets of the job.
+    Total,
+}
+
+/// *Extension*: how the failure percentage is compared with the threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Comparator {
+    /// `percentage >= threshold` (AWS's "minimum percentage … that must occur"), the default.
+    #[default]
+    AtLeast,
+    /// `percentage > threshold` (the Greengrass wording, "exceeds").
+    Exceeds,
+}
+
+/// One abort criterion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AbortCriteria {
+    /// Which failures count.
+    pub failure_type: FailureType,
+    /// Always `CANCEL`.
+    #[serde(default)]
+    pub action: AbortAction,
+    /// Percentage, 0..=100 with two decimals.
+    pub threshold_percentage: f64,
+    /// Things that must have been notified before the job can be aborted (at least 1).
+    pub min_number_of_executed_things: u32,
+    /// *Extension*.
+    #[serde(default)]
+    pub denominator: Denominator,
+    /// *Extension*.
+    #[serde(default)]
+    pub comparator: Comparator,
+}
+
+/// `timeoutConfig`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimeoutConfig {
+    /// Minutes an execution may stay `IN_PROGRESS`, 1..=10080.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_progress_timeout_in_minutes: Option<u32>,
+}
+
+/// Which failures a retry criterion retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RetryFailureType {
+    /// `FAILED`.
+    Failed,
+    /// `TIMED_OUT`.
+    TimedOut,
+    /// Both.
+    All,
+}
+
+/// `jobExecutionsRetryConfig`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryConfig {
+    /// 1 or 2 criteria.
+    pub criteria_list: Vec<RetryCriteria>,
+}
+
+/// One retry criterion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryCriteria {
+    /// Which failures.
+    pub failure_type: RetryFailureType,
+    /// Retries, 0..=10 (at most 10 per device over both types).
+    pub number_of_retries: u32,
+}

@@ -1,0 +1,70 @@
+//! `CreateJob`'s input: [`JobSpec`].
+
+use serde::{Deserialize, Serialize};
+
+use super::rollout::{AbortConfig, RetryConfig, RolloutConfig, TimeoutConfig};
+use super::target::Target;
+use crate::schedule::SchedulingConfig;
+
+/// Which things a job covers over time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TargetSelection {
+    /// The members at creation; the job completes when all their executions are terminal.
+    #[default]
+    Snapshot,
+    /// Also things that join a target group later; never completes on its own. A thing that
+    /// leaves the group gets `REMOVED`.
+    Continuous,
+}
+
+/// A job to create, in `CreateJob`'s terms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobSpec {
+    /// 1-64 characters of `[a-zA-Z0-9_-]`.
+    pub job_id: String,
+    /// Things and thing groups, at most 100.
+    pub targets: Vec<Target>,
+    /// The job document (JSON text, at most 32 KB).
+    pub document: String,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Snapshot (default) or continuous.
+    #[serde(default)]
+    pub target_selection: TargetSelection,
+    /// Rollout rate and ramp.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_executions_rollout_config: Option<RolloutConfig>,
+    /// Abort criteria.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abort_config: Option<AbortConfig>,
+    /// In-progress timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_config: Option<TimeoutConfig>,
+    /// Retries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_executions_retry_config: Option<RetryConfig>,
+    /// Start, end and maintenance windows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduling_config: Option<SchedulingConfig>,
+}
+
+impl JobSpec {
+    /// A snapshot job over `targets` with `document` and nothing else configured.
+    pub fn new(job_id: impl Into<String>, targets: Vec<Target>, document: impl Into<String>) -> Self {
+        Self {
+            job_id: job_id.into(),
+            targets,
+            document: document.into(),
+            description: None,
+            target_selection: TargetSelection::Snapshot,
+            job_executions_rollout_config: None,
+            abort_config: None,
+            timeout_config: None,
+            job_executions_retry_config: None,
+            scheduling_config: None,
+        }
+    }
+}

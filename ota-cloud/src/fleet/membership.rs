@@ -2,6 +2,9 @@
 
 use super::{Fleet, GroupId, MembershipChange, ThingId};
 
+/// Room for changes the queue keeps once drained (a bulk operation can queue millions).
+pub const KEPT_CHANGES: usize = 4096;
+
 impl Fleet {
     /// Every thing in `group`: its direct members and those of all its descendants, once
     /// each, in ascending [`ThingId`] order; for a dynamic group, its current matches. Empty
@@ -30,10 +33,15 @@ impl Fleet {
     /// left: the group it was added to or removed from and each ancestor whose membership
     /// changed, dynamic groups re-evaluated after an attribute change or a new thing,
     /// every group a deleted thing was in, every member of a deleted group. Nothing is queued
-    /// when membership did not change. The queue is unbounded: drain it.
+    /// when membership did not change. The queue is unbounded: drain it. Once drained, it
+    /// gives back memory beyond room for [`KEPT_CHANGES`] changes.
     #[must_use]
     pub fn poll_membership_change(&mut self) -> Option<MembershipChange> {
-        self.changes.pop_front()
+        let change = self.changes.pop_front();
+        if self.changes.is_empty() && self.changes.capacity() > KEPT_CHANGES {
+            self.changes.shrink_to(KEPT_CHANGES);
+        }
+        change
     }
 
     /// Number of changes waiting for [`Fleet::poll_membership_change`].

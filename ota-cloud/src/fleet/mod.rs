@@ -44,6 +44,7 @@ pub use attributes::{MAX_ATTRIBUTE_KEY_LEN, MAX_ATTRIBUTE_VALUE_LEN, MAX_ATTRIBU
 pub use error::FleetError;
 pub use ids::{GroupId, MembershipChange, ThingId};
 pub use limits::{FleetLimits, MAX_GROUP_DEPTH};
+pub use membership::KEPT_CHANGES;
 pub use query::{MAX_QUERY_DEPTH, MAX_QUERY_TERMS, Query};
 
 use groups::Group;

@@ -486,3 +486,16 @@ fn thing_table_stays_small() {
     // Vectors are at most half empty after growing; 1M things land near 60 bytes.
     assert!(per_thing <= 80, "{per_thing} bytes per thing");
 }
+
+#[test]
+fn drained_queue_gives_memory_back() {
+    let mut f = Fleet::new();
+    for i in 0..10_000 {
+        f.create_thing(&format!("t{i}"), &[]).unwrap();
+    }
+    f.create_dynamic_group("all", "thingName:*").unwrap();
+    assert_eq!(f.pending_membership_changes(), 10_000);
+    assert!(f.changes.capacity() >= 10_000);
+    while f.poll_membership_change().is_some() {}
+    assert!(f.changes.capacity() <= KEPT_CHANGES);
+}

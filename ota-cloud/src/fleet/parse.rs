@@ -25,6 +25,18 @@ fn ends_word(c: char) -> bool {
     c.is_whitespace() || c == '(' || c == ')'
 }
 
+/// A single operand stands alone; several are joined by `join`.
+fn collapse(mut nodes: Vec<Node>, join: fn(Vec<Node>) -> Node) -> Node {
+    match nodes.pop() {
+        Some(only) if nodes.is_empty() => only,
+        Some(last) => {
+            nodes.push(last);
+            join(nodes)
+        }
+        None => join(nodes),
+    }
+}
+
 fn key_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"_.,@/#-".contains(&b)
 }
@@ -103,11 +115,7 @@ impl<'q> Parser<'q> {
             }
             nodes.push(self.and()?);
         }
-        Ok(if nodes.len() == 1 {
-            nodes.pop().unwrap_or(Node::Or(Vec::new()))
-        } else {
-            Node::Or(nodes)
-        })
+        Ok(collapse(nodes, Node::Or))
     }
 
     fn and(&mut self) -> Result<Node, FleetError> {
@@ -122,11 +130,7 @@ impl<'q> Parser<'q> {
             self.keyword("AND");
             nodes.push(self.unary()?);
         }
-        Ok(if nodes.len() == 1 {
-            nodes.pop().unwrap_or(Node::And(Vec::new()))
-        } else {
-            Node::And(nodes)
-        })
+        Ok(collapse(nodes, Node::And))
     }
 
     fn unary(&mut self) -> Result<Node, FleetError> {

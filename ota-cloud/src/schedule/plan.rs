@@ -17,7 +17,8 @@ pub const SCHEDULED_ROLLOUTS: usize = 7;
 )]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum EndBehavior {
-    /// `STOP_ROLLOUT`: no new executions are rolled out (the default when none is given).
+    /// `STOP_ROLLOUT`: no new executions are rolled out. Taken as the default when none is
+    /// given (AWS does not say).
     #[default]
     StopRollout,
     /// `CANCEL`: executions not yet started are canceled.

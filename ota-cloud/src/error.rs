@@ -47,7 +47,11 @@ pub struct DataPlaneError {
 
 impl DataPlaneError {
     pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), execution_state: None }
+        Self {
+            code,
+            message: message.into(),
+            execution_state: None,
+        }
     }
 
     pub(crate) fn with_state(mut self, state: ExecutionState) -> Self {

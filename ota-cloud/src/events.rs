@@ -66,7 +66,11 @@ impl Event {
                 JobExecutionStatus::Canceled => "canceled",
             },
         };
-        let scope = if self.thing.is_some() { "jobExecution" } else { "job" };
+        let scope = if self.thing.is_some() {
+            "jobExecution"
+        } else {
+            "job"
+        };
         format!("$aws/events/{scope}/{}/{op}", self.job_id)
     }
 }
@@ -171,8 +175,22 @@ impl EventLog {
         m
     }
 
-    fn push(&mut self, at: u64, job_id: &Arc<str>, thing: Option<ThingId>, execution_number: u32, kind: EventKind) {
-        let event = Event { sequence: self.seen, at, job_id: job_id.clone(), thing, execution_number, kind };
+    fn push(
+        &mut self,
+        at: u64,
+        job_id: &Arc<str>,
+        thing: Option<ThingId>,
+        execution_number: u32,
+        kind: EventKind,
+    ) {
+        let event = Event {
+            sequence: self.seen,
+            at,
+            job_id: job_id.clone(),
+            thing,
+            execution_number,
+            kind,
+        };
         self.seen += 1;
         self.metrics.apply(&event);
         if thing.is_none() || !self.metrics_only_for_executions {
@@ -184,11 +202,36 @@ impl EventLog {
         self.push(at, job_id, None, 0, kind);
     }
 
-    pub(crate) fn execution(&mut self, at: u64, job_id: &Arc<str>, thing: ThingId, execution: u32, status: JobExecutionStatus) {
-        self.push(at, job_id, Some(thing), execution, EventKind::Execution(status));
+    pub(crate) fn execution(
+        &mut self,
+        at: u64,
+        job_id: &Arc<str>,
+        thing: ThingId,
+        execution: u32,
+        status: JobExecutionStatus,
+    ) {
+        self.push(
+            at,
+            job_id,
+            Some(thing),
+            execution,
+            EventKind::Execution(status),
+        );
     }
 
-    pub(crate) fn execution_deleted(&mut self, at: u64, job_id: &Arc<str>, thing: ThingId, execution: u32) {
-        self.push(at, job_id, Some(thing), execution, EventKind::ExecutionDeleted);
+    pub(crate) fn execution_deleted(
+        &mut self,
+        at: u64,
+        job_id: &Arc<str>,
+        thing: ThingId,
+        execution: u32,
+    ) {
+        self.push(
+            at,
+            job_id,
+            Some(thing),
+            execution,
+            EventKind::ExecutionDeleted,
+        );
     }
 }

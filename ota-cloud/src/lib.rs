@@ -15,9 +15,12 @@ pub mod schedule;
 mod service;
 
 pub use engine::{Engine, JobSelector, Notification, NotificationKind, Pacing, Settings};
+pub use error::{DataPlaneError, Error};
 pub use memory::{Clock, InMemory, ManualClock, SystemClock};
+pub use quota::{
+    MAX_DESCRIPTION_LEN, MAX_DOCUMENT_LEN, MAX_RATE_PER_MINUTE, MAX_RETRIES, MAX_TARGETS,
+    MAX_TIMEOUT_MINUTES,
+};
 pub use service::{DeviceJobs, FleetService, JobService, NextOrJob, Thing};
 #[cfg(feature = "mock")]
 pub use service::{MockDeviceJobs, MockFleetService, MockJobService};
-pub use error::{DataPlaneError, Error};
-pub use quota::{MAX_DESCRIPTION_LEN, MAX_DOCUMENT_LEN, MAX_RATE_PER_MINUTE, MAX_RETRIES, MAX_TARGETS, MAX_TIMEOUT_MINUTES};

@@ -67,39 +67,70 @@ fn scaled(value: f64, decimals: i32) -> Option<u32> {
     let scale = 10f64.powi(decimals);
     let scaled = value * scale;
     let rounded = scaled.round();
-    ((scaled - rounded).abs() < 1e-6 && rounded >= 0.0 && rounded <= f64::from(u32::MAX)).then_some(rounded as u32)
+    ((scaled - rounded).abs() < 1e-6 && rounded >= 0.0 && rounded <= f64::from(u32::MAX))
+        .then_some(rounded as u32)
 }
 
 /// Check `spec` against every rule, at time `now` (Unix ms, for schedules).
 pub(crate) fn validate(spec: JobSpec, now: u64) -> Result<Validated, Error> {
-    JobId::new(&spec.job_id).map_err(|e| invalid(format!("jobId {:?}: {e} (1-64 of [a-zA-Z0-9_-])", spec.job_id)))?;
+    JobId::new(&spec.job_id).map_err(|e| {
+        invalid(format!(
+            "jobId {:?}: {e} (1-64 of [a-zA-Z0-9_-])",
+            spec.job_id
+        ))
+    })?;
     if spec.targets.is_empty() {
-        return Err(invalid("targets: at least one thing or thing group is required"));
+        return Err(invalid(
+            "targets: at least one thing or thing group is required",
+        ));
     }
     if spec.targets.len() > MAX_TARGETS {
-        return Err(invalid(format!("targets: {} given, at most {MAX_TARGETS}", spec.targets.len())));
+        return Err(invalid(format!(
+            "targets: {} given, at most {MAX_TARGETS}",
+            spec.targets.len()
+        )));
     }
     for target in &spec.targets {
         if let Target::Thing(name) = target {
-            ota_core::jobs::ThingName::new(name).map_err(|e| invalid(format!("target thing {name:?}: {e}")))?;
+            ota_core::jobs::ThingName::new(name)
+                .map_err(|e| invalid(format!("target thing {name:?}: {e}")))?;
         }
     }
     if spec.document.len() > MAX_DOCUMENT_LEN {
-        return Err(invalid(format!("document: {} bytes, at most {MAX_DOCUMENT_LEN}", spec.document.len())));
+        return Err(invalid(format!(
+            "document: {} bytes, at most {MAX_DOCUMENT_LEN}",
+            spec.document.len()
+        )));
     }
-    serde_json::from_str::<serde::de::IgnoredAny>(&spec.document).map_err(|e| invalid(format!("document is not JSON: {e}")))?;
-    if spec.description.as_ref().is_some_and(|d| d.len() > MAX_DESCRIPTION_LEN) {
-        return Err(invalid(format!("description: at most {MAX_DESCRIPTION_LEN} characters")));
+    serde_json::from_str::<serde::de::IgnoredAny>(&spec.document)
+        .map_err(|e| invalid(format!("document is not JSON: {e}")))?;
+    if spec
+        .description
+        .as_ref()
+        .is_some_and(|d| d.len() > MAX_DESCRIPTION_LEN)
+    {
+        return Err(invalid(format!(
+            "description: at most {MAX_DESCRIPTION_LEN} characters"
+        )));
     }
-    let rollout = spec.job_executions_rollout_config.clone().unwrap_or_default();
+    let rollout = spec
+        .job_executions_rollout_config
+        .clone()
+        .unwrap_or_default();
     let max_per_minute = match rollout.maximum_per_minute {
         Some(rate) if !(1..=MAX_RATE_PER_MINUTE).contains(&rate) => {
-            return Err(invalid(format!("maximumPerMinute: {rate}, must be 1..={MAX_RATE_PER_MINUTE}")));
+            return Err(invalid(format!(
+                "maximumPerMinute: {rate}, must be 1..={MAX_RATE_PER_MINUTE}"
+            )));
         }
         Some(rate) => rate,
         None => MAX_RATE_PER_MINUTE,
     };
-    let ramp = rollout.exponential_rate.as_ref().map(validate_ramp).transpose()?;
+    let ramp = rollout
+        .exponential_rate
+        .as_ref()
+        .map(validate_ramp)
+        .transpose()?;
     if let Some(cap) = rollout.maximum_in_flight
         && cap == 0
     {
@@ -111,20 +142,29 @@ pub(crate) fn validate(spec: JobSpec, now: u64) -> Result<Validated, Error> {
         .map(|a| validate_aborts(&a.criteria_list))
         .transpose()?
         .unwrap_or_default();
-    let in_progress_timeout_min = spec.timeout_config.and_then(|t| t.in_progress_timeout_in_minutes);
+    let in_progress_timeout_min = spec
+        .timeout_config
+        .and_then(|t| t.in_progress_timeout_in_minutes);
     if let Some(m) = in_progress_timeout_min
         && !(1..=MAX_TIMEOUT_MINUTES).contains(&m)
     {
-        return Err(invalid(format!("inProgressTimeoutInMinutes: {m}, must be 1..={MAX_TIMEOUT_MINUTES}")));
+        return Err(invalid(format!(
+            "inProgressTimeoutInMinutes: {m}, must be 1..={MAX_TIMEOUT_MINUTES}"
+        )));
     }
     let (retries_failed, retries_timed_out) = validate_retries(&spec)?;
     if retries_timed_out > 0 && in_progress_timeout_min.is_none() {
-        return Err(invalid("jobExecutionsRetryConfig: retrying TIMED_OUT needs a timeoutConfig"));
+        return Err(invalid(
+            "jobExecutionsRetryConfig: retrying TIMED_OUT needs a timeoutConfig",
+        ));
     }
     let schedule = match &spec.scheduling_config {
         Some(config) => {
-            let schedule = Schedule::try_from(config.clone()).map_err(|e| invalid(format!("schedulingConfig: {e}")))?;
-            schedule.validate(now).map_err(|e| invalid(format!("schedulingConfig: {e}")))?;
+            let schedule = Schedule::try_from(config.clone())
+                .map_err(|e| invalid(format!("schedulingConfig: {e}")))?;
+            schedule
+                .validate(now)
+                .map_err(|e| invalid(format!("schedulingConfig: {e}")))?;
             Some(schedule)
         }
         None => None,
@@ -144,14 +184,24 @@ pub(crate) fn validate(spec: JobSpec, now: u64) -> Result<Validated, Error> {
 
 fn validate_ramp(e: &crate::model::ExponentialRate) -> Result<Ramp, Error> {
     if !(1..=MAX_RATE_PER_MINUTE).contains(&e.base_rate_per_minute) {
-        return Err(invalid(format!("baseRatePerMinute: {}, must be 1..=1000", e.base_rate_per_minute)));
+        return Err(invalid(format!(
+            "baseRatePerMinute: {}, must be 1..=1000",
+            e.base_rate_per_minute
+        )));
     }
     let factor_tenths = scaled(e.increment_factor, 1)
         .filter(|f| (11..=50).contains(f))
-        .ok_or_else(|| invalid(format!("incrementFactor: {}, must be 1.1..=5.0 with one decimal", e.increment_factor)))?;
+        .ok_or_else(|| {
+            invalid(format!(
+                "incrementFactor: {}, must be 1.1..=5.0 with one decimal",
+                e.increment_factor
+            ))
+        })?;
     let c = &e.rate_increase_criteria;
     if c.number_of_notified_things.is_none() && c.number_of_succeeded_things.is_none() {
-        return Err(invalid("rateIncreaseCriteria: numberOfNotifiedThings or numberOfSucceededThings is required"));
+        return Err(invalid(
+            "rateIncreaseCriteria: numberOfNotifiedThings or numberOfSucceededThings is required",
+        ));
     }
     if c.number_of_notified_things == Some(0) || c.number_of_succeeded_things == Some(0) {
         return Err(invalid("rateIncreaseCriteria: counts must be at least 1"));
@@ -172,12 +222,20 @@ fn validate_aborts(criteria: &[AbortCriteria]) -> Result<Vec<Abort>, Error> {
     for c in criteria {
         let threshold_hundredths = scaled(c.threshold_percentage, 2)
             .filter(|t| *t <= 10_000)
-            .ok_or_else(|| invalid(format!("thresholdPercentage: {}, must be 0..=100 with two decimals", c.threshold_percentage)))?;
+            .ok_or_else(|| {
+                invalid(format!(
+                    "thresholdPercentage: {}, must be 0..=100 with two decimals",
+                    c.threshold_percentage
+                ))
+            })?;
         if c.min_number_of_executed_things == 0 {
             return Err(invalid("minNumberOfExecutedThings: must be at least 1"));
         }
         if out.iter().any(|a| a.failure_type == c.failure_type) {
-            return Err(invalid(format!("abortConfig: two criteria for {:?}", c.failure_type)));
+            return Err(invalid(format!(
+                "abortConfig: two criteria for {:?}",
+                c.failure_type
+            )));
         }
         out.push(Abort {
             failure_type: c.failure_type,
@@ -191,28 +249,49 @@ fn validate_aborts(criteria: &[AbortCriteria]) -> Result<Vec<Abort>, Error> {
 }
 
 fn validate_retries(spec: &JobSpec) -> Result<(u32, u32), Error> {
-    let Some(config) = &spec.job_executions_retry_config else { return Ok((0, 0)) };
+    let Some(config) = &spec.job_executions_retry_config else {
+        return Ok((0, 0));
+    };
     if config.criteria_list.is_empty() || config.criteria_list.len() > 2 {
-        return Err(invalid("jobExecutionsRetryConfig.criteriaList: 1 or 2 criteria"));
+        return Err(invalid(
+            "jobExecutionsRetryConfig.criteriaList: 1 or 2 criteria",
+        ));
     }
     let (mut failed, mut timed_out) = (None, None);
     for c in &config.criteria_list {
         if c.number_of_retries > MAX_RETRIES {
-            return Err(invalid(format!("numberOfRetries: {}, at most {MAX_RETRIES}", c.number_of_retries)));
+            return Err(invalid(format!(
+                "numberOfRetries: {}, at most {MAX_RETRIES}",
+                c.number_of_retries
+            )));
         }
         match c.failure_type {
             RetryFailureType::Failed if failed.is_none() => failed = Some(c.number_of_retries),
-            RetryFailureType::TimedOut if timed_out.is_none() => timed_out = Some(c.number_of_retries),
+            RetryFailureType::TimedOut if timed_out.is_none() => {
+                timed_out = Some(c.number_of_retries)
+            }
             RetryFailureType::All if failed.is_none() && timed_out.is_none() => {
                 failed = Some(c.number_of_retries);
                 timed_out = Some(c.number_of_retries);
             }
-            _ => return Err(invalid("jobExecutionsRetryConfig: a failure type is configured twice")),
+            _ => {
+                return Err(invalid(
+                    "jobExecutionsRetryConfig: a failure type is configured twice",
+                ));
+            }
         }
     }
     let (failed, timed_out) = (failed.unwrap_or(0), timed_out.unwrap_or(0));
-    if failed + timed_out > MAX_RETRIES && !config.criteria_list.iter().any(|c| c.failure_type == RetryFailureType::All) {
-        return Err(invalid(format!("jobExecutionsRetryConfig: {} retries in total, at most {MAX_RETRIES}", failed + timed_out)));
+    if failed + timed_out > MAX_RETRIES
+        && !config
+            .criteria_list
+            .iter()
+            .any(|c| c.failure_type == RetryFailureType::All)
+    {
+        return Err(invalid(format!(
+            "jobExecutionsRetryConfig: {} retries in total, at most {MAX_RETRIES}",
+            failed + timed_out
+        )));
     }
     Ok((failed, timed_out))
 }

@@ -11,8 +11,8 @@ use ota_core::jobs::JobExecutionStatus;
 
 use crate::error::{DataPlaneError, Error};
 use crate::model::{
-    DeviceExecution, Job, JobExecution, JobExecutionSummary, JobSpec, JobStatus, PendingExecutions, StartNext,
-    StatusDetails, UpdateExecution, UpdateOutcome,
+    DeviceExecution, Job, JobExecution, JobExecutionSummary, JobSpec, JobStatus, PendingExecutions,
+    StartNext, StatusDetails, UpdateExecution, UpdateOutcome,
 };
 
 /// Which execution a device-plane describe names (owned, for the async traits).
@@ -40,16 +40,35 @@ pub trait JobService: Send + Sync {
     async fn list_jobs(&self, status: Option<JobStatus>) -> Result<Vec<Job>, Error>;
     /// CancelJob (`force` also cancels `IN_PROGRESS` executions). Errors: `ResourceNotFound`,
     /// `InvalidStateTransition` (already finished), `InvalidRequest` (reason code).
-    async fn cancel_job(&self, job_id: &str, reason_code: Option<String>, comment: Option<String>, force: bool) -> Result<Job, Error>;
+    async fn cancel_job(
+        &self,
+        job_id: &str,
+        reason_code: Option<String>,
+        comment: Option<String>,
+        force: bool,
+    ) -> Result<Job, Error>;
     /// DeleteJob. Errors: `ResourceNotFound`, `InvalidStateTransition` (unfinished, without
     /// `force`).
     async fn delete_job(&self, job_id: &str, force: bool) -> Result<(), Error>;
     /// DescribeJobExecution. Errors: `ResourceNotFound`.
-    async fn describe_job_execution(&self, job_id: &str, thing: &str, execution_number: Option<u64>) -> Result<JobExecution, Error>;
+    async fn describe_job_execution(
+        &self,
+        job_id: &str,
+        thing: &str,
+        execution_number: Option<u64>,
+    ) -> Result<JobExecution, Error>;
     /// ListJobExecutionsForJob. Errors: `ResourceNotFound`.
-    async fn list_job_executions_for_job(&self, job_id: &str, status: Option<JobExecutionStatus>) -> Result<Vec<JobExecutionSummary>, Error>;
+    async fn list_job_executions_for_job(
+        &self,
+        job_id: &str,
+        status: Option<JobExecutionStatus>,
+    ) -> Result<Vec<JobExecutionSummary>, Error>;
     /// ListJobExecutionsForThing. Errors: `ResourceNotFound`.
-    async fn list_job_executions_for_thing(&self, thing: &str, status: Option<JobExecutionStatus>) -> Result<Vec<JobExecutionSummary>, Error>;
+    async fn list_job_executions_for_thing(
+        &self,
+        thing: &str,
+        status: Option<JobExecutionStatus>,
+    ) -> Result<Vec<JobExecutionSummary>, Error>;
     /// CancelJobExecution. Errors: `ResourceNotFound`, `VersionConflict`,
     /// `InvalidStateTransition`, `InvalidRequest`.
     async fn cancel_job_execution(
@@ -69,7 +88,11 @@ pub trait DeviceJobs: Send + Sync {
     /// GetPendingJobExecutions. Errors: `ResourceNotFound`.
     async fn get_pending(&self, thing: &str) -> Result<PendingExecutions, DataPlaneError>;
     /// StartNextPendingJobExecution. Errors: `ResourceNotFound`, `InvalidRequest`.
-    async fn start_next(&self, thing: &str, request: StartNext) -> Result<Option<DeviceExecution>, DataPlaneError>;
+    async fn start_next(
+        &self,
+        thing: &str,
+        request: StartNext,
+    ) -> Result<Option<DeviceExecution>, DataPlaneError>;
     /// DescribeJobExecution (`$next` or a job). Errors: `ResourceNotFound`,
     /// `TerminalStateReached`.
     async fn describe_execution(
@@ -81,7 +104,12 @@ pub trait DeviceJobs: Send + Sync {
     ) -> Result<Option<DeviceExecution>, DataPlaneError>;
     /// UpdateJobExecution. Errors: `ResourceNotFound`, `VersionMismatch`,
     /// `InvalidStateTransition`, `InvalidRequest`.
-    async fn update_execution(&self, thing: &str, job_id: &str, update: UpdateExecution) -> Result<UpdateOutcome, DataPlaneError>;
+    async fn update_execution(
+        &self,
+        thing: &str,
+        job_id: &str,
+        update: UpdateExecution,
+    ) -> Result<UpdateOutcome, DataPlaneError>;
 }
 
 /// A thing as the registry describes it.
@@ -98,13 +126,22 @@ pub struct Thing {
 #[async_trait]
 pub trait FleetService: Send + Sync {
     /// CreateThing. Errors: `InvalidRequest` (name), `ResourceAlreadyExists`.
-    async fn create_thing(&self, name: &str, attributes: Vec<(String, String)>) -> Result<(), Error>;
+    async fn create_thing(
+        &self,
+        name: &str,
+        attributes: Vec<(String, String)>,
+    ) -> Result<(), Error>;
     /// DescribeThing. Errors: `ResourceNotFound`.
     async fn describe_thing(&self, name: &str) -> Result<Thing, Error>;
     /// DeleteThing (its pending executions are `REMOVED`). Errors: `ResourceNotFound`.
     async fn delete_thing(&self, name: &str) -> Result<(), Error>;
     /// Set or remove an attribute. Errors: `ResourceNotFound`, `InvalidRequest`.
-    async fn set_attribute(&self, thing: &str, key: &str, value: Option<String>) -> Result<(), Error>;
+    async fn set_attribute(
+        &self,
+        thing: &str,
+        key: &str,
+        value: Option<String>,
+    ) -> Result<(), Error>;
     /// CreateThingGroup, optionally under a parent. Errors: `InvalidRequest`,
     /// `ResourceAlreadyExists`, `ResourceNotFound` (parent).
     async fn create_group(&self, name: &str, parent: Option<String>) -> Result<(), Error>;

@@ -22,19 +22,37 @@ fn fleet(n: usize) -> Engine {
 }
 
 fn spec(id: &str) -> JobSpec {
-    JobSpec::new(id, vec![Target::Group("fleet".into())], r#"{"operation":"noop"}"#)
+    JobSpec::new(
+        id,
+        vec![Target::Group("fleet".into())],
+        r#"{"operation":"noop"}"#,
+    )
+}
+
+/// Create the job and let the rollout (1000 things per minute by default, as AWS) notify
+/// every target.
+fn create(e: &mut Engine, spec: JobSpec) {
+    e.create_job(spec).unwrap();
+    let now = e.now();
+    e.advance(now + MIN);
 }
 
 fn status(e: &Engine, job: &str, thing: &str) -> JobExecutionStatus {
     e.describe_job_execution(job, thing, None).unwrap().status
 }
 
-fn set(e: &mut Engine, thing: &str, job: &str, s: JobExecutionStatus) -> Result<UpdateOutcome, ota_cloud::DataPlaneError> {
+fn set(
+    e: &mut Engine,
+    thing: &str,
+    job: &str,
+    s: JobExecutionStatus,
+) -> Result<UpdateOutcome, ota_cloud::DataPlaneError> {
     e.update_execution(thing, job, &UpdateExecution::new(s))
 }
 
 fn drain(e: &mut Engine) -> Vec<(String, NotificationKind)> {
-    std::iter::from_fn(|| e.poll_notification())
+    let all: Vec<_> = std::iter::from_fn(|| e.poll_notification()).collect();
+    all.into_iter()
         .map(|n| (e.thing_name(n.thing).unwrap().to_string(), n.kind))
         .collect()
 }
@@ -42,10 +60,13 @@ fn drain(e: &mut Engine) -> Vec<(String, NotificationKind)> {
 #[test]
 fn snapshot_targets_are_fixed_at_creation() {
     let mut e = fleet(3);
-    e.create_job(spec("snap")).unwrap();
+    create(&mut e, spec("snap"));
     e.create_thing("late", &[]).unwrap();
     e.add_thing_to_group("fleet", "late").unwrap();
-    assert_eq!(e.list_job_executions_for_job("snap", None).unwrap().len(), 3);
+    assert_eq!(
+        e.list_job_executions_for_job("snap", None).unwrap().len(),
+        3
+    );
     assert!(e.describe_job_execution("snap", "late", None).is_err());
     // Leaving the group does not touch a snapshot job's execution.
     e.remove_thing_from_group("fleet", "dev-0").unwrap();
@@ -57,22 +78,32 @@ fn continuous_jobs_take_late_joiners_and_remove_leavers() {
     let mut e = fleet(2);
     let mut s = spec("cont");
     s.target_selection = TargetSelection::Continuous;
-    e.create_job(s).unwrap();
+    create(&mut e, s);
     e.create_thing("late", &[]).unwrap();
     e.add_thing_to_group("fleet", "late").unwrap();
-    assert_eq!(status(&e, "cont", "late"), JobExecutionStatus::Queued, "late joiner queued at once");
+    assert_eq!(
+        status(&e, "cont", "late"),
+        JobExecutionStatus::Queued,
+        "late joiner queued at once"
+    );
     set(&mut e, "dev-0", "cont", JobExecutionStatus::InProgress).unwrap();
     e.remove_thing_from_group("fleet", "dev-0").unwrap();
     assert_eq!(status(&e, "cont", "dev-0"), JobExecutionStatus::Removed);
     // Rejoining starts over with a new execution.
     e.add_thing_to_group("fleet", "dev-0").unwrap();
     let ex = e.describe_job_execution("cont", "dev-0", None).unwrap();
-    assert_eq!((ex.status, ex.execution_number), (JobExecutionStatus::Queued, 2));
+    assert_eq!(
+        (ex.status, ex.execution_number),
+        (JobExecutionStatus::Queued, 2)
+    );
     // Continuous jobs never complete on their own.
     for t in ["dev-0", "dev-1", "late"] {
         set(&mut e, t, "cont", JobExecutionStatus::Succeeded).unwrap();
     }
-    assert_eq!(e.describe_job("cont").unwrap().status, JobStatus::InProgress);
+    assert_eq!(
+        e.describe_job("cont").unwrap().status,
+        JobStatus::InProgress
+    );
 }
 
 #[test]
@@ -83,19 +114,32 @@ fn nested_and_dynamic_groups_as_targets() {
     e.create_thing("nested", &[]).unwrap();
     e.add_thing_to_group("site", "nested").unwrap();
     e.create_dynamic_group("m1", "attributes.model:m1").unwrap();
-    let mut s = JobSpec::new("groups", vec![Target::Group("region".into()), Target::Group("m1".into())], "{}");
+    let mut s = JobSpec::new(
+        "groups",
+        vec![Target::Group("region".into()), Target::Group("m1".into())],
+        "{}",
+    );
     s.target_selection = TargetSelection::Continuous;
-    e.create_job(s).unwrap();
-    let targets: Vec<String> = e.list_job_executions_for_job("groups", None).unwrap().into_iter().map(|x| x.thing_name).collect();
+    create(&mut e, s);
+    let targets: Vec<String> = e
+        .list_job_executions_for_job("groups", None)
+        .unwrap()
+        .into_iter()
+        .map(|x| x.thing_name)
+        .collect();
     assert_eq!(targets.len(), 3, "{targets:?}");
     e.set_attribute("dev-0", "model", Some("m2")).unwrap();
-    assert_eq!(status(&e, "groups", "dev-0"), JobExecutionStatus::Removed, "left the dynamic group");
+    assert_eq!(
+        status(&e, "groups", "dev-0"),
+        JobExecutionStatus::Removed,
+        "left the dynamic group"
+    );
 }
 
 #[test]
 fn snapshot_job_completes_when_every_execution_is_terminal() {
     let mut e = fleet(3);
-    e.create_job(spec("c")).unwrap();
+    create(&mut e, spec("c"));
     set(&mut e, "dev-0", "c", JobExecutionStatus::Succeeded).unwrap();
     set(&mut e, "dev-1", "c", JobExecutionStatus::Rejected).unwrap();
     assert_eq!(e.describe_job("c").unwrap().status, JobStatus::InProgress);
@@ -103,70 +147,153 @@ fn snapshot_job_completes_when_every_execution_is_terminal() {
     let job = e.describe_job("c").unwrap();
     assert_eq!(job.status, JobStatus::Completed);
     assert!(job.completed_at.is_some());
-    assert!(e.events().entries().iter().any(|ev| ev.kind == EventKind::JobCompleted));
+    assert!(
+        e.events()
+            .entries()
+            .iter()
+            .any(|ev| ev.kind == EventKind::JobCompleted)
+    );
 }
 
 #[test]
 fn cancel_job_with_and_without_force() {
     for force in [false, true] {
         let mut e = fleet(3);
-        e.create_job(spec("x")).unwrap();
+        create(&mut e, spec("x"));
         set(&mut e, "dev-0", "x", JobExecutionStatus::InProgress).unwrap();
         set(&mut e, "dev-1", "x", JobExecutionStatus::Succeeded).unwrap();
-        let job = e.cancel_job("x", Some("OPERATOR".into()), Some("bad build".into()), force).unwrap();
+        let job = e
+            .cancel_job(
+                "x",
+                Some("OPERATOR".into()),
+                Some("bad build".into()),
+                force,
+            )
+            .unwrap();
         assert_eq!(job.status, JobStatus::Canceled);
         assert_eq!(job.force_canceled, force);
         assert_eq!(status(&e, "x", "dev-2"), JobExecutionStatus::Canceled);
-        assert_eq!(status(&e, "x", "dev-1"), JobExecutionStatus::Succeeded, "terminal untouched");
+        assert_eq!(
+            status(&e, "x", "dev-1"),
+            JobExecutionStatus::Succeeded,
+            "terminal untouched"
+        );
         let in_progress = e.describe_job_execution("x", "dev-0", None).unwrap();
         if force {
-            assert_eq!((in_progress.status, in_progress.force_canceled), (JobExecutionStatus::Canceled, true));
+            assert_eq!(
+                (in_progress.status, in_progress.force_canceled),
+                (JobExecutionStatus::Canceled, true)
+            );
             let refused = set(&mut e, "dev-0", "x", JobExecutionStatus::Succeeded).unwrap_err();
-            assert_eq!(refused.code, ErrorCode::InvalidStateTransition, "devices can no longer update it");
+            assert_eq!(
+                refused.code,
+                ErrorCode::InvalidStateTransition,
+                "devices can no longer update it"
+            );
         } else {
             assert_eq!(in_progress.status, JobExecutionStatus::InProgress);
             set(&mut e, "dev-0", "x", JobExecutionStatus::Succeeded).unwrap();
         }
-        assert!(matches!(e.cancel_job("x", None, None, false), Err(Error::InvalidStateTransition(_))));
-        assert!(matches!(e.cancel_job("x", Some("lower".into()), None, false), Err(Error::InvalidRequest(_))));
+        assert!(matches!(
+            e.cancel_job("x", None, None, false),
+            Err(Error::InvalidStateTransition(_))
+        ));
+        assert!(matches!(
+            e.cancel_job("x", Some("lower".into()), None, false),
+            Err(Error::InvalidRequest(_))
+        ));
     }
 }
 
 #[test]
 fn cancel_and_delete_executions_and_jobs() {
     let mut e = fleet(3);
-    e.create_job(spec("x")).unwrap();
+    create(&mut e, spec("x"));
     set(&mut e, "dev-0", "x", JobExecutionStatus::InProgress).unwrap();
-    assert!(matches!(e.cancel_job_execution("x", "dev-0", false, None, None), Err(Error::InvalidStateTransition(_))));
-    assert!(matches!(e.cancel_job_execution("x", "dev-0", true, Some(1), None), Err(Error::VersionConflict { expected: 1, actual: 2 })));
-    e.cancel_job_execution("x", "dev-0", true, Some(2), None).unwrap();
-    e.cancel_job_execution("x", "dev-1", false, None, None).unwrap();
-    assert!(matches!(e.cancel_job_execution("x", "dev-1", false, None, None), Err(Error::InvalidStateTransition(_))));
-    assert!(matches!(e.delete_job_execution("x", "dev-2", 1, false), Err(Error::InvalidStateTransition(_))));
+    assert!(matches!(
+        e.cancel_job_execution("x", "dev-0", false, None, None),
+        Err(Error::InvalidStateTransition(_))
+    ));
+    assert!(matches!(
+        e.cancel_job_execution("x", "dev-0", true, Some(1), None),
+        Err(Error::VersionConflict {
+            expected: 1,
+            actual: 2
+        })
+    ));
+    e.cancel_job_execution("x", "dev-0", true, Some(2), None)
+        .unwrap();
+    e.cancel_job_execution("x", "dev-1", false, None, None)
+        .unwrap();
+    assert!(matches!(
+        e.cancel_job_execution("x", "dev-1", false, None, None),
+        Err(Error::InvalidStateTransition(_))
+    ));
+    assert!(matches!(
+        e.delete_job_execution("x", "dev-2", 1, false),
+        Err(Error::InvalidStateTransition(_))
+    ));
     e.delete_job_execution("x", "dev-1", 1, false).unwrap();
-    assert!(matches!(e.describe_job_execution("x", "dev-1", None), Err(Error::ResourceNotFound(_))));
-    assert!(matches!(e.delete_job("x", false), Err(Error::InvalidStateTransition(_))));
+    assert!(matches!(
+        e.describe_job_execution("x", "dev-1", None),
+        Err(Error::ResourceNotFound(_))
+    ));
+    assert!(matches!(
+        e.delete_job("x", false),
+        Err(Error::InvalidStateTransition(_))
+    ));
     e.delete_job("x", true).unwrap();
-    assert!(matches!(e.describe_job("x"), Err(Error::ResourceNotFound(_))));
-    assert!(e.get_pending("dev-2").unwrap().queued.is_empty(), "the deleted job's executions are gone");
+    assert!(matches!(
+        e.describe_job("x"),
+        Err(Error::ResourceNotFound(_))
+    ));
+    assert!(
+        e.get_pending("dev-2").unwrap().queued.is_empty(),
+        "the deleted job's executions are gone"
+    );
     // The id can be used again once deleted.
-    e.create_job(spec("x")).unwrap();
-    assert!(matches!(e.create_job(spec("x")), Err(Error::ResourceAlreadyExists(_))));
+    create(&mut e, spec("x"));
+    assert!(matches!(
+        e.create_job(spec("x")),
+        Err(Error::ResourceAlreadyExists(_))
+    ));
 }
 
 #[test]
 fn device_plane_answers_like_aws() {
     let mut e = fleet(1);
-    e.create_job(spec("a")).unwrap();
+    create(&mut e, spec("a"));
     e.advance(T0 + 1000);
-    e.create_job(spec("b")).unwrap();
+    create(&mut e, spec("b"));
     // start-next: oldest QUEUED first, moves to IN_PROGRESS, version 1 → 2.
-    let started = e.start_next("dev-0", &StartNext::default()).unwrap().unwrap();
-    assert_eq!((started.job_id.as_str(), started.status, started.version_number), ("a", JobExecutionStatus::InProgress, 2));
-    assert_eq!(started.job_document.as_deref(), Some(r#"{"operation":"noop"}"#));
+    let started = e
+        .start_next("dev-0", &StartNext::default())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            started.job_id.as_str(),
+            started.status,
+            started.version_number
+        ),
+        ("a", JobExecutionStatus::InProgress, 2)
+    );
+    assert_eq!(
+        started.job_document.as_deref(),
+        Some(r#"{"operation":"noop"}"#)
+    );
     // start-next again returns the IN_PROGRESS one.
-    assert_eq!(e.start_next("dev-0", &StartNext::default()).unwrap().unwrap().job_id, "a");
-    let next = e.describe_execution("dev-0", JobSelector::Next, None, false).unwrap().unwrap();
+    assert_eq!(
+        e.start_next("dev-0", &StartNext::default())
+            .unwrap()
+            .unwrap()
+            .job_id,
+        "a"
+    );
+    let next = e
+        .describe_execution("dev-0", JobSelector::Next, None, false)
+        .unwrap()
+        .unwrap();
     assert_eq!((next.job_id.as_str(), next.job_document), ("a", None));
     // expectedVersion first, then the transition.
     let mut u = UpdateExecution::new(JobExecutionStatus::Succeeded);
@@ -181,25 +308,51 @@ fn device_plane_answers_like_aws() {
     // Terminal: updates refused with the state, describes refused as terminal.
     let err = set(&mut e, "dev-0", "a", JobExecutionStatus::InProgress).unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidStateTransition);
-    assert_eq!(err.execution_state.unwrap().status, JobExecutionStatus::Succeeded);
-    let err = e.describe_execution("dev-0", JobSelector::Id("a"), None, true).unwrap_err();
+    assert_eq!(
+        err.execution_state.unwrap().status,
+        JobExecutionStatus::Succeeded
+    );
+    let err = e
+        .describe_execution("dev-0", JobSelector::Id("a"), None, true)
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::TerminalStateReached);
     // A device may not set service statuses.
     let err = set(&mut e, "dev-0", "b", JobExecutionStatus::Canceled).unwrap_err();
-    assert_eq!((err.code, err.execution_state), (ErrorCode::InvalidStateTransition, None));
+    assert_eq!(
+        (err.code, err.execution_state),
+        (ErrorCode::InvalidStateTransition, None)
+    );
     // Unknown job or thing.
-    assert_eq!(set(&mut e, "dev-0", "nope", JobExecutionStatus::InProgress).unwrap_err().code, ErrorCode::ResourceNotFound);
-    assert_eq!(e.get_pending("ghost").unwrap_err().code, ErrorCode::ResourceNotFound);
+    assert_eq!(
+        set(&mut e, "dev-0", "nope", JobExecutionStatus::InProgress)
+            .unwrap_err()
+            .code,
+        ErrorCode::ResourceNotFound
+    );
+    assert_eq!(
+        e.get_pending("ghost").unwrap_err().code,
+        ErrorCode::ResourceNotFound
+    );
     // Limits.
     let mut u = UpdateExecution::new(JobExecutionStatus::InProgress);
     u.status_details = Some([("bad key".to_string(), "v".to_string())].into());
-    assert_eq!(e.update_execution("dev-0", "b", &u).unwrap_err().code, ErrorCode::InvalidRequest);
+    assert_eq!(
+        e.update_execution("dev-0", "b", &u).unwrap_err().code,
+        ErrorCode::InvalidRequest
+    );
     u.status_details = None;
     u.step_timeout_in_minutes = Some(0);
-    assert_eq!(e.update_execution("dev-0", "b", &u).unwrap_err().code, ErrorCode::InvalidRequest);
+    assert_eq!(
+        e.update_execution("dev-0", "b", &u).unwrap_err().code,
+        ErrorCode::InvalidRequest
+    );
     // Nothing pending: $next has no execution.
     set(&mut e, "dev-0", "b", JobExecutionStatus::Rejected).unwrap();
-    assert_eq!(e.describe_execution("dev-0", JobSelector::Next, None, true).unwrap(), None);
+    assert_eq!(
+        e.describe_execution("dev-0", JobSelector::Next, None, true)
+            .unwrap(),
+        None
+    );
     assert_eq!(e.start_next("dev-0", &StartNext::default()).unwrap(), None);
     let pending = e.get_pending("dev-0").unwrap();
     assert!(pending.queued.is_empty() && pending.in_progress.is_empty());
@@ -209,66 +362,201 @@ fn device_plane_answers_like_aws() {
 fn notify_and_notify_next_when_aws_sends_them() {
     let mut e = fleet(1);
     drain(&mut e);
-    e.create_job(spec("a")).unwrap();
-    assert_eq!(drain(&mut e), [("dev-0".into(), NotificationKind::Notify), ("dev-0".into(), NotificationKind::NotifyNext)]);
-    e.create_job(spec("b")).unwrap();
-    assert_eq!(drain(&mut e), [("dev-0".into(), NotificationKind::Notify)], "queued behind: notify only");
+    create(&mut e, spec("a"));
+    assert_eq!(
+        drain(&mut e),
+        [
+            ("dev-0".into(), NotificationKind::Notify),
+            ("dev-0".into(), NotificationKind::NotifyNext)
+        ]
+    );
+    create(&mut e, spec("b"));
+    assert_eq!(
+        drain(&mut e),
+        [("dev-0".into(), NotificationKind::Notify)],
+        "queued behind: notify only"
+    );
     e.start_next("dev-0", &StartNext::default()).unwrap();
     assert_eq!(drain(&mut e), [], "start-next: neither");
     set(&mut e, "dev-0", "a", JobExecutionStatus::InProgress).unwrap();
     assert_eq!(drain(&mut e), [], "progress: neither");
     set(&mut e, "dev-0", "a", JobExecutionStatus::Succeeded).unwrap();
-    assert_eq!(drain(&mut e), [("dev-0".into(), NotificationKind::Notify), ("dev-0".into(), NotificationKind::NotifyNext)]);
+    assert_eq!(
+        drain(&mut e),
+        [
+            ("dev-0".into(), NotificationKind::Notify),
+            ("dev-0".into(), NotificationKind::NotifyNext)
+        ]
+    );
     e.cancel_job("b", None, None, false).unwrap();
-    assert_eq!(drain(&mut e), [("dev-0".into(), NotificationKind::Notify), ("dev-0".into(), NotificationKind::NotifyNext)]);
-    assert_eq!(e.describe_execution("dev-0", JobSelector::Next, None, false).unwrap(), None, "notify-next without execution");
+    assert_eq!(
+        drain(&mut e),
+        [
+            ("dev-0".into(), NotificationKind::Notify),
+            ("dev-0".into(), NotificationKind::NotifyNext)
+        ]
+    );
+    assert_eq!(
+        e.describe_execution("dev-0", JobSelector::Next, None, false)
+            .unwrap(),
+        None,
+        "notify-next without execution"
+    );
 }
 
 #[test]
 fn quotas_are_checked_up_front_with_precise_errors() {
     let mut e = fleet(1);
-    let cases: Vec<(Box<dyn Fn(&mut JobSpec)>, &str)> = vec![
+    type Mutation = Box<dyn Fn(&mut JobSpec)>;
+    let cases: Vec<(Mutation, &str)> = vec![
         (Box::new(|s| s.job_id = "bad id".into()), "jobId"),
         (Box::new(|s| s.job_id = "j".repeat(65)), "jobId"),
-        (Box::new(|s| s.document = format!("{{\"x\":\"{}\"}}", "a".repeat(32_768))), "document"),
-        (Box::new(|s| s.document = "not json".into()), "document is not JSON"),
+        (
+            Box::new(|s| s.document = format!("{{\"x\":\"{}\"}}", "a".repeat(32_768))),
+            "document",
+        ),
+        (
+            Box::new(|s| s.document = "not json".into()),
+            "document is not JSON",
+        ),
         (Box::new(|s| s.targets = vec![]), "targets"),
-        (Box::new(|s| s.targets = (0..101).map(|i| Target::Thing(format!("t{i}"))).collect()), "targets"),
-        (Box::new(|s| s.job_executions_rollout_config = Some(RolloutConfig { maximum_per_minute: Some(1001), ..Default::default() })), "maximumPerMinute"),
-        (Box::new(|s| s.job_executions_rollout_config = Some(RolloutConfig { maximum_per_minute: Some(0), ..Default::default() })), "maximumPerMinute"),
-        (Box::new(|s| s.job_executions_retry_config = Some(RetryConfig { criteria_list: vec![RetryCriteria { failure_type: RetryFailureType::Failed, number_of_retries: 11 }] })), "numberOfRetries"),
-        (Box::new(|s| s.timeout_config = Some(TimeoutConfig { in_progress_timeout_in_minutes: Some(10_081) })), "inProgressTimeoutInMinutes"),
-        (Box::new(|s| s.abort_config = Some(AbortConfig { criteria_list: vec![AbortCriteria { failure_type: FailureType::Failed, action: AbortAction::Cancel, threshold_percentage: 100.5, min_number_of_executed_things: 1, denominator: Denominator::Terminal, comparator: Comparator::AtLeast }] })), "thresholdPercentage"),
-        (Box::new(|s| s.abort_config = Some(AbortConfig { criteria_list: vec![AbortCriteria { failure_type: FailureType::Failed, action: AbortAction::Cancel, threshold_percentage: 10.123, min_number_of_executed_things: 1, denominator: Denominator::Terminal, comparator: Comparator::AtLeast }] })), "two decimals"),
-        (Box::new(|s| s.job_executions_rollout_config = Some(RolloutConfig { exponential_rate: Some(ExponentialRate { base_rate_per_minute: 10, increment_factor: 1.25, rate_increase_criteria: RateIncreaseCriteria { number_of_notified_things: Some(1), number_of_succeeded_things: None } }), ..Default::default() })), "incrementFactor"),
+        (
+            Box::new(|s| s.targets = (0..101).map(|i| Target::Thing(format!("t{i}"))).collect()),
+            "targets",
+        ),
+        (
+            Box::new(|s| {
+                s.job_executions_rollout_config = Some(RolloutConfig {
+                    maximum_per_minute: Some(1001),
+                    ..Default::default()
+                })
+            }),
+            "maximumPerMinute",
+        ),
+        (
+            Box::new(|s| {
+                s.job_executions_rollout_config = Some(RolloutConfig {
+                    maximum_per_minute: Some(0),
+                    ..Default::default()
+                })
+            }),
+            "maximumPerMinute",
+        ),
+        (
+            Box::new(|s| {
+                s.job_executions_retry_config = Some(RetryConfig {
+                    criteria_list: vec![RetryCriteria {
+                        failure_type: RetryFailureType::Failed,
+                        number_of_retries: 11,
+                    }],
+                })
+            }),
+            "numberOfRetries",
+        ),
+        (
+            Box::new(|s| {
+                s.timeout_config = Some(TimeoutConfig {
+                    in_progress_timeout_in_minutes: Some(10_081),
+                })
+            }),
+            "inProgressTimeoutInMinutes",
+        ),
+        (
+            Box::new(|s| {
+                s.abort_config = Some(AbortConfig {
+                    criteria_list: vec![AbortCriteria {
+                        failure_type: FailureType::Failed,
+                        action: AbortAction::Cancel,
+                        threshold_percentage: 100.5,
+                        min_number_of_executed_things: 1,
+                        denominator: Denominator::Terminal,
+                        comparator: Comparator::AtLeast,
+                    }],
+                })
+            }),
+            "thresholdPercentage",
+        ),
+        (
+            Box::new(|s| {
+                s.abort_config = Some(AbortConfig {
+                    criteria_list: vec![AbortCriteria {
+                        failure_type: FailureType::Failed,
+                        action: AbortAction::Cancel,
+                        threshold_percentage: 10.123,
+                        min_number_of_executed_things: 1,
+                        denominator: Denominator::Terminal,
+                        comparator: Comparator::AtLeast,
+                    }],
+                })
+            }),
+            "two decimals",
+        ),
+        (
+            Box::new(|s| {
+                s.job_executions_rollout_config = Some(RolloutConfig {
+                    exponential_rate: Some(ExponentialRate {
+                        base_rate_per_minute: 10,
+                        increment_factor: 1.25,
+                        rate_increase_criteria: RateIncreaseCriteria {
+                            number_of_notified_things: Some(1),
+                            number_of_succeeded_things: None,
+                        },
+                    }),
+                    ..Default::default()
+                })
+            }),
+            "incrementFactor",
+        ),
     ];
     for (mutate, needle) in cases {
         let mut s = spec("q");
         mutate(&mut s);
         match e.create_job(s) {
-            Err(Error::InvalidRequest(message)) => assert!(message.contains(needle), "{message} should mention {needle}"),
+            Err(Error::InvalidRequest(message)) => assert!(
+                message.contains(needle),
+                "{message} should mention {needle}"
+            ),
             other => panic!("expected InvalidRequest about {needle}, got {other:?}"),
         }
     }
-    assert!(matches!(e.create_job(JobSpec::new("q", vec![Target::Thing("ghost".into())], "{}")), Err(Error::ResourceNotFound(_))));
+    assert!(matches!(
+        e.create_job(JobSpec::new("q", vec![Target::Thing("ghost".into())], "{}")),
+        Err(Error::ResourceNotFound(_))
+    ));
 }
 
 #[test]
 fn events_mirror_aws_and_metrics_derive_from_them() {
     let mut e = fleet(2);
-    e.create_job(spec("ev")).unwrap();
+    create(&mut e, spec("ev"));
     set(&mut e, "dev-0", "ev", JobExecutionStatus::InProgress).unwrap();
     set(&mut e, "dev-0", "ev", JobExecutionStatus::Succeeded).unwrap();
     set(&mut e, "dev-1", "ev", JobExecutionStatus::Failed).unwrap();
     let topics: Vec<String> = e.events().entries().iter().map(|ev| ev.topic()).collect();
-    assert!(topics.contains(&"$aws/events/jobExecution/ev/succeeded".to_string()), "{topics:?}");
+    assert!(
+        topics.contains(&"$aws/events/jobExecution/ev/succeeded".to_string()),
+        "{topics:?}"
+    );
     assert!(topics.contains(&"$aws/events/job/ev/completed".to_string()));
     let m = e.events().metrics();
     assert_eq!(m, e.events().recount());
-    assert_eq!((m.jobs_created, m.jobs_completed, m.jobs_in_progress), (1, 1, 0));
-    assert_eq!((m.queued_job_execution_total_count, m.successful_job_execution_total_count, m.failed_job_execution_total_count), (2, 1, 1));
+    assert_eq!(
+        (m.jobs_created, m.jobs_completed, m.jobs_in_progress),
+        (1, 1, 0)
+    );
+    assert_eq!(
+        (
+            m.queued_job_execution_total_count,
+            m.successful_job_execution_total_count,
+            m.failed_job_execution_total_count
+        ),
+        (2, 1, 1)
+    );
     let seqs: Vec<u64> = e.events().entries().iter().map(|ev| ev.sequence).collect();
-    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "append-only, gap-free");
+    assert!(
+        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "append-only, gap-free"
+    );
 }
 
 #[derive(Debug, Clone)]
@@ -311,7 +599,7 @@ proptest! {
         b.target_selection = TargetSelection::Continuous;
         b.abort_config = Some(AbortConfig { criteria_list: vec![AbortCriteria { failure_type: FailureType::All, action: AbortAction::Cancel, threshold_percentage: 50.0, min_number_of_executed_things: 3, denominator: Denominator::Terminal, comparator: Comparator::AtLeast }] });
         e.create_job(b).unwrap();
-        e.create_job(spec("j2")).unwrap();
+        create(&mut e, spec("j2"));
         let statuses = [JobExecutionStatus::InProgress, JobExecutionStatus::Succeeded, JobExecutionStatus::Failed,
             JobExecutionStatus::Rejected, JobExecutionStatus::Queued, JobExecutionStatus::Canceled];
         let mut now = T0;

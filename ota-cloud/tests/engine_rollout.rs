@@ -21,7 +21,11 @@ fn fleet(n: usize) -> Engine {
 }
 
 fn spec(id: &str) -> JobSpec {
-    JobSpec::new(id, vec![Target::Group("fleet".into())], r#"{"operation":"noop"}"#)
+    JobSpec::new(
+        id,
+        vec![Target::Group("fleet".into())],
+        r#"{"operation":"noop"}"#,
+    )
 }
 
 fn notified(e: &Engine, job: &str) -> u64 {
@@ -37,18 +41,26 @@ fn notified(e: &Engine, job: &str) -> u64 {
 }
 
 fn things(e: &Engine, job: &str, status: JobExecutionStatus) -> Vec<String> {
-    e.list_job_executions_for_job(job, Some(status)).unwrap().into_iter().map(|s| s.thing_name).collect()
+    e.list_job_executions_for_job(job, Some(status))
+        .unwrap()
+        .into_iter()
+        .map(|s| s.thing_name)
+        .collect()
 }
 
 fn update(e: &mut Engine, thing: &str, job: &str, status: JobExecutionStatus) {
-    e.update_execution(thing, job, &UpdateExecution::new(status)).unwrap();
+    e.update_execution(thing, job, &UpdateExecution::new(status))
+        .unwrap();
 }
 
 #[test]
 fn maximum_per_minute_paces_notifications() {
     let mut e = fleet(300);
     let mut s = spec("paced");
-    s.job_executions_rollout_config = Some(RolloutConfig { maximum_per_minute: Some(100), ..Default::default() });
+    s.job_executions_rollout_config = Some(RolloutConfig {
+        maximum_per_minute: Some(100),
+        ..Default::default()
+    });
     e.create_job(s).unwrap();
     assert_eq!(notified(&e, "paced"), 1, "the first at once");
     e.advance(T0 + MIN - 1);
@@ -57,7 +69,13 @@ fn maximum_per_minute_paces_notifications() {
     assert_eq!(notified(&e, "paced"), 200);
     e.advance(T0 + 10 * MIN);
     assert_eq!(notified(&e, "paced"), 300);
-    assert!(e.describe_job("paced").unwrap().job_process_details.processing_targets.is_none());
+    assert!(
+        e.describe_job("paced")
+            .unwrap()
+            .job_process_details
+            .processing_targets
+            .is_none()
+    );
 }
 
 #[test]
@@ -71,7 +89,10 @@ fn per_minute_pacing_batches_at_minute_starts() {
         e2.add_thing_to_group("fleet", &format!("d{i}")).unwrap();
     }
     let mut s = spec("batched");
-    s.job_executions_rollout_config = Some(RolloutConfig { maximum_per_minute: Some(100), ..Default::default() });
+    s.job_executions_rollout_config = Some(RolloutConfig {
+        maximum_per_minute: Some(100),
+        ..Default::default()
+    });
     e2.create_job(s).unwrap();
     assert_eq!(notified(&e2, "batched"), 100, "a minute's quota at once");
     e2.advance(T0 + MIN - 1);
@@ -94,17 +115,32 @@ fn exponential_ramp_reproduces_the_documented_worked_example() {
         exponential_rate: Some(ExponentialRate {
             base_rate_per_minute: 50,
             increment_factor: 2.0,
-            rate_increase_criteria: RateIncreaseCriteria { number_of_notified_things: Some(1000), number_of_succeeded_things: None },
+            rate_increase_criteria: RateIncreaseCriteria {
+                number_of_notified_things: Some(1000),
+                number_of_succeeded_things: None,
+            },
         }),
         maximum_in_flight: None,
     });
     e.create_job(s).unwrap();
     // (minute, notified by then): the table of the reference, to the notification.
-    let table: [(f64, u64); 7] = [(20.0, 1000), (30.0, 2000), (35.0, 3000), (37.5, 4000), (38.75, 5000), (43.75, 10_000), (10.0, 500)];
+    let table: [(f64, u64); 7] = [
+        (20.0, 1000),
+        (30.0, 2000),
+        (35.0, 3000),
+        (37.5, 4000),
+        (38.75, 5000),
+        (43.75, 10_000),
+        (10.0, 500),
+    ];
     for (minutes, expected) in table.into_iter().take(6) {
         let at = T0 + (minutes * MIN as f64) as u64;
         e.advance(at - 1);
-        assert_eq!(notified(&e, "ramp"), expected, "just before minute {minutes}");
+        assert_eq!(
+            notified(&e, "ramp"),
+            expected,
+            "just before minute {minutes}"
+        );
     }
     let mut f = fleet(10_000);
     let mut s = spec("ramp");
@@ -113,7 +149,10 @@ fn exponential_ramp_reproduces_the_documented_worked_example() {
         exponential_rate: Some(ExponentialRate {
             base_rate_per_minute: 50,
             increment_factor: 2.0,
-            rate_increase_criteria: RateIncreaseCriteria { number_of_notified_things: Some(1000), number_of_succeeded_things: None },
+            rate_increase_criteria: RateIncreaseCriteria {
+                number_of_notified_things: Some(1000),
+                number_of_succeeded_things: None,
+            },
         }),
         maximum_in_flight: None,
     });
@@ -131,14 +170,20 @@ fn succeeded_criterion_gates_the_ramp_on_health() {
         exponential_rate: Some(ExponentialRate {
             base_rate_per_minute: 10,
             increment_factor: 2.0,
-            rate_increase_criteria: RateIncreaseCriteria { number_of_notified_things: None, number_of_succeeded_things: Some(5) },
+            rate_increase_criteria: RateIncreaseCriteria {
+                number_of_notified_things: None,
+                number_of_succeeded_things: Some(5),
+            },
         }),
         maximum_in_flight: None,
     });
     e.create_job(s).unwrap();
     e.advance(T0 + 5 * MIN - 1);
     assert_eq!(notified(&e, "gated"), 50, "no success yet: stays at 10/min");
-    for thing in things(&e, "gated", JobExecutionStatus::Queued).into_iter().take(5) {
+    for thing in things(&e, "gated", JobExecutionStatus::Queued)
+        .into_iter()
+        .take(5)
+    {
         update(&mut e, &thing, "gated", JobExecutionStatus::InProgress);
         update(&mut e, &thing, "gated", JobExecutionStatus::Succeeded);
     }
@@ -151,7 +196,10 @@ fn succeeded_criterion_gates_the_ramp_on_health() {
 fn in_flight_cap_admits_as_executions_finish() {
     let mut e = fleet(20);
     let mut s = spec("capped");
-    s.job_executions_rollout_config = Some(RolloutConfig { maximum_in_flight: Some(3), ..Default::default() });
+    s.job_executions_rollout_config = Some(RolloutConfig {
+        maximum_in_flight: Some(3),
+        ..Default::default()
+    });
     e.create_job(s).unwrap();
     e.advance(T0 + 10 * MIN);
     assert_eq!(notified(&e, "capped"), 3);
@@ -174,48 +222,91 @@ fn abort(failure_type: FailureType, threshold: f64, min: u32) -> AbortCriteria {
     }
 }
 
-/// rollout-semantics.md §4 worked example, reading (a): FAILED 20% with at least 100
-/// notified; below the minimum no abort even at 83%; at 25% of terminal executions the job is
-/// cancelled, QUEUED executions cancelled, IN_PROGRESS ones left running, the rest never
-/// notified.
+/// rollout-semantics.md §4 worked example, reading (a) (failures over terminal executions):
+/// FAILED 20% with at least 100 notified. Below the minimum there is no abort even at 83%;
+/// once enough things are notified, the job is cancelled as soon as failures reach 20% of the
+/// terminal executions; QUEUED executions are cancelled, IN_PROGRESS ones keep running, and
+/// the rest is never notified.
 #[test]
 fn abort_follows_the_documented_example() {
     let mut e = fleet(1000);
     let mut s = spec("abort");
-    s.job_executions_rollout_config = Some(RolloutConfig { maximum_per_minute: Some(50), ..Default::default() });
-    s.abort_config = Some(AbortConfig { criteria_list: vec![abort(FailureType::Failed, 20.0, 100)] });
+    s.job_executions_rollout_config = Some(RolloutConfig {
+        maximum_per_minute: Some(50),
+        ..Default::default()
+    });
+    s.abort_config = Some(AbortConfig {
+        criteria_list: vec![abort(FailureType::Failed, 20.0, 100)],
+    });
     e.create_job(s).unwrap();
+    let finish = |e: &mut Engine, n: usize, end: JobExecutionStatus| {
+        for t in things(e, "abort", JobExecutionStatus::Queued)
+            .into_iter()
+            .take(n)
+        {
+            update(e, &t, "abort", JobExecutionStatus::InProgress);
+            update(e, &t, "abort", end);
+        }
+    };
+    // t = 1 min: 50 notified, 10 FAILED of 12 finished: below minNumberOfExecutedThings.
     e.advance(T0 + MIN - 1);
-    let queued = things(&e, "abort", JobExecutionStatus::Queued);
-    for (i, t) in queued.iter().take(12).enumerate() {
-        update(&mut e, t, "abort", JobExecutionStatus::InProgress);
-        let end = if i < 10 { JobExecutionStatus::Failed } else { JobExecutionStatus::Succeeded };
-        update(&mut e, t, "abort", end);
-    }
-    assert_eq!(e.describe_job("abort").unwrap().status, JobStatus::InProgress, "83% but only 50 notified");
+    assert_eq!(notified(&e, "abort"), 50);
+    finish(&mut e, 10, JobExecutionStatus::Failed);
+    finish(&mut e, 2, JobExecutionStatus::Succeeded);
+    assert_eq!(
+        e.describe_job("abort").unwrap().status,
+        JobStatus::InProgress,
+        "83% but only 50 notified"
+    );
+    // Successes keep the ratio under 20% (10 of 60) by the time 100 are notified.
+    finish(&mut e, 36, JobExecutionStatus::Succeeded);
+    e.advance(T0 + 90 * 1000);
+    finish(&mut e, 12, JobExecutionStatus::Succeeded);
     e.advance(T0 + 3 * MIN - 1);
     assert_eq!(notified(&e, "abort"), 150);
-    // 108 more finish: 20 more FAILED (30 of 120 = 25%), 5 left IN_PROGRESS.
-    let mut queued = things(&e, "abort", JobExecutionStatus::Queued).into_iter();
-    for i in 0..108 {
-        let t = queued.next().unwrap();
-        update(&mut e, &t, "abort", JobExecutionStatus::InProgress);
-        if e.describe_job("abort").unwrap().status != JobStatus::InProgress {
-            break;
-        }
-        let end = if i < 20 { JobExecutionStatus::Failed } else { JobExecutionStatus::Succeeded };
-        update(&mut e, &t, "abort", end);
+    assert_eq!(
+        e.describe_job("abort").unwrap().status,
+        JobStatus::InProgress,
+        "10 of 60 = 16.7%"
+    );
+    // Two IN_PROGRESS, then failures: the 13th failure of 63 terminal is 20.6%.
+    let running: Vec<String> = things(&e, "abort", JobExecutionStatus::Queued)
+        .into_iter()
+        .take(2)
+        .collect();
+    for t in &running {
+        update(&mut e, t, "abort", JobExecutionStatus::InProgress);
     }
+    finish(&mut e, 2, JobExecutionStatus::Failed);
+    assert_eq!(
+        e.describe_job("abort").unwrap().status,
+        JobStatus::InProgress,
+        "12 of 62 = 19.4%"
+    );
+    finish(&mut e, 1, JobExecutionStatus::Failed);
     let job = e.describe_job("abort").unwrap();
     assert_eq!(job.status, JobStatus::Canceled);
     assert_eq!(job.reason_code.as_deref(), Some("ABORT_CANCEL"));
-    assert!(job.comment.unwrap().contains("threshold 20% met"));
+    assert!(
+        job.comment
+            .as_deref()
+            .unwrap()
+            .contains("Total completed executions: 63, total Failed executions: 13"),
+        "{:?}",
+        job.comment
+    );
     let d = job.job_process_details;
     assert_eq!(d.number_of_queued_things, 0, "QUEUED executions cancelled");
-    assert!(d.number_of_in_progress_things >= 1, "IN_PROGRESS ones keep running");
+    assert_eq!(
+        d.number_of_in_progress_things, 2,
+        "IN_PROGRESS ones keep running"
+    );
+    assert_eq!(d.number_of_canceled_things, 150 - 63 - 2);
     let before = notified(&e, "abort");
     e.advance(T0 + 60 * MIN);
     assert_eq!(notified(&e, "abort"), before, "the rest is never notified");
+    // The running ones may still report.
+    update(&mut e, &running[0], "abort", JobExecutionStatus::Succeeded);
 }
 
 #[test]
@@ -225,13 +316,21 @@ fn abort_denominator_and_comparator_are_explicit() {
         let mut e = fleet(10);
         let mut s = spec("a");
         s.abort_config = Some(AbortConfig {
-            criteria_list: vec![AbortCriteria { denominator, comparator, ..abort(FailureType::Failed, threshold, 1) }],
+            criteria_list: vec![AbortCriteria {
+                denominator,
+                comparator,
+                ..abort(FailureType::Failed, threshold, 1)
+            }],
         });
         e.create_job(s).unwrap();
         e.advance(T0 + MIN);
         let q = things(&e, "a", JobExecutionStatus::Queued);
         for (i, t) in q.iter().take(4).enumerate() {
-            let end = if i < 2 { JobExecutionStatus::Failed } else { JobExecutionStatus::Succeeded };
+            let end = if i < 2 {
+                JobExecutionStatus::Succeeded
+            } else {
+                JobExecutionStatus::Failed
+            };
             update(&mut e, t, "a", end);
         }
         e.describe_job("a").unwrap().status == JobStatus::Canceled
@@ -246,21 +345,32 @@ fn abort_denominator_and_comparator_are_explicit() {
 
 #[test]
 fn abort_per_failure_type() {
-    for (failure_type, status) in [(FailureType::Rejected, JobExecutionStatus::Rejected), (FailureType::All, JobExecutionStatus::Rejected)] {
+    for (failure_type, status) in [
+        (FailureType::Rejected, JobExecutionStatus::Rejected),
+        (FailureType::All, JobExecutionStatus::Rejected),
+    ] {
         let mut e = fleet(4);
         let mut s = spec("t");
-        s.abort_config = Some(AbortConfig { criteria_list: vec![abort(failure_type, 50.0, 2)] });
+        s.abort_config = Some(AbortConfig {
+            criteria_list: vec![abort(failure_type, 50.0, 2)],
+        });
         e.create_job(s).unwrap();
         e.advance(T0 + MIN);
         let q = things(&e, "t", JobExecutionStatus::Queued);
-        update(&mut e, &q[0], "t", status);
         update(&mut e, &q[1], "t", JobExecutionStatus::Succeeded);
-        assert_eq!(e.describe_job("t").unwrap().status, JobStatus::Canceled, "{failure_type:?}");
+        update(&mut e, &q[0], "t", status);
+        assert_eq!(
+            e.describe_job("t").unwrap().status,
+            JobStatus::Canceled,
+            "{failure_type:?}"
+        );
     }
     // FAILED does not count toward a REJECTED criterion.
     let mut e = fleet(4);
     let mut s = spec("t");
-    s.abort_config = Some(AbortConfig { criteria_list: vec![abort(FailureType::Rejected, 50.0, 2)] });
+    s.abort_config = Some(AbortConfig {
+        criteria_list: vec![abort(FailureType::Rejected, 50.0, 2)],
+    });
     e.create_job(s).unwrap();
     e.advance(T0 + MIN);
     let q = things(&e, "t", JobExecutionStatus::Queued);
@@ -273,7 +383,9 @@ fn abort_per_failure_type() {
 fn in_progress_and_step_timeouts() {
     let mut e = fleet(2);
     let mut s = spec("to");
-    s.timeout_config = Some(TimeoutConfig { in_progress_timeout_in_minutes: Some(20) });
+    s.timeout_config = Some(TimeoutConfig {
+        in_progress_timeout_in_minutes: Some(20),
+    });
     e.create_job(s).unwrap();
     // The documented step example: in-progress timer from 12:00 (T0), steps at 12:05 (7 min),
     // 12:10 (5 min), 12:13 (9 min → clamped to 12:20).
@@ -289,12 +401,29 @@ fn in_progress_and_step_timeouts() {
     step(&mut e, 5);
     e.advance(T0 + 13 * MIN);
     step(&mut e, 9);
-    let secs = e.describe_job_execution("to", "dev-00000", None).unwrap().approximate_seconds_before_timed_out;
-    assert_eq!(secs, Some(7 * 60), "clamped to the in-progress deadline at 12:20");
+    let secs = e
+        .describe_job_execution("to", "dev-00000", None)
+        .unwrap()
+        .approximate_seconds_before_timed_out;
+    assert_eq!(
+        secs,
+        Some(7 * 60),
+        "clamped to the in-progress deadline at 12:20"
+    );
     e.advance(T0 + 20 * MIN - 1);
-    assert_eq!(e.describe_job_execution("to", "dev-00000", None).unwrap().status, JobExecutionStatus::InProgress);
+    assert_eq!(
+        e.describe_job_execution("to", "dev-00000", None)
+            .unwrap()
+            .status,
+        JobExecutionStatus::InProgress
+    );
     e.advance(T0 + 20 * MIN);
-    assert_eq!(e.describe_job_execution("to", "dev-00000", None).unwrap().status, JobExecutionStatus::TimedOut);
+    assert_eq!(
+        e.describe_job_execution("to", "dev-00000", None)
+            .unwrap()
+            .status,
+        JobExecutionStatus::TimedOut
+    );
     // A step timer fires on its own; -1 cancels it.
     update(&mut e, "dev-00001", "to", JobExecutionStatus::InProgress);
     let mut u = UpdateExecution::new(JobExecutionStatus::InProgress);
@@ -303,25 +432,41 @@ fn in_progress_and_step_timeouts() {
     u.step_timeout_in_minutes = Some(-1);
     e.update_execution("dev-00001", "to", &u).unwrap();
     e.advance(T0 + 25 * MIN);
-    assert_eq!(e.describe_job_execution("to", "dev-00001", None).unwrap().status, JobExecutionStatus::InProgress);
+    assert_eq!(
+        e.describe_job_execution("to", "dev-00001", None)
+            .unwrap()
+            .status,
+        JobExecutionStatus::InProgress
+    );
 }
 
 #[test]
 fn retries_per_failure_type_with_new_execution_numbers() {
     let mut e = fleet(1);
     let mut s = spec("retry");
-    s.timeout_config = Some(TimeoutConfig { in_progress_timeout_in_minutes: Some(1) });
+    s.timeout_config = Some(TimeoutConfig {
+        in_progress_timeout_in_minutes: Some(1),
+    });
     s.job_executions_retry_config = Some(RetryConfig {
         criteria_list: vec![
-            RetryCriteria { failure_type: RetryFailureType::Failed, number_of_retries: 2 },
-            RetryCriteria { failure_type: RetryFailureType::TimedOut, number_of_retries: 1 },
+            RetryCriteria {
+                failure_type: RetryFailureType::Failed,
+                number_of_retries: 2,
+            },
+            RetryCriteria {
+                failure_type: RetryFailureType::TimedOut,
+                number_of_retries: 1,
+            },
         ],
     });
     e.create_job(s).unwrap();
     let thing = "dev-00000";
     for expected in 1..=2 {
         let ex = e.describe_job_execution("retry", thing, None).unwrap();
-        assert_eq!((ex.execution_number, ex.status), (expected, JobExecutionStatus::Queued));
+        assert_eq!(
+            (ex.execution_number, ex.status),
+            (expected, JobExecutionStatus::Queued)
+        );
         update(&mut e, thing, "retry", JobExecutionStatus::InProgress);
         update(&mut e, thing, "retry", JobExecutionStatus::Failed);
     }
@@ -333,13 +478,23 @@ fn retries_per_failure_type_with_new_execution_numbers() {
     }
     // Third: FAILED retries exhausted at 2; the 4th execution came from the TIMED_OUT retry.
     let ex = e.describe_job_execution("retry", thing, None).unwrap();
-    assert_eq!((ex.execution_number, ex.status, ex.retry_attempt), (4, JobExecutionStatus::TimedOut, 3));
+    assert_eq!(
+        (ex.execution_number, ex.status, ex.retry_attempt),
+        (4, JobExecutionStatus::TimedOut, 3)
+    );
     let job = e.describe_job("retry").unwrap();
     assert_eq!(job.status, JobStatus::Completed);
     // Things and attempts counted separately.
     assert_eq!(job.job_process_details.number_of_timed_out_things, 1);
     assert_eq!(job.job_process_details.number_of_failed_things, 0);
-    assert_eq!((job.attempts.executions, job.attempts.failed, job.attempts.timed_out), (4, 2, 2));
+    assert_eq!(
+        (
+            job.attempts.executions,
+            job.attempts.failed,
+            job.attempts.timed_out
+        ),
+        (4, 2, 2)
+    );
     assert!(e.counters_consistent());
 }
 
@@ -347,26 +502,49 @@ fn retries_per_failure_type_with_new_execution_numbers() {
 fn at_most_ten_retries() {
     let mut e = fleet(1);
     let mut s = spec("ten");
-    s.job_executions_retry_config = Some(RetryConfig { criteria_list: vec![RetryCriteria { failure_type: RetryFailureType::Failed, number_of_retries: 10 }] });
+    s.job_executions_retry_config = Some(RetryConfig {
+        criteria_list: vec![RetryCriteria {
+            failure_type: RetryFailureType::Failed,
+            number_of_retries: 10,
+        }],
+    });
     e.create_job(s).unwrap();
     for _ in 0..11 {
         update(&mut e, "dev-00000", "ten", JobExecutionStatus::InProgress);
         update(&mut e, "dev-00000", "ten", JobExecutionStatus::Failed);
     }
     let ex = e.describe_job_execution("ten", "dev-00000", None).unwrap();
-    assert_eq!((ex.execution_number, ex.status), (11, JobExecutionStatus::Failed));
+    assert_eq!(
+        (ex.execution_number, ex.status),
+        (11, JobExecutionStatus::Failed)
+    );
 }
 
 #[test]
 fn scheduled_job_waits_for_its_start_and_applies_end_behaviours() {
     for (behavior, queued_after, in_progress_after) in [
-        (EndBehavior::StopRollout, JobExecutionStatus::Queued, JobExecutionStatus::InProgress),
-        (EndBehavior::Cancel, JobExecutionStatus::Canceled, JobExecutionStatus::InProgress),
-        (EndBehavior::ForceCancel, JobExecutionStatus::Canceled, JobExecutionStatus::Canceled),
+        (
+            EndBehavior::StopRollout,
+            JobExecutionStatus::Queued,
+            JobExecutionStatus::InProgress,
+        ),
+        (
+            EndBehavior::Cancel,
+            JobExecutionStatus::Canceled,
+            JobExecutionStatus::InProgress,
+        ),
+        (
+            EndBehavior::ForceCancel,
+            JobExecutionStatus::Canceled,
+            JobExecutionStatus::Canceled,
+        ),
     ] {
         let mut e = fleet(200);
         let mut s = spec("sched");
-        s.job_executions_rollout_config = Some(RolloutConfig { maximum_per_minute: Some(2), ..Default::default() });
+        s.job_executions_rollout_config = Some(RolloutConfig {
+            maximum_per_minute: Some(2),
+            ..Default::default()
+        });
         s.scheduling_config = Some(SchedulingConfig {
             start_time: Some(ota_cloud::schedule::format_schedule_time(T0 + 60 * MIN)),
             end_time: Some(ota_cloud::schedule::format_schedule_time(T0 + 120 * MIN)),
@@ -374,17 +552,27 @@ fn scheduled_job_waits_for_its_start_and_applies_end_behaviours() {
             maintenance_windows: vec![],
         });
         e.create_job(s).unwrap();
-        assert_eq!(e.describe_job("sched").unwrap().status, JobStatus::Scheduled);
+        assert_eq!(
+            e.describe_job("sched").unwrap().status,
+            JobStatus::Scheduled
+        );
         e.advance(T0 + 60 * MIN - 1);
         assert_eq!(notified(&e, "sched"), 0);
         e.advance(T0 + 60 * MIN);
-        assert_eq!(e.describe_job("sched").unwrap().status, JobStatus::InProgress);
+        assert_eq!(
+            e.describe_job("sched").unwrap().status,
+            JobStatus::InProgress
+        );
         assert_eq!(notified(&e, "sched"), 1);
         e.advance(T0 + 61 * MIN);
         let q = things(&e, "sched", JobExecutionStatus::Queued);
         update(&mut e, &q[0], "sched", JobExecutionStatus::InProgress);
         e.advance(T0 + 121 * MIN);
-        assert_eq!(notified(&e, "sched"), 120, "2 per minute for the 60 minutes, then the end");
+        assert_eq!(
+            notified(&e, "sched"),
+            120,
+            "2 per minute for the 60 minutes, then the end"
+        );
         let ex = e.describe_job_execution("sched", &q[1], None).unwrap();
         assert_eq!(ex.status, queued_after, "{behavior:?}");
         let ex = e.describe_job_execution("sched", &q[0], None).unwrap();
@@ -396,14 +584,20 @@ fn scheduled_job_waits_for_its_start_and_applies_end_behaviours() {
 fn maintenance_windows_gate_admission() {
     let mut e = fleet(500);
     let mut s = spec("win");
-    s.job_executions_rollout_config = Some(RolloutConfig { maximum_per_minute: Some(10), ..Default::default() });
+    s.job_executions_rollout_config = Some(RolloutConfig {
+        maximum_per_minute: Some(10),
+        ..Default::default()
+    });
     let start = T0 + 60 * MIN;
     s.scheduling_config = Some(SchedulingConfig {
         start_time: Some(ota_cloud::schedule::format_schedule_time(start)),
         end_time: None,
         end_behavior: None,
         // Every hour at minute 0, for 10 minutes.
-        maintenance_windows: vec![MaintenanceWindowConfig { start_time: "cron(0 * * * ? *)".into(), duration_in_minutes: 10 }],
+        maintenance_windows: vec![MaintenanceWindowConfig {
+            start_time: "cron(0 * * * ? *)".into(),
+            duration_in_minutes: 10,
+        }],
     });
     e.create_job(s).unwrap();
     let civil_minute = |t: u64| (t / MIN) % 60;
@@ -415,7 +609,11 @@ fn maintenance_windows_gate_admission() {
         e.advance(t);
         let now = notified(&e, "win");
         if now > last {
-            assert!(civil_minute(t - 1) < 10 || civil_minute(t) < 11, "notified at minute {}", civil_minute(t));
+            assert!(
+                civil_minute(t - 1) < 10 || civil_minute(t) < 11,
+                "notified at minute {}",
+                civil_minute(t)
+            );
         }
         last = now;
     }

@@ -41,7 +41,15 @@ pub(crate) struct Admission {
 impl Admission {
     pub(crate) fn new(start: u64, max_per_minute: u32, ramp: Option<&Ramp>) -> Self {
         let rate = ramp.map_or(max_per_minute, |r| r.base.min(max_per_minute));
-        Self { next: 0, segment_start: start, in_segment: 0, increases: 0, rate, stopped: false, ended: false }
+        Self {
+            next: 0,
+            segment_start: start,
+            in_segment: 0,
+            increases: 0,
+            rate,
+            stopped: false,
+            ended: false,
+        }
     }
 
     /// When the next admission is due (ignoring windows and in-flight limits).
@@ -61,7 +69,14 @@ impl Admission {
 
     /// One admission happened; apply a ramp increase if the notified count crossed a
     /// threshold. `notified`, `succeeded` are the job's cumulative counts.
-    pub(crate) fn admitted(&mut self, pacing: Pacing, ramp: Option<&Ramp>, max: u32, notified: u64, succeeded: u64) {
+    pub(crate) fn admitted(
+        &mut self,
+        pacing: Pacing,
+        ramp: Option<&Ramp>,
+        max: u32,
+        notified: u64,
+        succeeded: u64,
+    ) {
         self.next += 1;
         self.in_segment += 1;
         self.maybe_increase(pacing, ramp, max, notified, succeeded, None);
@@ -81,8 +96,12 @@ impl Admission {
     ) {
         let Some(ramp) = ramp else { return };
         let k = u64::from(self.increases) + 1;
-        let by_notified = ramp.per_notified.is_some_and(|n| notified >= k * u64::from(n));
-        let by_succeeded = ramp.per_succeeded.is_some_and(|n| succeeded >= k * u64::from(n));
+        let by_notified = ramp
+            .per_notified
+            .is_some_and(|n| notified >= k * u64::from(n));
+        let by_succeeded = ramp
+            .per_succeeded
+            .is_some_and(|n| succeeded >= k * u64::from(n));
         if !(by_notified || by_succeeded) {
             return;
         }
@@ -101,7 +120,11 @@ pub(crate) fn rate(ramp: &Ramp, k: u32, max: u32) -> u32 {
     let factor = f64::from(ramp.factor_tenths) / 10.0;
     let raw = (f64::from(ramp.base) * factor.powi(k.min(64) as i32)).floor();
     let cap = max.min(MAX_RATE_PER_MINUTE);
-    if raw >= f64::from(cap) { cap } else { (raw as u32).max(1) }
+    if raw >= f64::from(cap) {
+        cap
+    } else {
+        (raw as u32).max(1)
+    }
 }
 
 #[cfg(test)]
@@ -109,7 +132,12 @@ mod tests {
     use super::*;
 
     fn ramp() -> Ramp {
-        Ramp { base: 50, factor_tenths: 20, per_notified: Some(1000), per_succeeded: None }
+        Ramp {
+            base: 50,
+            factor_tenths: 20,
+            per_notified: Some(1000),
+            per_succeeded: None,
+        }
     }
 
     #[test]
@@ -125,7 +153,11 @@ mod tests {
         let mut a = Admission::new(0, 1000, Some(&ramp()));
         assert_eq!(a.due(Pacing::Spread), 0);
         a.admitted(Pacing::Spread, Some(&ramp()), 1000, 1, 0);
-        assert_eq!(a.due(Pacing::Spread), 1200, "50 per minute is one per 1.2 s");
+        assert_eq!(
+            a.due(Pacing::Spread),
+            1200,
+            "50 per minute is one per 1.2 s"
+        );
         let mut b = Admission::new(0, 120, None);
         for _ in 0..120 {
             b.admitted(Pacing::PerMinute, None, 120, 0, 0);

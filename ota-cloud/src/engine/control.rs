@@ -5,15 +5,17 @@ use std::sync::Arc;
 
 use ota_core::jobs::JobExecutionStatus;
 
+use super::Engine;
 use super::admission::Admission;
 use super::counts::Counts;
 use super::job::JobState;
 use super::slot::Slot;
-use super::Engine;
 use crate::error::Error;
 use crate::events::EventKind;
 use crate::fleet::ThingId;
-use crate::model::{Job, JobExecution, JobExecutionSummary, JobSpec, JobStatus, StatusDetails, Target};
+use crate::model::{
+    Job, JobExecution, JobExecutionSummary, JobSpec, JobStatus, StatusDetails, Target,
+};
 use crate::quota;
 
 pub(crate) fn secs(ms: u64) -> u64 {
@@ -42,12 +44,18 @@ impl Engine {
         for target in &v.spec.targets {
             match target {
                 Target::Thing(name) => {
-                    let id = self.fleet.thing(name).ok_or_else(|| Error::ResourceNotFound(format!("thing {name}")))?;
+                    let id = self
+                        .fleet
+                        .thing(name)
+                        .ok_or_else(|| Error::ResourceNotFound(format!("thing {name}")))?;
                     things.push(id);
                     targets.push(id);
                 }
                 Target::Group(name) => {
-                    let id = self.fleet.group(name).ok_or_else(|| Error::ResourceNotFound(format!("thing group {name}")))?;
+                    let id = self
+                        .fleet
+                        .group(name)
+                        .ok_or_else(|| Error::ResourceNotFound(format!("thing group {name}")))?;
                     groups.push(id);
                     targets.extend(self.fleet.members(id));
                 }
@@ -55,12 +63,20 @@ impl Engine {
         }
         targets.sort_unstable();
         targets.dedup();
-        let scheduled = v.schedule.as_ref().and_then(|s| s.start).is_some_and(|start| start > now);
+        let scheduled = v
+            .schedule
+            .as_ref()
+            .and_then(|s| s.start)
+            .is_some_and(|start| start > now);
         let admission = Admission::new(now, v.max_per_minute, v.ramp.as_ref());
         let id: Arc<str> = Arc::from(v.spec.job_id.as_str());
         let job = JobState {
             id: id.clone(),
-            status: if scheduled { JobStatus::Scheduled } else { JobStatus::InProgress },
+            status: if scheduled {
+                JobStatus::Scheduled
+            } else {
+                JobStatus::InProgress
+            },
             created_at: now,
             last_updated_at: now,
             completed_at: None,
@@ -89,18 +105,23 @@ impl Engine {
     /// # Errors
     /// [`Error::ResourceNotFound`].
     pub fn describe_job(&self, job_id: &str) -> Result<Job, Error> {
-        let index = self.job_index(job_id).ok_or_else(|| not_found_job(job_id))?;
+        let index = self
+            .job_index(job_id)
+            .ok_or_else(|| not_found_job(job_id))?;
         Ok(self.describe(index))
     }
 
     fn describe(&self, index: u32) -> Job {
         let j = self.job(index);
-        let processing = (j.status == JobStatus::InProgress && !j.admission.stopped && j.unadmitted() > 0)
-            .then(|| j.v.spec.targets.iter().map(Target::arn).collect());
+        let processing =
+            (j.status == JobStatus::InProgress && !j.admission.stopped && j.unadmitted() > 0)
+                .then(|| j.v.spec.targets.iter().map(Target::arn).collect());
         let scheduled_job_rollouts = match (&j.v.schedule, j.status) {
-            (Some(s), JobStatus::Scheduled | JobStatus::InProgress) if !s.windows.is_empty() => {
-                s.upcoming_starts(self.now, 7).into_iter().map(secs).collect()
-            }
+            (Some(s), JobStatus::Scheduled | JobStatus::InProgress) if !s.windows.is_empty() => s
+                .upcoming_starts(self.now, 7)
+                .into_iter()
+                .map(secs)
+                .collect(),
             _ => Vec::new(),
         };
         Job {
@@ -125,7 +146,9 @@ impl Engine {
     /// # Errors
     /// [`Error::ResourceNotFound`].
     pub fn job_document(&self, job_id: &str) -> Result<&str, Error> {
-        let index = self.job_index(job_id).ok_or_else(|| not_found_job(job_id))?;
+        let index = self
+            .job_index(job_id)
+            .ok_or_else(|| not_found_job(job_id))?;
         Ok(&self.job(index).v.spec.document)
     }
 
@@ -143,16 +166,34 @@ impl Engine {
     /// # Errors
     /// [`Error::ResourceNotFound`]; [`Error::InvalidStateTransition`] for a job already
     /// completed, cancelled or being deleted.
-    pub fn cancel_job(&mut self, job_id: &str, reason_code: Option<String>, comment: Option<String>, force: bool) -> Result<Job, Error> {
-        let index = self.job_index(job_id).ok_or_else(|| not_found_job(job_id))?;
+    pub fn cancel_job(
+        &mut self,
+        job_id: &str,
+        reason_code: Option<String>,
+        comment: Option<String>,
+        force: bool,
+    ) -> Result<Job, Error> {
+        let index = self
+            .job_index(job_id)
+            .ok_or_else(|| not_found_job(job_id))?;
         if let Some(code) = &reason_code
-            && (code.is_empty() || code.len() > 128 || !code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'))
+            && (code.is_empty()
+                || code.len() > 128
+                || !code
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'))
         {
-            return Err(Error::InvalidRequest(format!("reasonCode {code:?}: 1-128 of [A-Z0-9_]")));
+            return Err(Error::InvalidRequest(format!(
+                "reasonCode {code:?}: 1-128 of [A-Z0-9_]"
+            )));
         }
         match self.job(index).status {
             JobStatus::Scheduled | JobStatus::InProgress => {}
-            other => return Err(Error::InvalidStateTransition(format!("job {job_id} is {other:?}"))),
+            other => {
+                return Err(Error::InvalidStateTransition(format!(
+                    "job {job_id} is {other:?}"
+                )));
+            }
         }
         self.cancel_job_internal(index, reason_code, comment, force);
         Ok(self.describe(index))
@@ -164,19 +205,24 @@ impl Engine {
     /// # Errors
     /// [`Error::ResourceNotFound`]; [`Error::InvalidStateTransition`] without `force`.
     pub fn delete_job(&mut self, job_id: &str, force: bool) -> Result<(), Error> {
-        let index = self.job_index(job_id).ok_or_else(|| not_found_job(job_id))?;
+        let index = self
+            .job_index(job_id)
+            .ok_or_else(|| not_found_job(job_id))?;
         let j = self.job(index);
         let busy = matches!(j.status, JobStatus::InProgress | JobStatus::Scheduled)
             || j.counts.of(JobExecutionStatus::InProgress) > 0;
         if busy && !force {
-            return Err(Error::InvalidStateTransition(format!("job {job_id} is not finished: delete it with force")));
+            return Err(Error::InvalidStateTransition(format!(
+                "job {job_id} is not finished: delete it with force"
+            )));
         }
         let now = self.now;
         let j = self.jobs[index as usize].take().expect("live job");
         self.by_id.remove(job_id);
         self.events.job(now, &j.id, EventKind::JobDeleted);
         for s in j.slots.iter().filter(|s| s.status.is_some()) {
-            self.events.execution_deleted(now, &j.id, s.thing, s.execution_number);
+            self.events
+                .execution_deleted(now, &j.id, s.thing, s.execution_number);
         }
         for s in j.slots.iter().filter(|s| s.is_pending()) {
             self.announce(s.thing);
@@ -189,7 +235,11 @@ impl Engine {
         let s = &j.slots[slot as usize];
         JobExecution {
             job_id: j.id.to_string(),
-            thing_name: self.fleet.thing_name(s.thing).unwrap_or_default().to_string(),
+            thing_name: self
+                .fleet
+                .thing_name(s.thing)
+                .unwrap_or_default()
+                .to_string(),
             status: s.status.unwrap_or(JobExecutionStatus::Queued),
             status_details: s.details_map(),
             force_canceled: s.force_canceled,
@@ -199,7 +249,9 @@ impl Engine {
             execution_number: u64::from(s.execution_number),
             version_number: u64::from(s.version_number),
             retry_attempt: u32::from(s.retries_failed) + u32::from(s.retries_timed_out),
-            approximate_seconds_before_timed_out: s.deadline().map(|d| d.saturating_sub(self.now).div_ceil(1000)),
+            approximate_seconds_before_timed_out: s
+                .deadline()
+                .map(|d| d.saturating_sub(self.now).div_ceil(1000)),
         }
     }
 
@@ -219,8 +271,13 @@ impl Engine {
 
     /// The job and the thing's slot, if the thing has an execution of the job.
     pub(super) fn locate(&self, job_id: &str, thing: &str) -> Result<(u32, u32), Error> {
-        let index = self.job_index(job_id).ok_or_else(|| not_found_job(job_id))?;
-        let thing_id = self.fleet.thing(thing).ok_or_else(|| Error::ResourceNotFound(format!("thing {thing}")))?;
+        let index = self
+            .job_index(job_id)
+            .ok_or_else(|| not_found_job(job_id))?;
+        let thing_id = self
+            .fleet
+            .thing(thing)
+            .ok_or_else(|| Error::ResourceNotFound(format!("thing {thing}")))?;
         self.job(index)
             .slot_of(thing_id)
             .filter(|&s| self.job(index).slots[s as usize].status.is_some())
@@ -233,11 +290,19 @@ impl Engine {
     /// # Errors
     /// [`Error::ResourceNotFound`] for an unknown job, thing, execution or execution number
     /// (this engine keeps only each thing's latest execution).
-    pub fn describe_job_execution(&self, job_id: &str, thing: &str, execution_number: Option<u64>) -> Result<JobExecution, Error> {
+    pub fn describe_job_execution(
+        &self,
+        job_id: &str,
+        thing: &str,
+        execution_number: Option<u64>,
+    ) -> Result<JobExecution, Error> {
         let (index, slot) = self.locate(job_id, thing)?;
         let view = self.execution_view(index, slot);
         if execution_number.is_some_and(|n| n != view.execution_number) {
-            return Err(Error::ResourceNotFound(format!("execution {} of job {job_id} on {thing}", execution_number.unwrap_or(0))));
+            return Err(Error::ResourceNotFound(format!(
+                "execution {} of job {job_id} on {thing}",
+                execution_number.unwrap_or(0)
+            )));
         }
         Ok(view)
     }
@@ -246,11 +311,21 @@ impl Engine {
     ///
     /// # Errors
     /// [`Error::ResourceNotFound`].
-    pub fn list_job_executions_for_job(&self, job_id: &str, status: Option<JobExecutionStatus>) -> Result<Vec<JobExecutionSummary>, Error> {
-        let index = self.job_index(job_id).ok_or_else(|| not_found_job(job_id))?;
+    pub fn list_job_executions_for_job(
+        &self,
+        job_id: &str,
+        status: Option<JobExecutionStatus>,
+    ) -> Result<Vec<JobExecutionSummary>, Error> {
+        let index = self
+            .job_index(job_id)
+            .ok_or_else(|| not_found_job(job_id))?;
         let j = self.job(index);
         Ok((0..j.slots.len() as u32)
-            .filter(|&s| j.slots[s as usize].status.is_some_and(|st| status.is_none_or(|f| f == st)))
+            .filter(|&s| {
+                j.slots[s as usize]
+                    .status
+                    .is_some_and(|st| status.is_none_or(|f| f == st))
+            })
             .map(|s| self.summary(index, s))
             .collect())
     }
@@ -259,12 +334,23 @@ impl Engine {
     ///
     /// # Errors
     /// [`Error::ResourceNotFound`] for an unknown thing.
-    pub fn list_job_executions_for_thing(&self, thing: &str, status: Option<JobExecutionStatus>) -> Result<Vec<JobExecutionSummary>, Error> {
-        let thing_id = self.fleet.thing(thing).ok_or_else(|| Error::ResourceNotFound(format!("thing {thing}")))?;
+    pub fn list_job_executions_for_thing(
+        &self,
+        thing: &str,
+        status: Option<JobExecutionStatus>,
+    ) -> Result<Vec<JobExecutionSummary>, Error> {
+        let thing_id = self
+            .fleet
+            .thing(thing)
+            .ok_or_else(|| Error::ResourceNotFound(format!("thing {thing}")))?;
         Ok(self
             .live_jobs()
             .filter_map(|(i, j)| j.slot_of(thing_id).map(|s| (i, s)))
-            .filter(|&(i, s)| self.job(i).slots[s as usize].status.is_some_and(|st| status.is_none_or(|f| f == st)))
+            .filter(|&(i, s)| {
+                self.job(i).slots[s as usize]
+                    .status
+                    .is_some_and(|st| status.is_none_or(|f| f == st))
+            })
             .map(|(i, s)| self.summary(i, s))
             .collect())
     }
@@ -285,27 +371,40 @@ impl Engine {
     ) -> Result<(), Error> {
         let (index, slot) = self.locate(job_id, thing)?;
         if status_details.as_ref().is_some_and(|d| d.len() > 10) {
-            return Err(Error::InvalidRequest("statusDetails: at most 10 pairs".into()));
+            return Err(Error::InvalidRequest(
+                "statusDetails: at most 10 pairs".into(),
+            ));
         }
         let s = &self.job(index).slots[slot as usize];
         let version = u64::from(s.version_number);
         if let Some(expected) = expected_version
             && expected != version
         {
-            return Err(Error::VersionConflict { expected, actual: version });
+            return Err(Error::VersionConflict {
+                expected,
+                actual: version,
+            });
         }
         match s.status {
             Some(JobExecutionStatus::Queued) => {}
             Some(JobExecutionStatus::InProgress) if force => {}
             Some(JobExecutionStatus::InProgress) => {
-                return Err(Error::InvalidStateTransition("the execution is IN_PROGRESS: cancel it with force".into()));
+                return Err(Error::InvalidStateTransition(
+                    "the execution is IN_PROGRESS: cancel it with force".into(),
+                ));
             }
-            _ => return Err(Error::InvalidStateTransition("the execution is in a terminal status".into())),
+            _ => {
+                return Err(Error::InvalidStateTransition(
+                    "the execution is in a terminal status".into(),
+                ));
+            }
         }
         let s = &mut self.job_mut(index).slots[slot as usize];
         s.force_canceled = force && s.status == Some(JobExecutionStatus::InProgress);
         if let Some(details) = status_details {
-            s.details = serde_json::to_string(&details).ok().map(String::into_boxed_str);
+            s.details = serde_json::to_string(&details)
+                .ok()
+                .map(String::into_boxed_str);
         }
         self.set_status(index, slot, JobExecutionStatus::Canceled);
         Ok(())
@@ -317,14 +416,24 @@ impl Engine {
     /// # Errors
     /// [`Error::ResourceNotFound`]; [`Error::InvalidStateTransition`] for a pending execution
     /// without `force`.
-    pub fn delete_job_execution(&mut self, job_id: &str, thing: &str, execution_number: u64, force: bool) -> Result<(), Error> {
+    pub fn delete_job_execution(
+        &mut self,
+        job_id: &str,
+        thing: &str,
+        execution_number: u64,
+        force: bool,
+    ) -> Result<(), Error> {
         let (index, slot) = self.locate(job_id, thing)?;
         let s = &self.job(index).slots[slot as usize];
         if u64::from(s.execution_number) != execution_number {
-            return Err(Error::ResourceNotFound(format!("execution {execution_number} of job {job_id} on {thing}")));
+            return Err(Error::ResourceNotFound(format!(
+                "execution {execution_number} of job {job_id} on {thing}"
+            )));
         }
         if s.is_pending() && !force {
-            return Err(Error::InvalidStateTransition("the execution is not terminal: delete it with force".into()));
+            return Err(Error::InvalidStateTransition(
+                "the execution is not terminal: delete it with force".into(),
+            ));
         }
         let (was_pending, thing_id) = (s.is_pending(), s.thing);
         let now = self.now;
@@ -350,13 +459,16 @@ impl Engine {
     /// # Errors
     /// [`Error::ResourceNotFound`].
     pub fn job_things(&self, job_id: &str) -> Result<Vec<ThingId>, Error> {
-        let index = self.job_index(job_id).ok_or_else(|| not_found_job(job_id))?;
+        let index = self
+            .job_index(job_id)
+            .ok_or_else(|| not_found_job(job_id))?;
         Ok(self.job(index).slots.iter().map(|s| s.thing).collect())
     }
 
     /// Whether each job's counters equal a recount from its executions.
     pub fn counters_consistent(&self) -> bool {
-        self.live_jobs().all(|(_, j)| Counts::recount(j.slots.iter()) == j.counts)
+        self.live_jobs()
+            .all(|(_, j)| Counts::recount(j.slots.iter()) == j.counts)
     }
 }
 

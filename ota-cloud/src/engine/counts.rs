@@ -17,7 +17,10 @@ pub(crate) struct Counts {
 }
 
 pub(crate) fn index(s: JobExecutionStatus) -> usize {
-    JobExecutionStatus::ALL.iter().position(|x| *x == s).unwrap_or(0)
+    JobExecutionStatus::ALL
+        .iter()
+        .position(|x| *x == s)
+        .unwrap_or(0)
 }
 
 impl Counts {
@@ -82,6 +85,9 @@ impl Counts {
             a.executions += u64::from(slot.execution_number);
             a.failed += u64::from(slot.retries_failed);
             a.timed_out += u64::from(slot.retries_timed_out);
+            a.removed += u64::from(slot.rejoins);
+            a.failed += u64::from(slot.failed_before_rejoin);
+            a.timed_out += u64::from(slot.timed_out_before_rejoin);
             match status {
                 JobExecutionStatus::Succeeded => a.succeeded += 1,
                 JobExecutionStatus::Failed => a.failed += 1,

@@ -5,7 +5,8 @@ use ota_core::jobs::{ErrorCode, JobExecutionStatus};
 use super::Engine;
 use crate::error::DataPlaneError;
 use crate::model::{
-    DeviceExecution, ExecutionState, PendingExecutions, StartNext, StatusDetails, UpdateExecution, UpdateOutcome,
+    DeviceExecution, ExecutionState, PendingExecutions, StartNext, StatusDetails, UpdateExecution,
+    UpdateOutcome,
 };
 use crate::quota::MAX_TIMEOUT_MINUTES;
 
@@ -27,10 +28,16 @@ fn err(code: ErrorCode, message: impl Into<String>) -> DataPlaneError {
 /// AWS limits on `statusDetails`: keys `[a-zA-Z0-9:_-]{1,128}`, values 1..=1024 characters.
 fn check_details(details: &StatusDetails) -> Result<(), DataPlaneError> {
     for (k, v) in details {
-        let key_ok = !k.is_empty() && k.len() <= 128 && k.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-'));
+        let key_ok = !k.is_empty()
+            && k.len() <= 128
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-'));
         let value_ok = !v.is_empty() && v.chars().count() <= 1024;
         if !key_ok || !value_ok {
-            return Err(err(ErrorCode::InvalidRequest, format!("invalid statusDetails entry {k:?}")));
+            return Err(err(
+                ErrorCode::InvalidRequest,
+                format!("invalid statusDetails entry {k:?}"),
+            ));
         }
     }
     Ok(())
@@ -40,13 +47,21 @@ fn check_step(step: Option<i64>) -> Result<(), DataPlaneError> {
     match step {
         None | Some(-1) => Ok(()),
         Some(m) if (1..=i64::from(MAX_TIMEOUT_MINUTES)).contains(&m) => Ok(()),
-        Some(m) => Err(err(ErrorCode::InvalidRequest, format!("stepTimeoutInMinutes {m} must be 1..=10080 or -1"))),
+        Some(m) => Err(err(
+            ErrorCode::InvalidRequest,
+            format!("stepTimeoutInMinutes {m} must be 1..=10080 or -1"),
+        )),
     }
 }
 
 impl Engine {
     fn thing_id(&self, thing: &str) -> Result<crate::fleet::ThingId, DataPlaneError> {
-        self.fleet.thing(thing).ok_or_else(|| err(ErrorCode::ResourceNotFound, format!("thing {thing} not found")))
+        self.fleet.thing(thing).ok_or_else(|| {
+            err(
+                ErrorCode::ResourceNotFound,
+                format!("thing {thing} not found"),
+            )
+        })
     }
 
     fn device_view(&self, job: u32, slot: u32, include_document: bool) -> DeviceExecution {
@@ -54,7 +69,11 @@ impl Engine {
         let s = &j.slots[slot as usize];
         DeviceExecution {
             job_id: j.id.to_string(),
-            thing_name: self.fleet.thing_name(s.thing).unwrap_or_default().to_string(),
+            thing_name: self
+                .fleet
+                .thing_name(s.thing)
+                .unwrap_or_default()
+                .to_string(),
             status: s.status.unwrap_or(Queued),
             status_details: s.details_map(),
             queued_at: s.queued_at / 1000,
@@ -62,14 +81,20 @@ impl Engine {
             last_updated_at: s.last_updated_at / 1000,
             version_number: u64::from(s.version_number),
             execution_number: u64::from(s.execution_number),
-            approximate_seconds_before_timed_out: s.deadline().map(|d| d.saturating_sub(self.now).div_ceil(1000)),
+            approximate_seconds_before_timed_out: s
+                .deadline()
+                .map(|d| d.saturating_sub(self.now).div_ceil(1000)),
             job_document: include_document.then(|| j.v.spec.document.clone()),
         }
     }
 
     fn state(&self, job: u32, slot: u32) -> ExecutionState {
         let s = &self.job(job).slots[slot as usize];
-        ExecutionState { status: s.status.unwrap_or(Queued), status_details: s.details_map(), version_number: u64::from(s.version_number) }
+        ExecutionState {
+            status: s.status.unwrap_or(Queued),
+            status_details: s.details_map(),
+            version_number: u64::from(s.version_number),
+        }
     }
 
     /// GetPendingJobExecutions: the thing's `IN_PROGRESS` and `QUEUED` executions (at most
@@ -82,16 +107,25 @@ impl Engine {
         let mut pending = PendingExecutions::default();
         let mut queued = Vec::new();
         for (index, j) in self.live_jobs() {
-            let Some(slot) = j.slot_of(thing_id) else { continue };
+            let Some(slot) = j.slot_of(thing_id) else {
+                continue;
+            };
             match j.slots[slot as usize].status {
-                Some(InProgress) => pending.in_progress.push(self.summary_for_device(index, slot)),
+                Some(InProgress) => pending
+                    .in_progress
+                    .push(self.summary_for_device(index, slot)),
                 Some(Queued) => queued.push((j.slots[slot as usize].queued_at, index, slot)),
                 _ => {}
             }
         }
         queued.sort_unstable();
-        pending.queued = queued.into_iter().map(|(_, i, s)| self.summary_for_device(i, s)).collect();
-        pending.in_progress.truncate(self.settings.max_pending_listed);
+        pending.queued = queued
+            .into_iter()
+            .map(|(_, i, s)| self.summary_for_device(i, s))
+            .collect();
+        pending
+            .in_progress
+            .truncate(self.settings.max_pending_listed);
         pending.queued.truncate(self.settings.max_pending_listed);
         Ok(pending)
     }
@@ -117,13 +151,20 @@ impl Engine {
     ///
     /// # Errors
     /// `ResourceNotFound` (unknown thing), `InvalidRequest` (details or step timeout).
-    pub fn start_next(&mut self, thing: &str, request: &StartNext) -> Result<Option<DeviceExecution>, DataPlaneError> {
+    pub fn start_next(
+        &mut self,
+        thing: &str,
+        request: &StartNext,
+    ) -> Result<Option<DeviceExecution>, DataPlaneError> {
         let thing_id = self.thing_id(thing)?;
         check_details(&request.status_details)?;
         check_step(request.step_timeout_in_minutes)?;
-        let Some((job, slot)) = self.next_pending(thing_id) else { return Ok(None) };
+        let Some((job, slot)) = self.next_pending(thing_id) else {
+            return Ok(None);
+        };
         if self.job(job).slots[slot as usize].status == Some(Queued) {
-            let details = (!request.status_details.is_empty()).then(|| request.status_details.clone());
+            let details =
+                (!request.status_details.is_empty()).then(|| request.status_details.clone());
             self.start(job, slot, details, request.step_timeout_in_minutes);
         }
         Ok(Some(self.device_view(job, slot, true)))
@@ -192,21 +233,40 @@ impl Engine {
         let s = &self.job(index).slots[slot as usize];
         match execution_number {
             Some(n) if n > u64::from(s.execution_number) => {
-                return Err(err(ErrorCode::ResourceNotFound, format!("execution {n} not found")));
+                return Err(err(
+                    ErrorCode::ResourceNotFound,
+                    format!("execution {n} not found"),
+                ));
             }
             Some(n) if n < u64::from(s.execution_number) => {
-                return Err(err(ErrorCode::TerminalStateReached, format!("execution {n} is terminal")));
+                return Err(err(
+                    ErrorCode::TerminalStateReached,
+                    format!("execution {n} is terminal"),
+                ));
             }
             _ => {}
         }
         if s.status.is_some_and(JobExecutionStatus::is_terminal) {
-            return Err(err(ErrorCode::TerminalStateReached, "the execution is in a terminal state"));
+            return Err(err(
+                ErrorCode::TerminalStateReached,
+                "the execution is in a terminal state",
+            ));
         }
         Ok(Some(self.device_view(index, slot, include_document)))
     }
 
-    fn device_locate(&self, job_id: &str, thing_id: crate::fleet::ThingId, thing: &str) -> Result<(u32, u32), DataPlaneError> {
-        let not_found = || err(ErrorCode::ResourceNotFound, format!("no execution of job {job_id} for {thing}"));
+    fn device_locate(
+        &self,
+        job_id: &str,
+        thing_id: crate::fleet::ThingId,
+        thing: &str,
+    ) -> Result<(u32, u32), DataPlaneError> {
+        let not_found = || {
+            err(
+                ErrorCode::ResourceNotFound,
+                format!("no execution of job {job_id} for {thing}"),
+            )
+        };
         let index = self.job_index(job_id).ok_or_else(not_found)?;
         let slot = self.job(index).slot_of(thing_id).ok_or_else(not_found)?;
         if self.job(index).slots[slot as usize].status.is_none() {
@@ -224,29 +284,55 @@ impl Engine {
     /// `ResourceNotFound`, `VersionMismatch` (with `executionState`),
     /// `InvalidStateTransition` (with `executionState` when the execution is terminal),
     /// `InvalidRequest`.
-    pub fn update_execution(&mut self, thing: &str, job_id: &str, update: &UpdateExecution) -> Result<UpdateOutcome, DataPlaneError> {
+    pub fn update_execution(
+        &mut self,
+        thing: &str,
+        job_id: &str,
+        update: &UpdateExecution,
+    ) -> Result<UpdateOutcome, DataPlaneError> {
         let thing_id = self.thing_id(thing)?;
         let (index, slot) = self.device_locate(job_id, thing_id, thing)?;
         let s = &self.job(index).slots[slot as usize];
         let current = s.status.unwrap_or(Queued);
-        if update.execution_number.is_some_and(|n| n != u64::from(s.execution_number)) {
+        if update
+            .execution_number
+            .is_some_and(|n| n != u64::from(s.execution_number))
+        {
             let state = self.state(index, slot);
-            return Err(err(ErrorCode::InvalidStateTransition, "that execution is not the current one").with_state(state));
+            return Err(err(
+                ErrorCode::InvalidStateTransition,
+                "that execution is not the current one",
+            )
+            .with_state(state));
         }
         if let Some(expected) = update.expected_version
             && expected != u64::from(s.version_number)
         {
-            let message = format!("Expected version {expected} but found version {}", s.version_number);
-            return Err(err(ErrorCode::VersionMismatch, message).with_state(self.state(index, slot)));
+            let message = format!(
+                "Expected version {expected} but found version {}",
+                s.version_number
+            );
+            return Err(
+                err(ErrorCode::VersionMismatch, message).with_state(self.state(index, slot))
+            );
         }
         if !update.status.is_device_settable() {
-            return Err(err(ErrorCode::InvalidStateTransition, format!("a device cannot set {}", update.status)));
+            return Err(err(
+                ErrorCode::InvalidStateTransition,
+                format!("a device cannot set {}", update.status),
+            ));
         }
         let legal = current.device_may_transition(update.status)
-            || (self.settings.allow_queued_to_terminal && current == Queued && matches!(update.status, Succeeded | Failed));
+            || (self.settings.allow_queued_to_terminal
+                && current == Queued
+                && matches!(update.status, Succeeded | Failed));
         if !legal {
             let state = self.state(index, slot);
-            return Err(err(ErrorCode::InvalidStateTransition, format!("{current} to {} is not allowed", update.status)).with_state(state));
+            return Err(err(
+                ErrorCode::InvalidStateTransition,
+                format!("{current} to {} is not allowed", update.status),
+            )
+            .with_state(state));
         }
         if let Some(details) = &update.status_details {
             check_details(details)?;
@@ -254,14 +340,23 @@ impl Engine {
         check_step(update.step_timeout_in_minutes)?;
         self.apply_update(index, slot, update);
         Ok(UpdateOutcome {
-            execution_state: update.include_job_execution_state.then(|| self.state(index, slot)),
-            job_document: update.include_job_document.then(|| self.job(index).v.spec.document.clone()),
+            execution_state: update
+                .include_job_execution_state
+                .then(|| self.state(index, slot)),
+            job_document: update
+                .include_job_document
+                .then(|| self.job(index).v.spec.document.clone()),
         })
     }
 
     fn apply_update(&mut self, job: u32, slot: u32, update: &UpdateExecution) {
         if update.status == InProgress {
-            return self.start(job, slot, update.status_details.clone(), update.step_timeout_in_minutes);
+            return self.start(
+                job,
+                slot,
+                update.status_details.clone(),
+                update.step_timeout_in_minutes,
+            );
         }
         let s = &mut self.job_mut(job).slots[slot as usize];
         s.version_number += 1;

@@ -34,11 +34,12 @@ impl Engine {
         let (thing, execution) = (s.thing, s.execution_number);
         j.counts.moved(from, to);
         j.last_updated_at = now;
-        self.events.execution(now, &j.id, thing, execution, to);
-        let was_pending = from.is_some_and(|f| !f.is_terminal());
+        let id = j.id.clone();
+        self.events.execution(now, &id, thing, execution, to);
+        let (was_pending, is_pending) = (from.is_some_and(|f| !f.is_terminal()), !to.is_terminal());
         let retried = to.is_terminal() && self.after_terminal(job, slot, to);
         // A retry queued a new execution and announced it already.
-        if was_pending != !to.is_terminal() && !retried {
+        if was_pending != is_pending && !retried {
             self.announce(thing);
         }
     }
@@ -56,7 +57,8 @@ impl Engine {
             let j = self.job_mut(job);
             let (notified, succeeded) = (j.counts.notified, j.counts.of(Succeeded));
             let (ramp, max) = (j.v.ramp, j.v.max_per_minute);
-            j.admission.maybe_increase(pacing, ramp.as_ref(), max, notified, succeeded, Some(now));
+            j.admission
+                .maybe_increase(pacing, ramp.as_ref(), max, notified, succeeded, Some(now));
         }
         let retried = matches!(to, Failed | TimedOut) && self.retry(job, slot, to);
         // A retried failure still counts toward the abort criteria (and an abort cancels the
@@ -117,7 +119,11 @@ impl Engine {
         let now = self.now;
         let j = self.job_mut(job);
         let rollout_done = j.admission.stopped || j.unadmitted() == 0;
-        if j.status == JobStatus::InProgress && !j.is_continuous() && rollout_done && j.counts.in_flight() == 0 {
+        if j.status == JobStatus::InProgress
+            && !j.is_continuous()
+            && rollout_done
+            && j.counts.in_flight() == 0
+        {
             j.status = JobStatus::Completed;
             j.completed_at = Some(now);
             j.last_updated_at = now;
@@ -129,15 +135,23 @@ impl Engine {
     /// After the pending set of `thing` changed: `notify`, and `notify-next` if the next
     /// execution is another one than last announced.
     pub(super) fn announce(&mut self, thing: crate::fleet::ThingId) {
-        self.notifications.push_back(Notification { thing, kind: NotificationKind::Notify });
-        let next = self.next_pending(thing).map(|(job, slot)| (job, self.job(job).slots[slot as usize].execution_number));
+        self.notifications.push_back(Notification {
+            thing,
+            kind: NotificationKind::Notify,
+        });
+        let next = self
+            .next_pending(thing)
+            .map(|(job, slot)| (job, self.job(job).slots[slot as usize].execution_number));
         let last = self.announced.get(&thing).copied();
         if next != last {
             match next {
                 Some(n) => self.announced.insert(thing, n),
                 None => self.announced.remove(&thing),
             };
-            self.notifications.push_back(Notification { thing, kind: NotificationKind::NotifyNext });
+            self.notifications.push_back(Notification {
+                thing,
+                kind: NotificationKind::NotifyNext,
+            });
         }
     }
 
@@ -146,7 +160,9 @@ impl Engine {
     pub(super) fn next_pending(&self, thing: crate::fleet::ThingId) -> Option<(u32, u32)> {
         let mut queued: Option<(u64, u32, u32)> = None;
         for (index, j) in self.live_jobs() {
-            let Some(slot) = j.slot_of(thing) else { continue };
+            let Some(slot) = j.slot_of(thing) else {
+                continue;
+            };
             let s = &j.slots[slot as usize];
             match s.status {
                 Some(InProgress) => return Some((index, slot)),
@@ -161,7 +177,13 @@ impl Engine {
 
     /// Cancel a job: stop rollout, cancel `QUEUED` executions and, with `force`, `IN_PROGRESS`
     /// ones.
-    pub(super) fn cancel_job_internal(&mut self, job: u32, reason: Option<String>, comment: Option<String>, force: bool) {
+    pub(super) fn cancel_job_internal(
+        &mut self,
+        job: u32,
+        reason: Option<String>,
+        comment: Option<String>,
+        force: bool,
+    ) {
         let now = self.now;
         let j = self.job_mut(job);
         j.status = JobStatus::Canceled;

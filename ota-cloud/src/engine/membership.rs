@@ -17,7 +17,11 @@ impl Engine {
     ///
     /// # Errors
     /// As [`crate::fleet::Fleet::create_thing`].
-    pub fn create_thing(&mut self, name: &str, attributes: &[(&str, &str)]) -> Result<ThingId, FleetError> {
+    pub fn create_thing(
+        &mut self,
+        name: &str,
+        attributes: &[(&str, &str)],
+    ) -> Result<ThingId, FleetError> {
         let id = self.fleet.create_thing(name, attributes)?;
         self.follow_membership();
         Ok(id)
@@ -31,7 +35,9 @@ impl Engine {
         let id = self.fleet.delete_thing(name)?;
         self.follow_membership();
         for job in 0..self.jobs.len() as u32 {
-            let Some(j) = self.jobs[job as usize].as_ref() else { continue };
+            let Some(j) = self.jobs[job as usize].as_ref() else {
+                continue;
+            };
             if let Some(slot) = j.slot_of(id).filter(|&s| j.slots[s as usize].is_pending()) {
                 self.set_status(job, slot, JobExecutionStatus::Removed);
             }
@@ -43,7 +49,12 @@ impl Engine {
     ///
     /// # Errors
     /// As [`crate::fleet::Fleet::set_attribute`].
-    pub fn set_attribute(&mut self, thing: &str, key: &str, value: Option<&str>) -> Result<(), FleetError> {
+    pub fn set_attribute(
+        &mut self,
+        thing: &str,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<(), FleetError> {
         self.fleet.set_attribute(thing, key, value)?;
         self.follow_membership();
         Ok(())
@@ -53,7 +64,11 @@ impl Engine {
     ///
     /// # Errors
     /// As [`crate::fleet::Fleet::create_group`].
-    pub fn create_group(&mut self, name: &str, parent: Option<&str>) -> Result<GroupId, FleetError> {
+    pub fn create_group(
+        &mut self,
+        name: &str,
+        parent: Option<&str>,
+    ) -> Result<GroupId, FleetError> {
         let id = self.fleet.create_group(name, parent)?;
         self.follow_membership();
         Ok(id)
@@ -107,7 +122,9 @@ impl Engine {
 
     fn apply_membership(&mut self, change: MembershipChange) {
         for job in 0..self.jobs.len() as u32 {
-            let Some(j) = self.jobs[job as usize].as_ref() else { continue };
+            let Some(j) = self.jobs[job as usize].as_ref() else {
+                continue;
+            };
             if !j.is_continuous() || !j.is_active() || !j.groups.contains(&change.group) {
                 continue;
             }
@@ -115,7 +132,10 @@ impl Engine {
                 self.join(job, change.thing);
             } else if !self.still_targeted(job, change.thing) {
                 let j = self.job(job);
-                if let Some(slot) = j.slot_of(change.thing).filter(|&s| j.slots[s as usize].is_pending()) {
+                if let Some(slot) = j
+                    .slot_of(change.thing)
+                    .filter(|&s| j.slots[s as usize].is_pending())
+                {
                     self.set_status(job, slot, JobExecutionStatus::Removed);
                 }
             }
@@ -138,9 +158,15 @@ impl Engine {
         match s.status {
             None if pace => {}
             None => self.admit(job, slot),
-            Some(JobExecutionStatus::Removed) => {
+            Some(JobExecutionStatus::Removed) if s.rejoins < u8::MAX => {
+                // AWS resets the retry count of a thing that rejoins.
+                s.failed_before_rejoin = s.failed_before_rejoin.saturating_add(s.retries_failed);
+                s.timed_out_before_rejoin = s
+                    .timed_out_before_rejoin
+                    .saturating_add(s.retries_timed_out);
                 s.retries_failed = 0;
                 s.retries_timed_out = 0;
+                s.rejoins += 1;
                 self.admit(job, slot);
             }
             Some(_) => {}

@@ -71,7 +71,12 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { pacing: Pacing::Spread, allow_queued_to_terminal: true, pace_late_joiners: false, max_pending_listed: 10 }
+        Self {
+            pacing: Pacing::Spread,
+            allow_queued_to_terminal: true,
+            pace_late_joiners: false,
+            max_pending_listed: 10,
+        }
     }
 }
 
@@ -150,7 +155,10 @@ impl Engine {
     }
 
     fn live_jobs(&self) -> impl Iterator<Item = (u32, &JobState)> {
-        self.jobs.iter().enumerate().filter_map(|(i, j)| j.as_ref().map(|j| (i as u32, j)))
+        self.jobs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, j)| j.as_ref().map(|j| (i as u32, j)))
     }
 
     fn push_timer(&mut self, deadline: u64, job: u32, slot: u32, execution: u32) {

@@ -13,6 +13,11 @@ pub(crate) struct Slot {
     pub(crate) force_canceled: bool,
     pub(crate) retries_failed: u8,
     pub(crate) retries_timed_out: u8,
+    /// Executions ended `REMOVED` and started over when the thing rejoined, and the failed
+    /// and timed-out attempts before that (for recounts; the retry budget restarts).
+    pub(crate) rejoins: u8,
+    pub(crate) failed_before_rejoin: u8,
+    pub(crate) timed_out_before_rejoin: u8,
     pub(crate) execution_number: u32,
     pub(crate) version_number: u32,
     /// Unix ms; 0 when unset.
@@ -34,6 +39,9 @@ impl Slot {
             force_canceled: false,
             retries_failed: 0,
             retries_timed_out: 0,
+            rejoins: 0,
+            failed_before_rejoin: 0,
+            timed_out_before_rejoin: 0,
             execution_number: 0,
             version_number: 0,
             queued_at: 0,
@@ -47,7 +55,10 @@ impl Slot {
 
     /// QUEUED or IN_PROGRESS.
     pub(crate) fn is_pending(&self) -> bool {
-        matches!(self.status, Some(JobExecutionStatus::Queued | JobExecutionStatus::InProgress))
+        matches!(
+            self.status,
+            Some(JobExecutionStatus::Queued | JobExecutionStatus::InProgress)
+        )
     }
 
     /// The deadline the timer must fire at (the step timer never beyond the in-progress one).
@@ -61,7 +72,10 @@ impl Slot {
     }
 
     pub(crate) fn details_map(&self) -> crate::model::StatusDetails {
-        self.details.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default()
+        self.details
+            .as_deref()
+            .and_then(|d| serde_json::from_str(d).ok())
+            .unwrap_or_default()
     }
 }
 
@@ -71,6 +85,10 @@ mod tests {
 
     #[test]
     fn slot_stays_small() {
-        assert!(core::mem::size_of::<Slot>() <= 72, "{}", core::mem::size_of::<Slot>());
+        assert!(
+            core::mem::size_of::<Slot>() <= 80,
+            "{}",
+            core::mem::size_of::<Slot>()
+        );
     }
 }

@@ -44,7 +44,9 @@ impl Engine {
 
     fn next_due(&self) -> Option<u64> {
         let timer = self.timers.peek().map(|r| r.0.0);
-        let jobs = (0..self.jobs.len() as u32).filter_map(|j| self.wake(j).map(|(t, _)| t)).min();
+        let jobs = (0..self.jobs.len() as u32)
+            .filter_map(|j| self.wake(j).map(|(t, _)| t))
+            .min();
         match (timer, jobs) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -57,7 +59,10 @@ impl Engine {
         match j.status {
             JobStatus::Scheduled => Some((schedule?.start?, Wake::Start)),
             JobStatus::InProgress => {
-                let end = schedule.and_then(|s| s.end).filter(|_| !j.admission.ended).map(|t| (t, Wake::End));
+                let end = schedule
+                    .and_then(|s| s.end)
+                    .filter(|_| !j.admission.ended)
+                    .map(|t| (t, Wake::End));
                 let admit = self.admission_due(job).map(|t| (t, Wake::Admit));
                 match (end, admit) {
                     (Some(e), Some(a)) => Some(if e.0 <= a.0 { e } else { a }),
@@ -74,7 +79,10 @@ impl Engine {
         if j.admission.stopped || j.unadmitted() == 0 {
             return None;
         }
-        if j.v.max_in_flight.is_some_and(|cap| j.counts.in_flight() >= u64::from(cap)) {
+        if j.v
+            .max_in_flight
+            .is_some_and(|cap| j.counts.in_flight() >= u64::from(cap))
+        {
             return None;
         }
         let due = j.admission.due(self.settings.pacing);
@@ -108,11 +116,18 @@ impl Engine {
         let j = self.job_mut(job);
         j.admission.ended = true;
         j.admission.stopped = true;
-        let behavior = j.v.schedule.as_ref().map_or(EndBehavior::StopRollout, |s| s.end_behavior);
+        let behavior =
+            j.v.schedule
+                .as_ref()
+                .map_or(EndBehavior::StopRollout, |s| s.end_behavior);
         match behavior {
             EndBehavior::StopRollout => self.check_completion(job),
-            EndBehavior::Cancel => self.cancel_job_internal(job, Some("SCHEDULED_END".into()), None, false),
-            EndBehavior::ForceCancel => self.cancel_job_internal(job, Some("SCHEDULED_END".into()), None, true),
+            EndBehavior::Cancel => {
+                self.cancel_job_internal(job, Some("SCHEDULED_END".into()), None, false)
+            }
+            EndBehavior::ForceCancel => {
+                self.cancel_job_internal(job, Some("SCHEDULED_END".into()), None, true)
+            }
         }
     }
 
@@ -126,18 +141,27 @@ impl Engine {
             j.admission.restart(t);
         }
         // Targets that already have an execution (late joiners admitted directly) are skipped.
-        while (j.admission.next as usize) < j.slots.len() && j.slots[j.admission.next as usize].status.is_some() {
+        while (j.admission.next as usize) < j.slots.len()
+            && j.slots[j.admission.next as usize].status.is_some()
+        {
             j.admission.next += 1;
         }
-        let Some(slot) = (j.admission.next as usize).lt(&j.slots.len()).then_some(j.admission.next) else {
+        let Some(slot) = (j.admission.next as usize)
+            .lt(&j.slots.len())
+            .then_some(j.admission.next)
+        else {
             self.check_completion(job);
             return;
         };
         self.admit(job, slot);
         let j = self.job_mut(job);
-        let (notified, succeeded) = (j.counts.notified, j.counts.of(JobExecutionStatus::Succeeded));
+        let (notified, succeeded) = (
+            j.counts.notified,
+            j.counts.of(JobExecutionStatus::Succeeded),
+        );
         let (ramp, max) = (j.v.ramp, j.v.max_per_minute);
-        j.admission.admitted(pacing, ramp.as_ref(), max, notified, succeeded);
+        j.admission
+            .admitted(pacing, ramp.as_ref(), max, notified, succeeded);
         self.check_abort(job);
     }
 
@@ -147,7 +171,9 @@ impl Engine {
                 break;
             }
             self.timers.pop();
-            let Some(j) = self.jobs.get(job as usize).and_then(Option::as_ref) else { continue };
+            let Some(j) = self.jobs.get(job as usize).and_then(Option::as_ref) else {
+                continue;
+            };
             let s = &j.slots[slot as usize];
             let live = s.status == Some(JobExecutionStatus::InProgress)
                 && s.execution_number == execution

@@ -12,9 +12,9 @@ pub use execution::{
 };
 pub use job::{AttemptCounts, Job, JobProcessDetails, JobStatus};
 pub use rollout::{
-    AbortAction, AbortConfig, AbortCriteria, Comparator, Denominator, ExponentialRate,
-    FailureType, RateIncreaseCriteria, RetryConfig, RetryCriteria, RetryFailureType,
-    RolloutConfig, TimeoutConfig,
+    AbortAction, AbortConfig, AbortCriteria, Comparator, Denominator, ExponentialRate, FailureType,
+    RateIncreaseCriteria, RetryConfig, RetryCriteria, RetryFailureType, RolloutConfig,
+    TimeoutConfig,
 };
 pub use spec::{JobSpec, TargetSelection};
 pub use target::{ARN_PREFIX, Target};

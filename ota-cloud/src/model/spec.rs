@@ -53,7 +53,11 @@ pub struct JobSpec {
 
 impl JobSpec {
     /// A snapshot job over `targets` with `document` and nothing else configured.
-    pub fn new(job_id: impl Into<String>, targets: Vec<Target>, document: impl Into<String>) -> Self {
+    pub fn new(
+        job_id: impl Into<String>,
+        targets: Vec<Target>,
+        document: impl Into<String>,
+    ) -> Self {
         Self {
             job_id: job_id.into(),
             targets,

@@ -72,7 +72,9 @@ impl serde::Serialize for Target {
 impl<'de> serde::Deserialize<'de> for Target {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        Self::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("not a thing or thing-group ARN: {text}")))
+        Self::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!("not a thing or thing-group ARN: {text}"))
+        })
     }
 }
 
@@ -84,9 +86,22 @@ mod tests {
     fn arns_round_trip() {
         let t = Target::parse("arn:aws:iot:eu-west-1:123456789012:thinggroup/fleet-a").unwrap();
         assert_eq!(t, Target::Group("fleet-a".into()));
-        assert_eq!(Target::parse("thing/dev-1"), Some(Target::Thing("dev-1".into())));
-        assert_eq!(Target::parse(&Target::Thing("x".into()).arn()), Some(Target::Thing("x".into())));
-        for bad in ["", "thing/", "device/x", "arn:aws:s3:::bucket/x", "thing/a/b", "arn:aws:iot:r:a"] {
+        assert_eq!(
+            Target::parse("thing/dev-1"),
+            Some(Target::Thing("dev-1".into()))
+        );
+        assert_eq!(
+            Target::parse(&Target::Thing("x".into()).arn()),
+            Some(Target::Thing("x".into()))
+        );
+        for bad in [
+            "",
+            "thing/",
+            "device/x",
+            "arn:aws:s3:::bucket/x",
+            "thing/a/b",
+            "arn:aws:iot:r:a",
+        ] {
             assert_eq!(Target::parse(bad), None, "{bad}");
         }
     }

@@ -118,15 +118,12 @@ fn ends_of_the_year_range() {
 }
 
 #[test]
-fn sparse_expressions_answer_quickly() {
-    // Never matches: every month of 230 years is visited once, no minute loop.
+fn sparse_expressions_end_the_search() {
+    // Never matches: the search must still end (it visits each month of 230 years once, with
+    // no minute loop; the speed itself is a benchmark matter, not asserted here).
     let never = Cron::parse("cron(59 23 30 FEB ? *)").unwrap();
-    let started = std::time::Instant::now();
-    for _ in 0..20 {
-        assert_eq!(never.next_at_or_after(0), None);
-        assert_eq!(never.previous_at_or_before(u64::MAX), None);
-    }
-    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(never.next_at_or_after(0), None);
+    assert_eq!(never.previous_at_or_before(u64::MAX), None);
 }
 
 // ---- an independent reading of generated expressions ----

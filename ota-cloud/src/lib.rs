@@ -4,6 +4,7 @@
 //! Work in progress: modules land one by one.
 #![forbid(unsafe_code)]
 
+pub mod conformance;
 pub mod engine;
 mod error;
 pub mod events;
@@ -11,6 +12,7 @@ pub mod fleet;
 mod memory;
 pub mod model;
 mod quota;
+pub mod report;
 pub mod schedule;
 mod service;
 

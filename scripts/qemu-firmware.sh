@@ -86,7 +86,7 @@ for variant in tamper-signature tamper-image force-panic force-fault; do
   cp "$ELF_DIR/ota-update" "$OUT/$variant.elf"
   rc=$(run "$variant" "$OUT/$variant.elf")
   case $variant in
-    tamper-signature) expect "$variant" 1 "$rc" 'OTA FAILED: job finished REJECTED (reason bad_signature)' ;;
+    tamper-signature) expect "$variant" 1 "$rc" 'OTA FAILED: job finished REJECTED (reason bad_signature); slot untouched' ;;
     tamper-image) expect "$variant" 1 "$rc" 'OTA FAILED: job finished FAILED (reason image_hash_mismatch)' ;;
     force-panic) expect "$variant" 1 "$rc" 'forced panic' ;;
     force-fault) expect "$variant" 1 "$rc" '^HARDFAULT' ;;

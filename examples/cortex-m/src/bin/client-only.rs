@@ -35,7 +35,10 @@ static RECEIVE: StaticBuf<2048> = StaticBuf::new();
 #[entry]
 fn main() -> ! {
     let outcome = run();
-    hprintln!("CLIENT-ONLY {}", if outcome.is_ok() { "OK" } else { "FAILED" });
+    hprintln!(
+        "CLIENT-ONLY {}",
+        if outcome.is_ok() { "OK" } else { "FAILED" }
+    );
     debug::exit(if outcome.is_ok() {
         debug::EXIT_SUCCESS
     } else {

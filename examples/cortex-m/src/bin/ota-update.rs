@@ -14,6 +14,7 @@
 //! Features: `tamper-signature` changes one byte of the document's signature (the job must be
 //! REJECTED), `tamper-image` one byte of the image the service streams (the job must FAIL
 //! with `image_hash_mismatch`). Both are applied at compile time to the committed fixtures.
+//! `force-panic` and `force-fault` check that a panic and a HardFault also exit 1.
 #![no_std]
 #![no_main]
 
@@ -142,8 +143,8 @@ const STEP_BUDGET: u32 = 5_000;
 // ---- outcome ----
 
 enum Failure {
-    /// The job ended other than `SUCCEEDED`.
-    Job(JobExecutionStatus, Option<Reason>),
+    /// The job ended other than `SUCCEEDED`; whether anything was written to the slot.
+    Job(JobExecutionStatus, Option<Reason>, bool),
     /// The new image failed and is being rolled back.
     RolledBack(Reason),
     Client(ota_device::Error),
@@ -159,9 +160,10 @@ enum Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Job(status, reason) => {
+            Self::Job(status, reason, written) => {
                 let reason = reason.map_or("-", Reason::as_str);
-                write!(f, "job finished {status} (reason {reason})")
+                let slot = if *written { "written" } else { "untouched" };
+                write!(f, "job finished {status} (reason {reason}); slot {slot}")
             }
             Self::RolledBack(reason) => write!(f, "rolled back ({})", reason.as_str()),
             Self::Client(e) => write!(f, "client error: {e:?}"),
@@ -338,7 +340,8 @@ fn run(stats: &mut Stats) -> Result<(), Failure> {
                         ..
                     } => succeeded = true,
                     Event::JobFinished { status, reason } => {
-                        return Err(Failure::Job(status, reason));
+                        let erased = client.slot().flash().contents().iter().all(|&b| b == 0xFF);
+                        return Err(Failure::Job(status, reason, !erased));
                     }
                     Event::RollBackAndReboot { reason } => return Err(Failure::RolledBack(reason)),
                     _ => {}
@@ -374,7 +377,9 @@ fn run(stats: &mut Stats) -> Result<(), Failure> {
                 continue;
             }
             if waiting > 0 {
-                return Err(Failure::Setup("a service message did not fit the receive buffer"));
+                return Err(Failure::Setup(
+                    "a service message did not fit the receive buffer",
+                ));
             }
             if !moved {
                 // Nothing moves: let time pass to the client's next timer.
@@ -396,7 +401,10 @@ fn run(stats: &mut Stats) -> Result<(), Failure> {
 /// The service, built in its own stack frame: `ScriptedPeer::new` returns a ~4 KB value
 /// that would otherwise keep a slot in `run`'s frame for the whole update.
 #[inline(never)]
-fn init_peer(thing: ThingName<'static>, job: JobId<'static>) -> Option<&'static mut ScriptedPeer<'static>> {
+fn init_peer(
+    thing: ThingName<'static>,
+    job: JobId<'static>,
+) -> Option<&'static mut ScriptedPeer<'static>> {
     PEER.init(ScriptedPeer::new(
         thing,
         job,
@@ -433,7 +441,9 @@ fn check(
         return Err(Failure::Check("no Committed event"));
     }
     if flags.state() != BootState::Normal || flags.running() != Image::New {
-        return Err(Failure::Check("the new image is not the committed, running one"));
+        return Err(Failure::Check(
+            "the new image is not the committed, running one",
+        ));
     }
     let (written, rest) = slot.contents().split_at(IMAGE_LEN);
     if written != IMAGE {

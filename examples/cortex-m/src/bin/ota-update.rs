@@ -31,7 +31,7 @@ use ota_cortex_m::{
     BootFlags, INSTRUCTIONS_PER_TICK, Image, RamFlash, StaticBuf, StaticCell, stack_usage,
     start_systick, systick_ticks,
 };
-use ota_device::peer::ScriptedPeer;
+use ota_device::peer::{PeerError, ScriptedPeer};
 use ota_device::storage::{BootState, DualCopyStore, NorFlashSlot, StorageError};
 use ota_device::{Buffers, Client, Config, Event, MIN_SCRATCH_LEN, MIN_TRANSMIT_LEN, Reason};
 use panic_semihosting as _;
@@ -148,6 +148,8 @@ enum Failure {
     /// The new image failed and is being rolled back.
     RolledBack(Reason),
     Client(ota_device::Error),
+    /// The scripted service refused a publish of the client.
+    Service(PeerError),
     Storage(StorageError),
     Setup(&'static str),
     /// Nothing to send, nothing to deliver and no timer, before the job ended.
@@ -167,6 +169,7 @@ impl fmt::Display for Failure {
             }
             Self::RolledBack(reason) => write!(f, "rolled back ({})", reason.as_str()),
             Self::Client(e) => write!(f, "client error: {e:?}"),
+            Self::Service(e) => write!(f, "the service refused a publish: {e:?}"),
             Self::Storage(e) => write!(f, "storage error: {e:?}"),
             Self::Setup(what) => write!(f, "setup: {what}"),
             Self::Stalled => f.write_str("stalled: nothing to send or deliver and no timer"),
@@ -325,8 +328,12 @@ fn run(stats: &mut Stats) -> Result<(), Failure> {
             while let Some(publish) = client.poll_transmit(now, &mut transmit[..]) {
                 moved = true;
                 stats.published += 1;
-                // The service ignores what it does not serve, as a broker would.
-                let _ = peer.handle_publish(publish.topic, publish.payload);
+                // A topic the service does not serve is dropped, as a broker would; a request
+                // it cannot parse, or a full reply queue, is a failure of the run.
+                match peer.handle_publish(publish.topic, publish.payload) {
+                    Ok(()) | Err(PeerError::UnknownTopic) => {}
+                    Err(e) => return Err(Failure::Service(e)),
+                }
             }
             // Then what the client tells the application.
             let mut self_test = false;

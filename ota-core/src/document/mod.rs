@@ -193,6 +193,16 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for LenientStr<'a> {
     }
 }
 
+/// The `afr_ota` branch of [`JobDocument::parse_with`], never inlined: deserializing the
+/// file table takes a stack frame of ~18 KB on Cortex-M (opt-level `s`), which must not be
+/// part of the caller's frame when the document is of another kind. (At opt-level `z` it
+/// was inlined, and every signed-manifest document then needed that stack too.)
+#[inline(never)]
+fn parse_afr_ota<P: JsonParser>(raw: &[u8]) -> Result<AfrOta<'_>, DocumentError> {
+    let doc: AfrOtaDocument<'_> = P::from_slice(raw)?;
+    doc.afr_ota.validate()
+}
+
 #[derive(serde::Deserialize)]
 struct AfrOtaDocument<'a> {
     #[serde(borrow)]
@@ -224,8 +234,7 @@ impl<'a> JobDocument<'a> {
         }
         let probe: Probe<'_> = P::from_slice(raw)?;
         if probe.afr_ota.is_some() {
-            let doc: AfrOtaDocument<'a> = P::from_slice(raw)?;
-            return doc.afr_ota.validate().map(Self::AfrOta);
+            return parse_afr_ota::<P>(raw).map(Self::AfrOta);
         }
         if probe.operation.and_then(|o| o.0) == Some(FIRMWARE_OPERATION) {
             let doc: firmware::RawFirmwareUpdate<'a> = P::from_slice(raw)?;

@@ -87,12 +87,39 @@ pub(crate) fn intake<const K: usize>(
     raw_document: &[u8],
 ) -> Result<Intake, Reason> {
     let document_digest = digest_bytes(raw_document);
-    match JobDocument::parse(raw_document).map_err(|_| Reason::BadDocument)? {
-        JobDocument::Custom(_) => Ok(Intake::Custom),
-        JobDocument::Firmware(fw) => {
+    match classify(ctx, raw_document, document_digest)? {
+        Classified::Custom => Ok(Intake::Custom),
+        Classified::Firmware(fw) => {
             firmware(ctx, job_id, &fw, document_digest).map(Intake::Firmware)
         }
-        JobDocument::AfrOta(ota) => afr_ota(ctx, &ota, document_digest).map(Intake::Firmware),
+        Classified::AfrOta(job) => Ok(Intake::Firmware(job)),
+    }
+}
+
+/// A parsed document, without the `afr_ota` variant's inline file table.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "no allocation: moved once into the client"
+)]
+enum Classified<'d> {
+    Custom,
+    Firmware(FirmwareUpdate<'d>),
+    AfrOta(ActiveJob),
+}
+
+/// Parse the document in a frame of its own. A [`JobDocument`] holds an `afr_ota` file table
+/// inline (~2.2 KB, plus the parser's temporaries); kept in [`intake`]'s frame it would sit
+/// on the stack under the signature verification of every signed-manifest document.
+#[inline(never)]
+fn classify<'d, const K: usize>(
+    ctx: &mut IntakeContext<'_, K>,
+    raw_document: &'d [u8],
+    document_digest: [u8; 32],
+) -> Result<Classified<'d>, Reason> {
+    match JobDocument::parse(raw_document).map_err(|_| Reason::BadDocument)? {
+        JobDocument::Custom(_) => Ok(Classified::Custom),
+        JobDocument::Firmware(fw) => Ok(Classified::Firmware(fw)),
+        JobDocument::AfrOta(ota) => afr_ota(ctx, &ota, document_digest).map(Classified::AfrOta),
     }
 }
 

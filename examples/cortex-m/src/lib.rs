@@ -1,0 +1,328 @@
+//! The pieces the QEMU firmwares share: RAM buffers handed out once, a NOR flash over RAM,
+//! the bootloader's flags, and the measurements (stack high-water, instruction count).
+//!
+//! Exception handlers live in the binaries (a handler in a library is not reliably linked).
+#![no_std]
+
+use core::cell::UnsafeCell;
+use core::mem::MaybeUninit;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+use embedded_storage::nor_flash::{ErrorType, NorFlash, ReadNorFlash};
+use ota_device::storage::{BootControl, BootState, StorageError};
+
+// ---------------------------------------------------------------------------------------------
+// Statics handed out once
+// ---------------------------------------------------------------------------------------------
+
+/// A zero-initialised byte buffer in `.bss`, handed out at most once as `&'static mut`.
+/// (Never built on the stack and copied, as `singleton!` with an initialiser may be.)
+pub struct StaticBuf<const N: usize> {
+    taken: AtomicBool,
+    mem: UnsafeCell<[u8; N]>,
+}
+
+// SAFETY: the buffer is only reachable through the single `&'static mut` that `take` hands
+// out, guarded by the atomic flag.
+unsafe impl<const N: usize> Sync for StaticBuf<N> {}
+
+impl<const N: usize> StaticBuf<N> {
+    /// An untaken buffer of zeros.
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        Self {
+            taken: AtomicBool::new(false),
+            mem: UnsafeCell::new([0; N]),
+        }
+    }
+
+    /// The buffer, the first time only.
+    pub fn take(&'static self) -> Option<&'static mut [u8; N]> {
+        if self.taken.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        // SAFETY: first and only take (the flag above), so this is the only reference.
+        Some(unsafe { &mut *self.mem.get() })
+    }
+}
+
+/// A `static` slot for one value of a type that cannot be built in a `const`, initialised
+/// at most once.
+pub struct StaticCell<T> {
+    taken: AtomicBool,
+    value: UnsafeCell<MaybeUninit<T>>,
+}
+
+// SAFETY: as for `StaticBuf`: one `&'static mut` at most, handed out by `init`. `T: Send`
+// because the value is created in one context and may be used from another.
+unsafe impl<T: Send> Sync for StaticCell<T> {}
+
+impl<T> StaticCell<T> {
+    /// An empty cell.
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        Self {
+            taken: AtomicBool::new(false),
+            value: UnsafeCell::new(MaybeUninit::uninit()),
+        }
+    }
+
+    /// Store `value` and return it, the first time only.
+    pub fn init(&'static self, value: T) -> Option<&'static mut T> {
+        if self.taken.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        // SAFETY: first and only init (the flag above), so this is the only reference.
+        Some(unsafe { (*self.value.get()).write(value) })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// NOR flash over RAM
+// ---------------------------------------------------------------------------------------------
+
+/// NOR flash simulated in a RAM buffer: erase sets `ERASE`-byte sectors to `0xFF`; writes are
+/// in 8-byte units and only into erased bytes (a write over programmed bytes fails with
+/// [`StorageError::NotErased`] instead of silently AND-ing bits as real NOR would, so a
+/// double write is caught); reads are byte-granular.
+pub struct RamFlash<const N: usize, const ERASE: usize> {
+    mem: &'static mut [u8; N],
+}
+
+impl<const N: usize, const ERASE: usize> RamFlash<N, ERASE> {
+    /// Flash over `mem`, erased (as from the factory).
+    pub fn new_erased(mem: &'static mut [u8; N]) -> Self {
+        const { assert!(ERASE > 0 && N.is_multiple_of(ERASE)) };
+        mem.fill(0xFF);
+        Self { mem }
+    }
+
+    /// The raw contents.
+    pub fn contents(&self) -> &[u8; N] {
+        self.mem
+    }
+
+    fn range(offset: u32, len: usize) -> Result<core::ops::Range<usize>, StorageError> {
+        let start = offset as usize;
+        let end = start.checked_add(len).ok_or(StorageError::OutOfBounds)?;
+        if end > N {
+            return Err(StorageError::OutOfBounds);
+        }
+        Ok(start..end)
+    }
+}
+
+impl<const N: usize, const ERASE: usize> ErrorType for RamFlash<N, ERASE> {
+    type Error = StorageError;
+}
+
+impl<const N: usize, const ERASE: usize> ReadNorFlash for RamFlash<N, ERASE> {
+    const READ_SIZE: usize = 1;
+
+    fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), StorageError> {
+        let range = Self::range(offset, bytes.len())?;
+        bytes.copy_from_slice(&self.mem[range]);
+        Ok(())
+    }
+
+    fn capacity(&self) -> usize {
+        N
+    }
+}
+
+impl<const N: usize, const ERASE: usize> NorFlash for RamFlash<N, ERASE> {
+    const WRITE_SIZE: usize = 8;
+    const ERASE_SIZE: usize = ERASE;
+
+    fn erase(&mut self, from: u32, to: u32) -> Result<(), StorageError> {
+        if from > to {
+            return Err(StorageError::OutOfBounds);
+        }
+        let range = Self::range(from, (to - from) as usize)?;
+        if !range.start.is_multiple_of(ERASE) || !range.end.is_multiple_of(ERASE) {
+            return Err(StorageError::NotAligned);
+        }
+        self.mem[range].fill(0xFF);
+        Ok(())
+    }
+
+    fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), StorageError> {
+        let range = Self::range(offset, bytes.len())?;
+        let unit = <Self as NorFlash>::WRITE_SIZE;
+        if !range.start.is_multiple_of(unit) || !bytes.len().is_multiple_of(unit) {
+            return Err(StorageError::NotAligned);
+        }
+        let target = &mut self.mem[range];
+        if target.iter().any(|&b| b != 0xFF) {
+            return Err(StorageError::NotErased);
+        }
+        target.copy_from_slice(bytes);
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bootloader's flags
+// ---------------------------------------------------------------------------------------------
+
+/// Which image the bootloader starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Image {
+    /// The image the device shipped with (1.0.0).
+    Old,
+    /// The image written to the update slot.
+    New,
+}
+
+/// The boot flags a dual-bank bootloader keeps (MCUboot / embassy-boot style), following the
+/// transition table of [`BootState`]: the application side is [`BootControl`], the bootloader
+/// side is [`BootFlags::reset`].
+#[derive(Debug)]
+pub struct BootFlags {
+    state: BootState,
+    /// `roll_back` was called on trial: the reset reverts.
+    revert: bool,
+    running: Image,
+}
+
+impl BootFlags {
+    /// A device running its original image, nothing pending.
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        Self {
+            state: BootState::Normal,
+            revert: false,
+            running: Image::Old,
+        }
+    }
+
+    /// What the flags say.
+    pub fn state(&self) -> BootState {
+        self.state
+    }
+
+    /// The image running since the last reset.
+    pub fn running(&self) -> Image {
+        self.running
+    }
+
+    /// A reset: what the bootloader does before it jumps to an image. A pending image boots
+    /// on trial; a trial image that was not committed is reverted.
+    pub fn reset(&mut self) -> Image {
+        match self.state {
+            BootState::Pending => {
+                self.state = BootState::Trial;
+                self.running = Image::New;
+            }
+            BootState::Trial => {
+                self.state = BootState::RolledBack;
+                self.running = Image::Old;
+            }
+            BootState::Normal | BootState::RolledBack => {}
+        }
+        self.revert = false;
+        self.running
+    }
+}
+
+impl BootControl for BootFlags {
+    fn mark_pending(&mut self) -> Result<(), StorageError> {
+        if self.state == BootState::Trial {
+            return Err(StorageError::WrongState);
+        }
+        self.state = BootState::Pending;
+        Ok(())
+    }
+
+    fn boot_state(&mut self) -> Result<BootState, StorageError> {
+        Ok(self.state)
+    }
+
+    fn commit(&mut self) -> Result<(), StorageError> {
+        match self.state {
+            BootState::Pending => Err(StorageError::WrongState),
+            BootState::Trial if self.revert => Err(StorageError::WrongState),
+            _ => {
+                self.state = BootState::Normal;
+                Ok(())
+            }
+        }
+    }
+
+    fn roll_back(&mut self) -> Result<(), StorageError> {
+        match self.state {
+            BootState::Trial => self.revert = true,
+            BootState::Pending => self.state = BootState::Normal,
+            BootState::Normal | BootState::RolledBack => {}
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurements
+// ---------------------------------------------------------------------------------------------
+
+unsafe extern "C" {
+    /// Low end of the stack (end of static RAM), from cortex-m-rt's `link.x`.
+    static _stack_end: u32;
+    /// High end of the stack (initial SP).
+    static _stack_start: u32;
+}
+
+/// The stack's size in bytes and the most of it used so far: cortex-m-rt (feature
+/// `paint-stack`) fills the stack with `STACK_PAINT_VALUE` before `main`; the first word from
+/// the low end that lost its paint is the deepest the stack has been.
+pub fn stack_usage() -> (usize, usize) {
+    let low = (&raw const _stack_end) as usize;
+    let high = (&raw const _stack_start) as usize;
+    let mut at = low;
+    while at < high {
+        // SAFETY: `at` is a word-aligned address inside the stack region (RAM), which is
+        // always readable; a volatile read because the compiler knows nothing of the paint.
+        let word = unsafe { core::ptr::read_volatile(at as *const u32) };
+        if word != cortex_m_rt::STACK_PAINT_VALUE {
+            break;
+        }
+        at += 4;
+    }
+    (high - low, high - at)
+}
+
+/// SysTick wrap-arounds so far (the binary's `SysTick` handler calls [`on_systick`]).
+static SYSTICK_WRAPS: AtomicU32 = AtomicU32::new(0);
+const SYSTICK_RELOAD: u32 = 0x00FF_FFFF;
+/// Instructions per SysTick tick on lm3s6965evb under `-icount shift=0` (1 ns per
+/// instruction, 12.5 MHz SysTick).
+pub const INSTRUCTIONS_PER_TICK: u64 = 80;
+
+/// Call from the `SysTick` exception handler.
+pub fn on_systick() {
+    SYSTICK_WRAPS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Start SysTick free-running from the core clock, with its wrap interrupt. Waits for the
+/// first reload (the counter reads 0 until then).
+pub fn start_systick(syst: &mut cortex_m::peripheral::SYST) {
+    use cortex_m::peripheral::syst::SystClkSource;
+    syst.set_clock_source(SystClkSource::Core);
+    syst.set_reload(SYSTICK_RELOAD);
+    syst.clear_current();
+    syst.enable_interrupt();
+    syst.enable_counter();
+    while cortex_m::peripheral::SYST::get_current() == 0 {}
+}
+
+/// SysTick ticks since [`start_systick`] (monotonic; multiply by [`INSTRUCTIONS_PER_TICK`]).
+pub fn systick_ticks() -> u64 {
+    loop {
+        let wraps = SYSTICK_WRAPS.load(Ordering::Relaxed);
+        let current = cortex_m::peripheral::SYST::get_current();
+        // A wrap between the two loads runs the handler at once (it preempts thread mode):
+        // read again.
+        if SYSTICK_WRAPS.load(Ordering::Relaxed) == wraps {
+            return u64::from(wraps) * (u64::from(SYSTICK_RELOAD) + 1)
+                + u64::from(SYSTICK_RELOAD - current);
+        }
+    }
+}

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Builds the Cortex-M3 firmware in examples/cortex-m and runs it under QEMU (lm3s6965evb):
+#
+#   ota-update                     a complete signed update, must exit 0 and print "OTA OK:"
+#   ota-update +tamper-signature   must exit 1, the job REJECTED with bad_signature
+#   ota-update +tamper-image       must exit 1, the job FAILED with image_hash_mismatch
+#   ota-update +force-panic        must exit 1 (panic handler)
+#   ota-update +force-fault        must exit 1 (HardFault handler)
+#   empty, client-only             size baselines, must exit 0
+#
+# then prints a Markdown table of flash, RAM, stack and instruction counts.
+#
+# Needs Debian's rustc-web / cargo-web / rust-web-src (Rust 1.96 with the library sources for
+# -Zbuild-std), rust-web-llvm + lld-22 (rust-lld, llvm-size-22) and qemu-system-arm; installs
+# them when missing (as root, through apt-get). See examples/cortex-m/README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+FW="$ROOT/examples/cortex-m"
+
+if [ ! -d /usr/lib/rustlib/src/rust/library ] || ! command -v qemu-system-arm >/dev/null \
+  || ! command -v llvm-size-22 >/dev/null || [ ! -e /usr/bin/rust-lld ]; then
+  echo "qemu-firmware: installing rustc-web cargo-web rust-web-src rust-web-llvm lld-22 qemu-system-arm"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends \
+    rustc-web cargo-web rust-web-src rust-web-llvm lld-22 qemu-system-arm >/dev/null
+fi
+
+export RUSTC=/usr/bin/rustc    # else /usr/bin/cargo picks rustup's rustc, without rust-src
+export RUSTC_BOOTSTRAP=1       # -Zbuild-std and -Zlocation-detail on the stable 1.96 compiler
+CARGO=/usr/bin/cargo
+# The firmware's .cargo/config.toml carries the target, the linker script and the flags;
+# RUSTFLAGS from the environment would replace them.
+unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS CARGO_BUILD_RUSTFLAGS CARGO_BUILD_TARGET
+TARGET=thumbv7m-none-eabi
+TARGET_DIR="$FW/target"
+OUT="$TARGET_DIR/qemu-firmware"
+ELF_DIR="$TARGET_DIR/$TARGET/release"
+mkdir -p "$OUT"
+
+# The same machine as the runner in examples/cortex-m/.cargo/config.toml.
+qemu() {
+  timeout 60 qemu-system-arm -cpu cortex-m3 -machine lm3s6965evb -icount shift=0 -nographic \
+    -semihosting-config enable=on,target=native -kernel "$1"
+}
+
+build() { # build FEATURES...: release build of every binary
+  local features="${1:-}"
+  (cd "$FW" && "$CARGO" build --release --locked --target-dir "$TARGET_DIR" \
+    ${features:+--features "$features"})
+}
+
+run() { # run NAME ELF: stdout to $OUT/NAME.out, stderr to $OUT/NAME.err; prints the exit code
+  local rc=0
+  qemu "$2" >"$OUT/$1.out" 2>"$OUT/$1.err" || rc=$?
+  echo "$rc"
+}
+
+fail=0
+codes=""
+expect() { # expect NAME WANTED_RC GOT_RC PATTERN
+  local name=$1 want=$2 got=$3 pattern=$4
+  codes="$codes${codes:+, }$name $got"
+  if [ "$got" = "$want" ] && grep -q -- "$pattern" "$OUT/$name.out"; then
+    echo "qemu-firmware: $name: exit $got, as expected: $(grep -m1 -- "$pattern" "$OUT/$name.out")"
+  else
+    echo "qemu-firmware: $name: FAILED: exit $got (wanted $want), output lacks or has: $pattern" >&2
+    sed 's/^/  stdout: /' "$OUT/$name.out" >&2
+    grep -v 'Timer with period zero' "$OUT/$name.err" | sed 's/^/  stderr: /' >&2 || true
+    fail=1
+  fi
+}
+
+echo "qemu-firmware: building (first build compiles core for $TARGET: about a minute)"
+build ""
+for bin in ota-update empty client-only; do
+  cp "$ELF_DIR/$bin" "$OUT/$bin.elf"
+done
+expect ota-update 0 "$(run ota-update "$OUT/ota-update.elf")" '^OTA OK: '
+expect empty 0 "$(run empty "$OUT/empty.elf")" '^EMPTY OK'
+expect client-only 0 "$(run client-only "$OUT/client-only.elf")" '^CLIENT-ONLY OK'
+
+for variant in tamper-signature tamper-image force-panic force-fault; do
+  build "$variant"
+  cp "$ELF_DIR/ota-update" "$OUT/$variant.elf"
+  rc=$(run "$variant" "$OUT/$variant.elf")
+  case $variant in
+    tamper-signature) expect "$variant" 1 "$rc" 'OTA FAILED: job finished REJECTED (reason bad_signature); slot untouched' ;;
+    tamper-image) expect "$variant" 1 "$rc" 'OTA FAILED: job finished FAILED (reason image_hash_mismatch)' ;;
+    force-panic) expect "$variant" 1 "$rc" 'forced panic' ;;
+    force-fault) expect "$variant" 1 "$rc" '^HARDFAULT' ;;
+  esac
+done
+
+# ---- measurements ----
+
+section() { # section ELF NAME: size of one section (0 if absent)
+  llvm-size-22 -A "$1" | awk -v s="$2" '$1 == s { print $2; found = 1 } END { if (!found) print 0 }'
+}
+flash() { echo $(($(section "$1" .vector_table) + $(section "$1" .text) + $(section "$1" .rodata) + $(section "$1" .data))); }
+static_ram() { echo $(($(section "$1" .data) + $(section "$1" .bss) + $(section "$1" .uninit))); }
+field() { # field NAME REGEX: first capture group of the first matching stdout line
+  sed -nE "s/$2/\\1/p" "$OUT/$1.out" | head -n1
+}
+kb() { awk -v b="$1" 'BEGIN { printf "%.1f KB", b / 1000 }'; }
+
+ota="$OUT/ota-update.elf" empty="$OUT/empty.elf" client="$OUT/client-only.elf"
+flash_ota=$(flash "$ota") flash_empty=$(flash "$empty") flash_client=$(flash "$client")
+fixtures=0
+for f in image.bin document.json manifest.json manifest.sig pubkey.der; do
+  fixtures=$((fixtures + $(wc -c <"$FW/fixtures/$f")))
+done
+stack_used=$(field ota-update '^stack: ([0-9]+) of .*')
+stack_size=$(field ota-update '^stack: [0-9]+ of ([0-9]+) bytes.*')
+update_insns=$(field ota-update '^stack: .*; ([0-9]+) instructions')
+client_size=$(field ota-update '^sizes: client ([0-9]+) B.*')
+peer_size=$(field ota-update '^sizes: .*, peer ([0-9]+) B.*')
+trust_size=$(field ota-update '^sizes: .*trust store ([0-9]+) B.*')
+buffers=$(field ota-update '^sizes: .*caller buffers ([0-9]+) B.*')
+buffers_detail=$(field ota-update '^sizes: .*caller buffers [0-9]+ B \((.*)\),.*')
+receive=$(field ota-update '^sizes: .*peer receive buffer ([0-9]+) B')
+verify_insns=$(field ota-update '^crypto alone: P-256 verify ([0-9]+) instructions.*')
+sha_insns=$(field ota-update '^crypto alone: .*SHA-256 of [0-9]+ bytes ([0-9]+) instructions')
+messages=$(field ota-update '^OTA OK: .*, ([0-9]+) messages.*')
+image_len=$(wc -c <"$FW/fixtures/image.bin")
+
+cat <<EOF
+
+### QEMU lm3s6965evb (Cortex-M3), opt-level "s", fat LTO, \`-Zlocation-detail=none\`
+
+| measurement | value |
+| --- | ---: |
+| flash, whole demo firmware (client + scripted service + fixtures + runtime) | $flash_ota B |
+| flash, empty firmware (runtime, semihosting, panic and fault handlers, measurement code) | $flash_empty B |
+| **flash of the client over the empty firmware** (\`client-only\`: client, crypto, JSON, CBOR, slot and store drivers) | **$((flash_client - flash_empty)) B ($(kb $((flash_client - flash_empty))))** |
+| flash of the demo over the empty firmware, without the $fixtures B of fixtures | $((flash_ota - flash_empty - fixtures)) B |
+| static RAM, demo (slot 16 KiB + state store 4 KiB + service + buffers) | $(static_ram "$ota") B |
+| \`size_of\` Client (lives in the caller's stack frame here) | $client_size B |
+| caller's buffers ($buffers_detail) | $buffers B |
+| trust store (one P-256 key) | $trust_size B |
+| scripted service: \`size_of\` ScriptedPeer + its receive buffer | $peer_size + $receive B |
+| stack high-water, whole update (includes the Client) | $stack_used B (of $stack_size) |
+| instructions, whole update (2 boots, $messages messages, $image_len-byte image) | $update_insns |
+| instructions, one P-256 verify alone | $verify_insns |
+| instructions, SHA-256 of the $image_len-byte image alone | $sha_insns |
+
+Exit codes seen: $codes.
+Instruction counts are SysTick ticks x 80 under \`-icount shift=0\` (80-instruction granularity).
+EOF
+
+if [ "$fail" -ne 0 ]; then
+  echo "qemu-firmware: FAILED (details above; outputs in $OUT)" >&2
+  exit 1
+fi
+echo "qemu-firmware: ok"

@@ -139,17 +139,25 @@ impl Metrics {
     }
 }
 
-/// The log. Execution events can be turned off for very large runs (jobs events stay).
+/// The log. Execution entries can be left out for very large runs (job entries stay, and
+/// the metrics count everything).
 #[derive(Debug, Clone, Default)]
 pub struct EventLog {
     entries: Vec<Event>,
     metrics: Metrics,
     seen: u64,
-    /// Keep only the metrics of execution events, not the entries (saves memory at scale).
-    pub metrics_only_for_executions: bool,
+    metrics_only_for_executions: bool,
 }
 
 impl EventLog {
+    /// An empty log; `keep_execution_events` false keeps only the job entries.
+    pub fn new(keep_execution_events: bool) -> Self {
+        Self {
+            metrics_only_for_executions: !keep_execution_events,
+            ..Self::default()
+        }
+    }
+
     /// Every entry kept, in order.
     pub fn entries(&self) -> &[Event] {
         &self.entries

@@ -8,6 +8,7 @@ pub mod events;
 pub mod fleet;
 mod memory;
 pub mod model;
+pub mod plan;
 mod quota;
 pub mod report;
 pub mod schedule;

@@ -1,0 +1,100 @@
+//! One simulated device: a real `ota-device` client over simulated storage, with the
+//! application around it (resets, self-tests) played by the simulator.
+
+use ota_core::crypto::TrustStore;
+use ota_core::version::Version;
+use ota_device::{Buffers, Client};
+
+use crate::storage::{DeviceStorage, SimSlot, SimStore};
+
+/// The client type every simulated device runs.
+pub type SimClient = Client<'static, SimSlot, SimStore, 1>;
+
+/// What became of a device's update, from the device's point of view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceOutcome {
+    /// Runs the new release, committed.
+    Updated,
+    /// Tried the new release, rolled back to the old image.
+    RolledBack,
+    /// Never installed it (rejected, failed download, cancelled, or not reached).
+    Unchanged,
+}
+
+/// A simulated device.
+pub struct SimDevice {
+    /// Thing name.
+    pub name: &'static str,
+    /// Index of its real hardware type (`None`: a hardware id no release is built for).
+    pub hardware: Option<usize>,
+    /// The hardware id the device itself reports (may differ from the registry).
+    pub hardware_id: &'static str,
+    /// Version at the start of the run.
+    pub initial_version: Version,
+    /// Its flash.
+    pub storage: DeviceStorage,
+    /// The client, while the device is powered.
+    pub client: Option<SimClient>,
+    /// Storage handles and buffers while the client is down (between a cut and the reset).
+    pub parts: Option<(SimSlot, SimStore, Buffers<'static>)>,
+    /// Connected to the broker.
+    pub online: bool,
+    /// When its client's timer is set for (stale timer events are ignored).
+    pub timer_at: Option<u64>,
+    /// Whether the new release's self-test fails on this device.
+    pub self_test_fails: bool,
+    /// Whether a reset is already scheduled.
+    pub reset_pending: bool,
+    /// Resets so far (power cuts, activations, roll-backs).
+    pub resets: u32,
+    /// Power cuts so far.
+    pub power_cuts: u32,
+    /// Whether the device ever booted the new release on trial.
+    pub tried_new: bool,
+}
+
+impl SimDevice {
+    /// Build the client (at boot), with the running version read from the active image.
+    pub fn boot(
+        &mut self,
+        config: ota_device::Config<'static>,
+        trust: &'static TrustStore<1>,
+    ) -> Result<(), ota_device::Error> {
+        let (slot, store, buffers) = match self.parts.take() {
+            Some(parts) => parts,
+            None => {
+                let scratch: &'static mut [u8] =
+                    Box::leak(vec![0u8; 4096.max(config.block_size as usize)].into_boxed_slice());
+                (
+                    self.storage.slot(),
+                    self.storage.store(),
+                    Buffers {
+                        scratch,
+                        url: &mut [],
+                    },
+                )
+            }
+        };
+        match Client::new(config, trust, slot.clone(), store.clone(), buffers) {
+            Ok(client) => {
+                self.client = Some(client);
+                Ok(())
+            }
+            Err(e) => {
+                // Keep the storage handles; the buffers of a refused client are lost with it,
+                // so a fresh pair is made at the next boot.
+                self.parts = None;
+                Err(e)
+            }
+        }
+    }
+
+    /// Power off: take the client apart, keeping storage and buffers for the next boot.
+    pub fn power_off(&mut self) {
+        if let Some(client) = self.client.take() {
+            self.parts = Some(client.into_parts());
+        }
+        self.timer_at = None;
+    }
+}

@@ -1,0 +1,248 @@
+//! The HTML report: the summary and three SVG charts drawn with plotters (execution statuses
+//! over time, admissions per minute, per-stage outcomes). The page is self-contained: no
+//! scripts, no external files.
+
+use plotters::prelude::*;
+
+use super::{Report, table};
+
+const WIDTH: u32 = 900;
+const HEIGHT: u32 = 380;
+
+/// A stage bar's segment: name, colour, count.
+type StagePart = (
+    &'static str,
+    RGBColor,
+    fn(&crate::world::StageReport) -> u64,
+);
+
+/// A timeline line: name, colour, value.
+type Series = (&'static str, RGBColor, fn(&crate::world::Sample) -> u64);
+
+const STATUS_SERIES: [Series; 7] = [
+    ("queued", RGBColor(150, 150, 150), |s| s.queued),
+    ("in progress", RGBColor(31, 119, 180), |s| s.in_progress),
+    ("succeeded", RGBColor(44, 160, 44), |s| s.succeeded),
+    ("failed", RGBColor(214, 39, 40), |s| s.failed),
+    ("timed out", RGBColor(255, 127, 14), |s| s.timed_out),
+    ("rejected", RGBColor(148, 103, 189), |s| s.rejected),
+    ("canceled", RGBColor(140, 86, 75), |s| s.canceled),
+];
+
+/// The execution statuses over time, as an SVG document.
+///
+/// # Errors
+/// A plotters drawing error, as text.
+pub fn statuses_chart(r: &Report) -> Result<String, String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let end = r.timeline.last().map_or(1.0, |s| s.minute.max(1.0));
+        let top = r
+            .timeline
+            .iter()
+            .map(|s| {
+                STATUS_SERIES
+                    .iter()
+                    .map(|(_, _, f)| f(s))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                "Executions by status (latest per thing)",
+                ("sans-serif", 18),
+            )
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0f64..end, 0u64..top + top / 10 + 1)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("simulated minutes")
+            .y_desc("things")
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (name, color, get) in STATUS_SERIES {
+            if r.timeline.iter().all(|s| get(s) == 0) {
+                continue;
+            }
+            chart
+                .draw_series(LineSeries::new(
+                    r.timeline.iter().map(|s| (s.minute, get(s))),
+                    color.stroke_width(2),
+                ))
+                .map_err(|e| e.to_string())?
+                .label(name)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .border_style(BLACK)
+            .background_style(WHITE.mix(0.85))
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}
+
+/// Things admitted per simulated minute (the rollout rate the engine applied).
+///
+/// # Errors
+/// A plotters drawing error, as text.
+pub fn admissions_chart(r: &Report) -> Result<String, String> {
+    let rates: Vec<(f64, u64)> = r
+        .timeline
+        .windows(2)
+        .map(|w| (w[1].minute, w[1].admitted.saturating_sub(w[0].admitted)))
+        .collect();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let end = r.timeline.last().map_or(1.0, |s| s.minute.max(1.0));
+        let top = rates.iter().map(|&(_, n)| n).max().unwrap_or(0).max(1);
+        let mut chart = ChartBuilder::on(&root)
+            .caption("Admissions per minute", ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0f64..end, 0u64..top + top / 10 + 1)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("simulated minutes")
+            .y_desc("things admitted")
+            .draw()
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(
+                AreaSeries::new(rates.iter().copied(), 0, BLUE.mix(0.3)).border_style(BLUE),
+            )
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}
+
+/// Each stage's things by outcome, as stacked horizontal bars.
+///
+/// # Errors
+/// A plotters drawing error, as text.
+pub fn stages_chart(r: &Report) -> Result<String, String> {
+    let mut svg = String::new();
+    let rows = r.stages.len().max(1);
+    let height = (80 + 34 * rows as u32).max(160);
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let top = r
+            .stages
+            .iter()
+            .map(|s| s.targeted)
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let labels: Vec<String> = r
+            .stages
+            .iter()
+            .map(|s| format!("{} {}", s.campaign, s.stage))
+            .collect();
+        let mut chart = ChartBuilder::on(&root)
+            .caption("Per-stage outcome", ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(30)
+            .y_label_area_size(200)
+            .build_cartesian_2d(0u64..top + top / 20 + 1, 0usize..rows)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(rows)
+            .y_label_formatter(&|i| labels.get(*i).cloned().unwrap_or_default())
+            .x_desc("things")
+            .draw()
+            .map_err(|e| e.to_string())?;
+        let parts: [StagePart; 6] = [
+            ("succeeded", RGBColor(44, 160, 44), |s| s.succeeded),
+            ("failed", RGBColor(214, 39, 40), |s| s.failed),
+            ("timed out", RGBColor(255, 127, 14), |s| s.timed_out),
+            ("rejected", RGBColor(148, 103, 189), |s| s.rejected),
+            ("canceled", RGBColor(140, 86, 75), |s| s.canceled),
+            ("unfinished", RGBColor(150, 150, 150), |s| s.unfinished),
+        ];
+        for (k, (name, color, get)) in parts.into_iter().enumerate() {
+            let bars: Vec<Rectangle<(u64, usize)>> = r
+                .stages
+                .iter()
+                .enumerate()
+                .map(|(row, s)| {
+                    let start: u64 = parts[..k].iter().map(|(_, _, f)| f(s)).sum();
+                    Rectangle::new([(start, row), (start + get(s), row + 1)], color.filled())
+                })
+                .collect();
+            chart
+                .draw_series(bars)
+                .map_err(|e| e.to_string())?
+                .label(name)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .border_style(BLACK)
+            .background_style(WHITE.mix(0.85))
+            .position(SeriesLabelPosition::LowerRight)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The whole page.
+///
+/// # Errors
+/// A plotters drawing error, as text.
+pub fn page(r: &Report) -> Result<String, String> {
+    let invariants: String = r
+        .invariants
+        .iter()
+        .map(|i| {
+            format!(
+                "<li class=\"{}\">{}: {}</li>",
+                if i.held { "ok" } else { "fail" },
+                escape(&i.name),
+                escape(&i.detail)
+            )
+        })
+        .collect();
+    Ok(format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ota-sim: {name}</title>\n\
+         <style>body{{font-family:sans-serif;max-width:960px;margin:2em auto}}pre{{background:#f6f6f6;padding:1em;overflow-x:auto}}\
+         .ok{{color:#2a7d2a}}.fail{{color:#c0392b;font-weight:bold}}figure{{margin:1.5em 0}}</style></head><body>\n\
+         <h1>ota-sim: {name}</h1>\n<h2>Invariants</h2><ul>{invariants}</ul>\n<h2>Summary</h2><pre>{summary}</pre>\n\
+         <figure>{statuses}</figure>\n<figure>{admissions}</figure>\n<figure>{stages}</figure>\n</body></html>\n",
+        name = escape(&r.scenario),
+        summary = escape(&table::summary(r)),
+        statuses = statuses_chart(r)?,
+        admissions = admissions_chart(r)?,
+        stages = stages_chart(r)?,
+    ))
+}

@@ -1,0 +1,172 @@
+//! The plain-text summary the CLI prints.
+
+use core::fmt::Write as _;
+
+use super::Report;
+
+fn minutes(m: Option<f64>) -> String {
+    m.map_or_else(|| "-".to_string(), |m| format!("{m:.1} min"))
+}
+
+fn bytes(n: u64) -> String {
+    match n {
+        n if n >= 10_000_000 => format!("{:.1} MB", n as f64 / 1e6),
+        n if n >= 10_000 => format!("{:.1} kB", n as f64 / 1e3),
+        n => format!("{n} B"),
+    }
+}
+
+/// A totals row: label and count.
+type Row = (&'static str, fn(&super::Totals) -> u64);
+
+/// The summary table: totals, times, traffic, stages, invariants.
+pub fn summary(r: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "scenario {} (seed {}): {} devices, {:.1} simulated minutes{}",
+        r.scenario,
+        r.seed,
+        r.devices,
+        r.simulated_minutes,
+        if r.hit_horizon {
+            ", stopped at the horizon"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "{:<28}{:>10}{:>10}",
+        "executions (latest/thing)", "release", "rollback"
+    );
+    let rows: [Row; 8] = [
+        ("targeted", |t| t.targeted),
+        ("succeeded", |t| t.succeeded),
+        ("failed", |t| t.failed),
+        ("timed out", |t| t.timed_out),
+        ("rejected", |t| t.rejected),
+        ("canceled", |t| t.canceled),
+        ("removed", |t| t.removed),
+        ("unfinished", |t| t.unfinished),
+    ];
+    for (name, get) in rows {
+        let _ = writeln!(
+            s,
+            "  {name:<26}{:>10}{:>10}",
+            get(&r.release),
+            get(&r.rollback)
+        );
+    }
+    let f = &r.fleet;
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "devices: {} updated, {} rolled back, {} restored by rollback, {} unchanged",
+        f.updated, f.rolled_back, f.restored, f.unchanged
+    );
+    let _ = writeln!(
+        s,
+        "         {} resets, {} power cuts, {} served a tampered image, {} not targeted",
+        f.resets,
+        f.power_cuts,
+        f.tampered,
+        r.excluded.values().sum::<u64>()
+    );
+    let t = &r.time_to_finish;
+    let _ = writeln!(
+        s,
+        "time to 50% / 90% / 100% of the release finished: {} / {} / {}",
+        minutes(t.p50),
+        minutes(t.p90),
+        minutes(t.p100)
+    );
+    let m = &r.messages;
+    let _ = writeln!(
+        s,
+        "messages: {} up ({}), {} down ({}); {} blocks served, {} corrupted in transit",
+        m.up,
+        bytes(m.bytes_up),
+        m.down,
+        bytes(m.bytes_down),
+        m.service.blocks,
+        m.service.corrupted_blocks
+    );
+    if !r.device_reports.is_empty() {
+        let list: Vec<String> = r
+            .device_reports
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        let _ = writeln!(s, "device reports: {}", list.join(", "));
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "{:<26}{:<10}{:>9}{:>10}{:>8}{:>10}{:>9}{:>9}{:>11}  verdict",
+        "campaign",
+        "stage",
+        "targeted",
+        "succeeded",
+        "failed",
+        "timed out",
+        "rejected",
+        "canceled",
+        "unfinished"
+    );
+    for st in &r.stages {
+        let verdict = if st.aborted {
+            format!("{} (aborted)", st.verdict.as_str())
+        } else {
+            st.verdict.as_str().to_string()
+        };
+        let _ = writeln!(
+            s,
+            "{:<26}{:<10}{:>9}{:>10}{:>8}{:>10}{:>9}{:>9}{:>11}  {}",
+            st.campaign,
+            st.stage,
+            st.targeted,
+            st.succeeded,
+            st.failed,
+            st.timed_out,
+            st.rejected,
+            st.canceled,
+            st.unfinished,
+            verdict
+        );
+    }
+    if !r.unreachable.is_empty() {
+        let mut by_reason = std::collections::BTreeMap::new();
+        for u in &r.unreachable {
+            *by_reason.entry(u.reason.as_str()).or_insert(0u64) += 1;
+        }
+        let list: Vec<String> = by_reason.iter().map(|(k, v)| format!("{v} {k}")).collect();
+        let _ = writeln!(s, "unreachable: {}", list.join(", "));
+    }
+    let _ = writeln!(s);
+    for i in &r.invariants {
+        let _ = writeln!(
+            s,
+            "[{}] {}: {}",
+            if i.held { " ok " } else { "FAIL" },
+            i.name,
+            i.detail
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_units() {
+        assert_eq!(bytes(999), "999 B");
+        assert_eq!(bytes(12_345), "12.3 kB");
+        assert_eq!(bytes(12_345_678), "12.3 MB");
+        assert_eq!(minutes(None), "-");
+        assert_eq!(minutes(Some(2.26)), "2.3 min");
+    }
+}

@@ -1,0 +1,412 @@
+//! Scenarios: what a simulation runs, read from TOML.
+//!
+//! ```toml
+//! name = "default"
+//! seed = 42
+//! devices = 1000
+//! [image]            # size and block size of the release image
+//! [[hardware]]       # hardware types: share of the fleet, starting version, self-test failures
+//! [release]          # the version rolled out (and [previous], the rollback target)
+//! [campaign]         # stages, rollout rate, gate, timeouts, retries
+//! [network]          # latency, loss, duplication, reordering
+//! [faults]           # power loss, offline windows, corrupted blocks, tampering, misfits
+//! ```
+//! Every field has a default (see each struct), so a scenario says only what differs.
+
+use serde::Deserialize;
+
+/// A whole scenario.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// A short name for reports.
+    #[serde(default = "default_name")]
+    pub name: String,
+    /// Everything random comes from this seed.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Fleet size.
+    #[serde(default = "default_devices")]
+    pub devices: u32,
+    /// The release image.
+    #[serde(default)]
+    pub image: ImageSpec,
+    /// Hardware types.
+    #[serde(default = "default_hardware")]
+    pub hardware: Vec<HardwareSpec>,
+    /// The release rolled out.
+    #[serde(default)]
+    pub release: ReleaseSpec,
+    /// The release a rollback campaign installs (a rebuild of the old firmware with a higher
+    /// version: devices refuse downgrades).
+    #[serde(default)]
+    pub previous: Option<ReleaseSpec>,
+    /// The campaign.
+    #[serde(default)]
+    pub campaign: CampaignSpec,
+    /// The network.
+    #[serde(default)]
+    pub network: NetworkSpec,
+    /// Injected faults.
+    #[serde(default)]
+    pub faults: FaultSpec,
+    /// Give up after this much simulated time (minutes).
+    #[serde(default = "default_horizon")]
+    pub horizon_minutes: u64,
+}
+
+fn default_name() -> String {
+    "unnamed".into()
+}
+fn default_seed() -> u64 {
+    1
+}
+fn default_devices() -> u32 {
+    100
+}
+fn default_horizon() -> u64 {
+    48 * 60
+}
+fn default_hardware() -> Vec<HardwareSpec> {
+    vec![HardwareSpec::default()]
+}
+
+/// The release image.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageSpec {
+    /// Bytes (default 64 KiB).
+    #[serde(default = "default_image_size")]
+    pub size: u32,
+    /// Stream block size (default 1 KiB).
+    #[serde(default = "default_block_size")]
+    pub block_size: u32,
+}
+
+fn default_image_size() -> u32 {
+    64 * 1024
+}
+fn default_block_size() -> u32 {
+    1024
+}
+
+impl Default for ImageSpec {
+    fn default() -> Self {
+        Self {
+            size: default_image_size(),
+            block_size: default_block_size(),
+        }
+    }
+}
+
+/// A hardware type of the fleet.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HardwareSpec {
+    /// The hardware id (`hardware` attribute, checked against signed manifests).
+    #[serde(default = "default_hw")]
+    pub name: String,
+    /// Relative share of the fleet.
+    #[serde(default = "one")]
+    pub share: f64,
+    /// The version devices run at the start.
+    #[serde(default = "default_initial")]
+    pub initial_version: String,
+    /// Probability that the new release fails its self-test on this hardware.
+    #[serde(default)]
+    pub self_test_failure: f64,
+}
+
+fn default_hw() -> String {
+    "rev-a".into()
+}
+fn one() -> f64 {
+    1.0
+}
+fn default_initial() -> String {
+    "1.0.0".into()
+}
+
+impl Default for HardwareSpec {
+    fn default() -> Self {
+        Self {
+            name: default_hw(),
+            share: 1.0,
+            initial_version: default_initial(),
+            self_test_failure: 0.0,
+        }
+    }
+}
+
+/// A release.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseSpec {
+    /// Its version.
+    #[serde(default = "default_release_version")]
+    pub version: String,
+    /// Its security counter.
+    #[serde(default = "one_u32")]
+    pub security_counter: u32,
+    /// Hardware ids it is built for (default: every hardware type of the scenario).
+    #[serde(default)]
+    pub hardware: Vec<String>,
+    /// Lowest running version allowed to install it.
+    #[serde(default)]
+    pub min_version: Option<String>,
+}
+
+fn default_release_version() -> String {
+    "1.1.0".into()
+}
+fn one_u32() -> u32 {
+    1
+}
+
+impl Default for ReleaseSpec {
+    fn default() -> Self {
+        Self {
+            version: default_release_version(),
+            security_counter: 1,
+            hardware: Vec::new(),
+            min_version: None,
+        }
+    }
+}
+
+/// One stage of the campaign.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageSpec {
+    /// Its name.
+    pub name: String,
+    /// Percent of the eligible fleet, cumulative stages being the usual canary shape
+    /// (1 / 10 / 100 means 1%, then up to 10%, then the rest).
+    pub percent: f64,
+}
+
+/// The campaign.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignSpec {
+    /// Stages, in order.
+    #[serde(default = "default_stages")]
+    pub stages: Vec<StageSpec>,
+    /// Things notified per minute within a stage.
+    #[serde(default = "default_rate")]
+    pub rollout_per_minute: u32,
+    /// Devices with a final status before a stage is judged.
+    #[serde(default = "default_min_sample")]
+    pub min_sample: u32,
+    /// Failure percentage (of finished devices) that fails a gate.
+    #[serde(default = "default_failure_threshold")]
+    pub failure_threshold: f64,
+    /// Minutes a finished stage soaks before the next one starts.
+    #[serde(default)]
+    pub soak_minutes: u64,
+    /// In-progress timeout of every execution.
+    #[serde(default = "default_timeout")]
+    pub in_progress_timeout_minutes: u32,
+    /// Retries of failed and timed-out executions.
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// Minutes after which a stage is judged even if its job has not completed.
+    #[serde(default = "default_stage_timeout")]
+    pub stage_timeout_minutes: u64,
+    /// Start a rollback campaign when a gate fails.
+    #[serde(default = "yes")]
+    pub rollback: bool,
+}
+
+fn default_stages() -> Vec<StageSpec> {
+    vec![StageSpec {
+        name: "all".into(),
+        percent: 100.0,
+    }]
+}
+fn default_rate() -> u32 {
+    1000
+}
+fn default_min_sample() -> u32 {
+    5
+}
+fn default_failure_threshold() -> f64 {
+    20.0
+}
+fn default_timeout() -> u32 {
+    60
+}
+fn default_retries() -> u32 {
+    2
+}
+fn default_stage_timeout() -> u64 {
+    180
+}
+fn yes() -> bool {
+    true
+}
+
+impl Default for CampaignSpec {
+    fn default() -> Self {
+        Self {
+            stages: default_stages(),
+            rollout_per_minute: default_rate(),
+            min_sample: default_min_sample(),
+            failure_threshold: default_failure_threshold(),
+            soak_minutes: 0,
+            stage_timeout_minutes: default_stage_timeout(),
+            in_progress_timeout_minutes: default_timeout(),
+            retries: default_retries(),
+            rollback: true,
+        }
+    }
+}
+
+/// The network between devices and the service.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSpec {
+    /// Shortest one-way latency (ms).
+    #[serde(default = "default_latency_min")]
+    pub latency_min_ms: u64,
+    /// Longest one-way latency (ms); latencies are uniform in between, so messages reorder.
+    #[serde(default = "default_latency_max")]
+    pub latency_max_ms: u64,
+    /// Probability a message is lost.
+    #[serde(default)]
+    pub loss: f64,
+    /// Probability a message is delivered twice.
+    #[serde(default)]
+    pub duplicate: f64,
+}
+
+fn default_latency_min() -> u64 {
+    20
+}
+fn default_latency_max() -> u64 {
+    120
+}
+
+impl Default for NetworkSpec {
+    fn default() -> Self {
+        Self {
+            latency_min_ms: default_latency_min(),
+            latency_max_ms: default_latency_max(),
+            loss: 0.0,
+            duplicate: 0.0,
+        }
+    }
+}
+
+/// Injected faults.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// Probability per device of one power cut at a random storage operation of its update.
+    #[serde(default)]
+    pub power_loss: f64,
+    /// Fraction of devices that go offline once, for `offline_minutes`, at a random time.
+    #[serde(default)]
+    pub offline: f64,
+    /// How long an offline device stays offline.
+    #[serde(default = "default_offline_minutes")]
+    pub offline_minutes: u64,
+    /// Probability per data block that one byte of it is corrupted in transit.
+    #[serde(default)]
+    pub corrupt_block: f64,
+    /// Devices that are served a tampered image (one byte changed at the source).
+    #[serde(default)]
+    pub tampered_image_devices: u32,
+    /// Fraction of devices with a hardware id no release is built for.
+    #[serde(default)]
+    pub wrong_hardware: f64,
+    /// Fraction of devices running a version below the release's `min_version`.
+    #[serde(default)]
+    pub below_min_version: f64,
+}
+
+fn default_offline_minutes() -> u64 {
+    30
+}
+
+/// Why a scenario was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// Not TOML of the expected shape.
+    #[error("scenario: {0}")]
+    Toml(#[from] toml::de::Error),
+    /// A value out of range.
+    #[error("scenario: {0}")]
+    Invalid(String),
+}
+
+impl Scenario {
+    /// Parse and check a scenario.
+    ///
+    /// # Errors
+    /// [`ScenarioError`] naming the problem.
+    pub fn parse(text: &str) -> Result<Self, ScenarioError> {
+        let s: Self = toml::from_str(text)?;
+        s.check()?;
+        Ok(s)
+    }
+
+    fn check(&self) -> Result<(), ScenarioError> {
+        let bad = |m: &str| Err(ScenarioError::Invalid(m.to_string()));
+        if self.devices == 0 {
+            return bad("devices must be at least 1");
+        }
+        if self.hardware.is_empty() || self.hardware.iter().any(|h| h.share <= 0.0) {
+            return bad("at least one hardware type, each with a positive share");
+        }
+        for p in [
+            self.network.loss,
+            self.network.duplicate,
+            self.faults.power_loss,
+            self.faults.offline,
+            self.faults.corrupt_block,
+            self.faults.wrong_hardware,
+            self.faults.below_min_version,
+        ] {
+            if !(0.0..=1.0).contains(&p) {
+                return bad("probabilities must be within 0..=1");
+            }
+        }
+        if self.network.latency_min_ms > self.network.latency_max_ms {
+            return bad("latency_min_ms above latency_max_ms");
+        }
+        if !self.image.block_size.is_power_of_two()
+            || !(256..=131_072).contains(&self.image.block_size)
+        {
+            return bad("block_size must be a power of two in 256..=131072");
+        }
+        if self.image.size == 0 || self.image.size > 16 * 1024 * 1024 {
+            return bad("image size must be 1 byte to 16 MiB");
+        }
+        if self.campaign.stages.is_empty()
+            || self
+                .campaign
+                .stages
+                .iter()
+                .any(|s| !(0.0..=100.0).contains(&s.percent))
+        {
+            return bad("at least one stage, percents within 0..=100");
+        }
+        ota_core::version::Version::parse(&self.release.version)
+            .map_err(|e| ScenarioError::Invalid(format!("release version: {e}")))?;
+        Ok(())
+    }
+
+    /// The names of the shipped scenarios.
+    pub const BUILTIN: [&'static str; 3] = ["default", "bad-release", "large"];
+
+    /// The scenarios shipped with the simulator, by name.
+    pub fn builtin(name: &str) -> Option<&'static str> {
+        match name {
+            "default" => Some(include_str!("../scenarios/default.toml")),
+            "bad-release" => Some(include_str!("../scenarios/bad-release.toml")),
+            "large" => Some(include_str!("../scenarios/large.toml")),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,306 @@
+//! The devices' side of the simulation: boots, resets, power cuts, self-tests, and moving a
+//! client's publishes onto the network.
+
+use ota_core::time::{Duration, Instant};
+use ota_device::storage::testing::PowerCut;
+use ota_device::{Config, Event as DeviceEvent, MIN_TRANSMIT_LEN};
+
+use super::{Event, World, arm_cut, below_min_version};
+use crate::device::SimDevice;
+use crate::net::{Message, deliveries};
+use crate::release::PRODUCT;
+use crate::storage::DeviceStorage;
+
+impl World {
+    pub(super) fn build_fleet(
+        &mut self,
+        factory: &std::collections::BTreeMap<String, usize>,
+        _release: usize,
+        _rollback: Option<usize>,
+    ) {
+        let s = self.scenario.clone();
+        let total_share: f64 = s.hardware.iter().map(|h| h.share).sum();
+        let capacity = s.image.size.div_ceil(4096) * 4096 + 4096;
+        // Mutating storage operations of one update, as the client does them: a write per block,
+        // a record every `persist_every_blocks` (8) blocks, and six for the job's start, the
+        // pending mark, the trial and the commit. A cut is armed uniformly among them.
+        let blocks = u64::from(s.image.size.div_ceil(s.image.block_size));
+        let ops_per_update = blocks + blocks.div_ceil(8) + 6;
+        let mut tampered_left = s.faults.tampered_image_devices;
+        for i in 0..s.devices {
+            let name: &'static str = Box::leak(format!("dev-{i:06}").into_boxed_str());
+            let mut pick = self.rng.unit() * total_share;
+            let mut hw = s.hardware.len() - 1;
+            for (k, h) in s.hardware.iter().enumerate() {
+                if pick < h.share {
+                    hw = k;
+                    break;
+                }
+                pick -= h.share;
+            }
+            let hardware = &s.hardware[hw];
+            // Misfits: half of them are registered truthfully (the campaign refuses them),
+            // half are registered as fitting (the device itself refuses the release).
+            let wrong_hw = self.rng.chance(s.faults.wrong_hardware);
+            let below = !wrong_hw && self.rng.chance(s.faults.below_min_version);
+            let honest_registry = self.rng.chance(0.5);
+            let version = if below {
+                below_min_version(&s).to_string()
+            } else {
+                hardware.initial_version.clone()
+            };
+            let registry_version = if below && !honest_registry {
+                hardware.initial_version.clone()
+            } else {
+                version.clone()
+            };
+            let hardware_id: &'static str = if wrong_hw {
+                "rev-unknown"
+            } else {
+                self.hardware_ids[hw]
+            };
+            let registry_hw = if wrong_hw && honest_registry {
+                "rev-unknown"
+            } else {
+                self.hardware_ids[hw]
+            };
+            let image = factory.get(&version).copied().unwrap_or(0);
+            let power = PowerCut::unlimited();
+            if self.rng.chance(s.faults.power_loss) {
+                arm_cut(&power, &mut self.rng, ops_per_update);
+            }
+            let storage = DeviceStorage::new(self.images.clone(), image, capacity, power);
+            let self_test_fails = self.rng.chance(hardware.self_test_failure);
+            let mut engine = self.service.engine();
+            let _ = engine.create_thing(
+                name,
+                &[("hardware", registry_hw), ("version", &registry_version)],
+            );
+            drop(engine);
+            if tampered_left > 0 && !wrong_hw && !below && self.rng.chance(0.5) {
+                tampered_left -= 1;
+                let mut bytes = self.images.get(self.release_index()).to_vec();
+                let at = (self.rng.range(0, bytes.len() as u64 - 1)) as usize;
+                bytes[at] ^= 0x01;
+                self.responder.tamper_for(name, bytes.into());
+                self.stats.tampered_devices.push(name.to_string());
+            }
+            self.by_name.insert(name, i);
+            self.devices.push(SimDevice {
+                name,
+                hardware: (!wrong_hw).then_some(hw),
+                hardware_id,
+                initial_version: ota_core::version::Version::parse(&version)
+                    .unwrap_or(ota_core::version::Version::new(0, 0, 0)),
+                storage,
+                client: None,
+                parts: None,
+                online: true,
+                timer_at: None,
+                self_test_fails,
+                reset_pending: false,
+                resets: 0,
+                power_cuts: 0,
+                tried_new: false,
+            });
+            if self.rng.chance(s.faults.offline) {
+                let at = super::START + self.rng.range(0, 120 * 60_000);
+                self.schedule(at, Event::Offline(i));
+                self.schedule(at + s.faults.offline_minutes * 60_000, Event::Online(i));
+            }
+        }
+    }
+
+    pub(super) fn release_index(&self) -> usize {
+        self.known
+            .iter()
+            .position(|k| k.role == "release")
+            .unwrap_or(0)
+    }
+
+    fn config(&mut self, d: u32) -> Config<'static> {
+        let device = &self.devices[d as usize];
+        let running = device
+            .storage
+            .running_image()
+            .map_or(device.initial_version, |i| self.known[i].version);
+        let thing =
+            ota_core::jobs::ThingName::new(device.name).expect("simulated thing names are valid");
+        let mut config = Config::new(thing, PRODUCT, device.hardware_id, running);
+        config.block_size = self.scenario.image.block_size;
+        config.blocks_per_request = 16;
+        config.persist_every_blocks = 8;
+        config.self_test_timeout = Duration::from_secs(600);
+        config.random_seed = self.rng.u64();
+        config
+    }
+
+    /// Power on: the client starts from the persisted record and connects.
+    pub(super) fn boot(&mut self, d: u32) {
+        let config = self.config(d);
+        let trust = self.keys.trust;
+        let device = &mut self.devices[d as usize];
+        if device.boot(config, trust).is_err() {
+            // A cut during the boot itself: try again after the next reset.
+            return self.power_cut(d);
+        }
+        if device.online {
+            let now = Instant::from_millis(self.now);
+            if let Some(c) = device.client.as_mut() {
+                c.handle_connected(now);
+            }
+        }
+        self.poke(d);
+    }
+
+    /// After any call into a client: publish what it wants to publish, act on its events,
+    /// and set its timer.
+    pub(super) fn poke(&mut self, d: u32) {
+        if self.devices[d as usize].storage.power().is_cut() {
+            return self.power_cut(d);
+        }
+        let now = Instant::from_millis(self.now);
+        let mut out = Vec::new();
+        let mut events = Vec::new();
+        let mut buf = [0u8; MIN_TRANSMIT_LEN];
+        let device = &mut self.devices[d as usize];
+        let Some(client) = device.client.as_mut() else {
+            return;
+        };
+        while let Some(p) = client.poll_transmit(now, &mut buf) {
+            out.push(Message {
+                topic: p.topic.to_string(),
+                payload: p.payload.to_vec(),
+            });
+        }
+        while let Some(e) = client.poll_event() {
+            events.push(e);
+        }
+        let timer = client.poll_timeout().map(|t| t.as_millis());
+        let online = device.online;
+        if timer != device.timer_at {
+            device.timer_at = timer;
+            if let Some(t) = timer {
+                self.schedule(t.max(self.now), Event::DeviceTimer(d));
+            }
+        }
+        for m in out {
+            self.stats.count_up(&m);
+            if !online {
+                continue;
+            }
+            for delay in deliveries(&self.scenario.network, &mut self.rng) {
+                self.schedule(self.now + delay, Event::ToService(d, m.clone()));
+            }
+        }
+        for e in events {
+            self.on_device_event(d, e);
+        }
+    }
+
+    fn on_device_event(&mut self, d: u32, e: DeviceEvent) {
+        match e {
+            DeviceEvent::ActivateAndReboot | DeviceEvent::RollBackAndReboot { .. } => {
+                self.schedule_reset(d, 2_000)
+            }
+            DeviceEvent::SelfTestRequired => {
+                let device = &self.devices[d as usize];
+                let on_release = device.storage.running_image() == Some(self.release_index());
+                let passed = !(device.self_test_fails && on_release);
+                let after = self.rng.range(5_000, 60_000);
+                self.schedule(self.now + after, Event::SelfTest(d, passed));
+            }
+            DeviceEvent::JobFinished { status, reason } => {
+                self.stats.finished(d, self.now, status, reason)
+            }
+            DeviceEvent::Committed => self.stats.committed += 1,
+            _ => {}
+        }
+    }
+
+    fn schedule_reset(&mut self, d: u32, after: u64) {
+        let device = &mut self.devices[d as usize];
+        if !device.reset_pending {
+            device.reset_pending = true;
+            self.schedule(self.now + after, Event::Reset(d));
+        }
+    }
+
+    fn power_cut(&mut self, d: u32) {
+        let device = &mut self.devices[d as usize];
+        if device.client.is_some() || device.parts.is_none() {
+            device.power_cuts += 1;
+        }
+        device.power_off();
+        let after = self.rng.range(5_000, 60_000);
+        self.schedule_reset(d, after);
+    }
+
+    pub(super) fn reset(&mut self, d: u32) {
+        let release = self.release_index();
+        let device = &mut self.devices[d as usize];
+        device.reset_pending = false;
+        device.power_off();
+        device.storage.power().restore();
+        device.storage.reset();
+        device.resets += 1;
+        if device.storage.running_image() == Some(release) {
+            device.tried_new = true;
+        }
+        self.stats.resets += 1;
+        self.boot(d);
+    }
+
+    pub(super) fn deliver_to_device(&mut self, d: u32, m: Message) {
+        let device = &mut self.devices[d as usize];
+        if !device.online {
+            return;
+        }
+        let Some(client) = device.client.as_mut() else {
+            return;
+        };
+        let now = Instant::from_millis(self.now);
+        // Refused messages (stale, duplicated, malformed) are the client's business.
+        let _ = client.handle_message(now, &m.topic, &m.payload);
+        self.stats.count_down(&m);
+        self.poke(d);
+    }
+
+    pub(super) fn device_timer(&mut self, d: u32) {
+        let device = &mut self.devices[d as usize];
+        if device.timer_at != Some(self.now) {
+            return;
+        }
+        let Some(client) = device.client.as_mut() else {
+            return;
+        };
+        client.handle_timeout(Instant::from_millis(self.now));
+        self.poke(d);
+    }
+
+    pub(super) fn self_test(&mut self, d: u32, passed: bool) {
+        let device = &mut self.devices[d as usize];
+        let Some(client) = device.client.as_mut() else {
+            return;
+        };
+        let _ = client.handle_self_test(Instant::from_millis(self.now), passed);
+        self.poke(d);
+    }
+
+    pub(super) fn online(&mut self, d: u32, online: bool) {
+        let device = &mut self.devices[d as usize];
+        device.online = online;
+        if online {
+            if let Some(c) = device.client.as_mut() {
+                c.handle_connected(Instant::from_millis(self.now));
+            }
+            self.poke(d);
+        }
+    }
+
+    /// Whether the device has nothing left to do (idle client, no reset pending).
+    pub(super) fn device_settled(&self, d: u32) -> bool {
+        let device = &self.devices[d as usize];
+        !device.reset_pending && device.client.as_ref().is_some_and(|c| c.is_idle())
+    }
+}

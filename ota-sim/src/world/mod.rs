@@ -1,0 +1,268 @@
+//! The discrete-event simulation: a virtual clock, one event queue, the fleet, the service.
+//!
+//! Events are processed in (time, sequence) order; every random draw comes from the
+//! scenario's seed, so a run replays exactly. Devices and the service exchange only bytes
+//! through [`crate::net`].
+
+mod control;
+mod devices;
+mod outcome;
+mod service;
+mod stats;
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::sync::Arc;
+
+use ota_cloud::{InMemory, ManualClock, Settings};
+use ota_core::version::Version;
+use ota_device::storage::testing::{CutMode, PowerCut};
+
+use crate::device::SimDevice;
+use crate::net::Message;
+use crate::release::{Keys, image};
+use crate::responder::Responder;
+use crate::rng::SimRng;
+use crate::scenario::Scenario;
+use crate::storage::ImageSet;
+
+pub use control::{CampaignKind, Control, StageReport, Verdict};
+pub use stats::{DeviceReport, Sample, Stats};
+
+/// Simulated start time (Unix ms).
+pub const START: u64 = 1_800_000_000_000;
+
+/// How often the campaign control and the timeline sampler run (simulated ms).
+const TICK_MS: u64 = 10_000;
+
+#[derive(Debug)]
+enum Event {
+    ToDevice(u32, Message),
+    ToService(u32, Message),
+    DeviceTimer(u32),
+    Reset(u32),
+    SelfTest(u32, bool),
+    Online(u32),
+    Offline(u32),
+    EngineTick,
+    ControlTick,
+}
+
+#[derive(Debug)]
+struct Scheduled {
+    at: u64,
+    seq: u64,
+    event: Event,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scheduled {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
+/// One image a device can run: its bytes and version.
+#[derive(Debug, Clone)]
+pub struct KnownImage {
+    /// The version it reports.
+    pub version: Version,
+    /// What it is: `factory`, `release` or `rollback`.
+    pub role: &'static str,
+}
+
+/// A whole simulation.
+pub struct World {
+    /// The scenario.
+    pub scenario: Scenario,
+    now: u64,
+    seq: u64,
+    queue: BinaryHeap<Reverse<Scheduled>>,
+    rng: SimRng,
+    service: InMemory<ManualClock>,
+    responder: Responder,
+    /// The fleet.
+    pub devices: Vec<SimDevice>,
+    by_name: BTreeMap<&'static str, u32>,
+    keys: Keys,
+    /// Images devices may run, by index of the [`ImageSet`].
+    pub known: Vec<KnownImage>,
+    images: Arc<ImageSet>,
+    control: Control,
+    /// Counters and the timeline.
+    pub stats: Stats,
+    engine_tick_at: Option<u64>,
+    hardware_ids: Vec<&'static str>,
+    done: bool,
+}
+
+impl World {
+    /// Build the fleet, the images, the documents, the service and the campaign.
+    pub fn new(scenario: Scenario) -> Self {
+        let mut rng = SimRng::new(scenario.seed);
+        let keys = Keys::new(&mut rng);
+        let mut set = ImageSet::default();
+        let mut known = Vec::new();
+        // Factory images: one per distinct starting version (plus the below-minimum one).
+        let mut factory: BTreeMap<String, usize> = BTreeMap::new();
+        let mut versions: Vec<String> = scenario
+            .hardware
+            .iter()
+            .map(|h| h.initial_version.clone())
+            .collect();
+        versions.push(below_min_version(&scenario).to_string());
+        for v in versions {
+            if let std::collections::btree_map::Entry::Vacant(slot) = factory.entry(v) {
+                let v = slot.key();
+                let index = set.add(image(scenario.image.size, v, &mut rng));
+                known.push(KnownImage {
+                    version: Version::parse(v).unwrap_or(Version::new(0, 0, 0)),
+                    role: "factory",
+                });
+                slot.insert(index);
+            }
+        }
+        let release = set.add(image(
+            scenario.image.size,
+            &scenario.release.version,
+            &mut rng,
+        ));
+        known.push(KnownImage {
+            version: Version::parse(&scenario.release.version).unwrap_or(Version::new(0, 0, 0)),
+            role: "release",
+        });
+        let rollback = scenario.previous.as_ref().map(|p| {
+            let index = set.add(image(scenario.image.size, &p.version, &mut rng));
+            known.push(KnownImage {
+                version: Version::parse(&p.version).unwrap_or(Version::new(0, 0, 0)),
+                role: "rollback",
+            });
+            index
+        });
+        let images = Arc::new(set);
+        let hardware_ids: Vec<&'static str> = scenario
+            .hardware
+            .iter()
+            .map(|h| &*Box::leak(h.name.clone().into_boxed_str()))
+            .collect();
+        let mut responder = Responder::new("$aws");
+        responder.add_stream(
+            &stream_id(&scenario.release.version),
+            images.get(release).clone(),
+        );
+        if let (Some(p), Some(index)) = (&scenario.previous, rollback) {
+            responder.add_stream(&stream_id(&p.version), images.get(index).clone());
+        }
+        let mut settings = Settings::default();
+        settings.keep_execution_events = scenario.devices <= 20_000;
+        let service = InMemory::new(ManualClock::new(START), settings);
+        let mut world = Self {
+            now: START,
+            seq: 0,
+            queue: BinaryHeap::new(),
+            service,
+            responder,
+            devices: Vec::new(),
+            by_name: BTreeMap::new(),
+            keys,
+            known,
+            images,
+            control: Control::default(),
+            stats: Stats::default(),
+            engine_tick_at: None,
+            hardware_ids,
+            done: false,
+            rng,
+            scenario,
+        };
+        world.build_fleet(&factory, release, rollback);
+        world
+    }
+
+    fn schedule(&mut self, at: u64, event: Event) {
+        self.seq += 1;
+        self.queue.push(Reverse(Scheduled {
+            at,
+            seq: self.seq,
+            event,
+        }));
+    }
+
+    /// The simulated time (Unix ms).
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// Run to the end (everything settled, or the horizon), calling `progress` now and then
+    /// with (simulated minutes, devices finished).
+    pub fn run(&mut self, mut progress: impl FnMut(u64, u64)) {
+        let horizon = START + self.scenario.horizon_minutes * 60_000;
+        self.start();
+        let mut last_report = 0;
+        while let Some(Reverse(next)) = self.queue.pop() {
+            if next.at > horizon {
+                self.stats.hit_horizon = true;
+                break;
+            }
+            self.now = self.now.max(next.at);
+            self.service.clock().set(self.now);
+            self.dispatch(next.event);
+            if self.done {
+                break;
+            }
+            let minute = (self.now - START) / 60_000;
+            if minute != last_report {
+                last_report = minute;
+                progress(minute, self.stats.finished_devices());
+            }
+        }
+        self.sample();
+    }
+
+    fn dispatch(&mut self, event: Event) {
+        match event {
+            Event::ToDevice(d, m) => self.deliver_to_device(d, m),
+            Event::ToService(d, m) => self.deliver_to_service(d, m),
+            Event::DeviceTimer(d) => self.device_timer(d),
+            Event::Reset(d) => self.reset(d),
+            Event::SelfTest(d, passed) => self.self_test(d, passed),
+            Event::Online(d) => self.online(d, true),
+            Event::Offline(d) => self.online(d, false),
+            Event::EngineTick => self.engine_tick(),
+            Event::ControlTick => self.control_tick(),
+        }
+    }
+
+    fn start(&mut self) {
+        for d in 0..self.devices.len() as u32 {
+            self.boot(d);
+        }
+        self.control_tick();
+    }
+}
+
+/// The stream a release is served on.
+pub fn stream_id(version: &str) -> String {
+    format!("fw-{}", version.replace(['.', '+'], "_"))
+}
+
+/// The version devices "below the required starting version" run.
+pub fn below_min_version(scenario: &Scenario) -> &'static str {
+    let _ = scenario;
+    "0.9.0"
+}
+
+/// A power cut armed on `power`, torn, at one of the first `ops` storage operations.
+fn arm_cut(power: &PowerCut, rng: &mut SimRng, ops: u64) {
+    power.arm(rng.range(0, ops.saturating_sub(1)), CutMode::Torn);
+}

@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod conformance;
 pub mod engine;
 mod error;
@@ -12,6 +14,7 @@ mod quota;
 pub mod report;
 pub mod schedule;
 mod service;
+pub mod signing;
 
 pub use engine::{Engine, JobSelector, Notification, NotificationKind, Pacing, Settings};
 pub use error::{DataPlaneError, Error};

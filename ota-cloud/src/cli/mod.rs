@@ -1,0 +1,6 @@
+//! placeholder
+use std::process::ExitCode;
+/// Run.
+pub fn main() -> ExitCode {
+    ExitCode::SUCCESS
+}

@@ -11,6 +11,7 @@ pub mod fleet;
 mod memory;
 pub mod model;
 mod quota;
+pub mod release;
 pub mod report;
 pub mod schedule;
 mod service;

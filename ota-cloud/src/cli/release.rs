@@ -104,6 +104,7 @@ enum StepArg {
     Verify,
     Install,
     Reboot,
+    #[value(alias = "self_test")]
     SelfTest,
 }
 

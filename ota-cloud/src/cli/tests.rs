@@ -62,6 +62,12 @@ fn failure(args: &[&str]) -> String {
 }
 
 #[test]
+fn command_definition_is_consistent() {
+    use clap::CommandFactory as _;
+    Cli::command().debug_assert();
+}
+
+#[test]
 fn help_for_every_command() {
     let top = cli(&["--help"]).unwrap();
     for command in ["keygen", "sign", "verify", "release", "inspect"] {

@@ -242,3 +242,50 @@ fn key_algorithm_names() {
     let names: Vec<_> = KeyAlgorithm::ALL.iter().map(|a| a.as_str()).collect();
     assert_eq!(names, ["p256", "rsa2048", "rsa3072"]);
 }
+
+mod no_panic {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn pem_like() -> impl Strategy<Value = String> {
+        let labels = prop::sample::select(vec![
+            "PRIVATE KEY",
+            "EC PRIVATE KEY",
+            "RSA PRIVATE KEY",
+            "EC PARAMETERS",
+            "PUBLIC KEY",
+            "ENCRYPTED PRIVATE KEY",
+            "X",
+        ]);
+        (labels, "[A-Za-z0-9+/=\n :,-]{0,200}", any::<bool>()).prop_map(|(label, body, close)| {
+            let end = if close {
+                format!("-----END {label}-----")
+            } else {
+                String::new()
+            };
+            format!("-----BEGIN {label}-----\n{body}\n{end}")
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn key_loading_never_panics(text in "\\PC{0,300}", pem in pem_like(), der in prop::collection::vec(any::<u8>(), 0..200)) {
+            let _ = PrivateKey::from_pem(&text);
+            let _ = PrivateKey::from_pem(&pem);
+            let _ = PrivateKey::from_pkcs8_der(&der);
+            let _ = PrivateKey::from_sec1_der(&der);
+            let _ = PrivateKey::from_pkcs1_der(&der);
+        }
+
+        #[test]
+        fn corrupted_real_keys_never_panic(index in any::<prop::sample::Index>(), byte in any::<u8>()) {
+            let mut der = p256().to_pkcs8_pem().map(|pem| {
+                pkcs8::der::pem::decode_vec(pem.as_bytes()).unwrap().1
+            }).unwrap();
+            let i = index.index(der.len());
+            der[i] = byte;
+            let _ = PrivateKey::from_pkcs8_der(&der);
+        }
+    }
+}

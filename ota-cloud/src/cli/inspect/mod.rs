@@ -88,8 +88,18 @@ struct Report {
 }
 
 impl Report {
+    /// Add `key value`; control characters from the document are shown escaped, so a
+    /// document cannot drive the terminal.
     fn line(&mut self, key: &str, value: impl AsRef<str>) {
-        self.lines.push(format!("{key:<17} {}", value.as_ref()));
+        let mut shown = String::new();
+        for c in value.as_ref().chars() {
+            if c.is_control() {
+                shown.extend(c.escape_unicode());
+            } else {
+                shown.push(c);
+            }
+        }
+        self.lines.push(format!("{key:<17} {shown}"));
     }
 
     fn problem(&mut self, key: &str, value: impl Into<String>) {
@@ -205,5 +215,25 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
     match report.problems.first() {
         Some(first) => Err(CliError::failure(format!("{name}: {first}"))),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_lines_escape_control_characters() {
+        let mut report = Report::default();
+        report.line("product:", "acme\u{9b}31m\u{1b}[0m");
+        report.problem("verdict:", "no");
+        assert_eq!(
+            report.lines,
+            [
+                "product:          acme\\u{9b}31m\\u{1b}[0m",
+                "verdict:          FAIL: no"
+            ]
+        );
+        assert_eq!(report.problems, ["no"]);
     }
 }

@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod conformance;
 pub mod engine;
 mod error;
@@ -10,9 +12,11 @@ mod memory;
 pub mod model;
 pub mod plan;
 mod quota;
+pub mod release;
 pub mod report;
 pub mod schedule;
 mod service;
+pub mod signing;
 
 pub use engine::{Engine, JobSelector, Notification, NotificationKind, Pacing, Settings};
 pub use error::{DataPlaneError, Error};

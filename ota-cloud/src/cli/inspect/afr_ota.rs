@@ -1,0 +1,155 @@
+//! Explaining an `afr_ota` document.
+
+use ota_core::crypto::{
+    Base64Mode, MAX_SIGNATURE_LEN, SignatureEncoding, TrustedKey, decode_signature,
+};
+use ota_core::document::{AfrFile, AfrOta, Protocol};
+
+use super::{Device, Report, Trust};
+use crate::release::signature_key;
+
+pub(super) fn inspect(
+    doc: &AfrOta<'_>,
+    trust: &Trust,
+    device: Option<&Device<'_>>,
+    image: Option<&[u8]>,
+    report: &mut Report,
+) {
+    report.line(
+        "format:",
+        "afr_ota (AWS CreateOTAUpdate; only the file is signed)",
+    );
+    let protocols: Vec<&str> = doc
+        .protocols()
+        .iter()
+        .map(|p| match p {
+            Protocol::Mqtt => "MQTT",
+            Protocol::Http => "HTTP",
+        })
+        .collect();
+    report.line("protocols:", protocols.join(", "));
+    if let Some(stream) = doc.stream_name {
+        report.line("stream:", stream);
+    }
+    for (i, file) in doc.files.iter().enumerate() {
+        describe_file(i, file, report);
+    }
+    if let Some(device) = device {
+        report.line("device:", device.describe());
+        report.line(
+            "verdict:",
+            "cannot be decided before the download: afr_ota carries no signed product, hardware, version, expiry or job",
+        );
+    }
+    let Some(first) = doc.files.first() else {
+        return;
+    };
+    match (trust.store.is_empty(), image) {
+        (true, _) => report.line(
+            "signature:",
+            "not checked (give --trust PUB.pem and --file FILE)",
+        ),
+        (false, None) => report.line(
+            "signature:",
+            "not checked: the afr_ota signature covers the file; give --file FILE",
+        ),
+        (false, Some(image)) => check_file(first, image, trust, report),
+    }
+}
+
+fn describe_file(i: usize, f: &AfrFile<'_>, report: &mut Report) {
+    let mut parts = vec![
+        format!("fileid {}", f.file_id),
+        format!("{} bytes", f.file_size),
+    ];
+    if let Some(path) = f.file_path {
+        parts.push(format!("filepath {path}"));
+    }
+    if let Some(cert) = f.cert_file {
+        parts.push(format!("certfile {cert}"));
+    }
+    if let Some(t) = f.file_type {
+        parts.push(format!("fileType {t}"));
+    }
+    parts.push(
+        if f.is_firmware() {
+            "firmware"
+        } else {
+            "not firmware"
+        }
+        .into(),
+    );
+    report.line(&format!("file {i}:"), parts.join(", "));
+    if let Some(url) = f.update_data_url {
+        report.line(
+            "  url:",
+            format!("{url} (auth {})", f.auth_scheme.unwrap_or("none")),
+        );
+    }
+    let sigs: Vec<&str> = f.signatures().map(|(k, _)| k).collect();
+    report.line(
+        "  signatures:",
+        if sigs.is_empty() {
+            "(none)".into()
+        } else {
+            sigs.join(", ")
+        },
+    );
+}
+
+/// Check `image` against the first file entry with every trusted key whose `sig-*` entry
+/// is present.
+fn check_file(file: &AfrFile<'_>, image: &[u8], trust: &Trust, report: &mut Report) {
+    if image.len() != file.file_size as usize {
+        report.problem(
+            "image:",
+            format!(
+                "{} bytes, but filesize says {}",
+                image.len(),
+                file.file_size
+            ),
+        );
+        return;
+    }
+    let mut tried = false;
+    for key in trust.store.iter() {
+        let Some(text) = file.signature(signature_key(key.key().kind())) else {
+            continue;
+        };
+        tried = true;
+        if verifies(key, text, image) {
+            report.line(
+                "signature:",
+                format!("file 0 verified by {}", trust.name(key)),
+            );
+            return;
+        }
+    }
+    if tried {
+        report.problem("signature:", "file 0 does not verify with any --trust key");
+    } else {
+        let mut kinds: Vec<&str> = trust
+            .store
+            .iter()
+            .map(|k| signature_key(k.key().kind()))
+            .collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        report.problem(
+            "signature:",
+            format!(
+                "file 0 has no {} entry for the --trust keys",
+                kinds.join(" or ")
+            ),
+        );
+    }
+}
+
+/// Whether `text` (base64, read as the AWS agent reads it) is `key`'s signature over `image`.
+fn verifies(key: &TrustedKey, text: &str, image: &[u8]) -> bool {
+    let mut buf = [0u8; MAX_SIGNATURE_LEN];
+    decode_signature(text, &mut buf, Base64Mode::AwsLenient).is_ok_and(|signature| {
+        key.verify_message(image, signature, SignatureEncoding::Der)
+            .is_ok()
+    })
+}

@@ -1,0 +1,122 @@
+//! The `ota-cloud` command-line tool: keys, signatures, signed job documents.
+//!
+//! One module per command (`keygen`, `sign`, `verify`, `release`, `inspect`), each with its
+//! clap arguments and a `run` that writes its output to the writer it is given. Errors are
+//! one line on stderr: exit 2 for a wrong command line, 1 for a failure (including a "no"
+//! answer from `verify` or `inspect`). Output files are written to a temporary file in the
+//! same directory and moved into place, so a failed command leaves no partial file.
+//!
+//! Not here yet: `plan` (rollout planning over a fleet) gets its module and its place in the
+//! command list next to `release` when it is added.
+
+mod error;
+mod files;
+mod inspect;
+mod keygen;
+mod keys;
+mod parse;
+mod release;
+mod sign;
+mod verify;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use clap::error::ErrorKind;
+
+pub(crate) use error::CliError;
+
+/// Sign firmware releases and build AWS IoT job documents.
+///
+/// Keys are P-256 or RSA in the PEM formats OpenSSL writes; signatures mean what `openssl
+/// dgst -sha256 -sign` makes; documents are this project's signed-manifest firmware
+/// update or the AWS `afr_ota` format. Run `ota-cloud COMMAND --help` for each command.
+#[derive(Debug, clap::Parser)]
+#[command(name = "ota-cloud", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The commands; each one's help is its `Args` struct's doc comment.
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    Keygen(keygen::Args),
+    Sign(sign::Args),
+    Verify(verify::Args),
+    Release(release::Args),
+    Inspect(inspect::Args),
+    // `plan` (rollout planning: --things N --rollout ...) goes here, after `release`.
+}
+
+/// Run the tool on the process's arguments: output on stdout, an error as one line on
+/// stderr, and the exit code (0, 1 for a failure, 2 for a wrong command line).
+pub fn main() -> ExitCode {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match run(std::env::args_os(), &mut out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: {}", e.one_line());
+            e.exit_code()
+        }
+    }
+}
+
+/// Parse `args` (the program name first) and run the command, writing its output (and
+/// `--help`/`--version` text) to `out`.
+pub(crate) fn run<I, T>(args: I, out: &mut dyn Write) -> Result<(), CliError>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => return parse_error(&e, out),
+    };
+    match &cli.command {
+        Command::Keygen(args) => keygen::run(args, out),
+        Command::Sign(args) => sign::run(args, out),
+        Command::Verify(args) => verify::run(args, out),
+        Command::Release(args) => release::run(args, out),
+        Command::Inspect(args) => inspect::run(args, out),
+    }
+}
+
+/// Help and version go to `out`; every other clap error becomes one usage line.
+fn parse_error(e: &clap::Error, out: &mut dyn Write) -> Result<(), CliError> {
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            write_out(out, &e.render().to_string())
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
+            Err(CliError::usage(
+                "a command is required: keygen, sign, verify, release or inspect (see ota-cloud --help)",
+            ))
+        }
+        _ => {
+            let rendered = e.render().to_string();
+            let message: Vec<&str> = rendered
+                .lines()
+                .take_while(|l| !l.starts_with("Usage:"))
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with("tip:"))
+                .collect();
+            let message = message.join(" ");
+            let message = message.strip_prefix("error: ").unwrap_or(&message);
+            Err(CliError::usage(format!("{message} (see --help)")))
+        }
+    }
+}
+
+/// Write `text` to `out`, turning an IO error (a closed pipe) into a failure.
+pub(crate) fn write_out(out: &mut dyn Write, text: &str) -> Result<(), CliError> {
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::failure(format!("cannot write output: {e}")))
+}
+
+#[cfg(test)]
+mod tests;

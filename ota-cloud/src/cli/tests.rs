@@ -1,0 +1,327 @@
+//! The commands run in-process on files in a scratch directory. `tests/cli_openssl.rs` runs
+//! the binary against the `openssl` CLI.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("ota-cloud-cli-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).display().to_string()
+    }
+
+    fn names(&self) -> Vec<String> {
+        let mut names: Vec<_> = fs::read_dir(&self.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Run `ota-cloud ARGS`: stdout, or the error.
+fn cli(args: &[&str]) -> Result<String, CliError> {
+    let mut out = Vec::new();
+    let argv = std::iter::once("ota-cloud").chain(args.iter().copied());
+    run(argv, &mut out).map(|()| String::from_utf8(out).unwrap())
+}
+
+fn usage_error(args: &[&str]) -> String {
+    match cli(args) {
+        Err(e @ CliError::Usage(_)) => {
+            let line = e.one_line();
+            assert_eq!(line, e.to_string(), "one line");
+            line
+        }
+        other => panic!("expected a usage error for {args:?}, got {other:?}"),
+    }
+}
+
+fn failure(args: &[&str]) -> String {
+    match cli(args) {
+        Err(e @ CliError::Failure(_)) => e.one_line(),
+        other => panic!("expected a failure for {args:?}, got {other:?}"),
+    }
+}
+
+#[test]
+fn command_definition_is_consistent() {
+    use clap::CommandFactory as _;
+    Cli::command().debug_assert();
+}
+
+#[test]
+fn help_for_every_command() {
+    let top = cli(&["--help"]).unwrap();
+    for command in ["keygen", "sign", "verify", "release", "inspect"] {
+        assert!(top.contains(command), "{top}");
+        let help = cli(&[command, "--help"]).unwrap();
+        assert!(help.contains("Usage: ota-cloud "), "{help}");
+        assert!(help.lines().count() > 8, "{command}: {help}");
+    }
+    assert!(cli(&["--version"]).unwrap().starts_with("ota-cloud "));
+}
+
+#[test]
+fn command_line_mistakes_are_one_usage_line() {
+    assert!(usage_error(&[]).contains("a command is required"));
+    assert!(usage_error(&["frobnicate"]).contains("frobnicate"));
+    assert!(usage_error(&["sign", "--bogus", "x"]).contains("--bogus"));
+    assert!(usage_error(&["sign", "file"]).contains("--key"));
+    assert!(usage_error(&["keygen", "--algorithm", "ed25519", "--out", "k"]).contains("ed25519"));
+    let missing = usage_error(&["release", "--key", "k", "--stream", "s", "img"]);
+    assert!(
+        missing.contains("--version") && missing.contains("--hardware"),
+        "{missing}"
+    );
+    assert!(usage_error(&["release", "--key", "k", "--version", "1.x", "img"]).contains("1.x"));
+    assert!(usage_error(&["inspect", "doc", "--hardware", "h"]).contains("--product"));
+}
+
+#[test]
+fn keygen_sign_verify_round_trip() {
+    let dir = Scratch::new("roundtrip");
+    let key = dir.path("k.pem");
+    let printed = cli(&["keygen", "--algorithm", "p256", "--out", &key]).unwrap();
+    assert!(
+        printed.contains("k.pub.pem") && printed.contains("key id:"),
+        "{printed}"
+    );
+    assert_eq!(dir.names(), ["k.pem", "k.pub.pem"]);
+    assert!(failure(&["keygen", "--algorithm", "p256", "--out", &key]).contains("--force"));
+    cli(&["keygen", "--algorithm", "p256", "--out", &key, "--force"]).unwrap();
+
+    let file = dir.path("fw.bin");
+    fs::write(&file, b"firmware").unwrap();
+    let signature = cli(&["sign", "--key", &key, &file]).unwrap();
+    assert!(signature.ends_with('\n') && !signature.trim_end().contains('\n'));
+    // Line breaks inside the base64 are tolerated.
+    let sig = dir.path("sig.b64");
+    let (a, b) = signature.split_at(20);
+    fs::write(&sig, format!("{a}\n{b}")).unwrap();
+    let public = dir.path("k.pub.pem");
+    assert_eq!(
+        cli(&[
+            "verify",
+            "--public-key",
+            &public,
+            "--signature",
+            &sig,
+            &file
+        ])
+        .unwrap(),
+        "valid\n"
+    );
+
+    fs::write(&file, b"firmwarE").unwrap();
+    let reason = failure(&[
+        "verify",
+        "--public-key",
+        &public,
+        "--signature",
+        &sig,
+        &file,
+    ]);
+    assert!(reason.starts_with("invalid: "), "{reason}");
+    assert!(failure(&["sign", "--key", &key, "--pss", &file]).contains("--pss applies to RSA"));
+    assert!(
+        failure(&["verify", "--public-key", &key, "--signature", &sig, &file])
+            .contains("private key")
+    );
+    assert!(failure(&["sign", "--key", &public, &file]).contains("public key"));
+    fs::write(&sig, "not base64!").unwrap();
+    assert!(
+        failure(&[
+            "verify",
+            "--public-key",
+            &public,
+            "--signature",
+            &sig,
+            &file
+        ])
+        .contains("base64")
+    );
+    assert!(failure(&["sign", "--key", &dir.path("absent.pem"), &file]).starts_with("cannot read"));
+}
+
+#[test]
+fn release_then_inspect() {
+    let dir = Scratch::new("release");
+    let key = dir.path("k.pem");
+    cli(&["keygen", "--algorithm", "p256", "--out", &key]).unwrap();
+    let public = dir.path("k.pub.pem");
+    let image = dir.path("fw.bin");
+    fs::write(&image, vec![0x5a; 3000]).unwrap();
+    let doc = dir.path("doc.json");
+    let base = [
+        "release",
+        "--key",
+        &key,
+        "--version",
+        "1.2.0",
+        "--hardware",
+        "rev-b",
+        "--product",
+        "acme",
+        "--security-counter",
+        "3",
+        "--stream",
+        "fw-1",
+    ];
+    let with = |extra: &[&str]| -> Vec<String> {
+        base.iter().chain(extra).map(|s| s.to_string()).collect()
+    };
+    let args = with(&["--job-id", "job-1", "--out", &doc, &image]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_eq!(cli(&args).unwrap(), "");
+    let text = fs::read_to_string(&doc).unwrap();
+    assert!(text.starts_with(r#"{"operation":"firmware_update""#) && text.ends_with("}\n"));
+
+    let shown = cli(&["inspect", &doc]).unwrap();
+    for expected in [
+        "firmware_update",
+        "acme",
+        "rev-b",
+        "1.2.0",
+        "3000 bytes",
+        "only job job-1",
+        "MQTT stream fw-1",
+        "not checked",
+    ] {
+        assert!(shown.contains(expected), "{expected}: {shown}");
+    }
+    let device = [
+        "--hardware",
+        "rev-b",
+        "--product",
+        "acme",
+        "--running-version",
+        "1.1.0",
+    ];
+    let inspect = |extra: &[&str]| {
+        let mut args = vec![
+            "inspect",
+            doc.as_str(),
+            "--trust",
+            public.as_str(),
+            "--file",
+            image.as_str(),
+        ];
+        args.extend_from_slice(extra);
+        cli(&args)
+    };
+    let ok = inspect(&device).unwrap();
+    assert!(
+        ok.contains("verified by")
+            && ok.contains("would install")
+            && ok.contains("matches the signed"),
+        "{ok}"
+    );
+    let wrong_hw = [
+        "--hardware",
+        "rev-c",
+        "--product",
+        "acme",
+        "--running-version",
+        "1.1.0",
+    ];
+    let err = inspect(&wrong_hw).unwrap_err();
+    assert!(err.one_line().contains("wrong_hardware"), "{err}");
+    let mut other_job = device.to_vec();
+    other_job.extend(["--job-id", "job-2"]);
+    assert!(
+        inspect(&other_job)
+            .unwrap_err()
+            .one_line()
+            .contains("wrong_job")
+    );
+    let mut floor = device.to_vec();
+    floor.extend(["--security-counter-floor", "4"]);
+    assert!(
+        inspect(&floor)
+            .unwrap_err()
+            .one_line()
+            .contains("security_counter_below_floor")
+    );
+
+    // Another key does not verify it.
+    let other = dir.path("o.pem");
+    cli(&["keygen", "--algorithm", "p256", "--out", &other]).unwrap();
+    let err = cli(&["inspect", &doc, "--trust", &dir.path("o.pub.pem")]).unwrap_err();
+    assert!(err.one_line().contains("keyId names none"), "{err}");
+
+    // afr-ota: options it cannot carry are refused; the file signature is checked with --file.
+    let afr = dir.path("afr.json");
+    let refused = usage_error(&[
+        "release",
+        "--key",
+        &key,
+        "--format",
+        "afr-ota",
+        "--stream",
+        "s",
+        "--expires",
+        "2999999999",
+        &image,
+    ]);
+    assert!(refused.contains("--expires"), "{refused}");
+    cli(&[
+        "release", "--key", &key, "--format", "afr-ota", "--stream", "s", "--out", &afr, &image,
+    ])
+    .unwrap();
+    let shown = cli(&["inspect", &afr, "--trust", &public]).unwrap();
+    assert!(shown.contains("give --file"), "{shown}");
+    let shown = cli(&["inspect", &afr, "--trust", &public, "--file", &image]).unwrap();
+    assert!(shown.contains("file 0 verified by"), "{shown}");
+    fs::write(&image, vec![0x5b; 3000]).unwrap();
+    assert!(cli(&["inspect", &afr, "--trust", &public, "--file", &image]).is_err());
+
+    // Failures leave no file behind.
+    let before = dir.names();
+    let args = with(&["--out", &dir.path("new.json"), &dir.path("absent.bin")]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert!(failure(&args).starts_with("cannot read"));
+    assert!(
+        usage_error(&[
+            "release",
+            "--key",
+            &key,
+            "--version",
+            "1.0.0",
+            "--hardware",
+            "h",
+            "--product",
+            "p",
+            "--stream",
+            "s",
+            "--expires",
+            "1000",
+            "--out",
+            &dir.path("new.json"),
+            &image
+        ])
+        .contains("past")
+    );
+    assert_eq!(dir.names(), before);
+    assert!(failure(&["inspect", &image]).contains("not a valid job document"));
+    fs::write(dir.path("custom.json"), r#"{"operation":"reboot"}"#).unwrap();
+    assert!(failure(&["inspect", &dir.path("custom.json")]).contains("custom job document"));
+    let _ = Path::new(&doc);
+}

@@ -1,0 +1,65 @@
+//! [`ReleaseError`]: why a release could not be built.
+
+use ota_core::document::DocumentError;
+
+use crate::signing::SigningError;
+
+/// Why a release was refused. Each message is one line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReleaseError {
+    /// The image is empty (devices refuse size 0).
+    #[error("image is empty")]
+    EmptyImage,
+    /// The image is larger than the format can describe.
+    #[error("image of {size} bytes is larger than the {max} bytes this format allows")]
+    ImageTooLarge {
+        /// The image's size.
+        size: u64,
+        /// The format's limit.
+        max: u64,
+    },
+    /// A field is empty or has a character the document cannot carry unescaped.
+    #[error("{field}: {reason}")]
+    BadField {
+        /// The field's JSON name.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The manifest is longer than devices read.
+    #[error("manifest of {len} bytes is longer than the {max} bytes devices accept")]
+    ManifestTooLong {
+        /// Its length.
+        len: usize,
+        /// `ota_core::manifest::MAX_MANIFEST_LEN`.
+        max: usize,
+    },
+    /// Neither a stream nor a URL was given.
+    #[error("no image location: give a stream id, a URL, or both")]
+    NoLocation,
+    /// The steps are out of order, repeated, or miss `download`, `verify` or `install`.
+    #[error("steps must be in order, without repeats, and include download, verify and install")]
+    BadSteps,
+    /// The signer failed.
+    #[error(transparent)]
+    Signing(#[from] SigningError),
+    /// The document is longer than AWS IoT Jobs accepts.
+    #[error("job document of {len} bytes is longer than the {max} bytes AWS IoT Jobs accepts")]
+    DocumentTooLong {
+        /// Its length.
+        len: usize,
+        /// [`crate::MAX_DOCUMENT_LEN`].
+        max: usize,
+    },
+    /// The document just built does not read back as built, or its signature does not
+    /// verify with the signer's public key. Nothing is returned.
+    #[error("release self-check failed: {0}")]
+    SelfCheck(String),
+}
+
+impl From<DocumentError> for ReleaseError {
+    fn from(e: DocumentError) -> Self {
+        Self::SelfCheck(e.to_string())
+    }
+}

@@ -1,0 +1,176 @@
+//! Our firmware-update job document: a signed manifest and where to fetch the image.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use ota_core::crypto::{
+    Base64Mode, MAX_SIGNATURE_LEN, SignatureEncoding, TrustedKey, decode_signature,
+};
+use ota_core::document::{FIRMWARE_OPERATION, FirmwareRef, JobDocument, Step};
+use ota_core::jobs::StreamId;
+use ota_core::manifest::Manifest;
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+
+use super::manifest::{ManifestSpec, canonical_bytes, check_text, manifest_for};
+use super::{Release, ReleaseError, finish};
+use crate::signing::Signer;
+
+/// What a firmware-update release says besides the manifest: where the image is and which
+/// steps the device runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FirmwareSpec<'a> {
+    /// The signed statement.
+    pub manifest: ManifestSpec<'a>,
+    /// AWS IoT MQTT stream carrying the image (file `manifest.file_id`).
+    pub stream: Option<&'a str>,
+    /// HTTPS URL of the image (or an AWS `${aws:iot:s3-presigned-url:…}` placeholder).
+    pub url: Option<&'a str>,
+    /// The steps, in order; they must include download, verify and install.
+    pub steps: &'a [Step],
+}
+
+impl<'a> FirmwareSpec<'a> {
+    /// `manifest` with every step and no location yet.
+    pub const fn new(manifest: ManifestSpec<'a>) -> Self {
+        Self {
+            manifest,
+            stream: None,
+            url: None,
+            steps: &Step::ALL,
+        }
+    }
+}
+
+/// Build, sign and self-check a firmware-update document for `image`.
+///
+/// The manifest (exact size and SHA-256 of `image`, plus `spec.manifest`) is signed as its
+/// canonical bytes, and the document carries those bytes in base64, the signature in
+/// base64, the signer's key id, the version as an unsigned hint, the location and the
+/// steps. Before returning, the document is parsed with [`JobDocument::parse`], the manifest
+/// read back, and the signature verified with the signer's public key.
+///
+/// Does not check the statement against any device policy (see
+/// [`ota_core::manifest::verify`]) and does not upload anything.
+///
+/// # Errors
+/// [`ReleaseError`]: the image, a field, the location or the steps are unusable, the signer
+/// failed, the document is too long, or the self-check failed.
+pub fn firmware_update(
+    image: &[u8],
+    spec: &FirmwareSpec<'_>,
+    signer: &dyn Signer,
+) -> Result<Release, ReleaseError> {
+    let manifest = manifest_for(image, &spec.manifest)?;
+    let stream = spec
+        .stream
+        .map(|s| {
+            StreamId::new(s).map_err(|_| ReleaseError::BadField {
+                field: "stream",
+                reason: "must be 1-128 characters of A-Z a-z 0-9 _ -",
+            })
+        })
+        .transpose()?;
+    if let Some(url) = spec.url {
+        check_text("url", url)?;
+    }
+    if stream.is_none() && spec.url.is_none() {
+        return Err(ReleaseError::NoLocation);
+    }
+    check_steps(spec.steps)?;
+    let bytes = canonical_bytes(&manifest)?;
+    let signature = signer.sign(&bytes)?;
+    let key_id = signer.key_id();
+    let manifest_b64 = STANDARD.encode(&bytes);
+    let signature_b64 = STANDARD.encode(&signature);
+    let key_id_hex = key_id.to_string();
+    let version = manifest.version.to_string();
+    let firmware = FirmwareRef {
+        manifest: &manifest_b64,
+        signature: &signature_b64,
+        key_id: Some(&key_id_hex),
+        version: Some(&version),
+        stream,
+        file_id: manifest.file_id,
+        url: spec.url,
+    };
+    let document = serde_json::to_string(&Document {
+        firmware: &firmware,
+        steps: spec.steps,
+    })
+    .map_err(|e| ReleaseError::SelfCheck(e.to_string()))?;
+    self_check(&document, &firmware, &manifest, signer)?;
+    finish(document, signature, key_id, Some(bytes))
+}
+
+/// Steps strictly in [`Step::ALL`] order, with the three a device cannot skip.
+fn check_steps(steps: &[Step]) -> Result<(), ReleaseError> {
+    let ordered = steps.windows(2).all(|w| w[0] < w[1]);
+    let required = [Step::Download, Step::Verify, Step::Install]
+        .iter()
+        .all(|s| steps.contains(s));
+    if ordered && required {
+        Ok(())
+    } else {
+        Err(ReleaseError::BadSteps)
+    }
+}
+
+/// Parse what was written and check it says what was meant.
+fn self_check(
+    document: &str,
+    firmware: &FirmwareRef<'_>,
+    manifest: &Manifest<'_>,
+    signer: &dyn Signer,
+) -> Result<(), ReleaseError> {
+    let JobDocument::Firmware(read) = JobDocument::parse(document.as_bytes())? else {
+        return Err(ReleaseError::SelfCheck(
+            "not read as a firmware update".into(),
+        ));
+    };
+    if read.firmware != *firmware {
+        return Err(ReleaseError::SelfCheck(
+            "firmware object reads back differently".into(),
+        ));
+    }
+    let bytes = STANDARD
+        .decode(read.firmware.manifest)
+        .map_err(|e| ReleaseError::SelfCheck(e.to_string()))?;
+    if Manifest::parse(&bytes).ok() != Some(*manifest) {
+        return Err(ReleaseError::SelfCheck(
+            "manifest reads back differently".into(),
+        ));
+    }
+    let mut buf = [0u8; MAX_SIGNATURE_LEN];
+    let signature = decode_signature(read.firmware.signature, &mut buf, Base64Mode::Strict)
+        .map_err(|e| ReleaseError::SelfCheck(e.to_string()))?;
+    TrustedKey::new(signer.public_key().clone(), signer.algorithm())
+        .and_then(|key| key.verify_message(&bytes, signature, SignatureEncoding::Der))
+        .map_err(|e| ReleaseError::SelfCheck(format!("signature: {e}")))
+}
+
+/// `{"operation":"firmware_update","firmware":{…},"steps":[…]}`.
+struct Document<'a> {
+    firmware: &'a FirmwareRef<'a>,
+    steps: &'a [Step],
+}
+
+impl Serialize for Document<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(3))?;
+        map.serialize_entry("operation", FIRMWARE_OPERATION)?;
+        map.serialize_entry("firmware", self.firmware)?;
+        map.serialize_entry("steps", &StepNames(self.steps))?;
+        map.end()
+    }
+}
+
+struct StepNames<'a>(&'a [Step]);
+
+impl Serialize for StepNames<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for step in self.0 {
+            seq.serialize_element(step.as_str())?;
+        }
+        seq.end()
+    }
+}

@@ -1,0 +1,140 @@
+//! Building the signed [`Manifest`] for an image.
+
+use ota_core::crypto::Digest;
+use ota_core::jobs::JobId;
+use ota_core::manifest::{MAX_MANIFEST_LEN, Manifest, Sha256Hex};
+use ota_core::version::{SecurityCounter, Version};
+
+use super::ReleaseError;
+
+/// What a release states about an image, apart from its size and hash (which come from the
+/// image itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ManifestSpec<'a> {
+    /// Product id devices compare with theirs.
+    pub product: &'a str,
+    /// Hardware id (board revision) devices compare with theirs.
+    pub hardware: &'a str,
+    /// Which file of the job the statement covers (0 for the firmware).
+    pub file_id: u8,
+    /// The image's version.
+    pub version: Version,
+    /// The image's anti-rollback counter.
+    pub security_counter: SecurityCounter,
+    /// Lowest running version allowed to install the image.
+    pub min_version: Option<Version>,
+    /// Unix seconds after which devices with trusted time refuse the statement.
+    pub expires: Option<u64>,
+    /// The only job the statement may arrive in.
+    pub job_id: Option<&'a str>,
+}
+
+impl<'a> ManifestSpec<'a> {
+    /// A statement for `product`/`hardware` at `version`: file 0, security counter 0, no
+    /// minimum version, no expiry, any job.
+    pub const fn new(product: &'a str, hardware: &'a str, version: Version) -> Self {
+        Self {
+            product,
+            hardware,
+            file_id: 0,
+            version,
+            security_counter: SecurityCounter(0),
+            min_version: None,
+            expires: None,
+            job_id: None,
+        }
+    }
+}
+
+/// The manifest for `image`: `spec` plus the image's exact size and SHA-256.
+///
+/// Does not sign, and does not check the statement against any device.
+///
+/// # Errors
+/// [`ReleaseError::EmptyImage`], [`ReleaseError::ImageTooLarge`] (over `u32::MAX` bytes),
+/// [`ReleaseError::BadField`] for an empty or unwritable `product`/`hardware` or an invalid
+/// job id.
+pub fn manifest_for<'a>(
+    image: &[u8],
+    spec: &ManifestSpec<'a>,
+) -> Result<Manifest<'a>, ReleaseError> {
+    if image.is_empty() {
+        return Err(ReleaseError::EmptyImage);
+    }
+    let size = u32::try_from(image.len()).map_err(|_| ReleaseError::ImageTooLarge {
+        size: image.len() as u64,
+        max: u64::from(u32::MAX),
+    })?;
+    check_text("product", spec.product)?;
+    check_text("hardware", spec.hardware)?;
+    let job_id = spec
+        .job_id
+        .map(|id| {
+            JobId::new(id).map_err(|_| ReleaseError::BadField {
+                field: "jobId",
+                reason: "must be 1-64 characters of A-Z a-z 0-9 _ -",
+            })
+        })
+        .transpose()?;
+    let mut sha256 = [0u8; 32];
+    sha256.copy_from_slice(Digest::sha256(image).as_bytes());
+    Ok(Manifest {
+        product: spec.product,
+        hardware: spec.hardware,
+        file_id: spec.file_id,
+        version: spec.version,
+        security_counter: spec.security_counter,
+        size,
+        sha256: Sha256Hex(sha256),
+        min_version: spec.min_version,
+        expires: spec.expires,
+        job_id,
+    })
+}
+
+/// The bytes a release signs: the manifest as compact JSON in the canonical key order
+/// (`Manifest`'s `Serialize`), checked to read back as the same manifest and to fit
+/// [`MAX_MANIFEST_LEN`].
+///
+/// # Errors
+/// [`ReleaseError::ManifestTooLong`], or [`ReleaseError::SelfCheck`] if the JSON does not
+/// read back (which [`manifest_for`]'s field checks prevent).
+pub fn canonical_bytes(manifest: &Manifest<'_>) -> Result<Vec<u8>, ReleaseError> {
+    let bytes = serde_json::to_vec(manifest).map_err(|e| ReleaseError::SelfCheck(e.to_string()))?;
+    if bytes.len() > MAX_MANIFEST_LEN {
+        return Err(ReleaseError::ManifestTooLong {
+            len: bytes.len(),
+            max: MAX_MANIFEST_LEN,
+        });
+    }
+    match Manifest::parse(&bytes) {
+        Ok(read) if read == *manifest => Ok(bytes),
+        Ok(_) => Err(ReleaseError::SelfCheck(
+            "manifest reads back differently".into(),
+        )),
+        Err(e) => Err(ReleaseError::SelfCheck(format!(
+            "manifest does not read back: {e}"
+        ))),
+    }
+}
+
+/// Refuse text that is empty or that JSON would escape: devices borrow strings from the
+/// document and cannot unescape them.
+pub(super) fn check_text(field: &'static str, text: &str) -> Result<(), ReleaseError> {
+    if text.is_empty() {
+        return Err(ReleaseError::BadField {
+            field,
+            reason: "must not be empty",
+        });
+    }
+    if text
+        .chars()
+        .any(|c| c == '"' || c == '\\' || c.is_control())
+    {
+        return Err(ReleaseError::BadField {
+            field,
+            reason: "must not contain quotes, backslashes or control characters",
+        });
+    }
+    Ok(())
+}

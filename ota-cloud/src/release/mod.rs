@@ -1,0 +1,81 @@
+//! Releases: from an image and what to say about it, a signed job document.
+//!
+//! Two formats:
+//!
+//! - [`firmware_update`]: this project's document. It signs a [`ManifestSpec`] plus the
+//!   image's exact size and SHA-256 (the canonical manifest bytes, see [`canonical_bytes`]),
+//!   so a device decides from signed data, before downloading, whether the image is for it,
+//!   whether it is a downgrade, stale or bound to another job. Check one with
+//!   [`ota_core::manifest::verify`].
+//! - [`afr_ota`]: the FreeRTOS/AWS `CreateOTAUpdate` document, signed over the file's bytes
+//!   only; a device learns nothing trustworthy until the download is complete.
+//!
+//! Every release is parsed back with [`ota_core::document::JobDocument::parse`] and its
+//! signature verified with the signer's public key before it is returned. Nothing here
+//! reads files, a clock, or talks to AWS.
+//!
+//! ```
+//! use ota_cloud::release::{FirmwareSpec, ManifestSpec, firmware_update};
+//! use ota_cloud::signing::{KeyAlgorithm, LocalSigner, PrivateKey};
+//! use ota_core::version::Version;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let signer = LocalSigner::with_default_algorithm(PrivateKey::generate(KeyAlgorithm::P256)?, false)?;
+//! let mut spec = FirmwareSpec::new(ManifestSpec::new("acme-sensor", "rev-b", Version::new(1, 2, 3)));
+//! spec.stream = Some("fw-1_2_3");
+//! let release = firmware_update(b"the image", &spec, &signer)?;
+//! assert!(release.document.starts_with(r#"{"operation":"firmware_update""#));
+//! # Ok(())
+//! # }
+//! ```
+
+mod afr_ota;
+mod error;
+mod firmware;
+mod manifest;
+
+pub use afr_ota::{AWS_S3_PRESIGNED, AfrOtaSpec, afr_ota, signature_key};
+pub use error::ReleaseError;
+pub use firmware::{FirmwareSpec, firmware_update};
+pub use manifest::{ManifestSpec, canonical_bytes, manifest_for};
+
+use ota_core::crypto::KeyId;
+
+use crate::MAX_DOCUMENT_LEN;
+
+/// A signed job document and what went into it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Release {
+    /// The job document, compact JSON (no trailing newline).
+    pub document: String,
+    /// The signature bytes (over the manifest bytes, or over the file for `afr_ota`).
+    pub signature: Vec<u8>,
+    /// The signing key's id.
+    pub key_id: KeyId,
+    /// The signed manifest bytes (firmware-update documents only).
+    pub manifest: Option<Vec<u8>>,
+}
+
+fn finish(
+    document: String,
+    signature: Vec<u8>,
+    key_id: KeyId,
+    manifest: Option<Vec<u8>>,
+) -> Result<Release, ReleaseError> {
+    if document.len() > MAX_DOCUMENT_LEN {
+        return Err(ReleaseError::DocumentTooLong {
+            len: document.len(),
+            max: MAX_DOCUMENT_LEN,
+        });
+    }
+    Ok(Release {
+        document,
+        signature,
+        key_id,
+        manifest,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,384 @@
+use std::sync::OnceLock;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use ota_core::crypto::{
+    Algorithm, Base64Mode, MAX_SIGNATURE_LEN, PublicKey, SignatureEncoding, TrustStore, TrustedKey,
+    decode_signature,
+};
+use ota_core::document::{JobDocument, Protocol, Step};
+use ota_core::manifest::{ManifestPolicy, Rejection, TrustedTime, verify};
+use ota_core::version::{SecurityCounter, Version};
+
+use super::*;
+use crate::signing::{KeyAlgorithm, LocalSigner, PrivateKey, Signer, SigningError};
+
+const IMAGE: &[u8] = b"\x7fELF firmware image bytes";
+
+fn v(s: &str) -> Version {
+    Version::parse(s).unwrap()
+}
+
+fn p256() -> LocalSigner {
+    let key = PrivateKey::generate_seeded(KeyAlgorithm::P256, [9; 32]).unwrap();
+    LocalSigner::with_default_algorithm(key, false).unwrap()
+}
+
+fn rsa(pss: bool) -> LocalSigner {
+    static KEY: OnceLock<PrivateKey> = OnceLock::new();
+    let key =
+        KEY.get_or_init(|| PrivateKey::generate_seeded(KeyAlgorithm::Rsa2048, [8; 32]).unwrap());
+    LocalSigner::with_default_algorithm(key.clone(), pss).unwrap()
+}
+
+fn spec() -> FirmwareSpec<'static> {
+    let mut manifest = ManifestSpec::new("acme", "rev-b", v("1.2.3"));
+    manifest.security_counter = SecurityCounter(4);
+    let mut spec = FirmwareSpec::new(manifest);
+    spec.stream = Some("fw-stream");
+    spec
+}
+
+fn trust(signer: &LocalSigner) -> TrustStore<2> {
+    let mut store = TrustStore::new();
+    store
+        .add(TrustedKey::new(signer.public_key().clone(), signer.algorithm()).unwrap())
+        .unwrap();
+    store
+}
+
+/// What a device running 1.0.0 of acme/rev-b decides on `document`, arriving in `job`.
+fn device_verdict(document: &str, job: &str, signer: &LocalSigner) -> Result<u32, Rejection> {
+    let JobDocument::Firmware(doc) = JobDocument::parse(document.as_bytes()).unwrap() else {
+        panic!("not a firmware document: {document}");
+    };
+    let mut scratch = [0u8; ota_core::manifest::MAX_MANIFEST_LEN];
+    let policy = ManifestPolicy::new("acme", "rev-b", v("1.0.0"));
+    let verified = verify(&doc.firmware, job, &trust(signer), &policy, &mut scratch)?;
+    let mut image = verified.image_verifier();
+    image.update(IMAGE).unwrap();
+    image.finish().unwrap();
+    assert_eq!(verified.key_id(), &signer.key_id());
+    Ok(verified.manifest().size)
+}
+
+#[test]
+fn firmware_release_verifies_on_a_device_for_every_key() {
+    for signer in [p256(), rsa(false), rsa(true)] {
+        let release = firmware_update(IMAGE, &spec(), &signer).unwrap();
+        assert_eq!(
+            device_verdict(&release.document, "any-job", &signer),
+            Ok(IMAGE.len() as u32)
+        );
+        assert_eq!(release.key_id, signer.key_id());
+        let manifest = release.manifest.unwrap();
+        TrustedKey::new(signer.public_key().clone(), signer.algorithm())
+            .unwrap()
+            .verify_message(&manifest, &release.signature, SignatureEncoding::Der)
+            .unwrap();
+    }
+}
+
+#[test]
+fn manifest_bytes_are_canonical() {
+    let release = firmware_update(IMAGE, &spec(), &p256()).unwrap();
+    let sha = ota_core::crypto::Digest::sha256(IMAGE);
+    let hex: String = sha.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let expected = format!(
+        r#"{{"product":"acme","hardware":"rev-b","fileId":0,"version":"1.2.3","securityCounter":4,"size":{},"sha256":"{hex}"}}"#,
+        IMAGE.len()
+    );
+    assert_eq!(
+        String::from_utf8(release.manifest.unwrap()).unwrap(),
+        expected
+    );
+    assert!(
+        release
+            .document
+            .contains(r#""version":"1.2.3","stream":"fw-stream","fileId":0}"#),
+        "{}",
+        release.document
+    );
+    assert!(
+        release
+            .document
+            .ends_with(r#""steps":["download","verify","install","reboot","self_test"]}"#)
+    );
+}
+
+#[test]
+fn signed_constraints_reach_the_device() {
+    let signer = p256();
+    let mut spec = spec();
+    spec.manifest.min_version = Some(v("1.1.0"));
+    spec.manifest.expires = Some(1_900_000_000);
+    spec.manifest.job_id = Some("fw-job-7");
+    spec.url = Some("https://example.com/fw.bin");
+    spec.steps = &[Step::Download, Step::Verify, Step::Install];
+    let release = firmware_update(IMAGE, &spec, &signer).unwrap();
+    let manifest = String::from_utf8(release.manifest.clone().unwrap()).unwrap();
+    assert!(
+        manifest.ends_with(r#","minVersion":"1.1.0","expires":1900000000,"jobId":"fw-job-7"}"#)
+    );
+    assert!(
+        release
+            .document
+            .ends_with(r#""steps":["download","verify","install"]}"#)
+    );
+    assert_eq!(
+        device_verdict(&release.document, "fw-job-7", &signer),
+        Err(Rejection::RunningTooOld)
+    );
+    assert_eq!(
+        device_verdict(&release.document, "other-job", &signer),
+        Err(Rejection::WrongJob)
+    );
+    let JobDocument::Firmware(doc) = JobDocument::parse(release.document.as_bytes()).unwrap()
+    else {
+        unreachable!()
+    };
+    assert_eq!(doc.firmware.url, Some("https://example.com/fw.bin"));
+    let mut policy = ManifestPolicy::new("acme", "rev-b", v("1.1.0"));
+    policy.now = TrustedTime::Unix(1_900_000_000);
+    let mut scratch = [0u8; ota_core::manifest::MAX_MANIFEST_LEN];
+    assert_eq!(
+        verify(
+            &doc.firmware,
+            "fw-job-7",
+            &trust(&signer),
+            &policy,
+            &mut scratch
+        )
+        .err(),
+        Some(Rejection::Expired)
+    );
+}
+
+#[test]
+fn afr_ota_release_signs_the_file() {
+    for (signer, key) in [
+        (p256(), "sig-sha256-ecdsa"),
+        (rsa(false), "sig-sha256-rsa"),
+        (rsa(true), "sig-sha256-rsa"),
+    ] {
+        let spec = AfrOtaSpec {
+            stream: Some("AFR_OTA-fw"),
+            url: Some("${aws:iot:s3-presigned-url:https://s3.amazonaws.com/bucket/fw.bin}"),
+            file_path: Some("/fw.bin"),
+            cert_file: Some("code-sign"),
+            file_type: Some(0),
+            ..AfrOtaSpec::new()
+        };
+        let release = afr_ota(IMAGE, &spec, &signer).unwrap();
+        assert!(release.manifest.is_none());
+        let JobDocument::AfrOta(doc) = JobDocument::parse(release.document.as_bytes()).unwrap()
+        else {
+            panic!("{}", release.document)
+        };
+        assert_eq!(doc.protocols(), [Protocol::Mqtt, Protocol::Http]);
+        assert_eq!(doc.stream_name, Some("AFR_OTA-fw"));
+        let file = &doc.files[0];
+        assert_eq!(file.file_size as usize, IMAGE.len());
+        assert_eq!(
+            (file.file_id, file.file_path, file.cert_file),
+            (0, Some("/fw.bin"), Some("code-sign"))
+        );
+        assert_eq!(file.auth_scheme, Some(AWS_S3_PRESIGNED));
+        assert!(file.is_firmware());
+        let mut buf = [0u8; MAX_SIGNATURE_LEN];
+        let sig =
+            decode_signature(file.signature(key).unwrap(), &mut buf, Base64Mode::Strict).unwrap();
+        assert_eq!(sig, release.signature.as_slice());
+        TrustedKey::new(signer.public_key().clone(), signer.algorithm())
+            .unwrap()
+            .verify_message(IMAGE, sig, SignatureEncoding::Der)
+            .unwrap();
+    }
+}
+
+#[test]
+fn afr_ota_http_only_and_mqtt_only() {
+    let signer = p256();
+    let http = AfrOtaSpec {
+        url: Some("https://example.com/fw.bin"),
+        ..AfrOtaSpec::new()
+    };
+    let doc = afr_ota(IMAGE, &http, &signer).unwrap().document;
+    assert!(
+        doc.starts_with(r#"{"afr_ota":{"protocols":["HTTP"],"files":[{"filesize":"#),
+        "{doc}"
+    );
+    let mqtt = AfrOtaSpec {
+        stream: Some("s"),
+        file_id: 3,
+        ..AfrOtaSpec::new()
+    };
+    let doc = afr_ota(IMAGE, &mqtt, &signer).unwrap().document;
+    assert!(
+        doc.contains(r#""protocols":["MQTT"],"streamname":"s""#),
+        "{doc}"
+    );
+    assert!(doc.contains(r#""fileid":3,"sig-sha256-ecdsa":""#), "{doc}");
+    assert!(!doc.contains("auth_scheme"));
+}
+
+#[test]
+fn unusable_input_is_refused_with_a_reason() {
+    let signer = p256();
+    let err =
+        |spec: &FirmwareSpec<'_>, image: &[u8]| firmware_update(image, spec, &signer).unwrap_err();
+    assert_eq!(err(&spec(), b""), ReleaseError::EmptyImage);
+    let mut s = spec();
+    s.stream = None;
+    assert_eq!(err(&s, IMAGE), ReleaseError::NoLocation);
+    s.stream = Some("bad stream");
+    assert!(matches!(
+        err(&s, IMAGE),
+        ReleaseError::BadField {
+            field: "stream",
+            ..
+        }
+    ));
+    let mut s = spec();
+    s.steps = &[Step::Verify, Step::Download, Step::Install];
+    assert_eq!(err(&s, IMAGE), ReleaseError::BadSteps);
+    s.steps = &[Step::Download, Step::Install];
+    assert_eq!(err(&s, IMAGE), ReleaseError::BadSteps);
+    let mut s = spec();
+    s.manifest.product = "a\"b";
+    assert!(matches!(
+        err(&s, IMAGE),
+        ReleaseError::BadField {
+            field: "product",
+            ..
+        }
+    ));
+    s.manifest.product = "";
+    assert!(matches!(
+        err(&s, IMAGE),
+        ReleaseError::BadField {
+            field: "product",
+            ..
+        }
+    ));
+    let mut s = spec();
+    s.manifest.hardware = "rev\n";
+    assert!(matches!(
+        err(&s, IMAGE),
+        ReleaseError::BadField {
+            field: "hardware",
+            ..
+        }
+    ));
+    let mut s = spec();
+    s.manifest.job_id = Some("job/1");
+    assert!(matches!(
+        err(&s, IMAGE),
+        ReleaseError::BadField { field: "jobId", .. }
+    ));
+    let long = "p".repeat(1000);
+    let mut s = spec();
+    s.manifest.product = &long;
+    assert!(matches!(
+        err(&s, IMAGE),
+        ReleaseError::ManifestTooLong { .. }
+    ));
+    let url = format!("https://example.com/{}", "a".repeat(40_000));
+    let mut s = spec();
+    s.url = Some(&url);
+    assert!(matches!(
+        err(&s, IMAGE),
+        ReleaseError::DocumentTooLong { .. }
+    ));
+
+    let afr = |spec: &AfrOtaSpec<'_>| afr_ota(IMAGE, spec, &signer).unwrap_err();
+    assert_eq!(afr(&AfrOtaSpec::new()), ReleaseError::NoLocation);
+    assert!(matches!(
+        afr(&AfrOtaSpec {
+            stream: Some(""),
+            ..AfrOtaSpec::new()
+        }),
+        ReleaseError::BadField {
+            field: "streamname",
+            ..
+        }
+    ));
+    assert!(matches!(
+        afr(&AfrOtaSpec {
+            url: Some("https://x"),
+            auth_scheme: "",
+            ..AfrOtaSpec::new()
+        }),
+        ReleaseError::BadField {
+            field: "auth_scheme",
+            ..
+        }
+    ));
+    assert!(matches!(
+        afr(&AfrOtaSpec {
+            stream: Some("s"),
+            cert_file: Some("a\\b"),
+            ..AfrOtaSpec::new()
+        }),
+        ReleaseError::BadField {
+            field: "certfile",
+            ..
+        }
+    ));
+    assert_eq!(
+        afr_ota(
+            b"",
+            &AfrOtaSpec {
+                stream: Some("s"),
+                ..AfrOtaSpec::new()
+            },
+            &signer
+        )
+        .unwrap_err(),
+        ReleaseError::EmptyImage
+    );
+}
+
+/// A signer whose signatures do not verify: the release must not be returned.
+struct Broken(LocalSigner);
+
+impl Signer for Broken {
+    fn algorithm(&self) -> Algorithm {
+        self.0.algorithm()
+    }
+    fn public_key(&self) -> &PublicKey {
+        self.0.public_key()
+    }
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SigningError> {
+        self.0.sign(&[message, b"!"].concat())
+    }
+}
+
+#[test]
+fn a_signature_that_does_not_verify_is_not_released() {
+    let broken = Broken(p256());
+    assert!(matches!(
+        firmware_update(IMAGE, &spec(), &broken),
+        Err(ReleaseError::SelfCheck(_))
+    ));
+    let afr = AfrOtaSpec {
+        stream: Some("s"),
+        ..AfrOtaSpec::new()
+    };
+    assert!(matches!(
+        afr_ota(IMAGE, &afr, &broken),
+        Err(ReleaseError::SelfCheck(_))
+    ));
+    // The signature and manifest in the document are the base64 of the returned bytes.
+    let release = firmware_update(IMAGE, &spec(), &p256()).unwrap();
+    assert!(
+        release
+            .document
+            .contains(&STANDARD.encode(&release.signature))
+    );
+    assert!(
+        release
+            .document
+            .contains(&STANDARD.encode(release.manifest.unwrap()))
+    );
+}

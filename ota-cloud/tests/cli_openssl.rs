@@ -1,0 +1,804 @@
+//! The `ota-cloud` binary against the `openssl` CLI, both ways: our keys and OpenSSL's
+//! signatures, OpenSSL's keys and our signatures, for P-256 and RSA (PKCS#1 v1.5 and PSS),
+//! plus the errors a user meets. These tests need `openssl` on PATH and fail (not skip)
+//! without it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+const PSS: [&str; 6] = [
+    "-sigopt",
+    "rsa_padding_mode:pss",
+    "-sigopt",
+    "rsa_pss_saltlen:32",
+    "-sigopt",
+    "rsa_mgf1_md:sha256",
+];
+
+/// A scratch directory, removed afterwards.
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(name: &str) -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("ota-cloud-openssl-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).display().to_string()
+    }
+
+    /// A 10 000-byte file of varied bytes.
+    fn image(&self, name: &str) -> String {
+        let bytes: Vec<u8> = (0u32..10_000)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        let path = self.path(name);
+        fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    fn names(&self) -> Vec<String> {
+        let mut names: Vec<_> = fs::read_dir(&self.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn run(program: &str, args: &[&str]) -> Output {
+    match Command::new(program).args(args).output() {
+        Ok(out) => out,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && program == "openssl" => panic!(
+            "these tests need the `openssl` command-line tool, and it is not on PATH \
+             (install it, e.g. `apt-get install openssl`; CI does)"
+        ),
+        Err(e) => panic!("cannot run {program}: {e}"),
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `openssl ARGS`, which must succeed.
+fn openssl(args: &[&str]) -> String {
+    let out = run("openssl", args);
+    assert!(
+        out.status.success(),
+        "openssl {args:?} failed: {}",
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// `ota-cloud ARGS`.
+fn ours(args: &[&str]) -> Output {
+    run(env!("CARGO_BIN_EXE_ota-cloud"), args)
+}
+
+/// `ota-cloud ARGS`, which must succeed; its stdout.
+fn ours_ok(args: &[&str]) -> String {
+    let out = ours(args);
+    assert!(
+        out.status.success(),
+        "ota-cloud {args:?} failed: {}",
+        text(&out.stderr)
+    );
+    assert!(out.stderr.is_empty(), "stderr: {}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+/// `ota-cloud ARGS`, which must fail with `code`, nothing on stdout and one line on stderr;
+/// that line.
+fn ours_fails(code: i32, args: &[&str]) -> String {
+    let out = ours(args);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "ota-cloud {args:?}: {}",
+        text(&out.stderr)
+    );
+    assert!(
+        out.stdout.is_empty() || code == 1,
+        "stdout: {}",
+        text(&out.stdout)
+    );
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "one line: {err:?}");
+    assert!(err.starts_with("error: ") && err.ends_with('\n'), "{err:?}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+/// Our base64 signature file → DER/binary signature file for OpenSSL.
+fn decode_to(b64_path: &str, bin_path: &str) {
+    let text = fs::read_to_string(b64_path).unwrap();
+    fs::write(bin_path, STANDARD.decode(text.trim()).unwrap()).unwrap();
+}
+
+fn openssl_verify(public: &str, signature: &str, file: &str, pss: bool) {
+    let mut args = vec![
+        "dgst",
+        "-sha256",
+        "-verify",
+        public,
+        "-signature",
+        signature,
+    ];
+    if pss {
+        args.extend(PSS);
+    }
+    args.push(file);
+    assert_eq!(openssl(&args).trim(), "Verified OK");
+}
+
+/// Our keygen, OpenSSL signs (base64 wrapped at 64 columns by `openssl base64`), we verify.
+fn our_key_openssl_signs(algorithm: &str, pss: bool) {
+    let dir = Dir::new(&format!("ours-{algorithm}-{pss}"));
+    let key = dir.path("k.pem");
+    let printed = ours_ok(&["keygen", "--algorithm", algorithm, "--out", &key]);
+    let public = dir.path("k.pub.pem");
+    // OpenSSL reads our private key and derives exactly our public key file.
+    assert_eq!(
+        openssl(&["pkey", "-in", &key, "-pubout"]),
+        fs::read_to_string(&public).unwrap()
+    );
+    // Our key id is the SHA-256 of the public key DER.
+    let der = dir.path("k.pub.der");
+    openssl(&[
+        "pkey", "-pubin", "-in", &public, "-outform", "DER", "-out", &der,
+    ]);
+    let id = openssl(&["dgst", "-sha256", "-r", &der]);
+    let id = id.split_whitespace().next().unwrap();
+    assert!(printed.contains(&format!("key id:      {id}")), "{printed}");
+
+    let file = dir.image("fw.bin");
+    let sig = dir.path("sig.bin");
+    let mut args = vec![
+        "dgst",
+        "-sha256",
+        "-sign",
+        key.as_str(),
+        "-out",
+        sig.as_str(),
+    ];
+    if pss {
+        args.extend(PSS);
+    }
+    args.push(&file);
+    openssl(&args);
+    let b64 = dir.path("sig.b64");
+    openssl(&["base64", "-in", &sig, "-out", &b64]);
+    let mut verify = vec![
+        "verify",
+        "--public-key",
+        public.as_str(),
+        "--signature",
+        b64.as_str(),
+        file.as_str(),
+    ];
+    if pss {
+        verify.push("--pss");
+    }
+    assert_eq!(ours_ok(&verify), "valid\n");
+    // The other RSA padding, or another file, is refused.
+    if algorithm != "p256" {
+        let mut other = verify.clone();
+        if pss {
+            other.retain(|a| *a != "--pss");
+        } else {
+            other.push("--pss");
+        }
+        assert!(ours_fails(1, &other).contains("invalid"));
+    }
+    let other_file = dir.path("other.bin");
+    fs::write(&other_file, b"not the signed file").unwrap();
+    verify[5] = &other_file;
+    assert!(ours_fails(1, &verify).contains("does not verify"));
+}
+
+#[test]
+fn p256_our_key_openssl_signs_we_verify() {
+    our_key_openssl_signs("p256", false);
+}
+
+#[test]
+fn rsa2048_our_key_openssl_signs_pkcs1v15_we_verify() {
+    our_key_openssl_signs("rsa2048", false);
+}
+
+#[test]
+fn rsa3072_our_key_openssl_signs_pss_we_verify() {
+    our_key_openssl_signs("rsa3072", true);
+}
+
+/// OpenSSL's key (genpkey: PKCS#8), we sign, OpenSSL verifies.
+fn openssl_key_we_sign(genpkey: &[&str], pss: bool) -> Dir {
+    let dir = Dir::new(&format!(
+        "theirs-{}-{pss}",
+        genpkey.join("_").replace([':', '-'], "")
+    ));
+    let key = dir.path("k.pem");
+    let mut args = vec!["genpkey", "-quiet"];
+    args.extend(genpkey);
+    args.extend(["-out", &key]);
+    openssl(&args);
+    let public = dir.path("k.pub.pem");
+    openssl(&["pkey", "-in", &key, "-pubout", "-out", &public]);
+    let file = dir.image("fw.bin");
+    let mut sign = vec!["sign", "--key", key.as_str(), file.as_str()];
+    if pss {
+        sign.push("--pss");
+    }
+    let b64 = dir.path("sig.b64");
+    fs::write(&b64, ours_ok(&sign)).unwrap();
+    let sig = dir.path("sig.bin");
+    decode_to(&b64, &sig);
+    openssl_verify(&public, &sig, &file, pss);
+    dir
+}
+
+#[test]
+fn p256_openssl_key_we_sign_openssl_verifies() {
+    openssl_key_we_sign(
+        &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        false,
+    );
+}
+
+#[test]
+fn rsa_openssl_key_we_sign_pkcs1v15_byte_identical() {
+    let dir = openssl_key_we_sign(
+        &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+        false,
+    );
+    // PKCS#1 v1.5 is deterministic: OpenSSL's signature is ours, byte for byte.
+    let theirs = dir.path("theirs.bin");
+    openssl(&[
+        "dgst",
+        "-sha256",
+        "-sign",
+        &dir.path("k.pem"),
+        "-out",
+        &theirs,
+        &dir.path("fw.bin"),
+    ]);
+    assert_eq!(
+        fs::read(&theirs).unwrap(),
+        fs::read(dir.path("sig.bin")).unwrap()
+    );
+}
+
+#[test]
+fn rsa_openssl_key_we_sign_pss_openssl_verifies() {
+    openssl_key_we_sign(
+        &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:3072"],
+        true,
+    );
+}
+
+#[test]
+fn openssl_sec1_and_pkcs1_keys_load() {
+    let dir = Dir::new("legacy-formats");
+    let file = dir.image("fw.bin");
+    // `ecparam -genkey` writes an EC PARAMETERS block, then the SEC1 key.
+    let ec_params = dir.path("ec_params.pem");
+    openssl(&[
+        "ecparam",
+        "-name",
+        "prime256v1",
+        "-genkey",
+        "-out",
+        &ec_params,
+    ]);
+    assert!(
+        fs::read_to_string(&ec_params)
+            .unwrap()
+            .contains("BEGIN EC PARAMETERS")
+    );
+    let ec = dir.path("ec.pem");
+    openssl(&["ec", "-in", &ec_params, "-out", &ec]);
+    let rsa8 = dir.path("rsa8.pem");
+    openssl(&[
+        "genpkey",
+        "-quiet",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        &rsa8,
+    ]);
+    let rsa1 = dir.path("rsa1.pem");
+    openssl(&["rsa", "-in", &rsa8, "-traditional", "-out", &rsa1]);
+    assert!(
+        fs::read_to_string(&rsa1)
+            .unwrap()
+            .starts_with("-----BEGIN RSA PRIVATE KEY-----")
+    );
+    for (key, header) in [
+        (&ec_params, "EC PRIVATE KEY"),
+        (&ec, "EC PRIVATE KEY"),
+        (&rsa1, "RSA PRIVATE KEY"),
+    ] {
+        assert!(fs::read_to_string(key).unwrap().contains(header));
+        let public = format!("{key}.pub");
+        openssl(&["pkey", "-in", key, "-pubout", "-out", &public]);
+        let b64 = format!("{key}.sig.b64");
+        fs::write(&b64, ours_ok(&["sign", "--key", key, &file])).unwrap();
+        let sig = format!("{key}.sig");
+        decode_to(&b64, &sig);
+        openssl_verify(&public, &sig, &file, false);
+        assert_eq!(
+            ours_ok(&[
+                "verify",
+                "--public-key",
+                &public,
+                "--signature",
+                &b64,
+                &file
+            ]),
+            "valid\n"
+        );
+    }
+    // A PKCS#1 public key (`BEGIN RSA PUBLIC KEY`) verifies too.
+    let rsa_pub = dir.path("rsa1.pub.pkcs1");
+    openssl(&["rsa", "-in", &rsa1, "-RSAPublicKey_out", "-out", &rsa_pub]);
+    let b64 = format!("{rsa1}.sig.b64");
+    assert_eq!(
+        ours_ok(&[
+            "verify",
+            "--public-key",
+            &rsa_pub,
+            "--signature",
+            &b64,
+            &file
+        ]),
+        "valid\n"
+    );
+}
+
+#[test]
+fn encrypted_and_unsupported_keys_are_refused_in_one_line() {
+    let dir = Dir::new("refused");
+    let file = dir.image("fw.bin");
+    let cases: [(&str, Vec<&str>, &str); 6] = [
+        (
+            "pkcs8_encrypted.pem",
+            vec![
+                "genpkey",
+                "-quiet",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-aes-256-cbc",
+                "-pass",
+                "pass:secret",
+            ],
+            "encrypted",
+        ),
+        (
+            "ed25519.pem",
+            vec!["genpkey", "-quiet", "-algorithm", "ED25519"],
+            "Ed25519",
+        ),
+        (
+            "p384.pem",
+            vec![
+                "genpkey",
+                "-quiet",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-384",
+            ],
+            "P-384",
+        ),
+        (
+            "rsa_pss.pem",
+            vec![
+                "genpkey",
+                "-quiet",
+                "-algorithm",
+                "RSA-PSS",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+            ],
+            "RSA-PSS",
+        ),
+        (
+            "rsa1024.pem",
+            vec![
+                "genpkey",
+                "-quiet",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:1024",
+            ],
+            "1024 bits",
+        ),
+        (
+            "rsa_e3.pem",
+            vec![
+                "genpkey",
+                "-quiet",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+                "-pkeyopt",
+                "rsa_keygen_pubexp:3",
+            ],
+            "exponent",
+        ),
+    ];
+    for (name, mut args, expected) in cases {
+        let key = dir.path(name);
+        args.extend(["-out", &key]);
+        openssl(&args);
+        let err = ours_fails(1, &["sign", "--key", &key, &file]);
+        assert!(err.contains(expected), "{name}: {err}");
+    }
+    // The legacy encrypted SEC1 form (`Proc-Type: 4,ENCRYPTED`).
+    let legacy = dir.path("ec_legacy_encrypted.pem");
+    let plain = dir.path("plain.pem");
+    openssl(&[
+        "ecparam",
+        "-name",
+        "prime256v1",
+        "-genkey",
+        "-noout",
+        "-out",
+        &plain,
+    ]);
+    openssl(&[
+        "ec",
+        "-in",
+        &plain,
+        "-aes256",
+        "-passout",
+        "pass:secret",
+        "-out",
+        &legacy,
+    ]);
+    assert!(
+        fs::read_to_string(&legacy)
+            .unwrap()
+            .contains("Proc-Type: 4,ENCRYPTED")
+    );
+    assert!(ours_fails(1, &["sign", "--key", &legacy, &file]).contains("encrypted"));
+    let legacy_rsa = dir.path("rsa_legacy_encrypted.pem");
+    openssl(&[
+        "genrsa",
+        "-traditional",
+        "-aes256",
+        "-passout",
+        "pass:secret",
+        "-out",
+        &legacy_rsa,
+        "2048",
+    ]);
+    assert!(ours_fails(1, &["sign", "--key", &legacy_rsa, &file]).contains("encrypted"));
+}
+
+#[test]
+fn errors_are_one_line_with_the_right_exit_code() {
+    let dir = Dir::new("errors");
+    let file = dir.image("fw.bin");
+    let key = dir.path("k.pem");
+    ours_ok(&["keygen", "--algorithm", "p256", "--out", &key]);
+    let public = dir.path("k.pub.pem");
+    let b64 = dir.path("sig.b64");
+    fs::write(&b64, ours_ok(&["sign", "--key", &key, &file])).unwrap();
+
+    // Usage: exit 2.
+    ours_fails(2, &[]);
+    ours_fails(2, &["sign", &file]);
+    ours_fails(2, &["sign", "--key", &key, "--nope", &file]);
+    ours_fails(2, &["keygen", "--algorithm", "dsa", "--out", &key]);
+    ours_fails(2, &["release", "--key", &key, "--stream", "s", &file]);
+    // Failures: exit 1.
+    assert!(
+        ours_fails(1, &["sign", "--key", &dir.path("absent.pem"), &file]).contains("cannot read")
+    );
+    assert!(
+        ours_fails(1, &["sign", "--key", &key, &dir.path("absent.bin")]).contains("cannot read")
+    );
+    assert!(ours_fails(1, &["sign", "--key", &key, "--pss", &file]).contains("RSA keys only"));
+    assert!(ours_fails(1, &["sign", "--key", &public, &file]).contains("public key"));
+    assert!(ours_fails(1, &["sign", "--key", &file, &file]).contains("not text"));
+    // Wrong key type: an RSA key's public file for a P-256 signature.
+    let rsa = dir.path("rsa.pem");
+    openssl(&[
+        "genpkey",
+        "-quiet",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        &rsa,
+    ]);
+    let rsa_pub = dir.path("rsa.pub.pem");
+    openssl(&["pkey", "-in", &rsa, "-pubout", "-out", &rsa_pub]);
+    assert!(
+        ours_fails(
+            1,
+            &[
+                "verify",
+                "--public-key",
+                &rsa_pub,
+                "--signature",
+                &b64,
+                &file
+            ]
+        )
+        .contains("invalid")
+    );
+    assert!(
+        ours_fails(
+            1,
+            &["verify", "--public-key", &key, "--signature", &b64, &file]
+        )
+        .contains("private key")
+    );
+    // Bad signature: one bit flipped.
+    let mut sig = STANDARD
+        .decode(fs::read_to_string(&b64).unwrap().trim())
+        .unwrap();
+    let last = sig.len() - 3;
+    sig[last] ^= 1;
+    let bad = dir.path("bad.b64");
+    fs::write(&bad, STANDARD.encode(&sig)).unwrap();
+    assert!(
+        ours_fails(
+            1,
+            &[
+                "verify",
+                "--public-key",
+                &public,
+                "--signature",
+                &bad,
+                &file
+            ]
+        )
+        .contains("invalid")
+    );
+    fs::write(&bad, "%%%").unwrap();
+    assert!(
+        ours_fails(
+            1,
+            &[
+                "verify",
+                "--public-key",
+                &public,
+                "--signature",
+                &bad,
+                &file
+            ]
+        )
+        .contains("base64")
+    );
+
+    // No partial file: failed releases and key generations leave the directory as it was.
+    let before = dir.names();
+    let out = dir.path("doc.json");
+    let release = [
+        "release",
+        "--key",
+        &key,
+        "--version",
+        "1.0.0",
+        "--hardware",
+        "h",
+        "--product",
+        "p",
+        "--stream",
+        "s",
+        "--out",
+        &out,
+    ];
+    let absent = dir.path("absent.bin");
+    let mut args = release.to_vec();
+    args.push(&absent);
+    ours_fails(1, &args);
+    let encrypted = dir.path("enc.pem");
+    openssl(&[
+        "genpkey",
+        "-quiet",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-aes-256-cbc",
+        "-pass",
+        "pass:x",
+        "-out",
+        &encrypted,
+    ]);
+    let before_enc = dir.names();
+    let mut args = release.to_vec();
+    args[2] = &encrypted;
+    args.push(&file);
+    assert!(ours_fails(1, &args).contains("encrypted"));
+    assert_eq!(dir.names(), before_enc);
+    ours_fails(
+        1,
+        &[
+            "keygen",
+            "--algorithm",
+            "p256",
+            "--out",
+            &dir.path("missing-dir/k.pem"),
+        ],
+    );
+    ours_fails(1, &["keygen", "--algorithm", "p256", "--out", &key]);
+    let mut args = release.to_vec();
+    args[12] = "/proc/version/doc.json";
+    args.push(&file);
+    ours_fails(1, &args);
+    let mut expected = before;
+    expected.push("enc.pem".into());
+    expected.sort();
+    assert_eq!(dir.names(), expected);
+}
+
+#[cfg(unix)]
+#[test]
+fn keygen_private_key_is_0600() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = Dir::new("mode");
+    let key = dir.path("k.pem");
+    ours_ok(&["keygen", "--algorithm", "p256", "--out", &key]);
+    let mode = |p: &str| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&key), 0o600);
+    assert_eq!(mode(&dir.path("k.pub.pem")) & 0o600, 0o600);
+}
+
+/// The JSON string at `pointer` in the document at `path`.
+fn field(path: &str, pointer: &str) -> String {
+    let doc: serde_json::Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+    doc.pointer(pointer)
+        .and_then(|v| v.as_str())
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn released_documents_verify_with_openssl() {
+    let dir = Dir::new("release");
+    let file = dir.image("fw.bin");
+    for (genpkey, sig_key, pss) in [
+        (
+            &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"][..],
+            "sig-sha256-ecdsa",
+            false,
+        ),
+        (
+            &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"][..],
+            "sig-sha256-rsa",
+            true,
+        ),
+    ] {
+        let key = dir.path("k.pem");
+        let mut args = vec!["genpkey", "-quiet"];
+        args.extend(genpkey);
+        args.extend(["-out", &key]);
+        openssl(&args);
+        let public = dir.path("k.pub.pem");
+        openssl(&["pkey", "-in", &key, "-pubout", "-out", &public]);
+        let pss_flag: &[&str] = if pss { &["--pss"] } else { &[] };
+
+        // Firmware format: the signature covers the manifest bytes carried in base64.
+        let doc = dir.path("doc.json");
+        let mut args = vec![
+            "release",
+            "--key",
+            &key,
+            "--version",
+            "2.0.0",
+            "--hardware",
+            "rev-b",
+            "--product",
+            "acme",
+            "--url",
+            "https://example.com/fw.bin",
+            "--out",
+            &doc,
+        ];
+        args.extend(pss_flag);
+        args.push(&file);
+        ours_ok(&args);
+        let manifest = dir.path("manifest.json");
+        fs::write(
+            &manifest,
+            STANDARD.decode(field(&doc, "/firmware/manifest")).unwrap(),
+        )
+        .unwrap();
+        let sig = dir.path("manifest.sig");
+        fs::write(
+            &sig,
+            STANDARD.decode(field(&doc, "/firmware/signature")).unwrap(),
+        )
+        .unwrap();
+        openssl_verify(&public, &sig, &manifest, pss);
+        let sha = openssl(&["dgst", "-sha256", "-r", &file]);
+        let manifest_text = fs::read_to_string(&manifest).unwrap();
+        assert!(
+            manifest_text.contains(sha.split_whitespace().next().unwrap()),
+            "{manifest_text}"
+        );
+        assert!(manifest_text.contains(r#""size":10000"#));
+        let mut inspect = vec![
+            "inspect",
+            doc.as_str(),
+            "--trust",
+            public.as_str(),
+            "--file",
+            file.as_str(),
+            "--hardware",
+            "rev-b",
+            "--product",
+            "acme",
+            "--running-version",
+            "1.0.0",
+        ];
+        inspect.extend(pss_flag);
+        assert!(ours_ok(&inspect).contains("would install"));
+
+        // afr_ota: the signature covers the file.
+        let afr = dir.path("afr.json");
+        let mut args = vec![
+            "release",
+            "--key",
+            &key,
+            "--format",
+            "afr-ota",
+            "--stream",
+            "AFR_OTA-1",
+            "--out",
+            &afr,
+        ];
+        args.extend(pss_flag);
+        args.push(&file);
+        ours_ok(&args);
+        let sig = dir.path("file.sig");
+        fs::write(
+            &sig,
+            STANDARD
+                .decode(field(&afr, &format!("/afr_ota/files/0/{sig_key}")))
+                .unwrap(),
+        )
+        .unwrap();
+        openssl_verify(&public, &sig, &file, pss);
+        let mut inspect = vec![
+            "inspect",
+            afr.as_str(),
+            "--trust",
+            public.as_str(),
+            "--file",
+            file.as_str(),
+        ];
+        inspect.extend(pss_flag);
+        assert!(ours_ok(&inspect).contains("file 0 verified by"));
+    }
+    let _ = Path::new(&file);
+}

@@ -51,7 +51,10 @@ pub fn project(
     success_after_ms: Option<u64>,
     max_minutes: u64,
 ) -> Result<Plan, Error> {
-    let settings = Settings { keep_execution_events: false, ..Settings::default() };
+    let settings = Settings {
+        keep_execution_events: false,
+        ..Settings::default()
+    };
     let mut e = Engine::new(T0, settings);
     e.create_group("plan", None).map_err(invalid)?;
     for i in 0..things {

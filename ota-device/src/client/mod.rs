@@ -282,7 +282,14 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     /// (simulated) reset, or to keep the storage in a `static` on firmware. Everything
     /// persistent is already in the store; nothing volatile survives.
     pub fn into_parts(self) -> (S, P, Buffers<'a>) {
-        (self.slot, self.store, Buffers { scratch: self.scratch, url: self.url })
+        (
+            self.slot,
+            self.store,
+            Buffers {
+                scratch: self.scratch,
+                url: self.url,
+            },
+        )
     }
 
     // ---- helpers shared by the handler modules ----

@@ -6,8 +6,8 @@
 //! answer from `verify` or `inspect`). Output files are written to a temporary file in the
 //! same directory and moved into place, so a failed command leaves no partial file.
 //!
-//! Not here yet: `plan` (rollout planning over a fleet) gets its module and its place in the
-//! command list next to `release` when it is added.
+//! `plan` projects a rollout policy over a fleet with the engine itself (see
+//! [`crate::plan`]).
 
 mod error;
 mod files;
@@ -15,6 +15,7 @@ mod inspect;
 mod keygen;
 mod keys;
 mod parse;
+mod plan;
 mod release;
 mod sign;
 mod verify;
@@ -48,7 +49,7 @@ enum Command {
     Verify(verify::Args),
     Release(release::Args),
     Inspect(inspect::Args),
-    // `plan` (rollout planning: --things N --rollout ...) goes here, after `release`.
+    Plan(plan::Args),
 }
 
 /// Run the tool on the process's arguments: output on stdout, an error as one line on
@@ -82,6 +83,7 @@ where
         Command::Verify(args) => verify::run(args, out),
         Command::Release(args) => release::run(args, out),
         Command::Inspect(args) => inspect::run(args, out),
+        Command::Plan(args) => plan::run(args, out),
     }
 }
 
@@ -93,7 +95,7 @@ fn parse_error(e: &clap::Error, out: &mut dyn Write) -> Result<(), CliError> {
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
             Err(CliError::usage(
-                "a command is required: keygen, sign, verify, release or inspect (see ota-cloud --help)",
+                "a command is required: keygen, sign, verify, release, inspect or plan (see ota-cloud --help)",
             ))
         }
         _ => {

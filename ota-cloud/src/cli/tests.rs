@@ -70,7 +70,7 @@ fn command_definition_is_consistent() {
 #[test]
 fn help_for_every_command() {
     let top = cli(&["--help"]).unwrap();
-    for command in ["keygen", "sign", "verify", "release", "inspect"] {
+    for command in ["keygen", "sign", "verify", "release", "inspect", "plan"] {
         assert!(top.contains(command), "{top}");
         let help = cli(&[command, "--help"]).unwrap();
         assert!(help.contains("Usage: ota-cloud "), "{help}");
@@ -324,4 +324,89 @@ fn release_then_inspect() {
     fs::write(dir.path("custom.json"), r#"{"operation":"reboot"}"#).unwrap();
     assert!(failure(&["inspect", &dir.path("custom.json")]).contains("custom job document"));
     let _ = Path::new(&doc);
+}
+
+#[test]
+fn plan_projects_a_fixed_rate_and_a_ramp() {
+    // 250 things at 100 per minute: every thing notified within the third minute.
+    let fixed = cli(&["plan", "--things", "250", "--max-per-minute", "100"]).unwrap();
+    assert!(
+        fixed.starts_with("minute  notified  succeeded\n"),
+        "{fixed}"
+    );
+    let line = |text: &str, minute: u64| {
+        text.lines()
+            .find(|l| l.split_whitespace().next() == Some(&minute.to_string()))
+            .map(|l| {
+                l.split_whitespace()
+                    .map(|w| w.parse::<u64>().unwrap())
+                    .collect::<Vec<_>>()
+            })
+    };
+    assert_eq!(line(&fixed, 1), Some(vec![1, 100, 0]), "{fixed}");
+    assert_eq!(line(&fixed, 2), Some(vec![2, 200, 0]), "{fixed}");
+    assert!(
+        fixed.contains("all 250 things notified after 2."),
+        "{fixed}"
+    );
+    // A ramp on notified things: the base rate until 50 are notified, then doubled.
+    let ramp = cli(&[
+        "plan",
+        "--things",
+        "1000",
+        "--base-rate",
+        "10",
+        "--factor",
+        "2",
+        "--notified-step",
+        "50",
+    ])
+    .unwrap();
+    let notified = |text: &str, minute| line(text, minute).map_or(0, |v| v[1]);
+    assert_eq!(notified(&ramp, 3), 30, "{ramp}");
+    assert!(notified(&ramp, 8) > 80, "{ramp}");
+    // With successes, a succeeded-things ramp has something to count.
+    let succeeded = cli(&[
+        "plan",
+        "--things",
+        "100",
+        "--base-rate",
+        "10",
+        "--factor",
+        "2",
+        "--succeeded-step",
+        "10",
+        "--success-after",
+        "30",
+        "--every-minute",
+        "--max-minutes",
+        "30",
+    ])
+    .unwrap();
+    // Every minute is printed until the last success; the ramp on successes speeds it up.
+    let last = (0..=30)
+        .take_while(|&m| line(&succeeded, m).is_some())
+        .last()
+        .unwrap();
+    assert!((2..30).contains(&last), "{succeeded}");
+    assert_eq!(line(&succeeded, last).unwrap()[2], 100, "{succeeded}");
+    assert!(succeeded.contains("all 100 things notified"), "{succeeded}");
+}
+
+#[test]
+fn plan_refuses_bad_policies() {
+    assert!(usage_error(&["plan", "--things", "0", "--max-per-minute", "10"]).contains("--things"));
+    assert!(usage_error(&["plan", "--things", "5", "--base-rate", "10"]).contains("--factor"));
+    assert!(usage_error(&["plan", "--things", "5", "--factor", "2"]).contains("--base-rate"));
+    assert!(failure(&["plan", "--things", "5", "--max-per-minute", "5000"]).contains("1000"));
+    assert!(
+        failure(&[
+            "plan",
+            "--things",
+            "5",
+            "--rollout",
+            "/nonexistent/rollout.json"
+        ])
+        .contains("rollout.json")
+    );
 }

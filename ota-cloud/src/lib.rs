@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod campaign;
+pub mod catalog;
 pub mod conformance;
 pub mod engine;
 mod error;

@@ -4,7 +4,7 @@
 use ota_cloud::campaign::*;
 use ota_cloud::catalog::{Catalog, Incompatibility, Release, VersionReq};
 use ota_cloud::model::{
-    Comparator, JobStatus, StartNext, Target, TargetSelection, UpdateExecution,
+    Comparator, JobStatus, RolloutConfig, StartNext, Target, TargetSelection, UpdateExecution,
 };
 use ota_cloud::{Clock, DeviceJobs, FleetService, InMemory, JobService, ManualClock, Settings};
 use ota_core::jobs::JobExecutionStatus::{self, *};
@@ -209,7 +209,12 @@ async fn three_stages_progress_automatically() {
 
     let status = c.status();
     assert_eq!(status.state, CampaignState::Completed);
-    assert!(status.stages.iter().all(|s| s.phase == StagePhase::Passed));
+    assert!(
+        status
+            .stages
+            .iter()
+            .all(|s| s.phase == StagePhase::Finished)
+    );
     assert_eq!(status.stages[2].counts.succeeded, 89);
     // Every device in exactly one stage; each stage one snapshot job over its own group.
     let mut dealt: Vec<String> = ["canary", "ten", "rest"]
@@ -523,6 +528,58 @@ async fn failure_threshold_stops_cancels_and_rolls_back_the_devices_that_took_it
         c.rollback_campaign().unwrap().status().state,
         CampaignState::Completed
     );
+}
+
+#[tokio::test]
+async fn passed_stages_stay_watched_until_their_jobs_complete() {
+    let svc = service();
+    fleet(&svc, 20).await;
+    let (cat, release, _) = catalog();
+    let stages = vec![
+        stage("first", StageSize::Count(10), gate(2, Some(50), Some(30))),
+        stage("second", StageSize::Count(10), Gate::default()),
+    ];
+    let mut c = Campaign::new(spec("c12", &release, stages), &cat).unwrap();
+    step(&mut c, &svc).await;
+    minute(&svc);
+    report(&svc, "c12-first", Queued, 2, Succeeded).await;
+    assert_eq!(
+        step(&mut c, &svc).await,
+        ["GatePassed(first)", "StageStarted(second,10)"],
+        "2 of 2 terminal succeeded"
+    );
+    assert_eq!(c.status().stages[0].phase, StagePhase::Passed);
+    // Its stragglers fail after the gate passed: 3 of 5 terminal.
+    report(&svc, "c12-first", Queued, 3, Failed).await;
+    assert_eq!(
+        step(&mut c, &svc).await,
+        [
+            "GateFailed(first)",
+            "JobCanceled(c12-first)",
+            "JobCanceled(c12-second)"
+        ]
+    );
+    let phases: Vec<StagePhase> = c.status().stages.iter().map(|s| s.phase).collect();
+    assert_eq!(phases, [StagePhase::Failed, StagePhase::Stopped]);
+}
+
+#[tokio::test]
+async fn completion_waits_for_every_stage_job() {
+    let svc = service();
+    fleet(&svc, 4).await;
+    let (cat, release, _) = catalog();
+    let stages = vec![stage("all", StageSize::Count(4), gate(1, Some(50), None))];
+    let mut c = Campaign::new(spec("c13", &release, stages), &cat).unwrap();
+    step(&mut c, &svc).await;
+    minute(&svc);
+    report(&svc, "c13-all", Queued, 2, Succeeded).await;
+    assert_eq!(step(&mut c, &svc).await, ["GatePassed(all)"]);
+    let status = c.status();
+    assert_eq!(status.state, CampaignState::Running);
+    assert_eq!(status.current_stage, None, "every gate passed");
+    succeed_all(&svc, "c13-all").await;
+    assert_eq!(step(&mut c, &svc).await, ["Completed"]);
+    assert_eq!(c.status().stages[0].phase, StagePhase::Finished);
 }
 
 #[tokio::test]
@@ -858,4 +915,43 @@ async fn spec_problems_are_refused_up_front() {
         Campaign::new(s, &cat).unwrap_err(),
         CampaignError::Spec(SpecError::NotInCatalog("fw-9".into()))
     );
+}
+
+#[tokio::test]
+async fn job_rules_are_checked_before_anything_is_created() {
+    let (cat, release, previous) = catalog();
+    let mut fast = Stage::new("all", StageSize::Percent(Percent::ALL));
+    fast.rollout = Some(RolloutConfig {
+        maximum_per_minute: Some(5000),
+        ..RolloutConfig::default()
+    });
+    let s = spec("c14", &release, vec![fast.clone()]);
+    assert!(matches!(
+        Campaign::new(s, &cat),
+        Err(CampaignError::Spec(SpecError::InvalidJob { stage, .. })) if stage == "c14-all"
+    ));
+    // The rollback campaign's stages too.
+    let mut s = spec(
+        "c14",
+        &release,
+        vec![Stage::new("all", StageSize::Count(1))],
+    );
+    s.previous = Some(previous);
+    s.rollback = RollbackPolicy::Automatic { stages: vec![fast] };
+    assert!(matches!(
+        Campaign::new(s, &cat),
+        Err(CampaignError::Spec(SpecError::InvalidJob { stage, .. })) if stage == "c14-rb-all"
+    ));
+    // A document that is not JSON.
+    let mut bad = release.clone();
+    bad.id = "fw-bad".into();
+    bad.version = v("2.0.5");
+    bad.document = "not json".into();
+    let mut cat = cat;
+    cat.add(bad.clone()).unwrap();
+    let s = spec("c15", &bad, vec![Stage::new("all", StageSize::Count(1))]);
+    assert!(matches!(
+        Campaign::new(s, &cat),
+        Err(CampaignError::Spec(SpecError::InvalidJob { .. }))
+    ));
 }

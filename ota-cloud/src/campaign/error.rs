@@ -37,6 +37,15 @@ pub enum SpecError {
         /// What is wrong.
         why: &'static str,
     },
+    /// A stage's job would break an AWS IoT Jobs rule or quota (document not JSON or too
+    /// long, rollout rate, retries, …): found before anything is created.
+    #[error("stage {stage}: {message}")]
+    InvalidJob {
+        /// The stage (`{campaign}-{stage}` for the rollback's stages).
+        stage: String,
+        /// What the rule says.
+        message: String,
+    },
     /// The release (or the rollback release) is not the catalog's entry of its id.
     #[error("release {0} is not in the catalog, or differs from its entry")]
     NotInCatalog(String),

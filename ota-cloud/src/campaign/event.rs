@@ -132,7 +132,7 @@ pub enum CampaignEvent {
     Paused,
     /// [`super::Campaign::resume`].
     Resumed,
-    /// Every stage passed or was skipped.
+    /// Every gate passed (or its stage was skipped) and every stage job completed.
     Completed,
     /// The rollback campaign was created.
     RolledBack {

@@ -1,27 +1,6 @@
 //! A stage's exit gate ([`Gate`]) and its judgement over the stage's counts
 //! ([`Gate::evaluate`]), a pure function: what the campaign decides, and what a dry run can
 //! ask ("what if 3 of 20 fail?").
-//!
-//! Counting (AWS IoT Jobs counts things by their latest execution, so a thing with a retry
-//! pending counts as `QUEUED`, not `FAILED`):
-//! - *failures* are `FAILED` + `REJECTED` + `TIMED_OUT`;
-//! - *terminal* is `SUCCEEDED` + failures: `CANCELED` and `REMOVED` things were not attempted
-//!   and count nowhere (rollout-semantics §16);
-//! - the *effective total* is the stage's devices minus `CANCELED` and `REMOVED` ones.
-//!
-//! Judgement, in this order:
-//! 1. **Success unreachable**: with a success threshold, if even every pending device
-//!    succeeding could not reach it (`effective total − failures` against the effective
-//!    total), the gate fails. This is certain, so it does not wait for `min_sample`.
-//! 2. **Sample**: fewer than `min(min_sample, effective total)` terminal devices: no judgement
-//!    (a stage smaller than `min_sample` is judged once all of it is terminal).
-//! 3. **Failure threshold**: failures over the denominator against the threshold.
-//! 4. **Success**: succeeded over the denominator against the success threshold; without a
-//!    success threshold, success means every device is terminal.
-//!
-//! The denominator is the terminal count or the effective stage total; the comparator
-//! (`≥` or `>`) applies to both thresholds. Soak and manual approval come after success and
-//! are the campaign's business ([`crate::campaign`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -205,8 +184,28 @@ pub enum Verdict {
 }
 
 impl Gate {
-    /// Judge `counts` (see the [module docs](self) for the order). Does not look at time,
-    /// soak or approval.
+    /// Judge `counts`. Does not look at time, soak or approval.
+    ///
+    /// Counting (AWS IoT Jobs counts things by their latest execution, so a thing with a retry
+    /// pending counts as `QUEUED`, not `FAILED`):
+    /// - *failures* are `FAILED` + `REJECTED` + `TIMED_OUT`;
+    /// - *terminal* is `SUCCEEDED` + failures: `CANCELED` and `REMOVED` things were not attempted
+    ///   and count nowhere (rollout-semantics §16);
+    /// - the *effective total* is the stage's devices minus `CANCELED` and `REMOVED` ones.
+    ///
+    /// Judgement, in this order:
+    /// 1. **Success unreachable**: with a success threshold, if even every pending device
+    ///    succeeding could not reach it (`effective total − failures` against the effective
+    ///    total), the gate fails. This is certain, so it does not wait for `min_sample`.
+    /// 2. **Sample**: fewer than `min(min_sample, effective total)` terminal devices: no judgement
+    ///    (a stage smaller than `min_sample` is judged once all of it is terminal).
+    /// 3. **Failure threshold**: failures over the denominator against the threshold.
+    /// 4. **Success**: succeeded over the denominator against the success threshold; without a
+    ///    success threshold, success means every device is terminal.
+    ///
+    /// The denominator is the terminal count or the effective stage total; the comparator
+    /// (`≥` or `>`) applies to both thresholds. Soak and manual approval come after success and
+    /// are the campaign's business ([`crate::campaign`]).
     pub fn evaluate(&self, counts: &StageCounts) -> Verdict {
         let failures = counts.failures();
         let terminal = counts.terminal();

@@ -30,8 +30,12 @@
 //! - **manual approval** is asked for after the soak ([`CampaignEvent::AwaitingApproval`])
 //!   and given with [`Campaign::approve`] (who, remark, time: [`Campaign::approvals`]).
 //!
-//! When a gate passes, the next stage starts in the same step. A passed stage is not judged
-//! again; its job runs on for stragglers.
+//! When a gate passes, the next stage starts in the same step. The passed stage's job runs
+//! on for its stragglers and the stage stays **watched** until the job completes: a failure
+//! verdict on it later (failure threshold, success out of reach, job cancelled outside the
+//! campaign) still stops the campaign. The campaign completes when every gate has passed
+//! *and* every stage job has completed, so a device that never takes its execution keeps
+//! the campaign running, as it keeps its job `IN_PROGRESS` on AWS.
 //!
 //! **Pause** ([`Campaign::pause`]) holds progression only: no stage starts until
 //! [`Campaign::resume`]. AWS cannot pause a job and a cancel cannot be undone, so the running
@@ -57,7 +61,7 @@
 //! lag.
 //!
 //! Cost: two `DescribeThing` and one `AddThingToThingGroup` per device; per step, one
-//! `DescribeJob` for the stage being judged.
+//! `DescribeJob` per stage being judged or watched.
 //!
 //! Not done: stage groups stay in the registry afterwards (the trait has no
 //! `DeleteThingGroup`; AWS allows a thing 10 static groups); devices that finish an
@@ -101,6 +105,8 @@ struct StageRun {
     group_created: bool,
     added: usize,
     job_created: bool,
+    /// Its job completed (every execution terminal): no longer watched.
+    job_done: bool,
     counts: StageCounts,
     soak_since: Option<u64>,
     approved: bool,
@@ -136,6 +142,9 @@ impl Campaign {
     /// A campaign that starts on its first [`Campaign::step`]. Its release (and rollback
     /// release) must be the catalog's entries of their ids.
     ///
+    /// Every stage's job is checked against the IoT Jobs rules and quotas here, the rollback
+    /// campaign's too, so that no stage fails on `CreateJob` halfway through a rollout.
+    ///
     /// # Errors
     /// [`CampaignError::Spec`] with the first problem found; nothing is created.
     pub fn new(spec: CampaignSpec, catalog: &Catalog) -> Result<Self, CampaignError> {
@@ -145,7 +154,23 @@ impl Campaign {
                 return Err(SpecError::NotInCatalog(release.id.clone()).into());
             }
         }
-        Ok(Self::unchecked(spec, None))
+        let campaign = Self::unchecked(spec, None);
+        campaign.check_jobs()?;
+        if let Some(rollback) = campaign.rollback_spec(vec!["any".into()]) {
+            Self::unchecked(rollback, None).check_jobs()?;
+        }
+        Ok(campaign)
+    }
+
+    /// Check every stage's job against the IoT Jobs rules and quotas, as `CreateJob` would.
+    fn check_jobs(&self) -> Result<(), SpecError> {
+        for (i, run) in self.stages.iter().enumerate() {
+            crate::quota::validate(self.job_spec(i), 0).map_err(|e| SpecError::InvalidJob {
+                stage: run.job_id.clone(),
+                message: e.to_string(),
+            })?;
+        }
+        Ok(())
     }
 
     fn unchecked(spec: CampaignSpec, rollback_of: Option<String>) -> Self {
@@ -161,6 +186,7 @@ impl Campaign {
                 group_created: false,
                 added: 0,
                 job_created: false,
+                job_done: false,
                 counts: StageCounts::default(),
                 soak_since: None,
                 approved: false,

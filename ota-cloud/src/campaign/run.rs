@@ -95,6 +95,9 @@ impl Campaign {
         if self.state == CampaignState::NotStarted {
             self.plan(now, svc).await?;
         }
+        if self.state == CampaignState::Running {
+            self.watch(now, svc).await?;
+        }
         while self.state == CampaignState::Running {
             let Some(phase) = self.stages.get(self.current).map(|s| s.phase) else {
                 break;
@@ -106,7 +109,7 @@ impl Campaign {
                     }
                     self.start_stage(now, svc).await?;
                     if self.stages[self.current].phase == StagePhase::Skipped {
-                        self.next_stage(now);
+                        self.current += 1;
                     }
                 }
                 StagePhase::Running | StagePhase::Soaking { .. } | StagePhase::AwaitingApproval => {
@@ -114,22 +117,28 @@ impl Campaign {
                         Outcome::Hold => break,
                         Outcome::Pass => {
                             let run = &mut self.stages[self.current];
-                            run.phase = StagePhase::Passed;
+                            run.phase = if run.job_done {
+                                StagePhase::Finished
+                            } else {
+                                StagePhase::Passed
+                            };
                             let event = CampaignEvent::GatePassed {
                                 stage: run.stage.name.clone(),
                                 counts: run.counts,
                             };
                             self.log(now, event);
-                            self.next_stage(now);
+                            self.current += 1;
                         }
-                        Outcome::Fail(failure) => self.fail(now, failure),
+                        Outcome::Fail(failure) => self.fail(self.current, now, failure),
                     }
                 }
-                StagePhase::Passed
-                | StagePhase::Skipped
-                | StagePhase::Failed
-                | StagePhase::NotRun => self.next_stage(now),
+                _ => self.current += 1,
             }
+        }
+        let all_done = self.stages.iter().all(|s| !s.job_created || s.job_done);
+        if self.state == CampaignState::Running && self.current >= self.stages.len() && all_done {
+            self.state = CampaignState::Completed;
+            self.log(now, CampaignEvent::Completed);
         }
         if self.stop.is_some() {
             self.finish_stop(now, svc).await?;
@@ -137,12 +146,62 @@ impl Campaign {
         Ok(())
     }
 
-    fn next_stage(&mut self, now: u64) {
-        self.current += 1;
-        if self.current >= self.stages.len() {
-            self.state = CampaignState::Completed;
-            self.log(now, CampaignEvent::Completed);
+    /// Judge again the stages whose gate passed while their job still runs: a failure
+    /// verdict on one of them stops the campaign; a completed job ends the watch.
+    async fn watch<S>(&mut self, now: u64, svc: &S) -> Result<(), CampaignError>
+    where
+        S: JobService + FleetService + ?Sized,
+    {
+        for i in 0..self.stages.len() {
+            if self.state != CampaignState::Running {
+                break;
+            }
+            if self.stages[i].phase != StagePhase::Passed {
+                continue;
+            }
+            let failure = match self.read_job(i, svc).await? {
+                Some(failure) => Some(failure),
+                None => match self.stages[i].stage.gate.evaluate(&self.stages[i].counts) {
+                    Verdict::Failed(failure) => Some(failure),
+                    _ => None,
+                },
+            };
+            match failure {
+                Some(failure) => self.fail(i, now, failure),
+                None if self.stages[i].job_done => self.stages[i].phase = StagePhase::Finished,
+                None => {}
+            }
         }
+        Ok(())
+    }
+
+    /// Describe stage `i`'s job: record its counts and whether it completed. A job
+    /// cancelled or deleted outside the campaign is a failure.
+    async fn read_job<S>(&mut self, i: usize, svc: &S) -> Result<Option<GateFailure>, CampaignError>
+    where
+        S: JobService + FleetService + ?Sized,
+    {
+        let job_id = self.stages[i].job_id.clone();
+        let job = match svc.describe_job(&job_id).await {
+            Ok(job) => job,
+            Err(Error::ResourceNotFound(_)) => {
+                return Ok(Some(GateFailure::JobDeleted { job_id }));
+            }
+            Err(e) => return Err(CampaignError::service("DescribeJob", &job_id, e)),
+        };
+        let run = &mut self.stages[i];
+        run.counts = StageCounts::from_details(run.devices.len() as u64, &job.job_process_details);
+        run.job_done = job.status == JobStatus::Completed;
+        if matches!(
+            job.status,
+            JobStatus::Canceled | JobStatus::DeletionInProgress
+        ) {
+            return Ok(Some(GateFailure::JobCanceled {
+                job_id,
+                reason_code: job.reason_code,
+            }));
+        }
+        Ok(None)
     }
 
     /// Resolve targets, refuse what cannot take the release, deal the rest to stages.
@@ -339,7 +398,7 @@ impl Campaign {
 
     /// The current stage's job: a snapshot job over its group with the release's document
     /// and the stage's rollout, timeout, retry and abort configs.
-    pub(crate) fn job_spec(&self, i: usize) -> JobSpec {
+    pub(super) fn job_spec(&self, i: usize) -> JobSpec {
         let run = &self.stages[i];
         let release = &self.spec.release;
         let mut spec = JobSpec::new(
@@ -371,25 +430,10 @@ impl Campaign {
         S: JobService + FleetService + ?Sized,
     {
         let i = self.current;
-        let job_id = self.stages[i].job_id.clone();
-        let job = match svc.describe_job(&job_id).await {
-            Ok(job) => job,
-            Err(Error::ResourceNotFound(_)) => {
-                return Ok(Outcome::Fail(GateFailure::JobDeleted { job_id }));
-            }
-            Err(e) => return Err(CampaignError::service("DescribeJob", &job_id, e)),
-        };
-        let run = &mut self.stages[i];
-        run.counts = StageCounts::from_details(run.devices.len() as u64, &job.job_process_details);
-        if matches!(
-            job.status,
-            JobStatus::Canceled | JobStatus::DeletionInProgress
-        ) {
-            return Ok(Outcome::Fail(GateFailure::JobCanceled {
-                job_id,
-                reason_code: job.reason_code,
-            }));
+        if let Some(failure) = self.read_job(i, svc).await? {
+            return Ok(Outcome::Fail(failure));
         }
+        let run = &mut self.stages[i];
         match run.stage.gate.evaluate(&run.counts) {
             Verdict::Failed(failure) => Ok(Outcome::Fail(failure)),
             Verdict::Sampling { .. } | Verdict::Holding => {
@@ -429,13 +473,19 @@ impl Campaign {
         }
     }
 
-    /// Stop for good: mark the stages, and leave the cancels and the rollback to
-    /// [`Campaign::finish_stop`].
-    fn fail(&mut self, now: u64, failure: GateFailure) {
-        let i = self.current;
-        self.stages[i].phase = StagePhase::Failed;
-        for later in &mut self.stages[i + 1..] {
-            later.phase = StagePhase::NotRun;
+    /// Stop for good because stage `i`'s gate failed: mark the stages, and leave the
+    /// cancels and the rollback to [`Campaign::finish_stop`].
+    fn fail(&mut self, i: usize, now: u64, failure: GateFailure) {
+        for (k, run) in self.stages.iter_mut().enumerate() {
+            run.phase = match run.phase {
+                _ if k == i => StagePhase::Failed,
+                StagePhase::Planned => StagePhase::NotRun,
+                StagePhase::Starting
+                | StagePhase::Running
+                | StagePhase::Soaking { .. }
+                | StagePhase::AwaitingApproval => StagePhase::Stopped,
+                other => other,
+            };
         }
         let stage = self.stages[i].stage.name.clone();
         self.stop = Some(Stop {
@@ -512,7 +562,7 @@ impl Campaign {
 
     /// The rollback campaign over `devices`; `None` without devices (or without an
     /// automatic policy and a previous release, which `new` already required).
-    fn rollback_spec(&self, devices: Vec<String>) -> Option<CampaignSpec> {
+    pub(super) fn rollback_spec(&self, devices: Vec<String>) -> Option<CampaignSpec> {
         let RollbackPolicy::Automatic { stages } = &self.spec.rollback else {
             return None;
         };

@@ -12,9 +12,9 @@ use crate::service::JobService;
 pub enum CampaignState {
     /// Not planned yet (no step so far, or the first one failed).
     NotStarted,
-    /// Planned; stages running or due.
+    /// Planned; stages running or due, or stage jobs still running.
     Running,
-    /// Every stage passed or was skipped.
+    /// Every stage passed or was skipped, and every stage job completed.
     Completed,
     /// A gate failed; jobs cancelled, rollback per policy.
     Stopped {
@@ -41,14 +41,18 @@ pub enum StagePhase {
     },
     /// Waiting for [`Campaign::approve`].
     AwaitingApproval,
-    /// Its gate passed.
+    /// Its gate passed; its job still runs and is watched for failures.
     Passed,
+    /// Its gate passed and its job completed.
+    Finished,
     /// No devices: no job.
     Skipped,
     /// Its gate failed.
     Failed,
     /// Never started: the campaign stopped first.
     NotRun,
+    /// Running when another stage's gate failed: its job was cancelled.
+    Stopped,
 }
 
 /// One stage of [`CampaignStatus`].
@@ -75,7 +79,7 @@ pub struct CampaignStatus {
     pub state: CampaignState,
     /// Paused by [`Campaign::pause`].
     pub paused: bool,
-    /// The stage being started or judged, while running.
+    /// The stage being started or judged, while running (`None` once every gate passed).
     pub current_stage: Option<String>,
     /// Every stage.
     pub stages: Vec<StageStatus>,

@@ -1,26 +1,5 @@
 //! [`VersionReq`]: which running versions a release may be installed over, written like
 //! `>=1.2.0, <2.0.0`, `^1.2` or `=1.0.3`.
-//!
-//! A requirement is a comma-separated list of comparators that must all hold. Each is an
-//! operator and a version that may be partial (`1`, `1.2`, `1.2.3[-PRE][+BUILD]`), or `*`:
-//!
-//! | comparator | matches |
-//! | --- | --- |
-//! | `=1.2.3`, `>1.2.3`, `>=`, `<`, `<=` | by semver precedence (build metadata ignored) |
-//! | `=1.2`, `=1` | every `1.2.*` (every `1.*.*`), pre-releases included |
-//! | `>1.2`, `>=1.2`, `<1.2`, `<=1.2` | above, from, below, up to the whole `1.2.*` family |
-//! | `~1.2.3` | `>=1.2.3` within `1.2.*`; `~1.2` is `=1.2`, `~1` is `=1` |
-//! | `^1.2.3` | `>=1.2.3` within `1.*.*`; `^0.2.3` within `0.2.*`; `^0.0.3` within `0.0.3` |
-//! | `^1.2` | `>=1.2` within `1.*.*` (`^0.2` is `=0.2`); `^1` is `=1` |
-//! | `*` | anything |
-//!
-//! Partial versions compare only the parts given, so a family includes its pre-releases:
-//! `<2` refuses `2.0.0-rc.1`, and `^1.2.3` refuses it too. A full version in a comparator
-//! compares by precedence: `<2.0.0` admits `2.0.0-rc.1`, which precedes `2.0.0`. Unlike
-//! Cargo, pre-release versions need no opt-in: they match whatever their precedence matches.
-//!
-//! Not supported: a bare version without an operator (refused, to avoid guessing between
-//! `=` and `^`), wildcards inside a version (`1.*`, `1.x`), `||` alternatives.
 
 use core::cmp::Ordering;
 use core::fmt;
@@ -122,7 +101,28 @@ struct Comparator {
     bound: Bound,
 }
 
-/// A semver requirement on a running version. See the [module docs](self) for the syntax.
+/// A semver requirement on a running version.
+///
+/// A requirement is a comma-separated list of comparators that must all hold. Each is an
+/// operator and a version that may be partial (`1`, `1.2`, `1.2.3[-PRE][+BUILD]`), or `*`:
+///
+/// | comparator | matches |
+/// | --- | --- |
+/// | `=1.2.3`, `>1.2.3`, `>=`, `<`, `<=` | by semver precedence (build metadata ignored) |
+/// | `=1.2`, `=1` | every `1.2.*` (every `1.*.*`), pre-releases included |
+/// | `>1.2`, `>=1.2`, `<1.2`, `<=1.2` | above, from, below, up to the whole `1.2.*` family |
+/// | `~1.2.3` | `>=1.2.3` within `1.2.*`; `~1.2` is `=1.2`, `~1` is `=1` |
+/// | `^1.2.3` | `>=1.2.3` within `1.*.*`; `^0.2.3` within `0.2.*`; `^0.0.3` within `0.0.3` |
+/// | `^1.2` | `>=1.2` within `1.*.*` (`^0.2` is `=0.2`); `^1` is `=1` |
+/// | `*` | anything |
+///
+/// Partial versions compare only the parts given, so a family includes its pre-releases:
+/// `<2` refuses `2.0.0-rc.1`, and `^1.2.3` refuses it too. A full version in a comparator
+/// compares by precedence: `<2.0.0` admits `2.0.0-rc.1`, which precedes `2.0.0`. Unlike
+/// Cargo, pre-release versions need no opt-in: they match whatever their precedence matches.
+///
+/// Not supported: a bare version without an operator (refused, to avoid guessing between
+/// `=` and `^`), wildcards inside a version (`1.*`, `1.x`), `||` alternatives.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct VersionReq {
     comparators: Vec<Comparator>,
@@ -443,6 +443,9 @@ mod tests {
         assert_eq!(VersionReq::parse(&"=".repeat(300)), Err(E::TooLong));
     }
 
+    /// Mostly well-formed requirements.
+    const REQUIREMENTS: &str = "([<>=~^]{1,2}[0-9]{1,3}(\\.[0-9]{1,3}){0,2}, ){0,3}\\*";
+
     proptest! {
         #[test]
         fn parse_never_panics(s in "\\PC{0,60}") {
@@ -450,7 +453,7 @@ mod tests {
         }
 
         #[test]
-        fn parsed_requirements_round_trip(s in "([<>=~^]{1,2}[0-9]{1,3}(\\.[0-9]{1,3}){0,2}, ){0,3}\\*") {
+        fn parsed_requirements_round_trip(s in REQUIREMENTS) {
             if let Ok(r) = VersionReq::parse(&s) {
                 prop_assert_eq!(VersionReq::parse(&r.to_string()).unwrap(), r);
             }

@@ -425,6 +425,36 @@ mod tests {
         assert_eq!(gate(1, None, None).evaluate(&c), Verdict::Holding);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn judgement_never_panics_and_is_consistent(
+            counts in proptest::array::uniform9(proptest::prelude::any::<u64>()),
+            min_sample: u32,
+            success in proptest::option::of(0u32..=10_000),
+            failure in proptest::option::of(0u32..=10_000),
+            stage_total: bool,
+            exceeds: bool,
+        ) {
+            let [total, queued, in_progress, succeeded, failed, rejected, timed_out, canceled, removed] = counts;
+            let c = StageCounts { total, queued, in_progress, succeeded, failed, rejected, timed_out, canceled, removed };
+            let g = Gate {
+                min_sample,
+                success_threshold: success.map(Percent::from_hundredths),
+                failure_threshold: failure.map(Percent::from_hundredths),
+                denominator: if stage_total { GateDenominator::StageTotal } else { GateDenominator::Terminal },
+                comparator: if exceeds { Comparator::Exceeds } else { Comparator::AtLeast },
+                ..Gate::default()
+            };
+            match g.evaluate(&c) {
+                Verdict::Failed(GateFailure::FailureThreshold { failures, .. }) => {
+                    proptest::prop_assert!(failures > 0 || (failure == Some(0) && !exceeds));
+                }
+                Verdict::Succeeding => proptest::prop_assert!(c.terminal() > 0),
+                _ => {}
+            }
+        }
+    }
+
     #[test]
     fn unusable_gates_are_named() {
         assert!(gate(1, None, Some(0)).problem().is_some());

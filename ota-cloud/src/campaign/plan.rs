@@ -243,6 +243,47 @@ mod tests {
         assert_eq!(names(&left), ["d005", "d007"]);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn stages_partition_the_eligible_devices(
+            sizes in proptest::collection::vec((0u8..4, 0u32..30), 0..6),
+            n in 0usize..60,
+            seed: u64,
+        ) {
+            let groups = HashMap::from([(
+                "g".to_string(),
+                (0..n).step_by(3).map(|i| format!("d{i:03}")).collect::<HashSet<_>>(),
+            )]);
+            let stages: Vec<Stage> = sizes
+                .iter()
+                .enumerate()
+                .map(|(i, (kind, k))| {
+                    let size = match kind {
+                        0 => StageSize::Count(*k),
+                        1 => StageSize::Percent(Percent::whole(*k * 4)),
+                        2 => StageSize::Group("g".into()),
+                        _ => StageSize::Attribute { key: "region".into(), value: "eu".into() },
+                    };
+                    Stage::new(format!("s{i}"), size)
+                })
+                .collect();
+            let mut eligible = fleet(n);
+            arrange(&mut eligible, AssignmentOrder::Shuffled { seed });
+            let (dealt, left) = assign(&stages, &eligible, &groups);
+            let mut all: Vec<&String> = dealt.iter().flatten().chain(&left).collect();
+            all.sort();
+            let before = all.len();
+            all.dedup();
+            proptest::prop_assert_eq!(before, all.len(), "a device dealt twice");
+            proptest::prop_assert_eq!(all.len(), n, "a device lost");
+            for (stage, devices) in stages.iter().zip(&dealt) {
+                if let StageSize::Count(k) = stage.size {
+                    proptest::prop_assert!(devices.len() <= k as usize);
+                }
+            }
+        }
+    }
+
     #[test]
     fn shuffle_is_a_seeded_permutation() {
         let sorted: Vec<u32> = (0..100).collect();

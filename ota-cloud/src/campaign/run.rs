@@ -1,6 +1,7 @@
 //! [`Campaign::step`]: planning, starting stages, judging gates, stopping and rolling back.
-//! Each service call's effect is recorded as soon as it succeeds, so that a step cut short
-//! by an error is finished by the next one without repeating anything.
+//! Creations are recorded as soon as they succeed, so that a step cut short by an error is
+//! finished by the next one without creating anything twice; planning and a stage's
+//! re-check record nothing until all their reads succeed, and are redone whole.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -17,7 +18,7 @@ use crate::model::{JobSpec, JobStatus, Target};
 use crate::service::{FleetService, JobService};
 
 /// The `reasonCode` of the cancels a failed gate makes.
-pub(crate) const CANCEL_REASON: &str = "CAMPAIGN_GATE_FAILED";
+const CANCEL_REASON: &str = "CAMPAIGN_GATE_FAILED";
 
 /// What judging the current stage concluded.
 enum Outcome {

@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod campaign;
+pub mod catalog;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod conformance;

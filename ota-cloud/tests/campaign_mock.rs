@@ -1,0 +1,486 @@
+//! Campaigns at the trait level with `mockall`: exactly which calls a stage makes, and how
+//! service errors surface.
+#![cfg(feature = "mock")]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use mockall::predicate::{always, eq};
+use ota_cloud::campaign::*;
+use ota_cloud::catalog::{Catalog, Release};
+use ota_cloud::model::*;
+use ota_cloud::{Error, FleetService, JobService, MockFleetService, MockJobService, Thing};
+use ota_core::jobs::JobExecutionStatus;
+use ota_core::version::Version;
+
+const DOC: &str = r#"{"operation":"firmware_update","version":"2.0.0"}"#;
+
+/// One service made of the two mocks.
+#[derive(Default)]
+struct Services {
+    jobs: MockJobService,
+    fleet: MockFleetService,
+}
+
+#[async_trait]
+impl JobService for Services {
+    async fn create_job(&self, spec: JobSpec) -> Result<Job, Error> {
+        self.jobs.create_job(spec).await
+    }
+    async fn describe_job(&self, job_id: &str) -> Result<Job, Error> {
+        self.jobs.describe_job(job_id).await
+    }
+    async fn job_document(&self, job_id: &str) -> Result<String, Error> {
+        self.jobs.job_document(job_id).await
+    }
+    async fn list_jobs(&self, status: Option<JobStatus>) -> Result<Vec<Job>, Error> {
+        self.jobs.list_jobs(status).await
+    }
+    async fn cancel_job(
+        &self,
+        job_id: &str,
+        reason_code: Option<String>,
+        comment: Option<String>,
+        force: bool,
+    ) -> Result<Job, Error> {
+        self.jobs
+            .cancel_job(job_id, reason_code, comment, force)
+            .await
+    }
+    async fn delete_job(&self, job_id: &str, force: bool) -> Result<(), Error> {
+        self.jobs.delete_job(job_id, force).await
+    }
+    async fn describe_job_execution(
+        &self,
+        job_id: &str,
+        thing: &str,
+        execution_number: Option<u64>,
+    ) -> Result<JobExecution, Error> {
+        self.jobs
+            .describe_job_execution(job_id, thing, execution_number)
+            .await
+    }
+    async fn list_job_executions_for_job(
+        &self,
+        job_id: &str,
+        status: Option<JobExecutionStatus>,
+    ) -> Result<Vec<JobExecutionSummary>, Error> {
+        self.jobs.list_job_executions_for_job(job_id, status).await
+    }
+    async fn list_job_executions_for_thing(
+        &self,
+        thing: &str,
+        status: Option<JobExecutionStatus>,
+    ) -> Result<Vec<JobExecutionSummary>, Error> {
+        self.jobs.list_job_executions_for_thing(thing, status).await
+    }
+    async fn cancel_job_execution(
+        &self,
+        job_id: &str,
+        thing: &str,
+        force: bool,
+        expected_version: Option<u64>,
+        status_details: Option<StatusDetails>,
+    ) -> Result<(), Error> {
+        self.jobs
+            .cancel_job_execution(job_id, thing, force, expected_version, status_details)
+            .await
+    }
+}
+
+#[async_trait]
+impl FleetService for Services {
+    async fn create_thing(
+        &self,
+        name: &str,
+        attributes: Vec<(String, String)>,
+    ) -> Result<(), Error> {
+        self.fleet.create_thing(name, attributes).await
+    }
+    async fn describe_thing(&self, name: &str) -> Result<Thing, Error> {
+        self.fleet.describe_thing(name).await
+    }
+    async fn delete_thing(&self, name: &str) -> Result<(), Error> {
+        self.fleet.delete_thing(name).await
+    }
+    async fn set_attribute(
+        &self,
+        thing: &str,
+        key: &str,
+        value: Option<String>,
+    ) -> Result<(), Error> {
+        self.fleet.set_attribute(thing, key, value).await
+    }
+    async fn create_group(&self, name: &str, parent: Option<String>) -> Result<(), Error> {
+        self.fleet.create_group(name, parent).await
+    }
+    async fn create_dynamic_group(&self, name: &str, query: &str) -> Result<(), Error> {
+        self.fleet.create_dynamic_group(name, query).await
+    }
+    async fn add_thing_to_group(&self, group: &str, thing: &str) -> Result<(), Error> {
+        self.fleet.add_thing_to_group(group, thing).await
+    }
+    async fn remove_thing_from_group(&self, group: &str, thing: &str) -> Result<(), Error> {
+        self.fleet.remove_thing_from_group(group, thing).await
+    }
+    async fn list_group_members(&self, group: &str) -> Result<Vec<String>, Error> {
+        self.fleet.list_group_members(group).await
+    }
+}
+
+fn release() -> (Catalog, Release) {
+    let r = Release::new("fw-2.0.0", "acme", Version::new(2, 0, 0), ["rev-b"], DOC);
+    let mut c = Catalog::new();
+    c.add(r.clone()).unwrap();
+    (c, r)
+}
+
+fn device(name: &str) -> Thing {
+    Thing {
+        name: name.into(),
+        attributes: vec![
+            ("hardware".into(), "rev-b".into()),
+            ("version".into(), "1.0.0".into()),
+        ],
+    }
+}
+
+fn job(spec: JobSpec, queued: u64) -> Job {
+    Job {
+        job_arn: format!("arn:aws:iot:us-east-1:0:job/{}", spec.job_id),
+        status: JobStatus::InProgress,
+        reason_code: None,
+        comment: None,
+        force_canceled: false,
+        is_concurrent: false,
+        created_at: 0,
+        last_updated_at: 0,
+        completed_at: None,
+        job_process_details: JobProcessDetails {
+            number_of_queued_things: queued,
+            ..JobProcessDetails::default()
+        },
+        attempts: AttemptCounts::default(),
+        scheduled_job_rollouts: vec![],
+        spec,
+    }
+}
+
+/// The fleet group `fleet` with `members`, each a rev-b device on 1.0.0.
+fn fleet_of(svc: &mut Services, members: &'static [&'static str]) {
+    svc.fleet
+        .expect_list_group_members()
+        .with(eq("fleet"))
+        .returning(move |_| Ok(members.iter().map(|m| m.to_string()).collect()));
+    svc.fleet
+        .expect_describe_thing()
+        .returning(|name| Ok(device(name)));
+}
+
+fn campaign(id: &str, stage: Stage) -> Campaign {
+    let (catalog, release) = release();
+    let spec = CampaignSpec::new(id, release, Targets::Group("fleet".into()), vec![stage]);
+    Campaign::new(spec, &catalog).unwrap()
+}
+
+#[tokio::test]
+async fn a_stage_creates_exactly_one_job_with_the_expected_spec() {
+    let mut svc = Services::default();
+    fleet_of(&mut svc, &["b", "a"]);
+    svc.fleet
+        .expect_create_group()
+        .with(eq("m1-canary"), eq(None))
+        .times(1)
+        .returning(|_, _| Ok(()));
+    for thing in ["a", "b"] {
+        svc.fleet
+            .expect_add_thing_to_group()
+            .with(eq("m1-canary"), eq(thing))
+            .times(1)
+            .returning(|_, _| Ok(()));
+    }
+    let rollout = RolloutConfig {
+        maximum_per_minute: Some(10),
+        exponential_rate: None,
+        maximum_in_flight: Some(5),
+    };
+    let mut expected = JobSpec::new("m1-canary", vec![Target::Group("m1-canary".into())], DOC);
+    expected.description = Some("campaign m1, stage canary: release fw-2.0.0 (2.0.0)".into());
+    expected.job_executions_rollout_config = Some(rollout.clone());
+    expected.timeout_config = Some(TimeoutConfig {
+        in_progress_timeout_in_minutes: Some(30),
+    });
+    let want = expected.clone();
+    svc.jobs
+        .expect_create_job()
+        .withf(move |spec| *spec == want)
+        .times(1)
+        .returning(|spec| Ok(job(spec, 0)));
+    let created = expected.clone();
+    svc.jobs
+        .expect_describe_job()
+        .with(eq("m1-canary"))
+        .times(3)
+        .returning(move |_| Ok(job(created.clone(), 2)));
+    let mut stage = Stage::new("canary", StageSize::Count(10)).with_rollout(rollout);
+    stage.timeout = expected.timeout_config;
+    let mut c = campaign("m1", stage);
+    let events = c.step(0, &svc).await.unwrap();
+    assert!(matches!(
+        &events[..],
+        [
+            CampaignEvent::Planned { eligible: 2, .. },
+            CampaignEvent::StageStarted { devices: 2, .. }
+        ]
+    ));
+    // Later steps only read the job.
+    assert!(c.step(1, &svc).await.unwrap().is_empty());
+    assert!(c.step(2, &svc).await.unwrap().is_empty());
+    assert_eq!(c.status().stages[0].counts.queued, 2);
+}
+
+#[tokio::test]
+async fn service_errors_surface_as_typed_errors_and_the_next_step_retries() {
+    let mut svc = Services::default();
+    fleet_of(&mut svc, &["a"]);
+    svc.fleet
+        .expect_create_group()
+        .times(1)
+        .returning(|_, _| Ok(()));
+    svc.fleet
+        .expect_add_thing_to_group()
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let calls = AtomicUsize::new(0);
+    svc.jobs
+        .expect_create_job()
+        .times(2)
+        .returning(move |spec| match calls.fetch_add(1, Ordering::SeqCst) {
+            0 => Err(Error::LimitExceeded("concurrent jobs".into())),
+            _ => Ok(job(spec, 0)),
+        });
+    svc.jobs
+        .expect_describe_job()
+        .returning(|id| Ok(job(JobSpec::new(id, vec![], DOC), 1)));
+    let mut c = campaign("m2", Stage::new("all", StageSize::Count(1)));
+    let err = c.step(0, &svc).await.unwrap_err();
+    assert_eq!(
+        err,
+        CampaignError::Service {
+            operation: "CreateJob",
+            resource: "m2-all".into(),
+            source: Error::LimitExceeded("concurrent jobs".into()),
+        }
+    );
+    assert_eq!(c.status().stages[0].phase, StagePhase::Starting);
+    // The retry creates only the job; the events of the failed step come with it.
+    let events = c.step(1, &svc).await.unwrap();
+    assert!(matches!(
+        &events[..],
+        [
+            CampaignEvent::Planned { .. },
+            CampaignEvent::StageStarted { .. }
+        ]
+    ));
+}
+
+#[tokio::test]
+async fn registry_errors_leave_the_campaign_unplanned() {
+    let mut svc = Services::default();
+    svc.fleet
+        .expect_list_group_members()
+        .returning(|_| Ok(vec!["a".into(), "b".into()]));
+    svc.fleet
+        .expect_describe_thing()
+        .with(eq("a"))
+        .returning(|name| Ok(device(name)));
+    svc.fleet
+        .expect_describe_thing()
+        .with(eq("b"))
+        .returning(|_| Err(Error::InvalidRequest("throttled".into())));
+    let mut c = campaign("m3", Stage::new("all", StageSize::Count(1)));
+    assert!(matches!(
+        c.step(0, &svc).await,
+        Err(CampaignError::Service {
+            operation: "DescribeThing",
+            source: Error::InvalidRequest(_),
+            ..
+        })
+    ));
+    assert_eq!(c.status().state, CampaignState::NotStarted);
+    assert!(c.refusals().is_empty() && c.events().is_empty());
+}
+
+#[tokio::test]
+async fn a_job_or_group_of_someone_else_is_not_adopted() {
+    // A job with the stage's id but another document.
+    let mut svc = Services::default();
+    fleet_of(&mut svc, &["a"]);
+    svc.fleet.expect_create_group().returning(|_, _| Ok(()));
+    svc.fleet
+        .expect_add_thing_to_group()
+        .returning(|_, _| Ok(()));
+    svc.jobs
+        .expect_create_job()
+        .returning(|spec| Err(Error::ResourceAlreadyExists(spec.job_id)));
+    svc.jobs.expect_describe_job().returning(|id| {
+        let other = JobSpec::new(id, vec![Target::Group(id.into())], "{}");
+        Ok(job(other, 0))
+    });
+    let mut c = campaign("m4", Stage::new("all", StageSize::Count(1)));
+    assert_eq!(
+        c.step(0, &svc).await,
+        Err(CampaignError::JobTaken("m4-all".into()))
+    );
+
+    // The same job (a reply lost on the way back) is taken as the campaign's own.
+    let mut svc = Services::default();
+    fleet_of(&mut svc, &["a"]);
+    svc.fleet.expect_create_group().returning(|_, _| Ok(()));
+    svc.fleet
+        .expect_add_thing_to_group()
+        .returning(|_, _| Ok(()));
+    svc.jobs
+        .expect_create_job()
+        .returning(|spec| Err(Error::ResourceAlreadyExists(spec.job_id)));
+    svc.jobs.expect_describe_job().returning(|id| {
+        let same = JobSpec::new(id, vec![Target::Group(id.into())], DOC);
+        Ok(job(same, 1))
+    });
+    let mut c = campaign("m4", Stage::new("all", StageSize::Count(1)));
+    assert!(c.step(0, &svc).await.is_ok());
+    assert_eq!(c.status().stages[0].phase, StagePhase::Running);
+
+    // A group with the stage's name holding other things.
+    let mut svc = Services::default();
+    fleet_of(&mut svc, &["a"]);
+    svc.fleet
+        .expect_create_group()
+        .returning(|name, _| Err(Error::ResourceAlreadyExists(name.into())));
+    svc.fleet
+        .expect_list_group_members()
+        .with(eq("m5-all"))
+        .returning(|_| Ok(vec!["stranger".into()]));
+    let mut c = campaign("m5", Stage::new("all", StageSize::Count(1)));
+    assert_eq!(
+        c.step(0, &svc).await,
+        Err(CampaignError::GroupTaken("m5-all".into()))
+    );
+}
+
+/// A campaign whose single stage has one failure of two devices, with a 50 % threshold.
+fn failing(svc: &mut Services, id: &'static str, rollback: RollbackPolicy) -> Campaign {
+    fleet_of(svc, &["a", "b"]);
+    svc.fleet.expect_create_group().returning(|_, _| Ok(()));
+    svc.fleet
+        .expect_add_thing_to_group()
+        .returning(|_, _| Ok(()));
+    svc.jobs
+        .expect_create_job()
+        .returning(|spec| Ok(job(spec, 0)));
+    svc.jobs.expect_describe_job().returning(|id| {
+        if id.contains("-rb-") {
+            // The rollback's stage: its one device queued.
+            return Ok(job(JobSpec::new(id, vec![], DOC), 1));
+        }
+        let mut j = job(JobSpec::new(id, vec![], DOC), 0);
+        j.job_process_details.number_of_failed_things = 1;
+        j.job_process_details.number_of_succeeded_things = 1;
+        Ok(j)
+    });
+    svc.jobs
+        .expect_cancel_job()
+        .with(
+            eq(format!("{id}-all")),
+            eq(Some("CAMPAIGN_GATE_FAILED".to_string())),
+            always(),
+            eq(false),
+        )
+        .times(1)
+        .returning(|id, _, _, _| Ok(job(JobSpec::new(id, vec![], DOC), 0)));
+    let gate = Gate {
+        failure_threshold: Some(Percent::whole(50)),
+        ..Gate::default()
+    };
+    let (catalog, release) = release();
+    let mut previous = release.clone();
+    previous.id = "fw-2.0.1".into();
+    previous.version = Version::new(2, 0, 1);
+    let mut catalog = catalog;
+    catalog.add(previous.clone()).unwrap();
+    let stage = Stage::new("all", StageSize::Count(2)).with_gate(gate);
+    let mut spec = CampaignSpec::new(id, release, Targets::Group("fleet".into()), vec![stage]);
+    spec.previous = Some(previous);
+    spec.rollback = rollback;
+    Campaign::new(spec, &catalog).unwrap()
+}
+
+#[tokio::test]
+async fn a_failed_gate_cancels_the_job_without_force() {
+    let mut svc = Services::default();
+    let mut c = failing(&mut svc, "m6", RollbackPolicy::Manual);
+    let events = c.step(0, &svc).await.unwrap();
+    assert!(matches!(
+        events.last(),
+        Some(CampaignEvent::JobCanceled { job_id }) if job_id == "m6-all"
+    ));
+    // Manual rollback policy: nothing is listed, nothing more is created.
+    assert!(c.step(1, &svc).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn rollback_listing_errors_are_typed_and_retried_without_cancelling_twice() {
+    let mut svc = Services::default();
+    let policy = RollbackPolicy::Automatic {
+        stages: vec![Stage::new("all", StageSize::Percent(Percent::ALL))],
+    };
+    let mut c = failing(&mut svc, "m7", policy);
+    let calls = AtomicUsize::new(0);
+    svc.jobs
+        .expect_list_job_executions_for_job()
+        .with(eq("m7-all"), eq(Some(JobExecutionStatus::Succeeded)))
+        .times(2)
+        .returning(move |job, _| match calls.fetch_add(1, Ordering::SeqCst) {
+            0 => Err(Error::InvalidRequest("throttled".into())),
+            _ => Ok(vec![JobExecutionSummary {
+                job_id: job.into(),
+                thing_name: "a".into(),
+                status: JobExecutionStatus::Succeeded,
+                queued_at: 0,
+                started_at: None,
+                last_updated_at: 0,
+                execution_number: 1,
+                retry_attempt: 0,
+            }]),
+        });
+    assert!(matches!(
+        c.step(0, &svc).await,
+        Err(CampaignError::Service {
+            operation: "ListJobExecutionsForJob",
+            ..
+        })
+    ));
+    // The retry lists again and does not cancel again (`times(1)`); the rollback campaign
+    // plans and starts in the same step as it is created.
+    svc.fleet
+        .expect_create_group()
+        .with(eq("m7-rb-all"), eq(None))
+        .returning(|_, _| Ok(()));
+    let events = c.step(1, &svc).await.unwrap();
+    let tail: Vec<&CampaignEvent> = events.iter().skip(4).collect();
+    assert!(
+        matches!(
+            &tail[..],
+            [
+                CampaignEvent::RolledBack { devices: 1, .. },
+                CampaignEvent::Rollback { .. },
+                CampaignEvent::Rollback { .. },
+            ]
+        ),
+        "{events:#?}"
+    );
+    assert_eq!(
+        c.rollback_campaign().unwrap().stage_devices("all").unwrap(),
+        ["a"]
+    );
+}

@@ -9,7 +9,7 @@
 //!
 //! ```no_run
 //! let scenario = ota_sim::Scenario::parse(ota_sim::Scenario::builtin("default").unwrap()).unwrap();
-//! let report = ota_sim::simulate(scenario, |_minute, _finished| {});
+//! let report = ota_sim::simulate(scenario, |_minute, _finished| {}).unwrap();
 //! assert!(report.all_invariants_hold());
 //! ```
 //!
@@ -27,24 +27,52 @@ pub mod scenario;
 pub mod storage;
 pub mod world;
 
+pub use release::{KeyError, Keys};
 pub use report::{Invariant, Report};
 pub use scenario::{Scenario, ScenarioError};
 pub use world::World;
 
-/// Run `scenario` to its end and report. `progress` is called now and then with (simulated
-/// minutes, devices that reported a final status).
-pub fn simulate(scenario: Scenario, progress: impl FnMut(u64, u64)) -> Report {
-    let mut world = World::new(scenario);
-    world.run(progress);
-    world.report()
+/// Run `scenario` to its end and report, with a release key drawn from the seed.
+/// `progress` is called now and then with (simulated minutes, devices that reported a final
+/// status).
+///
+/// # Errors
+/// [`KeyError`] if the release key cannot be made.
+pub fn simulate(scenario: Scenario, progress: impl FnMut(u64, u64)) -> Result<Report, KeyError> {
+    simulate_signed(scenario, None, progress)
 }
 
-/// [`simulate`], then run the same scenario again and add the replay invariant: both JSON
-/// reports are byte-identical. Costs a second run.
-pub fn simulate_with_replay(scenario: Scenario, mut progress: impl FnMut(u64, u64)) -> Report {
-    let mut report = simulate(scenario.clone(), &mut progress);
+/// [`simulate`], with the release signed by the private key in `key_pem` (OpenSSL PEM, as
+/// `ota-cloud keygen` writes it) when given.
+///
+/// # Errors
+/// [`KeyError`] if the key cannot be loaded.
+pub fn simulate_signed(
+    scenario: Scenario,
+    key_pem: Option<&str>,
+    progress: impl FnMut(u64, u64),
+) -> Result<Report, KeyError> {
+    let mut world = match key_pem {
+        Some(pem) => World::with_keys(scenario, Keys::from_pem(pem)?),
+        None => World::new(scenario)?,
+    };
+    world.run(progress);
+    Ok(world.report())
+}
+
+/// [`simulate_signed`], then run the same scenario again and add the replay invariant: both
+/// JSON reports are byte-identical. Costs a second run.
+///
+/// # Errors
+/// [`KeyError`] if the key cannot be loaded.
+pub fn simulate_with_replay(
+    scenario: Scenario,
+    key_pem: Option<&str>,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<Report, KeyError> {
+    let mut report = simulate_signed(scenario.clone(), key_pem, &mut progress)?;
     let first = report.to_json();
-    let second = simulate(scenario, |_, _| {}).to_json();
+    let second = simulate_signed(scenario, key_pem, |_, _| {})?.to_json();
     let same = first == second;
     report.invariants.push(Invariant {
         name: "the same seed gives a byte-identical JSON report".into(),
@@ -60,5 +88,5 @@ pub fn simulate_with_replay(scenario: Scenario, mut progress: impl FnMut(u64, u6
             format!("replay differs from byte {at}")
         },
     });
-    report
+    Ok(report)
 }

@@ -1,7 +1,7 @@
 //! `ota-sim`: run a fleet scenario and report.
 //!
 //! ```text
-//! ota-sim run [SCENARIO] [--devices N] [--seed S] [--report DIR] [--replay | --no-replay]
+//! ota-sim run [SCENARIO] [--devices N] [--seed S] [--key KEY.pem] [--report DIR] [--replay | --no-replay]
 //! ota-sim scenarios
 //! ```
 //! SCENARIO is a shipped scenario's name (`default`, `bad-release`, `large`) or a TOML file;
@@ -15,7 +15,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use ota_sim::report::{html, table};
-use ota_sim::{Scenario, simulate, simulate_with_replay};
+use ota_sim::{Scenario, simulate_signed, simulate_with_replay};
 
 /// Runs above this many devices skip the replay check unless `--replay` asks for it.
 const REPLAY_LIMIT: u32 = 20_000;
@@ -43,7 +43,11 @@ enum Command {
         /// Override the seed.
         #[arg(long)]
         seed: Option<u64>,
-        /// Write `report.json` and `report.html` into this directory.
+        /// Sign the release with this private key (OpenSSL PEM, e.g. from `ota-cloud keygen`)
+        /// instead of a key drawn from the seed.
+        #[arg(long, value_name = "KEY.pem")]
+        key: Option<PathBuf>,
+        /// Write `report.json`, `report.html` and the charts as SVG files into this directory.
         #[arg(long)]
         report: Option<PathBuf>,
         /// Run twice and check the reports are byte-identical (default up to 20,000 devices).
@@ -83,6 +87,7 @@ fn main() -> ExitCode {
             scenario,
             devices,
             seed,
+            key,
             report,
             replay,
             no_replay,
@@ -115,14 +120,28 @@ fn main() -> ExitCode {
                 bar.set_message(format!("sim {minute} min"));
                 bar.set_position(finished);
             };
+            let pem = match key.as_ref().map(std::fs::read_to_string).transpose() {
+                Ok(pem) => pem,
+                Err(e) => {
+                    eprintln!("ota-sim: reading the key: {e}");
+                    return ExitCode::from(2);
+                }
+            };
             let started = Instant::now();
             let result = if check_replay {
-                simulate_with_replay(scenario.clone(), progress)
+                simulate_with_replay(scenario.clone(), pem.as_deref(), progress)
             } else {
-                simulate(scenario.clone(), progress)
+                simulate_signed(scenario.clone(), pem.as_deref(), progress)
             };
             let wall = started.elapsed().as_secs_f64();
             bar.finish_and_clear();
+            let result = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("ota-sim: {e}");
+                    return ExitCode::from(2);
+                }
+            };
             print!("{}", table::summary(&result));
             if !check_replay {
                 println!(
@@ -145,7 +164,16 @@ fn main() -> ExitCode {
                 let written = std::fs::create_dir_all(&dir)
                     .and_then(|()| std::fs::write(dir.join("report.json"), result.to_json()))
                     .map_err(|e| e.to_string())
-                    .and_then(|()| html::page(&result))
+                    .and_then(|()| {
+                        for (name, chart) in [
+                            ("statuses.svg", html::statuses_chart(&result)?),
+                            ("admissions.svg", html::admissions_chart(&result)?),
+                            ("stages.svg", html::stages_chart(&result)?),
+                        ] {
+                            std::fs::write(dir.join(name), chart).map_err(|e| e.to_string())?;
+                        }
+                        html::page(&result)
+                    })
                     .and_then(|page| {
                         std::fs::write(dir.join("report.html"), page).map_err(|e| e.to_string())
                     });

@@ -1,78 +1,97 @@
-//! The images and signed job documents of a run, made at the start from the seed.
+//! The release key, images and signed job documents of a run.
+//!
+//! Documents are made by `ota-cloud`'s release path ([`ota_cloud::release::firmware_update`]):
+//! the same code an operator's `ota-cloud release` runs, self-check included.
 
 use std::sync::Arc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use ota_core::crypto::{Algorithm, Digest, PublicKey, TrustStore, TrustedKey};
-use p256::ecdsa::signature::Signer as _;
-use p256::ecdsa::{Signature, SigningKey};
+use ota_cloud::release::{FirmwareSpec, ManifestSpec, firmware_update};
+use ota_cloud::signing::{KeyAlgorithm, LocalSigner, PrivateKey, Signer as _, SigningError};
+use ota_core::crypto::{TrustStore, TrustedKey};
+use ota_core::version::{SecurityCounter, Version};
 
 use crate::rng::SimRng;
 
 /// The product id of every simulated device.
 pub const PRODUCT: &str = "ota-sim";
 
+/// Why the release key or a document could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// The key could not be loaded or used.
+    #[error("release key: {0}")]
+    Signing(#[from] SigningError),
+    /// The key's algorithm is not one devices accept.
+    #[error("release key: {0}")]
+    Untrusted(String),
+}
+
 /// The release key and the trust store devices hold.
 pub struct Keys {
-    key: SigningKey,
+    signer: LocalSigner,
     /// The devices' trust store.
     pub trust: &'static TrustStore<1>,
 }
 
 impl Keys {
-    /// A P-256 release key from the run's random stream.
-    pub fn new(rng: &mut SimRng) -> Self {
-        let key = loop {
-            let mut seed = [0u8; 32];
-            for chunk in seed.chunks_mut(8) {
-                chunk.copy_from_slice(&rng.u64().to_le_bytes());
-            }
-            if let Ok(k) = SigningKey::from_slice(&seed) {
-                break k;
-            }
-        };
-        let point = key.verifying_key().to_sec1_point(false);
-        let public =
-            PublicKey::from_sec1(point.as_bytes()).expect("a P-256 point from a valid key");
-        let mut store = TrustStore::new();
-        let _ = store
-            .add(TrustedKey::new(public, Algorithm::EcdsaP256Sha256).expect("P-256 with ECDSA"));
-        Self {
-            key,
-            trust: Box::leak(Box::new(store)),
+    /// A P-256 release key drawn from the run's random stream.
+    ///
+    /// # Errors
+    /// Never in practice (key generation from a seed); typed for the signature of
+    /// [`Keys::from_pem`].
+    pub fn generate(rng: &mut SimRng) -> Result<Self, KeyError> {
+        let mut seed = [0u8; 32];
+        for chunk in seed.chunks_mut(8) {
+            chunk.copy_from_slice(&rng.u64().to_le_bytes());
         }
+        Self::with_key(PrivateKey::generate_seeded(KeyAlgorithm::P256, seed)?)
     }
 
-    /// Our signed firmware-update document for `image`, built for `hardware`, served on
-    /// `stream`.
+    /// A release key from OpenSSL PEM text (what `ota-cloud keygen` writes): P-256, or RSA
+    /// signing PKCS#1 v1.5.
+    ///
+    /// # Errors
+    /// [`KeyError`] when the PEM is not a usable private key.
+    pub fn from_pem(text: &str) -> Result<Self, KeyError> {
+        Self::with_key(PrivateKey::from_pem(text)?)
+    }
+
+    fn with_key(key: PrivateKey) -> Result<Self, KeyError> {
+        let signer = LocalSigner::with_default_algorithm(key, false)?;
+        let trusted = TrustedKey::new(signer.public_key().clone(), signer.algorithm())
+            .map_err(|e| KeyError::Untrusted(e.to_string()))?;
+        let mut store = TrustStore::new();
+        store
+            .add(trusted)
+            .map_err(|e| KeyError::Untrusted(format!("{e:?}")))?;
+        Ok(Self {
+            signer,
+            trust: Box::leak(Box::new(store)),
+        })
+    }
+
+    /// The signed firmware-update document for `image` at `version`, built for `hardware`,
+    /// served on `stream`.
+    ///
+    /// # Errors
+    /// The release path's error, as text (a version or stream the document cannot carry).
     pub fn document(
         &self,
         image: &[u8],
-        version: &str,
+        version: &Version,
         counter: u32,
         hardware: &str,
-        min_version: Option<&str>,
+        min_version: Option<Version>,
         stream: &str,
-    ) -> String {
-        let sha: String = Digest::sha256(image)
-            .as_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let min = min_version
-            .map(|m| format!(r#","minVersion":"{m}""#))
-            .unwrap_or_default();
-        let manifest = format!(
-            r#"{{"product":"{PRODUCT}","hardware":"{hardware}","fileId":0,"version":"{version}","securityCounter":{counter},"size":{},"sha256":"{sha}"{min}}}"#,
-            image.len()
-        );
-        let signature: Signature = self.key.sign(manifest.as_bytes());
-        format!(
-            r#"{{"operation":"firmware_update","firmware":{{"manifest":"{}","signature":"{}","version":"{version}","stream":"{stream}","fileId":0}}}}"#,
-            STANDARD.encode(&manifest),
-            STANDARD.encode(signature.to_der().as_bytes())
-        )
+    ) -> Result<String, String> {
+        let mut manifest = ManifestSpec::new(PRODUCT, hardware, *version);
+        manifest.security_counter = SecurityCounter(counter);
+        manifest.min_version = min_version;
+        let mut spec = FirmwareSpec::new(manifest);
+        spec.stream = Some(stream);
+        firmware_update(image, &spec, &self.signer)
+            .map(|r| r.document)
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -88,4 +107,28 @@ pub fn image(size: u32, version: &str, rng: &mut SimRng) -> Arc<[u8]> {
         bytes.extend_from_slice(&word[..n]);
     }
     bytes.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ota_core::document::JobDocument;
+
+    #[test]
+    fn documents_verify_with_the_devices_trust_store() {
+        let mut rng = SimRng::new(1);
+        let keys = Keys::generate(&mut rng).unwrap();
+        let img = image(3000, "1.2.0", &mut rng);
+        let doc = keys
+            .document(&img, &Version::new(1, 2, 0), 3, "rev-a", None, "fw-1_2_0")
+            .unwrap();
+        assert!(matches!(
+            JobDocument::parse(doc.as_bytes()),
+            Ok(JobDocument::Firmware(_))
+        ));
+        // Same seed, same key: the run is reproducible.
+        let again = Keys::generate(&mut SimRng::new(1)).unwrap();
+        assert_eq!(again.signer.public_key(), keys.signer.public_key());
+        assert!(Keys::from_pem("not a key").is_err());
+    }
 }

@@ -210,9 +210,10 @@ pub struct CampaignSpec {
     /// Retries of failed and timed-out executions.
     #[serde(default = "default_retries")]
     pub retries: u32,
-    /// Minutes after which a stage is judged even if its job has not completed.
-    #[serde(default = "default_stage_timeout")]
-    pub stage_timeout_minutes: u64,
+    /// The run ends when nothing has happened (no message, no campaign event) for this many
+    /// minutes; devices still without a final status are then reported unreachable.
+    #[serde(default = "default_quiet")]
+    pub quiet_minutes: u64,
     /// Start a rollback campaign when a gate fails.
     #[serde(default = "yes")]
     pub rollback: bool,
@@ -239,8 +240,8 @@ fn default_timeout() -> u32 {
 fn default_retries() -> u32 {
     2
 }
-fn default_stage_timeout() -> u64 {
-    180
+fn default_quiet() -> u64 {
+    60
 }
 fn yes() -> bool {
     true
@@ -254,7 +255,7 @@ impl Default for CampaignSpec {
             min_sample: default_min_sample(),
             failure_threshold: default_failure_threshold(),
             soak_minutes: 0,
-            stage_timeout_minutes: default_stage_timeout(),
+            quiet_minutes: default_quiet(),
             in_progress_timeout_minutes: default_timeout(),
             retries: default_retries(),
             rollback: true,

@@ -11,21 +11,21 @@ fn small(seed: u64) -> Scenario {
 
 #[test]
 fn same_seed_gives_a_byte_identical_report() {
-    let a = simulate(small(5), |_, _| {}).to_json();
-    let b = simulate(small(5), |_, _| {}).to_json();
+    let a = simulate(small(5), |_, _| {}).expect("run").to_json();
+    let b = simulate(small(5), |_, _| {}).expect("run").to_json();
     assert_eq!(a, b);
 }
 
 #[test]
 fn another_seed_gives_another_run() {
-    let a = simulate(small(5), |_, _| {}).to_json();
-    let c = simulate(small(6), |_, _| {}).to_json();
+    let a = simulate(small(5), |_, _| {}).expect("run").to_json();
+    let c = simulate(small(6), |_, _| {}).expect("run").to_json();
     assert_ne!(a, c);
 }
 
 #[test]
 fn the_replay_invariant_is_reported() {
-    let r = simulate_with_replay(small(9), |_, _| {});
+    let r = simulate_with_replay(small(9), None, |_, _| {}).expect("run");
     let replay = r.invariants.last().expect("added");
     assert!(replay.name.contains("byte-identical"));
     assert!(replay.held, "{}", replay.detail);

@@ -18,7 +18,7 @@ fn assert_invariants(r: &Report) {
 
 #[test]
 fn default_rolls_out_through_every_stage() {
-    let r = simulate(shipped("default", 300), |_, _| {});
+    let r = simulate(shipped("default", 300), |_, _| {}).expect("run");
     assert_invariants(&r);
     assert!(
         r.stages.iter().all(|s| s.verdict == Verdict::Passed),
@@ -48,7 +48,7 @@ fn default_rolls_out_through_every_stage() {
 
 #[test]
 fn bad_release_stops_at_the_gate_and_the_rollback_restores() {
-    let r = simulate(shipped("bad-release", 400), |_, _| {});
+    let r = simulate(shipped("bad-release", 400), |_, _| {}).expect("run");
     assert_invariants(&r);
     let rev_b: Vec<_> = r
         .stages
@@ -80,7 +80,10 @@ fn bad_release_stops_at_the_gate_and_the_rollback_restores() {
     // Devices that failed the self-test rolled themselves back; the ones that passed it on
     // rev-b were restored by the rollback campaign.
     assert!(r.fleet.rolled_back > 0);
-    assert!(r.rollback.targeted > 0);
+    // Exactly the rev-b devices that took the bad release are rolled back.
+    let took: u64 = rev_b.iter().map(|s| s.succeeded).sum();
+    assert!(took > 0);
+    assert_eq!(r.rollback.targeted, took);
     assert_eq!(r.rollback.succeeded, r.rollback.targeted);
     assert_eq!(r.fleet.restored, r.rollback.succeeded);
     assert_eq!(
@@ -91,7 +94,7 @@ fn bad_release_stops_at_the_gate_and_the_rollback_restores() {
 
 #[test]
 fn large_shape_at_small_size_updates_everyone() {
-    let r = simulate(shipped("large", 1500), |_, _| {});
+    let r = simulate(shipped("large", 1500), |_, _| {}).expect("run");
     assert_invariants(&r);
     assert_eq!(r.release.targeted, 1500);
     assert_eq!(r.release.succeeded, 1500);

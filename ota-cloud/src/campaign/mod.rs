@@ -46,9 +46,11 @@
 //! **Failure**: a failed gate (failure threshold reached, success threshold out of reach,
 //! job cancelled outside the campaign) stops the campaign for good and cancels every job of
 //! it still running, without force (`QUEUED` executions are cancelled, `IN_PROGRESS` ones
-//! finish). With [`RollbackPolicy::Automatic`] it then starts a rollback campaign
-//! `{campaign}-rb` with the spec's `previous` release and the policy's stages, over exactly
-//! the devices whose execution `SUCCEEDED` in any stage (read after the cancels). This
+//! finish). With [`RollbackPolicy::Automatic`] it then waits for those `IN_PROGRESS`
+//! executions to end (at most the longest in-progress timeout of the stages; an hour without
+//! one) and starts a rollback campaign `{campaign}-rb` with the spec's `previous` release
+//! and the policy's stages, over exactly the devices whose execution `SUCCEEDED` in any
+//! stage. This
 //! campaign's `step` drives it; its events come wrapped in [`CampaignEvent::Rollback`], and
 //! its status names this campaign ([`CampaignStatus::rollback_of`]).
 //!
@@ -64,9 +66,8 @@
 //! `DescribeJob` per stage being judged or watched.
 //!
 //! Not done: stage groups stay in the registry afterwards (the trait has no
-//! `DeleteThingGroup`; AWS allows a thing 10 static groups); devices that finish an
-//! `IN_PROGRESS` execution successfully after the cancel are not in the rollback campaign;
-//! continuous campaigns (late joiners); approval quorums; health signals beyond job status.
+//! `DeleteThingGroup`; AWS allows a thing 10 static groups); devices whose execution
+//! succeeds after the rollback's wait are not in the rollback campaign; continuous campaigns (late joiners); approval quorums; health signals beyond job status.
 
 mod error;
 mod event;
@@ -117,7 +118,15 @@ struct StageRun {
 struct Stop {
     to_cancel: Vec<String>,
     roll_back: bool,
+    /// When the gate failed (Unix ms).
+    since: u64,
+    /// How long the rollback waits for `IN_PROGRESS` executions to end.
+    wait_ms: u64,
 }
+
+/// How long a rollback waits for in-progress executions when no stage has an in-progress
+/// timeout.
+const ROLLBACK_WAIT_MS: u64 = 60 * 60_000;
 
 /// A staged rollout of one release. See the [module docs](self).
 #[derive(Debug, Clone)]
@@ -261,10 +270,13 @@ impl Campaign {
 
     /// Whether it has completed or stopped (its rollback campaign may still run).
     pub fn is_finished(&self) -> bool {
-        matches!(
-            self.state,
-            CampaignState::Completed | CampaignState::Stopped { .. }
-        )
+        match self.state {
+            CampaignState::Completed => true,
+            CampaignState::Stopped { .. } => {
+                self.stop.is_none() && self.rollback.as_ref().is_none_or(|r| r.is_finished())
+            }
+            _ => false,
+        }
     }
 
     fn log(&mut self, at: u64, event: CampaignEvent) {

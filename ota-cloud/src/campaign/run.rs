@@ -497,6 +497,14 @@ impl Campaign {
                 .map(|s| s.job_id.clone())
                 .collect(),
             roll_back: matches!(self.spec.rollback, RollbackPolicy::Automatic { .. }),
+            since: now,
+            wait_ms: self
+                .spec
+                .stages
+                .iter()
+                .filter_map(|s| s.timeout.and_then(|t| t.in_progress_timeout_in_minutes))
+                .max()
+                .map_or(super::ROLLBACK_WAIT_MS, |m| u64::from(m) * 60_000),
         });
         self.state = CampaignState::Stopped {
             stage: stage.clone(),
@@ -505,7 +513,9 @@ impl Campaign {
         self.log(now, CampaignEvent::GateFailed { stage, failure });
     }
 
-    /// Cancel the campaign's jobs (without force), then start the rollback campaign.
+    /// Cancel the campaign's jobs (without force), wait for their `IN_PROGRESS` executions to
+    /// end (at most the longest in-progress timeout of the stages, an hour without one), then
+    /// start the rollback campaign over every device whose execution `SUCCEEDED`.
     async fn finish_stop<S>(&mut self, now: u64, svc: &S) -> Result<(), CampaignError>
     where
         S: JobService + FleetService + ?Sized,
@@ -529,7 +539,20 @@ impl Campaign {
                 stop.to_cancel.remove(0);
             }
         }
-        if self.stop.as_ref().is_some_and(|s| s.roll_back) {
+        if let Some(stop) = self.stop.as_ref().filter(|s| s.roll_back) {
+            // Devices still installing may yet take the release: wait for their executions
+            // to end (or time out), up to the longest in-progress timeout.
+            if now < stop.since.saturating_add(stop.wait_ms) {
+                for run in self.stages.iter().filter(|s| s.job_created) {
+                    let job = svc
+                        .describe_job(&run.job_id)
+                        .await
+                        .map_err(|e| CampaignError::service("DescribeJob", &run.job_id, e))?;
+                    if job.job_process_details.number_of_in_progress_things > 0 {
+                        return Ok(());
+                    }
+                }
+            }
             let mut took = BTreeSet::new();
             for run in self.stages.iter().filter(|s| s.job_created) {
                 let succeeded = svc

@@ -72,10 +72,17 @@ impl World {
             let storage = DeviceStorage::new(self.images.clone(), image, capacity, power);
             let self_test_fails = self.rng.chance(hardware.self_test_failure);
             let mut engine = self.service.engine();
+            // Registry errors cannot happen with these names; a thing missing from the
+            // registry would show up as never targeted.
             let _ = engine.create_thing(
                 name,
                 &[("hardware", registry_hw), ("version", &registry_version)],
             );
+            let group = format!("hw-{registry_hw}");
+            if engine.fleet().group(&group).is_none() {
+                let _ = engine.create_group(&group, None);
+            }
+            let _ = engine.add_thing_to_group(&group, name);
             drop(engine);
             if tampered_left > 0 && !wrong_hw && !below && self.rng.chance(0.5) {
                 tampered_left -= 1;

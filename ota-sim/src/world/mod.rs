@@ -20,7 +20,7 @@ use ota_device::storage::testing::{CutMode, PowerCut};
 
 use crate::device::SimDevice;
 use crate::net::Message;
-use crate::release::{Keys, image};
+use crate::release::{KeyError, Keys, image};
 use crate::responder::Responder;
 use crate::rng::SimRng;
 use crate::scenario::Scenario;
@@ -107,10 +107,29 @@ pub struct World {
 }
 
 impl World {
-    /// Build the fleet, the images, the documents, the service and the campaign.
-    pub fn new(scenario: Scenario) -> Self {
+    /// Build the fleet, the images, the service and the release key (drawn from the seed).
+    /// The campaigns are planned at the first tick of [`World::run`].
+    ///
+    /// # Errors
+    /// [`KeyError`] if the release key cannot be made (not expected from a seed).
+    pub fn new(scenario: Scenario) -> Result<Self, KeyError> {
         let mut rng = SimRng::new(scenario.seed);
-        let keys = Keys::new(&mut rng);
+        let keys = Keys::generate(&mut rng)?;
+        Ok(Self::build(scenario, keys, rng))
+    }
+
+    /// [`World::new`] with the release signed by `keys` (an operator's key, e.g. from
+    /// `ota-cloud keygen`) instead of one drawn from the seed.
+    pub fn with_keys(scenario: Scenario, keys: Keys) -> Self {
+        let mut rng = SimRng::new(scenario.seed);
+        // Draw what key generation draws, so the rest of the run is the same either way.
+        for _ in 0..4 {
+            rng.u64();
+        }
+        Self::build(scenario, keys, rng)
+    }
+
+    fn build(scenario: Scenario, keys: Keys, mut rng: SimRng) -> Self {
         let mut set = ImageSet::default();
         let mut known = Vec::new();
         // Factory images: one per distinct starting version (plus the below-minimum one).

@@ -40,15 +40,17 @@ fn invariant(name: &str, offenders: &[String], ok_detail: String) -> Invariant {
 impl World {
     /// The report of the run so far (call after [`World::run`]).
     pub fn report(&self) -> Report {
+        let stages = self.control.reports(&self.service);
         let engine = self.service.engine();
-        let stages = self.control.reports(&engine);
         let mut release = Totals::default();
         let mut rollback = Totals::default();
         let mut finish_times = Vec::new();
         let mut unreachable = Vec::new();
         let mut stuck = Vec::new();
         let run_cut_short = self.stats.hit_horizon || !self.all_settled_or_offline();
+        let mut targeted = 0;
         for (kind, job_id, things) in self.control.stage_jobs() {
+            let job_id = job_id.as_str();
             let job_canceled = engine
                 .describe_job(job_id)
                 .is_ok_and(|j| j.status == ota_cloud::model::JobStatus::Canceled);
@@ -63,9 +65,13 @@ impl World {
                 .into_iter()
                 .map(|e| (e.thing_name, (e.status, e.last_updated_at)))
                 .collect();
-            for &d in things {
+            for name in &things {
+                let Some(&d) = self.by_name.get(name.as_str()) else {
+                    continue;
+                };
                 let device = &self.devices[d as usize];
                 totals.targeted += 1;
+                targeted += 1;
                 match latest.get(device.name) {
                     Some(&(status, at)) if status.is_terminal() => {
                         match status {
@@ -140,10 +146,26 @@ impl World {
             }
         }
         let mut excluded = BTreeMap::new();
-        for (_, reason) in &self.control.excluded {
-            *excluded.entry((*reason).to_string()).or_insert(0) += 1;
+        for (_, reason) in self.control.refusals() {
+            *excluded.entry(reason).or_insert(0) += 1;
         }
-        let invariants = self.invariants(&engine, stuck, &unreachable);
+        let in_a_campaign: BTreeSet<String> = self.control.planned_devices();
+        for device in &self.devices {
+            let registered = engine
+                .fleet()
+                .thing(device.name)
+                .and_then(|id| engine.fleet().attribute(id, "hardware"));
+            if !self.hardware_ids.iter().any(|h| Some(*h) == registered) {
+                *excluded
+                    .entry("no release for its registered hardware".to_string())
+                    .or_insert(0) += 1;
+            } else if !in_a_campaign.contains(device.name) && !self.control.refused(device.name) {
+                *excluded
+                    .entry("its stage never started".to_string())
+                    .or_insert(0) += 1;
+            }
+        }
+        let invariants = self.invariants(&engine, stuck, &unreachable, targeted);
         drop(engine);
         Report {
             scenario: self.scenario.name.clone(),
@@ -216,6 +238,7 @@ impl World {
         engine: &Engine,
         stuck: Vec<String>,
         unreachable: &[crate::report::Unreachable],
+        targeted: usize,
     ) -> Vec<Invariant> {
         let mut unknown = Vec::new();
         let mut misfit = Vec::new();
@@ -263,7 +286,7 @@ impl World {
             }
         }
         let n = self.devices.len();
-        let targeted = self.control.targeted().len();
+        let jobs = engine.list_jobs(None).len();
         vec![
             invariant(
                 "every device runs a signed image built for its hardware",
@@ -292,7 +315,12 @@ impl World {
                 } else {
                     vec!["counters differ from the recount".to_string()]
                 },
-                format!("{} jobs recounted", self.control.job_ids().count()),
+                format!("{jobs} jobs recounted"),
+            ),
+            invariant(
+                "the campaigns ran without service errors",
+                &self.control.errors,
+                format!("{} campaigns stepped", self.control.campaign_count()),
             ),
         ]
     }

@@ -9,6 +9,7 @@ impl World {
     /// A publish from device `d` reaches the broker.
     pub(super) fn deliver_to_service(&mut self, d: u32, m: Message) {
         let name = self.devices[d as usize].name;
+        self.control.last_activity = self.now;
         let corrupt = self.scenario.faults.corrupt_block;
         let mut replies = Vec::new();
         {

@@ -162,13 +162,16 @@ pub fn stages_chart(r: &Report) -> Result<String, String> {
             .margin(12)
             .x_label_area_size(30)
             .y_label_area_size(200)
-            .build_cartesian_2d(0u64..top + top / 20 + 1, 0usize..rows)
+            .build_cartesian_2d(0u64..top + top / 20 + 1, (0usize..rows).into_segmented())
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
             .disable_y_mesh()
             .y_labels(rows)
-            .y_label_formatter(&|i| labels.get(*i).cloned().unwrap_or_default())
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
             .x_desc("things")
             .draw()
             .map_err(|e| e.to_string())?;
@@ -181,13 +184,21 @@ pub fn stages_chart(r: &Report) -> Result<String, String> {
             ("unfinished", RGBColor(150, 150, 150), |s| s.unfinished),
         ];
         for (k, (name, color, get)) in parts.into_iter().enumerate() {
-            let bars: Vec<Rectangle<(u64, usize)>> = r
+            let bars: Vec<Rectangle<(u64, SegmentValue<usize>)>> = r
                 .stages
                 .iter()
                 .enumerate()
                 .map(|(row, s)| {
                     let start: u64 = parts[..k].iter().map(|(_, _, f)| f(s)).sum();
-                    Rectangle::new([(start, row), (start + get(s), row + 1)], color.filled())
+                    let mut bar = Rectangle::new(
+                        [
+                            (start, SegmentValue::Exact(row)),
+                            (start + get(s), SegmentValue::Exact(row + 1)),
+                        ],
+                        color.filled(),
+                    );
+                    bar.set_margin(6, 6, 0, 0);
+                    bar
                 })
                 .collect();
             chart
@@ -202,7 +213,7 @@ pub fn stages_chart(r: &Report) -> Result<String, String> {
             .configure_series_labels()
             .border_style(BLACK)
             .background_style(WHITE.mix(0.85))
-            .position(SeriesLabelPosition::LowerRight)
+            .position(SeriesLabelPosition::UpperRight)
             .draw()
             .map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;

@@ -5,7 +5,7 @@
 //! Requests, replies and stream blocks are QoS 0 (the client retries what gets no reply).
 //! The service's pushes (`notify`, `notify-next`) are QoS 1, as a device subscribes to them:
 //! a lost delivery is sent again by the broker after [`QOS1_RETRY_MS`] while the device stays
-//! connected, so they arrive late rather than never. Persistent sessions are not modelled:
+//! connected (up to 20 times), so they arrive late rather than not at all. Persistent sessions are not modelled:
 //! a device offline when a push is sent misses it, and asks again when it reconnects.
 
 use crate::rng::SimRng;
@@ -37,7 +37,8 @@ pub fn deliveries(spec: &NetworkSpec, rng: &mut SimRng) -> Vec<u64> {
 pub const QOS1_RETRY_MS: u64 = 5_000;
 
 /// What the network does to a QoS 1 push: every lost attempt costs a retry interval; the
-/// first attempt that gets through is delivered (and may be duplicated).
+/// first attempt that gets through is delivered (and may be duplicated). After 20 lost
+/// retries (100 s) the broker gives up and the push is lost.
 pub fn deliveries_qos1(spec: &NetworkSpec, rng: &mut SimRng) -> Vec<u64> {
     let mut waited = 0;
     loop {

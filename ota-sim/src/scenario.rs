@@ -357,7 +357,12 @@ impl Scenario {
         if self.devices == 0 {
             return bad("devices must be at least 1");
         }
-        if self.hardware.is_empty() || self.hardware.iter().any(|h| h.share <= 0.0) {
+        if self.hardware.is_empty()
+            || self
+                .hardware
+                .iter()
+                .any(|h| !(h.share.is_finite() && h.share > 0.0))
+        {
             return bad("at least one hardware type, each with a positive share");
         }
         for p in [
@@ -373,7 +378,12 @@ impl Scenario {
                 return bad("probabilities must be within 0..=1");
             }
         }
-        if self.network.latency_min_ms > self.network.latency_max_ms {
+        if !(0.0..=100.0).contains(&self.campaign.failure_threshold) {
+            return bad("failure_threshold must be within 0..=100");
+        }
+        if self.network.latency_min_ms > self.network.latency_max_ms
+            || self.network.latency_max_ms > 3_600_000
+        {
             return bad("latency_min_ms above latency_max_ms");
         }
         if !self.image.block_size.is_power_of_two()
@@ -381,8 +391,8 @@ impl Scenario {
         {
             return bad("block_size must be a power of two in 256..=131072");
         }
-        if self.image.size == 0 || self.image.size > 16 * 1024 * 1024 {
-            return bad("image size must be 1 byte to 16 MiB");
+        if self.image.size < 256 || self.image.size > 16 * 1024 * 1024 {
+            return bad("image size must be 256 bytes to 16 MiB");
         }
         if self.campaign.stages.is_empty()
             || self
@@ -393,8 +403,34 @@ impl Scenario {
         {
             return bad("at least one stage, percents within 0..=100");
         }
-        ota_core::version::Version::parse(&self.release.version)
-            .map_err(|e| ScenarioError::Invalid(format!("release version: {e}")))?;
+        let version = |what: &str, v: &str| {
+            ota_core::version::Version::parse(v)
+                .map(|_| ())
+                .map_err(|e| ScenarioError::Invalid(format!("{what} {v:?}: {e}")))
+        };
+        version("release version", &self.release.version)?;
+        if let Some(m) = &self.release.min_version {
+            version("release min_version", m)?;
+        }
+        if let Some(p) = &self.previous {
+            version("previous version", &p.version)?;
+            if let Some(m) = &p.min_version {
+                version("previous min_version", m)?;
+            }
+        }
+        for h in &self.hardware {
+            version("initial_version", &h.initial_version)?;
+        }
+        const WEEK: u64 = 7 * 24 * 60;
+        if self.horizon_minutes == 0 || self.horizon_minutes > 52 * WEEK {
+            return bad("horizon_minutes must be 1 to 524160 (a year)");
+        }
+        if self.campaign.quiet_minutes == 0 || self.campaign.quiet_minutes > WEEK {
+            return bad("quiet_minutes must be 1 to 10080 (a week)");
+        }
+        if self.campaign.soak_minutes > WEEK || self.faults.offline_minutes > WEEK {
+            return bad("soak_minutes and offline_minutes must be at most 10080 (a week)");
+        }
         Ok(())
     }
 
@@ -409,5 +445,52 @@ impl Scenario {
             "large" => Some(include_str!("../scenarios/large.toml")),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_fill_what_a_scenario_leaves_out() {
+        let s = Scenario::parse("devices = 3").unwrap();
+        assert_eq!(s.devices, 3);
+        assert_eq!(s.hardware, vec![HardwareSpec::default()]);
+        assert_eq!(s.image, ImageSpec::default());
+        assert_eq!(s.campaign.stages.len(), 1);
+        assert_eq!(s.campaign.quiet_minutes, 60);
+        assert!(s.previous.is_none());
+    }
+
+    #[test]
+    fn shipped_scenarios_parse() {
+        for name in Scenario::BUILTIN {
+            let s = Scenario::parse(Scenario::builtin(name).unwrap()).unwrap();
+            assert_eq!(s.name, name);
+        }
+    }
+
+    #[test]
+    fn bad_scenarios_are_refused_with_a_reason() {
+        let refused = |text: &str| match Scenario::parse(text) {
+            Err(e) => e.to_string(),
+            Ok(s) => panic!("accepted {text:?}: {s:?}"),
+        };
+        assert!(refused("devcies = 3").contains("devcies"), "unknown keys");
+        assert!(refused("devices = 0").contains("devices"));
+        assert!(refused("[network]\nloss = 1.5").contains("probabilities"));
+        assert!(refused("[network]\nloss = nan").contains("probabilities"));
+        assert!(refused("[image]\nblock_size = 1000").contains("block_size"));
+        assert!(refused("[image]\nsize = 11").contains("size"));
+        assert!(refused("[release]\nversion = \"1.x\"").contains("release version"));
+        assert!(refused("[previous]\nversion = \"two\"").contains("previous version"));
+        assert!(refused("[[hardware]]\ninitial_version = \"\"").contains("initial_version"));
+        assert!(refused("[[hardware]]\nshare = nan").contains("share"));
+        assert!(refused("horizon_minutes = 18446744073709551615").contains("horizon"));
+        assert!(refused("[campaign]\nquiet_minutes = 0").contains("quiet"));
+        assert!(refused("[campaign]\nfailure_threshold = 101.0").contains("failure_threshold"));
+        assert!(refused("[faults]\noffline_minutes = 99999999").contains("offline_minutes"));
+        assert!(refused("devices = \"many\"").contains("devices"));
     }
 }

@@ -110,3 +110,19 @@ fn the_cli_names_every_shipped_scenario() {
     }
     assert!(Scenario::builtin("nope").is_none());
 }
+
+#[test]
+fn a_soak_longer_than_the_quiet_period_is_waited_for() {
+    let mut s = shipped("default", 200);
+    s.campaign.soak_minutes = 120;
+    s.campaign.quiet_minutes = 10;
+    let r = simulate(s, |_, _| {}).expect("run");
+    assert_invariants(&r);
+    assert!(
+        r.stages.iter().all(|s| s.verdict == Verdict::Passed),
+        "{:?}",
+        r.stages
+    );
+    // Two soaks of two hours before each campaign's last stage.
+    assert!(r.simulated_minutes > 240.0, "{}", r.simulated_minutes);
+}

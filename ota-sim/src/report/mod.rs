@@ -48,7 +48,7 @@ pub struct Report {
     pub unreachable: Vec<Unreachable>,
     /// The end-of-run checks.
     pub invariants: Vec<Invariant>,
-    /// The timeline, one sample per simulated minute.
+    /// The timeline: a sample at every simulated minute, and one at the end.
     pub timeline: Vec<Sample>,
 }
 
@@ -89,6 +89,9 @@ pub struct Percentiles {
 pub struct FleetOutcome {
     /// Devices running the release, committed.
     pub updated: u64,
+    /// Devices running the release on trial, not committed yet (only when a run is cut
+    /// short).
+    pub on_trial: u64,
     /// Devices that booted the release on trial and went back to their old image.
     pub rolled_back: u64,
     /// Devices running the rollback release (restored by the rollback campaign).

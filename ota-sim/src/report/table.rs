@@ -63,8 +63,16 @@ pub fn summary(r: &Report) -> String {
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "devices: {} updated, {} rolled back, {} restored by rollback, {} unchanged",
-        f.updated, f.rolled_back, f.restored, f.unchanged
+        "devices: {} updated, {} rolled back, {} restored by rollback, {} unchanged{}",
+        f.updated,
+        f.rolled_back,
+        f.restored,
+        f.unchanged,
+        if f.on_trial > 0 {
+            format!(", {} still on trial", f.on_trial)
+        } else {
+            String::new()
+        }
     );
     let _ = writeln!(
         s,

@@ -194,6 +194,16 @@ impl Control {
         out
     }
 
+    /// Whether a stage is soaking (its next stage is due later).
+    fn soaking(&self) -> bool {
+        self.all().iter().any(|(_, _, c)| {
+            c.status()
+                .stages
+                .iter()
+                .any(|s| matches!(s.phase, StagePhase::Soaking { .. }))
+        })
+    }
+
     /// Release campaigns (one per hardware type built for).
     pub fn campaign_count(&self) -> usize {
         self.campaigns.len()
@@ -373,7 +383,7 @@ impl World {
             release.security_counter,
             hw,
             min,
-            &stream_id(&release.version),
+            &stream_id(&release.version, hw),
         )?;
         let mut entry = Release::new(
             format!("{}-{hw}", release.version),
@@ -402,15 +412,16 @@ impl World {
         } else {
             self.scenario.release.hardware.clone()
         };
-        let release_image = self.release_index();
-        let rollback_image = self.known.iter().position(|k| k.role == "rollback");
         let cumulative: Vec<f64> = spec.stages.iter().map(|s| s.percent).collect();
         for hw in hardware {
+            let Some(release_image) = self.build("release", &hw) else {
+                continue;
+            };
             let mut catalog = Catalog::new();
             let release =
                 self.catalog_release(&self.scenario.release.clone(), &hw, release_image)?;
             catalog.add(release.clone()).map_err(|e| e.to_string())?;
-            let previous = match (&self.scenario.previous.clone(), rollback_image) {
+            let previous = match (&self.scenario.previous.clone(), self.build("rollback", &hw)) {
                 (Some(p), Some(image)) if spec.rollback => {
                     let entry = self.catalog_release(p, &hw, image)?;
                     catalog.add(entry.clone()).map_err(|e| e.to_string())?;
@@ -424,7 +435,7 @@ impl World {
                 failure_threshold: Some(percent(spec.failure_threshold)),
                 denominator: GateDenominator::Terminal,
                 comparator: Comparator::AtLeast,
-                soak_ms: spec.soak_minutes * 60_000,
+                soak_ms: spec.soak_minutes.saturating_mul(60_000),
                 manual_approval: false,
             };
             let stages = spec
@@ -499,13 +510,21 @@ impl World {
     }
 
     /// Over when every campaign is over and every device idle, or when nothing has happened
-    /// for the quiet period (devices that never come back are then reported unreachable).
+    /// for the quiet period and nothing is due: no campaign soaking, no device about to
+    /// reset, reconnect or finish a self-test, no engine timer (timeouts, admissions).
+    /// Devices still without a final status are then reported unreachable, with why.
     fn run_over(&self) -> bool {
-        let quiet = self.scenario.campaign.quiet_minutes * 60_000;
+        if !self.control.errors.is_empty() {
+            return true;
+        }
         let settled = (0..self.devices.len() as u32).all(|d| self.device_settled(d));
-        (self.control.finished() && settled)
-            || self.now >= self.control.last_activity + quiet
-            || !self.control.errors.is_empty()
+        if self.control.finished() && settled {
+            return true;
+        }
+        let quiet = self.scenario.campaign.quiet_minutes.saturating_mul(60_000);
+        let nothing_due =
+            self.wakeups == 0 && self.engine_tick_at.is_none() && !self.control.soaking();
+        nothing_due && self.now >= self.control.last_activity.saturating_add(quiet)
     }
 
     /// One timeline point from the engine's job counts.

@@ -12,12 +12,7 @@ use crate::release::PRODUCT;
 use crate::storage::DeviceStorage;
 
 impl World {
-    pub(super) fn build_fleet(
-        &mut self,
-        factory: &std::collections::BTreeMap<String, usize>,
-        _release: usize,
-        _rollback: Option<usize>,
-    ) {
+    pub(super) fn build_fleet(&mut self, factory: &std::collections::BTreeMap<String, usize>) {
         let s = self.scenario.clone();
         let total_share: f64 = s.hardware.iter().map(|h| h.share).sum();
         let capacity = s.image.size.div_ceil(4096) * 4096 + 4096;
@@ -84,9 +79,12 @@ impl World {
             }
             let _ = engine.add_thing_to_group(&group, name);
             drop(engine);
-            if tampered_left > 0 && !wrong_hw && !below && self.rng.chance(0.5) {
+            let build = self.build("release", self.hardware_ids[hw]);
+            if let Some(build) =
+                build.filter(|_| tampered_left > 0 && !wrong_hw && !below && self.rng.chance(0.5))
+            {
                 tampered_left -= 1;
-                let mut bytes = self.images.get(self.release_index()).to_vec();
+                let mut bytes = self.images.get(build).to_vec();
                 let at = (self.rng.range(0, bytes.len() as u64 - 1)) as usize;
                 bytes[at] ^= 0x01;
                 self.responder.tamper_for(name, bytes.into());
@@ -113,16 +111,25 @@ impl World {
             if self.rng.chance(s.faults.offline) {
                 let at = super::START + self.rng.range(0, 120 * 60_000);
                 self.schedule(at, Event::Offline(i));
-                self.schedule(at + s.faults.offline_minutes * 60_000, Event::Online(i));
+                self.schedule(
+                    at.saturating_add(s.faults.offline_minutes.saturating_mul(60_000)),
+                    Event::Online(i),
+                );
             }
         }
     }
 
-    pub(super) fn release_index(&self) -> usize {
-        self.known
-            .iter()
-            .position(|k| k.role == "release")
-            .unwrap_or(0)
+    /// The image of the `role` build (`release`, `rollback`) for `hardware`, if there is one.
+    pub(super) fn build(&self, role: &'static str, hardware: &str) -> Option<usize> {
+        self.builds.get(&(role, hardware.to_string())).copied()
+    }
+
+    /// Whether device `d` runs a build of the release.
+    fn runs_release(&self, d: u32) -> bool {
+        self.devices[d as usize]
+            .storage
+            .running_image()
+            .is_some_and(|i| self.known[i].role == "release")
     }
 
     fn config(&mut self, d: u32) -> Config<'static> {
@@ -185,10 +192,12 @@ impl World {
         }
         let timer = client.poll_timeout().map(|t| t.as_millis());
         let online = device.online;
+        // The event is scheduled no earlier than now; `timer_at` holds the time it fires.
+        let timer = timer.map(|t| t.max(self.now));
         if timer != device.timer_at {
             device.timer_at = timer;
             if let Some(t) = timer {
-                self.schedule(t.max(self.now), Event::DeviceTimer(d));
+                self.schedule(t, Event::DeviceTimer(d));
             }
         }
         for m in out {
@@ -211,9 +220,7 @@ impl World {
                 self.schedule_reset(d, 2_000)
             }
             DeviceEvent::SelfTestRequired => {
-                let device = &self.devices[d as usize];
-                let on_release = device.storage.running_image() == Some(self.release_index());
-                let passed = !(device.self_test_fails && on_release);
+                let passed = !(self.devices[d as usize].self_test_fails && self.runs_release(d));
                 let after = self.rng.range(5_000, 60_000);
                 self.schedule(self.now + after, Event::SelfTest(d, passed));
             }
@@ -244,15 +251,18 @@ impl World {
     }
 
     pub(super) fn reset(&mut self, d: u32) {
-        let release = self.release_index();
         let device = &mut self.devices[d as usize];
         device.reset_pending = false;
         device.power_off();
-        device.storage.power().restore();
+        // Power comes back after a cut; a cut armed for later in the update stays armed
+        // through an activation reset.
+        if device.storage.power().is_cut() {
+            device.storage.power().restore();
+        }
         device.storage.reset();
         device.resets += 1;
-        if device.storage.running_image() == Some(release) {
-            device.tried_new = true;
+        if self.runs_release(d) {
+            self.devices[d as usize].tried_new = true;
         }
         self.stats.resets += 1;
         self.boot(d);
@@ -278,6 +288,7 @@ impl World {
         if device.timer_at != Some(self.now) {
             return;
         }
+        device.timer_at = None;
         let Some(client) = device.client.as_mut() else {
             return;
         };

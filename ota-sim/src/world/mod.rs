@@ -48,6 +48,17 @@ enum Event {
     ControlTick,
 }
 
+impl Event {
+    /// Device events that will change something later without any message: the run is not
+    /// quiet while one is pending.
+    fn is_wakeup(&self) -> bool {
+        matches!(
+            self,
+            Self::Reset(_) | Self::SelfTest(..) | Self::Online(_) | Self::Offline(_)
+        )
+    }
+}
+
 #[derive(Debug)]
 struct Scheduled {
     at: u64,
@@ -79,6 +90,8 @@ pub struct KnownImage {
     pub version: Version,
     /// What it is: `factory`, `release` or `rollback`.
     pub role: &'static str,
+    /// The hardware type a release build is for (`None`: a factory image, any hardware).
+    pub hardware: Option<String>,
 }
 
 /// A whole simulation.
@@ -98,10 +111,14 @@ pub struct World {
     /// Images devices may run, by index of the [`ImageSet`].
     pub known: Vec<KnownImage>,
     images: Arc<ImageSet>,
+    /// Image index of each (role, hardware) build.
+    builds: BTreeMap<(&'static str, String), usize>,
     control: Control,
     /// Counters and the timeline.
     pub stats: Stats,
     engine_tick_at: Option<u64>,
+    /// Pending [`Event::is_wakeup`] events.
+    wakeups: u64,
     hardware_ids: Vec<&'static str>,
     done: bool,
 }
@@ -115,7 +132,7 @@ impl World {
     pub fn new(scenario: Scenario) -> Result<Self, KeyError> {
         let mut rng = SimRng::new(scenario.seed);
         let keys = Keys::generate(&mut rng)?;
-        Ok(Self::build(scenario, keys, rng))
+        Ok(Self::assemble(scenario, keys, rng))
     }
 
     /// [`World::new`] with the release signed by `keys` (an operator's key, e.g. from
@@ -126,10 +143,10 @@ impl World {
         for _ in 0..4 {
             rng.u64();
         }
-        Self::build(scenario, keys, rng)
+        Self::assemble(scenario, keys, rng)
     }
 
-    fn build(scenario: Scenario, keys: Keys, mut rng: SimRng) -> Self {
+    fn assemble(scenario: Scenario, keys: Keys, mut rng: SimRng) -> Self {
         let mut set = ImageSet::default();
         let mut known = Vec::new();
         // Factory images: one per distinct starting version (plus the below-minimum one).
@@ -147,41 +164,48 @@ impl World {
                 known.push(KnownImage {
                     version: Version::parse(v).unwrap_or(Version::new(0, 0, 0)),
                     role: "factory",
+                    hardware: None,
                 });
                 slot.insert(index);
             }
         }
-        let release = set.add(image(
-            scenario.image.size,
-            &scenario.release.version,
-            &mut rng,
-        ));
-        known.push(KnownImage {
-            version: Version::parse(&scenario.release.version).unwrap_or(Version::new(0, 0, 0)),
-            role: "release",
-        });
-        let rollback = scenario.previous.as_ref().map(|p| {
-            let index = set.add(image(scenario.image.size, &p.version, &mut rng));
-            known.push(KnownImage {
-                version: Version::parse(&p.version).unwrap_or(Version::new(0, 0, 0)),
-                role: "rollback",
-            });
-            index
-        });
-        let images = Arc::new(set);
         let hardware_ids: Vec<&'static str> = scenario
             .hardware
             .iter()
             .map(|h| &*Box::leak(h.name.clone().into_boxed_str()))
             .collect();
+        // One build of the release (and of the rollback release) per hardware type it is
+        // for, each a different image on its own stream, as on a real fleet.
         let mut responder = Responder::new("$aws");
-        responder.add_stream(
-            &stream_id(&scenario.release.version),
-            images.get(release).clone(),
-        );
-        if let (Some(p), Some(index)) = (&scenario.previous, rollback) {
-            responder.add_stream(&stream_id(&p.version), images.get(index).clone());
+        let mut builds = BTreeMap::new();
+        let releases = [
+            ("release", Some(&scenario.release)),
+            ("rollback", scenario.previous.as_ref()),
+        ];
+        for (role, spec) in releases {
+            let Some(spec) = spec else { continue };
+            let targets: Vec<String> = if spec.hardware.is_empty() {
+                scenario.hardware.iter().map(|h| h.name.clone()).collect()
+            } else {
+                spec.hardware.clone()
+            };
+            for hw in targets {
+                let bytes = image(
+                    scenario.image.size,
+                    &format!("{} {hw}", spec.version),
+                    &mut rng,
+                );
+                responder.add_stream(&stream_id(&spec.version, &hw), bytes.clone());
+                let index = set.add(bytes);
+                known.push(KnownImage {
+                    version: Version::parse(&spec.version).unwrap_or(Version::new(0, 0, 0)),
+                    role,
+                    hardware: Some(hw.clone()),
+                });
+                builds.insert((role, hw), index);
+            }
         }
+        let images = Arc::new(set);
         let mut settings = Settings::default();
         settings.keep_execution_events = scenario.devices <= 20_000;
         let service = InMemory::new(ManualClock::new(START), settings);
@@ -195,20 +219,25 @@ impl World {
             by_name: BTreeMap::new(),
             keys,
             known,
+            builds,
             images,
             control: Control::default(),
             stats: Stats::default(),
             engine_tick_at: None,
+            wakeups: 0,
             hardware_ids,
             done: false,
             rng,
             scenario,
         };
-        world.build_fleet(&factory, release, rollback);
+        world.build_fleet(&factory);
         world
     }
 
     fn schedule(&mut self, at: u64, event: Event) {
+        if event.is_wakeup() {
+            self.wakeups += 1;
+        }
         self.seq += 1;
         self.queue.push(Reverse(Scheduled {
             at,
@@ -225,7 +254,7 @@ impl World {
     /// Run to the end (everything settled, or the horizon), calling `progress` now and then
     /// with (simulated minutes, devices finished).
     pub fn run(&mut self, mut progress: impl FnMut(u64, u64)) {
-        let horizon = START + self.scenario.horizon_minutes * 60_000;
+        let horizon = START.saturating_add(self.scenario.horizon_minutes.saturating_mul(60_000));
         self.start();
         let mut last_report = 0;
         while let Some(Reverse(next)) = self.queue.pop() {
@@ -249,6 +278,9 @@ impl World {
     }
 
     fn dispatch(&mut self, event: Event) {
+        if event.is_wakeup() {
+            self.wakeups -= 1;
+        }
         match event {
             Event::ToDevice(d, m) => self.deliver_to_device(d, m),
             Event::ToService(d, m) => self.deliver_to_service(d, m),
@@ -270,9 +302,20 @@ impl World {
     }
 }
 
-/// The stream a release is served on.
-pub fn stream_id(version: &str) -> String {
-    format!("fw-{}", version.replace(['.', '+'], "_"))
+/// The stream a release's build for `hardware` is served on.
+pub fn stream_id(version: &str, hardware: &str) -> String {
+    let safe = |t: &str| {
+        t.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect::<String>()
+    };
+    format!("fw-{}-{}", safe(version), safe(hardware))
 }
 
 /// The version devices "below the required starting version" run.

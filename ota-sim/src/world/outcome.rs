@@ -128,8 +128,10 @@ impl World {
         };
         for device in &self.devices {
             fleet.power_cuts += u64::from(device.power_cuts);
+            let committed = device.storage.boot_state() == ota_device::storage::BootState::Normal;
             match device.storage.running_image().map(|i| self.known[i].role) {
-                Some("release") => fleet.updated += 1,
+                Some("release") if committed => fleet.updated += 1,
+                Some("release") => fleet.on_trial += 1,
                 Some("rollback") => fleet.restored += 1,
                 _ if device.tried_new => fleet.rolled_back += 1,
                 _ => fleet.unchanged += 1,
@@ -155,7 +157,7 @@ impl World {
                 .fleet()
                 .thing(device.name)
                 .and_then(|id| engine.fleet().attribute(id, "hardware"));
-            if !self.hardware_ids.iter().any(|h| Some(*h) == registered) {
+            if registered.is_none_or(|hw| self.build("release", hw).is_none()) {
                 *excluded
                     .entry("no release for its registered hardware".to_string())
                     .or_insert(0) += 1;
@@ -244,22 +246,6 @@ impl World {
         let mut misfit = Vec::new();
         let mut downgraded = Vec::new();
         let mut unbootable = Vec::new();
-        let builds: BTreeMap<&str, BTreeSet<String>> = [("release", &self.scenario.release)]
-            .into_iter()
-            .chain(self.scenario.previous.as_ref().map(|p| ("rollback", p)))
-            .map(|(role, r)| {
-                let hw = if r.hardware.is_empty() {
-                    self.scenario
-                        .hardware
-                        .iter()
-                        .map(|h| h.name.clone())
-                        .collect()
-                } else {
-                    r.hardware.iter().cloned().collect()
-                };
-                (role, hw)
-            })
-            .collect();
         for device in &self.devices {
             match device.storage.running_image() {
                 None => unknown.push(device.name.to_string()),
@@ -271,11 +257,11 @@ impl World {
                             device.name, image.version, device.initial_version
                         ));
                     }
-                    if let Some(hw) = builds.get(image.role)
-                        && !hw.contains(device.hardware_id)
+                    if let Some(hw) = image.hardware.as_deref()
+                        && hw != device.hardware_id
                     {
                         misfit.push(format!(
-                            "{} ({}) runs the {} build",
+                            "{} ({}) runs the {} build for {hw}",
                             device.name, device.hardware_id, image.role
                         ));
                     }
@@ -316,6 +302,18 @@ impl World {
                     vec!["counters differ from the recount".to_string()]
                 },
                 format!("{jobs} jobs recounted"),
+            ),
+            invariant(
+                "the run settled before its horizon",
+                &if self.stats.hit_horizon {
+                    vec![format!(
+                        "stopped at {} minutes with work left",
+                        self.scenario.horizon_minutes
+                    )]
+                } else {
+                    Vec::new()
+                },
+                format!("horizon {} minutes", self.scenario.horizon_minutes),
             ),
             invariant(
                 "the campaigns ran without service errors",

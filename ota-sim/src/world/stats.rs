@@ -9,8 +9,9 @@ use serde::Serialize;
 
 use crate::net::Message;
 
-/// One point of the timeline: the campaign's executions by status (latest execution of each
-/// targeted thing, over every job of the run) and the things admitted so far.
+/// One point of the timeline: the engine's `jobProcessDetails` summed over every job of the
+/// run (each job counts its things by their latest execution, so a device in a release job
+/// and in a rollback job counts in both) and the things admitted so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Sample {
     /// Simulated minutes since the start.

@@ -881,6 +881,7 @@ mod tests {
         assert_eq!(from_slice::<f64>(b"1e2").unwrap(), 100.0);
     }
 
+    #[cfg(feature = "alloc")]
     #[test]
     fn data_errors_carry_serde_message() {
         #[derive(Debug, Deserialize)]
@@ -891,6 +892,21 @@ mod tests {
         let e = from_slice::<Need>(b"{}").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Data);
         assert_eq!(e.message(), "missing field `filesize`");
+    }
+
+    #[cfg(not(feature = "alloc"))]
+    #[test]
+    fn data_errors_without_alloc_have_kind_and_offset_only() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Need {
+            filesize: u32,
+        }
+        let e = from_slice::<Need>(b" {}").unwrap_err();
+        assert_eq!(
+            (e.kind(), e.offset(), e.message()),
+            (ErrorKind::Data, 2, "")
+        );
     }
 
     #[test]

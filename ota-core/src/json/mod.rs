@@ -17,6 +17,9 @@
 //! What it does not do: it does not accept duplicate-key objects for types that reject them
 //! (serde's derive does), and it never allocates, so an escaped string longer than
 //! [`MAX_UNESCAPED_LEN`] bytes is an error.
+//!
+//! Without the `alloc` feature (firmware builds), errors carry their [`ErrorKind`] and
+//! offset only: [`Error::message`] is empty, serde's messages are never formatted.
 
 mod de;
 mod error;

@@ -6,13 +6,15 @@
 //! application. Both formats are validated when parsed, so a value of these types is always
 //! usable; what each format can and cannot prove is in its module docs. Numbers follow the
 //! [quoted-number policy](number).
+//!
+//! Telling the formats apart never interprets a number (the `operation` value is compared as
+//! raw text), so a document whose `operation` is a number, float or not, is `Custom` with and
+//! without the `alloc` feature.
 
 mod afr_ota;
 mod firmware;
 pub mod number;
 mod serialize;
-
-use core::fmt;
 
 pub use afr_ota::{
     AfrFile, AfrOta, MAX_BLOCK_SIZE, MAX_FILE_SIZE, MAX_FILES, MAX_SIGNATURES, Protocol,
@@ -127,69 +129,25 @@ impl JsonParser for SerdeJson {
     }
 }
 
-/// Which format a document claims to be, read without validating it.
+/// Which format a document claims to be, read without validating it. `operation` is taken
+/// as raw text (a string compares equal to `"firmware_update"` with its quotes only when it
+/// is written without escapes, as a borrowed string would): any other value, a number of any
+/// kind included, is skipped without being interpreted, so the probe works the same with and
+/// without `alloc`.
 #[derive(serde::Deserialize)]
 struct Probe<'a> {
     #[serde(default)]
     afr_ota: Option<serde::de::IgnoredAny>,
     #[serde(borrow, default)]
-    operation: Option<LenientStr<'a>>,
+    operation: Option<RawJson<'a>>,
 }
 
-/// A string, or `None` for any other JSON value (which is skipped).
-struct LenientStr<'a>(Option<&'a str>);
-
-impl<'de: 'a, 'a> serde::Deserialize<'de> for LenientStr<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(core::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
-            type Value = LenientStr<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(LenientStr(Some(v)))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(LenientStr(None))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(LenientStr(None))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(LenientStr(None))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(LenientStr(None))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(LenientStr(None))
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(LenientStr(None))
-            }
-            fn visit_none<E>(self) -> Result<Self::Value, E> {
-                Ok(LenientStr(None))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut s: A,
-            ) -> Result<Self::Value, A::Error> {
-                while s.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-                Ok(LenientStr(None))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut m: A,
-            ) -> Result<Self::Value, A::Error> {
-                while m
-                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
-                    .is_some()
-                {}
-                Ok(LenientStr(None))
-            }
-        }
-        d.deserialize_any(V(core::marker::PhantomData))
+impl Probe<'_> {
+    fn is_firmware(&self) -> bool {
+        let text = self.operation.map(|raw| raw.as_bytes());
+        text.and_then(|t| t.strip_prefix(b"\""))
+            .and_then(|t| t.strip_suffix(b"\""))
+            == Some(FIRMWARE_OPERATION.as_bytes())
     }
 }
 
@@ -236,11 +194,44 @@ impl<'a> JobDocument<'a> {
         if probe.afr_ota.is_some() {
             return parse_afr_ota::<P>(raw).map(Self::AfrOta);
         }
-        if probe.operation.and_then(|o| o.0) == Some(FIRMWARE_OPERATION) {
+        if probe.is_firmware() {
             let doc: firmware::RawFirmwareUpdate<'a> = P::from_slice(raw)?;
             return doc.validate().map(Self::Firmware);
         }
         let value: RawJson<'a> = P::from_slice(raw)?;
         Ok(Self::Custom(value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn custom(doc: &str) -> Result<JobDocument<'_>, DocumentError> {
+        Ok(JobDocument::Custom(json::from_slice(doc.as_bytes())?))
+    }
+
+    #[test]
+    fn only_a_plain_firmware_update_string_selects_the_firmware_format() {
+        for doc in [
+            r#"{"operation": 1.5e3, "x": [2.5]}"#,
+            r#"{"operation": -0.0}"#,
+            r#"{"operation": "firmware\u005fupdate"}"#,
+            r#"{"operation": ["firmware_update"]}"#,
+            r#"{"operation": null}"#,
+            r#"{"operation": "firmware_update "}"#,
+        ] {
+            assert_eq!(JobDocument::parse(doc.as_bytes()), custom(doc), "{doc}");
+            #[cfg(feature = "alloc")]
+            assert_eq!(
+                JobDocument::parse_with::<SerdeJson>(doc.as_bytes()),
+                custom(doc)
+            );
+        }
+        let firmware = br#"{ "operation" : "firmware_update" , "n": 0.5 }"#;
+        let missing = Err(DocumentError::MissingField("firmware"));
+        assert_eq!(JobDocument::parse(firmware), missing);
+        #[cfg(feature = "alloc")]
+        assert_eq!(JobDocument::parse_with::<SerdeJson>(firmware), missing);
     }
 }

@@ -10,7 +10,9 @@ pub enum ErrorKind {
     Eof,
     /// A character that cannot start or continue a value here.
     Syntax,
-    /// A number that is not RFC 8259 grammar, or does not fit the target type.
+    /// A number that is not RFC 8259 grammar, or does not fit the target type; without the
+    /// `alloc` feature also a non-integer where a value is wanted (see the
+    /// [module docs](super)).
     Number,
     /// A string with a raw control character, a bad escape or invalid UTF-8.
     String,

@@ -7,6 +7,8 @@
 #   ota-update +force-panic        must exit 1 (panic handler)
 #   ota-update +force-fault        must exit 1 (HardFault handler)
 #   empty, client-only             size baselines, must exit 0
+#   ota-update, client-only +afr-ota   the same with AWS afr_ota support linked (ota-device's
+#                                  default feature, off in this firmware by default)
 #
 # then prints a Markdown table of flash, RAM, stack and instruction counts.
 #
@@ -81,6 +83,12 @@ expect ota-update 0 "$(run ota-update "$OUT/ota-update.elf")" '^OTA OK: '
 expect empty 0 "$(run empty "$OUT/empty.elf")" '^EMPTY OK'
 expect client-only 0 "$(run client-only "$OUT/client-only.elf")" '^CLIENT-ONLY OK'
 
+build afr-ota
+cp "$ELF_DIR/ota-update" "$OUT/ota-update-afr-ota.elf"
+cp "$ELF_DIR/client-only" "$OUT/client-only-afr-ota.elf"
+expect ota-update-afr-ota 0 "$(run ota-update-afr-ota "$OUT/ota-update-afr-ota.elf")" '^OTA OK: '
+expect client-only-afr-ota 0 "$(run client-only-afr-ota "$OUT/client-only-afr-ota.elf")" '^CLIENT-ONLY OK'
+
 for variant in tamper-signature tamper-image force-panic force-fault; do
   build "$variant"
   cp "$ELF_DIR/ota-update" "$OUT/$variant.elf"
@@ -107,12 +115,15 @@ kb() { awk -v b="$1" 'BEGIN { printf "%.1f KB", b / 1000 }'; }
 
 ota="$OUT/ota-update.elf" empty="$OUT/empty.elf" client="$OUT/client-only.elf"
 flash_ota=$(flash "$ota") flash_empty=$(flash "$empty") flash_client=$(flash "$client")
+flash_client_afr=$(flash "$OUT/client-only-afr-ota.elf")
 fixtures=0
 for f in image.bin document.json manifest.json manifest.sig pubkey.der; do
   fixtures=$((fixtures + $(wc -c <"$FW/fixtures/$f")))
 done
 stack_used=$(field ota-update '^stack: ([0-9]+) of .*')
 stack_size=$(field ota-update '^stack: [0-9]+ of ([0-9]+) bytes.*')
+stack_used_afr=$(field ota-update-afr-ota '^stack: ([0-9]+) of .*')
+client_size_afr=$(field ota-update-afr-ota '^sizes: client ([0-9]+) B.*')
 update_insns=$(field ota-update '^stack: .*; ([0-9]+) instructions')
 client_size=$(field ota-update '^sizes: client ([0-9]+) B.*')
 peer_size=$(field ota-update '^sizes: .*, peer ([0-9]+) B.*')
@@ -134,13 +145,14 @@ cat <<EOF
 | flash, whole demo firmware (client + scripted service + fixtures + runtime) | $flash_ota B |
 | flash, empty firmware (runtime, semihosting, panic and fault handlers, measurement code) | $flash_empty B |
 | **flash of the client over the empty firmware** (\`client-only\`: client, crypto, JSON, CBOR, slot and store drivers) | **$((flash_client - flash_empty)) B ($(kb $((flash_client - flash_empty))))** |
+| flash of the client over the empty firmware with \`afr-ota\` (AWS \`afr_ota\` documents) | $((flash_client_afr - flash_empty)) B ($(kb $((flash_client_afr - flash_empty)))) |
 | flash of the demo over the empty firmware, without the $fixtures B of fixtures | $((flash_ota - flash_empty - fixtures)) B |
 | static RAM, demo (slot 16 KiB + state store 4 KiB + service + buffers) | $(static_ram "$ota") B |
-| \`size_of\` Client (lives in the caller's stack frame here) | $client_size B |
+| \`size_of\` Client (lives in the caller's stack frame here) | $client_size B ($client_size_afr B with \`afr-ota\`) |
 | caller's buffers ($buffers_detail) | $buffers B |
 | trust store (one P-256 key) | $trust_size B |
 | scripted service: \`size_of\` ScriptedPeer + its receive buffer | $peer_size + $receive B |
-| stack high-water, whole update (includes the Client) | $stack_used B (of $stack_size) |
+| stack high-water, whole update (includes the Client) | $stack_used B (of $stack_size; $stack_used_afr B with \`afr-ota\`) |
 | instructions, whole update (2 boots, $messages messages, $image_len-byte image) | $update_insns |
 | instructions, one P-256 verify alone | $verify_insns |
 | instructions, SHA-256 of the $image_len-byte image alone | $sha_insns |

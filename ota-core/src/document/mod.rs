@@ -161,10 +161,78 @@ fn parse_afr_ota<P: JsonParser>(raw: &[u8]) -> Result<AfrOta<'_>, DocumentError>
     doc.afr_ota.validate()
 }
 
+fn parse_firmware<P: JsonParser>(raw: &[u8]) -> Result<FirmwareUpdate<'_>, DocumentError> {
+    let doc: firmware::RawFirmwareUpdate<'_> = P::from_slice(raw)?;
+    doc.validate()
+}
+
 #[derive(serde::Deserialize)]
 struct AfrOtaDocument<'a> {
     #[serde(borrow)]
     afr_ota: afr_ota::RawAfrOta<'a>,
+}
+
+/// The format a job document claims to be, as [`JobDocument::parse`] decides it.
+///
+/// For callers that handle only some formats (a device built without `afr_ota` support
+/// links only the parsers it calls): probe, then parse with [`FirmwareUpdate::parse`] or
+/// [`AfrOta::parse`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DocumentKind {
+    /// An object with an `afr_ota` key.
+    AfrOta,
+    /// An object with `"operation":"firmware_update"` (and no `afr_ota` key).
+    Firmware,
+    /// Anything else: the application's business.
+    Custom,
+}
+
+impl DocumentKind {
+    /// Tell the format of `raw` with the strict parser, checking that it is one valid JSON
+    /// value (a `Custom` document needs no further parsing).
+    ///
+    /// # Errors
+    /// [`DocumentError::Json`] for malformed JSON.
+    pub fn probe(raw: &[u8]) -> Result<Self, DocumentError> {
+        Self::probe_with::<StrictJson>(raw)
+    }
+
+    fn probe_with<P: JsonParser>(raw: &[u8]) -> Result<Self, DocumentError> {
+        let is_object = raw.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        if !is_object {
+            P::from_slice::<RawJson<'_>>(raw)?;
+            return Ok(Self::Custom);
+        }
+        let probe: Probe<'_> = P::from_slice(raw)?;
+        Ok(if probe.afr_ota.is_some() {
+            Self::AfrOta
+        } else if probe.is_firmware() {
+            Self::Firmware
+        } else {
+            Self::Custom
+        })
+    }
+}
+
+impl<'a> FirmwareUpdate<'a> {
+    /// Parse and validate a firmware-update document with the strict parser (whatever its
+    /// [`DocumentKind`]: another document fails validation).
+    ///
+    /// # Errors
+    /// [`DocumentError`], e.g. [`DocumentError::NotFirmwareUpdate`].
+    pub fn parse(raw: &'a [u8]) -> Result<Self, DocumentError> {
+        parse_firmware::<StrictJson>(raw)
+    }
+}
+
+impl<'a> AfrOta<'a> {
+    /// Parse and validate an `{"afr_ota": …}` document with the strict parser.
+    ///
+    /// # Errors
+    /// [`DocumentError`]; a document without `afr_ota` is a JSON data error.
+    pub fn parse(raw: &'a [u8]) -> Result<Self, DocumentError> {
+        parse_afr_ota::<StrictJson>(raw)
+    }
 }
 
 impl<'a> JobDocument<'a> {
@@ -185,21 +253,11 @@ impl<'a> JobDocument<'a> {
     /// # Errors
     /// As [`JobDocument::parse`].
     pub fn parse_with<P: JsonParser>(raw: &'a [u8]) -> Result<Self, DocumentError> {
-        let is_object = raw.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-        if !is_object {
-            let value: RawJson<'a> = P::from_slice(raw)?;
-            return Ok(Self::Custom(value));
+        match DocumentKind::probe_with::<P>(raw)? {
+            DocumentKind::AfrOta => parse_afr_ota::<P>(raw).map(Self::AfrOta),
+            DocumentKind::Firmware => parse_firmware::<P>(raw).map(Self::Firmware),
+            DocumentKind::Custom => Ok(Self::Custom(P::from_slice(raw)?)),
         }
-        let probe: Probe<'_> = P::from_slice(raw)?;
-        if probe.afr_ota.is_some() {
-            return parse_afr_ota::<P>(raw).map(Self::AfrOta);
-        }
-        if probe.is_firmware() {
-            let doc: firmware::RawFirmwareUpdate<'a> = P::from_slice(raw)?;
-            return doc.validate().map(Self::Firmware);
-        }
-        let value: RawJson<'a> = P::from_slice(raw)?;
-        Ok(Self::Custom(value))
     }
 }
 
@@ -209,6 +267,31 @@ mod tests {
 
     fn custom(doc: &str) -> Result<JobDocument<'_>, DocumentError> {
         Ok(JobDocument::Custom(json::from_slice(doc.as_bytes())?))
+    }
+
+    #[test]
+    fn probe_agrees_with_parse() {
+        let afr = br#"{"operation":"firmware_update","afr_ota":{"protocols":["MQTT"],
+            "streamname":"s","files":[{"filesize":1,"fileid":0}]}}"#;
+        assert_eq!(DocumentKind::probe(afr), Ok(DocumentKind::AfrOta));
+        assert!(AfrOta::parse(afr).is_ok());
+        let fw = br#"{"operation":"firmware_update"}"#;
+        assert_eq!(DocumentKind::probe(fw), Ok(DocumentKind::Firmware));
+        assert_eq!(
+            FirmwareUpdate::parse(fw),
+            Err(DocumentError::MissingField("firmware"))
+        );
+        for custom in [&b" [1, 2.5]"[..], b"{}", b"\"x\""] {
+            assert_eq!(DocumentKind::probe(custom), Ok(DocumentKind::Custom));
+        }
+        assert!(matches!(
+            DocumentKind::probe(b"{} x"),
+            Err(DocumentError::Json(_))
+        ));
+        assert_eq!(
+            FirmwareUpdate::parse(b"{}"),
+            Err(DocumentError::NotFirmwareUpdate)
+        );
     }
 
     #[test]

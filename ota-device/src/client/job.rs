@@ -1,10 +1,12 @@
 //! Turning a job document into a job this client can run, or a reason to refuse it, before
 //! anything is written.
 
-use ota_core::crypto::{
-    AlgorithmFamily, Base64Mode, Digest, MAX_SIGNATURE_LEN, TrustStore, decode_signature,
-};
-use ota_core::document::{AfrOta, FirmwareUpdate, JobDocument, Protocol};
+#[cfg(feature = "afr-ota")]
+use ota_core::crypto::{AlgorithmFamily, Base64Mode, MAX_SIGNATURE_LEN, decode_signature};
+use ota_core::crypto::{Digest, TrustStore};
+#[cfg(feature = "afr-ota")]
+use ota_core::document::{AfrOta, Protocol};
+use ota_core::document::{DocumentKind, FirmwareUpdate};
 use ota_core::jobs::StreamId;
 use ota_core::manifest::{self, MAX_MANIFEST_LEN, ManifestPolicy, RollbackFloor, TrustedTime};
 use ota_core::version::{SecurityCounter, Version};
@@ -35,6 +37,7 @@ pub(crate) enum ImageCheck {
     /// Exact SHA-256 from a verified manifest (the size is checked too).
     Sha256([u8; 32]),
     /// A signature over the file (AWS `afr_ota`), verified after the download.
+    #[cfg(feature = "afr-ota")]
     Signature {
         families: Families,
         signature: heapless::Vec<u8, MAX_SIGNATURE_LEN>,
@@ -42,6 +45,7 @@ pub(crate) enum ImageCheck {
 }
 
 /// The key families a `sig-*` entry may be checked with.
+#[cfg(feature = "afr-ota")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Families(pub(crate) &'static [AlgorithmFamily]);
 
@@ -107,20 +111,45 @@ enum Classified<'d> {
     AfrOta(ActiveJob),
 }
 
-/// Parse the document in a frame of its own. A [`JobDocument`] holds an `afr_ota` file table
-/// inline (~2.2 KB, plus the parser's temporaries); kept in [`intake`]'s frame it would sit
-/// on the stack under the signature verification of every signed-manifest document.
+/// Parse the document in a frame of its own, so that the parser's temporaries are not on
+/// the stack under the signature verification of a signed-manifest document. An `afr_ota`
+/// document is parsed in a frame of its own again ([`afr_ota_job`]): its file table is large.
 #[inline(never)]
 fn classify<'d, const K: usize>(
     ctx: &mut IntakeContext<'_, K>,
     raw_document: &'d [u8],
     document_digest: [u8; 32],
 ) -> Result<Classified<'d>, Reason> {
-    match JobDocument::parse(raw_document).map_err(|_| Reason::BadDocument)? {
-        JobDocument::Custom(_) => Ok(Classified::Custom),
-        JobDocument::Firmware(fw) => Ok(Classified::Firmware(fw)),
-        JobDocument::AfrOta(ota) => afr_ota(ctx, &ota, document_digest).map(Classified::AfrOta),
+    match DocumentKind::probe(raw_document).map_err(|_| Reason::BadDocument)? {
+        DocumentKind::Custom => Ok(Classified::Custom),
+        DocumentKind::Firmware => FirmwareUpdate::parse(raw_document)
+            .map(Classified::Firmware)
+            .map_err(|_| Reason::BadDocument),
+        DocumentKind::AfrOta => {
+            afr_ota_job(ctx, raw_document, document_digest).map(Classified::AfrOta)
+        }
     }
+}
+
+#[cfg(feature = "afr-ota")]
+#[inline(never)]
+fn afr_ota_job<const K: usize>(
+    ctx: &mut IntakeContext<'_, K>,
+    raw_document: &[u8],
+    document_digest: [u8; 32],
+) -> Result<ActiveJob, Reason> {
+    let ota = AfrOta::parse(raw_document).map_err(|_| Reason::BadDocument)?;
+    afr_ota(ctx, &ota, document_digest)
+}
+
+/// Without the `afr-ota` feature an `afr_ota` document is refused unparsed.
+#[cfg(not(feature = "afr-ota"))]
+fn afr_ota_job<const K: usize>(
+    _ctx: &mut IntakeContext<'_, K>,
+    _raw_document: &[u8],
+    _document_digest: [u8; 32],
+) -> Result<ActiveJob, Reason> {
+    Err(Reason::UnsupportedDocument)
 }
 
 fn digest_bytes(bytes: &[u8]) -> [u8; 32] {
@@ -166,6 +195,7 @@ fn firmware<const K: usize>(
     })
 }
 
+#[cfg(feature = "afr-ota")]
 fn afr_ota<const K: usize>(
     ctx: &mut IntakeContext<'_, K>,
     ota: &AfrOta<'_>,
@@ -207,6 +237,7 @@ fn afr_ota<const K: usize>(
     })
 }
 
+#[cfg(feature = "afr-ota")]
 /// The key families a `sig-<hash>-<alg>` key may be verified with; `None` for keys this
 /// client does not verify (SHA-1 ones among them).
 fn families_for(key: &str) -> Option<Families> {
@@ -220,6 +251,7 @@ fn families_for(key: &str) -> Option<Families> {
     }
 }
 
+#[cfg(feature = "afr-ota")]
 /// The first `sig-*` entry a trusted key can check, decoded.
 fn afr_signature<'d, const K: usize>(
     trust: &TrustStore<K>,
@@ -266,5 +298,62 @@ fn choose_transport<const K: usize>(
             Ok(Transport::Stream { id, file_id })
         }
         _ => Err(Reason::UnsupportedProtocol),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ota_core::jobs::ThingName;
+
+    const AFR_OTA: &[u8] = br#"{"afr_ota":{"protocols":["MQTT"],"streamname":"s",
+        "files":[{"filesize":10,"fileid":0,"sig-sha256-ecdsa":"MEUCIQ=="}]}}"#;
+
+    /// The intake of `doc` with an empty trust store.
+    fn intake_of(doc: &[u8]) -> Result<Intake, Reason> {
+        let thing = ThingName::new("t").unwrap();
+        let config = Config::new(thing, "p", "h", Version::new(1, 0, 0));
+        let trust = TrustStore::<1>::new();
+        let (mut scratch, mut url) = ([0u8; 1024], [0u8; 0]);
+        let mut ctx = IntakeContext {
+            config: &config,
+            trust: &trust,
+            floor: RollbackFloor {
+                version: Version::new(1, 0, 0),
+                security_counter: SecurityCounter(0),
+            },
+            capacity: 1 << 20,
+            now: TrustedTime::Unknown,
+            scratch: &mut scratch,
+            url: &mut url,
+        };
+        intake(&mut ctx, "job", doc)
+    }
+
+    #[test]
+    fn formats_are_told_apart_before_anything_is_checked() {
+        assert!(matches!(intake_of(b"{\"x\":1.5}"), Ok(Intake::Custom)));
+        assert_eq!(intake_of(b"{").err(), Some(Reason::BadDocument));
+        let fw = br#"{"operation":"firmware_update","firmware":{}}"#;
+        assert_eq!(intake_of(fw).err(), Some(Reason::BadDocument));
+    }
+
+    #[cfg(feature = "afr-ota")]
+    #[test]
+    fn afr_ota_documents_are_parsed_and_checked() {
+        // No trusted key can check the signature.
+        assert_eq!(intake_of(AFR_OTA).err(), Some(Reason::NoUsableSignature));
+        assert_eq!(
+            intake_of(br#"{"afr_ota":7}"#).err(),
+            Some(Reason::BadDocument)
+        );
+    }
+
+    #[cfg(not(feature = "afr-ota"))]
+    #[test]
+    fn without_the_feature_afr_ota_documents_are_refused_unparsed() {
+        for doc in [AFR_OTA, br#"{"afr_ota":7}"#] {
+            assert_eq!(intake_of(doc).err(), Some(Reason::UnsupportedDocument));
+        }
     }
 }

@@ -52,6 +52,7 @@ mod error;
 mod image;
 mod key;
 mod key_id;
+mod p256_verify;
 mod pem;
 mod store;
 mod trusted;

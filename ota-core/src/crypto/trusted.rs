@@ -1,7 +1,5 @@
 //! [`TrustedKey`]: a public key bound to the one algorithm it may verify.
 
-use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
-
 use super::key::Inner;
 use super::{
     Algorithm, CryptoError, Digest, Hasher, KeyId, KeyKind, MAX_SIGNATURE_LEN, PublicKey,
@@ -139,6 +137,27 @@ fn verify_ecdsa(
     encoding: SignatureEncoding,
     low_s: bool,
 ) -> Result<(), CryptoError> {
+    let signature = decode_ecdsa(signature, encoding, low_s)?;
+    // The algorithm check in `verify_digest` makes this a SHA-256 digest.
+    let prehash: &[u8; 32] = digest
+        .as_bytes()
+        .try_into()
+        .map_err(|_| CryptoError::WrongDigest)?;
+    if super::p256_verify::verify(key.as_affine(), prehash, &signature) {
+        Ok(())
+    } else {
+        Err(CryptoError::SignatureInvalid)
+    }
+}
+
+/// The signature's scalars, in a frame of its own (DER parsing is not on the stack during
+/// the verification).
+#[inline(never)]
+fn decode_ecdsa(
+    signature: &[u8],
+    encoding: SignatureEncoding,
+    low_s: bool,
+) -> Result<p256::ecdsa::Signature, CryptoError> {
     let signature = match encoding {
         SignatureEncoding::Der => p256::ecdsa::Signature::from_der(signature),
         SignatureEncoding::Raw => p256::ecdsa::Signature::from_slice(signature),
@@ -147,8 +166,7 @@ fn verify_ecdsa(
     if low_s && signature.normalize_s() != signature {
         return Err(CryptoError::HighS);
     }
-    key.verify_prehash(digest.as_bytes(), &signature)
-        .map_err(|_| CryptoError::SignatureInvalid)
+    Ok(signature)
 }
 
 #[cfg(feature = "alloc")]

@@ -49,26 +49,28 @@ pub(crate) enum ImageCheck {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Families(pub(crate) &'static [AlgorithmFamily]);
 
-/// A job the client can run.
+/// What a firmware job installs: copied into the persistent record when the job starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Target {
+    pub(crate) size: u32,
+    pub(crate) kind: ImageKind,
+    pub(crate) version: Option<Version>,
+    pub(crate) counter: SecurityCounter,
+    pub(crate) document_digest: [u8; 32],
+}
+
+/// What the download and the image check need: kept in the client while the job runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ActiveJob {
-    pub(crate) size: u32,
     pub(crate) transport: Transport,
     pub(crate) check: ImageCheck,
-    pub(crate) kind: ImageKind,
-    pub(crate) target_version: Option<Version>,
-    pub(crate) target_counter: SecurityCounter,
-    pub(crate) document_digest: [u8; 32],
 }
 
 /// What a job document turned out to be.
 #[derive(Debug)]
-#[allow(
-    clippy::large_enum_variant,
-    reason = "no allocation: moved once into the client"
-)]
 pub(crate) enum Intake {
-    Firmware(ActiveJob),
+    /// A firmware job: what it installs (its download details are in `IntakeContext::job`).
+    Firmware(Target),
     Custom,
 }
 
@@ -81,10 +83,14 @@ pub(crate) struct IntakeContext<'c, const K: usize> {
     pub(crate) now: TrustedTime,
     pub(crate) scratch: &'c mut [u8],
     pub(crate) url: &'c mut [u8],
+    /// Where the download details of an accepted firmware job go, in place (the intake runs
+    /// under a signature verification: nothing large is returned through its frames).
+    pub(crate) job: &'c mut Option<ActiveJob>,
 }
 
 /// Validate `raw_document` of job `job_id`: parse it, verify what can be verified now, check
-/// that this client can run it. Writes nothing but `ctx.scratch` and `ctx.url`.
+/// that this client can run it. Writes nothing but `ctx.scratch`, `ctx.url` and, for an
+/// accepted firmware job, `ctx.job`.
 pub(crate) fn intake<const K: usize>(
     ctx: &mut IntakeContext<'_, K>,
     job_id: &str,
@@ -101,14 +107,10 @@ pub(crate) fn intake<const K: usize>(
 }
 
 /// A parsed document, without the `afr_ota` variant's inline file table.
-#[allow(
-    clippy::large_enum_variant,
-    reason = "no allocation: moved once into the client"
-)]
 enum Classified<'d> {
     Custom,
     Firmware(FirmwareUpdate<'d>),
-    AfrOta(ActiveJob),
+    AfrOta(Target),
 }
 
 /// Parse the document in a frame of its own, so that the parser's temporaries are not on
@@ -137,7 +139,7 @@ fn afr_ota_job<const K: usize>(
     ctx: &mut IntakeContext<'_, K>,
     raw_document: &[u8],
     document_digest: [u8; 32],
-) -> Result<ActiveJob, Reason> {
+) -> Result<Target, Reason> {
     let ota = AfrOta::parse(raw_document).map_err(|_| Reason::BadDocument)?;
     afr_ota(ctx, &ota, document_digest)
 }
@@ -148,7 +150,7 @@ fn afr_ota_job<const K: usize>(
     _ctx: &mut IntakeContext<'_, K>,
     _raw_document: &[u8],
     _document_digest: [u8; 32],
-) -> Result<ActiveJob, Reason> {
+) -> Result<Target, Reason> {
     Err(Reason::UnsupportedDocument)
 }
 
@@ -158,12 +160,13 @@ fn digest_bytes(bytes: &[u8]) -> [u8; 32] {
     out
 }
 
+#[inline(never)]
 fn firmware<const K: usize>(
     ctx: &mut IntakeContext<'_, K>,
     job_id: &str,
     doc: &FirmwareUpdate<'_>,
     document_digest: [u8; 32],
-) -> Result<ActiveJob, Reason> {
+) -> Result<Target, Reason> {
     let mut policy = ManifestPolicy::new(
         ctx.config.product,
         ctx.config.hardware,
@@ -184,13 +187,15 @@ fn firmware<const K: usize>(
     let (size, sha256, version, counter) = (m.size, m.sha256.0, m.version, m.security_counter);
     let stream = doc.firmware.stream.map(|s| (s, doc.firmware.file_id));
     let transport = choose_transport(ctx, stream, doc.firmware.url)?;
-    Ok(ActiveJob {
-        size,
+    *ctx.job = Some(ActiveJob {
         transport,
         check: ImageCheck::Sha256(sha256),
+    });
+    Ok(Target {
+        size,
         kind: ImageKind::Manifest,
-        target_version: Some(version),
-        target_counter: counter,
+        version: Some(version),
+        counter,
         document_digest,
     })
 }
@@ -200,7 +205,7 @@ fn afr_ota<const K: usize>(
     ctx: &mut IntakeContext<'_, K>,
     ota: &AfrOta<'_>,
     document_digest: [u8; 32],
-) -> Result<ActiveJob, Reason> {
+) -> Result<Target, Reason> {
     let [file] = ota.files.as_slice() else {
         return Err(Reason::MultipleFiles);
     };
@@ -226,13 +231,12 @@ fn afr_ota<const K: usize>(
     } else {
         ImageKind::AfrFile
     };
-    Ok(ActiveJob {
+    *ctx.job = Some(ActiveJob { transport, check });
+    Ok(Target {
         size: file.file_size,
-        transport,
-        check,
         kind,
-        target_version: None,
-        target_counter: SecurityCounter(0),
+        version: None,
+        counter: SecurityCounter(0),
         document_digest,
     })
 }
@@ -315,6 +319,7 @@ mod tests {
         let config = Config::new(thing, "p", "h", Version::new(1, 0, 0));
         let trust = TrustStore::<1>::new();
         let (mut scratch, mut url) = ([0u8; 1024], [0u8; 0]);
+        let mut job = None;
         let mut ctx = IntakeContext {
             config: &config,
             trust: &trust,
@@ -326,6 +331,7 @@ mod tests {
             now: TrustedTime::Unknown,
             scratch: &mut scratch,
             url: &mut url,
+            job: &mut job,
         };
         intake(&mut ctx, "job", doc)
     }

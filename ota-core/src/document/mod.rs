@@ -54,6 +54,9 @@ pub enum DocumentError {
     /// `filesize` exceeds [`MAX_FILE_SIZE`].
     #[error("job document file size exceeds the block-count limit")]
     FileTooLarge,
+    /// More files than the caller keeps (see [`AfrOta`]'s `F`); every file was valid.
+    #[error("job document lists more files than this device takes")]
+    TooManyFiles,
     /// Not `"operation":"firmware_update"`.
     #[error("job document is not a firmware update")]
     NotFirmwareUpdate,
@@ -156,8 +159,10 @@ impl Probe<'_> {
 /// part of the caller's frame when the document is of another kind. (At opt-level `z` it
 /// was inlined, and every signed-manifest document then needed that stack too.)
 #[inline(never)]
-fn parse_afr_ota<P: JsonParser>(raw: &[u8]) -> Result<AfrOta<'_>, DocumentError> {
-    let doc: AfrOtaDocument<'_> = P::from_slice(raw)?;
+fn parse_afr_ota<P: JsonParser, const F: usize>(
+    raw: &[u8],
+) -> Result<AfrOta<'_, F>, DocumentError> {
+    let doc: AfrOtaDocument<'_, F> = P::from_slice(raw)?;
     doc.afr_ota.validate()
 }
 
@@ -167,9 +172,9 @@ fn parse_firmware<P: JsonParser>(raw: &[u8]) -> Result<FirmwareUpdate<'_>, Docum
 }
 
 #[derive(serde::Deserialize)]
-struct AfrOtaDocument<'a> {
+struct AfrOtaDocument<'a, const F: usize> {
     #[serde(borrow)]
-    afr_ota: afr_ota::RawAfrOta<'a>,
+    afr_ota: afr_ota::RawAfrOta<'a, F>,
 }
 
 /// The format a job document claims to be, as [`JobDocument::parse`] decides it.
@@ -225,13 +230,15 @@ impl<'a> FirmwareUpdate<'a> {
     }
 }
 
-impl<'a> AfrOta<'a> {
-    /// Parse and validate an `{"afr_ota": …}` document with the strict parser.
+impl<'a, const F: usize> AfrOta<'a, F> {
+    /// Parse and validate an `{"afr_ota": …}` document with the strict parser, keeping up to
+    /// `F` files.
     ///
     /// # Errors
-    /// [`DocumentError`]; a document without `afr_ota` is a JSON data error.
+    /// [`DocumentError`]; a document without `afr_ota` is a JSON data error, one with more
+    /// than `F` (valid) files [`DocumentError::TooManyFiles`].
     pub fn parse(raw: &'a [u8]) -> Result<Self, DocumentError> {
-        parse_afr_ota::<StrictJson>(raw)
+        parse_afr_ota::<StrictJson, F>(raw)
     }
 }
 
@@ -254,7 +261,7 @@ impl<'a> JobDocument<'a> {
     /// As [`JobDocument::parse`].
     pub fn parse_with<P: JsonParser>(raw: &'a [u8]) -> Result<Self, DocumentError> {
         match DocumentKind::probe_with::<P>(raw)? {
-            DocumentKind::AfrOta => parse_afr_ota::<P>(raw).map(Self::AfrOta),
+            DocumentKind::AfrOta => parse_afr_ota::<P, MAX_FILES>(raw).map(Self::AfrOta),
             DocumentKind::Firmware => parse_firmware::<P>(raw).map(Self::Firmware),
             DocumentKind::Custom => Ok(Self::Custom(P::from_slice(raw)?)),
         }
@@ -274,7 +281,7 @@ mod tests {
         let afr = br#"{"operation":"firmware_update","afr_ota":{"protocols":["MQTT"],
             "streamname":"s","files":[{"filesize":1,"fileid":0}]}}"#;
         assert_eq!(DocumentKind::probe(afr), Ok(DocumentKind::AfrOta));
-        assert!(AfrOta::parse(afr).is_ok());
+        assert!(AfrOta::<MAX_FILES>::parse(afr).is_ok());
         let fw = br#"{"operation":"firmware_update"}"#;
         assert_eq!(DocumentKind::probe(fw), Ok(DocumentKind::Firmware));
         assert_eq!(

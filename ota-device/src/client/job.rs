@@ -5,7 +5,7 @@
 use ota_core::crypto::{AlgorithmFamily, Base64Mode, MAX_SIGNATURE_LEN, decode_signature};
 use ota_core::crypto::{Digest, TrustStore};
 #[cfg(feature = "afr-ota")]
-use ota_core::document::{AfrOta, Protocol};
+use ota_core::document::{AfrOta, DocumentError, Protocol};
 use ota_core::document::{DocumentKind, FirmwareUpdate};
 use ota_core::jobs::StreamId;
 use ota_core::manifest::{self, MAX_MANIFEST_LEN, ManifestPolicy, RollbackFloor, TrustedTime};
@@ -140,7 +140,11 @@ fn afr_ota_job<const K: usize>(
     raw_document: &[u8],
     document_digest: [u8; 32],
 ) -> Result<Target, Reason> {
-    let ota = AfrOta::parse(raw_document).map_err(|_| Reason::BadDocument)?;
+    // One file per job: more are refused once every file is validated.
+    let ota = AfrOta::<1>::parse(raw_document).map_err(|e| match e {
+        DocumentError::TooManyFiles => Reason::MultipleFiles,
+        _ => Reason::BadDocument,
+    })?;
     afr_ota(ctx, &ota, document_digest)
 }
 
@@ -203,7 +207,7 @@ fn firmware<const K: usize>(
 #[cfg(feature = "afr-ota")]
 fn afr_ota<const K: usize>(
     ctx: &mut IntakeContext<'_, K>,
-    ota: &AfrOta<'_>,
+    ota: &AfrOta<'_, 1>,
     document_digest: [u8; 32],
 ) -> Result<Target, Reason> {
     let [file] = ota.files.as_slice() else {
@@ -349,6 +353,21 @@ mod tests {
     fn afr_ota_documents_are_parsed_and_checked() {
         // No trusted key can check the signature.
         assert_eq!(intake_of(AFR_OTA).err(), Some(Reason::NoUsableSignature));
+        let file = r#"{"filesize":10,"fileid":0,"sig-sha256-ecdsa":"MEUCIQ=="}"#;
+        let bad = r#"{"filesize":0,"fileid":1}"#;
+        let doc = |files: &str| {
+            std::format!(
+                r#"{{"afr_ota":{{"protocols":["MQTT"],"streamname":"s","files":[{files}]}}}}"#
+            )
+        };
+        let two = doc(&std::format!("{file},{file}"));
+        assert_eq!(intake_of(two.as_bytes()).err(), Some(Reason::MultipleFiles));
+        // Every file is validated first, the ones past the first too.
+        let second_bad = doc(&std::format!("{file},{bad}"));
+        assert_eq!(
+            intake_of(second_bad.as_bytes()).err(),
+            Some(Reason::BadDocument)
+        );
         assert_eq!(
             intake_of(br#"{"afr_ota":7}"#).err(),
             Some(Reason::BadDocument)

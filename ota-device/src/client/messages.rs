@@ -5,11 +5,11 @@ use ota_core::jobs::{
     UpdateResponse,
 };
 use ota_core::json::{self, RawJson};
-use ota_core::streams::{DataBlock, StreamRejected, StreamTopic, StreamTopicKind};
+use ota_core::streams::{StreamTopic, StreamTopicKind};
 use ota_core::time::Instant;
 use serde::de::IgnoredAny;
 
-use super::{Client, CustomJob};
+use super::{Client, CustomJob, codec};
 use crate::error::Error;
 use crate::storage::{FirmwareSlot, StateStore};
 
@@ -104,14 +104,9 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     ) -> Result<(), Error> {
         match reply {
             Reply::Accepted => {
-                let reply: ExecutionResponse<'_, IgnoredAny> = parse(payload)?;
-                let execution = reply.execution.ok_or(Error::Malformed)?;
-                self.on_redescribed(
-                    now,
-                    reply.client_token,
-                    execution.status,
-                    execution.version_number,
-                )
+                let (token, execution) = parse_execution(payload)?;
+                let execution = execution.ok_or(Error::Malformed)?;
+                self.on_redescribed(now, token, execution.status, execution.version_number)
             }
             Reply::Rejected => {
                 let error: ErrorResponse<'_> = parse(payload)?;
@@ -155,9 +150,10 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 // call.
                 let scratch = core::mem::take(&mut self.scratch);
                 let result =
-                    match DataBlock::decode(self.config.stream_format, payload, &mut scratch[..]) {
-                        Ok(block) => self.on_block(now, stream_id, &block),
-                        Err(_) => Err(Error::Malformed),
+                    match codec::decode_block(self.config.stream_format, payload, &mut scratch[..])
+                    {
+                        Some(block) => self.on_block(now, stream_id, &block),
+                        None => Err(Error::Malformed),
                     };
                 self.scratch = scratch;
                 result?;
@@ -165,8 +161,8 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 Ok(())
             }
             StreamTopicKind::Rejected => {
-                let rejected = StreamRejected::decode(self.config.stream_format, payload)
-                    .map_err(|_| Error::Malformed)?;
+                let rejected = codec::decode_rejected(self.config.stream_format, payload)
+                    .ok_or(Error::Malformed)?;
                 self.on_stream_rejected(now, stream_id, &rejected.code)
             }
             _ => Err(Error::Ignored),

@@ -1,5 +1,6 @@
 //! The sans-IO client: [`Client`].
 
+mod codec;
 mod download;
 mod flow;
 mod install;
@@ -15,6 +16,7 @@ use ota_core::json::RawJson;
 use ota_core::manifest::{RollbackFloor, TrustedTime};
 use ota_core::time::{Duration, Instant};
 
+pub(crate) use codec::supports;
 pub use outbox::{Publish, Qos};
 
 use crate::config::Config;

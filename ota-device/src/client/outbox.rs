@@ -229,7 +229,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             block_count: Some(d.window.len),
             bitmap: Some(&bitmap[..bytes]),
         };
-        request.encode(self.config.stream_format, buf).ok()
+        super::codec::encode_request(&request, self.config.stream_format, buf)
     }
 }
 

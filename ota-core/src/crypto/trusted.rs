@@ -209,6 +209,22 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn the_longest_der_p256_signature_fits_the_verifiable_length() {
+        // r and s with the top bit set need a leading zero: 2 + 2 * (2 + 33) bytes.
+        let mut int = [0u8; 35];
+        int[..4].copy_from_slice(&[0x02, 33, 0x00, 0x80]);
+        int[34] = 1;
+        let mut der = std::vec![0x30, 70];
+        der.extend_from_slice(&int);
+        der.extend_from_slice(&int);
+        assert_eq!(der.len(), 72);
+        assert!(p256::ecdsa::Signature::from_der(&der).is_ok());
+        assert!(der.len() <= crate::crypto::MAX_VERIFIABLE_SIGNATURE_LEN);
+        #[cfg(not(feature = "alloc"))]
+        assert_eq!(crate::crypto::MAX_VERIFIABLE_SIGNATURE_LEN, 72);
+    }
+
     fn signer() -> (SigningKey, TrustedKey) {
         let signing = SigningKey::from_slice(&[0x42; 32]).unwrap();
         let point = signing.verifying_key().to_sec1_point(false);

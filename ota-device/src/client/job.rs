@@ -2,7 +2,9 @@
 //! anything is written.
 
 #[cfg(feature = "afr-ota")]
-use ota_core::crypto::{AlgorithmFamily, Base64Mode, MAX_SIGNATURE_LEN, decode_signature};
+use ota_core::crypto::{
+    AlgorithmFamily, Base64Mode, MAX_SIGNATURE_LEN, MAX_VERIFIABLE_SIGNATURE_LEN, decode_signature,
+};
 use ota_core::crypto::{Digest, TrustStore};
 #[cfg(feature = "afr-ota")]
 use ota_core::document::{AfrOta, DocumentError, Protocol};
@@ -40,7 +42,10 @@ pub(crate) enum ImageCheck {
     #[cfg(feature = "afr-ota")]
     Signature {
         families: Families,
-        signature: heapless::Vec<u8, MAX_SIGNATURE_LEN>,
+        /// Kept until the download is complete: only as long as a trusted key could verify
+        /// (72 bytes without RSA), so a longer one is refused (`bad_encoding`) before
+        /// anything is downloaded.
+        signature: heapless::Vec<u8, MAX_VERIFIABLE_SIGNATURE_LEN>,
     },
 }
 

@@ -7,6 +7,9 @@
 #   ota-update +force-panic        must exit 1 (panic handler)
 #   ota-update +force-fault        must exit 1 (HardFault handler)
 #   empty, client-only             size baselines, must exit 0
+#   ota-update, client-only +afr-ota,json-streams   the same with ota-device's default
+#                                  features (AWS afr_ota documents, JSON stream messages),
+#                                  which this firmware leaves out by default
 #
 # then prints a Markdown table of flash, RAM, stack and instruction counts.
 #
@@ -81,6 +84,12 @@ expect ota-update 0 "$(run ota-update "$OUT/ota-update.elf")" '^OTA OK: '
 expect empty 0 "$(run empty "$OUT/empty.elf")" '^EMPTY OK'
 expect client-only 0 "$(run client-only "$OUT/client-only.elf")" '^CLIENT-ONLY OK'
 
+build afr-ota,json-streams
+cp "$ELF_DIR/ota-update" "$OUT/ota-update-defaults.elf"
+cp "$ELF_DIR/client-only" "$OUT/client-only-defaults.elf"
+expect ota-update-defaults 0 "$(run ota-update-defaults "$OUT/ota-update-defaults.elf")" '^OTA OK: '
+expect client-only-defaults 0 "$(run client-only-defaults "$OUT/client-only-defaults.elf")" '^CLIENT-ONLY OK'
+
 for variant in tamper-signature tamper-image force-panic force-fault; do
   build "$variant"
   cp "$ELF_DIR/ota-update" "$OUT/$variant.elf"
@@ -107,12 +116,15 @@ kb() { awk -v b="$1" 'BEGIN { printf "%.1f KB", b / 1000 }'; }
 
 ota="$OUT/ota-update.elf" empty="$OUT/empty.elf" client="$OUT/client-only.elf"
 flash_ota=$(flash "$ota") flash_empty=$(flash "$empty") flash_client=$(flash "$client")
+flash_client_defaults=$(flash "$OUT/client-only-defaults.elf")
 fixtures=0
 for f in image.bin document.json manifest.json manifest.sig pubkey.der; do
   fixtures=$((fixtures + $(wc -c <"$FW/fixtures/$f")))
 done
 stack_used=$(field ota-update '^stack: ([0-9]+) of .*')
 stack_size=$(field ota-update '^stack: [0-9]+ of ([0-9]+) bytes.*')
+stack_used_defaults=$(field ota-update-defaults '^stack: ([0-9]+) of .*')
+client_size_defaults=$(field ota-update-defaults '^sizes: client ([0-9]+) B.*')
 update_insns=$(field ota-update '^stack: .*; ([0-9]+) instructions')
 client_size=$(field ota-update '^sizes: client ([0-9]+) B.*')
 peer_size=$(field ota-update '^sizes: .*, peer ([0-9]+) B.*')
@@ -134,13 +146,14 @@ cat <<EOF
 | flash, whole demo firmware (client + scripted service + fixtures + runtime) | $flash_ota B |
 | flash, empty firmware (runtime, semihosting, panic and fault handlers, measurement code) | $flash_empty B |
 | **flash of the client over the empty firmware** (\`client-only\`: client, crypto, JSON, CBOR, slot and store drivers) | **$((flash_client - flash_empty)) B ($(kb $((flash_client - flash_empty))))** |
+| the same with ota-device's default features (\`afr-ota\`, \`json-streams\`) | $((flash_client_defaults - flash_empty)) B ($(kb $((flash_client_defaults - flash_empty)))) |
 | flash of the demo over the empty firmware, without the $fixtures B of fixtures | $((flash_ota - flash_empty - fixtures)) B |
 | static RAM, demo (slot 16 KiB + state store 4 KiB + service + buffers) | $(static_ram "$ota") B |
-| \`size_of\` Client (lives in the caller's stack frame here) | $client_size B |
+| \`size_of\` Client (lives in the caller's stack frame here) | $client_size B ($client_size_defaults B with the default features) |
 | caller's buffers ($buffers_detail) | $buffers B |
 | trust store (one P-256 key) | $trust_size B |
 | scripted service: \`size_of\` ScriptedPeer + its receive buffer | $peer_size + $receive B |
-| stack high-water, whole update (includes the Client) | $stack_used B (of $stack_size) |
+| stack high-water, whole update (includes the Client) | $stack_used B (of $stack_size; $stack_used_defaults B with the default features) |
 | instructions, whole update (2 boots, $messages messages, $image_len-byte image) | $update_insns |
 | instructions, one P-256 verify alone | $verify_insns |
 | instructions, SHA-256 of the $image_len-byte image alone | $sha_insns |

@@ -58,7 +58,7 @@ pub struct Config<'a> {
     pub block_size: u32,
     /// Blocks asked for per stream request (1..=64).
     pub blocks_per_request: u32,
-    /// CBOR (smaller) or JSON stream messages.
+    /// CBOR (smaller) or JSON stream messages; JSON needs the `json-streams` feature.
     pub stream_format: Format,
     /// Transport when both are offered.
     pub preferred_transport: PreferredTransport,
@@ -120,10 +120,35 @@ impl<'a> Config<'a> {
         let window_ok = (1..=64).contains(&self.blocks_per_request);
         let every_ok = self.progress_every_blocks > 0 && self.persist_every_blocks > 0;
         let retry_ok = self.retry.max_attempts > 0;
-        if block_ok && window_ok && every_ok && retry_ok && !self.topic_root.is_empty() {
+        let format_ok = crate::client::supports(self.stream_format);
+        if block_ok && window_ok && every_ok && retry_ok && format_ok && !self.topic_root.is_empty()
+        {
             Ok(())
         } else {
             Err(crate::Error::BadConfig)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(format: Format) -> Config<'static> {
+        let thing = ThingName::new("t").unwrap();
+        let mut config = Config::new(thing, "p", "h", Version::new(1, 0, 0));
+        config.stream_format = format;
+        config
+    }
+
+    #[test]
+    fn json_streams_need_their_feature() {
+        assert_eq!(config(Format::Cbor).validate(), Ok(()));
+        let json = config(Format::Json).validate();
+        if cfg!(feature = "json-streams") {
+            assert_eq!(json, Ok(()));
+        } else {
+            assert_eq!(json, Err(crate::Error::BadConfig));
         }
     }
 }

@@ -7,7 +7,8 @@ use crate::storage::StorageError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The configuration has an out-of-range setting (block size, window, retries).
+    /// The configuration has an out-of-range setting (block size, window, retries), or a
+    /// stream format this build does not speak (JSON without the `json-streams` feature).
     #[error("invalid client configuration")]
     BadConfig,
     /// The buffers given to the client are too small.

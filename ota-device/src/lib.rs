@@ -16,6 +16,7 @@ mod reason;
 mod record;
 mod rng;
 pub mod storage;
+mod text;
 mod write;
 
 pub use client::{

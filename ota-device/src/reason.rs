@@ -107,6 +107,9 @@ reasons! {
     RequestRefused = 32, "request_refused";
     /// The pending image never booted (the bootloader did not take it).
     ActivationFailed = 33, "activation_failed";
+    /// The document is of a format this build does not handle: AWS `afr_ota` without the
+    /// `afr-ota` feature.
+    UnsupportedDocument = 34, "unsupported_document";
 }
 
 impl From<Rejection> for Reason {

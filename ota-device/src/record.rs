@@ -202,7 +202,7 @@ impl Writer<'_> {
         let mut text: heapless::String<80> = heapless::String::new();
         if let Some(v) = v {
             // A version's text is at most 10*3+2 digits and dots plus two 32-byte labels.
-            let _ = core::fmt::write(&mut text, format_args!("{v}"));
+            let _ = crate::text::push_version(&mut text, v);
         }
         self.short_str(text.as_bytes());
     }

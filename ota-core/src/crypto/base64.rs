@@ -9,6 +9,15 @@ use super::CryptoError;
 /// Longest decoded signature accepted: 512 bytes (RSA-4096). AWS's agent uses 384 (RSA-3072).
 pub const MAX_SIGNATURE_LEN: usize = 512;
 
+/// Longest signature a key of this build can verify: [`MAX_SIGNATURE_LEN`] with the `alloc`
+/// feature (RSA), else 72 bytes (a DER ECDSA P-256 signature; P-256 is the only key type).
+/// For callers that keep a signature for later: a longer one can never verify.
+pub const MAX_VERIFIABLE_SIGNATURE_LEN: usize = if cfg!(feature = "alloc") {
+    MAX_SIGNATURE_LEN
+} else {
+    72
+};
+
 /// Longest strict base64 text that can decode to [`MAX_SIGNATURE_LEN`] bytes.
 pub const MAX_SIGNATURE_BASE64_LEN: usize = encoded_len(MAX_SIGNATURE_LEN);
 

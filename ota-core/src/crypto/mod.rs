@@ -52,14 +52,15 @@ mod error;
 mod image;
 mod key;
 mod key_id;
+mod p256_verify;
 mod pem;
 mod store;
 mod trusted;
 
 pub use algorithm::{Algorithm, AlgorithmFamily, HashAlgorithm, SignatureEncoding};
 pub use base64::{
-    Base64Mode, MAX_SIGNATURE_BASE64_LEN, MAX_SIGNATURE_LEN, decode_base64, decode_signature,
-    encoded_len,
+    Base64Mode, MAX_SIGNATURE_BASE64_LEN, MAX_SIGNATURE_LEN, MAX_VERIFIABLE_SIGNATURE_LEN,
+    decode_base64, decode_signature, encoded_len,
 };
 pub use digest::{Digest, Hasher};
 pub use error::{CryptoError, ImageError};

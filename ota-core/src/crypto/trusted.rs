@@ -1,7 +1,5 @@
 //! [`TrustedKey`]: a public key bound to the one algorithm it may verify.
 
-use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
-
 use super::key::Inner;
 use super::{
     Algorithm, CryptoError, Digest, Hasher, KeyId, KeyKind, MAX_SIGNATURE_LEN, PublicKey,
@@ -139,6 +137,27 @@ fn verify_ecdsa(
     encoding: SignatureEncoding,
     low_s: bool,
 ) -> Result<(), CryptoError> {
+    let signature = decode_ecdsa(signature, encoding, low_s)?;
+    // The algorithm check in `verify_digest` makes this a SHA-256 digest.
+    let prehash: &[u8; 32] = digest
+        .as_bytes()
+        .try_into()
+        .map_err(|_| CryptoError::WrongDigest)?;
+    if super::p256_verify::verify(key.as_affine(), prehash, &signature) {
+        Ok(())
+    } else {
+        Err(CryptoError::SignatureInvalid)
+    }
+}
+
+/// The signature's scalars, in a frame of its own (DER parsing is not on the stack during
+/// the verification).
+#[inline(never)]
+fn decode_ecdsa(
+    signature: &[u8],
+    encoding: SignatureEncoding,
+    low_s: bool,
+) -> Result<p256::ecdsa::Signature, CryptoError> {
     let signature = match encoding {
         SignatureEncoding::Der => p256::ecdsa::Signature::from_der(signature),
         SignatureEncoding::Raw => p256::ecdsa::Signature::from_slice(signature),
@@ -147,8 +166,7 @@ fn verify_ecdsa(
     if low_s && signature.normalize_s() != signature {
         return Err(CryptoError::HighS);
     }
-    key.verify_prehash(digest.as_bytes(), &signature)
-        .map_err(|_| CryptoError::SignatureInvalid)
+    Ok(signature)
 }
 
 #[cfg(feature = "alloc")]
@@ -190,6 +208,22 @@ mod tests {
     use p256::ecdsa::{Signature, SigningKey};
 
     use super::*;
+
+    #[test]
+    fn the_longest_der_p256_signature_fits_the_verifiable_length() {
+        // r and s with the top bit set need a leading zero: 2 + 2 * (2 + 33) bytes.
+        let mut int = [0u8; 35];
+        int[..4].copy_from_slice(&[0x02, 33, 0x00, 0x80]);
+        int[34] = 1;
+        let mut der = std::vec![0x30, 70];
+        der.extend_from_slice(&int);
+        der.extend_from_slice(&int);
+        assert_eq!(der.len(), 72);
+        assert!(p256::ecdsa::Signature::from_der(&der).is_ok());
+        assert!(der.len() <= crate::crypto::MAX_VERIFIABLE_SIGNATURE_LEN);
+        #[cfg(not(feature = "alloc"))]
+        assert_eq!(crate::crypto::MAX_VERIFIABLE_SIGNATURE_LEN, 72);
+    }
 
     fn signer() -> (SigningKey, TrustedKey) {
         let signing = SigningKey::from_slice(&[0x42; 32]).unwrap();

@@ -11,7 +11,7 @@
 
 use core::fmt;
 
-use serde::de::{MapAccess, Visitor};
+use serde::de::{MapAccess, SeqAccess, Visitor};
 
 use super::DocumentError;
 use super::number::{DocU8, DocU32};
@@ -84,16 +84,21 @@ impl<'a> AfrFile<'a> {
 /// The `afr_ota` object, validated: at least one known protocol, a non-empty `streamname`
 /// when MQTT is offered, 1..=[`MAX_FILES`] files each with a size in 1..=[`MAX_FILE_SIZE`],
 /// and, when HTTP is the only protocol, an `update_data_url` and `auth_scheme` per file.
+///
+/// `F` is how many files are kept (held inline, ~130 bytes each on 32-bit targets). With
+/// fewer than [`MAX_FILES`], e.g. on a device that installs one file per job, every listed
+/// file is still validated, and a document listing more than `F` is refused with
+/// [`DocumentError::TooManyFiles`] once all its files passed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AfrOta<'a> {
+pub struct AfrOta<'a, const F: usize = MAX_FILES> {
     protocols: heapless::Vec<Protocol, 2>,
     /// `streamname`, present whenever [`Protocol::Mqtt`] is offered.
     pub stream_name: Option<&'a str>,
     /// The files, in document order.
-    pub files: heapless::Vec<AfrFile<'a>, MAX_FILES>,
+    pub files: heapless::Vec<AfrFile<'a>, F>,
 }
 
-impl AfrOta<'_> {
+impl<const F: usize> AfrOta<'_, F> {
     /// The protocols in document order, without duplicates.
     pub fn protocols(&self) -> &[Protocol] {
         &self.protocols
@@ -165,19 +170,78 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for RawFile<'a> {
     }
 }
 
+/// What validation needs of a file past the `F` kept ones.
+#[derive(Debug, Clone, Copy)]
+struct FileFacts {
+    file_size: Option<u32>,
+    file_id: Option<u8>,
+    update_data_url: bool,
+    auth_scheme: bool,
+}
+
+impl From<&RawFile<'_>> for FileFacts {
+    fn from(raw: &RawFile<'_>) -> Self {
+        let given = |s: Option<&str>| s.is_some_and(|s| !s.is_empty());
+        Self {
+            file_size: raw.file_size,
+            file_id: raw.file_id,
+            update_data_url: given(raw.update_data_url),
+            auth_scheme: given(raw.auth_scheme),
+        }
+    }
+}
+
+/// `files` as written: the first `F` whole, the others (up to [`MAX_FILES`] in all) as
+/// [`FileFacts`].
+#[derive(Debug)]
+pub(super) struct RawFiles<'a, const F: usize> {
+    kept: heapless::Vec<RawFile<'a>, F>,
+    more: heapless::Vec<FileFacts, MAX_FILES>,
+}
+
+impl<'de: 'a, 'a, const F: usize> serde::Deserialize<'de> for RawFiles<'a, F> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct FilesVisitor<'a, const F: usize>(core::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a, const F: usize> Visitor<'de> for FilesVisitor<'a, F> {
+            type Value = RawFiles<'a, F>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "at most {MAX_FILES} afr_ota file objects")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut files = RawFiles {
+                    kept: heapless::Vec::new(),
+                    more: heapless::Vec::new(),
+                };
+                while let Some(file) = seq.next_element::<RawFile<'de>>()? {
+                    let listed = files.kept.len() + files.more.len();
+                    if listed == MAX_FILES {
+                        return Err(serde::de::Error::invalid_length(listed + 1, &self));
+                    }
+                    if let Err(file) = files.kept.push(file) {
+                        // `listed` < MAX_FILES, so this fits.
+                        let _ = files.more.push(FileFacts::from(&file));
+                    }
+                }
+                Ok(files)
+            }
+        }
+        d.deserialize_seq(FilesVisitor(core::marker::PhantomData))
+    }
+}
+
 /// The `afr_ota` object as written, before validation.
 #[derive(Debug, serde::Deserialize)]
-pub(super) struct RawAfrOta<'a> {
+pub(super) struct RawAfrOta<'a, const F: usize> {
     #[serde(borrow, default)]
     protocols: Option<heapless::Vec<&'a str, 4>>,
     #[serde(borrow, default)]
     streamname: Option<&'a str>,
     #[serde(borrow, default)]
-    files: Option<heapless::Vec<RawFile<'a>, MAX_FILES>>,
+    files: Option<RawFiles<'a, F>>,
 }
 
-impl<'a> RawAfrOta<'a> {
-    pub(super) fn validate(self) -> Result<AfrOta<'a>, DocumentError> {
+impl<'a, const F: usize> RawAfrOta<'a, F> {
+    pub(super) fn validate(self) -> Result<AfrOta<'a, F>, DocumentError> {
         let names = self
             .protocols
             .ok_or(DocumentError::MissingField("protocols"))?;
@@ -206,14 +270,20 @@ impl<'a> RawAfrOta<'a> {
             }
         }
         let raw_files = self.files.ok_or(DocumentError::MissingField("files"))?;
-        if raw_files.is_empty() {
+        if raw_files.kept.is_empty() && raw_files.more.is_empty() {
             return Err(DocumentError::NoFiles);
         }
         let mut files = heapless::Vec::new();
-        for raw in raw_files {
+        for raw in raw_files.kept {
             let file = validate_file(raw, !mqtt)?;
             // Same capacity as the raw list.
             let _ = files.push(file);
+        }
+        for facts in &raw_files.more {
+            check_facts(facts, !mqtt)?;
+        }
+        if !raw_files.more.is_empty() {
+            return Err(DocumentError::TooManyFiles);
         }
         Ok(AfrOta {
             protocols,
@@ -223,8 +293,9 @@ impl<'a> RawAfrOta<'a> {
     }
 }
 
-fn validate_file(raw: RawFile<'_>, http_only: bool) -> Result<AfrFile<'_>, DocumentError> {
-    let file_size = raw
+/// The checks of one file, on what they need of it; its size and id.
+fn check_facts(facts: &FileFacts, http_only: bool) -> Result<(u32, u8), DocumentError> {
+    let file_size = facts
         .file_size
         .ok_or(DocumentError::MissingField("filesize"))?;
     if file_size == 0 {
@@ -233,15 +304,20 @@ fn validate_file(raw: RawFile<'_>, http_only: bool) -> Result<AfrFile<'_>, Docum
     if file_size > MAX_FILE_SIZE {
         return Err(DocumentError::FileTooLarge);
     }
-    let file_id = raw.file_id.ok_or(DocumentError::MissingField("fileid"))?;
+    let file_id = facts.file_id.ok_or(DocumentError::MissingField("fileid"))?;
     if http_only {
-        if raw.update_data_url.is_none_or(str::is_empty) {
+        if !facts.update_data_url {
             return Err(DocumentError::MissingField("update_data_url"));
         }
-        if raw.auth_scheme.is_none_or(str::is_empty) {
+        if !facts.auth_scheme {
             return Err(DocumentError::MissingField("auth_scheme"));
         }
     }
+    Ok((file_size, file_id))
+}
+
+fn validate_file(raw: RawFile<'_>, http_only: bool) -> Result<AfrFile<'_>, DocumentError> {
+    let (file_size, file_id) = check_facts(&FileFacts::from(&raw), http_only)?;
     Ok(AfrFile {
         file_path: raw.file_path,
         file_size,
@@ -253,4 +329,81 @@ fn validate_file(raw: RawFile<'_>, http_only: bool) -> Result<AfrFile<'_>, Docum
         attr: raw.attr,
         signatures: raw.signatures,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::ErrorKind;
+
+    /// An `afr_ota` document with `protocols` after the given files.
+    fn doc(files: &[&str], protocols: &str) -> std::string::String {
+        let files = files.join(",");
+        std::format!(
+            r#"{{"afr_ota":{{"files":[{files}],"streamname":"s","protocols":{protocols}}}}}"#
+        )
+    }
+
+    const GOOD: &str = r#"{"filesize":10,"fileid":0}"#;
+    const HTTP: &str = r#"{"filesize":10,"fileid":1,"update_data_url":"u","auth_scheme":"a"}"#;
+
+    #[test]
+    fn fewer_kept_files_still_validates_every_file() {
+        let three = doc(&[GOOD, GOOD, HTTP], r#"["MQTT"]"#);
+        assert_eq!(
+            AfrOta::<MAX_FILES>::parse(three.as_bytes())
+                .unwrap()
+                .files
+                .len(),
+            3
+        );
+        assert_eq!(AfrOta::<3>::parse(three.as_bytes()).unwrap().files.len(), 3);
+        assert_eq!(
+            AfrOta::<1>::parse(three.as_bytes()),
+            Err(DocumentError::TooManyFiles)
+        );
+        let second_empty = doc(&[GOOD, r#"{"filesize":0,"fileid":1}"#], r#"["MQTT"]"#);
+        for result in [
+            AfrOta::<1>::parse(second_empty.as_bytes()).map(drop),
+            AfrOta::<MAX_FILES>::parse(second_empty.as_bytes()).map(drop),
+        ] {
+            assert_eq!(result, Err(DocumentError::EmptyFile));
+        }
+        // HTTP-only is known after the files: the skipped file is checked against it too.
+        let http = doc(&[HTTP, GOOD], r#"["HTTP"]"#);
+        assert_eq!(
+            AfrOta::<1>::parse(http.as_bytes()),
+            Err(DocumentError::MissingField("update_data_url"))
+        );
+        assert_eq!(
+            AfrOta::<0>::parse(doc(&[GOOD], r#"["MQTT"]"#).as_bytes()),
+            Err(DocumentError::TooManyFiles)
+        );
+        assert_eq!(
+            AfrOta::<1>::parse(doc(&[], r#"["MQTT"]"#).as_bytes()),
+            Err(DocumentError::NoFiles)
+        );
+    }
+
+    #[test]
+    fn more_than_max_files_is_a_data_error_whatever_is_kept() {
+        let eleven = doc(&[GOOD; MAX_FILES + 1], r#"["MQTT"]"#);
+        for result in [
+            AfrOta::<1>::parse(eleven.as_bytes()).map(drop),
+            AfrOta::<MAX_FILES>::parse(eleven.as_bytes()).map(drop),
+        ] {
+            let Err(DocumentError::Json(e)) = result else {
+                panic!("{result:?}")
+            };
+            assert_eq!(e.kind(), ErrorKind::Data);
+        }
+        let ten = doc(&[GOOD; MAX_FILES], r#"["MQTT"]"#);
+        assert_eq!(
+            AfrOta::<MAX_FILES>::parse(ten.as_bytes())
+                .unwrap()
+                .files
+                .len(),
+            MAX_FILES
+        );
+    }
 }

@@ -6,13 +6,15 @@
 //! application. Both formats are validated when parsed, so a value of these types is always
 //! usable; what each format can and cannot prove is in its module docs. Numbers follow the
 //! [quoted-number policy](number).
+//!
+//! Telling the formats apart never interprets a number (the `operation` value is compared as
+//! raw text), so a document whose `operation` is a number, float or not, is `Custom` with and
+//! without the `alloc` feature.
 
 mod afr_ota;
 mod firmware;
 pub mod number;
 mod serialize;
-
-use core::fmt;
 
 pub use afr_ota::{
     AfrFile, AfrOta, MAX_BLOCK_SIZE, MAX_FILE_SIZE, MAX_FILES, MAX_SIGNATURES, Protocol,
@@ -52,6 +54,9 @@ pub enum DocumentError {
     /// `filesize` exceeds [`MAX_FILE_SIZE`].
     #[error("job document file size exceeds the block-count limit")]
     FileTooLarge,
+    /// More files than the caller keeps (see [`AfrOta`]'s `F`); every file was valid.
+    #[error("job document lists more files than this device takes")]
+    TooManyFiles,
     /// Not `"operation":"firmware_update"`.
     #[error("job document is not a firmware update")]
     NotFirmwareUpdate,
@@ -127,69 +132,25 @@ impl JsonParser for SerdeJson {
     }
 }
 
-/// Which format a document claims to be, read without validating it.
+/// Which format a document claims to be, read without validating it. `operation` is taken
+/// as raw text (a string compares equal to `"firmware_update"` with its quotes only when it
+/// is written without escapes, as a borrowed string would): any other value, a number of any
+/// kind included, is skipped without being interpreted, so the probe works the same with and
+/// without `alloc`.
 #[derive(serde::Deserialize)]
 struct Probe<'a> {
     #[serde(default)]
     afr_ota: Option<serde::de::IgnoredAny>,
     #[serde(borrow, default)]
-    operation: Option<LenientStr<'a>>,
+    operation: Option<RawJson<'a>>,
 }
 
-/// A string, or `None` for any other JSON value (which is skipped).
-struct LenientStr<'a>(Option<&'a str>);
-
-impl<'de: 'a, 'a> serde::Deserialize<'de> for LenientStr<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(core::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
-            type Value = LenientStr<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(LenientStr(Some(v)))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(LenientStr(None))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(LenientStr(None))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(LenientStr(None))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(LenientStr(None))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(LenientStr(None))
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(LenientStr(None))
-            }
-            fn visit_none<E>(self) -> Result<Self::Value, E> {
-                Ok(LenientStr(None))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut s: A,
-            ) -> Result<Self::Value, A::Error> {
-                while s.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-                Ok(LenientStr(None))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut m: A,
-            ) -> Result<Self::Value, A::Error> {
-                while m
-                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
-                    .is_some()
-                {}
-                Ok(LenientStr(None))
-            }
-        }
-        d.deserialize_any(V(core::marker::PhantomData))
+impl Probe<'_> {
+    fn is_firmware(&self) -> bool {
+        let text = self.operation.map(|raw| raw.as_bytes());
+        text.and_then(|t| t.strip_prefix(b"\""))
+            .and_then(|t| t.strip_suffix(b"\""))
+            == Some(FIRMWARE_OPERATION.as_bytes())
     }
 }
 
@@ -198,15 +159,87 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for LenientStr<'a> {
 /// part of the caller's frame when the document is of another kind. (At opt-level `z` it
 /// was inlined, and every signed-manifest document then needed that stack too.)
 #[inline(never)]
-fn parse_afr_ota<P: JsonParser>(raw: &[u8]) -> Result<AfrOta<'_>, DocumentError> {
-    let doc: AfrOtaDocument<'_> = P::from_slice(raw)?;
+fn parse_afr_ota<P: JsonParser, const F: usize>(
+    raw: &[u8],
+) -> Result<AfrOta<'_, F>, DocumentError> {
+    let doc: AfrOtaDocument<'_, F> = P::from_slice(raw)?;
     doc.afr_ota.validate()
 }
 
+fn parse_firmware<P: JsonParser>(raw: &[u8]) -> Result<FirmwareUpdate<'_>, DocumentError> {
+    let doc: firmware::RawFirmwareUpdate<'_> = P::from_slice(raw)?;
+    doc.validate()
+}
+
 #[derive(serde::Deserialize)]
-struct AfrOtaDocument<'a> {
+struct AfrOtaDocument<'a, const F: usize> {
     #[serde(borrow)]
-    afr_ota: afr_ota::RawAfrOta<'a>,
+    afr_ota: afr_ota::RawAfrOta<'a, F>,
+}
+
+/// The format a job document claims to be, as [`JobDocument::parse`] decides it.
+///
+/// For callers that handle only some formats (a device built without `afr_ota` support
+/// links only the parsers it calls): probe, then parse with [`FirmwareUpdate::parse`] or
+/// [`AfrOta::parse`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DocumentKind {
+    /// An object with an `afr_ota` key.
+    AfrOta,
+    /// An object with `"operation":"firmware_update"` (and no `afr_ota` key).
+    Firmware,
+    /// Anything else: the application's business.
+    Custom,
+}
+
+impl DocumentKind {
+    /// Tell the format of `raw` with the strict parser, checking that it is one valid JSON
+    /// value (a `Custom` document needs no further parsing).
+    ///
+    /// # Errors
+    /// [`DocumentError::Json`] for malformed JSON.
+    pub fn probe(raw: &[u8]) -> Result<Self, DocumentError> {
+        Self::probe_with::<StrictJson>(raw)
+    }
+
+    fn probe_with<P: JsonParser>(raw: &[u8]) -> Result<Self, DocumentError> {
+        let is_object = raw.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        if !is_object {
+            P::from_slice::<RawJson<'_>>(raw)?;
+            return Ok(Self::Custom);
+        }
+        let probe: Probe<'_> = P::from_slice(raw)?;
+        Ok(if probe.afr_ota.is_some() {
+            Self::AfrOta
+        } else if probe.is_firmware() {
+            Self::Firmware
+        } else {
+            Self::Custom
+        })
+    }
+}
+
+impl<'a> FirmwareUpdate<'a> {
+    /// Parse and validate a firmware-update document with the strict parser (whatever its
+    /// [`DocumentKind`]: another document fails validation).
+    ///
+    /// # Errors
+    /// [`DocumentError`], e.g. [`DocumentError::NotFirmwareUpdate`].
+    pub fn parse(raw: &'a [u8]) -> Result<Self, DocumentError> {
+        parse_firmware::<StrictJson>(raw)
+    }
+}
+
+impl<'a, const F: usize> AfrOta<'a, F> {
+    /// Parse and validate an `{"afr_ota": …}` document with the strict parser, keeping up to
+    /// `F` files.
+    ///
+    /// # Errors
+    /// [`DocumentError`]; a document without `afr_ota` is a JSON data error, one with more
+    /// than `F` (valid) files [`DocumentError::TooManyFiles`].
+    pub fn parse(raw: &'a [u8]) -> Result<Self, DocumentError> {
+        parse_afr_ota::<StrictJson, F>(raw)
+    }
 }
 
 impl<'a> JobDocument<'a> {
@@ -227,20 +260,68 @@ impl<'a> JobDocument<'a> {
     /// # Errors
     /// As [`JobDocument::parse`].
     pub fn parse_with<P: JsonParser>(raw: &'a [u8]) -> Result<Self, DocumentError> {
-        let is_object = raw.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-        if !is_object {
-            let value: RawJson<'a> = P::from_slice(raw)?;
-            return Ok(Self::Custom(value));
+        match DocumentKind::probe_with::<P>(raw)? {
+            DocumentKind::AfrOta => parse_afr_ota::<P, MAX_FILES>(raw).map(Self::AfrOta),
+            DocumentKind::Firmware => parse_firmware::<P>(raw).map(Self::Firmware),
+            DocumentKind::Custom => Ok(Self::Custom(P::from_slice(raw)?)),
         }
-        let probe: Probe<'_> = P::from_slice(raw)?;
-        if probe.afr_ota.is_some() {
-            return parse_afr_ota::<P>(raw).map(Self::AfrOta);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn custom(doc: &str) -> Result<JobDocument<'_>, DocumentError> {
+        Ok(JobDocument::Custom(json::from_slice(doc.as_bytes())?))
+    }
+
+    #[test]
+    fn probe_agrees_with_parse() {
+        let afr = br#"{"operation":"firmware_update","afr_ota":{"protocols":["MQTT"],
+            "streamname":"s","files":[{"filesize":1,"fileid":0}]}}"#;
+        assert_eq!(DocumentKind::probe(afr), Ok(DocumentKind::AfrOta));
+        assert!(AfrOta::<MAX_FILES>::parse(afr).is_ok());
+        let fw = br#"{"operation":"firmware_update"}"#;
+        assert_eq!(DocumentKind::probe(fw), Ok(DocumentKind::Firmware));
+        assert_eq!(
+            FirmwareUpdate::parse(fw),
+            Err(DocumentError::MissingField("firmware"))
+        );
+        for custom in [&b" [1, 2.5]"[..], b"{}", b"\"x\""] {
+            assert_eq!(DocumentKind::probe(custom), Ok(DocumentKind::Custom));
         }
-        if probe.operation.and_then(|o| o.0) == Some(FIRMWARE_OPERATION) {
-            let doc: firmware::RawFirmwareUpdate<'a> = P::from_slice(raw)?;
-            return doc.validate().map(Self::Firmware);
+        assert!(matches!(
+            DocumentKind::probe(b"{} x"),
+            Err(DocumentError::Json(_))
+        ));
+        assert_eq!(
+            FirmwareUpdate::parse(b"{}"),
+            Err(DocumentError::NotFirmwareUpdate)
+        );
+    }
+
+    #[test]
+    fn only_a_plain_firmware_update_string_selects_the_firmware_format() {
+        for doc in [
+            r#"{"operation": 1.5e3, "x": [2.5]}"#,
+            r#"{"operation": -0.0}"#,
+            r#"{"operation": "firmware\u005fupdate"}"#,
+            r#"{"operation": ["firmware_update"]}"#,
+            r#"{"operation": null}"#,
+            r#"{"operation": "firmware_update "}"#,
+        ] {
+            assert_eq!(JobDocument::parse(doc.as_bytes()), custom(doc), "{doc}");
+            #[cfg(feature = "alloc")]
+            assert_eq!(
+                JobDocument::parse_with::<SerdeJson>(doc.as_bytes()),
+                custom(doc)
+            );
         }
-        let value: RawJson<'a> = P::from_slice(raw)?;
-        Ok(Self::Custom(value))
+        let firmware = br#"{ "operation" : "firmware_update" , "n": 0.5 }"#;
+        let missing = Err(DocumentError::MissingField("firmware"));
+        assert_eq!(JobDocument::parse(firmware), missing);
+        #[cfg(feature = "alloc")]
+        assert_eq!(JobDocument::parse_with::<SerdeJson>(firmware), missing);
     }
 }

@@ -10,6 +10,8 @@
 //! - Refused: signs (`-1`, `"+1"`, `"-1"`), empty strings, spaces, hex or octal prefixes in
 //!   numeric fields, fractions and exponents (`1.0`, `1e3`), `NaN`, and anything beyond the
 //!   field's range (no wrapping, no truncation).
+//!   A fraction or exponent is a data error of the field with `alloc`, and refused by the
+//!   parser itself ([`crate::json::ErrorKind::Number`]) without it; refused either way.
 //! - `updatedBy` is the one hex field: [`parse_hex_u32`] requires a quoted `0x` followed by 1
 //!   to 8 hex digits (`"0x1000000"`), as the AWS agent writes it; bare numbers are refused.
 

@@ -16,7 +16,7 @@ impl Serialize for Protocol {
 }
 
 /// `{"afr_ota": …}` is the job document; this writes the inner `afr_ota` object.
-impl Serialize for AfrOta<'_> {
+impl<const F: usize> Serialize for AfrOta<'_, F> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("protocols", self.protocols())?;

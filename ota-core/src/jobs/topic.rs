@@ -131,7 +131,7 @@ impl<'a> JobTopic<'a> {
             .strip_prefix(root)
             .and_then(|r| r.strip_prefix("/things/"))
             .ok_or(TopicError::NotJobs)?;
-        let (thing, rest) = rest.split_once("/jobs/").ok_or(TopicError::NotJobs)?;
+        let (thing, rest) = split_at_jobs(rest).ok_or(TopicError::NotJobs)?;
         let thing = ThingName::new(thing).map_err(TopicError::ThingName)?;
         let mut parts = rest.split('/');
         let first = parts.next().unwrap_or("");
@@ -229,6 +229,17 @@ impl fmt::Display for JobTopic<'_> {
     }
 }
 
+/// `s.split_once("/jobs/")`, without the substring searcher `str` patterns link (~1 KB on
+/// Cortex-M).
+fn split_at_jobs(s: &str) -> Option<(&str, &str)> {
+    const SEPARATOR: &[u8] = b"/jobs/";
+    let at = s
+        .as_bytes()
+        .windows(SEPARATOR.len())
+        .position(|w| w == SEPARATOR)?;
+    Some((s.get(..at)?, s.get(at + SEPARATOR.len()..)?))
+}
+
 /// A `fmt::Write` into a byte slice that fails instead of truncating.
 pub(crate) struct SliceWriter<'b> {
     pub(crate) buf: &'b mut [u8],
@@ -248,6 +259,22 @@ impl Write for SliceWriter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jobs_separator_is_found_as_split_once_finds_it() {
+        for s in [
+            "a/jobs/b",
+            "/jobs/",
+            "a/jobs/jobs/b",
+            "a/job/b",
+            "ajobs/",
+            "",
+            "a/jobs",
+            "é/jobs/é",
+        ] {
+            assert_eq!(split_at_jobs(s), s.split_once("/jobs/"), "{s}");
+        }
+    }
     use proptest::prelude::*;
     use std::string::ToString;
 

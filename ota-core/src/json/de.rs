@@ -350,6 +350,32 @@ impl<'de> Deserializer<'de> {
         n.text.parse().map_err(|_| self.error(ErrorKind::Number))
     }
 
+    /// A number where any value is wanted: an integer as `u64` or `i64`; anything else as
+    /// `f64` with `alloc`, and refused ([`ErrorKind::Number`], at the number's first byte)
+    /// without it, so that firmware links no float parsing.
+    fn visit_number<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        let n = self.scan_number()?;
+        if n.integer && !n.negative {
+            if let Ok(v) = n.text.parse::<u64>() {
+                return visitor.visit_u64(v);
+            }
+        } else if let (true, Ok(v)) = (n.integer, n.text.parse::<i64>()) {
+            return visitor.visit_i64(v);
+        }
+        self.visit_float(n, visitor)
+    }
+
+    #[cfg(feature = "alloc")]
+    fn visit_float<V: Visitor<'de>>(&self, n: Number<'de>, visitor: V) -> Result<V::Value> {
+        let v: f64 = n.text.parse().map_err(|_| self.error(ErrorKind::Number))?;
+        visitor.visit_f64(v)
+    }
+
+    #[cfg(not(feature = "alloc"))]
+    fn visit_float<V: Visitor<'de>>(&self, n: Number<'de>, _visitor: V) -> Result<V::Value> {
+        Err(Error::new(ErrorKind::Number, self.pos - n.text.len()))
+    }
+
     fn check_type(&mut self, allowed: &[u8]) -> Result<()> {
         let b = self.peek_value()?;
         let is_number = b == b'-' || b.is_ascii_digit();
@@ -488,18 +514,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
             }
             b'[' => self.deserialize_seq(visitor),
             b'{' => self.deserialize_map(visitor),
-            _ => {
-                let n = self.scan_number()?;
-                if n.integer && !n.negative {
-                    if let Ok(v) = n.text.parse::<u64>() {
-                        return visitor.visit_u64(v);
-                    }
-                } else if let (true, Ok(v)) = (n.integer, n.text.parse::<i64>()) {
-                    return visitor.visit_i64(v);
-                }
-                let v: f64 = n.text.parse().map_err(|_| self.error(ErrorKind::Number))?;
-                visitor.visit_f64(v)
-            }
+            _ => self.visit_number(visitor),
         }
     }
 
@@ -530,11 +545,19 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         self.deserialize_f64(visitor)
     }
 
+    #[cfg(feature = "alloc")]
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         self.check_type(b"0")?;
         let n = self.scan_number()?;
         let v: f64 = n.text.parse().map_err(|_| self.error(ErrorKind::Number))?;
         visitor.visit_f64(v)
+    }
+
+    /// Without `alloc`: integers only (see [`Deserializer::visit_number`]).
+    #[cfg(not(feature = "alloc"))]
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.check_type(b"0")?;
+        self.visit_number(visitor)
     }
 
     fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
@@ -792,6 +815,7 @@ mod tests {
         ratio: f64,
     }
 
+    #[cfg(feature = "alloc")]
     #[test]
     fn parses_borrowed_struct_and_skips_unknown_values() {
         let json = br#" {"name":"fw","size":1024,"unknown":{"a":[1,2,{"b":null}],"c":-1.5e3},
@@ -878,9 +902,74 @@ mod tests {
             u64::MAX
         );
         assert!(from_slice::<u64>(b"19223372036854775808").is_err());
+        #[cfg(feature = "alloc")]
         assert_eq!(from_slice::<f64>(b"1e2").unwrap(), 100.0);
+        assert_eq!(from_slice::<f64>(b"-3").unwrap(), -3.0);
     }
 
+    /// What `deserialize_any` hands out for a number.
+    #[derive(Debug, PartialEq)]
+    enum Any {
+        U(u64),
+        I(i64),
+        F(f64),
+    }
+
+    impl<'de> Deserialize<'de> for Any {
+        fn deserialize<D: de::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+            struct V;
+            impl Visitor<'_> for V {
+                type Value = Any;
+                fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                    f.write_str("a number")
+                }
+                fn visit_u64<E>(self, v: u64) -> core::result::Result<Any, E> {
+                    Ok(Any::U(v))
+                }
+                fn visit_i64<E>(self, v: i64) -> core::result::Result<Any, E> {
+                    Ok(Any::I(v))
+                }
+                fn visit_f64<E>(self, v: f64) -> core::result::Result<Any, E> {
+                    Ok(Any::F(v))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    #[test]
+    fn numbers_where_any_value_is_wanted() {
+        assert_eq!(from_slice::<Any>(b"7").unwrap(), Any::U(7));
+        assert_eq!(from_slice::<Any>(b"-7").unwrap(), Any::I(-7));
+        #[cfg(feature = "alloc")]
+        assert_eq!(from_slice::<Any>(b"-0.5").unwrap(), Any::F(-0.5));
+    }
+
+    #[cfg(not(feature = "alloc"))]
+    #[test]
+    fn without_alloc_non_integers_are_refused_where_wanted_and_skipped_where_ignored() {
+        let kind_at = |e: Error| (e.kind(), e.offset());
+        for input in [&b"1e2"[..], b"-0.5", b"19223372036854775808"] {
+            let refused = (ErrorKind::Number, 0);
+            assert_eq!(
+                from_slice::<Any>(input).map_err(kind_at).err(),
+                Some(refused)
+            );
+            assert_eq!(
+                from_slice::<f64>(input).map_err(kind_at).err(),
+                Some(refused)
+            );
+        }
+        let list = from_slice::<heapless::Vec<Any, 2>>(b"[1, 2.5]");
+        assert_eq!(list.map_err(kind_at).err(), Some((ErrorKind::Number, 4)));
+        assert_eq!(from_slice::<f64>(b"-3").unwrap(), -3.0);
+        from_slice::<de::IgnoredAny>(b"[1, 2.5, -1e9, {\"a\": 0.1}]").unwrap();
+        let doc: Doc<'_> =
+            from_slice(br#"{"name":"n","size":1,"tags":[],"nested":null,"x":-1.5e3}"#).unwrap();
+        assert_eq!(doc.size, 1);
+    }
+
+    #[cfg(feature = "alloc")]
     #[test]
     fn data_errors_carry_serde_message() {
         #[derive(Debug, Deserialize)]
@@ -891,6 +980,21 @@ mod tests {
         let e = from_slice::<Need>(b"{}").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Data);
         assert_eq!(e.message(), "missing field `filesize`");
+    }
+
+    #[cfg(not(feature = "alloc"))]
+    #[test]
+    fn data_errors_without_alloc_have_kind_and_offset_only() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Need {
+            filesize: u32,
+        }
+        let e = from_slice::<Need>(b" {}").unwrap_err();
+        assert_eq!(
+            (e.kind(), e.offset(), e.message()),
+            (ErrorKind::Data, 2, "")
+        );
     }
 
     #[test]

@@ -1,4 +1,6 @@
-use core::fmt::{self, Write};
+use core::fmt;
+#[cfg(feature = "alloc")]
+use core::fmt::Write;
 
 /// What went wrong while parsing or writing JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -8,7 +10,9 @@ pub enum ErrorKind {
     Eof,
     /// A character that cannot start or continue a value here.
     Syntax,
-    /// A number that is not RFC 8259 grammar, or does not fit the target type.
+    /// A number that is not RFC 8259 grammar, or does not fit the target type; without the
+    /// `alloc` feature also a non-integer where a value is wanted (see the
+    /// [module docs](super)).
     Number,
     /// A string with a raw control character, a bad escape or invalid UTF-8.
     String,
@@ -19,18 +23,24 @@ pub enum ErrorKind {
     /// Non-whitespace after the top-level value.
     TrailingCharacters,
     /// The value has the wrong JSON type for the target, or a field is missing, unknown,
-    /// duplicated or out of range (the message says which).
+    /// duplicated or out of range (with `alloc`, the message says which).
     Data,
     /// The output buffer is too small.
     BufferFull,
 }
 
-/// A JSON error: its kind, the byte offset where it was detected and, for data errors, the
-/// first 64 bytes of serde's message (e.g. ``missing field `filesize` ``).
+/// A JSON error: its kind, the byte offset where it was detected and, for data errors with
+/// the `alloc` feature, the first 64 bytes of serde's message (e.g. ``missing field
+/// `filesize` ``).
+///
+/// Without `alloc` the message is always empty: serde's messages are never formatted, which
+/// keeps `core::fmt` and serde's message texts out of firmware (about 31 KB on Cortex-M).
+/// The kind and offset are the same in both builds.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,
     offset: usize,
+    #[cfg(feature = "alloc")]
     message: heapless::String<64>,
 }
 
@@ -39,6 +49,7 @@ impl Error {
         Self {
             kind,
             offset,
+            #[cfg(feature = "alloc")]
             message: heapless::String::new(),
         }
     }
@@ -75,15 +86,21 @@ impl Error {
         self.offset
     }
 
-    /// serde's description for [`ErrorKind::Data`] errors (truncated), else empty.
+    /// serde's description for [`ErrorKind::Data`] errors (truncated), else empty; always
+    /// empty without the `alloc` feature.
     pub fn message(&self) -> &str {
-        &self.message
+        #[cfg(feature = "alloc")]
+        return &self.message;
+        #[cfg(not(feature = "alloc"))]
+        ""
     }
 }
 
 /// Collects a message, silently truncating at capacity.
+#[cfg(feature = "alloc")]
 struct Truncating<'a>(&'a mut heapless::String<64>);
 
+#[cfg(feature = "alloc")]
 impl Write for Truncating<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         for c in s.chars() {
@@ -96,10 +113,18 @@ impl Write for Truncating<'_> {
 }
 
 impl serde::de::Error for Error {
+    #[cfg(feature = "alloc")]
     fn custom<T: fmt::Display>(msg: T) -> Self {
         let mut error = Self::new(ErrorKind::Data, usize::MAX);
         let _ = write!(Truncating(&mut error.message), "{msg}");
         error
+    }
+
+    /// Without `alloc`, the message is dropped unformatted: nothing of serde's `Display`
+    /// machinery is linked.
+    #[cfg(not(feature = "alloc"))]
+    fn custom<T: fmt::Display>(_msg: T) -> Self {
+        Self::new(ErrorKind::Data, usize::MAX)
     }
 }
 
@@ -117,8 +142,8 @@ impl fmt::Display for Error {
             ErrorKind::BufferFull => "JSON output buffer too small",
         };
         write!(f, "{what} at byte {}", self.offset)?;
-        if !self.message.is_empty() {
-            write!(f, ": {}", self.message)?;
+        if !self.message().is_empty() {
+            write!(f, ": {}", self.message())?;
         }
         Ok(())
     }

@@ -17,6 +17,17 @@
 //! What it does not do: it does not accept duplicate-key objects for types that reject them
 //! (serde's derive does), and it never allocates, so an escaped string longer than
 //! [`MAX_UNESCAPED_LEN`] bytes is an error.
+//!
+//! Without the `alloc` feature (firmware builds) two things differ, so that no float parsing
+//! or formatting is linked:
+//!
+//! - errors carry their [`ErrorKind`] and offset only: [`Error::message`] is empty, serde's
+//!   messages are never formatted;
+//! - a number with a fraction or exponent (or an integer beyond 64 bits) is refused with
+//!   [`ErrorKind::Number`] where a value is wanted (an `f64` field, or a type that takes any
+//!   value, such as [`crate::document::number::DocU32`]); integers still reach `f64` fields,
+//!   and every number is still skipped, validated, in ignored values, unknown fields and
+//!   [`RawJson`]. No type of this project has a float field.
 
 mod de;
 mod error;

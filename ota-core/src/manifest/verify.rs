@@ -58,6 +58,20 @@ pub fn verify<'m, const N: usize>(
     policy: &ManifestPolicy<'_>,
     scratch: &'m mut [u8; MAX_MANIFEST_LEN],
 ) -> Result<VerifiedManifest<'m>, Rejection> {
+    let (bytes, key_id) = check_signature(firmware, trust, scratch)?;
+    accept(bytes, key_id, firmware, job_id, policy)
+}
+
+/// Decode the manifest and its signature and verify them with a trusted key; returns the
+/// manifest bytes and the key that verified. Never inlined, nor is [`accept`]: signature
+/// verification needs the most stack (~5.5 KB on Cortex-M), and this way nothing of the
+/// manifest parsing and policy check is on the stack meanwhile.
+#[inline(never)]
+fn check_signature<'m, const N: usize>(
+    firmware: &FirmwareRef<'_>,
+    trust: &TrustStore<N>,
+    scratch: &'m mut [u8; MAX_MANIFEST_LEN],
+) -> Result<(&'m [u8], KeyId), Rejection> {
     let bytes = decode_base64(firmware.manifest, scratch, Base64Mode::Strict)
         .map_err(|_| Rejection::Encoding)?;
     let mut sig_buf = [0u8; MAX_SIGNATURE_LEN];
@@ -75,7 +89,18 @@ pub fn verify<'m, const N: usize>(
             CryptoError::UnknownKeyId | CryptoError::NoMatchingKey => Rejection::UnknownKey,
             _ => Rejection::BadSignature,
         })?;
-    let key_id = key.key_id();
+    Ok((bytes, key.key_id()))
+}
+
+/// Parse verified manifest bytes and check them against the document, the job and `policy`.
+#[inline(never)]
+fn accept<'m>(
+    bytes: &'m [u8],
+    key_id: KeyId,
+    firmware: &FirmwareRef<'_>,
+    job_id: &str,
+    policy: &ManifestPolicy<'_>,
+) -> Result<VerifiedManifest<'m>, Rejection> {
     let manifest = Manifest::parse(bytes).map_err(|_| Rejection::Malformed)?;
     if let Some(hint) = firmware.version
         && Version::parse(hint) != Ok(manifest.version)

@@ -6,7 +6,7 @@ use ota_core::streams::{DataBlock, StreamErrorCode};
 use ota_core::time::Instant;
 
 use super::Client;
-use super::job::{ActiveJob, Transport};
+use super::job::{ActiveJob, Target, Transport};
 use super::outbox::{Details, Outgoing, Qos};
 use super::state::{Download, Request, State, Window};
 use crate::error::Error;
@@ -56,28 +56,28 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
 
     /// A validated firmware job: record it (or keep the record of the same job, to resume)
     /// and announce it with the first `IN_PROGRESS` update.
-    pub(super) fn start_firmware_job(&mut self, now: Instant, job: ActiveJob) {
+    /// The job's download details are in `self.job` already (written by the intake).
+    pub(super) fn start_firmware_job(&mut self, now: Instant, target: Target) {
         let resume = self.record.phase == Phase::Downloading
             && self.record.job_id == self.job_id
             && self.record.execution_number == self.execution_number
-            && self.record.document_digest == job.document_digest
-            && self.record.image_size == job.size;
+            && self.record.document_digest == target.document_digest
+            && self.record.image_size == target.size;
         if !resume {
             let r = &mut self.record;
             r.phase = Phase::Downloading;
-            r.kind = job.kind;
+            r.kind = target.kind;
             r.reason = None;
             r.job_id = self.job_id.clone();
             r.execution_number = self.execution_number;
-            r.document_digest = job.document_digest;
-            r.image_size = job.size;
+            r.document_digest = target.document_digest;
+            r.image_size = target.size;
             r.block_size = self.config.block_size;
             r.received = 0;
-            r.target_version = job.target_version;
-            r.target_counter = job.target_counter;
+            r.target_version = target.version;
+            r.target_counter = target.counter;
             r.updated_by = self.config.running_version;
         }
-        self.job = Some(job);
         if self.persist().is_err() {
             // Nothing started on the service side: leave the job queued and try again later.
             self.go_idle();

@@ -1,10 +1,10 @@
 //! Job lifecycle: taking a job, sending requests with retries, final reports, cancellation.
 
-use ota_core::jobs::{ErrorAction, ErrorCode, JobExecution, JobExecutionStatus, JobId};
-use ota_core::json::RawJson;
+use ota_core::jobs::{ErrorAction, ErrorCode, JobExecutionStatus, JobId};
 use ota_core::time::Instant;
 
 use super::job::{Intake, IntakeContext, intake};
+use super::messages::Execution;
 use super::outbox::{Details, Outgoing, Qos};
 use super::state::{FinalReport, Request, Resume, State};
 use super::{Client, CustomJob};
@@ -201,7 +201,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     pub(super) fn on_next_execution<'p>(
         &mut self,
         now: Instant,
-        execution: Option<JobExecution<'p, RawJson<'p>>>,
+        execution: Option<Execution<'p>>,
     ) -> Result<Option<CustomJob<'p>>, Error> {
         let pending = execution.filter(|e| !e.status.is_terminal());
         let busy = !matches!(self.state, State::Idle | State::Describing(_));
@@ -242,7 +242,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     fn take_job<'p>(
         &mut self,
         now: Instant,
-        e: JobExecution<'p, RawJson<'p>>,
+        e: Execution<'p>,
     ) -> Result<Option<CustomJob<'p>>, Error> {
         self.job_id =
             heapless::String::try_from(e.job_id.as_str()).map_err(|_| Error::Malformed)?;
@@ -253,13 +253,15 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             job_id: e.job_id,
             execution_number: e.execution_number,
             status: e.status,
-            document: e.job_document,
+            document: e.document,
         };
-        let Some(raw) = e.job_document else {
+        let Some(raw) = e.document else {
             self.state = State::Custom;
             self.emit(Event::CustomJob);
             return Ok(Some(custom));
         };
+        // Filled in by the intake when it accepts a firmware job.
+        self.job = None;
         let mut ctx = IntakeContext {
             config: &self.config,
             trust: self.trust,
@@ -268,6 +270,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             now: self.trusted_time(now),
             scratch: self.scratch,
             url: self.url,
+            job: &mut self.job,
         };
         match intake(&mut ctx, e.job_id.as_str(), raw.as_bytes()) {
             Ok(Intake::Custom) => {
@@ -275,8 +278,8 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 self.emit(Event::CustomJob);
                 Ok(Some(custom))
             }
-            Ok(Intake::Firmware(job)) => {
-                self.start_firmware_job(now, job);
+            Ok(Intake::Firmware(target)) => {
+                self.start_firmware_job(now, target);
                 Ok(None)
             }
             Err(reason) => {
@@ -361,7 +364,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
 
     /// Whether `e` is an execution this client already finished (a replay, or a notification
     /// that crossed the final report).
-    fn already_finished(&self, e: &JobExecution<'_, RawJson<'_>>) -> bool {
+    fn already_finished(&self, e: &Execution<'_>) -> bool {
         self.record.phase == Phase::Idle
             && self.record.job_id.as_str() == e.job_id.as_str()
             && e.execution_number <= self.record.execution_number

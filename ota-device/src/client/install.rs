@@ -1,7 +1,9 @@
 //! After the download: verification, activation, the trial boot, self-test, commit or roll
 //! back, and what to do after a reset at any of these points.
 
-use ota_core::crypto::{ImageHasher, ImageVerifier, SignatureEncoding};
+use ota_core::crypto::ImageVerifier;
+#[cfg(feature = "afr-ota")]
+use ota_core::crypto::{ImageHasher, SignatureEncoding};
 use ota_core::jobs::JobExecutionStatus;
 use ota_core::time::Instant;
 use ota_core::version::SecurityCounter;
@@ -47,6 +49,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 self.read_slot(size, |chunk| verifier.update(chunk).is_ok())?;
                 verifier.finish().map_err(|_| Reason::ImageMismatch)
             }
+            #[cfg(feature = "afr-ota")]
             ImageCheck::Signature {
                 families,
                 signature,

@@ -1,10 +1,14 @@
 //! Turning a job document into a job this client can run, or a reason to refuse it, before
 //! anything is written.
 
+#[cfg(feature = "afr-ota")]
 use ota_core::crypto::{
-    AlgorithmFamily, Base64Mode, Digest, MAX_SIGNATURE_LEN, TrustStore, decode_signature,
+    AlgorithmFamily, Base64Mode, MAX_SIGNATURE_LEN, MAX_VERIFIABLE_SIGNATURE_LEN, decode_signature,
 };
-use ota_core::document::{AfrOta, FirmwareUpdate, JobDocument, Protocol};
+use ota_core::crypto::{Digest, TrustStore};
+#[cfg(feature = "afr-ota")]
+use ota_core::document::{AfrOta, DocumentError, Protocol};
+use ota_core::document::{DocumentKind, FirmwareUpdate};
 use ota_core::jobs::StreamId;
 use ota_core::manifest::{self, MAX_MANIFEST_LEN, ManifestPolicy, RollbackFloor, TrustedTime};
 use ota_core::version::{SecurityCounter, Version};
@@ -35,36 +39,43 @@ pub(crate) enum ImageCheck {
     /// Exact SHA-256 from a verified manifest (the size is checked too).
     Sha256([u8; 32]),
     /// A signature over the file (AWS `afr_ota`), verified after the download.
+    #[cfg(feature = "afr-ota")]
     Signature {
         families: Families,
-        signature: heapless::Vec<u8, MAX_SIGNATURE_LEN>,
+        /// Kept until the download is complete: only as long as a trusted key could verify
+        /// (72 bytes without RSA), so a longer one is refused (`bad_encoding`) before
+        /// anything is downloaded.
+        signature: heapless::Vec<u8, MAX_VERIFIABLE_SIGNATURE_LEN>,
     },
 }
 
 /// The key families a `sig-*` entry may be checked with.
+#[cfg(feature = "afr-ota")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Families(pub(crate) &'static [AlgorithmFamily]);
 
-/// A job the client can run.
+/// What a firmware job installs: copied into the persistent record when the job starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Target {
+    pub(crate) size: u32,
+    pub(crate) kind: ImageKind,
+    pub(crate) version: Option<Version>,
+    pub(crate) counter: SecurityCounter,
+    pub(crate) document_digest: [u8; 32],
+}
+
+/// What the download and the image check need: kept in the client while the job runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ActiveJob {
-    pub(crate) size: u32,
     pub(crate) transport: Transport,
     pub(crate) check: ImageCheck,
-    pub(crate) kind: ImageKind,
-    pub(crate) target_version: Option<Version>,
-    pub(crate) target_counter: SecurityCounter,
-    pub(crate) document_digest: [u8; 32],
 }
 
 /// What a job document turned out to be.
 #[derive(Debug)]
-#[allow(
-    clippy::large_enum_variant,
-    reason = "no allocation: moved once into the client"
-)]
 pub(crate) enum Intake {
-    Firmware(ActiveJob),
+    /// A firmware job: what it installs (its download details are in `IntakeContext::job`).
+    Firmware(Target),
     Custom,
 }
 
@@ -77,10 +88,14 @@ pub(crate) struct IntakeContext<'c, const K: usize> {
     pub(crate) now: TrustedTime,
     pub(crate) scratch: &'c mut [u8],
     pub(crate) url: &'c mut [u8],
+    /// Where the download details of an accepted firmware job go, in place (the intake runs
+    /// under a signature verification: nothing large is returned through its frames).
+    pub(crate) job: &'c mut Option<ActiveJob>,
 }
 
 /// Validate `raw_document` of job `job_id`: parse it, verify what can be verified now, check
-/// that this client can run it. Writes nothing but `ctx.scratch` and `ctx.url`.
+/// that this client can run it. Writes nothing but `ctx.scratch`, `ctx.url` and, for an
+/// accepted firmware job, `ctx.job`.
 pub(crate) fn intake<const K: usize>(
     ctx: &mut IntakeContext<'_, K>,
     job_id: &str,
@@ -97,30 +112,55 @@ pub(crate) fn intake<const K: usize>(
 }
 
 /// A parsed document, without the `afr_ota` variant's inline file table.
-#[allow(
-    clippy::large_enum_variant,
-    reason = "no allocation: moved once into the client"
-)]
 enum Classified<'d> {
     Custom,
     Firmware(FirmwareUpdate<'d>),
-    AfrOta(ActiveJob),
+    AfrOta(Target),
 }
 
-/// Parse the document in a frame of its own. A [`JobDocument`] holds an `afr_ota` file table
-/// inline (~2.2 KB, plus the parser's temporaries); kept in [`intake`]'s frame it would sit
-/// on the stack under the signature verification of every signed-manifest document.
+/// Parse the document in a frame of its own, so that the parser's temporaries are not on
+/// the stack under the signature verification of a signed-manifest document. An `afr_ota`
+/// document is parsed in a frame of its own again ([`afr_ota_job`]): its file table is large.
 #[inline(never)]
 fn classify<'d, const K: usize>(
     ctx: &mut IntakeContext<'_, K>,
     raw_document: &'d [u8],
     document_digest: [u8; 32],
 ) -> Result<Classified<'d>, Reason> {
-    match JobDocument::parse(raw_document).map_err(|_| Reason::BadDocument)? {
-        JobDocument::Custom(_) => Ok(Classified::Custom),
-        JobDocument::Firmware(fw) => Ok(Classified::Firmware(fw)),
-        JobDocument::AfrOta(ota) => afr_ota(ctx, &ota, document_digest).map(Classified::AfrOta),
+    match DocumentKind::probe(raw_document).map_err(|_| Reason::BadDocument)? {
+        DocumentKind::Custom => Ok(Classified::Custom),
+        DocumentKind::Firmware => FirmwareUpdate::parse(raw_document)
+            .map(Classified::Firmware)
+            .map_err(|_| Reason::BadDocument),
+        DocumentKind::AfrOta => {
+            afr_ota_job(ctx, raw_document, document_digest).map(Classified::AfrOta)
+        }
     }
+}
+
+#[cfg(feature = "afr-ota")]
+#[inline(never)]
+fn afr_ota_job<const K: usize>(
+    ctx: &mut IntakeContext<'_, K>,
+    raw_document: &[u8],
+    document_digest: [u8; 32],
+) -> Result<Target, Reason> {
+    // One file per job: more are refused once every file is validated.
+    let ota = AfrOta::<1>::parse(raw_document).map_err(|e| match e {
+        DocumentError::TooManyFiles => Reason::MultipleFiles,
+        _ => Reason::BadDocument,
+    })?;
+    afr_ota(ctx, &ota, document_digest)
+}
+
+/// Without the `afr-ota` feature an `afr_ota` document is refused unparsed.
+#[cfg(not(feature = "afr-ota"))]
+fn afr_ota_job<const K: usize>(
+    _ctx: &mut IntakeContext<'_, K>,
+    _raw_document: &[u8],
+    _document_digest: [u8; 32],
+) -> Result<Target, Reason> {
+    Err(Reason::UnsupportedDocument)
 }
 
 fn digest_bytes(bytes: &[u8]) -> [u8; 32] {
@@ -129,12 +169,13 @@ fn digest_bytes(bytes: &[u8]) -> [u8; 32] {
     out
 }
 
+#[inline(never)]
 fn firmware<const K: usize>(
     ctx: &mut IntakeContext<'_, K>,
     job_id: &str,
     doc: &FirmwareUpdate<'_>,
     document_digest: [u8; 32],
-) -> Result<ActiveJob, Reason> {
+) -> Result<Target, Reason> {
     let mut policy = ManifestPolicy::new(
         ctx.config.product,
         ctx.config.hardware,
@@ -155,22 +196,25 @@ fn firmware<const K: usize>(
     let (size, sha256, version, counter) = (m.size, m.sha256.0, m.version, m.security_counter);
     let stream = doc.firmware.stream.map(|s| (s, doc.firmware.file_id));
     let transport = choose_transport(ctx, stream, doc.firmware.url)?;
-    Ok(ActiveJob {
-        size,
+    *ctx.job = Some(ActiveJob {
         transport,
         check: ImageCheck::Sha256(sha256),
+    });
+    Ok(Target {
+        size,
         kind: ImageKind::Manifest,
-        target_version: Some(version),
-        target_counter: counter,
+        version: Some(version),
+        counter,
         document_digest,
     })
 }
 
+#[cfg(feature = "afr-ota")]
 fn afr_ota<const K: usize>(
     ctx: &mut IntakeContext<'_, K>,
-    ota: &AfrOta<'_>,
+    ota: &AfrOta<'_, 1>,
     document_digest: [u8; 32],
-) -> Result<ActiveJob, Reason> {
+) -> Result<Target, Reason> {
     let [file] = ota.files.as_slice() else {
         return Err(Reason::MultipleFiles);
     };
@@ -196,17 +240,17 @@ fn afr_ota<const K: usize>(
     } else {
         ImageKind::AfrFile
     };
-    Ok(ActiveJob {
+    *ctx.job = Some(ActiveJob { transport, check });
+    Ok(Target {
         size: file.file_size,
-        transport,
-        check,
         kind,
-        target_version: None,
-        target_counter: SecurityCounter(0),
+        version: None,
+        counter: SecurityCounter(0),
         document_digest,
     })
 }
 
+#[cfg(feature = "afr-ota")]
 /// The key families a `sig-<hash>-<alg>` key may be verified with; `None` for keys this
 /// client does not verify (SHA-1 ones among them).
 fn families_for(key: &str) -> Option<Families> {
@@ -220,6 +264,7 @@ fn families_for(key: &str) -> Option<Families> {
     }
 }
 
+#[cfg(feature = "afr-ota")]
 /// The first `sig-*` entry a trusted key can check, decoded.
 fn afr_signature<'d, const K: usize>(
     trust: &TrustStore<K>,
@@ -266,5 +311,79 @@ fn choose_transport<const K: usize>(
             Ok(Transport::Stream { id, file_id })
         }
         _ => Err(Reason::UnsupportedProtocol),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ota_core::jobs::ThingName;
+
+    const AFR_OTA: &[u8] = br#"{"afr_ota":{"protocols":["MQTT"],"streamname":"s",
+        "files":[{"filesize":10,"fileid":0,"sig-sha256-ecdsa":"MEUCIQ=="}]}}"#;
+
+    /// The intake of `doc` with an empty trust store.
+    fn intake_of(doc: &[u8]) -> Result<Intake, Reason> {
+        let thing = ThingName::new("t").unwrap();
+        let config = Config::new(thing, "p", "h", Version::new(1, 0, 0));
+        let trust = TrustStore::<1>::new();
+        let (mut scratch, mut url) = ([0u8; 1024], [0u8; 0]);
+        let mut job = None;
+        let mut ctx = IntakeContext {
+            config: &config,
+            trust: &trust,
+            floor: RollbackFloor {
+                version: Version::new(1, 0, 0),
+                security_counter: SecurityCounter(0),
+            },
+            capacity: 1 << 20,
+            now: TrustedTime::Unknown,
+            scratch: &mut scratch,
+            url: &mut url,
+            job: &mut job,
+        };
+        intake(&mut ctx, "job", doc)
+    }
+
+    #[test]
+    fn formats_are_told_apart_before_anything_is_checked() {
+        assert!(matches!(intake_of(b"{\"x\":1.5}"), Ok(Intake::Custom)));
+        assert_eq!(intake_of(b"{").err(), Some(Reason::BadDocument));
+        let fw = br#"{"operation":"firmware_update","firmware":{}}"#;
+        assert_eq!(intake_of(fw).err(), Some(Reason::BadDocument));
+    }
+
+    #[cfg(feature = "afr-ota")]
+    #[test]
+    fn afr_ota_documents_are_parsed_and_checked() {
+        // No trusted key can check the signature.
+        assert_eq!(intake_of(AFR_OTA).err(), Some(Reason::NoUsableSignature));
+        let file = r#"{"filesize":10,"fileid":0,"sig-sha256-ecdsa":"MEUCIQ=="}"#;
+        let bad = r#"{"filesize":0,"fileid":1}"#;
+        let doc = |files: &str| {
+            std::format!(
+                r#"{{"afr_ota":{{"protocols":["MQTT"],"streamname":"s","files":[{files}]}}}}"#
+            )
+        };
+        let two = doc(&std::format!("{file},{file}"));
+        assert_eq!(intake_of(two.as_bytes()).err(), Some(Reason::MultipleFiles));
+        // Every file is validated first, the ones past the first too.
+        let second_bad = doc(&std::format!("{file},{bad}"));
+        assert_eq!(
+            intake_of(second_bad.as_bytes()).err(),
+            Some(Reason::BadDocument)
+        );
+        assert_eq!(
+            intake_of(br#"{"afr_ota":7}"#).err(),
+            Some(Reason::BadDocument)
+        );
+    }
+
+    #[cfg(not(feature = "afr-ota"))]
+    #[test]
+    fn without_the_feature_afr_ota_documents_are_refused_unparsed() {
+        for doc in [AFR_OTA, br#"{"afr_ota":7}"#] {
+            assert_eq!(intake_of(doc).err(), Some(Reason::UnsupportedDocument));
+        }
     }
 }

@@ -1,14 +1,15 @@
 //! Routing incoming MQTT messages.
 
 use ota_core::jobs::{
-    ErrorResponse, ExecutionResponse, JobRef, JobTopic, JobsApi, Reply, UpdateResponse,
+    ErrorResponse, ExecutionResponse, JobExecutionStatus, JobId, JobRef, JobTopic, JobsApi, Reply,
+    UpdateResponse,
 };
 use ota_core::json::{self, RawJson};
-use ota_core::streams::{DataBlock, StreamRejected, StreamTopic, StreamTopicKind};
+use ota_core::streams::{StreamTopic, StreamTopicKind};
 use ota_core::time::Instant;
 use serde::de::IgnoredAny;
 
-use super::{Client, CustomJob};
+use super::{Client, CustomJob, codec};
 use crate::error::Error;
 use crate::storage::{FirmwareSlot, StateStore};
 
@@ -54,30 +55,23 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     ) -> Result<Option<CustomJob<'p>>, Error> {
         match (topic.api, topic.reply) {
             (JobsApi::NotifyNext, None) => {
-                let reply: ExecutionResponse<'p, RawJson<'p>> = parse(payload)?;
-                self.on_next_execution(now, reply.execution)
+                let (_, execution) = parse_execution(payload)?;
+                self.on_next_execution(now, execution)
             }
             (JobsApi::Describe(JobRef::Next), Some(Reply::Accepted)) => {
-                let reply: ExecutionResponse<'p, RawJson<'p>> = parse(payload)?;
+                let (token, execution) = parse_execution(payload)?;
                 let super::State::Describing(request) = self.state else {
                     // Unasked (a duplicate, or another component's request): the same
                     // rules as notify-next apply.
-                    return self.on_next_execution(now, reply.execution);
+                    return self.on_next_execution(now, execution);
                 };
-                if request.backing_off || !self.token_matches(request.token, reply.client_token) {
+                if request.backing_off || !self.token_matches(request.token, token) {
                     return Err(Error::Ignored);
                 }
-                self.on_next_execution(now, reply.execution)
+                self.on_next_execution(now, execution)
             }
             (JobsApi::Describe(JobRef::Next), Some(Reply::Rejected)) => {
-                let _: ErrorResponse<'_> = parse(payload)?;
-                match self.state {
-                    super::State::Describing(request) if !request.backing_off => {
-                        self.retry_later(now, request);
-                        Ok(None)
-                    }
-                    _ => Err(Error::Ignored),
-                }
+                self.on_describe_next_rejected(now, payload).map(|()| None)
             }
             (JobsApi::Describe(JobRef::Id(id)), Some(reply)) if self.is_current(&id) => {
                 self.on_describe_reply(now, reply, payload).map(|()| None)
@@ -89,6 +83,19 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         }
     }
 
+    #[inline(never)]
+    fn on_describe_next_rejected(&mut self, now: Instant, payload: &[u8]) -> Result<(), Error> {
+        let _: ErrorResponse<'_> = parse(payload)?;
+        match self.state {
+            super::State::Describing(request) if !request.backing_off => {
+                self.retry_later(now, request);
+                Ok(())
+            }
+            _ => Err(Error::Ignored),
+        }
+    }
+
+    #[inline(never)]
     fn on_describe_reply(
         &mut self,
         now: Instant,
@@ -97,14 +104,9 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     ) -> Result<(), Error> {
         match reply {
             Reply::Accepted => {
-                let reply: ExecutionResponse<'_, IgnoredAny> = parse(payload)?;
-                let execution = reply.execution.ok_or(Error::Malformed)?;
-                self.on_redescribed(
-                    now,
-                    reply.client_token,
-                    execution.status,
-                    execution.version_number,
-                )
+                let (token, execution) = parse_execution(payload)?;
+                let execution = execution.ok_or(Error::Malformed)?;
+                self.on_redescribed(now, token, execution.status, execution.version_number)
             }
             Reply::Rejected => {
                 let error: ErrorResponse<'_> = parse(payload)?;
@@ -119,6 +121,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         }
     }
 
+    #[inline(never)]
     fn on_update_reply(&mut self, now: Instant, reply: Reply, payload: &[u8]) -> Result<(), Error> {
         match reply {
             Reply::Accepted => {
@@ -133,6 +136,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         }
     }
 
+    #[inline(never)]
     fn on_stream_message(
         &mut self,
         now: Instant,
@@ -146,9 +150,10 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 // call.
                 let scratch = core::mem::take(&mut self.scratch);
                 let result =
-                    match DataBlock::decode(self.config.stream_format, payload, &mut scratch[..]) {
-                        Ok(block) => self.on_block(now, stream_id, &block),
-                        Err(_) => Err(Error::Malformed),
+                    match codec::decode_block(self.config.stream_format, payload, &mut scratch[..])
+                    {
+                        Some(block) => self.on_block(now, stream_id, &block),
+                        None => Err(Error::Malformed),
                     };
                 self.scratch = scratch;
                 result?;
@@ -156,8 +161,8 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 Ok(())
             }
             StreamTopicKind::Rejected => {
-                let rejected = StreamRejected::decode(self.config.stream_format, payload)
-                    .map_err(|_| Error::Malformed)?;
+                let rejected = codec::decode_rejected(self.config.stream_format, payload)
+                    .ok_or(Error::Malformed)?;
                 self.on_stream_rejected(now, stream_id, &rejected.code)
             }
             _ => Err(Error::Ignored),
@@ -188,6 +193,32 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     pub fn handle_http_error(&mut self, now: Instant) -> Result<(), Error> {
         self.on_http_error(now)
     }
+}
+
+/// What the client uses of a job execution.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Execution<'p> {
+    pub(super) job_id: JobId<'p>,
+    pub(super) status: JobExecutionStatus,
+    pub(super) version_number: u64,
+    pub(super) execution_number: u64,
+    pub(super) document: Option<RawJson<'p>>,
+}
+
+/// An execution reply (`notify-next`, `$next/get/accepted`): its client token and execution.
+/// The whole reply is parsed and checked, in a frame of its own, so that it is not on the
+/// stack while the client acts on the execution (a job intake verifies a signature).
+#[inline(never)]
+fn parse_execution(payload: &[u8]) -> Result<(Option<&str>, Option<Execution<'_>>), Error> {
+    let reply: ExecutionResponse<'_, RawJson<'_>> = parse(payload)?;
+    let execution = reply.execution.map(|e| Execution {
+        job_id: e.job_id,
+        status: e.status,
+        version_number: e.version_number,
+        execution_number: e.execution_number,
+        document: e.job_document,
+    });
+    Ok((reply.client_token, execution))
 }
 
 fn parse<'p, T: serde::Deserialize<'p>>(payload: &'p [u8]) -> Result<T, Error> {

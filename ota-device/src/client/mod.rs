@@ -1,5 +1,6 @@
 //! The sans-IO client: [`Client`].
 
+mod codec;
 mod download;
 mod flow;
 mod install;
@@ -15,6 +16,7 @@ use ota_core::json::RawJson;
 use ota_core::manifest::{RollbackFloor, TrustedTime};
 use ota_core::time::{Duration, Instant};
 
+pub(crate) use codec::supports;
 pub use outbox::{Publish, Qos};
 
 use crate::config::Config;
@@ -159,28 +161,18 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         let root = self.config.topic_root;
         let thing = self.config.thing_name.as_str();
         let fmt = self.config.stream_format.as_str();
-        let mut w = crate::write::SliceWriter::new(buf);
-        let written = match index {
-            0 => core::fmt::write(
-                &mut w,
-                format_args!("{root}/things/{thing}/jobs/notify-next"),
-            ),
-            1 => core::fmt::write(&mut w, format_args!("{root}/things/{thing}/jobs/+/get/+")),
-            2 => core::fmt::write(
-                &mut w,
-                format_args!("{root}/things/{thing}/jobs/+/update/+"),
-            ),
-            3 => core::fmt::write(
-                &mut w,
-                format_args!("{root}/things/{thing}/streams/+/data/{fmt}"),
-            ),
-            4 => core::fmt::write(
-                &mut w,
-                format_args!("{root}/things/{thing}/streams/+/rejected/{fmt}"),
-            ),
+        let parts: [&str; 3] = match index {
+            0 => ["/jobs/notify-next", "", ""],
+            1 => ["/jobs/+/get/+", "", ""],
+            2 => ["/jobs/+/update/+", "", ""],
+            3 => ["/streams/+/data/", fmt, ""],
+            4 => ["/streams/+/rejected/", fmt, ""],
             _ => return None,
         };
-        written.ok()?;
+        let mut w = crate::write::SliceWriter::new(buf);
+        for part in [root, "/things/", thing].into_iter().chain(parts) {
+            w.push(part)?;
+        }
         w.into_str()
     }
 
@@ -347,9 +339,8 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
 
     fn token_matches(&self, token: u32, reply: Option<&str>) -> bool {
         let Some(reply) = reply else { return true };
-        let mut expected: heapless::String<64> = heapless::String::new();
-        use core::fmt::Write;
-        let _ = write!(expected, "{token}:");
+        let mut expected: heapless::String<11> = heapless::String::new();
+        let _ = crate::text::push_u32(&mut expected, token).and_then(|()| expected.push(':').ok());
         reply.starts_with(expected.as_str())
     }
 }

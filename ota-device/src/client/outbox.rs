@@ -1,7 +1,5 @@
 //! Queued publishes, rendered into the caller's buffer by `poll_transmit`.
 
-use core::fmt::Write;
-
 use ota_core::jobs::{
     ClientToken, DescribeRequest, JobExecutionStatus, JobId, JobRef, JobTopic, JobsApi,
     StatusDetails, UpdateRequest,
@@ -11,6 +9,7 @@ use ota_core::streams::{GetStreamRequest, StreamTopic, StreamTopicKind};
 use super::Client;
 use crate::reason::Reason;
 use crate::storage::{FirmwareSlot, StateStore};
+use crate::text::{push_core_version, push_hex8, push_u32, push_version};
 
 /// MQTT quality of service for a publish.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,7 +152,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
 
     /// `"<token>:<thing>"`, cut to 64 bytes as the AWS agent does.
     fn token_text(&self, token: u32, out: &mut heapless::String<64>) {
-        let _ = write!(out, "{token}:");
+        let _ = push_u32(out, token).and_then(|()| out.push(':').ok());
         for c in self.config.thing_name.as_str().chars() {
             if out.push(c).is_err() {
                 break;
@@ -175,7 +174,9 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         match details {
             Details::None => {}
             Details::Receive { blocks, total } => {
-                write!(first, "{blocks}/{total}").ok()?;
+                push_u32(&mut first, blocks)?;
+                first.push('/').ok()?;
+                push_u32(&mut first, total)?;
                 map.insert("receive", &first).ok()?;
             }
             Details::Ready | Details::Active => {
@@ -186,20 +187,18 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 };
                 map.insert("self_test", phase).ok()?;
                 if let Some(packed) = self.record.updated_by.to_app_version32() {
-                    write!(first, "0x{packed:08x}").ok()?;
+                    first.push_str("0x").ok()?;
+                    push_hex8(&mut first, packed)?;
                     map.insert("updatedBy", &first).ok()?;
                 }
             }
             Details::Accepted => {
                 let version = self.record.floor.version;
-                write!(second, "accepted  v{version}").ok()?;
+                second.push_str("accepted  v").ok()?;
+                push_version(&mut second, &version)?;
                 map.insert("reason", &second).ok()?;
-                write!(
-                    first,
-                    "  v{}.{}.{}",
-                    version.major, version.minor, version.patch
-                )
-                .ok()?;
+                first.push_str("  v").ok()?;
+                push_core_version(&mut first, &version)?;
                 map.insert("updatedBy", &first).ok()?;
             }
             Details::Reason(reason) => map.insert("reason", reason.as_str()).ok()?,
@@ -229,7 +228,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             block_count: Some(d.window.len),
             bitmap: Some(&bitmap[..bytes]),
         };
-        request.encode(self.config.stream_format, buf).ok()
+        super::codec::encode_request(&request, self.config.stream_format, buf)
     }
 }
 

@@ -6,6 +6,8 @@
 //! devices = 1000
 //! [image]            # size and block size of the release image
 //! [[hardware]]       # hardware types: share of the fleet, starting version, self-test failures
+//! [[groups]]         # static thing groups a share of the fleet joins
+//! [[attributes]]     # registry attributes with their values
 //! [release]          # the version rolled out (and [previous], the rollback target)
 //! [campaign]         # stages, rollout rate, gate, timeouts, retries
 //! [network]          # latency, loss, duplication, reordering
@@ -34,6 +36,12 @@ pub struct Scenario {
     /// Hardware types.
     #[serde(default = "default_hardware")]
     pub hardware: Vec<HardwareSpec>,
+    /// Static thing groups a random share of the fleet joins (a beta group, a region).
+    #[serde(default)]
+    pub groups: Vec<GroupSpec>,
+    /// Registry attributes given to every device, each value drawn uniformly.
+    #[serde(default)]
+    pub attributes: Vec<AttributeSpec>,
     /// The release rolled out.
     #[serde(default)]
     pub release: ReleaseSpec,
@@ -138,6 +146,26 @@ impl Default for HardwareSpec {
     }
 }
 
+/// A static thing group of the fleet.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSpec {
+    /// Group name (`[a-zA-Z0-9:_-]`).
+    pub name: String,
+    /// Probability that a device is a member.
+    pub share: f64,
+}
+
+/// A registry attribute of the fleet.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeSpec {
+    /// Attribute name (not `hardware` or `version`, which the simulator sets).
+    pub key: String,
+    /// The values, one drawn per device.
+    pub values: Vec<String>,
+}
+
 /// A release.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -180,9 +208,28 @@ impl Default for ReleaseSpec {
 pub struct StageSpec {
     /// Its name.
     pub name: String,
-    /// Percent of the eligible fleet, cumulative stages being the usual canary shape
-    /// (1 / 10 / 100 means 1%, then up to 10%, then the rest).
-    pub percent: f64,
+    /// Percent of the eligible fleet, cumulative over the percent stages, the usual canary
+    /// shape (1 / 10 / 100 means 1%, then up to 10%, then the rest).
+    #[serde(default)]
+    pub percent: Option<f64>,
+    /// Or: the remaining eligible devices in this thing group.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Or: the remaining eligible devices with this attribute, written `key=value`.
+    #[serde(default)]
+    pub attribute: Option<String>,
+}
+
+impl StageSpec {
+    /// A percent stage.
+    pub fn percent(name: &str, percent: f64) -> Self {
+        Self {
+            name: name.into(),
+            percent: Some(percent),
+            group: None,
+            attribute: None,
+        }
+    }
 }
 
 /// The campaign.
@@ -220,10 +267,7 @@ pub struct CampaignSpec {
 }
 
 fn default_stages() -> Vec<StageSpec> {
-    vec![StageSpec {
-        name: "all".into(),
-        percent: 100.0,
-    }]
+    vec![StageSpec::percent("all", 100.0)]
 }
 fn default_rate() -> u32 {
     1000
@@ -394,14 +438,63 @@ impl Scenario {
         if self.image.size < 256 || self.image.size > 16 * 1024 * 1024 {
             return bad("image size must be 256 bytes to 16 MiB");
         }
-        if self.campaign.stages.is_empty()
-            || self
-                .campaign
-                .stages
-                .iter()
-                .any(|s| !(0.0..=100.0).contains(&s.percent))
-        {
-            return bad("at least one stage, percents within 0..=100");
+        if self.campaign.stages.is_empty() {
+            return bad("at least one stage");
+        }
+        for stage in &self.campaign.stages {
+            let set = [
+                stage.percent.is_some(),
+                stage.group.is_some(),
+                stage.attribute.is_some(),
+            ];
+            if set.iter().filter(|&&b| b).count() != 1 {
+                return Err(ScenarioError::Invalid(format!(
+                    "stage {}: give exactly one of percent, group, attribute",
+                    stage.name
+                )));
+            }
+            if stage.percent.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
+                return bad("stage percents must be within 0..=100");
+            }
+            if let Some(g) = &stage.group
+                && !self.groups.iter().any(|x| &x.name == g)
+            {
+                return Err(ScenarioError::Invalid(format!(
+                    "stage {}: no group {g} in [[groups]]",
+                    stage.name
+                )));
+            }
+            if let Some(a) = &stage.attribute {
+                let Some((k, v)) = a.split_once('=') else {
+                    return Err(ScenarioError::Invalid(format!(
+                        "stage {}: attribute must be key=value",
+                        stage.name
+                    )));
+                };
+                if !self
+                    .attributes
+                    .iter()
+                    .any(|x| x.key == k && x.values.iter().any(|y| y == v))
+                {
+                    return Err(ScenarioError::Invalid(format!(
+                        "stage {}: no attribute {k} with value {v} in [[attributes]]",
+                        stage.name
+                    )));
+                }
+            }
+        }
+        for g in &self.groups {
+            if !(0.0..=1.0).contains(&g.share) || g.name.is_empty() || g.name.starts_with("hw-") {
+                return bad("groups need a name (not starting with hw-) and a share within 0..=1");
+            }
+        }
+        for a in &self.attributes {
+            if a.values.is_empty() || a.key.is_empty() || a.key == "hardware" || a.key == "version"
+            {
+                return bad(
+                    "attributes need a key (not hardware or version) and at least one value",
+                );
+            }
         }
         let version = |what: &str, v: &str| {
             ota_core::version::Version::parse(v)
@@ -492,5 +585,16 @@ mod tests {
         assert!(refused("[campaign]\nfailure_threshold = 101.0").contains("failure_threshold"));
         assert!(refused("[faults]\noffline_minutes = 99999999").contains("offline_minutes"));
         assert!(refused("devices = \"many\"").contains("devices"));
+        let stages = |s: &str| format!("[campaign]\nstages = [{s}]");
+        assert!(refused(&stages("{ name = \"x\" }")).contains("exactly one"));
+        assert!(
+            refused(&stages("{ name = \"x\", percent = 5.0, group = \"g\" }"))
+                .contains("exactly one")
+        );
+        assert!(refused(&stages("{ name = \"x\", group = \"beta\" }")).contains("no group beta"));
+        assert!(refused(&stages("{ name = \"x\", attribute = \"region\" }")).contains("key=value"));
+        assert!(
+            refused("[[attributes]]\nkey = \"version\"\nvalues = [\"1\"]").contains("attributes")
+        );
     }
 }

@@ -126,3 +126,40 @@ fn a_soak_longer_than_the_quiet_period_is_waited_for() {
     // Two soaks of two hours before each campaign's last stage.
     assert!(r.simulated_minutes > 240.0, "{}", r.simulated_minutes);
 }
+
+#[test]
+fn stages_can_select_a_group_and_an_attribute() {
+    let text = r#"
+name = "selectors"
+seed = 4
+devices = 400
+[image]
+size = 8192
+[[groups]]
+name = "beta"
+share = 0.1
+[[attributes]]
+key = "region"
+values = ["eu", "us"]
+[campaign]
+stages = [
+  { name = "beta", group = "beta" },
+  { name = "eu", attribute = "region=eu" },
+  { name = "rest", percent = 100.0 },
+]
+min_sample = 10
+"#;
+    let r = simulate(Scenario::parse(text).expect("valid"), |_, _| {}).expect("run");
+    assert_invariants(&r);
+    let sizes: Vec<u64> = r.stages.iter().map(|s| s.targeted).collect();
+    assert_eq!(sizes.iter().sum::<u64>(), 400, "{sizes:?}");
+    // About 10% in beta, about half of the others in eu, the rest last.
+    assert!((20..=65).contains(&sizes[0]), "{sizes:?}");
+    assert!((140..=220).contains(&sizes[1]), "{sizes:?}");
+    assert!(
+        r.stages.iter().all(|s| s.verdict == Verdict::Passed),
+        "{:?}",
+        r.stages
+    );
+    assert_eq!(r.release.succeeded, 400);
+}

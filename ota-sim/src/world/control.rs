@@ -11,8 +11,9 @@
 //! release. Everything about stages, gates and rollback is `ota_cloud::campaign`'s; this
 //! module only translates the scenario and drives `step`.
 //!
-//! Scenario stages are cumulative percents (1, 10, 100); campaign stages take a share of all
-//! eligible devices each, so they are converted (1, 9, the rest).
+//! Scenario percent stages are cumulative (1, 10, 100); campaign stages take a share of all
+//! eligible devices each, so they are converted (1, 9, the rest). Group and attribute stages
+//! select from the registry (`[[groups]]`, `[[attributes]]` of the scenario).
 
 use core::future::Future;
 use core::pin::pin;
@@ -32,7 +33,7 @@ use serde::Serialize;
 
 use super::{START, TICK_MS, World, stream_id};
 use crate::release::PRODUCT;
-use crate::scenario::{CampaignSpec as ScenarioCampaign, ReleaseSpec};
+use crate::scenario::{CampaignSpec as ScenarioCampaign, ReleaseSpec, StageSpec};
 
 /// What a campaign installs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -301,21 +302,32 @@ impl Control {
     }
 }
 
-/// Per-stage shares of the eligible devices from cumulative percents (the last stage takes
-/// the rest).
-fn stage_shares(cumulative: &[f64]) -> Vec<Percent> {
+/// Campaign stage sizes from the scenario's stages: percent stages are cumulative among
+/// themselves and become shares of all eligible devices (a last percent stage takes the
+/// rest); group and attribute stages take the remaining devices they select.
+fn stage_sizes(stages: &[StageSpec]) -> Vec<StageSize> {
     let mut before = 0.0;
-    cumulative
+    stages
         .iter()
         .enumerate()
-        .map(|(k, &p)| {
-            let share = if k + 1 == cumulative.len() {
-                Percent::ALL
-            } else {
-                Percent::from_hundredths(((p - before).max(0.0) * 100.0).round() as u32)
-            };
-            before = before.max(p);
-            share
+        .map(|(k, s)| match (s.percent, &s.group, &s.attribute) {
+            (Some(_), _, _) if k + 1 == stages.len() => StageSize::Percent(Percent::ALL),
+            (Some(p), _, _) => {
+                let share =
+                    Percent::from_hundredths(((p - before).max(0.0) * 100.0).round() as u32);
+                before = f64::max(before, p);
+                StageSize::Percent(share)
+            }
+            (None, Some(group), _) => StageSize::Group(group.clone()),
+            (None, None, Some(attribute)) => {
+                let (key, value) = attribute.split_once('=').unwrap_or((attribute, ""));
+                StageSize::Attribute {
+                    key: key.to_string(),
+                    value: value.to_string(),
+                }
+            }
+            // The scenario check refuses a stage without a selector.
+            (None, None, None) => StageSize::Count(0),
         })
         .collect()
 }
@@ -412,7 +424,6 @@ impl World {
         } else {
             self.scenario.release.hardware.clone()
         };
-        let cumulative: Vec<f64> = spec.stages.iter().map(|s| s.percent).collect();
         for hw in hardware {
             let Some(release_image) = self.build("release", &hw) else {
                 continue;
@@ -441,11 +452,10 @@ impl World {
             let stages = spec
                 .stages
                 .iter()
-                .zip(stage_shares(&cumulative))
-                .map(|(s, share)| {
+                .zip(stage_sizes(&spec.stages))
+                .map(|(s, size)| {
                     job_options(
-                        Stage::new(s.name.clone(), StageSize::Percent(share))
-                            .with_gate(gate.clone()),
+                        Stage::new(s.name.clone(), size).with_gate(gate.clone()),
                         &spec,
                     )
                 })
@@ -568,9 +578,13 @@ mod tests {
     #[test]
     fn cumulative_stages_become_shares() {
         let hundredths = |p: &[f64]| {
-            stage_shares(p)
+            let specs: Vec<StageSpec> = p.iter().map(|&p| StageSpec::percent("s", p)).collect();
+            stage_sizes(&specs)
                 .into_iter()
-                .map(Percent::hundredths)
+                .map(|s| match s {
+                    StageSize::Percent(p) => p.hundredths(),
+                    other => panic!("{other:?}"),
+                })
                 .collect::<Vec<_>>()
         };
         assert_eq!(hundredths(&[1.0, 10.0, 100.0]), vec![100, 900, 10_000]);
@@ -578,6 +592,29 @@ mod tests {
         assert_eq!(hundredths(&[50.0, 20.0, 100.0]), vec![5000, 0, 10_000]);
         assert_eq!(hundredths(&[100.0]), vec![10_000]);
         assert_eq!(percent(120.0).hundredths(), 10_000);
+        let group = StageSpec {
+            name: "b".into(),
+            percent: None,
+            group: Some("beta".into()),
+            attribute: None,
+        };
+        let attribute = StageSpec {
+            name: "e".into(),
+            percent: None,
+            group: None,
+            attribute: Some("region=eu".into()),
+        };
+        assert_eq!(
+            stage_sizes(&[group, attribute, StageSpec::percent("rest", 100.0)]),
+            vec![
+                StageSize::Group("beta".into()),
+                StageSize::Attribute {
+                    key: "region".into(),
+                    value: "eu".into()
+                },
+                StageSize::Percent(Percent::ALL)
+            ]
+        );
     }
 
     #[test]

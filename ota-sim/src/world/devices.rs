@@ -69,15 +69,25 @@ impl World {
             let mut engine = self.service.engine();
             // Registry errors cannot happen with these names; a thing missing from the
             // registry would show up as never targeted.
-            let _ = engine.create_thing(
-                name,
-                &[("hardware", registry_hw), ("version", &registry_version)],
-            );
-            let group = format!("hw-{registry_hw}");
-            if engine.fleet().group(&group).is_none() {
-                let _ = engine.create_group(&group, None);
+            let mut attributes: Vec<(&str, &str)> =
+                vec![("hardware", registry_hw), ("version", &registry_version)];
+            for a in &s.attributes {
+                let v = self.rng.range(0, a.values.len() as u64 - 1) as usize;
+                attributes.push((&a.key, &a.values[v]));
             }
-            let _ = engine.add_thing_to_group(&group, name);
+            let _ = engine.create_thing(name, &attributes);
+            let mut groups = vec![format!("hw-{registry_hw}")];
+            for g in &s.groups {
+                if self.rng.chance(g.share) {
+                    groups.push(g.name.clone());
+                }
+            }
+            for group in groups {
+                if engine.fleet().group(&group).is_none() {
+                    let _ = engine.create_group(&group, None);
+                }
+                let _ = engine.add_thing_to_group(&group, name);
+            }
             drop(engine);
             let build = self.build("release", self.hardware_ids[hw]);
             if let Some(build) =

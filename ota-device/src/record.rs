@@ -12,8 +12,14 @@ use crate::reason::Reason;
 /// Format of the encoding; bumped on any layout change.
 const FORMAT: u8 = 1;
 
-/// Longest encoded record.
-pub(crate) const RECORD_CAPACITY: usize = 400;
+/// Longest version text: three 10-digit numbers, two dots, and two labels of 32 bytes with
+/// their `-` and `+`.
+const MAX_VERSION_TEXT: usize = 3 * 10 + 2 + 2 * (1 + ota_core::version::MAX_VERSION_LABEL_LEN);
+
+/// Longest encoded record: the header, the job id, the execution number, the digest, five
+/// u32 fields and three versions, each with a length byte (426 bytes).
+pub(crate) const RECORD_CAPACITY: usize =
+    4 + (1 + 64) + 8 + 32 + 5 * 4 + 3 * (1 + MAX_VERSION_TEXT);
 
 /// Where an update stands across reboots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,9 +205,9 @@ impl Writer<'_> {
     }
 
     fn version(&mut self, v: Option<&Version>) {
-        let mut text: heapless::String<80> = heapless::String::new();
+        let mut text: heapless::String<MAX_VERSION_TEXT> = heapless::String::new();
         if let Some(v) = v {
-            // A version's text is at most 10*3+2 digits and dots plus two 32-byte labels.
+            // Always fits: MAX_VERSION_TEXT is the longest a version writes.
             let _ = crate::text::push_version(&mut text, v);
         }
         self.short_str(text.as_bytes());
@@ -245,7 +251,8 @@ mod tests {
     use super::*;
 
     fn full() -> Record {
-        let long = "1.2.3-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa+bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+        // The longest version text: three 10-digit numbers and two 32-byte labels.
+        let long = "4294967295.4294967295.4294967295-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa+bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
         let v = Version::parse(long).unwrap();
         Record {
             phase: Phase::ReportFailed,
@@ -259,7 +266,7 @@ mod tests {
             received: 4096,
             target_version: Some(v),
             target_counter: SecurityCounter(u32::MAX),
-            updated_by: Version::new(u32::MAX, u32::MAX, u32::MAX),
+            updated_by: v,
             floor: RollbackFloor {
                 version: v,
                 security_counter: SecurityCounter(9),
@@ -272,7 +279,10 @@ mod tests {
         let mut buf = [0u8; RECORD_CAPACITY];
         let record = full();
         let n = record.encode(&mut buf);
-        assert!(n < RECORD_CAPACITY, "{n} bytes");
+        assert_eq!(
+            n, RECORD_CAPACITY,
+            "the largest record fills the buffer exactly"
+        );
         assert_eq!(Record::decode(&buf[..n]), Some(record));
         let fresh = Record::fresh(Version::new(1, 0, 0));
         let n = fresh.encode(&mut buf);

@@ -74,14 +74,24 @@ pub struct Config<'a> {
     pub require_trusted_time: bool,
     /// Accept an image whose version equals the installed one.
     pub allow_same_version: bool,
-    /// Seed for backoff jitter and client tokens.
+    /// How often a client with nothing in hand asks `$next/get` (jittered: uniform in the upper
+    /// half of the interval). Notifications are the fast path; this check makes sure that a
+    /// lost or stale one cannot leave a job waiting on the service while the device idles. A
+    /// final report that ran out of attempts is also retried after this interval. At least one
+    /// second ([`crate::Error::BadConfig`] otherwise).
+    pub idle_check_interval: Duration,
+    /// Seed for backoff jitter and client tokens. Give each boot another one (a hardware
+    /// random number, or a boot counter mixed with the device id): client tokens are drawn
+    /// from it, and a boot that repeats the last boot's seed repeats its tokens, so a late
+    /// reply to the last boot's request could match (the client still ignores one naming a
+    /// job it finished).
     pub random_seed: u64,
 }
 
 impl<'a> Config<'a> {
     /// A configuration with the defaults: `$aws` root, 1 KiB CBOR blocks, 16 per request,
     /// MQTT preferred, [`RetryConfig::default`], 5-minute self-test, progress every 64 blocks,
-    /// persistence every 16 blocks, seed 1.
+    /// persistence every 16 blocks, an idle check every hour, seed 1.
     pub const fn new(
         thing_name: ThingName<'a>,
         product: &'a str,
@@ -109,6 +119,7 @@ impl<'a> Config<'a> {
             persist_every_blocks: 16,
             require_trusted_time: false,
             allow_same_version: false,
+            idle_check_interval: Duration::from_secs(3600),
             random_seed: 1,
         }
     }
@@ -120,8 +131,15 @@ impl<'a> Config<'a> {
         let window_ok = (1..=64).contains(&self.blocks_per_request);
         let every_ok = self.progress_every_blocks > 0 && self.persist_every_blocks > 0;
         let retry_ok = self.retry.max_attempts > 0;
+        let idle_ok = self.idle_check_interval.as_millis() >= 1000;
         let format_ok = crate::client::supports(self.stream_format);
-        if block_ok && window_ok && every_ok && retry_ok && format_ok && !self.topic_root.is_empty()
+        if block_ok
+            && window_ok
+            && every_ok
+            && retry_ok
+            && idle_ok
+            && format_ok
+            && !self.topic_root.is_empty()
         {
             Ok(())
         } else {

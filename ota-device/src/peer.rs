@@ -43,11 +43,11 @@ pub enum PeerError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Reply {
     /// `$next/get/accepted` (or `{jobId}/get/accepted`), with the execution as it was when
-    /// the request arrived.
+    /// the request arrived (`None`: nothing pending).
     Describe {
         token: heapless::String<64>,
         next: bool,
-        execution: Snapshot,
+        execution: Option<Snapshot>,
     },
     UpdateAccepted {
         token: heapless::String<64>,
@@ -86,6 +86,8 @@ pub struct ScriptedPeer<'a> {
     format: Format,
     status: JobExecutionStatus,
     version: u64,
+    /// False until [`ScriptedPeer::create`] for a peer made by [`ScriptedPeer::delay_creation`].
+    created: bool,
     stream_token: heapless::String<64>,
     block_size: u32,
     file_id: u8,
@@ -117,6 +119,7 @@ impl<'a> ScriptedPeer<'a> {
             format,
             status: JobExecutionStatus::Queued,
             version: 1,
+            created: true,
             stream_token: heapless::String::new(),
             block_size: 0,
             file_id: 0,
@@ -131,6 +134,37 @@ impl<'a> ScriptedPeer<'a> {
         peer
     }
 
+    /// Take the job back to before it was created (a peer starts with it created and
+    /// announced): `$next/get` finds nothing pending, `{jobId}/get` and updates are rejected
+    /// with `ResourceNotFound`, until [`ScriptedPeer::create`]. Drops the replies waiting to be
+    /// polled. Meant for the start of a test, before the client has seen the job.
+    pub fn delay_creation(&mut self) {
+        self.created = false;
+        self.status = JobExecutionStatus::Queued;
+        self.replies.clear();
+    }
+
+    /// Create the job (if it does not exist yet) and announce it with a `notify-next`, as AWS
+    /// does when a job is created for a thing with nothing pending.
+    pub fn create(&mut self) {
+        if !self.created {
+            self.created = true;
+            let _ = self.replies.push_back(Reply::NotifyNext {
+                execution: self.snapshot(),
+            });
+        }
+    }
+
+    /// Whether the job exists (see [`ScriptedPeer::delay_creation`]).
+    pub fn is_created(&self) -> bool {
+        self.created
+    }
+
+    /// The execution if it is pending (exists and is not terminal).
+    fn pending_execution(&self) -> Option<Snapshot> {
+        (self.created && !self.status.is_terminal()).then(|| self.snapshot())
+    }
+
     fn snapshot(&self) -> Snapshot {
         Snapshot {
             status: self.status,
@@ -138,7 +172,7 @@ impl<'a> ScriptedPeer<'a> {
         }
     }
 
-    /// The execution's status.
+    /// The execution's status (`QUEUED` before the job is created).
     pub fn status(&self) -> JobExecutionStatus {
         self.status
     }
@@ -151,7 +185,7 @@ impl<'a> ScriptedPeer<'a> {
     /// Cancel the job (forced): its status becomes `CANCELED` and a `notify-next` without an
     /// execution follows.
     pub fn cancel(&mut self) {
-        if !self.status.is_terminal() {
+        if self.created && !self.status.is_terminal() {
             self.status = JobExecutionStatus::Canceled;
             self.version += 1;
             let _ = self.replies.push_back(Reply::NotifyNext {
@@ -229,11 +263,17 @@ impl<'a> ScriptedPeer<'a> {
                 self.push(Reply::Describe {
                     token,
                     next: true,
-                    execution: self.snapshot(),
+                    execution: self.pending_execution(),
                 })
             }
             JobsApi::Describe(JobRef::Id(id)) if id == self.job_id => {
                 let token = token_text(payload)?;
+                if !self.created {
+                    return self.push(Reply::DescribeRejected {
+                        token,
+                        code: ErrorCode::ResourceNotFound,
+                    });
+                }
                 if self.status.is_terminal() {
                     return self.push(Reply::DescribeRejected {
                         token,
@@ -243,7 +283,7 @@ impl<'a> ScriptedPeer<'a> {
                 self.push(Reply::Describe {
                     token,
                     next: false,
-                    execution: self.snapshot(),
+                    execution: Some(self.snapshot()),
                 })
             }
             JobsApi::Update(id) if id == self.job_id => {
@@ -268,6 +308,12 @@ impl<'a> ScriptedPeer<'a> {
             return self.push(Reply::UpdateRejected {
                 token,
                 code: ErrorCode::RequestThrottled,
+            });
+        }
+        if !self.created {
+            return self.push(Reply::UpdateRejected {
+                token,
+                code: ErrorCode::ResourceNotFound,
             });
         }
         // AWS checks the version first, then the transition.
@@ -383,8 +429,9 @@ impl<'a> ScriptedPeer<'a> {
                 next,
                 execution,
             } => {
+                let _ = next;
                 write!(w, "{{\"clientToken\":\"{token}\",\"timestamp\":0").ok()?;
-                if !execution.status.is_terminal() || !next {
+                if let Some(execution) = execution {
                     self.write_execution(&mut w, *execution).ok()?;
                 }
                 w.write_str("}")
@@ -399,13 +446,21 @@ impl<'a> ScriptedPeer<'a> {
                 )
             }
             Reply::UpdateRejected { token, code } => {
-                write!(w, "{{\"clientToken\":\"{token}\",\"timestamp\":0,\"code\":\"{code}\",\"message\":\"refused\",")
+                write!(w, "{{\"clientToken\":\"{token}\",\"timestamp\":0,\"code\":\"{code}\",\"message\":\"refused\"")
                     .ok()?;
-                write!(
-                    w,
-                    "\"executionState\":{{\"status\":\"{}\",\"versionNumber\":{}}}}}",
-                    self.status, self.version
-                )
+                // AWS includes the execution state only with these two codes.
+                if matches!(
+                    code,
+                    ErrorCode::VersionMismatch | ErrorCode::InvalidStateTransition
+                ) {
+                    write!(
+                        w,
+                        ",\"executionState\":{{\"status\":\"{}\",\"versionNumber\":{}}}",
+                        self.status, self.version
+                    )
+                    .ok()?;
+                }
+                w.write_str("}")
             }
             Reply::NotifyNext { execution } => {
                 w.write_str("{\"timestamp\":0").ok()?;

@@ -280,10 +280,16 @@ fn cancel_by_notify_next_without_execution_stops_the_download() {
     assert!(w.events.contains(&Event::JobCanceled));
     assert!(w.client().is_idle());
     assert_eq!(w.client().job_id(), None);
-    // Time passes: nothing more is asked for the cancelled job.
+    // Time passes (the idle check included): nothing more is asked for the cancelled job.
     let sent = w.sent.len();
-    while w.advance(Duration::from_secs(3600)) {}
+    for _ in 0..10 {
+        assert!(
+            w.advance(Duration::from_secs(3600)),
+            "an idle client keeps a timer"
+        );
+    }
     assert!(w.sent[sent..].iter().all(|(t, _)| !t.contains("/streams/")));
+    assert!(w.sent[sent..].iter().any(|(t, _)| t.ends_with("$next/get")));
     assert_eq!(w.boot_state(), BootState::Normal);
 }
 
@@ -786,7 +792,9 @@ fn backoff_is_exponential_bounded_and_jittered_by_seed() {
         let mut sent_at = Vec::new();
         w.connect();
         sent_at.push(w.now.as_millis());
-        while w.advance(Duration::from_secs(3600)) {
+        // The retries come within 70 s of each other; after the last, only the idle check
+        // (at least 30 minutes away) is left.
+        while w.advance(Duration::from_secs(120)) {
             if times.borrow().len() > sent_at.len() {
                 sent_at.push(w.now.as_millis());
             }
@@ -808,4 +816,133 @@ fn backoff_is_exponential_bounded_and_jittered_by_seed() {
             "gap {i}: {gap} ms"
         );
     }
+}
+
+/// Publishes of the client, polled now (the world does not forward them).
+fn take_publishes(w: &mut World) -> Vec<(String, Vec<u8>)> {
+    let now = w.now;
+    let mut buf = vec![0u8; 2048];
+    let mut out = Vec::new();
+    while let Some(p) = w.client().poll_transmit(now, &mut buf) {
+        out.push((p.topic.to_string(), p.payload.to_vec()));
+    }
+    out
+}
+
+/// Replies of the peer, polled now (the world does not deliver them).
+fn take_replies(w: &mut World) -> Vec<(String, Vec<u8>)> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut out = Vec::new();
+    while let Some((t, p)) = w.peer.poll_message(&mut buf) {
+        out.push((t.to_string(), p.to_vec()));
+    }
+    out
+}
+
+#[test]
+fn a_late_empty_next_reply_does_not_drop_the_job_taken_meanwhile() {
+    // The sequence the fleet simulator found: the boot's `$next/get` finds nothing; the job
+    // is created and its `notify-next` overtakes that (empty) reply; the client takes the
+    // job and its IN_PROGRESS update is lost; then the late empty reply arrives.
+    let mut w = World::new(manifest_doc, PowerCut::unlimited());
+    w.peer.delay_creation();
+    let now = w.now;
+    w.client().handle_connected(now);
+    for (topic, payload) in take_publishes(&mut w) {
+        w.peer.handle_publish(&topic, &payload).unwrap();
+    }
+    let late = take_replies(&mut w);
+    assert!(late.len() == 1 && late[0].0.ends_with("$next/get/accepted"));
+    assert!(!String::from_utf8_lossy(&late[0].1).contains("execution"));
+    w.peer.create();
+    for (topic, payload) in take_replies(&mut w) {
+        assert!(topic.ends_with("notify-next"));
+        w.client().handle_message(now, &topic, &payload).unwrap();
+    }
+    let lost = take_publishes(&mut w);
+    assert!(lost[0].0.ends_with("/update") && lost[0].1.starts_with(br#"{"status":"IN_PROGRESS""#));
+    assert_eq!(
+        w.client().handle_message(now, &late[0].0, &late[0].1),
+        Err(ota_device::Error::Ignored),
+        "a reply to no outstanding request changes nothing"
+    );
+    assert_eq!(w.client().job_id(), Some(JOB));
+    assert!(!w.events.contains(&Event::JobCanceled));
+    // The start update is resent after its reply timeout and the update completes.
+    w.drive(1000);
+    assert_eq!(w.peer_status(), JobExecutionStatus::Succeeded);
+    assert_eq!(finished(&w), [(JobExecutionStatus::Succeeded, None)]);
+}
+
+#[test]
+fn an_idle_client_finds_a_job_whose_notification_was_lost() {
+    let mut w = World::new(manifest_doc, PowerCut::unlimited());
+    w.peer.delay_creation();
+    w.connect();
+    assert!(w.client().is_idle());
+    let idle_since = w.now;
+    // The job's only notification is lost.
+    w.peer.create();
+    w.drop_delivery = Box::new(|_, topic, _| topic.ends_with("notify-next"));
+    w.pump();
+    assert_eq!(w.peer_status(), JobExecutionStatus::Queued);
+    let check = w
+        .client()
+        .poll_timeout()
+        .expect("an idle client keeps a timer");
+    let wait = check - idle_since;
+    assert!(
+        wait >= Duration::from_secs(1800) && wait <= Duration::from_secs(3600),
+        "idle check after {wait:?}"
+    );
+    w.drive(1000);
+    assert_eq!(w.peer_status(), JobExecutionStatus::Succeeded);
+}
+
+#[test]
+fn a_stale_empty_notify_next_is_checked_before_the_job_is_dropped() {
+    let mut w = World::new(manifest_doc, PowerCut::unlimited());
+    // Hold the download after a few blocks.
+    w.drop_delivery = Box::new(|n, topic, _| topic.contains("/data/") && n > 4);
+    w.connect();
+    // A notify-next saying nothing is pending, as one sent before the job was created and
+    // delivered late.
+    let now = w.now;
+    let topic = format!("$aws/things/{THING}/jobs/notify-next");
+    w.client()
+        .handle_message(now, &topic, br#"{"timestamp":1}"#)
+        .unwrap();
+    let asked = take_publishes(&mut w);
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].0, format!("$aws/things/{THING}/jobs/{JOB}/get"));
+    // The service says the job is still in progress: it goes on.
+    w.peer.handle_publish(&asked[0].0, &asked[0].1).unwrap();
+    w.drop_delivery = Box::new(|_, _, _| false);
+    w.drive(1000);
+    assert!(!w.events.contains(&Event::JobCanceled));
+    assert_eq!(w.peer_status(), JobExecutionStatus::Succeeded);
+}
+
+#[test]
+fn a_lost_acceptance_of_the_final_report_still_finishes_the_job() {
+    let mut w = World::new(manifest_doc, PowerCut::unlimited());
+    // Once SUCCEEDED is sent, its acceptances (and the notify-next after it) are lost: the
+    // retry is refused as a transition out of SUCCEEDED, which says an attempt landed.
+    let succeeded_sent = std::rc::Rc::new(std::cell::Cell::new(false));
+    let flag = succeeded_sent.clone();
+    w.drop_publish = Box::new(move |_, topic, payload| {
+        if topic.ends_with("/update") && payload.starts_with(br#"{"status":"SUCCEEDED""#) {
+            flag.set(true);
+        }
+        false
+    });
+    let seen = succeeded_sent.clone();
+    w.drop_delivery = Box::new(move |_, topic, _| {
+        seen.get() && (topic.ends_with("/update/accepted") || topic.ends_with("notify-next"))
+    });
+    w.connect();
+    w.drive(1000);
+    assert_eq!(w.peer_status(), JobExecutionStatus::Succeeded);
+    assert_eq!(finished(&w), [(JobExecutionStatus::Succeeded, None)]);
+    assert!(!w.events.contains(&Event::JobCanceled));
 }

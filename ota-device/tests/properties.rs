@@ -5,7 +5,9 @@
 //! - it never activates an image it did not verify (whatever is pending is the signed image);
 //! - it never reports `SUCCEEDED` for firmware before the new image is committed;
 //! - it publishes only legal status sequences for a job;
-//! - it never panics, and every boot runs the old image or the complete new one.
+//! - it never panics, and every boot runs the old image or the complete new one;
+//! - liveness: after any sequence followed by a working network and a quiet period, the job
+//!   the service offers ends in a final status.
 #![allow(clippy::std_instead_of_core)]
 
 mod common;
@@ -49,6 +51,8 @@ enum Op {
     React(bool),
     /// The service cancels the job.
     Cancel,
+    /// The service creates the job (when the run started without it) and announces it.
+    Create,
 }
 
 /// Mostly progress, sometimes trouble: weighted so random runs get through whole updates.
@@ -68,6 +72,7 @@ fn op() -> impl Strategy<Value = Op> {
         8 => any::<bool>().prop_map(Op::SelfTest),
         60 => (0u8..4).prop_map(|n| Op::React(n != 0)),
         1 => Just(Op::Cancel),
+        20 => Just(Op::Create),
     ]
 }
 
@@ -77,11 +82,15 @@ struct Checker {
     delivered: Vec<(String, Vec<u8>)>,
     published: Vec<JobExecutionStatus>,
     random: u64,
+    /// Events before the last reset: the ones after it may still want a reaction.
+    events_before_boot: usize,
 }
 
 impl Checker {
-    fn new(afr: bool) -> Self {
-        let world = if afr {
+    /// A device with a job for it; with `created` false the job is created later
+    /// ([`Op::Create`]), so its `notify-next` can cross the boot's empty `$next/get` reply.
+    fn new(afr: bool, created: bool) -> Self {
+        let mut world = if afr {
             World::new(|s, img| s.afr_doc(img, 0), PowerCut::unlimited())
         } else {
             World::new(
@@ -89,12 +98,16 @@ impl Checker {
                 PowerCut::unlimited(),
             )
         };
+        if !created {
+            world.peer.delay_creation();
+        }
         let mut c = Self {
             world,
             in_flight: Vec::new(),
             delivered: Vec::new(),
             published: Vec::new(),
             random: 1,
+            events_before_boot: 0,
         };
         let now = c.world.now;
         c.world.client().handle_connected(now);
@@ -203,6 +216,7 @@ impl Checker {
 
     fn reset(&mut self) {
         self.in_flight.clear();
+        self.events_before_boot = self.world.events.len();
         for _ in 0..5 {
             self.world.client = None;
             if self.world.power.is_cut() {
@@ -289,10 +303,49 @@ impl Checker {
                 self.after_events();
             }
             Op::Cancel => self.world.peer.cancel(),
+            Op::Create => self.world.peer.create(),
             _ => {}
         }
         if self.world.power.is_cut() {
             self.reset();
+        }
+    }
+
+    /// The network heals and stays working: the job exists, every message is delivered in
+    /// order, the application reacts to every event, and time moves to each timer. Returns
+    /// when the job is final and the client idle, or after `steps` steps.
+    fn heal(&mut self, steps: usize) {
+        self.world.peer.create();
+        // What happened since the last boot may still want its reaction (a self-test answered
+        // twice is refused harmlessly).
+        let mut handled = self.events_before_boot;
+        for _ in 0..steps {
+            if self.world.power.is_cut() {
+                self.reset();
+            }
+            self.flush(0);
+            if !self.in_flight.is_empty() {
+                self.apply(Op::DeliverAll);
+                continue;
+            }
+            if handled < self.world.events.len() {
+                let event = self.world.events[handled];
+                handled += 1;
+                match event {
+                    Event::SelfTestRequired => self.apply(Op::SelfTest(true)),
+                    Event::ActivateAndReboot | Event::RollBackAndReboot { .. } => self.reset(),
+                    _ => {}
+                }
+                continue;
+            }
+            if self.world.peer.status().is_terminal() && self.world.client().is_idle() {
+                return;
+            }
+            let Some(at) = self.world.client().poll_timeout() else {
+                return;
+            };
+            let wait = at.saturating_since(self.world.now).as_millis();
+            self.apply(Op::Advance(u32::try_from(wait).unwrap_or(u32::MAX)));
         }
     }
 }
@@ -301,11 +354,23 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
     #[test]
-    fn invariants_hold_for_any_input_sequence(afr in any::<bool>(), ops in proptest::collection::vec(op(), 1..400)) {
-        let mut c = Checker::new(afr);
+    fn invariants_hold_for_any_input_sequence(afr in any::<bool>(), created in any::<bool>(), ops in proptest::collection::vec(op(), 1..400)) {
+        let mut c = Checker::new(afr, created);
         for op in ops {
             c.apply(op);
         }
+    }
+
+    #[test]
+    fn every_offered_job_ends_once_the_network_works(afr in any::<bool>(), created in any::<bool>(), ops in proptest::collection::vec(op(), 1..300)) {
+        let mut c = Checker::new(afr, created);
+        for op in ops {
+            c.apply(op);
+        }
+        c.heal(20_000);
+        let status = c.world.peer.status();
+        prop_assert!(status.is_terminal(), "the job is still {status} (client idle: {}, timer: {:?})", c.world.client().is_idle(), c.world.client().poll_timeout());
+        prop_assert!(c.world.client().is_idle(), "the client is still busy");
     }
 }
 
@@ -313,7 +378,7 @@ proptest! {
 fn a_long_random_run_still_finishes_the_update() {
     // With reliable delivery at the end, whatever happened before, the job ends and the
     // device runs a committed image matching the status.
-    let mut c = Checker::new(false);
+    let mut c = Checker::new(false, true);
     let ops = [
         Op::Flush { loss: 30 },
         Op::Deliver(3),
@@ -357,11 +422,15 @@ fn random_runs_reach_every_stage() {
     // status all happen in some of them.
     use proptest::strategy::ValueTree;
     let mut runner = proptest::test_runner::TestRunner::deterministic();
-    let strategy = (any::<bool>(), proptest::collection::vec(op(), 400..800));
+    let strategy = (
+        any::<bool>(),
+        any::<bool>(),
+        proptest::collection::vec(op(), 400..800),
+    );
     let mut seen = std::collections::BTreeMap::<&str, usize>::new();
     for _ in 0..300 {
-        let (afr, ops) = strategy.new_tree(&mut runner).unwrap().current();
-        let mut c = Checker::new(afr);
+        let (afr, created, ops) = strategy.new_tree(&mut runner).unwrap().current();
+        let mut c = Checker::new(afr, created);
         for op in ops {
             c.apply(op);
         }

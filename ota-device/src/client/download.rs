@@ -80,7 +80,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         }
         if self.persist().is_err() {
             // Nothing started on the service side: leave the job queued and try again later.
-            self.go_idle();
+            self.go_idle(now);
             self.emit(Event::StorageFailed);
             return self.describe_later(now);
         }

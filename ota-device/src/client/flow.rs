@@ -139,8 +139,12 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
 
     /// The timer fired.
     pub(super) fn on_timer(&mut self, now: Instant) {
-        if self.state == State::SelfTest {
-            return self.fail_trial(now, Reason::SelfTestTimeout);
+        match self.state {
+            State::SelfTest => return self.fail_trial(now, Reason::SelfTestTimeout),
+            // The periodic check: a lost notification cannot strand a job.
+            State::Idle if !self.rollback_pending => return self.describe_next(now),
+            State::Idle => return,
+            _ => {}
         }
         let Some(request) = self.current_request() else {
             return;
@@ -169,8 +173,10 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         match self.state {
             // Nothing lost: the job stays on the service and the record keeps any progress;
             // the next `handle_connected` or notification picks it up again.
-            State::Describing(_) | State::Starting(_) | State::ReportingReady(_) => self.go_idle(),
-            State::Redescribing(_, Resume::Start | Resume::Ready) => self.go_idle(),
+            State::Describing(_) | State::Starting(_) | State::ReportingReady(_) => {
+                self.go_idle(now)
+            }
+            State::Redescribing(_, Resume::Start | Resume::Ready) => self.go_idle(now),
             State::Downloading(_) => {
                 let reason = if self.is_http() {
                     Reason::HttpFailed
@@ -183,59 +189,152 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             State::ReportingActive(_) | State::Redescribing(_, Resume::Active) => {
                 self.fail_trial(now, Reason::NoResponse);
             }
+            // Kept, and tried again at the next `handle_connected` or after the idle-check
+            // interval, whichever comes first.
             State::Reporting(..) | State::Redescribing(_, Resume::Final(_)) => {
                 self.set_backing_off();
                 self.emit(Event::ReportUndelivered);
+                let later = self.idle_check_delay();
+                self.arm(now + later);
             }
             State::Idle | State::AwaitingReboot | State::SelfTest | State::Custom => {}
         }
     }
 
-    pub(super) fn go_idle(&mut self) {
+    /// Nothing in hand: wait for a notification, and ask `$next/get` again after the
+    /// idle-check interval (unless a rolled-back image still waits for its reset).
+    pub(super) fn go_idle(&mut self, now: Instant) {
         self.state = State::Idle;
         self.timer = None;
         self.job = None;
+        self.probe = None;
+        if !self.rollback_pending {
+            let later = self.idle_check_delay();
+            self.arm(now + later);
+        }
     }
 
-    /// `notify-next`, or the accepted reply of `$next/get`.
-    pub(super) fn on_next_execution<'p>(
+    /// `notify-next`: a hint, possibly stale (it may cross a reply or another notification).
+    /// A job is taken only when nothing is in hand; a notification that does not name the
+    /// job in hand makes the client ask the service about that job ([`Client::probe`]) and
+    /// only the answer ends it.
+    pub(super) fn on_notify_next<'p>(
         &mut self,
         now: Instant,
         execution: Option<Execution<'p>>,
     ) -> Result<Option<CustomJob<'p>>, Error> {
         let pending = execution.filter(|e| !e.status.is_terminal());
-        let busy = !matches!(self.state, State::Idle | State::Describing(_));
+        let in_hand = !matches!(self.state, State::Idle | State::Describing(_));
+        match pending {
+            Some(e) if in_hand && e.job_id.as_str() == self.job_id.as_str() => {
+                // An echo for the job in hand (e.g. after a status update).
+                self.version_number = self.version_number.max(e.version_number);
+                Err(Error::Ignored)
+            }
+            _ if in_hand => {
+                if self.probe(now) {
+                    Ok(None)
+                } else {
+                    Err(Error::Ignored)
+                }
+            }
+            // Nothing pending: an idle client has nothing to drop, and an outstanding
+            // `$next/get` is answered by its own reply.
+            None => Err(Error::Ignored),
+            Some(e) if self.already_finished(&e) => Err(Error::Ignored),
+            Some(e) => self.take_next(now, e),
+        }
+    }
+
+    /// The reply to the outstanding `$next/get` (token checked by the caller): what was
+    /// pending when the service answered. One naming an execution this client already
+    /// finished is a replay (tokens of an earlier boot can repeat): it answers nothing, and
+    /// the request is resent when its reply is due.
+    pub(super) fn on_next_reply<'p>(
+        &mut self,
+        now: Instant,
+        execution: Option<Execution<'p>>,
+    ) -> Result<Option<CustomJob<'p>>, Error> {
+        match execution.filter(|e| !e.status.is_terminal()) {
+            None => {
+                // A download interrupted by a reset is not pending any more: its job ended
+                // while the device was down. Its progress goes, but the job is not noted as
+                // finished: if this answer was a replay, the job is found again.
+                if self.record.phase == Phase::Downloading {
+                    self.record.phase = Phase::Idle;
+                    self.record.job_id.clear();
+                    self.record.execution_number = 0;
+                    let _ = self.persist();
+                }
+                self.go_idle(now);
+                Ok(None)
+            }
+            Some(e) if self.already_finished(&e) => Err(Error::Ignored),
+            Some(e) => self.take_next(now, e),
+        }
+    }
+
+    fn take_next<'p>(
+        &mut self,
+        now: Instant,
+        e: Execution<'p>,
+    ) -> Result<Option<CustomJob<'p>>, Error> {
+        if self.rollback_pending {
+            // A rolled-back image is still running: take no job before the reset.
+            return Err(Error::Ignored);
+        }
+        self.take_job(now, e)
+    }
+
+    /// Ask the service about the job in hand (`{jobId}/get`), without changing what the
+    /// client waits for: the job ends only if the answer says it ended
+    /// ([`Client::on_probe_answer`]). Sent once per doubt; a lost answer leaves the job
+    /// running, and its next status update finds out. Not while a final report is out: its
+    /// own reply (or the refusal of its resend, which names the status that landed) tells
+    /// more than a describe, which AWS may answer with just `TerminalStateReached`.
+    /// Returns whether a probe was sent.
+    fn probe(&mut self, _now: Instant) -> bool {
         let reporting = matches!(
             self.state,
             State::Reporting(..) | State::Redescribing(_, Resume::Final(_))
         );
-        match pending {
-            // The job ended; the reply to our final report (or a refusal) tells how.
-            None if reporting => Err(Error::Ignored),
-            None if busy => {
-                self.abandon(now);
-                Ok(None)
-            }
-            None => {
-                self.go_idle();
-                Ok(None)
-            }
-            Some(e) if busy && e.job_id.as_str() == self.job_id.as_str() => {
-                // An echo for the job in hand (e.g. after a status update): not a cancel.
-                self.version_number = self.version_number.max(e.version_number);
-                Err(Error::Ignored)
-            }
-            Some(e) if !busy && self.already_finished(&e) => Err(Error::Ignored),
-            Some(e) => {
-                if busy {
-                    self.abandon(now);
-                }
-                if self.rollback_pending {
-                    // A rolled-back image is still running: take no job before the reset.
-                    return Err(Error::Ignored);
-                }
-                self.take_job(now, e)
-            }
+        if self.job_id.is_empty() || reporting {
+            return false;
+        }
+        let token = self.new_token();
+        self.probe = Some(token);
+        self.queue(Outgoing::DescribeCurrent { token });
+        true
+    }
+
+    /// Whether `reply` answers the outstanding probe (the token must be echoed exactly).
+    pub(super) fn answers_probe(&self, reply: Option<&str>) -> bool {
+        match (self.probe, reply) {
+            (Some(token), Some(_)) => self.token_matches(token, reply),
+            _ => false,
+        }
+    }
+
+    pub(super) fn clear_probe(&mut self) {
+        self.probe = None;
+    }
+
+    /// The answer to a probe: the job's status, or `None` when the service no longer has it
+    /// (`ResourceNotFound`, `TerminalStateReached`).
+    pub(super) fn on_probe_answer(&mut self, now: Instant, status: Option<JobExecutionStatus>) {
+        self.probe = None;
+        if status.is_some_and(|s| !s.is_terminal()) {
+            return;
+        }
+        if let (State::Reporting(_, report), Some(status)) = (self.state, status)
+            && report.status == status
+        {
+            // Our final report landed; its acceptance was lost.
+            return self.finish_report(now, report);
+        }
+        self.abandon(now);
+        if !self.rollback_pending {
+            self.describe_next(now);
         }
     }
 
@@ -311,9 +410,9 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     }
 
     /// The job is gone (cancelled, removed, timed out, finished elsewhere).
-    pub(super) fn abandon(&mut self, _now: Instant) {
+    pub(super) fn abandon(&mut self, now: Instant) {
         let was = self.state;
-        self.go_idle();
+        self.go_idle(now);
         match was {
             State::AwaitingReboot => {
                 // Pending but not booted: withdraw it so the reset boots the old image.
@@ -377,7 +476,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         token: Option<&str>,
     ) -> Result<(), Error> {
         let request = self.current_request().ok_or(Error::Ignored)?;
-        if request.backing_off || !self.token_matches(request.token, token) {
+        if !self.answers(request, token) {
             return Err(Error::Ignored);
         }
         self.version_number += 1;
@@ -401,20 +500,30 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     ) -> Result<(), Error> {
         let action = code.action();
         let request = self.current_request();
-        let ours = request.is_some_and(|r| !r.backing_off && self.token_matches(r.token, token));
-        // A rejection saying the job is gone counts whatever request it answers (progress
-        // reports are not tracked); anything else must answer the request in flight.
-        if !ours && action != ErrorAction::Abandon {
+        let ours = request.is_some_and(|r| self.answers(r, token));
+        if !ours {
+            // Not the answer to the request in flight (a progress report's, a duplicate's,
+            // a stale one's): a rejection saying the job is gone is checked with the service
+            // before the job is dropped; anything else changes nothing.
+            if action == ErrorAction::Abandon && self.probe(now) {
+                return Ok(());
+            }
             return Err(Error::Ignored);
         }
-        if let (State::Reporting(_, report), Some(JobExecutionStatus::InProgress)) =
-            (self.state, current)
-            && report.status == JobExecutionStatus::Rejected
-            && code == ErrorCode::InvalidStateTransition
-        {
-            // Services that refuse REJECTED once a job started get FAILED instead.
-            self.report(now, JobExecutionStatus::Failed, report.reason);
-            return Ok(());
+        if let State::Reporting(_, report) = self.state {
+            if current == Some(report.status) && code == ErrorCode::InvalidStateTransition {
+                // An earlier attempt of this report landed and its acceptance was lost.
+                self.finish_report(now, report);
+                return Ok(());
+            }
+            if current == Some(JobExecutionStatus::InProgress)
+                && report.status == JobExecutionStatus::Rejected
+                && code == ErrorCode::InvalidStateTransition
+            {
+                // Services that refuse REJECTED once a job started get FAILED instead.
+                self.report(now, JobExecutionStatus::Failed, report.reason);
+                return Ok(());
+            }
         }
         match action {
             ErrorAction::Abandon | ErrorAction::Report => {
@@ -456,7 +565,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         let State::Redescribing(request, resume) = self.state else {
             return Err(Error::Ignored);
         };
-        if request.backing_off || !self.token_matches(request.token, token) {
+        if !self.answers(request, token) {
             return Err(Error::Ignored);
         }
         if status.is_terminal() {
@@ -478,7 +587,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     /// A final status was accepted: the job is over.
     fn finish_report(&mut self, now: Instant, report: FinalReport) {
         self.forget_record();
-        self.go_idle();
+        self.go_idle(now);
         self.job_id.clear();
         self.emit(Event::JobFinished {
             status: report.status,

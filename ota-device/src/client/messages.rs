@@ -1,8 +1,8 @@
 //! Routing incoming MQTT messages.
 
 use ota_core::jobs::{
-    ErrorResponse, ExecutionResponse, JobExecutionStatus, JobId, JobRef, JobTopic, JobsApi, Reply,
-    UpdateResponse,
+    ErrorCode, ErrorResponse, ExecutionResponse, JobExecutionStatus, JobId, JobRef, JobTopic,
+    JobsApi, Reply, UpdateResponse,
 };
 use ota_core::json::{self, RawJson};
 use ota_core::streams::{StreamTopic, StreamTopicKind};
@@ -56,19 +56,19 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         match (topic.api, topic.reply) {
             (JobsApi::NotifyNext, None) => {
                 let (_, execution) = parse_execution(payload)?;
-                self.on_next_execution(now, execution)
+                self.on_notify_next(now, execution)
             }
             (JobsApi::Describe(JobRef::Next), Some(Reply::Accepted)) => {
                 let (token, execution) = parse_execution(payload)?;
+                // Only the answer to the `$next/get` in flight counts: a late, duplicated or
+                // unasked one describes a past moment and changes nothing.
                 let super::State::Describing(request) = self.state else {
-                    // Unasked (a duplicate, or another component's request): the same
-                    // rules as notify-next apply.
-                    return self.on_next_execution(now, execution);
+                    return Err(Error::Ignored);
                 };
-                if request.backing_off || !self.token_matches(request.token, token) {
+                if !self.answers(request, token) {
                     return Err(Error::Ignored);
                 }
-                self.on_next_execution(now, execution)
+                self.on_next_reply(now, execution)
             }
             (JobsApi::Describe(JobRef::Next), Some(Reply::Rejected)) => {
                 self.on_describe_next_rejected(now, payload).map(|()| None)
@@ -95,6 +95,8 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         }
     }
 
+    /// `{jobId}/get/accepted` or `/rejected` for the job in hand: the answer to a probe, or to
+    /// a re-describe after `VersionMismatch`.
     #[inline(never)]
     fn on_describe_reply(
         &mut self,
@@ -106,10 +108,24 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             Reply::Accepted => {
                 let (token, execution) = parse_execution(payload)?;
                 let execution = execution.ok_or(Error::Malformed)?;
+                if self.answers_probe(token) {
+                    self.on_probe_answer(now, Some(execution.status));
+                    return Ok(());
+                }
                 self.on_redescribed(now, token, execution.status, execution.version_number)
             }
             Reply::Rejected => {
                 let error: ErrorResponse<'_> = parse(payload)?;
+                if self.answers_probe(error.client_token) {
+                    match error.code {
+                        ErrorCode::ResourceNotFound | ErrorCode::TerminalStateReached => {
+                            self.on_probe_answer(now, None);
+                        }
+                        // Nothing learnt about the job: it goes on.
+                        _ => self.clear_probe(),
+                    }
+                    return Ok(());
+                }
                 let super::State::Redescribing(request, _) = self.state else {
                     return Err(Error::Ignored);
                 };

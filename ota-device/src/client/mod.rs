@@ -94,6 +94,8 @@ pub struct Client<'a, S, P, const K: usize> {
     outbox: Deque<Outgoing, 4>,
     events: Deque<Event, 8>,
     timer: Option<Instant>,
+    /// Token of the `{jobId}/get` sent to check that the job in hand still exists.
+    probe: Option<u32>,
     rng: Rng,
     next_token: u32,
     wall_clock: Option<(Instant, u64)>,
@@ -146,10 +148,14 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             outbox: Deque::new(),
             events: Deque::new(),
             timer: None,
+            probe: None,
             rng: Rng::new(config.random_seed),
             next_token: 0,
             wall_clock: None,
         };
+        // Tokens start where the seed says, so that a boot with another seed does not reuse
+        // the tokens of the last one (a late reply to those must not match).
+        client.next_token = client.rng.between(0, u64::from(u32::MAX)) as u32;
         client.reconcile_boot()?;
         Ok(client)
     }
@@ -293,8 +299,9 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         }
     }
 
+    /// A fresh client token; never 0, which marks a request not sent yet.
     fn new_token(&mut self) -> u32 {
-        self.next_token = self.next_token.wrapping_add(1);
+        self.next_token = self.next_token.wrapping_add(1).max(1);
         self.next_token
     }
 
@@ -331,10 +338,24 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         Duration::from_millis(self.rng.between(capped / 2, capped))
     }
 
+    /// When an idle client asks `$next/get` again: uniform in the upper half of
+    /// [`Config::idle_check_interval`], so that a fleet does not ask in step.
+    fn idle_check_delay(&mut self) -> Duration {
+        let full = self.config.idle_check_interval.as_millis();
+        Duration::from_millis(self.rng.between(full / 2, full))
+    }
+
     fn persist(&mut self) -> Result<(), StorageError> {
         let mut buf = [0u8; RECORD_CAPACITY];
         let len = self.record.encode(&mut buf);
         self.store.store(&buf[..len])
+    }
+
+    /// Whether a reply carrying `reply` as its client token answers `request`: the last send
+    /// of it (a late answer during the backoff before a resend counts too). A reply without a
+    /// token is taken as an answer (services need not echo it; AWS does).
+    fn answers(&self, request: state::Request, reply: Option<&str>) -> bool {
+        request.token != 0 && self.token_matches(request.token, reply)
     }
 
     fn token_matches(&self, token: u32, reply: Option<&str>) -> bool {

@@ -8,7 +8,7 @@ use ota_core::jobs::JobExecutionStatus;
 pub(crate) struct Request {
     /// Sends so far (1 after the first).
     pub(crate) attempt: u8,
-    /// The token of the latest send, to match its reply.
+    /// The token of the latest send, to match its reply; 0 before the first send.
     pub(crate) token: u32,
     /// True while backing off (the deadline is the resend time).
     pub(crate) backing_off: bool,

@@ -165,6 +165,8 @@ pub struct World {
     pub deliveries: usize,
     pub self_test: SelfTest,
     pub reboots: u32,
+    /// Clients started so far; each boot gets its own seed, as firmware draws one at boot.
+    pub boots: u64,
     /// `DownloadStarted { from_byte }` of every start.
     pub download_starts: Vec<u32>,
 }
@@ -237,6 +239,7 @@ impl World {
             deliveries: 0,
             self_test: SelfTest::Pass,
             reboots: 0,
+            boots: 0,
             download_starts: Vec::new(),
         };
         world
@@ -259,6 +262,8 @@ impl World {
     pub fn start_client(&mut self) -> Result<(), ota_device::Error> {
         let mut config = self.config;
         config.running_version = self.running_version();
+        config.random_seed = self.config.random_seed ^ (self.boots << 40);
+        self.boots += 1;
         let buffers = Buffers {
             scratch: Box::leak(
                 vec![0u8; 4096.max(self.config.block_size as usize)].into_boxed_slice(),

@@ -24,8 +24,8 @@ pub use engine::{Engine, JobSelector, Notification, NotificationKind, Pacing, Se
 pub use error::{DataPlaneError, Error};
 pub use memory::{Clock, InMemory, ManualClock, SystemClock};
 pub use quota::{
-    MAX_DESCRIPTION_LEN, MAX_DOCUMENT_LEN, MAX_RATE_PER_MINUTE, MAX_RETRIES, MAX_TARGETS,
-    MAX_TIMEOUT_MINUTES,
+    DocumentTooLong, MAX_DESCRIPTION_LEN, MAX_DOCUMENT_LEN, MAX_RATE_PER_MINUTE, MAX_RETRIES,
+    MAX_TARGETS, MAX_TIMEOUT_MINUTES, check_document_len,
 };
 pub use service::{DeviceJobs, FleetService, JobService, NextOrJob, Thing};
 #[cfg(feature = "mock")]

@@ -15,6 +15,13 @@ use crate::model::{JobSpec, RolloutConfig, Target, UpdateExecution};
 
 const T0: u64 = 1_800_000_000_000;
 
+/// Most targets a projection takes: each is a thing in an engine of its own (a few hundred
+/// bytes), so a projection over the bound needs a few hundred MB at most.
+pub const MAX_THINGS: u32 = 1_000_000;
+
+/// Longest projection, in minutes (a year); a point is kept per minute.
+pub const MAX_MINUTES: u64 = 525_600;
+
 /// One line of the projected timeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlanPoint {
@@ -44,13 +51,23 @@ fn invalid(e: impl core::fmt::Display) -> Error {
 /// `max_minutes`.
 ///
 /// # Errors
-/// [`Error::InvalidRequest`] when the rollout breaks a quota (the same checks as CreateJob).
+/// [`Error::InvalidRequest`] for more than [`MAX_THINGS`] targets or [`MAX_MINUTES`]
+/// minutes (refused before anything is built), or when the rollout breaks a quota (the
+/// same checks as CreateJob).
 pub fn project(
     things: u32,
     rollout: RolloutConfig,
     success_after_ms: Option<u64>,
     max_minutes: u64,
 ) -> Result<Plan, Error> {
+    if things > MAX_THINGS {
+        return Err(invalid(format!("things: {things}, at most {MAX_THINGS}")));
+    }
+    if max_minutes > MAX_MINUTES {
+        return Err(invalid(format!(
+            "max minutes: {max_minutes}, at most {MAX_MINUTES}"
+        )));
+    }
     let settings = Settings {
         keep_execution_events: false,
         ..Settings::default()
@@ -197,6 +214,21 @@ mod tests {
         let fast = project(200, rollout, Some(60_000), 300).unwrap();
         assert!(slow.all_notified_at_min.unwrap() > fast.all_notified_at_min.unwrap());
         assert_eq!(slow.points.last().unwrap().succeeded, 200);
+    }
+
+    #[test]
+    fn sizes_over_the_bounds_are_refused_before_anything_is_built() {
+        let rollout = RolloutConfig {
+            maximum_per_minute: Some(1000),
+            ..Default::default()
+        };
+        let err = project(u32::MAX, rollout.clone(), None, 60).unwrap_err();
+        assert_eq!(
+            err,
+            Error::InvalidRequest("things: 4294967295, at most 1000000".into())
+        );
+        let err = project(1, rollout, None, u64::MAX).unwrap_err();
+        assert!(err.to_string().contains("at most 525600"), "{err}");
     }
 
     #[test]

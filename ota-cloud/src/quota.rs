@@ -9,7 +9,7 @@ use crate::model::{
 };
 use crate::schedule::Schedule;
 
-/// Longest job document.
+/// Longest job document, in bytes (AWS IoT Jobs: 32 KB).
 pub const MAX_DOCUMENT_LEN: usize = 32_768;
 /// Most targets (thing and group ARNs) per job.
 pub const MAX_TARGETS: usize = 100;
@@ -58,6 +58,34 @@ pub(crate) struct Validated {
     pub(crate) schedule: Option<Schedule>,
 }
 
+/// A job document longer than [`MAX_DOCUMENT_LEN`]: `document too long: N bytes, at most
+/// 32768`. Every place `ota-cloud` takes a document refuses it with this (the engine's
+/// `CreateJob`, [`crate::catalog::Catalog::add`], the CLI's `inspect`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("document too long: {len} bytes, at most {max}")]
+pub struct DocumentTooLong {
+    /// The document's length in bytes.
+    pub len: u64,
+    /// [`MAX_DOCUMENT_LEN`].
+    pub max: usize,
+}
+
+/// Check a document's length in bytes against [`MAX_DOCUMENT_LEN`]. Looks at nothing else
+/// (not whether it is JSON).
+///
+/// # Errors
+/// [`DocumentTooLong`] above the limit.
+pub fn check_document_len(len: u64) -> Result<(), DocumentTooLong> {
+    if len > MAX_DOCUMENT_LEN as u64 {
+        Err(DocumentTooLong {
+            len,
+            max: MAX_DOCUMENT_LEN,
+        })
+    } else {
+        Ok(())
+    }
+}
+
 fn invalid(message: impl Into<String>) -> Error {
     Error::InvalidRequest(message.into())
 }
@@ -96,12 +124,7 @@ pub(crate) fn validate(spec: JobSpec, now: u64) -> Result<Validated, Error> {
                 .map_err(|e| invalid(format!("target thing {name:?}: {e}")))?;
         }
     }
-    if spec.document.len() > MAX_DOCUMENT_LEN {
-        return Err(invalid(format!(
-            "document: {} bytes, at most {MAX_DOCUMENT_LEN}",
-            spec.document.len()
-        )));
-    }
+    check_document_len(spec.document.len() as u64).map_err(|e| invalid(e.to_string()))?;
     serde_json::from_str::<serde::de::IgnoredAny>(&spec.document)
         .map_err(|e| invalid(format!("document is not JSON: {e}")))?;
     if spec
@@ -294,4 +317,32 @@ fn validate_retries(spec: &JobSpec) -> Result<(u32, u32), Error> {
         )));
     }
     Ok((failed, timed_out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_up_to_the_limit_pass_and_longer_ones_are_refused() {
+        assert_eq!(check_document_len(0), Ok(()));
+        assert_eq!(check_document_len(32_768), Ok(()));
+        let e = check_document_len(1_048_576).unwrap_err();
+        assert_eq!(e.len, 1_048_576);
+        assert_eq!(
+            e.to_string(),
+            "document too long: 1048576 bytes, at most 32768"
+        );
+    }
+
+    #[test]
+    fn create_job_refuses_a_long_document_with_the_same_words() {
+        let padding = "x".repeat(MAX_DOCUMENT_LEN);
+        let document = format!(r#"{{"pad":"{padding}"}}"#);
+        let spec = JobSpec::new("j", vec![Target::Thing("t".into())], document);
+        let Err(Error::InvalidRequest(message)) = validate(spec, 0) else {
+            panic!("a long document was accepted");
+        };
+        assert_eq!(message, "document too long: 32778 bytes, at most 32768");
+    }
 }

@@ -14,8 +14,36 @@
 //! [faults]           # power loss, offline windows, corrupted blocks, tampering, misfits
 //! ```
 //! Every field has a default (see each struct), so a scenario says only what differs.
+//!
+//! Sizes are bounded so that a scenario cannot ask for more memory than a large machine has:
+//! at most [`MAX_DEVICES`] devices (about 8 GB of memory at the bound with the default
+//! 64 KiB image: a device costs a few KB), [`MAX_HARDWARE`] hardware types (each adds an
+//! image of up to 16 MiB per release), [`MAX_GROUPS`] groups, [`MAX_ATTRIBUTES`] attributes
+//! of at most [`MAX_ATTRIBUTE_VALUES`] values, [`MAX_STAGES`] stages,
+//! [`MAX_TAMPERED_DEVICES`] tampered devices (each holds its own image copy) and names of
+//! at most [`MAX_NAME_LEN`] bytes. The release must be newer than every hardware type it is
+//! for runs, and the `[previous]` release newer than the release: otherwise devices refuse
+//! them and the campaign has nothing to do.
 
+use ota_core::version::{Version, VersionError};
 use serde::Deserialize;
+
+/// Most devices in a fleet.
+pub const MAX_DEVICES: u32 = 1_000_000;
+/// Most hardware types, and most hardware ids a release lists.
+pub const MAX_HARDWARE: usize = 16;
+/// Most `[[groups]]`.
+pub const MAX_GROUPS: usize = 16;
+/// Most `[[attributes]]`.
+pub const MAX_ATTRIBUTES: usize = 16;
+/// Most values of one attribute.
+pub const MAX_ATTRIBUTE_VALUES: usize = 1000;
+/// Most campaign stages.
+pub const MAX_STAGES: usize = 100;
+/// Most devices served a tampered image.
+pub const MAX_TAMPERED_DEVICES: u32 = 100;
+/// Longest name (scenario, hardware, group, attribute key or value, stage), in bytes.
+pub const MAX_NAME_LEN: usize = 128;
 
 /// A whole scenario.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -396,11 +424,20 @@ impl Scenario {
         Ok(s)
     }
 
-    fn check(&self) -> Result<(), ScenarioError> {
+    /// Check every value against its range (what [`Scenario::parse`] does after reading
+    /// the TOML); call it again after changing a field. Does not run anything.
+    ///
+    /// # Errors
+    /// [`ScenarioError::Invalid`] naming the first value out of range.
+    pub fn check(&self) -> Result<(), ScenarioError> {
         let bad = |m: &str| Err(ScenarioError::Invalid(m.to_string()));
-        if self.devices == 0 {
-            return bad("devices must be at least 1");
+        if self.devices == 0 || self.devices > MAX_DEVICES {
+            return Err(ScenarioError::Invalid(format!(
+                "devices must be 1 to {MAX_DEVICES}, not {}",
+                self.devices
+            )));
         }
+        self.check_sizes()?;
         if self.hardware.is_empty()
             || self
                 .hardware
@@ -496,24 +533,7 @@ impl Scenario {
                 );
             }
         }
-        let version = |what: &str, v: &str| {
-            ota_core::version::Version::parse(v)
-                .map(|_| ())
-                .map_err(|e| ScenarioError::Invalid(format!("{what} {v:?}: {e}")))
-        };
-        version("release version", &self.release.version)?;
-        if let Some(m) = &self.release.min_version {
-            version("release min_version", m)?;
-        }
-        if let Some(p) = &self.previous {
-            version("previous version", &p.version)?;
-            if let Some(m) = &p.min_version {
-                version("previous min_version", m)?;
-            }
-        }
-        for h in &self.hardware {
-            version("initial_version", &h.initial_version)?;
-        }
+        self.check_versions()?;
         const WEEK: u64 = 7 * 24 * 60;
         if self.horizon_minutes == 0 || self.horizon_minutes > 52 * WEEK {
             return bad("horizon_minutes must be 1 to 524160 (a year)");
@@ -523,6 +543,119 @@ impl Scenario {
         }
         if self.campaign.soak_minutes > WEEK || self.faults.offline_minutes > WEEK {
             return bad("soak_minutes and offline_minutes must be at most 10080 (a week)");
+        }
+        Ok(())
+    }
+
+    /// Counts and name lengths within their bounds.
+    fn check_sizes(&self) -> Result<(), ScenarioError> {
+        let too_many = |what: &str, n: usize, max: usize| {
+            Err(ScenarioError::Invalid(format!(
+                "at most {max} {what}, not {n}"
+            )))
+        };
+        if self.hardware.len() > MAX_HARDWARE {
+            return too_many("hardware types", self.hardware.len(), MAX_HARDWARE);
+        }
+        for (what, spec) in [
+            ("release", Some(&self.release)),
+            ("previous", self.previous.as_ref()),
+        ] {
+            if let Some(spec) = spec
+                && spec.hardware.len() > MAX_HARDWARE
+            {
+                return too_many(
+                    &format!("{what} hardware ids"),
+                    spec.hardware.len(),
+                    MAX_HARDWARE,
+                );
+            }
+        }
+        if self.groups.len() > MAX_GROUPS {
+            return too_many("groups", self.groups.len(), MAX_GROUPS);
+        }
+        if self.attributes.len() > MAX_ATTRIBUTES {
+            return too_many("attributes", self.attributes.len(), MAX_ATTRIBUTES);
+        }
+        if let Some(a) = self
+            .attributes
+            .iter()
+            .find(|a| a.values.len() > MAX_ATTRIBUTE_VALUES)
+        {
+            return too_many(
+                &format!("values of attribute {}", a.key),
+                a.values.len(),
+                MAX_ATTRIBUTE_VALUES,
+            );
+        }
+        if self.campaign.stages.len() > MAX_STAGES {
+            return too_many("stages", self.campaign.stages.len(), MAX_STAGES);
+        }
+        if self.faults.tampered_image_devices > MAX_TAMPERED_DEVICES {
+            return Err(ScenarioError::Invalid(format!(
+                "tampered_image_devices must be at most {MAX_TAMPERED_DEVICES}, not {}",
+                self.faults.tampered_image_devices
+            )));
+        }
+        let names = std::iter::once(&self.name)
+            .chain(self.hardware.iter().map(|h| &h.name))
+            .chain(self.release.hardware.iter())
+            .chain(self.previous.iter().flat_map(|p| p.hardware.iter()))
+            .chain(self.groups.iter().map(|g| &g.name))
+            .chain(self.attributes.iter().map(|a| &a.key))
+            .chain(self.attributes.iter().flat_map(|a| a.values.iter()))
+            .chain(self.campaign.stages.iter().map(|s| &s.name));
+        for name in names {
+            if name.len() > MAX_NAME_LEN {
+                let shown: String = name.chars().take(20).collect();
+                return Err(ScenarioError::Invalid(format!(
+                    "name {shown:?}... is {} bytes, at most {MAX_NAME_LEN}",
+                    name.len()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every version parses, the release is newer than what the hardware types it is for
+    /// run, and the rollback release is newer than the release.
+    fn check_versions(&self) -> Result<(), ScenarioError> {
+        let release = parse_version("release version", &self.release.version)?;
+        if let Some(m) = &self.release.min_version {
+            parse_version("release min_version", m)?;
+        }
+        let mut targeted = 0;
+        for h in &self.hardware {
+            let initial = parse_version("initial_version", &h.initial_version)?;
+            let built_for =
+                self.release.hardware.is_empty() || self.release.hardware.contains(&h.name);
+            if !built_for {
+                continue;
+            }
+            targeted += 1;
+            if !release.cmp_precedence(&initial).is_gt() {
+                return Err(ScenarioError::Invalid(format!(
+                    "release version {release} is not newer than {}'s initial_version {initial}: devices refuse it, so nothing would be updated",
+                    h.name
+                )));
+            }
+        }
+        if targeted == 0 {
+            return Err(ScenarioError::Invalid(format!(
+                "release hardware {:?} names none of the fleet's hardware types, so nothing would be updated",
+                self.release.hardware
+            )));
+        }
+        if let Some(p) = &self.previous {
+            let previous = parse_version("previous version", &p.version)?;
+            if let Some(m) = &p.min_version {
+                parse_version("previous min_version", m)?;
+            }
+            if !previous.cmp_precedence(&release).is_gt() {
+                return Err(ScenarioError::Invalid(format!(
+                    "previous version {previous} is not newer than the release version {release}: devices would refuse the rollback"
+                )));
+            }
         }
         Ok(())
     }
@@ -539,6 +672,33 @@ impl Scenario {
             _ => None,
         }
     }
+}
+
+/// `text` as a version, or an error that says `what` is not a version and why.
+fn parse_version(what: &str, text: &str) -> Result<Version, ScenarioError> {
+    Version::parse(text).map_err(|e| {
+        let why = match e {
+            VersionError::LabelTooLong => e.to_string(),
+            VersionError::BadLabel => {
+                "its pre-release or build label has an invalid identifier".into()
+            }
+            VersionError::BadNumber if looks_numeric(text) => {
+                "a number part has a leading zero or does not fit in 32 bits".into()
+            }
+            _ => "expected MAJOR.MINOR.PATCH[-PRE][+BUILD], e.g. 1.2.0".into(),
+        };
+        ScenarioError::Invalid(format!("{what} `{text}` is not a version: {why}"))
+    })
+}
+
+/// Whether `text` before any `-` or `+` is three dot-separated runs of digits.
+fn looks_numeric(text: &str) -> bool {
+    let core = text.split(['-', '+']).next().unwrap_or_default();
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[cfg(test)]
@@ -596,5 +756,102 @@ mod tests {
         assert!(
             refused("[[attributes]]\nkey = \"version\"\nvalues = [\"1\"]").contains("attributes")
         );
+    }
+
+    #[test]
+    fn sizes_are_bounded() {
+        let refused = |text: &str| Scenario::parse(text).unwrap_err().to_string();
+        assert_eq!(
+            refused("devices = 1000001"),
+            "scenario: devices must be 1 to 1000000, not 1000001"
+        );
+        assert!(Scenario::parse("devices = 1000000").is_ok());
+        let hardware: String = (0..17)
+            .map(|i| format!("[[hardware]]\nname = \"hw{i}\"\n"))
+            .collect();
+        assert!(refused(&hardware).contains("at most 16 hardware types"));
+        let groups: String = (0..17)
+            .map(|i| format!("[[groups]]\nname = \"g{i}\"\nshare = 0.5\n"))
+            .collect();
+        assert!(refused(&groups).contains("at most 16 groups"));
+        let values: Vec<String> = (0..1001).map(|i| format!("\"v{i}\"")).collect();
+        let attribute = format!(
+            "[[attributes]]\nkey = \"k\"\nvalues = [{}]",
+            values.join(",")
+        );
+        assert!(refused(&attribute).contains("at most 1000 values of attribute k"));
+        let stages: Vec<String> = (0..101)
+            .map(|i| format!("{{ name = \"s{i}\", percent = 100.0 }}"))
+            .collect();
+        let stages = format!("[campaign]\nstages = [{}]", stages.join(","));
+        assert!(refused(&stages).contains("at most 100 stages"));
+        assert!(
+            refused("[faults]\ntampered_image_devices = 4294967295")
+                .contains("tampered_image_devices must be at most 100")
+        );
+        let long = format!("name = \"{}\"", "n".repeat(129));
+        assert!(refused(&long).contains("is 129 bytes, at most 128"));
+        let release_hw: Vec<String> = (0..17).map(|i| format!("\"hw{i}\"")).collect();
+        let release_hw = format!("[release]\nhardware = [{}]", release_hw.join(","));
+        assert!(refused(&release_hw).contains("at most 16 release hardware ids"));
+    }
+
+    #[test]
+    fn check_applies_to_a_changed_scenario() {
+        let mut s = Scenario::parse("devices = 3").unwrap();
+        s.devices = 1_000_000_000;
+        assert!(
+            s.check()
+                .unwrap_err()
+                .to_string()
+                .contains("devices must be 1 to 1000000")
+        );
+        s.devices = 0;
+        assert!(s.check().is_err());
+    }
+
+    #[test]
+    fn a_version_that_is_no_version_is_called_that() {
+        let err = Scenario::parse("[release]\nversion = \"banana\"")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "scenario: release version `banana` is not a version: expected MAJOR.MINOR.PATCH[-PRE][+BUILD], e.g. 1.2.0"
+        );
+        let err = Scenario::parse("[release]\nversion = \"1.01.0\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("leading zero"), "{err}");
+        let err = Scenario::parse("[[hardware]]\ninitial_version = \"1.0\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("initial_version `1.0` is not a version"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_release_that_is_not_newer_is_refused() {
+        let refused = |text: &str| Scenario::parse(text).unwrap_err().to_string();
+        let err = refused("[release]\nversion = \"1.0.0\"");
+        assert_eq!(
+            err,
+            "scenario: release version 1.0.0 is not newer than rev-a's initial_version 1.0.0: devices refuse it, so nothing would be updated"
+        );
+        assert!(refused("[release]\nversion = \"0.9.0\"").contains("not newer"));
+        // Only the hardware types the release is built for count.
+        let text = "[[hardware]]\nname = \"old\"\ninitial_version = \"1.0.0\"\n\
+                    [[hardware]]\nname = \"new\"\ninitial_version = \"2.0.0\"\n\
+                    [release]\nversion = \"1.1.0\"\n";
+        assert!(refused(text).contains("new's initial_version 2.0.0"));
+        assert!(Scenario::parse(&format!("{text}hardware = [\"old\"]")).is_ok());
+        assert!(refused("[release]\nhardware = [\"rev-z\"]").contains("names none"));
+        assert!(
+            refused("[previous]\nversion = \"1.0.5\"")
+                .contains("previous version 1.0.5 is not newer than the release version 1.1.0")
+        );
+        assert!(Scenario::parse("[previous]\nversion = \"1.1.1\"").is_ok());
     }
 }

@@ -46,6 +46,14 @@ pub enum CatalogError {
         /// The release that has it.
         existing: String,
     },
+    /// The release's job document is longer than AWS IoT Jobs accepts.
+    #[error("release {id}: {error}")]
+    DocumentTooLong {
+        /// The release.
+        id: String,
+        /// Its length and the limit.
+        error: crate::DocumentTooLong,
+    },
 }
 
 /// Releases by id.
@@ -63,14 +71,21 @@ impl Catalog {
     /// Add a release. Nothing is ever replaced: publish a new id instead.
     ///
     /// # Errors
-    /// [`CatalogError`] for a duplicate id, an empty id or product, no hardware, or a version
-    /// already given to the same product on shared hardware.
+    /// [`CatalogError`] for a duplicate id, an empty id or product, no hardware, a document
+    /// over [`crate::MAX_DOCUMENT_LEN`], or a version already given to the same product on
+    /// shared hardware.
     pub fn add(&mut self, release: Release) -> Result<(), CatalogError> {
         if release.id.is_empty() || release.product.is_empty() {
             return Err(CatalogError::EmptyName);
         }
         if release.hardware.is_empty() {
             return Err(CatalogError::NoHardware(release.id));
+        }
+        if let Err(error) = crate::check_document_len(release.document.len() as u64) {
+            return Err(CatalogError::DocumentTooLong {
+                id: release.id,
+                error,
+            });
         }
         if self.releases.contains_key(&release.id) {
             return Err(CatalogError::DuplicateId(release.id));
@@ -182,6 +197,19 @@ mod tests {
         );
         c.add(release("fw-1-b", "1.0.0", &["b"])).unwrap();
         assert_eq!(c.len(), 2);
+    }
+
+    #[test]
+    fn add_refuses_a_document_over_the_jobs_limit() {
+        let mut c = Catalog::new();
+        let mut long = release("fw-2", "2.0.0", &["a"]);
+        long.document = format!(r#"{{"x":"{}"}}"#, "y".repeat(1_048_576));
+        let err = c.add(long).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "release fw-2: document too long: 1048584 bytes, at most 32768"
+        );
+        assert!(c.is_empty());
     }
 
     #[test]

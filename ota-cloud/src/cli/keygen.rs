@@ -14,8 +14,9 @@ use crate::signing::{KeyAlgorithm, PrivateKey};
 /// and the public key as SPKI PEM (`BEGIN PUBLIC KEY`) next to it: `--out release.pem` also
 /// writes `release.pub.pem`. Both are what `openssl genpkey` and `openssl pkey -pubout`
 /// write, so OpenSSL reads them. Prints the key id devices use (SHA-256 of the public key's
-/// DER). Existing files are kept unless --force is given. Give devices the public key; keep
-/// the private key off build machines you do not trust.
+/// DER). Existing files are kept unless --force is given; with --force both files are
+/// replaced or, if either cannot be, neither (the old pair stays as it was). Give devices
+/// the public key; keep the private key off build machines you do not trust.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Key type: P-256 (ECDSA, smallest signatures), RSA-2048 or RSA-3072.
@@ -74,16 +75,12 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
     let private_pem = key
         .to_pkcs8_pem()
         .map_err(|e| CliError::failure(e.to_string()))?;
-    let staged_private = files::stage(&args.out, private_pem.as_bytes(), true)?;
-    let staged_public = files::stage(&public, key.public_key_pem().as_bytes(), false)?;
-    staged_private.commit(args.force)?;
-    if let Err(e) = staged_public.commit(args.force) {
-        // Keep the pair together: a private key without its public file is removed again.
-        if !args.force {
-            let _ = std::fs::remove_file(&args.out);
-        }
-        return Err(e);
-    }
+    let staged = vec![
+        files::stage(&args.out, private_pem.as_bytes(), true)?,
+        files::stage(&public, key.public_key_pem().as_bytes(), false)?,
+    ];
+    // Both or neither: an old pair stays whole when either file cannot be replaced.
+    files::commit_together(staged, args.force)?;
     write_out(
         out,
         &format!(

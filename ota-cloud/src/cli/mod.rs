@@ -4,7 +4,9 @@
 //! clap arguments and a `run` that writes its output to the writer it is given. Errors are
 //! one line on stderr: exit 2 for a wrong command line, 1 for a failure (including a "no"
 //! answer from `verify` or `inspect`). Output files are written to a temporary file in the
-//! same directory and moved into place, so a failed command leaves no partial file.
+//! same directory, moved into place and the directory synced, so a failed command leaves no
+//! partial file; an output that is one of the inputs is refused. Inputs are read with
+//! bounded memory (see `files`).
 //!
 //! `plan` projects a rollout policy over a fleet with the engine itself (see
 //! [`crate::plan`]).
@@ -29,13 +31,22 @@ use clap::error::ErrorKind;
 
 pub(crate) use error::CliError;
 
+/// What each exit status means, shown after every `--help`.
+const EXIT_STATUS: &str = "\
+Exit status:
+  0  success (verify: valid; inspect: everything asked was checked and passed)
+  1  failure: the command ran and failed (unreadable or too-long input, invalid signature,
+     a device would reject the document, an output that could not be written)
+  2  wrong command line: unknown or missing option, value out of range, or an output that
+     is one of the inputs";
+
 /// Sign firmware releases and build AWS IoT job documents.
 ///
 /// Keys are P-256 or RSA in the PEM formats OpenSSL writes; signatures mean what `openssl
 /// dgst -sha256 -sign` makes; documents are this project's signed-manifest firmware
 /// update or the AWS `afr_ota` format. Run `ota-cloud COMMAND --help` for each command.
 #[derive(Debug, clap::Parser)]
-#[command(name = "ota-cloud", version)]
+#[command(name = "ota-cloud", version, after_help = EXIT_STATUS)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -44,11 +55,17 @@ struct Cli {
 /// The commands; each one's help is its `Args` struct's doc comment.
 #[derive(Debug, clap::Subcommand)]
 enum Command {
+    #[command(after_help = EXIT_STATUS)]
     Keygen(keygen::Args),
+    #[command(after_help = EXIT_STATUS)]
     Sign(sign::Args),
+    #[command(after_help = EXIT_STATUS)]
     Verify(verify::Args),
+    #[command(after_help = EXIT_STATUS)]
     Release(release::Args),
+    #[command(after_help = EXIT_STATUS)]
     Inspect(inspect::Args),
+    #[command(after_help = EXIT_STATUS)]
     Plan(plan::Args),
 }
 
@@ -104,7 +121,11 @@ fn parse_error(e: &clap::Error, out: &mut dyn Write) -> Result<(), CliError> {
                 .lines()
                 .take_while(|l| !l.starts_with("Usage:"))
                 .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with("tip:"))
+                .filter(|l| {
+                    !l.is_empty()
+                        && !l.starts_with("tip:")
+                        && !l.starts_with("For more information")
+                })
                 .collect();
             let message = message.join(" ");
             let message = message.strip_prefix("error: ").unwrap_or(&message);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::{CliError, files, write_out};
 use crate::model::{ExponentialRate, RateIncreaseCriteria, RolloutConfig};
-use crate::plan::{Plan, project};
+use crate::plan::{MAX_MINUTES, MAX_THINGS, Plan, project};
 
 /// Project a rollout policy over a fleet: things notified (and succeeded) minute by minute.
 ///
@@ -16,7 +16,8 @@ use crate::plan::{Plan, project};
 /// needs); failures, aborts and retries are not modelled.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Number of targets.
+    /// Number of targets, 1 to 1,000,000 (each is a thing in the engine that runs the
+    /// projection).
     #[arg(long, value_name = "N")]
     things: u32,
     /// Things notified per minute (1-1000; without a ramp).
@@ -41,7 +42,7 @@ pub(crate) struct Args {
     /// finish).
     #[arg(long, value_name = "SECS")]
     success_after: Option<u64>,
-    /// Stop the projection after this many minutes.
+    /// Stop the projection after this many minutes (at most 525,600, a year).
     #[arg(long, value_name = "MIN", default_value_t = 1440)]
     max_minutes: u64,
     /// Print every minute instead of only the minutes where something changed.
@@ -51,7 +52,7 @@ pub(crate) struct Args {
 
 fn rollout(args: &Args) -> Result<RolloutConfig, CliError> {
     if let Some(path) = &args.rollout {
-        let text = files::read(path)?;
+        let text = files::read_small(path, "a rollout config")?;
         return serde_json::from_slice(&text).map_err(|e| {
             CliError::failure(format!("{}: not a rollout config: {e}", path.display()))
         });
@@ -109,9 +110,19 @@ fn render(plan: &Plan, things: u32, every_minute: bool) -> String {
 }
 
 pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
-    if args.things == 0 {
-        return Err(CliError::usage("--things must be at least 1"));
+    if args.things == 0 || args.things > MAX_THINGS {
+        return Err(CliError::usage(format!(
+            "--things must be 1 to {MAX_THINGS}, not {}",
+            args.things
+        )));
     }
+    if args.max_minutes > MAX_MINUTES {
+        return Err(CliError::usage(format!(
+            "--max-minutes must be at most {MAX_MINUTES} (a year), not {}",
+            args.max_minutes
+        )));
+    }
+    files::refuse_stdout_over_inputs(args.rollout.as_deref().as_slice())?;
     let policy = rollout(args)?;
     let plan = project(
         args.things,

@@ -8,7 +8,9 @@ use ota_core::document::Step;
 use ota_core::version::{SecurityCounter, Version};
 
 use super::{CliError, files, keys, parse, write_out};
-use crate::release::{AfrOtaSpec, FirmwareSpec, ManifestSpec, afr_ota, firmware_update};
+use crate::release::{
+    AfrOtaSpec, FirmwareSpec, ManifestSpec, afr_ota_from_digest, firmware_update_from_digest,
+};
 use crate::signing::Signer as _;
 
 /// Build and sign the job document for a firmware image.
@@ -22,7 +24,9 @@ use crate::signing::Signer as _;
 /// for RSA), with `filesize`, `fileid`, `filepath`, `certfile` and `streamname` and/or
 /// `update_data_url` + `auth_scheme`; it cannot carry the signed constraints, so they are
 /// refused with it. The document is parsed back and its signature verified before it is
-/// written. Output goes to stdout, or to --out (written whole or not at all).
+/// written. Output goes to stdout, or to --out (written whole or not at all); an output that
+/// is the image or the key is refused before anything is written. The image is read once,
+/// in chunks, so memory does not grow with its size.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// PEM private key that signs the release (P-256 or RSA).
@@ -82,7 +86,8 @@ pub(crate) struct Args {
     /// `auth_scheme` written with --url in an afr-ota document.
     #[arg(long, value_name = "SCHEME", default_value = crate::release::AWS_S3_PRESIGNED)]
     auth_scheme: String,
-    /// Write the document here instead of stdout (replaced if it exists).
+    /// Write the document here instead of stdout (replaced if it exists; never the image or
+    /// the key).
     #[arg(long, value_name = "DOC.json")]
     out: Option<PathBuf>,
     /// The firmware image.
@@ -122,13 +127,18 @@ impl From<StepArg> for Step {
 
 pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
     check_options(args)?;
+    let inputs = [args.key.as_path(), args.file.as_path()];
+    match &args.out {
+        Some(path) => files::refuse_output_over_inputs("--out", path, &inputs)?,
+        None => files::refuse_stdout_over_inputs(&inputs)?,
+    }
     let signer = keys::signer(&args.key, args.pss)?;
-    let image = files::read(&args.file)?;
+    let image = files::image_digest(&args.file)?;
     let release = match args.format {
         Format::Firmware => {
             let steps: Vec<Step> = args.steps.iter().map(|&s| s.into()).collect();
             let spec = firmware_spec(args, &steps)?;
-            firmware_update(&image, &spec, &signer)
+            firmware_update_from_digest(&image, &spec, &signer)
         }
         Format::AfrOta => {
             let file_name = args
@@ -145,7 +155,7 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
                 cert_file: Some(args.cert_file.as_deref().unwrap_or(&key_id)),
                 file_type: args.file_type,
             };
-            afr_ota(&image, &spec, &signer)
+            afr_ota_from_digest(&image, &spec, &signer)
         }
     }
     .map_err(|e| CliError::failure(e.to_string()))?;

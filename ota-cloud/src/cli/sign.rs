@@ -17,7 +17,8 @@ use crate::signing::Signer as _;
 /// MGF1-SHA-256 and a 32-byte salt with --pss (OpenSSL: `-sigopt rsa_padding_mode:pss
 /// -sigopt rsa_pss_saltlen:32`). Every signature is verified with the public key before it
 /// is printed. The key is read from PEM as OpenSSL writes it (PKCS#8, SEC1 or PKCS#1);
-/// encrypted keys are refused.
+/// encrypted keys are refused. The file is read once, in chunks, so memory does not grow
+/// with its size. Standard output redirected into the file or the key is refused.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// PEM private key (P-256 or RSA).
@@ -32,10 +33,11 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
+    files::refuse_stdout_over_inputs(&[args.key.as_path(), args.file.as_path()])?;
     let signer = keys::signer(&args.key, args.pss)?;
-    let message = files::read(&args.file)?;
+    let image = files::image_digest(&args.file)?;
     let signature = signer
-        .sign(&message)
+        .sign_digest(&image.sha256)
         .map_err(|e| CliError::failure(e.to_string()))?;
     write_out(out, &format!("{}\n", STANDARD.encode(signature)))
 }

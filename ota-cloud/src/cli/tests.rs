@@ -92,6 +92,12 @@ fn command_line_mistakes_are_one_usage_line() {
         "{missing}"
     );
     assert!(usage_error(&["release", "--key", "k", "--version", "1.x", "img"]).contains("1.x"));
+    let banana = usage_error(&["release", "--key", "k", "--version", "banana", "img"]);
+    assert!(
+        banana.contains("'banana'") && banana.contains("not a version"),
+        "{banana}"
+    );
+    assert!(!banana.contains("For more information"), "{banana}");
     assert!(usage_error(&["inspect", "doc", "--hardware", "h"]).contains("--product"));
 }
 
@@ -408,5 +414,199 @@ fn plan_refuses_bad_policies() {
             "/nonexistent/rollout.json"
         ])
         .contains("rollout.json")
+    );
+}
+
+#[test]
+fn help_says_what_each_exit_status_means() {
+    for args in [&["--help"][..], &["release", "--help"], &["plan", "--help"]] {
+        let help = cli(args).unwrap();
+        assert!(help.contains("Exit status:"), "{args:?}: {help}");
+        for code in ["  0  success", "  1  failure", "  2  wrong command line"] {
+            assert!(help.contains(code), "{args:?}: {help}");
+        }
+    }
+}
+
+#[test]
+fn plan_sizes_are_bounded_before_anything_is_built() {
+    for things in ["4294967295", "1000001"] {
+        let err = usage_error(&["plan", "--things", things, "--max-per-minute", "10"]);
+        assert_eq!(err, format!("--things must be 1 to 1000000, not {things}"));
+    }
+    let err = usage_error(&[
+        "plan",
+        "--things",
+        "5",
+        "--max-per-minute",
+        "10",
+        "--max-minutes",
+        "18446744073709551615",
+    ]);
+    assert!(err.contains("at most 525600"), "{err}");
+    let help = cli(&["plan", "--help"]).unwrap();
+    assert!(help.contains("1,000,000"), "{help}");
+}
+
+#[test]
+fn keygen_force_never_loses_the_old_key() {
+    let dir = Scratch::new("keygen-force");
+    let key = dir.path("k.pem");
+    cli(&["keygen", "--algorithm", "p256", "--out", &key]).unwrap();
+    let old = fs::read(&key).unwrap();
+    // The public half cannot be replaced: the command fails and changes nothing.
+    fs::remove_file(dir.path("k.pub.pem")).unwrap();
+    fs::create_dir(dir.path("k.pub.pem")).unwrap();
+    let err = failure(&["keygen", "--algorithm", "p256", "--out", &key, "--force"]);
+    assert!(
+        err.contains("k.pub.pem") && err.contains("nothing was changed"),
+        "{err}"
+    );
+    assert_eq!(fs::read(&key).unwrap(), old, "old private key unchanged");
+    assert_eq!(dir.names(), ["k.pem", "k.pub.pem"], "no temporary files");
+    // With the obstacle gone, --force replaces both.
+    fs::remove_dir(dir.path("k.pub.pem")).unwrap();
+    cli(&["keygen", "--algorithm", "p256", "--out", &key, "--force"]).unwrap();
+    assert_ne!(fs::read(&key).unwrap(), old);
+    assert_eq!(dir.names(), ["k.pem", "k.pub.pem"]);
+}
+
+#[test]
+fn release_refuses_to_write_over_its_inputs() {
+    let dir = Scratch::new("release-over-input");
+    let key = dir.path("k.pem");
+    cli(&["keygen", "--algorithm", "p256", "--out", &key]).unwrap();
+    let image = dir.path("fw.bin");
+    fs::write(&image, vec![0x42; 5000]).unwrap();
+    let release = |out: &str| {
+        usage_error(&[
+            "release",
+            "--key",
+            &key,
+            "--product",
+            "p",
+            "--hardware",
+            "h",
+            "--version",
+            "1.0.0",
+            "--stream",
+            "s",
+            "--out",
+            out,
+            &image,
+        ])
+    };
+    let err = release(&image);
+    assert!(
+        err.contains("is the input") && err.contains("fw.bin"),
+        "{err}"
+    );
+    assert_eq!(fs::read(&image).unwrap(), vec![0x42; 5000], "image intact");
+    let err = release(&key);
+    assert!(err.contains("k.pem"), "{err}");
+    let same_image = dir.0.join(".").join("fw.bin").display().to_string();
+    assert!(release(&same_image).contains("is the input"));
+    assert_eq!(dir.names(), ["fw.bin", "k.pem", "k.pub.pem"]);
+}
+
+#[test]
+fn inspect_refuses_a_document_over_the_jobs_limit() {
+    let dir = Scratch::new("inspect-long");
+    let key = dir.path("k.pem");
+    cli(&["keygen", "--algorithm", "p256", "--out", &key]).unwrap();
+    let image = dir.path("fw.bin");
+    fs::write(&image, b"firmware").unwrap();
+    let doc = dir.path("doc.json");
+    cli(&[
+        "release",
+        "--key",
+        &key,
+        "--product",
+        "p",
+        "--hardware",
+        "h",
+        "--version",
+        "1.0.0",
+        "--stream",
+        "s",
+        "--out",
+        &doc,
+        &image,
+    ])
+    .unwrap();
+    cli(&["inspect", &doc]).unwrap();
+    // The same document with an unknown top-level field of 1 MB.
+    let text = fs::read_to_string(&doc).unwrap();
+    let padded = format!(
+        r#"{{"padding":"{}",{}"#,
+        "x".repeat(1 << 20),
+        text.trim_start_matches('{')
+    );
+    fs::write(&doc, &padded).unwrap();
+    let err = failure(&["inspect", &doc]);
+    assert!(
+        err.ends_with(&format!(
+            "doc.json: document too long: {} bytes, at most 32768",
+            padded.len()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn streamed_images_are_signed_and_checked_as_before() {
+    let dir = Scratch::new("streamed");
+    let key = dir.path("k.pem");
+    cli(&["keygen", "--algorithm", "p256", "--out", &key]).unwrap();
+    // Larger than one chunk, and not a multiple of it.
+    let bytes: Vec<u8> = (0..200_003u32).map(|i| (i % 249) as u8).collect();
+    let image = dir.path("fw.bin");
+    fs::write(&image, &bytes).unwrap();
+    // P-256 signatures are deterministic (RFC 6979): streaming signs what signing the bytes
+    // in memory signs.
+    let printed = cli(&["sign", "--key", &key, &image]).unwrap();
+    let signer = super::keys::signer(Path::new(&key), false).unwrap();
+    let in_memory = crate::signing::Signer::sign(&signer, &bytes).unwrap();
+    use base64::Engine as _;
+    assert_eq!(
+        printed.trim_end(),
+        base64::engine::general_purpose::STANDARD.encode(in_memory)
+    );
+    let doc = dir.path("doc.json");
+    cli(&[
+        "release",
+        "--key",
+        &key,
+        "--product",
+        "p",
+        "--hardware",
+        "h",
+        "--version",
+        "1.0.0",
+        "--stream",
+        "s",
+        "--out",
+        &doc,
+        &image,
+    ])
+    .unwrap();
+    let shown = cli(&[
+        "inspect",
+        &doc,
+        "--trust",
+        &dir.path("k.pub.pem"),
+        "--file",
+        &image,
+    ])
+    .unwrap();
+    assert!(
+        shown.contains("200003 bytes") && shown.contains("matches the signed"),
+        "{shown}"
+    );
+    fs::write(&image, &bytes[..200_000]).unwrap();
+    let err = cli(&["inspect", &doc, "--file", &image]).unwrap_err();
+    assert!(
+        err.one_line().contains("200000 bytes, signed size 200003"),
+        "{err}"
     );
 }

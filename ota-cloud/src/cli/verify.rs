@@ -1,7 +1,6 @@
 //! `ota-cloud verify`: is this signature over this file valid for this key?
 
-use std::fs::File;
-use std::io::{Read as _, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use ota_core::crypto::{
@@ -37,6 +36,11 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
+    files::refuse_stdout_over_inputs(&[
+        args.public_key.as_path(),
+        args.signature.as_path(),
+        args.file.as_path(),
+    ])?;
     let key = keys::public_key(&args.public_key)?;
     let algorithm = keys::algorithm(&key, args.pss, &args.public_key)?;
     let trusted = TrustedKey::new(key, algorithm)
@@ -50,7 +54,7 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
             args.signature.display()
         ))
     })?;
-    let digest = hash_file(&args.file, trusted.hasher())?;
+    let digest = files::image_digest(&args.file)?.digest();
     trusted
         .verify_digest(&digest, signature, SignatureEncoding::Der)
         .map_err(|e| CliError::failure(format!("invalid: {}", reason(e))))?;
@@ -67,24 +71,5 @@ fn reason(e: CryptoError) -> String {
             "signature does not verify with this key, algorithm and file".into()
         }
         other => other.to_string(),
-    }
-}
-
-/// Stream the file through `hasher`.
-fn hash_file(
-    path: &std::path::Path,
-    mut hasher: ota_core::crypto::Hasher,
-) -> Result<ota_core::crypto::Digest, CliError> {
-    let fail =
-        |e: std::io::Error| CliError::failure(format!("cannot read {}: {e}", path.display()));
-    let mut file = File::open(path).map_err(fail)?;
-    let mut chunk = vec![0u8; 64 * 1024];
-    loop {
-        match file.read(&mut chunk) {
-            Ok(0) => return Ok(hasher.finalize()),
-            Ok(n) => hasher.update(chunk.get(..n).unwrap_or_default()),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(fail(e)),
-        }
     }
 }

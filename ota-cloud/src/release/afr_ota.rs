@@ -10,8 +10,8 @@ use ota_core::jobs::StreamId;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::manifest::check_text;
-use super::{Release, ReleaseError, finish};
-use crate::signing::Signer;
+use super::{ImageDigest, Release, ReleaseError, finish};
+use crate::signing::{Signer, SigningError};
 
 /// The `auth_scheme` AWS writes for a pre-signed S3 URL.
 pub const AWS_S3_PRESIGNED: &str = "aws.s3.presigned";
@@ -84,16 +84,59 @@ pub fn afr_ota(
     spec: &AfrOtaSpec<'_>,
     signer: &dyn Signer,
 ) -> Result<Release, ReleaseError> {
-    if image.is_empty() {
+    build(&ImageDigest::of(image), spec, signer, || signer.sign(image))
+}
+
+/// [`afr_ota`] for an image known by its size and SHA-256 (an image on disk read once with
+/// [`ImageDigest::read_from`]): the same document, without the image in memory. The file
+/// is signed with [`Signer::sign_digest`].
+///
+/// # Errors
+/// As [`afr_ota`]; [`crate::signing::SigningError::DigestUnsupported`] (as
+/// [`ReleaseError::Signing`]) from a signer that signs whole messages only.
+pub fn afr_ota_from_digest(
+    image: &ImageDigest,
+    spec: &AfrOtaSpec<'_>,
+    signer: &dyn Signer,
+) -> Result<Release, ReleaseError> {
+    build(image, spec, signer, || signer.sign_digest(&image.sha256))
+}
+
+/// Check the fields, sign the file with `sign_file`, write the document and self-check it.
+fn build(
+    image: &ImageDigest,
+    spec: &AfrOtaSpec<'_>,
+    signer: &dyn Signer,
+    sign_file: impl FnOnce() -> Result<Vec<u8>, SigningError>,
+) -> Result<Release, ReleaseError> {
+    if image.size == 0 {
         return Err(ReleaseError::EmptyImage);
     }
-    let file_size = u32::try_from(image.len())
+    let file_size = u32::try_from(image.size)
         .ok()
         .filter(|&n| n <= MAX_FILE_SIZE)
         .ok_or(ReleaseError::ImageTooLarge {
-            size: image.len() as u64,
+            size: image.size,
             max: u64::from(MAX_FILE_SIZE),
         })?;
+    let protocols = check_spec(spec)?;
+    let signature = sign_file()?;
+    let signature_b64 = STANDARD.encode(&signature);
+    let sig_key = signature_key(signer.public_key().kind());
+    let document = serde_json::to_string(&Document {
+        spec,
+        protocols: &protocols,
+        file_size,
+        sig_key,
+        signature: &signature_b64,
+    })
+    .map_err(|e| ReleaseError::SelfCheck(e.to_string()))?;
+    self_check(&document, image, sig_key, signer)?;
+    finish(document, signature, signer.key_id(), None)
+}
+
+/// The protocols `spec` offers, after checking its fields.
+fn check_spec(spec: &AfrOtaSpec<'_>) -> Result<Vec<Protocol>, ReleaseError> {
     if let Some(stream) = spec.stream {
         StreamId::new(stream).map_err(|_| ReleaseError::BadField {
             field: "streamname",
@@ -120,24 +163,12 @@ pub fn afr_ota(
     if protocols.is_empty() {
         return Err(ReleaseError::NoLocation);
     }
-    let signature = signer.sign(image)?;
-    let signature_b64 = STANDARD.encode(&signature);
-    let sig_key = signature_key(signer.public_key().kind());
-    let document = serde_json::to_string(&Document {
-        spec,
-        protocols: &protocols,
-        file_size,
-        sig_key,
-        signature: &signature_b64,
-    })
-    .map_err(|e| ReleaseError::SelfCheck(e.to_string()))?;
-    self_check(&document, image, sig_key, signer)?;
-    finish(document, signature, signer.key_id(), None)
+    Ok(protocols)
 }
 
 fn self_check(
     document: &str,
-    image: &[u8],
+    image: &ImageDigest,
     sig_key: &str,
     signer: &dyn Signer,
 ) -> Result<(), ReleaseError> {
@@ -147,7 +178,7 @@ fn self_check(
     let file = read
         .files
         .first()
-        .filter(|f| f.file_size as usize == image.len())
+        .filter(|f| u64::from(f.file_size) == image.size)
         .ok_or_else(|| ReleaseError::SelfCheck("file entry reads back differently".into()))?;
     let text = file
         .signature(sig_key)
@@ -156,7 +187,7 @@ fn self_check(
     let signature = decode_signature(text, &mut buf, Base64Mode::Strict)
         .map_err(|e| ReleaseError::SelfCheck(e.to_string()))?;
     TrustedKey::new(signer.public_key().clone(), signer.algorithm())
-        .and_then(|key| key.verify_message(image, signature, SignatureEncoding::Der))
+        .and_then(|key| key.verify_digest(&image.digest(), signature, SignatureEncoding::Der))
         .map_err(|e| ReleaseError::SelfCheck(format!("signature: {e}")))
 }
 

@@ -44,8 +44,9 @@ pub enum ReleaseError {
     /// The signer failed.
     #[error(transparent)]
     Signing(#[from] SigningError),
-    /// The document is longer than AWS IoT Jobs accepts.
-    #[error("job document of {len} bytes is longer than the {max} bytes AWS IoT Jobs accepts")]
+    /// The document is longer than AWS IoT Jobs accepts (the words of
+    /// [`crate::DocumentTooLong`]).
+    #[error("document too long: {len} bytes, at most {max}")]
     DocumentTooLong {
         /// Its length.
         len: usize,

@@ -10,8 +10,8 @@ use ota_core::jobs::StreamId;
 use ota_core::manifest::Manifest;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
-use super::manifest::{ManifestSpec, canonical_bytes, check_text, manifest_for};
-use super::{Release, ReleaseError, finish};
+use super::manifest::{ManifestSpec, canonical_bytes, check_text, manifest_from_digest};
+use super::{ImageDigest, Release, ReleaseError, finish};
 use crate::signing::Signer;
 
 /// What a firmware-update release says besides the manifest: where the image is and which
@@ -59,7 +59,20 @@ pub fn firmware_update(
     spec: &FirmwareSpec<'_>,
     signer: &dyn Signer,
 ) -> Result<Release, ReleaseError> {
-    let manifest = manifest_for(image, &spec.manifest)?;
+    firmware_update_from_digest(&ImageDigest::of(image), spec, signer)
+}
+
+/// [`firmware_update`] for an image known by its size and SHA-256 (an image on disk read
+/// once with [`ImageDigest::read_from`]): the same document, without the image in memory.
+///
+/// # Errors
+/// As [`firmware_update`].
+pub fn firmware_update_from_digest(
+    image: &ImageDigest,
+    spec: &FirmwareSpec<'_>,
+    signer: &dyn Signer,
+) -> Result<Release, ReleaseError> {
+    let manifest = manifest_from_digest(image, &spec.manifest)?;
     let stream = spec
         .stream
         .map(|s| {

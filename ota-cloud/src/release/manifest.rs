@@ -1,11 +1,10 @@
 //! Building the signed [`Manifest`] for an image.
 
-use ota_core::crypto::Digest;
 use ota_core::jobs::JobId;
 use ota_core::manifest::{MAX_MANIFEST_LEN, Manifest, Sha256Hex};
 use ota_core::version::{SecurityCounter, Version};
 
-use super::ReleaseError;
+use super::{ImageDigest, ReleaseError};
 
 /// What a release states about an image, apart from its size and hash (which come from the
 /// image itself).
@@ -51,18 +50,30 @@ impl<'a> ManifestSpec<'a> {
 /// Does not sign, and does not check the statement against any device.
 ///
 /// # Errors
-/// [`ReleaseError::EmptyImage`], [`ReleaseError::ImageTooLarge`] (over `u32::MAX` bytes),
-/// [`ReleaseError::BadField`] for an empty or unwritable `product`/`hardware` or an invalid
-/// job id.
+/// As [`manifest_from_digest`].
 pub fn manifest_for<'a>(
     image: &[u8],
     spec: &ManifestSpec<'a>,
 ) -> Result<Manifest<'a>, ReleaseError> {
-    if image.is_empty() {
+    manifest_from_digest(&ImageDigest::of(image), spec)
+}
+
+/// [`manifest_for`] an image known by its size and SHA-256 (see
+/// [`ImageDigest::read_from`] for an image on disk).
+///
+/// # Errors
+/// [`ReleaseError::EmptyImage`], [`ReleaseError::ImageTooLarge`] (over `u32::MAX` bytes),
+/// [`ReleaseError::BadField`] for an empty or unwritable `product`/`hardware` or an invalid
+/// job id.
+pub fn manifest_from_digest<'a>(
+    image: &ImageDigest,
+    spec: &ManifestSpec<'a>,
+) -> Result<Manifest<'a>, ReleaseError> {
+    if image.size == 0 {
         return Err(ReleaseError::EmptyImage);
     }
-    let size = u32::try_from(image.len()).map_err(|_| ReleaseError::ImageTooLarge {
-        size: image.len() as u64,
+    let size = u32::try_from(image.size).map_err(|_| ReleaseError::ImageTooLarge {
+        size: image.size,
         max: u64::from(u32::MAX),
     })?;
     check_text("product", spec.product)?;
@@ -76,8 +87,6 @@ pub fn manifest_for<'a>(
             })
         })
         .transpose()?;
-    let mut sha256 = [0u8; 32];
-    sha256.copy_from_slice(Digest::sha256(image).as_bytes());
     Ok(Manifest {
         product: spec.product,
         hardware: spec.hardware,
@@ -85,7 +94,7 @@ pub fn manifest_for<'a>(
         version: spec.version,
         security_counter: spec.security_counter,
         size,
-        sha256: Sha256Hex(sha256),
+        sha256: Sha256Hex(image.sha256),
         min_version: spec.min_version,
         expires: spec.expires,
         job_id,

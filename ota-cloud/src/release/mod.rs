@@ -11,8 +11,11 @@
 //!   only; a device learns nothing trustworthy until the download is complete.
 //!
 //! Every release is parsed back with [`ota_core::document::JobDocument::parse`] and its
-//! signature verified with the signer's public key before it is returned. Nothing here
-//! reads files, a clock, or talks to AWS.
+//! signature verified with the signer's public key before it is returned. Each builder
+//! takes the image in memory or, as `*_from_digest`, only its size and SHA-256
+//! ([`ImageDigest`], which [`ImageDigest::read_from`] computes in one streaming pass), so a
+//! large image never has to be held in memory. Nothing here opens files, reads a clock, or
+//! talks to AWS.
 //!
 //! ```
 //! use ota_cloud::release::{FirmwareSpec, ManifestSpec, firmware_update};
@@ -32,12 +35,14 @@
 mod afr_ota;
 mod error;
 mod firmware;
+mod image;
 mod manifest;
 
-pub use afr_ota::{AWS_S3_PRESIGNED, AfrOtaSpec, afr_ota, signature_key};
+pub use afr_ota::{AWS_S3_PRESIGNED, AfrOtaSpec, afr_ota, afr_ota_from_digest, signature_key};
 pub use error::ReleaseError;
-pub use firmware::{FirmwareSpec, firmware_update};
-pub use manifest::{ManifestSpec, canonical_bytes, manifest_for};
+pub use firmware::{FirmwareSpec, firmware_update, firmware_update_from_digest};
+pub use image::{CHUNK_LEN, ImageDigest};
+pub use manifest::{ManifestSpec, canonical_bytes, manifest_for, manifest_from_digest};
 
 use ota_core::crypto::KeyId;
 
@@ -63,7 +68,7 @@ fn finish(
     key_id: KeyId,
     manifest: Option<Vec<u8>>,
 ) -> Result<Release, ReleaseError> {
-    if document.len() > MAX_DOCUMENT_LEN {
+    if crate::check_document_len(document.len() as u64).is_err() {
         return Err(ReleaseError::DocumentTooLong {
             len: document.len(),
             max: MAX_DOCUMENT_LEN,

@@ -382,3 +382,54 @@ fn a_signature_that_does_not_verify_is_not_released() {
             .contains(&STANDARD.encode(release.manifest.unwrap()))
     );
 }
+
+#[test]
+fn a_streamed_image_gives_the_same_documents_as_one_in_memory() {
+    let image: Vec<u8> = (0..3 * CHUNK_LEN + 11).map(|i| (i % 251) as u8).collect();
+    let digest = ImageDigest::read_from(image.as_slice()).unwrap();
+    let signer = p256();
+    assert_eq!(
+        firmware_update_from_digest(&digest, &spec(), &signer).unwrap(),
+        firmware_update(&image, &spec(), &signer).unwrap()
+    );
+    let afr = AfrOtaSpec {
+        stream: Some("s"),
+        ..AfrOtaSpec::new()
+    };
+    let streamed = afr_ota_from_digest(&digest, &afr, &signer).unwrap();
+    assert_eq!(streamed, afr_ota(&image, &afr, &signer).unwrap());
+    let rsa = rsa(false);
+    assert_eq!(
+        afr_ota_from_digest(&digest, &afr, &rsa).unwrap(),
+        afr_ota(&image, &afr, &rsa).unwrap()
+    );
+    // Sizes come from the digest: empty and oversized images are refused as before.
+    let empty = ImageDigest::of(b"");
+    assert_eq!(
+        afr_ota_from_digest(&empty, &afr, &signer).unwrap_err(),
+        ReleaseError::EmptyImage
+    );
+    let huge = ImageDigest {
+        size: u64::from(u32::MAX) + 1,
+        sha256: [0; 32],
+    };
+    assert!(matches!(
+        firmware_update_from_digest(&huge, &spec(), &signer).unwrap_err(),
+        ReleaseError::ImageTooLarge { .. }
+    ));
+    // A signer that signs whole messages only cannot sign a streamed afr_ota file.
+    assert_eq!(
+        afr_ota_from_digest(&digest, &afr, &Broken(p256())).unwrap_err(),
+        ReleaseError::Signing(SigningError::DigestUnsupported)
+    );
+}
+
+#[test]
+fn a_document_over_the_limit_is_refused_in_the_words_of_the_quota() {
+    let url = format!("https://example.com/{}", "a".repeat(40_000));
+    let mut s = spec();
+    s.url = Some(&url);
+    let err = firmware_update(IMAGE, &s, &p256()).unwrap_err().to_string();
+    assert!(err.starts_with("document too long: "), "{err}");
+    assert!(err.ends_with(" bytes, at most 32768"), "{err}");
+}

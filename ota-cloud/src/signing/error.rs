@@ -71,6 +71,9 @@ pub enum SigningError {
     /// The signing primitive failed.
     #[error("signing failed: {0}")]
     Sign(String),
+    /// The signer signs whole messages only, not a digest computed by the caller.
+    #[error("this signer signs whole messages only, not a SHA-256 digest")]
+    DigestUnsupported,
     /// A signature just made did not verify with the key's own public key; nothing was
     /// returned.
     #[error("signature self-check failed: the signature just made does not verify")]

@@ -1,7 +1,7 @@
 //! [`LocalSigner`]: a [`Signer`] over a [`PrivateKey`] held in this process.
 
-use ota_core::crypto::{Algorithm, PublicKey, SignatureEncoding, TrustedKey};
-use p256::ecdsa::signature::Signer as _;
+use ota_core::crypto::{Algorithm, Digest, PublicKey, SignatureEncoding, TrustedKey};
+use p256::ecdsa::signature::hazmat::PrehashSigner as _;
 use sha2::Digest as _;
 
 use super::key::{Inner, PrivateKey};
@@ -15,7 +15,9 @@ use super::{Signer, SigningError};
 /// MGF1-SHA-256 and the algorithm's salt length. RSA uses blinding from the OS RNG.
 ///
 /// Every signature is verified with the key's public key before it is returned, so a fault
-/// in the private operation never leaves the process.
+/// in the private operation never leaves the process. [`Signer::sign`] hashes the message
+/// once; [`Signer::sign_digest`] signs a SHA-256 the caller computed (for an image streamed
+/// from disk), with the same result.
 #[derive(Debug, Clone)]
 pub struct LocalSigner {
     key: PrivateKey,
@@ -71,20 +73,24 @@ impl Signer for LocalSigner {
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SigningError> {
+        self.sign_digest(&sha2::Sha256::digest(message).into())
+    }
+
+    fn sign_digest(&self, sha256: &[u8; 32]) -> Result<Vec<u8>, SigningError> {
         let signature = match (self.key.inner(), self.algorithm()) {
             (Inner::P256(key), Algorithm::EcdsaP256Sha256) => {
-                let sig: p256::ecdsa::DerSignature = key
-                    .try_sign(message)
+                let sig: p256::ecdsa::Signature = key
+                    .sign_prehash(sha256)
                     .map_err(|e| SigningError::Sign(e.to_string()))?;
-                sig.as_bytes().to_vec()
+                sig.to_der().as_bytes().to_vec()
             }
             (Inner::Rsa(key), Algorithm::RsaPkcs1v15Sha256) => {
-                sign_rsa(key, rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), message)?
+                sign_rsa(key, rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), sha256)?
             }
             (Inner::Rsa(key), Algorithm::RsaPssSha256 { salt_len }) => sign_rsa(
                 key,
                 rsa::Pss::<sha2::Sha256>::new_with_salt(salt_len),
-                message,
+                sha256,
             )?,
             // `new` admits no other pair.
             (_, algorithm) => {
@@ -95,7 +101,7 @@ impl Signer for LocalSigner {
             }
         };
         self.trusted
-            .verify_message(message, &signature, SignatureEncoding::Der)
+            .verify_digest(&Digest::Sha256(*sha256), &signature, SignatureEncoding::Der)
             .map_err(|_| SigningError::SelfCheck)?;
         Ok(signature)
     }
@@ -104,10 +110,9 @@ impl Signer for LocalSigner {
 fn sign_rsa<S: rsa::traits::SignatureScheme>(
     key: &rsa::PrivateKey,
     scheme: S,
-    message: &[u8],
+    sha256: &[u8; 32],
 ) -> Result<Vec<u8>, SigningError> {
-    let digest = sha2::Sha256::digest(message);
-    key.sign_with_rng(&mut getrandom::SysRng, scheme, digest.as_slice())
+    key.sign_with_rng(&mut getrandom::SysRng, scheme, sha256)
         .map_err(|e| match e {
             rsa::Error::Rng => SigningError::Rng(e.to_string()),
             _ => SigningError::Sign(e.to_string()),

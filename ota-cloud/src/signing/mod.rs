@@ -40,8 +40,9 @@ use ota_core::crypto::{Algorithm, KeyId, PublicKey};
 ///
 /// `sign` returns exactly the bytes `openssl dgst -sha256 -sign` would for the same key and
 /// algorithm: for ECDSA a DER `ECDSA-Sig-Value`, for RSA the big-endian signature of the
-/// modulus length (PKCS#1 v1.5, or PSS with MGF1-SHA-256). Implementations hash the message
-/// themselves; they never sign a caller's digest.
+/// modulus length (PKCS#1 v1.5, or PSS with MGF1-SHA-256). `sign` hashes the message
+/// itself; `sign_digest` signs the SHA-256 of a message too large to hold in memory (an image
+/// streamed from disk), and a signer that must see every message it signs may refuse it.
 pub trait Signer {
     /// The algorithm every signature uses.
     fn algorithm(&self) -> Algorithm;
@@ -59,6 +60,17 @@ pub trait Signer {
     /// # Errors
     /// [`SigningError`] when the key or its RNG fails; never a partial signature.
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SigningError>;
+
+    /// Sign the message whose SHA-256 is `sha256`: the same signature [`Signer::sign`] gives
+    /// for that message. Does not hash anything.
+    ///
+    /// # Errors
+    /// [`SigningError`] as for `sign`; by default [`SigningError::DigestUnsupported`], for
+    /// signers that sign whole messages only.
+    fn sign_digest(&self, sha256: &[u8; 32]) -> Result<Vec<u8>, SigningError> {
+        let _ = sha256;
+        Err(SigningError::DigestUnsupported)
+    }
 }
 
 #[cfg(test)]

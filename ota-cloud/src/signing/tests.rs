@@ -121,6 +121,55 @@ fn signatures_verify_as_a_device_checks_them() {
 }
 
 #[test]
+fn signing_a_digest_gives_the_signature_of_the_message() {
+    use sha2::Digest as _;
+    let message = b"an image streamed from disk";
+    let sha256: [u8; 32] = sha2::Sha256::digest(message).into();
+
+    let ecdsa = LocalSigner::with_default_algorithm(p256(), false).unwrap();
+    let from_digest = ecdsa.sign_digest(&sha256).unwrap();
+    // RFC 6979 nonces: the same bytes as signing the message, and as p256's own
+    // message-signing path (what `sign` used before it signed digests).
+    assert_eq!(from_digest, ecdsa.sign(message).unwrap());
+    let super::key::Inner::P256(key) = ecdsa.key().inner() else {
+        panic!("a P-256 key");
+    };
+    let direct: p256::ecdsa::DerSignature =
+        p256::ecdsa::signature::Signer::try_sign(key, message).unwrap();
+    assert_eq!(from_digest, direct.as_bytes());
+    verify(&ecdsa, message, &from_digest).unwrap();
+
+    let v15 = LocalSigner::with_default_algorithm(rsa2048().clone(), false).unwrap();
+    assert_eq!(
+        v15.sign_digest(&sha256).unwrap(),
+        v15.sign(message).unwrap()
+    );
+    let pss = LocalSigner::with_default_algorithm(rsa2048().clone(), true).unwrap();
+    verify(&pss, message, &pss.sign_digest(&sha256).unwrap()).unwrap();
+}
+
+#[test]
+fn signers_refuse_digests_unless_they_say_otherwise() {
+    struct WholeMessages(LocalSigner);
+    impl Signer for WholeMessages {
+        fn algorithm(&self) -> Algorithm {
+            self.0.algorithm()
+        }
+        fn public_key(&self) -> &PublicKey {
+            self.0.public_key()
+        }
+        fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SigningError> {
+            self.0.sign(message)
+        }
+    }
+    let signer = WholeMessages(LocalSigner::with_default_algorithm(p256(), false).unwrap());
+    assert_eq!(
+        signer.sign_digest(&[0; 32]),
+        Err(SigningError::DigestUnsupported)
+    );
+}
+
+#[test]
 fn algorithm_must_fit_the_key() {
     let mismatch = |r: Result<LocalSigner, SigningError>| {
         matches!(r, Err(SigningError::AlgorithmMismatch { .. }))

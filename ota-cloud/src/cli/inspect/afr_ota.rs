@@ -6,13 +6,13 @@ use ota_core::crypto::{
 use ota_core::document::{AfrFile, AfrOta, Protocol};
 
 use super::{Device, Report, Trust};
-use crate::release::signature_key;
+use crate::release::{ImageDigest, signature_key};
 
 pub(super) fn inspect(
     doc: &AfrOta<'_>,
     trust: &Trust,
     device: Option<&Device<'_>>,
-    image: Option<&[u8]>,
+    image: Option<&ImageDigest>,
     report: &mut Report,
 ) {
     report.line(
@@ -99,15 +99,11 @@ fn describe_file(i: usize, f: &AfrFile<'_>, report: &mut Report) {
 
 /// Check `image` against the first file entry with every trusted key whose `sig-*` entry
 /// is present.
-fn check_file(file: &AfrFile<'_>, image: &[u8], trust: &Trust, report: &mut Report) {
-    if image.len() != file.file_size as usize {
+fn check_file(file: &AfrFile<'_>, image: &ImageDigest, trust: &Trust, report: &mut Report) {
+    if image.size != u64::from(file.file_size) {
         report.problem(
             "image:",
-            format!(
-                "{} bytes, but filesize says {}",
-                image.len(),
-                file.file_size
-            ),
+            format!("{} bytes, but filesize says {}", image.size, file.file_size),
         );
         return;
     }
@@ -145,11 +141,12 @@ fn check_file(file: &AfrFile<'_>, image: &[u8], trust: &Trust, report: &mut Repo
     }
 }
 
-/// Whether `text` (base64, read as the AWS agent reads it) is `key`'s signature over `image`.
-fn verifies(key: &TrustedKey, text: &str, image: &[u8]) -> bool {
+/// Whether `text` (base64, read as the AWS agent reads it) is `key`'s signature over the
+/// image whose digest is `image`.
+fn verifies(key: &TrustedKey, text: &str, image: &ImageDigest) -> bool {
     let mut buf = [0u8; MAX_SIGNATURE_LEN];
     decode_signature(text, &mut buf, Base64Mode::AwsLenient).is_ok_and(|signature| {
-        key.verify_message(image, signature, SignatureEncoding::Der)
+        key.verify_digest(&image.digest(), signature, SignatureEncoding::Der)
             .is_ok()
     })
 }

@@ -34,6 +34,9 @@ const MAX_TRUST: usize = 8;
 /// the file, so it is checked only with --trust and --file; nothing else in them is signed,
 /// so no device identity can reject them before the download.
 ///
+/// The document may be at most 32768 bytes (the AWS IoT Jobs limit); the image is read
+/// once, in chunks, so memory does not grow with its size.
+///
 /// Exits 0 when everything asked was checked and passed, 1 with the first reason otherwise.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -182,21 +185,25 @@ impl<'a> Device<'a> {
 }
 
 pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
-    let bytes = files::read(&args.document)?;
+    let mut inputs = vec![args.document.as_path()];
+    inputs.extend(args.trust.iter().map(PathBuf::as_path));
+    inputs.extend(args.file.as_deref());
+    files::refuse_stdout_over_inputs(&inputs)?;
+    let bytes = files::read_document(&args.document)?;
     let name = args.document.display();
     let document = JobDocument::parse(&bytes)
         .map_err(|e| CliError::failure(format!("{name}: not a valid job document: {e}")))?;
     let trust = Trust::load(&args.trust, args.pss)?;
     let device = Device::from_args(args);
-    let image = args.file.as_deref().map(files::read).transpose()?;
+    let image = args.file.as_deref().map(files::image_digest).transpose()?;
     let file = args.file.as_deref().map(Path::display);
     let mut report = Report::default();
     match &document {
         JobDocument::Firmware(doc) => {
-            firmware::inspect(doc, &trust, device.as_ref(), image.as_deref(), &mut report);
+            firmware::inspect(doc, &trust, device.as_ref(), image.as_ref(), &mut report);
         }
         JobDocument::AfrOta(doc) => {
-            afr_ota::inspect(doc, &trust, device.as_ref(), image.as_deref(), &mut report);
+            afr_ota::inspect(doc, &trust, device.as_ref(), image.as_ref(), &mut report);
         }
         JobDocument::Custom(_) => {
             return Err(CliError::failure(format!(

@@ -661,7 +661,8 @@ impl Scenario {
     }
 
     /// The names of the shipped scenarios.
-    pub const BUILTIN: [&'static str; 3] = ["default", "bad-release", "large"];
+    pub const BUILTIN: [&'static str; 5] =
+        ["default", "bad-release", "large", "stress", "stress-harsh"];
 
     /// The scenarios shipped with the simulator, by name.
     pub fn builtin(name: &str) -> Option<&'static str> {
@@ -669,6 +670,8 @@ impl Scenario {
             "default" => Some(include_str!("../scenarios/default.toml")),
             "bad-release" => Some(include_str!("../scenarios/bad-release.toml")),
             "large" => Some(include_str!("../scenarios/large.toml")),
+            "stress" => Some(include_str!("../scenarios/stress.toml")),
+            "stress-harsh" => Some(include_str!("../scenarios/stress-harsh.toml")),
             _ => None,
         }
     }

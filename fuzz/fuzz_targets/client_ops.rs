@@ -1,8 +1,10 @@
 //! The device client driven by arbitrary operation sequences: messages from a scripted
 //! service delivered, lost, duplicated, reordered or replaced by arbitrary bytes on any
-//! topic; time; power cuts; resets; self-test results; cancellation. No panic, and the
-//! promises hold: only a verified image is ever marked pending, and a firmware job is never
-//! reported SUCCEEDED before the new image is committed.
+//! topic; time; power cuts; resets; self-test results; cancellation; a job created after the
+//! device asked for one. No panic, and the promises hold: only a verified image is ever
+//! marked pending, a firmware job is never reported SUCCEEDED before the new image is
+//! committed, and (liveness) once the network works and time passes, the job the service
+//! offers ends in a final status.
 #![no_main]
 use arbitrary::Arbitrary;
 use base64::Engine as _;
@@ -32,6 +34,14 @@ enum Op<'a> {
     SelfTest(bool),
     Cancel,
     Connect,
+    Create,
+}
+
+#[derive(Debug, Arbitrary)]
+struct Input<'a> {
+    /// Whether the job exists from the start (otherwise `Op::Create` or the heal makes it).
+    created: bool,
+    ops: Vec<Op<'a>>,
 }
 
 struct Release {
@@ -78,22 +88,60 @@ fn client<'b>(
     store: &MemStateStore,
     r: &'static Release,
     scratch: &'b mut [u8],
+    boot: &mut u64,
 ) -> Option<Client<'b, SimSlot, MemStateStore, 1>> {
     let running = if device.active_image().starts_with(&r.image) { Version::new(1, 1, 0) } else { Version::new(1, 0, 0) };
     let mut config = Config::new(ThingName::new("d").unwrap(), "p", "h", running);
     config.blocks_per_request = 2;
+    // Each boot draws its own seed, as firmware does: client tokens must not repeat across
+    // boots, or a late reply to the last boot's request could match.
+    *boot += 1;
+    config.random_seed = *boot;
     let buffers = Buffers { scratch, url: &mut [] };
     Client::new(config, &r.trust, device.slot(), store.reopen(), buffers).ok()
 }
 
-fuzz_target!(|ops: Vec<Op<'_>>| {
+/// Check a publish of the client.
+fn check_publish(device: &SimBootloader, r: &Release, payload: &[u8]) {
+    let text = String::from_utf8_lossy(payload);
+    if text.starts_with(r#"{"status":"SUCCEEDED""#) {
+        assert_eq!(device.state(), BootState::Normal, "SUCCEEDED before commit");
+        assert!(device.active_image().starts_with(&r.image), "SUCCEEDED on the old image");
+    }
+}
+
+/// Check the client's events; true when it asks for a reset.
+fn check_events(c: &mut Client<'_, SimSlot, MemStateStore, 1>, device: &SimBootloader, r: &Release) -> (bool, bool) {
+    let (mut reset, mut self_test) = (false, false);
+    while let Some(e) = c.poll_event() {
+        match e {
+            Event::ActivateAndReboot => {
+                assert_eq!(device.state(), BootState::Pending);
+                let pending = device.bank_image(device.active_bank().other());
+                assert!(pending.starts_with(&r.image), "marked pending an image that is not the signed one");
+                reset = true;
+            }
+            Event::RollBackAndReboot { .. } => reset = true,
+            Event::SelfTestRequired => self_test = true,
+            _ => {}
+        }
+    }
+    (reset, self_test)
+}
+
+fuzz_target!(|input: Input<'_>| {
+    let Input { created, ops } = input;
     let r = release();
     let power = PowerCut::unlimited();
     let device = SimBootloader::new(8192, b"old", power.clone());
     let store = MemStateStore::new(power.clone());
     let mut peer = ScriptedPeer::new(ThingName::new("d").unwrap(), JobId::new("j").unwrap(), &r.document, &r.image, "s", Format::Cbor);
+    if !created {
+        peer.delay_creation();
+    }
     let mut scratch = vec![0u8; 2048];
-    let mut c = match client(&device, &store, r, &mut scratch) {
+    let mut boots = 0;
+    let mut c = match client(&device, &store, r, &mut scratch, &mut boots) {
         Some(c) => c,
         None => return,
     };
@@ -107,7 +155,7 @@ fuzz_target!(|ops: Vec<Op<'_>>| {
             in_flight.clear();
             drop(c);
             let _ = device.reset();
-            c = match client(&device, &store, r, &mut scratch) {
+            c = match client(&device, &store, r, &mut scratch, &mut boots) {
                 Some(fresh) => fresh,
                 None => return,
             };
@@ -116,11 +164,7 @@ fuzz_target!(|ops: Vec<Op<'_>>| {
         match op {
             Op::Flush => {
                 while let Some(p) = c.poll_transmit(now, &mut out) {
-                    let text = String::from_utf8_lossy(p.payload);
-                    if text.starts_with(r#"{"status":"SUCCEEDED""#) {
-                        assert_eq!(device.state(), BootState::Normal, "SUCCEEDED before commit");
-                        assert!(device.active_image().starts_with(&r.image), "SUCCEEDED on the old image");
-                    }
+                    check_publish(&device, r, p.payload);
                     let _ = peer.handle_publish(p.topic, p.payload);
                 }
                 while let Some((t, p)) = peer.poll_message(&mut inbound) {
@@ -148,15 +192,63 @@ fuzz_target!(|ops: Vec<Op<'_>>| {
             }
             Op::Cancel => peer.cancel(),
             Op::Connect => c.handle_connected(now),
+            Op::Create => peer.create(),
             _ => {}
         }
-        while let Some(e) = c.poll_event() {
-            if e == Event::ActivateAndReboot {
-                assert_eq!(device.state(), BootState::Pending);
-                let pending = device.bank_image(device.active_bank().other());
-                assert!(pending.starts_with(&r.image), "marked pending an image that is not the signed one");
-                power.cut();
-            }
+        if check_events(&mut c, &device, r).0 {
+            power.cut();
         }
     }
+    // Liveness: the job exists, the network works from now on, the application does what
+    // the client asks, and time moves to each timer.
+    peer.create();
+    power.disarm();
+    let mut pending_self_test = false;
+    for _ in 0..20_000 {
+        if power.is_cut() {
+            power.restore();
+            drop(c);
+            let _ = device.reset();
+            c = match client(&device, &store, r, &mut scratch, &mut boots) {
+                Some(fresh) => fresh,
+                None => panic!("the client does not start after a reset"),
+            };
+            in_flight.clear();
+            c.handle_connected(now);
+        }
+        let mut moved = false;
+        while let Some(p) = c.poll_transmit(now, &mut out) {
+            check_publish(&device, r, p.payload);
+            let _ = peer.handle_publish(p.topic, p.payload);
+            moved = true;
+        }
+        while let Some((t, p)) = peer.poll_message(&mut inbound) {
+            in_flight.push((t.to_string(), p.to_vec()));
+        }
+        for (t, p) in std::mem::take(&mut in_flight) {
+            let _ = c.handle_message(now, &t, &p);
+            moved = true;
+        }
+        let (reset, self_test) = check_events(&mut c, &device, r);
+        pending_self_test |= self_test;
+        if reset {
+            power.cut();
+            continue;
+        }
+        if pending_self_test {
+            pending_self_test = false;
+            let _ = c.handle_self_test(now, true);
+            continue;
+        }
+        if moved {
+            continue;
+        }
+        if peer.status().is_terminal() && c.is_idle() {
+            return;
+        }
+        let Some(at) = c.poll_timeout() else { break };
+        now = now.max(at);
+        c.handle_timeout(now);
+    }
+    panic!("the job is still {} (client idle: {}) after the network healed", peer.status(), c.is_idle());
 });

@@ -86,6 +86,12 @@ pub struct Config<'a> {
     /// reply to the last boot's request could match (the client still ignores one naming a
     /// job it finished).
     pub random_seed: u64,
+    /// The bytes of the running image's manifest trailer (see [`crate::trailer`]): on most
+    /// microcontrollers a slice of the running slot's memory-mapped flash at
+    /// [`crate::trailer::region`]. Empty (the default) when there is none, e.g. a factory
+    /// image programmed without one. The client checks its signature and takes the
+    /// anti-rollback floor at least from it; bytes that do not verify are ignored.
+    pub running_trailer: &'a [u8],
 }
 
 impl<'a> Config<'a> {
@@ -121,6 +127,7 @@ impl<'a> Config<'a> {
             allow_same_version: false,
             idle_check_interval: Duration::from_secs(3600),
             random_seed: 1,
+            running_trailer: &[],
         }
     }
 

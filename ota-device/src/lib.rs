@@ -17,6 +17,7 @@ mod record;
 mod rng;
 pub mod storage;
 mod text;
+pub mod trailer;
 mod write;
 
 pub use client::{

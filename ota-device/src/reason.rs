@@ -110,6 +110,9 @@ reasons! {
     /// The document is of a format this build does not handle: AWS `afr_ota` without the
     /// `afr-ota` feature.
     UnsupportedDocument = 34, "unsupported_document";
+    /// The device booted an image on trial but its state record was lost or corrupt: the
+    /// client cannot tell which job installed it, so it rolls back.
+    StateLost = 35, "state_lost";
 }
 
 impl From<Rejection> for Reason {

@@ -31,10 +31,18 @@ impl ImageSet {
         &self.images[index]
     }
 
+    /// The known image `bytes` hold, followed by erased flash up to the manifest trailer
+    /// region. The trailer itself is not kept when the bank is shared (simulated devices
+    /// run without `Config::running_trailer`; their floor lives in the state record).
     fn find(&self, bytes: &[u8]) -> Option<usize> {
-        self.images
-            .iter()
-            .position(|i| bytes.starts_with(i) && bytes[i.len()..].iter().all(|&b| b == 0xff))
+        let end = ota_device::trailer::region(bytes.len() as u32, SECTOR)
+            .map_or(bytes.len(), |(at, _)| at as usize);
+        self.images.iter().position(|i| {
+            bytes.starts_with(i)
+                && bytes
+                    .get(i.len()..end)
+                    .is_some_and(|rest| rest.iter().all(|&b| b == 0xff))
+        })
     }
 }
 

@@ -365,7 +365,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             config: &self.config,
             trust: self.trust,
             floor: self.record.floor,
-            capacity: self.slot.capacity(),
+            capacity: self.image_capacity(),
             now: self.trusted_time(now),
             scratch: self.scratch,
             url: self.url,
@@ -378,6 +378,14 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 Ok(Some(custom))
             }
             Ok(Intake::Firmware(target)) => {
+                if target.kind == ImageKind::Manifest && self.write_trailer(raw.as_bytes()).is_err()
+                {
+                    // Nothing started on the service side: try again later.
+                    self.go_idle(now);
+                    self.emit(Event::StorageFailed);
+                    self.describe_later(now);
+                    return Ok(None);
+                }
                 self.start_firmware_job(now, target);
                 Ok(None)
             }

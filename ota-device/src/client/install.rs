@@ -96,7 +96,15 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
 
     /// The service accepted `self_test: ready`: mark the image pending, record it, and ask
     /// the application to reset.
+    ///
+    /// The slot is verified again first: the image may have changed since the download's
+    /// check (a flash fault, another writer) and nothing unverified is marked. What changes
+    /// after `mark_pending` is the bootloader's to catch (MCUboot checks the image at boot);
+    /// the client then checks the booted version before the self-test.
     pub(super) fn activate(&mut self, now: Instant) {
+        if let Err(reason) = self.verify_slot() {
+            return self.fail_job(now, reason);
+        }
         if self.slot.mark_pending().is_err() {
             return self.fail_job(now, Reason::StorageFailure);
         }
@@ -131,6 +139,22 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             }
             (Phase::Installed, BootState::Normal | BootState::RolledBack) => {
                 self.after_untried_reset()?
+            }
+            (Phase::Idle | Phase::Downloading, BootState::Trial) => {
+                // On trial, but the record does not say which job installed this image (it
+                // was lost or corrupt): without a job there is nothing to self-test against
+                // and no one to report to, so go back to the committed image.
+                let _ = self.slot.roll_back();
+                self.rollback_pending = true;
+                self.emit(Event::RollBackAndReboot {
+                    reason: Reason::StateLost,
+                });
+            }
+            (Phase::Idle | Phase::Downloading, BootState::Pending) => {
+                // Marked, but the record does not say for which job: withdraw the mark rather
+                // than boot an image on trial that the next start could not account for.
+                self.slot.roll_back()?;
+                self.boot = BootState::Normal;
             }
             (Phase::ReportSucceeded, _) => self.park_report(JobExecutionStatus::Succeeded, None),
             (Phase::ReportFailed, boot) => {
@@ -231,7 +255,10 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         Ok(())
     }
 
-    /// Raise the anti-rollback floor to the running (now committed) image.
+    /// Raise the anti-rollback floor to the running (now committed) image, and the device's
+    /// security counter with it. The counter is raised only after the commit, so the fallback
+    /// image is never below it while it may still boot. A failed raise is redone at the next
+    /// start (from the record's floor, see `restore_floor`).
     fn raise_floor(&mut self) {
         let floor = &mut self.record.floor;
         let running = self.config.running_version;
@@ -240,6 +267,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         }
         let counter = self.record.target_counter.0.max(floor.security_counter.0);
         floor.security_counter = SecurityCounter(counter);
+        let _ = self.slot.raise_security_counter(counter);
     }
 
     /// The trial image failed: have the bootloader return to the previous image, record the

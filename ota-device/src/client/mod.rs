@@ -2,6 +2,7 @@
 
 mod codec;
 mod download;
+mod floor;
 mod flow;
 mod install;
 mod job;
@@ -107,9 +108,13 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     /// for a self-test, or wait for jobs). Nothing is sent until
     /// [`Client::handle_connected`].
     ///
+    /// The anti-rollback floor is the highest of the record's, the running image's trailer's
+    /// (when it verifies, see [`crate::trailer`]) and the slot's security counter's: a lost
+    /// or corrupt record does not lower it.
+    ///
     /// # Errors
     /// [`Error::BadConfig`], [`Error::BuffersTooSmall`], or [`Error::Storage`] when the
-    /// record or the boot state cannot be read.
+    /// record, the boot state or the security counter cannot be read.
     pub fn new(
         config: Config<'a>,
         trust: &'a TrustStore<K>,
@@ -156,6 +161,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         // Tokens start where the seed says, so that a boot with another seed does not reuse
         // the tokens of the last one (a late reply to those must not match).
         client.next_token = client.rng.between(0, u64::from(u32::MAX)) as u32;
+        client.restore_floor()?;
         client.reconcile_boot()?;
         Ok(client)
     }

@@ -26,7 +26,7 @@
 //! The `testing` feature adds [`testing`]: RAM flash, a dual-bank bootloader and a state store,
 //! all with power-cut injection.
 
-mod crc;
+pub(crate) mod crc;
 mod dual_copy;
 mod error;
 mod io;

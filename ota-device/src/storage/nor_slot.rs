@@ -115,6 +115,14 @@ where
     fn roll_back(&mut self) -> Result<(), StorageError> {
         self.boot.roll_back()
     }
+
+    fn security_counter(&mut self) -> Result<Option<u32>, StorageError> {
+        self.boot.security_counter()
+    }
+
+    fn raise_security_counter(&mut self, to: u32) -> Result<(), StorageError> {
+        self.boot.raise_security_counter(to)
+    }
 }
 
 #[cfg(test)]

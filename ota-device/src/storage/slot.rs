@@ -106,6 +106,29 @@ pub trait FirmwareSlot {
     /// # Errors
     /// Flag storage errors.
     fn roll_back(&mut self) -> Result<(), StorageError>;
+
+    /// The device's monotonic anti-rollback counter: OTP fuses, a hardware counter, a
+    /// separate flash sector (as MCUboot's `boot_nv_security_counter_get`). `Ok(None)` when the
+    /// device has none, which is the default. The client takes its floor at least from it,
+    /// so a lost state record cannot lower the floor.
+    ///
+    /// # Errors
+    /// Counter storage errors.
+    fn security_counter(&mut self) -> Result<Option<u32>, StorageError> {
+        Ok(None)
+    }
+
+    /// Raise the counter to at least `to`; never lowers it (a smaller `to` changes nothing).
+    /// The client calls it only after `commit`, so that a bootloader that enforces the
+    /// counter never meets a fallback image below it. Without a counter: nothing to do (the
+    /// default). Power loss: the old or the new value.
+    ///
+    /// # Errors
+    /// Counter storage errors.
+    fn raise_security_counter(&mut self, to: u32) -> Result<(), StorageError> {
+        let _ = to;
+        Ok(())
+    }
 }
 
 /// The bootloader side: the boot flags only (MCUboot / embassy-boot style), with the meaning
@@ -134,6 +157,23 @@ pub trait BootControl {
     /// # Errors
     /// As [`FirmwareSlot::roll_back`].
     fn roll_back(&mut self) -> Result<(), StorageError>;
+
+    /// As [`FirmwareSlot::security_counter`] (default: no counter).
+    ///
+    /// # Errors
+    /// As [`FirmwareSlot::security_counter`].
+    fn security_counter(&mut self) -> Result<Option<u32>, StorageError> {
+        Ok(None)
+    }
+
+    /// As [`FirmwareSlot::raise_security_counter`] (default: nothing to do).
+    ///
+    /// # Errors
+    /// As [`FirmwareSlot::raise_security_counter`].
+    fn raise_security_counter(&mut self, to: u32) -> Result<(), StorageError> {
+        let _ = to;
+        Ok(())
+    }
 }
 
 impl<T: BootControl + ?Sized> BootControl for &mut T {
@@ -148,6 +188,12 @@ impl<T: BootControl + ?Sized> BootControl for &mut T {
     }
     fn roll_back(&mut self) -> Result<(), StorageError> {
         T::roll_back(self)
+    }
+    fn security_counter(&mut self) -> Result<Option<u32>, StorageError> {
+        T::security_counter(self)
+    }
+    fn raise_security_counter(&mut self, to: u32) -> Result<(), StorageError> {
+        T::raise_security_counter(self, to)
     }
 }
 
@@ -178,5 +224,11 @@ impl<T: FirmwareSlot + ?Sized> FirmwareSlot for &mut T {
     }
     fn roll_back(&mut self) -> Result<(), StorageError> {
         T::roll_back(self)
+    }
+    fn security_counter(&mut self) -> Result<Option<u32>, StorageError> {
+        T::security_counter(self)
+    }
+    fn raise_security_counter(&mut self, to: u32) -> Result<(), StorageError> {
+        T::raise_security_counter(self, to)
     }
 }

@@ -263,6 +263,8 @@ impl World {
         let mut config = self.config;
         config.running_version = self.running_version();
         config.random_seed = self.config.random_seed ^ (self.boots << 40);
+        // As firmware does: the running bank's manifest trailer, memory-mapped.
+        config.running_trailer = Box::leak(self.boot.running_trailer().into_boxed_slice());
         self.boots += 1;
         let buffers = Buffers {
             scratch: Box::leak(

@@ -102,13 +102,14 @@ const fn tamper_signature(mut doc: [u8; DOCUMENT_LEN]) -> [u8; DOCUMENT_LEN] {
 
 /// The update slot: 16 KiB of NOR in 1 KiB sectors (the LM3S6965's flash page size).
 const SLOT_LEN: usize = 16 * 1024;
-type SlotFlash = RamFlash<SLOT_LEN, 1024>;
+const SLOT_SECTOR: usize = 1024;
+type SlotFlash = RamFlash<SLOT_LEN, SLOT_SECTOR>;
 /// The persistent record: two copies of one sector-rounded span each.
 const STATE_LEN: usize = 4 * 1024;
 type StateFlash = RamFlash<STATE_LEN, 1024>;
 const STATE_SPAN: usize = DualCopyStore::<StateFlash>::copy_span();
 const _: () = assert!(2 * STATE_SPAN <= STATE_LEN);
-const _: () = assert!(IMAGE_LEN <= SLOT_LEN);
+const _: () = assert!(IMAGE_LEN + ota_device::trailer::TRAILER_MAX_LEN <= SLOT_LEN);
 
 /// Block size: 1 KiB CBOR blocks, so scratch is one block (and the 1 KiB minimum).
 const BLOCK_SIZE: usize = 1024;
@@ -456,8 +457,15 @@ fn check(
     if written != IMAGE {
         return Err(Failure::Check("the slot does not hold the signed image"));
     }
-    if rest.iter().any(|&b| b != 0xFF) {
+    // After the image: erased flash, then the manifest trailer in the slot's last sectors.
+    let trailer_at = ota_device::trailer::region(SLOT_LEN as u32, SLOT_SECTOR as u32)
+        .map_or(SLOT_LEN, |(at, _)| at as usize);
+    let (gap, trailer) = rest.split_at(trailer_at - IMAGE_LEN);
+    if gap.iter().any(|&b| b != 0xFF) {
         return Err(Failure::Check("bytes written past the image"));
+    }
+    if ota_device::trailer::Trailer::parse(trailer).is_err() {
+        return Err(Failure::Check("no manifest trailer after the image"));
     }
     Ok(())
 }

@@ -46,6 +46,8 @@ struct Device {
     flags: Arc<Mutex<Flags>>,
     banks: [MemFlash; 2],
     power: PowerCut,
+    /// The monotonic security counter, if the device has one.
+    counter: Option<Arc<Mutex<u32>>>,
 }
 
 impl Device {
@@ -125,7 +127,34 @@ impl SimBootloader {
                 flags: Arc::new(Mutex::new(flags)),
                 banks,
                 power,
+                counter: None,
             },
+        }
+    }
+
+    /// The same device with a monotonic security counter starting at `value` (OTP-like: it
+    /// survives everything, raising it is one mutating operation). Without this, the device
+    /// has no counter. Call before taking handles: earlier clones keep the device without it.
+    #[must_use]
+    pub fn with_security_counter(mut self, value: u32) -> Self {
+        self.device.counter = Some(Arc::new(Mutex::new(value)));
+        self
+    }
+
+    /// The security counter's value (no power check), if the device has one.
+    pub fn security_counter(&self) -> Option<u32> {
+        let counter = self.device.counter.as_ref()?;
+        Some(*counter.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The bytes of the running bank's manifest trailer region (see [`crate::trailer`]): what
+    /// firmware would pass as `Config::running_trailer`. Empty if the bank is too small.
+    pub fn running_trailer(&self) -> Vec<u8> {
+        let image = self.active_image();
+        let region = crate::trailer::region(image.len() as u32, Self::SECTOR as u32);
+        match region {
+            Some((at, _)) => image[at as usize..].to_vec(),
+            None => Vec::new(),
         }
     }
 
@@ -209,6 +238,12 @@ impl BootControl for SimBootloader {
     fn roll_back(&mut self) -> Result<(), StorageError> {
         self.control().roll_back()
     }
+    fn security_counter(&mut self) -> Result<Option<u32>, StorageError> {
+        self.control().security_counter()
+    }
+    fn raise_security_counter(&mut self, to: u32) -> Result<(), StorageError> {
+        self.control().raise_security_counter(to)
+    }
 }
 
 /// The boot flags of a [`SimBootloader`]: each change is one mutating operation of its
@@ -235,6 +270,34 @@ impl BootControl for SimBootControl {
 
     fn roll_back(&mut self) -> Result<(), StorageError> {
         self.device.update(|flags| Ok(flags.roll_back())).map(drop)
+    }
+
+    fn security_counter(&mut self) -> Result<Option<u32>, StorageError> {
+        self.device.power.check()?;
+        let Some(counter) = &self.device.counter else {
+            return Ok(None);
+        };
+        Ok(Some(
+            *counter.lock().unwrap_or_else(PoisonError::into_inner),
+        ))
+    }
+
+    fn raise_security_counter(&mut self, to: u32) -> Result<(), StorageError> {
+        self.device.power.check()?;
+        let Some(counter) = &self.device.counter else {
+            return Ok(());
+        };
+        let mut value = counter.lock().unwrap_or_else(PoisonError::into_inner);
+        if to <= *value {
+            return Ok(());
+        }
+        match self.device.power.begin_mutation()? {
+            Mutation::Full => {
+                *value = to;
+                Ok(())
+            }
+            Mutation::Torn => Err(StorageError::PowerLoss),
+        }
     }
 }
 

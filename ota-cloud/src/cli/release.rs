@@ -4,7 +4,6 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::ValueEnum;
-use ota_core::document::Step;
 use ota_core::version::{SecurityCounter, Version};
 
 use super::{CliError, files, keys, parse, write_out};
@@ -18,15 +17,15 @@ use crate::signing::Signer as _;
 /// `--format firmware` (the default) writes this project's document: a signed manifest
 /// (product, hardware, file id, version, security counter, the image's exact size and
 /// SHA-256, and optionally --min-version, --expires and --job-id) that devices check before
-/// downloading, plus the key id, the version as a hint, the location (--stream and/or
-/// --url) and the steps. `--format afr-ota` writes the AWS/FreeRTOS `afr_ota` document,
-/// signed over the image bytes only (`sig-sha256-ecdsa` for P-256 keys, `sig-sha256-rsa`
-/// for RSA), with `filesize`, `fileid`, `filepath`, `certfile` and `streamname` and/or
-/// `update_data_url` + `auth_scheme`; it cannot carry the signed constraints, so they are
-/// refused with it. The document is parsed back and its signature verified before it is
-/// written. Output goes to stdout, or to --out (written whole or not at all); an output that
-/// is the image or the key is refused before anything is written. The image is read once,
-/// in chunks, so memory does not grow with its size.
+/// downloading, plus the key id, the version as a hint and the location (--stream and/or
+/// --url). `--format afr-ota` writes the AWS/FreeRTOS `afr_ota` document, signed over the
+/// image bytes only (`sig-sha256-ecdsa` for P-256 keys, `sig-sha256-rsa` for RSA), with
+/// `filesize`, `fileid`, `filepath`, `certfile` and `streamname` and/or `update_data_url` +
+/// `auth_scheme`; it cannot carry the signed constraints, so they are refused with it. The
+/// document is parsed back and its signature verified before it is written. Output goes to
+/// stdout, or to --out (written whole or not at all); an output that is the image or the key
+/// is refused before anything is written. The image is read once, in chunks, so memory does
+/// not grow with its size.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// PEM private key that signs the release (P-256 or RSA).
@@ -70,9 +69,6 @@ pub(crate) struct Args {
     /// HTTPS URL of the image (an AWS `${aws:iot:s3-presigned-url:…}` placeholder works).
     #[arg(long, value_name = "U")]
     url: Option<String>,
-    /// Steps the device runs, comma-separated, in order (firmware format; default: all).
-    #[arg(long, value_enum, value_delimiter = ',', value_name = "STEP,...")]
-    steps: Vec<StepArg>,
     /// `filepath` of an afr-ota document (default: the image's file name).
     #[arg(long, value_name = "PATH")]
     file_path: Option<String>,
@@ -103,28 +99,6 @@ enum Format {
     AfrOta,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum StepArg {
-    Download,
-    Verify,
-    Install,
-    Reboot,
-    #[value(alias = "self_test")]
-    SelfTest,
-}
-
-impl From<StepArg> for Step {
-    fn from(s: StepArg) -> Self {
-        match s {
-            StepArg::Download => Self::Download,
-            StepArg::Verify => Self::Verify,
-            StepArg::Install => Self::Install,
-            StepArg::Reboot => Self::Reboot,
-            StepArg::SelfTest => Self::SelfTest,
-        }
-    }
-}
-
 pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
     check_options(args)?;
     let inputs = [args.key.as_path(), args.file.as_path()];
@@ -136,8 +110,7 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
     let image = files::image_digest(&args.file)?;
     let release = match args.format {
         Format::Firmware => {
-            let steps: Vec<Step> = args.steps.iter().map(|&s| s.into()).collect();
-            let spec = firmware_spec(args, &steps)?;
+            let spec = firmware_spec(args)?;
             firmware_update_from_digest(&image, &spec, &signer)
         }
         Format::AfrOta => {
@@ -217,7 +190,6 @@ fn check_options(args: &Args) -> Result<(), CliError> {
                 ("--min-version", args.min_version.is_some()),
                 ("--expires", args.expires.is_some()),
                 ("--job-id", args.job_id.is_some()),
-                ("--steps", !args.steps.is_empty()),
             ];
             if let Some((flag, _)) = manifest_only.iter().find(|(_, given)| *given) {
                 return Err(CliError::usage(format!(
@@ -229,7 +201,7 @@ fn check_options(args: &Args) -> Result<(), CliError> {
     Ok(())
 }
 
-fn firmware_spec<'a>(args: &'a Args, steps: &'a [Step]) -> Result<FirmwareSpec<'a>, CliError> {
+fn firmware_spec(args: &Args) -> Result<FirmwareSpec<'_>, CliError> {
     let missing = |flag: &str| CliError::usage(format!("{flag} is required for --format firmware"));
     let manifest = ManifestSpec {
         product: args
@@ -251,6 +223,5 @@ fn firmware_spec<'a>(args: &'a Args, steps: &'a [Step]) -> Result<FirmwareSpec<'
         manifest,
         stream: args.stream.as_deref(),
         url: args.url.as_deref(),
-        steps: if steps.is_empty() { &Step::ALL } else { steps },
     })
 }

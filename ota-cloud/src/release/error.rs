@@ -38,9 +38,6 @@ pub enum ReleaseError {
     /// Neither a stream nor a URL was given.
     #[error("no image location: give a stream id, a URL, or both")]
     NoLocation,
-    /// The steps are out of order, repeated, or miss `download`, `verify` or `install`.
-    #[error("steps must be in order, without repeats, and include download, verify and install")]
-    BadSteps,
     /// The signer failed.
     #[error(transparent)]
     Signing(#[from] SigningError),

@@ -5,17 +5,16 @@ use base64::engine::general_purpose::STANDARD;
 use ota_core::crypto::{
     Base64Mode, MAX_SIGNATURE_LEN, SignatureEncoding, TrustedKey, decode_signature,
 };
-use ota_core::document::{FIRMWARE_OPERATION, FirmwareRef, JobDocument, Step};
+use ota_core::document::{FIRMWARE_OPERATION, FirmwareRef, JobDocument};
 use ota_core::jobs::StreamId;
 use ota_core::manifest::Manifest;
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::manifest::{ManifestSpec, canonical_bytes, check_text, manifest_from_digest};
 use super::{ImageDigest, Release, ReleaseError, finish};
 use crate::signing::Signer;
 
-/// What a firmware-update release says besides the manifest: where the image is and which
-/// steps the device runs.
+/// What a firmware-update release says besides the manifest: where the image is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FirmwareSpec<'a> {
     /// The signed statement.
@@ -24,18 +23,15 @@ pub struct FirmwareSpec<'a> {
     pub stream: Option<&'a str>,
     /// HTTPS URL of the image (or an AWS `${aws:iot:s3-presigned-url:…}` placeholder).
     pub url: Option<&'a str>,
-    /// The steps, in order; they must include download, verify and install.
-    pub steps: &'a [Step],
 }
 
 impl<'a> FirmwareSpec<'a> {
-    /// `manifest` with every step and no location yet.
+    /// `manifest` with no location yet.
     pub const fn new(manifest: ManifestSpec<'a>) -> Self {
         Self {
             manifest,
             stream: None,
             url: None,
-            steps: &Step::ALL,
         }
     }
 }
@@ -44,16 +40,17 @@ impl<'a> FirmwareSpec<'a> {
 ///
 /// The manifest (exact size and SHA-256 of `image`, plus `spec.manifest`) is signed as its
 /// canonical bytes, and the document carries those bytes in base64, the signature in
-/// base64, the signer's key id, the version as an unsigned hint, the location and the
-/// steps. Before returning, the document is parsed with [`JobDocument::parse`], the manifest
-/// read back, and the signature verified with the signer's public key.
+/// base64, the signer's key id, the version as an unsigned hint and the location (no
+/// `steps`: devices always run every step). Before returning, the document is parsed with
+/// [`JobDocument::parse`], the manifest read back, and the signature verified with the
+/// signer's public key.
 ///
 /// Does not check the statement against any device policy (see
 /// [`ota_core::manifest::verify`]) and does not upload anything.
 ///
 /// # Errors
-/// [`ReleaseError`]: the image, a field, the location or the steps are unusable, the signer
-/// failed, the document is too long, or the self-check failed.
+/// [`ReleaseError`]: the image, a field or the location is unusable, the signer failed,
+/// the document is too long, or the self-check failed.
 pub fn firmware_update(
     image: &[u8],
     spec: &FirmwareSpec<'_>,
@@ -88,7 +85,6 @@ pub fn firmware_update_from_digest(
     if stream.is_none() && spec.url.is_none() {
         return Err(ReleaseError::NoLocation);
     }
-    check_steps(spec.steps)?;
     let bytes = canonical_bytes(&manifest)?;
     let signature = signer.sign(&bytes)?;
     let key_id = signer.key_id();
@@ -107,24 +103,10 @@ pub fn firmware_update_from_digest(
     };
     let document = serde_json::to_string(&Document {
         firmware: &firmware,
-        steps: spec.steps,
     })
     .map_err(|e| ReleaseError::SelfCheck(e.to_string()))?;
     self_check(&document, &firmware, &manifest, signer)?;
     finish(document, signature, key_id, Some(bytes))
-}
-
-/// Steps strictly in [`Step::ALL`] order, with the three a device cannot skip.
-fn check_steps(steps: &[Step]) -> Result<(), ReleaseError> {
-    let ordered = steps.windows(2).all(|w| w[0] < w[1]);
-    let required = [Step::Download, Step::Verify, Step::Install]
-        .iter()
-        .all(|s| steps.contains(s));
-    if ordered && required {
-        Ok(())
-    } else {
-        Err(ReleaseError::BadSteps)
-    }
 }
 
 /// Parse what was written and check it says what was meant.
@@ -160,30 +142,16 @@ fn self_check(
         .map_err(|e| ReleaseError::SelfCheck(format!("signature: {e}")))
 }
 
-/// `{"operation":"firmware_update","firmware":{…},"steps":[…]}`.
+/// `{"operation":"firmware_update","firmware":{…}}`.
 struct Document<'a> {
     firmware: &'a FirmwareRef<'a>,
-    steps: &'a [Step],
 }
 
 impl Serialize for Document<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(3))?;
+        let mut map = s.serialize_map(Some(2))?;
         map.serialize_entry("operation", FIRMWARE_OPERATION)?;
         map.serialize_entry("firmware", self.firmware)?;
-        map.serialize_entry("steps", &StepNames(self.steps))?;
         map.end()
-    }
-}
-
-struct StepNames<'a>(&'a [Step]);
-
-impl Serialize for StepNames<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        for step in self.0 {
-            seq.serialize_element(step.as_str())?;
-        }
-        seq.end()
     }
 }

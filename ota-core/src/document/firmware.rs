@@ -11,8 +11,7 @@
 //!     "version": "1.2.3",
 //!     "stream": "fw-1_2_3", "fileId": 0,
 //!     "url": "https://…"
-//!   },
-//!   "steps": ["download", "verify", "install", "reboot", "self_test"]
+//!   }
 //! }
 //! ```
 //!
@@ -21,8 +20,11 @@
 //! `version` is an unsigned hint for dashboards that must equal the signed version, and
 //! `stream`/`fileId`/`url` say where to get bytes whose length and SHA-256 the manifest
 //! fixes. ECDSA signatures are DER, as `openssl dgst -sign` writes them. At least one of
-//! `stream` and `url` is required; `steps`, when present, must list known steps in order and
-//! include `download`, `verify` and `install`.
+//! `stream` and `url` is required.
+//!
+//! The document has no `steps`: a device always runs download, verify, install, reboot and
+//! self-test. A `steps` member written by older tools is ignored like any other unknown
+//! member, because it is not signed.
 
 use serde::Deserialize;
 
@@ -32,79 +34,6 @@ use crate::jobs::StreamId;
 
 /// The `operation` value that marks this document type.
 pub const FIRMWARE_OPERATION: &str = "firmware_update";
-
-/// One step of an update, in the order they run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Step {
-    /// Fetch the image.
-    Download,
-    /// Check length and SHA-256 against the signed manifest.
-    Verify,
-    /// Write it to the inactive slot and mark it pending.
-    Install,
-    /// Boot into it.
-    Reboot,
-    /// Let the application test it before committing.
-    SelfTest,
-}
-
-impl Step {
-    /// Every step, in order.
-    pub const ALL: [Self; 5] = [
-        Self::Download,
-        Self::Verify,
-        Self::Install,
-        Self::Reboot,
-        Self::SelfTest,
-    ];
-
-    /// The wire name (`self_test`, …).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Download => "download",
-            Self::Verify => "verify",
-            Self::Install => "install",
-            Self::Reboot => "reboot",
-            Self::SelfTest => "self_test",
-        }
-    }
-}
-
-/// The validated `steps` list (all five when the document has none).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Steps(u8);
-
-impl Steps {
-    /// Every step.
-    pub const ALL: Self = Self(0b1_1111);
-
-    /// Whether `step` is listed.
-    pub const fn contains(self, step: Step) -> bool {
-        self.0 & (1 << step as u8) != 0
-    }
-
-    fn from_names(names: &[&str]) -> Result<Self, DocumentError> {
-        let mut bits = 0u8;
-        let mut last: Option<Step> = None;
-        for name in names {
-            let step = Step::ALL
-                .into_iter()
-                .find(|s| s.as_str() == *name)
-                .ok_or(DocumentError::UnknownStep)?;
-            if last.is_some_and(|l| l >= step) {
-                return Err(DocumentError::StepsOutOfOrder);
-            }
-            last = Some(step);
-            bits |= 1 << step as u8;
-        }
-        let steps = Self(bits);
-        let required = [Step::Download, Step::Verify, Step::Install];
-        if !required.into_iter().all(|s| steps.contains(s)) {
-            return Err(DocumentError::MissingStep);
-        }
-        Ok(steps)
-    }
-}
 
 /// The validated `firmware` object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,8 +59,6 @@ pub struct FirmwareRef<'a> {
 pub struct FirmwareUpdate<'a> {
     /// Manifest, signature and image location.
     pub firmware: FirmwareRef<'a>,
-    /// The steps to run.
-    pub steps: Steps,
 }
 
 #[derive(Debug, Deserialize)]
@@ -160,8 +87,6 @@ pub(super) struct RawFirmwareUpdate<'a> {
     operation: Option<&'a str>,
     #[serde(borrow, default)]
     firmware: Option<RawFirmwareRef<'a>>,
-    #[serde(borrow, default)]
-    steps: Option<heapless::Vec<&'a str, 5>>,
 }
 
 impl<'a> RawFirmwareUpdate<'a> {
@@ -189,10 +114,6 @@ impl<'a> RawFirmwareUpdate<'a> {
         if stream.is_none() && url.is_none() {
             return Err(DocumentError::NoLocation);
         }
-        let steps = match self.steps {
-            Some(names) => Steps::from_names(&names)?,
-            None => Steps::ALL,
-        };
         let firmware = FirmwareRef {
             manifest,
             signature,
@@ -202,6 +123,6 @@ impl<'a> RawFirmwareUpdate<'a> {
             file_id: raw.file_id.map_or(0, |v| v.0),
             url,
         };
-        Ok(FirmwareUpdate { firmware, steps })
+        Ok(FirmwareUpdate { firmware })
     }
 }

@@ -19,7 +19,7 @@ mod serialize;
 pub use afr_ota::{
     AfrFile, AfrOta, MAX_BLOCK_SIZE, MAX_FILE_SIZE, MAX_FILES, MAX_SIGNATURES, Protocol,
 };
-pub use firmware::{FIRMWARE_OPERATION, FirmwareRef, FirmwareUpdate, Step, Steps};
+pub use firmware::{FIRMWARE_OPERATION, FirmwareRef, FirmwareUpdate};
 
 use crate::json::{self, RawJson};
 
@@ -66,15 +66,6 @@ pub enum DocumentError {
     /// Neither `stream` nor `url`.
     #[error("job document says neither stream nor url")]
     NoLocation,
-    /// A step name this crate does not know.
-    #[error("job document lists an unknown step")]
-    UnknownStep,
-    /// Steps repeated or out of order.
-    #[error("job document lists steps out of order")]
-    StepsOutOfOrder,
-    /// `download`, `verify` or `install` missing from `steps`.
-    #[error("job document omits a required step")]
-    MissingStep,
 }
 
 impl From<json::Error> for DocumentError {
@@ -323,5 +314,59 @@ mod tests {
         assert_eq!(JobDocument::parse(firmware), missing);
         #[cfg(feature = "alloc")]
         assert_eq!(JobDocument::parse_with::<SerdeJson>(firmware), missing);
+    }
+
+    /// Older tools wrote an unsigned `steps` member; it is skipped like any unknown member,
+    /// whatever it holds, and the document reads exactly as it does without it.
+    #[test]
+    fn legacy_steps_member_is_ignored() {
+        let firmware =
+            r#""firmware":{"manifest":"bQ==","signature":"cw==","stream":"fw-1","fileId":0}"#;
+        let plain = std::format!(r#"{{"operation":"firmware_update",{firmware}}}"#);
+        let expected = FirmwareUpdate::parse(plain.as_bytes()).unwrap();
+        assert_eq!(expected.firmware.stream.unwrap().as_str(), "fw-1");
+        for steps in [
+            r#"["reboot"]"#,
+            r#"["download","verify","install","reboot","self_test"]"#,
+            r#"["install","download"]"#,
+            r#"["flash_bootloader","a","b","c","d","e","f"]"#,
+            "[]",
+            "null",
+            "7",
+            r#"{"download":[1.5e3,true]}"#,
+        ] {
+            for doc in [
+                std::format!(r#"{{"operation":"firmware_update",{firmware},"steps":{steps}}}"#),
+                std::format!(r#"{{"steps":{steps},"operation":"firmware_update",{firmware}}}"#),
+                std::format!(
+                    r#"{{"operation":"firmware_update","steps":{steps},{firmware},"steps":{steps}}}"#
+                ),
+            ] {
+                let raw = doc.as_bytes();
+                assert_eq!(
+                    DocumentKind::probe(raw),
+                    Ok(DocumentKind::Firmware),
+                    "{doc}"
+                );
+                assert_eq!(FirmwareUpdate::parse(raw), Ok(expected), "{doc}");
+                assert_eq!(
+                    JobDocument::parse(raw),
+                    Ok(JobDocument::Firmware(expected)),
+                    "{doc}"
+                );
+                #[cfg(feature = "alloc")]
+                assert_eq!(
+                    JobDocument::parse_with::<SerdeJson>(raw),
+                    Ok(JobDocument::Firmware(expected)),
+                    "{doc}"
+                );
+            }
+        }
+        // Still strict JSON: an ignored member must be valid.
+        let broken = std::format!(r#"{{"operation":"firmware_update",{firmware},"steps":[01]}}"#);
+        assert!(matches!(
+            FirmwareUpdate::parse(broken.as_bytes()),
+            Err(DocumentError::Json(_))
+        ));
     }
 }

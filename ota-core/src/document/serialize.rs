@@ -1,10 +1,10 @@
 //! Writing documents back to JSON, in the shapes the parsers read (for services that build
 //! documents, and for round-trip tests).
 
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::afr_ota::{AfrFile, AfrOta, Protocol};
-use super::firmware::{FIRMWARE_OPERATION, FirmwareRef, FirmwareUpdate, Step, Steps};
+use super::firmware::{FIRMWARE_OPERATION, FirmwareRef, FirmwareUpdate};
 
 impl Serialize for Protocol {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -58,17 +58,6 @@ impl Serialize for AfrFile<'_> {
     }
 }
 
-impl Serialize for Steps {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let listed = Step::ALL.into_iter().filter(|step| self.contains(*step));
-        let mut seq = s.serialize_seq(Some(listed.clone().count()))?;
-        for step in listed {
-            seq.serialize_element(step.as_str())?;
-        }
-        seq.end()
-    }
-}
-
 impl Serialize for FirmwareRef<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
@@ -93,10 +82,9 @@ impl Serialize for FirmwareRef<'_> {
 
 impl Serialize for FirmwareUpdate<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(3))?;
+        let mut map = s.serialize_map(Some(2))?;
         map.serialize_entry("operation", FIRMWARE_OPERATION)?;
         map.serialize_entry("firmware", &self.firmware)?;
-        map.serialize_entry("steps", &self.steps)?;
         map.end()
     }
 }

@@ -106,7 +106,7 @@ impl Signer {
 
     pub fn firmware_doc_for_manifest(&self, manifest: &str, version: &str) -> String {
         format!(
-            r#"{{"operation":"firmware_update","firmware":{{"manifest":"{}","signature":"{}","keyId":"{}","version":"{version}","stream":"{STREAM}","fileId":0}},"steps":["download","verify","install","reboot","self_test"]}}"#,
+            r#"{{"operation":"firmware_update","firmware":{{"manifest":"{}","signature":"{}","keyId":"{}","version":"{version}","stream":"{STREAM}","fileId":0}}}}"#,
             STANDARD.encode(manifest),
             self.sign(manifest.as_bytes()),
             self.key_id

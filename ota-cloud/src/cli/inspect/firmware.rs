@@ -4,7 +4,7 @@ use ota_core::crypto::{
     Base64Mode, CryptoError, Digest, KeyId, MAX_SIGNATURE_LEN, SignatureEncoding, decode_base64,
     decode_signature,
 };
-use ota_core::document::{FirmwareUpdate, Step};
+use ota_core::document::FirmwareUpdate;
 use ota_core::manifest::{ExpiryCheck, MAX_MANIFEST_LEN, Manifest, Rejection, verify};
 use ota_core::version::Version;
 
@@ -56,12 +56,6 @@ pub(super) fn inspect(
         transport.push(format!("HTTPS {url}"));
     }
     report.line("transport:", transport.join("; "));
-    let steps: Vec<&str> = Step::ALL
-        .into_iter()
-        .filter(|s| doc.steps.contains(*s))
-        .map(Step::as_str)
-        .collect();
-    report.line("steps:", steps.join(", "));
 
     check_signature(fw.signature, fw.key_id, &bytes, trust, report);
     if let Some(device) = device {

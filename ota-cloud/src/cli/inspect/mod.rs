@@ -24,9 +24,9 @@ const MAX_TRUST: usize = 8;
 ///
 /// Firmware-update documents: prints the signed manifest (product, hardware, file id,
 /// version, security counter, size, SHA-256, minimum version, expiry, job binding), the key
-/// id, the transport and the steps. With --trust the manifest signature is checked as a
-/// device checks it; with --hardware, --product and --running-version the device policy is
-/// applied (anti-rollback floor, minimum version, expiry against --now or the system clock,
+/// id and the transport. With --trust the manifest signature is checked as a device checks
+/// it; with --hardware, --product and --running-version the device policy is applied
+/// (anti-rollback floor, minimum version, expiry against --now or the system clock,
 /// --max-size, the job it arrives in). With --file the image is checked against the signed
 /// size and SHA-256.
 ///

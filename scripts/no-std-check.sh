@@ -4,16 +4,13 @@
 # anywhere in the dependency graph fails the build.
 #
 # Needs Debian's rustc-web / cargo-web / rust-web-src (Rust 1.96 with the standard library
-# sources); installs them when missing (as root, through apt-get).
+# sources); installs them when missing or older than the workspace's rust-version (as root,
+# through apt-get).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -d /usr/lib/rustlib/src/rust/library ] || [ ! -x /usr/bin/cargo ]; then
-  echo "no-std-check: installing rustc-web, cargo-web, rust-web-src"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends rustc-web cargo-web rust-web-src >/dev/null
-fi
+. scripts/lib/debian-rust.sh
+ensure_debian_rust rustc-web cargo-web rust-web-src
 
 export RUSTC=/usr/bin/rustc
 export RUSTC_BOOTSTRAP=1

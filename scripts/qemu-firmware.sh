@@ -15,20 +15,15 @@
 #
 # Needs Debian's rustc-web / cargo-web / rust-web-src (Rust 1.96 with the library sources for
 # -Zbuild-std), rust-web-llvm + lld-22 (rust-lld, llvm-size-22) and qemu-system-arm; installs
-# them when missing (as root, through apt-get). See examples/cortex-m/README.md.
+# them when missing, and upgrades them when /usr/bin/rustc is older than the workspace's
+# rust-version (as root, through apt-get). See examples/cortex-m/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 FW="$ROOT/examples/cortex-m"
 
-if [ ! -d /usr/lib/rustlib/src/rust/library ] || ! command -v qemu-system-arm >/dev/null \
-  || ! command -v llvm-size-22 >/dev/null || [ ! -e /usr/bin/rust-lld ]; then
-  echo "qemu-firmware: installing rustc-web cargo-web rust-web-src rust-web-llvm lld-22 qemu-system-arm"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends \
-    rustc-web cargo-web rust-web-src rust-web-llvm lld-22 qemu-system-arm >/dev/null
-fi
+. scripts/lib/debian-rust.sh
+ensure_debian_rust rustc-web cargo-web rust-web-src rust-web-llvm lld-22 qemu-system-arm
 
 export RUSTC=/usr/bin/rustc    # else /usr/bin/cargo picks rustup's rustc, without rust-src
 export RUSTC_BOOTSTRAP=1       # -Zbuild-std and -Zlocation-detail on the stable 1.96 compiler

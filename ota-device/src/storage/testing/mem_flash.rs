@@ -1,4 +1,13 @@
-//! [`MemFlash`]: NOR flash in RAM with power-cut injection, shared between handles.
+//! [`MemFlash`]: NOR flash in RAM with power-cut and fault injection, shared between handles.
+//!
+//! The faults it models, all deterministic from a `u64` seed (details on [`MemFlash`]):
+//!
+//! - clean cut: the cut write or erase changes nothing;
+//! - torn cut: the first half of the cut write or erase;
+//! - noisy cut: a cut write leaves partly programmed bits (`old & (new | mask)`), a cut erase
+//!   leaves partly erased garbage (`old | random`) that counts as not erased;
+//! - read faults: chosen reads fail with [`StorageError::Other`] ([`ReadFault`]);
+//! - bit rot: seeded bit flips in place ([`MemFlash::flip_bits`]).
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::vec;
@@ -8,14 +17,60 @@ use embedded_storage::nor_flash::{
     ErrorType, NorFlash, ReadNorFlash, check_erase, check_read, check_write,
 };
 
-use super::{Mutation, PowerCut};
+use super::{Mutation, PowerCut, SplitMix64};
 use crate::storage::StorageError;
+
+/// Which reads of a [`MemFlash`] fail (with [`StorageError::Other`]). Reads are counted from
+/// the [`MemFlash::set_read_fault`] that set the fault, from 0; only reads that pass the power
+/// and bounds checks count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReadFault {
+    /// Every read succeeds.
+    #[default]
+    Never,
+    /// Read number `at` fails; every other succeeds.
+    Once {
+        /// The failing read.
+        at: u64,
+    },
+    /// Every read from number `at` on fails (a dead part, a stuck bus).
+    From {
+        /// The first failing read.
+        at: u64,
+    },
+    /// Each read fails with probability `1 / one_in` (every read for `one_in` ≤ 1), drawn
+    /// from `seed` and the read's number.
+    Random {
+        /// The seed of the draws.
+        seed: u64,
+        /// One read in this many fails, on average.
+        one_in: u32,
+    },
+}
+
+impl ReadFault {
+    /// Whether read number `n` fails.
+    fn fails(self, n: u64) -> bool {
+        match self {
+            Self::Never => false,
+            Self::Once { at } => n == at,
+            Self::From { at } => n >= at,
+            Self::Random { seed, one_in } => SplitMix64::derive(seed, n).one_in(one_in),
+        }
+    }
+}
 
 #[derive(Debug)]
 struct Memory {
     bytes: Vec<u8>,
-    /// Per write unit: written since its last erase.
+    /// Per write unit: not erased, i.e. written (or hit by an interrupted erase) since its
+    /// last completed erase.
     programmed: Vec<bool>,
+    read_fault: ReadFault,
+    /// Reads counted since `read_fault` was set.
+    reads: u64,
+    /// Of those, the ones failed by `read_fault`.
+    failed_reads: u64,
 }
 
 /// NOR flash in RAM: `ERASE`-byte sectors, `WRITE`-byte write units, byte reads.
@@ -27,12 +82,45 @@ struct Memory {
 /// [`StorageError`] itself, so [`StorageError::PowerLoss`] passes through adapters.
 ///
 /// Power: every erase and write is one mutating operation of its [`PowerCut`] (empty ones are
-/// free); a torn one applies the first half of its bytes (a torn write marks the units it
-/// touched as written; a torn erase frees only the units it fully erased). Reads fail while
-/// the power is cut.
+/// free). Reads fail while the power is cut.
 ///
-/// Clones ([`MemFlash::share`]) are handles on the same memory and the same [`PowerCut`],
-/// so a test can keep the memory across a simulated reboot.
+/// Clones ([`MemFlash::share`]) are handles on the same memory, faults and [`PowerCut`], so a
+/// test can keep the memory across a simulated reboot.
+///
+/// # Faults
+///
+/// Everything is deterministic: the damage comes from a `u64` seed through [`SplitMix64`].
+///
+/// - **Clean cut** ([`CutMode::Clean`](super::CutMode::Clean)): the cut write or erase changes
+///   nothing.
+/// - **Torn cut** ([`CutMode::Torn`](super::CutMode::Torn)): a clean prefix. A write stores
+///   the first half of its bytes and marks the units it touched as written; an erase erases
+///   the first half of its range and frees only the units it fully erased.
+/// - **Noisy cut** ([`CutMode::Noisy`](super::CutMode::Noisy)), what real NOR flash leaves,
+///   seeded from the cut's seed and the index of the cut operation:
+///   - an interrupted *write* programs a seeded number of its first bytes fully and leaves
+///     every later byte of the write partly programmed: programming only clears bits, so each
+///     becomes `old & (new | mask)` with a seeded random `mask` (some of its 1 → 0
+///     transitions happened). Every write unit of the write counts as written, so writing it
+///     again without an erase fails with [`StorageError::NotErased`];
+///   - an interrupted *erase* leaves its whole range partly erased: erasing only sets bits,
+///     so each byte becomes `old | random` (bits still 0 may or may not have come back), and
+///     every write unit of the range counts as *not erased*, even one that reads `0xFF` (a
+///     weakly erased cell): a write there before a new erase fails with
+///     [`StorageError::NotErased`], so a client that does not erase again is caught.
+///
+///   Both match the contract of [`FirmwareSlot`](crate::storage::FirmwareSlot): after a power
+///   loss the bytes of a write or the range of an erase are undefined, and need an erase.
+/// - **Read faults** ([`MemFlash::set_read_fault`], [`ReadFault`]): chosen reads fail with
+///   [`StorageError::Other`], a transient driver or bus error (an ECC error a driver reports
+///   collapses to it too), and fill nothing; the data stays intact, so a later read may
+///   succeed. Once at a given read, from a given read on, or each read with probability
+///   `1/n` from a seed. Shared by all handles, so a test can set it on
+///   [`SimBootloader::bank_flash`](super::SimBootloader::bank_flash) or
+///   [`MemStateStore::flash`](super::MemStateStore::flash).
+/// - **Bit rot** ([`MemFlash::flip_bits`]): seeded bit flips in place, as after the data was
+///   written and checked (charge loss, a disturbed cell); [`MemFlash::poke`] writes chosen
+///   bytes.
 #[derive(Debug, Clone)]
 pub struct MemFlash<const ERASE: usize = 4096, const WRITE: usize = 8> {
     memory: Arc<Mutex<Memory>>,
@@ -56,6 +144,9 @@ impl<const ERASE: usize, const WRITE: usize> MemFlash<ERASE, WRITE> {
         let memory = Memory {
             bytes: vec![0xFF; size],
             programmed: vec![false; size / WRITE],
+            read_fault: ReadFault::Never,
+            reads: 0,
+            failed_reads: 0,
         };
         Self {
             memory: Arc::new(Mutex::new(memory)),
@@ -97,6 +188,59 @@ impl<const ERASE: usize, const WRITE: usize> MemFlash<ERASE, WRITE> {
         Ok(())
     }
 
+    /// Flip `flips` distinct bits of `[offset, offset + len)`, chosen from `seed`, in place
+    /// (bypassing NOR rules and power; whether units count as written does not change): bit
+    /// rot after the data was written and checked. At most every bit of the range flips.
+    /// Returns the byte offsets changed, in the order drawn (a byte may appear more than once).
+    ///
+    /// # Errors
+    /// [`StorageError::OutOfBounds`].
+    pub fn flip_bits(
+        &self,
+        offset: usize,
+        len: usize,
+        flips: usize,
+        seed: u64,
+    ) -> Result<Vec<usize>, StorageError> {
+        let mut memory = self.lock();
+        let end = offset.checked_add(len).ok_or(StorageError::OutOfBounds)?;
+        let range = memory
+            .bytes
+            .get_mut(offset..end)
+            .ok_or(StorageError::OutOfBounds)?;
+        let bits = len.saturating_mul(8);
+        let mut rng = SplitMix64::new(seed);
+        let mut chosen: Vec<usize> = Vec::new();
+        while chosen.len() < flips.min(bits) {
+            let bit = rng.below(bits as u64) as usize;
+            if !chosen.contains(&bit) {
+                chosen.push(bit);
+                range[bit / 8] ^= 1 << (bit % 8);
+            }
+        }
+        Ok(chosen.into_iter().map(|bit| offset + bit / 8).collect())
+    }
+
+    /// Make reads fail as `fault` says, counting reads from 0 again.
+    /// [`ReadFault::Never`] turns read faults off.
+    pub fn set_read_fault(&self, fault: ReadFault) {
+        let mut memory = self.lock();
+        memory.read_fault = fault;
+        memory.reads = 0;
+        memory.failed_reads = 0;
+    }
+
+    /// Reads since the last [`MemFlash::set_read_fault`] (or since the flash was made) that
+    /// passed the power and bounds checks.
+    pub fn reads(&self) -> u64 {
+        self.lock().reads
+    }
+
+    /// Of those, the reads that [`MemFlash::set_read_fault`]'s fault failed.
+    pub fn failed_reads(&self) -> u64 {
+        self.lock().failed_reads
+    }
+
     fn lock(&self) -> MutexGuard<'_, Memory> {
         self.memory.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -113,7 +257,14 @@ impl<const ERASE: usize, const WRITE: usize> ReadNorFlash for MemFlash<ERASE, WR
         self.power.check()?;
         check_read(self, offset, bytes.len())?;
         let at = offset as usize;
-        bytes.copy_from_slice(&self.lock().bytes[at..at + bytes.len()]);
+        let mut memory = self.lock();
+        let n = memory.reads;
+        memory.reads += 1;
+        if memory.read_fault.fails(n) {
+            memory.failed_reads += 1;
+            return Err(StorageError::Other);
+        }
+        bytes.copy_from_slice(&memory.bytes[at..at + bytes.len()]);
         Ok(())
     }
 
@@ -134,11 +285,23 @@ impl<const ERASE: usize, const WRITE: usize> NorFlash for MemFlash<ERASE, WRITE>
             return Ok(());
         }
         let mutation = self.power.begin_mutation()?;
+        let damage = match mutation {
+            Mutation::Full => None,
+            Mutation::Torn => self.power.damage(),
+        };
+        let mut memory = self.lock();
+        if let Some(mut rng) = damage {
+            // Partly erased: bits only go 0 -> 1, and nothing counts as erased.
+            for byte in &mut memory.bytes[from..to] {
+                *byte |= rng.byte();
+            }
+            memory.programmed[from / WRITE..to / WRITE].fill(true);
+            return finish(mutation);
+        }
         let end = match mutation {
             Mutation::Full => to,
             Mutation::Torn => from + (to - from) / 2,
         };
-        let mut memory = self.lock();
         memory.bytes[from..end].fill(0xFF);
         memory.programmed[from / WRITE..end / WRITE].fill(false);
         finish(mutation)
@@ -156,11 +319,26 @@ impl<const ERASE: usize, const WRITE: usize> NorFlash for MemFlash<ERASE, WRITE>
             return Ok(());
         }
         let mutation = self.power.begin_mutation()?;
+        let damage = match mutation {
+            Mutation::Full => None,
+            Mutation::Torn => self.power.damage(),
+        };
+        let mut memory = self.lock();
+        if let Some(mut rng) = damage {
+            // The first `done` bytes programmed, the rest partly: bits only go 1 -> 0.
+            let done = rng.below(bytes.len() as u64 + 1) as usize;
+            let target = &mut memory.bytes[at..at + bytes.len()];
+            for (i, (old, new)) in target.iter_mut().zip(bytes).enumerate() {
+                let mask = if i < done { 0 } else { rng.byte() };
+                *old &= new | mask;
+            }
+            memory.programmed[units].fill(true);
+            return finish(mutation);
+        }
         let len = match mutation {
             Mutation::Full => bytes.len(),
             Mutation::Torn => bytes.len() / 2,
         };
-        let mut memory = self.lock();
         memory.bytes[at..at + len].copy_from_slice(&bytes[..len]);
         memory.programmed[at / WRITE..(at + len).div_ceil(WRITE)].fill(true);
         finish(mutation)
@@ -282,5 +460,167 @@ mod tests {
         assert_eq!(read(&mut f, 256, 8), vec![0; 8]);
         f.write(0, &[1; 8]).unwrap();
         assert_eq!(f.write(256, &[1; 8]), Err(StorageError::NotErased));
+    }
+
+    /// A flash whose first 512 bytes hold `pattern`, the rest erased, and the power armed to
+    /// cut the next operation noisily with `seed`.
+    fn noisy(seed: u64) -> (MemFlash<256, 8>, PowerCut) {
+        let power = PowerCut::unlimited();
+        let mut f = flash(&power);
+        f.write(0, &pattern(512)).unwrap();
+        power.arm(0, CutMode::Noisy { seed });
+        (f, power)
+    }
+
+    fn pattern(len: usize) -> Vec<u8> {
+        (0..len)
+            .map(|i| (i as u8).wrapping_mul(37) ^ 0x5A)
+            .collect()
+    }
+
+    #[test]
+    fn noisy_write_only_clears_bits_and_marks_every_touched_unit() {
+        let data = vec![0x0F; 64];
+        let mut damaged = 0;
+        for seed in 0..50 {
+            let (mut f, power) = noisy(seed);
+            assert_eq!(f.write(512, &data), Err(StorageError::PowerLoss));
+            power.restore();
+            let got = read(&mut f, 512, 64);
+            for &b in &got {
+                // Between `old & new` and `old` (old is 0xFF): only 1 -> 0 transitions.
+                assert_eq!(b & 0x0F, 0x0F, "seed {seed}: a 1 of the data was cleared");
+            }
+            damaged += usize::from(got != data);
+            // The bytes around are untouched; every unit of the write counts as written.
+            assert_eq!(read(&mut f, 0, 512), pattern(512));
+            assert_eq!(read(&mut f, 576, 8), vec![0xFF; 8]);
+            for unit in (512..576).step_by(8) {
+                assert_eq!(f.write(unit, &[0; 8]), Err(StorageError::NotErased));
+            }
+            f.write(576, &[0; 8]).unwrap();
+            // An erase makes them writable again.
+            f.erase(512, 768).unwrap();
+            f.write(512, &data).unwrap();
+            assert_eq!(read(&mut f, 512, 64), data);
+        }
+        assert!(
+            damaged > 40,
+            "only {damaged} of 50 noisy writes left partial bits"
+        );
+    }
+
+    #[test]
+    fn noisy_erase_only_sets_bits_and_leaves_nothing_erased() {
+        let old = pattern(512);
+        for seed in 0..50 {
+            let (mut f, power) = noisy(seed);
+            assert_eq!(f.erase(0, 512), Err(StorageError::PowerLoss));
+            power.restore();
+            let got = read(&mut f, 0, 512);
+            assert!(
+                got.iter().zip(&old).all(|(g, o)| g | o == *g),
+                "seed {seed}"
+            );
+            assert_ne!(got, old, "seed {seed}: the erase left no trace");
+            assert_ne!(got, vec![0xFF; 512], "seed {seed}: fully erased");
+            // Even units that read 0xFF are not erased: a missing erase is caught.
+            for unit in (0..512).step_by(8) {
+                assert_eq!(f.write(unit, &[0; 8]), Err(StorageError::NotErased));
+            }
+            // The sectors after the range are as they were.
+            f.write(512, &[1; 8]).unwrap();
+            f.erase(0, 512).unwrap();
+            assert_eq!(read(&mut f, 0, 512), vec![0xFF; 512]);
+            f.write(0, &[2; 8]).unwrap();
+        }
+    }
+
+    #[test]
+    fn noisy_damage_is_deterministic_per_seed_and_cut_point() {
+        let run = |seed, cut| {
+            let power = PowerCut::unlimited();
+            let mut f = flash(&power);
+            power.arm(cut, CutMode::Noisy { seed });
+            let mut result = Ok(());
+            for block in 0..4 {
+                result = result.and_then(|()| f.write(block * 64, &[0; 64]));
+            }
+            assert_eq!(result, Err(StorageError::PowerLoss));
+            f.snapshot()
+        };
+        assert_eq!(run(7, 2), run(7, 2));
+        assert_ne!(run(7, 2), run(8, 2));
+        // The same seed at another cut point damages differently.
+        assert_ne!(run(7, 1)[64..128], run(7, 2)[128..192]);
+        // A clean prefix before the cut.
+        assert_eq!(run(7, 2)[..128], [0; 128]);
+    }
+
+    #[test]
+    fn read_faults_once_from_and_random() {
+        let mut f = flash(&PowerCut::unlimited());
+        f.write(0, &[9; 8]).unwrap();
+        assert_eq!((f.reads(), f.failed_reads()), (0, 0));
+        f.set_read_fault(ReadFault::Once { at: 2 });
+        let mut buf = [0; 8];
+        let results: Vec<_> = (0..5).map(|_| f.read(0, &mut buf)).collect();
+        assert_eq!(results[2], Err(StorageError::Other));
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 4);
+        assert_eq!((f.reads(), f.failed_reads()), (5, 1));
+        // The data is intact.
+        assert_eq!(read(&mut f, 0, 8), vec![9; 8]);
+
+        // Out-of-bounds reads and reads without power do not count.
+        f.set_read_fault(ReadFault::From { at: 1 });
+        assert_eq!(f.read(1020, &mut [0; 8]), Err(StorageError::OutOfBounds));
+        f.power().cut();
+        assert_eq!(f.read(0, &mut buf), Err(StorageError::PowerLoss));
+        f.power().restore();
+        assert_eq!(f.reads(), 0);
+        f.read(0, &mut buf).unwrap();
+        let mut g = f.share();
+        for _ in 0..3 {
+            assert_eq!(g.read(0, &mut buf), Err(StorageError::Other));
+        }
+        assert_eq!((f.reads(), f.failed_reads()), (4, 3));
+
+        let pattern = |seed| {
+            let mut f = flash(&PowerCut::unlimited());
+            f.set_read_fault(ReadFault::Random { seed, one_in: 4 });
+            (0..2000)
+                .map(|_| f.read(0, &mut [0; 1]).is_err())
+                .collect::<Vec<_>>()
+        };
+        let failed = pattern(3).iter().filter(|&&e| e).count();
+        assert!((350..650).contains(&failed), "{failed} of 2000 at 1/4");
+        assert_eq!(pattern(3), pattern(3));
+        assert_ne!(pattern(3), pattern(4));
+
+        f.set_read_fault(ReadFault::Never);
+        assert_eq!(read(&mut f, 0, 8), vec![9; 8]);
+        assert_eq!(f.failed_reads(), 0);
+    }
+
+    #[test]
+    fn flip_bits_flips_distinct_seeded_bits_in_range() {
+        let f = flash(&PowerCut::unlimited());
+        let before = f.snapshot();
+        let changed = f.flip_bits(100, 20, 5, 11).unwrap();
+        assert_eq!(changed.len(), 5);
+        assert!(changed.iter().all(|at| (100..120).contains(at)));
+        let after = f.snapshot();
+        let flipped: u32 = before
+            .iter()
+            .zip(&after)
+            .map(|(a, b)| (a ^ b).count_ones())
+            .sum();
+        assert_eq!(flipped, 5);
+        assert_eq!(f.flip_bits(100, 20, 5, 11).unwrap(), changed);
+        assert_eq!(f.snapshot(), before, "the same flips undo themselves");
+        // At most every bit of the range.
+        assert_eq!(f.flip_bits(0, 1, 100, 1).unwrap().len(), 8);
+        assert_eq!(f.snapshot()[0], 0x00);
+        assert_eq!(f.flip_bits(1020, 5, 1, 0), Err(StorageError::OutOfBounds));
     }
 }

@@ -38,6 +38,6 @@ mod power;
 mod state_store;
 
 pub use boot::{Bank, InactiveBank, SimBootControl, SimBootloader, SimSlot};
-pub use mem_flash::MemFlash;
-pub use power::{CutMode, Mutation, PowerCut};
+pub use mem_flash::{MemFlash, ReadFault};
+pub use power::{CutMode, Mutation, PowerCut, SplitMix64};
 pub use state_store::MemStateStore;

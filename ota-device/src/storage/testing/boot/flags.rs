@@ -1,8 +1,48 @@
 //! The persisted boot flags of [`super::SimBootloader`] and their transitions (the table of
 //! [`BootState`]); pure functions, no power or storage.
+//!
+//! # The record
+//!
+//! The flags are one record of [`RECORD_LEN`] bytes, written atomically (a power cut leaves the
+//! old or the new record):
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 0 | magic `'F'` |
+//! | 1 | active bank: 0 (A) or 1 (B) |
+//! | 2 | flag: 0 committed, 1 pending, 2 trial, 3 trial with roll-back requested, 4 rolled back |
+//! | 3 | `0xFF` |
+//! | 4..8 | CRC-32 of bytes 0..4, little-endian |
+//!
+//! The simulation keeps the decoded [`Flags`]; [`Flags::encode`] and [`Flags::decode`] exist so
+//! that a damaged record is detected as real firmware would detect it (see `faults.rs`): one to
+//! three flipped bits always fail the CRC. A record that fails it is [`Flag::Unreadable`]:
+//!
+//! - [`Flags::read`] (what `boot_state` should report) fails with [`StorageError::Corrupt`];
+//! - `mark_pending` and `commit` fail with [`StorageError::Corrupt`] and write nothing;
+//! - `roll_back` writes nothing and succeeds: the next reset boots the last committed image
+//!   anyway, which is what it asks for;
+//! - the inactive bank may not be erased or written (it may hold the fallback image);
+//! - at reset the bootloader boots the bank of the last committed image and writes a fresh
+//!   record saying `Committed` for it ([`BootState::Normal`]). It cannot tell whether an image
+//!   was on trial, so it does not claim a revert ([`BootState::RolledBack`]); a client that
+//!   installed an image finds its version is not running and reports the job failed. The
+//!   bank of the last committed image is kept outside this record (as MCUboot keeps
+//!   `image_ok` in each image's own trailer), so damage to the record does not lose it.
 
 use super::Bank;
+use crate::storage::crc::Crc32;
 use crate::storage::{BootState, StorageError};
+
+/// Bytes of the encoded flags record.
+pub(super) const RECORD_LEN: usize = 8;
+const MAGIC: u8 = b'F';
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = Crc32::new();
+    crc.update(data);
+    crc.finish()
+}
 
 /// The persisted flag; `RollBack` is `Trial` with a revert requested.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +52,37 @@ pub(super) enum Flag {
     Trial,
     RollBack,
     RolledBack,
+    /// The record failed its CRC. `was` is the state it held before the damage (what
+    /// [`Flags::state`] reports, for assertions only); `committed` is the bank of the last
+    /// committed image, which the bootloader keeps outside the record.
+    Unreadable {
+        was: BootState,
+        committed: Bank,
+    },
+}
+
+impl Flag {
+    const fn code(self) -> Option<u8> {
+        match self {
+            Self::Committed => Some(0),
+            Self::Pending => Some(1),
+            Self::Trial => Some(2),
+            Self::RollBack => Some(3),
+            Self::RolledBack => Some(4),
+            Self::Unreadable { .. } => None,
+        }
+    }
+
+    const fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(Self::Committed),
+            1 => Some(Self::Pending),
+            2 => Some(Self::Trial),
+            3 => Some(Self::RollBack),
+            4 => Some(Self::RolledBack),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,13 +92,78 @@ pub(super) struct Flags {
 }
 
 impl Flags {
+    /// What the flags say, for assertions: for an unreadable record, what it said before the
+    /// damage. The device's `boot_state` must use [`Flags::read`].
     pub(super) const fn state(self) -> BootState {
         match self.flag {
             Flag::Committed => BootState::Normal,
             Flag::Pending => BootState::Pending,
             Flag::Trial | Flag::RollBack => BootState::Trial,
             Flag::RolledBack => BootState::RolledBack,
+            Flag::Unreadable { was, .. } => was,
         }
+    }
+
+    /// What a reader checking the CRC gets: the state, or [`StorageError::Corrupt`].
+    pub(super) const fn read(self) -> Result<BootState, StorageError> {
+        match self.flag {
+            Flag::Unreadable { .. } => Err(StorageError::Corrupt),
+            _ => Ok(self.state()),
+        }
+    }
+
+    /// The bank of the last committed image.
+    pub(super) const fn committed_bank(self) -> Bank {
+        match self.flag {
+            Flag::Trial | Flag::RollBack => self.active.other(),
+            Flag::Committed | Flag::Pending | Flag::RolledBack => self.active,
+            Flag::Unreadable { committed, .. } => committed,
+        }
+    }
+
+    /// The same flags with the record damaged.
+    pub(super) const fn unreadable(self) -> Self {
+        Self {
+            active: self.active,
+            flag: Flag::Unreadable {
+                was: self.state(),
+                committed: self.committed_bank(),
+            },
+        }
+    }
+
+    /// The record's bytes (`None` for an unreadable record).
+    pub(super) fn encode(self) -> Option<[u8; RECORD_LEN]> {
+        let mut raw = [
+            MAGIC,
+            self.active.index() as u8,
+            self.flag.code()?,
+            0xFF,
+            0,
+            0,
+            0,
+            0,
+        ];
+        let crc = crc32(&raw[..4]);
+        raw[4..].copy_from_slice(&crc.to_le_bytes());
+        Some(raw)
+    }
+
+    /// The flags of a record, `None` if it fails its magic, fields or CRC.
+    pub(super) fn decode(raw: [u8; RECORD_LEN]) -> Option<Self> {
+        let crc = u32::from_le_bytes([raw[4], raw[5], raw[6], raw[7]]);
+        if raw[0] != MAGIC || raw[3] != 0xFF || crc32(&raw[..4]) != crc {
+            return None;
+        }
+        let active = match raw[1] {
+            0 => Bank::A,
+            1 => Bank::B,
+            _ => return None,
+        };
+        Some(Self {
+            active,
+            flag: Flag::from_code(raw[2])?,
+        })
     }
 
     const fn with(self, flag: Flag) -> Option<Self> {
@@ -39,6 +175,7 @@ impl Flags {
             Flag::Committed | Flag::RolledBack => Ok(self.with(Flag::Pending)),
             Flag::Pending => Ok(None),
             Flag::Trial | Flag::RollBack => Err(StorageError::WrongState),
+            Flag::Unreadable { .. } => Err(StorageError::Corrupt),
         }
     }
 
@@ -47,6 +184,7 @@ impl Flags {
             Flag::Committed => Ok(None),
             Flag::Trial | Flag::RolledBack => Ok(self.with(Flag::Committed)),
             Flag::Pending | Flag::RollBack => Err(StorageError::WrongState),
+            Flag::Unreadable { .. } => Err(StorageError::Corrupt),
         }
     }
 
@@ -54,7 +192,8 @@ impl Flags {
         match self.flag {
             Flag::Trial => self.with(Flag::RollBack),
             Flag::Pending => self.with(Flag::Committed),
-            Flag::Committed | Flag::RollBack | Flag::RolledBack => None,
+            // Unreadable: the reset boots the last committed image anyway.
+            Flag::Committed | Flag::RollBack | Flag::RolledBack | Flag::Unreadable { .. } => None,
         }
     }
 
@@ -70,11 +209,105 @@ impl Flags {
             Flag::Pending => swap(Flag::Trial),
             Flag::Trial | Flag::RollBack => swap(Flag::RolledBack),
             Flag::Committed | Flag::RolledBack => None,
+            // The conservative rule: the last committed image, and a fresh record for it.
+            Flag::Unreadable { committed, .. } => Some(Self {
+                active: committed,
+                flag: Flag::Committed,
+            }),
         }
     }
 
     /// Whether the inactive bank may be erased or written.
     pub(super) const fn inactive_writable(self) -> bool {
         matches!(self.flag, Flag::Committed | Flag::RolledBack)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const READABLE: [Flag; 5] = [
+        Flag::Committed,
+        Flag::Pending,
+        Flag::Trial,
+        Flag::RollBack,
+        Flag::RolledBack,
+    ];
+
+    fn all() -> impl Iterator<Item = Flags> {
+        [Bank::A, Bank::B]
+            .into_iter()
+            .flat_map(|active| READABLE.map(|flag| Flags { active, flag }))
+    }
+
+    #[test]
+    fn records_round_trip() {
+        for flags in all() {
+            let raw = flags.encode().unwrap();
+            assert_eq!(Flags::decode(raw), Some(flags));
+            assert_eq!(flags.read(), Ok(flags.state()));
+        }
+        assert_eq!(Flags::decode([0xFF; RECORD_LEN]), None, "erased");
+        assert_eq!(Flags::decode([0; RECORD_LEN]), None, "zeroed");
+    }
+
+    #[test]
+    fn every_flip_of_up_to_three_bits_is_detected() {
+        const BITS: usize = RECORD_LEN * 8;
+        let flip = |raw: &mut [u8; RECORD_LEN], bit: usize| raw[bit / 8] ^= 1 << (bit % 8);
+        for flags in all() {
+            let raw = flags.encode().unwrap();
+            for i in 0..BITS {
+                for j in i..BITS {
+                    for k in j..BITS {
+                        let mut bad = raw;
+                        flip(&mut bad, i);
+                        if j != i {
+                            flip(&mut bad, j);
+                        }
+                        if k != j {
+                            flip(&mut bad, k);
+                        }
+                        assert_eq!(Flags::decode(bad), None, "{flags:?} bits {i} {j} {k}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unreadable_flags_refuse_and_reset_to_the_committed_bank() {
+        for flags in all() {
+            let bad = flags.unreadable();
+            assert_eq!(bad.read(), Err(StorageError::Corrupt));
+            assert_eq!(bad.state(), flags.state());
+            assert_eq!(bad.encode(), None);
+            assert_eq!(bad.mark_pending(), Err(StorageError::Corrupt));
+            assert_eq!(bad.commit(), Err(StorageError::Corrupt));
+            assert_eq!(bad.roll_back(), None);
+            assert!(!bad.inactive_writable());
+            assert_eq!(bad.unreadable(), bad, "damage again: same rule");
+            let committed = match flags.flag {
+                Flag::Trial | Flag::RollBack => flags.active.other(),
+                _ => flags.active,
+            };
+            assert_eq!(bad.committed_bank(), committed);
+            let after = bad.reset().unwrap();
+            assert_eq!(
+                after,
+                Flags {
+                    active: committed,
+                    flag: Flag::Committed
+                }
+            );
+            assert_eq!(after.read(), Ok(BootState::Normal));
+            // Where the normal reset of these flags lands, it is on the same committed bank
+            // unless an image was pending (which the unreadable rule does not try).
+            let normal = flags.reset().unwrap_or(flags);
+            if flags.flag != Flag::Pending {
+                assert_eq!(normal.active, committed);
+            }
+        }
     }
 }

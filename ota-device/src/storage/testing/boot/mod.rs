@@ -10,6 +10,7 @@ use super::{MemFlash, Mutation, PowerCut};
 use crate::storage::{BootControl, BootState, NorFlashSlot, StorageError};
 use flags::{Flag, Flags};
 
+mod faults;
 mod flags;
 #[cfg(test)]
 mod tests;
@@ -261,7 +262,7 @@ impl BootControl for SimBootControl {
 
     fn boot_state(&mut self) -> Result<BootState, StorageError> {
         self.device.power.check()?;
-        Ok(self.device.flags().state())
+        self.device.flags().read()
     }
 
     fn commit(&mut self) -> Result<(), StorageError> {

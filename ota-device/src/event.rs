@@ -54,7 +54,9 @@ pub enum Event {
     /// The job was cancelled, removed or finished elsewhere; nothing was installed.
     JobCanceled,
     /// Flash or state storage failed before a job started; the job stays queued and is tried
-    /// again after a backoff.
+    /// again after a backoff. Also emitted by [`crate::Client::new`] when the boot flags
+    /// cannot be read: until they are repaired (at a reset, by bootloaders that do), updates
+    /// fail with `storage_failure`.
     StorageFailed,
     /// A final status could not be delivered after every retry; it is sent again on the
     /// next [`crate::Client::handle_connected`].

@@ -74,7 +74,8 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         }
     }
 
-    /// Feed the slot's first `size` bytes to `sink`, a scratch buffer at a time.
+    /// Feed the slot's first `size` bytes to `sink`, a scratch buffer at a time; a failed read
+    /// is tried once more.
     fn read_slot(&mut self, size: u32, mut sink: impl FnMut(&[u8]) -> bool) -> Result<(), Reason> {
         if self.scratch.is_empty() {
             return Err(Reason::StorageFailure);
@@ -83,8 +84,11 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         while offset < size {
             let len = (size - offset).min(self.scratch.len() as u32) as usize;
             let chunk = &mut self.scratch[..len];
+            // One retry: a transient read error (a bus glitch, a busy flash) should not fail
+            // a download that is whole.
             self.slot
                 .read(offset, chunk)
+                .or_else(|_| self.slot.read(offset, chunk))
                 .map_err(|_| Reason::StorageFailure)?;
             if !sink(chunk) {
                 return Err(Reason::ImageMismatch);
@@ -170,6 +174,40 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             _ => {}
         }
         Ok(())
+    }
+
+    /// At start-up, the boot flags cannot be read (corrupt). Whether the running image is
+    /// committed is unknown, and nothing can be marked pending (jobs then fail with
+    /// `storage_failure`), but the client runs: final reports are still sent. An image the
+    /// record says was installed may be running on trial: its job is reported FAILED (a
+    /// record written first, so that a bootloader that does not repair the flags cannot cause
+    /// a reset loop), the slot is asked to roll back, and the application to reset, at which
+    /// the bootloader boots its last committed image.
+    pub(super) fn on_unreadable_flags(&mut self) {
+        self.emit(Event::StorageFailed);
+        let downloaded =
+            self.record.image_size > 0 && self.record.received == self.record.image_size;
+        match self.record.phase {
+            Phase::Installed | Phase::Downloading
+                if downloaded || self.record.phase == Phase::Installed =>
+            {
+                let reason = Reason::StorageFailure;
+                self.record.phase = Phase::ReportFailed;
+                self.record.reason = Some(reason);
+                let _ = self.persist();
+                let _ = self.slot.roll_back();
+                self.rollback_pending = true;
+                self.park_report(JobExecutionStatus::Failed, Some(reason));
+                self.emit(Event::RollBackAndReboot { reason });
+            }
+            Phase::ReportSucceeded => self.park_report(JobExecutionStatus::Succeeded, None),
+            Phase::ReportFailed => {
+                let reason = self.record.reason;
+                self.park_report(JobExecutionStatus::Failed, reason);
+            }
+            _ => {}
+        }
+        self.boot = BootState::Normal;
     }
 
     /// Installed, but the device now runs a committed image: either ours was committed just

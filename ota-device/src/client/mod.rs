@@ -112,9 +112,13 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     /// (when it verifies, see [`crate::trailer`]) and the slot's security counter's: a lost
     /// or corrupt record does not lower it.
     ///
+    /// Boot flags that cannot be read ([`StorageError::Corrupt`]) do not stop it: see
+    /// [`Event::StorageFailed`] and the crate docs on power loss.
+    ///
     /// # Errors
     /// [`Error::BadConfig`], [`Error::BuffersTooSmall`], or [`Error::Storage`] when the
-    /// record, the boot state or the security counter cannot be read.
+    /// record, the boot state (other than unreadable flags) or the security counter cannot be
+    /// read.
     pub fn new(
         config: Config<'a>,
         trust: &'a TrustStore<K>,
@@ -133,7 +137,13 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             None => None,
         }
         .unwrap_or_else(|| Record::fresh(config.running_version));
-        let boot = slot.boot_state()?;
+        // Unreadable flags: whether the running image is committed is unknown; the floor
+        // then trusts nothing of the running image (as on trial), see `on_unreadable_flags`.
+        let (boot, flags_unreadable) = match slot.boot_state() {
+            Ok(state) => (state, false),
+            Err(StorageError::Corrupt) => (BootState::Trial, true),
+            Err(e) => return Err(e.into()),
+        };
         let mut client = Self {
             config,
             trust,
@@ -162,7 +172,11 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         // the tokens of the last one (a late reply to those must not match).
         client.next_token = client.rng.between(0, u64::from(u32::MAX)) as u32;
         client.restore_floor()?;
-        client.reconcile_boot()?;
+        if flags_unreadable {
+            client.on_unreadable_flags();
+        } else {
+            client.reconcile_boot()?;
+        }
         Ok(client)
     }
 

@@ -46,3 +46,23 @@ for name in ['leaf-p256.der', 'int-p256.der']:
     put('cert_chain', b'\x00' + open(f'{BASE}/x509/{name}', 'rb').read())
 # client_ops: a few operation bytes for arbitrary's decoder (flush, deliver, advance...).
 put('client_ops', bytes([0, 1, 0, 0, 1, 0, 0, 1, 0, 5, 0, 0, 0, 1, 0]))
+for expr in ['cron(0 12 * * ? *)', 'cron(15 10 ? * 6L 2022-2030)', '0/5 8-17 ? * MON-FRI *',
+             'cron(0 0 L * ? *)', 'cron(30 2 ? * SUN#2 *)']:
+    put('cron_expr', expr.encode())
+for query in ['thingName:dev-* AND attributes.rev:b', 'attributes.fw:*',
+              'NOT (attributes.region:"eu west" OR attributes.tier:[1 TO *])']:
+    put('fleet_query', query.encode())
+for req in ['>=1.2.0, <2.0.0', '^1.2', '=1.0.3-rc.1', '~1.4']:
+    put('version_req', req.encode())
+# Private keys: throwaway test keys, written fresh by openssl in each format the parser reads.
+import subprocess, tempfile
+with tempfile.TemporaryDirectory() as tmp:
+    p256 = f'{tmp}/p256.pem'
+    subprocess.run(['openssl', 'genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256',
+                    '-out', p256], check=True, capture_output=True)
+    put('private_key_pem', open(p256, 'rb').read())
+    sec1 = subprocess.run(['openssl', 'ec', '-in', p256], check=True, capture_output=True).stdout
+    put('private_key_pem', sec1)
+    rsa = subprocess.run(['openssl', 'genrsa', '-traditional', '2048'], check=True,
+                         capture_output=True).stdout
+    put('private_key_pem', rsa)

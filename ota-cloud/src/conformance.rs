@@ -2,9 +2,10 @@
 //!
 //! [`run`] exercises a [`JobService`] + [`DeviceJobs`] + [`FleetService`] the way a device
 //! fleet and an operator would, and checks the answers AWS IoT Jobs gives. The in-memory
-//! engine runs it in this crate's tests; an AWS backend runs the same checks against a local
-//! emulator. `advance` moves the backend's clock (a real backend passes a function that
-//! sleeps, and skips the timing checks with [`Suite::timing`] off).
+//! engine runs it in this crate's tests; it is written so that other backends of the traits
+//! can run it too (an AWS backend is not built yet). `advance` moves the backend's clock (a
+//! backend on a real clock would pass a function that sleeps, and skip the timing checks with
+//! [`Suite::timing`] off).
 //!
 //! Names are prefixed with `prefix` so that several runs can share one backend. AWS notifies
 //! targets at up to 1000 per minute, so after creating a job the suite lets a minute pass

@@ -1,7 +1,7 @@
 //! The service traits: the control plane ([`JobService`]), the device plane ([`DeviceJobs`])
 //! and the registry ([`FleetService`]). The in-memory engine implements them
-//! ([`crate::InMemory`]); an AWS backend implements the same ones, so callers and the
-//! conformance suite run against either.
+//! ([`crate::InMemory`]); other backends (an AWS one is not built yet) implement the same
+//! ones, so that callers and the conformance suite need not change.
 //!
 //! With the `mock` feature, `mockall` mocks (`MockJobService`, `MockDeviceJobs`,
 //! `MockFleetService`) are generated for unit tests of callers.

@@ -157,7 +157,13 @@ impl VersionReq {
             }
             comparators.push(parse_comparator(part.trim(), index)?);
         }
-        Ok(Self { comparators })
+        let req = Self { comparators };
+        // The limit holds for the printed form too (`, ` between comparators), so that what
+        // was accepted always parses again.
+        if req.to_string().len() > MAX_REQUIREMENT_LEN {
+            return Err(RequirementError::TooLong);
+        }
+        Ok(req)
     }
 
     /// Whether `version` meets every comparator.
@@ -441,6 +447,13 @@ mod tests {
             Err(E::TooManyComparators)
         );
         assert_eq!(VersionReq::parse(&"=".repeat(300)), Err(E::TooLong));
+        // Within the limit as written, over it as printed (found by the version_req fuzz
+        // target: the printed requirement did not parse again).
+        let packed = std::iter::repeat_n("=1000000000.1.1", MAX_COMPARATORS)
+            .collect::<Vec<_>>()
+            .join(",");
+        assert!(packed.len() <= MAX_REQUIREMENT_LEN);
+        assert_eq!(VersionReq::parse(&packed), Err(E::TooLong));
     }
 
     /// Mostly well-formed requirements.

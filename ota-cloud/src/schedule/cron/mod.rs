@@ -80,6 +80,12 @@ impl Cron {
                 found: fields.len(),
             });
         };
+        // The limit holds for the text as kept and printed too (`cron(...)` added, spaces
+        // collapsed), so that what was accepted always parses again.
+        let text = std::format!("cron({})", fields.join(" "));
+        if text.len() > MAX_CRON_LEN {
+            return Err(CronError::TooLong { len: text.len() });
+        }
         let up = |s: &str| s.to_ascii_uppercase();
         Ok(Self {
             minutes: Spec::MINUTES.parse(&up(minutes))?,
@@ -87,7 +93,7 @@ impl Cron {
             months: Spec::MONTH.parse(&up(month))?,
             days: DayRule::parse(&up(dom), &up(dow))?,
             years: Spec::YEAR.parse(&up(year))?,
-            text: std::format!("cron({})", fields.join(" ")),
+            text,
         })
     }
 
@@ -205,6 +211,17 @@ mod tests {
         assert_eq!(
             cron_err(&std::format!("cron(0 10 * * ? *){}", " ".repeat(240))),
             CronError::TooLong { len: 258 }
+        );
+        // Fields alone within the limit, but not once wrapped in `cron( )` (found by the
+        // cron_expr fuzz target: the printed expression did not parse again).
+        let minutes = std::iter::repeat_n("1", 123).collect::<Vec<_>>().join(",");
+        let bare = std::format!("{minutes} 8 2 * ? *");
+        assert!(bare.len() <= MAX_CRON_LEN);
+        assert_eq!(
+            cron_err(&bare),
+            CronError::TooLong {
+                len: bare.len() + 6
+            }
         );
         assert_eq!(cron_err("cron(0 10 * * * *)"), CronError::DayFields);
         assert_eq!(cron_err("cron(0 10 ? * ? *)"), CronError::DayFields);

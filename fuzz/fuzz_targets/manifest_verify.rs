@@ -6,6 +6,7 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use ota_core::crypto::{Algorithm, PublicKey, TrustStore, TrustedKey};
 use ota_core::document::FirmwareRef;
+use ota_core::json::JsonStr;
 use ota_core::manifest::{MAX_MANIFEST_LEN, ManifestPolicy, verify};
 use ota_core::version::Version;
 
@@ -23,14 +24,21 @@ fuzz_target!(|input: Input<'_>| {
     let key = PublicKey::from_spki_der(include_bytes!("../../ota-core/tests/fixtures/openssl/p256_pub.der")).unwrap();
     let mut store = TrustStore::<1>::new();
     store.add(TrustedKey::new(key, Algorithm::EcdsaP256Sha256).unwrap()).unwrap();
+    // The texts as JSON string content: escapes are decoded on the way (`\/`, `\u0041`).
+    fn text(s: &str) -> Option<JsonStr<'_>> {
+        JsonStr::from_raw(s).ok()
+    }
+    let (Some(manifest), Some(signature)) = (text(input.manifest), text(input.signature)) else {
+        return;
+    };
     let firmware = FirmwareRef {
-        manifest: input.manifest,
-        signature: input.signature,
-        key_id: input.key_id,
-        version: input.version,
+        manifest,
+        signature,
+        key_id: input.key_id.and_then(text),
+        version: input.version.and_then(text),
         stream: None,
         file_id: input.file_id,
-        url: Some("https://example.com"),
+        url: JsonStr::from_plain("https://example.com"),
     };
     let policy = ManifestPolicy::new("acme", "rev-b", Version::new(1, 0, 0));
     let mut scratch = [0u8; MAX_MANIFEST_LEN];

@@ -7,7 +7,12 @@ use std::path::PathBuf;
 
 use ota_core::document::{DocumentError, JobDocument, JsonParser, Protocol, SerdeJson, StrictJson};
 use ota_core::jobs::{ExecutionResponse, JobExecutionStatus};
-use ota_core::json::RawJson;
+use ota_core::json::{JsonStr, RawJson};
+
+/// A string of a fixture, which is written without escapes.
+fn plain(s: Option<JsonStr<'_>>) -> Option<&str> {
+    s.map(|s| s.as_plain().expect("written without escapes"))
+}
 
 fn fixtures() -> Vec<(String, Vec<u8>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/documents");
@@ -106,14 +111,19 @@ fn vector_01_job_doc_a_and_b() {
     ] {
         let bytes = load(name);
         let reply: ExecutionResponse<'_, RawJson<'_>> = ota_core::json::from_slice(&bytes).unwrap();
-        assert_eq!(reply.execution.as_ref().unwrap().job_id.as_str(), job);
+        assert_eq!(reply.execution.as_ref().unwrap().job_id, job);
         let o = outcome::<StrictJson>(&bytes);
         let a = afr(&o);
         assert_eq!(a.protocols(), [Protocol::Mqtt]);
-        assert_eq!(a.stream_name, Some("AFR_OTA-XYZ"));
+        assert_eq!(plain(a.stream_name), Some("AFR_OTA-XYZ"));
         let f = &a.files[0];
         assert_eq!(
-            (f.file_path, f.file_size, f.file_id, f.cert_file),
+            (
+                plain(f.file_path),
+                f.file_size,
+                f.file_id,
+                plain(f.cert_file)
+            ),
             (Some("/test/demo"), 10240, 0, Some("test.crt"))
         );
         assert!(
@@ -137,9 +147,9 @@ fn vectors_02_to_04_self_test_status_details() {
         let e = reply.execution.unwrap();
         assert_eq!(e.status, JobExecutionStatus::InProgress);
         let details = e.status_details.unwrap();
-        assert_eq!(details.get("self_test"), Some("ready"));
-        let packed =
-            ota_core::document::number::parse_hex_u32(details.get("updatedBy").unwrap()).unwrap();
+        assert_eq!(plain(details.get("self_test")), Some("ready"));
+        let updated_by_text = plain(details.get("updatedBy")).unwrap();
+        let packed = ota_core::document::number::parse_hex_u32(updated_by_text).unwrap();
         assert_eq!(packed, updated_by, "{name}");
     }
 }
@@ -151,7 +161,7 @@ fn vectors_05_and_06_http_and_quoted_size() {
     let a = afr(&o);
     assert_eq!(a.protocols(), [Protocol::Http]);
     assert_eq!(a.stream_name, None);
-    assert_eq!(a.files[0].auth_scheme, Some("aws.s3.presigned"));
+    assert_eq!(plain(a.files[0].auth_scheme), Some("aws.s3.presigned"));
     assert!(a.files[0].update_data_url.unwrap().starts_with("https://"));
     // Vector 6: the project's policy accepts a quoted decimal size.
     let bytes = load("v06_one_block_quoted_size");
@@ -189,7 +199,7 @@ fn vector_10_bad_base64_is_kept_for_the_signature_check() {
     let bytes = load("v10_invalid_base64");
     let o = outcome::<StrictJson>(&bytes);
     assert_eq!(
-        afr(&o).files[0].signature("sig-sha256-ecdsa"),
+        plain(afr(&o).files[0].signature("sig-sha256-ecdsa")),
         Some("Zg===")
     );
 }
@@ -279,7 +289,7 @@ fn vectors_16_17_multi_file_and_multi_protocol() {
     assert_eq!(a.files.len(), 2);
     assert_eq!(
         (
-            a.files[0].file_path,
+            plain(a.files[0].file_path),
             a.files[0].file_size,
             a.files[0].file_id
         ),
@@ -287,18 +297,18 @@ fn vectors_16_17_multi_file_and_multi_protocol() {
     );
     assert_eq!(
         (
-            a.files[1].file_path,
+            plain(a.files[1].file_path),
             a.files[1].file_size,
             a.files[1].file_id
         ),
         (Some("/path2"), 101_010, 13)
     );
-    assert_eq!(a.files[1].cert_file, Some("certfile2.cert"));
+    assert_eq!(plain(a.files[1].cert_file), Some("certfile2.cert"));
     let bytes = load("v17_multi_protocol");
     let o = outcome::<StrictJson>(&bytes);
     let a = afr(&o);
     assert_eq!(a.protocols(), [Protocol::Mqtt, Protocol::Http]);
-    assert_eq!(a.stream_name, Some("AFR_OTA-XYZ"));
+    assert_eq!(plain(a.stream_name), Some("AFR_OTA-XYZ"));
     assert!(a.files[0].update_data_url.is_some());
     assert_eq!(a.files[0].file_type, Some(66));
 }
@@ -309,7 +319,12 @@ fn vector_19_rustot_nulls_and_unknown_sig_key() {
     let o = outcome::<StrictJson>(&bytes);
     let f = &afr(&o).files[0];
     assert_eq!(
-        (f.file_path, f.file_size, f.cert_file, f.update_data_url),
+        (
+            plain(f.file_path),
+            f.file_size,
+            plain(f.cert_file),
+            plain(f.update_data_url)
+        ),
         (Some("3.8.4"), 537_600, None, None)
     );
     assert_eq!(f.signature("sig--"), None);
@@ -336,12 +351,12 @@ fn firmware_documents() {
     let Outcome::Document(Ok(JobDocument::Firmware(fw01))) = o else {
         panic!("{o:?}");
     };
-    assert_eq!(fw01.firmware.stream.unwrap().as_str(), "fw-1_2_3");
-    assert_eq!(fw01.firmware.version, Some("1.2.3"));
+    assert_eq!(fw01.firmware.stream.unwrap(), "fw-1_2_3");
+    assert_eq!(plain(fw01.firmware.version), Some("1.2.3"));
     let bytes = load("fw02_valid_url_no_steps");
     match outcome::<StrictJson>(&bytes) {
         Outcome::Document(Ok(JobDocument::Firmware(fw))) => {
-            assert_eq!(fw.firmware.url, Some("https://example.com/fw.bin"));
+            assert_eq!(plain(fw.firmware.url), Some("https://example.com/fw.bin"));
         }
         other => panic!("{other:?}"),
     }

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use ota_core::crypto::{
     Algorithm, AlgorithmFamily, Base64Mode, CryptoError, Digest, ImageHasher, KeyId, KeyKind,
-    MAX_SIGNATURE_LEN, PublicKey, RsaKeyPolicy, SignatureEncoding, TrustStore, TrustedKey,
-    decode_signature,
+    MAX_SIGNATURE_LEN, MAX_VERIFIABLE_SIGNATURE_LEN, PublicKey, RsaKeyPolicy, SignatureEncoding,
+    TrustStore, TrustedKey, decode_base64, decode_signature,
 };
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -220,6 +220,61 @@ fn openssl_rsa3072_pkcs1v15_verifies() {
         SignatureEncoding::Raw,
     )
     .unwrap();
+}
+
+/// RSA keys above 4096 bits ("Wire truth"): OpenSSL's RSA-6144 and RSA-8192 signatures (768
+/// and 1024 bytes, longer than [`MAX_SIGNATURE_LEN`]) verify with `alloc`, the base64 one
+/// decoded into a [`MAX_VERIFIABLE_SIGNATURE_LEN`] buffer.
+#[test]
+fn openssl_rsa6144_and_rsa8192_verify() {
+    let msg = message();
+    let rsa6144 = trusted("rsa6144_pub.der", Algorithm::RsaPkcs1v15Sha256);
+    assert_eq!(rsa6144.key().kind(), KeyKind::Rsa { bits: 6144 });
+    let sig6144 = fixture("rsa6144_pkcs1v15_sig.bin");
+    assert_eq!(sig6144.len(), 768);
+    rsa6144
+        .verify_message(&msg, &sig6144, SignatureEncoding::Der)
+        .unwrap();
+    let rsa8192 = trusted("rsa8192_pub.der", Algorithm::RsaPkcs1v15Sha256);
+    assert_eq!(rsa8192.key().kind(), KeyKind::Rsa { bits: 8192 });
+    let sig8192 = fixture("rsa8192_pkcs1v15_sig.bin");
+    rsa8192
+        .verify_message(&msg, &sig8192, SignatureEncoding::Der)
+        .unwrap();
+    assert_eq!(
+        rsa8192.verify_message(&msg[1..], &sig8192, SignatureEncoding::Der),
+        Err(CryptoError::SignatureInvalid)
+    );
+    // A 6144-bit signature is not an 8192-bit one.
+    assert_eq!(
+        rsa8192.verify_message(&msg, &sig6144, SignatureEncoding::Der),
+        Err(CryptoError::BadSignatureEncoding)
+    );
+
+    let pss = trusted("rsa8192_pub.der", Algorithm::RSA_PSS_SHA256);
+    let b64 = text("rsa8192_pss32_sig.b64");
+    let mut buf = [0u8; MAX_VERIFIABLE_SIGNATURE_LEN];
+    let sig = decode_base64(&b64, &mut buf, Base64Mode::AwsLenient).unwrap();
+    assert_eq!(sig, fixture("rsa8192_pss32_sig.bin"));
+    pss.verify_message(&msg, sig, SignatureEncoding::Der)
+        .unwrap();
+    let mut store = TrustStore::<2>::new();
+    store.add(pss.clone()).unwrap();
+    store.add(rsa6144).unwrap();
+    let digest = Digest::sha256(&msg);
+    assert_eq!(
+        store
+            .verify_digest(None, &digest, sig, SignatureEncoding::Der)
+            .map(TrustedKey::key_id),
+        Ok(pss.key_id())
+    );
+    // `decode_signature`'s fixed buffer stays at MAX_SIGNATURE_LEN (RSA-4096).
+    let mut small = [0u8; MAX_SIGNATURE_LEN];
+    assert_eq!(
+        decode_signature(&b64, &mut small, Base64Mode::AwsLenient),
+        Err(CryptoError::Base64TooLong)
+    );
+    assert_eq!(MAX_VERIFIABLE_SIGNATURE_LEN, 1024);
 }
 
 #[test]

@@ -57,7 +57,7 @@ proptest! {
         }
         let doc = serde_json::json!({"afr_ota": {"protocols": ["MQTT"], "streamname": "s", "files": [{"filesize": 1, "fileid": 0}]}});
         let execution = JobExecution {
-            job_id: JobId::new(&job).unwrap(),
+            job_id: JobId::new(&job).unwrap().into(),
             thing_name: None,
             job_document: Some(doc),
             status,

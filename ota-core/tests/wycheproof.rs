@@ -215,6 +215,16 @@ fn rsa_pkcs1v15_3072_sha256() {
     assert_eq!(e3_groups, 1);
 }
 
+/// RSA-8192: 1024-byte signatures, longer than `MAX_SIGNATURE_LEN`, verify with `alloc`
+/// (and the invalid ones, wrong lengths included, are refused).
+#[test]
+fn rsa_pkcs1v15_8192_sha256() {
+    let (tally, e3_groups) = pkcs1_file("rsa_signature_8192_sha256_test.json");
+    tally.assert_counts(7, 250, 1);
+    assert_eq!(tally.acceptable_accepted, 0, "MissingNull is rejected");
+    assert_eq!(e3_groups, 0);
+}
+
 /// A PSS file whose groups all use SHA-256 and MGF1-SHA-256; the salt length is taken from the
 /// group's `sLen` because the test says so (production takes it from policy).
 fn pss_file(name: &str) -> Tally {

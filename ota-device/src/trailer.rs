@@ -22,10 +22,10 @@
 //! rejects erased or torn trailers early: authenticity comes from the signature.
 
 use ota_core::crypto::{
-    Base64Mode, Digest, KeyId, MAX_SIGNATURE_LEN, SignatureEncoding, TrustStore, decode_base64,
-    decode_signature,
+    Base64Mode, Digest, KeyId, MAX_SIGNATURE_LEN, SignatureEncoding, TrustStore,
 };
 use ota_core::document::FirmwareRef;
+use ota_core::json::JsonStr;
 use ota_core::manifest::{MAX_MANIFEST_LEN, Manifest};
 use ota_core::version::{SecurityCounter, Version};
 
@@ -74,15 +74,16 @@ pub enum TrailerError {
     NotThisImage,
 }
 
-/// A trailer's fields, borrowed from its bytes (or from a job document when writing one).
+/// A trailer's fields, borrowed from its bytes (or from a job document when writing one, as
+/// written there: a field written with escapes is stored decoded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Trailer<'t> {
     /// Hex key id of the signing key, if the document named one.
-    pub key_id: Option<&'t str>,
+    pub key_id: Option<JsonStr<'t>>,
     /// Base64 of the manifest bytes.
-    pub manifest: &'t str,
+    pub manifest: JsonStr<'t>,
     /// Base64 of the signature over the manifest bytes.
-    pub signature: &'t str,
+    pub signature: JsonStr<'t>,
 }
 
 impl<'t> Trailer<'t> {
@@ -106,7 +107,7 @@ impl<'t> Trailer<'t> {
     /// Encoded length in bytes.
     pub fn encoded_len(&self) -> usize {
         HEADER_LEN
-            + self.key_id.map_or(0, str::len)
+            + self.key_id.map_or(0, |k| k.len())
             + self.manifest.len()
             + self.signature.len()
             + 4
@@ -114,7 +115,7 @@ impl<'t> Trailer<'t> {
 
     /// Feed the encoding to `sink`, piece by piece (nothing is buffered here).
     pub fn encode(&self, mut sink: impl FnMut(&[u8])) {
-        let key_id = self.key_id.unwrap_or("").as_bytes();
+        let key_id = self.key_id.unwrap_or_default();
         let mut crc = Crc32::new();
         let mut put = |bytes: &[u8]| {
             crc.update(bytes);
@@ -124,9 +125,9 @@ impl<'t> Trailer<'t> {
         put(&[key_id.len() as u8]);
         put(&(self.manifest.len() as u16).to_le_bytes());
         put(&(self.signature.len() as u16).to_le_bytes());
-        put(key_id);
-        put(self.manifest.as_bytes());
-        put(self.signature.as_bytes());
+        key_id.decode_to(&mut put);
+        self.manifest.decode_to(&mut put);
+        self.signature.decode_to(&mut put);
         let crc = crc.finish();
         sink(&crc.to_le_bytes());
     }
@@ -156,7 +157,10 @@ impl<'t> Trailer<'t> {
             return Err(TrailerError::Corrupt);
         }
         let text = |from: usize, len: usize| {
-            core::str::from_utf8(&body[from..from + len]).map_err(|_| TrailerError::Corrupt)
+            core::str::from_utf8(&body[from..from + len])
+                .ok()
+                .and_then(JsonStr::from_plain)
+                .ok_or(TrailerError::Corrupt)
         };
         let key_id = text(HEADER_LEN, key_len)?;
         let trailer = Self {
@@ -197,13 +201,20 @@ pub fn check_running<const K: usize>(
     scratch: &mut [u8; MAX_MANIFEST_LEN],
 ) -> Result<RunningManifest, TrailerError> {
     let trailer = Trailer::parse(bytes)?;
-    let manifest = decode_base64(trailer.manifest, scratch, Base64Mode::Strict)
+    // Written by `encode`, without escapes: each text is decoded in place.
+    let manifest = trailer
+        .manifest
+        .decode_base64(scratch, Base64Mode::Strict)
         .map_err(|_| TrailerError::Encoding)?;
     let mut sig_buf = [0u8; MAX_SIGNATURE_LEN];
-    let signature = decode_signature(trailer.signature, &mut sig_buf, Base64Mode::Strict)
+    let signature = trailer
+        .signature
+        .decode_base64(&mut sig_buf, Base64Mode::Strict)
         .map_err(|_| TrailerError::Encoding)?;
     let key_id = trailer
         .key_id
+        .map(|k| k.as_plain().ok_or(TrailerError::Corrupt))
+        .transpose()?
         .map(KeyId::from_hex)
         .transpose()
         .map_err(|_| TrailerError::Signature)?;
@@ -232,10 +243,11 @@ mod tests {
     use std::vec::Vec;
 
     fn sample() -> Trailer<'static> {
+        let plain = |s: &'static str| JsonStr::from_plain(s).unwrap();
         Trailer {
-            key_id: Some("ab".repeat(32).leak()),
-            manifest: "eyJwcm9kdWN0IjoiYWNtZSJ9",
-            signature: "MEUCIQ==",
+            key_id: Some(plain("ab".repeat(32).leak())),
+            manifest: plain("eyJwcm9kdWN0IjoiYWNtZSJ9"),
+            signature: plain("MEUCIQ=="),
         }
     }
 

@@ -15,6 +15,7 @@ use ota_core::jobs::{
     JobTopic, JobsApi, Reply, StartNextRequest, StatusDetails, ThingName, UpdateRequest,
     UpdateResponse,
 };
+use ota_core::json::JsonStr;
 use ota_core::streams::{DataBlock, Format, GetStreamRequest, StreamTopic, StreamTopicKind};
 use serde_json::value::RawValue;
 
@@ -126,11 +127,11 @@ impl Responder {
                 version_number: s.version_number,
             });
             let e = ErrorResponse {
-                client_token: token,
+                client_token: token.and_then(JsonStr::from_plain),
                 timestamp: now,
                 execution_state,
                 code,
-                message: code.as_str(),
+                message: JsonStr::from_plain(code.as_str()).unwrap_or_default(),
             };
             Message {
                 topic: rejected.clone(),
@@ -147,7 +148,7 @@ impl Responder {
                 match engine.get_pending(thing) {
                     Ok(pending) => {
                         let mut reply = GetPendingResponse {
-                            client_token: token,
+                            client_token: token.and_then(JsonStr::from_plain),
                             timestamp: now,
                             ..GetPendingResponse::default()
                         };
@@ -252,7 +253,7 @@ impl Responder {
                             .as_deref()
                             .and_then(|d| RawValue::from_string(d.to_string()).ok());
                         let reply = UpdateResponse {
-                            client_token: token,
+                            client_token: token.and_then(JsonStr::from_plain),
                             timestamp: now,
                             execution_state,
                             job_document: document.as_deref(),
@@ -379,7 +380,7 @@ fn summary(s: &ota_cloud::model::JobExecutionSummary) -> Option<JobExecutionSumm
     JobId::new(&s.job_id)
         .ok()
         .map(|job_id| JobExecutionSummary {
-            job_id,
+            job_id: job_id.into(),
             queued_at: s.queued_at,
             started_at: s.started_at,
             last_updated_at: s.last_updated_at,
@@ -404,8 +405,8 @@ fn execution_reply(token: Option<&str>, now: u64, execution: Option<&DeviceExecu
     let details = execution.map(|e| details(&e.status_details));
     let wire = execution.and_then(|e| {
         Some(JobExecution {
-            job_id: JobId::new(&e.job_id).ok()?,
-            thing_name: ThingName::new(&e.thing_name).ok(),
+            job_id: JobId::new(&e.job_id).ok()?.into(),
+            thing_name: ThingName::new(&e.thing_name).ok().map(JsonStr::from),
             job_document: document.as_deref(),
             status: e.status,
             status_details: details.as_ref().and_then(|d| d.clone()),
@@ -419,7 +420,7 @@ fn execution_reply(token: Option<&str>, now: u64, execution: Option<&DeviceExecu
     });
     let token = token
         .and_then(|t| ClientToken::new(t).ok())
-        .map(|t| t.as_str());
+        .map(JsonStr::from);
     json(&ExecutionResponse {
         client_token: token,
         timestamp: now,

@@ -4,7 +4,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use ota_core::crypto::{
-    Base64Mode, CryptoError, MAX_SIGNATURE_LEN, SignatureEncoding, TrustedKey, decode_signature,
+    Base64Mode, CryptoError, MAX_VERIFIABLE_SIGNATURE_LEN, SignatureEncoding, TrustedKey,
+    decode_base64,
 };
 
 use super::{CliError, files, keys, write_out};
@@ -17,7 +18,7 @@ use super::{CliError, files, keys, write_out};
 /// MGF1-SHA-256 with --pss. Whitespace and line breaks in the signature file are ignored;
 /// the signature must be standard base64 with padding. The algorithm comes from the key and
 /// --pss, never from the signature. Checks are those a device makes (strict DER, RSA key of
-/// at least 2048 bits with e = 65537).
+/// 2048 to 8192 bits with e = 65537).
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// PEM public key: `BEGIN PUBLIC KEY` (as `keygen` and `openssl pkey -pubout` write) or
@@ -47,8 +48,9 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
         .map_err(|e| CliError::failure(format!("{}: {e}", args.public_key.display())))?;
     let text = files::read_text(&args.signature, "a base64 signature")?;
     let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let mut buf = [0u8; MAX_SIGNATURE_LEN];
-    let signature = decode_signature(&compact, &mut buf, Base64Mode::Strict).map_err(|e| {
+    // Room for the longest signature any key verifies (RSA-8192: 1024 bytes).
+    let mut buf = [0u8; MAX_VERIFIABLE_SIGNATURE_LEN];
+    let signature = decode_base64(&compact, &mut buf, Base64Mode::Strict).map_err(|e| {
         CliError::failure(format!(
             "{}: not a base64 signature: {e}",
             args.signature.display()

@@ -3,7 +3,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ota_core::crypto::{
-    Base64Mode, KeyKind, MAX_SIGNATURE_LEN, SignatureEncoding, TrustedKey, decode_signature,
+    Base64Mode, KeyKind, MAX_VERIFIABLE_SIGNATURE_LEN, SignatureEncoding, TrustedKey,
 };
 use ota_core::document::{JobDocument, MAX_FILE_SIZE, Protocol};
 use ota_core::jobs::StreamId;
@@ -183,8 +183,9 @@ fn self_check(
     let text = file
         .signature(sig_key)
         .ok_or_else(|| ReleaseError::SelfCheck(format!("no {sig_key}")))?;
-    let mut buf = [0u8; MAX_SIGNATURE_LEN];
-    let signature = decode_signature(text, &mut buf, Base64Mode::Strict)
+    let mut buf = [0u8; MAX_VERIFIABLE_SIGNATURE_LEN];
+    let signature = text
+        .decode_base64(&mut buf, Base64Mode::Strict)
         .map_err(|e| ReleaseError::SelfCheck(e.to_string()))?;
     TrustedKey::new(signer.public_key().clone(), signer.algorithm())
         .and_then(|key| key.verify_digest(&image.digest(), signature, SignatureEncoding::Der))

@@ -2,11 +2,10 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use ota_core::crypto::{
-    Base64Mode, MAX_SIGNATURE_LEN, SignatureEncoding, TrustedKey, decode_signature,
-};
+use ota_core::crypto::{Base64Mode, MAX_VERIFIABLE_SIGNATURE_LEN, SignatureEncoding, TrustedKey};
 use ota_core::document::{FIRMWARE_OPERATION, FirmwareRef, JobDocument};
 use ota_core::jobs::StreamId;
+use ota_core::json::JsonStr;
 use ota_core::manifest::Manifest;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -92,14 +91,19 @@ pub fn firmware_update_from_digest(
     let signature_b64 = STANDARD.encode(&signature);
     let key_id_hex = key_id.to_string();
     let version = manifest.version.to_string();
+    // Base64, hex, a version, a stream id and a checked URL: none has a backslash.
+    let text = |s| {
+        JsonStr::from_plain(s)
+            .ok_or_else(|| ReleaseError::SelfCheck(format!("a backslash in {s:?}")))
+    };
     let firmware = FirmwareRef {
-        manifest: &manifest_b64,
-        signature: &signature_b64,
-        key_id: Some(&key_id_hex),
-        version: Some(&version),
-        stream,
+        manifest: text(&manifest_b64)?,
+        signature: text(&signature_b64)?,
+        key_id: Some(text(&key_id_hex)?),
+        version: Some(text(&version)?),
+        stream: stream.map(JsonStr::from),
         file_id: manifest.file_id,
-        url: spec.url,
+        url: spec.url.map(text).transpose()?,
     };
     let document = serde_json::to_string(&Document {
         firmware: &firmware,
@@ -127,15 +131,18 @@ fn self_check(
         ));
     }
     let bytes = STANDARD
-        .decode(read.firmware.manifest)
+        .decode(read.firmware.manifest.to_string())
         .map_err(|e| ReleaseError::SelfCheck(e.to_string()))?;
     if Manifest::parse(&bytes).ok() != Some(*manifest) {
         return Err(ReleaseError::SelfCheck(
             "manifest reads back differently".into(),
         ));
     }
-    let mut buf = [0u8; MAX_SIGNATURE_LEN];
-    let signature = decode_signature(read.firmware.signature, &mut buf, Base64Mode::Strict)
+    let mut buf = [0u8; MAX_VERIFIABLE_SIGNATURE_LEN];
+    let signature = read
+        .firmware
+        .signature
+        .decode_base64(&mut buf, Base64Mode::Strict)
         .map_err(|e| ReleaseError::SelfCheck(e.to_string()))?;
     TrustedKey::new(signer.public_key().clone(), signer.algorithm())
         .and_then(|key| key.verify_message(&bytes, signature, SignatureEncoding::Der))

@@ -3,10 +3,11 @@ use std::sync::OnceLock;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ota_core::crypto::{
-    Algorithm, Base64Mode, MAX_SIGNATURE_LEN, PublicKey, SignatureEncoding, TrustStore, TrustedKey,
-    decode_signature,
+    Algorithm, Base64Mode, MAX_VERIFIABLE_SIGNATURE_LEN, PublicKey, SignatureEncoding, TrustStore,
+    TrustedKey,
 };
 use ota_core::document::{JobDocument, Protocol};
+use ota_core::json::JsonStr;
 use ota_core::manifest::{ManifestPolicy, Rejection, TrustedTime, verify};
 use ota_core::version::{SecurityCounter, Version};
 
@@ -14,6 +15,11 @@ use super::*;
 use crate::signing::{KeyAlgorithm, LocalSigner, PrivateKey, Signer, SigningError};
 
 const IMAGE: &[u8] = b"\x7fELF firmware image bytes";
+
+/// A document string as written (the release tools write none with escapes).
+fn plain(s: Option<JsonStr<'_>>) -> Option<&str> {
+    s.map(|s| s.as_plain().expect("written without escapes"))
+}
 
 fn v(s: &str) -> Version {
     Version::parse(s).unwrap()
@@ -132,7 +138,7 @@ fn signed_constraints_reach_the_device() {
     else {
         unreachable!()
     };
-    assert_eq!(doc.firmware.url, Some("https://example.com/fw.bin"));
+    assert_eq!(plain(doc.firmware.url), Some("https://example.com/fw.bin"));
     let mut policy = ManifestPolicy::new("acme", "rev-b", v("1.1.0"));
     policy.now = TrustedTime::Unix(1_900_000_000);
     let mut scratch = [0u8; ota_core::manifest::MAX_MANIFEST_LEN];
@@ -171,18 +177,21 @@ fn afr_ota_release_signs_the_file() {
             panic!("{}", release.document)
         };
         assert_eq!(doc.protocols(), [Protocol::Mqtt, Protocol::Http]);
-        assert_eq!(doc.stream_name, Some("AFR_OTA-fw"));
+        assert_eq!(plain(doc.stream_name), Some("AFR_OTA-fw"));
         let file = &doc.files[0];
         assert_eq!(file.file_size as usize, IMAGE.len());
         assert_eq!(
-            (file.file_id, file.file_path, file.cert_file),
+            (file.file_id, plain(file.file_path), plain(file.cert_file)),
             (0, Some("/fw.bin"), Some("code-sign"))
         );
-        assert_eq!(file.auth_scheme, Some(AWS_S3_PRESIGNED));
+        assert_eq!(plain(file.auth_scheme), Some(AWS_S3_PRESIGNED));
         assert!(file.is_firmware());
-        let mut buf = [0u8; MAX_SIGNATURE_LEN];
-        let sig =
-            decode_signature(file.signature(key).unwrap(), &mut buf, Base64Mode::Strict).unwrap();
+        let mut buf = [0u8; MAX_VERIFIABLE_SIGNATURE_LEN];
+        let sig = file
+            .signature(key)
+            .unwrap()
+            .decode_base64(&mut buf, Base64Mode::Strict)
+            .unwrap();
         assert_eq!(sig, release.signature.as_slice());
         TrustedKey::new(signer.public_key().clone(), signer.algorithm())
             .unwrap()

@@ -4,16 +4,21 @@
 //! It never allocates, never panics and stops at the first byte that would not fit the output.
 //! It does not accept the URL-safe alphabet, and it does not guess: the caller picks the mode.
 
-use super::CryptoError;
+use super::{CryptoError, MAX_RSA_BITS};
 
-/// Longest decoded signature accepted: 512 bytes (RSA-4096). AWS's agent uses 384 (RSA-3072).
+/// Size of [`decode_signature`]'s fixed buffer: 512 bytes, an RSA-4096 signature. The same in
+/// every build, so that buffers and layouts sized by it (a device's signature buffer, the
+/// space `ota-device` reserves for a signature in its manifest trailer) do not depend on
+/// features. AWS's agent uses 384 (RSA-3072). Longer signatures (RSA-6144 and RSA-8192, with
+/// `alloc`) decode with [`decode_base64`] into a [`MAX_VERIFIABLE_SIGNATURE_LEN`] buffer.
 pub const MAX_SIGNATURE_LEN: usize = 512;
 
-/// Longest signature a key of this build can verify: [`MAX_SIGNATURE_LEN`] with the `alloc`
-/// feature (RSA), else 72 bytes (a DER ECDSA P-256 signature; P-256 is the only key type).
-/// For callers that keep a signature for later: a longer one can never verify.
+/// Longest signature a key of this build can verify: with the `alloc` feature 1024 bytes (an
+/// RSA-8192 signature, [`super::MAX_RSA_BITS`]), else 72 bytes (a DER ECDSA P-256 signature;
+/// without `alloc`, P-256 is the only key type). For callers that keep a signature for later
+/// or size a buffer for any key: a longer one can never verify.
 pub const MAX_VERIFIABLE_SIGNATURE_LEN: usize = if cfg!(feature = "alloc") {
-    MAX_SIGNATURE_LEN
+    (MAX_RSA_BITS as usize).div_ceil(8)
 } else {
     72
 };
@@ -29,34 +34,55 @@ pub enum Base64Mode {
     /// last symbol must be zero, no whitespace anywhere. Every byte string has exactly one
     /// accepted spelling.
     Strict,
-    /// What the AWS OTA agent's decoder (`ota_base64.c`) tolerates: `\n`, `\r` and space are
-    /// skipped wherever they appear, and padding may be left out or cut short (`TQ=`).
-    /// Still refused, as by the agent: anything but whitespace after padding, more than two
-    /// `=`, and non-zero unused bits. Also refused, unlike the agent: `=` after a complete
-    /// 4-symbol quantum (`Zm9v==`), which no encoder produces.
+    /// Exactly what the AWS OTA agent's decoder (`base64Decode` in `ota_base64.c`) accepts,
+    /// so that a fleet of both accepts the same signature texts:
+    /// - `\r` and `\n` are skipped wherever they appear;
+    /// - spaces only after the last symbol and `=`, followed by nothing but whitespace
+    ///   (` Zm9v`, `Zm9v YmFy` and `Zg= =` are refused);
+    /// - padding may be left out or cut short (`Zg`, `Zg=`); at most two `=` in all, after
+    ///   the last symbol, and they may follow a complete quantum (`Zm9v==`);
+    /// - refused as by the agent: a lone last symbol (`Zm9vY`), non-zero unused bits
+    ///   (`Zh==`), any other byte (tab included).
+    ///
+    /// One difference: text with no symbol at all (`"\r\n"`, `"=="`) is
+    /// [`CryptoError::Base64Empty`], where the agent decodes it to an empty signature that no
+    /// key verifies; the update is refused either way.
     AwsLenient,
 }
 
-/// Which characters are skipped and whether padding is mandatory.
+/// Which characters are skipped where, and how padding is read.
 #[derive(Clone, Copy)]
 pub(crate) struct Rules {
+    /// Skipped anywhere.
     skip: fn(u8) -> bool,
+    /// Skipped after the last symbol and `=` only: anything but whitespace after one is an
+    /// invalid character (at the first of them).
+    trailing: fn(u8) -> bool,
     padding_required: bool,
+    /// The AWS agent's padding: up to two `=` in all after the last symbol, whatever the
+    /// quantum (else `=` must complete the last quantum exactly).
+    loose_padding: bool,
 }
 
 impl Rules {
     const STRICT: Self = Self {
         skip: |_| false,
+        trailing: |_| false,
         padding_required: true,
+        loose_padding: false,
     };
     const AWS_LENIENT: Self = Self {
-        skip: |c| matches!(c, b'\n' | b'\r' | b' '),
+        skip: |c| matches!(c, b'\n' | b'\r'),
+        trailing: |c| c == b' ',
         padding_required: false,
+        loose_padding: true,
     };
     /// PEM bodies (RFC 7468): any ASCII whitespace between symbols, padding required.
     pub(crate) const PEM: Self = Self {
         skip: |c| c.is_ascii_whitespace(),
+        trailing: |_| false,
         padding_required: true,
+        loose_padding: false,
     };
 }
 
@@ -74,7 +100,9 @@ pub const fn encoded_len(len: usize) -> usize {
     len.div_ceil(3) * 4
 }
 
-/// Decode a base64 signature into `out` and return the decoded bytes.
+/// Decode a base64 signature of up to [`MAX_SIGNATURE_LEN`] bytes (P-256, RSA up to 4096
+/// bits) into `out` and return the decoded bytes. For RSA-6144 and RSA-8192 signatures use
+/// [`decode_base64`] with a [`MAX_VERIFIABLE_SIGNATURE_LEN`] buffer.
 ///
 /// Decodes only: it does not check that the bytes are a well-formed DER or fixed-width
 /// signature (that is [`super::TrustedKey::verify_digest`]'s job).
@@ -93,8 +121,8 @@ pub fn decode_signature<'b>(
     Ok(out.get(..len).unwrap_or_default())
 }
 
-/// Decode base64 `text` of any length into `out` (e.g. a signed manifest) and return the
-/// decoded bytes. Same rules and errors as [`decode_signature`]; [`CryptoError::Base64TooLong`]
+/// Decode base64 `text` of any length into `out` (a signed manifest, a signature longer than
+/// [`MAX_SIGNATURE_LEN`]) and return the decoded bytes. Same rules and errors as [`decode_signature`]; [`CryptoError::Base64TooLong`]
 /// when the result does not fit `out`.
 ///
 /// # Errors
@@ -117,14 +145,26 @@ pub(crate) fn decode(text: &[u8], out: &mut [u8], rules: Rules) -> Result<usize,
     let mut symbols = 0usize; // symbols in the current quantum (0..=3)
     let mut padding = 0usize;
     let mut any = false;
+    let mut trailing_from = None;
     for (offset, &c) in text.iter().enumerate() {
         if (rules.skip)(c) {
             continue;
         }
-        any = true;
+        if (rules.trailing)(c) {
+            trailing_from.get_or_insert(offset);
+            continue;
+        }
+        if let Some(offset) = trailing_from {
+            return Err(CryptoError::Base64InvalidCharacter { offset });
+        }
         if c == b'=' {
             padding += 1;
-            if symbols < 2 || symbols + padding > 4 {
+            let misplaced = if rules.loose_padding {
+                padding > 2
+            } else {
+                symbols < 2 || symbols + padding > 4
+            };
+            if misplaced {
                 return Err(CryptoError::Base64BadPadding);
             }
             continue;
@@ -133,6 +173,7 @@ pub(crate) fn decode(text: &[u8], out: &mut [u8], rules: Rules) -> Result<usize,
         if padding > 0 {
             return Err(CryptoError::Base64BadPadding);
         }
+        any = true;
         acc = (acc << 6) | u32::from(value);
         symbols += 1;
         if symbols == 4 {
@@ -144,7 +185,7 @@ pub(crate) fn decode(text: &[u8], out: &mut [u8], rules: Rules) -> Result<usize,
     if !any {
         return Err(CryptoError::Base64Empty);
     }
-    finish_quantum(&mut writer, acc, symbols, padding, rules.padding_required)?;
+    finish_quantum(&mut writer, acc, symbols, padding, rules)?;
     Ok(writer.len)
 }
 
@@ -154,11 +195,11 @@ fn finish_quantum(
     acc: u32,
     symbols: usize,
     padding: usize,
-    padding_required: bool,
+    rules: Rules,
 ) -> Result<(), CryptoError> {
     let padding_ok = match symbols {
-        0 => padding == 0,
-        2 | 3 => !padding_required || symbols + padding == 4,
+        0 => padding == 0 || rules.loose_padding,
+        2 | 3 => !rules.padding_required || symbols + padding == 4,
         _ => false,
     };
     if !padding_ok {
@@ -270,22 +311,90 @@ mod tests {
         assert_eq!(lenient("Zm9"), Err(CryptoError::Base64NonCanonical));
     }
 
+    /// `AwsLenient` against the AWS C agent's `base64Decode` (ota-for-aws-iot-embedded-sdk,
+    /// `source/ota_base64.c`). The verdicts were written by reading that code, not by running
+    /// it: `\r` and `\n` are skipped anywhere; a space may only be followed by more
+    /// whitespace (a symbol or `=` after one is `Base64InvalidSymbolOrdering`); at most two
+    /// `=` in all, only after the last symbol, and they may follow a complete quantum;
+    /// padding may be left out; a lone last symbol and non-zero unused bits are refused;
+    /// every other byte (tab included) is an invalid symbol.
+    ///
+    /// One difference is kept on purpose: text with no symbol at all (`"\r\n"`, `"  "`,
+    /// `"=="`) is `Base64Empty` here, where the agent returns an empty signature (for
+    /// inputs of two or more bytes) that no key verifies: both refuse the update.
     #[test]
-    fn lenient_skips_aws_whitespace_and_optional_padding() {
-        assert_eq!(lenient("Zm9v\r\nYmFy\n").as_deref(), Ok(&b"foobar"[..]));
-        assert_eq!(lenient(" Zm 9v Yg == ").as_deref(), Ok(&b"foob"[..]));
-        assert_eq!(lenient("Zm9vYg").as_deref(), Ok(&b"foob"[..]));
-        assert_eq!(lenient("Zm9vYmE").as_deref(), Ok(&b"fooba"[..]));
+    fn aws_lenient_matches_the_agents_verdicts() {
+        let cases: &[(&str, Option<&[u8]>)] = &[
+            ("Zm9vYmFy", Some(b"foobar")),
+            ("+/+/", Some(&[0xfb, 0xff, 0xbf])),
+            ("Zg==", Some(b"f")),
+            ("Zg=", Some(b"f")),
+            ("Zg", Some(b"f")),
+            ("Zm8", Some(b"fo")),
+            ("Zm9vYmE", Some(b"fooba")),
+            // Line breaks anywhere: before, inside a quantum, between `=`.
+            ("Zm9v\r\nYmFy\r\n", Some(b"foobar")),
+            ("\r\nZm9v", Some(b"foo")),
+            ("Zm\n9v", Some(b"foo")),
+            ("Zm\r9v", Some(b"foo")),
+            ("Zg=\n=", Some(b"f")),
+            // Spaces only after the last symbol or `=`, then only whitespace.
+            ("Zm9vYmFy  ", Some(b"foobar")),
+            ("Zg== ", Some(b"f")),
+            ("Zg \r\n ", Some(b"f")),
+            ("Zm9v YmFy", None),
+            (" Zm9v", None),
+            ("Zm 9v", None),
+            ("Zg= =", None),
+            ("Zg =", None),
+            ("Zm9v \nYmFy", None),
+            // `=` after a complete quantum: up to two in all.
+            ("Zm9v=", Some(b"foo")),
+            ("Zm9v==", Some(b"foo")),
+            ("Zm9vYmE==", Some(b"fooba")),
+            ("Zm9v===", None),
+            ("Zg===", None),
+            ("Zg==Zg==", None),
+            ("=Zm9", None),
+            // A lone last symbol, non-zero unused bits.
+            ("Zm9vY", None),
+            ("Zm9vY=", None),
+            ("Z", None),
+            ("Zh==", None),
+            ("Zm9", None),
+            // Other bytes.
+            ("Zm9v\tYmFy", None),
+            ("Zm-v", None),
+            ("Zm9v\0", None),
+            ("Zm9v\u{e9}", None),
+            ("Zm9v\x0b", None),
+            ("Zm9v\x0c", None),
+            ("", None),
+        ];
+        for &(text, expected) in cases {
+            assert_eq!(lenient(text).ok().as_deref(), expected, "{text:?}");
+        }
+        // Where the verdict is a refusal, the error names what is wrong.
+        assert_eq!(
+            lenient("Zm9v YmFy"),
+            Err(CryptoError::Base64InvalidCharacter { offset: 4 })
+        );
+        assert_eq!(
+            lenient("Zg= ="),
+            Err(CryptoError::Base64InvalidCharacter { offset: 3 })
+        );
         assert_eq!(
             lenient("Zm9v\tYmFy"),
             Err(CryptoError::Base64InvalidCharacter { offset: 4 })
         );
-        assert_eq!(lenient("Zm9vYg=").as_deref(), Ok(&b"foob"[..]));
-        assert_eq!(lenient("Zm9v=="), Err(CryptoError::Base64BadPadding));
-        assert_eq!(lenient("Zm9vY="), Err(CryptoError::Base64BadPadding));
-        assert_eq!(lenient("Zm9vY"), Err(CryptoError::Base64BadPadding));
-        assert_eq!(lenient(" \r\n"), Err(CryptoError::Base64Empty));
+        assert_eq!(lenient("Zg==="), Err(CryptoError::Base64BadPadding));
         assert_eq!(lenient("Zg==Zg"), Err(CryptoError::Base64BadPadding));
+        assert_eq!(lenient("Zm9vY"), Err(CryptoError::Base64BadPadding));
+        assert_eq!(lenient("Zm9"), Err(CryptoError::Base64NonCanonical));
+        // The kept difference: no symbol at all.
+        for text in ["", " \r\n", "  ", "\r\n", "==", "\n=\n="] {
+            assert_eq!(lenient(text), Err(CryptoError::Base64Empty), "{text:?}");
+        }
     }
 
     #[test]
@@ -302,7 +411,7 @@ mod tests {
             strict(&"A".repeat(1 << 20)),
             Err(CryptoError::Base64TooLong)
         );
-        let spaced = "A \n".repeat(1 << 12);
+        let spaced = "A\r\n".repeat(1 << 12);
         assert_eq!(lenient(&spaced), Err(CryptoError::Base64TooLong));
     }
 }

@@ -75,7 +75,7 @@ pub enum CryptoError {
     #[error("non-canonical base64: trailing bits are not zero")]
     Base64NonCanonical,
     /// The decoded bytes do not fit the output buffer ([`super::MAX_SIGNATURE_LEN`] for
-    /// signatures).
+    /// [`super::decode_signature`]).
     #[error("base64 text decodes to more bytes than allowed")]
     Base64TooLong,
     /// A PEM block lacks its `BEGIN`/`END` lines or has the wrong label.

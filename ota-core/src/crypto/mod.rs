@@ -2,11 +2,14 @@
 //!
 //! The pieces, in the order a device uses them:
 //!
-//! 1. [`PublicKey`] parses a key (SPKI DER or PEM, SEC1 point, PKCS#1) and checks it (RSA: at
-//!    least 2048 bits, e = 65537). [`KeyId`] is the SHA-256 of its canonical SPKI.
+//! 1. [`PublicKey`] parses a key (SPKI DER or PEM, SEC1 point, PKCS#1) and checks it (RSA:
+//!    2048 to 8192 bits, e = 65537). [`KeyId`] is the SHA-256 of its canonical SPKI.
 //! 2. [`TrustedKey`] binds the key to the one [`Algorithm`] it may verify; [`TrustStore`]
 //!    holds the trusted keys in a fixed array.
-//! 3. [`decode_signature`] reads the base64 signature from a job document into a fixed buffer.
+//! 3. [`decode_signature`] reads the base64 signature from a job document into a fixed buffer
+//!    of [`MAX_SIGNATURE_LEN`] (512) bytes: P-256 and RSA up to 4096 bits. RSA-6144 and
+//!    RSA-8192 signatures (768 and 1024 bytes) take [`decode_base64`] and a
+//!    [`MAX_VERIFIABLE_SIGNATURE_LEN`] buffer.
 //! 4. [`ImageHasher`] (legacy: the signature covers the file) or [`ImageVerifier`] (the file's
 //!    length and SHA-256 come from signed data) streams the image with an exact length bound.
 //! 5. [`TrustStore::verify_digest`] or [`TrustedKey::verify_digest`] checks the signature.
@@ -15,7 +18,9 @@
 //! names a key already in the store), detect algorithms or PSS salt lengths from signatures,
 //! sign, or parse certificates (see the `x509` module). No allocation except inside RSA: RSA
 //! needs the `alloc` feature and is refused with [`CryptoError::Unsupported`] without it;
-//! P-256 works in plain `no_std`.
+//! P-256 works in plain `no_std`. So a device without `alloc` verifies P-256 signatures only,
+//! at most 72 bytes ([`MAX_VERIFIABLE_SIGNATURE_LEN`]); with `alloc`, RSA up to 8192 bits
+//! ([`MAX_RSA_BITS`]) and signatures up to 1024 bytes.
 //!
 //! ```
 //! use ota_core::crypto::{

@@ -2,8 +2,8 @@
 
 use super::key::Inner;
 use super::{
-    Algorithm, CryptoError, Digest, Hasher, KeyId, KeyKind, MAX_SIGNATURE_LEN, PublicKey,
-    SignatureEncoding,
+    Algorithm, CryptoError, Digest, Hasher, KeyId, KeyKind, MAX_VERIFIABLE_SIGNATURE_LEN,
+    PublicKey, SignatureEncoding,
 };
 
 /// A key the device trusts, with the single algorithm (and PSS salt length) it is trusted for.
@@ -88,8 +88,8 @@ impl TrustedKey {
     /// Verify `signature` over the message whose hash is `digest`.
     ///
     /// `encoding` says how ECDSA signature bytes are laid out; RSA ignores it (RSA signatures
-    /// must be exactly the modulus length). Does not hash anything and does not look at any
-    /// other key.
+    /// must be exactly the modulus length, up to 1024 bytes for RSA-8192). Does not hash
+    /// anything and does not look at any other key.
     ///
     /// # Errors
     /// [`CryptoError::WrongDigest`] if `digest` is not of this algorithm's hash,
@@ -104,7 +104,7 @@ impl TrustedKey {
         if digest.algorithm() != self.algorithm.hash() {
             return Err(CryptoError::WrongDigest);
         }
-        if signature.len() > MAX_SIGNATURE_LEN {
+        if signature.len() > MAX_VERIFIABLE_SIGNATURE_LEN {
             return Err(CryptoError::BadSignatureEncoding);
         }
         match self.key.inner() {
@@ -283,7 +283,11 @@ mod tests {
             Err(CryptoError::BadSignatureEncoding)
         );
         assert_eq!(
-            key.verify_digest(&digest, &[0; MAX_SIGNATURE_LEN + 1], SignatureEncoding::Der),
+            key.verify_digest(
+                &digest,
+                &[0; MAX_VERIFIABLE_SIGNATURE_LEN + 1],
+                SignatureEncoding::Der
+            ),
             Err(CryptoError::BadSignatureEncoding)
         );
     }

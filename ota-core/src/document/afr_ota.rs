@@ -15,6 +15,7 @@ use serde::de::{MapAccess, SeqAccess, Visitor};
 
 use super::DocumentError;
 use super::number::{DocU8, DocU32};
+use crate::json::JsonStr;
 
 /// Most files one document may list (coreJobs indexes 0-9).
 pub const MAX_FILES: usize = 10;
@@ -37,32 +38,36 @@ pub enum Protocol {
 }
 
 /// One `files[i]` entry, validated.
+///
+/// Strings are [`JsonStr`]s, as written in the document and decoded when read: a path or a
+/// base64 signature written with `\/` (as several JSON encoders write every `/`) reads the
+/// same as one written without.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AfrFile<'a> {
     /// `filepath`: a path, `"NA"` or a version string; informative only.
-    pub file_path: Option<&'a str>,
+    pub file_path: Option<JsonStr<'a>>,
     /// `filesize` in bytes, 1..=[`MAX_FILE_SIZE`].
     pub file_size: u32,
     /// `fileid`: the file's id within the stream.
     pub file_id: u8,
     /// `certfile`: a **name** the device may map to one of its own trusted keys; never a
     /// certificate, never a path to load.
-    pub cert_file: Option<&'a str>,
+    pub cert_file: Option<JsonStr<'a>>,
     /// `fileType`: 0 is firmware by convention.
     pub file_type: Option<u8>,
     /// `update_data_url` (HTTP).
-    pub update_data_url: Option<&'a str>,
+    pub update_data_url: Option<JsonStr<'a>>,
     /// `auth_scheme` (HTTP), e.g. `aws.s3.presigned`.
-    pub auth_scheme: Option<&'a str>,
+    pub auth_scheme: Option<JsonStr<'a>>,
     /// `attr` (AWS C agent only).
     pub attr: Option<u32>,
-    signatures: heapless::Vec<(&'a str, &'a str), MAX_SIGNATURES>,
+    signatures: heapless::Vec<(JsonStr<'a>, JsonStr<'a>), MAX_SIGNATURES>,
 }
 
 impl<'a> AfrFile<'a> {
     /// The base64 value of the `sig-*` key `key` (e.g. `sig-sha256-ecdsa`), if present and
-    /// not `null`.
-    pub fn signature(&self, key: &str) -> Option<&'a str> {
+    /// not `null`; decode it with [`JsonStr::decode_base64`].
+    pub fn signature(&self, key: &str) -> Option<JsonStr<'a>> {
         self.signatures
             .iter()
             .find(|(k, _)| *k == key)
@@ -70,7 +75,7 @@ impl<'a> AfrFile<'a> {
     }
 
     /// Every non-null `sig-*` entry as `(key, base64)`.
-    pub fn signatures(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
+    pub fn signatures(&self) -> impl Iterator<Item = (JsonStr<'a>, JsonStr<'a>)> + '_ {
         self.signatures.iter().copied()
     }
 
@@ -92,8 +97,9 @@ impl<'a> AfrFile<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AfrOta<'a, const F: usize = MAX_FILES> {
     protocols: heapless::Vec<Protocol, 2>,
-    /// `streamname`, present whenever [`Protocol::Mqtt`] is offered.
-    pub stream_name: Option<&'a str>,
+    /// `streamname`, present whenever [`Protocol::Mqtt`] is offered (not checked as a
+    /// stream id: see [`crate::jobs::StreamId::from_json`]).
+    pub stream_name: Option<JsonStr<'a>>,
     /// The files, in document order.
     pub files: heapless::Vec<AfrFile<'a>, F>,
 }
@@ -113,15 +119,15 @@ impl<const F: usize> AfrOta<'_, F> {
 /// `files[i]` as written, before validation.
 #[derive(Debug, Default)]
 pub(super) struct RawFile<'a> {
-    file_path: Option<&'a str>,
+    file_path: Option<JsonStr<'a>>,
     file_size: Option<u32>,
     file_id: Option<u8>,
-    cert_file: Option<&'a str>,
+    cert_file: Option<JsonStr<'a>>,
     file_type: Option<u8>,
-    update_data_url: Option<&'a str>,
-    auth_scheme: Option<&'a str>,
+    update_data_url: Option<JsonStr<'a>>,
+    auth_scheme: Option<JsonStr<'a>>,
     attr: Option<u32>,
-    signatures: heapless::Vec<(&'a str, &'a str), MAX_SIGNATURES>,
+    signatures: heapless::Vec<(JsonStr<'a>, JsonStr<'a>), MAX_SIGNATURES>,
 }
 
 impl<'de: 'a, 'a> serde::Deserialize<'de> for RawFile<'a> {
@@ -134,33 +140,35 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for RawFile<'a> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFile<'a>, A::Error> {
                 let mut file = RawFile::default();
-                while let Some(key) = map.next_key::<&'de str>()? {
-                    match key {
-                        "filepath" => file.file_path = map.next_value()?,
-                        "filesize" => {
-                            file.file_size = map.next_value::<Option<DocU32>>()?.map(|v| v.0)
-                        }
-                        "fileid" => file.file_id = map.next_value::<Option<DocU8>>()?.map(|v| v.0),
-                        "certfile" => file.cert_file = map.next_value()?,
-                        "fileType" => {
-                            file.file_type = map.next_value::<Option<DocU8>>()?.map(|v| v.0)
-                        }
-                        "update_data_url" => file.update_data_url = map.next_value()?,
-                        "auth_scheme" => file.auth_scheme = map.next_value()?,
-                        "attr" => file.attr = map.next_value::<Option<DocU32>>()?.map(|v| v.0),
-                        sig if sig.starts_with("sig-") => {
-                            if let Some(value) = map.next_value::<Option<&'de str>>()? {
-                                if file.signatures.iter().any(|(k, _)| *k == sig) {
-                                    return Err(serde::de::Error::duplicate_field("sig-*"));
-                                }
-                                file.signatures.push((sig, value)).map_err(|_| {
-                                    serde::de::Error::custom("more than 4 sig-* entries")
-                                })?;
+                // Keys are compared decoded: `"fil\u0065size"` is `filesize`.
+                while let Some(key) = map.next_key::<JsonStr<'de>>()? {
+                    if key == "filepath" {
+                        file.file_path = map.next_value()?;
+                    } else if key == "filesize" {
+                        file.file_size = map.next_value::<Option<DocU32>>()?.map(|v| v.0);
+                    } else if key == "fileid" {
+                        file.file_id = map.next_value::<Option<DocU8>>()?.map(|v| v.0);
+                    } else if key == "certfile" {
+                        file.cert_file = map.next_value()?;
+                    } else if key == "fileType" {
+                        file.file_type = map.next_value::<Option<DocU8>>()?.map(|v| v.0);
+                    } else if key == "update_data_url" {
+                        file.update_data_url = map.next_value()?;
+                    } else if key == "auth_scheme" {
+                        file.auth_scheme = map.next_value()?;
+                    } else if key == "attr" {
+                        file.attr = map.next_value::<Option<DocU32>>()?.map(|v| v.0);
+                    } else if key.starts_with("sig-") {
+                        if let Some(value) = map.next_value::<Option<JsonStr<'de>>>()? {
+                            if file.signatures.iter().any(|(k, _)| *k == key) {
+                                return Err(serde::de::Error::duplicate_field("sig-*"));
                             }
+                            file.signatures.push((key, value)).map_err(|_| {
+                                serde::de::Error::custom("more than 4 sig-* entries")
+                            })?;
                         }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
                     }
                 }
                 Ok(file)
@@ -181,7 +189,7 @@ struct FileFacts {
 
 impl From<&RawFile<'_>> for FileFacts {
     fn from(raw: &RawFile<'_>) -> Self {
-        let given = |s: Option<&str>| s.is_some_and(|s| !s.is_empty());
+        let given = |s: Option<JsonStr<'_>>| s.is_some_and(|s| !s.is_empty());
         Self {
             file_size: raw.file_size,
             file_id: raw.file_id,
@@ -233,9 +241,9 @@ impl<'de: 'a, 'a, const F: usize> serde::Deserialize<'de> for RawFiles<'a, F> {
 #[derive(Debug, serde::Deserialize)]
 pub(super) struct RawAfrOta<'a, const F: usize> {
     #[serde(borrow, default)]
-    protocols: Option<heapless::Vec<&'a str, 4>>,
+    protocols: Option<heapless::Vec<JsonStr<'a>, 4>>,
     #[serde(borrow, default)]
-    streamname: Option<&'a str>,
+    streamname: Option<JsonStr<'a>>,
     #[serde(borrow, default)]
     files: Option<RawFiles<'a, F>>,
 }
@@ -247,10 +255,12 @@ impl<'a, const F: usize> RawAfrOta<'a, F> {
             .ok_or(DocumentError::MissingField("protocols"))?;
         let mut protocols = heapless::Vec::new();
         for name in names {
-            let protocol = match name {
-                "MQTT" => Protocol::Mqtt,
-                "HTTP" => Protocol::Http,
-                _ => return Err(DocumentError::UnknownProtocol),
+            let protocol = if name == "MQTT" {
+                Protocol::Mqtt
+            } else if name == "HTTP" {
+                Protocol::Http
+            } else {
+                return Err(DocumentError::UnknownProtocol);
             };
             if protocols.contains(&protocol) {
                 return Err(DocumentError::DuplicateProtocol);
@@ -265,7 +275,7 @@ impl<'a, const F: usize> RawAfrOta<'a, F> {
         if mqtt {
             match self.streamname {
                 None => return Err(DocumentError::MissingField("streamname")),
-                Some("") => return Err(DocumentError::EmptyStreamName),
+                Some(name) if name.is_empty() => return Err(DocumentError::EmptyStreamName),
                 Some(_) => {}
             }
         }

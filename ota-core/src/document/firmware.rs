@@ -31,27 +31,33 @@ use serde::Deserialize;
 use super::DocumentError;
 use super::number::DocU8;
 use crate::jobs::StreamId;
+use crate::json::JsonStr;
 
 /// The `operation` value that marks this document type.
 pub const FIRMWARE_OPERATION: &str = "firmware_update";
 
 /// The validated `firmware` object.
+///
+/// Strings are [`JsonStr`]s, as written in the document and decoded when read (base64 with
+/// [`JsonStr::decode_base64`]): `"manifest":"bQ\/="` reads as `bQ/=`. Build one from plain
+/// text with [`JsonStr::from_plain`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FirmwareRef<'a> {
     /// Base64 of the manifest bytes (decoded and verified by [`crate::manifest`]).
-    pub manifest: &'a str,
+    pub manifest: JsonStr<'a>,
     /// Base64 signature over the decoded manifest bytes.
-    pub signature: &'a str,
+    pub signature: JsonStr<'a>,
     /// Hex key id selecting one trusted key; all trusted keys are tried when absent.
-    pub key_id: Option<&'a str>,
+    pub key_id: Option<JsonStr<'a>>,
     /// Unsigned version hint; must equal the manifest's version.
-    pub version: Option<&'a str>,
-    /// MQTT stream carrying the image.
-    pub stream: Option<StreamId<'a>>,
+    pub version: Option<JsonStr<'a>>,
+    /// MQTT stream carrying the image: a valid stream id once decoded
+    /// ([`StreamId::from_json`]).
+    pub stream: Option<JsonStr<'a>>,
     /// File id within the stream (default 0).
     pub file_id: u8,
     /// HTTPS URL of the image.
-    pub url: Option<&'a str>,
+    pub url: Option<JsonStr<'a>>,
 }
 
 /// Our firmware-update document, validated.
@@ -65,33 +71,33 @@ pub struct FirmwareUpdate<'a> {
 #[serde(rename_all = "camelCase")]
 struct RawFirmwareRef<'a> {
     #[serde(borrow, default)]
-    manifest: Option<&'a str>,
+    manifest: Option<JsonStr<'a>>,
     #[serde(borrow, default)]
-    signature: Option<&'a str>,
+    signature: Option<JsonStr<'a>>,
     #[serde(borrow, default)]
-    key_id: Option<&'a str>,
+    key_id: Option<JsonStr<'a>>,
     #[serde(borrow, default)]
-    version: Option<&'a str>,
+    version: Option<JsonStr<'a>>,
     #[serde(borrow, default)]
-    stream: Option<&'a str>,
+    stream: Option<JsonStr<'a>>,
     #[serde(default)]
     file_id: Option<DocU8>,
     #[serde(borrow, default)]
-    url: Option<&'a str>,
+    url: Option<JsonStr<'a>>,
 }
 
 /// The document as written, before validation.
 #[derive(Debug, Deserialize)]
 pub(super) struct RawFirmwareUpdate<'a> {
     #[serde(borrow, default)]
-    operation: Option<&'a str>,
+    operation: Option<JsonStr<'a>>,
     #[serde(borrow, default)]
     firmware: Option<RawFirmwareRef<'a>>,
 }
 
 impl<'a> RawFirmwareUpdate<'a> {
     pub(super) fn validate(self) -> Result<FirmwareUpdate<'a>, DocumentError> {
-        if self.operation != Some(FIRMWARE_OPERATION) {
+        if !self.operation.is_some_and(|op| op == FIRMWARE_OPERATION) {
             return Err(DocumentError::NotFirmwareUpdate);
         }
         let raw = self
@@ -105,11 +111,10 @@ impl<'a> RawFirmwareUpdate<'a> {
             .signature
             .filter(|s| !s.is_empty())
             .ok_or(DocumentError::MissingField("signature"))?;
-        let stream = raw
-            .stream
-            .map(StreamId::new)
-            .transpose()
-            .map_err(|_| DocumentError::BadStreamId)?;
+        if let Some(stream) = &raw.stream {
+            StreamId::check_json(stream).map_err(|_| DocumentError::BadStreamId)?;
+        }
+        let stream = raw.stream;
         let url = raw.url.filter(|s| !s.is_empty());
         if stream.is_none() && url.is_none() {
             return Err(DocumentError::NoLocation);

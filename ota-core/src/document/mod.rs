@@ -7,9 +7,10 @@
 //! usable; what each format can and cannot prove is in its module docs. Numbers follow the
 //! [quoted-number policy](number).
 //!
-//! Telling the formats apart never interprets a number (the `operation` value is compared as
-//! raw text), so a document whose `operation` is a number, float or not, is `Custom` with and
-//! without the `alloc` feature.
+//! Telling the formats apart never interprets a number (the `operation` value is taken as raw
+//! text and compared only if it is a string), so a document whose `operation` is a number,
+//! float or not, is `Custom` with and without the `alloc` feature. Strings are compared
+//! decoded, keys included: no document changes kind for how it is escaped.
 
 mod afr_ota;
 mod firmware;
@@ -21,7 +22,7 @@ pub use afr_ota::{
 };
 pub use firmware::{FIRMWARE_OPERATION, FirmwareRef, FirmwareUpdate};
 
-use crate::json::{self, RawJson};
+use crate::json::{self, JsonStr, RawJson};
 
 /// Why a job document was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -124,10 +125,9 @@ impl JsonParser for SerdeJson {
 }
 
 /// Which format a document claims to be, read without validating it. `operation` is taken
-/// as raw text (a string compares equal to `"firmware_update"` with its quotes only when it
-/// is written without escapes, as a borrowed string would): any other value, a number of any
-/// kind included, is skipped without being interpreted, so the probe works the same with and
-/// without `alloc`.
+/// as raw text: a string is compared, decoded, with `firmware_update`; any other value, a
+/// number of any kind included, is skipped without being interpreted, so the probe works
+/// the same with and without `alloc`.
 #[derive(serde::Deserialize)]
 struct Probe<'a> {
     #[serde(default)]
@@ -138,10 +138,12 @@ struct Probe<'a> {
 
 impl Probe<'_> {
     fn is_firmware(&self) -> bool {
-        let text = self.operation.map(|raw| raw.as_bytes());
-        text.and_then(|t| t.strip_prefix(b"\""))
-            .and_then(|t| t.strip_suffix(b"\""))
-            == Some(FIRMWARE_OPERATION.as_bytes())
+        let text = self.operation.map(|raw| raw.get());
+        text.and_then(|t| t.strip_prefix('"'))
+            .and_then(|t| t.strip_suffix('"'))
+            // A string the parser checked.
+            .map(JsonStr::checked)
+            .is_some_and(|op| op == FIRMWARE_OPERATION)
     }
 }
 
@@ -293,11 +295,10 @@ mod tests {
     }
 
     #[test]
-    fn only_a_plain_firmware_update_string_selects_the_firmware_format() {
+    fn only_a_firmware_update_string_selects_the_firmware_format() {
         for doc in [
             r#"{"operation": 1.5e3, "x": [2.5]}"#,
             r#"{"operation": -0.0}"#,
-            r#"{"operation": "firmware\u005fupdate"}"#,
             r#"{"operation": ["firmware_update"]}"#,
             r#"{"operation": null}"#,
             r#"{"operation": "firmware_update "}"#,
@@ -309,11 +310,17 @@ mod tests {
                 custom(doc)
             );
         }
-        let firmware = br#"{ "operation" : "firmware_update" , "n": 0.5 }"#;
         let missing = Err(DocumentError::MissingField("firmware"));
-        assert_eq!(JobDocument::parse(firmware), missing);
-        #[cfg(feature = "alloc")]
-        assert_eq!(JobDocument::parse_with::<SerdeJson>(firmware), missing);
+        for firmware in [
+            &br#"{ "operation" : "firmware_update" , "n": 0.5 }"#[..],
+            br#"{"operation": "firmware\u005fupdate"}"#,
+            br#"{"op\u0065ration": "firmware_upd\u0061te"}"#,
+        ] {
+            assert_eq!(DocumentKind::probe(firmware), Ok(DocumentKind::Firmware));
+            assert_eq!(JobDocument::parse(firmware), missing);
+            #[cfg(feature = "alloc")]
+            assert_eq!(JobDocument::parse_with::<SerdeJson>(firmware), missing);
+        }
     }
 
     /// Older tools wrote an unsigned `steps` member; it is skipped like any unknown member,
@@ -324,7 +331,7 @@ mod tests {
             r#""firmware":{"manifest":"bQ==","signature":"cw==","stream":"fw-1","fileId":0}"#;
         let plain = std::format!(r#"{{"operation":"firmware_update",{firmware}}}"#);
         let expected = FirmwareUpdate::parse(plain.as_bytes()).unwrap();
-        assert_eq!(expected.firmware.stream.unwrap().as_str(), "fw-1");
+        assert_eq!(expected.firmware.stream.unwrap(), "fw-1");
         for steps in [
             r#"["reboot"]"#,
             r#"["download","verify","install","reboot","self_test"]"#,

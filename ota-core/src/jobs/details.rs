@@ -5,6 +5,8 @@ use core::fmt;
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 
+use crate::json::JsonStr;
+
 /// Longest `statusDetails` key AWS accepts.
 pub const MAX_DETAIL_KEY_LEN: usize = 128;
 /// Longest `statusDetails` value AWS accepts (characters; bytes here, which is stricter).
@@ -34,11 +36,16 @@ pub enum DetailsError {
 ///
 /// Keys and values are checked against the AWS limits on insert (and on parse), so a map
 /// built here is never refused by the service as `InvalidRequest`. Values that need JSON
-/// escaping (`"`, `\`) are refused too, so that the map can be written and read without a
+/// escaping (`"`, `\`) are refused on insert, so that the map can be written without a
 /// buffer.
+///
+/// Entries are [`JsonStr`]s: a parsed map holds keys and values as written, escapes and all
+/// (`"caf\u00e9"`, `"said \"no\""`), decoded when read; the limits apply to the decoded
+/// text (a value over [`MAX_DETAIL_VALUE_LEN`] bytes is
+/// [`crate::json::ErrorKind::StringTooLong`]).
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct StatusDetails<'a, const N: usize = DEFAULT_DETAILS> {
-    entries: heapless::Vec<(&'a str, &'a str), N>,
+    entries: heapless::Vec<(JsonStr<'a>, JsonStr<'a>), N>,
 }
 
 fn valid_key(key: &str) -> bool {
@@ -80,9 +87,43 @@ impl<'a, const N: usize> StatusDetails<'a, N> {
         if self.get(key).is_some() {
             return Err(DetailsError::DuplicateKey);
         }
+        // Checked above: nothing that needs escaping.
+        let key = JsonStr::from_plain(key).ok_or(DetailsError::BadKey)?;
+        let value = JsonStr::from_plain(value).ok_or(DetailsError::BadValue)?;
         self.entries
             .push((key, value))
             .map_err(|_| DetailsError::Full)
+    }
+
+    /// Add a parsed `key: value`, checking the limits on their decoded text (where a value
+    /// may hold `"` and `\`, as AWS allows).
+    fn insert_parsed(&mut self, key: JsonStr<'a>, value: JsonStr<'a>) -> Result<(), ParseError> {
+        let key_len = key.len();
+        if key_len > MAX_DETAIL_KEY_LEN {
+            return Err(ParseError::TooLong(
+                "a statusDetails key of at most 128 bytes",
+            ));
+        }
+        let key_chars = key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-'));
+        if key_len == 0 || !key_chars {
+            return Err(ParseError::Details(DetailsError::BadKey));
+        }
+        if value.len() > MAX_DETAIL_VALUE_LEN {
+            return Err(ParseError::TooLong(
+                "a statusDetails value of at most 1024 bytes",
+            ));
+        }
+        if value.is_empty() || value.chars().any(char::is_control) {
+            return Err(ParseError::Details(DetailsError::BadValue));
+        }
+        if self.entries.iter().any(|(k, _)| *k == key) {
+            return Err(ParseError::Details(DetailsError::DuplicateKey));
+        }
+        self.entries
+            .push((key, value))
+            .map_err(|_| ParseError::Details(DetailsError::Full))
     }
 
     /// Builder form of [`StatusDetails::insert`].
@@ -94,8 +135,8 @@ impl<'a, const N: usize> StatusDetails<'a, N> {
         Ok(self)
     }
 
-    /// The value for `key`.
-    pub fn get(&self, key: &str) -> Option<&'a str> {
+    /// The value for `key` (compared decoded).
+    pub fn get(&self, key: &str) -> Option<JsonStr<'a>> {
         self.entries
             .iter()
             .find(|(k, _)| *k == key)
@@ -103,7 +144,7 @@ impl<'a, const N: usize> StatusDetails<'a, N> {
     }
 
     /// Entries in insertion order.
-    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = (JsonStr<'a>, JsonStr<'a>)> + '_ {
         self.entries.iter().copied()
     }
 
@@ -118,6 +159,13 @@ impl<'a, const N: usize> StatusDetails<'a, N> {
     }
 }
 
+/// Why a parsed entry was refused.
+enum ParseError {
+    /// Over a length limit once decoded: what was expected.
+    TooLong(&'static str),
+    Details(DetailsError),
+}
+
 impl<const N: usize> fmt::Debug for StatusDetails<'_, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map().entries(self.iter()).finish()
@@ -128,7 +176,7 @@ impl<const N: usize> serde::Serialize for StatusDetails<'_, N> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.len()))?;
         for (k, v) in self.iter() {
-            map.serialize_entry(k, v)?;
+            map.serialize_entry(&k, &v)?;
         }
         map.end()
     }
@@ -144,8 +192,11 @@ impl<'de: 'a, 'a, const N: usize> serde::Deserialize<'de> for StatusDetails<'a, 
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut details = StatusDetails::new();
-                while let Some((k, v)) = map.next_entry::<&'de str, &'de str>()? {
-                    details.insert(k, v).map_err(serde::de::Error::custom)?;
+                while let Some((k, v)) = map.next_entry::<JsonStr<'de>, JsonStr<'de>>()? {
+                    details.insert_parsed(k, v).map_err(|e| match e {
+                        ParseError::TooLong(what) => crate::json::too_long(&what),
+                        ParseError::Details(e) => serde::de::Error::custom(e),
+                    })?;
                 }
                 Ok(details)
             }
@@ -172,7 +223,7 @@ mod tests {
         assert_eq!(d.insert("receive", "2/2"), Err(DetailsError::DuplicateKey));
         d.insert("reason", "accepted  v1.0.0").unwrap();
         assert_eq!(d.insert("x", "y"), Err(DetailsError::Full));
-        assert_eq!(d.get("reason"), Some("accepted  v1.0.0"));
+        assert_eq!(d.get("reason").unwrap(), "accepted  v1.0.0");
     }
 
     #[test]

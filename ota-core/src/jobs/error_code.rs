@@ -3,6 +3,7 @@
 use core::fmt;
 
 use super::response::ExecutionState;
+use crate::json::JsonStr;
 
 /// The `code` of a Jobs `ErrorResponse`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -96,7 +97,7 @@ impl fmt::Display for ErrorCode {
 pub struct ErrorResponse<'a> {
     /// Echo of the request's token.
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    pub client_token: Option<&'a str>,
+    pub client_token: Option<JsonStr<'a>>,
     /// Seconds since the Unix epoch.
     #[serde(default)]
     pub timestamp: u64,
@@ -105,9 +106,9 @@ pub struct ErrorResponse<'a> {
     pub execution_state: Option<ExecutionState<'a>>,
     /// What went wrong.
     pub code: ErrorCode,
-    /// Human-readable detail.
+    /// Human-readable detail, as written (decoded when read: it often quotes).
     #[serde(borrow, default)]
-    pub message: &'a str,
+    pub message: JsonStr<'a>,
 }
 
 #[cfg(test)]
@@ -124,8 +125,8 @@ mod tests {
         let state = e.execution_state.unwrap();
         assert_eq!(state.status, JobExecutionStatus::InProgress);
         assert_eq!(state.version_number, 3);
-        assert_eq!(state.status_details.unwrap().get("pct"), Some("40"));
-        assert_eq!(e.client_token, Some("tok-up-stale"));
+        assert_eq!(state.status_details.unwrap().get("pct").unwrap(), "40");
+        assert_eq!(e.client_token.unwrap(), "tok-up-stale");
     }
 
     #[test]

@@ -3,8 +3,16 @@
 //! Each type is a borrowed `&str` that was checked against the AWS limits once, so that topic
 //! builders and payload writers never have to re-check (and never produce a topic AWS would
 //! refuse).
+//!
+//! A name read from a JSON payload may be written with escapes (`"job\u0031"` is the job
+//! `job1`); such a name cannot be borrowed as a `&str`, so the payload types hold it as a
+//! [`JsonStr`] checked with `check_json` (e.g. [`JobId::check_json`]), and
+//! `from_json` (e.g. [`JobId::from_json`]) makes it a name, decoded into a small buffer when
+//! it has escapes.
 
 use core::fmt;
+
+use crate::json::JsonStr;
 
 /// Longest thing name AWS IoT accepts.
 pub const MAX_THING_NAME_LEN: usize = 128;
@@ -61,6 +69,47 @@ macro_rules! name_type {
             pub const fn as_str(&self) -> &'a str {
                 self.0
             }
+
+            /// Check the decoded text of a JSON string against the limits for this kind of
+            /// name.
+            ///
+            /// # Errors
+            /// [`NameError`] saying which limit was broken.
+            pub fn check_json(text: &JsonStr<'_>) -> Result<(), NameError> {
+                check_json(text, $max, $allowed)
+            }
+
+            /// The name a JSON string holds: borrowed from it when it is written without
+            /// escapes, else decoded into `buf`.
+            ///
+            /// # Errors
+            /// [`NameError`] saying which limit was broken.
+            pub fn from_json<'b>(
+                text: &JsonStr<'a>,
+                buf: &'b mut [u8; $max],
+            ) -> Result<$name<'b>, NameError>
+            where
+                'a: 'b,
+            {
+                Self::check_json(text)?;
+                // Checked: at most `$max` bytes.
+                let s = text.decode(buf).map_err(|_| NameError::TooLong)?;
+                $name::new(s)
+            }
+        }
+
+        /// The name, as a JSON string without escapes.
+        impl<'a> From<$name<'a>> for JsonStr<'a> {
+            fn from(name: $name<'a>) -> Self {
+                // No name has a character that needs escaping.
+                JsonStr::from_plain(name.0).unwrap_or_default()
+            }
+        }
+
+        impl PartialEq<JsonStr<'_>> for $name<'_> {
+            fn eq(&self, other: &JsonStr<'_>) -> bool {
+                *other == *self.0
+            }
         }
 
         impl fmt::Display for $name<'_> {
@@ -87,13 +136,51 @@ macro_rules! name_type {
             }
         }
 
+        /// Borrows the name: a name written with escapes is refused (use a [`JsonStr`] and
+        /// `check_json` where one may be escaped); one too long once decoded is
+        /// [`crate::json::ErrorKind::StringTooLong`] with this crate's parser.
         impl<'de: 'a, 'a> serde::Deserialize<'de> for $name<'a> {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = <&'de str>::deserialize(d)?;
-                Self::new(s).map_err(serde::de::Error::custom)
+                let text = JsonStr::deserialize(d)?;
+                Self::check_json(&text)
+                    .map_err(|e| name_error(e, concat!("a ", stringify!($name))))?;
+                let plain = text.as_plain().ok_or_else(|| {
+                    serde::de::Error::invalid_value(
+                        serde::de::Unexpected::Other("a name written with escapes"),
+                        &"a name that can be borrowed",
+                    )
+                })?;
+                Self::new(plain).map_err(serde::de::Error::custom)
             }
         }
     };
+}
+
+/// [`check`] on the decoded text of `s`.
+fn check_json(s: &JsonStr<'_>, max: usize, allowed: impl Fn(u8) -> bool) -> Result<(), NameError> {
+    let (mut len, mut all_allowed) = (0, true);
+    for b in s.bytes() {
+        len += 1;
+        all_allowed &= allowed(b);
+    }
+    if len == 0 {
+        Err(NameError::Empty)
+    } else if len > max {
+        Err(NameError::TooLong)
+    } else if !all_allowed {
+        Err(NameError::BadCharacter)
+    } else {
+        Ok(())
+    }
+}
+
+/// A [`NameError`] as a deserialization error: too long is
+/// [`crate::json::ErrorKind::StringTooLong`] with this crate's parser.
+pub(crate) fn name_error<E: serde::de::Error>(e: NameError, what: &'static str) -> E {
+    match e {
+        NameError::TooLong => crate::json::too_long(&what),
+        e => E::custom(e),
+    }
 }
 
 fn thing_char(b: u8) -> bool {

@@ -4,10 +4,44 @@
 //! `D`: a device parses [`crate::document::JobDocument`], a tool that only routes replies
 //! uses [`serde::de::IgnoredAny`], and a service writing replies uses whatever raw JSON type
 //! it holds (e.g. `&serde_json::value::RawValue`).
+//!
+//! Every string is a [`JsonStr`], read as written and decoded when used, so that a reply is
+//! never refused for how the service escaped it: a job id or thing name is checked against
+//! its limits on its decoded text ([`JobId::check_json`]; over the limit is
+//! [`crate::json::ErrorKind::StringTooLong`]) and made a [`JobId`] with
+//! [`JobId::from_json`]; a client token is compared with `==` or
+//! [`JsonStr::starts_with`].
 
 use super::details::StatusDetails;
-use super::names::{JobId, ThingName};
+use super::names::{JobId, ThingName, name_error};
 use super::status::JobExecutionStatus;
+use crate::json::JsonStr;
+
+/// `serde(deserialize_with)` checks of the names a reply carries, on their decoded text.
+mod wire {
+    use serde::Deserialize;
+
+    use super::{JobId, JsonStr, ThingName, name_error};
+
+    pub(super) fn job_id<'de: 'a, 'a, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<JsonStr<'a>, D::Error> {
+        let id = JsonStr::deserialize(d)?;
+        JobId::check_json(&id).map_err(|e| name_error(e, "a job id of 1 to 64 bytes"))?;
+        Ok(id)
+    }
+
+    pub(super) fn thing_name<'de: 'a, 'a, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<JsonStr<'a>>, D::Error> {
+        let Some(name) = Option::<JsonStr<'a>>::deserialize(d)? else {
+            return Ok(None);
+        };
+        ThingName::check_json(&name)
+            .map_err(|e| name_error(e, "a thing name of 1 to 128 bytes"))?;
+        Ok(Some(name))
+    }
+}
 
 /// Most pending executions a parsed reply or `notify` holds per status (AWS returns at most
 /// 10, 15 with scheduling); more is a parse error, not a silent truncation.
@@ -34,12 +68,17 @@ pub struct ExecutionState<'a> {
     serialize = "D: serde::Serialize"
 ))]
 pub struct JobExecution<'a, D> {
-    /// The job.
-    #[serde(borrow)]
-    pub job_id: JobId<'a>,
-    /// The thing (AWS includes it in some replies).
-    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    pub thing_name: Option<ThingName<'a>>,
+    /// The job: a valid job id once decoded ([`JobId::from_json`]).
+    #[serde(borrow, deserialize_with = "wire::job_id")]
+    pub job_id: JsonStr<'a>,
+    /// The thing (AWS includes it in some replies): a valid thing name once decoded.
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "wire::thing_name",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub thing_name: Option<JsonStr<'a>>,
     /// The job document (absent when the request asked not to include it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_document: Option<D>,
@@ -70,9 +109,9 @@ pub struct JobExecution<'a, D> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobExecutionSummary<'a> {
-    /// The job.
-    #[serde(borrow)]
-    pub job_id: JobId<'a>,
+    /// The job: a valid job id once decoded ([`JobId::from_json`]).
+    #[serde(borrow, deserialize_with = "wire::job_id")]
+    pub job_id: JsonStr<'a>,
     /// Unix seconds.
     #[serde(default)]
     pub queued_at: u64,
@@ -103,7 +142,7 @@ pub struct GetPendingResponse<'a> {
     pub timestamp: u64,
     /// Echo of the request's token.
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    pub client_token: Option<&'a str>,
+    pub client_token: Option<JsonStr<'a>>,
 }
 
 /// Reply on `…/start-next/accepted` and `…/{jobId}/get/accepted`, and the `notify-next`
@@ -117,7 +156,7 @@ pub struct GetPendingResponse<'a> {
 pub struct ExecutionResponse<'a, D> {
     /// Echo of the request's token (absent on `notify-next`).
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    pub client_token: Option<&'a str>,
+    pub client_token: Option<JsonStr<'a>>,
     /// Unix seconds.
     #[serde(default)]
     pub timestamp: u64,
@@ -140,7 +179,7 @@ fn none<T>() -> Option<T> {
 pub struct UpdateResponse<'a, D> {
     /// Echo of the request's token.
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    pub client_token: Option<&'a str>,
+    pub client_token: Option<JsonStr<'a>>,
     /// Unix seconds.
     #[serde(default)]
     pub timestamp: u64,
@@ -212,7 +251,7 @@ mod tests {
               "versionNumber":1,"executionNumber":1,"jobDocument":{"test_job":{}}}}"#;
         let ours: Exec<'_> = crate::json::from_slice(json).unwrap();
         let e = ours.execution.unwrap();
-        assert_eq!(e.job_id.as_str(), "mini");
+        assert_eq!(e.job_id, "mini");
         assert_eq!(e.status, JobExecutionStatus::Queued);
         assert_eq!((e.version_number, e.execution_number), (1, 1));
         assert!(e.job_document.is_some());
@@ -226,8 +265,8 @@ mod tests {
                 "queuedAt":1587036256,"versionNumber":1}]}"#;
         let r: GetPendingResponse<'_> = both(json);
         assert!(r.in_progress_jobs.is_empty());
-        assert_eq!(r.queued_jobs[0].job_id.as_str(), "test");
-        assert_eq!(r.client_token, Some("0:client_name"));
+        assert_eq!(r.queued_jobs[0].job_id, "test");
+        assert_eq!(r.client_token.unwrap(), "0:client_name");
     }
 
     #[test]
@@ -250,7 +289,7 @@ mod tests {
     fn notify_lists_by_status() {
         let json = br#"{"timestamp":10,"jobs":{"QUEUED":[{"jobId":"a","queuedAt":1,"lastUpdatedAt":1,"versionNumber":1,"executionNumber":1}],"IN_PROGRESS":[{"jobId":"b","queuedAt":1,"startedAt":2,"lastUpdatedAt":2,"versionNumber":2,"executionNumber":1}]}}"#;
         let n: NotifyEvent<'_> = both(json);
-        assert_eq!(n.jobs.queued[0].job_id.as_str(), "a");
+        assert_eq!(n.jobs.queued[0].job_id, "a");
         assert_eq!(n.jobs.in_progress[0].started_at, Some(2));
         let empty: NotifyEvent<'_> = both(br#"{"timestamp":11,"jobs":{}}"#);
         assert!(empty.jobs.queued.is_empty());
@@ -268,7 +307,7 @@ mod tests {
     #[test]
     fn service_side_serialization_round_trips() {
         let exec = JobExecution::<'_, serde_json::Value> {
-            job_id: JobId::new("j1").unwrap(),
+            job_id: JobId::new("j1").unwrap().into(),
             thing_name: None,
             job_document: Some(serde_json::json!({"afr_ota":{"protocols":["MQTT"]}})),
             status: JobExecutionStatus::Queued,
@@ -281,7 +320,7 @@ mod tests {
             approximate_seconds_before_timed_out: None,
         };
         let reply = ExecutionResponse {
-            client_token: Some("t"),
+            client_token: JsonStr::from_plain("t"),
             timestamp: 2,
             execution: Some(exec),
         };
@@ -291,7 +330,7 @@ mod tests {
             r#"{"clientToken":"t","timestamp":2,"execution":{"jobId":"j1","jobDocument":{"afr_ota":{"protocols":["MQTT"]}},"status":"QUEUED","queuedAt":1,"lastUpdatedAt":1,"versionNumber":1,"executionNumber":1}}"#
         );
         let back: Exec<'_> = crate::json::from_slice(text.as_bytes()).unwrap();
-        assert_eq!(back.execution.unwrap().job_id.as_str(), "j1");
+        assert_eq!(back.execution.unwrap().job_id, "j1");
     }
 
     #[test]

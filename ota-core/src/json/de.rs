@@ -1,7 +1,11 @@
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::error::{Error, ErrorKind};
+use super::str::{JSON_STR_TOKEN, JsonStr};
 use super::{MAX_DEPTH, MAX_UNESCAPED_LEN};
+
+/// Longest enum variant name an escaped string is decoded for (longer ones match no variant).
+const MAX_VARIANT_LEN: usize = 64;
 
 type Result<T> = core::result::Result<T, Error>;
 
@@ -318,20 +322,54 @@ impl<'de> Deserializer<'de> {
 
     pub(super) fn key_str(&mut self) -> Result<RawKey<'de>> {
         let s = self.scan_str()?;
-        Ok(RawKey {
-            raw: s.raw,
-            escaped: s.escaped,
-        })
+        Ok(RawKey { raw: s.raw })
     }
 
     fn visit_string<V: Visitor<'de>>(&mut self, s: RawStr<'de>, visitor: V) -> Result<V::Value> {
         if !s.escaped {
             return visitor.visit_borrowed_str(s.raw);
         }
+        self.visit_unescaped(s.raw, visitor, Unescaped::Str)
+    }
+
+    /// An escaped string for a consumer that needs it whole (`visit_str`, `visit_bytes`):
+    /// decoded into a [`MAX_UNESCAPED_LEN`]-byte buffer, in a frame of its own so that the
+    /// buffer is on the stack only while an escaped string is delivered. Longer:
+    /// [`ErrorKind::StringTooLong`], except for a name (a field or variant), which then is
+    /// handed over as written: it matches no name, as its decoded text could not either.
+    #[inline(never)]
+    fn visit_unescaped<V: Visitor<'de>>(
+        &self,
+        raw: &'de str,
+        visitor: V,
+        how: Unescaped,
+    ) -> Result<V::Value> {
         let mut buf = [0u8; MAX_UNESCAPED_LEN];
-        let len = unescape(s.raw, &mut buf).map_err(|kind| self.error(kind))?;
-        let text = core::str::from_utf8(&buf[..len]).map_err(|_| self.error(ErrorKind::String))?;
-        visitor.visit_str(text)
+        let Ok(text) = JsonStr::checked(raw).decode(&mut buf) else {
+            return match how {
+                Unescaped::Name => visitor.visit_borrowed_str(raw),
+                _ => Err(self.error(ErrorKind::StringTooLong)),
+            };
+        };
+        match how {
+            Unescaped::Bytes => visitor.visit_bytes(text.as_bytes()),
+            Unescaped::Str | Unescaped::Name => visitor.visit_str(text),
+        }
+    }
+
+    /// An escaped enum variant name, decoded; one longer than any variant name is handed
+    /// over as written (it matches none, so a `#[serde(other)]` variant takes it).
+    #[inline(never)]
+    fn visit_escaped_variant<V: Visitor<'de>>(
+        &self,
+        raw: &'de str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        let mut buf = [0u8; MAX_VARIANT_LEN];
+        match JsonStr::checked(raw).decode(&mut buf) {
+            Ok(name) => visitor.visit_enum(name.into_deserializer()),
+            Err(_) => visitor.visit_enum(raw.into_deserializer()),
+        }
     }
 
     fn unsigned(&mut self) -> Result<u64> {
@@ -396,77 +434,14 @@ impl<'de> Deserializer<'de> {
 /// An object key as scanned: borrowed, possibly still escaped.
 pub(super) struct RawKey<'de> {
     pub(super) raw: &'de str,
-    pub(super) escaped: bool,
 }
 
-/// Unescape JSON string content into `out`; returns the length written.
-fn unescape(raw: &str, out: &mut [u8]) -> core::result::Result<usize, ErrorKind> {
-    let bytes = raw.as_bytes();
-    let (mut i, mut len) = (0, 0);
-    let mut push = |chunk: &[u8], len: &mut usize| -> core::result::Result<(), ErrorKind> {
-        let dst = out
-            .get_mut(*len..*len + chunk.len())
-            .ok_or(ErrorKind::StringTooLong)?;
-        dst.copy_from_slice(chunk);
-        *len += chunk.len();
-        Ok(())
-    };
-    while i < bytes.len() {
-        if bytes[i] != b'\\' {
-            let next = bytes[i..]
-                .iter()
-                .position(|&b| b == b'\\')
-                .map_or(bytes.len(), |p| i + p);
-            push(&bytes[i..next], &mut len)?;
-            i = next;
-            continue;
-        }
-        let esc = *bytes.get(i + 1).ok_or(ErrorKind::String)?;
-        i += 2;
-        let simple = match esc {
-            b'"' => b'"',
-            b'\\' => b'\\',
-            b'/' => b'/',
-            b'b' => 0x08,
-            b'f' => 0x0c,
-            b'n' => b'\n',
-            b'r' => b'\r',
-            b't' => b'\t',
-            b'u' => 0,
-            _ => return Err(ErrorKind::String),
-        };
-        if esc != b'u' {
-            push(&[simple], &mut len)?;
-            continue;
-        }
-        let high = hex4(bytes.get(i..i + 4))?;
-        i += 4;
-        let code = if (0xd800..0xdc00).contains(&high) {
-            if bytes.get(i..i + 2) != Some(b"\\u") {
-                return Err(ErrorKind::String);
-            }
-            let low = hex4(bytes.get(i + 2..i + 6))?;
-            if !(0xdc00..0xe000).contains(&low) {
-                return Err(ErrorKind::String);
-            }
-            i += 6;
-            0x10000 + ((u32::from(high) - 0xd800) << 10) + (u32::from(low) - 0xdc00)
-        } else {
-            u32::from(high)
-        };
-        let c = char::from_u32(code).ok_or(ErrorKind::String)?;
-        let mut utf8 = [0u8; 4];
-        push(c.encode_utf8(&mut utf8).as_bytes(), &mut len)?;
-    }
-    Ok(len)
-}
-
-fn hex4(digits: Option<&[u8]>) -> core::result::Result<u16, ErrorKind> {
-    let digits = digits.ok_or(ErrorKind::String)?;
-    digits.iter().try_fold(0u16, |acc, &d| {
-        let nibble = (d as char).to_digit(16).ok_or(ErrorKind::String)?;
-        Ok(acc << 4 | nibble as u16)
-    })
+/// What an escaped string is decoded for.
+#[derive(Clone, Copy)]
+enum Unescaped {
+    Str,
+    Bytes,
+    Name,
 }
 
 macro_rules! unsigned_method {
@@ -574,12 +549,13 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         self.deserialize_str(visitor)
     }
 
-    /// Strings only: the bytes of a string without escapes, borrowed.
+    /// Strings only: the bytes of a string without escapes, borrowed; of one with escapes,
+    /// decoded (as for `deserialize_str`).
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         self.check_type(b"\"")?;
         let s = self.scan_str()?;
         if s.escaped {
-            return Err(self.error(ErrorKind::String));
+            return self.visit_unescaped(s.raw, visitor, Unescaped::Bytes);
         }
         visitor.visit_borrowed_bytes(s.raw.as_bytes())
     }
@@ -616,6 +592,12 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value> {
+        if name == JSON_STR_TOKEN {
+            // A string's raw content, escapes and all: see `JsonStr`.
+            self.check_type(b"\"")?;
+            let s = self.scan_str()?;
+            return visitor.visit_borrowed_bytes(s.raw.as_bytes());
+        }
         if name == super::raw::RAW_JSON_TOKEN {
             let start = self.peek_value().map(|_| self.pos)?;
             self.skip_value()?;
@@ -694,7 +676,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
             b'"' => {
                 let s = self.scan_str()?;
                 if s.escaped {
-                    return Err(self.error(ErrorKind::String));
+                    return self.visit_escaped_variant(s.raw, visitor);
                 }
                 visitor.visit_enum(s.raw.into_deserializer())
             }
@@ -711,7 +693,12 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
     }
 
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_str(visitor)
+        self.check_type(b"\"")?;
+        let s = self.scan_str()?;
+        if s.escaped {
+            return self.visit_unescaped(s.raw, visitor, Unescaped::Name);
+        }
+        visitor.visit_borrowed_str(s.raw)
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {

@@ -2,6 +2,8 @@ use core::fmt;
 #[cfg(feature = "alloc")]
 use core::fmt::Write;
 
+use serde::de::{Expected, Unexpected};
+
 /// What went wrong while parsing or writing JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -16,7 +18,9 @@ pub enum ErrorKind {
     Number,
     /// A string with a raw control character, a bad escape or invalid UTF-8.
     String,
-    /// An escaped string longer than [`super::MAX_UNESCAPED_LEN`].
+    /// A string longer, once decoded, than the limit of what it is read into: a job id over
+    /// 64 bytes, a `statusDetails` value over 1024, or an escaped string over
+    /// [`super::MAX_UNESCAPED_LEN`] read by a consumer that needs it whole (an owned string).
     StringTooLong,
     /// Nesting deeper than [`super::MAX_DEPTH`].
     TooDeep,
@@ -112,7 +116,39 @@ impl Write for Truncating<'_> {
     }
 }
 
+/// What a length-limited value reports when its decoded text is over its limit
+/// ([`too_long`]); recognized by this crate's [`Error`] as [`ErrorKind::StringTooLong`].
+const TOO_LONG: Unexpected<'static> = Unexpected::Other("a string longer than its limit");
+
+/// The error a `Deserialize` impl returns for a string whose decoded text is over its limit:
+/// [`ErrorKind::StringTooLong`] with this crate's parser, an "invalid value" data error with
+/// others.
+pub(crate) fn too_long<E: serde::de::Error>(expected: &dyn Expected) -> E {
+    E::invalid_value(TOO_LONG, expected)
+}
+
 impl serde::de::Error for Error {
+    #[cfg(feature = "alloc")]
+    fn invalid_value(unexpected: Unexpected<'_>, expected: &dyn Expected) -> Self {
+        let mut error = Self::custom(format_args!(
+            "invalid value: {unexpected}, expected {expected}"
+        ));
+        if unexpected == TOO_LONG {
+            error.kind = ErrorKind::StringTooLong;
+        }
+        error
+    }
+
+    #[cfg(not(feature = "alloc"))]
+    fn invalid_value(unexpected: Unexpected<'_>, _expected: &dyn Expected) -> Self {
+        let kind = if unexpected == TOO_LONG {
+            ErrorKind::StringTooLong
+        } else {
+            ErrorKind::Data
+        };
+        Self::new(kind, usize::MAX)
+    }
+
     #[cfg(feature = "alloc")]
     fn custom<T: fmt::Display>(msg: T) -> Self {
         let mut error = Self::new(ErrorKind::Data, usize::MAX);
@@ -135,7 +171,7 @@ impl fmt::Display for Error {
             ErrorKind::Syntax => "JSON syntax error",
             ErrorKind::Number => "invalid JSON number",
             ErrorKind::String => "invalid JSON string",
-            ErrorKind::StringTooLong => "escaped JSON string too long",
+            ErrorKind::StringTooLong => "JSON string too long",
             ErrorKind::TooDeep => "JSON nested too deeply",
             ErrorKind::TrailingCharacters => "trailing characters after JSON value",
             ErrorKind::Data => "unexpected JSON data",

@@ -1,11 +1,12 @@
 use super::de::Deserializer;
 use super::error::Error;
+use super::str::JsonStr;
 
 /// The raw bytes of the value at `path` (a list of object keys from the top level), or
 /// `None` if some key on the path is absent or a step is not an object.
 ///
-/// The whole input is still checked as one strict JSON value. Keys are compared as written;
-/// a key spelled with escapes never matches. Duplicate keys: the first occurrence wins.
+/// The whole input is still checked as one strict JSON value. Keys are compared decoded
+/// (`"jobD\u006fcument"` is `jobDocument`). Duplicate keys: the first occurrence wins.
 ///
 /// # Errors
 /// Any JSON syntax error in `input`.
@@ -36,7 +37,7 @@ fn find_in<'a>(
     while de.next_member(&mut first)? {
         let name = de.key_str()?;
         de.expect(b':')?;
-        if !matched && !name.escaped && name.raw == *key {
+        if !matched && JsonStr::checked(name.raw) == **key {
             matched = true;
             found = find_in(de, input, rest)?;
         } else {
@@ -64,5 +65,12 @@ mod tests {
         assert_eq!(find_member(doc, &["execution", "nope"]).unwrap(), None);
         assert_eq!(find_member(doc, &["timestamp", "x"]).unwrap(), None);
         assert!(find_member(br#"{"a":1,}"#, &["a"]).is_err());
+    }
+
+    #[test]
+    fn keys_are_compared_decoded() {
+        let doc = br#"{"execution":{"jobDocument":{"x":"\/"}}}"#;
+        let raw = find_member(doc, &["execution", "jobDocument"]).unwrap();
+        assert_eq!(raw, Some(&br#"{"x":"\/"}"#[..]));
     }
 }

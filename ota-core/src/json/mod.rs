@@ -1,10 +1,19 @@
 //! Strict, allocation-free JSON parsing into borrowed serde types.
 //!
 //! [`from_slice`] deserializes any `serde::Deserialize<'de>` type from a byte slice without
-//! allocating: strings without escapes are borrowed from the input, strings with escapes are
-//! unescaped into a small stack buffer (and so reach owned or `visit_str` consumers only, just
-//! as with `serde_json`). [`find_member`] returns the raw bytes of a nested value, which is how
-//! a custom job document is handed to an application untouched.
+//! allocating. How a string reaches its consumer:
+//!
+//! - a [`JsonStr`] borrows it as written, escapes and all, and decodes it whenever it is
+//!   read (compared, copied, printed, base64-decoded): every string this crate's wire types
+//!   read is one, or is decoded into a fixed-size value (a status, an error code), so no
+//!   valid document is refused because of how a string is escaped;
+//! - a `&str` borrows a string without escapes; one with escapes cannot be borrowed, and is
+//!   refused for a `&str` just as `serde_json` refuses it;
+//! - an owned consumer (`visit_str`: `heapless::String`, enums, field names) gets it
+//!   decoded, through a [`MAX_UNESCAPED_LEN`]-byte buffer when it has escapes.
+//!
+//! [`find_member`] returns the raw bytes of a nested value, which is how a custom job
+//! document is handed to an application untouched.
 //!
 //! Why not `serde-json-core` for parsing: it has no `deserialize_any`, so a field that may be a
 //! number or a quoted number (the AWS OTA agent's `"filesize":"1024"`) cannot be expressed, and
@@ -16,7 +25,8 @@
 //!
 //! What it does not do: it does not accept duplicate-key objects for types that reject them
 //! (serde's derive does), and it never allocates, so an escaped string longer than
-//! [`MAX_UNESCAPED_LEN`] bytes is an error.
+//! [`MAX_UNESCAPED_LEN`] bytes is an error ([`ErrorKind::StringTooLong`]) for an owned
+//! consumer (never for a [`JsonStr`], whatever its length).
 //!
 //! Without the `alloc` feature (firmware builds) two things differ, so that no float parsing
 //! or formatting is linked:
@@ -33,16 +43,20 @@ mod de;
 mod error;
 mod find;
 mod raw;
+mod str;
 
 pub use de::{Deserializer, from_slice};
+pub(crate) use error::too_long;
 pub use error::{Error, ErrorKind};
 pub use find::find_member;
 pub use raw::RawJson;
+pub use str::{Bytes, Chars, DoesNotFit, JsonStr};
 
 /// Deepest nesting of arrays and objects accepted.
 pub const MAX_DEPTH: usize = 32;
 
-/// Longest string, after unescaping, that can be delivered when it contains escapes.
+/// Longest string, after unescaping, that can be delivered whole (`visit_str`) when it
+/// contains escapes; a [`JsonStr`] has no such limit.
 pub const MAX_UNESCAPED_LEN: usize = 256;
 
 /// Serialize `value` as compact JSON into `buf` without allocating; returns the length.

@@ -206,7 +206,8 @@ mod end_to_end {
 
     use super::*;
     use crate::crypto::{Algorithm, PublicKey, TrustStore, TrustedKey};
-    use crate::document::{FirmwareRef, JobDocument};
+    use crate::document::{FirmwareRef, FirmwareUpdate, JobDocument};
+    use crate::json::JsonStr;
 
     fn signer(seed: u8) -> (SigningKey, TrustedKey) {
         let signing = SigningKey::from_slice(&[seed; 32]).unwrap();
@@ -233,15 +234,19 @@ mod end_to_end {
         }
     }
 
+    fn js(text: &str) -> JsonStr<'_> {
+        JsonStr::from_plain(text).unwrap()
+    }
+
     fn firmware<'a>(r: &'a Release) -> FirmwareRef<'a> {
         FirmwareRef {
-            manifest: &r.manifest,
-            signature: &r.signature,
-            key_id: Some(&r.key_id),
-            version: Some("1.2.0"),
+            manifest: js(&r.manifest),
+            signature: js(&r.signature),
+            key_id: Some(js(&r.key_id)),
+            version: Some(js("1.2.0")),
             stream: None,
             file_id: 0,
-            url: Some("https://example.com/fw.bin"),
+            url: Some(js("https://example.com/fw.bin")),
         }
     }
 
@@ -263,6 +268,55 @@ mod end_to_end {
             image.finish().is_err(),
             "zeros do not hash to the signed SHA-256"
         );
+    }
+
+    /// A document from an encoder that escapes `/` (and, here, every third character too)
+    /// reads as the plain one and verifies the same way: the base64 texts are decoded through
+    /// their escapes, across several decoding windows.
+    #[test]
+    fn an_escaped_document_verifies_as_the_plain_one() {
+        let (signing, key) = signer(7);
+        let mut store = TrustStore::<2>::new();
+        store.add(key.clone()).unwrap();
+        let r = release(&signing, &key, &manifest_json(r#","jobId":"fw-1""#));
+        let doc = |escape: &dyn Fn(&str) -> String| {
+            std::format!(
+                r#"{{"operation":"firmware_update","firmware":{{"manifest":"{}","signature":"{}","keyId":"{}","version":"{}","stream":"{}","fileId":0}}}}"#,
+                escape(&r.manifest),
+                escape(&r.signature),
+                escape(&r.key_id),
+                escape("1.2.0"),
+                escape("fw-1_2"),
+            )
+        };
+        let plain = doc(&|s| s.to_string());
+        let escaped = doc(&|s| {
+            s.chars()
+                .enumerate()
+                .map(|(i, c)| match c {
+                    '/' => "\\/".to_string(),
+                    c if i % 3 == 0 => std::format!("\\u{:04x}", u32::from(c)),
+                    c => c.to_string(),
+                })
+                .collect()
+        });
+        assert!(r.manifest.len() > 3 * 64, "several windows");
+        let (a, b) = (
+            FirmwareUpdate::parse(plain.as_bytes()).unwrap(),
+            FirmwareUpdate::parse(escaped.as_bytes()).unwrap(),
+        );
+        assert_eq!(a, b);
+        assert!(b.firmware.manifest.is_escaped());
+        assert_eq!(b.firmware.stream.unwrap(), "fw-1_2");
+        let mut scratch = [0u8; MAX_MANIFEST_LEN];
+        let from_plain = verify(&a.firmware, "fw-1", &store, &policy(), &mut scratch)
+            .map(|v| (*v.manifest(), *v.key_id()))
+            .unwrap();
+        let mut scratch = [0u8; MAX_MANIFEST_LEN];
+        let from_escaped = verify(&b.firmware, "fw-1", &store, &policy(), &mut scratch)
+            .map(|v| (*v.manifest(), *v.key_id()))
+            .unwrap();
+        assert_eq!(from_plain, from_escaped);
     }
 
     #[test]
@@ -291,8 +345,8 @@ mod end_to_end {
         assert_eq!(check(&anonymous, "fw-1"), Err(Rejection::BadSignature));
         // A trusted signature over other bytes.
         let swapped = FirmwareRef {
-            signature: &untrusted.signature,
-            key_id: Some(&good.key_id),
+            signature: js(&untrusted.signature),
+            key_id: Some(js(&good.key_id)),
             ..firmware(&good)
         };
         assert_eq!(check(&swapped, "fw-1"), Err(Rejection::BadSignature));
@@ -308,12 +362,12 @@ mod end_to_end {
         );
         // Encoding and key id errors.
         let bad_b64 = FirmwareRef {
-            manifest: "not base64!",
+            manifest: js("not base64!"),
             ..firmware(&good)
         };
         assert_eq!(check(&bad_b64, "fw-1"), Err(Rejection::Encoding));
         let bad_key_id = FirmwareRef {
-            key_id: Some("zz"),
+            key_id: Some(js("zz")),
             ..firmware(&good)
         };
         assert_eq!(check(&bad_key_id, "fw-1"), Err(Rejection::UnknownKey));
@@ -324,7 +378,7 @@ mod end_to_end {
             Err(Rejection::Malformed)
         );
         let hint = FirmwareRef {
-            version: Some("9.9.9"),
+            version: Some(js("9.9.9")),
             ..firmware(&good)
         };
         assert_eq!(check(&hint, "fw-1"), Err(Rejection::VersionHintMismatch));

@@ -1,10 +1,11 @@
 //! Verifying a firmware-update document's signed manifest end to end.
 
 use crate::crypto::{
-    Base64Mode, CryptoError, Digest, ImageVerifier, KeyId, MAX_SIGNATURE_LEN, SignatureEncoding,
-    TrustStore, decode_base64, decode_signature,
+    Base64Mode, CryptoError, Digest, ImageVerifier, KeyId, MAX_VERIFIABLE_SIGNATURE_LEN,
+    SignatureEncoding, TrustStore,
 };
 use crate::document::FirmwareRef;
+use crate::json::JsonStr;
 use crate::version::Version;
 
 use super::policy::{ExpiryCheck, ManifestPolicy, Rejection};
@@ -72,14 +73,19 @@ fn check_signature<'m, const N: usize>(
     trust: &TrustStore<N>,
     scratch: &'m mut [u8; MAX_MANIFEST_LEN],
 ) -> Result<(&'m [u8], KeyId), Rejection> {
-    let bytes = decode_base64(firmware.manifest, scratch, Base64Mode::Strict)
+    let bytes = firmware
+        .manifest
+        .decode_base64(scratch, Base64Mode::Strict)
         .map_err(|_| Rejection::Encoding)?;
-    let mut sig_buf = [0u8; MAX_SIGNATURE_LEN];
-    let signature = decode_signature(firmware.signature, &mut sig_buf, Base64Mode::Strict)
+    let mut sig_buf = [0u8; MAX_VERIFIABLE_SIGNATURE_LEN];
+    let signature = firmware
+        .signature
+        .decode_base64(&mut sig_buf, Base64Mode::Strict)
         .map_err(|_| Rejection::Encoding)?;
     let key_id = firmware
         .key_id
-        .map(KeyId::from_hex)
+        .as_ref()
+        .map(key_id_from_hex)
         .transpose()
         .map_err(|_| Rejection::UnknownKey)?;
     let digest = Digest::sha256(bytes);
@@ -92,6 +98,20 @@ fn check_signature<'m, const N: usize>(
     Ok((bytes, key.key_id()))
 }
 
+/// The key id a `keyId` names (64 hex digits once decoded), in a frame of its own: its
+/// buffer is not on the stack during the verification.
+#[inline(never)]
+fn key_id_from_hex(text: &JsonStr<'_>) -> Result<KeyId, CryptoError> {
+    let mut buf = [0u8; 64];
+    let hex = text
+        .decode(&mut buf)
+        .map_err(|_| CryptoError::UnknownKeyId)?;
+    KeyId::from_hex(hex)
+}
+
+/// Longest version text: three 10-digit numbers, two dots, two labels with their marks.
+const MAX_VERSION_TEXT: usize = 3 * 10 + 2 + 2 * (1 + crate::version::MAX_VERSION_LABEL_LEN);
+
 /// Parse verified manifest bytes and check them against the document, the job and `policy`.
 #[inline(never)]
 fn accept<'m>(
@@ -102,10 +122,13 @@ fn accept<'m>(
     policy: &ManifestPolicy<'_>,
 ) -> Result<VerifiedManifest<'m>, Rejection> {
     let manifest = Manifest::parse(bytes).map_err(|_| Rejection::Malformed)?;
-    if let Some(hint) = firmware.version
-        && Version::parse(hint) != Ok(manifest.version)
-    {
-        return Err(Rejection::VersionHintMismatch);
+    if let Some(hint) = firmware.version {
+        // A hint too long for any version cannot name this one.
+        let mut buf = [0u8; MAX_VERSION_TEXT];
+        let parsed = hint.decode(&mut buf).ok().map(Version::parse);
+        if parsed != Some(Ok(manifest.version)) {
+            return Err(Rejection::VersionHintMismatch);
+        }
     }
     if manifest.file_id != firmware.file_id {
         return Err(Rejection::WrongFile);

@@ -5,8 +5,16 @@
 //! order; responses are indefinite-length maps (`0xbf … 0xff`) as the service sends them.
 //! Decoders accept either kind of map (and indefinite-length keys), skip unknown keys and
 //! non-text keys with [`super::skip`], and refuse duplicate keys, missing required keys and
-//! trailing bytes. Text and byte string values must be definite-length so they can be
-//! borrowed.
+//! trailing bytes.
+//!
+//! Strings are borrowed from the input when they have a definite length. An
+//! indefinite-length (chunked) string is valid CBOR too and is accepted, as the AWS C agent
+//! (tinyCBOR) accepts it, without allocating: a chunked byte string (a data block's payload,
+//! a request's bitmap) has its chunks copied end to end into the caller's buffer
+//! (`decode_cbor_into`; [`StreamError::BufferTooSmall`] without room); a chunked text value
+//! is checked (UTF-8, the client token's length) but cannot be borrowed, so a client token,
+//! description or message decodes as `None` and an error code as its known code or
+//! `Unknown("")`, as a JSON string with escapes does.
 
 use minicbor::encode::write::{Cursor, EndOfSlice};
 use minicbor::{Decoder, Encoder, data::Type};
@@ -15,10 +23,11 @@ use super::code::StreamErrorCode;
 use super::error::{CborErrorKind, StreamError};
 use super::key::{Key, Slot};
 use super::message::{
-    DataBlock, DescribeStreamRequest, DescribeStreamResponse, GetStreamRequest, StreamFile,
-    StreamRejected, file_id, narrow, narrow_key,
+    DataBlock, DescribeStreamRequest, DescribeStreamResponse, GetStreamRequest, MAX_BITMAP_LEN,
+    MAX_BLOCK_SIZE, StreamFile, StreamRejected, file_id, narrow, narrow_key,
 };
 use super::skip::{consume_break, mc, peek, skip_value};
+use crate::jobs::MAX_CLIENT_TOKEN_LEN;
 
 type Enc<'b> = Encoder<Cursor<&'b mut [u8]>>;
 type EncResult = Result<(), minicbor::encode::Error<EndOfSlice>>;
@@ -135,12 +144,100 @@ fn read_key(d: &mut Decoder<'_>) -> Result<Key, StreamError> {
     }
 }
 
-fn text<'b>(d: &mut Decoder<'b>) -> Result<&'b str, StreamError> {
-    d.str().map_err(mc(d))
+/// A text value, borrowed when it has a definite length. An indefinite-length one cannot be
+/// borrowed: its chunks are read (each checked as UTF-8) and handed to `chunk`, and it reads
+/// as `None`.
+fn text<'b>(
+    d: &mut Decoder<'b>,
+    mut chunk: impl FnMut(&str),
+) -> Result<Option<&'b str>, StreamError> {
+    if d.datatype().map_err(mc(d))? != Type::StringIndef {
+        return d.str().map(Some).map_err(mc(d));
+    }
+    let err = mc(d);
+    for c in d.str_iter().map_err(&err)? {
+        chunk(c.map_err(&err)?);
+    }
+    Ok(None)
 }
 
-fn bytes<'b>(d: &mut Decoder<'b>) -> Result<&'b [u8], StreamError> {
-    d.bytes().map_err(mc(d))
+/// A description or message: [`text`], `None` when chunked.
+fn lenient_text<'b>(d: &mut Decoder<'b>) -> Result<Option<&'b str>, StreamError> {
+    text(d, |_| {})
+}
+
+/// A client token: [`text`], `None` when chunked, and a chunked one longer than 64 bytes
+/// refused as a definite one is.
+fn token<'b>(d: &mut Decoder<'b>) -> Result<Option<&'b str>, StreamError> {
+    let mut len = 0usize;
+    let token = text(d, |c| len = len.saturating_add(c.len()))?;
+    if token.is_none() && len > MAX_CLIENT_TOKEN_LEN {
+        return Err(StreamError::ClientTokenTooLong);
+    }
+    Ok(token)
+}
+
+/// Room for a known error code's name (the longest, `BlockBitmapLimitExceeded`, has 24).
+const CODE_ROOM: usize = 32;
+
+/// An error code: any code when borrowed; a chunked one is one of the known codes, else
+/// `Unknown("")`.
+fn error_code<'b>(d: &mut Decoder<'b>) -> Result<StreamErrorCode<'b>, StreamError> {
+    let (mut buf, mut len) = ([0u8; CODE_ROOM], 0usize);
+    let borrowed = text(d, |c| {
+        let end = len.saturating_add(c.len());
+        if let Some(dst) = buf.get_mut(len..end) {
+            dst.copy_from_slice(c.as_bytes());
+        }
+        len = end;
+    })?;
+    Ok(match borrowed {
+        Some(text) => StreamErrorCode::from_text(text),
+        None => buf
+            .get(..len)
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .and_then(StreamErrorCode::known)
+            .unwrap_or(StreamErrorCode::Unknown("")),
+    })
+}
+
+/// Where the chunks of indefinite-length byte strings are copied: the unused rest of a
+/// caller buffer (empty when there is none).
+struct Scratch<'b>(&'b mut [u8]);
+
+/// A byte string, borrowed from the input when it has a definite length; the chunks of an
+/// indefinite-length one are copied end to end into `scratch`. A chunked one longer than
+/// `limit` is `too_long` (a definite one is checked by the message's `validate`), one that
+/// does not fit what is left of `scratch` is [`StreamError::BufferTooSmall`].
+fn bytes<'b>(
+    d: &mut Decoder<'b>,
+    scratch: &mut Scratch<'b>,
+    limit: usize,
+    too_long: StreamError,
+) -> Result<&'b [u8], StreamError> {
+    if d.datatype().map_err(mc(d))? != Type::BytesIndef {
+        return d.bytes().map_err(mc(d));
+    }
+    let err = mc(d);
+    let (mut len, mut fits) = (0usize, true);
+    for chunk in d.bytes_iter().map_err(&err)? {
+        let chunk = chunk.map_err(&err)?;
+        let end = len.saturating_add(chunk.len());
+        match scratch.0.get_mut(len..end) {
+            Some(dst) if fits => dst.copy_from_slice(chunk),
+            _ => fits = false,
+        }
+        len = end;
+    }
+    if len > limit {
+        return Err(too_long);
+    }
+    if !fits {
+        return Err(StreamError::BufferTooSmall);
+    }
+    let (copy, rest) = core::mem::take(&mut scratch.0).split_at_mut(len);
+    scratch.0 = rest;
+    Ok(copy)
 }
 
 fn uint(d: &mut Decoder<'_>) -> Result<u64, StreamError> {
@@ -167,11 +264,11 @@ impl<'a> DescribeStreamRequest<'a> {
     pub fn decode_cbor(input: &'a [u8]) -> Result<Self, StreamError> {
         let mut c = Slot::new(Key::C);
         decode_map(input, |key, d| match key {
-            Key::C => c.put(text(d)?).map(|()| true),
+            Key::C => c.put(token(d)?).map(|()| true),
             _ => Ok(false),
         })?;
         let req = Self {
-            client_token: c.get(),
+            client_token: c.get().flatten(),
         };
         req.validate()?;
         Ok(req)
@@ -214,29 +311,47 @@ impl<'a> GetStreamRequest<'a> {
     }
 
     /// Decode from CBOR, borrowing from `input`. `f` and `l` are required; a missing `o`
-    /// is 0.
+    /// is 0. A chunked (indefinite-length) bitmap is [`StreamError::BufferTooSmall`] here:
+    /// see [`GetStreamRequest::decode_cbor_into`].
     ///
     /// # Errors
     /// [`StreamError::Cbor`], a missing or duplicate key, or a broken limit.
     pub fn decode_cbor(input: &'a [u8]) -> Result<Self, StreamError> {
+        Self::decode_cbor_into(input, &mut [])
+    }
+
+    /// Decode from CBOR as [`GetStreamRequest::decode_cbor`] does, copying the chunks of an
+    /// indefinite-length bitmap into `bitmap` (a definite one is borrowed from `input`). A
+    /// chunked client token decodes as `None`.
+    ///
+    /// # Errors
+    /// [`StreamError::Cbor`], a missing or duplicate key, a broken limit,
+    /// [`StreamError::BufferTooSmall`] for a chunked bitmap longer than `bitmap`.
+    pub fn decode_cbor_into(input: &'a [u8], bitmap: &'a mut [u8]) -> Result<Self, StreamError> {
+        let mut scratch = Scratch(bitmap);
         let (mut c, mut s, mut f) = (Slot::new(Key::C), Slot::new(Key::S), Slot::new(Key::F));
         let (mut l, mut o, mut n) = (Slot::new(Key::L), Slot::new(Key::O), Slot::new(Key::N));
         let mut b = Slot::new(Key::B);
         decode_map(input, |key, d| {
             match key {
-                Key::C => c.put(text(d)?)?,
+                Key::C => c.put(token(d)?)?,
                 Key::S => s.put(uint(d)?)?,
                 Key::F => f.put(uint(d)?)?,
                 Key::L => l.put(uint(d)?)?,
                 Key::O => o.put(uint(d)?)?,
                 Key::N => n.put(uint(d)?)?,
-                Key::B => b.put(bytes(d)?)?,
+                Key::B => b.put(bytes(
+                    d,
+                    &mut scratch,
+                    MAX_BITMAP_LEN,
+                    StreamError::BitmapTooLong,
+                )?)?,
                 _ => return Ok(false),
             }
             Ok(true)
         })?;
         let req = Self {
-            client_token: c.get(),
+            client_token: c.get().flatten(),
             stream_version: s.get().map(|v| narrow_key(v, Key::S)).transpose()?,
             file_id: file_id(f.required()?)?,
             block_size: narrow(l.required()?, StreamError::BlockSizeOutOfBounds)?,
@@ -277,27 +392,49 @@ impl<'a> DataBlock<'a> {
     }
 
     /// Decode from CBOR, borrowing the payload from `input`. `f`, `i`, `l` and `p` are
-    /// required and `l` must equal the payload length.
+    /// required and `l` must equal the payload length. A chunked (indefinite-length) payload
+    /// cannot be borrowed and is [`StreamError::BufferTooSmall`] here (unless empty): use
+    /// [`DataBlock::decode_cbor_into`].
     ///
     /// # Errors
-    /// [`StreamError::Cbor`], a missing or duplicate key, a broken limit,
-    /// [`StreamError::PayloadLengthMismatch`].
+    /// As [`DataBlock::decode_cbor_into`].
     pub fn decode_cbor(input: &'a [u8]) -> Result<Self, StreamError> {
+        Self::decode_cbor_into(input, &mut [])
+    }
+
+    /// Decode from CBOR as the AWS C agent does, chunked payloads included: a definite-length
+    /// payload is borrowed from `input`, the chunks of an indefinite-length one are copied
+    /// end to end into `payload` (a block buffer: nothing is allocated). `f`, `i`, `l` and
+    /// `p` are required and `l` must equal the payload length. A chunked client token
+    /// decodes as `None` (the agent does not read `c` at all).
+    ///
+    /// # Errors
+    /// [`StreamError::Cbor`], a missing or duplicate key, a broken limit (a payload longer
+    /// than [`super::MAX_BLOCK_SIZE`] is [`StreamError::BlockSizeOutOfBounds`]),
+    /// [`StreamError::BufferTooSmall`] for a chunked payload longer than `payload`,
+    /// [`StreamError::PayloadLengthMismatch`].
+    pub fn decode_cbor_into(input: &'a [u8], payload: &'a mut [u8]) -> Result<Self, StreamError> {
+        let mut scratch = Scratch(payload);
         let (mut c, mut f, mut i) = (Slot::new(Key::C), Slot::new(Key::F), Slot::new(Key::I));
         let (mut l, mut p) = (Slot::new(Key::L), Slot::new(Key::P));
         decode_map(input, |key, d| {
             match key {
-                Key::C => c.put(text(d)?)?,
+                Key::C => c.put(token(d)?)?,
                 Key::F => f.put(uint(d)?)?,
                 Key::I => i.put(uint(d)?)?,
                 Key::L => l.put(uint(d)?)?,
-                Key::P => p.put(bytes(d)?)?,
+                Key::P => p.put(bytes(
+                    d,
+                    &mut scratch,
+                    MAX_BLOCK_SIZE as usize,
+                    StreamError::BlockSizeOutOfBounds,
+                )?)?,
                 _ => return Ok(false),
             }
             Ok(true)
         })?;
         let block = Self {
-            client_token: c.get(),
+            client_token: c.get().flatten(),
             file_id: file_id(f.required()?)?,
             block_id: narrow_key(i.required()?, Key::I)?,
             payload: p.required()?,
@@ -337,7 +474,8 @@ impl<'a, const N: usize> DescribeStreamResponse<'a, N> {
     }
 
     /// Decode from CBOR, borrowing from `input`. `s` and `r` are required, and `f` and `z`
-    /// in each file.
+    /// in each file. A chunked (indefinite-length) client token or description decodes as
+    /// `None`.
     ///
     /// # Errors
     /// [`StreamError::Cbor`], a missing or duplicate key, a broken limit,
@@ -347,18 +485,18 @@ impl<'a, const N: usize> DescribeStreamResponse<'a, N> {
         let mut r = Slot::new(Key::R);
         decode_map(input, |key, d| {
             match key {
-                Key::C => c.put(text(d)?)?,
+                Key::C => c.put(token(d)?)?,
                 Key::S => s.put(uint(d)?)?,
-                Key::D => desc.put(text(d)?)?,
+                Key::D => desc.put(lenient_text(d)?)?,
                 Key::R => r.put(decode_files(d)?)?,
                 _ => return Ok(false),
             }
             Ok(true)
         })?;
         let response = Self {
-            client_token: c.get(),
+            client_token: c.get().flatten(),
             stream_version: narrow_key(s.required()?, Key::S)?,
-            description: desc.get(),
+            description: desc.get().flatten(),
             files: r.required()?,
         };
         response.validate()?;
@@ -407,34 +545,36 @@ impl<'a> StreamRejected<'a> {
         })
     }
 
-    /// Decode from CBOR, borrowing from `input`. The code (`o` or `code`) is required.
+    /// Decode from CBOR, borrowing from `input`. The code (`o` or `code`) is required. A
+    /// chunked (indefinite-length) message or client token decodes as `None`, a chunked code
+    /// as its known code or `Unknown("")`.
     ///
     /// # Errors
     /// [`StreamError::Cbor`], a missing or duplicate key, a broken limit.
     pub fn decode_cbor(input: &'a [u8]) -> Result<Self, StreamError> {
         let (mut o, mut m, mut c) = (Slot::new(Key::O), Slot::new(Key::M), Slot::new(Key::C));
-        let mut code = Slot::new(Key::Code);
-        let (mut message, mut token) = (Slot::new(Key::Message), Slot::new(Key::ClientToken));
+        let mut older_code = Slot::new(Key::Code);
+        let (mut message, mut older_token) = (Slot::new(Key::Message), Slot::new(Key::ClientToken));
         decode_map(input, |key, d| {
             match key {
-                Key::O => o.put(text(d)?)?,
-                Key::M => m.put(text(d)?)?,
-                Key::C => c.put(text(d)?)?,
-                Key::Code => code.put(text(d)?)?,
-                Key::Message => message.put(text(d)?)?,
-                Key::ClientToken => token.put(text(d)?)?,
+                Key::O => o.put(error_code(d)?)?,
+                Key::M => m.put(lenient_text(d)?)?,
+                Key::C => c.put(token(d)?)?,
+                Key::Code => older_code.put(error_code(d)?)?,
+                Key::Message => message.put(lenient_text(d)?)?,
+                Key::ClientToken => older_token.put(token(d)?)?,
                 _ => return Ok(false),
             }
             Ok(true)
         })?;
-        let code = match (o.get(), code.get()) {
-            (Some(text), _) | (None, Some(text)) => StreamErrorCode::from_text(text),
-            (None, None) => return Err(StreamError::MissingKey(Key::O.name())),
-        };
+        let code = o
+            .get()
+            .or(older_code.get())
+            .ok_or(StreamError::MissingKey(Key::O.name()))?;
         let rejected = Self {
             code,
-            message: m.get().or(message.get()),
-            client_token: c.get().or(token.get()),
+            message: m.get().or(message.get()).flatten(),
+            client_token: c.get().or(older_token.get()).flatten(),
         };
         rejected.validate()?;
         Ok(rejected)

@@ -84,8 +84,8 @@ pub enum CborErrorKind {
     EndOfInput,
     /// An item has the wrong major type for its key (or the top level is not a map).
     TypeMismatch,
-    /// Not well-formed CBOR: a reserved value, a misplaced break, invalid UTF-8, an
-    /// indefinite-length string where a borrowed one is needed, a length that overflows.
+    /// Not well-formed CBOR: a reserved value, a misplaced break, invalid UTF-8, a chunk of
+    /// an indefinite-length string that is not of its type, a length that overflows.
     Malformed,
     /// Nesting deeper than [`super::MAX_CBOR_DEPTH`] in a skipped value.
     TooDeep,

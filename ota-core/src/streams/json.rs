@@ -2,11 +2,12 @@
 //!
 //! Decoding goes through the strict [`crate::json`] deserializer with hand-written visitors:
 //! unknown keys are skipped (and validated), duplicate and missing required keys are refused
-//! with typed errors, strings are borrowed. A string value containing escapes cannot be
-//! borrowed: for `c`, `b` and `p` that is a JSON error, for a description or message it
-//! decodes as `None` (and longer than [`crate::json::MAX_UNESCAPED_LEN`], a JSON error). The
-//! bitmap (`"b":"0x130080"`) and a data block's base64 payload are decoded into a caller
-//! buffer.
+//! with typed errors, strings are borrowed. The bitmap (`"b":"0x130080"`) and a data block's
+//! base64 payload are decoded into a caller buffer, through any escapes they are written with
+//! (several JSON encoders write every `/` of base64 as `\/`). A client token, description or
+//! message containing escapes cannot be borrowed: for `c` that is a JSON error, a
+//! description or message decodes as `None` (and longer than
+//! [`crate::json::MAX_UNESCAPED_LEN`], a JSON error).
 //!
 //! Encoding is a small writer into a caller buffer, compact, keys in the order of the AWS
 //! documentation's examples; strings are escaped as JSON requires.
@@ -27,6 +28,8 @@ use super::message::{
     DataBlock, DescribeStreamRequest, DescribeStreamResponse, GetStreamRequest, MAX_BITMAP_LEN,
     StreamFile, StreamRejected, file_id, narrow, narrow_key,
 };
+use crate::crypto::{Base64Mode, CryptoError};
+use crate::json::JsonStr;
 
 /// A map key, unescaped if need be.
 struct KeyDe(Key);
@@ -208,7 +211,7 @@ struct GetFields<'de> {
     l: Slot<u64>,
     o: Slot<u64>,
     n: Slot<u64>,
-    b: Slot<&'de str>,
+    b: Slot<JsonStr<'de>>,
 }
 
 impl<'de> Fields<'de> for GetFields<'de> {
@@ -299,7 +302,7 @@ impl<'a> GetStreamRequest<'a> {
                 Some(hex) if hex.len() > hex_bitmap_len(MAX_BITMAP_LEN) => {
                     return Err(StreamError::BitmapTooLong);
                 }
-                Some(hex) => Some(bitmap_from_hex(hex, bitmap)?),
+                Some(hex) => Some(bitmap_from_json_hex(hex, bitmap)?),
                 None => None,
             },
         };
@@ -313,7 +316,7 @@ struct DataFields<'de> {
     f: Slot<u64>,
     i: Slot<u64>,
     l: Slot<u64>,
-    p: Slot<&'de str>,
+    p: Slot<JsonStr<'de>>,
 }
 
 impl<'de> Fields<'de> for DataFields<'de> {
@@ -377,12 +380,7 @@ impl<'a> DataBlock<'a> {
             narrow_key(fields.i.required()?, Key::I)?,
             fields.l.required()?,
         );
-        let len = STANDARD
-            .decode_slice(fields.p.required()?, &mut *payload)
-            .map_err(|e| match e {
-                base64::DecodeSliceError::OutputSliceTooSmall => StreamError::BufferTooSmall,
-                base64::DecodeSliceError::DecodeError(_) => StreamError::Base64,
-            })?;
+        let len = decode_payload(fields.p.required()?, payload)?;
         if l != len as u64 {
             return Err(StreamError::PayloadLengthMismatch);
         }
@@ -395,6 +393,58 @@ impl<'a> DataBlock<'a> {
         block.validate()?;
         Ok(block)
     }
+}
+
+/// A data block's base64 payload into `payload`: standard padded base64, decoded in place
+/// when written without escapes and through them when written with (as `Base64Mode::Strict`,
+/// the same rules).
+fn decode_payload(text: JsonStr<'_>, payload: &mut [u8]) -> Result<usize, StreamError> {
+    if let Some(text) = text.as_plain() {
+        return STANDARD.decode_slice(text, payload).map_err(|e| match e {
+            base64::DecodeSliceError::OutputSliceTooSmall => StreamError::BufferTooSmall,
+            base64::DecodeSliceError::DecodeError(_) => StreamError::Base64,
+        });
+    }
+    match text.decode_base64(payload, Base64Mode::Strict) {
+        Ok(bytes) => Ok(bytes.len()),
+        Err(CryptoError::Base64TooLong) => Err(StreamError::BufferTooSmall),
+        Err(_) => Err(StreamError::Base64),
+    }
+}
+
+/// [`bitmap_from_hex`] of a JSON string, through its escapes: checked as a whole (prefix,
+/// digit count, room in `out`) in the order `bitmap_from_hex` checks, then decoded a
+/// window of digits at a time.
+fn bitmap_from_json_hex<'o>(hex: JsonStr<'_>, out: &'o mut [u8]) -> Result<&'o [u8], StreamError> {
+    if let Some(hex) = hex.as_plain() {
+        return bitmap_from_hex(hex, out);
+    }
+    if !hex.starts_with("0x") && !hex.starts_with("0X") {
+        return Err(StreamError::BitmapHex);
+    }
+    let digits = hex.len() - 2;
+    if !digits.is_multiple_of(2) {
+        return Err(StreamError::BitmapHex);
+    }
+    let out = out
+        .get_mut(..digits / 2)
+        .ok_or(StreamError::BufferTooSmall)?;
+    // `0x` then up to 62 digits: 31 bytes a window.
+    let mut window = [0u8; 64];
+    window[..2].copy_from_slice(b"0x");
+    let mut bytes = hex.bytes().skip(2).peekable();
+    let mut at = 0;
+    while bytes.peek().is_some() {
+        let mut n = 2;
+        while n < window.len() {
+            let Some(b) = bytes.next() else { break };
+            window[n] = b;
+            n += 1;
+        }
+        let text = core::str::from_utf8(&window[..n]).map_err(|_| StreamError::BitmapHex)?;
+        at += bitmap_from_hex(text, &mut out[at..])?.len();
+    }
+    Ok(out)
 }
 
 struct FileFields {

@@ -302,17 +302,17 @@ impl<'a> GetStreamRequest<'a> {
         }
     }
 
-    /// Decode from `format`; `bitmap` holds a JSON bitmap and is unused for CBOR.
+    /// Decode from `format`; `bitmap` holds a JSON bitmap or a chunked CBOR one.
     ///
     /// # Errors
-    /// As [`GetStreamRequest::decode_cbor`] and [`GetStreamRequest::decode_json`].
+    /// As [`GetStreamRequest::decode_cbor_into`] and [`GetStreamRequest::decode_json`].
     pub fn decode(
         format: Format,
         input: &'a [u8],
         bitmap: &'a mut [u8],
     ) -> Result<Self, StreamError> {
         match format {
-            Format::Cbor => Self::decode_cbor(input),
+            Format::Cbor => Self::decode_cbor_into(input, bitmap),
             Format::Json => Self::decode_json(input, bitmap),
         }
     }
@@ -330,18 +330,18 @@ impl<'a> DataBlock<'a> {
         }
     }
 
-    /// Decode from `format`; `payload` holds a JSON payload and is unused for CBOR (whose
-    /// payload is borrowed from `input`).
+    /// Decode from `format`; `payload` holds a JSON payload or a chunked CBOR one (a
+    /// definite-length CBOR payload is borrowed from `input`).
     ///
     /// # Errors
-    /// As [`DataBlock::decode_cbor`] and [`DataBlock::decode_json`].
+    /// As [`DataBlock::decode_cbor_into`] and [`DataBlock::decode_json`].
     pub fn decode(
         format: Format,
         input: &'a [u8],
         payload: &'a mut [u8],
     ) -> Result<Self, StreamError> {
         match format {
-            Format::Cbor => Self::decode_cbor(input),
+            Format::Cbor => Self::decode_cbor_into(input, payload),
             Format::Json => Self::decode_json(input, payload),
         }
     }

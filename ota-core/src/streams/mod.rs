@@ -2,13 +2,42 @@
 //! GetStream, data-block and rejected messages in both CBOR and JSON.
 //!
 //! Everything is borrowed and allocation-free. Encoders write into a caller buffer and return
-//! the length; decoders borrow strings and byte strings from the input. The two JSON values
-//! that cannot be borrowed (a data block's base64 payload, a GetStream hex bitmap) are decoded
-//! into a second caller buffer.
+//! the length; decoders borrow strings and byte strings from the input. The two values that
+//! cannot always be borrowed, a data block's payload and a GetStream bitmap (in JSON base64
+//! and hex, in CBOR when sent in chunks), are decoded into a second caller buffer.
 //!
 //! Requests are encoded as definite-length CBOR maps, as the AWS C agent and rustot do;
 //! responses as indefinite-length maps, as the AWS service does. Decoders accept both, ignore
 //! unknown keys, and reject duplicate or missing required keys and trailing bytes.
+//!
+//! # CBOR decoding and the AWS C agent
+//!
+//! What the agent's data block decoder (`ota_cbor.c` on tinyCBOR) accepts as valid CBOR is
+//! accepted here too: definite or indefinite maps, indefinite-length (chunked) keys, and
+//! indefinite-length byte and text strings, which another stream server may send. Nothing is
+//! allocated: the chunks of a payload (or a request's bitmap) are copied end to end into the
+//! caller's block buffer ([`DataBlock::decode_cbor_into`], or [`DataBlock::decode`] with
+//! [`Format::Cbor`]), with the limits of a definite one; [`DataBlock::decode_cbor`], which has
+//! no buffer, refuses a chunked payload with [`StreamError::BufferTooSmall`]. A chunked text
+//! value is checked but cannot be borrowed: a client token, description or message decodes
+//! as `None` and an error code as its known code or `Unknown("")`.
+//!
+//! Deliberately stricter than the agent, which goes on where these refuse:
+//! - a duplicate key ([`StreamError::DuplicateKey`]): the agent takes the first value, other
+//!   decoders the last, so the message has no one meaning;
+//! - bytes after the map ([`CborErrorKind::TrailingBytes`]): the agent ignores them; they
+//!   mean a truncated or concatenated message;
+//! - `l` not equal to the payload length ([`StreamError::PayloadLengthMismatch`]): the agent
+//!   trusts `l` as the block size and writes that many bytes;
+//! - a file id over 255 ([`StreamError::FileIdOutOfBounds`]): the agent reads `f` into an
+//!   `int` and does not use it; stream file ids are 0-255;
+//! - a block index over 32 bits (`ValueOutOfRange("i")`): the agent truncates it to an
+//!   `int`, which names another block;
+//! - negative integers for `f`, `i` or `l` ([`CborErrorKind::TypeMismatch`]): the agent
+//!   converts them;
+//! - a client token over 64 bytes, text that is not UTF-8, and malformed CBOR or nesting
+//!   deeper than [`MAX_CBOR_DEPTH`] anywhere in the message: the agent does not read `c`,
+//!   does not check UTF-8, and stops reading at the last key it looks for.
 //!
 //! What this module does not do: no IO and no download state machine. It does not check that
 //! a data block answers the request that asked for it: compare [`DataBlock::file_id`] and

@@ -4,14 +4,16 @@
 
 use ota_core::streams::{DataBlock, Format, GetStreamRequest, StreamRejected};
 
-/// A data block; a JSON block's payload is base64-decoded into `payload`.
+/// A data block; a JSON block's payload is base64-decoded into `payload`, a CBOR block's
+/// is borrowed from `input`, or joined into `payload` when it is sent in chunks (an
+/// indefinite-length byte string, as another stream server may send it).
 pub(super) fn decode_block<'a>(
     format: Format,
     input: &'a [u8],
     payload: &'a mut [u8],
 ) -> Option<DataBlock<'a>> {
     match format {
-        Format::Cbor => DataBlock::decode_cbor(input).ok(),
+        Format::Cbor => DataBlock::decode_cbor_into(input, payload).ok(),
         #[cfg(feature = "json-streams")]
         Format::Json => DataBlock::decode_json(input, payload).ok(),
         #[cfg(not(feature = "json-streams"))]
@@ -52,5 +54,33 @@ pub(crate) const fn supports(format: Format) -> bool {
     match format {
         Format::Cbor => true,
         Format::Json => cfg!(feature = "json-streams"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cbor_block_sent_in_chunks_is_joined() {
+        // {"f": 0, "i": 2, "l": 3, "p": (_ h'AABB', h'CC')}
+        let chunked = [
+            0xA4, 0x61, b'f', 0x00, 0x61, b'i', 0x02, 0x61, b'l', 0x03, 0x61, b'p', 0x5F, 0x42,
+            0xAA, 0xBB, 0x41, 0xCC, 0xFF,
+        ];
+        let mut payload = [0u8; 16];
+        let block = decode_block(Format::Cbor, &chunked, &mut payload).expect("decodes");
+        assert_eq!((block.file_id, block.block_id), (0, 2));
+        assert_eq!(block.payload, [0xAA, 0xBB, 0xCC]);
+        // The same block with a definite payload reads the same.
+        let definite = [
+            0xA4, 0x61, b'f', 0x00, 0x61, b'i', 0x02, 0x61, b'l', 0x03, 0x61, b'p', 0x43, 0xAA,
+            0xBB, 0xCC,
+        ];
+        let mut other = [0u8; 16];
+        assert_eq!(
+            decode_block(Format::Cbor, &definite, &mut other),
+            Some(block)
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Job lifecycle: taking a job, sending requests with retries, final reports, cancellation.
 
 use ota_core::jobs::{ErrorAction, ErrorCode, JobExecutionStatus, JobId};
+use ota_core::json::JsonStr;
 use ota_core::time::Instant;
 
 use super::job::{Intake, IntakeContext, intake};
@@ -226,7 +227,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         let pending = execution.filter(|e| !e.status.is_terminal());
         let in_hand = !matches!(self.state, State::Idle | State::Describing(_));
         match pending {
-            Some(e) if in_hand && e.job_id.as_str() == self.job_id.as_str() => {
+            Some(e) if in_hand && e.job_id == self.job_id.as_str() => {
                 // An echo for the job in hand (e.g. after a status update).
                 self.version_number = self.version_number.max(e.version_number);
                 Err(Error::Ignored)
@@ -308,7 +309,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     }
 
     /// Whether `reply` answers the outstanding probe (the token must be echoed exactly).
-    pub(super) fn answers_probe(&self, reply: Option<&str>) -> bool {
+    pub(super) fn answers_probe(&self, reply: Option<JsonStr<'_>>) -> bool {
         match (self.probe, reply) {
             (Some(token), Some(_)) => self.token_matches(token, reply),
             _ => false,
@@ -343,8 +344,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         now: Instant,
         e: Execution<'p>,
     ) -> Result<Option<CustomJob<'p>>, Error> {
-        self.job_id =
-            heapless::String::try_from(e.job_id.as_str()).map_err(|_| Error::Malformed)?;
+        self.job_id = e.job_id.to_heapless().map_err(|_| Error::Malformed)?;
         self.execution_number = e.execution_number;
         self.version_number = e.version_number;
         self.expected_version = Some(e.version_number);
@@ -371,7 +371,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             url: self.url,
             job: &mut self.job,
         };
-        match intake(&mut ctx, e.job_id.as_str(), raw.as_bytes()) {
+        match intake(&mut ctx, self.job_id.as_str(), raw.as_bytes()) {
             Ok(Intake::Custom) => {
                 self.state = State::Custom;
                 self.emit(Event::CustomJob);
@@ -473,7 +473,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     /// that crossed the final report).
     fn already_finished(&self, e: &Execution<'_>) -> bool {
         self.record.phase == Phase::Idle
-            && self.record.job_id.as_str() == e.job_id.as_str()
+            && e.job_id == self.record.job_id.as_str()
             && e.execution_number <= self.record.execution_number
     }
 
@@ -481,7 +481,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     pub(super) fn on_update_accepted(
         &mut self,
         now: Instant,
-        token: Option<&str>,
+        token: Option<JsonStr<'_>>,
     ) -> Result<(), Error> {
         let request = self.current_request().ok_or(Error::Ignored)?;
         if !self.answers(request, token) {
@@ -502,7 +502,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     pub(super) fn on_update_rejected(
         &mut self,
         now: Instant,
-        token: Option<&str>,
+        token: Option<JsonStr<'_>>,
         code: ErrorCode,
         current: Option<JobExecutionStatus>,
     ) -> Result<(), Error> {
@@ -566,7 +566,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     pub(super) fn on_redescribed(
         &mut self,
         now: Instant,
-        token: Option<&str>,
+        token: Option<JsonStr<'_>>,
         status: JobExecutionStatus,
         version_number: u64,
     ) -> Result<(), Error> {

@@ -3,13 +3,15 @@
 
 #[cfg(feature = "afr-ota")]
 use ota_core::crypto::{
-    AlgorithmFamily, Base64Mode, MAX_SIGNATURE_LEN, MAX_VERIFIABLE_SIGNATURE_LEN, decode_signature,
+    AlgorithmFamily, Base64Mode, MAX_SIGNATURE_LEN, MAX_VERIFIABLE_SIGNATURE_LEN,
 };
 use ota_core::crypto::{Digest, TrustStore};
 #[cfg(feature = "afr-ota")]
 use ota_core::document::{AfrOta, DocumentError, Protocol};
 use ota_core::document::{DocumentKind, FirmwareUpdate};
+#[cfg(feature = "afr-ota")]
 use ota_core::jobs::StreamId;
+use ota_core::json::JsonStr;
 use ota_core::manifest::{self, MAX_MANIFEST_LEN, ManifestPolicy, RollbackFloor, TrustedTime};
 use ota_core::version::{SecurityCounter, Version};
 
@@ -146,6 +148,7 @@ fn afr_ota_job<const K: usize>(
     document_digest: [u8; 32],
 ) -> Result<Target, Reason> {
     // One file per job: more are refused once every file is validated.
+    // Strings stay as written (escapes and all) and are decoded as they are used.
     let ota = AfrOta::<1>::parse(raw_document).map_err(|e| match e {
         DocumentError::TooManyFiles => Reason::MultipleFiles,
         _ => Reason::BadDocument,
@@ -223,10 +226,10 @@ fn afr_ota<const K: usize>(
     }
     let check = afr_signature(ctx.trust, file.signatures())?;
     let stream = match (ota.offers(Protocol::Mqtt), ota.stream_name) {
-        (true, Some(name)) => Some((
-            StreamId::new(name).map_err(|_| Reason::BadDocument)?,
-            file.file_id,
-        )),
+        (true, Some(name)) => {
+            StreamId::check_json(&name).map_err(|_| Reason::BadDocument)?;
+            Some((name, file.file_id))
+        }
         _ => None,
     };
     let url = if ota.offers(Protocol::Http) {
@@ -253,14 +256,16 @@ fn afr_ota<const K: usize>(
 #[cfg(feature = "afr-ota")]
 /// The key families a `sig-<hash>-<alg>` key may be verified with; `None` for keys this
 /// client does not verify (SHA-1 ones among them).
-fn families_for(key: &str) -> Option<Families> {
-    match key {
-        "sig-sha256-ecdsa" => Some(Families(&[AlgorithmFamily::Ecdsa])),
-        "sig-sha256-rsa" => Some(Families(&[
+fn families_for(key: JsonStr<'_>) -> Option<Families> {
+    if key == "sig-sha256-ecdsa" {
+        Some(Families(&[AlgorithmFamily::Ecdsa]))
+    } else if key == "sig-sha256-rsa" {
+        Some(Families(&[
             AlgorithmFamily::RsaPkcs1v15,
             AlgorithmFamily::RsaPss,
-        ])),
-        _ => None,
+        ]))
+    } else {
+        None
     }
 }
 
@@ -268,7 +273,7 @@ fn families_for(key: &str) -> Option<Families> {
 /// The first `sig-*` entry a trusted key can check, decoded.
 fn afr_signature<'d, const K: usize>(
     trust: &TrustStore<K>,
-    signatures: impl Iterator<Item = (&'d str, &'d str)>,
+    signatures: impl Iterator<Item = (JsonStr<'d>, JsonStr<'d>)>,
 ) -> Result<ImageCheck, Reason> {
     let trusted = |families: Families| {
         trust
@@ -280,7 +285,9 @@ fn afr_signature<'d, const K: usize>(
         .find(|&(f, _)| trusted(f))
         .ok_or(Reason::NoUsableSignature)?;
     let mut buf = [0u8; MAX_SIGNATURE_LEN];
-    let bytes = decode_signature(text, &mut buf, Base64Mode::AwsLenient)
+    // Decoded through its escapes (`\/`), without a copy of the text.
+    let bytes = text
+        .decode_base64(&mut buf, Base64Mode::AwsLenient)
         .map_err(|_| Reason::BadEncoding)?;
     let signature = heapless::Vec::from_slice(bytes).map_err(|_| Reason::BadEncoding)?;
     Ok(ImageCheck::Signature {
@@ -289,10 +296,11 @@ fn afr_signature<'d, const K: usize>(
     })
 }
 
+/// `stream` is a valid stream id once decoded; both are as written in the document.
 fn choose_transport<const K: usize>(
     ctx: &mut IntakeContext<'_, K>,
-    stream: Option<(StreamId<'_>, u8)>,
-    url: Option<&str>,
+    stream: Option<(JsonStr<'_>, u8)>,
+    url: Option<JsonStr<'_>>,
 ) -> Result<Transport, Reason> {
     let url = url.filter(|u| !u.is_empty() && u.len() <= ctx.url.len());
     let use_http = match (stream.is_some(), url.is_some()) {
@@ -303,11 +311,14 @@ fn choose_transport<const K: usize>(
     };
     match (use_http, stream, url) {
         (true, _, Some(url)) => {
-            ctx.url[..url.len()].copy_from_slice(url.as_bytes());
-            Ok(Transport::Http { len: url.len() })
+            // It fits: checked above.
+            let len = url
+                .copy_to(ctx.url)
+                .map_err(|_| Reason::UnsupportedProtocol)?;
+            Ok(Transport::Http { len })
         }
         (false, Some((id, file_id)), _) => {
-            let id = heapless::String::try_from(id.as_str()).map_err(|_| Reason::BadDocument)?;
+            let id = id.to_heapless().map_err(|_| Reason::BadDocument)?;
             Ok(Transport::Stream { id, file_id })
         }
         _ => Err(Reason::UnsupportedProtocol),
@@ -377,6 +388,83 @@ mod tests {
             intake_of(br#"{"afr_ota":7}"#).err(),
             Some(Reason::BadDocument)
         );
+    }
+
+    /// Finding "Wire truth" 1: an `afr_ota` document from an encoder that escapes `/` (in
+    /// the signature, the path and the URL) and spells letters as `\u00XX` (in the stream
+    /// name) is taken as the plain one is: the same stream (decoded), signature bytes and URL.
+    #[cfg(feature = "afr-ota")]
+    #[test]
+    fn afr_ota_documents_read_the_same_however_escaped() {
+        use ota_core::crypto::{Algorithm, PublicKey, TrustedKey};
+        use p256::ecdsa::SigningKey;
+
+        let signing = SigningKey::from_slice(&[7; 32]).unwrap();
+        let point = signing.verifying_key().to_sec1_point(false);
+        let key = PublicKey::from_sec1(point.as_bytes()).unwrap();
+        let mut trust = TrustStore::<1>::new();
+        trust
+            .add(TrustedKey::new(key, Algorithm::EcdsaP256Sha256).unwrap())
+            .unwrap();
+        let take = |doc: &str, prefer_http: bool| {
+            let thing = ThingName::new("t").unwrap();
+            let mut config = Config::new(thing, "p", "h", Version::new(1, 0, 0));
+            if prefer_http {
+                config.preferred_transport = PreferredTransport::Http;
+            }
+            let (mut scratch, mut url) = ([0u8; 1024], [0u8; 128]);
+            let mut job = None;
+            let mut ctx = IntakeContext {
+                config: &config,
+                trust: &trust,
+                floor: RollbackFloor {
+                    version: Version::new(1, 0, 0),
+                    security_counter: SecurityCounter(0),
+                },
+                capacity: 1 << 20,
+                now: TrustedTime::Unknown,
+                scratch: &mut scratch,
+                url: &mut url,
+                job: &mut job,
+            };
+            let target = intake(&mut ctx, "job", doc.as_bytes()).map(|i| match i {
+                Intake::Firmware(t) => (t.size, t.kind),
+                Intake::Custom => panic!("not custom"),
+            });
+            let url = match &job {
+                Some(ActiveJob {
+                    transport: Transport::Http { len },
+                    ..
+                }) => std::string::String::from_utf8(url[..*len].to_vec()).unwrap(),
+                _ => std::string::String::new(),
+            };
+            (target, job, url)
+        };
+        let doc = |stream: &str, path: &str, url: &str, signature: &str| {
+            std::format!(
+                r#"{{"afr_ota":{{"protocols":["MQTT","HTTP"],"streamname":"{stream}","files":[{{"filepath":"{path}","filesize":4096,"fileid":0,"update_data_url":"{url}","auth_scheme":"aws.s3.presigned","sig-sha256-ecdsa":"{signature}"}}]}}}}"#
+            )
+        };
+        let signature = "MEUCIQD/xsGl7l+cF1o0JEqGZ4sKDyT9I+c/8o/2TzbqNJiRSgIgHkq1Zg+Ew5UL/9c1hdwmV3I+6EMtTpJIXQCgc6/Fcks=";
+        let plain = doc("AFR_OTA-1", "/fw/app.bin", "https://h/a/b?s=1/2", signature);
+        let escaped = doc(
+            "\\u0041FR\\u005fOTA-1",
+            "\\/fw\\/app.bin",
+            "https:\\/\\/h\\/a\\/b?s=1\\/2",
+            &signature.replace('/', "\\/"),
+        );
+        for prefer_http in [false, true] {
+            let (target, job, url) = take(&plain, prefer_http);
+            assert!(target.is_ok(), "{target:?}");
+            assert_eq!(
+                take(&escaped, prefer_http),
+                (target, job.clone(), url.clone())
+            );
+            match job.unwrap().transport {
+                Transport::Stream { id, .. } => assert_eq!(id.as_str(), "AFR_OTA-1"),
+                Transport::Http { .. } => assert_eq!(url, "https://h/a/b?s=1/2"),
+            }
+        }
     }
 
     #[cfg(not(feature = "afr-ota"))]

@@ -1,10 +1,10 @@
 //! Routing incoming MQTT messages.
 
 use ota_core::jobs::{
-    ErrorCode, ErrorResponse, ExecutionResponse, JobExecutionStatus, JobId, JobRef, JobTopic,
-    JobsApi, Reply, UpdateResponse,
+    ErrorCode, ErrorResponse, ExecutionResponse, JobExecutionStatus, JobRef, JobTopic, JobsApi,
+    Reply, UpdateResponse,
 };
-use ota_core::json::{self, RawJson};
+use ota_core::json::{self, JsonStr, RawJson};
 use ota_core::streams::{StreamTopic, StreamTopicKind};
 use ota_core::time::Instant;
 use serde::de::IgnoredAny;
@@ -211,10 +211,11 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     }
 }
 
-/// What the client uses of a job execution.
+/// What the client uses of a job execution. Its strings are as written in the payload,
+/// compared and copied decoded (a valid job id once decoded: checked by the parser).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Execution<'p> {
-    pub(super) job_id: JobId<'p>,
+    pub(super) job_id: JsonStr<'p>,
     pub(super) status: JobExecutionStatus,
     pub(super) version_number: u64,
     pub(super) execution_number: u64,
@@ -225,7 +226,7 @@ pub(super) struct Execution<'p> {
 /// The whole reply is parsed and checked, in a frame of its own, so that it is not on the
 /// stack while the client acts on the execution (a job intake verifies a signature).
 #[inline(never)]
-fn parse_execution(payload: &[u8]) -> Result<(Option<&str>, Option<Execution<'_>>), Error> {
+fn parse_execution(payload: &[u8]) -> Result<(Option<JsonStr<'_>>, Option<Execution<'_>>), Error> {
     let reply: ExecutionResponse<'_, RawJson<'_>> = parse(payload)?;
     let execution = reply.execution.map(|e| Execution {
         job_id: e.job_id,
@@ -239,4 +240,35 @@ fn parse_execution(payload: &[u8]) -> Result<(Option<&str>, Option<Execution<'_>
 
 fn parse<'p, T: serde::Deserialize<'p>>(payload: &'p [u8]) -> Result<T, Error> {
     json::from_slice(payload).map_err(|_| Error::Malformed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Finding "Wire truth" 1: a reply whose job id and client token are written with
+    /// escapes is read, and they compare as their decoded text.
+    #[test]
+    fn escaped_job_id_and_client_token_are_read_decoded() {
+        let payload = br#"{"clientToken":"123:dev\u002d1","timestamp":1,"execution":{"jobId":"job\u0031","status":"IN\u005fPROGRESS","queuedAt":1,"lastUpdatedAt":1,"versionNumber":2,"executionNumber":1,"jobDocument":{"a":"\/"}}}"#;
+        let (token, execution) = parse_execution(payload).unwrap();
+        let token = token.unwrap();
+        assert!(token.starts_with("123:"));
+        assert!(!token.starts_with("12:"));
+        assert_eq!(token, "123:dev-1");
+        let e = execution.unwrap();
+        assert_eq!(e.job_id, "job1");
+        assert_eq!(e.job_id.to_heapless::<64>().unwrap().as_str(), "job1");
+        assert_eq!(e.status, JobExecutionStatus::InProgress);
+        assert_eq!(e.document.unwrap().get(), r#"{"a":"\/"}"#);
+    }
+
+    /// A rejection whose message quotes (`\"`) keeps its code.
+    #[test]
+    fn escaped_rejection_keeps_its_code() {
+        let payload = br#"{"clientToken":"7:t","timestamp":1,"code":"VersionMismatch","message":"expected \"1\", found 3","executionState":{"status":"IN_PROGRESS","versionNumber":3}}"#;
+        let error: ErrorResponse<'_> = parse(payload).unwrap();
+        assert_eq!(error.code, ErrorCode::VersionMismatch);
+        assert!(error.client_token.unwrap().starts_with("7:"));
+    }
 }

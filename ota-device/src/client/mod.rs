@@ -12,8 +12,8 @@ mod state;
 
 use heapless::Deque;
 use ota_core::crypto::TrustStore;
-use ota_core::jobs::{JobExecutionStatus, JobId};
-use ota_core::json::RawJson;
+use ota_core::jobs::JobExecutionStatus;
+use ota_core::json::{JsonStr, RawJson};
 use ota_core::manifest::{RollbackFloor, TrustedTime};
 use ota_core::time::{Duration, Instant};
 
@@ -56,8 +56,11 @@ pub struct Buffers<'a> {
 /// [`Client::handle_message`]. Borrowed from the message payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CustomJob<'p> {
-    /// The job.
-    pub job_id: JobId<'p>,
+    /// The job id, as written in the payload: compare it with `==`, or make it a
+    /// [`JobId`](ota_core::jobs::JobId) with
+    /// [`JobId::from_json`](ota_core::jobs::JobId::from_json) (it may be written with
+    /// escapes, `"job\u0031"`; [`Client::job_id`] has it decoded).
+    pub job_id: JsonStr<'p>,
     /// Its execution number.
     pub execution_number: u64,
     /// Its status when received.
@@ -374,11 +377,12 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     /// Whether a reply carrying `reply` as its client token answers `request`: the last send
     /// of it (a late answer during the backoff before a resend counts too). A reply without a
     /// token is taken as an answer (services need not echo it; AWS does).
-    fn answers(&self, request: state::Request, reply: Option<&str>) -> bool {
+    fn answers(&self, request: state::Request, reply: Option<JsonStr<'_>>) -> bool {
         request.token != 0 && self.token_matches(request.token, reply)
     }
 
-    fn token_matches(&self, token: u32, reply: Option<&str>) -> bool {
+    /// Compared decoded: `"123:dev\u002d1"` answers request 123.
+    fn token_matches(&self, token: u32, reply: Option<JsonStr<'_>>) -> bool {
         let Some(reply) = reply else { return true };
         let mut expected: heapless::String<11> = heapless::String::new();
         let _ = crate::text::push_u32(&mut expected, token).and_then(|()| expected.push(':').ok());

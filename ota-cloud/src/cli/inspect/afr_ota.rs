@@ -1,9 +1,8 @@
 //! Explaining an `afr_ota` document.
 
-use ota_core::crypto::{
-    Base64Mode, MAX_SIGNATURE_LEN, SignatureEncoding, TrustedKey, decode_signature,
-};
+use ota_core::crypto::{Base64Mode, MAX_VERIFIABLE_SIGNATURE_LEN, SignatureEncoding, TrustedKey};
 use ota_core::document::{AfrFile, AfrOta, Protocol};
+use ota_core::json::JsonStr;
 
 use super::{Device, Report, Trust};
 use crate::release::{ImageDigest, signature_key};
@@ -29,7 +28,7 @@ pub(super) fn inspect(
         .collect();
     report.line("protocols:", protocols.join(", "));
     if let Some(stream) = doc.stream_name {
-        report.line("stream:", stream);
+        report.line("stream:", stream.to_string());
     }
     for (i, file) in doc.files.iter().enumerate() {
         describe_file(i, file, report);
@@ -83,10 +82,13 @@ fn describe_file(i: usize, f: &AfrFile<'_>, report: &mut Report) {
     if let Some(url) = f.update_data_url {
         report.line(
             "  url:",
-            format!("{url} (auth {})", f.auth_scheme.unwrap_or("none")),
+            format!(
+                "{url} (auth {})",
+                f.auth_scheme.map_or("none".into(), |s| s.to_string())
+            ),
         );
     }
-    let sigs: Vec<&str> = f.signatures().map(|(k, _)| k).collect();
+    let sigs: Vec<String> = f.signatures().map(|(k, _)| k.to_string()).collect();
     report.line(
         "  signatures:",
         if sigs.is_empty() {
@@ -143,9 +145,10 @@ fn check_file(file: &AfrFile<'_>, image: &ImageDigest, trust: &Trust, report: &m
 
 /// Whether `text` (base64, read as the AWS agent reads it) is `key`'s signature over the
 /// image whose digest is `image`.
-fn verifies(key: &TrustedKey, text: &str, image: &ImageDigest) -> bool {
-    let mut buf = [0u8; MAX_SIGNATURE_LEN];
-    decode_signature(text, &mut buf, Base64Mode::AwsLenient).is_ok_and(|signature| {
+fn verifies(key: &TrustedKey, text: JsonStr<'_>, image: &ImageDigest) -> bool {
+    let mut buf = [0u8; MAX_VERIFIABLE_SIGNATURE_LEN];
+    let decoded = text.decode_base64(&mut buf, Base64Mode::AwsLenient);
+    decoded.is_ok_and(|signature| {
         key.verify_digest(&image.digest(), signature, SignatureEncoding::Der)
             .is_ok()
     })

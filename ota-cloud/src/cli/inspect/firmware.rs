@@ -1,10 +1,10 @@
 //! Explaining a firmware-update document.
 
 use ota_core::crypto::{
-    Base64Mode, CryptoError, Digest, KeyId, MAX_SIGNATURE_LEN, SignatureEncoding, decode_base64,
-    decode_signature,
+    Base64Mode, CryptoError, Digest, KeyId, MAX_VERIFIABLE_SIGNATURE_LEN, SignatureEncoding,
 };
 use ota_core::document::FirmwareUpdate;
+use ota_core::json::JsonStr;
 use ota_core::manifest::{ExpiryCheck, MAX_MANIFEST_LEN, Manifest, Rejection, verify};
 use ota_core::version::Version;
 
@@ -22,7 +22,7 @@ pub(super) fn inspect(
     let fw = &doc.firmware;
     report.line("format:", "firmware_update (signed manifest)");
     let mut scratch = [0u8; MAX_MANIFEST_LEN];
-    let Ok(bytes) = decode_base64(fw.manifest, &mut scratch, Base64Mode::Strict) else {
+    let Ok(bytes) = fw.manifest.decode_base64(&mut scratch, Base64Mode::Strict) else {
         report.problem("manifest:", "not strict base64 of at most 1024 bytes");
         return;
     };
@@ -37,10 +37,13 @@ pub(super) fn inspect(
     describe_manifest(&manifest, report);
     report.line(
         "key id:",
-        fw.key_id.unwrap_or("(none: every trusted key is tried)"),
+        fw.key_id.map_or_else(
+            || "(none: every trusted key is tried)".into(),
+            |k| k.to_string(),
+        ),
     );
     if let Some(hint) = fw.version {
-        let matches = Version::parse(hint) == Ok(manifest.version);
+        let matches = Version::parse(&hint.to_string()) == Ok(manifest.version);
         let note = if matches {
             "matches"
         } else {
@@ -97,8 +100,8 @@ fn describe_manifest(m: &Manifest<'_>, report: &mut Report) {
 }
 
 fn check_signature(
-    text: &str,
-    key_id: Option<&str>,
+    text: JsonStr<'_>,
+    key_id: Option<JsonStr<'_>>,
     manifest: &[u8],
     trust: &Trust,
     report: &mut Report,
@@ -107,12 +110,12 @@ fn check_signature(
         report.line("signature:", "not checked (give --trust PUB.pem)");
         return;
     }
-    let mut buf = [0u8; MAX_SIGNATURE_LEN];
-    let Ok(signature) = decode_signature(text, &mut buf, Base64Mode::Strict) else {
+    let mut buf = [0u8; MAX_VERIFIABLE_SIGNATURE_LEN];
+    let Ok(signature) = text.decode_base64(&mut buf, Base64Mode::Strict) else {
         report.problem("signature:", "not strict base64");
         return;
     };
-    let Ok(id) = key_id.map(KeyId::from_hex).transpose() else {
+    let Ok(id) = key_id.map(|k| KeyId::from_hex(&k.to_string())).transpose() else {
         report.problem("signature:", "keyId is not 64 hex digits");
         return;
     };
@@ -179,7 +182,7 @@ fn unsigned_checks(
     device: &Device<'_>,
 ) -> Result<ExpiryCheck, Rejection> {
     if let Some(hint) = doc.firmware.version
-        && Version::parse(hint) != Ok(manifest.version)
+        && Version::parse(&hint.to_string()) != Ok(manifest.version)
     {
         return Err(Rejection::VersionHintMismatch);
     }

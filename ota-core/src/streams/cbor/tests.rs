@@ -3,7 +3,7 @@ use std::vec::Vec;
 
 use super::*;
 use crate::streams::testing::{self, mangled};
-use crate::streams::{BlockBitmap, CborErrorKind, MAX_BITMAP_LEN};
+use crate::streams::{BlockBitmap, CborErrorKind, Format, MAX_BITMAP_LEN};
 
 fn encode_get(req: &GetStreamRequest<'_>) -> Vec<u8> {
     let mut buf = [0u8; 256];
@@ -210,7 +210,7 @@ fn structural_errors() {
         cbor_err(DataBlock::decode_cbor(&[])),
         CborErrorKind::EndOfInput
     );
-    // "f" holding a string, "p" an indefinite byte string (cannot be borrowed).
+    // "f" holding a string; "p" an indefinite byte string, which needs a buffer.
     let wrong_type = data(&[&[0x61, 0x66, 0x61, 0x30][..], &i0, &lp].concat());
     assert_eq!(
         cbor_err(DataBlock::decode_cbor(&wrong_type)),
@@ -225,8 +225,12 @@ fn structural_errors() {
         .concat(),
     );
     assert_eq!(
-        cbor_err(DataBlock::decode_cbor(&indef_payload)),
-        CborErrorKind::TypeMismatch
+        DataBlock::decode_cbor(&indef_payload),
+        Err(StreamError::BufferTooSmall)
+    );
+    assert_eq!(
+        DataBlock::decode_cbor_into(&indef_payload, &mut [0; 1]).map(|b| b.payload),
+        Ok(&[9u8][..])
     );
     // An odd indefinite map: a key without a value.
     assert_eq!(
@@ -241,6 +245,311 @@ fn structural_errors() {
     assert_eq!(
         cbor_err(DataBlock::decode_cbor(&[0xa1, 0xff])),
         CborErrorKind::Malformed
+    );
+}
+
+/// Hex to bytes.
+fn unhex(text: &str) -> Vec<u8> {
+    hex::decode(text.replace(' ', "")).unwrap()
+}
+
+// Indefinite-length (chunked) strings, valid CBOR that the AWS C agent accepts (tinyCBOR's
+// `cbor_value_copy_byte_string` joins the chunks). Built by hand, then written again with
+// cbor2 6.3's encoder (an indefinite head, cbor2-encoded chunks, a break) to the same bytes
+// and decoded back with cbor2 to the values in the comments.
+
+/// `{_ "c": "rdy", "f": 1, "i": 5, "l": 10, "p": (_ h'00010203', h'', h'040506070809')}`.
+const CHUNKED_BLOCK: &str = "bf 616363726479 616601 616905 616c0a \
+    6170 5f 4400010203 40 46040506070809 ff ff";
+/// `{"c": (_ "rd", "y"), "f": 0, "i": 42, "l": 3, "p": (_ h'aabbcc')}`, a definite map.
+const CHUNKED_TOKEN_BLOCK: &str = "a5 6163 7f 627264 6179 ff 616600 6169182a 616c03 \
+    6170 5f 43aabbcc ff";
+/// `{_ "f": 0, "i": 0, "l": 0, "p": (_ )}`.
+const EMPTY_CHUNKED_BLOCK: &str = "bf 616600 616900 616c00 6170 5f ff ff";
+/// `{_ "o": (_ "Resource", "NotFound"), "m": (_ "No such ", "stream"), "c": "abc"}`.
+const CHUNKED_REJECTED: &str = "bf 616f 7f 685265736f75726365 684e6f74466f756e64 ff \
+    616d 7f 684e6f2073756368 2066 73747265616d ff 6163 63616263 ff";
+/// `{_ "o": (_ "Some", "Thing")}`.
+const CHUNKED_UNKNOWN_CODE: &str = "bf 616f 7f 64536f6d65 655468696e67 ff ff";
+/// `{_ "s": 1, "d": (_ "fw", "v2"), "r": [{"f": 0, "z": 256}]}`.
+const CHUNKED_DESCRIPTION: &str =
+    "bf 617301 6164 7f 626677 627632 ff 6172 81 a2616600617a190100 ff";
+/// `{"f": 0, "l": 256, "o": 0, "b": (_ h'ffff', h'7f')}`.
+const CHUNKED_BITMAP: &str = "a4 616600 616c190100 616f00 6162 5f 42ffff 417f ff";
+
+/// "Wire truth": a data block whose payload another stream server sent as an
+/// indefinite-length byte string is accepted, its chunks joined in the caller's block buffer.
+#[test]
+fn chunked_payload_is_copied_into_the_block_buffer() {
+    let input = unhex(CHUNKED_BLOCK);
+    let mut buf = [0u8; 16];
+    let block = DataBlock::decode(Format::Cbor, &input, &mut buf).unwrap();
+    assert_eq!(
+        (block.client_token, block.file_id, block.block_id),
+        (Some("rdy"), 1, 5)
+    );
+    assert_eq!(block.payload, &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9][..]);
+    // Exactly as long as the payload is enough; one byte less is not.
+    let mut exact = [0u8; 10];
+    assert!(DataBlock::decode(Format::Cbor, &input, &mut exact).is_ok());
+    let mut short = [0u8; 9];
+    assert_eq!(
+        DataBlock::decode(Format::Cbor, &input, &mut short),
+        Err(StreamError::BufferTooSmall)
+    );
+
+    // A chunked client token is accepted and, not borrowable, reads as None.
+    let input = unhex(CHUNKED_TOKEN_BLOCK);
+    let block = DataBlock::decode(Format::Cbor, &input, &mut buf).unwrap();
+    assert_eq!(
+        (block.client_token, block.block_id, block.payload),
+        (None, 42, &[0xaa, 0xbb, 0xcc][..])
+    );
+
+    // An empty chunked payload needs no room.
+    let input = unhex(EMPTY_CHUNKED_BLOCK);
+    let block = DataBlock::decode(Format::Cbor, &input, &mut []).unwrap();
+    assert!(block.payload.is_empty());
+}
+
+/// "Wire truth": chunked text values (an error code and its message, a description, a client
+/// token) and a chunked bitmap are accepted.
+#[test]
+fn chunked_text_values_and_bitmaps_are_accepted() {
+    let input = unhex(CHUNKED_REJECTED);
+    assert_eq!(
+        StreamRejected::decode_cbor(&input),
+        Ok(StreamRejected {
+            code: StreamErrorCode::ResourceNotFound,
+            message: None,
+            client_token: Some("abc"),
+        })
+    );
+    let input = unhex(CHUNKED_UNKNOWN_CODE);
+    assert_eq!(
+        StreamRejected::decode_cbor(&input).map(|r| r.code),
+        Ok(StreamErrorCode::Unknown(""))
+    );
+    let input = unhex(CHUNKED_DESCRIPTION);
+    let response = DescribeStreamResponse::<2>::decode_cbor(&input).unwrap();
+    assert_eq!((response.stream_version, response.description), (1, None));
+    assert_eq!(
+        response.files[..],
+        [StreamFile {
+            file_id: 0,
+            size: 256
+        }]
+    );
+    let input = unhex(CHUNKED_BITMAP);
+    let mut bitmap = [0u8; 8];
+    let req = GetStreamRequest::decode(Format::Cbor, &input, &mut bitmap).unwrap();
+    assert_eq!(
+        (req.file_id, req.block_size, req.bitmap),
+        (0, 256, Some(&[0xff, 0xff, 0x7f][..]))
+    );
+}
+
+#[test]
+fn every_known_code_is_recognised_when_chunked() {
+    let codes = [
+        StreamErrorCode::InvalidTopic,
+        StreamErrorCode::InvalidJson,
+        StreamErrorCode::InvalidCbor,
+        StreamErrorCode::InvalidRequest,
+        StreamErrorCode::Unauthorized,
+        StreamErrorCode::BlockSizeOutOfBounds,
+        StreamErrorCode::OffsetOutOfBounds,
+        StreamErrorCode::BlockCountLimitExceeded,
+        StreamErrorCode::BlockBitmapLimitExceeded,
+        StreamErrorCode::ResourceNotFound,
+        StreamErrorCode::VersionMismatch,
+        StreamErrorCode::ETagMismatch,
+        StreamErrorCode::InternalError,
+    ];
+    for code in codes {
+        let name = code.as_str().as_bytes();
+        // {_ "o": (_ first byte, the rest)}
+        let mut input = std::vec![0xbf, 0x61, b'o', 0x7f, 0x61, name[0], 0x78];
+        input.push((name.len() - 1) as u8);
+        input.extend_from_slice(&name[1..]);
+        input.extend_from_slice(&[0xff, 0xff]);
+        assert_eq!(
+            StreamRejected::decode_cbor(&input).map(|r| r.code),
+            Ok(code),
+            "{code:?}"
+        );
+    }
+}
+
+/// Chunked strings keep the limits of definite ones.
+#[test]
+fn chunked_strings_keep_the_limits() {
+    // A payload one byte over the largest block, in two chunks: refused as a definite one is,
+    // however large the buffer.
+    let half = MAX_BLOCK_SIZE as usize / 2;
+    let mut input = unhex("bf 616600 616900 616c1a00020001 6170 5f");
+    for len in [half, half + 1] {
+        input.extend_from_slice(&[0x5a, 0, 0, 0, 0]);
+        let at = input.len() - 4;
+        input[at..].copy_from_slice(&(len as u32).to_be_bytes());
+        input.extend(core::iter::repeat_n(0x55, len));
+    }
+    input.extend_from_slice(&[0xff, 0xff]);
+    let mut big = std::vec![0u8; 2 * half + 8];
+    assert_eq!(
+        DataBlock::decode_cbor_into(&input, &mut big),
+        Err(StreamError::BlockSizeOutOfBounds)
+    );
+    assert_eq!(
+        DataBlock::decode_cbor_into(&input, &mut []),
+        Err(StreamError::BlockSizeOutOfBounds)
+    );
+
+    // `l` must still equal the joined length.
+    let input = unhex("bf 616600 616900 616c03 6170 5f 4101 4102 ff ff");
+    assert_eq!(
+        DataBlock::decode_cbor_into(&input, &mut [0; 4]),
+        Err(StreamError::PayloadLengthMismatch)
+    );
+    // A second payload is a duplicate, chunked or not.
+    let input = unhex("bf 616600 616900 616c01 6170 5f 4101 ff 6170 4101 ff");
+    assert_eq!(
+        DataBlock::decode_cbor_into(&input, &mut [0; 4]),
+        Err(StreamError::DuplicateKey("p"))
+    );
+
+    // A client token of 65 bytes in chunks; 64 is fine.
+    let fine: Result<Option<&str>, _> = Ok(None);
+    for (len, expected) in [(64, fine), (65, Err(StreamError::ClientTokenTooLong))] {
+        let mut input = std::vec![0xa1, 0x61, b'c', 0x7f, 0x78, 32];
+        input.extend_from_slice(&[b't'; 32]);
+        input.extend_from_slice(&[0x78, (len - 32) as u8]);
+        input.extend(core::iter::repeat_n(b't', len - 32));
+        input.push(0xff);
+        assert_eq!(
+            DescribeStreamRequest::decode_cbor(&input).map(|r| r.client_token),
+            expected,
+            "{len}"
+        );
+    }
+
+    // A bitmap over the limit in chunks.
+    let mut input = unhex("a3 616600 616c190100 6162 5f");
+    for len in [6000usize, MAX_BITMAP_LEN + 1 - 6000] {
+        input.extend_from_slice(&[0x59, (len >> 8) as u8, len as u8]);
+        input.extend(core::iter::repeat_n(0xff, len));
+    }
+    input.push(0xff);
+    let mut big = std::vec![0u8; MAX_BITMAP_LEN + 1];
+    assert_eq!(
+        GetStreamRequest::decode_cbor_into(&input, &mut big),
+        Err(StreamError::BitmapTooLong)
+    );
+    assert_eq!(
+        GetStreamRequest::decode_cbor(&unhex(CHUNKED_BITMAP)),
+        Err(StreamError::BufferTooSmall)
+    );
+}
+
+#[test]
+fn malformed_chunked_strings_are_refused() {
+    let block = |p: &str| unhex(&std::format!("bf 616600 616900 616c01 6170 {p} ff"));
+    let cases = [
+        // A chunk that is itself indefinite, a text chunk in a byte string, no break.
+        ("5f 5f 4101 ff ff", CborErrorKind::TypeMismatch),
+        ("5f 6161 ff", CborErrorKind::TypeMismatch),
+        ("5f 4101", CborErrorKind::EndOfInput),
+        // A chunk head with a reserved length.
+        ("5f 5c ff", CborErrorKind::TypeMismatch),
+    ];
+    for (p, kind) in cases {
+        assert_eq!(
+            cbor_err(DataBlock::decode_cbor_into(&block(p), &mut [0; 8])),
+            kind,
+            "{p}"
+        );
+    }
+    // Text: a byte chunk, a chunk that is not UTF-8 on its own (a code point split across
+    // chunks), no break.
+    let rejected = |o: &str| unhex(&std::format!("bf 616f {o} ff"));
+    for (o, kind) in [
+        ("7f 4161 ff", CborErrorKind::TypeMismatch),
+        ("7f 61c3 61a9 ff", CborErrorKind::Malformed),
+        ("7f 6161", CborErrorKind::EndOfInput),
+    ] {
+        assert_eq!(
+            cbor_err(StreamRejected::decode_cbor(&rejected(o))),
+            kind,
+            "{o}"
+        );
+    }
+    // The same string in one chunk is fine.
+    assert_eq!(
+        StreamRejected::decode_cbor(&rejected("7f 62c3a9 ff")).map(|r| r.code),
+        Ok(StreamErrorCode::Unknown(""))
+    );
+}
+
+/// Where this crate is deliberately stricter than the AWS C agent (listed in the streams
+/// module docs), a data block the agent would take is refused.
+#[test]
+fn stricter_than_the_agent_on_purpose() {
+    let block = |body: &str| unhex(&std::format!("bf {body} ff"));
+    let cases = [
+        // Duplicate key (the agent takes the first).
+        (
+            "616601 616601 616900 616c01 6170 4100",
+            Err(StreamError::DuplicateKey("f")),
+        ),
+        // `l` differs from the payload length (the agent trusts `l`).
+        (
+            "616601 616900 616c02 6170 4100",
+            Err(StreamError::PayloadLengthMismatch),
+        ),
+        // File id over 255 (the agent reads it as an int and ignores it).
+        (
+            "6166190100 616900 616c01 6170 4100",
+            Err(StreamError::FileIdOutOfBounds),
+        ),
+        // Block index over 32 bits (the agent truncates it to an int).
+        (
+            "616601 61691b0000000100000000 616c01 6170 4100",
+            Err(StreamError::ValueOutOfRange("i")),
+        ),
+        // A client token over 64 bytes (the agent does not read `c`).
+        (
+            "6163 7841 7474747474747474747474747474747474747474747474747474747474747474\
+             7474747474747474747474747474747474747474747474747474747474747474 74 \
+             616601 616900 616c01 6170 4100",
+            Err(StreamError::ClientTokenTooLong),
+        ),
+    ];
+    for (body, expected) in cases {
+        assert_eq!(
+            DataBlock::decode_cbor(&block(body)).map(|_| ()),
+            expected,
+            "{body}"
+        );
+    }
+    // Negative values (the agent converts them).
+    for body in [
+        "616620 616900 616c01 6170 4100",
+        "616601 616920 616c01 6170 4100",
+        "616601 616900 616c20 6170 4100",
+    ] {
+        assert_eq!(
+            cbor_err(DataBlock::decode_cbor(&block(body))),
+            CborErrorKind::TypeMismatch,
+            "{body}"
+        );
+    }
+    // Bytes after the map (the agent ignores them).
+    let mut trailing = block("616601 616900 616c01 6170 4100");
+    assert!(DataBlock::decode_cbor(&trailing).is_ok());
+    trailing.push(0xf6);
+    assert_eq!(
+        cbor_err(DataBlock::decode_cbor(&trailing)),
+        CborErrorKind::TrailingBytes
     );
 }
 
@@ -500,8 +809,46 @@ proptest! {
         prop_assert_eq!(StreamRejected::decode_cbor(&buf[..len]), Ok(rejected));
     }
 
+    /// A block's payload split into any chunks decodes to the same block.
+    #[test]
+    fn chunked_payload_decodes_as_the_definite_one(
+        block in testing::data_block(false),
+        cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..6),
+    ) {
+        let block = block.get();
+        let mut definite = std::vec![0u8; block.payload.len() + 128];
+        let len = block.encode_cbor(&mut definite).unwrap();
+        definite.truncate(len);
+        // Re-encode "p" as an indefinite byte string cut at `cuts`.
+        let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(block.payload.len() + 1)).collect();
+        cuts.push(0);
+        cuts.push(block.payload.len());
+        cuts.sort_unstable();
+        let mut chunked = std::vec![0u8; block.payload.len() + 128 + 2 * cuts.len()];
+        let mut e = minicbor::Encoder::new(Cursor::new(&mut chunked[..]));
+        e.begin_map().unwrap();
+        if let Some(c) = block.client_token {
+            e.str("c").unwrap().str(c).unwrap();
+        }
+        e.str("f").unwrap().u8(block.file_id).unwrap();
+        e.str("i").unwrap().u32(block.block_id).unwrap();
+        e.str("l").unwrap().u64(block.payload.len() as u64).unwrap();
+        e.str("p").unwrap().begin_bytes().unwrap();
+        for w in cuts.windows(2) {
+            e.bytes(&block.payload[w[0]..w[1]]).unwrap();
+        }
+        e.end().unwrap().end().unwrap();
+        let len = e.into_writer().position();
+        chunked.truncate(len);
+        let mut buf = std::vec![0u8; block.payload.len()];
+        prop_assert_eq!(DataBlock::decode_cbor_into(&chunked, &mut buf), Ok(block));
+        prop_assert_eq!(DataBlock::decode_cbor(&definite), Ok(block));
+    }
+
     #[test]
     fn decoders_never_panic(input in mangled(vector_23_bytes()[..40].iter().chain(&[0xff]).copied().collect())) {
+        let _ = DataBlock::decode_cbor_into(&input, &mut [0; 64]);
+        let _ = GetStreamRequest::decode_cbor_into(&input, &mut [0; 64]);
         let _ = DataBlock::decode_cbor(&input);
         let _ = GetStreamRequest::decode_cbor(&input);
         let _ = DescribeStreamRequest::decode_cbor(&input);

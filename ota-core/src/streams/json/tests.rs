@@ -146,6 +146,75 @@ fn data_block_base64() {
     );
 }
 
+/// A data block and a GetStream bitmap written with escapes (`\/` in base64, as several
+/// JSON encoders write it; `\u00XX` for digits) decode as the plain ones.
+#[test]
+fn escaped_payload_and_bitmap_decode_as_plain() {
+    // 0xff 0xef 0xbf 0x01 0x02: base64 `/++/AQI=`.
+    let plain = br#"{"f":1,"l":5,"i":20,"p":"/++/AQI="}"#;
+    let escaped = br#"{"f":1,"l":5,"i":20,"p":"\/++\/A\u0051I="}"#;
+    let (mut a, mut b) = ([0u8; 8], [0u8; 8]);
+    let block = DataBlock::decode_json(plain, &mut a).unwrap();
+    assert_eq!(block.payload, [0xff, 0xef, 0xbf, 1, 2]);
+    assert_eq!(DataBlock::decode_json(escaped, &mut b), Ok(block));
+    let mut small = [0u8; 4];
+    assert_eq!(
+        DataBlock::decode_json(escaped, &mut small),
+        Err(StreamError::BufferTooSmall)
+    );
+    let bad = br#"{"f":1,"l":5,"i":20,"p":"\/++\/AQI"}"#;
+    assert_eq!(
+        DataBlock::decode_json(bad, &mut b),
+        Err(StreamError::Base64)
+    );
+    // A long payload, decoded a window at a time.
+    let bytes: Vec<u8> = (0..=255).collect();
+    let text = STANDARD.encode(&bytes);
+    let doc = std::format!(
+        r#"{{"f":0,"l":256,"i":0,"p":"{}"}}"#,
+        text.replace('/', "\\/")
+    );
+    let mut big = [0u8; 256];
+    assert_eq!(
+        DataBlock::decode_json(doc.as_bytes(), &mut big)
+            .unwrap()
+            .payload,
+        bytes.as_slice()
+    );
+
+    let escaped_get =
+        br#"{"c":"1","s":1,"l":256,"f":1,"o":20,"n":32,"b":"0\u0078\u00313008\u0030"}"#;
+    let (mut x, mut y) = ([0u8; 16], [0u8; 16]);
+    assert_eq!(
+        GetStreamRequest::decode_json(escaped_get, &mut x),
+        GetStreamRequest::decode_json(AWS_GET, &mut y)
+    );
+    let long_hex: std::string::String = (0..100).map(|i| std::format!("{i:02x}")).collect();
+    let doc = std::format!(r#"{{"f":0,"l":256,"b":"0x{long_hex}\u0030\u0031"}}"#);
+    let mut bitmap = [0u8; 128];
+    let req = GetStreamRequest::decode_json(doc.as_bytes(), &mut bitmap).unwrap();
+    let mut expected: Vec<u8> = (0..100).collect();
+    expected.push(1);
+    assert_eq!(req.bitmap, Some(expected.as_slice()));
+    for (bad, error) in [
+        (r#""\u0030x1""#, StreamError::BitmapHex),
+        (r#""x\u00301""#, StreamError::BitmapHex),
+        (r#""0x\u0067g""#, StreamError::BitmapHex),
+        (
+            r#""0x0\u0030ffffffffffffffffffffffffffffffffff""#,
+            StreamError::BufferTooSmall,
+        ),
+    ] {
+        let doc = std::format!(r#"{{"f":0,"l":256,"b":{bad}}}"#);
+        let mut bitmap = [0u8; 4];
+        assert_eq!(
+            GetStreamRequest::decode_json(doc.as_bytes(), &mut bitmap),
+            Err(error),
+            "{bad}"
+        );
+    }
+}
+
 #[test]
 fn get_stream_limits_and_bitmap_errors() {
     let mut bitmap = [0u8; 16];

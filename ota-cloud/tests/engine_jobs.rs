@@ -358,6 +358,65 @@ fn device_plane_answers_like_aws() {
     assert!(pending.queued.is_empty() && pending.in_progress.is_empty());
 }
 
+/// `statusDetails` that AWS refuses are refused by the rule the device checks with
+/// (`ota_core::jobs::check_details`), as `InvalidRequest`; `"` and `\\` are accepted.
+#[test]
+fn status_details_follow_the_aws_rule_the_device_checks() {
+    let mut e = fleet(1);
+    create(&mut e, spec("a"));
+    let details = |pairs: &[(&str, &str)]| -> StatusDetails {
+        pairs
+            .iter()
+            .map(|&(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let keys: Vec<String> = (0..11).map(|i| format!("k{i}")).collect();
+    let eleven: StatusDetails = keys.iter().map(|k| (k.clone(), "v".to_string())).collect();
+    let (key129, value1025) = ("k".repeat(129), "v".repeat(1025));
+    let (value200b, value00ad, valuee000) = ("a\u{200B}b", "a\u{00AD}b", "a\u{E000}b");
+    let refused = [
+        details(&[("reason", value200b)]),
+        details(&[("reason", value00ad)]),
+        details(&[("reason", valuee000)]),
+        details(&[("k\u{200B}", "v")]),
+        details(&[("k\u{00AD}", "v")]),
+        details(&[("k\u{E000}", "v")]),
+        details(&[(key129.as_str(), "v")]),
+        details(&[("reason", value1025.as_str())]),
+        eleven,
+    ];
+    for d in refused {
+        let mut u = UpdateExecution::new(JobExecutionStatus::InProgress);
+        u.status_details = Some(d.clone());
+        let err = e.update_execution("dev-0", "a", &u).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest, "{d:?}");
+        let start = StartNext {
+            status_details: d.clone(),
+            ..StartNext::default()
+        };
+        let err = e.start_next("dev-0", &start).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest, "{d:?}");
+        let err = e
+            .cancel_job_execution("a", "dev-0", true, None, Some(d.clone()))
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidRequest(_)), "{d:?}: {err:?}");
+    }
+    assert_eq!(status(&e, "a", "dev-0"), JobExecutionStatus::Queued);
+    // What AWS accepts, the engine accepts: quotes, backslashes, 10 entries, 1024 characters.
+    let quoted = r#"said "no" to C:\fw"#;
+    let mut u = UpdateExecution::new(JobExecutionStatus::InProgress);
+    u.status_details = Some(details(&[("reason", quoted)]));
+    e.update_execution("dev-0", "a", &u).unwrap();
+    let state = e.describe_job_execution("a", "dev-0", None).unwrap();
+    assert_eq!(state.status_details["reason"], quoted);
+    let ten: StatusDetails = keys[..10]
+        .iter()
+        .map(|k| (k.clone(), "é".repeat(1024)))
+        .collect();
+    u.status_details = Some(ten);
+    e.update_execution("dev-0", "a", &u).unwrap();
+}
+
 #[test]
 fn notify_and_notify_next_when_aws_sends_them() {
     let mut e = fleet(1);

@@ -168,4 +168,18 @@ mod tests {
             Rejection::BadSize.reason()
         );
     }
+
+    #[test]
+    fn every_reason_is_a_status_detail_aws_accepts() {
+        let mut seen = 0;
+        for r in (0..=255u8).filter_map(Reason::from_code) {
+            assert_eq!(
+                ota_core::jobs::check_detail("reason", r.as_str()),
+                Ok(()),
+                "{r:?}"
+            );
+            seen += 1;
+        }
+        assert!(seen > 5);
+    }
 }

@@ -360,7 +360,8 @@ impl Engine {
     /// # Errors
     /// [`Error::ResourceNotFound`]; [`Error::VersionConflict`] for a stale `expected_version`;
     /// [`Error::InvalidStateTransition`] for a terminal execution or an `IN_PROGRESS` one
-    /// without `force`; [`Error::InvalidRequest`] for more than 10 detail pairs.
+    /// without `force`; [`Error::InvalidRequest`] for `statusDetails` that break AWS's rule
+    /// ([`ota_core::jobs::check_details`]).
     pub fn cancel_job_execution(
         &mut self,
         job_id: &str,
@@ -370,10 +371,9 @@ impl Engine {
         status_details: Option<StatusDetails>,
     ) -> Result<(), Error> {
         let (index, slot) = self.locate(job_id, thing)?;
-        if status_details.as_ref().is_some_and(|d| d.len() > 10) {
-            return Err(Error::InvalidRequest(
-                "statusDetails: at most 10 pairs".into(),
-            ));
+        if let Some(details) = &status_details {
+            ota_core::jobs::check_details(details.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .map_err(|e| Error::InvalidRequest(format!("statusDetails: {e}")))?;
         }
         let s = &self.job(index).slots[slot as usize];
         let version = u64::from(s.version_number);

@@ -25,22 +25,18 @@ fn err(code: ErrorCode, message: impl Into<String>) -> DataPlaneError {
     DataPlaneError::new(code, message)
 }
 
-/// AWS limits on `statusDetails`: keys `[a-zA-Z0-9:_-]{1,128}`, values 1..=1024 characters.
+/// AWS limits on `statusDetails`, by the rule the device checks with
+/// ([`ota_core::jobs::check_details`]): at most 10 entries, keys `[a-zA-Z0-9:_-]{1,128}`,
+/// values `[^\p{C}]{1,1024}`.
 fn check_details(details: &StatusDetails) -> Result<(), DataPlaneError> {
-    for (k, v) in details {
-        let key_ok = !k.is_empty()
-            && k.len() <= 128
-            && k.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-'));
-        let value_ok = !v.is_empty() && v.chars().count() <= 1024;
-        if !key_ok || !value_ok {
-            return Err(err(
+    ota_core::jobs::check_details(details.iter().map(|(k, v)| (k.as_str(), v.as_str()))).map_err(
+        |e| {
+            err(
                 ErrorCode::InvalidRequest,
-                format!("invalid statusDetails entry {k:?}"),
-            ));
-        }
-    }
-    Ok(())
+                format!("invalid statusDetails: {e}"),
+            )
+        },
+    )
 }
 
 fn check_step(step: Option<i64>) -> Result<(), DataPlaneError> {

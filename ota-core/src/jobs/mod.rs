@@ -13,7 +13,8 @@ mod status;
 mod topic;
 
 pub use details::{
-    DEFAULT_DETAILS, DetailsError, MAX_DETAIL_KEY_LEN, MAX_DETAIL_VALUE_LEN, StatusDetails,
+    DEFAULT_DETAILS, DetailsError, MAX_DETAIL_KEY_LEN, MAX_DETAIL_VALUE_LEN, MAX_DETAILS,
+    StatusDetails, check_detail, check_details, is_unicode_other,
 };
 pub use error_code::{ErrorAction, ErrorCode, ErrorResponse};
 pub use names::{

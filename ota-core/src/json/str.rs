@@ -28,12 +28,15 @@ pub(super) const JSON_STR_TOKEN: &str = "$ota_core::json::JsonStr";
 /// the `alloc` feature is on (through its `RawValue`). Other deserializers (and serde's
 /// buffered content, as used by `#[serde(flatten)]` and untagged enums) can hand over only
 /// values that are borrowed and have no `\`. Serializes as the decoded string, escaped as the
-/// serializer escapes it. A value to write is made with [`JsonStr::from_plain`].
+/// serializer escapes it. A value to write is made with [`JsonStr::text`] (any text) or
+/// [`JsonStr::from_plain`] (text without `\`).
 #[derive(Clone, Copy)]
 pub struct JsonStr<'a> {
-    /// Text in which every `\` starts a valid JSON escape: as parsed, valid JSON string
-    /// content; as made by [`JsonStr::from_plain`], text without `\`.
+    /// Unless `plain`, text in which every `\` starts a valid JSON escape: as parsed, valid
+    /// JSON string content; as made by [`JsonStr::from_plain`], text without `\`.
     raw: &'a str,
+    /// `raw` is the value itself, `\` and all (made by [`JsonStr::text`]).
+    plain: bool,
 }
 
 /// A decoded string did not fit the buffer it was to be copied into.
@@ -43,7 +46,10 @@ pub struct DoesNotFit;
 
 impl<'a> JsonStr<'a> {
     /// The empty string.
-    pub const EMPTY: JsonStr<'static> = JsonStr { raw: "" };
+    pub const EMPTY: JsonStr<'static> = JsonStr {
+        raw: "",
+        plain: false,
+    };
 
     /// A value given as JSON string content (what appears between the quotes).
     ///
@@ -64,30 +70,42 @@ impl<'a> JsonStr<'a> {
                 }
             }
         }
-        Ok(Self { raw })
+        Ok(Self { raw, plain: false })
     }
 
     /// The value `text` (to build a value to write, e.g. a document): `None` if it has a `\`,
     /// which would read as an escape. Serializing escapes it as the serializer escapes a
     /// `&str`.
     pub fn from_plain(text: &'a str) -> Option<Self> {
-        (!text.as_bytes().contains(&b'\\')).then_some(Self { raw: text })
+        (!text.as_bytes().contains(&b'\\')).then_some(Self {
+            raw: text,
+            plain: false,
+        })
+    }
+
+    /// The value `text` as it is, `\` and `"` included (to build a value to write):
+    /// serializing escapes it as the serializer escapes a `&str`.
+    pub const fn text(text: &'a str) -> Self {
+        Self {
+            raw: text,
+            plain: true,
+        }
     }
 
     /// Raw content already checked by a JSON parser (this crate's or `serde_json`).
     pub(crate) const fn checked(raw: &'a str) -> Self {
-        Self { raw }
+        Self { raw, plain: false }
     }
 
     /// The text held: for a parsed value, what was written between the quotes, escapes and
-    /// all; for one made with [`JsonStr::from_plain`], the value itself.
+    /// all; for one made with [`JsonStr::from_plain`] or [`JsonStr::text`], the value itself.
     pub const fn raw(&self) -> &'a str {
         self.raw
     }
 
     /// Whether the value is written with escapes (its text has a `\`).
     pub fn is_escaped(&self) -> bool {
-        self.raw.as_bytes().contains(&b'\\')
+        !self.plain && self.raw.as_bytes().contains(&b'\\')
     }
 
     /// The value itself when it is written without escapes (then its text is the value).
@@ -303,7 +321,10 @@ impl<'a> JsonStr<'a> {
     }
 
     fn pieces(&self) -> Pieces<'a> {
-        Pieces { rest: self.raw }
+        Pieces {
+            rest: self.raw,
+            plain: self.plain,
+        }
     }
 }
 
@@ -353,6 +374,8 @@ impl Piece<'_> {
 #[derive(Clone)]
 struct Pieces<'a> {
     rest: &'a str,
+    /// `rest` is text without escapes (see [`JsonStr::text`]).
+    plain: bool,
 }
 
 impl<'a> Iterator for Pieces<'a> {
@@ -361,6 +384,9 @@ impl<'a> Iterator for Pieces<'a> {
     fn next(&mut self) -> Option<Piece<'a>> {
         if self.rest.is_empty() {
             return None;
+        }
+        if self.plain {
+            return Some(Piece::Text(core::mem::take(&mut self.rest)));
         }
         match self.rest.find('\\') {
             Some(0) => {
@@ -482,7 +508,7 @@ impl Iterator for Bytes<'_> {
 
 impl PartialEq for JsonStr<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.raw == other.raw || self.bytes().eq(other.bytes())
+        (self.plain == other.plain && self.raw == other.raw) || self.bytes().eq(other.bytes())
     }
 }
 
@@ -621,6 +647,27 @@ mod tests {
 
     fn parsed(json: &str) -> JsonStr<'_> {
         crate::json::from_slice(json.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn text_holds_backslashes_and_quotes_as_themselves() {
+        let text = r#"a\"b\u0041"#;
+        let s = JsonStr::text(text);
+        assert!(!s.is_escaped());
+        assert_eq!(
+            (s.as_plain(), s.len(), s.raw()),
+            (Some(text), text.len(), text)
+        );
+        assert_eq!(s, text);
+        assert!(s.chars().eq(text.chars()));
+        // The same raw text parsed is another value (`a"bA`).
+        let other = JsonStr::from_raw(text).unwrap();
+        assert_ne!(s, other);
+        assert_eq!(other, "a\"bA");
+        let mut buf = [0u8; 32];
+        let n = crate::json::to_slice(&s, &mut buf).unwrap();
+        assert_eq!(&buf[..n], br#""a\\\"b\\u0041""#);
+        assert_eq!(parsed(core::str::from_utf8(&buf[..n]).unwrap()), s);
     }
 
     /// `text` written as JSON string content with every character escaped that `escape`

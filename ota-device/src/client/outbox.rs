@@ -236,7 +236,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
 fn map_to_default<'m>(small: &StatusDetails<'m, 4>) -> Option<StatusDetails<'m>> {
     let mut map = StatusDetails::new();
     for (k, v) in small.iter() {
-        // Built with `insert`: written without escapes.
+        // Built with `insert`: held as given (`as_plain` is the text itself).
         map.insert(k.as_plain()?, v.as_plain()?).ok()?;
     }
     Some(map)

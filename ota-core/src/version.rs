@@ -20,10 +20,10 @@ pub const MAX_VERSION_LABEL_LEN: usize = 32;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum VersionError {
-    /// Not `MAJOR.MINOR.PATCH` with decimal parts.
+    /// Not `MAJOR.MINOR.PATCH` with decimal parts (`banana`, `1.2`, `v1.2.3`).
     #[error("version is not MAJOR.MINOR.PATCH")]
     Malformed,
-    /// A numeric part has a leading zero, a sign, or does not fit in 32 bits.
+    /// A numeric part has a leading zero or does not fit in 32 bits.
     #[error("version number part is out of range or has a leading zero")]
     BadNumber,
     /// The pre-release or build part is empty, has an empty identifier or a character
@@ -171,8 +171,11 @@ fn parse_number(s: &str) -> Result<u32, VersionError> {
     if s.is_empty() {
         return Err(VersionError::Malformed);
     }
-    let digits_only = s.bytes().all(|b| b.is_ascii_digit());
-    if !digits_only || (s.len() > 1 && s.starts_with('0')) {
+    if !s.bytes().all(|b| b.is_ascii_digit()) {
+        // Not a number at all (`banana`, `v1`): the shape is wrong, not a number's range.
+        return Err(VersionError::Malformed);
+    }
+    if s.len() > 1 && s.starts_with('0') {
         return Err(VersionError::BadNumber);
     }
     s.parse().map_err(|_| VersionError::BadNumber)

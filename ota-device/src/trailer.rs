@@ -21,12 +21,10 @@
 //! document), the signature (base64), then a CRC-32 of everything before it. The CRC only
 //! rejects erased or torn trailers early: authenticity comes from the signature.
 
-use ota_core::crypto::{
-    Base64Mode, Digest, KeyId, MAX_SIGNATURE_LEN, SignatureEncoding, TrustStore,
-};
+use ota_core::crypto::{MAX_SIGNATURE_LEN, TrustStore};
 use ota_core::document::FirmwareRef;
 use ota_core::json::JsonStr;
-use ota_core::manifest::{MAX_MANIFEST_LEN, Manifest};
+use ota_core::manifest::{self, MAX_MANIFEST_LEN, Manifest, Rejection};
 use ota_core::version::{SecurityCounter, Version};
 
 use crate::storage::crc::Crc32;
@@ -201,31 +199,20 @@ pub fn check_running<const K: usize>(
     scratch: &mut [u8; MAX_MANIFEST_LEN],
 ) -> Result<RunningManifest, TrailerError> {
     let trailer = Trailer::parse(bytes)?;
-    // Written by `encode`, without escapes: each text is decoded in place.
-    let manifest = trailer
-        .manifest
-        .decode_base64(scratch, Base64Mode::Strict)
-        .map_err(|_| TrailerError::Encoding)?;
-    let mut sig_buf = [0u8; MAX_SIGNATURE_LEN];
-    let signature = trailer
-        .signature
-        .decode_base64(&mut sig_buf, Base64Mode::Strict)
-        .map_err(|_| TrailerError::Encoding)?;
-    let key_id = trailer
-        .key_id
-        .map(|k| k.as_plain().ok_or(TrailerError::Corrupt))
-        .transpose()?
-        .map(KeyId::from_hex)
-        .transpose()
-        .map_err(|_| TrailerError::Signature)?;
-    trust
-        .verify_digest(
-            key_id.as_ref(),
-            &Digest::sha256(manifest),
-            signature,
-            SignatureEncoding::Der,
-        )
-        .map_err(|_| TrailerError::Signature)?;
+    let signed = FirmwareRef {
+        manifest: trailer.manifest,
+        signature: trailer.signature,
+        key_id: trailer.key_id,
+        version: None,
+        stream: None,
+        file_id: 0,
+        url: None,
+    };
+    let (manifest, _) =
+        manifest::check_signature(&signed, trust, scratch).map_err(|e| match e {
+            Rejection::Encoding => TrailerError::Encoding,
+            _ => TrailerError::Signature,
+        })?;
     let m = Manifest::parse(manifest).map_err(|_| TrailerError::Malformed)?;
     let same_version = m.version.cmp_precedence(&running).is_eq();
     if m.product != product || m.hardware != hardware || !same_version {

@@ -70,6 +70,23 @@ fn update_to_1_1(w: &mut World) {
     );
 }
 
+/// Connect and run (messages and timers, no reset) until the image is marked pending.
+fn run_until_pending(w: &mut World) {
+    w.connect();
+    for _ in 0..10_000 {
+        if w.boot_state() == BootState::Pending {
+            break;
+        }
+        w.pump();
+        if !w.advance(ota_core::time::Duration::from_secs(60))
+            && w.boot_state() != BootState::Pending
+        {
+            break;
+        }
+    }
+    assert_eq!(w.boot_state(), BootState::Pending);
+}
+
 fn restart(w: &mut World) {
     w.client = None;
     w.start_client().expect("client starts");
@@ -178,20 +195,8 @@ fn a_trailer_for_another_version_is_ignored() {
 #[test]
 fn a_trial_boot_with_a_lost_record_rolls_back_and_the_job_still_finishes() {
     let mut w = world();
-    w.connect();
     // Run until the image is pending, then reset by hand to lose the record in between.
-    for _ in 0..10_000 {
-        if w.boot_state() == BootState::Pending {
-            break;
-        }
-        w.pump();
-        if !w.advance(ota_core::time::Duration::from_secs(60))
-            && w.boot_state() != BootState::Pending
-        {
-            break;
-        }
-    }
-    assert_eq!(w.boot_state(), BootState::Pending);
+    run_until_pending(&mut w);
     w.client = None;
     assert_eq!(w.boot.reset().unwrap(), BootState::Trial);
     lose_record(&w);
@@ -220,19 +225,7 @@ fn a_trial_boot_with_a_lost_record_rolls_back_and_the_job_still_finishes() {
 #[test]
 fn a_pending_image_with_a_lost_record_is_withdrawn_and_the_job_still_finishes() {
     let mut w = world();
-    w.connect();
-    for _ in 0..10_000 {
-        if w.boot_state() == BootState::Pending {
-            break;
-        }
-        w.pump();
-        if !w.advance(ota_core::time::Duration::from_secs(60))
-            && w.boot_state() != BootState::Pending
-        {
-            break;
-        }
-    }
-    assert_eq!(w.boot_state(), BootState::Pending);
+    run_until_pending(&mut w);
     w.client = None;
     lose_record(&w);
     w.start_client().expect("client starts");

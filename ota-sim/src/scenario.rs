@@ -685,23 +685,13 @@ fn parse_version(what: &str, text: &str) -> Result<Version, ScenarioError> {
             VersionError::BadLabel => {
                 "its pre-release or build label has an invalid identifier".into()
             }
-            VersionError::BadNumber if looks_numeric(text) => {
+            VersionError::BadNumber => {
                 "a number part has a leading zero or does not fit in 32 bits".into()
             }
             _ => "expected MAJOR.MINOR.PATCH[-PRE][+BUILD], e.g. 1.2.0".into(),
         };
         ScenarioError::Invalid(format!("{what} `{text}` is not a version: {why}"))
     })
-}
-
-/// Whether `text` before any `-` or `+` is three dot-separated runs of digits.
-fn looks_numeric(text: &str) -> bool {
-    let core = text.split(['-', '+']).next().unwrap_or_default();
-    let parts: Vec<&str> = core.split('.').collect();
-    parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[cfg(test)]

@@ -5,26 +5,17 @@ use ota_core::version::{Version, VersionError};
 use crate::schedule::parse_schedule_time;
 
 /// A semantic version: `MAJOR.MINOR.PATCH[-PRE][+BUILD]`, no `v` prefix. The error says the
-/// text is not a version and why (ota-core calls `banana` a number out of range).
+/// text is not a version and why.
 pub(crate) fn version(text: &str) -> Result<Version, String> {
     Version::parse(text).map_err(|e| {
         let why = match e {
-            VersionError::BadNumber if looks_numeric(text) => e.to_string(),
-            VersionError::BadLabel | VersionError::LabelTooLong => e.to_string(),
+            VersionError::BadNumber | VersionError::BadLabel | VersionError::LabelTooLong => {
+                e.to_string()
+            }
             _ => "expected MAJOR.MINOR.PATCH".into(),
         };
         format!("not a version: {why} (e.g. 1.2.3 or 2.0.0-rc.1)")
     })
-}
-
-/// Whether `text` before any `-` or `+` is three dot-separated runs of digits.
-fn looks_numeric(text: &str) -> bool {
-    let core = text.split(['-', '+']).next().unwrap_or_default();
-    let parts: Vec<&str> = core.split('.').collect();
-    parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// A point in time as Unix seconds: decimal seconds, or `YYYY-MM-DDTHH:MM` in UTC.

@@ -15,7 +15,7 @@ mod verify;
 
 pub use policy::{ExpiryCheck, ManifestPolicy, Rejection, RollbackFloor, TrustedTime};
 pub use statement::{MAX_MANIFEST_LEN, Manifest, Sha256Hex};
-pub use verify::{VerifiedManifest, verify};
+pub use verify::{VerifiedManifest, check_signature, verify};
 
 #[cfg(test)]
 mod tests;

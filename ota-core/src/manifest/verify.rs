@@ -63,12 +63,18 @@ pub fn verify<'m, const N: usize>(
     accept(bytes, key_id, firmware, job_id, policy)
 }
 
-/// Decode the manifest and its signature and verify them with a trusted key; returns the
-/// manifest bytes and the key that verified. Never inlined, nor is [`accept`]: signature
-/// verification needs the most stack (~5.5 KB on Cortex-M), and this way nothing of the
-/// manifest parsing and policy check is on the stack meanwhile.
+/// Decode the manifest and its signature (strict base64) and verify them with the trusted key
+/// named by `keyId`, or any trusted key; returns the manifest bytes (in `scratch`) and the
+/// key that verified. Checks nothing else: [`verify`] adds the document, job and policy
+/// checks; a caller that already holds the image (a device's manifest trailer) adds its own.
+/// Never inlined, nor is [`accept`]: signature verification needs the most stack (~5.5 KB on
+/// Cortex-M), and this way nothing of the manifest parsing and policy check is on the stack
+/// meanwhile.
+///
+/// # Errors
+/// [`Rejection::Encoding`], [`Rejection::UnknownKey`] or [`Rejection::BadSignature`].
 #[inline(never)]
-fn check_signature<'m, const N: usize>(
+pub fn check_signature<'m, const N: usize>(
     firmware: &FirmwareRef<'_>,
     trust: &TrustStore<N>,
     scratch: &'m mut [u8; MAX_MANIFEST_LEN],

@@ -333,16 +333,19 @@ mod tests {
     const AFR_OTA: &[u8] = br#"{"afr_ota":{"protocols":["MQTT"],"streamname":"s",
         "files":[{"filesize":10,"fileid":0,"sig-sha256-ecdsa":"MEUCIQ=="}]}}"#;
 
-    /// The intake of `doc` with an empty trust store.
-    fn intake_of(doc: &[u8]) -> Result<Intake, Reason> {
-        let thing = ThingName::new("t").unwrap();
-        let config = Config::new(thing, "p", "h", Version::new(1, 0, 0));
-        let trust = TrustStore::<1>::new();
-        let (mut scratch, mut url) = ([0u8; 1024], [0u8; 0]);
+    /// The intake of `doc` under `config` and `trust` (floor 1.0.0, counter 0, a 1 MiB slot),
+    /// the job it keeps, with the URL written into `url`.
+    fn intake_with(
+        config: &Config<'_>,
+        trust: &TrustStore<1>,
+        doc: &[u8],
+        url: &mut [u8],
+    ) -> (Result<Intake, Reason>, Option<ActiveJob>) {
+        let mut scratch = [0u8; 1024];
         let mut job = None;
         let mut ctx = IntakeContext {
-            config: &config,
-            trust: &trust,
+            config,
+            trust,
             floor: RollbackFloor {
                 version: Version::new(1, 0, 0),
                 security_counter: SecurityCounter(0),
@@ -350,10 +353,18 @@ mod tests {
             capacity: 1 << 20,
             now: TrustedTime::Unknown,
             scratch: &mut scratch,
-            url: &mut url,
+            url,
             job: &mut job,
         };
-        intake(&mut ctx, "job", doc)
+        let result = intake(&mut ctx, "job", doc);
+        (result, job)
+    }
+
+    /// The intake of `doc` with an empty trust store.
+    fn intake_of(doc: &[u8]) -> Result<Intake, Reason> {
+        let thing = ThingName::new("t").unwrap();
+        let config = Config::new(thing, "p", "h", Version::new(1, 0, 0));
+        intake_with(&config, &TrustStore::<1>::new(), doc, &mut []).0
     }
 
     #[test]
@@ -412,22 +423,9 @@ mod tests {
             if prefer_http {
                 config.preferred_transport = PreferredTransport::Http;
             }
-            let (mut scratch, mut url) = ([0u8; 1024], [0u8; 128]);
-            let mut job = None;
-            let mut ctx = IntakeContext {
-                config: &config,
-                trust: &trust,
-                floor: RollbackFloor {
-                    version: Version::new(1, 0, 0),
-                    security_counter: SecurityCounter(0),
-                },
-                capacity: 1 << 20,
-                now: TrustedTime::Unknown,
-                scratch: &mut scratch,
-                url: &mut url,
-                job: &mut job,
-            };
-            let target = intake(&mut ctx, "job", doc.as_bytes()).map(|i| match i {
+            let mut url = [0u8; 128];
+            let (result, job) = intake_with(&config, &trust, doc.as_bytes(), &mut url);
+            let target = result.map(|i| match i {
                 Intake::Firmware(t) => (t.size, t.kind),
                 Intake::Custom => panic!("not custom"),
             });

@@ -10,6 +10,14 @@ if ! rustup toolchain list | grep -q '^nightly'; then
   echo "fuzz-smoke: no nightly toolchain; install one with 'rustup toolchain install nightly'" >&2
   exit 1
 fi
+# An older nightly already installed may not build the workspace (edition 2024 crates):
+# update it when it is older than the workspace's rust-version.
+. ../scripts/lib/debian-rust.sh # workspace_rust_version, version_at_least
+nightly=$(rustc +nightly --version | sed -n 's/^rustc \([0-9][0-9.]*\).*/\1/p')
+if ! version_at_least "$nightly" "$(workspace_rust_version)"; then
+  echo "fuzz-smoke: nightly $nightly is older than the workspace's rust-version: updating it"
+  rustup update nightly
+fi
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 
 cargo +nightly fuzz build

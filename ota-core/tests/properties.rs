@@ -37,7 +37,7 @@ proptest! {
         req.expected_version = expected;
         req.execution_number = execution;
         req.step_timeout_in_minutes = step.map(|s| StepTimeout::minutes(s).unwrap());
-        req.client_token = token.as_deref().map(|t| ClientToken::new(t).unwrap());
+        req.client_token = token.as_deref().map(|t| ClientToken::new(t).unwrap().into());
         (req.include_job_execution_state, req.include_job_document) = include;
         let mut buf = [0u8; 2048];
         let n = ota_core::json::to_slice(&req, &mut buf).unwrap();

@@ -10,6 +10,7 @@ mod client;
 mod config;
 mod error;
 mod event;
+pub mod inspect;
 #[cfg(feature = "peer")]
 pub mod peer;
 mod reason;

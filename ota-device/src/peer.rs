@@ -18,6 +18,7 @@ use ota_core::jobs::{
     ErrorCode, JobExecutionStatus, JobId, JobRef, JobTopic, JobsApi, Reply as JobsReply, ThingName,
     UpdateRequest,
 };
+use ota_core::json::JsonStr;
 use ota_core::streams::{DataBlock, Format, GetStreamRequest, StreamTopic, StreamTopicKind};
 
 use crate::write::SliceWriter;
@@ -249,13 +250,12 @@ impl<'a> ScriptedPeer<'a> {
         #[derive(serde::Deserialize)]
         struct Token<'t> {
             #[serde(borrow, rename = "clientToken", default)]
-            client_token: Option<&'t str>,
+            client_token: Option<JsonStr<'t>>,
         }
         let token_text = |payload: &[u8]| -> Result<heapless::String<64>, PeerError> {
             let t: Token<'_> =
                 ota_core::json::from_slice(payload).map_err(|_| PeerError::Malformed)?;
-            heapless::String::try_from(t.client_token.unwrap_or(""))
-                .map_err(|_| PeerError::Malformed)
+            decoded(t.client_token)
         };
         match api {
             JobsApi::Describe(JobRef::Next) => {
@@ -289,9 +289,7 @@ impl<'a> ScriptedPeer<'a> {
             JobsApi::Update(id) if id == self.job_id => {
                 let request: UpdateRequest<'_> =
                     ota_core::json::from_slice(payload).map_err(|_| PeerError::Malformed)?;
-                let token =
-                    heapless::String::try_from(request.client_token.map_or("", |t| t.as_str()))
-                        .map_err(|_| PeerError::Malformed)?;
+                let token = decoded(request.client_token)?;
                 self.on_update(&request, token)
             }
             _ => Err(PeerError::UnknownTopic),
@@ -345,8 +343,7 @@ impl<'a> ScriptedPeer<'a> {
         let mut bitmap = [0u8; 64];
         let request = GetStreamRequest::decode(self.format, payload, &mut bitmap)
             .map_err(|_| PeerError::Malformed)?;
-        self.stream_token = heapless::String::try_from(request.client_token.unwrap_or(""))
-            .map_err(|_| PeerError::Malformed)?;
+        self.stream_token = decoded(request.client_token)?;
         self.block_size = request.block_size;
         self.file_id = request.file_id;
         let blocks = (self.image.len() as u32).div_ceil(request.block_size);
@@ -415,7 +412,8 @@ impl<'a> ScriptedPeer<'a> {
             let start = (*index * self.block_size) as usize;
             let end = (start + self.block_size as usize).min(self.image.len());
             let block = DataBlock {
-                client_token: (!self.stream_token.is_empty()).then_some(self.stream_token.as_str()),
+                client_token: (!self.stream_token.is_empty())
+                    .then(|| JsonStr::text(self.stream_token.as_str())),
                 file_id: self.file_id,
                 block_id: *index,
                 payload: self.image.get(start..end)?,
@@ -484,6 +482,14 @@ impl<'a> ScriptedPeer<'a> {
     }
 }
 
+/// A request's client token, decoded (empty when absent); one over 64 bytes once decoded is
+/// malformed.
+fn decoded(token: Option<JsonStr<'_>>) -> Result<heapless::String<64>, PeerError> {
+    token.map_or(Ok(heapless::String::new()), |t| {
+        t.to_heapless().map_err(|_| PeerError::Malformed)
+    })
+}
+
 /// Move messages between `client` and `peer` once: every publish of the client to the peer,
 /// then every reply of the peer to the client. Returns how many messages moved (0 when both
 /// are quiet). `out` and `in_buf` are the MQTT-sized buffers of each direction.
@@ -512,4 +518,58 @@ where
         let _ = client.handle_message(now, topic, payload);
     }
     moved
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ota_core::jobs::{ExecutionResponse, UpdateResponse};
+    use serde::de::IgnoredAny;
+
+    /// Finding "Wire truth" 1, requests as a service reads them: a client token written with
+    /// escapes (`"a\/b"`, valid JSON) was refused as malformed; it is read decoded and echoed
+    /// decoded, in Jobs replies and stream data blocks.
+    #[test]
+    fn escaped_client_tokens_are_echoed_decoded() {
+        let thing = ThingName::new("dev-1").unwrap();
+        let job = JobId::new("fw-1").unwrap();
+        let image = [7u8; 300];
+        let mut peer = ScriptedPeer::new(thing, job, "{}", &image, "s1", Format::Json);
+        let mut bufs = [[0u8; 1024]; 4];
+        let [notify, describe, update, data] = &mut bufs;
+        // The job's `notify-next`.
+        assert!(peer.poll_message(notify).is_some());
+
+        let request = br#"{"clientToken":"a\/b"}"#;
+        let topic = "$aws/things/dev-1/jobs/$next/get";
+        assert_eq!(peer.handle_publish(topic, request), Ok(()));
+        let (topic, payload) = peer.poll_message(describe).unwrap();
+        assert_eq!(topic, "$aws/things/dev-1/jobs/$next/get/accepted");
+        let reply: ExecutionResponse<'_, IgnoredAny> = ota_core::json::from_slice(payload).unwrap();
+        assert!(
+            reply
+                .client_token
+                .is_some_and(|t| t == "a/b" && !t.is_escaped())
+        );
+
+        let request = br#"{"status":"IN_PROGRESS","clientToken":"7:dev\u002d1"}"#;
+        let topic = "$aws/things/dev-1/jobs/fw-1/update";
+        assert_eq!(peer.handle_publish(topic, request), Ok(()));
+        let (topic, payload) = peer.poll_message(update).unwrap();
+        assert_eq!(topic, "$aws/things/dev-1/jobs/fw-1/update/accepted");
+        let reply: UpdateResponse<'_, IgnoredAny> = ota_core::json::from_slice(payload).unwrap();
+        assert!(reply.client_token.is_some_and(|t| t == "7:dev-1"));
+
+        let request = br#"{"c":"\u0061bc","f":0,"l":256,"o":0,"n":1}"#;
+        let topic = "$aws/things/dev-1/streams/s1/get/json";
+        assert_eq!(peer.handle_publish(topic, request), Ok(()));
+        let (_, payload) = peer.poll_message(data).unwrap();
+        let mut block = [0u8; 256];
+        let block = DataBlock::decode_json(payload, &mut block).unwrap();
+        assert!(
+            block
+                .client_token
+                .is_some_and(|c| c == "abc" && !c.is_escaped())
+        );
+    }
 }

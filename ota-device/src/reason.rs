@@ -5,7 +5,7 @@ use core::fmt;
 use ota_core::manifest::Rejection;
 
 macro_rules! reasons {
-    ($($(#[$doc:meta])* $name:ident = $code:literal, $text:literal;)*) => {
+    ($($(#[doc = $doc:literal])* $name:ident = $code:literal, $text:literal;)*) => {
         /// A reason reported in `statusDetails.reason` and in [`crate::Event`]s.
         ///
         /// The text is stable snake case, so dashboards can group by it.
@@ -13,7 +13,7 @@ macro_rules! reasons {
         #[non_exhaustive]
         #[repr(u8)]
         pub enum Reason {
-            $($(#[$doc])* $name = $code,)*
+            $($(#[doc = $doc])* $name = $code,)*
         }
 
         impl Reason {
@@ -21,6 +21,14 @@ macro_rules! reasons {
             pub const fn as_str(self) -> &'static str {
                 match self {
                     $(Self::$name => $text,)*
+                }
+            }
+
+            /// One sentence on what the reason means (its documentation), for people
+            /// reading a report; not for matching: use [`Reason::as_str`].
+            pub fn description(self) -> &'static str {
+                match self {
+                    $(Self::$name => concat!($($doc),*).trim_start(),)*
                 }
             }
 
@@ -181,5 +189,24 @@ mod tests {
             seen += 1;
         }
         assert!(seen > 5);
+    }
+
+    #[test]
+    fn descriptions_are_the_documentation() {
+        assert_eq!(
+            Reason::BadEncoding.description(),
+            "The manifest or signature text is not valid base64."
+        );
+        assert_eq!(
+            Reason::UnsupportedDocument.description(),
+            "The document is of a format this build does not handle: AWS `afr_ota` without the `afr-ota` feature."
+        );
+        for r in (0..=255u8).filter_map(Reason::from_code) {
+            let text = r.description();
+            assert!(
+                text.ends_with('.') && !text.starts_with(' '),
+                "{r:?}: {text}"
+            );
+        }
     }
 }

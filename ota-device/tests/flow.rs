@@ -698,7 +698,7 @@ fn stream_rejections_fail_the_job_or_back_off() {
         let mut buf = vec![0u8; 256];
         let n = StreamRejected {
             code,
-            message: Some("no"),
+            message: Some(ota_core::json::JsonStr::text("no")),
             client_token: None,
         }
         .encode_cbor(&mut buf)

@@ -10,10 +10,9 @@ use ota_cloud::model::{
 };
 use ota_cloud::{DataPlaneError, Engine, JobSelector, Notification, NotificationKind};
 use ota_core::jobs::{
-    self, ClientToken, DescribeRequest, ErrorCode, ErrorResponse, ExecutionResponse,
-    GetPendingRequest, GetPendingResponse, JobExecution, JobExecutionSummary, JobId, JobRef,
-    JobTopic, JobsApi, Reply, StartNextRequest, StatusDetails, ThingName, UpdateRequest,
-    UpdateResponse,
+    self, DescribeRequest, ErrorCode, ErrorResponse, ExecutionResponse, GetPendingRequest,
+    GetPendingResponse, JobExecution, JobExecutionSummary, JobId, JobRef, JobTopic, JobsApi, Reply,
+    StartNextRequest, StatusDetails, ThingName, UpdateRequest, UpdateResponse,
 };
 use ota_core::json::JsonStr;
 use ota_core::streams::{DataBlock, Format, GetStreamRequest, StreamTopic, StreamTopicKind};
@@ -127,7 +126,7 @@ impl Responder {
                 version_number: s.version_number,
             });
             let e = ErrorResponse {
-                client_token: token.and_then(JsonStr::from_plain),
+                client_token: token.map(JsonStr::text),
                 timestamp: now,
                 execution_state,
                 code,
@@ -144,11 +143,11 @@ impl Responder {
                     self.stats.malformed += 1;
                     return out.push(refuse(ErrorCode::InvalidJson, None, None));
                 };
-                let token = req.client_token.map(|t| t.as_str());
+                let token = req.client_token;
                 match engine.get_pending(thing) {
                     Ok(pending) => {
                         let mut reply = GetPendingResponse {
-                            client_token: token.and_then(JsonStr::from_plain),
+                            client_token: token,
                             timestamp: now,
                             ..GetPendingResponse::default()
                         };
@@ -163,7 +162,7 @@ impl Responder {
                             payload: json(&reply),
                         })
                     }
-                    Err(e) => Err((e, token.map(str::to_string))),
+                    Err(e) => Err((e, token.map(|t| t.to_string()))),
                 }
             }
             JobsApi::StartNext => {
@@ -171,7 +170,7 @@ impl Responder {
                     self.stats.malformed += 1;
                     return out.push(refuse(ErrorCode::InvalidJson, None, None));
                 };
-                let token = req.client_token.map(|t| t.as_str());
+                let token = req.client_token;
                 let request = StartNext {
                     status_details: req
                         .status_details
@@ -188,7 +187,7 @@ impl Responder {
                         topic: accepted.clone(),
                         payload: execution_reply(token, now, execution.as_ref()),
                     }),
-                    Err(e) => Err((e, token.map(str::to_string))),
+                    Err(e) => Err((e, token.map(|t| t.to_string()))),
                 }
             }
             JobsApi::Describe(job) => {
@@ -196,7 +195,7 @@ impl Responder {
                     self.stats.malformed += 1;
                     return out.push(refuse(ErrorCode::InvalidJson, None, None));
                 };
-                let token = req.client_token.map(|t| t.as_str());
+                let token = req.client_token;
                 let selector = match job {
                     JobRef::Next => JobSelector::Next,
                     JobRef::Id(id) => JobSelector::Id(id.as_str()),
@@ -211,7 +210,7 @@ impl Responder {
                         topic: accepted.clone(),
                         payload: execution_reply(token, now, execution.as_ref()),
                     }),
-                    Err(e) => Err((e, token.map(str::to_string))),
+                    Err(e) => Err((e, token.map(|t| t.to_string()))),
                 }
             }
             JobsApi::Update(id) => {
@@ -219,7 +218,7 @@ impl Responder {
                     self.stats.malformed += 1;
                     return out.push(refuse(ErrorCode::InvalidJson, None, None));
                 };
-                let token = req.client_token.map(|t| t.as_str());
+                let token = req.client_token;
                 let update = UpdateExecution {
                     status: req.status,
                     status_details: req.status_details.as_ref().map(|d| {
@@ -253,7 +252,7 @@ impl Responder {
                             .as_deref()
                             .and_then(|d| RawValue::from_string(d.to_string()).ok());
                         let reply = UpdateResponse {
-                            client_token: token.and_then(JsonStr::from_plain),
+                            client_token: token,
                             timestamp: now,
                             execution_state,
                             job_document: document.as_deref(),
@@ -263,7 +262,7 @@ impl Responder {
                             payload: json(&reply),
                         })
                     }
-                    Err(e) => Err((e, token.map(str::to_string))),
+                    Err(e) => Err((e, token.map(|t| t.to_string()))),
                 }
             }
             JobsApi::Notify | JobsApi::NotifyNext => return,
@@ -398,7 +397,11 @@ fn details(map: &DetailsMap) -> Option<StatusDetails<'_>> {
     (!d.is_empty()).then_some(d)
 }
 
-fn execution_reply(token: Option<&str>, now: u64, execution: Option<&DeviceExecution>) -> Vec<u8> {
+fn execution_reply(
+    token: Option<JsonStr<'_>>,
+    now: u64,
+    execution: Option<&DeviceExecution>,
+) -> Vec<u8> {
     let document = execution
         .and_then(|e| e.job_document.as_deref())
         .and_then(|d| RawValue::from_string(d.to_string()).ok());
@@ -418,9 +421,6 @@ fn execution_reply(token: Option<&str>, now: u64, execution: Option<&DeviceExecu
             approximate_seconds_before_timed_out: e.approximate_seconds_before_timed_out,
         })
     });
-    let token = token
-        .and_then(|t| ClientToken::new(t).ok())
-        .map(JsonStr::from);
     json(&ExecutionResponse {
         client_token: token,
         timestamp: now,
@@ -430,3 +430,83 @@ fn execution_reply(token: Option<&str>, now: u64, execution: Option<&DeviceExecu
 
 /// The stream format every simulated device uses.
 pub const FORMAT: Format = Format::Cbor;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ota_cloud::Settings;
+
+    fn publish(
+        responder: &mut Responder,
+        engine: &mut Engine,
+        topic: &str,
+        payload: &[u8],
+    ) -> Vec<Message> {
+        let mut out = Vec::new();
+        let message = Message {
+            topic: topic.to_string(),
+            payload: payload.to_vec(),
+        };
+        responder.handle(
+            engine,
+            "dev-1",
+            &message,
+            &mut SimRng::new(1),
+            0.0,
+            &mut out,
+        );
+        out
+    }
+
+    /// Finding "Wire truth" 1, Jobs requests and stream requests as the service reads them:
+    /// a client token written with escapes (`"a\/b"`, valid JSON, and `a/b` a valid token)
+    /// was refused as malformed; it is read decoded and every reply echoes it decoded.
+    #[test]
+    fn escaped_client_tokens_are_echoed_decoded() {
+        let mut engine = Engine::new(0, Settings::default());
+        engine.create_thing("dev-1", &[]).unwrap();
+        let mut responder = Responder::new("$aws");
+        responder.add_stream("s1", Arc::from(vec![7u8; 300]));
+
+        let out = publish(
+            &mut responder,
+            &mut engine,
+            "$aws/things/dev-1/jobs/get",
+            br#"{"clientToken":"a\/b"}"#,
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].topic, "$aws/things/dev-1/jobs/get/accepted");
+        let reply: serde_json::Value = serde_json::from_slice(&out[0].payload).unwrap();
+        assert_eq!(reply["clientToken"], "a/b");
+
+        // A rejection (no such job) echoes it too.
+        let out = publish(
+            &mut responder,
+            &mut engine,
+            "$aws/things/dev-1/jobs/fw-1/update",
+            br#"{"status":"IN_PROGRESS","clientToken":"7:dev\u002d1"}"#,
+        );
+        assert_eq!(out[0].topic, "$aws/things/dev-1/jobs/fw-1/update/rejected");
+        let reply: serde_json::Value = serde_json::from_slice(&out[0].payload).unwrap();
+        assert_eq!(reply["clientToken"], "7:dev-1");
+
+        // A stream request: every block carries the token decoded.
+        let out = publish(
+            &mut responder,
+            &mut engine,
+            "$aws/things/dev-1/streams/s1/get/json",
+            br#"{"c":"\u0061bc","f":0,"l":256,"o":0,"n":2}"#,
+        );
+        assert_eq!(out.len(), 2);
+        for m in &out {
+            let mut payload = [0u8; 256];
+            let block = DataBlock::decode_json(&m.payload, &mut payload).unwrap();
+            assert!(
+                block
+                    .client_token
+                    .is_some_and(|c| c == "abc" && !c.is_escaped())
+            );
+        }
+        assert_eq!(responder.stats.malformed, 0);
+    }
+}

@@ -30,6 +30,15 @@ pub(crate) fn unix_time(text: &str) -> Result<u64, String> {
         .map_err(|e| format!("{e} (expected Unix seconds or YYYY-MM-DDTHH:MM in UTC)"))
 }
 
+/// A device's trusted time: `unknown`, or a time as [`unix_time`] reads it.
+pub(crate) fn trusted_time(text: &str) -> Result<ota_core::manifest::TrustedTime, String> {
+    use ota_core::manifest::TrustedTime;
+    if text == "unknown" {
+        return Ok(TrustedTime::Unknown);
+    }
+    unix_time(text).map(TrustedTime::Unix)
+}
+
 /// Unix seconds now, from the system clock.
 pub(crate) fn now() -> u64 {
     std::time::SystemTime::now()
@@ -45,6 +54,13 @@ mod tests {
     fn times_and_versions() {
         assert_eq!(unix_time("1900000000"), Ok(1_900_000_000));
         assert_eq!(unix_time("2030-01-01T00:00"), Ok(1_893_456_000));
+        use ota_core::manifest::TrustedTime;
+        assert_eq!(trusted_time("unknown"), Ok(TrustedTime::Unknown));
+        assert_eq!(
+            trusted_time("1900000000"),
+            Ok(TrustedTime::Unix(1_900_000_000))
+        );
+        assert!(trusted_time("never").is_err());
         assert!(unix_time("").is_err());
         assert!(unix_time("99999999999999999999999").is_err());
         assert!(unix_time("2030-02-30T00:00").is_err());

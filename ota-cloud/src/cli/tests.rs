@@ -271,7 +271,7 @@ fn release_then_inspect() {
     let other = dir.path("o.pem");
     cli(&["keygen", "--algorithm", "p256", "--out", &other]).unwrap();
     let err = cli(&["inspect", &doc, "--trust", &dir.path("o.pub.pem")]).unwrap_err();
-    assert!(err.one_line().contains("keyId names none"), "{err}");
+    assert!(err.one_line().contains("unknown_key"), "{err}");
 
     // afr-ota: options it cannot carry are refused; the file signature is checked with --file.
     let afr = dir.path("afr.json");

@@ -1,6 +1,7 @@
 //! Building the signed [`Manifest`] for an image.
 
 use ota_core::jobs::JobId;
+use ota_core::json::JsonStr;
 use ota_core::manifest::{MAX_MANIFEST_LEN, Manifest, Sha256Hex};
 use ota_core::version::{SecurityCounter, Version};
 
@@ -88,8 +89,8 @@ pub fn manifest_from_digest<'a>(
         })
         .transpose()?;
     Ok(Manifest {
-        product: spec.product,
-        hardware: spec.hardware,
+        product: JsonStr::text(spec.product),
+        hardware: JsonStr::text(spec.hardware),
         file_id: spec.file_id,
         version: spec.version,
         security_counter: spec.security_counter,
@@ -97,7 +98,7 @@ pub fn manifest_from_digest<'a>(
         sha256: Sha256Hex(image.sha256),
         min_version: spec.min_version,
         expires: spec.expires,
-        job_id,
+        job_id: job_id.map(Into::into),
     })
 }
 
@@ -127,8 +128,9 @@ pub fn canonical_bytes(manifest: &Manifest<'_>) -> Result<Vec<u8>, ReleaseError>
     }
 }
 
-/// Refuse text that is empty or that JSON would escape: devices borrow strings from the
-/// document and cannot unescape them.
+/// Refuse text that is empty or that JSON would escape: no id, path or scheme needs a quote,
+/// backslash or control character, and text written without escapes reads the same on every
+/// device, including firmware built before this library decoded escapes (it refused them).
 pub(super) fn check_text(field: &'static str, text: &str) -> Result<(), ReleaseError> {
     if text.is_empty() {
         return Err(ReleaseError::BadField {

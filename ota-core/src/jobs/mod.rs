@@ -17,6 +17,7 @@ pub use details::{
     StatusDetails, check_detail, check_details, is_unicode_other,
 };
 pub use error_code::{ErrorAction, ErrorCode, ErrorResponse};
+pub(crate) use names::name_error;
 pub use names::{
     ClientToken, JobId, MAX_CLIENT_TOKEN_LEN, MAX_JOB_ID_LEN, MAX_STREAM_ID_LEN,
     MAX_THING_NAME_LEN, NameError, StreamId, ThingName,

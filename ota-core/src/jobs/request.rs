@@ -1,12 +1,37 @@
-//! Request payloads a device publishes.
+//! Request payloads a device publishes (and a service reads).
 //!
 //! All fields are optional except `status` on an update; absent options are not written.
 //! `expectedVersion` is written as a JSON number (the AWS API type), not as the string
 //! coreJobs emits.
+//!
+//! A `clientToken` is a [`JsonStr`]: read as written and decoded when used, so that a request
+//! is never refused for how its token is escaped (`"a\/b"` is the token `a/b`). It is checked
+//! when read against the [`ClientToken`] rules on its decoded text (1-64 bytes, too long is
+//! [`crate::json::ErrorKind::StringTooLong`]; printable ASCII without `"` or `\`), and
+//! written decoded. A device builds one from a [`ClientToken`] (`token.into()`).
 
 use super::details::StatusDetails;
-use super::names::ClientToken;
+use super::names::{ClientToken, name_error};
 use super::status::JobExecutionStatus;
+use crate::json::JsonStr;
+
+/// `serde(deserialize_with)` check of a request's `clientToken`, on its decoded text.
+mod wire {
+    use serde::Deserialize;
+
+    use super::{ClientToken, JsonStr, name_error};
+
+    pub(super) fn client_token<'de: 'a, 'a, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<JsonStr<'a>>, D::Error> {
+        let Some(token) = Option::<JsonStr<'a>>::deserialize(d)? else {
+            return Ok(None);
+        };
+        ClientToken::check_json(&token)
+            .map_err(|e| name_error(e, "a client token of 1 to 64 bytes"))?;
+        Ok(Some(token))
+    }
+}
 
 /// Longest step timeout AWS accepts, in minutes (7 days).
 pub const MAX_STEP_TIMEOUT_MINUTES: i64 = 10_080;
@@ -64,9 +89,14 @@ impl From<StepTimeout> for i64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GetPendingRequest<'a> {
-    /// Echoed in the reply.
-    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    pub client_token: Option<ClientToken<'a>>,
+    /// Echoed in the reply: a valid [`ClientToken`] once decoded.
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "wire::client_token",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub client_token: Option<JsonStr<'a>>,
 }
 
 /// StartNextPendingJobExecution, published to `…/jobs/start-next`.
@@ -79,9 +109,14 @@ pub struct StartNextRequest<'a> {
     /// Starts a step timer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step_timeout_in_minutes: Option<StepTimeout>,
-    /// Echoed in the reply.
-    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    pub client_token: Option<ClientToken<'a>>,
+    /// Echoed in the reply: a valid [`ClientToken`] once decoded.
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "wire::client_token",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub client_token: Option<JsonStr<'a>>,
 }
 
 /// DescribeJobExecution, published to `…/jobs/{jobId}/get` (or `$next/get`).
@@ -94,9 +129,14 @@ pub struct DescribeRequest<'a> {
     /// Whether the reply carries the job document (the service's default is true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_job_document: Option<bool>,
-    /// Echoed in the reply.
-    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    pub client_token: Option<ClientToken<'a>>,
+    /// Echoed in the reply: a valid [`ClientToken`] once decoded.
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "wire::client_token",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub client_token: Option<JsonStr<'a>>,
 }
 
 /// UpdateJobExecution, published to `…/jobs/{jobId}/update`.
@@ -124,9 +164,14 @@ pub struct UpdateRequest<'a> {
     /// Replaces the step timer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step_timeout_in_minutes: Option<StepTimeout>,
-    /// Echoed in the reply.
-    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    pub client_token: Option<ClientToken<'a>>,
+    /// Echoed in the reply: a valid [`ClientToken`] once decoded.
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "wire::client_token",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub client_token: Option<JsonStr<'a>>,
 }
 
 impl<'a> UpdateRequest<'a> {
@@ -177,7 +222,7 @@ mod tests {
             "vector 28: first progress message at most 77 bytes"
         );
         req.expected_version = Some(3);
-        req.client_token = Some(ClientToken::new("7:dev-1").unwrap());
+        req.client_token = Some(ClientToken::new("7:dev-1").unwrap().into());
         req.step_timeout_in_minutes = Some(StepTimeout::minutes(5).unwrap());
         assert_eq!(
             write(&req),

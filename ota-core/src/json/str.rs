@@ -328,6 +328,18 @@ impl<'a> JsonStr<'a> {
     }
 }
 
+/// Any text, as [`JsonStr::text`] holds it (for fuzzing the types that hold one).
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for JsonStr<'a> {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        <&'a str>::arbitrary(u).map(JsonStr::text)
+    }
+
+    fn size_hint(depth: usize) -> (usize, Option<usize>) {
+        <&'a str as arbitrary::Arbitrary<'a>>::size_hint(depth)
+    }
+}
+
 impl Default for JsonStr<'_> {
     fn default() -> Self {
         JsonStr::EMPTY

@@ -15,7 +15,7 @@ mod verify;
 
 pub use policy::{ExpiryCheck, ManifestPolicy, Rejection, RollbackFloor, TrustedTime};
 pub use statement::{MAX_MANIFEST_LEN, Manifest, Sha256Hex};
-pub use verify::{VerifiedManifest, check_signature, verify};
+pub use verify::{InspectedManifest, VerifiedManifest, check_signature, inspect, verify};
 
 #[cfg(test)]
 mod tests;

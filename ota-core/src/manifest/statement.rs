@@ -4,7 +4,8 @@ use core::fmt;
 
 use serde::ser::SerializeMap;
 
-use crate::jobs::JobId;
+use crate::jobs::{JobId, name_error};
+use crate::json::JsonStr;
 use crate::version::{SecurityCounter, Version};
 
 /// Longest manifest accepted, in bytes (after base64 decoding).
@@ -80,13 +81,22 @@ impl serde::Serialize for Sha256Hex {
 /// optional. Unknown keys are refused: a device must not accept a statement with a
 /// constraint it does not understand. Numbers are plain JSON integers (the quoted-number
 /// tolerance of job documents does not apply to signed data).
+///
+/// `product`, `hardware` and `jobId` are [`JsonStr`]s: borrowed as written and decoded when
+/// read, so a statement is never refused for how its strings are escaped
+/// (`"product":"ac\u006de"` is the product `acme`, `"hardware":"rev\/b"` the hardware
+/// `rev/b`); they compare with `==` on their decoded text. `jobId` must be a valid
+/// [`JobId`] once decoded ([`JobId::check_json`]). The signature covers the bytes as written,
+/// escapes and all; [`Manifest`]'s `Serialize` writes the decoded strings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Manifest<'a> {
     /// Product id the image is built for.
-    pub product: &'a str,
+    #[serde(borrow)]
+    pub product: JsonStr<'a>,
     /// Hardware id (board revision) the image is built for.
-    pub hardware: &'a str,
+    #[serde(borrow)]
+    pub hardware: JsonStr<'a>,
     /// Which file of the job this statement covers.
     #[serde(default)]
     pub file_id: u8,
@@ -104,9 +114,18 @@ pub struct Manifest<'a> {
     /// Unix time (seconds) after which the statement is no longer valid.
     #[serde(default)]
     pub expires: Option<u64>,
-    /// The only job this statement may be used by.
-    #[serde(borrow, default)]
-    pub job_id: Option<JobId<'a>>,
+    /// The only job this statement may be used by: a valid [`JobId`] once decoded.
+    #[serde(borrow, default, deserialize_with = "job_id")]
+    pub job_id: Option<JsonStr<'a>>,
+}
+
+/// `serde(deserialize_with)` check of `jobId`, on its decoded text.
+fn job_id<'de: 'a, 'a, D: serde::Deserializer<'de>>(d: D) -> Result<Option<JsonStr<'a>>, D::Error> {
+    let Some(id) = <Option<JsonStr<'a>> as serde::Deserialize>::deserialize(d)? else {
+        return Ok(None);
+    };
+    JobId::check_json(&id).map_err(|e| name_error(e, "a job id of 1 to 64 bytes"))?;
+    Ok(Some(id))
 }
 
 impl Manifest<'_> {
@@ -123,8 +142,8 @@ impl Manifest<'_> {
 impl serde::Serialize for Manifest<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
-        map.serialize_entry("product", self.product)?;
-        map.serialize_entry("hardware", self.hardware)?;
+        map.serialize_entry("product", &self.product)?;
+        map.serialize_entry("hardware", &self.hardware)?;
         map.serialize_entry("fileId", &self.file_id)?;
         map.serialize_entry("version", &self.version)?;
         map.serialize_entry("securityCounter", &self.security_counter)?;

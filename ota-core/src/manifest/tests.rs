@@ -2,6 +2,7 @@ use proptest::prelude::*;
 use std::string::ToString;
 
 use super::*;
+use crate::json::JsonStr;
 use crate::version::{SecurityCounter, Version};
 
 const SHA: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
@@ -25,7 +26,7 @@ fn parses_and_serializes_canonically() {
     let m = Manifest::parse(text.as_bytes()).unwrap();
     assert_eq!(m.version, Version::new(1, 2, 0));
     assert_eq!(m.sha256.to_string(), SHA);
-    assert_eq!(m.job_id.unwrap().as_str(), "fw-1");
+    assert_eq!(m.job_id.unwrap().to_string(), "fw-1");
     assert_eq!(serde_json::to_string(&m).unwrap(), text);
 }
 
@@ -172,17 +173,17 @@ fn reasons_are_distinct() {
 
 proptest! {
     #[test]
-    fn serialize_parse_round_trip(product in "[a-z0-9-]{1,16}", hardware in "[a-z0-9-]{1,16}",
+    fn serialize_parse_round_trip(product in "[a-z0-9/\"\\\\é-]{1,16}", hardware in "[a-z0-9/\"\\\\é-]{1,16}",
                                   file_id: u8, (major, minor, patch) in (0u32..100, 0u32..100, 0u32..100),
                                   counter: u32, size in 1u32.., sha: [u8; 32],
                                   min in proptest::option::of((0u32..10, 0u32..10, 0u32..10)),
                                   expires: Option<u64>, job in proptest::option::of("[a-zA-Z0-9_-]{1,64}")) {
         let m = Manifest {
-            product: &product, hardware: &hardware, file_id,
+            product: JsonStr::text(&product), hardware: JsonStr::text(&hardware), file_id,
             version: Version::new(major, minor, patch),
             security_counter: SecurityCounter(counter), size, sha256: Sha256Hex(sha),
             min_version: min.map(|(a, b, c)| Version::new(a, b, c)), expires,
-            job_id: job.as_deref().map(|j| crate::jobs::JobId::new(j).unwrap()),
+            job_id: job.as_deref().map(|j| crate::jobs::JobId::new(j).unwrap().into()),
         };
         let mut buf = [0u8; MAX_MANIFEST_LEN];
         let n = crate::json::to_slice(&m, &mut buf).unwrap();

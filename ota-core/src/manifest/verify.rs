@@ -60,7 +60,56 @@ pub fn verify<'m, const N: usize>(
     scratch: &'m mut [u8; MAX_MANIFEST_LEN],
 ) -> Result<VerifiedManifest<'m>, Rejection> {
     let (bytes, key_id) = check_signature(firmware, trust, scratch)?;
-    accept(bytes, key_id, firmware, job_id, policy)
+    let manifest = accept(bytes, firmware, job_id)?;
+    let expiry = policy.check(&manifest)?;
+    Ok(VerifiedManifest {
+        manifest,
+        key_id,
+        expiry,
+    })
+}
+
+/// What [`inspect`] found, and which of its checks it made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InspectedManifest<'m> {
+    /// The signed statement (its signature verified only when `key_id` is set).
+    pub manifest: Manifest<'m>,
+    /// The trusted key that verified the signature; `None` when no trust store was given.
+    pub key_id: Option<KeyId>,
+    /// How the expiry was handled; `None` when no policy was given.
+    pub expiry: Option<ExpiryCheck>,
+}
+
+/// [`verify`], with the signature check (`trust: None`) or the device policy
+/// (`policy: None`) left out, for tools that say what a device would decide on a document
+/// without its keys or its identity. Every other check is the same code as [`verify`]'s, in
+/// the same order: without a trust store the manifest and signature must still be strict
+/// base64 (the signature at most [`MAX_VERIFIABLE_SIGNATURE_LEN`] bytes) and `keyId`, when
+/// present, 64 hex digits.
+///
+/// Proves nothing about who signed the manifest unless `trust` was given: only
+/// [`VerifiedManifest`] is proof, and only [`verify`] makes one.
+///
+/// # Errors
+/// The first [`Rejection`].
+pub fn inspect<'m, const N: usize>(
+    firmware: &FirmwareRef<'_>,
+    job_id: &str,
+    trust: Option<&TrustStore<N>>,
+    policy: Option<&ManifestPolicy<'_>>,
+    scratch: &'m mut [u8; MAX_MANIFEST_LEN],
+) -> Result<InspectedManifest<'m>, Rejection> {
+    let (bytes, key_id) = match trust {
+        Some(trust) => check_signature(firmware, trust, scratch).map(|(b, k)| (b, Some(k)))?,
+        None => (decode_unverified(firmware, scratch)?, None),
+    };
+    let manifest = accept(bytes, firmware, job_id)?;
+    let expiry = policy.map(|p| p.check(&manifest)).transpose()?;
+    Ok(InspectedManifest {
+        manifest,
+        key_id,
+        expiry,
+    })
 }
 
 /// Decode the manifest and its signature (strict base64) and verify them with the trusted key
@@ -104,6 +153,28 @@ pub fn check_signature<'m, const N: usize>(
     Ok((bytes, key.key_id()))
 }
 
+/// What [`check_signature`] decodes, without verifying: the manifest bytes (in `scratch`),
+/// after checking that the signature is strict base64 that fits and `keyId` is a key id.
+#[inline(never)]
+fn decode_unverified<'m>(
+    firmware: &FirmwareRef<'_>,
+    scratch: &'m mut [u8; MAX_MANIFEST_LEN],
+) -> Result<&'m [u8], Rejection> {
+    let bytes = firmware
+        .manifest
+        .decode_base64(scratch, Base64Mode::Strict)
+        .map_err(|_| Rejection::Encoding)?;
+    let mut sig_buf = [0u8; MAX_VERIFIABLE_SIGNATURE_LEN];
+    firmware
+        .signature
+        .decode_base64(&mut sig_buf, Base64Mode::Strict)
+        .map_err(|_| Rejection::Encoding)?;
+    if let Some(text) = &firmware.key_id {
+        key_id_from_hex(text).map_err(|_| Rejection::UnknownKey)?;
+    }
+    Ok(bytes)
+}
+
 /// The key id a `keyId` names (64 hex digits once decoded), in a frame of its own: its
 /// buffer is not on the stack during the verification.
 #[inline(never)]
@@ -118,15 +189,13 @@ fn key_id_from_hex(text: &JsonStr<'_>) -> Result<KeyId, CryptoError> {
 /// Longest version text: three 10-digit numbers, two dots, two labels with their marks.
 const MAX_VERSION_TEXT: usize = 3 * 10 + 2 + 2 * (1 + crate::version::MAX_VERSION_LABEL_LEN);
 
-/// Parse verified manifest bytes and check them against the document, the job and `policy`.
+/// Parse manifest bytes and check them against the document and the job (not the policy).
 #[inline(never)]
 fn accept<'m>(
     bytes: &'m [u8],
-    key_id: KeyId,
     firmware: &FirmwareRef<'_>,
     job_id: &str,
-    policy: &ManifestPolicy<'_>,
-) -> Result<VerifiedManifest<'m>, Rejection> {
+) -> Result<Manifest<'m>, Rejection> {
     let manifest = Manifest::parse(bytes).map_err(|_| Rejection::Malformed)?;
     if let Some(hint) = firmware.version {
         // A hint too long for any version cannot name this one.
@@ -139,16 +208,8 @@ fn accept<'m>(
     if manifest.file_id != firmware.file_id {
         return Err(Rejection::WrongFile);
     }
-    if manifest
-        .job_id
-        .is_some_and(|bound| bound.as_str() != job_id)
-    {
+    if manifest.job_id.is_some_and(|bound| bound != job_id) {
         return Err(Rejection::WrongJob);
     }
-    let expiry = policy.check(&manifest)?;
-    Ok(VerifiedManifest {
-        manifest,
-        key_id,
-        expiry,
-    })
+    Ok(manifest)
 }

@@ -7,15 +7,20 @@
 //! non-text keys with [`super::skip`], and refuse duplicate keys, missing required keys and
 //! trailing bytes.
 //!
-//! Strings are borrowed from the input when they have a definite length. An
-//! indefinite-length (chunked) string is valid CBOR too and is accepted, as the AWS C agent
-//! (tinyCBOR) accepts it, without allocating: a chunked byte string (a data block's payload,
-//! a request's bitmap) has its chunks copied end to end into the caller's buffer
-//! (`decode_cbor_into`; [`StreamError::BufferTooSmall`] without room); a chunked text value
-//! is checked (UTF-8, the client token's length) but cannot be borrowed, so a client token,
-//! description or message decodes as `None` and an error code as its known code or
-//! `Unknown("")`, as a JSON string with escapes does.
+//! Strings are borrowed from the input when they have a definite length; a text value (client
+//! token, description, message) is a [`JsonStr`] holding the text as it is
+//! ([`JsonStr::text`]: CBOR text has no escapes). An indefinite-length (chunked) string is
+//! valid CBOR too and is accepted, as the AWS C agent (tinyCBOR) accepts it, without
+//! allocating: a chunked byte string (a data block's payload, a request's bitmap) has its
+//! chunks copied end to end into the caller's buffer (`decode_cbor_into`;
+//! [`StreamError::BufferTooSmall`] without room); a chunked text value is checked (UTF-8, the
+//! client token's length) but cannot be borrowed, so a client token, description or message
+//! decodes as `None` and an error code as its known code or `Unknown("")`.
+//!
+//! Encoders write each text value decoded, as a definite-length text string (a value read
+//! from JSON as `"a\/b"` is written `a/b`).
 
+use minicbor::encode::Write as _;
 use minicbor::encode::write::{Cursor, EndOfSlice};
 use minicbor::{Decoder, Encoder, data::Type};
 
@@ -28,6 +33,7 @@ use super::message::{
 };
 use super::skip::{consume_break, mc, peek, skip_value};
 use crate::jobs::MAX_CLIENT_TOKEN_LEN;
+use crate::json::JsonStr;
 
 type Enc<'b> = Encoder<Cursor<&'b mut [u8]>>;
 type EncResult = Result<(), minicbor::encode::Error<EndOfSlice>>;
@@ -42,12 +48,22 @@ fn encode_with(
     Ok(e.into_writer().position())
 }
 
-/// Write `key: text` if `value` is present.
-fn opt_str(e: &mut Enc<'_>, key: Key, value: Option<&str>) -> EncResult {
-    if let Some(v) = value {
-        e.str(key.name())?.str(v)?;
+/// Write `key: text` if `value` is present, the text decoded (a definite-length string).
+fn opt_str(e: &mut Enc<'_>, key: Key, value: Option<JsonStr<'_>>) -> EncResult {
+    let Some(v) = value else { return Ok(()) };
+    e.str(key.name())?;
+    if let Some(plain) = v.as_plain() {
+        e.str(plain)?;
+        return Ok(());
     }
-    Ok(())
+    e.str_len(v.len() as u64)?;
+    let mut written = Ok(());
+    v.decode_to(|piece| {
+        if written.is_ok() {
+            written = e.writer_mut().write_all(piece);
+        }
+    });
+    written.map_err(minicbor::encode::Error::write)
 }
 
 /// Decode one top-level map from all of `input`. `field` is called for each known key and
@@ -161,20 +177,20 @@ fn text<'b>(
     Ok(None)
 }
 
-/// A description or message: [`text`], `None` when chunked.
-fn lenient_text<'b>(d: &mut Decoder<'b>) -> Result<Option<&'b str>, StreamError> {
-    text(d, |_| {})
+/// A description or message: [`text`] as a [`JsonStr`], `None` when chunked.
+fn lenient_text<'b>(d: &mut Decoder<'b>) -> Result<Option<JsonStr<'b>>, StreamError> {
+    Ok(text(d, |_| {})?.map(JsonStr::text))
 }
 
-/// A client token: [`text`], `None` when chunked, and a chunked one longer than 64 bytes
-/// refused as a definite one is.
-fn token<'b>(d: &mut Decoder<'b>) -> Result<Option<&'b str>, StreamError> {
+/// A client token: [`text`] as a [`JsonStr`], `None` when chunked, and a chunked one longer
+/// than 64 bytes refused as a definite one is.
+fn token<'b>(d: &mut Decoder<'b>) -> Result<Option<JsonStr<'b>>, StreamError> {
     let mut len = 0usize;
     let token = text(d, |c| len = len.saturating_add(c.len()))?;
     if token.is_none() && len > MAX_CLIENT_TOKEN_LEN {
         return Err(StreamError::ClientTokenTooLong);
     }
-    Ok(token)
+    Ok(token.map(JsonStr::text))
 }
 
 /// Room for a known error code's name (the longest, `BlockBitmapLimitExceeded`, has 24).

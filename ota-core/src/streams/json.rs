@@ -2,15 +2,18 @@
 //!
 //! Decoding goes through the strict [`crate::json`] deserializer with hand-written visitors:
 //! unknown keys are skipped (and validated), duplicate and missing required keys are refused
-//! with typed errors, strings are borrowed. The bitmap (`"b":"0x130080"`) and a data block's
-//! base64 payload are decoded into a caller buffer, through any escapes they are written with
-//! (several JSON encoders write every `/` of base64 as `\/`). A client token, description or
-//! message containing escapes cannot be borrowed: for `c` that is a JSON error, a
-//! description or message decodes as `None` (and longer than
-//! [`crate::json::MAX_UNESCAPED_LEN`], a JSON error).
+//! with typed errors. The bitmap (`"b":"0x130080"`) and a data block's base64 payload are
+//! decoded into a caller buffer, through any escapes they are written with (several JSON
+//! encoders write every `/` of base64 as `\/`). A client token, description or message is a
+//! [`JsonStr`] borrowed as written and decoded when read, so none is refused or dropped for
+//! its escapes (`"c":"a\/b"` is the token `a/b`); the client token's 64-byte limit applies to
+//! its decoded length ([`StreamError::ClientTokenTooLong`]). An error code is decoded into
+//! one of the known codes whatever its escapes; an unknown code is borrowed when written
+//! without escapes, else kept as `Unknown("")`.
 //!
 //! Encoding is a small writer into a caller buffer, compact, keys in the order of the AWS
-//! documentation's examples; strings are escaped as JSON requires.
+//! documentation's examples; strings are written decoded and escaped as JSON requires (a
+//! token read as `"a\/b"` is written `"a/b"`).
 
 use core::fmt;
 
@@ -47,28 +50,6 @@ impl<'de> de::Deserialize<'de> for KeyDe {
             }
         }
         d.deserialize_identifier(V)
-    }
-}
-
-/// A string that is borrowed if it has no escapes, else `None`.
-struct Lenient<'de>(Option<&'de str>);
-
-impl<'de> de::Deserialize<'de> for Lenient<'de> {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Lenient<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Lenient(Some(v)))
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(Lenient(None))
-            }
-        }
-        d.deserialize_str(V)
     }
 }
 
@@ -155,7 +136,7 @@ fn put<T, E>(slot: &mut Slot<T>, value: T) -> Result<Result<bool, StreamError>, 
 }
 
 struct DescribeRequestFields<'de> {
-    c: Slot<&'de str>,
+    c: Slot<JsonStr<'de>>,
 }
 
 impl<'de> Fields<'de> for DescribeRequestFields<'de> {
@@ -205,7 +186,7 @@ impl<'a> DescribeStreamRequest<'a> {
 }
 
 struct GetFields<'de> {
-    c: Slot<&'de str>,
+    c: Slot<JsonStr<'de>>,
     s: Slot<u64>,
     f: Slot<u64>,
     l: Slot<u64>,
@@ -312,7 +293,7 @@ impl<'a> GetStreamRequest<'a> {
 }
 
 struct DataFields<'de> {
-    c: Slot<&'de str>,
+    c: Slot<JsonStr<'de>>,
     f: Slot<u64>,
     i: Slot<u64>,
     l: Slot<u64>,
@@ -515,9 +496,9 @@ impl<'de, const N: usize> DeserializeSeed<'de> for FilesSeed<N> {
 }
 
 struct DescribeResponseFields<'de, const N: usize> {
-    c: Slot<&'de str>,
+    c: Slot<JsonStr<'de>>,
     s: Slot<u64>,
-    d: Slot<Option<&'de str>>,
+    d: Slot<JsonStr<'de>>,
     r: Slot<heapless::Vec<StreamFile, N>>,
 }
 
@@ -530,7 +511,7 @@ impl<'de, const N: usize> Fields<'de> for DescribeResponseFields<'de, N> {
         match key {
             Key::C => put(&mut self.c, map.next_value()?),
             Key::S => put(&mut self.s, map.next_value()?),
-            Key::D => put(&mut self.d, map.next_value::<Lenient<'de>>()?.0),
+            Key::D => put(&mut self.d, map.next_value()?),
             Key::R => match map.next_value_seed(FilesSeed::<N>)? {
                 Ok(files) => put(&mut self.r, files),
                 Err(e) => Ok(Err(e)),
@@ -588,7 +569,7 @@ impl<'a, const N: usize> DescribeStreamResponse<'a, N> {
         let response = Self {
             client_token: fields.c.get(),
             stream_version: narrow_key(fields.s.required()?, Key::S)?,
-            description: fields.d.get().flatten(),
+            description: fields.d.get(),
             files: fields.r.required()?,
         };
         response.validate()?;
@@ -598,11 +579,11 @@ impl<'a, const N: usize> DescribeStreamResponse<'a, N> {
 
 struct RejectedFields<'de> {
     o: Slot<StreamErrorCode<'de>>,
-    m: Slot<Option<&'de str>>,
-    c: Slot<&'de str>,
+    m: Slot<JsonStr<'de>>,
+    c: Slot<JsonStr<'de>>,
     code: Slot<StreamErrorCode<'de>>,
-    message: Slot<Option<&'de str>>,
-    client_token: Slot<&'de str>,
+    message: Slot<JsonStr<'de>>,
+    client_token: Slot<JsonStr<'de>>,
 }
 
 impl<'de> Fields<'de> for RejectedFields<'de> {
@@ -613,10 +594,10 @@ impl<'de> Fields<'de> for RejectedFields<'de> {
     ) -> Result<Result<bool, StreamError>, A::Error> {
         match key {
             Key::O => put(&mut self.o, map.next_value::<CodeDe<'de>>()?.0),
-            Key::M => put(&mut self.m, map.next_value::<Lenient<'de>>()?.0),
+            Key::M => put(&mut self.m, map.next_value()?),
             Key::C => put(&mut self.c, map.next_value()?),
             Key::Code => put(&mut self.code, map.next_value::<CodeDe<'de>>()?.0),
-            Key::Message => put(&mut self.message, map.next_value::<Lenient<'de>>()?.0),
+            Key::Message => put(&mut self.message, map.next_value()?),
             Key::ClientToken => put(&mut self.client_token, map.next_value()?),
             _ => Ok(Ok(false)),
         }
@@ -659,7 +640,7 @@ impl<'a> StreamRejected<'a> {
         let code = fields.o.get().or(fields.code.get());
         let rejected = Self {
             code: code.ok_or(StreamError::MissingKey(Key::O.name()))?,
-            message: fields.m.get().flatten().or(fields.message.get().flatten()),
+            message: fields.m.get().or(fields.message.get()),
             client_token: fields.c.get().or(fields.client_token.get()),
         };
         rejected.validate()?;

@@ -7,6 +7,7 @@ use super::error::StreamError;
 use super::key::Key;
 use super::topic::Format;
 use crate::jobs::MAX_CLIENT_TOKEN_LEN;
+use crate::json::JsonStr;
 
 /// Smallest block size (`l`) a GetStream request may ask for.
 pub const MIN_BLOCK_SIZE: u32 = 256;
@@ -23,8 +24,8 @@ pub const MAX_BITMAP_LEN: usize = 12_287;
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct DescribeStreamRequest<'a> {
-    /// `c`: echoed in the response; at most 64 bytes.
-    pub client_token: Option<&'a str>,
+    /// `c`: echoed in the response; at most 64 bytes (decoded).
+    pub client_token: Option<JsonStr<'a>>,
 }
 
 /// One file of a stream, as listed in a DescribeStream response (`r[]`).
@@ -42,12 +43,11 @@ pub struct StreamFile {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DescribeStreamResponse<'a, const N: usize> {
     /// `c`: the request's client token.
-    pub client_token: Option<&'a str>,
+    pub client_token: Option<JsonStr<'a>>,
     /// `s`: stream version, to send back as GetStream `s`.
     pub stream_version: u32,
-    /// `d`: stream description. In JSON, a description containing escapes cannot be borrowed
-    /// and decodes as `None`.
-    pub description: Option<&'a str>,
+    /// `d`: stream description.
+    pub description: Option<JsonStr<'a>>,
     /// `r`: the files.
     pub files: heapless::Vec<StreamFile, N>,
 }
@@ -58,8 +58,8 @@ pub struct DescribeStreamResponse<'a, const N: usize> {
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct GetStreamRequest<'a> {
-    /// `c`: echoed in every data block; at most 64 bytes.
-    pub client_token: Option<&'a str>,
+    /// `c`: echoed in every data block; at most 64 bytes (decoded).
+    pub client_token: Option<JsonStr<'a>>,
     /// `s`: expected stream version; a different one gets `VersionMismatch`.
     pub stream_version: Option<u32>,
     /// `f`: file id.
@@ -81,7 +81,7 @@ pub struct GetStreamRequest<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DataBlock<'a> {
     /// `c`: the request's client token.
-    pub client_token: Option<&'a str>,
+    pub client_token: Option<JsonStr<'a>>,
     /// `f`: file id. Check it against the request: the AWS agents do not.
     pub file_id: u8,
     /// `i`: block index from the start of the file.
@@ -99,14 +99,14 @@ pub struct DataBlock<'a> {
 pub struct StreamRejected<'a> {
     /// `o`: the error code.
     pub code: StreamErrorCode<'a>,
-    /// `m`: human-readable message. In JSON, a message containing escapes cannot be borrowed
-    /// and decodes as `None`.
-    pub message: Option<&'a str>,
+    /// `m`: human-readable message.
+    pub message: Option<JsonStr<'a>>,
     /// `c`: the request's client token.
-    pub client_token: Option<&'a str>,
+    pub client_token: Option<JsonStr<'a>>,
 }
 
-pub(crate) fn check_token(token: Option<&str>) -> Result<(), StreamError> {
+/// The client token limit, on the decoded length.
+pub(crate) fn check_token(token: Option<JsonStr<'_>>) -> Result<(), StreamError> {
     match token {
         Some(t) if t.len() > MAX_CLIENT_TOKEN_LEN => Err(StreamError::ClientTokenTooLong),
         _ => Ok(()),
@@ -378,6 +378,7 @@ mod tests {
 
     #[test]
     fn get_stream_limits() {
+        let (long, longest) = ("x".repeat(65), "x".repeat(64));
         let ok = GetStreamRequest::new(255, 256);
         assert_eq!(ok.validate(), Ok(()));
         let cases = [
@@ -418,7 +419,7 @@ mod tests {
             ),
             (
                 GetStreamRequest {
-                    client_token: Some(&"x".repeat(65)),
+                    client_token: Some(JsonStr::text(&long)),
                     ..ok
                 },
                 StreamError::ClientTokenTooLong,
@@ -428,7 +429,7 @@ mod tests {
             assert_eq!(req.validate(), Err(err));
         }
         let edge = GetStreamRequest {
-            client_token: Some(&"x".repeat(64)),
+            client_token: Some(JsonStr::text(&longest)),
             block_size: 131_072,
             offset: 98_304,
             block_count: Some(98_304),

@@ -6,6 +6,14 @@
 //! cannot always be borrowed, a data block's payload and a GetStream bitmap (in JSON base64
 //! and hex, in CBOR when sent in chunks), are decoded into a second caller buffer.
 //!
+//! A client token, description or message is a [`crate::json::JsonStr`]: in JSON borrowed as
+//! written and decoded when read (compared with `==`, copied, printed), so `"c":"a\/b"` is the
+//! token `a/b` and no valid message is refused, or loses one of these strings, for how it is
+//! escaped; in CBOR the text as it is ([`crate::json::JsonStr::text`]). The client token's
+//! 64-byte limit applies to its decoded length ([`StreamError::ClientTokenTooLong`]).
+//! Encoders write every string decoded. (An error code is decoded into its known code
+//! whatever its escapes; only an unknown code's text is kept as `Unknown("")` when escaped.)
+//!
 //! Requests are encoded as definite-length CBOR maps, as the AWS C agent and rustot do;
 //! responses as indefinite-length maps, as the AWS service does. Decoders accept both, ignore
 //! unknown keys, and reject duplicate or missing required keys and trailing bytes.
@@ -41,7 +49,7 @@
 //!
 //! What this module does not do: no IO and no download state machine. It does not check that
 //! a data block answers the request that asked for it: compare [`DataBlock::file_id`] and
-//! [`DataBlock::client_token`] yourself. [`BlockBitmap`] tracks which blocks are missing and
+//! [`DataBlock::client_token`] (decoded, with `==`) yourself. [`BlockBitmap`] tracks which blocks are missing and
 //! proposes the next request window; retry timing belongs to the caller.
 
 mod bitmap;

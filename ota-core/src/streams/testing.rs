@@ -6,18 +6,20 @@ use std::vec;
 use std::vec::Vec;
 
 use super::*;
+use crate::json::JsonStr;
 
 /// An encoder under test, writing into the given buffer.
 pub(crate) type Encoder<'e> = &'e dyn Fn(&mut [u8]) -> Result<usize, StreamError>;
 
-/// Client tokens: any text for CBOR, text without characters JSON must escape for JSON.
-pub(crate) fn token(json: bool) -> BoxedStrategy<Option<String>> {
-    let text = if json {
-        "[^\"\\\\\\x00-\\x1f]{0,16}"
-    } else {
-        "\\PC{0,16}"
-    };
-    proptest::option::of(text).boxed()
+/// `Some(text)`, for a message's string field.
+pub(crate) fn some(text: &str) -> Option<JsonStr<'_>> {
+    Some(JsonStr::text(text))
+}
+
+/// Client tokens, descriptions and messages: any text, in either format (JSON escapes what
+/// it must, quotes, backslashes and control characters, and decodes it back).
+pub(crate) fn token() -> BoxedStrategy<Option<String>> {
+    proptest::option::of("(\\PC|[\"\\\\\\x00-\\x1f]){0,16}").boxed()
 }
 
 #[derive(Debug, Clone)]
@@ -34,7 +36,7 @@ pub(crate) struct OwnedGet {
 impl OwnedGet {
     pub(crate) fn get(&self) -> GetStreamRequest<'_> {
         GetStreamRequest {
-            client_token: self.c.as_deref(),
+            client_token: self.c.as_deref().map(JsonStr::text),
             stream_version: self.s,
             file_id: self.f,
             block_size: self.l,
@@ -45,9 +47,9 @@ impl OwnedGet {
     }
 }
 
-pub(crate) fn get_request(json: bool) -> impl Strategy<Value = OwnedGet> {
+pub(crate) fn get_request() -> impl Strategy<Value = OwnedGet> {
     (
-        token(json),
+        token(),
         proptest::option::of(any::<u32>()),
         any::<u8>(),
         MIN_BLOCK_SIZE..=MAX_BLOCK_SIZE,
@@ -77,7 +79,7 @@ pub(crate) struct OwnedData {
 impl OwnedData {
     pub(crate) fn get(&self) -> DataBlock<'_> {
         DataBlock {
-            client_token: self.c.as_deref(),
+            client_token: self.c.as_deref().map(JsonStr::text),
             file_id: self.f,
             block_id: self.i,
             payload: &self.p,
@@ -85,9 +87,9 @@ impl OwnedData {
     }
 }
 
-pub(crate) fn data_block(json: bool) -> impl Strategy<Value = OwnedData> {
+pub(crate) fn data_block() -> impl Strategy<Value = OwnedData> {
     (
-        token(json),
+        token(),
         any::<u8>(),
         any::<u32>(),
         proptest::collection::vec(any::<u8>(), 0..600),
@@ -106,20 +108,20 @@ pub(crate) struct OwnedDescribe {
 impl OwnedDescribe {
     pub(crate) fn get(&self) -> DescribeStreamResponse<'_, 4> {
         DescribeStreamResponse {
-            client_token: self.c.as_deref(),
+            client_token: self.c.as_deref().map(JsonStr::text),
             stream_version: self.s,
-            description: self.d.as_deref(),
+            description: self.d.as_deref().map(JsonStr::text),
             files: self.r.iter().copied().collect(),
         }
     }
 }
 
-pub(crate) fn describe_response(json: bool) -> impl Strategy<Value = OwnedDescribe> {
+pub(crate) fn describe_response() -> impl Strategy<Value = OwnedDescribe> {
     let file = (any::<u8>(), any::<u32>()).prop_map(|(file_id, size)| StreamFile { file_id, size });
     (
-        token(json),
+        token(),
         any::<u32>(),
-        token(json),
+        token(),
         proptest::collection::vec(file, 0..=4),
     )
         .prop_map(|(c, s, d, r)| OwnedDescribe { c, s, d, r })
@@ -136,13 +138,13 @@ impl OwnedRejected {
     pub(crate) fn get(&self) -> StreamRejected<'_> {
         StreamRejected {
             code: StreamErrorCode::from_text(&self.o),
-            message: self.m.as_deref(),
-            client_token: self.c.as_deref(),
+            message: self.m.as_deref().map(JsonStr::text),
+            client_token: self.c.as_deref().map(JsonStr::text),
         }
     }
 }
 
-pub(crate) fn rejected(json: bool) -> impl Strategy<Value = OwnedRejected> {
+pub(crate) fn rejected() -> impl Strategy<Value = OwnedRejected> {
     let code = prop_oneof![
         Just("InvalidTopic"),
         Just("InvalidJson"),
@@ -160,7 +162,7 @@ pub(crate) fn rejected(json: bool) -> impl Strategy<Value = OwnedRejected> {
     ]
     .prop_map(String::from);
     let code = prop_oneof![code, "[A-Za-z]{0,12}"];
-    (code, token(json), token(json)).prop_map(|(o, m, c)| OwnedRejected { o, m, c })
+    (code, token(), token()).prop_map(|(o, m, c)| OwnedRejected { o, m, c })
 }
 
 /// Inputs for no-panic checks: random bytes, and `valid` with a few bytes changed or cut.

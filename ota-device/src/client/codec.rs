@@ -83,4 +83,26 @@ mod tests {
             Some(block)
         );
     }
+
+    /// Finding "Wire truth" 1, stream replies on the device: a JSON data block or rejection
+    /// whose client token or message is written with escapes was dropped as malformed (a
+    /// retryable rejection then went unheard until the reply timeout); both are read, the
+    /// token compared decoded with the one sent.
+    #[cfg(feature = "json-streams")]
+    #[test]
+    fn json_replies_with_escaped_strings_are_read() {
+        let json = br#"{"c":"1:dev\u002d1","f":0,"l":3,"i":2,"p":"qrvM"}"#;
+        let mut payload = [0u8; 16];
+        let block = decode_block(Format::Json, json, &mut payload).expect("decodes");
+        assert!(block.client_token.is_some_and(|c| c == "1:dev-1"));
+        assert_eq!(
+            (block.block_id, block.payload),
+            (2, &[0xAA, 0xBB, 0xCC][..])
+        );
+        let json = br#"{"o":"InternalError","m":"busy, \"retry\"","c":"1:dev\/1"}"#;
+        let rejected = decode_rejected(Format::Json, json).expect("decodes");
+        assert!(rejected.code.is_retryable());
+        assert!(rejected.client_token.is_some_and(|c| c == "1:dev/1"));
+        assert!(rejected.message.is_some_and(|m| m == r#"busy, "retry""#));
+    }
 }

@@ -362,11 +362,9 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         // Filled in by the intake when it accepts a firmware job.
         self.job = None;
         let mut ctx = IntakeContext {
-            config: &self.config,
-            trust: self.trust,
-            floor: self.record.floor,
-            capacity: self.image_capacity(),
-            now: self.trusted_time(now),
+            trust: Some(self.trust),
+            policy: Some(self.policy(now)),
+            preferred_transport: self.config.preferred_transport,
             scratch: self.scratch,
             url: self.url,
             job: &mut self.job,

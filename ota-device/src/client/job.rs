@@ -2,20 +2,18 @@
 //! anything is written.
 
 #[cfg(feature = "afr-ota")]
-use ota_core::crypto::{
-    AlgorithmFamily, Base64Mode, MAX_SIGNATURE_LEN, MAX_VERIFIABLE_SIGNATURE_LEN,
-};
-use ota_core::crypto::{Digest, TrustStore};
+use ota_core::crypto::{AlgorithmFamily, Base64Mode, MAX_VERIFIABLE_SIGNATURE_LEN};
+use ota_core::crypto::{Digest, KeyId, TrustStore};
 #[cfg(feature = "afr-ota")]
 use ota_core::document::{AfrOta, DocumentError, Protocol};
 use ota_core::document::{DocumentKind, FirmwareUpdate};
 #[cfg(feature = "afr-ota")]
 use ota_core::jobs::StreamId;
 use ota_core::json::JsonStr;
-use ota_core::manifest::{self, MAX_MANIFEST_LEN, ManifestPolicy, RollbackFloor, TrustedTime};
+use ota_core::manifest::{self, ExpiryCheck, MAX_MANIFEST_LEN, ManifestPolicy};
 use ota_core::version::{SecurityCounter, Version};
 
-use crate::config::{Config, PreferredTransport};
+use crate::config::PreferredTransport;
 use crate::reason::Reason;
 use crate::record::ImageKind;
 
@@ -64,6 +62,10 @@ pub(crate) struct Target {
     pub(crate) version: Option<Version>,
     pub(crate) counter: SecurityCounter,
     pub(crate) document_digest: [u8; 32],
+    /// The trusted key that verified a signed manifest (not kept by the client).
+    pub(crate) verified_by: Option<KeyId>,
+    /// How a manifest's expiry was handled (not kept by the client).
+    pub(crate) expiry: Option<ExpiryCheck>,
 }
 
 /// What the download and the image check need: kept in the client while the job runs.
@@ -81,13 +83,15 @@ pub(crate) enum Intake {
     Custom,
 }
 
-/// What the intake needs from the client.
+/// What the intake needs from the client (or from [`crate::inspect`]).
 pub(crate) struct IntakeContext<'c, const K: usize> {
-    pub(crate) config: &'c Config<'c>,
-    pub(crate) trust: &'c TrustStore<K>,
-    pub(crate) floor: RollbackFloor,
-    pub(crate) capacity: u32,
-    pub(crate) now: TrustedTime,
+    /// The keys signatures are checked with; `None` (inspection only, never the client):
+    /// every check but the signature's.
+    pub(crate) trust: Option<&'c TrustStore<K>>,
+    /// The device's identity, floor, time and slot size; `None` (inspection only, never the
+    /// client): every check but these.
+    pub(crate) policy: Option<ManifestPolicy<'c>>,
+    pub(crate) preferred_transport: PreferredTransport,
     pub(crate) scratch: &'c mut [u8],
     pub(crate) url: &'c mut [u8],
     /// Where the download details of an accepted firmware job go, in place (the intake runs
@@ -179,24 +183,21 @@ fn firmware<const K: usize>(
     doc: &FirmwareUpdate<'_>,
     document_digest: [u8; 32],
 ) -> Result<Target, Reason> {
-    let mut policy = ManifestPolicy::new(
-        ctx.config.product,
-        ctx.config.hardware,
-        ctx.config.running_version,
-    );
-    policy.floor = ctx.floor;
-    policy.max_size = ctx.capacity;
-    policy.now = ctx.now;
-    policy.require_trusted_time = ctx.config.require_trusted_time;
-    policy.allow_same_version = ctx.config.allow_same_version;
     let scratch: &mut [u8; MAX_MANIFEST_LEN] = ctx
         .scratch
         .get_mut(..MAX_MANIFEST_LEN)
         .and_then(|s| s.try_into().ok())
         .ok_or(Reason::BadManifest)?;
-    let verified = manifest::verify(&doc.firmware, job_id, ctx.trust, &policy, scratch)?;
-    let m = verified.manifest();
+    let inspected = manifest::inspect(
+        &doc.firmware,
+        job_id,
+        ctx.trust,
+        ctx.policy.as_ref(),
+        scratch,
+    )?;
+    let m = &inspected.manifest;
     let (size, sha256, version, counter) = (m.size, m.sha256.0, m.version, m.security_counter);
+    let (verified_by, expiry) = (inspected.key_id, inspected.expiry);
     let stream = doc.firmware.stream.map(|s| (s, doc.firmware.file_id));
     let transport = choose_transport(ctx, stream, doc.firmware.url)?;
     *ctx.job = Some(ActiveJob {
@@ -209,6 +210,8 @@ fn firmware<const K: usize>(
         version: Some(version),
         counter,
         document_digest,
+        verified_by,
+        expiry,
     })
 }
 
@@ -221,7 +224,7 @@ fn afr_ota<const K: usize>(
     let [file] = ota.files.as_slice() else {
         return Err(Reason::MultipleFiles);
     };
-    if file.file_size > ctx.capacity {
+    if ctx.policy.is_some_and(|p| file.file_size > p.max_size) {
         return Err(Reason::TooLarge);
     }
     let check = afr_signature(ctx.trust, file.signatures())?;
@@ -250,6 +253,8 @@ fn afr_ota<const K: usize>(
         version: None,
         counter: SecurityCounter(0),
         document_digest,
+        verified_by: None,
+        expiry: None,
     })
 }
 
@@ -270,21 +275,25 @@ fn families_for(key: JsonStr<'_>) -> Option<Families> {
 }
 
 #[cfg(feature = "afr-ota")]
-/// The first `sig-*` entry a trusted key can check, decoded.
+/// The first `sig-*` entry a trusted key can check, decoded; without a trust store, the
+/// first entry of a family this client verifies.
 fn afr_signature<'d, const K: usize>(
-    trust: &TrustStore<K>,
+    trust: Option<&TrustStore<K>>,
     signatures: impl Iterator<Item = (JsonStr<'d>, JsonStr<'d>)>,
 ) -> Result<ImageCheck, Reason> {
     let trusted = |families: Families| {
-        trust
-            .iter()
-            .any(|k| families.0.contains(&k.algorithm().family()))
+        trust.is_none_or(|trust| {
+            trust
+                .iter()
+                .any(|k| families.0.contains(&k.algorithm().family()))
+        })
     };
     let (families, text) = signatures
         .filter_map(|(key, text)| families_for(key).map(|f| (f, text)))
         .find(|&(f, _)| trusted(f))
         .ok_or(Reason::NoUsableSignature)?;
-    let mut buf = [0u8; MAX_SIGNATURE_LEN];
+    // Only as long as a trusted key of this build could verify.
+    let mut buf = [0u8; MAX_VERIFIABLE_SIGNATURE_LEN];
     // Decoded through its escapes (`\/`), without a copy of the text.
     let bytes = text
         .decode_base64(&mut buf, Base64Mode::AwsLenient)
@@ -307,7 +316,7 @@ fn choose_transport<const K: usize>(
         (false, false) => return Err(Reason::UnsupportedProtocol),
         (true, false) => false,
         (false, true) => true,
-        (true, true) => ctx.config.preferred_transport == PreferredTransport::Http,
+        (true, true) => ctx.preferred_transport == PreferredTransport::Http,
     };
     match (use_http, stream, url) {
         (true, _, Some(url)) => {
@@ -328,6 +337,7 @@ fn choose_transport<const K: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
     use ota_core::jobs::ThingName;
 
     const AFR_OTA: &[u8] = br#"{"afr_ota":{"protocols":["MQTT"],"streamname":"s",
@@ -343,15 +353,13 @@ mod tests {
     ) -> (Result<Intake, Reason>, Option<ActiveJob>) {
         let mut scratch = [0u8; 1024];
         let mut job = None;
+        let mut policy =
+            ManifestPolicy::new(config.product, config.hardware, config.running_version);
+        policy.max_size = 1 << 20;
         let mut ctx = IntakeContext {
-            config,
-            trust,
-            floor: RollbackFloor {
-                version: Version::new(1, 0, 0),
-                security_counter: SecurityCounter(0),
-            },
-            capacity: 1 << 20,
-            now: TrustedTime::Unknown,
+            trust: Some(trust),
+            policy: Some(policy),
+            preferred_transport: config.preferred_transport,
             scratch: &mut scratch,
             url,
             job: &mut job,
@@ -463,6 +471,50 @@ mod tests {
                 Transport::Http { .. } => assert_eq!(url, "https://h/a/b?s=1/2"),
             }
         }
+    }
+
+    /// An `afr_ota` signature is kept whole up to the longest a key of this build verifies
+    /// (RSA-8192's 1024 bytes where RSA is built in, as in these tests), and refused past it
+    /// before anything is downloaded. The decoding buffer was once the 512 bytes of
+    /// `decode_signature`, which refused RSA-6144 and RSA-8192 signatures the build verifies.
+    #[cfg(feature = "afr-ota")]
+    #[test]
+    fn afr_ota_signatures_are_kept_up_to_the_longest_verifiable() {
+        let base64_of_zeros = |n: usize| {
+            let mut text = "AAAA".repeat(n / 3);
+            text.push_str(["", "AA==", "AAA="][n % 3]);
+            text
+        };
+        let take = |len: usize| {
+            let doc = std::format!(
+                r#"{{"afr_ota":{{"protocols":["MQTT"],"streamname":"s","files":[{{"filesize":10,"fileid":0,"sig-sha256-rsa":"{}"}}]}}}}"#,
+                base64_of_zeros(len)
+            );
+            let mut scratch = [0u8; 16];
+            let mut job = None;
+            let mut ctx = IntakeContext::<1> {
+                trust: None,
+                policy: None,
+                preferred_transport: PreferredTransport::Mqtt,
+                scratch: &mut scratch,
+                url: &mut [],
+                job: &mut job,
+            };
+            let result = intake(&mut ctx, "job", doc.as_bytes()).map(|_| ());
+            let kept = match job {
+                Some(ActiveJob {
+                    check: ImageCheck::Signature { signature, .. },
+                    ..
+                }) => signature.len(),
+                _ => 0,
+            };
+            (result, kept)
+        };
+        assert_eq!(MAX_VERIFIABLE_SIGNATURE_LEN, 1024);
+        for len in [256, 512, 768, 1024] {
+            assert_eq!(take(len), (Ok(()), len), "{len} bytes");
+        }
+        assert_eq!(take(1025), (Err(Reason::BadEncoding), 0));
     }
 
     #[cfg(not(feature = "afr-ota"))]

@@ -4,6 +4,7 @@ use ota_core::jobs::{
     ClientToken, DescribeRequest, JobExecutionStatus, JobId, JobRef, JobTopic, JobsApi,
     StatusDetails, UpdateRequest,
 };
+use ota_core::json::JsonStr;
 use ota_core::streams::{GetStreamRequest, StreamTopic, StreamTopicKind};
 
 use super::Client;
@@ -88,7 +89,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             | Outgoing::GetStream { token } => token,
         };
         self.token_text(token, &mut token_text);
-        let client_token = ClientToken::new(&token_text).ok();
+        let client_token = ClientToken::new(&token_text).ok().map(JsonStr::from);
         let thing = self.config.thing_name;
         let root = self.config.topic_root;
         let (topic_len, qos) = match out {
@@ -165,7 +166,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         status: JobExecutionStatus,
         details: Details,
         expected_version: Option<u64>,
-        client_token: Option<ClientToken<'_>>,
+        client_token: Option<JsonStr<'_>>,
         buf: &mut [u8],
     ) -> Option<usize> {
         let mut first: heapless::String<24> = heapless::String::new();
@@ -220,7 +221,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         let bitmap = d.window.missing().to_le_bytes();
         let bytes = d.window.len.div_ceil(8) as usize;
         let request = GetStreamRequest {
-            client_token: Some(token),
+            client_token: Some(JsonStr::text(token)),
             stream_version: None,
             file_id,
             block_size: self.config.block_size,

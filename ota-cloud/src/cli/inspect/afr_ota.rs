@@ -4,16 +4,11 @@ use ota_core::crypto::{Base64Mode, MAX_VERIFIABLE_SIGNATURE_LEN, SignatureEncodi
 use ota_core::document::{AfrFile, AfrOta, Protocol};
 use ota_core::json::JsonStr;
 
-use super::{Device, Report, Trust};
+use super::{Report, Trust};
 use crate::release::{ImageDigest, signature_key};
 
-pub(super) fn inspect(
-    doc: &AfrOta<'_>,
-    trust: &Trust,
-    device: Option<&Device<'_>>,
-    image: Option<&ImageDigest>,
-    report: &mut Report,
-) {
+/// Print what the document says (the verdict is the device intake's, in `mod.rs`).
+pub(super) fn describe(doc: &AfrOta<'_>, report: &mut Report) {
     report.line(
         "format:",
         "afr_ota (AWS CreateOTAUpdate; only the file is signed)",
@@ -32,27 +27,6 @@ pub(super) fn inspect(
     }
     for (i, file) in doc.files.iter().enumerate() {
         describe_file(i, file, report);
-    }
-    if let Some(device) = device {
-        report.line("device:", device.describe());
-        report.line(
-            "verdict:",
-            "cannot be decided before the download: afr_ota carries no signed product, hardware, version, expiry or job",
-        );
-    }
-    let Some(first) = doc.files.first() else {
-        return;
-    };
-    match (trust.store.is_empty(), image) {
-        (true, _) => report.line(
-            "signature:",
-            "not checked (give --trust PUB.pem and --file FILE)",
-        ),
-        (false, None) => report.line(
-            "signature:",
-            "not checked: the afr_ota signature covers the file; give --file FILE",
-        ),
-        (false, Some(image)) => check_file(first, image, trust, report),
     }
 }
 
@@ -101,7 +75,15 @@ fn describe_file(i: usize, f: &AfrFile<'_>, report: &mut Report) {
 
 /// Check `image` against the first file entry with every trusted key whose `sig-*` entry
 /// is present.
-fn check_file(file: &AfrFile<'_>, image: &ImageDigest, trust: &Trust, report: &mut Report) {
+pub(super) fn check_file(
+    doc: &AfrOta<'_>,
+    image: &ImageDigest,
+    trust: &Trust,
+    report: &mut Report,
+) {
+    let Some(file) = doc.files.first() else {
+        return;
+    };
     if image.size != u64::from(file.file_size) {
         report.problem(
             "image:",

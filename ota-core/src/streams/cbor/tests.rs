@@ -24,7 +24,7 @@ fn cbor_err(r: Result<impl core::fmt::Debug, StreamError>) -> CborErrorKind {
 fn vector_20_ota_c_stream_request() {
     let bitmap = [0xaa; 4];
     let req = GetStreamRequest {
-        client_token: Some("ThisIsAClientToken"),
+        client_token: testing::some("ThisIsAClientToken"),
         block_size: 4096,
         bitmap: Some(&bitmap),
         block_count: Some(1),
@@ -53,7 +53,7 @@ fn vector_21_rustot_first_and_last_request() {
     let mut file = BlockBitmap::<16>::new(181_584u32.div_ceil(2048)).unwrap();
     let request = |w: &crate::streams::Window<16>| {
         encode_get(&GetStreamRequest {
-            client_token: Some("rdy"),
+            client_token: testing::some("rdy"),
             offset: w.offset,
             bitmap: Some(&w.bitmap),
             ..GetStreamRequest::new(0, 2048)
@@ -286,7 +286,7 @@ fn chunked_payload_is_copied_into_the_block_buffer() {
     let block = DataBlock::decode(Format::Cbor, &input, &mut buf).unwrap();
     assert_eq!(
         (block.client_token, block.file_id, block.block_id),
-        (Some("rdy"), 1, 5)
+        (testing::some("rdy"), 1, 5)
     );
     assert_eq!(block.payload, &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9][..]);
     // Exactly as long as the payload is enough; one byte less is not.
@@ -322,7 +322,7 @@ fn chunked_text_values_and_bitmaps_are_accepted() {
         Ok(StreamRejected {
             code: StreamErrorCode::ResourceNotFound,
             message: None,
-            client_token: Some("abc"),
+            client_token: testing::some("abc"),
         })
     );
     let input = unhex(CHUNKED_UNKNOWN_CODE);
@@ -419,7 +419,7 @@ fn chunked_strings_keep_the_limits() {
     );
 
     // A client token of 65 bytes in chunks; 64 is fine.
-    let fine: Result<Option<&str>, _> = Ok(None);
+    let fine: Result<Option<JsonStr<'_>>, _> = Ok(None);
     for (len, expected) in [(64, fine), (65, Err(StreamError::ClientTokenTooLong))] {
         let mut input = std::vec![0xa1, 0x61, b'c', 0x7f, 0x78, 32];
         input.extend_from_slice(&[b't'; 32]);
@@ -649,9 +649,9 @@ fn vector_25_describe_and_rejected() {
         })
         .unwrap();
     let response = DescribeStreamResponse {
-        client_token: Some("abc"),
+        client_token: testing::some("abc"),
         stream_version: 1,
-        description: Some("fw"),
+        description: testing::some("fw"),
         files,
     };
     let mut buf = [0u8; 64];
@@ -694,8 +694,8 @@ fn vector_25_describe_and_rejected() {
 
     let rejected = StreamRejected {
         code: StreamErrorCode::BlockSizeOutOfBounds,
-        message: Some("bad l"),
-        client_token: Some("abc"),
+        message: testing::some("bad l"),
+        client_token: testing::some("abc"),
     };
     let len = rejected.encode_cbor(&mut buf).unwrap();
     let mut expected = std::vec![0xbf, 0x61, 0x6f, 0x74];
@@ -725,7 +725,7 @@ fn rejected_accepts_the_older_keys() {
     assert!(decoded.code.is_retryable());
     assert_eq!(
         (decoded.message, decoded.client_token),
-        (Some("m"), Some("t"))
+        (testing::some("m"), testing::some("t"))
     );
     // Both spellings: the short key wins. Unknown codes keep their text.
     let both = [
@@ -745,20 +745,20 @@ fn rejected_accepts_the_older_keys() {
 fn encoders_never_write_past_the_buffer() {
     let payload = [7u8; 40];
     let block = DataBlock {
-        client_token: Some("tok"),
+        client_token: testing::some("tok"),
         file_id: 2,
         block_id: 9,
         payload: &payload,
     };
     let req = GetStreamRequest {
-        client_token: Some("tok"),
+        client_token: testing::some("tok"),
         stream_version: Some(3),
         bitmap: Some(&payload),
         block_count: Some(4),
         ..GetStreamRequest::new(1, 4096)
     };
     let describe = DescribeStreamRequest {
-        client_token: Some("tok"),
+        client_token: testing::some("tok"),
     };
     let mut full = [0u8; 128];
     let encoders: [testing::Encoder<'_>; 3] =
@@ -773,9 +773,47 @@ fn encoders_never_write_past_the_buffer() {
     }
 }
 
+/// Strings read from JSON with escapes are written decoded, in CBOR as definite-length text
+/// (and in JSON escaped only where JSON requires), within the buffer.
+#[test]
+fn escaped_json_strings_are_written_decoded() {
+    let json = br#"{"o":"InternalError","m":"caf\u00e9 \"x\"","c":"a\/b"}"#;
+    let rejected = StreamRejected::decode_json(json).unwrap();
+    assert!(rejected.client_token.unwrap().is_escaped());
+    let mut buf = [0u8; 64];
+    let len = rejected.encode_cbor(&mut buf).unwrap();
+    // `café "x"` is a 9-byte text string (0x69), `a/b` a 3-byte one (0x63).
+    let expected =
+        unhex("bf 616f 6d496e7465726e616c4572726f72 616d 69636166c3a920227822 6163 63612f62 ff");
+    assert_eq!(&buf[..len], expected.as_slice());
+    let back = StreamRejected::decode_cbor(&buf[..len]).unwrap();
+    assert_eq!(back, rejected);
+    assert!(
+        back.client_token
+            .is_some_and(|c| c == "a/b" && !c.is_escaped())
+    );
+    for short in 0..len {
+        assert_eq!(
+            rejected.encode_cbor(&mut buf[..short]),
+            Err(StreamError::BufferTooSmall)
+        );
+    }
+    let len = rejected.encode_json(&mut buf).unwrap();
+    assert_eq!(
+        &buf[..len],
+        r#"{"o":"InternalError","m":"café \"x\"","c":"a/b"}"#.as_bytes()
+    );
+    for short in 0..len {
+        assert_eq!(
+            rejected.encode_json(&mut buf[..short]),
+            Err(StreamError::BufferTooSmall)
+        );
+    }
+}
+
 proptest! {
     #[test]
-    fn get_request_round_trips(req in testing::get_request(false)) {
+    fn get_request_round_trips(req in testing::get_request()) {
         let req = req.get();
         let mut buf = [0u8; 256];
         let len = req.encode_cbor(&mut buf).unwrap();
@@ -783,7 +821,7 @@ proptest! {
     }
 
     #[test]
-    fn data_block_round_trips(block in testing::data_block(false)) {
+    fn data_block_round_trips(block in testing::data_block()) {
         let block = block.get();
         let mut buf = [0u8; 700];
         let len = block.encode_cbor(&mut buf).unwrap();
@@ -791,18 +829,18 @@ proptest! {
     }
 
     #[test]
-    fn describe_round_trips(response in testing::describe_response(false), token in testing::token(false)) {
+    fn describe_round_trips(response in testing::describe_response(), token in testing::token()) {
         let response = response.get();
         let mut buf = [0u8; 256];
         let len = response.encode_cbor(&mut buf).unwrap();
         prop_assert_eq!(DescribeStreamResponse::<4>::decode_cbor(&buf[..len]), Ok(response));
-        let req = DescribeStreamRequest { client_token: token.as_deref() };
+        let req = DescribeStreamRequest { client_token: token.as_deref().map(JsonStr::text) };
         let len = req.encode_cbor(&mut buf).unwrap();
         prop_assert_eq!(DescribeStreamRequest::decode_cbor(&buf[..len]), Ok(req));
     }
 
     #[test]
-    fn rejected_round_trips(rejected in testing::rejected(false)) {
+    fn rejected_round_trips(rejected in testing::rejected()) {
         let rejected = rejected.get();
         let mut buf = [0u8; 256];
         let len = rejected.encode_cbor(&mut buf).unwrap();
@@ -812,7 +850,7 @@ proptest! {
     /// A block's payload split into any chunks decodes to the same block.
     #[test]
     fn chunked_payload_decodes_as_the_definite_one(
-        block in testing::data_block(false),
+        block in testing::data_block(),
         cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..6),
     ) {
         let block = block.get();
@@ -828,7 +866,7 @@ proptest! {
         let mut e = minicbor::Encoder::new(Cursor::new(&mut chunked[..]));
         e.begin_map().unwrap();
         if let Some(c) = block.client_token {
-            e.str("c").unwrap().str(c).unwrap();
+            e.str("c").unwrap().str(c.as_plain().unwrap()).unwrap();
         }
         e.str("f").unwrap().u8(block.file_id).unwrap();
         e.str("i").unwrap().u32(block.block_id).unwrap();
@@ -858,13 +896,13 @@ proptest! {
 
     #[test]
     fn decoders_never_panic_on_mangled_messages(input in prop_oneof![
-        testing::get_request(false).prop_flat_map(|r| mangled(encode_get(&r.get()))),
-        testing::describe_response(false).prop_flat_map(|r| {
+        testing::get_request().prop_flat_map(|r| mangled(encode_get(&r.get()))),
+        testing::describe_response().prop_flat_map(|r| {
             let mut buf = [0u8; 256];
             let len = r.get().encode_cbor(&mut buf).unwrap();
             mangled(buf[..len].to_vec())
         }),
-        testing::rejected(false).prop_flat_map(|r| {
+        testing::rejected().prop_flat_map(|r| {
             let mut buf = [0u8; 256];
             let len = r.get().encode_cbor(&mut buf).unwrap();
             mangled(buf[..len].to_vec())

@@ -19,7 +19,7 @@ const AWS_GET: &[u8] = br#"{"c":"1","s":1,"l":256,"f":1,"o":20,"n":32,"b":"0x130
 fn vector_24_aws_get_stream_example() {
     let mut bitmap = [0u8; 16];
     let req = GetStreamRequest::decode_json(AWS_GET, &mut bitmap).unwrap();
-    assert_eq!(req.client_token, Some("1"));
+    assert_eq!(req.client_token, testing::some("1"));
     assert_eq!(req.stream_version, Some(1));
     assert_eq!((req.file_id, req.block_size, req.offset), (1, 256, 20));
     assert_eq!(req.block_count, Some(32));
@@ -35,9 +35,9 @@ fn vector_24_aws_get_stream_example() {
 fn vector_25_describe_and_error_examples() {
     let doc = br#"{"c":"abc","s":1,"d":"my stream","r":[{"f":0,"z":131072},{"f":1,"z":51200}]}"#;
     let response = DescribeStreamResponse::<4>::decode_json(doc).unwrap();
-    assert_eq!(response.client_token, Some("abc"));
+    assert_eq!(response.client_token, testing::some("abc"));
     assert_eq!(response.stream_version, 1);
-    assert_eq!(response.description, Some("my stream"));
+    assert_eq!(response.description, testing::some("my stream"));
     assert_eq!(
         response.files.as_slice(),
         [
@@ -63,8 +63,8 @@ fn vector_25_describe_and_error_examples() {
     let rejected = StreamRejected::decode_json(error).unwrap();
     assert_eq!(rejected.code, StreamErrorCode::BlockSizeOutOfBounds);
     assert!(!rejected.code.is_retryable());
-    assert_eq!(rejected.message, Some("Block size out of bounds"));
-    assert_eq!(rejected.client_token, Some("abc"));
+    assert_eq!(rejected.message, testing::some("Block size out of bounds"));
+    assert_eq!(rejected.client_token, testing::some("abc"));
     let len = rejected.encode_json(&mut out).unwrap();
     assert_eq!(&out[..len], error);
 }
@@ -76,7 +76,7 @@ fn rejected_accepts_the_older_keys_and_unknown_codes() {
     assert_eq!(rejected.code, StreamErrorCode::ResourceNotFound);
     assert_eq!(
         (rejected.message, rejected.client_token),
-        (Some("No stream"), Some("t"))
+        (testing::some("No stream"), testing::some("t"))
     );
     let both = br#"{"code":"InternalError","o":"Throttled"}"#;
     let rejected = StreamRejected::decode_json(both).unwrap();
@@ -100,7 +100,7 @@ fn data_block_base64() {
     assert_eq!(
         block,
         DataBlock {
-            client_token: Some("1"),
+            client_token: testing::some("1"),
             file_id: 1,
             block_id: 20,
             payload: &[1, 2, 3, 4]
@@ -295,7 +295,7 @@ fn structure_unknown_keys_and_escapes() {
         DescribeStreamRequest::decode_json(doc)
             .unwrap()
             .client_token,
-        Some("tok")
+        testing::some("tok")
     );
     assert_eq!(
         DescribeStreamRequest::decode_json(b"{}")
@@ -322,23 +322,25 @@ fn structure_unknown_keys_and_escapes() {
         json_kind(DescribeStreamRequest::decode_json(b"")),
         ErrorKind::Eof
     );
-    // A client token with escapes cannot be borrowed: refused.
-    assert_eq!(
-        json_kind(DescribeStreamRequest::decode_json(br#"{"c":"a\"b"}"#)),
-        ErrorKind::Data
-    );
-    // A description or message with escapes decodes as None; codes are still recognised.
+    // A client token, description or message with escapes is read decoded (and written
+    // back decoded, escaped only where JSON requires); codes are recognised too.
+    let doc = br#"{"c":"a\"b\/c"}"#;
+    let req = DescribeStreamRequest::decode_json(doc).unwrap();
+    assert_eq!(req.client_token, testing::some("a\"b/c"));
+    let mut out = [0u8; 32];
+    let len = req.encode_json(&mut out).unwrap();
+    assert_eq!(&out[..len], br#"{"c":"a\"b/c"}"#);
     let doc = br#"{"s":2,"d":"line\nbreak","r":[]}"#;
     assert_eq!(
         DescribeStreamResponse::<1>::decode_json(doc)
             .unwrap()
             .description,
-        None
+        testing::some("line\nbreak")
     );
     let doc = br#"{"o":"Internal\u0045rror","m":"\"quoted\"","message":"plain"}"#;
     let rejected = StreamRejected::decode_json(doc).unwrap();
     assert_eq!(rejected.code, StreamErrorCode::InternalError);
-    assert_eq!(rejected.message, Some("plain"));
+    assert_eq!(rejected.message, testing::some("\"quoted\""));
     let doc = br#"{"o":"New\u0043ode"}"#;
     assert_eq!(
         StreamRejected::decode_json(doc).unwrap().code,
@@ -398,7 +400,7 @@ fn writer_escapes_what_json_requires() {
     let token = "a\"b\\c\nd\u{1}é";
     let rejected = StreamRejected {
         code: StreamErrorCode::InvalidJson,
-        message: Some(token),
+        message: testing::some(token),
         client_token: None,
     };
     let mut out = [0u8; 64];
@@ -415,13 +417,13 @@ fn writer_escapes_what_json_requires() {
 fn encoders_never_write_past_the_buffer() {
     let payload = [7u8; 40];
     let block = DataBlock {
-        client_token: Some("t\"k"),
+        client_token: testing::some("t\"k"),
         file_id: 2,
         block_id: 9,
         payload: &payload,
     };
     let req = GetStreamRequest {
-        client_token: Some("tok"),
+        client_token: testing::some("tok"),
         stream_version: Some(3),
         bitmap: Some(&payload),
         block_count: Some(4),
@@ -437,13 +439,13 @@ fn encoders_never_write_past_the_buffer() {
     let describe = DescribeStreamResponse {
         client_token: None,
         stream_version: 1,
-        description: Some("d"),
+        description: testing::some("d"),
         files,
     };
     let rejected = StreamRejected {
         code: StreamErrorCode::Unknown("X"),
-        message: Some("m"),
-        client_token: Some("c"),
+        message: testing::some("m"),
+        client_token: testing::some("c"),
     };
     let mut full = [0u8; 256];
     let encoders: [testing::Encoder<'_>; 4] = [
@@ -488,7 +490,7 @@ fn unified_encode_and_decode() {
 
 proptest! {
     #[test]
-    fn get_request_round_trips(req in testing::get_request(true)) {
+    fn get_request_round_trips(req in testing::get_request()) {
         let req = req.get();
         let mut buf = [0u8; 256];
         let len = req.encode_json(&mut buf).unwrap();
@@ -497,7 +499,7 @@ proptest! {
     }
 
     #[test]
-    fn data_block_round_trips(block in testing::data_block(true)) {
+    fn data_block_round_trips(block in testing::data_block()) {
         let block = block.get();
         let mut buf = [0u8; 1024];
         let len = block.encode_json(&mut buf).unwrap();
@@ -506,18 +508,18 @@ proptest! {
     }
 
     #[test]
-    fn describe_round_trips(response in testing::describe_response(true), token in testing::token(true)) {
+    fn describe_round_trips(response in testing::describe_response(), token in testing::token()) {
         let response = response.get();
         let mut buf = [0u8; 512];
         let len = response.encode_json(&mut buf).unwrap();
         prop_assert_eq!(DescribeStreamResponse::<4>::decode_json(&buf[..len]), Ok(response));
-        let req = DescribeStreamRequest { client_token: token.as_deref() };
+        let req = DescribeStreamRequest { client_token: token.as_deref().map(JsonStr::text) };
         let len = req.encode_json(&mut buf).unwrap();
         prop_assert_eq!(DescribeStreamRequest::decode_json(&buf[..len]), Ok(req));
     }
 
     #[test]
-    fn rejected_round_trips(rejected in testing::rejected(true)) {
+    fn rejected_round_trips(rejected in testing::rejected()) {
         let rejected = rejected.get();
         let mut buf = [0u8; 256];
         let len = rejected.encode_json(&mut buf).unwrap();
@@ -526,7 +528,7 @@ proptest! {
 
     #[test]
     fn any_text_encodes_to_valid_json(text in "\\PC{0,16}") {
-        let req = DescribeStreamRequest { client_token: Some(&text) };
+        let req = DescribeStreamRequest { client_token: testing::some(&text) };
         let mut buf = [0u8; 512];
         let len = req.encode_json(&mut buf).unwrap();
         let parsed: serde_json::Value = serde_json::from_slice(&buf[..len]).unwrap();

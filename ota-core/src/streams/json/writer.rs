@@ -3,6 +3,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
+use crate::json::JsonStr;
 use crate::streams::bitmap::bitmap_to_hex;
 use crate::streams::error::StreamError;
 use crate::streams::key::Key;
@@ -57,11 +58,35 @@ impl<'b> Writer<'b> {
         self.raw(b"\":")
     }
 
+    /// `key` and the string `s`, escaped as JSON requires.
     pub(super) fn str(&mut self, key: Key, s: &str) -> Result<(), StreamError> {
+        self.text(key, JsonStr::text(s))
+    }
+
+    /// `key` and the decoded value of `s`, escaped as JSON requires (a parsed value is not
+    /// written as it was escaped in its input: `"a\/b"` is written `"a/b"`).
+    pub(super) fn text(&mut self, key: Key, s: JsonStr<'_>) -> Result<(), StreamError> {
         self.key(key)?;
         self.raw(b"\"")?;
+        let mut written = Ok(());
+        s.decode_to(|piece| {
+            if written.is_ok() {
+                written = self.escaped(piece);
+            }
+        });
+        written?;
+        self.raw(b"\"")
+    }
+
+    pub(super) fn opt_str(&mut self, key: Key, s: Option<JsonStr<'_>>) -> Result<(), StreamError> {
+        s.map_or(Ok(()), |s| self.text(key, s))
+    }
+
+    /// UTF-8 text (a piece of a value), escaped as JSON string content: only ASCII bytes
+    /// are escaped, so pieces may be written one after another.
+    fn escaped(&mut self, s: &[u8]) -> Result<(), StreamError> {
         let mut plain = 0;
-        for (i, b) in s.bytes().enumerate() {
+        for (i, &b) in s.iter().enumerate() {
             let escape: &[u8] = match b {
                 b'"' => b"\\\"",
                 b'\\' => b"\\\\",
@@ -71,7 +96,7 @@ impl<'b> Writer<'b> {
                 0..=0x1f => b"\\u00",
                 _ => continue,
             };
-            self.raw(&s.as_bytes()[plain..i])?;
+            self.raw(&s[plain..i])?;
             self.raw(escape)?;
             if escape == b"\\u00" {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -79,12 +104,7 @@ impl<'b> Writer<'b> {
             }
             plain = i + 1;
         }
-        self.raw(&s.as_bytes()[plain..])?;
-        self.raw(b"\"")
-    }
-
-    pub(super) fn opt_str(&mut self, key: Key, s: Option<&str>) -> Result<(), StreamError> {
-        s.map_or(Ok(()), |s| self.str(key, s))
+        self.raw(&s[plain..])
     }
 
     pub(super) fn u32(&mut self, key: Key, mut v: u32) -> Result<(), StreamError> {

@@ -21,7 +21,9 @@ use ota_core::crypto::{KeyId, TrustStore};
 use ota_core::manifest::{ExpiryCheck, MAX_MANIFEST_LEN, ManifestPolicy};
 use ota_core::version::{SecurityCounter, Version};
 
-use crate::client::job::{ActiveJob, ImageCheck, Intake, IntakeContext, Transport, intake};
+use crate::client::job::{
+    ActiveJob, Findings, ImageCheck, Intake, IntakeContext, PolicySource, Transport, intake,
+};
 use crate::config::PreferredTransport;
 use crate::reason::Reason;
 use crate::record::ImageKind;
@@ -115,10 +117,12 @@ pub fn inspect<const K: usize>(
 ) -> Result<Verdict, Reason> {
     let mut scratch = [0u8; MAX_MANIFEST_LEN];
     let mut job = None;
+    let mut findings = Findings::default();
     let mut ctx = IntakeContext {
         trust: device.trust,
-        policy: device.policy,
+        policy: device.policy.as_ref().map(PolicySource::Given),
         preferred_transport: device.preferred_transport,
+        findings: Some(&mut findings),
         scratch: &mut scratch,
         url,
         job: &mut job,
@@ -131,7 +135,7 @@ pub fn inspect<const K: usize>(
     let Some(ActiveJob { transport, check }) = job else {
         return Err(Reason::BadDocument);
     };
-    let signature = match (check, target.verified_by) {
+    let signature = match (check, findings.verified_by) {
         (ImageCheck::Sha256(_), Some(key)) => SignatureCheck::Verified(key),
         (ImageCheck::Sha256(_), None) => SignatureCheck::NotChecked,
         #[cfg(feature = "afr-ota")]
@@ -151,6 +155,6 @@ pub fn inspect<const K: usize>(
             Transport::Http { len } => Fetch::Http { len },
         },
         signature,
-        expiry: target.expiry,
+        expiry: findings.expiry,
     }))
 }

@@ -417,4 +417,63 @@ mod end_to_end {
         let verified = verify(&fw.firmware, "any-job", &store, &policy(), &mut scratch).unwrap();
         assert_eq!(verified.manifest().version, Version::new(1, 2, 0));
     }
+
+    /// `inspect` with a trust store is `verify` without the policy; without one it skips the
+    /// signature alone: the manifest is still parsed and bound to the document and the job,
+    /// and the signature and `keyId` texts must still decode.
+    #[test]
+    fn inspect_leaves_out_the_signature_only_without_a_trust_store() {
+        let (signing, key) = signer(7);
+        let (other, _) = signer(9);
+        let mut store = TrustStore::<2>::new();
+        store.add(key.clone()).unwrap();
+        let r = release(&signing, &key, &manifest_json(r#","jobId":"fw-1""#));
+        let mut scratch = [0u8; MAX_MANIFEST_LEN];
+        let trusted = inspect(&firmware(&r), "fw-1", Some(&store), &mut scratch).unwrap();
+        assert_eq!(trusted.key_id, Some(key.key_id()));
+        assert_eq!(trusted.manifest.size, 4096);
+        // Signed by a key the store does not hold: refused with it, read without it.
+        let forged = release(&other, &key, &manifest_json(""));
+        let mut scratch = [0u8; MAX_MANIFEST_LEN];
+        assert_eq!(
+            inspect(&firmware(&forged), "fw-1", Some(&store), &mut scratch),
+            Err(Rejection::BadSignature)
+        );
+        let mut scratch = [0u8; MAX_MANIFEST_LEN];
+        let unchecked = inspect::<2>(&firmware(&forged), "fw-1", None, &mut scratch).unwrap();
+        assert_eq!(unchecked.key_id, None);
+        // Every check but the signature's still runs without a trust store.
+        let mut scratch = [0u8; MAX_MANIFEST_LEN];
+        assert_eq!(
+            inspect::<2>(&firmware(&r), "fw-2", None, &mut scratch),
+            Err(Rejection::WrongJob)
+        );
+        let bad_signature = FirmwareRef {
+            signature: js("not base64!"),
+            ..firmware(&r)
+        };
+        let mut scratch = [0u8; MAX_MANIFEST_LEN];
+        assert_eq!(
+            inspect::<2>(&bad_signature, "fw-1", None, &mut scratch),
+            Err(Rejection::Encoding)
+        );
+        let bad_key_id = FirmwareRef {
+            key_id: Some(js("abc")),
+            ..firmware(&r)
+        };
+        let mut scratch = [0u8; MAX_MANIFEST_LEN];
+        assert_eq!(
+            inspect::<2>(&bad_key_id, "fw-1", None, &mut scratch),
+            Err(Rejection::UnknownKey)
+        );
+        // The policy is the caller's: a manifest for other hardware is inspected as read.
+        let other_hw = manifest_json("").replace("rev-b", "rev-c");
+        let r = release(&signing, &key, &other_hw);
+        let mut scratch = [0u8; MAX_MANIFEST_LEN];
+        let read = inspect(&firmware(&r), "fw-1", Some(&store), &mut scratch).unwrap();
+        assert_eq!(
+            policy().check(&read.manifest),
+            Err(Rejection::WrongHardware)
+        );
+    }
 }

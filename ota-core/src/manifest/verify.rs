@@ -69,26 +69,26 @@ pub fn verify<'m, const N: usize>(
     })
 }
 
-/// What [`inspect`] found, and which of its checks it made.
+/// What [`inspect`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InspectedManifest<'m> {
     /// The signed statement (its signature verified only when `key_id` is set).
     pub manifest: Manifest<'m>,
     /// The trusted key that verified the signature; `None` when no trust store was given.
     pub key_id: Option<KeyId>,
-    /// How the expiry was handled; `None` when no policy was given.
-    pub expiry: Option<ExpiryCheck>,
 }
 
-/// [`verify`], with the signature check (`trust: None`) or the device policy
-/// (`policy: None`) left out, for tools that say what a device would decide on a document
-/// without its keys or its identity. Every other check is the same code as [`verify`]'s, in
-/// the same order: without a trust store the manifest and signature must still be strict
-/// base64 (the signature at most [`MAX_VERIFIABLE_SIGNATURE_LEN`] bytes) and `keyId`, when
-/// present, 64 hex digits.
+/// [`verify`] without the device policy, and with the signature check left out when `trust`
+/// is `None`: for tools that say what a device would decide on a document without its keys
+/// or its identity, and for callers that apply [`ManifestPolicy::check`] themselves (a
+/// device that builds its policy only once the signature has verified). Every other check
+/// is the same code as [`verify`]'s, in the same order: without a trust store the manifest
+/// and signature must still be strict base64 (the signature at most
+/// [`MAX_VERIFIABLE_SIGNATURE_LEN`] bytes) and `keyId`, when present, 64 hex digits.
 ///
-/// Proves nothing about who signed the manifest unless `trust` was given: only
-/// [`VerifiedManifest`] is proof, and only [`verify`] makes one.
+/// Proves nothing about who signed the manifest unless `trust` was given, and nothing about
+/// the device policy: only [`VerifiedManifest`] is proof of both, and only [`verify`] makes
+/// one.
 ///
 /// # Errors
 /// The first [`Rejection`].
@@ -96,7 +96,6 @@ pub fn inspect<'m, const N: usize>(
     firmware: &FirmwareRef<'_>,
     job_id: &str,
     trust: Option<&TrustStore<N>>,
-    policy: Option<&ManifestPolicy<'_>>,
     scratch: &'m mut [u8; MAX_MANIFEST_LEN],
 ) -> Result<InspectedManifest<'m>, Rejection> {
     let (bytes, key_id) = match trust {
@@ -104,12 +103,7 @@ pub fn inspect<'m, const N: usize>(
         None => (decode_unverified(firmware, scratch)?, None),
     };
     let manifest = accept(bytes, firmware, job_id)?;
-    let expiry = policy.map(|p| p.check(&manifest)).transpose()?;
-    Ok(InspectedManifest {
-        manifest,
-        key_id,
-        expiry,
-    })
+    Ok(InspectedManifest { manifest, key_id })
 }
 
 /// Decode the manifest and its signature (strict base64) and verify them with the trusted key

@@ -4,7 +4,7 @@ use ota_core::jobs::{ErrorAction, ErrorCode, JobExecutionStatus, JobId};
 use ota_core::json::JsonStr;
 use ota_core::time::Instant;
 
-use super::job::{Intake, IntakeContext, intake};
+use super::job::{Intake, IntakeContext, PolicySource, intake};
 use super::messages::Execution;
 use super::outbox::{Details, Outgoing, Qos};
 use super::state::{FinalReport, Request, Resume, State};
@@ -363,8 +363,14 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         self.job = None;
         let mut ctx = IntakeContext {
             trust: Some(self.trust),
-            policy: Some(self.policy(now)),
+            policy: Some(PolicySource::Device {
+                config: &self.config,
+                floor: &self.record.floor,
+                capacity: self.image_capacity(),
+                now: self.trusted_time(now),
+            }),
             preferred_transport: self.config.preferred_transport,
+            findings: None,
             scratch: self.scratch,
             url: self.url,
             job: &mut self.job,

@@ -10,10 +10,12 @@ use ota_core::document::{DocumentKind, FirmwareUpdate};
 #[cfg(feature = "afr-ota")]
 use ota_core::jobs::StreamId;
 use ota_core::json::JsonStr;
-use ota_core::manifest::{self, ExpiryCheck, MAX_MANIFEST_LEN, ManifestPolicy};
+use ota_core::manifest::{
+    self, ExpiryCheck, MAX_MANIFEST_LEN, ManifestPolicy, RollbackFloor, TrustedTime,
+};
 use ota_core::version::{SecurityCounter, Version};
 
-use crate::config::PreferredTransport;
+use crate::config::{Config, PreferredTransport};
 use crate::reason::Reason;
 use crate::record::ImageKind;
 
@@ -62,9 +64,15 @@ pub(crate) struct Target {
     pub(crate) version: Option<Version>,
     pub(crate) counter: SecurityCounter,
     pub(crate) document_digest: [u8; 32],
-    /// The trusted key that verified a signed manifest (not kept by the client).
+}
+
+/// What the manifest check found beyond the [`Target`], for [`crate::inspect`] (the client
+/// does not keep it, nor hold it on its stack).
+#[derive(Debug, Default)]
+pub(crate) struct Findings {
+    /// The trusted key that verified a signed manifest.
     pub(crate) verified_by: Option<KeyId>,
-    /// How a manifest's expiry was handled (not kept by the client).
+    /// How a manifest's expiry was handled.
     pub(crate) expiry: Option<ExpiryCheck>,
 }
 
@@ -83,6 +91,50 @@ pub(crate) enum Intake {
     Custom,
 }
 
+/// Where the intake's device policy comes from.
+#[derive(Clone, Copy)]
+pub(crate) enum PolicySource<'c> {
+    /// The client's: the [`ManifestPolicy`] is built only in the manifest check's frame, so
+    /// no copy of it sits in the caller's frame during the signature check.
+    Device {
+        config: &'c Config<'c>,
+        floor: &'c RollbackFloor,
+        capacity: u32,
+        now: TrustedTime,
+    },
+    /// Given whole ([`crate::inspect`]).
+    Given(&'c ManifestPolicy<'c>),
+}
+
+impl<'c> PolicySource<'c> {
+    fn policy(&self) -> ManifestPolicy<'c> {
+        match *self {
+            Self::Device {
+                config: c,
+                floor,
+                capacity,
+                now,
+            } => {
+                let mut policy = ManifestPolicy::new(c.product, c.hardware, c.running_version);
+                policy.floor = *floor;
+                policy.max_size = capacity;
+                policy.now = now;
+                policy.require_trusted_time = c.require_trusted_time;
+                policy.allow_same_version = c.allow_same_version;
+                policy
+            }
+            Self::Given(policy) => *policy,
+        }
+    }
+
+    fn max_size(&self) -> u32 {
+        match self {
+            Self::Device { capacity, .. } => *capacity,
+            Self::Given(policy) => policy.max_size,
+        }
+    }
+}
+
 /// What the intake needs from the client (or from [`crate::inspect`]).
 pub(crate) struct IntakeContext<'c, const K: usize> {
     /// The keys signatures are checked with; `None` (inspection only, never the client):
@@ -90,8 +142,10 @@ pub(crate) struct IntakeContext<'c, const K: usize> {
     pub(crate) trust: Option<&'c TrustStore<K>>,
     /// The device's identity, floor, time and slot size; `None` (inspection only, never the
     /// client): every check but these.
-    pub(crate) policy: Option<ManifestPolicy<'c>>,
+    pub(crate) policy: Option<PolicySource<'c>>,
     pub(crate) preferred_transport: PreferredTransport,
+    /// Where the manifest check's findings go (`None` for the client).
+    pub(crate) findings: Option<&'c mut Findings>,
     pub(crate) scratch: &'c mut [u8],
     pub(crate) url: &'c mut [u8],
     /// Where the download details of an accepted firmware job go, in place (the intake runs
@@ -188,16 +242,18 @@ fn firmware<const K: usize>(
         .get_mut(..MAX_MANIFEST_LEN)
         .and_then(|s| s.try_into().ok())
         .ok_or(Reason::BadManifest)?;
-    let inspected = manifest::inspect(
-        &doc.firmware,
-        job_id,
-        ctx.trust,
-        ctx.policy.as_ref(),
-        scratch,
-    )?;
+    let inspected = manifest::inspect(&doc.firmware, job_id, ctx.trust, scratch)?;
     let m = &inspected.manifest;
+    // The policy is built only now, after the signature check (the deepest stack).
+    let expiry = match ctx.policy {
+        Some(source) => Some(source.policy().check(m)?),
+        None => None,
+    };
     let (size, sha256, version, counter) = (m.size, m.sha256.0, m.version, m.security_counter);
-    let (verified_by, expiry) = (inspected.key_id, inspected.expiry);
+    if let Some(findings) = ctx.findings.as_deref_mut() {
+        findings.verified_by = inspected.key_id;
+        findings.expiry = expiry;
+    }
     let stream = doc.firmware.stream.map(|s| (s, doc.firmware.file_id));
     let transport = choose_transport(ctx, stream, doc.firmware.url)?;
     *ctx.job = Some(ActiveJob {
@@ -210,8 +266,6 @@ fn firmware<const K: usize>(
         version: Some(version),
         counter,
         document_digest,
-        verified_by,
-        expiry,
     })
 }
 
@@ -224,7 +278,7 @@ fn afr_ota<const K: usize>(
     let [file] = ota.files.as_slice() else {
         return Err(Reason::MultipleFiles);
     };
-    if ctx.policy.is_some_and(|p| file.file_size > p.max_size) {
+    if ctx.policy.is_some_and(|p| file.file_size > p.max_size()) {
         return Err(Reason::TooLarge);
     }
     let check = afr_signature(ctx.trust, file.signatures())?;
@@ -253,8 +307,6 @@ fn afr_ota<const K: usize>(
         version: None,
         counter: SecurityCounter(0),
         document_digest,
-        verified_by: None,
-        expiry: None,
     })
 }
 
@@ -337,7 +389,6 @@ fn choose_transport<const K: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
     use ota_core::jobs::ThingName;
 
     const AFR_OTA: &[u8] = br#"{"afr_ota":{"protocols":["MQTT"],"streamname":"s",
@@ -358,8 +409,9 @@ mod tests {
         policy.max_size = 1 << 20;
         let mut ctx = IntakeContext {
             trust: Some(trust),
-            policy: Some(policy),
+            policy: Some(PolicySource::Given(&policy)),
             preferred_transport: config.preferred_transport,
+            findings: None,
             scratch: &mut scratch,
             url,
             job: &mut job,
@@ -496,6 +548,7 @@ mod tests {
                 trust: None,
                 policy: None,
                 preferred_transport: PreferredTransport::Mqtt,
+                findings: None,
                 scratch: &mut scratch,
                 url: &mut [],
                 job: &mut job,

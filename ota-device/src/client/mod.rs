@@ -14,7 +14,7 @@ use heapless::Deque;
 use ota_core::crypto::TrustStore;
 use ota_core::jobs::JobExecutionStatus;
 use ota_core::json::{JsonStr, RawJson};
-use ota_core::manifest::{ManifestPolicy, RollbackFloor, TrustedTime};
+use ota_core::manifest::{RollbackFloor, TrustedTime};
 use ota_core::time::{Duration, Instant};
 
 pub(crate) use codec::supports;
@@ -314,18 +314,6 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     }
 
     // ---- helpers shared by the handler modules ----
-
-    /// What this device accepts now: its identity, floor, trusted time and slot size.
-    fn policy(&self, now: Instant) -> ManifestPolicy<'a> {
-        let c = &self.config;
-        let mut policy = ManifestPolicy::new(c.product, c.hardware, c.running_version);
-        policy.floor = self.record.floor;
-        policy.max_size = self.image_capacity();
-        policy.now = self.trusted_time(now);
-        policy.require_trusted_time = c.require_trusted_time;
-        policy.allow_same_version = c.allow_same_version;
-        policy
-    }
 
     fn trusted_time(&self, now: Instant) -> TrustedTime {
         match self.wall_clock {

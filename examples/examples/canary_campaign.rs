@@ -18,7 +18,7 @@ use ota_cloud::campaign::{
     StageSize, Targets,
 };
 use ota_cloud::catalog::{Catalog, Release, VersionReq};
-use ota_cloud::model::{RolloutConfig, StartNext, UpdateExecution};
+use ota_cloud::jobs::model::{RolloutConfig, StartNext, UpdateExecution};
 use ota_cloud::{Clock, DeviceJobs, FleetService, InMemory, JobService, ManualClock, Settings};
 use ota_core::jobs::JobExecutionStatus;
 use ota_core::version::Version;

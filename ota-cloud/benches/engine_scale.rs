@@ -10,7 +10,7 @@ use std::alloc::System;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ota_cloud::model::{JobSpec, RolloutConfig, Target, UpdateExecution};
+use ota_cloud::jobs::model::{JobSpec, RolloutConfig, Target, UpdateExecution};
 use ota_cloud::{Engine, Settings};
 use ota_core::jobs::JobExecutionStatus;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};

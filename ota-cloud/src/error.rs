@@ -2,7 +2,7 @@
 
 use ota_core::jobs::ErrorCode;
 
-use crate::model::ExecutionState;
+use crate::jobs::model::ExecutionState;
 
 /// A control-plane error, named after the AWS IoT exception it corresponds to.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,32 +1,31 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+// Layers, bottom up: `jobs` (the AWS IoT Jobs model and engine, sync and sans-IO), `fleet` and
+// `schedule` (what the engine works over), `service` (async traits and their in-memory
+// implementation), `campaign` and `catalog` (rollouts over the traits), `release` and
+// `signing` (documents and signatures). The command-line tool is the binary's
+// (src/bin/ota-cloud, feature `cli`).
+
 pub mod campaign;
 pub mod catalog;
-#[cfg(feature = "cli")]
-pub mod cli;
-pub mod conformance;
-pub mod engine;
 mod error;
-pub mod events;
 pub mod fleet;
-mod memory;
-pub mod model;
-pub mod plan;
-mod quota;
+pub mod jobs;
 pub mod release;
-pub mod report;
 pub mod schedule;
-mod service;
+pub mod service;
 pub mod signing;
 
-pub use engine::{Engine, JobSelector, Notification, NotificationKind, Pacing, Settings};
 pub use error::{DataPlaneError, Error};
-pub use memory::{Clock, InMemory, ManualClock, SystemClock};
-pub use quota::{
+pub use jobs::engine::{Engine, JobSelector, Notification, NotificationKind, Pacing, Settings};
+pub use jobs::validate::{
     DocumentTooLong, MAX_DESCRIPTION_LEN, MAX_DOCUMENT_LEN, MAX_RATE_PER_MINUTE, MAX_RETRIES,
     MAX_TARGETS, MAX_TIMEOUT_MINUTES, check_document_len,
 };
-pub use service::{DeviceJobs, FleetService, JobService, NextOrJob, Thing};
+pub use service::{
+    Clock, DeviceJobs, FleetService, InMemory, JobService, ManualClock, NextOrJob, SystemClock,
+    Thing,
+};
 #[cfg(feature = "mock")]
 pub use service::{MockDeviceJobs, MockFleetService, MockJobService};

@@ -3,7 +3,7 @@
 
 use ota_cloud::campaign::*;
 use ota_cloud::catalog::{Catalog, Incompatibility, Release, VersionReq};
-use ota_cloud::model::{
+use ota_cloud::jobs::model::{
     Comparator, JobStatus, RolloutConfig, StartNext, Target, TargetSelection, UpdateExecution,
 };
 use ota_cloud::{Clock, DeviceJobs, FleetService, InMemory, JobService, ManualClock, Settings};

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use mockall::predicate::{always, eq};
 use ota_cloud::campaign::*;
 use ota_cloud::catalog::{Catalog, Release};
-use ota_cloud::model::*;
+use ota_cloud::jobs::model::*;
 use ota_cloud::{Error, FleetService, JobService, MockFleetService, MockJobService, Thing};
 use ota_core::jobs::JobExecutionStatus;
 use ota_core::version::Version;

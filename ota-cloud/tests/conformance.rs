@@ -1,6 +1,6 @@
 //! The conformance suite against the in-memory engine behind the async traits.
 
-use ota_cloud::conformance::{Suite, run};
+use ota_cloud::service::conformance::{Suite, run};
 use ota_cloud::{InMemory, ManualClock, Settings};
 
 #[tokio::test]

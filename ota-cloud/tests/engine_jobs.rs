@@ -1,8 +1,8 @@
 //! Targets, cancellation, deletion, completion, the device plane's answers and pushes, quotas,
 //! the event log, and counters against a recount, for the in-memory engine.
 
-use ota_cloud::events::EventKind;
-use ota_cloud::model::*;
+use ota_cloud::jobs::events::EventKind;
+use ota_cloud::jobs::model::*;
 use ota_cloud::{Engine, Error, JobSelector, NotificationKind, Settings};
 use ota_core::jobs::{ErrorCode, JobExecutionStatus};
 use proptest::prelude::*;

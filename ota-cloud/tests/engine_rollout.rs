@@ -1,7 +1,7 @@
 //! Rollout, abort, timeouts, retries and scheduling of the in-memory engine, against a fake
 //! clock (Unix milliseconds passed to `advance`).
 
-use ota_cloud::model::*;
+use ota_cloud::jobs::model::*;
 use ota_cloud::schedule::{EndBehavior, MaintenanceWindowConfig, SchedulingConfig};
 use ota_cloud::{Engine, Pacing, Settings};
 use ota_core::jobs::JobExecutionStatus;

@@ -1,11 +1,12 @@
-//! `report::job_report` tested at the trait level with `mockall` (no engine).
+//! `service::job_report` tested at the trait level with `mockall` (no engine).
 #![cfg(feature = "mock")]
 
 use std::collections::BTreeMap;
 
 use mockall::predicate::{always, eq};
-use ota_cloud::model::*;
-use ota_cloud::{Error, MockJobService, report};
+use ota_cloud::jobs::model::*;
+use ota_cloud::service::job_report;
+use ota_cloud::{Error, MockJobService};
 use ota_core::jobs::JobExecutionStatus;
 
 fn job(id: &str) -> Job {
@@ -95,7 +96,7 @@ async fn report_lists_failures_with_reasons_and_respects_the_bound() {
         .with(eq("j"), eq("b"), eq(None))
         .times(0)
         .returning(|_, t, _| Ok(execution(t, None)));
-    let report = report::job_report(&service, "j", 1).await.unwrap();
+    let report = job_report(&service, "j", 1).await.unwrap();
     assert_eq!(report.details.number_of_failed_things, 2);
     assert_eq!(report.failures.len(), 1, "bounded");
     assert_eq!(
@@ -111,7 +112,7 @@ async fn report_passes_errors_through() {
         .expect_describe_job()
         .returning(|id| Err(Error::ResourceNotFound(format!("job {id}"))));
     assert!(matches!(
-        report::job_report(&service, "gone", 10).await,
+        job_report(&service, "gone", 10).await,
         Err(Error::ResourceNotFound(_))
     ));
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use ota_cloud::model::{
+use ota_cloud::jobs::model::{
     DeviceExecution, ExecutionState, StartNext, StatusDetails as DetailsMap, UpdateExecution,
 };
 use ota_cloud::{DataPlaneError, Engine, JobSelector, Notification, NotificationKind};
@@ -375,7 +375,7 @@ impl Responder {
 }
 
 /// A pending-list entry as the wire type (`None` for a job id the wire type refuses).
-fn summary(s: &ota_cloud::model::JobExecutionSummary) -> Option<JobExecutionSummary<'_>> {
+fn summary(s: &ota_cloud::jobs::model::JobExecutionSummary) -> Option<JobExecutionSummary<'_>> {
     JobId::new(&s.job_id)
         .ok()
         .map(|job_id| JobExecutionSummary {

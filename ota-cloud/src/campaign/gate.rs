@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::percent::Percent;
-use crate::model::{Comparator, JobProcessDetails};
+use crate::jobs::model::{Comparator, JobProcessDetails};
 
 /// What a threshold's percentage is taken over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -69,11 +69,11 @@
 //! `DeleteThingGroup`; AWS allows a thing 10 static groups); devices whose execution
 //! succeeds after the rollback's wait are not in the rollback campaign; continuous campaigns (late joiners); approval quorums; health signals beyond job status.
 
+mod assignment;
 mod error;
 mod event;
 mod gate;
 mod percent;
-mod plan;
 mod run;
 mod spec;
 mod status;
@@ -174,9 +174,11 @@ impl Campaign {
     /// Check every stage's job against the IoT Jobs rules and quotas, as `CreateJob` would.
     fn check_jobs(&self) -> Result<(), SpecError> {
         for (i, run) in self.stages.iter().enumerate() {
-            crate::quota::validate(self.job_spec(i), 0).map_err(|e| SpecError::InvalidJob {
-                stage: run.job_id.clone(),
-                message: e.to_string(),
+            crate::jobs::validate::validate(self.job_spec(i), 0).map_err(|e| {
+                SpecError::InvalidJob {
+                    stage: run.job_id.clone(),
+                    message: e.to_string(),
+                }
             })?;
         }
         Ok(())

@@ -11,10 +11,10 @@ use super::event::{CampaignEvent, Logged, Refusal, RefusalReason};
 use super::gate::{GateFailure, StageCounts, Verdict};
 use super::spec::{ROLLBACK_SUFFIX, RollbackPolicy, StageSize, Targets};
 use super::status::{CampaignState, StagePhase};
-use super::{Campaign, CampaignError, CampaignSpec, Eligibility, Stop, plan};
+use super::{Campaign, CampaignError, CampaignSpec, Eligibility, Stop, assignment};
 use crate::MAX_DESCRIPTION_LEN;
 use crate::error::Error;
-use crate::model::{JobSpec, JobStatus, Target};
+use crate::jobs::model::{JobSpec, JobStatus, Target};
 use crate::service::{FleetService, JobService};
 
 /// The `reasonCode` of the cancels a failed gate makes.
@@ -225,7 +225,7 @@ impl Campaign {
         for name in names {
             match svc.describe_thing(&name).await {
                 Ok(thing) => {
-                    match plan::check(&self.spec.release, &self.spec.eligibility, &thing) {
+                    match assignment::check(&self.spec.release, &self.spec.eligibility, &thing) {
                         Ok(()) => eligible.push(thing),
                         Err(reason) => refused.push((name, reason)),
                     }
@@ -248,8 +248,8 @@ impl Campaign {
                 groups.insert(group.clone(), members.into_iter().collect());
             }
         }
-        plan::arrange(&mut eligible, self.spec.order);
-        let (dealt, unassigned) = plan::assign(&self.spec.stages, &eligible, &groups);
+        assignment::arrange(&mut eligible, self.spec.order);
+        let (dealt, unassigned) = assignment::assign(&self.spec.stages, &eligible, &groups);
         let refused_count = refused.len();
         for (thing, reason) in refused {
             refuse(&mut self.refusals, &mut self.log, now, thing, None, reason);
@@ -282,10 +282,12 @@ impl Campaign {
             let mut refused = Vec::new();
             for thing in &self.stages[i].devices {
                 match svc.describe_thing(thing).await {
-                    Ok(t) => match plan::check(&self.spec.release, &self.spec.eligibility, &t) {
-                        Ok(()) => kept.push(thing.clone()),
-                        Err(reason) => refused.push((thing.clone(), reason)),
-                    },
+                    Ok(t) => {
+                        match assignment::check(&self.spec.release, &self.spec.eligibility, &t) {
+                            Ok(()) => kept.push(thing.clone()),
+                            Err(reason) => refused.push((thing.clone(), reason)),
+                        }
+                    }
                     Err(Error::ResourceNotFound(_)) => {
                         refused.push((thing.clone(), RefusalReason::UnknownThing));
                     }

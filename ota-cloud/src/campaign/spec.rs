@@ -7,7 +7,7 @@ use super::error::SpecError;
 use super::gate::Gate;
 use super::percent::Percent;
 use crate::catalog::Release;
-use crate::model::{AbortConfig, RetryConfig, RolloutConfig, TimeoutConfig};
+use crate::jobs::model::{AbortConfig, RetryConfig, RolloutConfig, TimeoutConfig};
 
 /// Longest job id AWS accepts (stage job ids are `{campaign}-{stage}`).
 const MAX_JOB_ID_LEN: usize = 64;

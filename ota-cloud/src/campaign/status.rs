@@ -4,8 +4,8 @@
 use super::event::{Approval, Refusal};
 use super::gate::{GateFailure, StageCounts};
 use super::{Campaign, CampaignError};
-use crate::report::{JobReport, job_report};
 use crate::service::JobService;
+use crate::service::{JobReport, job_report};
 
 /// A campaign's state.
 #[derive(Debug, Clone, PartialEq, Eq)]

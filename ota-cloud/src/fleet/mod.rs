@@ -29,11 +29,11 @@ mod ids;
 mod idset;
 mod index;
 mod limits;
-mod membership;
-mod parse;
 mod query;
+mod query_parser;
 mod registry;
 mod things;
+mod transitive;
 
 #[cfg(test)]
 mod model_tests;
@@ -46,8 +46,8 @@ pub use attributes::{MAX_ATTRIBUTE_KEY_LEN, MAX_ATTRIBUTE_VALUE_LEN, MAX_ATTRIBU
 pub use error::FleetError;
 pub use ids::{GroupId, MembershipChange, ThingId};
 pub use limits::{FleetLimits, MAX_GROUP_DEPTH};
-pub use membership::KEPT_CHANGES;
 pub use query::{MAX_QUERY_DEPTH, MAX_QUERY_TERMS, Query};
+pub use transitive::KEPT_CHANGES;
 
 use groups::Group;
 use things::Things;

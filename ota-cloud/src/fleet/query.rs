@@ -30,7 +30,7 @@
 //! compared whole, not as a phrase of words.
 
 use super::FleetError;
-use super::parse::Parser;
+use super::query_parser::Parser;
 
 /// Most terms in one query (AWS fleet indexing: 12).
 pub const MAX_QUERY_TERMS: usize = 12;

@@ -4,7 +4,7 @@ use std::string::String;
 use std::vec::Vec;
 
 use super::error::{ConfigField, ScheduleError};
-use super::plan::{EndBehavior, Schedule};
+use super::job_schedule::{EndBehavior, Schedule};
 use super::time::{format_schedule_time, parse_schedule_time};
 use super::window::MaintenanceWindow;
 

@@ -24,7 +24,7 @@ use ota_cloud::campaign::{
     RollbackPolicy, Stage, StagePhase, StageSize, Targets,
 };
 use ota_cloud::catalog::{Catalog, Release, VersionReq};
-use ota_cloud::model::{
+use ota_cloud::jobs::model::{
     AbortConfig, AbortCriteria, Comparator, Denominator, FailureType, JobStatus, RetryConfig,
     RetryCriteria, RetryFailureType, RolloutConfig, TimeoutConfig,
 };

@@ -53,7 +53,7 @@ impl World {
             let job_id = job_id.as_str();
             let job_canceled = engine
                 .describe_job(job_id)
-                .is_ok_and(|j| j.status == ota_cloud::model::JobStatus::Canceled);
+                .is_ok_and(|j| j.status == ota_cloud::jobs::model::JobStatus::Canceled);
             let totals = if kind == CampaignKind::Release {
                 &mut release
             } else {

@@ -1,0 +1,147 @@
+//! The `ota-cloud` command-line tool: keys, signatures, signed job documents, rollout plans.
+//!
+//! Built with the `cli` feature (clap); the library does not depend on it.
+//!
+//! One module per command (`keygen`, `sign`, `verify`, `release`, `inspect`), each with its
+//! clap arguments and a `run` that writes its output to the writer it is given. Errors are
+//! one line on stderr: exit 2 for a wrong command line, 1 for a failure (including a "no"
+//! answer from `verify` or `inspect`). Output files are written to a temporary file in the
+//! same directory, moved into place and the directory synced, so a failed command leaves no
+//! partial file; an output that is one of the inputs is refused. Inputs are read with
+//! bounded memory (see `files`).
+//!
+//! `plan` projects a rollout policy over a fleet with the engine itself (see
+//! `ota_cloud::jobs::projection`).
+
+mod error;
+mod files;
+mod inspect;
+mod keygen;
+mod keys;
+mod parse;
+mod plan;
+mod release;
+mod sign;
+mod verify;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use clap::error::ErrorKind;
+
+use error::CliError;
+
+/// What each exit status means, shown after every `--help`.
+const EXIT_STATUS: &str = "\
+Exit status:
+  0  success (verify: valid; inspect: everything asked was checked and passed)
+  1  failure: the command ran and failed (unreadable or too-long input, invalid signature,
+     a device would reject the document, an output that could not be written)
+  2  wrong command line: unknown or missing option, value out of range, or an output that
+     is one of the inputs";
+
+/// Sign firmware releases and build AWS IoT job documents.
+///
+/// Keys are P-256 or RSA in the PEM formats OpenSSL writes; signatures mean what `openssl
+/// dgst -sha256 -sign` makes; documents are this project's signed-manifest firmware
+/// update or the AWS `afr_ota` format. Run `ota-cloud COMMAND --help` for each command.
+#[derive(Debug, clap::Parser)]
+#[command(name = "ota-cloud", version, after_help = EXIT_STATUS)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The commands; each one's help is its `Args` struct's doc comment.
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    #[command(after_help = EXIT_STATUS)]
+    Keygen(keygen::Args),
+    #[command(after_help = EXIT_STATUS)]
+    Sign(sign::Args),
+    #[command(after_help = EXIT_STATUS)]
+    Verify(verify::Args),
+    #[command(after_help = EXIT_STATUS)]
+    Release(release::Args),
+    #[command(after_help = EXIT_STATUS)]
+    Inspect(inspect::Args),
+    #[command(after_help = EXIT_STATUS)]
+    Plan(plan::Args),
+}
+
+/// Run the tool on the process's arguments: output on stdout, an error as one line on
+/// stderr, and the exit code (0, 1 for a failure, 2 for a wrong command line).
+fn main() -> ExitCode {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match run(std::env::args_os(), &mut out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: {}", e.one_line());
+            e.exit_code()
+        }
+    }
+}
+
+/// Parse `args` (the program name first) and run the command, writing its output (and
+/// `--help`/`--version` text) to `out`.
+fn run<I, T>(args: I, out: &mut dyn Write) -> Result<(), CliError>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => return parse_error(&e, out),
+    };
+    match &cli.command {
+        Command::Keygen(args) => keygen::run(args, out),
+        Command::Sign(args) => sign::run(args, out),
+        Command::Verify(args) => verify::run(args, out),
+        Command::Release(args) => release::run(args, out),
+        Command::Inspect(args) => inspect::run(args, out),
+        Command::Plan(args) => plan::run(args, out),
+    }
+}
+
+/// Help and version go to `out`; every other clap error becomes one usage line.
+fn parse_error(e: &clap::Error, out: &mut dyn Write) -> Result<(), CliError> {
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            write_out(out, &e.render().to_string())
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
+            Err(CliError::usage(
+                "a command is required: keygen, sign, verify, release, inspect or plan (see ota-cloud --help)",
+            ))
+        }
+        _ => {
+            let rendered = e.render().to_string();
+            let message: Vec<&str> = rendered
+                .lines()
+                .take_while(|l| !l.starts_with("Usage:"))
+                .map(str::trim)
+                .filter(|l| {
+                    !l.is_empty()
+                        && !l.starts_with("tip:")
+                        && !l.starts_with("For more information")
+                })
+                .collect();
+            let message = message.join(" ");
+            let message = message.strip_prefix("error: ").unwrap_or(&message);
+            Err(CliError::usage(format!("{message} (see --help)")))
+        }
+    }
+}
+
+/// Write `text` to `out`, turning an IO error (a closed pipe) into a failure.
+fn write_out(out: &mut dyn Write, text: &str) -> Result<(), CliError> {
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::failure(format!("cannot write output: {e}")))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,227 @@
+//! `ota-cloud release`: a signed job document for a firmware image.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+use ota_core::version::{SecurityCounter, Version};
+
+use super::{CliError, files, keys, parse, write_out};
+use ota_cloud::release::{
+    AfrOtaSpec, FirmwareSpec, ManifestSpec, afr_ota_from_digest, firmware_update_from_digest,
+};
+use ota_cloud::signing::Signer as _;
+
+/// Build and sign the job document for a firmware image.
+///
+/// `--format firmware` (the default) writes this project's document: a signed manifest
+/// (product, hardware, file id, version, security counter, the image's exact size and
+/// SHA-256, and optionally --min-version, --expires and --job-id) that devices check before
+/// downloading, plus the key id, the version as a hint and the location (--stream and/or
+/// --url). `--format afr-ota` writes the AWS/FreeRTOS `afr_ota` document, signed over the
+/// image bytes only (`sig-sha256-ecdsa` for P-256 keys, `sig-sha256-rsa` for RSA), with
+/// `filesize`, `fileid`, `filepath`, `certfile` and `streamname` and/or `update_data_url` +
+/// `auth_scheme`; it cannot carry the signed constraints, so they are refused with it. The
+/// document is parsed back and its signature verified before it is written. Output goes to
+/// stdout, or to --out (written whole or not at all); an output that is the image or the key
+/// is refused before anything is written. The image is read once, in chunks, so memory does
+/// not grow with its size.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// PEM private key that signs the release (P-256 or RSA).
+    #[arg(long, value_name = "KEY.pem")]
+    key: PathBuf,
+    /// Sign with RSA-PSS (SHA-256, MGF1-SHA-256, 32-byte salt) instead of PKCS#1 v1.5.
+    #[arg(long)]
+    pss: bool,
+    /// Document format.
+    #[arg(long, value_enum, default_value_t = Format::Firmware)]
+    format: Format,
+    /// Firmware version of the image (semver, e.g. 1.2.3). Required for --format firmware.
+    #[arg(long, value_name = "V", value_parser = parse::version)]
+    version: Option<Version>,
+    /// Hardware id (board revision) the image is built for. Required for --format firmware.
+    #[arg(long, value_name = "H")]
+    hardware: Option<String>,
+    /// Product id the image is built for. Required for --format firmware.
+    #[arg(long, value_name = "P")]
+    product: Option<String>,
+    /// Anti-rollback counter of the image: devices refuse images below their stored one.
+    #[arg(long, value_name = "N")]
+    security_counter: Option<u32>,
+    /// File id of the image within the job / stream.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    file_id: u8,
+    /// Lowest running version allowed to install the image (firmware format).
+    #[arg(long, value_name = "V", value_parser = parse::version)]
+    min_version: Option<Version>,
+    /// When devices with trusted time stop accepting the release: Unix seconds or
+    /// YYYY-MM-DDTHH:MM (UTC) (firmware format).
+    #[arg(long, value_name = "TIME", value_parser = parse::unix_time)]
+    expires: Option<u64>,
+    /// Bind the release to this job id: devices refuse it in any other job (firmware
+    /// format).
+    #[arg(long, value_name = "JOB")]
+    job_id: Option<String>,
+    /// AWS IoT MQTT stream id carrying the image.
+    #[arg(long, value_name = "S")]
+    stream: Option<String>,
+    /// HTTPS URL of the image (an AWS `${aws:iot:s3-presigned-url:…}` placeholder works).
+    #[arg(long, value_name = "U")]
+    url: Option<String>,
+    /// `filepath` of an afr-ota document (default: the image's file name).
+    #[arg(long, value_name = "PATH")]
+    file_path: Option<String>,
+    /// `certfile` of an afr-ota document: the device-side name of the verification key
+    /// (default: the key id).
+    #[arg(long, value_name = "NAME")]
+    cert_file: Option<String>,
+    /// `fileType` of an afr-ota document (0 is firmware).
+    #[arg(long, value_name = "N")]
+    file_type: Option<u8>,
+    /// `auth_scheme` written with --url in an afr-ota document.
+    #[arg(long, value_name = "SCHEME", default_value = ota_cloud::release::AWS_S3_PRESIGNED)]
+    auth_scheme: String,
+    /// Write the document here instead of stdout (replaced if it exists; never the image or
+    /// the key).
+    #[arg(long, value_name = "DOC.json")]
+    out: Option<PathBuf>,
+    /// The firmware image.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// This project's signed-manifest firmware-update document.
+    Firmware,
+    /// The AWS `afr_ota` document (CreateOTAUpdate), signed over the file.
+    AfrOta,
+}
+
+pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
+    check_options(args)?;
+    let inputs = [args.key.as_path(), args.file.as_path()];
+    match &args.out {
+        Some(path) => files::refuse_output_over_inputs("--out", path, &inputs)?,
+        None => files::refuse_stdout_over_inputs(&inputs)?,
+    }
+    let signer = keys::signer(&args.key, args.pss)?;
+    let image = files::image_digest(&args.file)?;
+    let release = match args.format {
+        Format::Firmware => {
+            let spec = firmware_spec(args)?;
+            firmware_update_from_digest(&image, &spec, &signer)
+        }
+        Format::AfrOta => {
+            let file_name = args
+                .file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned());
+            let key_id = signer.key_id().to_string();
+            let spec = AfrOtaSpec {
+                file_id: args.file_id,
+                stream: args.stream.as_deref(),
+                url: args.url.as_deref(),
+                auth_scheme: &args.auth_scheme,
+                file_path: args.file_path.as_deref().or(file_name.as_deref()),
+                cert_file: Some(args.cert_file.as_deref().unwrap_or(&key_id)),
+                file_type: args.file_type,
+            };
+            afr_ota_from_digest(&image, &spec, &signer)
+        }
+    }
+    .map_err(|e| CliError::failure(e.to_string()))?;
+    let text = format!("{}\n", release.document);
+    match &args.out {
+        Some(path) => files::stage(path, text.as_bytes(), false)?.commit(true),
+        None => write_out(out, &text),
+    }
+}
+
+/// Refuse options that do not belong to the chosen format, and stale expiries.
+fn check_options(args: &Args) -> Result<(), CliError> {
+    if args.stream.is_none() && args.url.is_none() {
+        return Err(CliError::usage(
+            "give the image location: --stream S, --url U, or both",
+        ));
+    }
+    match args.format {
+        Format::Firmware => {
+            let missing: Vec<&str> = [
+                ("--version", args.version.is_none()),
+                ("--hardware", args.hardware.is_none()),
+                ("--product", args.product.is_none()),
+            ]
+            .iter()
+            .filter(|(_, absent)| *absent)
+            .map(|(flag, _)| *flag)
+            .collect();
+            if !missing.is_empty() {
+                return Err(CliError::usage(format!(
+                    "{} required for --format firmware",
+                    missing.join(", ")
+                )));
+            }
+            let afr_only = [
+                ("--file-path", args.file_path.is_some()),
+                ("--cert-file", args.cert_file.is_some()),
+                ("--file-type", args.file_type.is_some()),
+            ];
+            if let Some((flag, _)) = afr_only.iter().find(|(_, given)| *given) {
+                return Err(CliError::usage(format!(
+                    "{flag} applies to --format afr-ota only"
+                )));
+            }
+            if let Some(expires) = args.expires
+                && expires <= parse::now()
+            {
+                return Err(CliError::usage(
+                    "--expires is in the past: devices with trusted time would refuse the release",
+                ));
+            }
+        }
+        Format::AfrOta => {
+            let manifest_only = [
+                ("--version", args.version.is_some()),
+                ("--hardware", args.hardware.is_some()),
+                ("--product", args.product.is_some()),
+                ("--security-counter", args.security_counter.is_some()),
+                ("--min-version", args.min_version.is_some()),
+                ("--expires", args.expires.is_some()),
+                ("--job-id", args.job_id.is_some()),
+            ];
+            if let Some((flag, _)) = manifest_only.iter().find(|(_, given)| *given) {
+                return Err(CliError::usage(format!(
+                    "{flag} cannot be carried by an afr_ota document (only the file is signed); use --format firmware"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn firmware_spec(args: &Args) -> Result<FirmwareSpec<'_>, CliError> {
+    let missing = |flag: &str| CliError::usage(format!("{flag} is required for --format firmware"));
+    let manifest = ManifestSpec {
+        product: args
+            .product
+            .as_deref()
+            .ok_or_else(|| missing("--product"))?,
+        hardware: args
+            .hardware
+            .as_deref()
+            .ok_or_else(|| missing("--hardware"))?,
+        file_id: args.file_id,
+        version: args.version.ok_or_else(|| missing("--version"))?,
+        security_counter: SecurityCounter(args.security_counter.unwrap_or(0)),
+        min_version: args.min_version,
+        expires: args.expires,
+        job_id: args.job_id.as_deref(),
+    };
+    Ok(FirmwareSpec {
+        manifest,
+        stream: args.stream.as_deref(),
+        url: args.url.as_deref(),
+    })
+}

@@ -1,0 +1,647 @@
+//! The commands run in-process on files in a scratch directory. `tests/cli_openssl.rs` runs
+//! the binary against the `openssl` CLI.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("ota-cloud-cli-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).display().to_string()
+    }
+
+    fn names(&self) -> Vec<String> {
+        let mut names: Vec<_> = fs::read_dir(&self.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Run `ota-cloud ARGS`: stdout, or the error.
+fn cli(args: &[&str]) -> Result<String, CliError> {
+    let mut out = Vec::new();
+    let argv = std::iter::once("ota-cloud").chain(args.iter().copied());
+    run(argv, &mut out).map(|()| String::from_utf8(out).unwrap())
+}
+
+fn usage_error(args: &[&str]) -> String {
+    match cli(args) {
+        Err(e @ CliError::Usage(_)) => {
+            let line = e.one_line();
+            assert_eq!(line, e.to_string(), "one line");
+            line
+        }
+        other => panic!("expected a usage error for {args:?}, got {other:?}"),
+    }
+}
+
+fn failure(args: &[&str]) -> String {
+    match cli(args) {
+        Err(e @ CliError::Failure(_)) => e.one_line(),
+        other => panic!("expected a failure for {args:?}, got {other:?}"),
+    }
+}
+
+#[test]
+fn command_definition_is_consistent() {
+    use clap::CommandFactory as _;
+    Cli::command().debug_assert();
+}
+
+#[test]
+fn help_for_every_command() {
+    let top = cli(&["--help"]).unwrap();
+    for command in ["keygen", "sign", "verify", "release", "inspect", "plan"] {
+        assert!(top.contains(command), "{top}");
+        let help = cli(&[command, "--help"]).unwrap();
+        assert!(help.contains("Usage: ota-cloud "), "{help}");
+        assert!(help.lines().count() > 8, "{command}: {help}");
+    }
+    assert!(cli(&["--version"]).unwrap().starts_with("ota-cloud "));
+}
+
+#[test]
+fn command_line_mistakes_are_one_usage_line() {
+    assert!(usage_error(&[]).contains("a command is required"));
+    assert!(usage_error(&["frobnicate"]).contains("frobnicate"));
+    assert!(usage_error(&["sign", "--bogus", "x"]).contains("--bogus"));
+    assert!(usage_error(&["sign", "file"]).contains("--key"));
+    assert!(usage_error(&["keygen", "--algorithm", "ed25519", "--out", "k"]).contains("ed25519"));
+    let missing = usage_error(&["release", "--key", "k", "--stream", "s", "img"]);
+    assert!(
+        missing.contains("--version") && missing.contains("--hardware"),
+        "{missing}"
+    );
+    assert!(usage_error(&["release", "--key", "k", "--version", "1.x", "img"]).contains("1.x"));
+    let banana = usage_error(&["release", "--key", "k", "--version", "banana", "img"]);
+    assert!(
+        banana.contains("'banana'") && banana.contains("not a version"),
+        "{banana}"
+    );
+    assert!(!banana.contains("For more information"), "{banana}");
+    assert!(usage_error(&["inspect", "doc", "--hardware", "h"]).contains("--product"));
+}
+
+#[test]
+fn keygen_sign_verify_round_trip() {
+    let dir = Scratch::new("roundtrip");
+    let key = dir.path("k.pem");
+    let printed = cli(&["keygen", "--algorithm", "p256", "--out", &key]).unwrap();
+    assert!(
+        printed.contains("k.pub.pem") && printed.contains("key id:"),
+        "{printed}"
+    );
+    assert_eq!(dir.names(), ["k.pem", "k.pub.pem"]);
+    assert!(failure(&["keygen", "--algorithm", "p256", "--out", &key]).contains("--force"));
+    cli(&["keygen", "--algorithm", "p256", "--out", &key, "--force"]).unwrap();
+
+    let file = dir.path("fw.bin");
+    fs::write(&file, b"firmware").unwrap();
+    let signature = cli(&["sign", "--key", &key, &file]).unwrap();
+    assert!(signature.ends_with('\n') && !signature.trim_end().contains('\n'));
+    // Line breaks inside the base64 are tolerated.
+    let sig = dir.path("sig.b64");
+    let (a, b) = signature.split_at(20);
+    fs::write(&sig, format!("{a}\n{b}")).unwrap();
+    let public = dir.path("k.pub.pem");
+    assert_eq!(
+        cli(&[
+            "verify",
+            "--public-key",
+            &public,
+            "--signature",
+            &sig,
+            &file
+        ])
+        .unwrap(),
+        "valid\n"
+    );
+
+    fs::write(&file, b"firmwarE").unwrap();
+    let reason = failure(&[
+        "verify",
+        "--public-key",
+        &public,
+        "--signature",
+        &sig,
+        &file,
+    ]);
+    assert!(reason.starts_with("invalid: "), "{reason}");
+    assert!(failure(&["sign", "--key", &key, "--pss", &file]).contains("--pss applies to RSA"));
+    assert!(
+        failure(&["verify", "--public-key", &key, "--signature", &sig, &file])
+            .contains("private key")
+    );
+    assert!(failure(&["sign", "--key", &public, &file]).contains("public key"));
+    fs::write(&sig, "not base64!").unwrap();
+    assert!(
+        failure(&[
+            "verify",
+            "--public-key",
+            &public,
+            "--signature",
+            &sig,
+            &file
+        ])
+        .contains("base64")
+    );
+    assert!(failure(&["sign", "--key", &dir.path("absent.pem"), &file]).starts_with("cannot read"));
+}
+
+#[test]
+fn release_then_inspect() {
+    let dir = Scratch::new("release");
+    let key = dir.path("k.pem");
+    cli(&["keygen", "--algorithm", "p256", "--out", &key]).unwrap();
+    let public = dir.path("k.pub.pem");
+    let image = dir.path("fw.bin");
+    fs::write(&image, vec![0x5a; 3000]).unwrap();
+    let doc = dir.path("doc.json");
+    let base = [
+        "release",
+        "--key",
+        &key,
+        "--version",
+        "1.2.0",
+        "--hardware",
+        "rev-b",
+        "--product",
+        "acme",
+        "--security-counter",
+        "3",
+        "--stream",
+        "fw-1",
+    ];
+    let with = |extra: &[&str]| -> Vec<String> {
+        base.iter().chain(extra).map(|s| s.to_string()).collect()
+    };
+    let args = with(&["--job-id", "job-1", "--out", &doc, &image]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_eq!(cli(&args).unwrap(), "");
+    let text = fs::read_to_string(&doc).unwrap();
+    assert!(text.starts_with(r#"{"operation":"firmware_update""#) && text.ends_with("}\n"));
+
+    let shown = cli(&["inspect", &doc]).unwrap();
+    for expected in [
+        "firmware_update",
+        "acme",
+        "rev-b",
+        "1.2.0",
+        "3000 bytes",
+        "only job job-1",
+        "MQTT stream fw-1",
+        "not checked",
+    ] {
+        assert!(shown.contains(expected), "{expected}: {shown}");
+    }
+    let device = [
+        "--hardware",
+        "rev-b",
+        "--product",
+        "acme",
+        "--running-version",
+        "1.1.0",
+    ];
+    let inspect = |extra: &[&str]| {
+        let mut args = vec![
+            "inspect",
+            doc.as_str(),
+            "--trust",
+            public.as_str(),
+            "--file",
+            image.as_str(),
+        ];
+        args.extend_from_slice(extra);
+        cli(&args)
+    };
+    let ok = inspect(&device).unwrap();
+    assert!(
+        ok.contains("verified by")
+            && ok.contains("would install")
+            && ok.contains("matches the signed"),
+        "{ok}"
+    );
+    let wrong_hw = [
+        "--hardware",
+        "rev-c",
+        "--product",
+        "acme",
+        "--running-version",
+        "1.1.0",
+    ];
+    let err = inspect(&wrong_hw).unwrap_err();
+    assert!(err.one_line().contains("wrong_hardware"), "{err}");
+    let mut other_job = device.to_vec();
+    other_job.extend(["--job-id", "job-2"]);
+    assert!(
+        inspect(&other_job)
+            .unwrap_err()
+            .one_line()
+            .contains("wrong_job")
+    );
+    let mut floor = device.to_vec();
+    floor.extend(["--security-counter-floor", "4"]);
+    assert!(
+        inspect(&floor)
+            .unwrap_err()
+            .one_line()
+            .contains("security_counter_below_floor")
+    );
+
+    // Another key does not verify it.
+    let other = dir.path("o.pem");
+    cli(&["keygen", "--algorithm", "p256", "--out", &other]).unwrap();
+    let err = cli(&["inspect", &doc, "--trust", &dir.path("o.pub.pem")]).unwrap_err();
+    assert!(err.one_line().contains("unknown_key"), "{err}");
+
+    // afr-ota: options it cannot carry are refused; the file signature is checked with --file.
+    let afr = dir.path("afr.json");
+    let refused = usage_error(&[
+        "release",
+        "--key",
+        &key,
+        "--format",
+        "afr-ota",
+        "--stream",
+        "s",
+        "--expires",
+        "2999999999",
+        &image,
+    ]);
+    assert!(refused.contains("--expires"), "{refused}");
+    cli(&[
+        "release", "--key", &key, "--format", "afr-ota", "--stream", "s", "--out", &afr, &image,
+    ])
+    .unwrap();
+    let shown = cli(&["inspect", &afr, "--trust", &public]).unwrap();
+    assert!(shown.contains("give --file"), "{shown}");
+    let shown = cli(&["inspect", &afr, "--trust", &public, "--file", &image]).unwrap();
+    assert!(shown.contains("file 0 verified by"), "{shown}");
+    fs::write(&image, vec![0x5b; 3000]).unwrap();
+    assert!(cli(&["inspect", &afr, "--trust", &public, "--file", &image]).is_err());
+
+    // Failures leave no file behind.
+    let before = dir.names();
+    let args = with(&["--out", &dir.path("new.json"), &dir.path("absent.bin")]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert!(failure(&args).starts_with("cannot read"));
+    assert!(
+        usage_error(&[
+            "release",
+            "--key",
+            &key,
+            "--version",
+            "1.0.0",
+            "--hardware",
+            "h",
+            "--product",
+            "p",
+            "--stream",
+            "s",
+            "--expires",
+            "1000",
+            "--out",
+            &dir.path("new.json"),
+            &image
+        ])
+        .contains("past")
+    );
+    assert_eq!(dir.names(), before);
+    assert!(failure(&["inspect", &image]).contains("not a valid job document"));
+    fs::write(dir.path("custom.json"), r#"{"operation":"reboot"}"#).unwrap();
+    assert!(failure(&["inspect", &dir.path("custom.json")]).contains("custom job document"));
+    let _ = Path::new(&doc);
+}
+
+#[test]
+fn plan_projects_a_fixed_rate_and_a_ramp() {
+    // 250 things at 100 per minute: every thing notified within the third minute.
+    let fixed = cli(&["plan", "--things", "250", "--max-per-minute", "100"]).unwrap();
+    assert!(
+        fixed.starts_with("minute  notified  succeeded\n"),
+        "{fixed}"
+    );
+    let line = |text: &str, minute: u64| {
+        text.lines()
+            .find(|l| l.split_whitespace().next() == Some(&minute.to_string()))
+            .map(|l| {
+                l.split_whitespace()
+                    .map(|w| w.parse::<u64>().unwrap())
+                    .collect::<Vec<_>>()
+            })
+    };
+    assert_eq!(line(&fixed, 1), Some(vec![1, 100, 0]), "{fixed}");
+    assert_eq!(line(&fixed, 2), Some(vec![2, 200, 0]), "{fixed}");
+    assert!(
+        fixed.contains("all 250 things notified after 2."),
+        "{fixed}"
+    );
+    // A ramp on notified things: the base rate until 50 are notified, then doubled.
+    let ramp = cli(&[
+        "plan",
+        "--things",
+        "1000",
+        "--base-rate",
+        "10",
+        "--factor",
+        "2",
+        "--notified-step",
+        "50",
+    ])
+    .unwrap();
+    let notified = |text: &str, minute| line(text, minute).map_or(0, |v| v[1]);
+    assert_eq!(notified(&ramp, 3), 30, "{ramp}");
+    assert!(notified(&ramp, 8) > 80, "{ramp}");
+    // With successes, a succeeded-things ramp has something to count.
+    let succeeded = cli(&[
+        "plan",
+        "--things",
+        "100",
+        "--base-rate",
+        "10",
+        "--factor",
+        "2",
+        "--succeeded-step",
+        "10",
+        "--success-after",
+        "30",
+        "--every-minute",
+        "--max-minutes",
+        "30",
+    ])
+    .unwrap();
+    // Every minute is printed until the last success; the ramp on successes speeds it up.
+    let last = (0..=30)
+        .take_while(|&m| line(&succeeded, m).is_some())
+        .last()
+        .unwrap();
+    assert!((2..30).contains(&last), "{succeeded}");
+    assert_eq!(line(&succeeded, last).unwrap()[2], 100, "{succeeded}");
+    assert!(succeeded.contains("all 100 things notified"), "{succeeded}");
+}
+
+#[test]
+fn plan_refuses_bad_policies() {
+    assert!(usage_error(&["plan", "--things", "0", "--max-per-minute", "10"]).contains("--things"));
+    assert!(usage_error(&["plan", "--things", "5", "--base-rate", "10"]).contains("--factor"));
+    assert!(usage_error(&["plan", "--things", "5", "--factor", "2"]).contains("--base-rate"));
+    assert!(failure(&["plan", "--things", "5", "--max-per-minute", "5000"]).contains("1000"));
+    assert!(
+        failure(&[
+            "plan",
+            "--things",
+            "5",
+            "--rollout",
+            "/nonexistent/rollout.json"
+        ])
+        .contains("rollout.json")
+    );
+}
+
+#[test]
+fn help_says_what_each_exit_status_means() {
+    for args in [&["--help"][..], &["release", "--help"], &["plan", "--help"]] {
+        let help = cli(args).unwrap();
+        assert!(help.contains("Exit status:"), "{args:?}: {help}");
+        for code in ["  0  success", "  1  failure", "  2  wrong command line"] {
+            assert!(help.contains(code), "{args:?}: {help}");
+        }
+    }
+}
+
+#[test]
+fn plan_sizes_are_bounded_before_anything_is_built() {
+    for things in ["4294967295", "1000001"] {
+        let err = usage_error(&["plan", "--things", things, "--max-per-minute", "10"]);
+        assert_eq!(err, format!("--things must be 1 to 1000000, not {things}"));
+    }
+    let err = usage_error(&[
+        "plan",
+        "--things",
+        "5",
+        "--max-per-minute",
+        "10",
+        "--max-minutes",
+        "18446744073709551615",
+    ]);
+    assert!(err.contains("at most 525600"), "{err}");
+    let help = cli(&["plan", "--help"]).unwrap();
+    assert!(help.contains("1,000,000"), "{help}");
+}
+
+#[test]
+fn keygen_force_never_loses_the_old_key() {
+    let dir = Scratch::new("keygen-force");
+    let key = dir.path("k.pem");
+    cli(&["keygen", "--algorithm", "p256", "--out", &key]).unwrap();
+    let old = fs::read(&key).unwrap();
+    // The public half cannot be replaced: the command fails and changes nothing.
+    fs::remove_file(dir.path("k.pub.pem")).unwrap();
+    fs::create_dir(dir.path("k.pub.pem")).unwrap();
+    let err = failure(&["keygen", "--algorithm", "p256", "--out", &key, "--force"]);
+    assert!(
+        err.contains("k.pub.pem") && err.contains("nothing was changed"),
+        "{err}"
+    );
+    assert_eq!(fs::read(&key).unwrap(), old, "old private key unchanged");
+    assert_eq!(dir.names(), ["k.pem", "k.pub.pem"], "no temporary files");
+    // With the obstacle gone, --force replaces both.
+    fs::remove_dir(dir.path("k.pub.pem")).unwrap();
+    cli(&["keygen", "--algorithm", "p256", "--out", &key, "--force"]).unwrap();
+    assert_ne!(fs::read(&key).unwrap(), old);
+    assert_eq!(dir.names(), ["k.pem", "k.pub.pem"]);
+}
+
+#[test]
+fn release_refuses_to_write_over_its_inputs() {
+    let dir = Scratch::new("release-over-input");
+    let key = dir.path("k.pem");
+    cli(&["keygen", "--algorithm", "p256", "--out", &key]).unwrap();
+    let image = dir.path("fw.bin");
+    fs::write(&image, vec![0x42; 5000]).unwrap();
+    let release = |out: &str| {
+        usage_error(&[
+            "release",
+            "--key",
+            &key,
+            "--product",
+            "p",
+            "--hardware",
+            "h",
+            "--version",
+            "1.0.0",
+            "--stream",
+            "s",
+            "--out",
+            out,
+            &image,
+        ])
+    };
+    let err = release(&image);
+    assert!(
+        err.contains("is the input") && err.contains("fw.bin"),
+        "{err}"
+    );
+    assert_eq!(fs::read(&image).unwrap(), vec![0x42; 5000], "image intact");
+    let err = release(&key);
+    assert!(err.contains("k.pem"), "{err}");
+    let same_image = dir.0.join(".").join("fw.bin").display().to_string();
+    assert!(release(&same_image).contains("is the input"));
+    assert_eq!(dir.names(), ["fw.bin", "k.pem", "k.pub.pem"]);
+}
+
+#[test]
+fn inspect_refuses_a_document_over_the_jobs_limit() {
+    let dir = Scratch::new("inspect-long");
+    let key = dir.path("k.pem");
+    cli(&["keygen", "--algorithm", "p256", "--out", &key]).unwrap();
+    let image = dir.path("fw.bin");
+    fs::write(&image, b"firmware").unwrap();
+    let doc = dir.path("doc.json");
+    cli(&[
+        "release",
+        "--key",
+        &key,
+        "--product",
+        "p",
+        "--hardware",
+        "h",
+        "--version",
+        "1.0.0",
+        "--stream",
+        "s",
+        "--out",
+        &doc,
+        &image,
+    ])
+    .unwrap();
+    cli(&["inspect", &doc]).unwrap();
+    // The same document with an unknown top-level field of 1 MB.
+    let text = fs::read_to_string(&doc).unwrap();
+    let padded = format!(
+        r#"{{"padding":"{}",{}"#,
+        "x".repeat(1 << 20),
+        text.trim_start_matches('{')
+    );
+    fs::write(&doc, &padded).unwrap();
+    let err = failure(&["inspect", &doc]);
+    assert!(
+        err.ends_with(&format!(
+            "doc.json: document too long: {} bytes, at most 32768",
+            padded.len()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn streamed_images_are_signed_and_checked_as_before() {
+    let dir = Scratch::new("streamed");
+    let key = dir.path("k.pem");
+    cli(&["keygen", "--algorithm", "p256", "--out", &key]).unwrap();
+    // Larger than one chunk, and not a multiple of it.
+    let bytes: Vec<u8> = (0..200_003u32).map(|i| (i % 249) as u8).collect();
+    let image = dir.path("fw.bin");
+    fs::write(&image, &bytes).unwrap();
+    // P-256 signatures are deterministic (RFC 6979): streaming signs what signing the bytes
+    // in memory signs.
+    let printed = cli(&["sign", "--key", &key, &image]).unwrap();
+    let signer = super::keys::signer(Path::new(&key), false).unwrap();
+    let in_memory = ota_cloud::signing::Signer::sign(&signer, &bytes).unwrap();
+    use base64::Engine as _;
+    assert_eq!(
+        printed.trim_end(),
+        base64::engine::general_purpose::STANDARD.encode(in_memory)
+    );
+    let doc = dir.path("doc.json");
+    cli(&[
+        "release",
+        "--key",
+        &key,
+        "--product",
+        "p",
+        "--hardware",
+        "h",
+        "--version",
+        "1.0.0",
+        "--stream",
+        "s",
+        "--out",
+        &doc,
+        &image,
+    ])
+    .unwrap();
+    let shown = cli(&[
+        "inspect",
+        &doc,
+        "--trust",
+        &dir.path("k.pub.pem"),
+        "--file",
+        &image,
+    ])
+    .unwrap();
+    assert!(
+        shown.contains("200003 bytes") && shown.contains("matches the signed"),
+        "{shown}"
+    );
+    fs::write(&image, &bytes[..200_000]).unwrap();
+    let err = cli(&["inspect", &doc, "--file", &image]).unwrap_err();
+    assert!(
+        err.one_line().contains("200000 bytes, signed size 200003"),
+        "{err}"
+    );
+}
+
+/// Finding "Wire truth" 4: without `--trust`, an `afr_ota` file without a signature entry
+/// or with one that is not base64 was passed (exit 0); a device refuses both, and so does
+/// `inspect` now, with the device's reason. A well-formed one passes, its signature "not
+/// checked".
+#[test]
+fn inspect_without_trust_refuses_what_a_device_refuses() {
+    let dir = Scratch::new("inspect-afr");
+    let doc = dir.path("afr.json");
+    let with_file = |file: &str| {
+        format!(r#"{{"afr_ota":{{"protocols":["MQTT"],"streamname":"s","files":[{file}]}}}}"#)
+    };
+    let cases = [
+        (r#"{"filesize":10,"fileid":0}"#, "no_usable_signature"),
+        (
+            r#"{"filesize":10,"fileid":0,"sig-sha256-ecdsa":"not base64!"}"#,
+            "bad_encoding",
+        ),
+    ];
+    for (file, reason) in cases {
+        fs::write(&doc, with_file(file)).unwrap();
+        let err = failure(&["inspect", &doc]);
+        assert!(
+            err.contains(&format!("a device would reject it: {reason} (")),
+            "{file}: {err}"
+        );
+    }
+    fs::write(
+        &doc,
+        with_file(r#"{"filesize":10,"fileid":0,"sig-sha256-ecdsa":"MEUCIQ=="}"#),
+    )
+    .unwrap();
+    let report = cli(&["inspect", &doc]).unwrap();
+    assert!(report.contains("not checked"), "{report}");
+}

@@ -1,0 +1,477 @@
+//! The control plane: jobs and executions as an operator sees them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use ota_core::jobs::JobExecutionStatus;
+
+use super::Engine;
+use super::admission::Admission;
+use super::counts::Counts;
+use super::job_state::JobState;
+use super::slot::Slot;
+use crate::error::Error;
+use crate::fleet::ThingId;
+use crate::jobs::events::EventKind;
+use crate::jobs::model::{
+    Job, JobExecution, JobExecutionSummary, JobSpec, JobStatus, StatusDetails, Target,
+};
+use crate::jobs::validate;
+
+pub(crate) fn secs(ms: u64) -> u64 {
+    ms / 1000
+}
+
+fn opt_secs(ms: u64) -> Option<u64> {
+    (ms != 0).then_some(ms / 1000)
+}
+
+impl Engine {
+    /// CreateJob: validate `spec` against the AWS quotas, resolve its targets (the members of
+    /// its groups now, for both target selections), and start rolling out (or wait for the
+    /// schedule's start).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] naming the broken rule; [`Error::ResourceAlreadyExists`] for
+    /// a job id in use; [`Error::ResourceNotFound`] for an unknown thing or group target.
+    pub fn create_job(&mut self, spec: JobSpec) -> Result<Job, Error> {
+        let now = self.now;
+        if self.by_id.contains_key(&spec.job_id) {
+            return Err(Error::ResourceAlreadyExists(format!("job {}", spec.job_id)));
+        }
+        let v = validate::validate(spec, now)?;
+        let (mut targets, mut groups, mut things) = (Vec::new(), Vec::new(), Vec::new());
+        for target in &v.spec.targets {
+            match target {
+                Target::Thing(name) => {
+                    let id = self
+                        .fleet
+                        .thing(name)
+                        .ok_or_else(|| Error::ResourceNotFound(format!("thing {name}")))?;
+                    things.push(id);
+                    targets.push(id);
+                }
+                Target::Group(name) => {
+                    let id = self
+                        .fleet
+                        .group(name)
+                        .ok_or_else(|| Error::ResourceNotFound(format!("thing group {name}")))?;
+                    groups.push(id);
+                    targets.extend(self.fleet.members(id));
+                }
+            }
+        }
+        targets.sort_unstable();
+        targets.dedup();
+        let scheduled = v
+            .schedule
+            .as_ref()
+            .and_then(|s| s.start)
+            .is_some_and(|start| start > now);
+        let admission = Admission::new(now, v.max_per_minute, v.ramp.as_ref());
+        let id: Arc<str> = Arc::from(v.spec.job_id.as_str());
+        let job = JobState {
+            id: id.clone(),
+            status: if scheduled {
+                JobStatus::Scheduled
+            } else {
+                JobStatus::InProgress
+            },
+            created_at: now,
+            last_updated_at: now,
+            completed_at: None,
+            reason_code: None,
+            comment: None,
+            force_canceled: false,
+            sorted: targets.len(),
+            slots: targets.into_iter().map(Slot::new).collect(),
+            late: HashMap::new(),
+            groups,
+            things,
+            admission,
+            counts: Counts::default(),
+            v,
+        };
+        let index = self.jobs.len() as u32;
+        self.jobs.push(Some(job));
+        self.by_id.insert(id.to_string(), index);
+        self.events.job(now, &id, EventKind::JobCreated);
+        self.run_due(index);
+        Ok(self.describe(index))
+    }
+
+    /// DescribeJob.
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`].
+    pub fn describe_job(&self, job_id: &str) -> Result<Job, Error> {
+        let index = self
+            .job_index(job_id)
+            .ok_or_else(|| not_found_job(job_id))?;
+        Ok(self.describe(index))
+    }
+
+    fn describe(&self, index: u32) -> Job {
+        let j = self.job(index);
+        let processing =
+            (j.status == JobStatus::InProgress && !j.admission.stopped && j.unadmitted() > 0)
+                .then(|| j.v.spec.targets.iter().map(Target::arn).collect());
+        let scheduled_job_rollouts = match (&j.v.schedule, j.status) {
+            (Some(s), JobStatus::Scheduled | JobStatus::InProgress) if !s.windows.is_empty() => s
+                .upcoming_starts(self.now, 7)
+                .into_iter()
+                .map(secs)
+                .collect(),
+            _ => Vec::new(),
+        };
+        Job {
+            job_arn: format!("{}job/{}", crate::jobs::model::ARN_PREFIX, j.id),
+            status: j.status,
+            reason_code: j.reason_code.clone(),
+            comment: j.comment.clone(),
+            force_canceled: j.force_canceled,
+            is_concurrent: processing.is_some(),
+            created_at: secs(j.created_at),
+            last_updated_at: secs(j.last_updated_at),
+            completed_at: j.completed_at.map(secs),
+            job_process_details: j.counts.process_details(processing),
+            attempts: j.counts.attempts.clone(),
+            scheduled_job_rollouts,
+            spec: j.v.spec.clone(),
+        }
+    }
+
+    /// GetJobDocument.
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`].
+    pub fn job_document(&self, job_id: &str) -> Result<&str, Error> {
+        let index = self
+            .job_index(job_id)
+            .ok_or_else(|| not_found_job(job_id))?;
+        Ok(&self.job(index).v.spec.document)
+    }
+
+    /// ListJobs, optionally filtered by status, in creation order.
+    pub fn list_jobs(&self, status: Option<JobStatus>) -> Vec<Job> {
+        self.live_jobs()
+            .filter(|(_, j)| status.is_none_or(|s| s == j.status))
+            .map(|(i, _)| self.describe(i))
+            .collect()
+    }
+
+    /// CancelJob: stop the rollout and cancel `QUEUED` executions; with `force`, also
+    /// `IN_PROGRESS` ones (devices can then no longer update them).
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`]; [`Error::InvalidStateTransition`] for a job already
+    /// completed, cancelled or being deleted.
+    pub fn cancel_job(
+        &mut self,
+        job_id: &str,
+        reason_code: Option<String>,
+        comment: Option<String>,
+        force: bool,
+    ) -> Result<Job, Error> {
+        let index = self
+            .job_index(job_id)
+            .ok_or_else(|| not_found_job(job_id))?;
+        if let Some(code) = &reason_code
+            && (code.is_empty()
+                || code.len() > 128
+                || !code
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'))
+        {
+            return Err(Error::InvalidRequest(format!(
+                "reasonCode {code:?}: 1-128 of [A-Z0-9_]"
+            )));
+        }
+        match self.job(index).status {
+            JobStatus::Scheduled | JobStatus::InProgress => {}
+            other => {
+                return Err(Error::InvalidStateTransition(format!(
+                    "job {job_id} is {other:?}"
+                )));
+            }
+        }
+        self.cancel_job_internal(index, reason_code, comment, force);
+        Ok(self.describe(index))
+    }
+
+    /// DeleteJob: remove the job and all its executions. A job that is not completed or
+    /// cancelled, or that still has `IN_PROGRESS` executions, needs `force`.
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`]; [`Error::InvalidStateTransition`] without `force`.
+    pub fn delete_job(&mut self, job_id: &str, force: bool) -> Result<(), Error> {
+        let index = self
+            .job_index(job_id)
+            .ok_or_else(|| not_found_job(job_id))?;
+        let j = self.job(index);
+        let busy = matches!(j.status, JobStatus::InProgress | JobStatus::Scheduled)
+            || j.counts.of(JobExecutionStatus::InProgress) > 0;
+        if busy && !force {
+            return Err(Error::InvalidStateTransition(format!(
+                "job {job_id} is not finished: delete it with force"
+            )));
+        }
+        let now = self.now;
+        let j = self.jobs[index as usize].take().expect("live job");
+        self.by_id.remove(job_id);
+        self.events.job(now, &j.id, EventKind::JobDeleted);
+        for s in j.slots.iter().filter(|s| s.status.is_some()) {
+            self.events
+                .execution_deleted(now, &j.id, s.thing, s.execution_number);
+        }
+        for s in j.slots.iter().filter(|s| s.is_pending()) {
+            self.announce(s.thing);
+        }
+        Ok(())
+    }
+
+    fn execution_view(&self, index: u32, slot: u32) -> JobExecution {
+        let j = self.job(index);
+        let s = &j.slots[slot as usize];
+        JobExecution {
+            job_id: j.id.to_string(),
+            thing_name: self
+                .fleet
+                .thing_name(s.thing)
+                .unwrap_or_default()
+                .to_string(),
+            status: s.status.unwrap_or(JobExecutionStatus::Queued),
+            status_details: s.details_map(),
+            force_canceled: s.force_canceled,
+            queued_at: secs(s.queued_at),
+            started_at: opt_secs(s.started_at),
+            last_updated_at: secs(s.last_updated_at),
+            execution_number: u64::from(s.execution_number),
+            version_number: u64::from(s.version_number),
+            retry_attempt: u32::from(s.retries_failed) + u32::from(s.retries_timed_out),
+            approximate_seconds_before_timed_out: s
+                .deadline()
+                .map(|d| d.saturating_sub(self.now).div_ceil(1000)),
+        }
+    }
+
+    fn summary(&self, index: u32, slot: u32) -> JobExecutionSummary {
+        let e = self.execution_view(index, slot);
+        JobExecutionSummary {
+            job_id: e.job_id,
+            thing_name: e.thing_name,
+            status: e.status,
+            queued_at: e.queued_at,
+            started_at: e.started_at,
+            last_updated_at: e.last_updated_at,
+            execution_number: e.execution_number,
+            retry_attempt: e.retry_attempt,
+        }
+    }
+
+    /// The job and the thing's slot, if the thing has an execution of the job.
+    pub(super) fn locate(&self, job_id: &str, thing: &str) -> Result<(u32, u32), Error> {
+        let index = self
+            .job_index(job_id)
+            .ok_or_else(|| not_found_job(job_id))?;
+        let thing_id = self
+            .fleet
+            .thing(thing)
+            .ok_or_else(|| Error::ResourceNotFound(format!("thing {thing}")))?;
+        self.job(index)
+            .slot_of(thing_id)
+            .filter(|&s| self.job(index).slots[s as usize].status.is_some())
+            .map(|slot| (index, slot))
+            .ok_or_else(|| Error::ResourceNotFound(format!("execution of job {job_id} on {thing}")))
+    }
+
+    /// DescribeJobExecution (control plane): the latest execution, or `execution_number`.
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`] for an unknown job, thing, execution or execution number
+    /// (this engine keeps only each thing's latest execution).
+    pub fn describe_job_execution(
+        &self,
+        job_id: &str,
+        thing: &str,
+        execution_number: Option<u64>,
+    ) -> Result<JobExecution, Error> {
+        let (index, slot) = self.locate(job_id, thing)?;
+        let view = self.execution_view(index, slot);
+        if execution_number.is_some_and(|n| n != view.execution_number) {
+            return Err(Error::ResourceNotFound(format!(
+                "execution {} of job {job_id} on {thing}",
+                execution_number.unwrap_or(0)
+            )));
+        }
+        Ok(view)
+    }
+
+    /// ListJobExecutionsForJob, in target order, optionally filtered by status.
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`].
+    pub fn list_job_executions_for_job(
+        &self,
+        job_id: &str,
+        status: Option<JobExecutionStatus>,
+    ) -> Result<Vec<JobExecutionSummary>, Error> {
+        let index = self
+            .job_index(job_id)
+            .ok_or_else(|| not_found_job(job_id))?;
+        let j = self.job(index);
+        Ok((0..j.slots.len() as u32)
+            .filter(|&s| {
+                j.slots[s as usize]
+                    .status
+                    .is_some_and(|st| status.is_none_or(|f| f == st))
+            })
+            .map(|s| self.summary(index, s))
+            .collect())
+    }
+
+    /// ListJobExecutionsForThing, in job creation order, optionally filtered by status.
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`] for an unknown thing.
+    pub fn list_job_executions_for_thing(
+        &self,
+        thing: &str,
+        status: Option<JobExecutionStatus>,
+    ) -> Result<Vec<JobExecutionSummary>, Error> {
+        let thing_id = self
+            .fleet
+            .thing(thing)
+            .ok_or_else(|| Error::ResourceNotFound(format!("thing {thing}")))?;
+        Ok(self
+            .live_jobs()
+            .filter_map(|(i, j)| j.slot_of(thing_id).map(|s| (i, s)))
+            .filter(|&(i, s)| {
+                self.job(i).slots[s as usize]
+                    .status
+                    .is_some_and(|st| status.is_none_or(|f| f == st))
+            })
+            .map(|(i, s)| self.summary(i, s))
+            .collect())
+    }
+
+    /// CancelJobExecution: `QUEUED` → `CANCELED`; `IN_PROGRESS` only with `force`.
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`]; [`Error::VersionConflict`] for a stale `expected_version`;
+    /// [`Error::InvalidStateTransition`] for a terminal execution or an `IN_PROGRESS` one
+    /// without `force`; [`Error::InvalidRequest`] for `statusDetails` that break AWS's rule
+    /// ([`ota_core::jobs::check_details`]).
+    pub fn cancel_job_execution(
+        &mut self,
+        job_id: &str,
+        thing: &str,
+        force: bool,
+        expected_version: Option<u64>,
+        status_details: Option<StatusDetails>,
+    ) -> Result<(), Error> {
+        let (index, slot) = self.locate(job_id, thing)?;
+        if let Some(details) = &status_details {
+            ota_core::jobs::check_details(details.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .map_err(|e| Error::InvalidRequest(format!("statusDetails: {e}")))?;
+        }
+        let s = &self.job(index).slots[slot as usize];
+        let version = u64::from(s.version_number);
+        if let Some(expected) = expected_version
+            && expected != version
+        {
+            return Err(Error::VersionConflict {
+                expected,
+                actual: version,
+            });
+        }
+        match s.status {
+            Some(JobExecutionStatus::Queued) => {}
+            Some(JobExecutionStatus::InProgress) if force => {}
+            Some(JobExecutionStatus::InProgress) => {
+                return Err(Error::InvalidStateTransition(
+                    "the execution is IN_PROGRESS: cancel it with force".into(),
+                ));
+            }
+            _ => {
+                return Err(Error::InvalidStateTransition(
+                    "the execution is in a terminal status".into(),
+                ));
+            }
+        }
+        let s = &mut self.job_mut(index).slots[slot as usize];
+        s.force_canceled = force && s.status == Some(JobExecutionStatus::InProgress);
+        if let Some(details) = status_details {
+            s.details = serde_json::to_string(&details)
+                .ok()
+                .map(String::into_boxed_str);
+        }
+        self.set_status(index, slot, JobExecutionStatus::Canceled);
+        Ok(())
+    }
+
+    /// DeleteJobExecution: forget the latest execution (`execution_number` must name it). A
+    /// pending one needs `force`.
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`]; [`Error::InvalidStateTransition`] for a pending execution
+    /// without `force`.
+    pub fn delete_job_execution(
+        &mut self,
+        job_id: &str,
+        thing: &str,
+        execution_number: u64,
+        force: bool,
+    ) -> Result<(), Error> {
+        let (index, slot) = self.locate(job_id, thing)?;
+        let s = &self.job(index).slots[slot as usize];
+        if u64::from(s.execution_number) != execution_number {
+            return Err(Error::ResourceNotFound(format!(
+                "execution {execution_number} of job {job_id} on {thing}"
+            )));
+        }
+        if s.is_pending() && !force {
+            return Err(Error::InvalidStateTransition(
+                "the execution is not terminal: delete it with force".into(),
+            ));
+        }
+        let (was_pending, thing_id) = (s.is_pending(), s.thing);
+        let now = self.now;
+        let j = self.job_mut(index);
+        let s = &mut j.slots[slot as usize];
+        let execution = s.execution_number;
+        // Deleted, not just finished: the target no longer counts at all, and it stays behind
+        // the admission cursor, so it is not notified again. A rare operation: the counters
+        // are recounted.
+        *s = Slot::new(thing_id);
+        let id = j.id.clone();
+        j.counts = Counts::recount(j.slots.iter());
+        self.events.execution_deleted(now, &id, thing_id, execution);
+        if was_pending {
+            self.announce(thing_id);
+        }
+        self.check_completion(index);
+        Ok(())
+    }
+
+    /// The ids of the things targeted by `job_id`, in target order (for tests and tools).
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`].
+    pub fn job_things(&self, job_id: &str) -> Result<Vec<ThingId>, Error> {
+        let index = self
+            .job_index(job_id)
+            .ok_or_else(|| not_found_job(job_id))?;
+        Ok(self.job(index).slots.iter().map(|s| s.thing).collect())
+    }
+
+    /// Whether each job's counters equal a recount from its executions.
+    pub fn counters_consistent(&self) -> bool {
+        self.live_jobs()
+            .all(|(_, j)| Counts::recount(j.slots.iter()) == j.counts)
+    }
+}
+
+fn not_found_job(job_id: &str) -> Error {
+    Error::ResourceNotFound(format!("job {job_id}"))
+}

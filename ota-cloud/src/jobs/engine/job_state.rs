@@ -1,0 +1,64 @@
+//! A job inside the engine.
+
+use std::collections::HashMap;
+
+use crate::fleet::{GroupId, ThingId};
+use crate::jobs::model::JobStatus;
+use crate::jobs::validate::Validated;
+
+use super::admission::Admission;
+use super::counts::Counts;
+use super::slot::Slot;
+
+#[derive(Debug)]
+pub(crate) struct JobState {
+    pub(crate) id: std::sync::Arc<str>,
+    pub(crate) v: Validated,
+    pub(crate) status: JobStatus,
+    pub(crate) created_at: u64,
+    pub(crate) last_updated_at: u64,
+    pub(crate) completed_at: Option<u64>,
+    pub(crate) reason_code: Option<String>,
+    pub(crate) comment: Option<String>,
+    pub(crate) force_canceled: bool,
+    /// One slot per target thing; `slots[..sorted]` are sorted by thing (the targets at
+    /// creation), later joiners are appended and found through `late`.
+    pub(crate) slots: Vec<Slot>,
+    pub(crate) sorted: usize,
+    pub(crate) late: HashMap<ThingId, u32>,
+    /// Groups a continuous job follows, and things it targets by name.
+    pub(crate) groups: Vec<GroupId>,
+    pub(crate) things: Vec<ThingId>,
+    pub(crate) admission: Admission,
+    pub(crate) counts: Counts,
+}
+
+impl JobState {
+    pub(crate) fn slot_of(&self, thing: ThingId) -> Option<u32> {
+        match self.slots[..self.sorted].binary_search_by_key(&thing, |s| s.thing) {
+            Ok(i) => Some(i as u32),
+            Err(_) => self.late.get(&thing).copied(),
+        }
+    }
+
+    pub(crate) fn add_slot(&mut self, thing: ThingId) -> u32 {
+        let index = self.slots.len() as u32;
+        self.slots.push(Slot::new(thing));
+        self.late.insert(thing, index);
+        index
+    }
+
+    /// Whether the job may still create executions.
+    pub(crate) fn is_active(&self) -> bool {
+        self.status == JobStatus::InProgress
+    }
+
+    /// Targets not yet notified.
+    pub(crate) fn unadmitted(&self) -> usize {
+        self.slots.len() - self.admission.next as usize
+    }
+
+    pub(crate) fn is_continuous(&self) -> bool {
+        self.v.spec.target_selection == crate::jobs::model::TargetSelection::Continuous
+    }
+}

@@ -1,0 +1,171 @@
+//! The in-memory engine: AWS IoT Jobs semantics, synchronous and sans-IO.
+//!
+//! [`Engine`] holds things, groups, jobs and executions, and changes only when called:
+//! control-plane calls (`create_job`, `cancel_job`, …), device-plane calls (`start_next`,
+//! `update_execution`, …), fleet calls, and [`Engine::advance`], which applies everything due
+//! up to `now` (admissions, timeouts, schedules) in time order. [`Engine::poll_timeout`] says
+//! when something will next be due; [`Engine::poll_notification`] yields the `notify` /
+//! `notify-next` pushes AWS would send, and [`Engine::events`] the `$aws/events/…` log.
+//! Time is Unix milliseconds and must not go backwards; nothing reads a clock.
+//!
+//! AWS behaviour is copied where documented. Where AWS is silent, [`Settings`] makes the
+//! choice explicit; the module docs of each part say which choices exist.
+//!
+//! Cost: per device-plane call and per admission, O(jobs) (a thing's pending executions are
+//! found by looking it up in each job), plus O(log timers) for timeouts; never O(things).
+
+mod admission;
+mod advance;
+mod control;
+mod counts;
+mod dataplane;
+mod group_changes;
+mod job_state;
+mod lifecycle;
+mod slot;
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+
+pub use admission::Pacing;
+pub use dataplane::JobSelector;
+
+use crate::fleet::{Fleet, ThingId};
+use crate::jobs::events::EventLog;
+use job_state::JobState;
+
+/// A push AWS would send a thing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotificationKind {
+    /// `…/jobs/notify`: the pending set changed.
+    Notify,
+    /// `…/jobs/notify-next`: the next pending execution changed (render it with
+    /// [`Engine::describe_execution`] on `$next`; no execution means nothing is pending).
+    NotifyNext,
+}
+
+/// A push for one thing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Notification {
+    /// The thing.
+    pub thing: ThingId,
+    /// Which push.
+    pub kind: NotificationKind,
+}
+
+/// Choices where AWS is silent or where this engine extends AWS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Settings {
+    /// How admissions spread over a minute.
+    pub pacing: Pacing,
+    /// Whether a device may move an execution from `QUEUED` straight to `SUCCEEDED` or
+    /// `FAILED` (undocumented; both AWS emulators accept it). Default true.
+    pub allow_queued_to_terminal: bool,
+    /// Whether things joining a continuous job's group later go through the rollout pacing
+    /// (AWS: they do not). Default false.
+    pub pace_late_joiners: bool,
+    /// Most executions per list in a `GetPendingJobExecutions` reply (AWS: 10).
+    pub max_pending_listed: usize,
+    /// Keep every execution event in the log (job events are always kept, and the metrics
+    /// count every event either way). Off saves about 48 bytes per status change at scale.
+    pub keep_execution_events: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            pacing: Pacing::Spread,
+            allow_queued_to_terminal: true,
+            pace_late_joiners: false,
+            max_pending_listed: 10,
+            keep_execution_events: true,
+        }
+    }
+}
+
+/// The in-memory IoT Jobs service. See the [module docs](self).
+#[derive(Debug)]
+pub struct Engine {
+    settings: Settings,
+    fleet: Fleet,
+    jobs: Vec<Option<JobState>>,
+    by_id: HashMap<String, u32>,
+    /// (deadline, job, slot, execution number): in-progress and step timers, lazily removed.
+    timers: BinaryHeap<Reverse<(u64, u32, u32, u32)>>,
+    /// The next execution last announced by `notify-next`, per thing: (job, execution number).
+    announced: HashMap<ThingId, (u32, u32)>,
+    notifications: VecDeque<Notification>,
+    events: EventLog,
+    now: u64,
+}
+
+impl Engine {
+    /// An empty service at time `now` (Unix ms).
+    pub fn new(now: u64, settings: Settings) -> Self {
+        Self {
+            settings,
+            fleet: Fleet::new(),
+            jobs: Vec::new(),
+            by_id: HashMap::new(),
+            timers: BinaryHeap::new(),
+            announced: HashMap::new(),
+            notifications: VecDeque::new(),
+            events: EventLog::new(settings.keep_execution_events),
+            now,
+        }
+    }
+
+    /// The engine's time (the last `now` it was given).
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The next push for a device.
+    pub fn poll_notification(&mut self) -> Option<Notification> {
+        self.notifications.pop_front()
+    }
+
+    /// The append-only event log.
+    pub fn events(&self) -> &EventLog {
+        &self.events
+    }
+
+    /// The things and groups (read-only; change them through the engine so jobs follow).
+    pub fn fleet(&self) -> &Fleet {
+        &self.fleet
+    }
+
+    /// A thing's name.
+    pub fn thing_name(&self, thing: ThingId) -> Option<&str> {
+        self.fleet.thing_name(thing)
+    }
+
+    fn job_index(&self, job_id: &str) -> Option<u32> {
+        self.by_id.get(job_id).copied()
+    }
+
+    fn job(&self, index: u32) -> &JobState {
+        self.jobs[index as usize].as_ref().expect("live job index")
+    }
+
+    fn job_mut(&mut self, index: u32) -> &mut JobState {
+        self.jobs[index as usize].as_mut().expect("live job index")
+    }
+
+    fn live_jobs(&self) -> impl Iterator<Item = (u32, &JobState)> {
+        self.jobs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, j)| j.as_ref().map(|j| (i as u32, j)))
+    }
+
+    fn push_timer(&mut self, deadline: u64, job: u32, slot: u32, execution: u32) {
+        self.timers.push(Reverse((deadline, job, slot, execution)));
+    }
+}

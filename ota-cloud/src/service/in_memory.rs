@@ -1,0 +1,243 @@
+//! [`InMemory`]: the engine behind the async service traits, with an injected [`Clock`].
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use async_trait::async_trait;
+use ota_core::jobs::JobExecutionStatus;
+
+use super::clock::Clock;
+use super::traits::{DeviceJobs, FleetService, JobService, NextOrJob, Thing};
+use crate::error::{DataPlaneError, Error};
+use crate::fleet::FleetError;
+use crate::jobs::engine::{Engine, JobSelector, Notification, Settings};
+use crate::jobs::model::{
+    DeviceExecution, Job, JobExecution, JobExecutionSummary, JobSpec, JobStatus, PendingExecutions,
+    StartNext, StatusDetails, UpdateExecution, UpdateOutcome,
+};
+
+/// The in-memory engine behind the service traits. Every call first brings the engine up to
+/// the clock's time ([`Engine::advance`]).
+#[derive(Debug)]
+pub struct InMemory<C> {
+    engine: Mutex<Engine>,
+    clock: C,
+}
+
+impl<C: Clock> InMemory<C> {
+    /// A new, empty service.
+    pub fn new(clock: C, settings: Settings) -> Self {
+        let now = clock.now();
+        Self {
+            engine: Mutex::new(Engine::new(now, settings)),
+            clock,
+        }
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    /// The engine, brought up to the clock's time.
+    pub fn engine(&self) -> MutexGuard<'_, Engine> {
+        let mut engine = self.engine.lock().unwrap_or_else(PoisonError::into_inner);
+        engine.advance(self.clock.now());
+        engine
+    }
+
+    /// Drain the pushes the engine produced so far.
+    pub fn take_notifications(&self) -> Vec<Notification> {
+        let mut engine = self.engine();
+        std::iter::from_fn(|| engine.poll_notification()).collect()
+    }
+}
+
+fn fleet_error(e: FleetError) -> Error {
+    match e {
+        FleetError::ThingNotFound | FleetError::GroupNotFound => {
+            Error::ResourceNotFound(e.to_string())
+        }
+        FleetError::AlreadyExists => Error::ResourceAlreadyExists(e.to_string()),
+        other => Error::InvalidRequest(other.to_string()),
+    }
+}
+
+#[async_trait]
+impl<C: Clock> JobService for InMemory<C> {
+    async fn create_job(&self, spec: JobSpec) -> Result<Job, Error> {
+        self.engine().create_job(spec)
+    }
+    async fn describe_job(&self, job_id: &str) -> Result<Job, Error> {
+        self.engine().describe_job(job_id)
+    }
+    async fn job_document(&self, job_id: &str) -> Result<String, Error> {
+        self.engine().job_document(job_id).map(str::to_string)
+    }
+    async fn list_jobs(&self, status: Option<JobStatus>) -> Result<Vec<Job>, Error> {
+        Ok(self.engine().list_jobs(status))
+    }
+    async fn cancel_job(
+        &self,
+        job_id: &str,
+        reason_code: Option<String>,
+        comment: Option<String>,
+        force: bool,
+    ) -> Result<Job, Error> {
+        self.engine()
+            .cancel_job(job_id, reason_code, comment, force)
+    }
+    async fn delete_job(&self, job_id: &str, force: bool) -> Result<(), Error> {
+        self.engine().delete_job(job_id, force)
+    }
+    async fn describe_job_execution(
+        &self,
+        job_id: &str,
+        thing: &str,
+        execution_number: Option<u64>,
+    ) -> Result<JobExecution, Error> {
+        self.engine()
+            .describe_job_execution(job_id, thing, execution_number)
+    }
+    async fn list_job_executions_for_job(
+        &self,
+        job_id: &str,
+        status: Option<JobExecutionStatus>,
+    ) -> Result<Vec<JobExecutionSummary>, Error> {
+        self.engine().list_job_executions_for_job(job_id, status)
+    }
+    async fn list_job_executions_for_thing(
+        &self,
+        thing: &str,
+        status: Option<JobExecutionStatus>,
+    ) -> Result<Vec<JobExecutionSummary>, Error> {
+        self.engine().list_job_executions_for_thing(thing, status)
+    }
+    async fn cancel_job_execution(
+        &self,
+        job_id: &str,
+        thing: &str,
+        force: bool,
+        expected_version: Option<u64>,
+        status_details: Option<StatusDetails>,
+    ) -> Result<(), Error> {
+        self.engine()
+            .cancel_job_execution(job_id, thing, force, expected_version, status_details)
+    }
+}
+
+#[async_trait]
+impl<C: Clock> DeviceJobs for InMemory<C> {
+    async fn get_pending(&self, thing: &str) -> Result<PendingExecutions, DataPlaneError> {
+        self.engine().get_pending(thing)
+    }
+    async fn start_next(
+        &self,
+        thing: &str,
+        request: StartNext,
+    ) -> Result<Option<DeviceExecution>, DataPlaneError> {
+        self.engine().start_next(thing, &request)
+    }
+    async fn describe_execution(
+        &self,
+        thing: &str,
+        job: NextOrJob,
+        execution_number: Option<u64>,
+        include_document: bool,
+    ) -> Result<Option<DeviceExecution>, DataPlaneError> {
+        let selector = match &job {
+            NextOrJob::Next => JobSelector::Next,
+            NextOrJob::Job(id) => JobSelector::Id(id),
+        };
+        self.engine()
+            .describe_execution(thing, selector, execution_number, include_document)
+    }
+    async fn update_execution(
+        &self,
+        thing: &str,
+        job_id: &str,
+        update: UpdateExecution,
+    ) -> Result<UpdateOutcome, DataPlaneError> {
+        self.engine().update_execution(thing, job_id, &update)
+    }
+}
+
+#[async_trait]
+impl<C: Clock> FleetService for InMemory<C> {
+    async fn create_thing(
+        &self,
+        name: &str,
+        attributes: Vec<(String, String)>,
+    ) -> Result<(), Error> {
+        let attrs: Vec<(&str, &str)> = attributes
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.engine()
+            .create_thing(name, &attrs)
+            .map(drop)
+            .map_err(fleet_error)
+    }
+    async fn describe_thing(&self, name: &str) -> Result<Thing, Error> {
+        let engine = self.engine();
+        let id = engine
+            .fleet()
+            .thing(name)
+            .ok_or_else(|| Error::ResourceNotFound(format!("thing {name}")))?;
+        let attributes = engine
+            .fleet()
+            .attributes(id)
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Ok(Thing {
+            name: name.to_string(),
+            attributes,
+        })
+    }
+    async fn delete_thing(&self, name: &str) -> Result<(), Error> {
+        self.engine().delete_thing(name).map_err(fleet_error)
+    }
+    async fn set_attribute(
+        &self,
+        thing: &str,
+        key: &str,
+        value: Option<String>,
+    ) -> Result<(), Error> {
+        self.engine()
+            .set_attribute(thing, key, value.as_deref())
+            .map_err(fleet_error)
+    }
+    async fn create_group(&self, name: &str, parent: Option<String>) -> Result<(), Error> {
+        self.engine()
+            .create_group(name, parent.as_deref())
+            .map(drop)
+            .map_err(fleet_error)
+    }
+    async fn create_dynamic_group(&self, name: &str, query: &str) -> Result<(), Error> {
+        self.engine()
+            .create_dynamic_group(name, query)
+            .map(drop)
+            .map_err(fleet_error)
+    }
+    async fn add_thing_to_group(&self, group: &str, thing: &str) -> Result<(), Error> {
+        self.engine()
+            .add_thing_to_group(group, thing)
+            .map_err(fleet_error)
+    }
+    async fn remove_thing_from_group(&self, group: &str, thing: &str) -> Result<(), Error> {
+        self.engine()
+            .remove_thing_from_group(group, thing)
+            .map_err(fleet_error)
+    }
+    async fn list_group_members(&self, group: &str) -> Result<Vec<String>, Error> {
+        let engine = self.engine();
+        let fleet = engine.fleet();
+        let id = fleet
+            .group(group)
+            .ok_or_else(|| Error::ResourceNotFound(format!("thing group {group}")))?;
+        Ok(fleet
+            .members(id)
+            .into_iter()
+            .filter_map(|t| fleet.thing_name(t).map(str::to_string))
+            .collect())
+    }
+}

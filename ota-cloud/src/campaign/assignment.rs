@@ -1,7 +1,7 @@
 //! Planning, without I/O: whether a described thing may take the release, the order devices
 //! are dealt in, and which stage each goes to.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use ota_core::version::Version;
 
@@ -73,7 +73,7 @@ impl SplitMix64 {
 pub(crate) fn assign(
     stages: &[Stage],
     eligible: &[Thing],
-    groups: &HashMap<String, HashSet<String>>,
+    groups: &BTreeMap<String, BTreeSet<String>>,
 ) -> (Vec<Vec<String>>, Vec<String>) {
     let total = eligible.len() as u64;
     let mut taken = vec![false; eligible.len()];
@@ -210,7 +210,7 @@ mod tests {
             Stage::new("ten", StageSize::Percent(Percent::whole(10))),
             Stage::new("rest", StageSize::Percent(Percent::ALL)),
         ];
-        let (dealt, left) = assign(&stages, &fleet(50), &HashMap::new());
+        let (dealt, left) = assign(&stages, &fleet(50), &BTreeMap::new());
         let sizes: Vec<usize> = dealt.iter().map(Vec::len).collect();
         assert_eq!(sizes, [1, 5, 44]);
         assert!(left.is_empty());
@@ -219,9 +219,9 @@ mod tests {
 
     #[test]
     fn count_group_and_attribute_sizes_never_take_a_device_twice() {
-        let groups = HashMap::from([(
+        let groups = BTreeMap::from([(
             "lab".to_string(),
-            HashSet::from(["d000".to_string(), "d001".to_string(), "zzz".to_string()]),
+            BTreeSet::from(["d000".to_string(), "d001".to_string(), "zzz".to_string()]),
         )]);
         let stages = [
             Stage::new("lab", StageSize::Group("lab".into())),
@@ -250,9 +250,9 @@ mod tests {
             n in 0usize..60,
             seed: u64,
         ) {
-            let groups = HashMap::from([(
+            let groups = BTreeMap::from([(
                 "g".to_string(),
-                (0..n).step_by(3).map(|i| format!("d{i:03}")).collect::<HashSet<_>>(),
+                (0..n).step_by(3).map(|i| format!("d{i:03}")).collect::<BTreeSet<_>>(),
             )]);
             let stages: Vec<Stage> = sizes
                 .iter()

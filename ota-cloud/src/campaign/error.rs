@@ -109,6 +109,16 @@ pub enum CampaignError {
     /// The campaign has completed or stopped.
     #[error("campaign {0} has finished")]
     Finished(String),
+    /// [`super::Campaign::handle_reply`] without a call waiting for its answer.
+    #[error("no service call is waiting for a reply")]
+    NoCallPending,
+    /// [`super::Campaign::handle_reply`] with a reply of another kind than the pending call
+    /// answers (a `Thing` for a `DescribeJob`); the call is still pending.
+    #[error("the reply does not answer the pending {operation} call")]
+    UnexpectedReply {
+        /// The pending call's AWS operation.
+        operation: &'static str,
+    },
 }
 
 impl CampaignError {

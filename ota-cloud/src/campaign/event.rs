@@ -7,7 +7,7 @@ use super::gate::{GateFailure, StageCounts};
 use crate::catalog::Incompatibility;
 
 /// Why a device was left out.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum RefusalReason {
     /// The catalog says it cannot take the release.
@@ -30,7 +30,7 @@ pub enum RefusalReason {
 }
 
 /// A device the campaign left out.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Refusal {
     /// The thing.
     pub thing: String,
@@ -43,7 +43,7 @@ pub struct Refusal {
 }
 
 /// An operator's approval of a manual gate.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Approval {
     /// The stage.
     pub stage: String,
@@ -56,7 +56,7 @@ pub struct Approval {
 }
 
 /// Something a campaign did or saw.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum CampaignEvent {
     /// Targets resolved and devices dealt to stages.
@@ -153,7 +153,7 @@ pub enum CampaignEvent {
 }
 
 /// An event with its time.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Logged {
     /// Unix ms: the `now` of the call that produced it.
     pub at: u64,

@@ -20,7 +20,7 @@ pub enum GateDenominator {
 }
 
 /// A stage's exit gate.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Gate {
     /// Devices with a terminal status before the thresholds are judged.
     pub min_sample: u32,
@@ -123,7 +123,7 @@ impl StageCounts {
 }
 
 /// Why a gate failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum GateFailure {
     /// Failures reached the failure threshold.

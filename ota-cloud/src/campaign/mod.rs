@@ -1,12 +1,18 @@
 //! Staged campaigns: one release rolled out stage by stage over any [`JobService`] +
 //! [`FleetService`], each stage gated on its own health before the next starts.
 //!
-//! A [`Campaign`] is driven by its caller: [`Campaign::step`] does what is due at `now` and
-//! returns the events logged since the previous step. It never sleeps and reads no clock:
-//! call it periodically and after changes. It is idempotent: a step with nothing due changes
-//! nothing, and after a service error the next step carries on from the last call that
-//! succeeded (progress is recorded call by call, and "already exists" answers about the
-//! campaign's own group and job are recognised as its own).
+//! A [`Campaign`] is a state machine driven by its caller, in steps: [`Campaign::poll_command`]
+//! names the next service call a step needs ([`Command`]), the caller makes it and hands the
+//! answer ([`Reply`]) to [`Campaign::handle_reply`], until `poll_command` says the step is over;
+//! [`Campaign::take_events`] returns what happened. It holds no futures, never sleeps and reads
+//! no clock, and it is plain data (serde) between any two calls, a step under way included, so
+//! a service can persist it and carry on after a restart. [`Campaign::step`] is a thin async
+//! driver over the service traits ([`execute`] makes one call), and
+//! [`crate::InMemory::execute`] makes calls on the in-memory engine without async. Step
+//! periodically and after changes. It is idempotent: a step with nothing due changes nothing,
+//! and after a service error the next step carries on from the last call that succeeded
+//! (progress is recorded call by call, and "already exists" answers about the campaign's own
+//! group and job are recognised as its own).
 //!
 //! **Planning** (first step): the targets are resolved and each is described; devices that
 //! cannot take the release per the catalog are refused with a reason
@@ -70,14 +76,21 @@
 //! succeeds after the rollback's wait are not in the rollback campaign; continuous campaigns (late joiners); approval quorums; health signals beyond job status.
 
 mod assignment;
+mod command;
+mod driver;
 mod error;
 mod event;
 mod gate;
+mod judging;
 mod percent;
-mod run;
+mod planning;
 mod spec;
+mod stage_start;
 mod status;
+mod step;
+mod stopping;
 
+pub use command::{Command, Reply, execute};
 pub use error::{CampaignError, SpecError};
 pub use event::{Approval, CampaignEvent, Logged, Refusal, RefusalReason};
 pub use gate::{Gate, GateDenominator, GateFailure, StageCounts, Verdict};
@@ -89,12 +102,14 @@ pub use status::{
     CampaignReport, CampaignState, CampaignStatus, StagePhase, StageReport, StageStatus,
 };
 
+use serde::{Deserialize, Serialize};
+
 use crate::catalog::Catalog;
 #[cfg(doc)]
 use crate::service::{FleetService, JobService};
 
 /// One stage as the campaign runs it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct StageRun {
     stage: Stage,
     /// The job id and the thing group name: `{campaign}-{stage}`.
@@ -114,7 +129,7 @@ struct StageRun {
 }
 
 /// What a stopped campaign still has to do.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Stop {
     to_cancel: Vec<String>,
     roll_back: bool,
@@ -129,7 +144,7 @@ struct Stop {
 const ROLLBACK_WAIT_MS: u64 = 60 * 60_000;
 
 /// A staged rollout of one release. See the [module docs](self).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Campaign {
     spec: CampaignSpec,
     rollback_of: Option<String>,
@@ -145,6 +160,8 @@ pub struct Campaign {
     reported: usize,
     stop: Option<Stop>,
     rollback: Option<Box<Self>>,
+    /// The step under way, if any.
+    step: Option<step::Step>,
 }
 
 impl Campaign {
@@ -218,6 +235,7 @@ impl Campaign {
             reported: 0,
             stop: None,
             rollback: None,
+            step: None,
         }
     }
 
@@ -283,6 +301,21 @@ impl Campaign {
 
     fn log(&mut self, at: u64, event: CampaignEvent) {
         self.log.push(Logged { at, event });
+    }
+
+    /// Leave `thing` out, at planning (`stage: None`) or at a stage's start.
+    fn refuse(&mut self, at: u64, thing: String, stage: Option<&str>, reason: RefusalReason) {
+        let event = CampaignEvent::Refused {
+            thing: thing.clone(),
+            reason: reason.clone(),
+        };
+        self.log(at, event);
+        self.refusals.push(Refusal {
+            thing,
+            stage: stage.map(str::to_string),
+            reason,
+            at,
+        });
     }
 
     /// Hold progression: no stage starts until [`Campaign::resume`]. The running stage's

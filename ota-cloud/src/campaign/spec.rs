@@ -15,7 +15,7 @@ const MAX_JOB_ID_LEN: usize = 64;
 pub(crate) const ROLLBACK_SUFFIX: &str = "-rb";
 
 /// Which things a campaign covers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Targets {
     /// These things (duplicates ignored).
     Things(Vec<String>),
@@ -25,7 +25,7 @@ pub enum Targets {
 
 /// How many of the campaign's eligible devices a stage takes, from those no earlier stage
 /// took.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum StageSize {
     /// This many (fewer if fewer remain).
     Count(u32),
@@ -46,7 +46,7 @@ pub enum StageSize {
 
 /// One stage: a snapshot job over its devices, and the gate that must pass before the next
 /// stage starts.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Stage {
     /// `[a-zA-Z0-9_-]+`; the job and thing group are `{campaign}-{name}`.
     pub name: String,
@@ -95,7 +95,7 @@ impl Stage {
 }
 
 /// How the campaign learns a device's hardware and running version.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Eligibility {
     /// Thing attribute with the hardware id (default `hardware`).
     pub hardware_attribute: String,
@@ -118,7 +118,7 @@ impl Default for Eligibility {
 }
 
 /// In which order eligible devices are dealt to stages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum AssignmentOrder {
     /// By thing name (bytes): reproducible, but the same devices are always first.
     #[default]
@@ -132,7 +132,7 @@ pub enum AssignmentOrder {
 }
 
 /// What a failed gate does beyond stopping the campaign and cancelling its jobs.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub enum RollbackPolicy {
     /// Nothing more: the devices that took the release keep it.
     #[default]
@@ -152,7 +152,7 @@ pub enum RollbackPolicy {
 /// the bad release's** (bad 2.0.0, rollback 2.0.1 built from 1.9.0's sources), supporting
 /// the same hardware, with a `requires` (if any) that admits the bad version. Both
 /// releases must be in the catalog.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CampaignSpec {
     /// `[a-zA-Z0-9_-]+`, short enough that every `{id}-{stage}` (and `{id}-rb-{stage}`) is
     /// a valid job id (64 characters).

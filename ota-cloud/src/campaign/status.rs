@@ -8,7 +8,7 @@ use crate::service::JobService;
 use crate::service::{JobReport, job_report};
 
 /// A campaign's state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CampaignState {
     /// Not planned yet (no step so far, or the first one failed).
     NotStarted,
@@ -26,7 +26,7 @@ pub enum CampaignState {
 }
 
 /// A stage's phase.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum StagePhase {
     /// Devices assigned, nothing created.
     Planned,

@@ -94,7 +94,7 @@ impl Release {
 }
 
 /// Why a device cannot take a release. (Versions are boxed to keep the error small.)
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Incompatibility {
     /// The release is not in the catalog (or differs from the catalog's entry of that id).

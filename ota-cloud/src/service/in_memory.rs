@@ -7,6 +7,7 @@ use ota_core::jobs::JobExecutionStatus;
 
 use super::clock::Clock;
 use super::traits::{DeviceJobs, FleetService, JobService, NextOrJob, Thing};
+use crate::campaign::{Command, Reply};
 use crate::error::{DataPlaneError, Error};
 use crate::fleet::FleetError;
 use crate::jobs::engine::{Engine, JobSelector, Notification, Settings};
@@ -49,6 +50,86 @@ impl<C: Clock> InMemory<C> {
     pub fn take_notifications(&self) -> Vec<Notification> {
         let mut engine = self.engine();
         std::iter::from_fn(|| engine.poll_notification()).collect()
+    }
+}
+
+impl<C: Clock> InMemory<C> {
+    /// Make a campaign's service call at once, without async: what
+    /// [`crate::campaign::execute`] does over the traits, on this engine.
+    pub fn execute(&self, command: &Command) -> Reply {
+        let mut engine = self.engine();
+        match command {
+            Command::ListGroupMembers { group } => {
+                drop(engine);
+                self.group_members(group)
+                    .map_or_else(Reply::Failed, Reply::Members)
+            }
+            Command::DescribeThing { thing } => {
+                drop(engine);
+                self.thing(thing).into()
+            }
+            Command::CreateGroup { group } => engine
+                .create_group(group, None)
+                .map(drop)
+                .map_err(fleet_error)
+                .into(),
+            Command::AddThingToGroup { group, thing } => engine
+                .add_thing_to_group(group, thing)
+                .map_err(fleet_error)
+                .into(),
+            Command::CreateJob { spec } => engine.create_job((**spec).clone()).map(drop).into(),
+            Command::DescribeJob { job_id } => engine.describe_job(job_id).into(),
+            Command::CancelJob {
+                job_id,
+                reason_code,
+                comment,
+            } => engine
+                .cancel_job(
+                    job_id,
+                    Some(reason_code.clone()),
+                    Some(comment.clone()),
+                    false,
+                )
+                .map(drop)
+                .into(),
+            Command::ListSucceeded { job_id } => engine
+                .list_job_executions_for_job(job_id, Some(JobExecutionStatus::Succeeded))
+                .map_or_else(Reply::Failed, |list| {
+                    Reply::Things(list.into_iter().map(|s| s.thing_name).collect())
+                }),
+        }
+    }
+
+    /// DescribeThing.
+    fn thing(&self, name: &str) -> Result<Thing, Error> {
+        let engine = self.engine();
+        let id = engine
+            .fleet()
+            .thing(name)
+            .ok_or_else(|| Error::ResourceNotFound(format!("thing {name}")))?;
+        let attributes = engine
+            .fleet()
+            .attributes(id)
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Ok(Thing {
+            name: name.to_string(),
+            attributes,
+        })
+    }
+
+    /// ListThingsInThingGroup, nested groups included.
+    fn group_members(&self, group: &str) -> Result<Vec<String>, Error> {
+        let engine = self.engine();
+        let fleet = engine.fleet();
+        let id = fleet
+            .group(group)
+            .ok_or_else(|| Error::ResourceNotFound(format!("thing group {group}")))?;
+        Ok(fleet
+            .members(id)
+            .into_iter()
+            .filter_map(|t| fleet.thing_name(t).map(str::to_string))
+            .collect())
     }
 }
 
@@ -178,20 +259,7 @@ impl<C: Clock> FleetService for InMemory<C> {
             .map_err(fleet_error)
     }
     async fn describe_thing(&self, name: &str) -> Result<Thing, Error> {
-        let engine = self.engine();
-        let id = engine
-            .fleet()
-            .thing(name)
-            .ok_or_else(|| Error::ResourceNotFound(format!("thing {name}")))?;
-        let attributes = engine
-            .fleet()
-            .attributes(id)
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Ok(Thing {
-            name: name.to_string(),
-            attributes,
-        })
+        self.thing(name)
     }
     async fn delete_thing(&self, name: &str) -> Result<(), Error> {
         self.engine().delete_thing(name).map_err(fleet_error)
@@ -229,15 +297,6 @@ impl<C: Clock> FleetService for InMemory<C> {
             .map_err(fleet_error)
     }
     async fn list_group_members(&self, group: &str) -> Result<Vec<String>, Error> {
-        let engine = self.engine();
-        let fleet = engine.fleet();
-        let id = fleet
-            .group(group)
-            .ok_or_else(|| Error::ResourceNotFound(format!("thing group {group}")))?;
-        Ok(fleet
-            .members(id)
-            .into_iter()
-            .filter_map(|t| fleet.thing_name(t).map(str::to_string))
-            .collect())
+        self.group_members(group)
     }
 }

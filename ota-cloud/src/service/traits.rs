@@ -113,7 +113,7 @@ pub trait DeviceJobs: Send + Sync {
 }
 
 /// A thing as the registry describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Thing {
     /// Its name.
     pub name: String,

@@ -9,25 +9,23 @@
 //! devices); the engine's abort criteria stay behind the gate as a looser backstop. A failed gate stops that campaign and, with a `[previous]` release and
 //! `rollback = true`, starts its rollback campaign over exactly the devices that took the
 //! release. Everything about stages, gates and rollback is `ota_cloud::campaign`'s; this
-//! module only translates the scenario and drives `step`.
+//! module only translates the scenario and drives the campaign's state machine, making each
+//! call it asks for on the in-memory service at once ([`ota_cloud::InMemory::execute`]).
 //!
 //! Scenario percent stages are cumulative (1, 10, 100); campaign stages take a share of all
 //! eligible devices each, so they are converted (1, 9, the rest). Group and attribute stages
 //! select from the registry (`[[groups]]`, `[[attributes]]` of the scenario).
 
-use core::future::Future;
-use core::pin::pin;
-use core::task::{Context, Poll, Waker};
-
 use ota_cloud::campaign::{
-    AssignmentOrder, Campaign, CampaignSpec, CampaignState, Gate, GateDenominator, Percent,
-    RollbackPolicy, Stage, StagePhase, StageSize, Targets,
+    AssignmentOrder, Campaign, CampaignError, CampaignEvent, CampaignSpec, CampaignState, Gate,
+    GateDenominator, Percent, RollbackPolicy, Stage, StageCounts, StagePhase, StageSize, Targets,
 };
 use ota_cloud::catalog::{Catalog, Release, VersionReq};
 use ota_cloud::jobs::model::{
     AbortConfig, AbortCriteria, Comparator, Denominator, FailureType, JobStatus, RetryConfig,
     RetryCriteria, RetryFailureType, RolloutConfig, TimeoutConfig,
 };
+use ota_cloud::{InMemory, ManualClock};
 use ota_core::version::{SecurityCounter, Version};
 use serde::Serialize;
 
@@ -140,17 +138,16 @@ pub struct Control {
     pub(super) last_activity: u64,
 }
 
-/// Poll a future that cannot wait: every service call of the in-memory engine completes at
-/// once. `None` if it would wait (a service that does not belong in a simulation).
-fn ready<F: Future>(future: F) -> Option<F::Output> {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(v) => Some(v),
-        Poll::Pending => None,
+/// One step of `campaign` at `now`, each call made on `service` at once.
+fn step(
+    campaign: &mut Campaign,
+    now: u64,
+    service: &InMemory<ManualClock>,
+) -> Result<Vec<CampaignEvent>, CampaignError> {
+    while let Some(command) = campaign.poll_command(now) {
+        campaign.handle_reply(now, service.execute(&command))?;
     }
+    Ok(campaign.take_events())
 }
 
 impl Control {
@@ -257,16 +254,12 @@ impl Control {
         let mut out = Vec::new();
         for (kind, hw, c) in self.all() {
             let version = c.spec().release.version.to_string();
-            let Some(Ok(report)) = ready(c.report(service, 0)) else {
-                continue;
-            };
-            for stage in report.stages {
-                let s = &stage.status;
-                let counts = s.counts;
-                let job = stage
-                    .job
-                    .as_ref()
-                    .and_then(|_| service.engine().describe_job(&s.job_id).ok());
+            for s in c.status().stages {
+                let job = service.engine().describe_job(&s.job_id).ok();
+                // Fresh counts where the job exists; those the last step saw otherwise.
+                let counts = job.as_ref().map_or(s.counts, |j| {
+                    StageCounts::from_details(s.devices as u64, &j.job_process_details)
+                });
                 let attempts = job.as_ref().map_or(0, |j| j.attempts.executions);
                 let aborted = job
                     .as_ref()
@@ -499,14 +492,10 @@ impl World {
         }
         let now = self.now;
         for (_, campaign) in &mut self.control.campaigns {
-            match ready(campaign.step(now, &self.service)) {
-                Some(Ok(events)) if !events.is_empty() => self.control.last_activity = now,
-                Some(Ok(_)) => {}
-                Some(Err(e)) => self.control.errors.push(format!("{}: {e}", campaign.id())),
-                None => self.control.errors.push(format!(
-                    "{}: the service did not answer at once",
-                    campaign.id()
-                )),
+            match step(campaign, now, &self.service) {
+                Ok(events) if !events.is_empty() => self.control.last_activity = now,
+                Ok(_) => {}
+                Err(e) => self.control.errors.push(format!("{}: {e}", campaign.id())),
             }
         }
         if (self.now - START) % 60_000 < TICK_MS {

@@ -17,7 +17,9 @@ use core::str::FromStr;
 pub const MAX_VERSION_LABEL_LEN: usize = 32;
 
 /// Why a version string was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize,
+)]
 #[non_exhaustive]
 pub enum VersionError {
     /// Not `MAJOR.MINOR.PATCH` with decimal parts (`banana`, `1.2`, `v1.2.3`).

@@ -1,5 +1,17 @@
 //! [`VersionReq`]: which running versions a release may be installed over, written like
 //! `>=1.2.0, <2.0.0`, `^1.2` or `=1.0.3`.
+//!
+//! Ours, not the `semver` crate's `VersionReq`, because the matching rule differs on purpose.
+//! A requirement here filters the version a device is already running, a fact, not a version
+//! to pick, so a pre-release matches by its precedence. Cargo's rule (a pre-release matches
+//! only a comparator naming the same `major.minor.patch` with a pre-release) keeps resolvers
+//! from choosing betas; applied here it would strand every device running one: no release
+//! requiring `>=1.2.0` would be offered to a device on `1.3.0-beta.1`. Measured with
+//! `semver` 1.0.28 on this module's test table: all 7 verdicts that differ are pre-releases
+//! (`>=1.2.0, <2.0.0` refuses `2.0.0-rc.1`, `=1.2` refuses `1.2.0-rc.1`, `*` refuses
+//! `9.9.9-a`, ...), and it has no switch for the other rule. It also accepts a bare `1.2.0`
+//! (as `^1.2.0`) and `1.x`, and drops `+build` when printing. Its syntax is otherwise the
+//! same, and so is the matching of versions without a pre-release.
 
 use core::cmp::Ordering;
 use core::fmt;

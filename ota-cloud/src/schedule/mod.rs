@@ -1,9 +1,9 @@
 //! Job scheduling as AWS IoT Jobs has it: `startTime`/`endTime`, `endBehavior` and recurring
 //! maintenance windows given by AWS cron expressions.
 //!
-//! Time is Unix milliseconds in UTC (`u64`), always passed in: nothing here reads a clock,
-//! knows time zones or leap seconds, or depends on a date crate. The calendar arithmetic is
-//! in [`Civil`].
+//! Time is Unix milliseconds in UTC (`u64`), always passed in: nothing here reads a clock or
+//! knows time zones or leap seconds. The calendar (month lengths, leap years, weekdays) is
+//! `jiff`'s.
 //!
 //! An engine asks [`Schedule::admits`] whether to roll out now and sets its next timer to
 //! [`Schedule::next_change`]; [`SchedulingConfig`] is the JSON shape of CreateJob's
@@ -33,7 +33,7 @@ mod limits;
 mod time;
 mod window;
 
-pub use civil::{Civil, DAY_MS, HOUR_MS, MINUTE_MS, days_in_month, is_leap_year};
+pub use civil::{DAY_MS, HOUR_MS, MINUTE_MS};
 pub use config::{MaintenanceWindowConfig, SchedulingConfig};
 pub use cron::{Cron, MAX_CRON_LEN};
 pub use error::{ConfigField, CronError, CronField, ScheduleError, TimeField};

@@ -3,14 +3,19 @@
 use std::format;
 use std::string::String;
 
-use super::civil::Civil;
+use super::civil::{DAY_MS, date, minute_of, unix_ms};
 use super::error::{ScheduleError, TimeField};
+
+/// A whole 400-year Gregorian cycle: 146,097 days, whole weeks, after which the calendar
+/// repeats exactly.
+const CYCLE_MS: u64 = 146_097 * DAY_MS;
 
 /// Parse `YYYY-MM-DDTHH:MM` (UTC) into Unix milliseconds.
 ///
 /// Strict: exactly sixteen characters in that shape, two-digit fields zero-padded, the date
 /// must exist (leap years included) and be 1970 or later. Does not accept seconds, a time
-/// zone suffix, lower-case `t` or surrounding spaces.
+/// zone suffix, lower-case `t` or surrounding spaces. The shape is checked here, as `jiff`'s
+/// readers take those and other ISO 8601 forms; the calendar checks are `jiff`'s.
 ///
 /// # Errors
 /// [`ScheduleError::TimeShape`] when the text is not of that shape,
@@ -27,44 +32,34 @@ pub fn parse_schedule_time(text: &str) -> Result<u64, ScheduleError> {
     if !shaped {
         return Err(ScheduleError::TimeShape);
     }
-    let num = |from: usize, to: usize| {
-        b[from..to]
-            .iter()
-            .fold(0_u32, |n, &c| n * 10 + u32::from(c - b'0'))
-    };
-    let range = |field| ScheduleError::TimeOutOfRange(field);
-    let year = num(0, 4);
-    let year = i32::try_from(year)
-        .ok()
-        .filter(|y| *y >= 1970)
-        .ok_or(range(TimeField::Year))?;
-    let month = u8::try_from(num(5, 7))
-        .ok()
-        .filter(|m| (1..=12).contains(m))
-        .ok_or(range(TimeField::Month))?;
-    let day = u8::try_from(num(8, 10)).unwrap_or(0);
-    let hour = u8::try_from(num(11, 13))
-        .ok()
-        .filter(|h| *h < 24)
-        .ok_or(range(TimeField::Hour))?;
-    let minute = u8::try_from(num(14, 16))
-        .ok()
-        .filter(|m| *m < 60)
-        .ok_or(range(TimeField::Minute))?;
-    Civil::new(year, month, day, hour, minute)
-        .and_then(|c| c.to_unix_ms())
-        .ok_or(range(TimeField::Day))
+    let two = |i: usize| (b[i] - b'0') * 10 + (b[i + 1] - b'0');
+    let field = |ok: bool, field| ok.then_some(()).ok_or(ScheduleError::TimeOutOfRange(field));
+    let year = i32::from(two(0)) * 100 + i32::from(two(2));
+    let (month, day, hour, minute) = (two(5), two(8), two(11), two(14));
+    field(year >= 1970, TimeField::Year)?;
+    field((1..=12).contains(&month), TimeField::Month)?;
+    field(hour < 24, TimeField::Hour)?;
+    field(minute < 60, TimeField::Minute)?;
+    let date = date(year, month, day).ok_or(ScheduleError::TimeOutOfRange(TimeField::Day))?;
+    let time = date.at(hour.cast_signed(), minute.cast_signed(), 0, 0);
+    unix_ms(time).ok_or(ScheduleError::TimeOutOfRange(TimeField::Year))
 }
 
 /// Format Unix milliseconds as `YYYY-MM-DDTHH:MM` (UTC), dropping seconds and milliseconds.
 ///
 /// After the year 9999 the year has more than four digits, which [`parse_schedule_time`]
-/// does not read back.
+/// does not read back. (`jiff`'s calendar ends there: later times are placed by their
+/// position in the 400-year cycle.)
 pub fn format_schedule_time(unix_ms: u64) -> String {
-    let c = Civil::from_unix_ms(unix_ms);
+    // Always `Some`: 400 years from 1970 are within jiff's range.
+    let t = minute_of(unix_ms % CYCLE_MS).unwrap_or_default();
+    let year = u64::from(t.year().unsigned_abs()) + 400 * (unix_ms / CYCLE_MS);
     format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}",
-        c.year, c.month, c.day, c.hour, c.minute
+        "{year:04}-{:02}-{:02}T{:02}:{:02}",
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute()
     )
 }
 
@@ -148,7 +143,11 @@ mod tests {
         assert_eq!(format_schedule_time(0), "1970-01-01T00:00");
         assert_eq!(format_schedule_time(951_782_459_999), "2000-02-29T00:00");
         assert_eq!(format_schedule_time(2_147_483_647_000), "2038-01-19T03:14");
-        assert!(format_schedule_time(u64::MAX).len() > 16);
+        assert_eq!(
+            format_schedule_time(253_402_300_800_000),
+            "10000-01-01T00:00"
+        );
+        assert_eq!(format_schedule_time(u64::MAX), "584556019-04-03T14:25");
     }
 
     proptest! {

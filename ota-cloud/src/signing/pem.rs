@@ -1,4 +1,9 @@
 //! Finding the private-key block in PEM text as OpenSSL writes it.
+//!
+//! The block is decoded by `pem-rfc7468` (through `der`'s re-export); finding it is ours:
+//! `pem-rfc7468` reads a text holding exactly one block, while OpenSSL's key files can hold
+//! several (`EC PARAMETERS` before the key, a certificate beside it) with text between them,
+//! and the legacy `Proc-Type: 4,ENCRYPTED` header must be told apart from a malformed block.
 
 use zeroize::Zeroizing;
 

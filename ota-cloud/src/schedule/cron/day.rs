@@ -10,7 +10,7 @@
 use std::string::ToString;
 
 use super::field::{Bits, Spec, number};
-use crate::schedule::civil::{days_from_civil, days_in_month, weekday_of};
+use crate::schedule::civil::{aws_weekday, date, days_in_month};
 use crate::schedule::error::{CronError, CronField};
 
 /// Saturday in AWS cron numbering.
@@ -52,7 +52,7 @@ impl DayRule {
         if day == 0 || day > last {
             return false;
         }
-        let weekday = |d: u8| weekday_of(days_from_civil(i64::from(year), month, d));
+        let weekday = |d: u8| date(year, month, d).map_or(0, aws_weekday);
         match *self {
             Self::MonthDays(bits) => bits.contains(u32::from(day)),
             Self::LastDay => day == last,

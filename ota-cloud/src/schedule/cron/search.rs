@@ -6,9 +6,11 @@
 //! minutes jump straight to the next allowed value; days are tested one by one (at most 31 a
 //! month). The cost is bounded by the months in the year range (2,760), never by minutes.
 
+use jiff::civil::Time;
+
 use super::Cron;
 use super::field::{Bits, MAX_YEAR, MIN_YEAR};
-use crate::schedule::civil::{Civil, DAY_MS, HOUR_MS, MINUTE_MS, days_from_civil, days_in_month};
+use crate::schedule::civil::{MINUTE_MS, date, days_in_month, minute_of, unix_ms};
 
 /// A calendar minute being searched from. Fields may run one past their range (hour 24,
 /// day 32, month 13, month 0, day 0), which makes the next lookup fail and the field above
@@ -23,15 +25,16 @@ struct Pos {
 }
 
 impl Pos {
-    fn of(unix_ms: u64) -> Self {
-        let c = Civil::from_unix_ms(unix_ms);
-        Self {
-            year: c.year,
-            month: c.month,
-            day: c.day,
-            hour: c.hour,
-            minute: c.minute,
-        }
+    /// The minute containing `unix_ms`; `None` after the year 9999.
+    fn of(unix_ms: u64) -> Option<Self> {
+        let t = minute_of(unix_ms)?;
+        Some(Self {
+            year: t.year().into(),
+            month: t.month().unsigned_abs(),
+            day: t.day().unsigned_abs(),
+            hour: t.hour().unsigned_abs(),
+            minute: t.minute().unsigned_abs(),
+        })
     }
 
     /// The first minute of the hour (`year`, `month`, `day`, `hour`).
@@ -56,11 +59,12 @@ impl Pos {
         }
     }
 
+    /// Unix milliseconds at this minute; `None` if it does not exist.
     fn unix_ms(self) -> Option<u64> {
-        let days =
-            u64::try_from(days_from_civil(i64::from(self.year), self.month, self.day)).ok()?;
-        let in_day = u64::from(self.hour) * HOUR_MS + u64::from(self.minute) * MINUTE_MS;
-        days.checked_mul(DAY_MS)?.checked_add(in_day)
+        let hour = i8::try_from(self.hour).ok()?;
+        let minute = i8::try_from(self.minute).ok()?;
+        let time = Time::new(hour, minute, 0, 0).ok()?;
+        unix_ms(date(self.year, self.month, self.day)?.to_datetime(time))
     }
 }
 
@@ -82,16 +86,16 @@ impl Cron {
     /// minute), as Unix ms; `None` if there is none before the end of 2199.
     pub fn next_at_or_after(&self, unix_ms: u64) -> Option<u64> {
         let from = unix_ms.div_ceil(MINUTE_MS).checked_mul(MINUTE_MS)?;
-        self.next_from(Pos::of(from))?.unix_ms()
+        self.next_from(Pos::of(from)?)?.unix_ms()
     }
 
     /// The last matching minute starting at or before `unix_ms` (rounded down to a whole
     /// minute), as Unix ms; `None` if there is none since 1970.
     pub fn previous_at_or_before(&self, unix_ms: u64) -> Option<u64> {
-        let mut from = Pos::of(unix_ms);
-        if year_offset(from.year).is_none_or(|y| y > MAX_YEAR - MIN_YEAR) {
-            from = Pos::end(i32::try_from(MAX_YEAR).ok()?, 12, 31, 23);
-        }
+        let last_year = i32::try_from(MAX_YEAR).ok()?;
+        let from = Pos::of(unix_ms)
+            .filter(|p| p.year <= last_year)
+            .unwrap_or(Pos::end(last_year, 12, 31, 23));
         self.prev_from(from)?.unix_ms()
     }
 

@@ -6,9 +6,10 @@ use std::format;
 use std::string::{String, ToString};
 use std::vec::Vec;
 
+use jiff::civil::{Date, DateTime};
 use proptest::prelude::*;
 
-use crate::schedule::civil::{Civil, MINUTE_MS, days_in_month};
+use crate::schedule::civil::{MINUTE_MS, aws_weekday, date, minute_of, unix_ms};
 use crate::schedule::cron::Cron;
 use crate::schedule::time::{format_schedule_time, parse_schedule_time};
 
@@ -149,8 +150,8 @@ struct Gen {
     years: (BTreeSet<u32>, String),
 }
 
-fn is_weekday(c: Civil) -> bool {
-    (2..=6).contains(&c.weekday)
+fn is_weekday(d: Date) -> bool {
+    (2..=6).contains(&aws_weekday(d))
 }
 
 impl DayGen {
@@ -168,29 +169,29 @@ impl DayGen {
     }
 
     /// Whether the day of `c` matches, by looking at the whole month.
-    fn holds(&self, c: Civil) -> bool {
-        let day = |d: u8| Civil::new(c.year, c.month, d, 0, 0);
-        let month: Vec<Civil> = (1..=31).filter_map(day).collect();
+    fn holds(&self, c: Date) -> bool {
+        let this = c.day().unsigned_abs();
+        let day = |d: u8| date(c.year().into(), c.month().unsigned_abs(), d);
+        let month: Vec<Date> = (1..=31).filter_map(day).collect();
+        let weekday = aws_weekday(c);
         match self {
-            Self::MonthDays(set, _) => set.contains(&c.day.into()),
-            Self::Last => day(c.day + 1).is_none(),
-            Self::LastWeekday => {
-                is_weekday(c) && !month.iter().any(|d| d.day > c.day && is_weekday(*d))
-            }
+            Self::MonthDays(set, _) => set.contains(&this.into()),
+            Self::Last => day(this + 1).is_none(),
+            Self::LastWeekday => is_weekday(c) && !month.iter().any(|d| *d > c && is_weekday(*d)),
             Self::Nearest(n) => {
                 let best = month
                     .iter()
                     .filter(|d| is_weekday(**d))
-                    .min_by_key(|d| d.day.abs_diff(*n));
-                usize::from(*n) <= month.len() && best.is_some_and(|b| b.day == c.day)
+                    .min_by_key(|d| d.day().unsigned_abs().abs_diff(*n));
+                usize::from(*n) <= month.len() && best == Some(&c)
             }
-            Self::Weekdays(set, _) => set.contains(&c.weekday.into()),
-            Self::LastOf(w) => c.weekday == *w && day(c.day + 7).is_none(),
+            Self::Weekdays(set, _) => set.contains(&weekday.into()),
+            Self::LastOf(w) => weekday == *w && day(this + 7).is_none(),
             Self::Nth(w, n) => {
-                c.weekday == *w
+                weekday == *w
                     && month
                         .iter()
-                        .filter(|d| d.weekday == *w && d.day <= c.day)
+                        .filter(|d| aws_weekday(**d) == *w && **d <= c)
                         .count()
                         == usize::from(*n)
             }
@@ -208,12 +209,13 @@ impl Gen {
     }
 
     fn holds(&self, unix_ms: u64) -> bool {
-        let c = Civil::from_unix_ms(unix_ms);
-        self.minutes.0.contains(&c.minute.into())
-            && self.hours.0.contains(&c.hour.into())
-            && self.months.0.contains(&c.month.into())
-            && u32::try_from(c.year).is_ok_and(|y| self.years.0.contains(&y))
-            && self.day.holds(c)
+        let c: DateTime = minute_of(unix_ms).unwrap();
+        let has = |set: &BTreeSet<u32>, v: i8| set.contains(&v.unsigned_abs().into());
+        has(&self.minutes.0, c.minute())
+            && has(&self.hours.0, c.hour())
+            && has(&self.months.0, c.month())
+            && u32::try_from(c.year()).is_ok_and(|y| self.years.0.contains(&y))
+            && self.day.holds(c.date())
     }
 }
 
@@ -291,8 +293,8 @@ fn instant() -> impl Strategy<Value = u64> {
     let any_time = ms("2022-01-01T00:00")..ms("2032-01-01T00:00");
     let month_end =
         (2022_i32..2032, 1_u8..=12, 0_u64..2 * 1440 * MINUTE_MS).prop_map(|(y, m, off)| {
-            let last = Civil::new(y, m, days_in_month(y, m), 0, 0).unwrap();
-            last.to_unix_ms().unwrap() - MINUTE_MS * 1440 + off
+            let last = date(y, m, 1).unwrap().last_of_month();
+            unix_ms(last.into()).unwrap() - MINUTE_MS * 1440 + off
         });
     prop_oneof![any_time, month_end]
 }

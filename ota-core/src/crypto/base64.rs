@@ -1,6 +1,6 @@
 //! Base64 (RFC 4648 standard alphabet) decoding of signatures into a fixed buffer.
 //!
-//! One decoder for everything in this module: signatures from job documents and PEM bodies.
+//! One decoder for the signatures of job documents (PEM bodies go through `pem-rfc7468`).
 //! It never allocates, never panics and stops at the first byte that would not fit the output.
 //! It does not accept the URL-safe alphabet, and it does not guess: the caller picks the mode.
 
@@ -52,7 +52,7 @@ pub enum Base64Mode {
 
 /// Which characters are skipped where, and how padding is read.
 #[derive(Clone, Copy)]
-pub(crate) struct Rules {
+struct Rules {
     /// Skipped anywhere.
     skip: fn(u8) -> bool,
     /// Skipped after the last symbol and `=` only: anything but whitespace after one is an
@@ -76,13 +76,6 @@ impl Rules {
         trailing: |c| c == b' ',
         padding_required: false,
         loose_padding: true,
-    };
-    /// PEM bodies (RFC 7468): any ASCII whitespace between symbols, padding required.
-    pub(crate) const PEM: Self = Self {
-        skip: |c| c.is_ascii_whitespace(),
-        trailing: |_| false,
-        padding_required: true,
-        loose_padding: false,
     };
 }
 
@@ -139,7 +132,7 @@ pub fn decode_base64<'b>(
 /// Decode `text` into `out` under `rules`; returns the number of bytes written.
 ///
 /// Work is bounded by the input length; output stops at the first byte that would not fit.
-pub(crate) fn decode(text: &[u8], out: &mut [u8], rules: Rules) -> Result<usize, CryptoError> {
+fn decode(text: &[u8], out: &mut [u8], rules: Rules) -> Result<usize, CryptoError> {
     let mut writer = Writer { out, len: 0 };
     let mut acc: u32 = 0;
     let mut symbols = 0usize; // symbols in the current quantum (0..=3)

@@ -147,7 +147,9 @@ impl PublicKey {
 
     /// Parse a PEM `-----BEGIN PUBLIC KEY-----` block (SubjectPublicKeyInfo), decoding it into
     /// a [`MAX_SPKI_LEN`]-byte stack buffer. Refuses other labels (`RSA PUBLIC KEY`,
-    /// `CERTIFICATE`): certificates go through the `x509` module.
+    /// `CERTIFICATE`): certificates go through the `x509` module. The body must be wrapped at
+    /// one width, as OpenSSL writes it (RFC 7468's strict grammar, read by `pem-rfc7468`);
+    /// explanatory text before the block is skipped.
     ///
     /// # Errors
     /// [`CryptoError::BadPem`], [`CryptoError::KeyTooLong`], or as

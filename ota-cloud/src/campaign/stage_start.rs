@@ -152,36 +152,69 @@ impl Campaign {
         command: &Command,
         reply: Reply,
     ) -> Result<Judged, CampaignError> {
-        let i = self.current;
-        match (&mut *work, command) {
+        match (&*work, command) {
             (StageWork::Judge, Command::DescribeJob { .. }) => {
                 *work = StageWork::Next;
                 return self.judge_reply(now, command, reply);
             }
-            (
-                StageWork::Recheck {
-                    next,
-                    kept,
-                    refused,
-                },
-                Command::DescribeThing { thing },
-            ) => {
-                match described(command, reply)? {
-                    Ok(t) => {
-                        match assignment::check(&self.spec.release, &self.spec.eligibility, &t) {
-                            Ok(()) => kept.push(thing.clone()),
-                            Err(reason) => refused.push((thing.clone(), reason)),
-                        }
-                    }
-                    Err(Error::ResourceNotFound(_)) => {
-                        refused.push((thing.clone(), RefusalReason::UnknownThing));
-                    }
-                    Err(e) => return Err(failed(command, e)),
-                }
-                *next += 1;
+            (StageWork::Recheck { .. }, _) => self.recheck_reply(work, command, reply)?,
+            (_, Command::CreateGroup { .. } | Command::ListGroupMembers { .. }) => {
+                self.group_reply(work, command, reply)?;
             }
+            (_, Command::AddThingToGroup { .. } | Command::DescribeThing { .. }) => {
+                self.add_reply(now, work, command, reply)?;
+            }
+            (_, Command::CreateJob { .. } | Command::DescribeJob { .. }) => {
+                self.job_reply(now, work, command, reply)?;
+            }
+            _ => return Err(unexpected(command)),
+        }
+        Ok(Judged::Continue)
+    }
+
+    /// A device described again before its stage starts.
+    fn recheck_reply(
+        &self,
+        work: &mut StageWork,
+        command: &Command,
+        reply: Reply,
+    ) -> Result<(), CampaignError> {
+        let (
+            StageWork::Recheck {
+                next,
+                kept,
+                refused,
+            },
+            Command::DescribeThing { thing },
+        ) = (work, command)
+        else {
+            return Err(unexpected(command));
+        };
+        match described(command, reply)? {
+            Ok(t) => match assignment::check(&self.spec.release, &self.spec.eligibility, &t) {
+                Ok(()) => kept.push(thing.clone()),
+                Err(reason) => refused.push((thing.clone(), reason)),
+            },
+            Err(Error::ResourceNotFound(_)) => {
+                refused.push((thing.clone(), RefusalReason::UnknownThing));
+            }
+            Err(e) => return Err(failed(command, e)),
+        }
+        *next += 1;
+        Ok(())
+    }
+
+    /// The stage's group created, or found to exist: its members must be the stage's own.
+    fn group_reply(
+        &mut self,
+        work: &mut StageWork,
+        command: &Command,
+        reply: Reply,
+    ) -> Result<(), CampaignError> {
+        let run = &mut self.stages[self.current];
+        match (&*work, command) {
             (StageWork::Next, Command::CreateGroup { .. }) => match done(command, reply)? {
-                Ok(()) => self.stages[i].group_created = true,
+                Ok(()) => run.group_created = true,
                 Err(Error::ResourceAlreadyExists(_)) => *work = StageWork::GroupCheck,
                 Err(e) => return Err(failed(command, e)),
             },
@@ -191,15 +224,29 @@ impl Campaign {
                     _ => None,
                 })?
                 .map_err(|e| failed(command, e))?;
-                let ours: HashSet<&String> = self.stages[i].devices.iter().collect();
+                let ours: HashSet<&String> = run.devices.iter().collect();
                 if !members.iter().all(|m| ours.contains(m)) {
                     return Err(CampaignError::GroupTaken(group.clone()));
                 }
-                self.stages[i].group_created = true;
+                run.group_created = true;
                 *work = StageWork::Next;
             }
+            _ => return Err(unexpected(command)),
+        }
+        Ok(())
+    }
+
+    /// A device added to the stage's group, or found to be gone.
+    fn add_reply(
+        &mut self,
+        now: u64,
+        work: &mut StageWork,
+        command: &Command,
+        reply: Reply,
+    ) -> Result<(), CampaignError> {
+        match (&mut *work, command) {
             (StageWork::Next, Command::AddThingToGroup { .. }) => match done(command, reply)? {
-                Ok(()) => self.stages[i].added += 1,
+                Ok(()) => self.stages[self.current].added += 1,
                 Err(Error::ResourceNotFound(error)) => *work = StageWork::ConfirmGone { error },
                 Err(e) => return Err(failed(command, e)),
             },
@@ -212,12 +259,26 @@ impl Campaign {
                         Error::ResourceNotFound(std::mem::take(error)),
                     ));
                 };
-                let run = &mut self.stages[i];
+                let run = &mut self.stages[self.current];
                 run.devices.remove(run.added);
                 let name = run.stage.name.clone();
                 self.refuse(now, thing.clone(), Some(&name), RefusalReason::UnknownThing);
                 *work = StageWork::Next;
             }
+            _ => return Err(unexpected(command)),
+        }
+        Ok(())
+    }
+
+    /// The stage's job created, or found to exist: it must be the stage's own.
+    fn job_reply(
+        &mut self,
+        now: u64,
+        work: &mut StageWork,
+        command: &Command,
+        reply: Reply,
+    ) -> Result<(), CampaignError> {
+        match (&*work, command) {
             (StageWork::Next, Command::CreateJob { .. }) => match done(command, reply)? {
                 Ok(()) => self.stage_started(now),
                 Err(Error::ResourceAlreadyExists(_)) => *work = StageWork::JobCheck,
@@ -225,7 +286,7 @@ impl Campaign {
             },
             (StageWork::JobCheck, Command::DescribeJob { job_id }) => {
                 let job = described_job(command, reply)?.map_err(|e| failed(command, e))?;
-                let spec = self.job_spec(i);
+                let spec = self.job_spec(self.current);
                 if job.spec.targets != spec.targets || job.spec.document != spec.document {
                     return Err(CampaignError::JobTaken(job_id.clone()));
                 }
@@ -234,7 +295,7 @@ impl Campaign {
             }
             _ => return Err(unexpected(command)),
         }
-        Ok(Judged::Continue)
+        Ok(())
     }
 
     /// The current stage's job exists: the stage runs.

@@ -150,7 +150,7 @@ async fn add_device(
     name: &str,
     hardware: &str,
     version: &str,
-) -> Result<(), ota_cloud::Error> {
+) -> Result<(), ota_cloud::ServiceError> {
     let attributes = vec![
         ("hardware".to_string(), hardware.to_string()),
         ("version".to_string(), version.to_string()),

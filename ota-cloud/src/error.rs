@@ -1,16 +1,79 @@
-//! Errors of the control plane ([`Error`]) and of the device plane ([`DataPlaneError`]).
+//! The crate's one error type ([`Error`]), and the two the service traits return: the
+//! control plane's ([`ServiceError`], named after AWS IoT's exceptions) and the device
+//! plane's ([`DataPlaneError`], a Jobs `…/rejected` reply).
 
-use ota_core::jobs::ErrorCode;
+use ota_core::jobs::{DetailsError, ErrorCode};
 
+use crate::campaign::{CampaignError, SpecError};
+use crate::catalog::{CatalogError, RequirementError};
+use crate::fleet::FleetError;
+use crate::jobs::DocumentTooLong;
 use crate::jobs::model::ExecutionState;
+use crate::release::ReleaseError;
+use crate::schedule::{CronError, ScheduleError};
+use crate::signing::SigningError;
+
+/// Any error from this crate, by module. Each module returns its own precise type; this one
+/// exists so callers can use `?` across modules (a release pipeline that signs, builds a
+/// document, creates a campaign and steps it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A control-plane call failed.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    /// A device-plane call was rejected.
+    #[error(transparent)]
+    DataPlane(#[from] DataPlaneError),
+    /// A registry operation was refused.
+    #[error(transparent)]
+    Fleet(#[from] FleetError),
+    /// A schedule or maintenance window was refused.
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+    /// A cron expression was refused.
+    #[error(transparent)]
+    Cron(#[from] CronError),
+    /// A job document is over AWS's size limit.
+    #[error(transparent)]
+    DocumentTooLong(#[from] DocumentTooLong),
+    /// A catalog operation was refused.
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    /// A version requirement did not parse.
+    #[error(transparent)]
+    Requirement(#[from] RequirementError),
+    /// A campaign spec was refused.
+    #[error(transparent)]
+    CampaignSpec(#[from] SpecError),
+    /// A campaign operation failed.
+    #[error(transparent)]
+    Campaign(#[from] CampaignError),
+    /// A key could not be read, made or used.
+    #[error(transparent)]
+    Signing(#[from] SigningError),
+    /// A release document could not be built.
+    #[error(transparent)]
+    Release(#[from] ReleaseError),
+    /// An `ota-core` error (a version, a document, a signature).
+    #[error(transparent)]
+    Core(#[from] ota_core::Error),
+}
 
 /// A control-plane error, named after the AWS IoT exception it corresponds to.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
+pub enum ServiceError {
     /// A parameter breaks a rule or a quota; the message says which (`InvalidRequestException`).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// A registry request the fleet refuses: a name, an attribute, a query, a limit
+    /// (`InvalidRequestException`).
+    #[error("invalid request: {0}")]
+    InvalidFleetRequest(#[source] FleetError),
+    /// `statusDetails` breaks AWS's rules (`InvalidRequestException`).
+    #[error("invalid request: statusDetails: {0}")]
+    InvalidStatusDetails(#[source] DetailsError),
     /// No such job, thing, group or execution (`ResourceNotFoundException`).
     #[error("not found: {0}")]
     ResourceNotFound(String),
@@ -36,6 +99,7 @@ pub enum Error {
 /// A device-plane rejection: the payload of a Jobs `…/rejected` reply.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
+#[non_exhaustive]
 pub struct DataPlaneError {
     /// The AWS error code.
     pub code: ErrorCode,

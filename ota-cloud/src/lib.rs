@@ -17,7 +17,7 @@ pub mod schedule;
 pub mod service;
 pub mod signing;
 
-pub use error::{DataPlaneError, Error};
+pub use error::{DataPlaneError, Error, ServiceError};
 pub use jobs::engine::{Engine, JobSelector, Notification, NotificationKind, Pacing, Settings};
 pub use jobs::validate::{
     DocumentTooLong, MAX_DESCRIPTION_LEN, MAX_DOCUMENT_LEN, MAX_RATE_PER_MINUTE, MAX_RETRIES,

@@ -9,7 +9,7 @@ use mockall::predicate::{always, eq};
 use ota_cloud::campaign::*;
 use ota_cloud::catalog::{Catalog, Release};
 use ota_cloud::jobs::model::*;
-use ota_cloud::{Error, FleetService, JobService, MockFleetService, MockJobService, Thing};
+use ota_cloud::{FleetService, JobService, MockFleetService, MockJobService, ServiceError, Thing};
 use ota_core::jobs::JobExecutionStatus;
 use ota_core::version::Version;
 
@@ -24,16 +24,16 @@ struct Services {
 
 #[async_trait]
 impl JobService for Services {
-    async fn create_job(&self, spec: JobSpec) -> Result<Job, Error> {
+    async fn create_job(&self, spec: JobSpec) -> Result<Job, ServiceError> {
         self.jobs.create_job(spec).await
     }
-    async fn describe_job(&self, job_id: &str) -> Result<Job, Error> {
+    async fn describe_job(&self, job_id: &str) -> Result<Job, ServiceError> {
         self.jobs.describe_job(job_id).await
     }
-    async fn job_document(&self, job_id: &str) -> Result<String, Error> {
+    async fn job_document(&self, job_id: &str) -> Result<String, ServiceError> {
         self.jobs.job_document(job_id).await
     }
-    async fn list_jobs(&self, status: Option<JobStatus>) -> Result<Vec<Job>, Error> {
+    async fn list_jobs(&self, status: Option<JobStatus>) -> Result<Vec<Job>, ServiceError> {
         self.jobs.list_jobs(status).await
     }
     async fn cancel_job(
@@ -42,12 +42,12 @@ impl JobService for Services {
         reason_code: Option<String>,
         comment: Option<String>,
         force: bool,
-    ) -> Result<Job, Error> {
+    ) -> Result<Job, ServiceError> {
         self.jobs
             .cancel_job(job_id, reason_code, comment, force)
             .await
     }
-    async fn delete_job(&self, job_id: &str, force: bool) -> Result<(), Error> {
+    async fn delete_job(&self, job_id: &str, force: bool) -> Result<(), ServiceError> {
         self.jobs.delete_job(job_id, force).await
     }
     async fn describe_job_execution(
@@ -55,7 +55,7 @@ impl JobService for Services {
         job_id: &str,
         thing: &str,
         execution_number: Option<u64>,
-    ) -> Result<JobExecution, Error> {
+    ) -> Result<JobExecution, ServiceError> {
         self.jobs
             .describe_job_execution(job_id, thing, execution_number)
             .await
@@ -64,14 +64,14 @@ impl JobService for Services {
         &self,
         job_id: &str,
         status: Option<JobExecutionStatus>,
-    ) -> Result<Vec<JobExecutionSummary>, Error> {
+    ) -> Result<Vec<JobExecutionSummary>, ServiceError> {
         self.jobs.list_job_executions_for_job(job_id, status).await
     }
     async fn list_job_executions_for_thing(
         &self,
         thing: &str,
         status: Option<JobExecutionStatus>,
-    ) -> Result<Vec<JobExecutionSummary>, Error> {
+    ) -> Result<Vec<JobExecutionSummary>, ServiceError> {
         self.jobs.list_job_executions_for_thing(thing, status).await
     }
     async fn cancel_job_execution(
@@ -81,7 +81,7 @@ impl JobService for Services {
         force: bool,
         expected_version: Option<u64>,
         status_details: Option<StatusDetails>,
-    ) -> Result<(), Error> {
+    ) -> Result<(), ServiceError> {
         self.jobs
             .cancel_job_execution(job_id, thing, force, expected_version, status_details)
             .await
@@ -94,13 +94,13 @@ impl FleetService for Services {
         &self,
         name: &str,
         attributes: Vec<(String, String)>,
-    ) -> Result<(), Error> {
+    ) -> Result<(), ServiceError> {
         self.fleet.create_thing(name, attributes).await
     }
-    async fn describe_thing(&self, name: &str) -> Result<Thing, Error> {
+    async fn describe_thing(&self, name: &str) -> Result<Thing, ServiceError> {
         self.fleet.describe_thing(name).await
     }
-    async fn delete_thing(&self, name: &str) -> Result<(), Error> {
+    async fn delete_thing(&self, name: &str) -> Result<(), ServiceError> {
         self.fleet.delete_thing(name).await
     }
     async fn set_attribute(
@@ -108,22 +108,22 @@ impl FleetService for Services {
         thing: &str,
         key: &str,
         value: Option<String>,
-    ) -> Result<(), Error> {
+    ) -> Result<(), ServiceError> {
         self.fleet.set_attribute(thing, key, value).await
     }
-    async fn create_group(&self, name: &str, parent: Option<String>) -> Result<(), Error> {
+    async fn create_group(&self, name: &str, parent: Option<String>) -> Result<(), ServiceError> {
         self.fleet.create_group(name, parent).await
     }
-    async fn create_dynamic_group(&self, name: &str, query: &str) -> Result<(), Error> {
+    async fn create_dynamic_group(&self, name: &str, query: &str) -> Result<(), ServiceError> {
         self.fleet.create_dynamic_group(name, query).await
     }
-    async fn add_thing_to_group(&self, group: &str, thing: &str) -> Result<(), Error> {
+    async fn add_thing_to_group(&self, group: &str, thing: &str) -> Result<(), ServiceError> {
         self.fleet.add_thing_to_group(group, thing).await
     }
-    async fn remove_thing_from_group(&self, group: &str, thing: &str) -> Result<(), Error> {
+    async fn remove_thing_from_group(&self, group: &str, thing: &str) -> Result<(), ServiceError> {
         self.fleet.remove_thing_from_group(group, thing).await
     }
-    async fn list_group_members(&self, group: &str) -> Result<Vec<String>, Error> {
+    async fn list_group_members(&self, group: &str) -> Result<Vec<String>, ServiceError> {
         self.fleet.list_group_members(group).await
     }
 }
@@ -256,7 +256,7 @@ async fn service_errors_surface_as_typed_errors_and_the_next_step_retries() {
         .expect_create_job()
         .times(2)
         .returning(move |spec| match calls.fetch_add(1, Ordering::SeqCst) {
-            0 => Err(Error::LimitExceeded("concurrent jobs".into())),
+            0 => Err(ServiceError::LimitExceeded("concurrent jobs".into())),
             _ => Ok(job(spec, 0)),
         });
     svc.jobs
@@ -269,7 +269,7 @@ async fn service_errors_surface_as_typed_errors_and_the_next_step_retries() {
         CampaignError::Service {
             operation: "CreateJob",
             resource: "m2-all".into(),
-            source: Error::LimitExceeded("concurrent jobs".into()),
+            source: ServiceError::LimitExceeded("concurrent jobs".into()),
         }
     );
     assert_eq!(c.status().stages[0].phase, StagePhase::Starting);
@@ -297,13 +297,13 @@ async fn registry_errors_leave_the_campaign_unplanned() {
     svc.fleet
         .expect_describe_thing()
         .with(eq("b"))
-        .returning(|_| Err(Error::InvalidRequest("throttled".into())));
+        .returning(|_| Err(ServiceError::InvalidRequest("throttled".into())));
     let mut c = campaign("m3", Stage::new("all", StageSize::Count(1)));
     assert!(matches!(
         c.step(0, &svc).await,
         Err(CampaignError::Service {
             operation: "DescribeThing",
-            source: Error::InvalidRequest(_),
+            source: ServiceError::InvalidRequest(_),
             ..
         })
     ));
@@ -322,7 +322,7 @@ async fn a_job_or_group_of_someone_else_is_not_adopted() {
         .returning(|_, _| Ok(()));
     svc.jobs
         .expect_create_job()
-        .returning(|spec| Err(Error::ResourceAlreadyExists(spec.job_id)));
+        .returning(|spec| Err(ServiceError::ResourceAlreadyExists(spec.job_id)));
     svc.jobs.expect_describe_job().returning(|id| {
         let other = JobSpec::new(id, vec![Target::Group(id.into())], "{}");
         Ok(job(other, 0))
@@ -342,7 +342,7 @@ async fn a_job_or_group_of_someone_else_is_not_adopted() {
         .returning(|_, _| Ok(()));
     svc.jobs
         .expect_create_job()
-        .returning(|spec| Err(Error::ResourceAlreadyExists(spec.job_id)));
+        .returning(|spec| Err(ServiceError::ResourceAlreadyExists(spec.job_id)));
     svc.jobs.expect_describe_job().returning(|id| {
         let same = JobSpec::new(id, vec![Target::Group(id.into())], DOC);
         Ok(job(same, 1))
@@ -356,7 +356,7 @@ async fn a_job_or_group_of_someone_else_is_not_adopted() {
     fleet_of(&mut svc, &["a"]);
     svc.fleet
         .expect_create_group()
-        .returning(|name, _| Err(Error::ResourceAlreadyExists(name.into())));
+        .returning(|name, _| Err(ServiceError::ResourceAlreadyExists(name.into())));
     svc.fleet
         .expect_list_group_members()
         .with(eq("m5-all"))
@@ -441,7 +441,7 @@ async fn rollback_listing_errors_are_typed_and_retried_without_cancelling_twice(
         .with(eq("m7-all"), eq(Some(JobExecutionStatus::Succeeded)))
         .times(2)
         .returning(move |job, _| match calls.fetch_add(1, Ordering::SeqCst) {
-            0 => Err(Error::InvalidRequest("throttled".into())),
+            0 => Err(ServiceError::InvalidRequest("throttled".into())),
             _ => Ok(vec![JobExecutionSummary {
                 job_id: job.into(),
                 thing_name: "a".into(),

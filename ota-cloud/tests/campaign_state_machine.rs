@@ -245,7 +245,7 @@ fn a_failed_call_ends_the_step_and_the_next_step_starts_over() {
     let svc = service();
     let mut c = campaign();
     let first = c.poll_command(T0).unwrap();
-    let failure = ota_cloud::Error::LimitExceeded("slow down".into());
+    let failure = ota_cloud::ServiceError::LimitExceeded("slow down".into());
     assert!(matches!(
         c.handle_reply(T0, Reply::Failed(failure)),
         Err(CampaignError::Service {

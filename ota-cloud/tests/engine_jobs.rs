@@ -3,7 +3,7 @@
 
 use ota_cloud::jobs::events::EventKind;
 use ota_cloud::jobs::model::*;
-use ota_cloud::{Engine, Error, JobSelector, NotificationKind, Settings};
+use ota_cloud::{Engine, JobSelector, NotificationKind, ServiceError, Settings};
 use ota_core::jobs::{ErrorCode, JobExecutionStatus};
 use proptest::prelude::*;
 
@@ -196,11 +196,11 @@ fn cancel_job_with_and_without_force() {
         }
         assert!(matches!(
             e.cancel_job("x", None, None, false),
-            Err(Error::InvalidStateTransition(_))
+            Err(ServiceError::InvalidStateTransition(_))
         ));
         assert!(matches!(
             e.cancel_job("x", Some("lower".into()), None, false),
-            Err(Error::InvalidRequest(_))
+            Err(ServiceError::InvalidRequest(_))
         ));
     }
 }
@@ -212,11 +212,11 @@ fn cancel_and_delete_executions_and_jobs() {
     set(&mut e, "dev-0", "x", JobExecutionStatus::InProgress).unwrap();
     assert!(matches!(
         e.cancel_job_execution("x", "dev-0", false, None, None),
-        Err(Error::InvalidStateTransition(_))
+        Err(ServiceError::InvalidStateTransition(_))
     ));
     assert!(matches!(
         e.cancel_job_execution("x", "dev-0", true, Some(1), None),
-        Err(Error::VersionConflict {
+        Err(ServiceError::VersionConflict {
             expected: 1,
             actual: 2
         })
@@ -227,25 +227,25 @@ fn cancel_and_delete_executions_and_jobs() {
         .unwrap();
     assert!(matches!(
         e.cancel_job_execution("x", "dev-1", false, None, None),
-        Err(Error::InvalidStateTransition(_))
+        Err(ServiceError::InvalidStateTransition(_))
     ));
     assert!(matches!(
         e.delete_job_execution("x", "dev-2", 1, false),
-        Err(Error::InvalidStateTransition(_))
+        Err(ServiceError::InvalidStateTransition(_))
     ));
     e.delete_job_execution("x", "dev-1", 1, false).unwrap();
     assert!(matches!(
         e.describe_job_execution("x", "dev-1", None),
-        Err(Error::ResourceNotFound(_))
+        Err(ServiceError::ResourceNotFound(_))
     ));
     assert!(matches!(
         e.delete_job("x", false),
-        Err(Error::InvalidStateTransition(_))
+        Err(ServiceError::InvalidStateTransition(_))
     ));
     e.delete_job("x", true).unwrap();
     assert!(matches!(
         e.describe_job("x"),
-        Err(Error::ResourceNotFound(_))
+        Err(ServiceError::ResourceNotFound(_))
     ));
     assert!(
         e.get_pending("dev-2").unwrap().queued.is_empty(),
@@ -255,7 +255,7 @@ fn cancel_and_delete_executions_and_jobs() {
     create(&mut e, spec("x"));
     assert!(matches!(
         e.create_job(spec("x")),
-        Err(Error::ResourceAlreadyExists(_))
+        Err(ServiceError::ResourceAlreadyExists(_))
     ));
 }
 
@@ -399,7 +399,10 @@ fn status_details_follow_the_aws_rule_the_device_checks() {
         let err = e
             .cancel_job_execution("a", "dev-0", true, None, Some(d.clone()))
             .unwrap_err();
-        assert!(matches!(err, Error::InvalidRequest(_)), "{d:?}: {err:?}");
+        assert!(
+            matches!(err, ServiceError::InvalidStatusDetails(_)),
+            "{d:?}: {err:?}"
+        );
     }
     assert_eq!(status(&e, "a", "dev-0"), JobExecutionStatus::Queued);
     // What AWS accepts, the engine accepts: quotes, backslashes, 10 entries, 1024 characters.
@@ -571,7 +574,7 @@ fn quotas_are_checked_up_front_with_precise_errors() {
         let mut s = spec("q");
         mutate(&mut s);
         match e.create_job(s) {
-            Err(Error::InvalidRequest(message)) => assert!(
+            Err(ServiceError::InvalidRequest(message)) => assert!(
                 message.contains(needle),
                 "{message} should mention {needle}"
             ),
@@ -580,7 +583,7 @@ fn quotas_are_checked_up_front_with_precise_errors() {
     }
     assert!(matches!(
         e.create_job(JobSpec::new("q", vec![Target::Thing("ghost".into())], "{}")),
-        Err(Error::ResourceNotFound(_))
+        Err(ServiceError::ResourceNotFound(_))
     ));
 }
 

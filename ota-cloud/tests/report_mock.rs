@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use mockall::predicate::{always, eq};
 use ota_cloud::jobs::model::*;
 use ota_cloud::service::job_report;
-use ota_cloud::{Error, MockJobService};
+use ota_cloud::{MockJobService, ServiceError};
 use ota_core::jobs::JobExecutionStatus;
 
 fn job(id: &str) -> Job {
@@ -110,9 +110,9 @@ async fn report_passes_errors_through() {
     let mut service = MockJobService::new();
     service
         .expect_describe_job()
-        .returning(|id| Err(Error::ResourceNotFound(format!("job {id}"))));
+        .returning(|id| Err(ServiceError::ResourceNotFound(format!("job {id}"))));
     assert!(matches!(
         job_report(&service, "gone", 10).await,
-        Err(Error::ResourceNotFound(_))
+        Err(ServiceError::ResourceNotFound(_))
     ));
 }

@@ -17,6 +17,7 @@ pub const PRODUCT: &str = "ota-sim";
 
 /// Why the release key or a document could not be made.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeyError {
     /// The key could not be loaded or used.
     #[error("release key: {0}")]

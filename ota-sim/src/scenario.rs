@@ -404,6 +404,7 @@ fn default_offline_minutes() -> u64 {
 
 /// Why a scenario was refused.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ScenarioError {
     /// Not TOML of the expected shape.
     #[error("scenario: {0}")]

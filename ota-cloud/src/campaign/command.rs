@@ -8,7 +8,7 @@
 use ota_core::jobs::JobExecutionStatus;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
+use crate::error::ServiceError;
 use crate::jobs::model::{Job, JobSpec};
 use crate::service::{FleetService, JobService, Thing};
 
@@ -107,14 +107,14 @@ pub enum Reply {
     /// Thing names (of the succeeded executions).
     Things(Vec<String>),
     /// The call failed.
-    Failed(Error),
+    Failed(ServiceError),
 }
 
-impl<T> From<Result<T, Error>> for Reply
+impl<T> From<Result<T, ServiceError>> for Reply
 where
     Self: From<T>,
 {
-    fn from(result: Result<T, Error>) -> Self {
+    fn from(result: Result<T, ServiceError>) -> Self {
         result.map_or_else(Self::Failed, Self::from)
     }
 }

@@ -3,7 +3,7 @@
 
 use ota_core::version::Version;
 
-use crate::error::Error;
+use crate::error::ServiceError;
 
 /// Why a [`super::CampaignSpec`] was refused. Nothing was created.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -89,7 +89,7 @@ pub enum CampaignError {
         /// What it was called on.
         resource: String,
         /// The service's error.
-        source: Error,
+        source: ServiceError,
     },
     /// A thing group `{campaign}-{stage}` exists and holds things outside the stage.
     #[error("thing group {0} exists with other members")]
@@ -122,7 +122,7 @@ pub enum CampaignError {
 }
 
 impl CampaignError {
-    pub(crate) fn service(operation: &'static str, resource: &str, source: Error) -> Self {
+    pub(crate) fn service(operation: &'static str, resource: &str, source: ServiceError) -> Self {
         Self::Service {
             operation,
             resource: resource.to_string(),

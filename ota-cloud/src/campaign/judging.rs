@@ -8,7 +8,7 @@ use super::stage_start::StageWork;
 use super::status::{CampaignState, StagePhase};
 use super::step::{Next, Phase, answer, failed};
 use super::{Campaign, CampaignError};
-use crate::error::Error;
+use crate::error::ServiceError;
 use crate::jobs::model::{Job, JobStatus};
 
 /// What judging the current stage concluded.
@@ -72,7 +72,7 @@ impl Campaign {
         let job_id = self.stages[i].job_id.clone();
         let job = match described_job(command, reply)? {
             Ok(job) => job,
-            Err(Error::ResourceNotFound(_)) => {
+            Err(ServiceError::ResourceNotFound(_)) => {
                 return Ok(Some(GateFailure::JobDeleted { job_id }));
             }
             Err(e) => return Err(failed(command, e)),
@@ -167,7 +167,7 @@ impl Campaign {
 pub(super) fn described_job(
     command: &Command,
     reply: Reply,
-) -> Result<Result<Job, Error>, CampaignError> {
+) -> Result<Result<Job, ServiceError>, CampaignError> {
     answer(command, reply, |r| match r {
         Reply::Job(job) => Some(*job),
         _ => None,

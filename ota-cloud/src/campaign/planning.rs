@@ -14,7 +14,7 @@ use super::spec::{StageSize, Targets};
 use super::status::CampaignState;
 use super::step::{Next, Phase, answer, failed, unexpected};
 use super::{Campaign, CampaignError};
-use crate::error::Error;
+use crate::error::ServiceError;
 use crate::service::Thing;
 
 /// What planning has read so far.
@@ -97,7 +97,7 @@ impl Campaign {
                             Err(reason) => planning.refused.push((thing.clone(), reason)),
                         }
                     }
-                    Err(Error::ResourceNotFound(_)) => planning
+                    Err(ServiceError::ResourceNotFound(_)) => planning
                         .refused
                         .push((thing.clone(), RefusalReason::UnknownThing)),
                     Err(e) => return Err(failed(command, e)),
@@ -142,7 +142,7 @@ impl Campaign {
 pub(super) fn described(
     command: &Command,
     reply: Reply,
-) -> Result<Result<Thing, Error>, CampaignError> {
+) -> Result<Result<Thing, ServiceError>, CampaignError> {
     answer(command, reply, |r| match r {
         Reply::Thing(t) => Some(t),
         _ => None,

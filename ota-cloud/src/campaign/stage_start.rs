@@ -17,7 +17,7 @@ use super::status::{CampaignState, StagePhase};
 use super::step::{Next, Phase, answer, failed, unexpected};
 use super::{Campaign, CampaignError};
 use crate::MAX_DESCRIPTION_LEN;
-use crate::error::Error;
+use crate::error::ServiceError;
 use crate::jobs::model::{JobSpec, Target};
 
 /// What the current stage's work is waiting for.
@@ -195,7 +195,7 @@ impl Campaign {
                 Ok(()) => kept.push(thing.clone()),
                 Err(reason) => refused.push((thing.clone(), reason)),
             },
-            Err(Error::ResourceNotFound(_)) => {
+            Err(ServiceError::ResourceNotFound(_)) => {
                 refused.push((thing.clone(), RefusalReason::UnknownThing));
             }
             Err(e) => return Err(failed(command, e)),
@@ -215,7 +215,7 @@ impl Campaign {
         match (&*work, command) {
             (StageWork::Next, Command::CreateGroup { .. }) => match done(command, reply)? {
                 Ok(()) => run.group_created = true,
-                Err(Error::ResourceAlreadyExists(_)) => *work = StageWork::GroupCheck,
+                Err(ServiceError::ResourceAlreadyExists(_)) => *work = StageWork::GroupCheck,
                 Err(e) => return Err(failed(command, e)),
             },
             (StageWork::GroupCheck, Command::ListGroupMembers { group }) => {
@@ -247,16 +247,18 @@ impl Campaign {
         match (&mut *work, command) {
             (StageWork::Next, Command::AddThingToGroup { .. }) => match done(command, reply)? {
                 Ok(()) => self.stages[self.current].added += 1,
-                Err(Error::ResourceNotFound(error)) => *work = StageWork::ConfirmGone { error },
+                Err(ServiceError::ResourceNotFound(error)) => {
+                    *work = StageWork::ConfirmGone { error }
+                }
                 Err(e) => return Err(failed(command, e)),
             },
             (StageWork::ConfirmGone { error }, Command::DescribeThing { thing }) => {
                 // Deleted since the re-check: refuse it. Otherwise the add's error stands.
-                let Err(Error::ResourceNotFound(_)) = described(command, reply)? else {
+                let Err(ServiceError::ResourceNotFound(_)) = described(command, reply)? else {
                     return Err(CampaignError::service(
                         "AddThingToThingGroup",
                         thing,
-                        Error::ResourceNotFound(std::mem::take(error)),
+                        ServiceError::ResourceNotFound(std::mem::take(error)),
                     ));
                 };
                 let run = &mut self.stages[self.current];
@@ -281,7 +283,7 @@ impl Campaign {
         match (&*work, command) {
             (StageWork::Next, Command::CreateJob { .. }) => match done(command, reply)? {
                 Ok(()) => self.stage_started(now),
-                Err(Error::ResourceAlreadyExists(_)) => *work = StageWork::JobCheck,
+                Err(ServiceError::ResourceAlreadyExists(_)) => *work = StageWork::JobCheck,
                 Err(e) => return Err(failed(command, e)),
             },
             (StageWork::JobCheck, Command::DescribeJob { job_id }) => {
@@ -348,6 +350,6 @@ impl Campaign {
 }
 
 /// An answer that carries nothing.
-fn done(command: &Command, reply: Reply) -> Result<Result<(), Error>, CampaignError> {
+fn done(command: &Command, reply: Reply) -> Result<Result<(), ServiceError>, CampaignError> {
     answer(command, reply, |r| matches!(r, Reply::Done).then_some(()))
 }

@@ -21,7 +21,7 @@ use super::stage_start::StageWork;
 use super::status::{CampaignState, StagePhase};
 use super::stopping::StopWork;
 use super::{Campaign, CampaignError};
-use crate::error::Error;
+use crate::error::ServiceError;
 
 /// The step under way.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -261,7 +261,7 @@ pub(super) fn answer<T>(
     command: &Command,
     reply: Reply,
     pick: impl FnOnce(Reply) -> Option<T>,
-) -> Result<Result<T, Error>, CampaignError> {
+) -> Result<Result<T, ServiceError>, CampaignError> {
     match reply {
         Reply::Failed(e) => Ok(Err(e)),
         other => pick(other).map(Ok).ok_or_else(|| unexpected(command)),
@@ -269,6 +269,6 @@ pub(super) fn answer<T>(
 }
 
 /// `command`'s failure as a campaign error.
-pub(super) fn failed(command: &Command, e: Error) -> CampaignError {
+pub(super) fn failed(command: &Command, e: ServiceError) -> CampaignError {
     CampaignError::service(command.operation(), command.resource(), e)
 }

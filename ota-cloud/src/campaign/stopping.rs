@@ -15,7 +15,7 @@ use super::spec::{ROLLBACK_SUFFIX, RollbackPolicy, Targets};
 use super::status::{CampaignState, StagePhase};
 use super::step::{Next, Phase, answer, failed, unexpected};
 use super::{Campaign, CampaignError, CampaignSpec, Eligibility, Stop};
-use crate::error::Error;
+use crate::error::ServiceError;
 
 /// The `reasonCode` of the cancels a failed gate makes.
 const CANCEL_REASON: &str = "CAMPAIGN_GATE_FAILED";
@@ -152,7 +152,9 @@ impl Campaign {
                         },
                     ),
                     // Already completed, cancelled or deleted: nothing to stop.
-                    Err(Error::InvalidStateTransition(_) | Error::ResourceNotFound(_)) => {}
+                    Err(
+                        ServiceError::InvalidStateTransition(_) | ServiceError::ResourceNotFound(_),
+                    ) => {}
                     Err(e) => return Err(failed(command, e)),
                 }
                 if let Some(stop) = self.stop.as_mut() {

@@ -8,3 +8,5 @@ pub mod events;
 pub mod model;
 pub mod projection;
 pub(crate) mod validate;
+
+pub use validate::DocumentTooLong;

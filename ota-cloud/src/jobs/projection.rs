@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 
 use ota_core::jobs::JobExecutionStatus;
 
-use crate::error::Error;
+use crate::error::ServiceError;
 use crate::jobs::engine::{Engine, NotificationKind, Settings};
 use crate::jobs::model::{JobSpec, RolloutConfig, Target, UpdateExecution};
 
@@ -43,15 +43,15 @@ pub struct Plan {
     pub all_notified_at_min: Option<f64>,
 }
 
-fn invalid(e: impl core::fmt::Display) -> Error {
-    Error::InvalidRequest(e.to_string())
+fn invalid(e: impl core::fmt::Display) -> ServiceError {
+    ServiceError::InvalidRequest(e.to_string())
 }
 
 /// Project the admission timeline of `rollout` over `things` targets for at most
 /// `max_minutes`.
 ///
 /// # Errors
-/// [`Error::InvalidRequest`] for more than [`MAX_THINGS`] targets or [`MAX_MINUTES`]
+/// [`ServiceError::InvalidRequest`] for more than [`MAX_THINGS`] targets or [`MAX_MINUTES`]
 /// minutes (refused before anything is built), or when the rollout breaks a quota (the
 /// same checks as CreateJob).
 pub fn project(
@@ -59,7 +59,7 @@ pub fn project(
     rollout: RolloutConfig,
     success_after_ms: Option<u64>,
     max_minutes: u64,
-) -> Result<Plan, Error> {
+) -> Result<Plan, ServiceError> {
     if things > MAX_THINGS {
         return Err(invalid(format!("things: {things}, at most {MAX_THINGS}")));
     }
@@ -225,7 +225,7 @@ mod tests {
         let err = project(u32::MAX, rollout.clone(), None, 60).unwrap_err();
         assert_eq!(
             err,
-            Error::InvalidRequest("things: 4294967295, at most 1000000".into())
+            ServiceError::InvalidRequest("things: 4294967295, at most 1000000".into())
         );
         let err = project(1, rollout, None, u64::MAX).unwrap_err();
         assert!(err.to_string().contains("at most 525600"), "{err}");

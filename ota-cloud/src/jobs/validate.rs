@@ -3,7 +3,7 @@
 
 use ota_core::jobs::JobId;
 
-use crate::error::Error;
+use crate::error::ServiceError;
 use crate::jobs::model::{
     AbortCriteria, Comparator, Denominator, FailureType, JobSpec, RetryFailureType, Target,
 };
@@ -86,8 +86,8 @@ pub fn check_document_len(len: u64) -> Result<(), DocumentTooLong> {
     }
 }
 
-fn invalid(message: impl Into<String>) -> Error {
-    Error::InvalidRequest(message.into())
+fn invalid(message: impl Into<String>) -> ServiceError {
+    ServiceError::InvalidRequest(message.into())
 }
 
 /// Whether `value` has at most `decimals` decimals; returns it scaled to an integer.
@@ -100,7 +100,7 @@ fn scaled(value: f64, decimals: i32) -> Option<u32> {
 }
 
 /// Check `spec` against every rule, at time `now` (Unix ms, for schedules).
-pub(crate) fn validate(spec: JobSpec, now: u64) -> Result<Validated, Error> {
+pub(crate) fn validate(spec: JobSpec, now: u64) -> Result<Validated, ServiceError> {
     JobId::new(&spec.job_id).map_err(|e| {
         invalid(format!(
             "jobId {:?}: {e} (1-64 of [a-zA-Z0-9_-])",
@@ -205,7 +205,7 @@ pub(crate) fn validate(spec: JobSpec, now: u64) -> Result<Validated, Error> {
     })
 }
 
-fn validate_ramp(e: &crate::jobs::model::ExponentialRate) -> Result<Ramp, Error> {
+fn validate_ramp(e: &crate::jobs::model::ExponentialRate) -> Result<Ramp, ServiceError> {
     if !(1..=MAX_RATE_PER_MINUTE).contains(&e.base_rate_per_minute) {
         return Err(invalid(format!(
             "baseRatePerMinute: {}, must be 1..=1000",
@@ -237,7 +237,7 @@ fn validate_ramp(e: &crate::jobs::model::ExponentialRate) -> Result<Ramp, Error>
     })
 }
 
-fn validate_aborts(criteria: &[AbortCriteria]) -> Result<Vec<Abort>, Error> {
+fn validate_aborts(criteria: &[AbortCriteria]) -> Result<Vec<Abort>, ServiceError> {
     if criteria.is_empty() {
         return Err(invalid("abortConfig.criteriaList: at least one criterion"));
     }
@@ -271,7 +271,7 @@ fn validate_aborts(criteria: &[AbortCriteria]) -> Result<Vec<Abort>, Error> {
     Ok(out)
 }
 
-fn validate_retries(spec: &JobSpec) -> Result<(u32, u32), Error> {
+fn validate_retries(spec: &JobSpec) -> Result<(u32, u32), ServiceError> {
     let Some(config) = &spec.job_executions_retry_config else {
         return Ok((0, 0));
     };
@@ -340,7 +340,7 @@ mod tests {
         let padding = "x".repeat(MAX_DOCUMENT_LEN);
         let document = format!(r#"{{"pad":"{padding}"}}"#);
         let spec = JobSpec::new("j", vec![Target::Thing("t".into())], document);
-        let Err(Error::InvalidRequest(message)) = validate(spec, 0) else {
+        let Err(ServiceError::InvalidRequest(message)) = validate(spec, 0) else {
             panic!("a long document was accepted");
         };
         assert_eq!(message, "document too long: 32778 bytes, at most 32768");

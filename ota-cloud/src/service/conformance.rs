@@ -13,7 +13,7 @@
 
 use ota_core::jobs::{ErrorCode, JobExecutionStatus};
 
-use crate::error::Error;
+use crate::error::ServiceError;
 use crate::jobs::model::{
     JobSpec, JobStatus, RetryConfig, RetryCriteria, RetryFailureType, RolloutConfig, StartNext,
     Target, TimeoutConfig, UpdateExecution,
@@ -159,7 +159,7 @@ async fn create_describe<S: JobService + DeviceJobs + FleetService>(
         .map_err(e)?;
     c.s.delete_job(&c.n("j1"), true).await.map_err(e)?;
     match c.s.describe_job(&c.n("j1")).await {
-        Err(Error::ResourceNotFound(_)) => Ok(()),
+        Err(ServiceError::ResourceNotFound(_)) => Ok(()),
         other => Err(format!("deleted job: {other:?}")),
     }
 }
@@ -170,7 +170,7 @@ async fn duplicate<S: JobService + DeviceJobs + FleetService>(
     c.fleet("g2", 1).await?;
     c.create(c.job("j2", "g2")).await?;
     match c.s.create_job(c.job("j2", "g2")).await {
-        Err(Error::ResourceAlreadyExists(_)) => Ok(()),
+        Err(ServiceError::ResourceAlreadyExists(_)) => Ok(()),
         other => Err(format!("second create: {other:?}")),
     }
 }
@@ -183,13 +183,13 @@ async fn quotas<S: JobService + DeviceJobs + FleetService>(c: &Ctx<'_, S>) -> Re
         ..Default::default()
     });
     match c.s.create_job(spec).await {
-        Err(Error::InvalidRequest(_)) => {}
+        Err(ServiceError::InvalidRequest(_)) => {}
         other => return Err(format!("maximumPerMinute 1001: {other:?}")),
     }
     let mut spec = c.job("bad id!", "g3");
     spec.job_id = c.n("bad id!");
     match c.s.create_job(spec).await {
-        Err(Error::InvalidRequest(_)) => Ok(()),
+        Err(ServiceError::InvalidRequest(_)) => Ok(()),
         other => Err(format!("bad job id: {other:?}")),
     }
 }
@@ -361,7 +361,7 @@ async fn cancel_execution<S: JobService + DeviceJobs + FleetService>(
         .cancel_job_execution(&c.n("j11"), &things[0], false, None, None)
         .await
     {
-        Err(Error::InvalidStateTransition(_)) => {}
+        Err(ServiceError::InvalidStateTransition(_)) => {}
         other => return Err(format!("unforced cancel of IN_PROGRESS: {other:?}")),
     }
     c.s.cancel_job_execution(&c.n("j11"), &things[0], true, None, None)

@@ -8,7 +8,7 @@ use ota_core::jobs::JobExecutionStatus;
 use super::clock::Clock;
 use super::traits::{DeviceJobs, FleetService, JobService, NextOrJob, Thing};
 use crate::campaign::{Command, Reply};
-use crate::error::{DataPlaneError, Error};
+use crate::error::{DataPlaneError, ServiceError};
 use crate::fleet::FleetError;
 use crate::jobs::engine::{Engine, JobSelector, Notification, Settings};
 use crate::jobs::model::{
@@ -101,12 +101,12 @@ impl<C: Clock> InMemory<C> {
     }
 
     /// DescribeThing.
-    fn thing(&self, name: &str) -> Result<Thing, Error> {
+    fn thing(&self, name: &str) -> Result<Thing, ServiceError> {
         let engine = self.engine();
         let id = engine
             .fleet()
             .thing(name)
-            .ok_or_else(|| Error::ResourceNotFound(format!("thing {name}")))?;
+            .ok_or_else(|| ServiceError::ResourceNotFound(format!("thing {name}")))?;
         let attributes = engine
             .fleet()
             .attributes(id)
@@ -119,12 +119,12 @@ impl<C: Clock> InMemory<C> {
     }
 
     /// ListThingsInThingGroup, nested groups included.
-    fn group_members(&self, group: &str) -> Result<Vec<String>, Error> {
+    fn group_members(&self, group: &str) -> Result<Vec<String>, ServiceError> {
         let engine = self.engine();
         let fleet = engine.fleet();
         let id = fleet
             .group(group)
-            .ok_or_else(|| Error::ResourceNotFound(format!("thing group {group}")))?;
+            .ok_or_else(|| ServiceError::ResourceNotFound(format!("thing group {group}")))?;
         Ok(fleet
             .members(id)
             .into_iter()
@@ -133,28 +133,28 @@ impl<C: Clock> InMemory<C> {
     }
 }
 
-fn fleet_error(e: FleetError) -> Error {
+fn fleet_error(e: FleetError) -> ServiceError {
     match e {
         FleetError::ThingNotFound | FleetError::GroupNotFound => {
-            Error::ResourceNotFound(e.to_string())
+            ServiceError::ResourceNotFound(e.to_string())
         }
-        FleetError::AlreadyExists => Error::ResourceAlreadyExists(e.to_string()),
-        other => Error::InvalidRequest(other.to_string()),
+        FleetError::AlreadyExists => ServiceError::ResourceAlreadyExists(e.to_string()),
+        other => ServiceError::InvalidFleetRequest(other),
     }
 }
 
 #[async_trait]
 impl<C: Clock> JobService for InMemory<C> {
-    async fn create_job(&self, spec: JobSpec) -> Result<Job, Error> {
+    async fn create_job(&self, spec: JobSpec) -> Result<Job, ServiceError> {
         self.engine().create_job(spec)
     }
-    async fn describe_job(&self, job_id: &str) -> Result<Job, Error> {
+    async fn describe_job(&self, job_id: &str) -> Result<Job, ServiceError> {
         self.engine().describe_job(job_id)
     }
-    async fn job_document(&self, job_id: &str) -> Result<String, Error> {
+    async fn job_document(&self, job_id: &str) -> Result<String, ServiceError> {
         self.engine().job_document(job_id).map(str::to_string)
     }
-    async fn list_jobs(&self, status: Option<JobStatus>) -> Result<Vec<Job>, Error> {
+    async fn list_jobs(&self, status: Option<JobStatus>) -> Result<Vec<Job>, ServiceError> {
         Ok(self.engine().list_jobs(status))
     }
     async fn cancel_job(
@@ -163,11 +163,11 @@ impl<C: Clock> JobService for InMemory<C> {
         reason_code: Option<String>,
         comment: Option<String>,
         force: bool,
-    ) -> Result<Job, Error> {
+    ) -> Result<Job, ServiceError> {
         self.engine()
             .cancel_job(job_id, reason_code, comment, force)
     }
-    async fn delete_job(&self, job_id: &str, force: bool) -> Result<(), Error> {
+    async fn delete_job(&self, job_id: &str, force: bool) -> Result<(), ServiceError> {
         self.engine().delete_job(job_id, force)
     }
     async fn describe_job_execution(
@@ -175,7 +175,7 @@ impl<C: Clock> JobService for InMemory<C> {
         job_id: &str,
         thing: &str,
         execution_number: Option<u64>,
-    ) -> Result<JobExecution, Error> {
+    ) -> Result<JobExecution, ServiceError> {
         self.engine()
             .describe_job_execution(job_id, thing, execution_number)
     }
@@ -183,14 +183,14 @@ impl<C: Clock> JobService for InMemory<C> {
         &self,
         job_id: &str,
         status: Option<JobExecutionStatus>,
-    ) -> Result<Vec<JobExecutionSummary>, Error> {
+    ) -> Result<Vec<JobExecutionSummary>, ServiceError> {
         self.engine().list_job_executions_for_job(job_id, status)
     }
     async fn list_job_executions_for_thing(
         &self,
         thing: &str,
         status: Option<JobExecutionStatus>,
-    ) -> Result<Vec<JobExecutionSummary>, Error> {
+    ) -> Result<Vec<JobExecutionSummary>, ServiceError> {
         self.engine().list_job_executions_for_thing(thing, status)
     }
     async fn cancel_job_execution(
@@ -200,7 +200,7 @@ impl<C: Clock> JobService for InMemory<C> {
         force: bool,
         expected_version: Option<u64>,
         status_details: Option<StatusDetails>,
-    ) -> Result<(), Error> {
+    ) -> Result<(), ServiceError> {
         self.engine()
             .cancel_job_execution(job_id, thing, force, expected_version, status_details)
     }
@@ -248,7 +248,7 @@ impl<C: Clock> FleetService for InMemory<C> {
         &self,
         name: &str,
         attributes: Vec<(String, String)>,
-    ) -> Result<(), Error> {
+    ) -> Result<(), ServiceError> {
         let attrs: Vec<(&str, &str)> = attributes
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -258,10 +258,10 @@ impl<C: Clock> FleetService for InMemory<C> {
             .map(drop)
             .map_err(fleet_error)
     }
-    async fn describe_thing(&self, name: &str) -> Result<Thing, Error> {
+    async fn describe_thing(&self, name: &str) -> Result<Thing, ServiceError> {
         self.thing(name)
     }
-    async fn delete_thing(&self, name: &str) -> Result<(), Error> {
+    async fn delete_thing(&self, name: &str) -> Result<(), ServiceError> {
         self.engine().delete_thing(name).map_err(fleet_error)
     }
     async fn set_attribute(
@@ -269,34 +269,34 @@ impl<C: Clock> FleetService for InMemory<C> {
         thing: &str,
         key: &str,
         value: Option<String>,
-    ) -> Result<(), Error> {
+    ) -> Result<(), ServiceError> {
         self.engine()
             .set_attribute(thing, key, value.as_deref())
             .map_err(fleet_error)
     }
-    async fn create_group(&self, name: &str, parent: Option<String>) -> Result<(), Error> {
+    async fn create_group(&self, name: &str, parent: Option<String>) -> Result<(), ServiceError> {
         self.engine()
             .create_group(name, parent.as_deref())
             .map(drop)
             .map_err(fleet_error)
     }
-    async fn create_dynamic_group(&self, name: &str, query: &str) -> Result<(), Error> {
+    async fn create_dynamic_group(&self, name: &str, query: &str) -> Result<(), ServiceError> {
         self.engine()
             .create_dynamic_group(name, query)
             .map(drop)
             .map_err(fleet_error)
     }
-    async fn add_thing_to_group(&self, group: &str, thing: &str) -> Result<(), Error> {
+    async fn add_thing_to_group(&self, group: &str, thing: &str) -> Result<(), ServiceError> {
         self.engine()
             .add_thing_to_group(group, thing)
             .map_err(fleet_error)
     }
-    async fn remove_thing_from_group(&self, group: &str, thing: &str) -> Result<(), Error> {
+    async fn remove_thing_from_group(&self, group: &str, thing: &str) -> Result<(), ServiceError> {
         self.engine()
             .remove_thing_from_group(group, thing)
             .map_err(fleet_error)
     }
-    async fn list_group_members(&self, group: &str) -> Result<Vec<String>, Error> {
+    async fn list_group_members(&self, group: &str) -> Result<Vec<String>, ServiceError> {
         self.group_members(group)
     }
 }

@@ -3,7 +3,7 @@
 
 use ota_core::jobs::JobExecutionStatus;
 
-use crate::error::Error;
+use crate::error::ServiceError;
 use crate::jobs::model::JobProcessDetails;
 use crate::service::JobService;
 
@@ -39,7 +39,7 @@ pub async fn job_report<S: JobService + ?Sized>(
     service: &S,
     job_id: &str,
     max_failures: usize,
-) -> Result<JobReport, Error> {
+) -> Result<JobReport, ServiceError> {
     let job = service.describe_job(job_id).await?;
     let mut failures = Vec::new();
     for status in [

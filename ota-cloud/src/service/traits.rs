@@ -9,7 +9,7 @@
 use async_trait::async_trait;
 use ota_core::jobs::JobExecutionStatus;
 
-use crate::error::{DataPlaneError, Error};
+use crate::error::{DataPlaneError, ServiceError};
 use crate::jobs::model::{
     DeviceExecution, Job, JobExecution, JobExecutionSummary, JobSpec, JobStatus, PendingExecutions,
     StartNext, StatusDetails, UpdateExecution, UpdateOutcome,
@@ -30,14 +30,14 @@ pub enum NextOrJob {
 pub trait JobService: Send + Sync {
     /// CreateJob. Errors: `InvalidRequest` (a rule or quota, named), `ResourceAlreadyExists`,
     /// `ResourceNotFound` (a target), `LimitExceeded`.
-    async fn create_job(&self, spec: JobSpec) -> Result<Job, Error>;
+    async fn create_job(&self, spec: JobSpec) -> Result<Job, ServiceError>;
     /// DescribeJob. Errors: `ResourceNotFound`.
-    async fn describe_job(&self, job_id: &str) -> Result<Job, Error>;
+    async fn describe_job(&self, job_id: &str) -> Result<Job, ServiceError>;
     /// GetJobDocument. Errors: `ResourceNotFound`.
-    async fn job_document(&self, job_id: &str) -> Result<String, Error>;
+    async fn job_document(&self, job_id: &str) -> Result<String, ServiceError>;
     /// ListJobs, optionally by status. Errors: none from the engine; transport errors from
     /// remote backends.
-    async fn list_jobs(&self, status: Option<JobStatus>) -> Result<Vec<Job>, Error>;
+    async fn list_jobs(&self, status: Option<JobStatus>) -> Result<Vec<Job>, ServiceError>;
     /// CancelJob (`force` also cancels `IN_PROGRESS` executions). Errors: `ResourceNotFound`,
     /// `InvalidStateTransition` (already finished), `InvalidRequest` (reason code).
     async fn cancel_job(
@@ -46,29 +46,29 @@ pub trait JobService: Send + Sync {
         reason_code: Option<String>,
         comment: Option<String>,
         force: bool,
-    ) -> Result<Job, Error>;
+    ) -> Result<Job, ServiceError>;
     /// DeleteJob. Errors: `ResourceNotFound`, `InvalidStateTransition` (unfinished, without
     /// `force`).
-    async fn delete_job(&self, job_id: &str, force: bool) -> Result<(), Error>;
+    async fn delete_job(&self, job_id: &str, force: bool) -> Result<(), ServiceError>;
     /// DescribeJobExecution. Errors: `ResourceNotFound`.
     async fn describe_job_execution(
         &self,
         job_id: &str,
         thing: &str,
         execution_number: Option<u64>,
-    ) -> Result<JobExecution, Error>;
+    ) -> Result<JobExecution, ServiceError>;
     /// ListJobExecutionsForJob. Errors: `ResourceNotFound`.
     async fn list_job_executions_for_job(
         &self,
         job_id: &str,
         status: Option<JobExecutionStatus>,
-    ) -> Result<Vec<JobExecutionSummary>, Error>;
+    ) -> Result<Vec<JobExecutionSummary>, ServiceError>;
     /// ListJobExecutionsForThing. Errors: `ResourceNotFound`.
     async fn list_job_executions_for_thing(
         &self,
         thing: &str,
         status: Option<JobExecutionStatus>,
-    ) -> Result<Vec<JobExecutionSummary>, Error>;
+    ) -> Result<Vec<JobExecutionSummary>, ServiceError>;
     /// CancelJobExecution. Errors: `ResourceNotFound`, `VersionConflict`,
     /// `InvalidStateTransition`, `InvalidRequest`.
     async fn cancel_job_execution(
@@ -78,7 +78,7 @@ pub trait JobService: Send + Sync {
         force: bool,
         expected_version: Option<u64>,
         status_details: Option<StatusDetails>,
-    ) -> Result<(), Error>;
+    ) -> Result<(), ServiceError>;
 }
 
 /// The IoT Jobs device plane (what the MQTT and HTTPS Jobs APIs map to).
@@ -130,28 +130,28 @@ pub trait FleetService: Send + Sync {
         &self,
         name: &str,
         attributes: Vec<(String, String)>,
-    ) -> Result<(), Error>;
+    ) -> Result<(), ServiceError>;
     /// DescribeThing. Errors: `ResourceNotFound`.
-    async fn describe_thing(&self, name: &str) -> Result<Thing, Error>;
+    async fn describe_thing(&self, name: &str) -> Result<Thing, ServiceError>;
     /// DeleteThing (its pending executions are `REMOVED`). Errors: `ResourceNotFound`.
-    async fn delete_thing(&self, name: &str) -> Result<(), Error>;
+    async fn delete_thing(&self, name: &str) -> Result<(), ServiceError>;
     /// Set or remove an attribute. Errors: `ResourceNotFound`, `InvalidRequest`.
     async fn set_attribute(
         &self,
         thing: &str,
         key: &str,
         value: Option<String>,
-    ) -> Result<(), Error>;
+    ) -> Result<(), ServiceError>;
     /// CreateThingGroup, optionally under a parent. Errors: `InvalidRequest`,
     /// `ResourceAlreadyExists`, `ResourceNotFound` (parent).
-    async fn create_group(&self, name: &str, parent: Option<String>) -> Result<(), Error>;
+    async fn create_group(&self, name: &str, parent: Option<String>) -> Result<(), ServiceError>;
     /// CreateDynamicThingGroup. Errors: `InvalidRequest` (query, with its position),
     /// `ResourceAlreadyExists`.
-    async fn create_dynamic_group(&self, name: &str, query: &str) -> Result<(), Error>;
+    async fn create_dynamic_group(&self, name: &str, query: &str) -> Result<(), ServiceError>;
     /// AddThingToThingGroup. Errors: `ResourceNotFound`, `InvalidRequest` (dynamic group).
-    async fn add_thing_to_group(&self, group: &str, thing: &str) -> Result<(), Error>;
+    async fn add_thing_to_group(&self, group: &str, thing: &str) -> Result<(), ServiceError>;
     /// RemoveThingFromThingGroup. Errors: `ResourceNotFound`, `InvalidRequest`.
-    async fn remove_thing_from_group(&self, group: &str, thing: &str) -> Result<(), Error>;
+    async fn remove_thing_from_group(&self, group: &str, thing: &str) -> Result<(), ServiceError>;
     /// ListThingsInThingGroup, nested groups included. Errors: `ResourceNotFound`.
-    async fn list_group_members(&self, group: &str) -> Result<Vec<String>, Error>;
+    async fn list_group_members(&self, group: &str) -> Result<Vec<String>, ServiceError>;
 }

@@ -44,6 +44,7 @@ pub struct StepTimeout(i64);
 /// A step timeout outside 1..=10080 and not -1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("stepTimeoutInMinutes must be 1..=10080 or -1")]
+#[non_exhaustive]
 pub struct StepTimeoutError;
 
 impl StepTimeout {

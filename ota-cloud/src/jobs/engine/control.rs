@@ -10,7 +10,7 @@ use super::admission::Admission;
 use super::counts::Counts;
 use super::job_state::JobState;
 use super::slot::Slot;
-use crate::error::Error;
+use crate::error::ServiceError;
 use crate::fleet::ThingId;
 use crate::jobs::events::EventKind;
 use crate::jobs::model::{
@@ -32,12 +32,15 @@ impl Engine {
     /// schedule's start).
     ///
     /// # Errors
-    /// [`Error::InvalidRequest`] naming the broken rule; [`Error::ResourceAlreadyExists`] for
-    /// a job id in use; [`Error::ResourceNotFound`] for an unknown thing or group target.
-    pub fn create_job(&mut self, spec: JobSpec) -> Result<Job, Error> {
+    /// [`ServiceError::InvalidRequest`] naming the broken rule; [`ServiceError::ResourceAlreadyExists`] for
+    /// a job id in use; [`ServiceError::ResourceNotFound`] for an unknown thing or group target.
+    pub fn create_job(&mut self, spec: JobSpec) -> Result<Job, ServiceError> {
         let now = self.now;
         if self.by_id.contains_key(&spec.job_id) {
-            return Err(Error::ResourceAlreadyExists(format!("job {}", spec.job_id)));
+            return Err(ServiceError::ResourceAlreadyExists(format!(
+                "job {}",
+                spec.job_id
+            )));
         }
         let v = validate::validate(spec, now)?;
         let (mut targets, mut groups, mut things) = (Vec::new(), Vec::new(), Vec::new());
@@ -47,15 +50,14 @@ impl Engine {
                     let id = self
                         .fleet
                         .thing(name)
-                        .ok_or_else(|| Error::ResourceNotFound(format!("thing {name}")))?;
+                        .ok_or_else(|| ServiceError::ResourceNotFound(format!("thing {name}")))?;
                     things.push(id);
                     targets.push(id);
                 }
                 Target::Group(name) => {
-                    let id = self
-                        .fleet
-                        .group(name)
-                        .ok_or_else(|| Error::ResourceNotFound(format!("thing group {name}")))?;
+                    let id = self.fleet.group(name).ok_or_else(|| {
+                        ServiceError::ResourceNotFound(format!("thing group {name}"))
+                    })?;
                     groups.push(id);
                     targets.extend(self.fleet.members(id));
                 }
@@ -103,8 +105,8 @@ impl Engine {
     /// DescribeJob.
     ///
     /// # Errors
-    /// [`Error::ResourceNotFound`].
-    pub fn describe_job(&self, job_id: &str) -> Result<Job, Error> {
+    /// [`ServiceError::ResourceNotFound`].
+    pub fn describe_job(&self, job_id: &str) -> Result<Job, ServiceError> {
         let index = self
             .job_index(job_id)
             .ok_or_else(|| not_found_job(job_id))?;
@@ -144,8 +146,8 @@ impl Engine {
     /// GetJobDocument.
     ///
     /// # Errors
-    /// [`Error::ResourceNotFound`].
-    pub fn job_document(&self, job_id: &str) -> Result<&str, Error> {
+    /// [`ServiceError::ResourceNotFound`].
+    pub fn job_document(&self, job_id: &str) -> Result<&str, ServiceError> {
         let index = self
             .job_index(job_id)
             .ok_or_else(|| not_found_job(job_id))?;
@@ -164,7 +166,7 @@ impl Engine {
     /// `IN_PROGRESS` ones (devices can then no longer update them).
     ///
     /// # Errors
-    /// [`Error::ResourceNotFound`]; [`Error::InvalidStateTransition`] for a job already
+    /// [`ServiceError::ResourceNotFound`]; [`ServiceError::InvalidStateTransition`] for a job already
     /// completed, cancelled or being deleted.
     pub fn cancel_job(
         &mut self,
@@ -172,7 +174,7 @@ impl Engine {
         reason_code: Option<String>,
         comment: Option<String>,
         force: bool,
-    ) -> Result<Job, Error> {
+    ) -> Result<Job, ServiceError> {
         let index = self
             .job_index(job_id)
             .ok_or_else(|| not_found_job(job_id))?;
@@ -183,14 +185,14 @@ impl Engine {
                     .bytes()
                     .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'))
         {
-            return Err(Error::InvalidRequest(format!(
+            return Err(ServiceError::InvalidRequest(format!(
                 "reasonCode {code:?}: 1-128 of [A-Z0-9_]"
             )));
         }
         match self.job(index).status {
             JobStatus::Scheduled | JobStatus::InProgress => {}
             other => {
-                return Err(Error::InvalidStateTransition(format!(
+                return Err(ServiceError::InvalidStateTransition(format!(
                     "job {job_id} is {other:?}"
                 )));
             }
@@ -203,8 +205,8 @@ impl Engine {
     /// cancelled, or that still has `IN_PROGRESS` executions, needs `force`.
     ///
     /// # Errors
-    /// [`Error::ResourceNotFound`]; [`Error::InvalidStateTransition`] without `force`.
-    pub fn delete_job(&mut self, job_id: &str, force: bool) -> Result<(), Error> {
+    /// [`ServiceError::ResourceNotFound`]; [`ServiceError::InvalidStateTransition`] without `force`.
+    pub fn delete_job(&mut self, job_id: &str, force: bool) -> Result<(), ServiceError> {
         let index = self
             .job_index(job_id)
             .ok_or_else(|| not_found_job(job_id))?;
@@ -212,7 +214,7 @@ impl Engine {
         let busy = matches!(j.status, JobStatus::InProgress | JobStatus::Scheduled)
             || j.counts.of(JobExecutionStatus::InProgress) > 0;
         if busy && !force {
-            return Err(Error::InvalidStateTransition(format!(
+            return Err(ServiceError::InvalidStateTransition(format!(
                 "job {job_id} is not finished: delete it with force"
             )));
         }
@@ -270,36 +272,38 @@ impl Engine {
     }
 
     /// The job and the thing's slot, if the thing has an execution of the job.
-    pub(super) fn locate(&self, job_id: &str, thing: &str) -> Result<(u32, u32), Error> {
+    pub(super) fn locate(&self, job_id: &str, thing: &str) -> Result<(u32, u32), ServiceError> {
         let index = self
             .job_index(job_id)
             .ok_or_else(|| not_found_job(job_id))?;
         let thing_id = self
             .fleet
             .thing(thing)
-            .ok_or_else(|| Error::ResourceNotFound(format!("thing {thing}")))?;
+            .ok_or_else(|| ServiceError::ResourceNotFound(format!("thing {thing}")))?;
         self.job(index)
             .slot_of(thing_id)
             .filter(|&s| self.job(index).slots[s as usize].status.is_some())
             .map(|slot| (index, slot))
-            .ok_or_else(|| Error::ResourceNotFound(format!("execution of job {job_id} on {thing}")))
+            .ok_or_else(|| {
+                ServiceError::ResourceNotFound(format!("execution of job {job_id} on {thing}"))
+            })
     }
 
     /// DescribeJobExecution (control plane): the latest execution, or `execution_number`.
     ///
     /// # Errors
-    /// [`Error::ResourceNotFound`] for an unknown job, thing, execution or execution number
+    /// [`ServiceError::ResourceNotFound`] for an unknown job, thing, execution or execution number
     /// (this engine keeps only each thing's latest execution).
     pub fn describe_job_execution(
         &self,
         job_id: &str,
         thing: &str,
         execution_number: Option<u64>,
-    ) -> Result<JobExecution, Error> {
+    ) -> Result<JobExecution, ServiceError> {
         let (index, slot) = self.locate(job_id, thing)?;
         let view = self.execution_view(index, slot);
         if execution_number.is_some_and(|n| n != view.execution_number) {
-            return Err(Error::ResourceNotFound(format!(
+            return Err(ServiceError::ResourceNotFound(format!(
                 "execution {} of job {job_id} on {thing}",
                 execution_number.unwrap_or(0)
             )));
@@ -310,12 +314,12 @@ impl Engine {
     /// ListJobExecutionsForJob, in target order, optionally filtered by status.
     ///
     /// # Errors
-    /// [`Error::ResourceNotFound`].
+    /// [`ServiceError::ResourceNotFound`].
     pub fn list_job_executions_for_job(
         &self,
         job_id: &str,
         status: Option<JobExecutionStatus>,
-    ) -> Result<Vec<JobExecutionSummary>, Error> {
+    ) -> Result<Vec<JobExecutionSummary>, ServiceError> {
         let index = self
             .job_index(job_id)
             .ok_or_else(|| not_found_job(job_id))?;
@@ -333,16 +337,16 @@ impl Engine {
     /// ListJobExecutionsForThing, in job creation order, optionally filtered by status.
     ///
     /// # Errors
-    /// [`Error::ResourceNotFound`] for an unknown thing.
+    /// [`ServiceError::ResourceNotFound`] for an unknown thing.
     pub fn list_job_executions_for_thing(
         &self,
         thing: &str,
         status: Option<JobExecutionStatus>,
-    ) -> Result<Vec<JobExecutionSummary>, Error> {
+    ) -> Result<Vec<JobExecutionSummary>, ServiceError> {
         let thing_id = self
             .fleet
             .thing(thing)
-            .ok_or_else(|| Error::ResourceNotFound(format!("thing {thing}")))?;
+            .ok_or_else(|| ServiceError::ResourceNotFound(format!("thing {thing}")))?;
         Ok(self
             .live_jobs()
             .filter_map(|(i, j)| j.slot_of(thing_id).map(|s| (i, s)))
@@ -358,9 +362,9 @@ impl Engine {
     /// CancelJobExecution: `QUEUED` → `CANCELED`; `IN_PROGRESS` only with `force`.
     ///
     /// # Errors
-    /// [`Error::ResourceNotFound`]; [`Error::VersionConflict`] for a stale `expected_version`;
-    /// [`Error::InvalidStateTransition`] for a terminal execution or an `IN_PROGRESS` one
-    /// without `force`; [`Error::InvalidRequest`] for `statusDetails` that break AWS's rule
+    /// [`ServiceError::ResourceNotFound`]; [`ServiceError::VersionConflict`] for a stale `expected_version`;
+    /// [`ServiceError::InvalidStateTransition`] for a terminal execution or an `IN_PROGRESS` one
+    /// without `force`; [`ServiceError::InvalidRequest`] for `statusDetails` that break AWS's rule
     /// ([`ota_core::jobs::check_details`]).
     pub fn cancel_job_execution(
         &mut self,
@@ -369,18 +373,18 @@ impl Engine {
         force: bool,
         expected_version: Option<u64>,
         status_details: Option<StatusDetails>,
-    ) -> Result<(), Error> {
+    ) -> Result<(), ServiceError> {
         let (index, slot) = self.locate(job_id, thing)?;
         if let Some(details) = &status_details {
             ota_core::jobs::check_details(details.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-                .map_err(|e| Error::InvalidRequest(format!("statusDetails: {e}")))?;
+                .map_err(ServiceError::InvalidStatusDetails)?;
         }
         let s = &self.job(index).slots[slot as usize];
         let version = u64::from(s.version_number);
         if let Some(expected) = expected_version
             && expected != version
         {
-            return Err(Error::VersionConflict {
+            return Err(ServiceError::VersionConflict {
                 expected,
                 actual: version,
             });
@@ -389,12 +393,12 @@ impl Engine {
             Some(JobExecutionStatus::Queued) => {}
             Some(JobExecutionStatus::InProgress) if force => {}
             Some(JobExecutionStatus::InProgress) => {
-                return Err(Error::InvalidStateTransition(
+                return Err(ServiceError::InvalidStateTransition(
                     "the execution is IN_PROGRESS: cancel it with force".into(),
                 ));
             }
             _ => {
-                return Err(Error::InvalidStateTransition(
+                return Err(ServiceError::InvalidStateTransition(
                     "the execution is in a terminal status".into(),
                 ));
             }
@@ -414,7 +418,7 @@ impl Engine {
     /// pending one needs `force`.
     ///
     /// # Errors
-    /// [`Error::ResourceNotFound`]; [`Error::InvalidStateTransition`] for a pending execution
+    /// [`ServiceError::ResourceNotFound`]; [`ServiceError::InvalidStateTransition`] for a pending execution
     /// without `force`.
     pub fn delete_job_execution(
         &mut self,
@@ -422,16 +426,16 @@ impl Engine {
         thing: &str,
         execution_number: u64,
         force: bool,
-    ) -> Result<(), Error> {
+    ) -> Result<(), ServiceError> {
         let (index, slot) = self.locate(job_id, thing)?;
         let s = &self.job(index).slots[slot as usize];
         if u64::from(s.execution_number) != execution_number {
-            return Err(Error::ResourceNotFound(format!(
+            return Err(ServiceError::ResourceNotFound(format!(
                 "execution {execution_number} of job {job_id} on {thing}"
             )));
         }
         if s.is_pending() && !force {
-            return Err(Error::InvalidStateTransition(
+            return Err(ServiceError::InvalidStateTransition(
                 "the execution is not terminal: delete it with force".into(),
             ));
         }
@@ -457,8 +461,8 @@ impl Engine {
     /// The ids of the things targeted by `job_id`, in target order (for tests and tools).
     ///
     /// # Errors
-    /// [`Error::ResourceNotFound`].
-    pub fn job_things(&self, job_id: &str) -> Result<Vec<ThingId>, Error> {
+    /// [`ServiceError::ResourceNotFound`].
+    pub fn job_things(&self, job_id: &str) -> Result<Vec<ThingId>, ServiceError> {
         let index = self
             .job_index(job_id)
             .ok_or_else(|| not_found_job(job_id))?;
@@ -472,6 +476,6 @@ impl Engine {
     }
 }
 
-fn not_found_job(job_id: &str) -> Error {
-    Error::ResourceNotFound(format!("job {job_id}"))
+fn not_found_job(job_id: &str) -> ServiceError {
+    ServiceError::ResourceNotFound(format!("job {job_id}"))
 }

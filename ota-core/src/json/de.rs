@@ -1,3 +1,8 @@
+//! The strict JSON deserializer: one value over a borrowed slice. Strings are borrowed as
+//! written (`JsonStr` keeps escapes for the caller to decode); a consumer that needs an
+//! escaped string whole gets it decoded into a bounded stack buffer. Does not allocate and
+//! does not accept trailing data, comments or anything else outside RFC 8259.
+
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::error::{Error, ErrorKind};

@@ -1,3 +1,6 @@
+//! [`Error`] and [`ErrorKind`]: what went wrong in JSON and where (a byte offset). Without
+//! `alloc` no message text is kept, so no formatting code reaches firmware.
+
 use core::fmt;
 #[cfg(feature = "alloc")]
 use core::fmt::Write;

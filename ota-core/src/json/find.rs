@@ -1,3 +1,6 @@
+//! [`find_member`]: the raw text of one value at a path of object keys, found in one strict
+//! pass without deserializing anything else (the job document inside an execution, say).
+
 use super::de::Deserializer;
 use super::error::Error;
 use super::str::JsonStr;

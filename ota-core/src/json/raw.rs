@@ -1,3 +1,6 @@
+//! [`RawJson`]: a JSON value carried as its exact input text, to be parsed later or handed on
+//! untouched. Not a general JSON value type: it cannot be inspected without parsing it.
+
 use core::fmt;
 
 use serde::de::{self, Visitor};

@@ -6,8 +6,9 @@ mod firmware;
 use std::io::Write;
 use std::path::PathBuf;
 
+use ota_cloud::release::ImageDigest;
 use ota_core::crypto::{TrustStore, TrustedKey};
-use ota_core::document::JobDocument;
+use ota_core::document::{DocumentError, JobDocument};
 use ota_core::manifest::{ExpiryCheck, Manifest, ManifestPolicy, RollbackFloor, TrustedTime};
 use ota_core::version::{SecurityCounter, Version};
 use ota_device::PreferredTransport;
@@ -215,51 +216,19 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
         report.line("image file:", file.display().to_string());
     }
     let parsed = JobDocument::parse(&bytes);
-    let described = match &parsed {
-        Ok(JobDocument::Firmware(doc)) => Described::Firmware(firmware::describe(doc, &mut report)),
-        Ok(JobDocument::AfrOta(doc)) => {
-            afr_ota::describe(doc, &mut report);
-            Described::AfrOta
-        }
-        Ok(JobDocument::Custom(_)) => {
-            report.line(
-                "format:",
-                "custom (neither afr_ota nor \"operation\":\"firmware_update\")",
-            );
-            Described::Other
-        }
-        Err(e) => {
-            report.line("format:", format!("not a valid job document: {e}"));
-            Described::Other
-        }
-    };
-    // The job the document arrives in: as given, else the one the manifest is bound to.
-    let bound = match &described {
-        Described::Firmware(Some(manifest)) => Manifest::parse(manifest)
-            .ok()
-            .and_then(|m| m.job_id.map(|j| j.to_string())),
-        _ => None,
-    };
-    let job_id = args
-        .job_id
-        .clone()
-        .or(bound)
-        .unwrap_or_else(|| "any-job".into());
+    let described = describe(&parsed, &mut report);
+    let job_id = job_id(args, &described);
     let mut url = vec![0u8; args.url_capacity.unwrap_or(UNLIMITED_URL)];
-    let decision = inspect(
-        &DeviceView {
-            trust: (!trust.store.is_empty()).then_some(&trust.store),
-            policy: device.as_ref().map(|d| d.policy),
-            preferred_transport: if args.prefer_http {
-                PreferredTransport::Http
-            } else {
-                PreferredTransport::Mqtt
-            },
+    let view = DeviceView {
+        trust: (!trust.store.is_empty()).then_some(&trust.store),
+        policy: device.as_ref().map(|d| d.policy),
+        preferred_transport: if args.prefer_http {
+            PreferredTransport::Http
+        } else {
+            PreferredTransport::Mqtt
         },
-        &job_id,
-        &bytes,
-        &mut url,
-    );
+    };
+    let decision = inspect(&view, &job_id, &bytes, &mut url);
     if let Some(device) = &device {
         report.line("device:", device.describe());
     }
@@ -280,16 +249,8 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
         ),
         Ok(Verdict::Firmware(job)) => {
             firmware_verdict(&job, &url, device.is_some(), &trust, &mut report);
-            match (&described, image.as_ref(), &parsed) {
-                (Described::Firmware(Some(manifest)), Some(image), _) => {
-                    firmware::check_image(manifest, image, &mut report);
-                }
-                (Described::AfrOta, Some(image), Ok(JobDocument::AfrOta(doc)))
-                    if job.signature == SignatureCheck::AfterDownload =>
-                {
-                    afr_ota::check_file(doc, image, &trust, &mut report);
-                }
-                _ => {}
+            if let Some(image) = &image {
+                check_image(&job, &described, &parsed, image, &trust, &mut report);
             }
         }
     }
@@ -299,6 +260,63 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
     match report.problems.first() {
         Some(first) => Err(CliError::failure(format!("{name}: {first}"))),
         None => Ok(()),
+    }
+}
+
+/// Describe the document's format and content in `report`.
+fn describe(parsed: &Result<JobDocument<'_>, DocumentError>, report: &mut Report) -> Described {
+    match parsed {
+        Ok(JobDocument::Firmware(doc)) => Described::Firmware(firmware::describe(doc, report)),
+        Ok(JobDocument::AfrOta(doc)) => {
+            afr_ota::describe(doc, report);
+            Described::AfrOta
+        }
+        Ok(JobDocument::Custom(_)) => {
+            report.line(
+                "format:",
+                "custom (neither afr_ota nor \"operation\":\"firmware_update\")",
+            );
+            Described::Other
+        }
+        Err(e) => {
+            report.line("format:", format!("not a valid job document: {e}"));
+            Described::Other
+        }
+    }
+}
+
+/// The job the document arrives in: as given, else the one the manifest is bound to.
+fn job_id(args: &Args, described: &Described) -> String {
+    let bound = match described {
+        Described::Firmware(Some(manifest)) => Manifest::parse(manifest)
+            .ok()
+            .and_then(|m| m.job_id.map(|j| j.to_string())),
+        _ => None,
+    };
+    args.job_id
+        .clone()
+        .or(bound)
+        .unwrap_or_else(|| "any-job".into())
+}
+
+/// Check the image file against what the document signs: the manifest's length and
+/// SHA-256, or an `afr_ota` file signature.
+fn check_image(
+    job: &FirmwareJob,
+    described: &Described,
+    parsed: &Result<JobDocument<'_>, DocumentError>,
+    image: &ImageDigest,
+    trust: &Trust,
+    report: &mut Report,
+) {
+    match (described, parsed) {
+        (Described::Firmware(Some(manifest)), _) => firmware::check_image(manifest, image, report),
+        (Described::AfrOta, Ok(JobDocument::AfrOta(doc)))
+            if job.signature == SignatureCheck::AfterDownload =>
+        {
+            afr_ota::check_file(doc, image, trust, report);
+        }
+        _ => {}
     }
 }
 

@@ -222,11 +222,7 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
     let view = DeviceView {
         trust: (!trust.store.is_empty()).then_some(&trust.store),
         policy: device.as_ref().map(|d| d.policy),
-        preferred_transport: if args.prefer_http {
-            PreferredTransport::Http
-        } else {
-            PreferredTransport::Mqtt
-        },
+        preferred_transport: preferred_transport(args),
     };
     let decision = inspect(&view, &job_id, &bytes, &mut url);
     if let Some(device) = &device {
@@ -260,6 +256,14 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
     match report.problems.first() {
         Some(first) => Err(CliError::failure(format!("{name}: {first}"))),
         None => Ok(()),
+    }
+}
+
+fn preferred_transport(args: &Args) -> PreferredTransport {
+    if args.prefer_http {
+        PreferredTransport::Http
+    } else {
+        PreferredTransport::Mqtt
     }
 }
 

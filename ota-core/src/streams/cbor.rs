@@ -1,5 +1,7 @@
 //! CBOR encoding and decoding of the stream messages, by hand with minicbor's `Encoder` and
-//! `Decoder` so that the bytes are exactly the ones AWS and its agents use.
+//! `Decoder` so that the bytes are exactly the ones AWS and its agents use. Which keys a
+//! message has, what each holds and in which order they are written is the message's
+//! description ([`super::fields::Message`]); nothing here knows a message.
 //!
 //! Keys are text strings. Requests are definite-length maps with keys in the AWS C agent's
 //! order; responses are indefinite-length maps (`0xbf … 0xff`) as the service sends them.
@@ -20,18 +22,18 @@
 //! Encoders write each text value decoded, as a definite-length text string (a value read
 //! from JSON as `"a\/b"` is written `a/b`).
 
+use heapless::vec::VecView;
 use minicbor::encode::Write as _;
 use minicbor::encode::write::{Cursor, EndOfSlice};
 use minicbor::{Decoder, Encoder, data::Type};
 
 use super::code::StreamErrorCode;
 use super::error::{CborErrorKind, StreamError};
-use super::key::{Key, Slot};
-use super::message::{
-    DataBlock, DescribeStreamRequest, DescribeStreamResponse, GetStreamRequest, MAX_BITMAP_LEN,
-    MAX_BLOCK_SIZE, StreamFile, StreamRejected, file_id, narrow, narrow_key,
-};
+use super::fields::{CborMap, FileList, Kind, Message, NoFiles, Value};
+use super::key::Key;
+use super::message::{MAX_BITMAP_LEN, MAX_BLOCK_SIZE, StreamFile};
 use super::skip::{consume_break, mc, peek, skip_value};
+use super::values::{Codec, Raw, Values};
 use crate::jobs::MAX_CLIENT_TOKEN_LEN;
 use crate::json::JsonStr;
 
@@ -48,17 +50,15 @@ fn encode_with(
     Ok(e.into_writer().position())
 }
 
-/// Write `key: text` if `value` is present, the text decoded (a definite-length string).
-fn opt_str(e: &mut Enc<'_>, key: Key, value: Option<JsonStr<'_>>) -> EncResult {
-    let Some(v) = value else { return Ok(()) };
-    e.str(key.name())?;
-    if let Some(plain) = v.as_plain() {
+/// Write a text value decoded, as a definite-length string.
+fn write_text(e: &mut Enc<'_>, text: JsonStr<'_>) -> EncResult {
+    if let Some(plain) = text.as_plain() {
         e.str(plain)?;
         return Ok(());
     }
-    e.str_len(v.len() as u64)?;
+    e.str_len(text.len() as u64)?;
     let mut written = Ok(());
-    v.decode_to(|piece| {
+    text.decode_to(|piece| {
         if written.is_ok() {
             written = e.writer_mut().write_all(piece);
         }
@@ -66,21 +66,137 @@ fn opt_str(e: &mut Enc<'_>, key: Key, value: Option<JsonStr<'_>>) -> EncResult {
     written.map_err(minicbor::encode::Error::write)
 }
 
-/// Decode one top-level map from all of `input`. `field` is called for each known key and
-/// returns whether it read the value; values it leaves are skipped.
-fn decode_map<'b>(
-    input: &'b [u8],
-    field: impl FnMut(Key, &mut Decoder<'b>) -> Result<bool, StreamError>,
-) -> Result<(), StreamError> {
+/// Write `message` as a map, its keys in the order of its description.
+fn write_map<'a, M: Message<'a>>(e: &mut Enc<'_>, message: &M) -> EncResult {
+    let entries = M::FIELDS
+        .iter()
+        .filter_map(|field| Some((field.key, message.value(field.key)?)));
+    match M::CBOR_MAP {
+        CborMap::Definite => e.map(entries.clone().count() as u64)?,
+        CborMap::Indefinite => e.begin_map()?,
+    };
+    for (key, value) in entries {
+        e.str(key.name())?;
+        write_value(e, value)?;
+    }
+    if M::CBOR_MAP == CborMap::Indefinite {
+        e.end()?;
+    }
+    Ok(())
+}
+
+/// One value. Always inlined into a message's [`write_map`], so that the values a message
+/// never has (a file list, for all but one) leave no code in a firmware (about 200 bytes on
+/// Cortex-M).
+#[inline(always)]
+fn write_value(e: &mut Enc<'_>, value: Value<'_>) -> EncResult {
+    match value {
+        Value::Text(text) => write_text(e, text)?,
+        Value::Uint(n) => drop(e.u32(n)?),
+        Value::Bitmap(bytes) | Value::Payload(bytes) => drop(e.bytes(bytes)?),
+        Value::Files(files) => {
+            e.array(files.len() as u64)?;
+            for file in files {
+                write_map(e, file)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Encode `message` ([`Message::check`]ed) as a CBOR map; returns the length written to
+/// `buf`.
+pub(crate) fn encode<'a, M: Message<'a>>(
+    message: &M,
+    buf: &mut [u8],
+) -> Result<usize, StreamError> {
+    message.check()?;
+    encode_with(buf, |e| write_map(e, message))
+}
+
+/// Decode `M` from all of `input`, copying the chunks of a chunked byte string into `buf`.
+pub(crate) fn decode<'a, M: Message<'a>>(
+    input: &'a [u8],
+    buf: &'a mut [u8],
+) -> Result<M, StreamError> {
     let mut d = Decoder::new(input);
-    for_each_entry(&mut d, field)?;
+    let mut values = Values::new(M::FIELDS, buf);
+    let mut files = M::Files::default();
+    read_map(&mut d, &mut values, &mut files)?;
     if d.position() != input.len() {
         return Err(StreamError::cbor(
             CborErrorKind::TrailingBytes,
             d.position(),
         ));
     }
-    Ok(())
+    let message = M::from_values(&mut values, files)?;
+    message.check()?;
+    Ok(message)
+}
+
+/// The formats' difference for CBOR: byte strings are read with the map.
+pub(crate) struct Cbor;
+
+impl Codec for Cbor {
+    type Bytes<'a> = &'a [u8];
+    const DECODES_BYTES_AFTER_MAP: bool = false;
+
+    fn bitmap<'a>(raw: &'a [u8], _: &'a mut [u8]) -> Result<&'a [u8], StreamError> {
+        Ok(raw)
+    }
+
+    fn payload<'a>(raw: &'a [u8], _: &'a mut [u8]) -> Result<&'a [u8], StreamError> {
+        Ok(raw)
+    }
+}
+
+/// Read one map into `values` (files into `files`), each known key's value as its kind
+/// says; other values are skipped.
+fn read_map<'a, L: FileList>(
+    d: &mut Decoder<'a>,
+    values: &mut Values<'a, Cbor>,
+    files: &mut L,
+) -> Result<(), StreamError> {
+    for_each_entry(d, |key, d| {
+        let Some(kind) = values.kind(key) else {
+            return Ok(false);
+        };
+        let raw = match kind {
+            Kind::Token | Kind::Text | Kind::Code => {
+                let text = Text::read(d)?;
+                match kind {
+                    Kind::Code => Raw::Code(text.code()),
+                    Kind::Token => Raw::Text(text.token()?),
+                    _ => Raw::Text(text.lenient()),
+                }
+            }
+            Kind::Uint => Raw::Uint(uint(d)?),
+            Kind::Bitmap | Kind::Payload => {
+                let (limit, too_long) = byte_limit(kind);
+                Raw::Bytes(bytes(d, values.buf(), limit, too_long)?)
+            }
+            Kind::Files if L::HAS_FILES => {
+                read_files(d, files.as_mut_view())?;
+                Raw::Files
+            }
+            // Not a key of a message without files: skipped, and no code for files.
+            Kind::Files => return Ok(false),
+        };
+        values.put(key, raw)?;
+        Ok(true)
+    })
+}
+
+/// Read an array of files into `files` (emptied first: a second `r` is a duplicate, and
+/// only its own files count against the capacity).
+fn read_files(d: &mut Decoder<'_>, files: &mut VecView<StreamFile>) -> Result<(), StreamError> {
+    files.clear();
+    for_each_item(d, |d| {
+        let mut values = Values::new(StreamFile::FIELDS, &mut []);
+        read_map(d, &mut values, &mut NoFiles::default())?;
+        let file = StreamFile::from_values(&mut values, NoFiles::default())?;
+        files.push(file).map_err(|_| StreamError::TooManyFiles)
+    })
 }
 
 /// Decode one map, definite or indefinite, at the decoder's position.
@@ -89,16 +205,7 @@ fn for_each_entry<'b>(
     mut field: impl FnMut(Key, &mut Decoder<'b>) -> Result<bool, StreamError>,
 ) -> Result<(), StreamError> {
     let mut remaining = d.map().map_err(mc(d))?;
-    loop {
-        match &mut remaining {
-            Some(0) => return Ok(()),
-            Some(n) => *n -= 1,
-            None if peek(d) == Some(0xff) => {
-                consume_break(d);
-                return Ok(());
-            }
-            None => {}
-        }
+    while another(d, &mut remaining) {
         let key = read_key(d)?;
         if peek(d) == Some(0xff) {
             // A break where the value should be.
@@ -108,6 +215,7 @@ fn for_each_entry<'b>(
             skip_value(d)?;
         }
     }
+    Ok(())
 }
 
 /// Decode one array, definite or indefinite, calling `item` for each element.
@@ -116,17 +224,26 @@ fn for_each_item<'b>(
     mut item: impl FnMut(&mut Decoder<'b>) -> Result<(), StreamError>,
 ) -> Result<(), StreamError> {
     let mut remaining = d.array().map_err(mc(d))?;
-    loop {
-        match &mut remaining {
-            Some(0) => return Ok(()),
-            Some(n) => *n -= 1,
-            None if peek(d) == Some(0xff) => {
-                consume_break(d);
-                return Ok(());
-            }
-            None => {}
-        }
+    while another(d, &mut remaining) {
         item(d)?;
+    }
+    Ok(())
+}
+
+/// Whether another entry or item follows in a map or array whose header gave `remaining`
+/// (`None`: indefinite-length); consumes the break that ends an indefinite one.
+fn another(d: &mut Decoder<'_>, remaining: &mut Option<u64>) -> bool {
+    match remaining {
+        Some(0) => false,
+        Some(n) => {
+            *n -= 1;
+            true
+        }
+        None if peek(d) == Some(0xff) => {
+            consume_break(d);
+            false
+        }
+        None => true,
     }
 }
 
@@ -160,74 +277,87 @@ fn read_key(d: &mut Decoder<'_>) -> Result<Key, StreamError> {
     }
 }
 
-/// A text value, borrowed when it has a definite length. An indefinite-length one cannot be
-/// borrowed: its chunks are read (each checked as UTF-8) and handed to `chunk`, and it reads
-/// as `None`.
-fn text<'b>(
-    d: &mut Decoder<'b>,
-    mut chunk: impl FnMut(&str),
-) -> Result<Option<&'b str>, StreamError> {
-    if d.datatype().map_err(mc(d))? != Type::StringIndef {
-        return d.str().map(Some).map_err(mc(d));
-    }
-    let err = mc(d);
-    for c in d.str_iter().map_err(&err)? {
-        chunk(c.map_err(&err)?);
-    }
-    Ok(None)
-}
-
-/// A description or message: [`text`] as a [`JsonStr`], `None` when chunked.
-fn lenient_text<'b>(d: &mut Decoder<'b>) -> Result<Option<JsonStr<'b>>, StreamError> {
-    Ok(text(d, |_| {})?.map(JsonStr::text))
-}
-
-/// A client token: [`text`] as a [`JsonStr`], `None` when chunked, and a chunked one longer
-/// than 64 bytes refused as a definite one is.
-fn token<'b>(d: &mut Decoder<'b>) -> Result<Option<JsonStr<'b>>, StreamError> {
-    let mut len = 0usize;
-    let token = text(d, |c| len = len.saturating_add(c.len()))?;
-    if token.is_none() && len > MAX_CLIENT_TOKEN_LEN {
-        return Err(StreamError::ClientTokenTooLong);
-    }
-    Ok(token.map(JsonStr::text))
-}
-
-/// Room for a known error code's name (the longest, `BlockBitmapLimitExceeded`, has 24).
+/// Room for a chunked text kept whole: a known error code's name (the longest,
+/// `BlockBitmapLimitExceeded`, has 24).
 const CODE_ROOM: usize = 32;
 
-/// An error code: any code when borrowed; a chunked one is one of the known codes, else
-/// `Unknown("")`.
-fn error_code<'b>(d: &mut Decoder<'b>) -> Result<StreamErrorCode<'b>, StreamError> {
-    let (mut buf, mut len) = ([0u8; CODE_ROOM], 0usize);
-    let borrowed = text(d, |c| {
-        let end = len.saturating_add(c.len());
-        if let Some(dst) = buf.get_mut(len..end) {
-            dst.copy_from_slice(c.as_bytes());
-        }
-        len = end;
-    })?;
-    Ok(match borrowed {
-        Some(text) => StreamErrorCode::from_text(text),
-        None => buf
-            .get(..len)
-            .and_then(|b| core::str::from_utf8(b).ok())
-            .and_then(StreamErrorCode::known)
-            .unwrap_or(StreamErrorCode::Unknown("")),
-    })
+/// A text value as read. One with a definite length is borrowed; a chunked one cannot be:
+/// its chunks are read (each checked as UTF-8) and its length kept, and its text too when it
+/// fits [`CODE_ROOM`].
+struct Text<'b> {
+    borrowed: Option<&'b str>,
+    chunked_len: usize,
+    chunked: [u8; CODE_ROOM],
 }
 
-/// Where the chunks of indefinite-length byte strings are copied: the unused rest of a
-/// caller buffer (empty when there is none).
-struct Scratch<'b>(&'b mut [u8]);
+impl<'b> Text<'b> {
+    fn read(d: &mut Decoder<'b>) -> Result<Self, StreamError> {
+        let mut text = Self {
+            borrowed: None,
+            chunked_len: 0,
+            chunked: [0; CODE_ROOM],
+        };
+        if d.datatype().map_err(mc(d))? != Type::StringIndef {
+            text.borrowed = Some(d.str().map_err(mc(d))?);
+            return Ok(text);
+        }
+        let err = mc(d);
+        for chunk in d.str_iter().map_err(&err)? {
+            let chunk = chunk.map_err(&err)?.as_bytes();
+            let end = text.chunked_len.saturating_add(chunk.len());
+            if let Some(dst) = text.chunked.get_mut(text.chunked_len..end) {
+                dst.copy_from_slice(chunk);
+            }
+            text.chunked_len = end;
+        }
+        Ok(text)
+    }
+
+    /// A client token: as [`Text::lenient`], and a chunked one longer than 64 bytes refused
+    /// as a definite one is.
+    fn token(&self) -> Result<Option<JsonStr<'b>>, StreamError> {
+        if self.chunked_len > MAX_CLIENT_TOKEN_LEN {
+            return Err(StreamError::ClientTokenTooLong);
+        }
+        Ok(self.lenient())
+    }
+
+    /// A description or message: `None` when chunked.
+    fn lenient(&self) -> Option<JsonStr<'b>> {
+        self.borrowed.map(JsonStr::text)
+    }
+
+    /// An error code: any code when borrowed; a chunked one is one of the known codes, else
+    /// `Unknown("")`.
+    fn code(&self) -> StreamErrorCode<'b> {
+        match self.borrowed {
+            Some(text) => StreamErrorCode::from_text(text),
+            None => self
+                .chunked
+                .get(..self.chunked_len)
+                .and_then(|b| core::str::from_utf8(b).ok())
+                .and_then(StreamErrorCode::known)
+                .unwrap_or(StreamErrorCode::Unknown("")),
+        }
+    }
+}
+
+/// The longest bitmap or payload, and the error for a longer one.
+fn byte_limit(kind: Kind) -> (usize, StreamError) {
+    match kind {
+        Kind::Bitmap => (MAX_BITMAP_LEN, StreamError::BitmapTooLong),
+        _ => (MAX_BLOCK_SIZE as usize, StreamError::BlockSizeOutOfBounds),
+    }
+}
 
 /// A byte string, borrowed from the input when it has a definite length; the chunks of an
-/// indefinite-length one are copied end to end into `scratch`. A chunked one longer than
+/// indefinite-length one are copied end to end into `scratch` (the unused rest of the
+/// caller's buffer), which keeps what is left. A chunked one longer than
 /// `limit` is `too_long` (a definite one is checked by the message's `validate`), one that
 /// does not fit what is left of `scratch` is [`StreamError::BufferTooSmall`].
 fn bytes<'b>(
     d: &mut Decoder<'b>,
-    scratch: &mut Scratch<'b>,
+    scratch: &mut &'b mut [u8],
     limit: usize,
     too_long: StreamError,
 ) -> Result<&'b [u8], StreamError> {
@@ -239,7 +369,7 @@ fn bytes<'b>(
     for chunk in d.bytes_iter().map_err(&err)? {
         let chunk = chunk.map_err(&err)?;
         let end = len.saturating_add(chunk.len());
-        match scratch.0.get_mut(len..end) {
+        match scratch.get_mut(len..end) {
             Some(dst) if fits => dst.copy_from_slice(chunk),
             _ => fits = false,
         }
@@ -251,350 +381,13 @@ fn bytes<'b>(
     if !fits {
         return Err(StreamError::BufferTooSmall);
     }
-    let (copy, rest) = core::mem::take(&mut scratch.0).split_at_mut(len);
-    scratch.0 = rest;
+    let (copy, rest) = core::mem::take(scratch).split_at_mut(len);
+    *scratch = rest;
     Ok(copy)
 }
 
 fn uint(d: &mut Decoder<'_>) -> Result<u64, StreamError> {
     d.u64().map_err(mc(d))
-}
-
-impl<'a> DescribeStreamRequest<'a> {
-    /// Encode as a definite-length CBOR map; returns the length written to `buf`.
-    ///
-    /// # Errors
-    /// [`StreamError::ClientTokenTooLong`], [`StreamError::BufferTooSmall`].
-    pub fn encode_cbor(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
-        self.validate()?;
-        encode_with(buf, |e| {
-            e.map(u64::from(self.client_token.is_some()))?;
-            opt_str(e, Key::C, self.client_token)
-        })
-    }
-
-    /// Decode from CBOR, borrowing from `input`.
-    ///
-    /// # Errors
-    /// [`StreamError::Cbor`], a duplicate key, or a broken limit.
-    pub fn decode_cbor(input: &'a [u8]) -> Result<Self, StreamError> {
-        let mut c = Slot::new(Key::C);
-        decode_map(input, |key, d| match key {
-            Key::C => c.put(token(d)?).map(|()| true),
-            _ => Ok(false),
-        })?;
-        let req = Self {
-            client_token: c.get().flatten(),
-        };
-        req.validate()?;
-        Ok(req)
-    }
-}
-
-impl<'a> GetStreamRequest<'a> {
-    /// Encode as a definite-length CBOR map with keys `c, s, f, l, o, b, n` (absent ones
-    /// left out; `o` always written), the order of the AWS C agent and rustot; returns the
-    /// length written to `buf`.
-    ///
-    /// # Errors
-    /// A broken limit ([`GetStreamRequest::validate`]), [`StreamError::BufferTooSmall`].
-    pub fn encode_cbor(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
-        self.validate()?;
-        let optional = [
-            self.client_token.is_some(),
-            self.stream_version.is_some(),
-            self.bitmap.is_some(),
-            self.block_count.is_some(),
-        ];
-        let len = 3 + optional.iter().filter(|&&present| present).count() as u64;
-        encode_with(buf, |e| {
-            e.map(len)?;
-            opt_str(e, Key::C, self.client_token)?;
-            if let Some(s) = self.stream_version {
-                e.str("s")?.u32(s)?;
-            }
-            e.str("f")?.u8(self.file_id)?;
-            e.str("l")?.u32(self.block_size)?;
-            e.str("o")?.u32(self.offset)?;
-            if let Some(b) = self.bitmap {
-                e.str("b")?.bytes(b)?;
-            }
-            if let Some(n) = self.block_count {
-                e.str("n")?.u32(n)?;
-            }
-            Ok(())
-        })
-    }
-
-    /// Decode from CBOR, borrowing from `input`. `f` and `l` are required; a missing `o`
-    /// is 0. A chunked (indefinite-length) bitmap is [`StreamError::BufferTooSmall`] here:
-    /// see [`GetStreamRequest::decode_cbor_into`].
-    ///
-    /// # Errors
-    /// [`StreamError::Cbor`], a missing or duplicate key, or a broken limit.
-    pub fn decode_cbor(input: &'a [u8]) -> Result<Self, StreamError> {
-        Self::decode_cbor_into(input, &mut [])
-    }
-
-    /// Decode from CBOR as [`GetStreamRequest::decode_cbor`] does, copying the chunks of an
-    /// indefinite-length bitmap into `bitmap` (a definite one is borrowed from `input`). A
-    /// chunked client token decodes as `None`.
-    ///
-    /// # Errors
-    /// [`StreamError::Cbor`], a missing or duplicate key, a broken limit,
-    /// [`StreamError::BufferTooSmall`] for a chunked bitmap longer than `bitmap`.
-    pub fn decode_cbor_into(input: &'a [u8], bitmap: &'a mut [u8]) -> Result<Self, StreamError> {
-        let mut scratch = Scratch(bitmap);
-        let (mut c, mut s, mut f) = (Slot::new(Key::C), Slot::new(Key::S), Slot::new(Key::F));
-        let (mut l, mut o, mut n) = (Slot::new(Key::L), Slot::new(Key::O), Slot::new(Key::N));
-        let mut b = Slot::new(Key::B);
-        decode_map(input, |key, d| {
-            match key {
-                Key::C => c.put(token(d)?)?,
-                Key::S => s.put(uint(d)?)?,
-                Key::F => f.put(uint(d)?)?,
-                Key::L => l.put(uint(d)?)?,
-                Key::O => o.put(uint(d)?)?,
-                Key::N => n.put(uint(d)?)?,
-                Key::B => b.put(bytes(
-                    d,
-                    &mut scratch,
-                    MAX_BITMAP_LEN,
-                    StreamError::BitmapTooLong,
-                )?)?,
-                _ => return Ok(false),
-            }
-            Ok(true)
-        })?;
-        let req = Self {
-            client_token: c.get().flatten(),
-            stream_version: s.get().map(|v| narrow_key(v, Key::S)).transpose()?,
-            file_id: file_id(f.required()?)?,
-            block_size: narrow(l.required()?, StreamError::BlockSizeOutOfBounds)?,
-            offset: o
-                .get()
-                .map(|v| narrow(v, StreamError::OffsetOutOfBounds))
-                .transpose()?
-                .unwrap_or(0),
-            block_count: n
-                .get()
-                .map(|v| narrow(v, StreamError::BlockCountOutOfBounds))
-                .transpose()?,
-            bitmap: b.get(),
-        };
-        req.validate()?;
-        Ok(req)
-    }
-}
-
-impl<'a> DataBlock<'a> {
-    /// Encode as an indefinite-length CBOR map with keys `c, f, i, l, p`, as the service
-    /// sends blocks (`c` left out when absent); returns the length written to `buf`.
-    ///
-    /// # Errors
-    /// A broken limit ([`DataBlock::validate`]), [`StreamError::BufferTooSmall`].
-    pub fn encode_cbor(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
-        self.validate()?;
-        encode_with(buf, |e| {
-            e.begin_map()?;
-            opt_str(e, Key::C, self.client_token)?;
-            e.str("f")?.u8(self.file_id)?;
-            e.str("i")?.u32(self.block_id)?;
-            e.str("l")?.u64(self.payload.len() as u64)?;
-            e.str("p")?.bytes(self.payload)?;
-            e.end()?;
-            Ok(())
-        })
-    }
-
-    /// Decode from CBOR, borrowing the payload from `input`. `f`, `i`, `l` and `p` are
-    /// required and `l` must equal the payload length. A chunked (indefinite-length) payload
-    /// cannot be borrowed and is [`StreamError::BufferTooSmall`] here (unless empty): use
-    /// [`DataBlock::decode_cbor_into`].
-    ///
-    /// # Errors
-    /// As [`DataBlock::decode_cbor_into`].
-    pub fn decode_cbor(input: &'a [u8]) -> Result<Self, StreamError> {
-        Self::decode_cbor_into(input, &mut [])
-    }
-
-    /// Decode from CBOR as the AWS C agent does, chunked payloads included: a definite-length
-    /// payload is borrowed from `input`, the chunks of an indefinite-length one are copied
-    /// end to end into `payload` (a block buffer: nothing is allocated). `f`, `i`, `l` and
-    /// `p` are required and `l` must equal the payload length. A chunked client token
-    /// decodes as `None` (the agent does not read `c` at all).
-    ///
-    /// # Errors
-    /// [`StreamError::Cbor`], a missing or duplicate key, a broken limit (a payload longer
-    /// than [`super::MAX_BLOCK_SIZE`] is [`StreamError::BlockSizeOutOfBounds`]),
-    /// [`StreamError::BufferTooSmall`] for a chunked payload longer than `payload`,
-    /// [`StreamError::PayloadLengthMismatch`].
-    pub fn decode_cbor_into(input: &'a [u8], payload: &'a mut [u8]) -> Result<Self, StreamError> {
-        let mut scratch = Scratch(payload);
-        let (mut c, mut f, mut i) = (Slot::new(Key::C), Slot::new(Key::F), Slot::new(Key::I));
-        let (mut l, mut p) = (Slot::new(Key::L), Slot::new(Key::P));
-        decode_map(input, |key, d| {
-            match key {
-                Key::C => c.put(token(d)?)?,
-                Key::F => f.put(uint(d)?)?,
-                Key::I => i.put(uint(d)?)?,
-                Key::L => l.put(uint(d)?)?,
-                Key::P => p.put(bytes(
-                    d,
-                    &mut scratch,
-                    MAX_BLOCK_SIZE as usize,
-                    StreamError::BlockSizeOutOfBounds,
-                )?)?,
-                _ => return Ok(false),
-            }
-            Ok(true)
-        })?;
-        let block = Self {
-            client_token: c.get().flatten(),
-            file_id: file_id(f.required()?)?,
-            block_id: narrow_key(i.required()?, Key::I)?,
-            payload: p.required()?,
-        };
-        if l.required()? != block.payload.len() as u64 {
-            return Err(StreamError::PayloadLengthMismatch);
-        }
-        block.validate()?;
-        Ok(block)
-    }
-}
-
-impl<'a, const N: usize> DescribeStreamResponse<'a, N> {
-    /// Encode as an indefinite-length CBOR map with keys `c, s, d, r` (absent ones left
-    /// out), each file a definite map `{f, z}`; returns the length written to `buf`.
-    ///
-    /// # Errors
-    /// [`StreamError::ClientTokenTooLong`], [`StreamError::BufferTooSmall`].
-    pub fn encode_cbor(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
-        self.validate()?;
-        encode_with(buf, |e| {
-            e.begin_map()?;
-            opt_str(e, Key::C, self.client_token)?;
-            e.str("s")?.u32(self.stream_version)?;
-            opt_str(e, Key::D, self.description)?;
-            e.str("r")?.array(self.files.len() as u64)?;
-            for file in &self.files {
-                e.map(2)?
-                    .str("f")?
-                    .u8(file.file_id)?
-                    .str("z")?
-                    .u32(file.size)?;
-            }
-            e.end()?;
-            Ok(())
-        })
-    }
-
-    /// Decode from CBOR, borrowing from `input`. `s` and `r` are required, and `f` and `z`
-    /// in each file. A chunked (indefinite-length) client token or description decodes as
-    /// `None`.
-    ///
-    /// # Errors
-    /// [`StreamError::Cbor`], a missing or duplicate key, a broken limit,
-    /// [`StreamError::TooManyFiles`] when `r` lists more than `N` files.
-    pub fn decode_cbor(input: &'a [u8]) -> Result<Self, StreamError> {
-        let (mut c, mut s, mut desc) = (Slot::new(Key::C), Slot::new(Key::S), Slot::new(Key::D));
-        let mut r = Slot::new(Key::R);
-        decode_map(input, |key, d| {
-            match key {
-                Key::C => c.put(token(d)?)?,
-                Key::S => s.put(uint(d)?)?,
-                Key::D => desc.put(lenient_text(d)?)?,
-                Key::R => r.put(decode_files(d)?)?,
-                _ => return Ok(false),
-            }
-            Ok(true)
-        })?;
-        let response = Self {
-            client_token: c.get().flatten(),
-            stream_version: narrow_key(s.required()?, Key::S)?,
-            description: desc.get().flatten(),
-            files: r.required()?,
-        };
-        response.validate()?;
-        Ok(response)
-    }
-}
-
-fn decode_files<const N: usize>(
-    d: &mut Decoder<'_>,
-) -> Result<heapless::Vec<StreamFile, N>, StreamError> {
-    let mut files = heapless::Vec::new();
-    for_each_item(d, |d| {
-        let (mut f, mut z) = (Slot::new(Key::F), Slot::new(Key::Z));
-        for_each_entry(d, |key, d| {
-            match key {
-                Key::F => f.put(uint(d)?)?,
-                Key::Z => z.put(uint(d)?)?,
-                _ => return Ok(false),
-            }
-            Ok(true)
-        })?;
-        let file = StreamFile {
-            file_id: file_id(f.required()?)?,
-            size: narrow_key(z.required()?, Key::Z)?,
-        };
-        files.push(file).map_err(|_| StreamError::TooManyFiles)
-    })?;
-    Ok(files)
-}
-
-impl<'a> StreamRejected<'a> {
-    /// Encode as an indefinite-length CBOR map with keys `o, m, c` (absent ones left out),
-    /// as the service sends errors; returns the length written to `buf`.
-    ///
-    /// # Errors
-    /// [`StreamError::ClientTokenTooLong`], [`StreamError::BufferTooSmall`].
-    pub fn encode_cbor(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
-        self.validate()?;
-        encode_with(buf, |e| {
-            e.begin_map()?;
-            e.str("o")?.str(self.code.as_str())?;
-            opt_str(e, Key::M, self.message)?;
-            opt_str(e, Key::C, self.client_token)?;
-            e.end()?;
-            Ok(())
-        })
-    }
-
-    /// Decode from CBOR, borrowing from `input`. The code (`o` or `code`) is required. A
-    /// chunked (indefinite-length) message or client token decodes as `None`, a chunked code
-    /// as its known code or `Unknown("")`.
-    ///
-    /// # Errors
-    /// [`StreamError::Cbor`], a missing or duplicate key, a broken limit.
-    pub fn decode_cbor(input: &'a [u8]) -> Result<Self, StreamError> {
-        let (mut o, mut m, mut c) = (Slot::new(Key::O), Slot::new(Key::M), Slot::new(Key::C));
-        let mut older_code = Slot::new(Key::Code);
-        let (mut message, mut older_token) = (Slot::new(Key::Message), Slot::new(Key::ClientToken));
-        decode_map(input, |key, d| {
-            match key {
-                Key::O => o.put(error_code(d)?)?,
-                Key::M => m.put(lenient_text(d)?)?,
-                Key::C => c.put(token(d)?)?,
-                Key::Code => older_code.put(error_code(d)?)?,
-                Key::Message => message.put(lenient_text(d)?)?,
-                Key::ClientToken => older_token.put(token(d)?)?,
-                _ => return Ok(false),
-            }
-            Ok(true)
-        })?;
-        let code = o
-            .get()
-            .or(older_code.get())
-            .ok_or(StreamError::MissingKey(Key::O.name()))?;
-        let rejected = Self {
-            code,
-            message: m.get().or(message.get()).flatten(),
-            client_token: c.get().or(older_token.get()).flatten(),
-        };
-        rejected.validate()?;
-        Ok(rejected)
-    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,8 @@
 //! JSON encoding and decoding of the stream messages.
 //!
+//! Which keys a message has, what each holds and in which order they are written is the
+//! message's description ([`super::fields::Message`]); nothing here knows a message.
+//!
 //! Decoding goes through the strict [`crate::json`] deserializer with hand-written visitors:
 //! unknown keys are skipped (and validated), duplicate and missing required keys are refused
 //! with typed errors. The bitmap (`"b":"0x130080"`) and a data block's base64 payload are
@@ -21,18 +24,18 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use heapless::vec::VecView;
+
 use super::bitmap::{bitmap_from_hex, hex_bitmap_len};
 use super::code::StreamErrorCode;
 use super::error::StreamError;
-use super::key::{Key, Slot};
-use writer::Writer;
-
-use super::message::{
-    DataBlock, DescribeStreamRequest, DescribeStreamResponse, GetStreamRequest, MAX_BITMAP_LEN,
-    StreamFile, StreamRejected, file_id, narrow, narrow_key,
-};
+use super::fields::{FileList, Kind, Message, NoFiles, Value};
+use super::key::Key;
+use super::message::{MAX_BITMAP_LEN, StreamFile};
+use super::values::{Codec, Raw, Values};
 use crate::crypto::{Base64Mode, CryptoError};
 use crate::json::JsonStr;
+use writer::Writer;
 
 /// A map key, unescaped if need be.
 struct KeyDe(Key);
@@ -77,302 +80,181 @@ impl<'de> de::Deserialize<'de> for CodeDe<'de> {
     }
 }
 
-/// The keys of one message, collected by a [`MapVisitor`].
-trait Fields<'de> {
-    /// Read the value of `key` if this message knows it (`Ok(Ok(true))`); `Ok(Ok(false))`
-    /// leaves it to be skipped; `Ok(Err(_))` stops with a typed error.
-    fn field<A: MapAccess<'de>>(
-        &mut self,
-        key: Key,
-        map: &mut A,
-    ) -> Result<Result<bool, StreamError>, A::Error>;
+/// Encode `message` ([`Message::check`]ed) as a compact JSON object; returns the length
+/// written to `buf`.
+pub(crate) fn encode<'a, M: Message<'a>>(
+    message: &M,
+    buf: &mut [u8],
+) -> Result<usize, StreamError> {
+    message.check()?;
+    let mut w = Writer::new(buf);
+    write_object(&mut w, message)?;
+    Ok(w.len)
 }
 
-/// Reads a JSON object into `F`; a typed error stops it (the deserializer validates the rest).
-struct MapVisitor<F>(F);
+/// Write `message` as an object, its keys in the JSON order of its description.
+fn write_object<'a, M: Message<'a>>(w: &mut Writer<'_>, message: &M) -> Result<(), StreamError> {
+    w.begin()?;
+    for key in M::json_keys() {
+        match message.value(key) {
+            Some(Value::Text(text)) => w.text(key, text)?,
+            Some(Value::Uint(n)) => w.u32(key, n)?,
+            Some(Value::Bitmap(bitmap)) => w.hex(key, bitmap)?,
+            Some(Value::Payload(payload)) => w.base64(key, payload)?,
+            Some(Value::Files(files)) => {
+                w.key(key)?;
+                w.raw(b"[")?;
+                for (i, file) in files.iter().enumerate() {
+                    if i > 0 {
+                        w.raw(b",")?;
+                    }
+                    write_object(w, file)?;
+                }
+                w.raw(b"]")?;
+            }
+            None => {}
+        }
+    }
+    w.end()
+}
 
-impl<'de, F: Fields<'de>> Visitor<'de> for MapVisitor<F> {
-    type Value = Result<F, StreamError>;
+/// Decode all of `input` as one JSON object into `M`, decoding a bitmap or payload into
+/// `buf`. JSON errors win over typed ones.
+pub(crate) fn decode<'a, M: Message<'a>>(
+    input: &'a [u8],
+    buf: &'a mut [u8],
+) -> Result<M, StreamError> {
+    let mut values = Values::new(M::FIELDS, buf);
+    let mut files = M::Files::default();
+    let mut de = crate::json::Deserializer::new(input);
+    let read = MapVisitor {
+        values: &mut values,
+        files: &mut files,
+    }
+    .deserialize(&mut de)
+    .map_err(|e| StreamError::from_json(&e.at(de.offset())))?;
+    de.end().map_err(|e| StreamError::from_json(&e))?;
+    read?;
+    let message = M::from_values(&mut values, files)?;
+    message.check()?;
+    Ok(message)
+}
+
+/// The formats' difference for JSON: a bitmap (hex) or payload (base64) is a string, decoded
+/// once the object is read.
+pub(crate) struct Json;
+
+impl Codec for Json {
+    type Bytes<'a> = JsonStr<'a>;
+    const DECODES_BYTES_AFTER_MAP: bool = true;
+
+    /// Its length checked before the buffer's size.
+    fn bitmap<'a>(hex: JsonStr<'a>, buf: &'a mut [u8]) -> Result<&'a [u8], StreamError> {
+        if hex.len() > hex_bitmap_len(MAX_BITMAP_LEN) {
+            return Err(StreamError::BitmapTooLong);
+        }
+        bitmap_from_json_hex(hex, buf)
+    }
+
+    fn payload<'a>(base64: JsonStr<'a>, buf: &'a mut [u8]) -> Result<&'a [u8], StreamError> {
+        let len = decode_payload(base64, buf)?;
+        Ok(&buf[..len])
+    }
+}
+
+/// Reads a JSON object into `values` (files into `files`), each known key's value as its
+/// kind says; a typed error stops it (the deserializer validates the rest).
+struct MapVisitor<'v, 'a, L> {
+    values: &'v mut Values<'a, Json>,
+    files: &'v mut L,
+}
+
+impl<'a, L: FileList> Visitor<'a> for MapVisitor<'_, 'a, L> {
+    type Value = Result<(), StreamError>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Self::Value, A::Error> {
+    fn visit_map<A: MapAccess<'a>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         while let Some(KeyDe(key)) = map.next_key()? {
-            match self.0.field(key, &mut map)? {
-                Ok(true) => {}
-                Ok(false) => {
-                    map.next_value::<IgnoredAny>()?;
+            let Some(kind) = self.values.kind(key) else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            let raw = match kind {
+                Kind::Token | Kind::Text => Raw::Text(Some(map.next_value()?)),
+                Kind::Code => Raw::Code(map.next_value::<CodeDe<'a>>()?.0),
+                Kind::Uint => Raw::Uint(map.next_value()?),
+                Kind::Bitmap | Kind::Payload => Raw::Bytes(map.next_value()?),
+                Kind::Files if L::HAS_FILES => {
+                    match map.next_value_seed(FilesSeed(self.files.as_mut_view()))? {
+                        Ok(()) => Raw::Files,
+                        Err(e) => return Ok(Err(e)),
+                    }
                 }
-                Err(e) => return Ok(Err(e)),
+                // Not a key of a message without files: skipped, and no code for files.
+                Kind::Files => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            if let Err(e) = self.values.put(key, raw) {
+                return Ok(Err(e));
             }
         }
-        Ok(Ok(self.0))
+        Ok(Ok(()))
     }
 }
 
-impl<'de, F: Fields<'de>> DeserializeSeed<'de> for MapVisitor<F> {
-    type Value = Result<F, StreamError>;
+impl<'a, L: FileList> DeserializeSeed<'a> for MapVisitor<'_, 'a, L> {
+    type Value = Result<(), StreamError>;
 
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+    fn deserialize<D: de::Deserializer<'a>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-/// Decode all of `input` as one JSON object into `fields`. JSON errors win over typed ones.
-fn decode<'de, F: Fields<'de>>(input: &'de [u8], fields: F) -> Result<F, StreamError> {
-    let mut de = crate::json::Deserializer::new(input);
-    let result = MapVisitor(fields)
-        .deserialize(&mut de)
-        .map_err(|e| StreamError::from_json(&e.at(de.offset())))?;
-    de.end().map_err(|e| StreamError::from_json(&e))?;
-    result
-}
+/// The `r` array into the file list (emptied first: a second `r` is a duplicate, and only
+/// its own files count against the capacity); the first typed error wins, the array is
+/// still read to its end.
+struct FilesSeed<'v>(&'v mut VecView<StreamFile>);
 
-/// `slot.put(value)` as a field result.
-fn put<T, E>(slot: &mut Slot<T>, value: T) -> Result<Result<bool, StreamError>, E> {
-    Ok(slot.put(value).map(|()| true))
-}
+impl<'a> Visitor<'a> for FilesSeed<'_> {
+    type Value = Result<(), StreamError>;
 
-struct DescribeRequestFields<'de> {
-    c: Slot<JsonStr<'de>>,
-}
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of files")
+    }
 
-impl<'de> Fields<'de> for DescribeRequestFields<'de> {
-    fn field<A: MapAccess<'de>>(
-        &mut self,
-        key: Key,
-        map: &mut A,
-    ) -> Result<Result<bool, StreamError>, A::Error> {
-        match key {
-            Key::C => put(&mut self.c, map.next_value()?),
-            _ => Ok(Ok(false)),
+    fn visit_seq<S: SeqAccess<'a>>(self, mut seq: S) -> Result<Self::Value, S::Error> {
+        let files = self.0;
+        files.clear();
+        let mut error = None;
+        loop {
+            let mut values = Values::new(StreamFile::FIELDS, &mut []);
+            let entry = MapVisitor {
+                values: &mut values,
+                files: &mut NoFiles::default(),
+            };
+            let Some(read) = seq.next_element_seed(entry)? else {
+                break;
+            };
+            let file = read.and_then(|()| StreamFile::from_values(&mut values, NoFiles::default()));
+            let pushed = file.and_then(|f| files.push(f).map_err(|_| StreamError::TooManyFiles));
+            if let Err(e) = pushed {
+                error.get_or_insert(e);
+            }
         }
+        Ok(error.map_or(Ok(()), Err))
     }
 }
 
-impl<'a> DescribeStreamRequest<'a> {
-    /// Encode as JSON (`{}` or `{"c":"…"}`); returns the length written to `buf`.
-    ///
-    /// # Errors
-    /// [`StreamError::ClientTokenTooLong`], [`StreamError::BufferTooSmall`].
-    pub fn encode_json(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
-        self.validate()?;
-        let mut w = Writer::new(buf);
-        w.begin()?;
-        w.opt_str(Key::C, self.client_token)?;
-        w.end()?;
-        Ok(w.len)
-    }
+impl<'a> DeserializeSeed<'a> for FilesSeed<'_> {
+    type Value = Result<(), StreamError>;
 
-    /// Decode from JSON, borrowing from `input`.
-    ///
-    /// # Errors
-    /// [`StreamError::Json`], a duplicate key, or a broken limit.
-    pub fn decode_json(input: &'a [u8]) -> Result<Self, StreamError> {
-        let fields = decode(
-            input,
-            DescribeRequestFields {
-                c: Slot::new(Key::C),
-            },
-        )?;
-        let req = Self {
-            client_token: fields.c.get(),
-        };
-        req.validate()?;
-        Ok(req)
-    }
-}
-
-struct GetFields<'de> {
-    c: Slot<JsonStr<'de>>,
-    s: Slot<u64>,
-    f: Slot<u64>,
-    l: Slot<u64>,
-    o: Slot<u64>,
-    n: Slot<u64>,
-    b: Slot<JsonStr<'de>>,
-}
-
-impl<'de> Fields<'de> for GetFields<'de> {
-    fn field<A: MapAccess<'de>>(
-        &mut self,
-        key: Key,
-        map: &mut A,
-    ) -> Result<Result<bool, StreamError>, A::Error> {
-        match key {
-            Key::C => put(&mut self.c, map.next_value()?),
-            Key::S => put(&mut self.s, map.next_value()?),
-            Key::F => put(&mut self.f, map.next_value()?),
-            Key::L => put(&mut self.l, map.next_value()?),
-            Key::O => put(&mut self.o, map.next_value()?),
-            Key::N => put(&mut self.n, map.next_value()?),
-            Key::B => put(&mut self.b, map.next_value()?),
-            _ => Ok(Ok(false)),
-        }
-    }
-}
-
-impl<'a> GetStreamRequest<'a> {
-    /// Encode as JSON with keys `c, s, l, f, o, n, b` (absent ones left out; `o` always
-    /// written), the order of the AWS documentation's example, the bitmap as a hex string;
-    /// returns the length written to `buf`.
-    ///
-    /// # Errors
-    /// A broken limit ([`GetStreamRequest::validate`]), [`StreamError::BufferTooSmall`].
-    pub fn encode_json(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
-        self.validate()?;
-        let mut w = Writer::new(buf);
-        w.begin()?;
-        w.opt_str(Key::C, self.client_token)?;
-        if let Some(s) = self.stream_version {
-            w.u32(Key::S, s)?;
-        }
-        w.u32(Key::L, self.block_size)?;
-        w.u32(Key::F, u32::from(self.file_id))?;
-        w.u32(Key::O, self.offset)?;
-        if let Some(n) = self.block_count {
-            w.u32(Key::N, n)?;
-        }
-        if let Some(b) = self.bitmap {
-            w.hex(Key::B, b)?;
-        }
-        w.end()?;
-        Ok(w.len)
-    }
-
-    /// Decode from JSON, borrowing the client token from `input` and decoding the hex
-    /// bitmap into `bitmap` (it needs up to [`MAX_BITMAP_LEN`] bytes). `f` and `l` are
-    /// required; a missing `o` is 0.
-    ///
-    /// # Errors
-    /// [`StreamError::Json`], a missing or duplicate key, a broken limit,
-    /// [`StreamError::BitmapHex`], [`StreamError::BufferTooSmall`] if `bitmap` is too short.
-    pub fn decode_json(input: &'a [u8], bitmap: &'a mut [u8]) -> Result<Self, StreamError> {
-        let fields = decode(
-            input,
-            GetFields {
-                c: Slot::new(Key::C),
-                s: Slot::new(Key::S),
-                f: Slot::new(Key::F),
-                l: Slot::new(Key::L),
-                o: Slot::new(Key::O),
-                n: Slot::new(Key::N),
-                b: Slot::new(Key::B),
-            },
-        )?;
-        let hex = fields.b.get();
-        let req = Self {
-            client_token: fields.c.get(),
-            stream_version: fields.s.get().map(|v| narrow_key(v, Key::S)).transpose()?,
-            file_id: file_id(fields.f.required()?)?,
-            block_size: narrow(fields.l.required()?, StreamError::BlockSizeOutOfBounds)?,
-            offset: fields
-                .o
-                .get()
-                .map(|v| narrow(v, StreamError::OffsetOutOfBounds))
-                .transpose()?
-                .unwrap_or(0),
-            block_count: fields
-                .n
-                .get()
-                .map(|v| narrow(v, StreamError::BlockCountOutOfBounds))
-                .transpose()?,
-            bitmap: match hex {
-                Some(hex) if hex.len() > hex_bitmap_len(MAX_BITMAP_LEN) => {
-                    return Err(StreamError::BitmapTooLong);
-                }
-                Some(hex) => Some(bitmap_from_json_hex(hex, bitmap)?),
-                None => None,
-            },
-        };
-        req.validate()?;
-        Ok(req)
-    }
-}
-
-struct DataFields<'de> {
-    c: Slot<JsonStr<'de>>,
-    f: Slot<u64>,
-    i: Slot<u64>,
-    l: Slot<u64>,
-    p: Slot<JsonStr<'de>>,
-}
-
-impl<'de> Fields<'de> for DataFields<'de> {
-    fn field<A: MapAccess<'de>>(
-        &mut self,
-        key: Key,
-        map: &mut A,
-    ) -> Result<Result<bool, StreamError>, A::Error> {
-        match key {
-            Key::C => put(&mut self.c, map.next_value()?),
-            Key::F => put(&mut self.f, map.next_value()?),
-            Key::I => put(&mut self.i, map.next_value()?),
-            Key::L => put(&mut self.l, map.next_value()?),
-            Key::P => put(&mut self.p, map.next_value()?),
-            _ => Ok(Ok(false)),
-        }
-    }
-}
-
-impl<'a> DataBlock<'a> {
-    /// Encode as JSON with keys `c, f, l, i, p` (`c` left out when absent), the payload in
-    /// standard padded base64; returns the length written to `buf`.
-    ///
-    /// # Errors
-    /// A broken limit ([`DataBlock::validate`]), [`StreamError::BufferTooSmall`].
-    pub fn encode_json(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
-        self.validate()?;
-        let mut w = Writer::new(buf);
-        w.begin()?;
-        w.opt_str(Key::C, self.client_token)?;
-        w.u32(Key::F, u32::from(self.file_id))?;
-        // validate() bounds the payload to 131072 bytes.
-        w.u32(Key::L, self.payload.len() as u32)?;
-        w.u32(Key::I, self.block_id)?;
-        w.base64(Key::P, self.payload)?;
-        w.end()?;
-        Ok(w.len)
-    }
-
-    /// Decode from JSON, borrowing the client token from `input` and decoding the base64
-    /// payload into `payload` (it needs the block size). `f`, `i`, `l` and `p` are required
-    /// and `l` must equal the decoded length.
-    ///
-    /// # Errors
-    /// [`StreamError::Json`], a missing or duplicate key, a broken limit,
-    /// [`StreamError::Base64`], [`StreamError::BufferTooSmall`] if `payload` is too short,
-    /// [`StreamError::PayloadLengthMismatch`].
-    pub fn decode_json(input: &'a [u8], payload: &'a mut [u8]) -> Result<Self, StreamError> {
-        let fields = decode(
-            input,
-            DataFields {
-                c: Slot::new(Key::C),
-                f: Slot::new(Key::F),
-                i: Slot::new(Key::I),
-                l: Slot::new(Key::L),
-                p: Slot::new(Key::P),
-            },
-        )?;
-        let (client_token, f) = (fields.c.get(), file_id(fields.f.required()?)?);
-        let (i, l) = (
-            narrow_key(fields.i.required()?, Key::I)?,
-            fields.l.required()?,
-        );
-        let len = decode_payload(fields.p.required()?, payload)?;
-        if l != len as u64 {
-            return Err(StreamError::PayloadLengthMismatch);
-        }
-        let block = Self {
-            client_token,
-            file_id: f,
-            block_id: i,
-            payload: &payload[..len],
-        };
-        block.validate()?;
-        Ok(block)
+    fn deserialize<D: de::Deserializer<'a>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
     }
 }
 
@@ -426,226 +308,6 @@ fn bitmap_from_json_hex<'o>(hex: JsonStr<'_>, out: &'o mut [u8]) -> Result<&'o [
         at += bitmap_from_hex(text, &mut out[at..])?.len();
     }
     Ok(out)
-}
-
-struct FileFields {
-    f: Slot<u64>,
-    z: Slot<u64>,
-}
-
-impl<'de> Fields<'de> for FileFields {
-    fn field<A: MapAccess<'de>>(
-        &mut self,
-        key: Key,
-        map: &mut A,
-    ) -> Result<Result<bool, StreamError>, A::Error> {
-        match key {
-            Key::F => put(&mut self.f, map.next_value()?),
-            Key::Z => put(&mut self.z, map.next_value()?),
-            _ => Ok(Ok(false)),
-        }
-    }
-}
-
-impl FileFields {
-    fn finish(self) -> Result<StreamFile, StreamError> {
-        Ok(StreamFile {
-            file_id: file_id(self.f.required()?)?,
-            size: narrow_key(self.z.required()?, Key::Z)?,
-        })
-    }
-}
-
-/// The `r` array: up to `N` files; the first typed error wins, the array is still read to
-/// its end.
-struct FilesSeed<const N: usize>;
-
-impl<'de, const N: usize> Visitor<'de> for FilesSeed<N> {
-    type Value = Result<heapless::Vec<StreamFile, N>, StreamError>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of files")
-    }
-
-    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Self::Value, S::Error> {
-        let mut files = heapless::Vec::new();
-        let mut error = None;
-        let new = || {
-            MapVisitor(FileFields {
-                f: Slot::new(Key::F),
-                z: Slot::new(Key::Z),
-            })
-        };
-        while let Some(entry) = seq.next_element_seed(new())? {
-            let file = entry.and_then(FileFields::finish);
-            let pushed = file.and_then(|f| files.push(f).map_err(|_| StreamError::TooManyFiles));
-            if let Err(e) = pushed {
-                error.get_or_insert(e);
-            }
-        }
-        Ok(error.map_or(Ok(files), Err))
-    }
-}
-
-impl<'de, const N: usize> DeserializeSeed<'de> for FilesSeed<N> {
-    type Value = Result<heapless::Vec<StreamFile, N>, StreamError>;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-struct DescribeResponseFields<'de, const N: usize> {
-    c: Slot<JsonStr<'de>>,
-    s: Slot<u64>,
-    d: Slot<JsonStr<'de>>,
-    r: Slot<heapless::Vec<StreamFile, N>>,
-}
-
-impl<'de, const N: usize> Fields<'de> for DescribeResponseFields<'de, N> {
-    fn field<A: MapAccess<'de>>(
-        &mut self,
-        key: Key,
-        map: &mut A,
-    ) -> Result<Result<bool, StreamError>, A::Error> {
-        match key {
-            Key::C => put(&mut self.c, map.next_value()?),
-            Key::S => put(&mut self.s, map.next_value()?),
-            Key::D => put(&mut self.d, map.next_value()?),
-            Key::R => match map.next_value_seed(FilesSeed::<N>)? {
-                Ok(files) => put(&mut self.r, files),
-                Err(e) => Ok(Err(e)),
-            },
-            _ => Ok(Ok(false)),
-        }
-    }
-}
-
-impl<'a, const N: usize> DescribeStreamResponse<'a, N> {
-    /// Encode as JSON with keys `c, s, d, r` (absent ones left out); returns the length
-    /// written to `buf`.
-    ///
-    /// # Errors
-    /// [`StreamError::ClientTokenTooLong`], [`StreamError::BufferTooSmall`].
-    pub fn encode_json(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
-        self.validate()?;
-        let mut w = Writer::new(buf);
-        w.begin()?;
-        w.opt_str(Key::C, self.client_token)?;
-        w.u32(Key::S, self.stream_version)?;
-        w.opt_str(Key::D, self.description)?;
-        w.key(Key::R)?;
-        w.raw(b"[")?;
-        for (i, file) in self.files.iter().enumerate() {
-            if i > 0 {
-                w.raw(b",")?;
-            }
-            w.begin()?;
-            w.u32(Key::F, u32::from(file.file_id))?;
-            w.u32(Key::Z, file.size)?;
-            w.end()?;
-        }
-        w.raw(b"]")?;
-        w.end()?;
-        Ok(w.len)
-    }
-
-    /// Decode from JSON, borrowing from `input`. `s` and `r` are required, and `f` and `z`
-    /// in each file.
-    ///
-    /// # Errors
-    /// [`StreamError::Json`], a missing or duplicate key, a broken limit,
-    /// [`StreamError::TooManyFiles`] when `r` lists more than `N` files.
-    pub fn decode_json(input: &'a [u8]) -> Result<Self, StreamError> {
-        let fields = decode(
-            input,
-            DescribeResponseFields {
-                c: Slot::new(Key::C),
-                s: Slot::new(Key::S),
-                d: Slot::new(Key::D),
-                r: Slot::new(Key::R),
-            },
-        )?;
-        let response = Self {
-            client_token: fields.c.get(),
-            stream_version: narrow_key(fields.s.required()?, Key::S)?,
-            description: fields.d.get(),
-            files: fields.r.required()?,
-        };
-        response.validate()?;
-        Ok(response)
-    }
-}
-
-struct RejectedFields<'de> {
-    o: Slot<StreamErrorCode<'de>>,
-    m: Slot<JsonStr<'de>>,
-    c: Slot<JsonStr<'de>>,
-    code: Slot<StreamErrorCode<'de>>,
-    message: Slot<JsonStr<'de>>,
-    client_token: Slot<JsonStr<'de>>,
-}
-
-impl<'de> Fields<'de> for RejectedFields<'de> {
-    fn field<A: MapAccess<'de>>(
-        &mut self,
-        key: Key,
-        map: &mut A,
-    ) -> Result<Result<bool, StreamError>, A::Error> {
-        match key {
-            Key::O => put(&mut self.o, map.next_value::<CodeDe<'de>>()?.0),
-            Key::M => put(&mut self.m, map.next_value()?),
-            Key::C => put(&mut self.c, map.next_value()?),
-            Key::Code => put(&mut self.code, map.next_value::<CodeDe<'de>>()?.0),
-            Key::Message => put(&mut self.message, map.next_value()?),
-            Key::ClientToken => put(&mut self.client_token, map.next_value()?),
-            _ => Ok(Ok(false)),
-        }
-    }
-}
-
-impl<'a> StreamRejected<'a> {
-    /// Encode as JSON with keys `o, m, c` (absent ones left out); returns the length written
-    /// to `buf`.
-    ///
-    /// # Errors
-    /// [`StreamError::ClientTokenTooLong`], [`StreamError::BufferTooSmall`].
-    pub fn encode_json(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
-        self.validate()?;
-        let mut w = Writer::new(buf);
-        w.begin()?;
-        w.str(Key::O, self.code.as_str())?;
-        w.opt_str(Key::M, self.message)?;
-        w.opt_str(Key::C, self.client_token)?;
-        w.end()?;
-        Ok(w.len)
-    }
-
-    /// Decode from JSON, borrowing from `input`. The code (`o` or `code`) is required.
-    ///
-    /// # Errors
-    /// [`StreamError::Json`], a missing or duplicate key, a broken limit.
-    pub fn decode_json(input: &'a [u8]) -> Result<Self, StreamError> {
-        let fields = decode(
-            input,
-            RejectedFields {
-                o: Slot::new(Key::O),
-                m: Slot::new(Key::M),
-                c: Slot::new(Key::C),
-                code: Slot::new(Key::Code),
-                message: Slot::new(Key::Message),
-                client_token: Slot::new(Key::ClientToken),
-            },
-        )?;
-        let code = fields.o.get().or(fields.code.get());
-        let rejected = Self {
-            code: code.ok_or(StreamError::MissingKey(Key::O.name()))?,
-            message: fields.m.get().or(fields.message.get()),
-            client_token: fields.c.get().or(fields.client_token.get()),
-        };
-        rejected.validate()?;
-        Ok(rejected)
-    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,7 @@
-//! Map keys of the stream messages and a slot that detects duplicate and missing keys.
+//! Map keys of the stream messages.
 
-use super::error::StreamError;
-
-/// Every key any stream message uses; which ones a message reads is up to its decoder.
+/// Every key any stream message uses; which ones a message reads is in its description
+/// ([`super::fields::Message::FIELDS`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Key {
     C,
@@ -48,66 +47,36 @@ impl Key {
     }
 
     /// The key as written on the wire.
-    pub(crate) const fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
+        /// The one-letter keys, in the order they are declared.
+        const LETTERS: &str = "csflonbipdrzm";
         match self {
-            Self::C => "c",
-            Self::S => "s",
-            Self::F => "f",
-            Self::L => "l",
-            Self::O => "o",
-            Self::N => "n",
-            Self::B => "b",
-            Self::I => "i",
-            Self::P => "p",
-            Self::D => "d",
-            Self::R => "r",
-            Self::Z => "z",
-            Self::M => "m",
             Self::Code => "code",
             Self::Message => "message",
             Self::ClientToken => "clientToken",
             Self::Unknown => "?",
+            letter => {
+                let at = letter as usize;
+                LETTERS.get(at..=at).unwrap_or("?")
+            }
         }
     }
 
     /// Longest known key, in bytes (`clientToken`).
     pub(crate) const MAX_LEN: usize = 11;
-}
 
-/// The value of one key, at most once.
-pub(crate) struct Slot<T> {
-    key: Key,
-    value: Option<T>,
-}
+    /// How many keys there are, [`Key::Unknown`] included.
+    pub(crate) const COUNT: usize = Self::Unknown as usize + 1;
 
-impl<T> Slot<T> {
-    pub(crate) const fn new(key: Key) -> Self {
-        Self { key, value: None }
-    }
-
-    /// Store the value.
-    ///
-    /// # Errors
-    /// [`StreamError::DuplicateKey`] if the key was seen before.
-    pub(crate) fn put(&mut self, value: T) -> Result<(), StreamError> {
-        if self.value.is_some() {
-            return Err(StreamError::DuplicateKey(self.key.name()));
+    /// The older spelling a rejection may use for this key (`code`, `message`,
+    /// `clientToken`); read only by a message that lists it, and the newer one wins.
+    pub(crate) const fn older_spelling(self) -> Option<Self> {
+        match self {
+            Self::O => Some(Self::Code),
+            Self::M => Some(Self::Message),
+            Self::C => Some(Self::ClientToken),
+            _ => None,
         }
-        self.value = Some(value);
-        Ok(())
-    }
-
-    /// The value, if the key was present.
-    pub(crate) fn get(self) -> Option<T> {
-        self.value
-    }
-
-    /// The value.
-    ///
-    /// # Errors
-    /// [`StreamError::MissingKey`] if the key was absent.
-    pub(crate) fn required(self) -> Result<T, StreamError> {
-        self.value.ok_or(StreamError::MissingKey(self.key.name()))
     }
 }
 
@@ -116,19 +85,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_round_trip_and_slots_check_presence() {
-        for key in [Key::C, Key::R, Key::Code, Key::Message, Key::ClientToken] {
+    fn keys_round_trip() {
+        let all = [
+            Key::C,
+            Key::S,
+            Key::F,
+            Key::L,
+            Key::O,
+            Key::N,
+            Key::B,
+            Key::I,
+            Key::P,
+            Key::D,
+            Key::R,
+            Key::Z,
+            Key::M,
+            Key::Code,
+            Key::Message,
+            Key::ClientToken,
+        ];
+        for key in all {
             assert_eq!(Key::from_bytes(key.name().as_bytes()), key);
             assert!(key.name().len() <= Key::MAX_LEN);
         }
         assert_eq!(Key::from_bytes(b"C"), Key::Unknown);
-        let mut slot = Slot::new(Key::F);
-        slot.put(1).unwrap();
-        assert_eq!(slot.put(2), Err(StreamError::DuplicateKey("f")));
-        assert_eq!(slot.required(), Ok(1));
-        assert_eq!(
-            Slot::<u8>::new(Key::L).required(),
-            Err(StreamError::MissingKey("l"))
-        );
     }
 }

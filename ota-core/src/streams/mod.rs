@@ -56,6 +56,7 @@ mod bitmap;
 mod cbor;
 mod code;
 mod error;
+mod fields;
 mod json;
 mod key;
 mod message;
@@ -63,6 +64,7 @@ mod skip;
 #[cfg(test)]
 mod testing;
 mod topic;
+mod values;
 
 pub use bitmap::{
     BlockBitmap, Window, bitmap_blocks, bitmap_from_hex, bitmap_to_hex, encode_bitmap,

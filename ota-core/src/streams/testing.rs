@@ -8,8 +8,55 @@ use std::vec::Vec;
 use super::*;
 use crate::json::JsonStr;
 
-/// An encoder under test, writing into the given buffer.
-pub(crate) type Encoder<'e> = &'e dyn Fn(&mut [u8]) -> Result<usize, StreamError>;
+/// An encoder under test, writing in a format into the given buffer.
+pub(crate) type Encoder<'e> = &'e dyn Fn(Format, &mut [u8]) -> Result<usize, StreamError>;
+
+/// Both formats.
+pub(crate) const FORMATS: [Format; 2] = [Format::Cbor, Format::Json];
+
+/// What `encode` writes in each format, checked: JSON parses as JSON, and one byte less of
+/// buffer is [`StreamError::BufferTooSmall`] (with `every_short_buffer`, every shorter one).
+pub(crate) fn encodings(encode: Encoder<'_>, every_short_buffer: bool) -> Vec<(Format, Vec<u8>)> {
+    let mut out = Vec::new();
+    for format in FORMATS {
+        let mut buf = vec![0u8; 2048];
+        let len = encode(format, &mut buf).unwrap();
+        buf.truncate(len);
+        if format == Format::Json {
+            serde_json::from_slice::<serde_json::Value>(&buf).unwrap();
+        }
+        let shortest = if every_short_buffer {
+            0
+        } else {
+            len.saturating_sub(1)
+        };
+        for short in shortest..len {
+            let mut small = vec![0u8; short];
+            assert_eq!(
+                encode(format, &mut small),
+                Err(StreamError::BufferTooSmall),
+                "{format:?}, {short} of {len} bytes"
+            );
+        }
+        out.push((format, buf));
+    }
+    out
+}
+
+/// Every decoder in both formats on `input`, for no-panic checks.
+pub(crate) fn decode_all(input: &[u8]) {
+    for format in FORMATS {
+        let mut scratch = [0u8; 64];
+        let _ = DataBlock::decode(format, input, &mut scratch);
+        let _ = GetStreamRequest::decode(format, input, &mut scratch);
+        let _ = DataBlock::decode(format, input, &mut []);
+        let _ = GetStreamRequest::decode(format, input, &mut []);
+        let _ = DescribeStreamRequest::decode(format, input);
+        let _ = DescribeStreamResponse::<1>::decode(format, input);
+        let _ = DescribeStreamResponse::<2>::decode(format, input);
+        let _ = StreamRejected::decode(format, input);
+    }
+}
 
 /// `Some(text)`, for a message's string field.
 pub(crate) fn some(text: &str) -> Option<JsonStr<'_>> {

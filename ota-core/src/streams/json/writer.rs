@@ -58,11 +58,6 @@ impl<'b> Writer<'b> {
         self.raw(b"\":")
     }
 
-    /// `key` and the string `s`, escaped as JSON requires.
-    pub(super) fn str(&mut self, key: Key, s: &str) -> Result<(), StreamError> {
-        self.text(key, JsonStr::text(s))
-    }
-
     /// `key` and the decoded value of `s`, escaped as JSON requires (a parsed value is not
     /// written as it was escaped in its input: `"a\/b"` is written `"a/b"`).
     pub(super) fn text(&mut self, key: Key, s: JsonStr<'_>) -> Result<(), StreamError> {
@@ -76,10 +71,6 @@ impl<'b> Writer<'b> {
         });
         written?;
         self.raw(b"\"")
-    }
-
-    pub(super) fn opt_str(&mut self, key: Key, s: Option<JsonStr<'_>>) -> Result<(), StreamError> {
-        s.map_or(Ok(()), |s| self.text(key, s))
     }
 
     /// UTF-8 text (a piece of a value), escaped as JSON string content: only ASCII bytes
@@ -152,7 +143,7 @@ mod tests {
         w.begin().unwrap();
         w.u32(Key::F, 0).unwrap();
         w.u32(Key::Z, u32::MAX).unwrap();
-        w.str(Key::M, "\t\u{7f}\u{1f}").unwrap();
+        w.text(Key::M, JsonStr::text("\t\u{7f}\u{1f}")).unwrap();
         w.end().unwrap();
         let len = w.len;
         assert_eq!(

@@ -1,0 +1,146 @@
+//! The one description of each stream message, which both codecs (`cbor.rs`, `json.rs`) are
+//! driven by: neither of them knows any message.
+//!
+//! A message ([`Message`]) lists its keys with the kind of value each holds ([`Field`],
+//! [`Kind`]) in the order CBOR writes them, says where JSON writes them in another order and
+//! whether CBOR writes a definite-length map, hands out the [`Value`] of each key to write,
+//! and builds itself from the [`Values`] a decoder read: which keys are required, how numbers
+//! narrow (an older spelling of a key, [`Key::older_spelling`], stands in for it when it is
+//! absent). Its other limits are in its `validate`.
+//! Nothing here reads or writes bytes.
+
+use heapless::vec::VecView;
+
+use super::error::StreamError;
+use super::key::Key;
+use super::message::StreamFile;
+use super::values::{Codec, Values};
+use crate::json::JsonStr;
+
+/// What a key holds, which says how each format reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A client token: text, at most 64 bytes decoded.
+    Token,
+    /// A description or message: text.
+    Text,
+    /// An error code: text, recognised whatever its escapes or chunks.
+    Code,
+    /// An unsigned integer, narrowed by the message.
+    Uint,
+    /// A GetStream bitmap: a byte string in CBOR, a `0x…` hex string in JSON.
+    Bitmap,
+    /// A data block's payload: a byte string in CBOR, standard base64 in JSON.
+    Payload,
+    /// A DescribeStream response's files: an array of [`StreamFile`] maps.
+    Files,
+}
+
+/// One key of a message, and what it holds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Field {
+    pub(crate) key: Key,
+    pub(crate) kind: Kind,
+}
+
+impl Field {
+    pub(crate) const fn new(key: Key, kind: Kind) -> Self {
+        Self { key, kind }
+    }
+}
+
+/// The value of one key, to write.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Value<'v> {
+    /// Any [`Kind`] of text, written decoded.
+    Text(JsonStr<'v>),
+    Uint(u32),
+    Bitmap(&'v [u8]),
+    Payload(&'v [u8]),
+    Files(&'v [StreamFile]),
+}
+
+/// How CBOR writes a message's map: requests definite, as the AWS C agent does, responses
+/// indefinite, as the service does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CborMap {
+    Definite,
+    Indefinite,
+}
+
+/// A stream message as both codecs see it.
+pub(crate) trait Message<'a>: Sized {
+    /// Every key the message reads, in the order CBOR writes them.
+    const FIELDS: &'static [Field];
+    /// The order JSON writes the keys in, where it differs from [`Self::FIELDS`].
+    const JSON_ORDER: Option<&'static [Key]> = None;
+    const CBOR_MAP: CborMap;
+    /// Where the files of a [`Kind::Files`] key are collected while decoding.
+    type Files: FileList;
+
+    /// The value to write under `key`; `None` leaves the key out.
+    fn value(&self, key: Key) -> Option<Value<'_>>;
+
+    /// The message from the values read, in a fixed order so that the first broken rule
+    /// is the one reported whatever the format: presence, narrowing, older spellings.
+    /// Does not check the limits of [`Message::check`].
+    ///
+    /// # Errors
+    /// [`StreamError::MissingKey`], a narrowing error, or what `C` reports for a bitmap or
+    /// payload.
+    fn from_values<C: Codec>(
+        values: &mut Values<'a, C>,
+        files: Self::Files,
+    ) -> Result<Self, StreamError>;
+
+    /// The message's limits (its `validate`), checked before encoding and after decoding.
+    ///
+    /// # Errors
+    /// The message's `validate` errors.
+    fn check(&self) -> Result<(), StreamError>;
+
+    /// The keys in the order JSON writes them.
+    fn json_keys() -> impl Iterator<Item = Key> {
+        let (order, fields): (&[Key], &[Field]) = match Self::JSON_ORDER {
+            Some(order) => (order, &[]),
+            None => (&[], Self::FIELDS),
+        };
+        order
+            .iter()
+            .copied()
+            .chain(fields.iter().map(|field| field.key))
+    }
+}
+
+/// Where a decoder puts the files of a DescribeStream response: `heapless::Vec<StreamFile, N>`,
+/// or [`NoFiles`] for a message without them.
+pub(crate) trait FileList: Default {
+    /// Whether the message has files at all: the codecs of one that does not have no code
+    /// for them.
+    const HAS_FILES: bool;
+
+    fn as_mut_view(&mut self) -> &mut VecView<StreamFile>;
+}
+
+impl<const N: usize> FileList for heapless::Vec<StreamFile, N> {
+    const HAS_FILES: bool = true;
+
+    fn as_mut_view(&mut self) -> &mut VecView<StreamFile> {
+        self.as_mut_view()
+    }
+}
+
+/// The file list of a message without files.
+#[derive(Debug, Default)]
+pub(crate) struct NoFiles(heapless::Vec<StreamFile, 0>);
+
+impl FileList for NoFiles {
+    const HAS_FILES: bool = false;
+
+    fn as_mut_view(&mut self) -> &mut VecView<StreamFile> {
+        self.0.as_mut_view()
+    }
+}
+
+#[cfg(test)]
+mod tests;

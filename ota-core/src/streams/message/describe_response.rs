@@ -1,0 +1,172 @@
+//! The DescribeStream response: a stream's version and files.
+
+use super::{check_token, decode, encode, file_id, narrow_key};
+use crate::json::JsonStr;
+use crate::streams::error::StreamError;
+use crate::streams::fields::{CborMap, Field, Kind, Message, NoFiles, Value};
+use crate::streams::key::Key;
+use crate::streams::topic::Format;
+use crate::streams::values::{Codec, Values};
+use crate::streams::{cbor, json};
+
+/// One file of a stream, as listed in a DescribeStream response (`r[]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct StreamFile {
+    /// `f`: file id, 0-255.
+    pub file_id: u8,
+    /// `z`: size in bytes.
+    pub size: u32,
+}
+
+/// DescribeStream response, from `…/streams/{streamId}/description/{fmt}`, holding up to `N`
+/// files (a response with more is refused with [`StreamError::TooManyFiles`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DescribeStreamResponse<'a, const N: usize> {
+    /// `c`: the request's client token.
+    pub client_token: Option<JsonStr<'a>>,
+    /// `s`: stream version, to send back as GetStream `s`.
+    pub stream_version: u32,
+    /// `d`: stream description.
+    pub description: Option<JsonStr<'a>>,
+    /// `r`: the files.
+    pub files: heapless::Vec<StreamFile, N>,
+}
+
+impl<'a, const N: usize> DescribeStreamResponse<'a, N> {
+    /// Check the client token length.
+    ///
+    /// # Errors
+    /// [`StreamError::ClientTokenTooLong`].
+    pub fn validate(&self) -> Result<(), StreamError> {
+        check_token(self.client_token)
+    }
+
+    /// The file with id `file_id`, if listed.
+    pub fn file(&self, file_id: u8) -> Option<StreamFile> {
+        self.files.iter().find(|f| f.file_id == file_id).copied()
+    }
+
+    /// Encode as an indefinite-length CBOR map with keys `c, s, d, r` (absent ones left
+    /// out), each file a definite map `{f, z}`; returns the length written to `buf`.
+    ///
+    /// # Errors
+    /// [`StreamError::ClientTokenTooLong`], [`StreamError::BufferTooSmall`].
+    pub fn encode_cbor(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        cbor::encode(self, buf)
+    }
+
+    /// Decode from CBOR, borrowing from `input`. `s` and `r` are required, and `f` and `z`
+    /// in each file. A chunked (indefinite-length) client token or description decodes as
+    /// `None`.
+    ///
+    /// # Errors
+    /// [`StreamError::Cbor`], a missing or duplicate key, a broken limit,
+    /// [`StreamError::TooManyFiles`] when `r` lists more than `N` files.
+    pub fn decode_cbor(input: &'a [u8]) -> Result<Self, StreamError> {
+        cbor::decode(input, &mut [])
+    }
+
+    /// Encode as JSON with keys `c, s, d, r` (absent ones left out); returns the length
+    /// written to `buf`.
+    ///
+    /// # Errors
+    /// [`StreamError::ClientTokenTooLong`], [`StreamError::BufferTooSmall`].
+    pub fn encode_json(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        json::encode(self, buf)
+    }
+
+    /// Decode from JSON, borrowing from `input`. `s` and `r` are required, and `f` and `z`
+    /// in each file.
+    ///
+    /// # Errors
+    /// [`StreamError::Json`], a missing or duplicate key, a broken limit,
+    /// [`StreamError::TooManyFiles`] when `r` lists more than `N` files.
+    pub fn decode_json(input: &'a [u8]) -> Result<Self, StreamError> {
+        json::decode(input, &mut [])
+    }
+
+    /// Encode in `format`; returns the length written to `buf`.
+    ///
+    /// # Errors
+    /// As [`DescribeStreamResponse::encode_cbor`] and [`DescribeStreamResponse::encode_json`].
+    pub fn encode(&self, format: Format, buf: &mut [u8]) -> Result<usize, StreamError> {
+        encode(self, format, buf)
+    }
+
+    /// Decode from `format`.
+    ///
+    /// # Errors
+    /// As [`DescribeStreamResponse::decode_cbor`] and [`DescribeStreamResponse::decode_json`].
+    pub fn decode(format: Format, input: &'a [u8]) -> Result<Self, StreamError> {
+        decode(format, input, &mut [])
+    }
+}
+
+impl<'a, const N: usize> Message<'a> for DescribeStreamResponse<'a, N> {
+    const FIELDS: &'static [Field] = &[
+        Field::new(Key::C, Kind::Token),
+        Field::new(Key::S, Kind::Uint),
+        Field::new(Key::D, Kind::Text),
+        Field::new(Key::R, Kind::Files),
+    ];
+    const CBOR_MAP: CborMap = CborMap::Indefinite;
+    type Files = heapless::Vec<StreamFile, N>;
+
+    fn value(&self, key: Key) -> Option<Value<'_>> {
+        Some(match key {
+            Key::C => Value::Text(self.client_token?),
+            Key::S => Value::Uint(self.stream_version),
+            Key::D => Value::Text(self.description?),
+            Key::R => Value::Files(&self.files),
+            _ => return None,
+        })
+    }
+
+    /// `s` and `r` required.
+    fn from_values<C: Codec>(
+        values: &mut Values<'a, C>,
+        files: Self::Files,
+    ) -> Result<Self, StreamError> {
+        Ok(Self {
+            client_token: values.text(Key::C),
+            stream_version: narrow_key(values.required_uint(Key::S)?, Key::S)?,
+            description: values.text(Key::D),
+            files: values.require(Key::R).map(|()| files)?,
+        })
+    }
+
+    fn check(&self) -> Result<(), StreamError> {
+        self.validate()
+    }
+}
+
+impl<'a> Message<'a> for StreamFile {
+    const FIELDS: &'static [Field] = &[
+        Field::new(Key::F, Kind::Uint),
+        Field::new(Key::Z, Kind::Uint),
+    ];
+    const CBOR_MAP: CborMap = CborMap::Definite;
+    type Files = NoFiles;
+
+    fn value(&self, key: Key) -> Option<Value<'_>> {
+        match key {
+            Key::F => Some(Value::Uint(self.file_id.into())),
+            Key::Z => Some(Value::Uint(self.size)),
+            _ => None,
+        }
+    }
+
+    /// Both required.
+    fn from_values<C: Codec>(values: &mut Values<'a, C>, _: NoFiles) -> Result<Self, StreamError> {
+        Ok(Self {
+            file_id: file_id(values.required_uint(Key::F)?)?,
+            size: narrow_key(values.required_uint(Key::Z)?, Key::Z)?,
+        })
+    }
+
+    /// A file has no limits of its own.
+    fn check(&self) -> Result<(), StreamError> {
+        Ok(())
+    }
+}

@@ -1,0 +1,125 @@
+//! A rejected request: the error the service answers either request with.
+
+use super::{check_token, decode, encode};
+use crate::json::JsonStr;
+use crate::streams::code::StreamErrorCode;
+use crate::streams::error::StreamError;
+use crate::streams::fields::{CborMap, Field, Kind, Message, NoFiles, Value};
+use crate::streams::key::Key;
+use crate::streams::topic::Format;
+use crate::streams::values::{Codec, Values};
+use crate::streams::{cbor, json};
+
+/// An error from `…/streams/{streamId}/rejected/{fmt}`, for either request.
+///
+/// Decoded from `o`, `m`, `c` or the older `code`, `message`, `clientToken`; when both
+/// spellings are present the short one wins. Encoded with the short keys.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StreamRejected<'a> {
+    /// `o`: the error code.
+    pub code: StreamErrorCode<'a>,
+    /// `m`: human-readable message.
+    pub message: Option<JsonStr<'a>>,
+    /// `c`: the request's client token.
+    pub client_token: Option<JsonStr<'a>>,
+}
+
+impl<'a> StreamRejected<'a> {
+    /// Check the client token length.
+    ///
+    /// # Errors
+    /// [`StreamError::ClientTokenTooLong`].
+    pub fn validate(&self) -> Result<(), StreamError> {
+        check_token(self.client_token)
+    }
+
+    /// Encode as an indefinite-length CBOR map with keys `o, m, c` (absent ones left out),
+    /// as the service sends errors; returns the length written to `buf`.
+    ///
+    /// # Errors
+    /// [`StreamError::ClientTokenTooLong`], [`StreamError::BufferTooSmall`].
+    pub fn encode_cbor(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        cbor::encode(self, buf)
+    }
+
+    /// Decode from CBOR, borrowing from `input`. The code (`o` or `code`) is required. A
+    /// chunked (indefinite-length) message or client token decodes as `None`, a chunked code
+    /// as its known code or `Unknown("")`.
+    ///
+    /// # Errors
+    /// [`StreamError::Cbor`], a missing or duplicate key, a broken limit.
+    pub fn decode_cbor(input: &'a [u8]) -> Result<Self, StreamError> {
+        cbor::decode(input, &mut [])
+    }
+
+    /// Encode as JSON with keys `o, m, c` (absent ones left out); returns the length written
+    /// to `buf`.
+    ///
+    /// # Errors
+    /// [`StreamError::ClientTokenTooLong`], [`StreamError::BufferTooSmall`].
+    pub fn encode_json(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        json::encode(self, buf)
+    }
+
+    /// Decode from JSON, borrowing from `input`. The code (`o` or `code`) is required.
+    ///
+    /// # Errors
+    /// [`StreamError::Json`], a missing or duplicate key, a broken limit.
+    pub fn decode_json(input: &'a [u8]) -> Result<Self, StreamError> {
+        json::decode(input, &mut [])
+    }
+
+    /// Encode in `format`; returns the length written to `buf`.
+    ///
+    /// # Errors
+    /// As [`StreamRejected::encode_cbor`] and [`StreamRejected::encode_json`].
+    pub fn encode(&self, format: Format, buf: &mut [u8]) -> Result<usize, StreamError> {
+        encode(self, format, buf)
+    }
+
+    /// Decode from `format`.
+    ///
+    /// # Errors
+    /// As [`StreamRejected::decode_cbor`] and [`StreamRejected::decode_json`].
+    pub fn decode(format: Format, input: &'a [u8]) -> Result<Self, StreamError> {
+        decode(format, input, &mut [])
+    }
+}
+
+impl<'a> Message<'a> for StreamRejected<'a> {
+    /// `o, m, c`, as the service sends errors, then their older spellings
+    /// ([`Key::older_spelling`]), read but never written.
+    const FIELDS: &'static [Field] = &[
+        Field::new(Key::O, Kind::Code),
+        Field::new(Key::M, Kind::Text),
+        Field::new(Key::C, Kind::Token),
+        Field::new(Key::Code, Kind::Code),
+        Field::new(Key::Message, Kind::Text),
+        Field::new(Key::ClientToken, Kind::Token),
+    ];
+    const CBOR_MAP: CborMap = CborMap::Indefinite;
+    type Files = NoFiles;
+
+    fn value(&self, key: Key) -> Option<Value<'_>> {
+        Some(match key {
+            Key::O => Value::Text(JsonStr::text(self.code.as_str())),
+            Key::M => Value::Text(self.message?),
+            Key::C => Value::Text(self.client_token?),
+            _ => return None,
+        })
+    }
+
+    /// The code required; a newer spelling wins over an older one.
+    fn from_values<C: Codec>(values: &mut Values<'a, C>, _: NoFiles) -> Result<Self, StreamError> {
+        Ok(Self {
+            code: values.code(Key::O)?,
+            message: values.text(Key::M),
+            client_token: values.text(Key::C),
+        })
+    }
+
+    fn check(&self) -> Result<(), StreamError> {
+        self.validate()
+    }
+}

@@ -110,10 +110,17 @@ fn check_publish(device: &SimBootloader, r: &Release, payload: &[u8]) {
     }
 }
 
-/// Check the client's events; true when it asks for a reset.
-fn check_events(c: &mut Client<'_, SimSlot, MemStateStore, 1>, device: &SimBootloader, r: &Release) -> (bool, bool) {
-    let (mut reset, mut self_test) = (false, false);
+/// Take the client's events: it holds those of one call, so after every call.
+fn take_events(c: &mut Client<'_, SimSlot, MemStateStore, 1>, events: &mut Vec<Event>) {
     while let Some(e) = c.poll_event() {
+        events.push(e);
+    }
+}
+
+/// Check the events taken; true when they ask for a reset.
+fn check_events(events: &mut Vec<Event>, device: &SimBootloader, r: &Release) -> (bool, bool) {
+    let (mut reset, mut self_test) = (false, false);
+    for e in events.drain(..) {
         match e {
             Event::ActivateAndReboot => {
                 assert_eq!(device.state(), BootState::Pending);
@@ -145,10 +152,13 @@ fuzz_target!(|input: Input<'_>| {
         Some(c) => c,
         None => return,
     };
+    let mut events = Vec::new();
+    take_events(&mut c, &mut events);
     let mut now = Instant::ZERO;
     let mut in_flight: Vec<(String, Vec<u8>)> = Vec::new();
     let (mut out, mut inbound) = (vec![0u8; 1024], vec![0u8; 2048]);
     c.handle_connected(now);
+    take_events(&mut c, &mut events);
     for op in ops.into_iter().take(500) {
         if power.is_cut() {
             power.restore();
@@ -159,7 +169,9 @@ fuzz_target!(|input: Input<'_>| {
                 Some(fresh) => fresh,
                 None => return,
             };
+            take_events(&mut c, &mut events);
             c.handle_connected(now);
+            take_events(&mut c, &mut events);
         }
         match op {
             Op::Flush => {
@@ -176,6 +188,7 @@ fuzz_target!(|input: Input<'_>| {
                 let times = match op { Op::Lose(_) => 0, Op::Duplicate(_) => 2, _ => 1 };
                 for _ in 0..times {
                     let _ = c.handle_message(now, &t, &p);
+                    take_events(&mut c, &mut events);
                 }
             }
             Op::Raw { topic, payload } => {
@@ -195,7 +208,8 @@ fuzz_target!(|input: Input<'_>| {
             Op::Create => peer.create(),
             _ => {}
         }
-        if check_events(&mut c, &device, r).0 {
+        take_events(&mut c, &mut events);
+        if check_events(&mut events, &device, r).0 {
             power.cut();
         }
     }
@@ -214,7 +228,9 @@ fuzz_target!(|input: Input<'_>| {
                 None => panic!("the client does not start after a reset"),
             };
             in_flight.clear();
+            take_events(&mut c, &mut events);
             c.handle_connected(now);
+            take_events(&mut c, &mut events);
         }
         let mut moved = false;
         while let Some(p) = c.poll_transmit(now, &mut out) {
@@ -227,9 +243,10 @@ fuzz_target!(|input: Input<'_>| {
         }
         for (t, p) in std::mem::take(&mut in_flight) {
             let _ = c.handle_message(now, &t, &p);
+            take_events(&mut c, &mut events);
             moved = true;
         }
-        let (reset, self_test) = check_events(&mut c, &device, r);
+        let (reset, self_test) = check_events(&mut events, &device, r);
         pending_self_test |= self_test;
         if reset {
             power.cut();
@@ -238,6 +255,7 @@ fuzz_target!(|input: Input<'_>| {
         if pending_self_test {
             pending_self_test = false;
             let _ = c.handle_self_test(now, true);
+            take_events(&mut c, &mut events);
             continue;
         }
         if moved {
@@ -249,6 +267,7 @@ fuzz_target!(|input: Input<'_>| {
         let Some(at) = c.poll_timeout() else { break };
         now = now.max(at);
         c.handle_timeout(now);
+        take_events(&mut c, &mut events);
     }
     panic!("the job is still {} (client idle: {}) after the network healed", peer.status(), c.is_idle());
 });

@@ -139,7 +139,7 @@ impl<'a> Config<'a> {
         let every_ok = self.progress_every_blocks > 0 && self.persist_every_blocks > 0;
         let retry_ok = self.retry.max_attempts > 0;
         let idle_ok = self.idle_check_interval.as_millis() >= 1000;
-        let format_ok = crate::client::supports(self.stream_format);
+        let format_ok = supports(self.stream_format);
         if block_ok
             && window_ok
             && every_ok
@@ -152,6 +152,14 @@ impl<'a> Config<'a> {
         } else {
             Err(crate::Error::BadConfig)
         }
+    }
+}
+
+/// Whether this build speaks `format`: CBOR always, JSON with the `json-streams` feature.
+const fn supports(format: Format) -> bool {
+    match format {
+        Format::Cbor => true,
+        Format::Json => cfg!(feature = "json-streams"),
     }
 }
 

@@ -61,8 +61,4 @@ pub enum Event {
     /// A final status could not be delivered after every retry; it is sent again on the
     /// next [`crate::Client::handle_connected`].
     ReportUndelivered,
-    /// A job that is not a firmware update arrived (see the return value of
-    /// [`crate::Client::handle_message`]); report its outcome with
-    /// [`crate::Client::report_custom_job`].
-    CustomJob,
 }

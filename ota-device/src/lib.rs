@@ -22,7 +22,8 @@ pub mod trailer;
 mod write;
 
 pub use client::{
-    Buffers, Client, CustomJob, MIN_SCRATCH_LEN, MIN_TRANSMIT_LEN, Publish, Qos, SUBSCRIPTIONS,
+    Buffers, Client, CustomJob, MAX_EVENTS_PER_CALL, MIN_SCRATCH_LEN, MIN_TRANSMIT_LEN, Publish,
+    Qos, SUBSCRIPTIONS,
 };
 pub use config::{Config, PreferredTransport, RetryConfig};
 pub use error::Error;

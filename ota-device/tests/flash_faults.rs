@@ -16,7 +16,7 @@ use ota_device::storage::testing::{
     Bank, InactiveBank, MemFlash, MemStateStore, PowerCut, ReadFault, SimBootControl, SimBootloader,
 };
 use ota_device::storage::{BootControl, BootState, NorFlashSlot, StorageError};
-use ota_device::{Buffers, Client, Error, Event, Reason};
+use ota_device::{Buffers, Client, Error, Event, MAX_EVENTS_PER_CALL, Reason};
 
 const IMAGE_LEN: usize = 40_000;
 
@@ -493,6 +493,7 @@ fn client_start_with_unreadable_flags() {
             events.contains(&Event::StorageFailed),
             "{stage:?}: {events:?}"
         );
+        assert!(events.len() <= MAX_EVENTS_PER_CALL, "{stage:?}: {events:?}");
         drop(client);
         // The firmware resets; the bootloader repairs the flags, the client starts.
         w.reboot();

@@ -49,14 +49,6 @@ pub(super) fn encode_request(
     }
 }
 
-/// Whether this build speaks `format`.
-pub(crate) const fn supports(format: Format) -> bool {
-    match format {
-        Format::Cbor => true,
-        Format::Json => cfg!(feature = "json-streams"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,8 @@ use ota_core::time::Instant;
 use super::Client;
 use super::job::{ActiveJob, Target, Transport};
 use super::outbox::{Details, Outgoing, Qos};
-use super::state::{Download, Request, State, Window};
+use super::state::{Download, FinalReport, JobInHand, Stage, State, Window};
+use super::transition::{Next, When};
 use crate::error::Error;
 use crate::event::Event;
 use crate::reason::Reason;
@@ -36,9 +37,14 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         )
     }
 
+    /// What the download and the image checks of the job in hand need.
+    pub(super) fn firmware(&self) -> Option<&ActiveJob> {
+        self.state.job()?.firmware.as_ref()
+    }
+
     pub(super) fn is_http(&self) -> bool {
         matches!(
-            self.job,
+            self.firmware(),
             Some(ActiveJob {
                 transport: Transport::Http { .. },
                 ..
@@ -48,28 +54,36 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
 
     /// The stream id and file id of an MQTT download.
     pub(super) fn stream(&self) -> Option<(&str, u8)> {
-        match &self.job.as_ref()?.transport {
+        match &self.firmware()?.transport {
             Transport::Stream { id, file_id } => Some((id.as_str(), *file_id)),
             Transport::Http { .. } => None,
         }
     }
 
     /// A validated firmware job: record it (or keep the record of the same job, to resume)
-    /// and announce it with the first `IN_PROGRESS` update.
-    /// The job's download details are in `self.job` already (written by the intake).
-    pub(super) fn start_firmware_job(&mut self, now: Instant, target: Target) {
-        let resume = self.record.phase == Phase::Downloading
-            && self.record.job_id == self.job_id
-            && self.record.execution_number == self.execution_number
-            && self.record.document_digest == target.document_digest
-            && self.record.image_size == target.size;
+    /// and announce it with the first `IN_PROGRESS` update, at `expected_version`.
+    /// The job's download details are in the job in hand already (written by the intake).
+    pub(super) fn start_firmware_job(
+        &mut self,
+        now: Instant,
+        target: Target,
+        expected_version: u64,
+    ) {
+        let Some(job) = self.state.job() else {
+            return;
+        };
+        let r = &mut self.record;
+        let resume = r.phase == Phase::Downloading
+            && r.job_id == job.id
+            && r.execution_number == job.execution_number
+            && r.document_digest == target.document_digest
+            && r.image_size == target.size;
         if !resume {
-            let r = &mut self.record;
             r.phase = Phase::Downloading;
             r.kind = target.kind;
             r.reason = None;
-            r.job_id = self.job_id.clone();
-            r.execution_number = self.execution_number;
+            r.job_id = job.id.clone();
+            r.execution_number = job.execution_number;
             r.document_digest = target.document_digest;
             r.image_size = target.size;
             r.block_size = self.config.block_size;
@@ -80,12 +94,14 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         }
         if self.persist().is_err() {
             // Nothing started on the service side: leave the job queued and try again later.
-            self.go_idle(now);
             self.emit(Event::StorageFailed);
-            return self.describe_later(now);
+            return self.enter(Next::Describing, When::Backoff(now));
         }
-        self.state = State::Starting(Request::first(0));
-        self.send(now, 1);
+        let expected_version = Some(expected_version);
+        self.enter(
+            Next::Stage(Stage::Starting { expected_version }),
+            When::Now(now),
+        );
     }
 
     /// The service accepted the start: fetch from where the record says, rounded down to a
@@ -104,16 +120,33 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         if from >= size {
             return self.download_complete(now);
         }
-        let window = self.window_at(from / bs);
-        self.state = State::Downloading(Download {
-            window,
+        let download = Download {
+            window: self.window_at(from / bs),
             erased_to: from,
             since_persist: 0,
             since_progress: 0,
             http_fill: 0,
-            request: Request::first(0),
-        });
-        self.send(now, 1);
+        };
+        self.enter(Next::Stage(Stage::Downloading(download)), When::Now(now));
+    }
+
+    /// The progress of the download in hand.
+    fn download(&self) -> Option<Download> {
+        match self.state.stage()? {
+            Stage::Downloading(d) => Some(*d),
+            _ => None,
+        }
+    }
+
+    /// Keep `d` as the progress of the download in hand (nothing else changes).
+    fn set_download(&mut self, d: Download) {
+        if let State::Job(JobInHand {
+            stage: Stage::Downloading(current),
+            ..
+        }) = &mut self.state
+        {
+            *current = d;
+        }
     }
 
     fn window_at(&self, start: u32) -> Window {
@@ -128,9 +161,11 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         }
     }
 
-    /// Erase what the window needs, then ask for its missing blocks.
+    /// Erase what the window needs, then ask for its missing blocks: over HTTP, through
+    /// [`Event::FetchRange`]; over MQTT, with a `GetStream` request (rendered from the window
+    /// when `poll_transmit` takes it).
     pub(super) fn request_window(&mut self, now: Instant) {
-        let State::Downloading(mut d) = self.state else {
+        let Some(mut d) = self.download() else {
             return;
         };
         let bs = self.block_size();
@@ -146,16 +181,17 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             }
             d.erased_to = to;
         }
-        self.state = State::Downloading(d);
+        d.http_fill = 0;
+        self.set_download(d);
         if self.is_http() {
             let offset = d.window.start * bs + d.window.received.trailing_ones() * bs;
             self.emit(Event::FetchRange {
                 offset,
                 len: window_end - offset,
             });
-        } else {
-            self.queue(Outgoing::GetStream {
-                token: d.request.token,
+        } else if let Some(request) = self.request {
+            self.outbox.request = Some(Outgoing::GetStream {
+                token: request.token,
             });
         }
         let deadline = self.reply_deadline(now);
@@ -169,7 +205,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         stream_id: &str,
         block: &DataBlock<'_>,
     ) -> Result<(), Error> {
-        let State::Downloading(d) = self.state else {
+        let Some(d) = self.download() else {
             return Err(Error::Ignored);
         };
         let Some((ours, file_id)) = self.stream() else {
@@ -213,7 +249,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         d.window.received |= 1 << bit;
         d.since_persist += 1;
         d.since_progress += 1;
-        self.state = State::Downloading(d);
+        self.set_download(d);
         let deadline = self.reply_deadline(now);
         self.arm(deadline);
         Ok(())
@@ -222,7 +258,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     /// Move on when the window is complete (verification reads the slot through the scratch
     /// buffer, so this runs only when no block payload occupies it).
     pub(super) fn after_block(&mut self, now: Instant) {
-        if let State::Downloading(d) = self.state
+        if let Some(d) = self.download()
             && d.window.is_complete()
         {
             self.window_done(now, d);
@@ -245,7 +281,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             let (blocks, total) = self.blocks_progress();
             let token = self.new_token();
             let details = Details::Receive { blocks, total };
-            self.queue(Outgoing::Update {
+            self.outbox.progress = Some(Outgoing::Update {
                 token,
                 status: JobExecutionStatus::InProgress,
                 details,
@@ -261,9 +297,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             return self.download_complete(now);
         }
         d.window = self.window_at(d.window.start + d.window.len);
-        d.request = Request::first(0);
-        self.state = State::Downloading(d);
-        self.send(now, 1);
+        self.enter(Next::Stage(Stage::Downloading(d)), When::Now(now));
     }
 
     /// `streams/…/rejected`: retry what may succeed later, fail the job otherwise.
@@ -273,14 +307,11 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         stream_id: &str,
         code: &StreamErrorCode<'_>,
     ) -> Result<(), Error> {
-        let State::Downloading(d) = self.state else {
-            return Err(Error::Ignored);
-        };
-        if self.stream().map(|(id, _)| id) != Some(stream_id) {
+        if self.download().is_none() || self.stream().map(|(id, _)| id) != Some(stream_id) {
             return Err(Error::Ignored);
         }
         if code.is_retryable() {
-            self.retry_later(now, d.request);
+            self.retry_later(now);
         } else {
             self.fail_job(now, Reason::StreamRejected);
         }
@@ -294,7 +325,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         offset: u32,
         mut data: &[u8],
     ) -> Result<(), Error> {
-        let State::Downloading(mut d) = self.state else {
+        let Some(mut d) = self.download() else {
             return Err(Error::UnexpectedCall);
         };
         if !self.is_http() {
@@ -319,20 +350,20 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             d.http_fill += take as u32;
             if d.http_fill as usize == block_len {
                 d.http_fill = 0;
-                self.state = State::Downloading(d);
+                self.set_download(d);
                 // Lend the scratch buffer out while the block is written from it.
                 let staged = core::mem::take(&mut self.scratch);
                 let result = self.store_block(now, d, bit, &staged[..block_len]);
                 self.scratch = staged;
                 result?;
                 self.after_block(now);
-                match self.state {
-                    State::Downloading(next) if next.window.start == d.window.start => d = next,
+                match self.download() {
+                    Some(next) if next.window.start == d.window.start => d = next,
                     _ => return Ok(()),
                 }
             }
         }
-        self.state = State::Downloading(d);
+        self.set_download(d);
         let deadline = self.reply_deadline(now);
         self.arm(deadline);
         Ok(())
@@ -340,13 +371,10 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
 
     /// The application could not fetch the range: retry after a backoff.
     pub(crate) fn on_http_error(&mut self, now: Instant) -> Result<(), Error> {
-        let State::Downloading(d) = self.state else {
-            return Err(Error::UnexpectedCall);
-        };
-        if !self.is_http() {
+        if self.download().is_none() || !self.is_http() {
             return Err(Error::UnexpectedCall);
         }
-        self.retry_later(now, d.request);
+        self.retry_later(now);
         Ok(())
     }
 
@@ -356,6 +384,9 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         self.record.phase = Phase::ReportFailed;
         self.record.reason = Some(reason);
         let _ = self.persist();
-        self.report(now, JobExecutionStatus::Failed, Some(reason));
+        self.report(
+            now,
+            FinalReport::new(JobExecutionStatus::Failed, Some(reason)),
+        );
     }
 }

@@ -21,14 +21,15 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         trailer::region(self.slot.capacity(), self.slot.erase_size()).map_or(0, |(at, _)| at)
     }
 
-    /// At start-up: raise the record's floor to the running image's trailer (when the running
-    /// image is committed: a trial image must not raise it) and to the device counter; then
+    /// At start-up, `boot` being how the device booted: raise the record's floor to the running
+    /// image's trailer (when the running image is committed: a trial image must not raise it)
+    /// and to the device counter; then
     /// raise the device counter to the floor, redoing a raise a power cut interrupted.
     ///
     /// Does not persist: the floor is rebuilt at every start, and written with the next
     /// record.
-    pub(super) fn restore_floor(&mut self) -> Result<(), StorageError> {
-        let committed = self.boot != BootState::Trial;
+    pub(super) fn restore_floor(&mut self, boot: BootState) -> Result<(), StorageError> {
+        let committed = boot != BootState::Trial;
         if committed && let Some(counter) = self.running_trailer_counter() {
             self.lift_floor_counter(counter);
         }

@@ -1,4 +1,4 @@
-//! Job lifecycle: taking a job, sending requests with retries, final reports, cancellation.
+//! Job lifecycle: taking a job, retrying requests, final reports, cancellation.
 
 use ota_core::jobs::{ErrorAction, ErrorCode, JobExecutionStatus, JobId};
 use ota_core::json::JsonStr;
@@ -7,7 +7,8 @@ use ota_core::time::Instant;
 use super::job::{Intake, IntakeContext, PolicySource, intake};
 use super::messages::Execution;
 use super::outbox::{Details, Outgoing, Qos};
-use super::state::{FinalReport, Request, Resume, State};
+use super::state::{FinalReport, JobInHand, Resume, Stage, State};
+use super::transition::{Next, When};
 use super::{Client, CustomJob};
 use crate::error::Error;
 use crate::event::Event;
@@ -17,168 +18,64 @@ use crate::storage::{FirmwareSlot, StateStore};
 
 impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     pub(super) fn on_connected(&mut self, now: Instant) {
-        match self.state {
-            State::Idle => self.describe_next(now),
-            State::AwaitingReboot | State::SelfTest | State::Custom => {}
-            _ => self.send(now, 1),
-        }
-    }
-
-    /// Ask for the next pending execution.
-    pub(super) fn describe_next(&mut self, now: Instant) {
-        self.state = State::Describing(Request::first(0));
-        self.send(now, 1);
-    }
-
-    /// Ask for the next pending execution after a backoff (after a failure that could repeat
-    /// at once if retried at once).
-    pub(super) fn describe_later(&mut self, now: Instant) {
-        self.state = State::Describing(Request {
-            attempt: 1,
-            token: 0,
-            backing_off: true,
-        });
-        let delay = self.backoff(1);
-        self.arm(now + delay);
-    }
-
-    /// (Re)send the request of the current state as attempt `attempt`, with a new token.
-    pub(super) fn send(&mut self, now: Instant, attempt: u8) {
-        let token = self.new_token();
-        let request = Request {
-            attempt,
-            token,
-            backing_off: false,
-        };
-        let update = |status, details, expected_version| Outgoing::Update {
-            token,
-            status,
-            details,
-            expected_version,
-            qos: Qos::AtLeastOnce,
-        };
-        let out = match self.state {
-            State::Describing(_) => Outgoing::DescribeNext { token },
-            State::Redescribing(..) => Outgoing::DescribeCurrent { token },
-            State::Starting(_) => {
-                let (blocks, total) = self.blocks_progress();
-                update(
-                    JobExecutionStatus::InProgress,
-                    Details::Receive { blocks, total },
-                    self.expected_version,
-                )
-            }
-            State::ReportingReady(_) => {
-                update(JobExecutionStatus::InProgress, Details::Ready, None)
-            }
-            State::ReportingActive(_) => {
-                update(JobExecutionStatus::InProgress, Details::Active, None)
-            }
-            State::Reporting(_, report) => {
-                let firmware =
-                    self.record.kind != ImageKind::AfrFile && self.record.job_id == self.job_id;
-                let details = match (report.status, report.reason) {
-                    (_, Some(reason)) => Details::Reason(reason),
-                    (JobExecutionStatus::Succeeded, None) if firmware => Details::Accepted,
-                    _ => Details::None,
-                };
-                update(report.status, details, None)
-            }
-            State::Downloading(_) => {
-                self.set_request(request);
-                return self.request_window(now);
-            }
-            State::Idle | State::AwaitingReboot | State::SelfTest | State::Custom => return,
-        };
-        self.set_request(request);
-        self.queue(out);
-        let deadline = self.reply_deadline(now);
-        self.arm(deadline);
-    }
-
-    fn set_request(&mut self, request: Request) {
-        match &mut self.state {
-            State::Describing(r)
-            | State::Redescribing(r, _)
-            | State::Starting(r)
-            | State::ReportingReady(r)
-            | State::ReportingActive(r)
-            | State::Reporting(r, _) => *r = request,
-            State::Downloading(d) => {
-                d.request = request;
-                d.http_fill = 0;
-            }
-            _ => {}
-        }
-    }
-
-    fn current_request(&self) -> Option<Request> {
-        match self.state {
-            State::Describing(r)
-            | State::Redescribing(r, _)
-            | State::Starting(r)
-            | State::ReportingReady(r)
-            | State::ReportingActive(r)
-            | State::Reporting(r, _) => Some(r),
-            State::Downloading(d) => Some(d.request),
-            _ => None,
-        }
-    }
-
-    fn set_backing_off(&mut self) {
-        match &mut self.state {
-            State::Describing(r)
-            | State::Redescribing(r, _)
-            | State::Starting(r)
-            | State::ReportingReady(r)
-            | State::ReportingActive(r)
-            | State::Reporting(r, _) => r.backing_off = true,
-            State::Downloading(d) => d.request.backing_off = true,
+        match (&self.state, self.request) {
+            (State::Idle, _) => self.enter(Next::Describing, When::Now(now)),
+            (_, Some(_)) => self.send(now, 1),
             _ => {}
         }
     }
 
     /// The timer fired.
     pub(super) fn on_timer(&mut self, now: Instant) {
-        match self.state {
-            State::SelfTest => return self.fail_trial(now, Reason::SelfTestTimeout),
+        match (&self.state, self.request) {
             // The periodic check: a lost notification cannot strand a job.
-            State::Idle if !self.rollback_pending => return self.describe_next(now),
-            State::Idle => return,
+            (State::Idle, _) => self.enter(Next::Describing, When::Now(now)),
+            (
+                State::Job(JobInHand {
+                    stage: Stage::SelfTest,
+                    ..
+                }),
+                _,
+            ) => self.fail_trial(now, Reason::SelfTestTimeout),
+            (_, Some(request)) if request.backing_off => {
+                self.send(now, request.attempt.saturating_add(1));
+            }
+            (_, Some(_)) => self.retry_later(now),
             _ => {}
-        }
-        let Some(request) = self.current_request() else {
-            return;
-        };
-        if request.backing_off {
-            self.send(now, request.attempt.saturating_add(1));
-        } else {
-            self.retry_later(now, request);
         }
     }
 
-    /// A request got no reply, or a retryable rejection: back off, or give up when the
+    /// The request got no reply, or a retryable rejection: back off, or give up when its
     /// attempts are used up.
-    pub(super) fn retry_later(&mut self, now: Instant, request: Request) {
+    pub(super) fn retry_later(&mut self, now: Instant) {
+        let Some(request) = self.request.as_mut() else {
+            return;
+        };
         if request.attempt >= self.config.retry.max_attempts {
             return self.give_up(now);
         }
-        self.set_backing_off();
-        let delay = self.backoff(request.attempt);
+        request.backing_off = true;
+        let attempt = request.attempt;
+        let delay = self.backoff(attempt);
         self.arm(now + delay);
     }
 
     /// Every attempt of the current request is used up.
     fn give_up(&mut self, now: Instant) {
         self.timer = None;
-        match self.state {
+        let Some(stage) = self.state.stage().copied() else {
+            // `$next/get`: the next `handle_connected`, notification or idle check asks again.
+            return self.enter(Next::Idle, When::Now(now));
+        };
+        match stage {
             // Nothing lost: the job stays on the service and the record keeps any progress;
             // the next `handle_connected` or notification picks it up again.
-            State::Describing(_) | State::Starting(_) | State::ReportingReady(_) => {
-                self.go_idle(now)
+            Stage::Starting { .. }
+            | Stage::ReportingReady
+            | Stage::Redescribing(Resume::Start | Resume::Ready) => {
+                self.enter(Next::Idle, When::Now(now));
             }
-            State::Redescribing(_, Resume::Start | Resume::Ready) => self.go_idle(now),
-            State::Downloading(_) => {
+            Stage::Downloading(_) => {
                 let reason = if self.is_http() {
                     Reason::HttpFailed
                 } else {
@@ -187,31 +84,20 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 self.fail_job(now, reason);
             }
             // Running an image that the service never acknowledged: go back to known-good.
-            State::ReportingActive(_) | State::Redescribing(_, Resume::Active) => {
+            Stage::ReportingActive | Stage::Redescribing(Resume::Active) => {
                 self.fail_trial(now, Reason::NoResponse);
             }
             // Kept, and tried again at the next `handle_connected` or after the idle-check
             // interval, whichever comes first.
-            State::Reporting(..) | State::Redescribing(_, Resume::Final(_)) => {
-                self.set_backing_off();
+            Stage::Reporting(_) | Stage::Redescribing(Resume::Final(_)) => {
+                if let Some(request) = self.request.as_mut() {
+                    request.backing_off = true;
+                }
                 self.emit(Event::ReportUndelivered);
                 let later = self.idle_check_delay();
                 self.arm(now + later);
             }
-            State::Idle | State::AwaitingReboot | State::SelfTest | State::Custom => {}
-        }
-    }
-
-    /// Nothing in hand: wait for a notification, and ask `$next/get` again after the
-    /// idle-check interval (unless a rolled-back image still waits for its reset).
-    pub(super) fn go_idle(&mut self, now: Instant) {
-        self.state = State::Idle;
-        self.timer = None;
-        self.job = None;
-        self.probe = None;
-        if !self.rollback_pending {
-            let later = self.idle_check_delay();
-            self.arm(now + later);
+            Stage::Custom | Stage::AwaitingReboot | Stage::SelfTest => {}
         }
     }
 
@@ -225,15 +111,12 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         execution: Option<Execution<'p>>,
     ) -> Result<Option<CustomJob<'p>>, Error> {
         let pending = execution.filter(|e| !e.status.is_terminal());
-        let in_hand = !matches!(self.state, State::Idle | State::Describing(_));
+        let in_hand = self.state.job().map(|job| job.id.as_str());
         match pending {
-            Some(e) if in_hand && e.job_id == self.job_id.as_str() => {
-                // An echo for the job in hand (e.g. after a status update).
-                self.version_number = self.version_number.max(e.version_number);
-                Err(Error::Ignored)
-            }
-            _ if in_hand => {
-                if self.probe(now) {
+            // An echo for the job in hand (e.g. after a status update).
+            Some(e) if in_hand.is_some_and(|id| e.job_id == id) => Err(Error::Ignored),
+            _ if in_hand.is_some() => {
+                if self.probe() {
                     Ok(None)
                 } else {
                     Err(Error::Ignored)
@@ -267,7 +150,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                     self.record.execution_number = 0;
                     let _ = self.persist();
                 }
-                self.go_idle(now);
+                self.enter(Next::Idle, When::Now(now));
                 Ok(None)
             }
             Some(e) if self.already_finished(&e) => Err(Error::Ignored),
@@ -280,7 +163,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         now: Instant,
         e: Execution<'p>,
     ) -> Result<Option<CustomJob<'p>>, Error> {
-        if self.rollback_pending {
+        if matches!(self.state, State::RolledBack) {
             // A rolled-back image is still running: take no job before the reset.
             return Err(Error::Ignored);
         }
@@ -294,18 +177,16 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     /// own reply (or the refusal of its resend, which names the status that landed) tells
     /// more than a describe, which AWS may answer with just `TerminalStateReached`.
     /// Returns whether a probe was sent.
-    fn probe(&mut self, _now: Instant) -> bool {
-        let reporting = matches!(
-            self.state,
-            State::Reporting(..) | State::Redescribing(_, Resume::Final(_))
-        );
-        if self.job_id.is_empty() || reporting {
-            return false;
+    fn probe(&mut self) -> bool {
+        match self.state.stage() {
+            None | Some(Stage::Reporting(_) | Stage::Redescribing(Resume::Final(_))) => false,
+            Some(_) => {
+                let token = self.new_token();
+                self.probe = Some(token);
+                self.outbox.probe = Some(Outgoing::DescribeCurrent { token });
+                true
+            }
         }
-        let token = self.new_token();
-        self.probe = Some(token);
-        self.queue(Outgoing::DescribeCurrent { token });
-        true
     }
 
     /// Whether `reply` answers the outstanding probe (the token must be echoed exactly).
@@ -327,27 +208,24 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         if status.is_some_and(|s| !s.is_terminal()) {
             return;
         }
-        if let (State::Reporting(_, report), Some(status)) = (self.state, status)
+        if let (Some(Stage::Reporting(report)), Some(status)) = (self.state.stage(), status)
             && report.status == status
         {
             // Our final report landed; its acceptance was lost.
-            return self.finish_report(now, report);
+            return self.finish_report(now, *report);
         }
-        self.abandon(now);
-        if !self.rollback_pending {
-            self.describe_next(now);
-        }
+        self.abandon(When::Now(now));
     }
 
+    /// Hold the job of `e` (as a custom job until its document is checked) and announce a
+    /// firmware job, or report why it is refused. A custom job is handed to the application
+    /// through the return value only.
     fn take_job<'p>(
         &mut self,
         now: Instant,
         e: Execution<'p>,
     ) -> Result<Option<CustomJob<'p>>, Error> {
-        self.job_id = e.job_id.to_heapless().map_err(|_| Error::Malformed)?;
-        self.execution_number = e.execution_number;
-        self.version_number = e.version_number;
-        self.expected_version = Some(e.version_number);
+        self.hold(now, &e)?;
         let custom = CustomJob {
             job_id: e.job_id,
             execution_number: e.execution_number,
@@ -355,120 +233,133 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             document: e.document,
         };
         let Some(raw) = e.document else {
-            self.state = State::Custom;
-            self.emit(Event::CustomJob);
             return Ok(Some(custom));
         };
-        // Filled in by the intake when it accepts a firmware job.
-        self.job = None;
+        let capacity = self.image_capacity();
+        let now_trusted = self.trusted_time(now);
+        let State::Job(job) = &mut self.state else {
+            // Held just above.
+            return Err(Error::Ignored);
+        };
+        // The intake fills in `job.firmware` when it accepts a firmware job.
         let mut ctx = IntakeContext {
             trust: Some(self.trust),
             policy: Some(PolicySource::Device {
                 config: &self.config,
                 floor: &self.record.floor,
-                capacity: self.image_capacity(),
-                now: self.trusted_time(now),
+                capacity,
+                now: now_trusted,
             }),
             preferred_transport: self.config.preferred_transport,
             findings: None,
             scratch: self.scratch,
             url: self.url,
-            job: &mut self.job,
+            job: &mut job.firmware,
         };
-        match intake(&mut ctx, self.job_id.as_str(), raw.as_bytes()) {
-            Ok(Intake::Custom) => {
-                self.state = State::Custom;
-                self.emit(Event::CustomJob);
-                Ok(Some(custom))
-            }
+        match intake(&mut ctx, job.id.as_str(), raw.as_bytes()) {
+            Ok(Intake::Custom) => Ok(Some(custom)),
             Ok(Intake::Firmware(target)) => {
                 if target.kind == ImageKind::Manifest && self.write_trailer(raw.as_bytes()).is_err()
                 {
                     // Nothing started on the service side: try again later.
-                    self.go_idle(now);
                     self.emit(Event::StorageFailed);
-                    self.describe_later(now);
+                    self.enter(Next::Describing, When::Backoff(now));
                     return Ok(None);
                 }
-                self.start_firmware_job(now, target);
+                self.start_firmware_job(now, target, e.version_number);
                 Ok(None)
             }
             Err(reason) => {
                 self.clear_stale_record();
-                self.report(now, JobExecutionStatus::Rejected, Some(reason));
+                self.report(
+                    now,
+                    FinalReport::new(JobExecutionStatus::Rejected, Some(reason)),
+                );
                 Ok(None)
             }
         }
     }
 
+    /// Make the job of `e` the job in hand, its document not looked at yet.
+    fn hold(&mut self, now: Instant, e: &Execution<'_>) -> Result<(), Error> {
+        let id = e.job_id.to_heapless().map_err(|_| Error::Malformed)?;
+        let next = Next::Job {
+            id: &id,
+            execution_number: e.execution_number,
+        };
+        self.enter(next, When::Now(now));
+        Ok(())
+    }
+
     /// A record of another job's download is obsolete once a different job comes.
     fn clear_stale_record(&mut self) {
-        if self.record.phase == Phase::Downloading && self.record.job_id != self.job_id {
+        let other = self
+            .state
+            .job()
+            .is_some_and(|job| self.record.job_id != job.id);
+        if self.record.phase == Phase::Downloading && other {
             self.record.phase = Phase::Idle;
             let _ = self.persist();
         }
     }
 
     /// Send a final status and wait for its acceptance.
-    pub(super) fn report(
-        &mut self,
-        now: Instant,
-        status: JobExecutionStatus,
-        reason: Option<Reason>,
-    ) {
-        self.job = None;
-        self.state = State::Reporting(Request::first(0), FinalReport { status, reason });
-        self.send(now, 1);
+    pub(super) fn report(&mut self, now: Instant, report: FinalReport) {
+        self.enter(Next::Stage(Stage::Reporting(report)), When::Now(now));
     }
 
-    /// The job is gone (cancelled, removed, timed out, finished elsewhere).
-    pub(super) fn abandon(&mut self, now: Instant) {
-        let was = self.state;
-        self.go_idle(now);
-        match was {
-            State::AwaitingReboot => {
-                // Pending but not booted: withdraw it so the reset boots the old image.
-                let _ = self.slot.roll_back();
-                self.forget_record();
-                self.emit(Event::JobCanceled);
-            }
-            State::ReportingActive(_)
-            | State::SelfTest
-            | State::Redescribing(_, Resume::Active) => {
-                // Running an uncommitted image for a job that no longer exists.
-                let _ = self.slot.roll_back();
-                self.forget_record();
-                self.rollback_pending = true;
-                self.emit(Event::RollBackAndReboot {
+    /// The job in hand is gone (cancelled, removed, timed out, finished elsewhere): undo what
+    /// it left (withdraw a pending image, roll back a trial one), then ask for the next job
+    /// `then`, unless a rolled-back image waits for its reset.
+    pub(super) fn abandon(&mut self, then: When) {
+        let Some(stage) = self.state.stage().copied() else {
+            return self.enter(Next::Describing, then);
+        };
+        // Whether the slot is rolled back here, what the application is told, and whether a
+        // rolled-back image then waits for its reset.
+        let (roll_back, event, rolled_back) = match stage {
+            // Pending but not booted: withdraw it so the reset boots the old image.
+            Stage::AwaitingReboot => (true, Event::JobCanceled, false),
+            // Running an uncommitted image for a job that no longer exists.
+            Stage::ReportingActive | Stage::SelfTest | Stage::Redescribing(Resume::Active) => {
+                let event = Event::RollBackAndReboot {
                     reason: Reason::JobGone,
-                });
+                };
+                (true, event, true)
             }
-            State::Reporting(..) | State::Redescribing(_, Resume::Final(_)) => {
-                self.forget_record();
-                self.emit(Event::JobCanceled);
+            Stage::Reporting(report) | Stage::Redescribing(Resume::Final(report)) => {
+                (false, Event::JobCanceled, report.rolled_back)
             }
-            State::Idle | State::Describing(_) => {}
-            _ => {
-                self.forget_record();
-                self.emit(Event::JobCanceled);
-            }
+            _ => (false, Event::JobCanceled, false),
+        };
+        if roll_back {
+            let _ = self.slot.roll_back();
         }
-        self.job_id.clear();
+        self.forget_record();
+        self.emit(event);
+        let next = if rolled_back {
+            Next::RolledBack
+        } else {
+            Next::Describing
+        };
+        self.enter(next, then);
     }
 
     /// Back to an idle record (keeping the floor), remembering the job in hand as finished:
     /// a replayed or stale notification for that execution is then ignored.
-    pub(super) fn forget_record(&mut self) {
-        let same = self.record.phase == Phase::Idle
-            && self.record.job_id == self.job_id
-            && self.record.execution_number == self.execution_number;
+    fn forget_record(&mut self) {
+        let Some(job) = self.state.job() else {
+            return;
+        };
+        let record = &mut self.record;
+        let same = record.phase == Phase::Idle
+            && record.job_id == job.id
+            && record.execution_number == job.execution_number;
         if !same {
-            self.record.phase = Phase::Idle;
-            self.record.reason = None;
-            if !self.job_id.is_empty() {
-                self.record.job_id = self.job_id.clone();
-                self.record.execution_number = self.execution_number;
-            }
+            record.phase = Phase::Idle;
+            record.reason = None;
+            record.job_id = job.id.clone();
+            record.execution_number = job.execution_number;
             let _ = self.persist();
         }
     }
@@ -487,16 +378,14 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         now: Instant,
         token: Option<JsonStr<'_>>,
     ) -> Result<(), Error> {
-        let request = self.current_request().ok_or(Error::Ignored)?;
-        if !self.answers(request, token) {
+        if !self.answers(token) {
             return Err(Error::Ignored);
         }
-        self.version_number += 1;
-        match self.state {
-            State::Starting(_) => self.begin_download(now),
-            State::ReportingReady(_) => self.activate(now),
-            State::ReportingActive(_) => self.on_active_accepted(now),
-            State::Reporting(_, report) => self.finish_report(now, report),
+        match self.state.stage().copied() {
+            Some(Stage::Starting { .. }) => self.begin_download(now),
+            Some(Stage::ReportingReady) => self.activate(now),
+            Some(Stage::ReportingActive) => self.on_active_accepted(now),
+            Some(Stage::Reporting(report)) => self.finish_report(now, report),
             _ => return Err(Error::Ignored),
         }
         Ok(())
@@ -511,18 +400,16 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         current: Option<JobExecutionStatus>,
     ) -> Result<(), Error> {
         let action = code.action();
-        let request = self.current_request();
-        let ours = request.is_some_and(|r| self.answers(r, token));
-        if !ours {
+        if !self.answers(token) {
             // Not the answer to the request in flight (a progress report's, a duplicate's,
             // a stale one's): a rejection saying the job is gone is checked with the service
             // before the job is dropped; anything else changes nothing.
-            if action == ErrorAction::Abandon && self.probe(now) {
+            if action == ErrorAction::Abandon && self.probe() {
                 return Ok(());
             }
             return Err(Error::Ignored);
         }
-        if let State::Reporting(_, report) = self.state {
+        if let Some(Stage::Reporting(report)) = self.state.stage().copied() {
             if current == Some(report.status) && code == ErrorCode::InvalidStateTransition {
                 // An earlier attempt of this report landed and its acceptance was lost.
                 self.finish_report(now, report);
@@ -533,20 +420,17 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 && code == ErrorCode::InvalidStateTransition
             {
                 // Services that refuse REJECTED once a job started get FAILED instead.
-                self.report(now, JobExecutionStatus::Failed, report.reason);
+                let failed = FinalReport {
+                    status: JobExecutionStatus::Failed,
+                    ..report
+                };
+                self.report(now, failed);
                 return Ok(());
             }
         }
         match action {
-            ErrorAction::Abandon | ErrorAction::Report => {
-                self.abandon(now);
-                self.describe_later(now);
-            }
-            ErrorAction::RetryLater => {
-                if let Some(r) = request {
-                    self.retry_later(now, r);
-                }
-            }
+            ErrorAction::Abandon | ErrorAction::Report => self.abandon(When::Backoff(now)),
+            ErrorAction::RetryLater => self.retry_later(now),
             ErrorAction::Redescribe => self.redescribe(now),
         }
         Ok(())
@@ -554,16 +438,14 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
 
     /// `VersionMismatch`: read the execution again, then resend without `expectedVersion`.
     fn redescribe(&mut self, now: Instant) {
-        self.expected_version = None;
-        let resume = match self.state {
-            State::Starting(_) => Resume::Start,
-            State::ReportingReady(_) => Resume::Ready,
-            State::ReportingActive(_) => Resume::Active,
-            State::Reporting(_, report) => Resume::Final(report),
+        let resume = match self.state.stage().copied() {
+            Some(Stage::Starting { .. }) => Resume::Start,
+            Some(Stage::ReportingReady) => Resume::Ready,
+            Some(Stage::ReportingActive) => Resume::Active,
+            Some(Stage::Reporting(report)) => Resume::Final(report),
             _ => return,
         };
-        self.state = State::Redescribing(Request::first(0), resume);
-        self.send(now, 1);
+        self.enter(Next::Stage(Stage::Redescribing(resume)), When::Now(now));
     }
 
     /// `{jobId}/get/accepted` after a redescribe.
@@ -572,56 +454,56 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         now: Instant,
         token: Option<JsonStr<'_>>,
         status: JobExecutionStatus,
-        version_number: u64,
     ) -> Result<(), Error> {
-        let State::Redescribing(request, resume) = self.state else {
+        let Some(Stage::Redescribing(resume)) = self.state.stage().copied() else {
             return Err(Error::Ignored);
         };
-        if !self.answers(request, token) {
+        if !self.answers(token) {
             return Err(Error::Ignored);
         }
         if status.is_terminal() {
-            self.abandon(now);
-            self.describe_later(now);
+            self.abandon(When::Backoff(now));
             return Ok(());
         }
-        self.version_number = version_number;
-        self.state = match resume {
-            Resume::Start => State::Starting(request),
-            Resume::Ready => State::ReportingReady(request),
-            Resume::Active => State::ReportingActive(request),
-            Resume::Final(report) => State::Reporting(request, report),
+        let stage = match resume {
+            Resume::Start => Stage::Starting {
+                expected_version: None,
+            },
+            Resume::Ready => Stage::ReportingReady,
+            Resume::Active => Stage::ReportingActive,
+            Resume::Final(report) => Stage::Reporting(report),
         };
-        self.send(now, 1);
+        self.enter(Next::Stage(stage), When::Now(now));
         Ok(())
     }
 
     /// A final status was accepted: the job is over.
     fn finish_report(&mut self, now: Instant, report: FinalReport) {
         self.forget_record();
-        self.go_idle(now);
-        self.job_id.clear();
         self.emit(Event::JobFinished {
             status: report.status,
             reason: report.reason,
         });
-        if !self.rollback_pending {
-            self.describe_next(now);
+        if report.rolled_back {
+            self.enter(Next::RolledBack, When::Now(now));
+        } else {
+            self.enter(Next::Describing, When::Now(now));
         }
     }
 
-    /// The application's report on its custom job.
+    /// The application's report on its custom job. `IN_PROGRESS` is sent once and not
+    /// waited for; a final status is reported like any other.
     pub(super) fn on_custom_report(
         &mut self,
         now: Instant,
         status: JobExecutionStatus,
     ) -> Result<(), Error> {
-        if self.state != State::Custom || !status.is_device_settable() {
+        if !matches!(self.state.stage(), Some(Stage::Custom)) || !status.is_device_settable() {
             return Err(Error::UnexpectedCall);
         }
         if status == JobExecutionStatus::InProgress {
             let token = self.new_token();
-            self.queue(Outgoing::Update {
+            self.outbox.progress = Some(Outgoing::Update {
                 token,
                 status,
                 details: Details::None,
@@ -629,13 +511,15 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 qos: Qos::AtLeastOnce,
             });
         } else {
-            self.report(now, status, None);
+            self.report(now, FinalReport::new(status, None));
         }
         Ok(())
     }
 
     /// Checks the id of a job a reply names against the job in hand.
     pub(super) fn is_current(&self, id: &JobId<'_>) -> bool {
-        !self.job_id.is_empty() && id.as_str() == self.job_id.as_str()
+        self.state
+            .job()
+            .is_some_and(|job| id.as_str() == job.id.as_str())
     }
 }

@@ -10,7 +10,8 @@ use ota_core::version::SecurityCounter;
 
 use super::Client;
 use super::job::ImageCheck;
-use super::state::{FinalReport, Request, State};
+use super::state::{FinalReport, Stage};
+use super::transition::{Next, When};
 use crate::error::Error;
 use crate::event::Event;
 use crate::reason::Reason;
@@ -20,26 +21,22 @@ use crate::storage::{BootState, FirmwareSlot, StateStore, StorageError};
 impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     /// Every byte is in the slot: read it back and check it.
     pub(super) fn download_complete(&mut self, now: Instant) {
-        self.timer = None;
         match self.verify_slot() {
             Err(reason) => self.fail_job(now, reason),
             Ok(()) if self.record.kind == ImageKind::AfrFile => {
                 // Verified, not firmware: nothing to activate.
                 self.record.phase = Phase::ReportSucceeded;
                 let _ = self.persist();
-                self.report(now, JobExecutionStatus::Succeeded, None);
+                self.report(now, FinalReport::new(JobExecutionStatus::Succeeded, None));
             }
-            Ok(()) => {
-                self.state = State::ReportingReady(Request::first(0));
-                self.send(now, 1);
-            }
+            Ok(()) => self.enter(Next::Stage(Stage::ReportingReady), When::Now(now)),
         }
     }
 
     /// Hash the slot's first `image_size` bytes and check them against the manifest's
     /// SHA-256, or the file signature against the trust store.
     fn verify_slot(&mut self) -> Result<(), Reason> {
-        let Some(job) = self.job.as_ref() else {
+        let Some(job) = self.firmware() else {
             return Err(Reason::ImageMismatch);
         };
         let size = self.record.image_size;
@@ -115,41 +112,37 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         self.record.phase = Phase::Installed;
         // A failure here is recovered at boot: the slot's pending state is the truth.
         let _ = self.persist();
-        self.timer = None;
-        self.state = State::AwaitingReboot;
+        self.enter(Next::Stage(Stage::AwaitingReboot), When::Now(now));
         self.emit(Event::ActivateAndReboot);
     }
 
-    /// Decide, at start-up, what the persisted record and the boot state mean together.
-    pub(super) fn reconcile_boot(&mut self) -> Result<(), StorageError> {
+    /// Decide, at start-up, what the persisted record and how the device booted mean
+    /// together. Nothing is sent before `handle_connected`.
+    pub(super) fn reconcile_boot(&mut self, boot: BootState) -> Result<(), StorageError> {
         let downloaded =
             self.record.image_size > 0 && self.record.received == self.record.image_size;
-        match (self.record.phase, self.boot) {
+        match (self.record.phase, boot) {
             (Phase::Installed, BootState::Trial) | (Phase::Downloading, BootState::Trial)
                 if downloaded || self.record.phase == Phase::Installed =>
             {
                 // Booted on trial: confirm with the service before the self-test.
-                self.state = State::ReportingActive(Request {
-                    attempt: 1,
-                    token: 0,
-                    backing_off: true,
-                });
+                self.enter(Next::Recorded(Stage::ReportingActive), When::OnConnect);
             }
             (Phase::Installed, BootState::Pending) | (Phase::Downloading, BootState::Pending)
                 if downloaded || self.record.phase == Phase::Installed =>
             {
-                self.state = State::AwaitingReboot;
+                self.enter(Next::Recorded(Stage::AwaitingReboot), When::OnConnect);
                 self.emit(Event::ActivateAndReboot);
             }
             (Phase::Installed, BootState::Normal | BootState::RolledBack) => {
-                self.after_untried_reset()?
+                self.after_untried_reset(boot)?
             }
             (Phase::Idle | Phase::Downloading, BootState::Trial) => {
                 // On trial, but the record does not say which job installed this image (it
                 // was lost or corrupt): without a job there is nothing to self-test against
                 // and no one to report to, so go back to the committed image.
                 let _ = self.slot.roll_back();
-                self.rollback_pending = true;
+                self.enter(Next::RolledBack, When::OnConnect);
                 self.emit(Event::RollBackAndReboot {
                     reason: Reason::StateLost,
                 });
@@ -158,14 +151,19 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 // Marked, but the record does not say for which job: withdraw the mark rather
                 // than boot an image on trial that the next start could not account for.
                 self.slot.roll_back()?;
-                self.boot = BootState::Normal;
             }
-            (Phase::ReportSucceeded, _) => self.park_report(JobExecutionStatus::Succeeded, None),
+            (Phase::ReportSucceeded, _) => {
+                self.park_report(FinalReport::new(JobExecutionStatus::Succeeded, None));
+            }
             (Phase::ReportFailed, boot) => {
                 let reason = self.record.reason;
-                self.park_report(JobExecutionStatus::Failed, reason);
-                if boot == BootState::Trial {
-                    self.rollback_pending = true;
+                let rolled_back = boot == BootState::Trial;
+                self.park_report(FinalReport {
+                    status: JobExecutionStatus::Failed,
+                    reason,
+                    rolled_back,
+                });
+                if rolled_back {
                     self.emit(Event::RollBackAndReboot {
                         reason: reason.unwrap_or(Reason::SelfTestFailed),
                     });
@@ -196,30 +194,34 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 self.record.reason = Some(reason);
                 let _ = self.persist();
                 let _ = self.slot.roll_back();
-                self.rollback_pending = true;
-                self.park_report(JobExecutionStatus::Failed, Some(reason));
+                self.park_report(FinalReport {
+                    status: JobExecutionStatus::Failed,
+                    reason: Some(reason),
+                    rolled_back: true,
+                });
                 self.emit(Event::RollBackAndReboot { reason });
             }
-            Phase::ReportSucceeded => self.park_report(JobExecutionStatus::Succeeded, None),
+            Phase::ReportSucceeded => {
+                self.park_report(FinalReport::new(JobExecutionStatus::Succeeded, None));
+            }
             Phase::ReportFailed => {
                 let reason = self.record.reason;
-                self.park_report(JobExecutionStatus::Failed, reason);
+                self.park_report(FinalReport::new(JobExecutionStatus::Failed, reason));
             }
             _ => {}
         }
-        self.boot = BootState::Normal;
     }
 
     /// Installed, but the device now runs a committed image: either ours was committed just
     /// before a power cut, or it never booted or was reverted.
-    fn after_untried_reset(&mut self) -> Result<(), StorageError> {
+    fn after_untried_reset(&mut self, boot: BootState) -> Result<(), StorageError> {
         if self.running_is_target() {
             self.raise_floor();
             self.record.phase = Phase::ReportSucceeded;
             self.persist()?;
-            self.park_report(JobExecutionStatus::Succeeded, None);
+            self.park_report(FinalReport::new(JobExecutionStatus::Succeeded, None));
         } else {
-            let reason = if self.boot == BootState::RolledBack {
+            let reason = if boot == BootState::RolledBack {
                 Reason::RolledBackByBootloader
             } else {
                 Reason::ActivationFailed
@@ -227,19 +229,14 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             self.record.phase = Phase::ReportFailed;
             self.record.reason = Some(reason);
             self.persist()?;
-            self.park_report(JobExecutionStatus::Failed, Some(reason));
+            self.park_report(FinalReport::new(JobExecutionStatus::Failed, Some(reason)));
         }
         Ok(())
     }
 
-    /// A final report to send on the next `handle_connected`.
-    fn park_report(&mut self, status: JobExecutionStatus, reason: Option<Reason>) {
-        let parked = Request {
-            attempt: 1,
-            token: 0,
-            backing_off: true,
-        };
-        self.state = State::Reporting(parked, FinalReport { status, reason });
+    /// A final report of the recorded job, to send on the next `handle_connected`.
+    fn park_report(&mut self, report: FinalReport) {
+        self.enter(Next::Recorded(Stage::Reporting(report)), When::OnConnect);
     }
 
     /// Whether the running firmware is the image this job installed: the signed version for
@@ -265,16 +262,15 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             };
             return self.fail_trial(now, reason);
         }
-        self.state = State::SelfTest;
-        self.arm(now + self.config.self_test_timeout);
+        // The self-test deadline starts now.
+        self.enter(Next::Stage(Stage::SelfTest), When::Now(now));
         self.emit(Event::SelfTestRequired);
     }
 
     pub(super) fn on_self_test(&mut self, now: Instant, passed: bool) -> Result<(), Error> {
-        if self.state != State::SelfTest {
+        if !matches!(self.state.stage(), Some(Stage::SelfTest)) {
             return Err(Error::UnexpectedCall);
         }
-        self.timer = None;
         if !passed {
             self.fail_trial(now, Reason::SelfTestFailed);
             return Ok(());
@@ -289,7 +285,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         // the target version and reports SUCCEEDED then.
         let _ = self.persist();
         self.emit(Event::Committed);
-        self.report(now, JobExecutionStatus::Succeeded, None);
+        self.report(now, FinalReport::new(JobExecutionStatus::Succeeded, None));
         Ok(())
     }
 
@@ -315,8 +311,14 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         self.record.phase = Phase::ReportFailed;
         self.record.reason = Some(reason);
         let _ = self.persist();
-        self.rollback_pending = true;
         self.emit(Event::RollBackAndReboot { reason });
-        self.report(now, JobExecutionStatus::Failed, Some(reason));
+        self.report(
+            now,
+            FinalReport {
+                status: JobExecutionStatus::Failed,
+                reason: Some(reason),
+                rolled_back: true,
+            },
+        );
     }
 }

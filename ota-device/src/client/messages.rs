@@ -9,6 +9,7 @@ use ota_core::streams::{StreamTopic, StreamTopicKind};
 use ota_core::time::Instant;
 use serde::de::IgnoredAny;
 
+use super::state::{Stage, State};
 use super::{Client, CustomJob, codec};
 use crate::error::Error;
 use crate::storage::{FirmwareSlot, StateStore};
@@ -18,7 +19,8 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     /// delivers unasked).
     ///
     /// Returns the job when a job that is not a firmware update arrives: the application
-    /// takes it from there and reports with [`Client::report_custom_job`].
+    /// takes it from there and reports with [`Client::report_custom_job`]. This return value
+    /// is the only announcement of a custom job (no event): it borrows the payload.
     ///
     /// # Errors
     /// [`Error::UnknownTopic`] (not a Jobs or stream topic of this thing), [`Error::Malformed`]
@@ -62,10 +64,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 let (token, execution) = parse_execution(payload)?;
                 // Only the answer to the `$next/get` in flight counts: a late, duplicated or
                 // unasked one describes a past moment and changes nothing.
-                let super::State::Describing(request) = self.state else {
-                    return Err(Error::Ignored);
-                };
-                if !self.answers(request, token) {
+                if !matches!(self.state, State::Describing) || !self.answers(token) {
                     return Err(Error::Ignored);
                 }
                 self.on_next_reply(now, execution)
@@ -86,9 +85,9 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     #[inline(never)]
     fn on_describe_next_rejected(&mut self, now: Instant, payload: &[u8]) -> Result<(), Error> {
         let _: ErrorResponse<'_> = parse(payload)?;
-        match self.state {
-            super::State::Describing(request) if !request.backing_off => {
-                self.retry_later(now, request);
+        match (&self.state, self.request) {
+            (State::Describing, Some(request)) if !request.backing_off => {
+                self.retry_later(now);
                 Ok(())
             }
             _ => Err(Error::Ignored),
@@ -112,7 +111,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                     self.on_probe_answer(now, Some(execution.status));
                     return Ok(());
                 }
-                self.on_redescribed(now, token, execution.status, execution.version_number)
+                self.on_redescribed(now, token, execution.status)
             }
             Reply::Rejected => {
                 let error: ErrorResponse<'_> = parse(payload)?;
@@ -126,10 +125,11 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                     }
                     return Ok(());
                 }
-                let super::State::Redescribing(request, _) = self.state else {
-                    return Err(Error::Ignored);
-                };
-                if !self.token_matches(request.token, error.client_token) {
+                let redescribing = matches!(self.state.stage(), Some(Stage::Redescribing(_)));
+                let ours = self
+                    .request
+                    .is_some_and(|r| self.token_matches(r.token, error.client_token));
+                if !redescribing || !ours {
                     return Err(Error::Ignored);
                 }
                 self.on_update_rejected(now, error.client_token, error.code, None)

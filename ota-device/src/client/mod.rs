@@ -9,6 +9,7 @@ pub(crate) mod job;
 mod messages;
 mod outbox;
 mod state;
+mod transition;
 
 use heapless::Deque;
 use ota_core::crypto::TrustStore;
@@ -17,7 +18,6 @@ use ota_core::json::{JsonStr, RawJson};
 use ota_core::manifest::{RollbackFloor, TrustedTime};
 use ota_core::time::{Duration, Instant};
 
-pub(crate) use codec::supports;
 pub use outbox::{Publish, Qos};
 
 use crate::config::Config;
@@ -26,9 +26,8 @@ use crate::event::Event;
 use crate::record::{RECORD_CAPACITY, Record};
 use crate::rng::Rng;
 use crate::storage::{BootState, FirmwareSlot, StateStore, StorageError};
-use job::ActiveJob;
-use outbox::Outgoing;
-use state::State;
+use outbox::Outbox;
+use state::{Request, State};
 
 /// Smallest scratch buffer: a signed manifest (1 KiB) must fit, and so must one block.
 pub const MIN_SCRATCH_LEN: usize = 1024;
@@ -40,6 +39,11 @@ pub const MIN_TRANSMIT_LEN: usize = 640;
 
 /// Number of topic filters [`Client::subscription`] yields.
 pub const SUBSCRIPTIONS: usize = 5;
+
+/// Most events one call queues: [`Client::new`] or one `handle_*` call (or
+/// [`Client::report_custom_job`]). The client holds no more: drain [`Client::poll_event`]
+/// after every call.
+pub const MAX_EVENTS_PER_CALL: usize = 2;
 
 /// The buffers the client borrows from the application.
 #[derive(Debug)]
@@ -74,6 +78,12 @@ pub struct CustomJob<'p> {
 /// `S` is the firmware slot (with its bootloader hand-off), `P` the persistent record store,
 /// `K` the capacity of the trust store. See the [crate docs](crate) for the driving loop, the
 /// call order and the power-loss guarantees.
+///
+/// # Panics
+/// A call that emits an event while the events of an earlier call are still queued beyond
+/// [`MAX_EVENTS_PER_CALL`] panics: [`Client::poll_event`] must be drained after every call.
+/// Publishes cannot pile up: waiting ones of the same kind replace each other (see
+/// [`Client::poll_transmit`]).
 pub struct Client<'a, S, P, const K: usize> {
     config: Config<'a>,
     trust: &'a TrustStore<K>,
@@ -83,23 +93,17 @@ pub struct Client<'a, S, P, const K: usize> {
     url: &'a mut [u8],
     /// The persisted truth, mirrored in RAM.
     record: Record,
+    /// What the client waits for, with the job in hand.
     state: State,
-    /// The job being worked on (any kind), and what the service last told about it.
-    job_id: heapless::String<64>,
-    execution_number: u64,
-    version_number: u64,
-    /// `expectedVersion` for the start update (dropped after a `VersionMismatch`).
-    expected_version: Option<u64>,
-    /// A failed image was rolled back but still runs until the application resets.
-    rollback_pending: bool,
-    /// Download details of the current firmware job (from its document).
-    job: Option<ActiveJob>,
-    boot: BootState,
-    outbox: Deque<Outgoing, 4>,
-    events: Deque<Event, 8>,
-    timer: Option<Instant>,
-    /// Token of the `{jobId}/get` sent to check that the job in hand still exists.
+    /// The request of the current state, beside it: its sends so far, and whether it backs
+    /// off.
+    request: Option<Request>,
+    /// Token of the `{jobId}/get` sent to check that the job in hand still exists (not
+    /// retried).
     probe: Option<u32>,
+    outbox: Outbox,
+    events: Deque<Event, MAX_EVENTS_PER_CALL>,
+    timer: Option<Instant>,
     rng: Rng,
     next_token: u32,
     wall_clock: Option<(Instant, u64)>,
@@ -154,19 +158,13 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             store,
             scratch: buffers.scratch,
             url: buffers.url,
-            job_id: record.job_id.clone(),
-            execution_number: record.execution_number,
-            version_number: 0,
-            expected_version: None,
-            rollback_pending: false,
             record,
             state: State::Idle,
-            job: None,
-            boot,
-            outbox: Deque::new(),
+            request: None,
+            probe: None,
+            outbox: Outbox::default(),
             events: Deque::new(),
             timer: None,
-            probe: None,
             rng: Rng::new(config.random_seed),
             next_token: 0,
             wall_clock: None,
@@ -174,11 +172,11 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         // Tokens start where the seed says, so that a boot with another seed does not reuse
         // the tokens of the last one (a late reply to those must not match).
         client.next_token = client.rng.between(0, u64::from(u32::MAX)) as u32;
-        client.restore_floor()?;
+        client.restore_floor(boot)?;
         if flags_unreadable {
             client.on_unreadable_flags();
         } else {
-            client.reconcile_boot()?;
+            client.reconcile_boot(boot)?;
         }
         Ok(client)
     }
@@ -251,9 +249,14 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
 
     /// The next message to publish, rendered into `buf` (at least [`MIN_TRANSMIT_LEN`]
     /// bytes). Call until `None` after every `handle_*`.
+    ///
+    /// At most three wait at any time, however long the application takes: a check that the
+    /// job in hand still exists, a progress update, and the request of the current state. A
+    /// newer one of a kind replaces an older one not taken yet (a resent request, fresher
+    /// progress): the older one's reply could no longer match.
     #[must_use]
     pub fn poll_transmit<'b>(&mut self, _now: Instant, buf: &'b mut [u8]) -> Option<Publish<'b>> {
-        let out = self.outbox.pop_front()?;
+        let out = self.outbox.take()?;
         self.render(out, buf)
     }
 
@@ -271,12 +274,12 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
 
     /// The job being worked on, if any.
     pub fn job_id(&self) -> Option<&str> {
-        (!self.job_id.is_empty()).then_some(self.job_id.as_str())
+        self.state.job().map(|job| job.id.as_str())
     }
 
     /// The URL to fetch [`Event::FetchRange`]s from, during an HTTP download.
     pub fn http_url(&self) -> Option<&str> {
-        match self.job.as_ref()?.transport {
+        match self.firmware()?.transport {
             job::Transport::Http { len } => core::str::from_utf8(self.url.get(..len)?).ok(),
             job::Transport::Stream { .. } => None,
         }
@@ -290,8 +293,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     /// True when no job is in hand and nothing is left to report (the client may still be
     /// asking for the next job).
     pub fn is_idle(&self) -> bool {
-        matches!(self.state, State::Idle | State::Describing(_))
-            && self.record.phase == crate::record::Phase::Idle
+        self.state.job().is_none() && self.record.phase == crate::record::Phase::Idle
     }
 
     /// The slot, e.g. to inspect it in tests.
@@ -328,18 +330,15 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         self.next_token
     }
 
+    /// Queue `event` for [`Client::poll_event`].
+    ///
+    /// # Panics
+    /// When the events of an earlier call were not drained (no call emits more than
+    /// [`MAX_EVENTS_PER_CALL`]: `tests/output_bounds.rs`).
     fn emit(&mut self, event: Event) {
-        if self.events.is_full() {
-            self.events.pop_front();
+        if self.events.push_back(event).is_err() {
+            panic!("poll_event not drained");
         }
-        let _ = self.events.push_back(event);
-    }
-
-    fn queue(&mut self, out: Outgoing) {
-        if self.outbox.is_full() {
-            self.outbox.pop_front();
-        }
-        let _ = self.outbox.push_back(out);
     }
 
     fn arm(&mut self, at: Instant) {
@@ -352,6 +351,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
 
     /// Backoff before attempt `attempt + 1`: doubling from the initial backoff, capped, with
     /// "equal jitter" (uniform in the upper half).
+    #[inline(never)]
     fn backoff(&mut self, attempt: u8) -> Duration {
         let retry = self.config.retry;
         let base = retry
@@ -363,6 +363,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
 
     /// When an idle client asks `$next/get` again: uniform in the upper half of
     /// [`Config::idle_check_interval`], so that a fleet does not ask in step.
+    #[inline(never)]
     fn idle_check_delay(&mut self) -> Duration {
         let full = self.config.idle_check_interval.as_millis();
         Duration::from_millis(self.rng.between(full / 2, full))
@@ -374,11 +375,12 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         self.store.store(&buf[..len])
     }
 
-    /// Whether a reply carrying `reply` as its client token answers `request`: the last send
-    /// of it (a late answer during the backoff before a resend counts too). A reply without a
-    /// token is taken as an answer (services need not echo it; AWS does).
-    fn answers(&self, request: state::Request, reply: Option<JsonStr<'_>>) -> bool {
-        request.token != 0 && self.token_matches(request.token, reply)
+    /// Whether a reply carrying `reply` as its client token answers the current request: its
+    /// last send (a late answer during the backoff before a resend counts too). A reply
+    /// without a token is taken as an answer (services need not echo it; AWS does).
+    fn answers(&self, reply: Option<JsonStr<'_>>) -> bool {
+        self.request
+            .is_some_and(|r| r.token != 0 && self.token_matches(r.token, reply))
     }
 
     /// Compared decoded: `"123:dev\u002d1"` answers request 123.

@@ -1,4 +1,7 @@
-//! Queued publishes, rendered into the caller's buffer by `poll_transmit`.
+//! What `poll_transmit` publishes next, rendered into the caller's buffer. Nothing is
+//! queued: the probe, one progress update and the request of the current state each wait in
+//! a slot of their own ([`Outbox`]), and a newer one of a kind replaces an older one not yet
+//! taken (whose token no reply could match any more), so nothing ever overflows.
 
 use ota_core::jobs::{
     ClientToken, DescribeRequest, JobExecutionStatus, JobId, JobRef, JobTopic, JobsApi,
@@ -8,6 +11,7 @@ use ota_core::json::JsonStr;
 use ota_core::streams::{GetStreamRequest, StreamTopic, StreamTopicKind};
 
 use super::Client;
+use super::state::Stage;
 use crate::reason::Reason;
 use crate::storage::{FirmwareSlot, StateStore};
 use crate::text::{push_core_version, push_hex8, push_u32, push_version};
@@ -52,7 +56,7 @@ pub(crate) enum Details {
     Reason(Reason),
 }
 
-/// A publish waiting in the outbox.
+/// A publish, as the client decides it; rendered by `poll_transmit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outgoing {
     DescribeNext {
@@ -71,6 +75,27 @@ pub(crate) enum Outgoing {
     GetStream {
         token: u32,
     },
+}
+
+/// The publishes waiting for `poll_transmit`, one slot per kind, taken in this order.
+#[derive(Debug, Default)]
+pub(crate) struct Outbox {
+    /// The `{jobId}/get` checking that the job in hand still exists.
+    pub(crate) probe: Option<Outgoing>,
+    /// An `IN_PROGRESS` update nothing waits for: download progress, a custom job's.
+    pub(crate) progress: Option<Outgoing>,
+    /// The request of the current state.
+    pub(crate) request: Option<Outgoing>,
+}
+
+impl Outbox {
+    /// The next publish; each is taken once (a resend fills its slot again).
+    pub(crate) fn take(&mut self) -> Option<Outgoing> {
+        self.probe
+            .take()
+            .or_else(|| self.progress.take())
+            .or_else(|| self.request.take())
+    }
 }
 
 /// The topic goes first in the buffer, the payload after it.
@@ -98,12 +123,12 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 (topic.write_into(root, buf).ok()?.len(), Qos::AtLeastOnce)
             }
             Outgoing::DescribeCurrent { .. } => {
-                let id = JobId::new(&self.job_id).ok()?;
+                let id = JobId::new(&self.state.job()?.id).ok()?;
                 let topic = JobTopic::request(thing, JobsApi::Describe(JobRef::Id(id)));
                 (topic.write_into(root, buf).ok()?.len(), Qos::AtLeastOnce)
             }
             Outgoing::Update { qos, .. } => {
-                let id = JobId::new(&self.job_id).ok()?;
+                let id = JobId::new(&self.state.job()?.id).ok()?;
                 (
                     JobTopic::request(thing, JobsApi::Update(id))
                         .write_into(root, buf)
@@ -215,7 +240,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
 
     fn render_get_stream(&self, token: &str, buf: &mut [u8]) -> Option<usize> {
         let (_, file_id) = self.stream()?;
-        let super::State::Downloading(d) = self.state else {
+        let Some(Stage::Downloading(d)) = self.state.stage() else {
             return None;
         };
         let bitmap = d.window.missing().to_le_bytes();

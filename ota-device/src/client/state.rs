@@ -1,34 +1,126 @@
-//! The volatile state: what the client waits for right now.
+//! The volatile state: what the client waits for, and the job in hand with everything the
+//! client knows about it. The request being retried is kept beside it ([`Request`]).
 
+use super::job::ActiveJob;
 use crate::reason::Reason;
 use ota_core::jobs::JobExecutionStatus;
 
-/// An outstanding request: sent and waiting for its reply, or waiting to be resent.
+/// What the client waits for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "no allocation: held inline, once per client; the states without a job hold nothing"
+)]
+pub(crate) enum State {
+    /// Nothing in hand: waiting for a notification, `handle_connected` or the idle check.
+    Idle,
+    /// `$next/get` sent: what is pending?
+    Describing,
+    /// A failed image was rolled back and its job is over: nothing happens until the
+    /// application resets the device (the bootloader then boots the previous image). No job
+    /// is taken before.
+    RolledBack,
+    /// A job in hand.
+    Job(JobInHand),
+}
+
+impl State {
+    /// The job in hand, if any.
+    pub(crate) fn job(&self) -> Option<&JobInHand> {
+        match self {
+            Self::Job(job) => Some(job),
+            _ => None,
+        }
+    }
+
+    /// The stage of the job in hand, if any.
+    pub(crate) fn stage(&self) -> Option<&Stage> {
+        self.job().map(|job| &job.stage)
+    }
+}
+
+/// The job being worked on: its identity, what its document said, and where it is. Not
+/// persisted (the record keeps what survives a reset); rebuilt from the record at start-up
+/// when the record says a job is under way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct JobInHand {
+    /// The job id, decoded.
+    pub(crate) id: heapless::String<64>,
+    pub(crate) execution_number: u64,
+    /// What the download and the image checks need, from a firmware job's document (written
+    /// in place by the intake). `None` for a custom job, and for a job rebuilt from the record
+    /// past its download.
+    pub(crate) firmware: Option<ActiveJob>,
+    pub(crate) stage: Stage,
+}
+
+/// Where the job in hand is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// Not a firmware update: with the application, which reports its outcome. Also the
+    /// stage of a job taken a moment ago, until its document is checked.
+    Custom,
+    /// The first `IN_PROGRESS` update sent, with `expectedVersion` until a `VersionMismatch`
+    /// drops it.
+    Starting { expected_version: Option<u64> },
+    /// Fetching blocks.
+    Downloading(Download),
+    /// `IN_PROGRESS` with `self_test: ready` sent; activation waits for its acceptance.
+    ReportingReady,
+    /// [`crate::Event::ActivateAndReboot`] emitted; waiting for the reset.
+    AwaitingReboot,
+    /// Booted on trial; `IN_PROGRESS` with `self_test: active` sent.
+    ReportingActive,
+    /// Waiting for the application's self-test result.
+    SelfTest,
+    /// A final status sent; waiting for its acceptance.
+    Reporting(FinalReport),
+    /// `{jobId}/get` sent after a `VersionMismatch`; then the interrupted report is resent.
+    Redescribing(Resume),
+}
+
+/// The request of the current state: sent and waiting for its reply, or waiting to be
+/// (re)sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Request {
     /// Sends so far (1 after the first).
     pub(crate) attempt: u8,
     /// The token of the latest send, to match its reply; 0 before the first send.
     pub(crate) token: u32,
-    /// True while backing off (the deadline is the resend time).
+    /// Backing off, or parked until `handle_connected`: the timer, when armed, is the resend
+    /// time.
     pub(crate) backing_off: bool,
 }
 
 impl Request {
-    pub(crate) const fn first(token: u32) -> Self {
-        Self {
-            attempt: 1,
-            token,
-            backing_off: false,
-        }
-    }
+    /// Not sent yet: the state starts (sends its request) after a backoff or at the next
+    /// `handle_connected` (see `When`).
+    pub(crate) const PARKED: Self = Self {
+        attempt: 1,
+        token: 0,
+        backing_off: true,
+    };
 }
 
-/// What a final report leads to once accepted.
+/// A final status, and what its acceptance leads to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct FinalReport {
     pub(crate) status: JobExecutionStatus,
     pub(crate) reason: Option<Reason>,
+    /// The image was rolled back: once the report is accepted (or the job is gone), wait
+    /// for the reset ([`State::RolledBack`]) rather than take another job.
+    pub(crate) rolled_back: bool,
+}
+
+impl FinalReport {
+    /// A report after which the next job may come.
+    pub(crate) const fn new(status: JobExecutionStatus, reason: Option<Reason>) -> Self {
+        Self {
+            status,
+            reason,
+            rolled_back: false,
+        }
+    }
 }
 
 /// A download window: `len` blocks from `start`; bit `k` of `received` is block `start + k`.
@@ -68,34 +160,6 @@ pub(crate) struct Download {
     pub(crate) since_progress: u32,
     /// HTTP: bytes of the current block gathered in the scratch buffer.
     pub(crate) http_fill: u32,
-    pub(crate) request: Request,
-}
-
-/// What the client waits for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum State {
-    /// Nothing to do until a job notification (or `handle_connected`).
-    Idle,
-    /// `$next/get` sent.
-    Describing(Request),
-    /// The first `IN_PROGRESS` update of a job sent.
-    Starting(Request),
-    /// Fetching blocks.
-    Downloading(Download),
-    /// `IN_PROGRESS` with `self_test: ready` sent; activation waits for its acceptance.
-    ReportingReady(Request),
-    /// [`crate::Event::ActivateAndReboot`] emitted; waiting for the reset.
-    AwaitingReboot,
-    /// Booted on trial; `IN_PROGRESS` with `self_test: active` sent.
-    ReportingActive(Request),
-    /// Waiting for the application's self-test result.
-    SelfTest,
-    /// A final status sent; waiting for its acceptance.
-    Reporting(Request, FinalReport),
-    /// `{jobId}/get` sent after a `VersionMismatch`; then the interrupted report is resent.
-    Redescribing(Request, Resume),
-    /// A custom job is with the application.
-    Custom,
 }
 
 /// The report to resume after re-describing.

@@ -169,6 +169,10 @@ pub struct World {
     pub boots: u64,
     /// `DownloadStarted { from_byte }` of every start.
     pub download_starts: Vec<u32>,
+    /// The ids of the custom jobs `handle_message` handed over.
+    pub custom_jobs: Vec<String>,
+    /// The most events one call (`Client::new` or one `handle_*`) left to drain.
+    pub most_events_per_call: usize,
 }
 
 impl World {
@@ -241,6 +245,8 @@ impl World {
             reboots: 0,
             boots: 0,
             download_starts: Vec::new(),
+            custom_jobs: Vec::new(),
+            most_events_per_call: 0,
         };
         world
             .start_client()
@@ -311,16 +317,42 @@ impl World {
         self.pump();
     }
 
+    /// Take the events of the last call (the harness drains after every call).
     fn drain_events(&mut self) {
         let Some(client) = self.client.as_mut() else {
             return;
         };
+        let before = self.events.len();
         while let Some(e) = client.poll_event() {
             if let Event::DownloadStarted { from_byte, .. } = e {
                 self.download_starts.push(from_byte);
             }
             self.events.push(e);
         }
+        let count = self.events.len() - before;
+        self.most_events_per_call = self.most_events_per_call.max(count);
+    }
+
+    /// Hand every publish of the client to the peer (unless dropped), then take its events:
+    /// what an application does after every call. False if nothing was published.
+    fn flush_client(&mut self) -> bool {
+        let mut moved = false;
+        let mut buf = vec![0u8; MIN_TRANSMIT_LEN.max(2048)];
+        while let Some(client) = self.client.as_mut() {
+            let now = self.now;
+            let Some(p) = client.poll_transmit(now, &mut buf) else {
+                break;
+            };
+            moved = true;
+            let (topic, payload) = (p.topic.to_string(), p.payload.to_vec());
+            let index = self.sent.len();
+            self.sent.push((topic.clone(), payload.clone()));
+            if !(self.drop_publish)(index, &topic, &payload) {
+                let _ = self.peer.handle_publish(&topic, &payload);
+            }
+        }
+        self.drain_events();
+        moved
     }
 
     /// Move messages both ways until nothing moves (no time passes).
@@ -341,22 +373,7 @@ impl World {
             return false;
         }
         {
-            let mut moved = false;
-            let mut buf = vec![0u8; MIN_TRANSMIT_LEN.max(2048)];
-            while let Some(client) = self.client.as_mut() {
-                let now = self.now;
-                let Some(p) = client.poll_transmit(now, &mut buf) else {
-                    break;
-                };
-                moved = true;
-                let (topic, payload) = (p.topic.to_string(), p.payload.to_vec());
-                let index = self.sent.len();
-                self.sent.push((topic.clone(), payload.clone()));
-                if !(self.drop_publish)(index, &topic, &payload) {
-                    let _ = self.peer.handle_publish(&topic, &payload);
-                }
-            }
-            self.drain_events();
+            let mut moved = self.flush_client();
             let mut buf = vec![0u8; 140 * 1024];
             while let Some((topic, payload)) = self.peer.poll_message(&mut buf) {
                 moved = true;
@@ -367,8 +384,10 @@ impl World {
                     continue;
                 }
                 let now = self.now;
-                if let Some(client) = self.client.as_mut() {
-                    let _ = client.handle_message(now, &topic, &payload);
+                if let Some(client) = self.client.as_mut()
+                    && let Ok(Some(custom)) = client.handle_message(now, &topic, &payload)
+                {
+                    self.custom_jobs.push(custom.job_id.to_string());
                 }
                 self.drain_events();
                 // Deliver one at a time so the client's replies interleave as on a network.
@@ -412,6 +431,7 @@ impl World {
                         let now = self.now;
                         let at = offset + (chunk.as_ptr() as usize - data.as_ptr() as usize) as u32;
                         let _ = self.client().handle_http_data(now, at, chunk);
+                        self.flush_client();
                     }
                     self.pump();
                     acted = true;

@@ -57,6 +57,7 @@ pub const fn region(capacity: u32, erase_size: u32) -> Option<(u32, u32)> {
 
 /// Why trailer bytes were not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TrailerError {
     /// No trailer: the bytes do not start with the magic (an erased area, or none given).
     Absent,

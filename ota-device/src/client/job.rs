@@ -127,6 +127,7 @@ impl<'c> PolicySource<'c> {
         }
     }
 
+    #[cfg(feature = "afr-ota")]
     fn max_size(&self) -> u32 {
         match self {
             Self::Device { capacity, .. } => *capacity,

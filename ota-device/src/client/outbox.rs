@@ -115,9 +115,41 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         };
         self.token_text(token, &mut token_text);
         let client_token = ClientToken::new(&token_text).ok().map(JsonStr::from);
+        let (topic_len, qos) = self.write_topic(out, buf)?;
+        let (topic_buf, payload_buf) = split(buf, topic_len)?;
+        let payload_len = match out {
+            Outgoing::DescribeNext { .. } | Outgoing::DescribeCurrent { .. } => {
+                let req = DescribeRequest {
+                    client_token,
+                    ..DescribeRequest::default()
+                };
+                ota_core::json::to_slice(&req, payload_buf).ok()?
+            }
+            Outgoing::Update {
+                status,
+                details,
+                expected_version,
+                ..
+            } => {
+                self.render_update(status, details, expected_version, client_token, payload_buf)?
+            }
+            Outgoing::GetStream { .. } => self.render_get_stream(&token_text, payload_buf)?,
+        };
+        let topic = core::str::from_utf8(topic_buf).ok()?;
+        Some(Publish {
+            topic,
+            payload: &payload_buf[..payload_len],
+            qos,
+        })
+    }
+
+    /// Write `out`'s topic at the start of `buf`: its length, and the QoS to publish with.
+    // Inlined: out of line it would add a frame and code to the firmware's send path.
+    #[inline(always)]
+    fn write_topic(&self, out: Outgoing, buf: &mut [u8]) -> Option<(usize, Qos)> {
         let thing = self.config.thing_name;
         let root = self.config.topic_root;
-        let (topic_len, qos) = match out {
+        let written = match out {
             Outgoing::DescribeNext { .. } => {
                 let topic = JobTopic::request(thing, JobsApi::Describe(JobRef::Next));
                 (topic.write_into(root, buf).ok()?.len(), Qos::AtLeastOnce)
@@ -149,31 +181,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 (topic.write_into(root, buf).ok()?.len(), Qos::AtMostOnce)
             }
         };
-        let (topic_buf, payload_buf) = split(buf, topic_len)?;
-        let payload_len = match out {
-            Outgoing::DescribeNext { .. } | Outgoing::DescribeCurrent { .. } => {
-                let req = DescribeRequest {
-                    client_token,
-                    ..DescribeRequest::default()
-                };
-                ota_core::json::to_slice(&req, payload_buf).ok()?
-            }
-            Outgoing::Update {
-                status,
-                details,
-                expected_version,
-                ..
-            } => {
-                self.render_update(status, details, expected_version, client_token, payload_buf)?
-            }
-            Outgoing::GetStream { .. } => self.render_get_stream(&token_text, payload_buf)?,
-        };
-        let topic = core::str::from_utf8(topic_buf).ok()?;
-        Some(Publish {
-            topic,
-            payload: &payload_buf[..payload_len],
-            qos,
-        })
+        Some(written)
     }
 
     /// `"<token>:<thing>"`, cut to 64 bytes as the AWS agent does.

@@ -128,7 +128,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "{:<9} {:>7}  {:>9}  {:>6}  {:?}",
             s.name,
             s.devices,
-            s.counts.succeeded,
+            s.counts.by_status[JobExecutionStatus::Succeeded],
             s.counts.failures(),
             s.phase
         );
@@ -234,7 +234,7 @@ fn print_event(minute: u64, prefix: &str, event: &CampaignEvent) {
         CampaignEvent::Approved { stage, by } => format!("stage {stage} approved by {by}"),
         CampaignEvent::GatePassed { stage, counts } => format!(
             "stage {stage} passed: {} succeeded, {} failed of {}",
-            counts.succeeded,
+            counts.by_status[JobExecutionStatus::Succeeded],
             counts.failures(),
             counts.total
         ),

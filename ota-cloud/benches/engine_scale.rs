@@ -40,10 +40,7 @@ fn admitted(names: &[String], keep_events: bool) -> Engine {
         vec![Target::Group("fleet".into())],
         r#"{"operation":"firmware_update"}"#,
     );
-    spec.job_executions_rollout_config = Some(RolloutConfig {
-        maximum_per_minute: Some(1000),
-        ..Default::default()
-    });
+    spec.job_executions_rollout_config = Some(RolloutConfig::per_minute(1000));
     e.create_job(spec).unwrap();
     // 1000 per minute: 1000 minutes of simulated time.
     e.advance(T0 + 1001 * 60_000);
@@ -71,7 +68,7 @@ fn memory_report(names: &[String]) {
         let done_bytes = net(&region);
         let job = e.describe_job("million").unwrap();
         assert_eq!(
-            job.job_process_details.number_of_succeeded_things,
+            job.job_process_details.by_status[JobExecutionStatus::Succeeded],
             THINGS as u64
         );
         println!(

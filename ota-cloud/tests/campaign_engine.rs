@@ -1,23 +1,19 @@
 //! Staged campaigns on the in-memory engine with a fake clock. Devices are simulated through
 //! the `DeviceJobs` trait, moving their executions to `SUCCEEDED` or `FAILED`.
 
+mod common;
+
 use ota_cloud::campaign::*;
 use ota_cloud::catalog::{Catalog, Incompatibility, Release, VersionReq};
 use ota_cloud::jobs::model::{
     Comparator, JobStatus, RolloutConfig, StartNext, Target, TargetSelection, UpdateExecution,
 };
-use ota_cloud::{Clock, DeviceJobs, FleetService, InMemory, JobService, ManualClock, Settings};
+use ota_cloud::{Clock, DeviceJobs, FleetService, JobService};
 use ota_core::jobs::JobExecutionStatus::{self, *};
 use ota_core::version::Version;
 
-const T0: u64 = 1_800_000_000_000;
-const MIN: u64 = 60_000;
-
-type Svc = InMemory<ManualClock>;
-
-fn service() -> Svc {
-    InMemory::new(ManualClock::new(T0), Settings::default())
-}
+use common::campaign::{Svc, gate, release, service};
+use common::{MIN, T0};
 
 fn v(s: &str) -> Version {
     Version::parse(s).unwrap()
@@ -26,14 +22,8 @@ fn v(s: &str) -> Version {
 /// 2.0.0 for rev-b from 1.x, and its rollback: 1.0.0's build re-signed as 2.0.1, which
 /// only a device on the bad 2.0.0 takes.
 fn catalog() -> (Catalog, Release, Release) {
-    let release = Release::new(
-        "fw-2.0.0",
-        "acme",
-        v("2.0.0"),
-        ["rev-b"],
-        r#"{"operation":"firmware_update","version":"2.0.0"}"#,
-    )
-    .requiring(VersionReq::parse(">=1.0.0, <2.0.0").unwrap());
+    let release =
+        release("fw-2.0.0", "2.0.0").requiring(VersionReq::parse(">=1.0.0, <2.0.0").unwrap());
     let rollback = Release::new(
         "fw-2.0.1-rollback",
         "acme",
@@ -77,15 +67,6 @@ async fn fleet(svc: &Svc, n: usize) -> Vec<String> {
         names.push(name);
     }
     names
-}
-
-fn gate(min_sample: u32, success: Option<u32>, failure: Option<u32>) -> Gate {
-    Gate {
-        min_sample,
-        success_threshold: success.map(Percent::whole),
-        failure_threshold: failure.map(Percent::whole),
-        ..Gate::default()
-    }
 }
 
 fn stage(name: &str, size: StageSize, gate: Gate) -> Stage {
@@ -215,7 +196,10 @@ async fn three_stages_progress_automatically() {
             .iter()
             .all(|s| s.phase == StagePhase::Finished)
     );
-    assert_eq!(status.stages[2].counts.succeeded, 89);
+    assert_eq!(
+        status.stages[2].counts.by_status[JobExecutionStatus::Succeeded],
+        89
+    );
     // Every device in exactly one stage; each stage one snapshot job over its own group.
     let mut dealt: Vec<String> = ["canary", "ten", "rest"]
         .iter()
@@ -424,7 +408,10 @@ async fn pause_holds_progression_and_leaves_the_running_job_alone() {
     );
     let job = svc.describe_job("c5-one").await.unwrap();
     assert_eq!(job.status, JobStatus::InProgress);
-    assert_eq!(job.job_process_details.number_of_queued_things, 5);
+    assert_eq!(
+        job.job_process_details.by_status[JobExecutionStatus::Queued],
+        5
+    );
     succeed_all(&svc, "c5-one").await;
     assert_eq!(
         step(&mut c, &svc).await,
@@ -505,7 +492,10 @@ async fn failure_threshold_stops_cancels_and_rolls_back_the_devices_that_took_it
     assert_eq!(wave.reason_code.as_deref(), Some("CAMPAIGN_GATE_FAILED"));
     let d = &wave.job_process_details;
     assert_eq!(
-        (d.number_of_canceled_things, d.number_of_succeeded_things),
+        (
+            d.by_status[JobExecutionStatus::Canceled],
+            d.by_status[JobExecutionStatus::Succeeded]
+        ),
         (4, 4)
     );
     assert!(svc.describe_job("c6-rest").await.is_err(), "never started");
@@ -884,8 +874,15 @@ async fn steps_are_idempotent_and_report_counts_per_stage() {
     // Stage a's last device reports after its gate passed: the report sees it.
     report(&svc, "c10-a", Queued, 1, Succeeded).await;
     let r = c.report(&svc, 10).await.unwrap();
-    assert_eq!(r.stages[0].status.counts.succeeded, 2);
-    assert_eq!(r.status.stages[0].counts.succeeded, 1, "as the step saw it");
+    assert_eq!(
+        r.stages[0].status.counts.by_status[JobExecutionStatus::Succeeded],
+        2
+    );
+    assert_eq!(
+        r.status.stages[0].counts.by_status[JobExecutionStatus::Succeeded],
+        1,
+        "as the step saw it"
+    );
     let job = r.stages[0].job.as_ref().unwrap();
     assert_eq!(job.failures.len(), 1);
     assert_eq!(job.failures[0].status, Failed);
@@ -929,10 +926,7 @@ async fn spec_problems_are_refused_up_front() {
 async fn job_rules_are_checked_before_anything_is_created() {
     let (cat, release, previous) = catalog();
     let mut fast = Stage::new("all", StageSize::Percent(Percent::ALL));
-    fast.rollout = Some(RolloutConfig {
-        maximum_per_minute: Some(5000),
-        ..RolloutConfig::default()
-    });
+    fast.rollout = Some(RolloutConfig::per_minute(5000));
     let s = spec("c14", &release, vec![fast.clone()]);
     assert!(matches!(
         Campaign::new(s, &cat),

@@ -2,6 +2,8 @@
 //! service errors surface.
 #![cfg(feature = "mock")]
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
@@ -12,6 +14,8 @@ use ota_cloud::jobs::model::*;
 use ota_cloud::{FleetService, JobService, MockFleetService, MockJobService, ServiceError, Thing};
 use ota_core::jobs::JobExecutionStatus;
 use ota_core::version::Version;
+
+use common::campaign::described;
 
 const DOC: &str = r#"{"operation":"firmware_update","version":"2.0.0"}"#;
 
@@ -129,7 +133,7 @@ impl FleetService for Services {
 }
 
 fn release() -> (Catalog, Release) {
-    let r = Release::new("fw-2.0.0", "acme", Version::new(2, 0, 0), ["rev-b"], DOC);
+    let r = common::campaign::release("fw-2.0.0", "2.0.0");
     let mut c = Catalog::new();
     c.add(r.clone()).unwrap();
     (c, r)
@@ -145,25 +149,10 @@ fn device(name: &str) -> Thing {
     }
 }
 
+/// `spec`'s job in progress, with `queued` things `QUEUED`.
 fn job(spec: JobSpec, queued: u64) -> Job {
-    Job {
-        job_arn: format!("arn:aws:iot:us-east-1:0:job/{}", spec.job_id),
-        status: JobStatus::InProgress,
-        reason_code: None,
-        comment: None,
-        force_canceled: false,
-        is_concurrent: false,
-        created_at: 0,
-        last_updated_at: 0,
-        completed_at: None,
-        job_process_details: JobProcessDetails {
-            number_of_queued_things: queued,
-            ..JobProcessDetails::default()
-        },
-        attempts: AttemptCounts::default(),
-        scheduled_job_rollouts: vec![],
-        spec,
-    }
+    let things = StatusCounts::from([(JobExecutionStatus::Queued, queued)]);
+    described(spec, JobStatus::InProgress, things)
 }
 
 /// The fleet group `fleet` with `members`, each a rev-b device on 1.0.0.
@@ -199,11 +188,7 @@ async fn a_stage_creates_exactly_one_job_with_the_expected_spec() {
             .times(1)
             .returning(|_, _| Ok(()));
     }
-    let rollout = RolloutConfig {
-        maximum_per_minute: Some(10),
-        exponential_rate: None,
-        maximum_in_flight: Some(5),
-    };
+    let rollout = RolloutConfig::per_minute(10).with_max_in_flight(5);
     let mut expected = JobSpec::new("m1-canary", vec![Target::Group("m1-canary".into())], DOC);
     expected.description = Some("campaign m1, stage canary: release fw-2.0.0 (2.0.0)".into());
     expected.job_executions_rollout_config = Some(rollout.clone());
@@ -236,7 +221,10 @@ async fn a_stage_creates_exactly_one_job_with_the_expected_spec() {
     // Later steps only read the job.
     assert!(c.step(1, &svc).await.unwrap().is_empty());
     assert!(c.step(2, &svc).await.unwrap().is_empty());
-    assert_eq!(c.status().stages[0].counts.queued, 2);
+    assert_eq!(
+        c.status().stages[0].counts.by_status[JobExecutionStatus::Queued],
+        2
+    );
 }
 
 #[tokio::test]
@@ -384,8 +372,8 @@ fn failing(svc: &mut Services, id: &'static str, rollback: RollbackPolicy) -> Ca
             return Ok(job(JobSpec::new(id, vec![], DOC), 1));
         }
         let mut j = job(JobSpec::new(id, vec![], DOC), 0);
-        j.job_process_details.number_of_failed_things = 1;
-        j.job_process_details.number_of_succeeded_things = 1;
+        j.job_process_details.by_status[JobExecutionStatus::Failed] = 1;
+        j.job_process_details.by_status[JobExecutionStatus::Succeeded] = 1;
         Ok(j)
     });
     svc.jobs

@@ -4,61 +4,39 @@
 //! cancels and wait, and the rollback campaign. The restored run must end exactly as the
 //! uninterrupted one.
 
+mod common;
+
 use std::collections::BTreeSet;
 
+use ota_cloud::Clock;
 use ota_cloud::campaign::*;
-use ota_cloud::catalog::{Catalog, Release, VersionReq};
+use ota_cloud::catalog::{Catalog, VersionReq};
 use ota_cloud::jobs::model::{Job, StartNext, UpdateExecution};
-use ota_cloud::{Clock, InMemory, ManualClock, Settings};
 use ota_core::jobs::JobExecutionStatus::{self, *};
-use ota_core::version::Version;
 
-const T0: u64 = 1_800_000_000_000;
-const MIN: u64 = 60_000;
-
-type Svc = InMemory<ManualClock>;
+use common::campaign::{Svc, gate, release, service};
+use common::engine::add_fleet;
+use common::{MIN, T0};
 
 /// 20 rev-b devices on 1.0.0 in the group `fleet`.
-fn service() -> Svc {
-    let svc = InMemory::new(ManualClock::new(T0), Settings::default());
-    let mut engine = svc.engine();
-    engine.create_group("fleet", None).unwrap();
-    for i in 0..20 {
-        let name = format!("dev-{i:03}");
-        engine
-            .create_thing(&name, &[("hardware", "rev-b"), ("version", "1.0.0")])
-            .unwrap();
-        engine.add_thing_to_group("fleet", &name).unwrap();
-    }
-    drop(engine);
+fn fleet_service() -> Svc {
+    let svc = service();
+    add_fleet(
+        &mut svc.engine(),
+        20,
+        |i| format!("dev-{i:03}"),
+        &[("hardware", "rev-b"), ("version", "1.0.0")],
+    );
     svc
-}
-
-fn release(id: &str, version: &str, requires: &str) -> Release {
-    let document = format!(r#"{{"operation":"firmware_update","version":"{version}"}}"#);
-    Release::new(
-        id,
-        "acme",
-        Version::parse(version).unwrap(),
-        ["rev-b"],
-        &document,
-    )
-    .requiring(VersionReq::parse(requires).unwrap())
 }
 
 /// Canary (2 devices, all must succeed), wave (10, fails at 30 %), rest; automatic rollback.
 fn campaign() -> Campaign {
-    let bad = release("fw-2.0.0", "2.0.0", ">=1.0.0, <2.0.0");
-    let previous = release("fw-2.0.1", "2.0.1", "=2.0.0");
+    let bad = release("fw-2.0.0", "2.0.0").requiring(VersionReq::parse(">=1.0.0, <2.0.0").unwrap());
+    let previous = release("fw-2.0.1", "2.0.1").requiring(VersionReq::parse("=2.0.0").unwrap());
     let mut catalog = Catalog::new();
     catalog.add(bad.clone()).unwrap();
     catalog.add(previous.clone()).unwrap();
-    let gate = |min_sample, success: Option<u32>, failure: Option<u32>| Gate {
-        min_sample,
-        success_threshold: success.map(Percent::whole),
-        failure_threshold: failure.map(Percent::whole),
-        ..Gate::default()
-    };
     let mut spec = CampaignSpec::new(
         "c",
         bad,
@@ -92,7 +70,7 @@ struct Run {
 impl Run {
     fn new(restore: bool) -> Self {
         Self {
-            svc: service(),
+            svc: fleet_service(),
             campaign: campaign(),
             restore,
             events: Vec::new(),
@@ -213,7 +191,7 @@ fn a_campaign_saved_and_restored_at_every_call_ends_as_the_uninterrupted_one() {
 
 #[test]
 fn replies_that_answer_nothing_or_another_call_are_refused_and_change_nothing() {
-    let svc = service();
+    let svc = fleet_service();
     let mut c = campaign();
     assert_eq!(
         c.handle_reply(T0, Reply::Done),
@@ -242,7 +220,7 @@ fn replies_that_answer_nothing_or_another_call_are_refused_and_change_nothing() 
 
 #[test]
 fn a_failed_call_ends_the_step_and_the_next_step_starts_over() {
-    let svc = service();
+    let svc = fleet_service();
     let mut c = campaign();
     let first = c.poll_command(T0).unwrap();
     let failure = ota_cloud::ServiceError::LimitExceeded("slow down".into());

@@ -1,41 +1,16 @@
 //! The `ota-cloud` binary's files and exit codes where only a real process shows them:
 //! standard output redirected into an input, and the exit status of usage errors.
 
+mod common;
+
 use std::fs::{self, OpenOptions};
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
-/// A scratch directory, removed afterwards.
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("ota-cloud-files-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).display().to_string()
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-fn ota_cloud(args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ota-cloud"));
-    command.args(args);
-    command
-}
+use common::cli::{ota_cloud, text};
+use common::scratch::Dir;
 
 fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+    text(&output.stderr)
 }
 
 #[test]

@@ -3,12 +3,16 @@
 //! plus the errors a user meets. These tests need `openssl` on PATH and fail (not skip)
 //! without it.
 
+mod common;
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use common::cli::{ota_cloud, text};
+use common::scratch::Dir;
 
 const PSS: [&str; 6] = [
     "-sigopt",
@@ -19,48 +23,6 @@ const PSS: [&str; 6] = [
     "rsa_mgf1_md:sha256",
 ];
 
-/// A scratch directory, removed afterwards.
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("ota-cloud-openssl-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).display().to_string()
-    }
-
-    /// A 10 000-byte file of varied bytes.
-    fn image(&self, name: &str) -> String {
-        let bytes: Vec<u8> = (0u32..10_000)
-            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-            .collect();
-        let path = self.path(name);
-        fs::write(&path, bytes).unwrap();
-        path
-    }
-
-    fn names(&self) -> Vec<String> {
-        let mut names: Vec<_> = fs::read_dir(&self.0)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
 fn run(program: &str, args: &[&str]) -> Output {
     match Command::new(program).args(args).output() {
         Ok(out) => out,
@@ -70,10 +32,6 @@ fn run(program: &str, args: &[&str]) -> Output {
         ),
         Err(e) => panic!("cannot run {program}: {e}"),
     }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// `openssl ARGS`, which must succeed.
@@ -87,9 +45,35 @@ fn openssl(args: &[&str]) -> String {
     text(&out.stdout)
 }
 
+/// `openssl genpkey -quiet OPTIONS -out KEY`: a new private key (PKCS#8) at `key`.
+fn genpkey(key: &str, options: &[&str]) {
+    let mut args = vec!["genpkey", "-quiet"];
+    args.extend(options);
+    args.extend(["-out", key]);
+    openssl(&args);
+}
+
+/// `genpkey` options for a P-256 key.
+const P256: [&str; 4] = ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"];
+
+/// `genpkey` options for an RSA-2048 key.
+const RSA2048: [&str; 4] = ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"];
+
+/// The arguments of `ota-cloud verify --public-key PUBLIC --signature SIGNATURE FILE`.
+fn verify_args<'a>(public: &'a str, signature: &'a str, file: &'a str) -> [&'a str; 6] {
+    [
+        "verify",
+        "--public-key",
+        public,
+        "--signature",
+        signature,
+        file,
+    ]
+}
+
 /// `ota-cloud ARGS`.
 fn ours(args: &[&str]) -> Output {
-    run(env!("CARGO_BIN_EXE_ota-cloud"), args)
+    ota_cloud(args).output().unwrap()
 }
 
 /// `ota-cloud ARGS`, which must succeed; its stdout.
@@ -185,14 +169,7 @@ fn our_key_openssl_signs(algorithm: &str, pss: bool) {
     openssl(&args);
     let b64 = dir.path("sig.b64");
     openssl(&["base64", "-in", &sig, "-out", &b64]);
-    let mut verify = vec![
-        "verify",
-        "--public-key",
-        public.as_str(),
-        "--signature",
-        b64.as_str(),
-        file.as_str(),
-    ];
+    let mut verify = verify_args(&public, &b64, &file).to_vec();
     if pss {
         verify.push("--pss");
     }
@@ -229,16 +206,13 @@ fn rsa3072_our_key_openssl_signs_pss_we_verify() {
 }
 
 /// OpenSSL's key (genpkey: PKCS#8), we sign, OpenSSL verifies.
-fn openssl_key_we_sign(genpkey: &[&str], pss: bool) -> Dir {
+fn openssl_key_we_sign(options: &[&str], pss: bool) -> Dir {
     let dir = Dir::new(&format!(
         "theirs-{}-{pss}",
-        genpkey.join("_").replace([':', '-'], "")
+        options.join("_").replace([':', '-'], "")
     ));
     let key = dir.path("k.pem");
-    let mut args = vec!["genpkey", "-quiet"];
-    args.extend(genpkey);
-    args.extend(["-out", &key]);
-    openssl(&args);
+    genpkey(&key, options);
     let public = dir.path("k.pub.pem");
     openssl(&["pkey", "-in", &key, "-pubout", "-out", &public]);
     let file = dir.image("fw.bin");
@@ -256,18 +230,12 @@ fn openssl_key_we_sign(genpkey: &[&str], pss: bool) -> Dir {
 
 #[test]
 fn p256_openssl_key_we_sign_openssl_verifies() {
-    openssl_key_we_sign(
-        &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
-        false,
-    );
+    openssl_key_we_sign(&P256, false);
 }
 
 #[test]
 fn rsa_openssl_key_we_sign_pkcs1v15_byte_identical() {
-    let dir = openssl_key_we_sign(
-        &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
-        false,
-    );
+    let dir = openssl_key_we_sign(&RSA2048, false);
     // PKCS#1 v1.5 is deterministic: OpenSSL's signature is ours, byte for byte.
     let theirs = dir.path("theirs.bin");
     openssl(&[
@@ -324,14 +292,7 @@ fn large_rsa_both_ways(bits: usize) {
         assert_eq!(fs::read(&theirs).unwrap().len(), bits / 8);
         let theirs_b64 = dir.path("theirs.b64");
         openssl(&["base64", "-in", &theirs, "-out", &theirs_b64]);
-        let mut verify = vec![
-            "verify",
-            "--public-key",
-            public.as_str(),
-            "--signature",
-            theirs_b64.as_str(),
-            file.as_str(),
-        ];
+        let mut verify = verify_args(&public, &theirs_b64, &file).to_vec();
         if pss {
             verify.push("--pss");
         }
@@ -410,16 +371,7 @@ fn openssl_sec1_and_pkcs1_keys_load() {
     let ec = dir.path("ec.pem");
     openssl(&["ec", "-in", &ec_params, "-out", &ec]);
     let rsa8 = dir.path("rsa8.pem");
-    openssl(&[
-        "genpkey",
-        "-quiet",
-        "-algorithm",
-        "RSA",
-        "-pkeyopt",
-        "rsa_keygen_bits:2048",
-        "-out",
-        &rsa8,
-    ]);
+    genpkey(&rsa8, &RSA2048);
     let rsa1 = dir.path("rsa1.pem");
     openssl(&["rsa", "-in", &rsa8, "-traditional", "-out", &rsa1]);
     assert!(
@@ -440,33 +392,13 @@ fn openssl_sec1_and_pkcs1_keys_load() {
         let sig = format!("{key}.sig");
         decode_to(&b64, &sig);
         openssl_verify(&public, &sig, &file, false);
-        assert_eq!(
-            ours_ok(&[
-                "verify",
-                "--public-key",
-                &public,
-                "--signature",
-                &b64,
-                &file
-            ]),
-            "valid\n"
-        );
+        assert_eq!(ours_ok(&verify_args(&public, &b64, &file)), "valid\n");
     }
     // A PKCS#1 public key (`BEGIN RSA PUBLIC KEY`) verifies too.
     let rsa_pub = dir.path("rsa1.pub.pkcs1");
     openssl(&["rsa", "-in", &rsa1, "-RSAPublicKey_out", "-out", &rsa_pub]);
     let b64 = format!("{rsa1}.sig.b64");
-    assert_eq!(
-        ours_ok(&[
-            "verify",
-            "--public-key",
-            &rsa_pub,
-            "--signature",
-            &b64,
-            &file
-        ]),
-        "valid\n"
-    );
+    assert_eq!(ours_ok(&verify_args(&rsa_pub, &b64, &file)), "valid\n");
 }
 
 #[test]
@@ -477,8 +409,6 @@ fn encrypted_and_unsupported_keys_are_refused_in_one_line() {
         (
             "pkcs8_encrypted.pem",
             vec![
-                "genpkey",
-                "-quiet",
                 "-algorithm",
                 "EC",
                 "-pkeyopt",
@@ -489,52 +419,25 @@ fn encrypted_and_unsupported_keys_are_refused_in_one_line() {
             ],
             "encrypted",
         ),
-        (
-            "ed25519.pem",
-            vec!["genpkey", "-quiet", "-algorithm", "ED25519"],
-            "Ed25519",
-        ),
+        ("ed25519.pem", vec!["-algorithm", "ED25519"], "Ed25519"),
         (
             "p384.pem",
-            vec![
-                "genpkey",
-                "-quiet",
-                "-algorithm",
-                "EC",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-384",
-            ],
+            vec!["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
             "P-384",
         ),
         (
             "rsa_pss.pem",
-            vec![
-                "genpkey",
-                "-quiet",
-                "-algorithm",
-                "RSA-PSS",
-                "-pkeyopt",
-                "rsa_keygen_bits:2048",
-            ],
+            vec!["-algorithm", "RSA-PSS", "-pkeyopt", "rsa_keygen_bits:2048"],
             "RSA-PSS",
         ),
         (
             "rsa1024.pem",
-            vec![
-                "genpkey",
-                "-quiet",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:1024",
-            ],
+            vec!["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"],
             "1024 bits",
         ),
         (
             "rsa_e3.pem",
             vec![
-                "genpkey",
-                "-quiet",
                 "-algorithm",
                 "RSA",
                 "-pkeyopt",
@@ -545,10 +448,9 @@ fn encrypted_and_unsupported_keys_are_refused_in_one_line() {
             "exponent",
         ),
     ];
-    for (name, mut args, expected) in cases {
+    for (name, options, expected) in cases {
         let key = dir.path(name);
-        args.extend(["-out", &key]);
-        openssl(&args);
+        genpkey(&key, &options);
         let err = ours_fails(1, &["sign", "--key", &key, &file]);
         assert!(err.contains(expected), "{name}: {err}");
     }
@@ -622,39 +524,11 @@ fn errors_are_one_line_with_the_right_exit_code() {
     assert!(ours_fails(1, &["sign", "--key", &file, &file]).contains("not text"));
     // Wrong key type: an RSA key's public file for a P-256 signature.
     let rsa = dir.path("rsa.pem");
-    openssl(&[
-        "genpkey",
-        "-quiet",
-        "-algorithm",
-        "RSA",
-        "-pkeyopt",
-        "rsa_keygen_bits:2048",
-        "-out",
-        &rsa,
-    ]);
+    genpkey(&rsa, &RSA2048);
     let rsa_pub = dir.path("rsa.pub.pem");
     openssl(&["pkey", "-in", &rsa, "-pubout", "-out", &rsa_pub]);
-    assert!(
-        ours_fails(
-            1,
-            &[
-                "verify",
-                "--public-key",
-                &rsa_pub,
-                "--signature",
-                &b64,
-                &file
-            ]
-        )
-        .contains("invalid")
-    );
-    assert!(
-        ours_fails(
-            1,
-            &["verify", "--public-key", &key, "--signature", &b64, &file]
-        )
-        .contains("private key")
-    );
+    assert!(ours_fails(1, &verify_args(&rsa_pub, &b64, &file)).contains("invalid"));
+    assert!(ours_fails(1, &verify_args(&key, &b64, &file)).contains("private key"));
     // Bad signature: one bit flipped.
     let mut sig = STANDARD
         .decode(fs::read_to_string(&b64).unwrap().trim())
@@ -663,35 +537,9 @@ fn errors_are_one_line_with_the_right_exit_code() {
     sig[last] ^= 1;
     let bad = dir.path("bad.b64");
     fs::write(&bad, STANDARD.encode(&sig)).unwrap();
-    assert!(
-        ours_fails(
-            1,
-            &[
-                "verify",
-                "--public-key",
-                &public,
-                "--signature",
-                &bad,
-                &file
-            ]
-        )
-        .contains("invalid")
-    );
+    assert!(ours_fails(1, &verify_args(&public, &bad, &file)).contains("invalid"));
     fs::write(&bad, "%%%").unwrap();
-    assert!(
-        ours_fails(
-            1,
-            &[
-                "verify",
-                "--public-key",
-                &public,
-                "--signature",
-                &bad,
-                &file
-            ]
-        )
-        .contains("base64")
-    );
+    assert!(ours_fails(1, &verify_args(&public, &bad, &file)).contains("base64"));
 
     // No partial file: failed releases and key generations leave the directory as it was.
     let before = dir.names();
@@ -716,19 +564,10 @@ fn errors_are_one_line_with_the_right_exit_code() {
     args.push(&absent);
     ours_fails(1, &args);
     let encrypted = dir.path("enc.pem");
-    openssl(&[
-        "genpkey",
-        "-quiet",
-        "-algorithm",
-        "EC",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-aes-256-cbc",
-        "-pass",
-        "pass:x",
-        "-out",
+    genpkey(
         &encrypted,
-    ]);
+        &[&P256[..], &["-aes-256-cbc", "-pass", "pass:x"]].concat(),
+    );
     let before_enc = dir.names();
     let mut args = release.to_vec();
     args[2] = &encrypted;
@@ -777,27 +616,26 @@ fn field(path: &str, pointer: &str) -> String {
         .to_string()
 }
 
+/// Write the base64 text at JSON `pointer` of the document at `path`, decoded, to `out`.
+fn decode_field(path: &str, pointer: &str, out: &str) {
+    fs::write(out, STANDARD.decode(field(path, pointer)).unwrap()).unwrap();
+}
+
+/// `ota-cloud inspect DOC --trust PUBLIC --file FILE`'s arguments.
+fn inspect_args<'a>(doc: &'a str, public: &'a str, file: &'a str) -> Vec<&'a str> {
+    vec!["inspect", doc, "--trust", public, "--file", file]
+}
+
 #[test]
 fn released_documents_verify_with_openssl() {
     let dir = Dir::new("release");
     let file = dir.image("fw.bin");
-    for (genpkey, sig_key, pss) in [
-        (
-            &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"][..],
-            "sig-sha256-ecdsa",
-            false,
-        ),
-        (
-            &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"][..],
-            "sig-sha256-rsa",
-            true,
-        ),
+    for (options, sig_key, pss) in [
+        (P256, "sig-sha256-ecdsa", false),
+        (RSA2048, "sig-sha256-rsa", true),
     ] {
         let key = dir.path("k.pem");
-        let mut args = vec!["genpkey", "-quiet"];
-        args.extend(genpkey);
-        args.extend(["-out", &key]);
-        openssl(&args);
+        genpkey(&key, &options);
         let public = dir.path("k.pub.pem");
         openssl(&["pkey", "-in", &key, "-pubout", "-out", &public]);
         let pss_flag: &[&str] = if pss { &["--pss"] } else { &[] };
@@ -823,17 +661,9 @@ fn released_documents_verify_with_openssl() {
         args.push(&file);
         ours_ok(&args);
         let manifest = dir.path("manifest.json");
-        fs::write(
-            &manifest,
-            STANDARD.decode(field(&doc, "/firmware/manifest")).unwrap(),
-        )
-        .unwrap();
+        decode_field(&doc, "/firmware/manifest", &manifest);
         let sig = dir.path("manifest.sig");
-        fs::write(
-            &sig,
-            STANDARD.decode(field(&doc, "/firmware/signature")).unwrap(),
-        )
-        .unwrap();
+        decode_field(&doc, "/firmware/signature", &sig);
         openssl_verify(&public, &sig, &manifest, pss);
         let sha = openssl(&["dgst", "-sha256", "-r", &file]);
         let manifest_text = fs::read_to_string(&manifest).unwrap();
@@ -842,20 +672,9 @@ fn released_documents_verify_with_openssl() {
             "{manifest_text}"
         );
         assert!(manifest_text.contains(r#""size":10000"#));
-        let mut inspect = vec![
-            "inspect",
-            doc.as_str(),
-            "--trust",
-            public.as_str(),
-            "--file",
-            file.as_str(),
-            "--hardware",
-            "rev-b",
-            "--product",
-            "acme",
-            "--running-version",
-            "1.0.0",
-        ];
+        let mut inspect = inspect_args(&doc, &public, &file);
+        inspect.extend(["--hardware", "rev-b", "--product", "acme"]);
+        inspect.extend(["--running-version", "1.0.0"]);
         inspect.extend(pss_flag);
         assert!(ours_ok(&inspect).contains("would install"));
 
@@ -876,22 +695,9 @@ fn released_documents_verify_with_openssl() {
         args.push(&file);
         ours_ok(&args);
         let sig = dir.path("file.sig");
-        fs::write(
-            &sig,
-            STANDARD
-                .decode(field(&afr, &format!("/afr_ota/files/0/{sig_key}")))
-                .unwrap(),
-        )
-        .unwrap();
+        decode_field(&afr, &format!("/afr_ota/files/0/{sig_key}"), &sig);
         openssl_verify(&public, &sig, &file, pss);
-        let mut inspect = vec![
-            "inspect",
-            afr.as_str(),
-            "--trust",
-            public.as_str(),
-            "--file",
-            file.as_str(),
-        ];
+        let mut inspect = inspect_args(&afr, &public, &file);
         inspect.extend(pss_flag);
         assert!(ours_ok(&inspect).contains("file 0 verified by"));
     }

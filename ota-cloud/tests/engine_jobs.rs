@@ -1,32 +1,21 @@
 //! Targets, cancellation, deletion, completion, the device plane's answers and pushes, quotas,
 //! the event log, and counters against a recount, for the in-memory engine.
 
+mod common;
+
 use ota_cloud::jobs::events::EventKind;
 use ota_cloud::jobs::model::*;
 use ota_cloud::{Engine, JobSelector, NotificationKind, ServiceError, Settings};
 use ota_core::jobs::{ErrorCode, JobExecutionStatus};
 use proptest::prelude::*;
 
-const T0: u64 = 1_800_000_000_000;
-const MIN: u64 = 60_000;
+use common::engine::{abort, add_fleet, noop_job};
+use common::{MIN, T0};
 
 fn fleet(n: usize) -> Engine {
     let mut e = Engine::new(T0, Settings::default());
-    e.create_group("fleet", None).unwrap();
-    for i in 0..n {
-        let name = format!("dev-{i}");
-        e.create_thing(&name, &[("model", "m1")]).unwrap();
-        e.add_thing_to_group("fleet", &name).unwrap();
-    }
+    add_fleet(&mut e, n, |i| format!("dev-{i}"), &[("model", "m1")]);
     e
-}
-
-fn spec(id: &str) -> JobSpec {
-    JobSpec::new(
-        id,
-        vec![Target::Group("fleet".into())],
-        r#"{"operation":"noop"}"#,
-    )
 }
 
 /// Create the job and let the rollout (1000 things per minute by default, as AWS) notify
@@ -60,7 +49,7 @@ fn drain(e: &mut Engine) -> Vec<(String, NotificationKind)> {
 #[test]
 fn snapshot_targets_are_fixed_at_creation() {
     let mut e = fleet(3);
-    create(&mut e, spec("snap"));
+    create(&mut e, noop_job("snap"));
     e.create_thing("late", &[]).unwrap();
     e.add_thing_to_group("fleet", "late").unwrap();
     assert_eq!(
@@ -76,7 +65,7 @@ fn snapshot_targets_are_fixed_at_creation() {
 #[test]
 fn continuous_jobs_take_late_joiners_and_remove_leavers() {
     let mut e = fleet(2);
-    let mut s = spec("cont");
+    let mut s = noop_job("cont");
     s.target_selection = TargetSelection::Continuous;
     create(&mut e, s);
     e.create_thing("late", &[]).unwrap();
@@ -139,7 +128,7 @@ fn nested_and_dynamic_groups_as_targets() {
 #[test]
 fn snapshot_job_completes_when_every_execution_is_terminal() {
     let mut e = fleet(3);
-    create(&mut e, spec("c"));
+    create(&mut e, noop_job("c"));
     set(&mut e, "dev-0", "c", JobExecutionStatus::Succeeded).unwrap();
     set(&mut e, "dev-1", "c", JobExecutionStatus::Rejected).unwrap();
     assert_eq!(e.describe_job("c").unwrap().status, JobStatus::InProgress);
@@ -159,7 +148,7 @@ fn snapshot_job_completes_when_every_execution_is_terminal() {
 fn cancel_job_with_and_without_force() {
     for force in [false, true] {
         let mut e = fleet(3);
-        create(&mut e, spec("x"));
+        create(&mut e, noop_job("x"));
         set(&mut e, "dev-0", "x", JobExecutionStatus::InProgress).unwrap();
         set(&mut e, "dev-1", "x", JobExecutionStatus::Succeeded).unwrap();
         let job = e
@@ -208,7 +197,7 @@ fn cancel_job_with_and_without_force() {
 #[test]
 fn cancel_and_delete_executions_and_jobs() {
     let mut e = fleet(3);
-    create(&mut e, spec("x"));
+    create(&mut e, noop_job("x"));
     set(&mut e, "dev-0", "x", JobExecutionStatus::InProgress).unwrap();
     assert!(matches!(
         e.cancel_job_execution("x", "dev-0", false, None, None),
@@ -252,9 +241,9 @@ fn cancel_and_delete_executions_and_jobs() {
         "the deleted job's executions are gone"
     );
     // The id can be used again once deleted.
-    create(&mut e, spec("x"));
+    create(&mut e, noop_job("x"));
     assert!(matches!(
-        e.create_job(spec("x")),
+        e.create_job(noop_job("x")),
         Err(ServiceError::ResourceAlreadyExists(_))
     ));
 }
@@ -262,9 +251,9 @@ fn cancel_and_delete_executions_and_jobs() {
 #[test]
 fn device_plane_answers_like_aws() {
     let mut e = fleet(1);
-    create(&mut e, spec("a"));
+    create(&mut e, noop_job("a"));
     e.advance(T0 + 1000);
-    create(&mut e, spec("b"));
+    create(&mut e, noop_job("b"));
     // start-next: oldest QUEUED first, moves to IN_PROGRESS, version 1 → 2.
     let started = e
         .start_next("dev-0", &StartNext::default())
@@ -363,7 +352,7 @@ fn device_plane_answers_like_aws() {
 #[test]
 fn status_details_follow_the_aws_rule_the_device_checks() {
     let mut e = fleet(1);
-    create(&mut e, spec("a"));
+    create(&mut e, noop_job("a"));
     let details = |pairs: &[(&str, &str)]| -> StatusDetails {
         pairs
             .iter()
@@ -424,7 +413,7 @@ fn status_details_follow_the_aws_rule_the_device_checks() {
 fn notify_and_notify_next_when_aws_sends_them() {
     let mut e = fleet(1);
     drain(&mut e);
-    create(&mut e, spec("a"));
+    create(&mut e, noop_job("a"));
     assert_eq!(
         drain(&mut e),
         [
@@ -432,7 +421,7 @@ fn notify_and_notify_next_when_aws_sends_them() {
             ("dev-0".into(), NotificationKind::NotifyNext)
         ]
     );
-    create(&mut e, spec("b"));
+    create(&mut e, noop_job("b"));
     assert_eq!(
         drain(&mut e),
         [("dev-0".into(), NotificationKind::Notify)],
@@ -487,21 +476,11 @@ fn quotas_are_checked_up_front_with_precise_errors() {
             "targets",
         ),
         (
-            Box::new(|s| {
-                s.job_executions_rollout_config = Some(RolloutConfig {
-                    maximum_per_minute: Some(1001),
-                    ..Default::default()
-                })
-            }),
+            Box::new(|s| s.job_executions_rollout_config = Some(RolloutConfig::per_minute(1001))),
             "maximumPerMinute",
         ),
         (
-            Box::new(|s| {
-                s.job_executions_rollout_config = Some(RolloutConfig {
-                    maximum_per_minute: Some(0),
-                    ..Default::default()
-                })
-            }),
+            Box::new(|s| s.job_executions_rollout_config = Some(RolloutConfig::per_minute(0))),
             "maximumPerMinute",
         ),
         (
@@ -526,14 +505,7 @@ fn quotas_are_checked_up_front_with_precise_errors() {
         (
             Box::new(|s| {
                 s.abort_config = Some(AbortConfig {
-                    criteria_list: vec![AbortCriteria {
-                        failure_type: FailureType::Failed,
-                        action: AbortAction::Cancel,
-                        threshold_percentage: 100.5,
-                        min_number_of_executed_things: 1,
-                        denominator: Denominator::Terminal,
-                        comparator: Comparator::AtLeast,
-                    }],
+                    criteria_list: vec![abort(FailureType::Failed, 100.5, 1)],
                 })
             }),
             "thresholdPercentage",
@@ -541,37 +513,22 @@ fn quotas_are_checked_up_front_with_precise_errors() {
         (
             Box::new(|s| {
                 s.abort_config = Some(AbortConfig {
-                    criteria_list: vec![AbortCriteria {
-                        failure_type: FailureType::Failed,
-                        action: AbortAction::Cancel,
-                        threshold_percentage: 10.123,
-                        min_number_of_executed_things: 1,
-                        denominator: Denominator::Terminal,
-                        comparator: Comparator::AtLeast,
-                    }],
+                    criteria_list: vec![abort(FailureType::Failed, 10.123, 1)],
                 })
             }),
             "two decimals",
         ),
         (
             Box::new(|s| {
-                s.job_executions_rollout_config = Some(RolloutConfig {
-                    exponential_rate: Some(ExponentialRate {
-                        base_rate_per_minute: 10,
-                        increment_factor: 1.25,
-                        rate_increase_criteria: RateIncreaseCriteria {
-                            number_of_notified_things: Some(1),
-                            number_of_succeeded_things: None,
-                        },
-                    }),
-                    ..Default::default()
-                })
+                s.job_executions_rollout_config = Some(
+                    RolloutConfig::default().with_ramp(ExponentialRate::per_notified(10, 1.25, 1)),
+                )
             }),
             "incrementFactor",
         ),
     ];
     for (mutate, needle) in cases {
-        let mut s = spec("q");
+        let mut s = noop_job("q");
         mutate(&mut s);
         match e.create_job(s) {
             Err(ServiceError::InvalidRequest(message)) => assert!(
@@ -590,7 +547,7 @@ fn quotas_are_checked_up_front_with_precise_errors() {
 #[test]
 fn events_mirror_aws_and_metrics_derive_from_them() {
     let mut e = fleet(2);
-    create(&mut e, spec("ev"));
+    create(&mut e, noop_job("ev"));
     set(&mut e, "dev-0", "ev", JobExecutionStatus::InProgress).unwrap();
     set(&mut e, "dev-0", "ev", JobExecutionStatus::Succeeded).unwrap();
     set(&mut e, "dev-1", "ev", JobExecutionStatus::Failed).unwrap();
@@ -652,16 +609,16 @@ proptest! {
     #[test]
     fn counters_equal_a_recount_after_any_operations(ops in proptest::collection::vec(op(), 1..120)) {
         let mut e = fleet(8);
-        let mut a = spec("j0");
+        let mut a = noop_job("j0");
         a.job_executions_retry_config = Some(RetryConfig { criteria_list: vec![RetryCriteria { failure_type: RetryFailureType::All, number_of_retries: 2 }] });
         a.timeout_config = Some(TimeoutConfig { in_progress_timeout_in_minutes: Some(3) });
-        a.job_executions_rollout_config = Some(RolloutConfig { maximum_per_minute: Some(3), maximum_in_flight: Some(5), ..Default::default() });
+        a.job_executions_rollout_config = Some(RolloutConfig::per_minute(3).with_max_in_flight(5));
         e.create_job(a).unwrap();
-        let mut b = spec("j1");
+        let mut b = noop_job("j1");
         b.target_selection = TargetSelection::Continuous;
-        b.abort_config = Some(AbortConfig { criteria_list: vec![AbortCriteria { failure_type: FailureType::All, action: AbortAction::Cancel, threshold_percentage: 50.0, min_number_of_executed_things: 3, denominator: Denominator::Terminal, comparator: Comparator::AtLeast }] });
+        b.abort_config = Some(AbortConfig { criteria_list: vec![abort(FailureType::All, 50.0, 3)] });
         e.create_job(b).unwrap();
-        create(&mut e, spec("j2"));
+        create(&mut e, noop_job("j2"));
         let statuses = [JobExecutionStatus::InProgress, JobExecutionStatus::Succeeded, JobExecutionStatus::Failed,
             JobExecutionStatus::Rejected, JobExecutionStatus::Queued, JobExecutionStatus::Canceled];
         let mut now = T0;
@@ -684,14 +641,9 @@ proptest! {
                 let d = &j.job_process_details;
                 let listed = e.list_job_executions_for_job(&j.spec.job_id, None).unwrap();
                 let count = |s| listed.iter().filter(|x| x.status == s).count() as u64;
-                prop_assert_eq!(d.number_of_queued_things, count(JobExecutionStatus::Queued));
-                prop_assert_eq!(d.number_of_in_progress_things, count(JobExecutionStatus::InProgress));
-                prop_assert_eq!(d.number_of_succeeded_things, count(JobExecutionStatus::Succeeded));
-                prop_assert_eq!(d.number_of_failed_things, count(JobExecutionStatus::Failed));
-                prop_assert_eq!(d.number_of_canceled_things, count(JobExecutionStatus::Canceled));
-                prop_assert_eq!(d.number_of_removed_things, count(JobExecutionStatus::Removed));
-                prop_assert_eq!(d.number_of_timed_out_things, count(JobExecutionStatus::TimedOut));
-                prop_assert_eq!(d.number_of_rejected_things, count(JobExecutionStatus::Rejected));
+                for status in JobExecutionStatus::ALL {
+                    prop_assert_eq!(d.by_status[status], count(status), "{}", status);
+                }
             }
         }
     }

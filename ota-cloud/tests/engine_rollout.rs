@@ -1,51 +1,28 @@
 //! Rollout, abort, timeouts, retries and scheduling of the in-memory engine, against a fake
 //! clock (Unix milliseconds passed to `advance`).
 
+mod common;
+
 use ota_cloud::jobs::model::*;
 use ota_cloud::schedule::{EndBehavior, MaintenanceWindowConfig, SchedulingConfig};
 use ota_cloud::{Engine, Pacing, Settings};
 use ota_core::jobs::JobExecutionStatus;
 
-const T0: u64 = 1_800_000_000_000;
-const MIN: u64 = 60_000;
+use common::engine::{abort, add_fleet, noop_job, things_in};
+use common::{MIN, T0};
 
 fn fleet(n: usize) -> Engine {
     let mut e = Engine::new(T0, Settings::default());
-    e.create_group("fleet", None).unwrap();
-    for i in 0..n {
-        let name = format!("dev-{i:05}");
-        e.create_thing(&name, &[]).unwrap();
-        e.add_thing_to_group("fleet", &name).unwrap();
-    }
+    add_fleet(&mut e, n, |i| format!("dev-{i:05}"), &[]);
     e
 }
 
-fn spec(id: &str) -> JobSpec {
-    JobSpec::new(
-        id,
-        vec![Target::Group("fleet".into())],
-        r#"{"operation":"noop"}"#,
-    )
-}
-
 fn notified(e: &Engine, job: &str) -> u64 {
-    let d = e.describe_job(job).unwrap().job_process_details;
-    d.number_of_queued_things
-        + d.number_of_in_progress_things
-        + d.number_of_succeeded_things
-        + d.number_of_failed_things
-        + d.number_of_rejected_things
-        + d.number_of_timed_out_things
-        + d.number_of_canceled_things
-        + d.number_of_removed_things
-}
-
-fn things(e: &Engine, job: &str, status: JobExecutionStatus) -> Vec<String> {
-    e.list_job_executions_for_job(job, Some(status))
+    e.describe_job(job)
         .unwrap()
-        .into_iter()
-        .map(|s| s.thing_name)
-        .collect()
+        .job_process_details
+        .by_status
+        .total()
 }
 
 fn update(e: &mut Engine, thing: &str, job: &str, status: JobExecutionStatus) {
@@ -56,11 +33,7 @@ fn update(e: &mut Engine, thing: &str, job: &str, status: JobExecutionStatus) {
 #[test]
 fn maximum_per_minute_paces_notifications() {
     let mut e = fleet(300);
-    let mut s = spec("paced");
-    s.job_executions_rollout_config = Some(RolloutConfig {
-        maximum_per_minute: Some(100),
-        ..Default::default()
-    });
+    let s = noop_job("paced").with_rollout(RolloutConfig::per_minute(100));
     e.create_job(s).unwrap();
     assert_eq!(notified(&e, "paced"), 1, "the first at once");
     e.advance(T0 + MIN - 1);
@@ -83,16 +56,8 @@ fn per_minute_pacing_batches_at_minute_starts() {
     let mut settings = Settings::default();
     settings.pacing = Pacing::PerMinute;
     let mut e2 = Engine::new(T0, settings);
-    e2.create_group("fleet", None).unwrap();
-    for i in 0..250 {
-        e2.create_thing(&format!("d{i}"), &[]).unwrap();
-        e2.add_thing_to_group("fleet", &format!("d{i}")).unwrap();
-    }
-    let mut s = spec("batched");
-    s.job_executions_rollout_config = Some(RolloutConfig {
-        maximum_per_minute: Some(100),
-        ..Default::default()
-    });
+    add_fleet(&mut e2, 250, |i| format!("d{i}"), &[]);
+    let s = noop_job("batched").with_rollout(RolloutConfig::per_minute(100));
     e2.create_job(s).unwrap();
     assert_eq!(notified(&e2, "batched"), 100, "a minute's quota at once");
     e2.advance(T0 + MIN - 1);
@@ -109,19 +74,9 @@ fn per_minute_pacing_batches_at_minute_starts() {
 #[test]
 fn exponential_ramp_reproduces_the_documented_worked_example() {
     let mut e = fleet(10_000);
-    let mut s = spec("ramp");
-    s.job_executions_rollout_config = Some(RolloutConfig {
-        maximum_per_minute: Some(1000),
-        exponential_rate: Some(ExponentialRate {
-            base_rate_per_minute: 50,
-            increment_factor: 2.0,
-            rate_increase_criteria: RateIncreaseCriteria {
-                number_of_notified_things: Some(1000),
-                number_of_succeeded_things: None,
-            },
-        }),
-        maximum_in_flight: None,
-    });
+    let s = noop_job("ramp").with_rollout(
+        RolloutConfig::per_minute(1000).with_ramp(ExponentialRate::per_notified(50, 2.0, 1000)),
+    );
     e.create_job(s).unwrap();
     // (minute, notified by then): the table of the reference, to the notification.
     let table: [(f64, u64); 7] = [
@@ -143,19 +98,9 @@ fn exponential_ramp_reproduces_the_documented_worked_example() {
         );
     }
     let mut f = fleet(10_000);
-    let mut s = spec("ramp");
-    s.job_executions_rollout_config = Some(RolloutConfig {
-        maximum_per_minute: Some(1000),
-        exponential_rate: Some(ExponentialRate {
-            base_rate_per_minute: 50,
-            increment_factor: 2.0,
-            rate_increase_criteria: RateIncreaseCriteria {
-                number_of_notified_things: Some(1000),
-                number_of_succeeded_things: None,
-            },
-        }),
-        maximum_in_flight: None,
-    });
+    let s = noop_job("ramp").with_rollout(
+        RolloutConfig::per_minute(1000).with_ramp(ExponentialRate::per_notified(50, 2.0, 1000)),
+    );
     f.create_job(s).unwrap();
     f.advance(T0 + 10 * MIN - 1);
     assert_eq!(notified(&f, "ramp"), 500, "50/min for the first 10 minutes");
@@ -164,23 +109,13 @@ fn exponential_ramp_reproduces_the_documented_worked_example() {
 #[test]
 fn succeeded_criterion_gates_the_ramp_on_health() {
     let mut e = fleet(500);
-    let mut s = spec("gated");
-    s.job_executions_rollout_config = Some(RolloutConfig {
-        maximum_per_minute: Some(1000),
-        exponential_rate: Some(ExponentialRate {
-            base_rate_per_minute: 10,
-            increment_factor: 2.0,
-            rate_increase_criteria: RateIncreaseCriteria {
-                number_of_notified_things: None,
-                number_of_succeeded_things: Some(5),
-            },
-        }),
-        maximum_in_flight: None,
-    });
+    let s = noop_job("gated").with_rollout(
+        RolloutConfig::per_minute(1000).with_ramp(ExponentialRate::per_succeeded(10, 2.0, 5)),
+    );
     e.create_job(s).unwrap();
     e.advance(T0 + 5 * MIN - 1);
     assert_eq!(notified(&e, "gated"), 50, "no success yet: stays at 10/min");
-    for thing in things(&e, "gated", JobExecutionStatus::Queued)
+    for thing in things_in(&e, "gated", JobExecutionStatus::Queued)
         .into_iter()
         .take(5)
     {
@@ -195,31 +130,16 @@ fn succeeded_criterion_gates_the_ramp_on_health() {
 #[test]
 fn in_flight_cap_admits_as_executions_finish() {
     let mut e = fleet(20);
-    let mut s = spec("capped");
-    s.job_executions_rollout_config = Some(RolloutConfig {
-        maximum_in_flight: Some(3),
-        ..Default::default()
-    });
+    let s = noop_job("capped").with_rollout(RolloutConfig::default().with_max_in_flight(3));
     e.create_job(s).unwrap();
     e.advance(T0 + 10 * MIN);
     assert_eq!(notified(&e, "capped"), 3);
-    let first = things(&e, "capped", JobExecutionStatus::Queued)[0].clone();
+    let first = things_in(&e, "capped", JobExecutionStatus::Queued)[0].clone();
     update(&mut e, &first, "capped", JobExecutionStatus::InProgress);
     assert_eq!(notified(&e, "capped"), 3, "IN_PROGRESS still counts");
     update(&mut e, &first, "capped", JobExecutionStatus::Succeeded);
     e.advance(T0 + 10 * MIN + 1000);
     assert_eq!(notified(&e, "capped"), 4, "one finished, one more admitted");
-}
-
-fn abort(failure_type: FailureType, threshold: f64, min: u32) -> AbortCriteria {
-    AbortCriteria {
-        failure_type,
-        action: AbortAction::Cancel,
-        threshold_percentage: threshold,
-        min_number_of_executed_things: min,
-        denominator: Denominator::Terminal,
-        comparator: Comparator::AtLeast,
-    }
 }
 
 /// rollout-semantics.md §4 worked example, reading (a) (failures over terminal executions):
@@ -230,17 +150,13 @@ fn abort(failure_type: FailureType, threshold: f64, min: u32) -> AbortCriteria {
 #[test]
 fn abort_follows_the_documented_example() {
     let mut e = fleet(1000);
-    let mut s = spec("abort");
-    s.job_executions_rollout_config = Some(RolloutConfig {
-        maximum_per_minute: Some(50),
-        ..Default::default()
-    });
+    let mut s = noop_job("abort").with_rollout(RolloutConfig::per_minute(50));
     s.abort_config = Some(AbortConfig {
         criteria_list: vec![abort(FailureType::Failed, 20.0, 100)],
     });
     e.create_job(s).unwrap();
     let finish = |e: &mut Engine, n: usize, end: JobExecutionStatus| {
-        for t in things(e, "abort", JobExecutionStatus::Queued)
+        for t in things_in(e, "abort", JobExecutionStatus::Queued)
             .into_iter()
             .take(n)
         {
@@ -270,7 +186,7 @@ fn abort_follows_the_documented_example() {
         "10 of 60 = 16.7%"
     );
     // Two IN_PROGRESS, then failures: the 13th failure of 63 terminal is 20.6%.
-    let running: Vec<String> = things(&e, "abort", JobExecutionStatus::Queued)
+    let running: Vec<String> = things_in(&e, "abort", JobExecutionStatus::Queued)
         .into_iter()
         .take(2)
         .collect();
@@ -296,12 +212,17 @@ fn abort_follows_the_documented_example() {
         job.comment
     );
     let d = job.job_process_details;
-    assert_eq!(d.number_of_queued_things, 0, "QUEUED executions cancelled");
     assert_eq!(
-        d.number_of_in_progress_things, 2,
+        d.by_status[JobExecutionStatus::Queued],
+        0,
+        "QUEUED executions cancelled"
+    );
+    assert_eq!(
+        d.by_status[JobExecutionStatus::InProgress],
+        2,
         "IN_PROGRESS ones keep running"
     );
-    assert_eq!(d.number_of_canceled_things, 150 - 63 - 2);
+    assert_eq!(d.by_status[JobExecutionStatus::Canceled], 150 - 63 - 2);
     let before = notified(&e, "abort");
     e.advance(T0 + 60 * MIN);
     assert_eq!(notified(&e, "abort"), before, "the rest is never notified");
@@ -314,7 +235,7 @@ fn abort_denominator_and_comparator_are_explicit() {
     // 2 FAILED of 10 notified, 4 terminal: 50% of terminal, 20% of notified.
     let run = |denominator, comparator, threshold| {
         let mut e = fleet(10);
-        let mut s = spec("a");
+        let mut s = noop_job("a");
         s.abort_config = Some(AbortConfig {
             criteria_list: vec![AbortCriteria {
                 denominator,
@@ -324,7 +245,7 @@ fn abort_denominator_and_comparator_are_explicit() {
         });
         e.create_job(s).unwrap();
         e.advance(T0 + MIN);
-        let q = things(&e, "a", JobExecutionStatus::Queued);
+        let q = things_in(&e, "a", JobExecutionStatus::Queued);
         for (i, t) in q.iter().take(4).enumerate() {
             let end = if i < 2 {
                 JobExecutionStatus::Succeeded
@@ -350,13 +271,13 @@ fn abort_per_failure_type() {
         (FailureType::All, JobExecutionStatus::Rejected),
     ] {
         let mut e = fleet(4);
-        let mut s = spec("t");
+        let mut s = noop_job("t");
         s.abort_config = Some(AbortConfig {
             criteria_list: vec![abort(failure_type, 50.0, 2)],
         });
         e.create_job(s).unwrap();
         e.advance(T0 + MIN);
-        let q = things(&e, "t", JobExecutionStatus::Queued);
+        let q = things_in(&e, "t", JobExecutionStatus::Queued);
         update(&mut e, &q[1], "t", JobExecutionStatus::Succeeded);
         update(&mut e, &q[0], "t", status);
         assert_eq!(
@@ -367,13 +288,13 @@ fn abort_per_failure_type() {
     }
     // FAILED does not count toward a REJECTED criterion.
     let mut e = fleet(4);
-    let mut s = spec("t");
+    let mut s = noop_job("t");
     s.abort_config = Some(AbortConfig {
         criteria_list: vec![abort(FailureType::Rejected, 50.0, 2)],
     });
     e.create_job(s).unwrap();
     e.advance(T0 + MIN);
-    let q = things(&e, "t", JobExecutionStatus::Queued);
+    let q = things_in(&e, "t", JobExecutionStatus::Queued);
     update(&mut e, &q[0], "t", JobExecutionStatus::Failed);
     update(&mut e, &q[1], "t", JobExecutionStatus::Failed);
     assert_eq!(e.describe_job("t").unwrap().status, JobStatus::InProgress);
@@ -382,7 +303,7 @@ fn abort_per_failure_type() {
 #[test]
 fn in_progress_and_step_timeouts() {
     let mut e = fleet(2);
-    let mut s = spec("to");
+    let mut s = noop_job("to");
     s.timeout_config = Some(TimeoutConfig {
         in_progress_timeout_in_minutes: Some(20),
     });
@@ -443,7 +364,7 @@ fn in_progress_and_step_timeouts() {
 #[test]
 fn retries_per_failure_type_with_new_execution_numbers() {
     let mut e = fleet(1);
-    let mut s = spec("retry");
+    let mut s = noop_job("retry");
     s.timeout_config = Some(TimeoutConfig {
         in_progress_timeout_in_minutes: Some(1),
     });
@@ -485,13 +406,20 @@ fn retries_per_failure_type_with_new_execution_numbers() {
     let job = e.describe_job("retry").unwrap();
     assert_eq!(job.status, JobStatus::Completed);
     // Things and attempts counted separately.
-    assert_eq!(job.job_process_details.number_of_timed_out_things, 1);
-    assert_eq!(job.job_process_details.number_of_failed_things, 0);
+    let d = &job.job_process_details;
     assert_eq!(
         (
-            job.attempts.executions,
-            job.attempts.failed,
-            job.attempts.timed_out
+            d.by_status[JobExecutionStatus::TimedOut],
+            d.by_status[JobExecutionStatus::Failed]
+        ),
+        (1, 0)
+    );
+    let a = &job.attempts;
+    assert_eq!(
+        (
+            a.executions,
+            a.ended[JobExecutionStatus::Failed],
+            a.ended[JobExecutionStatus::TimedOut]
         ),
         (4, 2, 2)
     );
@@ -501,7 +429,7 @@ fn retries_per_failure_type_with_new_execution_numbers() {
 #[test]
 fn at_most_ten_retries() {
     let mut e = fleet(1);
-    let mut s = spec("ten");
+    let mut s = noop_job("ten");
     s.job_executions_retry_config = Some(RetryConfig {
         criteria_list: vec![RetryCriteria {
             failure_type: RetryFailureType::Failed,
@@ -540,11 +468,7 @@ fn scheduled_job_waits_for_its_start_and_applies_end_behaviours() {
         ),
     ] {
         let mut e = fleet(200);
-        let mut s = spec("sched");
-        s.job_executions_rollout_config = Some(RolloutConfig {
-            maximum_per_minute: Some(2),
-            ..Default::default()
-        });
+        let mut s = noop_job("sched").with_rollout(RolloutConfig::per_minute(2));
         s.scheduling_config = Some(SchedulingConfig {
             start_time: Some(ota_cloud::schedule::format_schedule_time(T0 + 60 * MIN)),
             end_time: Some(ota_cloud::schedule::format_schedule_time(T0 + 120 * MIN)),
@@ -565,7 +489,7 @@ fn scheduled_job_waits_for_its_start_and_applies_end_behaviours() {
         );
         assert_eq!(notified(&e, "sched"), 1);
         e.advance(T0 + 61 * MIN);
-        let q = things(&e, "sched", JobExecutionStatus::Queued);
+        let q = things_in(&e, "sched", JobExecutionStatus::Queued);
         update(&mut e, &q[0], "sched", JobExecutionStatus::InProgress);
         e.advance(T0 + 121 * MIN);
         assert_eq!(
@@ -583,11 +507,7 @@ fn scheduled_job_waits_for_its_start_and_applies_end_behaviours() {
 #[test]
 fn maintenance_windows_gate_admission() {
     let mut e = fleet(500);
-    let mut s = spec("win");
-    s.job_executions_rollout_config = Some(RolloutConfig {
-        maximum_per_minute: Some(10),
-        ..Default::default()
-    });
+    let mut s = noop_job("win").with_rollout(RolloutConfig::per_minute(10));
     let start = T0 + 60 * MIN;
     s.scheduling_config = Some(SchedulingConfig {
         start_time: Some(ota_cloud::schedule::format_schedule_time(start)),

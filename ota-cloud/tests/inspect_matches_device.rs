@@ -4,9 +4,10 @@
 //! document arrives in a job (it starts the job, reports it `REJECTED` with a reason, or
 //! hands it to the application), for the same device.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -21,6 +22,9 @@ use p256::ecdsa::signature::Signer as _;
 use p256::ecdsa::{Signature, SigningKey};
 use p256::pkcs8::{EncodePublicKey, LineEnding};
 use proptest::prelude::*;
+
+use common::cli::ota_cloud;
+use common::scratch::Dir;
 
 const THING: &str = "dev-1";
 const JOB: &str = "job-1";
@@ -45,7 +49,7 @@ enum Decision {
 
 /// The device both sides describe, and a scratch directory for `inspect`'s files.
 struct Bench {
-    dir: PathBuf,
+    dir: Dir,
     trust_pem: String,
     trust: &'static TrustStore<1>,
     signing: SigningKey,
@@ -57,13 +61,10 @@ struct Bench {
 
 impl Bench {
     fn new(name: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("ota-cloud-inspect-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
+        let dir = Dir::new(name);
         let signing = SigningKey::from_slice(&[7; 32]).unwrap();
         let public = signing.verifying_key();
-        let trust_pem = dir.join("trust.pub.pem");
+        let trust_pem = dir.path("trust.pub.pem");
         fs::write(
             &trust_pem,
             public.to_public_key_pem(LineEnding::LF).unwrap(),
@@ -85,7 +86,7 @@ impl Bench {
             .unwrap();
         Self {
             dir,
-            trust_pem: trust_pem.display().to_string(),
+            trust_pem,
             trust: Box::leak(Box::new(trust)),
             signing,
             other: SigningKey::from_slice(&[9; 32]).unwrap(),
@@ -157,7 +158,7 @@ impl Bench {
     /// store or (`with_trust` false) without one.
     fn inspect(&mut self, document: &[u8], prefer_http: bool, with_trust: bool) -> Decision {
         self.files += 1;
-        let path = self.dir.join(format!("doc-{}.json", self.files));
+        let path = self.dir.root().join(format!("doc-{}.json", self.files));
         fs::write(&path, document).unwrap();
         let max_size = self.max_size.to_string();
         let url_capacity = URL_CAPACITY.to_string();
@@ -185,10 +186,7 @@ impl Bench {
         if with_trust {
             args.extend(["--trust", &self.trust_pem]);
         }
-        let output = Command::new(env!("CARGO_BIN_EXE_ota-cloud"))
-            .args(&args)
-            .output()
-            .unwrap();
+        let output = ota_cloud(&args).output().unwrap();
         let _ = fs::remove_file(&path);
         let stdout = String::from_utf8_lossy(&output.stdout);
         let verdict = stdout
@@ -241,12 +239,6 @@ impl Bench {
     fn sign(&self, key: &SigningKey, bytes: &[u8]) -> String {
         let signature: Signature = key.sign(bytes);
         STANDARD.encode(signature.to_der().as_bytes())
-    }
-}
-
-impl Drop for Bench {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.dir);
     }
 }
 

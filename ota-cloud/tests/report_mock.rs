@@ -1,6 +1,8 @@
 //! `service::job_report` tested at the trait level with `mockall` (no engine).
 #![cfg(feature = "mock")]
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use mockall::predicate::{always, eq};
@@ -9,25 +11,18 @@ use ota_cloud::service::job_report;
 use ota_cloud::{MockJobService, ServiceError};
 use ota_core::jobs::JobExecutionStatus;
 
+use common::campaign::described;
+
+/// Job `id`, completed, with 2 things `FAILED` and 5 `SUCCEEDED`.
 fn job(id: &str) -> Job {
+    let spec = JobSpec::new(id, vec![Target::Thing("t".into())], "{}");
+    let things = StatusCounts::from([
+        (JobExecutionStatus::Failed, 2),
+        (JobExecutionStatus::Succeeded, 5),
+    ]);
     Job {
-        job_arn: format!("arn:aws:iot:us-east-1:0:job/{id}"),
-        status: JobStatus::Completed,
-        reason_code: None,
-        comment: None,
-        force_canceled: false,
-        is_concurrent: false,
-        created_at: 0,
-        last_updated_at: 0,
         completed_at: Some(1),
-        job_process_details: JobProcessDetails {
-            number_of_failed_things: 2,
-            number_of_succeeded_things: 5,
-            ..Default::default()
-        },
-        attempts: AttemptCounts::default(),
-        scheduled_job_rollouts: vec![],
-        spec: JobSpec::new(id, vec![Target::Thing("t".into())], "{}"),
+        ..described(spec, JobStatus::Completed, things)
     }
 }
 
@@ -97,7 +92,7 @@ async fn report_lists_failures_with_reasons_and_respects_the_bound() {
         .times(0)
         .returning(|_, t, _| Ok(execution(t, None)));
     let report = job_report(&service, "j", 1).await.unwrap();
-    assert_eq!(report.details.number_of_failed_things, 2);
+    assert_eq!(report.details.by_status[JobExecutionStatus::Failed], 2);
     assert_eq!(report.failures.len(), 1, "bounded");
     assert_eq!(
         report.failures[0].reason.as_deref(),

@@ -5,21 +5,15 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use ota_cloud::jobs::model::{
-    DeviceExecution, ExecutionState, StartNext, StatusDetails as DetailsMap, UpdateExecution,
-};
-use ota_cloud::{DataPlaneError, Engine, JobSelector, Notification, NotificationKind};
-use ota_core::jobs::{
-    self, DescribeRequest, ErrorCode, ErrorResponse, ExecutionResponse, GetPendingRequest,
-    GetPendingResponse, JobExecution, JobExecutionSummary, JobId, JobRef, JobTopic, JobsApi, Reply,
-    StartNextRequest, StatusDetails, ThingName, UpdateRequest, UpdateResponse,
-};
-use ota_core::json::JsonStr;
+use ota_cloud::{Engine, JobSelector, Notification, NotificationKind};
+use ota_core::jobs::{self, ErrorCode, JobTopic, JobsApi, Reply, ThingName};
 use ota_core::streams::{DataBlock, Format, GetStreamRequest, StreamTopic, StreamTopicKind};
-use serde_json::value::RawValue;
 
 use crate::net::Message;
 use crate::rng::SimRng;
+use jobs_api::{Answer, execution_reply, summary};
+
+mod jobs_api;
 
 /// Counts of what the service answered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -107,6 +101,7 @@ impl Responder {
         s
     }
 
+    /// Answer a Jobs request (`notify` and `notify-next` are the service's own: ignored).
     fn jobs(
         &mut self,
         engine: &mut Engine,
@@ -116,168 +111,29 @@ impl Responder {
     ) {
         let now = seconds(engine.now());
         let thing = topic.thing.as_str();
-        let accepted = self.topic(topic.reply(Reply::Accepted));
-        let rejected = self.topic(topic.reply(Reply::Rejected));
-        let refuse = |code: ErrorCode, token: Option<&str>, state: Option<&ExecutionState>| {
-            let details = state.map(|s| details(&s.status_details));
-            let execution_state = state.map(|s| jobs::ExecutionState {
-                status: s.status,
-                status_details: details.as_ref().and_then(|d| d.clone()),
-                version_number: s.version_number,
-            });
-            let e = ErrorResponse {
-                client_token: token.map(JsonStr::text),
-                timestamp: now,
-                execution_state,
-                code,
-                message: JsonStr::from_plain(code.as_str()).unwrap_or_default(),
-            };
-            Message {
-                topic: rejected.clone(),
-                payload: json(&e),
-            }
-        };
-        let result = match topic.api {
-            JobsApi::GetPending => {
-                let Ok(req) = serde_json::from_slice::<GetPendingRequest<'_>>(payload) else {
-                    self.stats.malformed += 1;
-                    return out.push(refuse(ErrorCode::InvalidJson, None, None));
-                };
-                let token = req.client_token;
-                match engine.get_pending(thing) {
-                    Ok(pending) => {
-                        let mut reply = GetPendingResponse {
-                            client_token: token,
-                            timestamp: now,
-                            ..GetPendingResponse::default()
-                        };
-                        for s in pending.in_progress.iter().filter_map(summary) {
-                            let _ = reply.in_progress_jobs.push(s);
-                        }
-                        for s in pending.queued.iter().filter_map(summary) {
-                            let _ = reply.queued_jobs.push(s);
-                        }
-                        Ok(Message {
-                            topic: accepted.clone(),
-                            payload: json(&reply),
-                        })
-                    }
-                    Err(e) => Err((e, token.map(|t| t.to_string()))),
-                }
-            }
-            JobsApi::StartNext => {
-                let Ok(req) = serde_json::from_slice::<StartNextRequest<'_>>(payload) else {
-                    self.stats.malformed += 1;
-                    return out.push(refuse(ErrorCode::InvalidJson, None, None));
-                };
-                let token = req.client_token;
-                let request = StartNext {
-                    status_details: req
-                        .status_details
-                        .map(|d| {
-                            d.iter()
-                                .map(|(k, v)| (k.to_string(), v.to_string()))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    step_timeout_in_minutes: req.step_timeout_in_minutes.map(|s| s.get()),
-                };
-                match engine.start_next(thing, &request) {
-                    Ok(execution) => Ok(Message {
-                        topic: accepted.clone(),
-                        payload: execution_reply(token, now, execution.as_ref()),
-                    }),
-                    Err(e) => Err((e, token.map(|t| t.to_string()))),
-                }
-            }
-            JobsApi::Describe(job) => {
-                let Ok(req) = serde_json::from_slice::<DescribeRequest<'_>>(payload) else {
-                    self.stats.malformed += 1;
-                    return out.push(refuse(ErrorCode::InvalidJson, None, None));
-                };
-                let token = req.client_token;
-                let selector = match job {
-                    JobRef::Next => JobSelector::Next,
-                    JobRef::Id(id) => JobSelector::Id(id.as_str()),
-                };
-                match engine.describe_execution(
-                    thing,
-                    selector,
-                    req.execution_number,
-                    req.include_job_document.unwrap_or(true),
-                ) {
-                    Ok(execution) => Ok(Message {
-                        topic: accepted.clone(),
-                        payload: execution_reply(token, now, execution.as_ref()),
-                    }),
-                    Err(e) => Err((e, token.map(|t| t.to_string()))),
-                }
-            }
-            JobsApi::Update(id) => {
-                let Ok(req) = serde_json::from_slice::<UpdateRequest<'_>>(payload) else {
-                    self.stats.malformed += 1;
-                    return out.push(refuse(ErrorCode::InvalidJson, None, None));
-                };
-                let token = req.client_token;
-                let update = UpdateExecution {
-                    status: req.status,
-                    status_details: req.status_details.as_ref().map(|d| {
-                        d.iter()
-                            .map(|(k, v)| (k.to_string(), v.to_string()))
-                            .collect()
-                    }),
-                    expected_version: req.expected_version,
-                    execution_number: req.execution_number,
-                    include_job_execution_state: req.include_job_execution_state.unwrap_or(false),
-                    include_job_document: req.include_job_document.unwrap_or(false),
-                    step_timeout_in_minutes: req.step_timeout_in_minutes.map(|s| s.get()),
-                };
-                match engine.update_execution(thing, id.as_str(), &update) {
-                    Ok(outcome) => {
-                        let state_details = outcome
-                            .execution_state
-                            .as_ref()
-                            .map(|s| details(&s.status_details));
-                        let execution_state =
-                            outcome
-                                .execution_state
-                                .as_ref()
-                                .map(|s| jobs::ExecutionState {
-                                    status: s.status,
-                                    status_details: state_details.as_ref().and_then(|d| d.clone()),
-                                    version_number: s.version_number,
-                                });
-                        let document = outcome
-                            .job_document
-                            .as_deref()
-                            .and_then(|d| RawValue::from_string(d.to_string()).ok());
-                        let reply = UpdateResponse {
-                            client_token: token,
-                            timestamp: now,
-                            execution_state,
-                            job_document: document.as_deref(),
-                        };
-                        Ok(Message {
-                            topic: accepted.clone(),
-                            payload: json(&reply),
-                        })
-                    }
-                    Err(e) => Err((e, token.map(|t| t.to_string()))),
-                }
-            }
+        let answer = match topic.api {
+            JobsApi::GetPending => jobs_api::get_pending(engine, thing, now, payload),
+            JobsApi::StartNext => jobs_api::start_next(engine, thing, now, payload),
+            JobsApi::Describe(job) => jobs_api::describe(engine, thing, now, job, payload),
+            JobsApi::Update(id) => jobs_api::update(engine, thing, now, id.as_str(), payload),
             JobsApi::Notify | JobsApi::NotifyNext => return,
         };
-        match result {
-            Ok(m) => out.push(m),
-            Err((
-                DataPlaneError {
-                    code,
-                    execution_state,
-                    ..
-                },
-                token,
-            )) => out.push(refuse(code, token.as_deref(), execution_state.as_ref())),
-        }
+        let (reply, payload) = match answer {
+            Answer::Accepted(payload) => (Reply::Accepted, payload),
+            Answer::Refused(e, token) => (
+                Reply::Rejected,
+                jobs_api::rejection(now, e.code, token.as_deref(), e.execution_state.as_ref()),
+            ),
+            Answer::Malformed => {
+                self.stats.malformed += 1;
+                let refusal = jobs_api::rejection(now, ErrorCode::InvalidJson, None, None);
+                (Reply::Rejected, refusal)
+            }
+        };
+        out.push(Message {
+            topic: self.topic(topic.reply(reply)),
+            payload,
+        });
     }
 
     fn stream(
@@ -372,60 +228,6 @@ impl Responder {
             }
         }
     }
-}
-
-/// A pending-list entry as the wire type (`None` for a job id the wire type refuses).
-fn summary(s: &ota_cloud::jobs::model::JobExecutionSummary) -> Option<JobExecutionSummary<'_>> {
-    JobId::new(&s.job_id)
-        .ok()
-        .map(|job_id| JobExecutionSummary {
-            job_id: job_id.into(),
-            queued_at: s.queued_at,
-            started_at: s.started_at,
-            last_updated_at: s.last_updated_at,
-            version_number: 0,
-            execution_number: s.execution_number,
-        })
-}
-
-/// `statusDetails` as the wire type (entries the wire type refuses are left out).
-fn details(map: &DetailsMap) -> Option<StatusDetails<'_>> {
-    let mut d = StatusDetails::new();
-    for (k, v) in map {
-        let _ = d.insert(k, v);
-    }
-    (!d.is_empty()).then_some(d)
-}
-
-fn execution_reply(
-    token: Option<JsonStr<'_>>,
-    now: u64,
-    execution: Option<&DeviceExecution>,
-) -> Vec<u8> {
-    let document = execution
-        .and_then(|e| e.job_document.as_deref())
-        .and_then(|d| RawValue::from_string(d.to_string()).ok());
-    let details = execution.map(|e| details(&e.status_details));
-    let wire = execution.and_then(|e| {
-        Some(JobExecution {
-            job_id: JobId::new(&e.job_id).ok()?.into(),
-            thing_name: ThingName::new(&e.thing_name).ok().map(JsonStr::from),
-            job_document: document.as_deref(),
-            status: e.status,
-            status_details: details.as_ref().and_then(|d| d.clone()),
-            queued_at: e.queued_at,
-            started_at: e.started_at,
-            last_updated_at: e.last_updated_at,
-            version_number: e.version_number,
-            execution_number: e.execution_number,
-            approximate_seconds_before_timed_out: e.approximate_seconds_before_timed_out,
-        })
-    });
-    json(&ExecutionResponse {
-        client_token: token,
-        timestamp: now,
-        execution: wire,
-    })
 }
 
 /// The stream format every simulated device uses.

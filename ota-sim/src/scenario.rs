@@ -414,6 +414,11 @@ pub enum ScenarioError {
     Invalid(String),
 }
 
+/// A [`ScenarioError::Invalid`] with `message`.
+fn invalid(message: &str) -> Result<(), ScenarioError> {
+    Err(ScenarioError::Invalid(message.to_string()))
+}
+
 impl Scenario {
     /// Parse and check a scenario.
     ///
@@ -431,7 +436,6 @@ impl Scenario {
     /// # Errors
     /// [`ScenarioError::Invalid`] naming the first value out of range.
     pub fn check(&self) -> Result<(), ScenarioError> {
-        let bad = |m: &str| Err(ScenarioError::Invalid(m.to_string()));
         if self.devices == 0 || self.devices > MAX_DEVICES {
             return Err(ScenarioError::Invalid(format!(
                 "devices must be 1 to {MAX_DEVICES}, not {}",
@@ -439,13 +443,30 @@ impl Scenario {
             )));
         }
         self.check_sizes()?;
+        self.check_names()?;
+        self.check_rates()?;
+        self.check_image()?;
+        if self.campaign.stages.is_empty() {
+            return invalid("at least one stage");
+        }
+        for stage in &self.campaign.stages {
+            self.check_stage(stage)?;
+        }
+        self.check_groups()?;
+        self.check_versions()?;
+        self.check_durations()
+    }
+
+    /// Hardware shares, probabilities, the failure threshold and the latencies within their
+    /// ranges.
+    fn check_rates(&self) -> Result<(), ScenarioError> {
         if self.hardware.is_empty()
             || self
                 .hardware
                 .iter()
                 .any(|h| !(h.share.is_finite() && h.share > 0.0))
         {
-            return bad("at least one hardware type, each with a positive share");
+            return invalid("at least one hardware type, each with a positive share");
         }
         for p in [
             self.network.loss,
@@ -457,98 +478,115 @@ impl Scenario {
             self.faults.below_min_version,
         ] {
             if !(0.0..=1.0).contains(&p) {
-                return bad("probabilities must be within 0..=1");
+                return invalid("probabilities must be within 0..=1");
             }
         }
         if !(0.0..=100.0).contains(&self.campaign.failure_threshold) {
-            return bad("failure_threshold must be within 0..=100");
+            return invalid("failure_threshold must be within 0..=100");
         }
         if self.network.latency_min_ms > self.network.latency_max_ms
             || self.network.latency_max_ms > 3_600_000
         {
-            return bad("latency_min_ms above latency_max_ms");
+            return invalid("latency_min_ms above latency_max_ms");
         }
+        Ok(())
+    }
+
+    /// The image's size and block size.
+    fn check_image(&self) -> Result<(), ScenarioError> {
         if !self.image.block_size.is_power_of_two()
             || !(256..=131_072).contains(&self.image.block_size)
         {
-            return bad("block_size must be a power of two in 256..=131072");
+            return invalid("block_size must be a power of two in 256..=131072");
         }
         if self.image.size < 256 || self.image.size > 16 * 1024 * 1024 {
-            return bad("image size must be 256 bytes to 16 MiB");
+            return invalid("image size must be 256 bytes to 16 MiB");
         }
-        if self.campaign.stages.is_empty() {
-            return bad("at least one stage");
+        Ok(())
+    }
+
+    /// One selector per stage, within range, naming a group or attribute value the scenario
+    /// has.
+    fn check_stage(&self, stage: &StageSpec) -> Result<(), ScenarioError> {
+        let set = [
+            stage.percent.is_some(),
+            stage.group.is_some(),
+            stage.attribute.is_some(),
+        ];
+        if set.iter().filter(|&&b| b).count() != 1 {
+            return Err(ScenarioError::Invalid(format!(
+                "stage {}: give exactly one of percent, group, attribute",
+                stage.name
+            )));
         }
-        for stage in &self.campaign.stages {
-            let set = [
-                stage.percent.is_some(),
-                stage.group.is_some(),
-                stage.attribute.is_some(),
-            ];
-            if set.iter().filter(|&&b| b).count() != 1 {
+        if stage.percent.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
+            return invalid("stage percents must be within 0..=100");
+        }
+        if let Some(g) = &stage.group
+            && !self.groups.iter().any(|x| &x.name == g)
+        {
+            return Err(ScenarioError::Invalid(format!(
+                "stage {}: no group {g} in [[groups]]",
+                stage.name
+            )));
+        }
+        if let Some(a) = &stage.attribute {
+            let Some((k, v)) = a.split_once('=') else {
                 return Err(ScenarioError::Invalid(format!(
-                    "stage {}: give exactly one of percent, group, attribute",
+                    "stage {}: attribute must be key=value",
                     stage.name
                 )));
-            }
-            if stage.percent.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
-                return bad("stage percents must be within 0..=100");
-            }
-            if let Some(g) = &stage.group
-                && !self.groups.iter().any(|x| &x.name == g)
+            };
+            if !self
+                .attributes
+                .iter()
+                .any(|x| x.key == k && x.values.iter().any(|y| y == v))
             {
                 return Err(ScenarioError::Invalid(format!(
-                    "stage {}: no group {g} in [[groups]]",
+                    "stage {}: no attribute {k} with value {v} in [[attributes]]",
                     stage.name
                 )));
             }
-            if let Some(a) = &stage.attribute {
-                let Some((k, v)) = a.split_once('=') else {
-                    return Err(ScenarioError::Invalid(format!(
-                        "stage {}: attribute must be key=value",
-                        stage.name
-                    )));
-                };
-                if !self
-                    .attributes
-                    .iter()
-                    .any(|x| x.key == k && x.values.iter().any(|y| y == v))
-                {
-                    return Err(ScenarioError::Invalid(format!(
-                        "stage {}: no attribute {k} with value {v} in [[attributes]]",
-                        stage.name
-                    )));
-                }
-            }
         }
+        Ok(())
+    }
+
+    /// Groups and attributes well named, with shares in range and values.
+    fn check_groups(&self) -> Result<(), ScenarioError> {
         for g in &self.groups {
             if !(0.0..=1.0).contains(&g.share) || g.name.is_empty() || g.name.starts_with("hw-") {
-                return bad("groups need a name (not starting with hw-) and a share within 0..=1");
+                return invalid(
+                    "groups need a name (not starting with hw-) and a share within 0..=1",
+                );
             }
         }
         for a in &self.attributes {
             if a.values.is_empty() || a.key.is_empty() || a.key == "hardware" || a.key == "version"
             {
-                return bad(
+                return invalid(
                     "attributes need a key (not hardware or version) and at least one value",
                 );
             }
         }
-        self.check_versions()?;
+        Ok(())
+    }
+
+    /// The horizon, quiet period, soak and offline durations within their bounds.
+    fn check_durations(&self) -> Result<(), ScenarioError> {
         const WEEK: u64 = 7 * 24 * 60;
         if self.horizon_minutes == 0 || self.horizon_minutes > 52 * WEEK {
-            return bad("horizon_minutes must be 1 to 524160 (a year)");
+            return invalid("horizon_minutes must be 1 to 524160 (a year)");
         }
         if self.campaign.quiet_minutes == 0 || self.campaign.quiet_minutes > WEEK {
-            return bad("quiet_minutes must be 1 to 10080 (a week)");
+            return invalid("quiet_minutes must be 1 to 10080 (a week)");
         }
         if self.campaign.soak_minutes > WEEK || self.faults.offline_minutes > WEEK {
-            return bad("soak_minutes and offline_minutes must be at most 10080 (a week)");
+            return invalid("soak_minutes and offline_minutes must be at most 10080 (a week)");
         }
         Ok(())
     }
 
-    /// Counts and name lengths within their bounds.
+    /// Counts within their bounds.
     fn check_sizes(&self) -> Result<(), ScenarioError> {
         let too_many = |what: &str, n: usize, max: usize| {
             Err(ScenarioError::Invalid(format!(
@@ -598,6 +636,12 @@ impl Scenario {
                 self.faults.tampered_image_devices
             )));
         }
+        Ok(())
+    }
+
+    /// Every name (scenario, hardware, groups, attributes and their values, stages) at most
+    /// [`MAX_NAME_LEN`] bytes.
+    fn check_names(&self) -> Result<(), ScenarioError> {
         let names = std::iter::once(&self.name)
             .chain(self.hardware.iter().map(|h| &h.name))
             .chain(self.release.hardware.iter())

@@ -1,5 +1,6 @@
 //! One test per fault kind: each fault happens, is handled, and every invariant holds.
 
+use ota_core::jobs::JobExecutionStatus::{Failed, Rejected, Succeeded, TimedOut};
 use ota_sim::{Report, Scenario, World, simulate};
 
 fn base(faults: &str, extra: &str) -> Scenario {
@@ -41,7 +42,7 @@ fn message_loss_duplication_and_reordering() {
     s.network.latency_max_ms = 2_000;
     let r = simulate(s, |_, _| {}).expect("run");
     assert_invariants(&r);
-    assert_eq!(r.release.succeeded, 120, "{:?}", r.release);
+    assert_eq!(r.release.by_status[Succeeded], 120, "{:?}", r.release);
     // Duplicates reach devices: more deliveries than blocks served plus replies.
     assert!(r.messages.down > r.messages.service.blocks);
 }
@@ -62,7 +63,7 @@ fn power_loss_during_updates() {
         "{:?}",
         r.device_reports
     );
-    assert_eq!(r.release.succeeded, 120, "{:?}", r.release);
+    assert_eq!(r.release.by_status[Succeeded], 120, "{:?}", r.release);
 }
 
 #[test]
@@ -72,7 +73,10 @@ fn offline_windows() {
     assert_eq!(r.release.targeted, 120);
     // Every device either finished or is listed with why.
     assert_eq!(
-        r.release.succeeded + r.release.timed_out + r.release.failed + r.unreachable.len() as u64,
+        r.release.by_status[Succeeded]
+            + r.release.by_status[TimedOut]
+            + r.release.by_status[Failed]
+            + r.unreachable.len() as u64,
         120,
         "{:?} {:?}",
         r.release,
@@ -89,7 +93,7 @@ fn failing_self_tests_roll_back() {
     assert_invariants(&r);
     assert_eq!(r.fleet.updated, 0);
     assert_eq!(r.fleet.rolled_back, 120, "{:?}", r.fleet);
-    assert_eq!(r.release.failed, 120);
+    assert_eq!(r.release.by_status[Failed], 120);
     assert_eq!(r.device_reports.get("self_test_failed"), Some(&120));
 }
 
@@ -108,7 +112,7 @@ fn corrupted_blocks_fail_the_hash_and_are_retried() {
         r.device_reports
     );
     // Retries get the rest through; no corrupted image ever runs (first invariant).
-    assert!(r.release.succeeded >= 110, "{:?}", r.release);
+    assert!(r.release.by_status[Succeeded] >= 110, "{:?}", r.release);
 }
 
 #[test]
@@ -116,7 +120,7 @@ fn a_tampered_image_is_never_installed() {
     let r = simulate(base("tampered_image_devices = 5", ""), |_, _| {}).expect("run");
     assert_invariants(&r);
     assert_eq!(r.fleet.tampered, 5);
-    assert_eq!(r.release.failed, 5, "{:?}", r.release);
+    assert_eq!(r.release.by_status[Failed], 5, "{:?}", r.release);
     assert_eq!(r.fleet.unchanged, 5);
     // Three attempts each (two retries), all refused.
     assert_eq!(r.device_reports.get("image_hash_mismatch"), Some(&15));
@@ -138,7 +142,7 @@ fn wrong_hardware_is_filtered_or_rejected() {
         r.excluded,
         r.device_reports
     );
-    assert_eq!(r.release.rejected, rejected);
+    assert_eq!(r.release.by_status[Rejected], rejected);
     assert_eq!(r.fleet.updated + excluded + rejected, 120);
 }
 
@@ -201,5 +205,5 @@ fn devices_offline_longer_than_the_quiet_period_are_waited_for() {
     // Offline windows start within the first two hours; every device comes back and
     // finishes, none is left as unreachable.
     assert!(r.unreachable.is_empty(), "{:?}", r.unreachable);
-    assert_eq!(r.release.succeeded, 120, "{:?}", r.release);
+    assert_eq!(r.release.by_status[Succeeded], 120, "{:?}", r.release);
 }

@@ -1,5 +1,6 @@
 //! The shipped scenarios at small size behave as their descriptions say.
 
+use ota_core::jobs::JobExecutionStatus::Succeeded;
 use ota_sim::world::{CampaignKind, Verdict};
 use ota_sim::{Report, Scenario, simulate};
 
@@ -33,17 +34,17 @@ fn default_rolls_out_through_every_stage() {
     // Everything targeted ends final; the only failures are the tampered devices.
     assert_eq!(r.release.unfinished, 0);
     assert!(
-        r.release.succeeded + 4 >= r.release.targeted,
+        r.release.by_status[Succeeded] + 4 >= r.release.targeted,
         "{:?}",
         r.release
     );
-    assert_eq!(r.fleet.updated, r.release.succeeded);
+    assert_eq!(r.fleet.updated, r.release.by_status[Succeeded]);
     assert!(r.time_to_finish.p100.is_some());
     assert!(
         r.fleet.power_cuts > 0,
         "2% power loss over 300 devices cuts some"
     );
-    assert!(r.messages.service.blocks >= r.release.succeeded * 64);
+    assert!(r.messages.service.blocks >= r.release.by_status[Succeeded] * 64);
 }
 
 #[test]
@@ -81,11 +82,11 @@ fn bad_release_stops_at_the_gate_and_the_rollback_restores() {
     // rev-b were restored by the rollback campaign.
     assert!(r.fleet.rolled_back > 0);
     // Exactly the rev-b devices that took the bad release are rolled back.
-    let took: u64 = rev_b.iter().map(|s| s.succeeded).sum();
+    let took: u64 = rev_b.iter().map(|s| s.by_status[Succeeded]).sum();
     assert!(took > 0);
     assert_eq!(r.rollback.targeted, took);
-    assert_eq!(r.rollback.succeeded, r.rollback.targeted);
-    assert_eq!(r.fleet.restored, r.rollback.succeeded);
+    assert_eq!(r.rollback.by_status[Succeeded], r.rollback.targeted);
+    assert_eq!(r.fleet.restored, r.rollback.by_status[Succeeded]);
     assert_eq!(
         r.device_reports.get("self_test_failed").copied(),
         Some(r.fleet.rolled_back)
@@ -97,7 +98,7 @@ fn large_shape_at_small_size_updates_everyone() {
     let r = simulate(shipped("large", 1500), |_, _| {}).expect("run");
     assert_invariants(&r);
     assert_eq!(r.release.targeted, 1500);
-    assert_eq!(r.release.succeeded, 1500);
+    assert_eq!(r.release.by_status[Succeeded], 1500);
     assert_eq!(r.fleet.updated, 1500);
 }
 
@@ -161,5 +162,5 @@ min_sample = 10
         "{:?}",
         r.stages
     );
-    assert_eq!(r.release.succeeded, 400);
+    assert_eq!(r.release.by_status[Succeeded], 400);
 }

@@ -2,10 +2,11 @@
 //! ([`Gate::evaluate`]), a pure function: what the campaign decides, and what a dry run can
 //! ask ("what if 3 of 20 fail?").
 
+use ota_core::jobs::JobExecutionStatus;
 use serde::{Deserialize, Serialize};
 
 use super::percent::Percent;
-use crate::jobs::model::{Comparator, JobProcessDetails};
+use crate::jobs::model::{AsFields, Comparator, JobProcessDetails, StatusCounts, StatusNames};
 
 /// What a threshold's percentage is taken over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -56,26 +57,29 @@ impl Default for Gate {
 
 /// A stage's devices by the status of their latest execution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct StageCounts {
     /// Devices in the stage.
     pub total: u64,
-    /// `QUEUED` (a retry pending included).
-    pub queued: u64,
-    /// `IN_PROGRESS`.
-    pub in_progress: u64,
-    /// `SUCCEEDED`.
-    pub succeeded: u64,
-    /// `FAILED`.
-    pub failed: u64,
-    /// `REJECTED`.
-    pub rejected: u64,
-    /// `TIMED_OUT`.
-    pub timed_out: u64,
-    /// `CANCELED`.
-    pub canceled: u64,
-    /// `REMOVED`.
-    pub removed: u64,
+    /// Devices by the status of their latest execution (a retry pending counts as `QUEUED`);
+    /// devices not notified yet count nowhere.
+    #[serde(flatten, with = "AsFields::<StageCountNames>")]
+    pub by_status: StatusCounts,
+}
+
+/// [`StageCounts`]' fields after `total`, in their order.
+struct StageCountNames;
+
+impl StatusNames for StageCountNames {
+    const NAMES: &'static [(JobExecutionStatus, &'static str)] = &[
+        (JobExecutionStatus::Queued, "queued"),
+        (JobExecutionStatus::InProgress, "inProgress"),
+        (JobExecutionStatus::Succeeded, "succeeded"),
+        (JobExecutionStatus::Failed, "failed"),
+        (JobExecutionStatus::Rejected, "rejected"),
+        (JobExecutionStatus::TimedOut, "timedOut"),
+        (JobExecutionStatus::Canceled, "canceled"),
+        (JobExecutionStatus::Removed, "removed"),
+    ];
 }
 
 impl StageCounts {
@@ -83,42 +87,32 @@ impl StageCounts {
     pub fn from_details(total: u64, d: &JobProcessDetails) -> Self {
         Self {
             total,
-            queued: d.number_of_queued_things,
-            in_progress: d.number_of_in_progress_things,
-            succeeded: d.number_of_succeeded_things,
-            failed: d.number_of_failed_things,
-            rejected: d.number_of_rejected_things,
-            timed_out: d.number_of_timed_out_things,
-            canceled: d.number_of_canceled_things,
-            removed: d.number_of_removed_things,
+            by_status: d.by_status,
         }
     }
 
     /// `FAILED` + `REJECTED` + `TIMED_OUT`.
     pub fn failures(&self) -> u64 {
-        self.failed
-            .saturating_add(self.rejected)
-            .saturating_add(self.timed_out)
+        self.by_status.failures()
     }
 
-    /// Succeeded or failed.
+    /// Succeeded or failed ([`StatusCounts::outcomes`]: `CANCELED` and `REMOVED` devices are
+    /// not counted).
     pub fn terminal(&self) -> u64 {
-        self.succeeded.saturating_add(self.failures())
+        self.by_status.outcomes()
     }
 
     /// Devices still to finish: not notified yet, `QUEUED` or `IN_PROGRESS`.
     pub fn pending(&self) -> u64 {
-        self.total
-            .saturating_sub(self.terminal())
-            .saturating_sub(self.canceled)
-            .saturating_sub(self.removed)
+        self.effective_total().saturating_sub(self.terminal())
     }
 
     /// The total minus `CANCELED` and `REMOVED` devices.
     pub fn effective_total(&self) -> u64 {
-        self.total
-            .saturating_sub(self.canceled)
-            .saturating_sub(self.removed)
+        self.total.saturating_sub(
+            self.by_status
+                .sum_of(&[JobExecutionStatus::Canceled, JobExecutionStatus::Removed]),
+        )
     }
 }
 
@@ -243,7 +237,11 @@ impl Gate {
             });
         }
         let success = match self.success_threshold {
-            Some(threshold) => self.holds(threshold, counts.succeeded, denominator),
+            Some(threshold) => self.holds(
+                threshold,
+                counts.by_status[JobExecutionStatus::Succeeded],
+                denominator,
+            ),
             None => counts.pending() == 0,
         };
         if success {
@@ -282,14 +280,14 @@ impl Gate {
 
 #[cfg(test)]
 mod tests {
+    use ota_core::jobs::JobExecutionStatus::{Canceled, Failed, Queued, Removed, Succeeded};
+
     use super::*;
 
     fn counts(total: u64, succeeded: u64, failed: u64) -> StageCounts {
         StageCounts {
             total,
-            succeeded,
-            failed,
-            ..StageCounts::default()
+            by_status: StatusCounts::from([(Succeeded, succeeded), (Failed, failed)]),
         }
     }
 
@@ -396,16 +394,14 @@ mod tests {
     fn cancelled_and_removed_devices_count_nowhere() {
         let g = gate(1, Some(100), None);
         let c = StageCounts {
-            canceled: 1,
-            removed: 1,
-            ..counts(4, 2, 0)
+            total: 4,
+            by_status: StatusCounts::from([(Succeeded, 2), (Canceled, 1), (Removed, 1)]),
         };
         assert_eq!(c.effective_total(), 2);
         assert_eq!(g.evaluate(&c), Verdict::Succeeding);
         let nobody = StageCounts {
-            canceled: 2,
-            removed: 2,
-            ..counts(4, 0, 0)
+            total: 4,
+            by_status: StatusCounts::from([(Canceled, 2), (Removed, 2)]),
         };
         assert_eq!(
             g.evaluate(&nobody),
@@ -416,8 +412,7 @@ mod tests {
     #[test]
     fn retried_things_are_not_failures_yet() {
         let details = JobProcessDetails {
-            number_of_queued_things: 1,
-            number_of_succeeded_things: 9,
+            by_status: StatusCounts::from([(Queued, 1), (Succeeded, 9)]),
             ..JobProcessDetails::default()
         };
         let c = StageCounts::from_details(10, &details);
@@ -428,15 +423,16 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn judgement_never_panics_and_is_consistent(
-            counts in proptest::array::uniform9(proptest::prelude::any::<u64>()),
+            total: u64,
+            counts in proptest::array::uniform8(proptest::prelude::any::<u64>()),
             min_sample: u32,
             success in proptest::option::of(0u32..=10_000),
             failure in proptest::option::of(0u32..=10_000),
             stage_total: bool,
             exceeds: bool,
         ) {
-            let [total, queued, in_progress, succeeded, failed, rejected, timed_out, canceled, removed] = counts;
-            let c = StageCounts { total, queued, in_progress, succeeded, failed, rejected, timed_out, canceled, removed };
+            let by_status = JobExecutionStatus::ALL.into_iter().zip(counts).collect();
+            let c = StageCounts { total, by_status };
             let g = Gate {
                 min_sample,
                 success_threshold: success.map(Percent::from_hundredths),
@@ -466,5 +462,19 @@ mod tests {
         g.success_threshold = None;
         g.failure_threshold = Some(Percent::whole(0));
         assert!(g.problem().is_none(), "> 0 % fails on the first failure");
+    }
+
+    #[test]
+    fn stage_counts_keep_their_json() {
+        let c = StageCounts {
+            total: 9,
+            by_status: JobExecutionStatus::ALL.into_iter().zip(1..).collect(),
+        };
+        let json = concat!(
+            r#"{"total":9,"queued":1,"inProgress":2,"succeeded":3,"failed":4,"rejected":6,"#,
+            r#""timedOut":5,"canceled":8,"removed":7}"#
+        );
+        assert_eq!(serde_json::to_string(&c).unwrap(), json);
+        assert_eq!(serde_json::from_str::<StageCounts>(json).unwrap(), c);
     }
 }

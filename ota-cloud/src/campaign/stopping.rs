@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use ota_core::jobs::JobExecutionStatus;
 use serde::{Deserialize, Serialize};
 
 use super::command::{Command, Reply};
@@ -163,7 +164,7 @@ impl Campaign {
             }
             (StopWork::Wait { next }, Command::DescribeJob { .. }) => {
                 let job = described_job(command, reply)?.map_err(|e| failed(command, e))?;
-                if job.job_process_details.number_of_in_progress_things > 0 {
+                if job.job_process_details.by_status[JobExecutionStatus::InProgress] > 0 {
                     return Ok(true);
                 }
                 *next += 1;

@@ -60,6 +60,39 @@ pub fn project(
     success_after_ms: Option<u64>,
     max_minutes: u64,
 ) -> Result<Plan, ServiceError> {
+    check_bounds(things, max_minutes)?;
+    let mut run = Run {
+        engine: plan_engine(things, rollout)?,
+        success_after_ms,
+        notified_once: vec![false; things as usize],
+        notified: 0,
+        last_at: T0,
+        successes: VecDeque::new(),
+    };
+    let mut points = Vec::new();
+    let mut all_at = None;
+    for minute in 0..=max_minutes {
+        // The point for minute m counts what happened before m:00 (an admission due exactly at
+        // m:00 belongs to minute m).
+        run.run_until((T0 + minute * 60_000).saturating_sub(1).max(T0));
+        let point = run.point(minute)?;
+        points.push(point);
+        if all_at.is_none() && point.notified == u64::from(things) {
+            all_at = Some((run.last_at - T0) as f64 / 60_000.0);
+        }
+        let finished = success_after_ms.is_none() || point.succeeded == u64::from(things);
+        if all_at.is_some() && finished {
+            break;
+        }
+    }
+    Ok(Plan {
+        points,
+        all_notified_at_min: all_at,
+    })
+}
+
+/// Refuse more than [`MAX_THINGS`] targets or [`MAX_MINUTES`] minutes.
+fn check_bounds(things: u32, max_minutes: u64) -> Result<(), ServiceError> {
     if things > MAX_THINGS {
         return Err(invalid(format!("things: {things}, at most {MAX_THINGS}")));
     }
@@ -68,6 +101,12 @@ pub fn project(
             "max minutes: {max_minutes}, at most {MAX_MINUTES}"
         )));
     }
+    Ok(())
+}
+
+/// An engine with `things` things `t0`, `t1`, … in the group `plan`, and the job `plan` over
+/// that group with `rollout` (its notifications of group changes drained, not the job's).
+fn plan_engine(things: u32, rollout: RolloutConfig) -> Result<Engine, ServiceError> {
     let settings = Settings {
         keep_execution_events: false,
         ..Settings::default()
@@ -83,89 +122,99 @@ pub fn project(
     let mut spec = JobSpec::new("plan", vec![Target::Group("plan".into())], "{}");
     spec.job_executions_rollout_config = Some(rollout);
     e.create_job(spec)?;
-    let mut notified_once = vec![false; things as usize];
-    let (mut notified, mut last_at) = (0u64, T0);
-    let mut successes: VecDeque<(u64, u32)> = VecDeque::new();
-    let mut points = Vec::new();
-    let mut all_at = None;
-    for minute in 0..=max_minutes {
-        // The point for minute m counts what happened before m:00 (an admission due exactly at
-        // m:00 belongs to minute m).
-        let end = (T0 + minute * 60_000).saturating_sub(1).max(T0);
+    Ok(e)
+}
+
+/// A projection under way: the engine and what the success model has yet to report.
+struct Run {
+    engine: Engine,
+    success_after_ms: Option<u64>,
+    /// Per thing: notified at least once.
+    notified_once: Vec<bool>,
+    notified: u64,
+    /// When the last first notification happened.
+    last_at: u64,
+    /// `(when, thing)` successes due, in time order.
+    successes: VecDeque<(u64, u32)>,
+}
+
+impl Run {
+    /// Advance the engine to `end`, counting first notifications and reporting the
+    /// successes due on the way.
+    fn run_until(&mut self, end: u64) {
         loop {
-            while let Some(n) = e.poll_notification() {
-                let index = n.thing.0 as usize;
-                if n.kind == NotificationKind::NotifyNext
-                    && !notified_once.get(index).copied().unwrap_or(true)
-                {
-                    notified_once[index] = true;
-                    notified += 1;
-                    last_at = e.now();
-                    if let Some(after) = success_after_ms {
-                        successes.push_back((e.now() + after, n.thing.0));
-                    }
-                }
-            }
-            while successes.front().is_some_and(|s| s.0 <= e.now()) {
-                let Some((_, thing)) = successes.pop_front() else {
-                    break;
-                };
-                let name = format!("t{thing}");
-                let _ = e.update_execution(
-                    &name,
-                    "plan",
-                    &UpdateExecution::new(JobExecutionStatus::Succeeded),
-                );
-            }
-            match [e.poll_timeout(), successes.front().map(|s| s.0)]
-                .into_iter()
-                .flatten()
-                .min()
-            {
-                Some(t) if t <= end => e.advance(t.max(e.now())),
+            self.take_notifications();
+            self.report_successes();
+            let next = [
+                self.engine.poll_timeout(),
+                self.successes.front().map(|s| s.0),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            match next {
+                Some(t) if t <= end => self.engine.advance(t.max(self.engine.now())),
                 _ => break,
             }
         }
-        let succeeded = e
-            .describe_job("plan")?
-            .job_process_details
-            .number_of_succeeded_things;
-        points.push(PlanPoint {
-            minute,
-            notified,
-            succeeded,
-        });
-        if all_at.is_none() && notified == u64::from(things) {
-            all_at = Some((last_at - T0) as f64 / 60_000.0);
-        }
-        let finished = success_after_ms.is_none() || succeeded == u64::from(things);
-        if all_at.is_some() && finished {
-            break;
+    }
+
+    /// Count each thing's first `NotifyNext`, and schedule its success (with a success model).
+    fn take_notifications(&mut self) {
+        while let Some(n) = self.engine.poll_notification() {
+            let index = n.thing.0 as usize;
+            if n.kind == NotificationKind::NotifyNext
+                && !self.notified_once.get(index).copied().unwrap_or(true)
+            {
+                self.notified_once[index] = true;
+                self.notified += 1;
+                self.last_at = self.engine.now();
+                if let Some(after) = self.success_after_ms {
+                    self.successes
+                        .push_back((self.engine.now() + after, n.thing.0));
+                }
+            }
         }
     }
-    Ok(Plan {
-        points,
-        all_notified_at_min: all_at,
-    })
+
+    /// Report `SUCCEEDED` for every thing whose success is due (refusals ignored).
+    fn report_successes(&mut self) {
+        while self
+            .successes
+            .front()
+            .is_some_and(|s| s.0 <= self.engine.now())
+        {
+            let Some((_, thing)) = self.successes.pop_front() else {
+                break;
+            };
+            let name = format!("t{thing}");
+            let _ = self.engine.update_execution(
+                &name,
+                "plan",
+                &UpdateExecution::new(JobExecutionStatus::Succeeded),
+            );
+        }
+    }
+
+    /// The timeline's point for `minute`, as things stand.
+    fn point(&self, minute: u64) -> Result<PlanPoint, ServiceError> {
+        let details = self.engine.describe_job("plan")?.job_process_details;
+        Ok(PlanPoint {
+            minute,
+            notified: self.notified,
+            succeeded: details.by_status[JobExecutionStatus::Succeeded],
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jobs::model::{ExponentialRate, RateIncreaseCriteria};
+    use crate::jobs::model::ExponentialRate;
 
     #[test]
     fn flat_rate_takes_things_over_rate_minutes() {
-        let plan = project(
-            300,
-            RolloutConfig {
-                maximum_per_minute: Some(100),
-                ..Default::default()
-            },
-            None,
-            60,
-        )
-        .unwrap();
+        let plan = project(300, RolloutConfig::per_minute(100), None, 60).unwrap();
         assert_eq!(plan.points[1].notified, 100);
         assert_eq!(plan.points[2].notified, 200);
         let at = plan.all_notified_at_min.unwrap();
@@ -174,18 +223,8 @@ mod tests {
 
     #[test]
     fn documented_ramp_projection() {
-        let rollout = RolloutConfig {
-            maximum_per_minute: Some(1000),
-            exponential_rate: Some(ExponentialRate {
-                base_rate_per_minute: 50,
-                increment_factor: 2.0,
-                rate_increase_criteria: RateIncreaseCriteria {
-                    number_of_notified_things: Some(1000),
-                    number_of_succeeded_things: None,
-                },
-            }),
-            maximum_in_flight: None,
-        };
+        let rollout =
+            RolloutConfig::per_minute(1000).with_ramp(ExponentialRate::per_notified(50, 2.0, 1000));
         let plan = project(10_000, rollout, None, 120).unwrap();
         assert_eq!(plan.points[20].notified, 1000);
         assert_eq!(plan.points[30].notified, 2000);
@@ -198,18 +237,8 @@ mod tests {
 
     #[test]
     fn success_gated_ramp_waits_for_devices() {
-        let rollout = RolloutConfig {
-            maximum_per_minute: Some(1000),
-            exponential_rate: Some(ExponentialRate {
-                base_rate_per_minute: 10,
-                increment_factor: 2.0,
-                rate_increase_criteria: RateIncreaseCriteria {
-                    number_of_notified_things: None,
-                    number_of_succeeded_things: Some(20),
-                },
-            }),
-            maximum_in_flight: None,
-        };
+        let rollout =
+            RolloutConfig::per_minute(1000).with_ramp(ExponentialRate::per_succeeded(10, 2.0, 20));
         let slow = project(200, rollout.clone(), Some(30 * 60_000), 300).unwrap();
         let fast = project(200, rollout, Some(60_000), 300).unwrap();
         assert!(slow.all_notified_at_min.unwrap() > fast.all_notified_at_min.unwrap());
@@ -218,10 +247,7 @@ mod tests {
 
     #[test]
     fn sizes_over_the_bounds_are_refused_before_anything_is_built() {
-        let rollout = RolloutConfig {
-            maximum_per_minute: Some(1000),
-            ..Default::default()
-        };
+        let rollout = RolloutConfig::per_minute(1000);
         let err = project(u32::MAX, rollout.clone(), None, 60).unwrap_err();
         assert_eq!(
             err,
@@ -233,17 +259,6 @@ mod tests {
 
     #[test]
     fn quotas_apply() {
-        assert!(
-            project(
-                1,
-                RolloutConfig {
-                    maximum_per_minute: Some(5000),
-                    ..Default::default()
-                },
-                None,
-                1
-            )
-            .is_err()
-        );
+        assert!(project(1, RolloutConfig::per_minute(5000), None, 1).is_err());
     }
 }

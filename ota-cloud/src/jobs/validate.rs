@@ -99,8 +99,42 @@ fn scaled(value: f64, decimals: i32) -> Option<u32> {
         .then_some(rounded as u32)
 }
 
-/// Check `spec` against every rule, at time `now` (Unix ms, for schedules).
+/// Check `spec` against every rule, at time `now` (Unix ms, for schedules). The first rule
+/// broken is reported; does not look at the fleet (whether targets exist).
 pub(crate) fn validate(spec: JobSpec, now: u64) -> Result<Validated, ServiceError> {
+    validate_ids(&spec)?;
+    validate_document(&spec)?;
+    let rollout = validate_rollout(&spec)?;
+    let aborts = spec
+        .abort_config
+        .as_ref()
+        .map(|a| validate_aborts(&a.criteria_list))
+        .transpose()?
+        .unwrap_or_default();
+    let in_progress_timeout_min = validate_timeout(&spec)?;
+    let (retries_failed, retries_timed_out) = validate_retries(&spec)?;
+    if retries_timed_out > 0 && in_progress_timeout_min.is_none() {
+        return Err(invalid(
+            "jobExecutionsRetryConfig: retrying TIMED_OUT needs a timeoutConfig",
+        ));
+    }
+    let schedule = validate_schedule(&spec, now)?;
+    Ok(Validated {
+        max_per_minute: rollout.max_per_minute,
+        ramp: rollout.ramp,
+        max_in_flight: rollout.max_in_flight,
+        aborts,
+        in_progress_timeout_min,
+        retries_failed,
+        retries_timed_out,
+        schedule,
+        spec,
+    })
+}
+
+/// The job id, the number of targets and the target thing names (group names are not
+/// checked here).
+fn validate_ids(spec: &JobSpec) -> Result<(), ServiceError> {
     JobId::new(&spec.job_id).map_err(|e| {
         invalid(format!(
             "jobId {:?}: {e} (1-64 of [a-zA-Z0-9_-])",
@@ -124,6 +158,11 @@ pub(crate) fn validate(spec: JobSpec, now: u64) -> Result<Validated, ServiceErro
                 .map_err(|e| invalid(format!("target thing {name:?}: {e}")))?;
         }
     }
+    Ok(())
+}
+
+/// The document (length, and that it is JSON; not what it says) and the description.
+fn validate_document(spec: &JobSpec) -> Result<(), ServiceError> {
     check_document_len(spec.document.len() as u64).map_err(|e| invalid(e.to_string()))?;
     serde_json::from_str::<serde::de::IgnoredAny>(&spec.document)
         .map_err(|e| invalid(format!("document is not JSON: {e}")))?;
@@ -136,6 +175,19 @@ pub(crate) fn validate(spec: JobSpec, now: u64) -> Result<Validated, ServiceErro
             "description: at most {MAX_DESCRIPTION_LEN} characters"
         )));
     }
+    Ok(())
+}
+
+/// A rollout configuration's limits, checked.
+struct RolloutLimits {
+    max_per_minute: u32,
+    ramp: Option<Ramp>,
+    max_in_flight: Option<u32>,
+}
+
+/// The rollout configuration: rate, exponential ramp, in-flight cap (no configuration: the
+/// highest rate, no ramp, no cap).
+fn validate_rollout(spec: &JobSpec) -> Result<RolloutLimits, ServiceError> {
     let rollout = spec
         .job_executions_rollout_config
         .clone()
@@ -154,55 +206,42 @@ pub(crate) fn validate(spec: JobSpec, now: u64) -> Result<Validated, ServiceErro
         .as_ref()
         .map(validate_ramp)
         .transpose()?;
-    if let Some(cap) = rollout.maximum_in_flight
-        && cap == 0
-    {
+    if rollout.maximum_in_flight == Some(0) {
         return Err(invalid("maximumInFlight: must be at least 1"));
     }
-    let aborts = spec
-        .abort_config
-        .as_ref()
-        .map(|a| validate_aborts(&a.criteria_list))
-        .transpose()?
-        .unwrap_or_default();
-    let in_progress_timeout_min = spec
+    Ok(RolloutLimits {
+        max_per_minute,
+        ramp,
+        max_in_flight: rollout.maximum_in_flight,
+    })
+}
+
+/// The in-progress timeout in minutes, if any.
+fn validate_timeout(spec: &JobSpec) -> Result<Option<u32>, ServiceError> {
+    let minutes = spec
         .timeout_config
         .and_then(|t| t.in_progress_timeout_in_minutes);
-    if let Some(m) = in_progress_timeout_min
+    if let Some(m) = minutes
         && !(1..=MAX_TIMEOUT_MINUTES).contains(&m)
     {
         return Err(invalid(format!(
             "inProgressTimeoutInMinutes: {m}, must be 1..={MAX_TIMEOUT_MINUTES}"
         )));
     }
-    let (retries_failed, retries_timed_out) = validate_retries(&spec)?;
-    if retries_timed_out > 0 && in_progress_timeout_min.is_none() {
-        return Err(invalid(
-            "jobExecutionsRetryConfig: retrying TIMED_OUT needs a timeoutConfig",
-        ));
-    }
-    let schedule = match &spec.scheduling_config {
-        Some(config) => {
-            let schedule = Schedule::try_from(config.clone())
-                .map_err(|e| invalid(format!("schedulingConfig: {e}")))?;
-            schedule
-                .validate(now)
-                .map_err(|e| invalid(format!("schedulingConfig: {e}")))?;
-            Some(schedule)
-        }
-        None => None,
+    Ok(minutes)
+}
+
+/// The scheduling configuration, parsed and checked against `now`.
+fn validate_schedule(spec: &JobSpec, now: u64) -> Result<Option<Schedule>, ServiceError> {
+    let Some(config) = &spec.scheduling_config else {
+        return Ok(None);
     };
-    Ok(Validated {
-        max_per_minute,
-        ramp,
-        max_in_flight: rollout.maximum_in_flight,
-        aborts,
-        in_progress_timeout_min,
-        retries_failed,
-        retries_timed_out,
-        schedule,
-        spec,
-    })
+    let schedule = Schedule::try_from(config.clone())
+        .map_err(|e| invalid(format!("schedulingConfig: {e}")))?;
+    schedule
+        .validate(now)
+        .map_err(|e| invalid(format!("schedulingConfig: {e}")))?;
+    Ok(Some(schedule))
 }
 
 fn validate_ramp(e: &crate::jobs::model::ExponentialRate) -> Result<Ramp, ServiceError> {

@@ -318,7 +318,8 @@ async fn completes<S: JobService + DeviceJobs + FleetService>(
         format!("status {:?}", job.status)
     })?;
     ensure(
-        d.number_of_succeeded_things == 1 && d.number_of_failed_things == 1,
+        d.by_status[JobExecutionStatus::Succeeded] == 1
+            && d.by_status[JobExecutionStatus::Failed] == 1,
         || e(d),
     )
 }

@@ -5,14 +5,17 @@
 //! bytes; wall-clock figures are printed by the CLI and never written into it.
 
 pub mod html;
+pub mod status_names;
 pub mod table;
 
 use std::collections::BTreeMap;
 
+use ota_cloud::jobs::model::{AsFields, StatusCounts};
 use serde::Serialize;
 
 use crate::responder::ResponderStats;
 use crate::world::{Sample, StageReport};
+use status_names::TerminalStatuses;
 
 /// Everything a run found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -57,18 +60,10 @@ pub struct Report {
 pub struct Totals {
     /// Things targeted by a stage that started.
     pub targeted: u64,
-    /// `SUCCEEDED`.
-    pub succeeded: u64,
-    /// `FAILED`.
-    pub failed: u64,
-    /// `TIMED_OUT`.
-    pub timed_out: u64,
-    /// `REJECTED`.
-    pub rejected: u64,
-    /// `CANCELED`.
-    pub canceled: u64,
-    /// `REMOVED`.
-    pub removed: u64,
+    /// Things with a terminal status, by that status (`QUEUED` and `IN_PROGRESS` stay zero,
+    /// counted as unfinished).
+    #[serde(flatten, serialize_with = "AsFields::<TerminalStatuses>::serialize")]
+    pub by_status: StatusCounts,
     /// `QUEUED`, `IN_PROGRESS`, or never admitted when the run ended.
     pub unfinished: u64,
 }

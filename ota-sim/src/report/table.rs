@@ -2,6 +2,8 @@
 
 use core::fmt::Write as _;
 
+use ota_core::jobs::JobExecutionStatus::*;
+
 use super::Report;
 
 fn minutes(m: Option<f64>) -> String {
@@ -18,6 +20,18 @@ fn bytes(n: u64) -> String {
 
 /// A totals row: label and count.
 type Row = (&'static str, fn(&super::Totals) -> u64);
+
+/// The rows of the totals table.
+const TOTALS_ROWS: [Row; 8] = [
+    ("targeted", |t| t.targeted),
+    ("succeeded", |t| t.by_status[Succeeded]),
+    ("failed", |t| t.by_status[Failed]),
+    ("timed out", |t| t.by_status[TimedOut]),
+    ("rejected", |t| t.by_status[Rejected]),
+    ("canceled", |t| t.by_status[Canceled]),
+    ("removed", |t| t.by_status[Removed]),
+    ("unfinished", |t| t.unfinished),
+];
 
 /// The summary table: totals, times, traffic, stages, invariants.
 pub fn summary(r: &Report) -> String {
@@ -36,22 +50,33 @@ pub fn summary(r: &Report) -> String {
         }
     );
     let _ = writeln!(s);
+    totals(&mut s, r);
+    let _ = writeln!(s);
+    fleet(&mut s, r);
+    traffic(&mut s, r);
+    let _ = writeln!(s);
+    stages(&mut s, r);
+    let _ = writeln!(s);
+    for i in &r.invariants {
+        let _ = writeln!(
+            s,
+            "[{}] {}: {}",
+            if i.held { " ok " } else { "FAIL" },
+            i.name,
+            i.detail
+        );
+    }
+    s
+}
+
+/// Release and rollback things by the status of their latest execution, side by side.
+fn totals(s: &mut String, r: &Report) {
     let _ = writeln!(
         s,
         "{:<28}{:>10}{:>10}",
         "executions (latest/thing)", "release", "rollback"
     );
-    let rows: [Row; 8] = [
-        ("targeted", |t| t.targeted),
-        ("succeeded", |t| t.succeeded),
-        ("failed", |t| t.failed),
-        ("timed out", |t| t.timed_out),
-        ("rejected", |t| t.rejected),
-        ("canceled", |t| t.canceled),
-        ("removed", |t| t.removed),
-        ("unfinished", |t| t.unfinished),
-    ];
-    for (name, get) in rows {
+    for (name, get) in TOTALS_ROWS {
         let _ = writeln!(
             s,
             "  {name:<26}{:>10}{:>10}",
@@ -59,8 +84,11 @@ pub fn summary(r: &Report) -> String {
             get(&r.rollback)
         );
     }
+}
+
+/// Where the devices ended up, and the times to finish the release.
+fn fleet(s: &mut String, r: &Report) {
     let f = &r.fleet;
-    let _ = writeln!(s);
     let _ = writeln!(
         s,
         "devices: {} updated, {} rolled back, {} restored by rollback, {} unchanged{}",
@@ -90,6 +118,10 @@ pub fn summary(r: &Report) -> String {
         minutes(t.p90),
         minutes(t.p100)
     );
+}
+
+/// Messages and bytes, and the devices' reports by reason.
+fn traffic(s: &mut String, r: &Report) {
     let m = &r.messages;
     let _ = writeln!(
         s,
@@ -109,7 +141,10 @@ pub fn summary(r: &Report) -> String {
             .collect();
         let _ = writeln!(s, "device reports: {}", list.join(", "));
     }
-    let _ = writeln!(s);
+}
+
+/// A row per stage, then the unreachable things by reason.
+fn stages(s: &mut String, r: &Report) {
     let _ = writeln!(
         s,
         "{:<26}{:<10}{:>9}{:>10}{:>8}{:>10}{:>9}{:>9}{:>11}  verdict",
@@ -135,11 +170,11 @@ pub fn summary(r: &Report) -> String {
             st.campaign,
             st.stage,
             st.targeted,
-            st.succeeded,
-            st.failed,
-            st.timed_out,
-            st.rejected,
-            st.canceled,
+            st.by_status[Succeeded],
+            st.by_status[Failed],
+            st.by_status[TimedOut],
+            st.by_status[Rejected],
+            st.by_status[Canceled],
             st.unfinished,
             verdict
         );
@@ -152,17 +187,6 @@ pub fn summary(r: &Report) -> String {
         let list: Vec<String> = by_reason.iter().map(|(k, v)| format!("{v} {k}")).collect();
         let _ = writeln!(s, "unreachable: {}", list.join(", "));
     }
-    let _ = writeln!(s);
-    for i in &r.invariants {
-        let _ = writeln!(
-            s,
-            "[{}] {}: {}",
-            if i.held { " ok " } else { "FAIL" },
-            i.name,
-            i.detail
-        );
-    }
-    s
 }
 
 #[cfg(test)]

@@ -22,8 +22,8 @@ use ota_cloud::campaign::{
 };
 use ota_cloud::catalog::{Catalog, Release, VersionReq};
 use ota_cloud::jobs::model::{
-    AbortConfig, AbortCriteria, Comparator, Denominator, FailureType, JobStatus, RetryConfig,
-    RetryCriteria, RetryFailureType, RolloutConfig, TimeoutConfig,
+    AbortConfig, AbortCriteria, AsFields, Comparator, Denominator, FailureType, JobStatus,
+    RetryConfig, RetryCriteria, RetryFailureType, RolloutConfig, StatusCounts, TimeoutConfig,
 };
 use ota_cloud::{InMemory, ManualClock};
 use ota_core::version::{SecurityCounter, Version};
@@ -31,6 +31,7 @@ use serde::Serialize;
 
 use super::{START, TICK_MS, World, stream_id};
 use crate::release::PRODUCT;
+use crate::report::status_names::StageStatuses;
 use crate::scenario::{CampaignSpec as ScenarioCampaign, ReleaseSpec, StageSpec};
 
 /// What a campaign installs.
@@ -106,16 +107,9 @@ pub struct StageReport {
     pub job_id: String,
     /// Devices dealt to the stage.
     pub targeted: u64,
-    /// Latest execution per thing: `SUCCEEDED`.
-    pub succeeded: u64,
-    /// `FAILED`.
-    pub failed: u64,
-    /// `TIMED_OUT`.
-    pub timed_out: u64,
-    /// `REJECTED`.
-    pub rejected: u64,
-    /// `CANCELED`.
-    pub canceled: u64,
+    /// Devices by the status of their latest execution (`REMOVED` ones are not written).
+    #[serde(flatten, serialize_with = "AsFields::<StageStatuses>::serialize")]
+    pub by_status: StatusCounts,
     /// `QUEUED`, `IN_PROGRESS`, or not admitted when the run ended.
     pub unfinished: u64,
     /// Executions over every attempt (retries included).
@@ -272,19 +266,8 @@ impl Control {
                     stage: s.name.clone(),
                     job_id: s.job_id.clone(),
                     targeted: s.devices as u64,
-                    succeeded: counts.succeeded,
-                    failed: counts.failed,
-                    timed_out: counts.timed_out,
-                    rejected: counts.rejected,
-                    canceled: counts.canceled,
-                    unfinished: (s.devices as u64).saturating_sub(
-                        counts.succeeded
-                            + counts.failed
-                            + counts.timed_out
-                            + counts.rejected
-                            + counts.canceled
-                            + counts.removed,
-                    ),
+                    by_status: counts.by_status,
+                    unfinished: (s.devices as u64).saturating_sub(counts.by_status.terminal()),
                     attempts,
                     verdict: Verdict::of(s.phase),
                     aborted,
@@ -327,6 +310,20 @@ fn stage_sizes(stages: &[StageSpec]) -> Vec<StageSize> {
 
 fn percent(p: f64) -> Percent {
     Percent::from_hundredths((p.clamp(0.0, 100.0) * 100.0).round() as u32)
+}
+
+/// Every stage's gate: `min_sample` finished devices, then the failure threshold and its
+/// complement as success threshold, over finished devices; the soak; no approval.
+fn gate(spec: &ScenarioCampaign) -> Gate {
+    Gate {
+        min_sample: spec.min_sample.max(1),
+        success_threshold: Some(percent(100.0 - spec.failure_threshold)),
+        failure_threshold: Some(percent(spec.failure_threshold)),
+        denominator: GateDenominator::Terminal,
+        comparator: Comparator::AtLeast,
+        soak_ms: spec.soak_minutes.saturating_mul(60_000),
+        manual_approval: false,
+    }
 }
 
 fn job_options(stage: Stage, spec: &ScenarioCampaign) -> Stage {
@@ -407,7 +404,6 @@ impl World {
 
     /// Plan the campaigns: one per hardware type the release is built for.
     fn start_campaigns(&mut self) -> Result<(), String> {
-        let spec = self.scenario.campaign.clone();
         let hardware: Vec<String> = if self.scenario.release.hardware.is_empty() {
             self.scenario
                 .hardware
@@ -418,64 +414,65 @@ impl World {
             self.scenario.release.hardware.clone()
         };
         for hw in hardware {
-            let Some(release_image) = self.build("release", &hw) else {
-                continue;
-            };
-            let mut catalog = Catalog::new();
-            let release =
-                self.catalog_release(&self.scenario.release.clone(), &hw, release_image)?;
-            catalog.add(release.clone()).map_err(|e| e.to_string())?;
-            let previous = match (&self.scenario.previous.clone(), self.build("rollback", &hw)) {
-                (Some(p), Some(image)) if spec.rollback => {
-                    let entry = self.catalog_release(p, &hw, image)?;
-                    catalog.add(entry.clone()).map_err(|e| e.to_string())?;
-                    Some(entry)
-                }
-                _ => None,
-            };
-            let gate = Gate {
-                min_sample: spec.min_sample.max(1),
-                success_threshold: Some(percent(100.0 - spec.failure_threshold)),
-                failure_threshold: Some(percent(spec.failure_threshold)),
-                denominator: GateDenominator::Terminal,
-                comparator: Comparator::AtLeast,
-                soak_ms: spec.soak_minutes.saturating_mul(60_000),
-                manual_approval: false,
-            };
-            let stages = spec
-                .stages
-                .iter()
-                .zip(stage_sizes(&spec.stages))
-                .map(|(s, size)| {
-                    job_options(
-                        Stage::new(s.name.clone(), size).with_gate(gate.clone()),
-                        &spec,
-                    )
-                })
-                .collect();
-            let mut campaign = CampaignSpec::new(
-                hw.clone(),
-                release,
-                Targets::Group(format!("hw-{hw}")),
-                stages,
-            );
-            campaign.order = AssignmentOrder::Shuffled {
-                seed: self.scenario.seed,
-            };
-            if let Some(previous) = previous {
-                campaign.previous = Some(previous);
-                let restore = job_options(
-                    Stage::new("restore", StageSize::Percent(Percent::ALL)),
-                    &spec,
-                );
-                campaign.rollback = RollbackPolicy::Automatic {
-                    stages: vec![restore],
-                };
+            if let Some(campaign) = self.plan_campaign(&hw)? {
+                self.control.campaigns.push((hw, campaign));
             }
-            let campaign = Campaign::new(campaign, &catalog).map_err(|e| e.to_string())?;
-            self.control.campaigns.push((hw, campaign));
         }
         Ok(())
+    }
+
+    /// The campaign of hardware `hw`, over group `hw-<hw>`, with its rollback when the
+    /// scenario asks for one; `None` without a release build for `hw`.
+    fn plan_campaign(&self, hw: &str) -> Result<Option<Campaign>, String> {
+        let spec = &self.scenario.campaign;
+        let Some(release_image) = self.build("release", hw) else {
+            return Ok(None);
+        };
+        let mut catalog = Catalog::new();
+        let release = self.catalog_release(&self.scenario.release, hw, release_image)?;
+        catalog.add(release.clone()).map_err(|e| e.to_string())?;
+        let previous = match (&self.scenario.previous, self.build("rollback", hw)) {
+            (Some(p), Some(image)) if spec.rollback => {
+                let entry = self.catalog_release(p, hw, image)?;
+                catalog.add(entry.clone()).map_err(|e| e.to_string())?;
+                Some(entry)
+            }
+            _ => None,
+        };
+        let gate = gate(spec);
+        let stages = spec
+            .stages
+            .iter()
+            .zip(stage_sizes(&spec.stages))
+            .map(|(s, size)| {
+                job_options(
+                    Stage::new(s.name.clone(), size).with_gate(gate.clone()),
+                    spec,
+                )
+            })
+            .collect();
+        let mut campaign = CampaignSpec::new(
+            hw.to_string(),
+            release,
+            Targets::Group(format!("hw-{hw}")),
+            stages,
+        );
+        campaign.order = AssignmentOrder::Shuffled {
+            seed: self.scenario.seed,
+        };
+        if let Some(previous) = previous {
+            campaign.previous = Some(previous);
+            let restore = job_options(
+                Stage::new("restore", StageSize::Percent(Percent::ALL)),
+                spec,
+            );
+            campaign.rollback = RollbackPolicy::Automatic {
+                stages: vec![restore],
+            };
+        }
+        Campaign::new(campaign, &catalog)
+            .map(Some)
+            .map_err(|e| e.to_string())
     }
 
     /// Every tick: step the campaigns, sample the timeline, and decide whether the run is
@@ -537,24 +534,9 @@ impl World {
             if job.status == JobStatus::DeletionInProgress {
                 continue;
             }
-            let d = job.job_process_details;
-            s.queued += d.number_of_queued_things;
-            s.in_progress += d.number_of_in_progress_things;
-            s.succeeded += d.number_of_succeeded_things;
-            s.failed += d.number_of_failed_things;
-            s.timed_out += d.number_of_timed_out_things;
-            s.rejected += d.number_of_rejected_things;
-            s.canceled += d.number_of_canceled_things;
-            s.removed += d.number_of_removed_things;
+            s.by_status += &job.job_process_details.by_status;
         }
-        s.admitted = s.queued
-            + s.in_progress
-            + s.succeeded
-            + s.failed
-            + s.timed_out
-            + s.rejected
-            + s.canceled
-            + s.removed;
+        s.admitted = s.by_status.total();
         drop(engine);
         self.stats.timeline.push(s);
     }

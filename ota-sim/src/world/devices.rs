@@ -9,12 +9,33 @@ use super::{Event, World, arm_cut, below_min_version};
 use crate::device::SimDevice;
 use crate::net::{Message, deliveries};
 use crate::release::PRODUCT;
+use crate::scenario::Scenario;
 use crate::storage::DeviceStorage;
 
+/// What the scenario's faults made of one device: its hardware type, and what it and the
+/// registry say it is.
+struct Identity {
+    /// Index of its hardware type in the scenario.
+    hw: usize,
+    /// A misfit: it reports a hardware id no release is built for.
+    wrong_hw: bool,
+    /// It runs a version below the release's `minVersion`.
+    below: bool,
+    /// The version it runs.
+    version: String,
+    /// The version the registry has for it.
+    registry_version: String,
+    /// The hardware id it reports.
+    hardware_id: &'static str,
+    /// The hardware id the registry has for it.
+    registry_hw: &'static str,
+}
+
 impl World {
+    /// Make the scenario's devices from the seed, register them, arm their faults, and
+    /// schedule their offline windows. `factory`: the image of each initial version.
     pub(super) fn build_fleet(&mut self, factory: &std::collections::BTreeMap<String, usize>) {
         let s = self.scenario.clone();
-        let total_share: f64 = s.hardware.iter().map(|h| h.share).sum();
         let capacity = s.image.size.div_ceil(4096) * 4096 + 4096;
         // Mutating storage operations of one update, as the client does them: a write per block,
         // a record every `persist_every_blocks` (8) blocks, and six for the job's start, the
@@ -24,88 +45,24 @@ impl World {
         let mut tampered_left = s.faults.tampered_image_devices;
         for i in 0..s.devices {
             let name: &'static str = Box::leak(format!("dev-{i:06}").into_boxed_str());
-            let mut pick = self.rng.unit() * total_share;
-            let mut hw = s.hardware.len() - 1;
-            for (k, h) in s.hardware.iter().enumerate() {
-                if pick < h.share {
-                    hw = k;
-                    break;
-                }
-                pick -= h.share;
-            }
-            let hardware = &s.hardware[hw];
-            // Misfits: half of them are registered truthfully (the campaign refuses them),
-            // half are registered as fitting (the device itself refuses the release).
-            let wrong_hw = self.rng.chance(s.faults.wrong_hardware);
-            let below = !wrong_hw && self.rng.chance(s.faults.below_min_version);
-            let honest_registry = self.rng.chance(0.5);
-            let version = if below {
-                below_min_version(&s).to_string()
-            } else {
-                hardware.initial_version.clone()
-            };
-            let registry_version = if below && !honest_registry {
-                hardware.initial_version.clone()
-            } else {
-                version.clone()
-            };
-            let hardware_id: &'static str = if wrong_hw {
-                "rev-unknown"
-            } else {
-                self.hardware_ids[hw]
-            };
-            let registry_hw = if wrong_hw && honest_registry {
-                "rev-unknown"
-            } else {
-                self.hardware_ids[hw]
-            };
-            let image = factory.get(&version).copied().unwrap_or(0);
+            let id = self.draw_identity(&s);
+            let image = factory.get(&id.version).copied().unwrap_or(0);
             let power = PowerCut::unlimited();
             if self.rng.chance(s.faults.power_loss) {
                 arm_cut(&power, &mut self.rng, ops_per_update);
             }
             let storage = DeviceStorage::new(self.images.clone(), image, capacity, power);
-            let self_test_fails = self.rng.chance(hardware.self_test_failure);
-            let mut engine = self.service.engine();
-            // Registry errors cannot happen with these names; a thing missing from the
-            // registry would show up as never targeted.
-            let mut attributes: Vec<(&str, &str)> =
-                vec![("hardware", registry_hw), ("version", &registry_version)];
-            for a in &s.attributes {
-                let v = self.rng.range(0, a.values.len() as u64 - 1) as usize;
-                attributes.push((&a.key, &a.values[v]));
-            }
-            let _ = engine.create_thing(name, &attributes);
-            let mut groups = vec![format!("hw-{registry_hw}")];
-            for g in &s.groups {
-                if self.rng.chance(g.share) {
-                    groups.push(g.name.clone());
-                }
-            }
-            for group in groups {
-                if engine.fleet().group(&group).is_none() {
-                    let _ = engine.create_group(&group, None);
-                }
-                let _ = engine.add_thing_to_group(&group, name);
-            }
-            drop(engine);
-            let build = self.build("release", self.hardware_ids[hw]);
-            if let Some(build) =
-                build.filter(|_| tampered_left > 0 && !wrong_hw && !below && self.rng.chance(0.5))
-            {
+            let self_test_fails = self.rng.chance(s.hardware[id.hw].self_test_failure);
+            self.register(name, &id);
+            if tampered_left > 0 && self.tamper(name, &id) {
                 tampered_left -= 1;
-                let mut bytes = self.images.get(build).to_vec();
-                let at = (self.rng.range(0, bytes.len() as u64 - 1)) as usize;
-                bytes[at] ^= 0x01;
-                self.responder.tamper_for(name, bytes.into());
-                self.stats.tampered_devices.push(name.to_string());
             }
             self.by_name.insert(name, i);
             self.devices.push(SimDevice {
                 name,
-                hardware: (!wrong_hw).then_some(hw),
-                hardware_id,
-                initial_version: ota_core::version::Version::parse(&version)
+                hardware: (!id.wrong_hw).then_some(id.hw),
+                hardware_id: id.hardware_id,
+                initial_version: ota_core::version::Version::parse(&id.version)
                     .unwrap_or(ota_core::version::Version::new(0, 0, 0)),
                 storage,
                 client: None,
@@ -127,6 +84,96 @@ impl World {
                 );
             }
         }
+    }
+
+    /// Draw a device's hardware type (by the types' shares) and its misfit faults.
+    fn draw_identity(&mut self, s: &Scenario) -> Identity {
+        let total_share: f64 = s.hardware.iter().map(|h| h.share).sum();
+        let mut pick = self.rng.unit() * total_share;
+        let mut hw = s.hardware.len() - 1;
+        for (k, h) in s.hardware.iter().enumerate() {
+            if pick < h.share {
+                hw = k;
+                break;
+            }
+            pick -= h.share;
+        }
+        let initial_version = &s.hardware[hw].initial_version;
+        // Misfits: half of them are registered truthfully (the campaign refuses them),
+        // half are registered as fitting (the device itself refuses the release).
+        let wrong_hw = self.rng.chance(s.faults.wrong_hardware);
+        let below = !wrong_hw && self.rng.chance(s.faults.below_min_version);
+        let honest_registry = self.rng.chance(0.5);
+        let version = if below {
+            below_min_version(s).to_string()
+        } else {
+            initial_version.clone()
+        };
+        let fitting = self.hardware_ids[hw];
+        Identity {
+            hw,
+            wrong_hw,
+            below,
+            registry_version: if below && !honest_registry {
+                initial_version.clone()
+            } else {
+                version.clone()
+            },
+            version,
+            hardware_id: if wrong_hw { "rev-unknown" } else { fitting },
+            registry_hw: if wrong_hw && honest_registry {
+                "rev-unknown"
+            } else {
+                fitting
+            },
+        }
+    }
+
+    /// Register thing `name` with its hardware, version and drawn attributes, in the group
+    /// of its registered hardware and in the groups it draws.
+    fn register(&mut self, name: &str, id: &Identity) {
+        let mut engine = self.service.engine();
+        // Registry errors cannot happen with these names; a thing missing from the
+        // registry would show up as never targeted.
+        let mut attributes: Vec<(&str, &str)> = vec![
+            ("hardware", id.registry_hw),
+            ("version", &id.registry_version),
+        ];
+        for a in &self.scenario.attributes {
+            let v = self.rng.range(0, a.values.len() as u64 - 1) as usize;
+            attributes.push((&a.key, &a.values[v]));
+        }
+        let _ = engine.create_thing(name, &attributes);
+        let mut groups = vec![format!("hw-{}", id.registry_hw)];
+        for g in &self.scenario.groups {
+            if self.rng.chance(g.share) {
+                groups.push(g.name.clone());
+            }
+        }
+        for group in groups {
+            if engine.fleet().group(&group).is_none() {
+                let _ = engine.create_group(&group, None);
+            }
+            let _ = engine.add_thing_to_group(&group, name);
+        }
+    }
+
+    /// Half the time, serve `name` a release image with one bit flipped, when it fits the
+    /// release (the right hardware, a version the release accepts) and has a build.
+    /// Returns whether it did.
+    fn tamper(&mut self, name: &str, id: &Identity) -> bool {
+        let Some(build) = self.build("release", self.hardware_ids[id.hw]) else {
+            return false;
+        };
+        if id.wrong_hw || id.below || !self.rng.chance(0.5) {
+            return false;
+        }
+        let mut bytes = self.images.get(build).to_vec();
+        let at = (self.rng.range(0, bytes.len() as u64 - 1)) as usize;
+        bytes[at] ^= 0x01;
+        self.responder.tamper_for(name, bytes.into());
+        self.stats.tampered_devices.push(name.to_string());
+        true
     }
 
     /// The image of the `role` build (`release`, `rollback`) for `hardware`, if there is one.

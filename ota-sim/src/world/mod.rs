@@ -6,6 +6,7 @@
 
 mod control;
 mod devices;
+mod images;
 mod outcome;
 mod service;
 mod stats;
@@ -20,11 +21,12 @@ use ota_device::storage::testing::{CutMode, PowerCut};
 
 use crate::device::SimDevice;
 use crate::net::Message;
-use crate::release::{KeyError, Keys, image};
+use crate::release::{KeyError, Keys};
 use crate::responder::Responder;
 use crate::rng::SimRng;
 use crate::scenario::Scenario;
 use crate::storage::ImageSet;
+use images::Images;
 
 pub use control::{CampaignKind, Control, StageReport, Verdict};
 pub use stats::{DeviceReport, Sample, Stats};
@@ -146,66 +148,16 @@ impl World {
         Self::assemble(scenario, keys, rng)
     }
 
+    /// The world before anything runs: images, service, then the fleet, drawn from `rng` in
+    /// that order.
     fn assemble(scenario: Scenario, keys: Keys, mut rng: SimRng) -> Self {
-        let mut set = ImageSet::default();
-        let mut known = Vec::new();
-        // Factory images: one per distinct starting version (plus the below-minimum one).
-        let mut factory: BTreeMap<String, usize> = BTreeMap::new();
-        let mut versions: Vec<String> = scenario
-            .hardware
-            .iter()
-            .map(|h| h.initial_version.clone())
-            .collect();
-        versions.push(below_min_version(&scenario).to_string());
-        for v in versions {
-            if let std::collections::btree_map::Entry::Vacant(slot) = factory.entry(v) {
-                let v = slot.key();
-                let index = set.add(image(scenario.image.size, v, &mut rng));
-                known.push(KnownImage {
-                    version: Version::parse(v).unwrap_or(Version::new(0, 0, 0)),
-                    role: "factory",
-                    hardware: None,
-                });
-                slot.insert(index);
-            }
-        }
+        let mut responder = Responder::new("$aws");
+        let images = Images::make(&scenario, &mut rng, &mut responder);
         let hardware_ids: Vec<&'static str> = scenario
             .hardware
             .iter()
             .map(|h| &*Box::leak(h.name.clone().into_boxed_str()))
             .collect();
-        // One build of the release (and of the rollback release) per hardware type it is
-        // for, each a different image on its own stream, as on a real fleet.
-        let mut responder = Responder::new("$aws");
-        let mut builds = BTreeMap::new();
-        let releases = [
-            ("release", Some(&scenario.release)),
-            ("rollback", scenario.previous.as_ref()),
-        ];
-        for (role, spec) in releases {
-            let Some(spec) = spec else { continue };
-            let targets: Vec<String> = if spec.hardware.is_empty() {
-                scenario.hardware.iter().map(|h| h.name.clone()).collect()
-            } else {
-                spec.hardware.clone()
-            };
-            for hw in targets {
-                let bytes = image(
-                    scenario.image.size,
-                    &format!("{} {hw}", spec.version),
-                    &mut rng,
-                );
-                responder.add_stream(&stream_id(&spec.version, &hw), bytes.clone());
-                let index = set.add(bytes);
-                known.push(KnownImage {
-                    version: Version::parse(&spec.version).unwrap_or(Version::new(0, 0, 0)),
-                    role,
-                    hardware: Some(hw.clone()),
-                });
-                builds.insert((role, hw), index);
-            }
-        }
-        let images = Arc::new(set);
         let mut settings = Settings::default();
         settings.keep_execution_events = scenario.devices <= 20_000;
         let service = InMemory::new(ManualClock::new(START), settings);
@@ -218,9 +170,9 @@ impl World {
             devices: Vec::new(),
             by_name: BTreeMap::new(),
             keys,
-            known,
-            builds,
-            images,
+            known: images.known,
+            builds: images.builds,
+            images: Arc::new(images.set),
             control: Control::default(),
             stats: Stats::default(),
             engine_tick_at: None,
@@ -230,7 +182,7 @@ impl World {
             rng,
             scenario,
         };
-        world.build_fleet(&factory);
+        world.build_fleet(&images.factory);
         world
     }
 

@@ -37,90 +37,167 @@ fn invariant(name: &str, offenders: &[String], ok_detail: String) -> Invariant {
     }
 }
 
+/// What counting the targeted things of every stage job finds.
+#[derive(Default)]
+struct Tally {
+    release: Totals,
+    rollback: Totals,
+    /// When each finished release thing got its final status (Unix seconds since the start).
+    finish_times: Vec<u64>,
+    /// Targeted things without a final status, with why.
+    unreachable: Vec<Unreachable>,
+    /// Targeted things without a final status nor a reason for it.
+    stuck: Vec<String>,
+    /// Targeted things over every campaign.
+    targeted: usize,
+}
+
+impl Tally {
+    fn totals(&mut self, kind: CampaignKind) -> &mut Totals {
+        match kind {
+            CampaignKind::Release => &mut self.release,
+            CampaignKind::Rollback => &mut self.rollback,
+        }
+    }
+}
+
+/// A stage job being counted.
+struct StageJob<'a> {
+    kind: CampaignKind,
+    id: &'a str,
+    /// Cancelled (by the campaign or its abort criteria).
+    canceled: bool,
+    /// The run ended before every device settled.
+    run_cut_short: bool,
+}
+
+/// Minutes until `share` of the `targeted` release things had finished, from their sorted
+/// finish times (`None`: never).
+fn minutes_to_share(finish_times: &[u64], targeted: u64, share: f64) -> Option<f64> {
+    let n = (share * targeted as f64).ceil() as usize;
+    (n > 0)
+        .then(|| finish_times.get(n - 1))
+        .flatten()
+        .map(|&s| s as f64 / 60.0)
+}
+
 impl World {
     /// The report of the run so far (call after [`World::run`]).
     pub fn report(&self) -> Report {
         let stages = self.control.reports(&self.service);
         let engine = self.service.engine();
-        let mut release = Totals::default();
-        let mut rollback = Totals::default();
-        let mut finish_times = Vec::new();
-        let mut unreachable = Vec::new();
-        let mut stuck = Vec::new();
-        let run_cut_short = self.stats.hit_horizon || !self.all_settled_or_offline();
-        let mut targeted = 0;
-        for (kind, job_id, things) in self.control.stage_jobs() {
-            let job_id = job_id.as_str();
-            let job_canceled = engine
-                .describe_job(job_id)
-                .is_ok_and(|j| j.status == ota_cloud::jobs::model::JobStatus::Canceled);
-            let totals = if kind == CampaignKind::Release {
-                &mut release
-            } else {
-                &mut rollback
-            };
-            let latest: BTreeMap<String, (JobExecutionStatus, u64)> = engine
-                .list_job_executions_for_job(job_id, None)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|e| (e.thing_name, (e.status, e.last_updated_at)))
-                .collect();
-            for name in &things {
-                let Some(&d) = self.by_name.get(name.as_str()) else {
-                    continue;
-                };
-                let device = &self.devices[d as usize];
-                totals.targeted += 1;
-                targeted += 1;
-                match latest.get(device.name) {
-                    Some(&(status, at)) if status.is_terminal() => {
-                        match status {
-                            JobExecutionStatus::Succeeded => totals.succeeded += 1,
-                            JobExecutionStatus::Failed => totals.failed += 1,
-                            JobExecutionStatus::TimedOut => totals.timed_out += 1,
-                            JobExecutionStatus::Rejected => totals.rejected += 1,
-                            JobExecutionStatus::Canceled => totals.canceled += 1,
-                            _ => totals.removed += 1,
-                        }
-                        if kind == CampaignKind::Release {
-                            finish_times.push(at.saturating_sub(START / 1000));
-                        }
-                    }
-                    other => {
-                        totals.unfinished += 1;
-                        let status = other.map_or("none", |&(s, _)| status_name(s));
-                        match self.why_unfinished(
-                            d,
-                            other.map(|&(s, _)| s),
-                            run_cut_short,
-                            job_canceled,
-                        ) {
-                            Some(reason) => unreachable.push(Unreachable {
-                                thing: device.name.to_string(),
-                                job_id: job_id.to_string(),
-                                status: status.to_string(),
-                                reason: reason.to_string(),
-                            }),
-                            None => stuck.push(format!("{} ({job_id}, {status})", device.name)),
-                        }
-                    }
-                }
-            }
-        }
-        finish_times.sort_unstable();
-        let at_share = |share: f64| {
-            let n = (share * release.targeted as f64).ceil() as usize;
-            (n > 0)
-                .then(|| finish_times.get(n - 1))
-                .flatten()
-                .map(|&s| s as f64 / 60.0)
-        };
+        let mut tally = self.tally(&engine);
+        tally.finish_times.sort_unstable();
+        let at_share = |share| minutes_to_share(&tally.finish_times, tally.release.targeted, share);
         let time_to_finish = Percentiles {
             p50: at_share(0.5),
             p90: at_share(0.9),
             p100: at_share(1.0),
         };
+        let excluded = self.excluded(&engine);
+        let invariants = self.invariants(&engine, &tally);
+        drop(engine);
+        Report {
+            scenario: self.scenario.name.clone(),
+            seed: self.scenario.seed,
+            devices: self.scenario.devices,
+            simulated_minutes: (self.now - START) as f64 / 60_000.0,
+            hit_horizon: self.stats.hit_horizon,
+            release: tally.release,
+            rollback: tally.rollback,
+            time_to_finish,
+            fleet: self.fleet_outcome(),
+            messages: Traffic {
+                up: self.stats.messages_up,
+                bytes_up: self.stats.bytes_up,
+                down: self.stats.messages_down,
+                bytes_down: self.stats.bytes_down,
+                service: self.responder.stats,
+            },
+            device_reports: self.device_reports(),
+            stages,
+            excluded,
+            unreachable: tally.unreachable,
+            invariants,
+            timeline: self.stats.timeline.clone(),
+        }
+    }
 
+    /// Count the targeted things of every stage job by the status of their latest execution,
+    /// and explain each one without a final status.
+    fn tally(&self, engine: &Engine) -> Tally {
+        let mut tally = Tally::default();
+        let run_cut_short = self.stats.hit_horizon || !self.all_settled_or_offline();
+        for (kind, job_id, things) in self.control.stage_jobs() {
+            let job = StageJob {
+                kind,
+                id: &job_id,
+                canceled: engine
+                    .describe_job(&job_id)
+                    .is_ok_and(|j| j.status == ota_cloud::jobs::model::JobStatus::Canceled),
+                run_cut_short,
+            };
+            self.tally_job(engine, &job, &things, &mut tally);
+        }
+        tally
+    }
+
+    /// [`Self::tally`] for one stage job over its `things`.
+    fn tally_job(&self, engine: &Engine, job: &StageJob<'_>, things: &[String], tally: &mut Tally) {
+        let latest: BTreeMap<String, (JobExecutionStatus, u64)> = engine
+            .list_job_executions_for_job(job.id, None)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| (e.thing_name, (e.status, e.last_updated_at)))
+            .collect();
+        for name in things {
+            let Some(&d) = self.by_name.get(name.as_str()) else {
+                continue;
+            };
+            let device = &self.devices[d as usize];
+            tally.totals(job.kind).targeted += 1;
+            tally.targeted += 1;
+            match latest.get(device.name) {
+                Some(&(status, at)) if status.is_terminal() => {
+                    tally.totals(job.kind).by_status[status] += 1;
+                    if job.kind == CampaignKind::Release {
+                        tally.finish_times.push(at.saturating_sub(START / 1000));
+                    }
+                }
+                other => {
+                    tally.totals(job.kind).unfinished += 1;
+                    self.tally_unfinished(d, job, other.map(|&(s, _)| s), tally);
+                }
+            }
+        }
+    }
+
+    /// List targeted device `d`, without a final status, as unreachable (with why) or as
+    /// stuck.
+    fn tally_unfinished(
+        &self,
+        d: u32,
+        job: &StageJob<'_>,
+        status: Option<JobExecutionStatus>,
+        tally: &mut Tally,
+    ) {
+        let name = self.devices[d as usize].name;
+        let status_text = status.map_or("none", status_name);
+        match self.why_unfinished(d, status, job.run_cut_short, job.canceled) {
+            Some(reason) => tally.unreachable.push(Unreachable {
+                thing: name.to_string(),
+                job_id: job.id.to_string(),
+                status: status_text.to_string(),
+                reason: reason.to_string(),
+            }),
+            None => tally
+                .stuck
+                .push(format!("{name} ({}, {status_text})", job.id)),
+        }
+    }
+
+    /// Where each device ended up.
+    fn fleet_outcome(&self) -> FleetOutcome {
         let mut fleet = FleetOutcome {
             resets: self.stats.resets,
             tampered: self.stats.tampered_devices.len() as u64,
@@ -137,6 +214,12 @@ impl World {
                 _ => fleet.unchanged += 1,
             }
         }
+        fleet
+    }
+
+    /// Final statuses reported by devices, by reason (`succeeded` and other statuses
+    /// without one by their lowercase name).
+    fn device_reports(&self) -> BTreeMap<String, u64> {
         let mut device_reports = BTreeMap::new();
         for reports in self.stats.reports.values() {
             for r in reports {
@@ -147,6 +230,12 @@ impl World {
                 *device_reports.entry(key).or_insert(0) += 1;
             }
         }
+        device_reports
+    }
+
+    /// Devices no release campaign targeted, by why: refused by a campaign, no release for
+    /// their registered hardware, or their stage never started.
+    fn excluded(&self, engine: &Engine) -> BTreeMap<String, u64> {
         let mut excluded = BTreeMap::new();
         for (_, reason) in self.control.refusals() {
             *excluded.entry(reason).or_insert(0) += 1;
@@ -167,32 +256,7 @@ impl World {
                     .or_insert(0) += 1;
             }
         }
-        let invariants = self.invariants(&engine, stuck, &unreachable, targeted);
-        drop(engine);
-        Report {
-            scenario: self.scenario.name.clone(),
-            seed: self.scenario.seed,
-            devices: self.scenario.devices,
-            simulated_minutes: (self.now - START) as f64 / 60_000.0,
-            hit_horizon: self.stats.hit_horizon,
-            release,
-            rollback,
-            time_to_finish,
-            fleet,
-            messages: Traffic {
-                up: self.stats.messages_up,
-                bytes_up: self.stats.bytes_up,
-                down: self.stats.messages_down,
-                bytes_down: self.stats.bytes_down,
-                service: self.responder.stats,
-            },
-            device_reports,
-            stages,
-            excluded,
-            unreachable,
-            invariants,
-            timeline: self.stats.timeline.clone(),
-        }
+        excluded
     }
 
     fn all_settled_or_offline(&self) -> bool {
@@ -235,13 +299,16 @@ impl World {
         }
     }
 
-    fn invariants(
-        &self,
-        engine: &Engine,
-        stuck: Vec<String>,
-        unreachable: &[crate::report::Unreachable],
-        targeted: usize,
-    ) -> Vec<Invariant> {
+    /// The end-of-run checks: the devices' images, then the run's own.
+    fn invariants(&self, engine: &Engine, tally: &Tally) -> Vec<Invariant> {
+        let mut out = self.device_invariants();
+        out.extend(self.run_invariants(engine, tally));
+        out
+    }
+
+    /// Every device runs a known image built for its hardware, none was downgraded, every
+    /// one is bootable.
+    fn device_invariants(&self) -> Vec<Invariant> {
         let mut unknown = Vec::new();
         let mut misfit = Vec::new();
         let mut downgraded = Vec::new();
@@ -271,49 +338,56 @@ impl World {
                 unbootable.push(device.name.to_string());
             }
         }
-        let n = self.devices.len();
-        let jobs = engine.list_jobs(None).len();
+        let checked = format!("{} devices checked", self.devices.len());
         vec![
             invariant(
                 "every device runs a signed image built for its hardware",
                 &[unknown, misfit].concat(),
-                format!("{n} devices checked"),
+                checked.clone(),
             ),
-            invariant(
-                "no device was downgraded",
-                &downgraded,
-                format!("{n} devices checked"),
-            ),
+            invariant("no device was downgraded", &downgraded, checked.clone()),
             invariant(
                 "every device is bootable (active and fallback banks hold complete known images)",
                 &unbootable,
-                format!("{n} devices checked"),
+                checked,
             ),
+        ]
+    }
+
+    /// Every targeted device accounted for, the engine's counters consistent, the run
+    /// settled in time and without service errors.
+    fn run_invariants(&self, engine: &Engine, tally: &Tally) -> Vec<Invariant> {
+        let jobs = engine.list_jobs(None).len();
+        let horizon = self.scenario.horizon_minutes;
+        let recount = if engine.counters_consistent() {
+            Vec::new()
+        } else {
+            vec!["counters differ from the recount".to_string()]
+        };
+        let late = if self.stats.hit_horizon {
+            vec![format!("stopped at {horizon} minutes with work left")]
+        } else {
+            Vec::new()
+        };
+        vec![
             invariant(
                 "every targeted device has a final status or is listed as unreachable with a reason",
-                &stuck,
-                format!("{targeted} targeted, {} unreachable", unreachable.len()),
+                &tally.stuck,
+                format!(
+                    "{} targeted, {} unreachable",
+                    tally.targeted,
+                    tally.unreachable.len()
+                ),
             ),
             invariant(
                 "the engine's job counters equal a recount of its executions",
-                &if engine.counters_consistent() {
-                    Vec::new()
-                } else {
-                    vec!["counters differ from the recount".to_string()]
-                },
+                &recount,
                 format!("{jobs} jobs recounted"),
             ),
             invariant(
                 "the run settled before its horizon",
-                &if self.stats.hit_horizon {
-                    vec![format!(
-                        "stopped at {} minutes with work left",
-                        self.scenario.horizon_minutes
-                    )]
-                } else {
-                    Vec::new()
-                },
-                format!("horizon {} minutes", self.scenario.horizon_minutes),
+                &late,
+                format!("horizon {horizon} minutes"),
             ),
             invariant(
                 "the campaigns ran without service errors",

@@ -3,11 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use ota_cloud::jobs::model::{AsFields, StatusCounts};
 use ota_core::jobs::JobExecutionStatus;
 use ota_device::Reason;
 use serde::Serialize;
 
 use crate::net::Message;
+use crate::report::status_names::EveryStatus;
 
 /// One point of the timeline: the engine's `jobProcessDetails` summed over every job of the
 /// run (each job counts its things by their latest execution, so a device in a release job
@@ -16,22 +18,9 @@ use crate::net::Message;
 pub struct Sample {
     /// Simulated minutes since the start.
     pub minute: f64,
-    /// `QUEUED`.
-    pub queued: u64,
-    /// `IN_PROGRESS`.
-    pub in_progress: u64,
-    /// `SUCCEEDED`.
-    pub succeeded: u64,
-    /// `FAILED`.
-    pub failed: u64,
-    /// `TIMED_OUT`.
-    pub timed_out: u64,
-    /// `REJECTED`.
-    pub rejected: u64,
-    /// `CANCELED`.
-    pub canceled: u64,
-    /// `REMOVED`.
-    pub removed: u64,
+    /// Things by the status of their latest execution, summed over the jobs.
+    #[serde(flatten, serialize_with = "AsFields::<EveryStatus>::serialize")]
+    pub by_status: StatusCounts,
     /// Things admitted (given an execution) so far, cumulative.
     pub admitted: u64,
 }

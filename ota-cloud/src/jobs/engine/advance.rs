@@ -81,7 +81,7 @@ impl Engine {
         }
         if j.v
             .max_in_flight
-            .is_some_and(|cap| j.counts.in_flight() >= u64::from(cap))
+            .is_some_and(|cap| j.counts.things.in_flight() >= u64::from(cap))
         {
             return None;
         }
@@ -157,7 +157,7 @@ impl Engine {
         let j = self.job_mut(job);
         let (notified, succeeded) = (
             j.counts.notified,
-            j.counts.of(JobExecutionStatus::Succeeded),
+            j.counts.things[JobExecutionStatus::Succeeded],
         );
         let (ramp, max) = (j.v.ramp, j.v.max_per_minute);
         j.admission

@@ -11,12 +11,23 @@ use super::counts::Counts;
 use super::job_state::JobState;
 use super::slot::Slot;
 use crate::error::ServiceError;
-use crate::fleet::ThingId;
+use crate::fleet::{GroupId, ThingId};
 use crate::jobs::events::EventKind;
 use crate::jobs::model::{
     Job, JobExecution, JobExecutionSummary, JobSpec, JobStatus, StatusDetails, Target,
 };
 use crate::jobs::validate;
+
+/// A job's targets resolved against the fleet.
+#[derive(Default)]
+struct Resolved {
+    /// Every thing targeted, directly or through a group: sorted, no duplicates.
+    targets: Vec<ThingId>,
+    /// The groups targeted.
+    groups: Vec<GroupId>,
+    /// The things targeted directly.
+    things: Vec<ThingId>,
+}
 
 pub(crate) fn secs(ms: u64) -> u64 {
     ms / 1000
@@ -43,28 +54,11 @@ impl Engine {
             )));
         }
         let v = validate::validate(spec, now)?;
-        let (mut targets, mut groups, mut things) = (Vec::new(), Vec::new(), Vec::new());
-        for target in &v.spec.targets {
-            match target {
-                Target::Thing(name) => {
-                    let id = self
-                        .fleet
-                        .thing(name)
-                        .ok_or_else(|| ServiceError::ResourceNotFound(format!("thing {name}")))?;
-                    things.push(id);
-                    targets.push(id);
-                }
-                Target::Group(name) => {
-                    let id = self.fleet.group(name).ok_or_else(|| {
-                        ServiceError::ResourceNotFound(format!("thing group {name}"))
-                    })?;
-                    groups.push(id);
-                    targets.extend(self.fleet.members(id));
-                }
-            }
-        }
-        targets.sort_unstable();
-        targets.dedup();
+        let Resolved {
+            targets,
+            groups,
+            things,
+        } = self.resolve(&v.spec.targets)?;
         let scheduled = v
             .schedule
             .as_ref()
@@ -100,6 +94,34 @@ impl Engine {
         self.events.job(now, &id, EventKind::JobCreated);
         self.run_due(index);
         Ok(self.describe(index))
+    }
+
+    /// The things `targets` name now: each thing, and the members of each group, sorted
+    /// without duplicates. Does not follow later group changes.
+    fn resolve(&self, targets: &[Target]) -> Result<Resolved, ServiceError> {
+        let mut resolved = Resolved::default();
+        for target in targets {
+            match target {
+                Target::Thing(name) => {
+                    let id = self
+                        .fleet
+                        .thing(name)
+                        .ok_or_else(|| ServiceError::ResourceNotFound(format!("thing {name}")))?;
+                    resolved.things.push(id);
+                    resolved.targets.push(id);
+                }
+                Target::Group(name) => {
+                    let id = self.fleet.group(name).ok_or_else(|| {
+                        ServiceError::ResourceNotFound(format!("thing group {name}"))
+                    })?;
+                    resolved.groups.push(id);
+                    resolved.targets.extend(self.fleet.members(id));
+                }
+            }
+        }
+        resolved.targets.sort_unstable();
+        resolved.targets.dedup();
+        Ok(resolved)
     }
 
     /// DescribeJob.
@@ -212,7 +234,7 @@ impl Engine {
             .ok_or_else(|| not_found_job(job_id))?;
         let j = self.job(index);
         let busy = matches!(j.status, JobStatus::InProgress | JobStatus::Scheduled)
-            || j.counts.of(JobExecutionStatus::InProgress) > 0;
+            || j.counts.things[JobExecutionStatus::InProgress] > 0;
         if busy && !force {
             return Err(ServiceError::InvalidStateTransition(format!(
                 "job {job_id} is not finished: delete it with force"
@@ -232,7 +254,7 @@ impl Engine {
         Ok(())
     }
 
-    fn execution_view(&self, index: u32, slot: u32) -> JobExecution {
+    pub(super) fn execution_view(&self, index: u32, slot: u32) -> JobExecution {
         let j = self.job(index);
         let s = &j.slots[slot as usize];
         JobExecution {
@@ -257,7 +279,7 @@ impl Engine {
         }
     }
 
-    fn summary(&self, index: u32, slot: u32) -> JobExecutionSummary {
+    pub(super) fn summary(&self, index: u32, slot: u32) -> JobExecutionSummary {
         let e = self.execution_view(index, slot);
         JobExecutionSummary {
             job_id: e.job_id,

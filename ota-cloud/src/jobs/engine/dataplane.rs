@@ -60,27 +60,22 @@ impl Engine {
         })
     }
 
+    /// The execution as the device's API shows it: the control plane's view, without what
+    /// only an operator sees, and with the document when asked for.
     fn device_view(&self, job: u32, slot: u32, include_document: bool) -> DeviceExecution {
-        let j = self.job(job);
-        let s = &j.slots[slot as usize];
+        let e = self.execution_view(job, slot);
         DeviceExecution {
-            job_id: j.id.to_string(),
-            thing_name: self
-                .fleet
-                .thing_name(s.thing)
-                .unwrap_or_default()
-                .to_string(),
-            status: s.status.unwrap_or(Queued),
-            status_details: s.details_map(),
-            queued_at: s.queued_at / 1000,
-            started_at: (s.started_at != 0).then_some(s.started_at / 1000),
-            last_updated_at: s.last_updated_at / 1000,
-            version_number: u64::from(s.version_number),
-            execution_number: u64::from(s.execution_number),
-            approximate_seconds_before_timed_out: s
-                .deadline()
-                .map(|d| d.saturating_sub(self.now).div_ceil(1000)),
-            job_document: include_document.then(|| j.v.spec.document.clone()),
+            job_id: e.job_id,
+            thing_name: e.thing_name,
+            status: e.status,
+            status_details: e.status_details,
+            queued_at: e.queued_at,
+            started_at: e.started_at,
+            last_updated_at: e.last_updated_at,
+            version_number: e.version_number,
+            execution_number: e.execution_number,
+            approximate_seconds_before_timed_out: e.approximate_seconds_before_timed_out,
+            job_document: include_document.then(|| self.job(job).v.spec.document.clone()),
         }
     }
 
@@ -107,9 +102,7 @@ impl Engine {
                 continue;
             };
             match j.slots[slot as usize].status {
-                Some(InProgress) => pending
-                    .in_progress
-                    .push(self.summary_for_device(index, slot)),
+                Some(InProgress) => pending.in_progress.push(self.summary(index, slot)),
                 Some(Queued) => queued.push((j.slots[slot as usize].queued_at, index, slot)),
                 _ => {}
             }
@@ -117,28 +110,13 @@ impl Engine {
         queued.sort_unstable();
         pending.queued = queued
             .into_iter()
-            .map(|(_, i, s)| self.summary_for_device(i, s))
+            .map(|(_, i, s)| self.summary(i, s))
             .collect();
         pending
             .in_progress
             .truncate(self.settings.max_pending_listed);
         pending.queued.truncate(self.settings.max_pending_listed);
         Ok(pending)
-    }
-
-    fn summary_for_device(&self, job: u32, slot: u32) -> crate::jobs::model::JobExecutionSummary {
-        let e = self.device_view(job, slot, false);
-        let s = &self.job(job).slots[slot as usize];
-        crate::jobs::model::JobExecutionSummary {
-            job_id: e.job_id,
-            thing_name: e.thing_name,
-            status: e.status,
-            queued_at: e.queued_at,
-            started_at: e.started_at,
-            last_updated_at: e.last_updated_at,
-            execution_number: e.execution_number,
-            retry_attempt: u32::from(s.retries_failed) + u32::from(s.retries_timed_out),
-        }
     }
 
     /// StartNextPendingJobExecution: the thing's `IN_PROGRESS` execution if any; else its
@@ -288,8 +266,32 @@ impl Engine {
     ) -> Result<UpdateOutcome, DataPlaneError> {
         let thing_id = self.thing_id(thing)?;
         let (index, slot) = self.device_locate(job_id, thing_id, thing)?;
+        self.check_version(index, slot, update)?;
+        self.check_transition(index, slot, update)?;
+        if let Some(details) = &update.status_details {
+            check_details(details)?;
+        }
+        check_step(update.step_timeout_in_minutes)?;
+        self.apply_update(index, slot, update);
+        Ok(UpdateOutcome {
+            execution_state: update
+                .include_job_execution_state
+                .then(|| self.state(index, slot)),
+            job_document: update
+                .include_job_document
+                .then(|| self.job(index).v.spec.document.clone()),
+        })
+    }
+
+    /// The update's `executionNumber` and `expectedVersion`, when given, against the
+    /// execution's. Does not look at the status.
+    fn check_version(
+        &self,
+        index: u32,
+        slot: u32,
+        update: &UpdateExecution,
+    ) -> Result<(), DataPlaneError> {
         let s = &self.job(index).slots[slot as usize];
-        let current = s.status.unwrap_or(Queued);
         if update
             .execution_number
             .is_some_and(|n| n != u64::from(s.execution_number))
@@ -312,12 +314,26 @@ impl Engine {
                 err(ErrorCode::VersionMismatch, message).with_state(self.state(index, slot))
             );
         }
+        Ok(())
+    }
+
+    /// Whether a device may set the update's status, and from the execution's current one
+    /// (`QUEUED` → `SUCCEEDED`/`FAILED` only with `allow_queued_to_terminal`).
+    fn check_transition(
+        &self,
+        index: u32,
+        slot: u32,
+        update: &UpdateExecution,
+    ) -> Result<(), DataPlaneError> {
         if !update.status.is_device_settable() {
             return Err(err(
                 ErrorCode::InvalidStateTransition,
                 format!("a device cannot set {}", update.status),
             ));
         }
+        let current = self.job(index).slots[slot as usize]
+            .status
+            .unwrap_or(Queued);
         let legal = current.device_may_transition(update.status)
             || (self.settings.allow_queued_to_terminal
                 && current == Queued
@@ -330,19 +346,7 @@ impl Engine {
             )
             .with_state(state));
         }
-        if let Some(details) = &update.status_details {
-            check_details(details)?;
-        }
-        check_step(update.step_timeout_in_minutes)?;
-        self.apply_update(index, slot, update);
-        Ok(UpdateOutcome {
-            execution_state: update
-                .include_job_execution_state
-                .then(|| self.state(index, slot)),
-            job_document: update
-                .include_job_document
-                .then(|| self.job(index).v.spec.document.clone()),
-        })
+        Ok(())
     }
 
     fn apply_update(&mut self, job: u32, slot: u32, update: &UpdateExecution) {

@@ -55,7 +55,7 @@ impl Engine {
             let pacing = self.settings.pacing;
             let now = self.now;
             let j = self.job_mut(job);
-            let (notified, succeeded) = (j.counts.notified, j.counts.of(Succeeded));
+            let (notified, succeeded) = (j.counts.notified, j.counts.things[Succeeded]);
             let (ramp, max) = (j.v.ramp, j.v.max_per_minute);
             j.admission
                 .maybe_increase(pacing, ramp.as_ref(), max, notified, succeeded, Some(now));
@@ -122,7 +122,7 @@ impl Engine {
         if j.status == JobStatus::InProgress
             && !j.is_continuous()
             && rollout_done
-            && j.counts.in_flight() == 0
+            && j.counts.things.in_flight() == 0
         {
             j.status = JobStatus::Completed;
             j.completed_at = Some(now);
@@ -212,12 +212,12 @@ impl Engine {
 }
 
 fn failures(a: &Abort, counts: &super::counts::Counts) -> u64 {
-    let at = &counts.attempts;
+    let ended = &counts.attempts.ended;
     match a.failure_type {
-        FailureType::Failed => at.failed,
-        FailureType::Rejected => at.rejected,
-        FailureType::TimedOut => at.timed_out,
-        FailureType::All => at.failed + at.rejected + at.timed_out,
+        FailureType::Failed => ended[Failed],
+        FailureType::Rejected => ended[Rejected],
+        FailureType::TimedOut => ended[TimedOut],
+        FailureType::All => ended.failures(),
     }
 }
 

@@ -1,8 +1,11 @@
-//! `DescribeJob`'s output: [`Job`], [`JobStatus`], [`JobProcessDetails`].
+//! `DescribeJob`'s output: [`Job`], [`JobStatus`], [`JobProcessDetails`], [`AttemptCounts`].
 
+use ota_core::jobs::JobExecutionStatus::{self, *};
 use serde::{Deserialize, Serialize};
 
 use super::spec::JobSpec;
+use super::status_counts::StatusCounts;
+use super::status_fields::{AsFields, StatusNames};
 
 /// A job's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -21,51 +24,59 @@ pub enum JobStatus {
 }
 
 /// Counts of the job's things by the status of their latest execution, as AWS's
-/// `jobProcessDetails`. A thing with a retry pending counts once, as `QUEUED`; all attempts
-/// are in [`Job::attempts`].
+/// `jobProcessDetails` (`numberOfSucceededThings`, …, in AWS's field order). A thing with a
+/// retry pending counts once, as `QUEUED`; all attempts are in [`Job::attempts`].
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobProcessDetails {
     /// Targets still being rolled out (null once rollout is done).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processing_targets: Option<Vec<String>>,
-    /// `CANCELED`.
-    pub number_of_canceled_things: u64,
-    /// `SUCCEEDED`.
-    pub number_of_succeeded_things: u64,
-    /// `FAILED`.
-    pub number_of_failed_things: u64,
-    /// `REJECTED`.
-    pub number_of_rejected_things: u64,
-    /// `QUEUED`.
-    pub number_of_queued_things: u64,
-    /// `IN_PROGRESS`.
-    pub number_of_in_progress_things: u64,
-    /// `REMOVED`.
-    pub number_of_removed_things: u64,
-    /// `TIMED_OUT`.
-    pub number_of_timed_out_things: u64,
+    /// Things by the status of their latest execution.
+    #[serde(flatten, with = "AsFields::<ThingCountNames>")]
+    pub by_status: StatusCounts,
+}
+
+/// `jobProcessDetails`' counters, in the order AWS writes them.
+struct ThingCountNames;
+
+impl StatusNames for ThingCountNames {
+    const NAMES: &'static [(JobExecutionStatus, &'static str)] = &[
+        (Canceled, "numberOfCanceledThings"),
+        (Succeeded, "numberOfSucceededThings"),
+        (Failed, "numberOfFailedThings"),
+        (Rejected, "numberOfRejectedThings"),
+        (Queued, "numberOfQueuedThings"),
+        (InProgress, "numberOfInProgressThings"),
+        (Removed, "numberOfRemovedThings"),
+        (TimedOut, "numberOfTimedOutThings"),
+    ];
 }
 
 /// *Extension*: executions by terminal status over every attempt, retries included (what AWS's
 /// own `numberOf…Things` counters count, which is why they can exceed the number of things).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct AttemptCounts {
     /// Executions created (first attempts and retries).
     pub executions: u64,
-    /// Attempts that ended `SUCCEEDED`.
-    pub succeeded: u64,
-    /// Attempts that ended `FAILED`.
-    pub failed: u64,
-    /// Attempts that ended `TIMED_OUT`.
-    pub timed_out: u64,
-    /// Attempts that ended `REJECTED`.
-    pub rejected: u64,
-    /// Attempts that ended `CANCELED`.
-    pub canceled: u64,
-    /// Attempts that ended `REMOVED`.
-    pub removed: u64,
+    /// Attempts by the terminal status they ended with (`QUEUED` and `IN_PROGRESS` stay
+    /// zero, and are not written).
+    #[serde(flatten, with = "AsFields::<AttemptCountNames>")]
+    pub ended: StatusCounts,
+}
+
+/// [`AttemptCounts`]' fields after `executions`, in their order.
+struct AttemptCountNames;
+
+impl StatusNames for AttemptCountNames {
+    const NAMES: &'static [(JobExecutionStatus, &'static str)] = &[
+        (Succeeded, "succeeded"),
+        (Failed, "failed"),
+        (TimedOut, "timedOut"),
+        (Rejected, "rejected"),
+        (Canceled, "canceled"),
+        (Removed, "removed"),
+    ];
 }
 
 /// A job as `DescribeJob` returns it (times in Unix seconds).
@@ -103,4 +114,84 @@ pub struct Job {
     /// The configuration it was created with.
     #[serde(flatten)]
     pub spec: JobSpec,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `jobProcessDetails` as AWS's `DescribeJob` writes it, field for field.
+    const AWS_DETAILS: &str = concat!(
+        r#"{"processingTargets":["arn:aws:iot:eu-west-1:1:thinggroup/g"],"#,
+        r#""numberOfCanceledThings":1,"numberOfSucceededThings":2,"numberOfFailedThings":3,"#,
+        r#""numberOfRejectedThings":4,"numberOfQueuedThings":5,"numberOfInProgressThings":6,"#,
+        r#""numberOfRemovedThings":7,"numberOfTimedOutThings":8}"#
+    );
+
+    fn details() -> JobProcessDetails {
+        JobProcessDetails {
+            processing_targets: Some(vec!["arn:aws:iot:eu-west-1:1:thinggroup/g".into()]),
+            by_status: StatusCounts::from([
+                (Canceled, 1),
+                (Succeeded, 2),
+                (Failed, 3),
+                (Rejected, 4),
+                (Queued, 5),
+                (InProgress, 6),
+                (Removed, 7),
+                (TimedOut, 8),
+            ]),
+        }
+    }
+
+    #[test]
+    fn process_details_keep_aws_json() {
+        assert_eq!(serde_json::to_string(&details()).unwrap(), AWS_DETAILS);
+        let read: JobProcessDetails = serde_json::from_str(AWS_DETAILS).unwrap();
+        assert_eq!(read, details());
+    }
+
+    #[test]
+    fn process_details_without_targets_omit_the_field() {
+        let done = JobProcessDetails {
+            processing_targets: None,
+            ..details()
+        };
+        let json = serde_json::to_string(&done).unwrap();
+        assert_eq!(
+            json,
+            AWS_DETAILS.replace(
+                r#""processingTargets":["arn:aws:iot:eu-west-1:1:thinggroup/g"],"#,
+                ""
+            )
+        );
+        assert_eq!(
+            serde_json::from_str::<JobProcessDetails>(&json).unwrap(),
+            done
+        );
+    }
+
+    #[test]
+    fn attempt_counts_keep_their_json() {
+        let attempts = AttemptCounts {
+            executions: 9,
+            ended: StatusCounts::from([
+                (Succeeded, 1),
+                (Failed, 2),
+                (TimedOut, 3),
+                (Rejected, 4),
+                (Canceled, 5),
+                (Removed, 6),
+            ]),
+        };
+        let json = concat!(
+            r#"{"executions":9,"succeeded":1,"failed":2,"timedOut":3,"rejected":4,"#,
+            r#""canceled":5,"removed":6}"#
+        );
+        assert_eq!(serde_json::to_string(&attempts).unwrap(), json);
+        assert_eq!(
+            serde_json::from_str::<AttemptCounts>(json).unwrap(),
+            attempts
+        );
+    }
 }

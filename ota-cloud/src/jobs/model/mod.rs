@@ -4,6 +4,8 @@ mod execution;
 mod job;
 mod rollout;
 mod spec;
+mod status_counts;
+mod status_fields;
 mod target;
 
 pub use execution::{
@@ -17,4 +19,6 @@ pub use rollout::{
     TimeoutConfig,
 };
 pub use spec::{JobSpec, TargetSelection};
+pub use status_counts::StatusCounts;
+pub use status_fields::{AsFields, StatusNames};
 pub use target::{ARN_PREFIX, Target};

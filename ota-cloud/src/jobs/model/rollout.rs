@@ -20,6 +20,31 @@ pub struct RolloutConfig {
     pub maximum_in_flight: Option<u32>,
 }
 
+impl RolloutConfig {
+    /// At most `rate` things notified a minute; no ramp, no in-flight cap. Does not check
+    /// the rate (`CreateJob` does).
+    pub fn per_minute(rate: u32) -> Self {
+        Self {
+            maximum_per_minute: Some(rate),
+            ..Self::default()
+        }
+    }
+
+    /// This configuration with the ramp `rate`.
+    #[must_use]
+    pub fn with_ramp(mut self, rate: ExponentialRate) -> Self {
+        self.exponential_rate = Some(rate);
+        self
+    }
+
+    /// This configuration with at most `n` executions `QUEUED` or `IN_PROGRESS` at once.
+    #[must_use]
+    pub fn with_max_in_flight(mut self, n: u32) -> Self {
+        self.maximum_in_flight = Some(n);
+        self
+    }
+}
+
 /// `exponentialRate`: `rate(k) = base × factor^k`, the k-th increase when the cumulative
 /// notified count reaches `k × numberOfNotifiedThings` or the succeeded count reaches
 /// `k × numberOfSucceededThings`.
@@ -32,6 +57,32 @@ pub struct ExponentialRate {
     pub increment_factor: f64,
     /// When to increase.
     pub rate_increase_criteria: RateIncreaseCriteria,
+}
+
+impl ExponentialRate {
+    /// `base` things a minute, times `factor` after each `notified` more things notified.
+    pub fn per_notified(base: u32, factor: f64, notified: u32) -> Self {
+        Self {
+            base_rate_per_minute: base,
+            increment_factor: factor,
+            rate_increase_criteria: RateIncreaseCriteria {
+                number_of_notified_things: Some(notified),
+                number_of_succeeded_things: None,
+            },
+        }
+    }
+
+    /// `base` things a minute, times `factor` after each `succeeded` more things succeeded.
+    pub fn per_succeeded(base: u32, factor: f64, succeeded: u32) -> Self {
+        Self {
+            base_rate_per_minute: base,
+            increment_factor: factor,
+            rate_increase_criteria: RateIncreaseCriteria {
+                number_of_notified_things: None,
+                number_of_succeeded_things: Some(succeeded),
+            },
+        }
+    }
 }
 
 /// `rateIncreaseCriteria`: at least one of the two.
@@ -160,4 +211,32 @@ pub struct RetryCriteria {
     pub failure_type: RetryFailureType,
     /// Retries, 0..=10 (at most 10 per device over both types).
     pub number_of_retries: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builders_write_awss_json() {
+        let rollout = RolloutConfig::per_minute(1000)
+            .with_ramp(ExponentialRate::per_notified(50, 2.0, 1000))
+            .with_max_in_flight(7);
+        assert_eq!(
+            serde_json::to_string(&rollout).unwrap(),
+            concat!(
+                r#"{"maximumPerMinute":1000,"exponentialRate":{"baseRatePerMinute":50,"#,
+                r#""incrementFactor":2.0,"rateIncreaseCriteria":{"numberOfNotifiedThings":1000}},"#,
+                r#""maximumInFlight":7}"#
+            )
+        );
+        let succeeded = ExponentialRate::per_succeeded(10, 1.5, 5).rate_increase_criteria;
+        assert_eq!(
+            (
+                succeeded.number_of_notified_things,
+                succeeded.number_of_succeeded_things
+            ),
+            (None, Some(5))
+        );
+    }
 }

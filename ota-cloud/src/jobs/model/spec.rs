@@ -71,4 +71,11 @@ impl JobSpec {
             scheduling_config: None,
         }
     }
+
+    /// This spec with `rollout` as its `jobExecutionsRolloutConfig`.
+    #[must_use]
+    pub fn with_rollout(mut self, rollout: RolloutConfig) -> Self {
+        self.job_executions_rollout_config = Some(rollout);
+        self
+    }
 }

@@ -12,7 +12,7 @@ use super::command::{Command, Reply};
 use super::event::{CampaignEvent, RefusalReason};
 use super::spec::{StageSize, Targets};
 use super::status::CampaignState;
-use super::step::{Next, Phase, answer, failed, unexpected};
+use super::step::{Next, Phase, answer, failed, members, unexpected};
 use super::{Campaign, CampaignError};
 use crate::error::ServiceError;
 use crate::service::Thing;
@@ -76,11 +76,7 @@ impl Campaign {
     ) -> Result<(), CampaignError> {
         match command {
             Command::ListGroupMembers { group } => {
-                let members = answer(command, reply, |r| match r {
-                    Reply::Members(m) => Some(m),
-                    _ => None,
-                })?
-                .map_err(|e| failed(command, e))?;
+                let members = members(command, reply)?.map_err(|e| failed(command, e))?;
                 if planning.names.is_none() {
                     planning.names = Some(sorted_unique(members));
                 } else {

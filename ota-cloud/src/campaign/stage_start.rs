@@ -14,7 +14,7 @@ use super::event::{CampaignEvent, RefusalReason};
 use super::judging::{Judged, described_job};
 use super::planning::described;
 use super::status::{CampaignState, StagePhase};
-use super::step::{Next, Phase, answer, failed, unexpected};
+use super::step::{Next, Phase, done, failed, members, unexpected};
 use super::{Campaign, CampaignError};
 use crate::MAX_DESCRIPTION_LEN;
 use crate::error::ServiceError;
@@ -219,11 +219,7 @@ impl Campaign {
                 Err(e) => return Err(failed(command, e)),
             },
             (StageWork::GroupCheck, Command::ListGroupMembers { group }) => {
-                let members = answer(command, reply, |r| match r {
-                    Reply::Members(m) => Some(m),
-                    _ => None,
-                })?
-                .map_err(|e| failed(command, e))?;
+                let members = members(command, reply)?.map_err(|e| failed(command, e))?;
                 let ours: HashSet<&String> = run.devices.iter().collect();
                 if !members.iter().all(|m| ours.contains(m)) {
                     return Err(CampaignError::GroupTaken(group.clone()));
@@ -347,9 +343,4 @@ impl Campaign {
         spec.abort_config = run.stage.abort.clone();
         spec
     }
-}
-
-/// An answer that carries nothing.
-fn done(command: &Command, reply: Reply) -> Result<Result<(), ServiceError>, CampaignError> {
-    answer(command, reply, |r| matches!(r, Reply::Done).then_some(()))
 }

@@ -268,6 +268,25 @@ pub(super) fn answer<T>(
     }
 }
 
+/// An answer that carries nothing.
+pub(super) fn done(
+    command: &Command,
+    reply: Reply,
+) -> Result<Result<(), ServiceError>, CampaignError> {
+    answer(command, reply, |r| matches!(r, Reply::Done).then_some(()))
+}
+
+/// A `ListThingsInThingGroup` answer.
+pub(super) fn members(
+    command: &Command,
+    reply: Reply,
+) -> Result<Result<Vec<String>, ServiceError>, CampaignError> {
+    answer(command, reply, |r| match r {
+        Reply::Members(m) => Some(m),
+        _ => None,
+    })
+}
+
 /// `command`'s failure as a campaign error.
 pub(super) fn failed(command: &Command, e: ServiceError) -> CampaignError {
     CampaignError::service(command.operation(), command.resource(), e)

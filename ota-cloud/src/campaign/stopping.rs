@@ -14,7 +14,7 @@ use super::gate::GateFailure;
 use super::judging::described_job;
 use super::spec::{ROLLBACK_SUFFIX, RollbackPolicy, Targets};
 use super::status::{CampaignState, StagePhase};
-use super::step::{Next, Phase, answer, failed, unexpected};
+use super::step::{Next, Phase, answer, done, failed, unexpected};
 use super::{Campaign, CampaignError, CampaignSpec, Eligibility, Stop};
 use crate::error::ServiceError;
 
@@ -145,7 +145,7 @@ impl Campaign {
     ) -> Result<bool, CampaignError> {
         match (work, command) {
             (StopWork::Cancel, Command::CancelJob { job_id, .. }) => {
-                match answer(command, reply, |r| matches!(r, Reply::Done).then_some(()))? {
+                match done(command, reply)? {
                     Ok(()) => self.log(
                         now,
                         CampaignEvent::JobCanceled {

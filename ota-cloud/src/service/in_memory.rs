@@ -9,7 +9,7 @@ use super::clock::Clock;
 use super::traits::{DeviceJobs, FleetService, JobService, NextOrJob, Thing};
 use crate::campaign::{Command, Reply};
 use crate::error::{DataPlaneError, ServiceError};
-use crate::fleet::FleetError;
+use crate::fleet::{Fleet, FleetError};
 use crate::jobs::engine::{Engine, JobSelector, Notification, Settings};
 use crate::jobs::model::{
     DeviceExecution, Job, JobExecution, JobExecutionSummary, JobSpec, JobStatus, PendingExecutions,
@@ -60,14 +60,9 @@ impl<C: Clock> InMemory<C> {
         let mut engine = self.engine();
         match command {
             Command::ListGroupMembers { group } => {
-                drop(engine);
-                self.group_members(group)
-                    .map_or_else(Reply::Failed, Reply::Members)
+                group_members(engine.fleet(), group).map_or_else(Reply::Failed, Reply::Members)
             }
-            Command::DescribeThing { thing } => {
-                drop(engine);
-                self.thing(thing).into()
-            }
+            Command::DescribeThing { thing } => describe_thing(engine.fleet(), thing).into(),
             Command::CreateGroup { group } => engine
                 .create_group(group, None)
                 .map(drop)
@@ -99,38 +94,33 @@ impl<C: Clock> InMemory<C> {
                 }),
         }
     }
+}
 
-    /// DescribeThing.
-    fn thing(&self, name: &str) -> Result<Thing, ServiceError> {
-        let engine = self.engine();
-        let id = engine
-            .fleet()
-            .thing(name)
-            .ok_or_else(|| ServiceError::ResourceNotFound(format!("thing {name}")))?;
-        let attributes = engine
-            .fleet()
-            .attributes(id)
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Ok(Thing {
-            name: name.to_string(),
-            attributes,
-        })
-    }
+/// DescribeThing on `fleet`.
+fn describe_thing(fleet: &Fleet, name: &str) -> Result<Thing, ServiceError> {
+    let id = fleet
+        .thing(name)
+        .ok_or_else(|| ServiceError::ResourceNotFound(format!("thing {name}")))?;
+    let attributes = fleet
+        .attributes(id)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Ok(Thing {
+        name: name.to_string(),
+        attributes,
+    })
+}
 
-    /// ListThingsInThingGroup, nested groups included.
-    fn group_members(&self, group: &str) -> Result<Vec<String>, ServiceError> {
-        let engine = self.engine();
-        let fleet = engine.fleet();
-        let id = fleet
-            .group(group)
-            .ok_or_else(|| ServiceError::ResourceNotFound(format!("thing group {group}")))?;
-        Ok(fleet
-            .members(id)
-            .into_iter()
-            .filter_map(|t| fleet.thing_name(t).map(str::to_string))
-            .collect())
-    }
+/// ListThingsInThingGroup on `fleet`, nested groups included.
+fn group_members(fleet: &Fleet, group: &str) -> Result<Vec<String>, ServiceError> {
+    let id = fleet
+        .group(group)
+        .ok_or_else(|| ServiceError::ResourceNotFound(format!("thing group {group}")))?;
+    Ok(fleet
+        .members(id)
+        .into_iter()
+        .filter_map(|t| fleet.thing_name(t).map(str::to_string))
+        .collect())
 }
 
 fn fleet_error(e: FleetError) -> ServiceError {
@@ -259,7 +249,7 @@ impl<C: Clock> FleetService for InMemory<C> {
             .map_err(fleet_error)
     }
     async fn describe_thing(&self, name: &str) -> Result<Thing, ServiceError> {
-        self.thing(name)
+        describe_thing(self.engine().fleet(), name)
     }
     async fn delete_thing(&self, name: &str) -> Result<(), ServiceError> {
         self.engine().delete_thing(name).map_err(fleet_error)
@@ -297,6 +287,6 @@ impl<C: Clock> FleetService for InMemory<C> {
             .map_err(fleet_error)
     }
     async fn list_group_members(&self, group: &str) -> Result<Vec<String>, ServiceError> {
-        self.group_members(group)
+        group_members(self.engine().fleet(), group)
     }
 }

@@ -409,68 +409,82 @@ impl<'a> ScriptedPeer<'a> {
 
     fn write_payload(&self, reply: &Reply, buf: &mut [u8]) -> Option<usize> {
         if let Reply::Block { index } = reply {
-            let start = (*index * self.block_size) as usize;
-            let end = (start + self.block_size as usize).min(self.image.len());
-            let block = DataBlock {
-                client_token: (!self.stream_token.is_empty())
-                    .then(|| JsonStr::text(self.stream_token.as_str())),
-                file_id: self.file_id,
-                block_id: *index,
-                payload: self.image.get(start..end)?,
-            };
-            return block.encode(self.format, buf).ok();
+            return self.write_block(*index, buf);
         }
         let mut w = SliceWriter::new(buf);
-        let written = match reply {
+        self.write_json(reply, &mut w).ok()?;
+        w.into_str().map(str::len)
+    }
+
+    /// Block `index` of the image, encoded in the stream's format.
+    fn write_block(&self, index: u32, buf: &mut [u8]) -> Option<usize> {
+        let start = (index * self.block_size) as usize;
+        let end = (start + self.block_size as usize).min(self.image.len());
+        let block = DataBlock {
+            client_token: (!self.stream_token.is_empty())
+                .then(|| JsonStr::text(self.stream_token.as_str())),
+            file_id: self.file_id,
+            block_id: index,
+            payload: self.image.get(start..end)?,
+        };
+        block.encode(self.format, buf).ok()
+    }
+
+    /// Every reply but a block: a Jobs API JSON payload.
+    fn write_json(&self, reply: &Reply, w: &mut SliceWriter<'_>) -> core::fmt::Result {
+        match reply {
             Reply::Describe {
-                token,
-                next,
-                execution,
+                token, execution, ..
             } => {
-                let _ = next;
-                write!(w, "{{\"clientToken\":\"{token}\",\"timestamp\":0").ok()?;
+                write!(w, "{{\"clientToken\":\"{token}\",\"timestamp\":0")?;
                 if let Some(execution) = execution {
-                    self.write_execution(&mut w, *execution).ok()?;
+                    self.write_execution(w, *execution)?;
                 }
                 w.write_str("}")
             }
             Reply::UpdateAccepted { token } => {
                 write!(w, "{{\"clientToken\":\"{token}\",\"timestamp\":0}}")
             }
-            Reply::DescribeRejected { token, code } => {
-                write!(
-                    w,
-                    "{{\"clientToken\":\"{token}\",\"timestamp\":0,\"code\":\"{code}\",\"message\":\"refused\"}}"
-                )
-            }
+            Reply::DescribeRejected { token, code } => self.write_rejected(w, token, *code, false),
             Reply::UpdateRejected { token, code } => {
-                write!(w, "{{\"clientToken\":\"{token}\",\"timestamp\":0,\"code\":\"{code}\",\"message\":\"refused\"")
-                    .ok()?;
                 // AWS includes the execution state only with these two codes.
-                if matches!(
+                let with_state = matches!(
                     code,
                     ErrorCode::VersionMismatch | ErrorCode::InvalidStateTransition
-                ) {
-                    write!(
-                        w,
-                        ",\"executionState\":{{\"status\":\"{}\",\"versionNumber\":{}}}",
-                        self.status, self.version
-                    )
-                    .ok()?;
-                }
-                w.write_str("}")
+                );
+                self.write_rejected(w, token, *code, with_state)
             }
             Reply::NotifyNext { execution } => {
-                w.write_str("{\"timestamp\":0").ok()?;
+                w.write_str("{\"timestamp\":0")?;
                 if !execution.status.is_terminal() {
-                    self.write_execution(&mut w, *execution).ok()?;
+                    self.write_execution(w, *execution)?;
                 }
                 w.write_str("}")
             }
-            Reply::Block { .. } => return None,
-        };
-        written.ok()?;
-        w.into_str().map(str::len)
+            Reply::Block { .. } => Err(core::fmt::Error),
+        }
+    }
+
+    /// An ErrorResponse, with `executionState` when `with_state`.
+    fn write_rejected(
+        &self,
+        w: &mut SliceWriter<'_>,
+        token: &str,
+        code: ErrorCode,
+        with_state: bool,
+    ) -> core::fmt::Result {
+        write!(
+            w,
+            "{{\"clientToken\":\"{token}\",\"timestamp\":0,\"code\":\"{code}\",\"message\":\"refused\""
+        )?;
+        if with_state {
+            write!(
+                w,
+                ",\"executionState\":{{\"status\":\"{}\",\"versionNumber\":{}}}",
+                self.status, self.version
+            )?;
+        }
+        w.write_str("}")
     }
 
     fn write_execution(&self, w: &mut SliceWriter<'_>, e: Snapshot) -> core::fmt::Result {

@@ -147,17 +147,11 @@ impl Record {
         let job_id = heapless::String::try_from(core::str::from_utf8(r.short_str()?).ok()?).ok()?;
         let execution_number = u64::from_le_bytes(r.array()?);
         let document_digest = r.array()?;
-        let mut words = [0u32; 5];
-        for w in &mut words {
-            *w = u32::from_le_bytes(r.array()?);
-        }
-        let [
-            image_size,
-            block_size,
-            received,
-            target_counter,
-            floor_counter,
-        ] = words;
+        let image_size = r.word()?;
+        let block_size = r.word()?;
+        let received = r.word()?;
+        let target_counter = r.word()?;
+        let floor_counter = r.word()?;
         let target_version = r.version()?;
         let updated_by = r.version()??;
         let floor_version = r.version()??;
@@ -227,6 +221,12 @@ impl<'i> Reader<'i> {
 
     fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
         self.take(N)?.try_into().ok()
+    }
+
+    /// A little-endian `u32`.
+    #[inline(always)]
+    fn word(&mut self) -> Option<u32> {
+        self.array().map(u32::from_le_bytes)
     }
 
     fn short_str(&mut self) -> Option<&'i [u8]> {

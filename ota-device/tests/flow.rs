@@ -272,16 +272,14 @@ fn rejects_a_malformed_document() {
 #[test]
 fn cancel_by_notify_next_without_execution_stops_the_download() {
     let mut w = World::new(manifest_doc, PowerCut::unlimited());
-    // Stop delivering blocks after the first few so the download is in flight.
-    w.drop_delivery = Box::new(|n, topic, _| topic.contains("/data/") && n > 4);
-    w.connect();
+    w.connect_and_hold_the_download();
     assert!(
         w.events
             .iter()
             .any(|e| matches!(e, Event::DownloadStarted { .. }))
     );
     w.peer.cancel();
-    w.drop_delivery = Box::new(|_, _, _| false);
+    w.deliver_everything();
     w.pump();
     assert!(w.events.contains(&Event::JobCanceled));
     assert!(w.client().is_idle());
@@ -302,10 +300,9 @@ fn cancel_by_notify_next_without_execution_stops_the_download() {
 #[test]
 fn a_notify_next_for_the_same_job_is_not_a_cancel() {
     let mut w = World::new(manifest_doc, PowerCut::unlimited());
-    w.drop_delivery = Box::new(|n, topic, _| topic.contains("/data/") && n > 4);
-    w.connect();
+    w.connect_and_hold_the_download();
     w.peer.notify_next();
-    w.drop_delivery = Box::new(|_, _, _| false);
+    w.deliver_everything();
     w.pump();
     assert!(!w.events.contains(&Event::JobCanceled));
     w.drive(1000);
@@ -313,39 +310,24 @@ fn a_notify_next_for_the_same_job_is_not_a_cancel() {
 }
 
 #[test]
-fn self_test_failure_rolls_back_and_reports_failed() {
-    let mut w = World::new(manifest_doc, PowerCut::unlimited());
-    w.self_test = SelfTest::Fail;
-    w.connect();
-    w.drive(1000);
-    assert_eq!(w.peer_status(), JobExecutionStatus::Failed);
-    assert!(w.events.contains(&Event::RollBackAndReboot {
-        reason: Reason::SelfTestFailed
-    }));
-    assert_eq!(
-        finished(&w),
-        [(JobExecutionStatus::Failed, Some(Reason::SelfTestFailed))]
-    );
-    assert!(w.boot.active_image().starts_with(&w.old_image));
-    assert_eq!(w.client().floor().version, v("1.0.0"));
-    let failed = w.statuses_sent().pop().unwrap();
-    assert!(
-        failed.contains(r#""reason":"self_test_failed""#),
-        "{failed}"
-    );
-}
-
-#[test]
-fn self_test_timeout_rolls_back_and_reports_failed() {
-    let mut w = World::new(manifest_doc, PowerCut::unlimited());
-    w.self_test = SelfTest::Hang;
-    w.connect();
-    w.drive(1000);
-    assert_eq!(w.peer_status(), JobExecutionStatus::Failed);
-    assert!(w.events.contains(&Event::RollBackAndReboot {
-        reason: Reason::SelfTestTimeout
-    }));
-    assert!(w.boot.active_image().starts_with(&w.old_image));
+fn a_failed_or_hung_self_test_rolls_back_and_reports_failed() {
+    for (self_test, reason, wire) in [
+        (SelfTest::Fail, Reason::SelfTestFailed, "self_test_failed"),
+        (SelfTest::Hang, Reason::SelfTestTimeout, "self_test_timeout"),
+    ] {
+        let mut w = World::new(manifest_doc, PowerCut::unlimited());
+        w.self_test = self_test;
+        w.connect();
+        w.drive(1000);
+        assert_eq!(w.peer_status(), JobExecutionStatus::Failed);
+        assert!(w.events.contains(&Event::RollBackAndReboot { reason }));
+        assert_eq!(finished(&w), [(JobExecutionStatus::Failed, Some(reason))]);
+        assert!(w.boot.active_image().starts_with(&w.old_image));
+        assert_eq!(w.client().floor().version, v("1.0.0"));
+        let failed = w.statuses_sent().pop().unwrap();
+        let wire = format!(r#""reason":"{wire}""#);
+        assert!(failed.contains(&wire), "{failed}");
+    }
 }
 
 #[test]
@@ -622,7 +604,7 @@ fn run_to_first_window(w: &mut World) -> Vec<(String, Vec<u8>)> {
         false
     });
     w.connect();
-    w.drop_delivery = Box::new(|_, _, _| false);
+    w.deliver_everything();
     held.take()
 }
 
@@ -915,9 +897,7 @@ fn an_idle_client_finds_a_job_whose_notification_was_lost() {
 #[test]
 fn a_stale_empty_notify_next_is_checked_before_the_job_is_dropped() {
     let mut w = World::new(manifest_doc, PowerCut::unlimited());
-    // Hold the download after a few blocks.
-    w.drop_delivery = Box::new(|n, topic, _| topic.contains("/data/") && n > 4);
-    w.connect();
+    w.connect_and_hold_the_download();
     // A notify-next saying nothing is pending, as one sent before the job was created and
     // delivered late.
     let now = w.now;
@@ -930,7 +910,7 @@ fn a_stale_empty_notify_next_is_checked_before_the_job_is_dropped() {
     assert_eq!(asked[0].0, format!("$aws/things/{THING}/jobs/{JOB}/get"));
     // The service says the job is still in progress: it goes on.
     w.peer.handle_publish(&asked[0].0, &asked[0].1).unwrap();
-    w.drop_delivery = Box::new(|_, _, _| false);
+    w.deliver_everything();
     w.drive(1000);
     assert!(!w.events.contains(&Event::JobCanceled));
     assert_eq!(w.peer_status(), JobExecutionStatus::Succeeded);

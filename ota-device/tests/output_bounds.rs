@@ -78,10 +78,9 @@ fn scenarios() -> Vec<Scenario> {
         }),
         ("cancelled download", || {
             let mut w = World::new(manifest, PowerCut::unlimited());
-            w.drop_delivery = Box::new(|n, topic, _| topic.contains("/data/") && n > 4);
-            w.connect();
+            w.connect_and_hold_the_download();
             w.peer.cancel();
-            w.drop_delivery = Box::new(|_, _, _| false);
+            w.deliver_everything();
             w.pump();
             w
         }),

@@ -54,14 +54,19 @@ pub fn deliveries_qos1(spec: &NetworkSpec, rng: &mut SimRng) -> Vec<u64> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn loss_duplication_and_latency_bounds() {
-        let spec = NetworkSpec {
+    /// Latency between 10 and 50 ms, with `loss` and `duplicate`.
+    fn spec_10_to_50_ms(loss: f64, duplicate: f64) -> NetworkSpec {
+        NetworkSpec {
             latency_min_ms: 10,
             latency_max_ms: 50,
-            loss: 0.1,
-            duplicate: 0.05,
-        };
+            loss,
+            duplicate,
+        }
+    }
+
+    #[test]
+    fn loss_duplication_and_latency_bounds() {
+        let spec = spec_10_to_50_ms(0.1, 0.05);
         let mut rng = SimRng::new(3);
         let (mut lost, mut dup) = (0, 0);
         for _ in 0..10_000 {
@@ -79,12 +84,7 @@ mod tests {
 
     #[test]
     fn qos1_pushes_arrive_late_instead_of_never() {
-        let spec = NetworkSpec {
-            latency_min_ms: 10,
-            latency_max_ms: 50,
-            loss: 0.5,
-            duplicate: 0.0,
-        };
+        let spec = spec_10_to_50_ms(0.5, 0.0);
         let mut rng = SimRng::new(4);
         let mut late = 0;
         for _ in 0..1000 {

@@ -270,27 +270,27 @@ mod tests {
         let mut responder = Responder::new("$aws");
         responder.add_stream("s1", Arc::from(vec![7u8; 300]));
 
-        let out = publish(
-            &mut responder,
-            &mut engine,
-            "$aws/things/dev-1/jobs/get",
-            br#"{"clientToken":"a\/b"}"#,
-        );
-        assert_eq!(out.len(), 1);
-        assert_eq!(out[0].topic, "$aws/things/dev-1/jobs/get/accepted");
-        let reply: serde_json::Value = serde_json::from_slice(&out[0].payload).unwrap();
-        assert_eq!(reply["clientToken"], "a/b");
-
-        // A rejection (no such job) echoes it too.
-        let out = publish(
-            &mut responder,
-            &mut engine,
-            "$aws/things/dev-1/jobs/fw-1/update",
-            br#"{"status":"IN_PROGRESS","clientToken":"7:dev\u002d1"}"#,
-        );
-        assert_eq!(out[0].topic, "$aws/things/dev-1/jobs/fw-1/update/rejected");
-        let reply: serde_json::Value = serde_json::from_slice(&out[0].payload).unwrap();
-        assert_eq!(reply["clientToken"], "7:dev-1");
+        // An accepted reply and a rejection (no such job) both echo it.
+        for (topic, payload, reply_topic, token) in [
+            (
+                "$aws/things/dev-1/jobs/get",
+                &br#"{"clientToken":"a\/b"}"#[..],
+                "$aws/things/dev-1/jobs/get/accepted",
+                "a/b",
+            ),
+            (
+                "$aws/things/dev-1/jobs/fw-1/update",
+                br#"{"status":"IN_PROGRESS","clientToken":"7:dev\u002d1"}"#,
+                "$aws/things/dev-1/jobs/fw-1/update/rejected",
+                "7:dev-1",
+            ),
+        ] {
+            let out = publish(&mut responder, &mut engine, topic, payload);
+            assert_eq!(out.len(), 1);
+            assert_eq!(out[0].topic, reply_topic);
+            let reply: serde_json::Value = serde_json::from_slice(&out[0].payload).unwrap();
+            assert_eq!(reply["clientToken"], token);
+        }
 
         // A stream request: every block carries the token decoded.
         let out = publish(

@@ -11,7 +11,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use ota_device::storage::testing::{Mutation, PowerCut};
-use ota_device::storage::{BootState, FirmwareSlot, StateStore, StorageError};
+use ota_device::storage::{BootControl, BootState, FirmwareSlot, StateStore, StorageError};
 
 /// The images a device can hold without a copy, shared by the whole fleet.
 #[derive(Debug, Default, Clone)]
@@ -317,7 +317,9 @@ impl FirmwareSlot for SimSlot {
         }
         Ok(())
     }
+}
 
+impl BootControl for SimSlot {
     fn mark_pending(&mut self) -> Result<(), StorageError> {
         self.0.power.check()?;
         let f = self.0.lock();

@@ -7,7 +7,7 @@ use ota_core::time::Instant;
 
 use super::Client;
 use super::outbox::{Details, Outgoing, Qos};
-use super::state::{JobInHand, Request, Stage, State};
+use super::state::{FinalReport, JobInHand, Request, Stage, State};
 use crate::record::ImageKind;
 use crate::storage::{FirmwareSlot, StateStore};
 
@@ -140,14 +140,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                     update(JobExecutionStatus::InProgress, Details::Active, None)
                 }
                 Stage::Reporting(report) => {
-                    let firmware =
-                        self.record.kind != ImageKind::AfrFile && self.record.job_id == job.id;
-                    let details = match (report.status, report.reason) {
-                        (_, Some(reason)) => Details::Reason(reason),
-                        (JobExecutionStatus::Succeeded, None) if firmware => Details::Accepted,
-                        _ => Details::None,
-                    };
-                    update(report.status, details, None)
+                    update(report.status, self.report_details(&job.id, report), None)
                 }
                 Stage::Downloading(_) => {
                     self.request = Some(request);
@@ -161,5 +154,16 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         self.outbox.request = Some(out);
         let deadline = self.reply_deadline(now);
         self.arm(deadline);
+    }
+
+    /// The details of the final report of job `job_id`: the reason of a failure, `accepted`
+    /// for a firmware update that succeeded, nothing otherwise.
+    fn report_details(&self, job_id: &str, report: FinalReport) -> Details {
+        let firmware = self.record.kind != ImageKind::AfrFile && self.record.job_id == job_id;
+        match (report.status, report.reason) {
+            (_, Some(reason)) => Details::Reason(reason),
+            (JobExecutionStatus::Succeeded, None) if firmware => Details::Accepted,
+            _ => Details::None,
+        }
     }
 }

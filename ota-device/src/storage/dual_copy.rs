@@ -252,27 +252,16 @@ mod tests {
     fn new_checks_layout() {
         let flash = || Small::with_geometry(4096, PowerCut::unlimited());
         assert!(DualCopyStore::new(flash(), 2816, 0).is_ok());
-        assert_eq!(
-            DualCopyStore::new(flash(), 0, 1000).err(),
-            Some(StorageError::NotAligned)
-        );
-        assert_eq!(
-            DualCopyStore::new(flash(), 0, 1024).err(),
-            Some(StorageError::OutOfBounds)
-        );
-        assert_eq!(
-            DualCopyStore::new(flash(), 0, 3072).err(),
-            Some(StorageError::OutOfBounds)
-        );
-        assert_eq!(
-            DualCopyStore::new(flash(), 0, 0).err(),
-            Some(StorageError::OutOfBounds)
-        );
-        let far = u32::MAX - 255;
-        assert_eq!(
-            DualCopyStore::new(flash(), far, 0).err(),
-            Some(StorageError::OutOfBounds)
-        );
+        for (start, len, refused) in [
+            (0, 1000, StorageError::NotAligned),
+            (0, 1024, StorageError::OutOfBounds),
+            (0, 3072, StorageError::OutOfBounds),
+            (0, 0, StorageError::OutOfBounds),
+            (u32::MAX - 255, 0, StorageError::OutOfBounds),
+        ] {
+            let store = DualCopyStore::new(flash(), start, len);
+            assert_eq!(store.err(), Some(refused), "start {start}, length {len}");
+        }
     }
 
     #[test]

@@ -99,7 +99,10 @@ where
         io::range_end(offset, buf.len(), self.capacity())?;
         io::read(&mut self.flash, offset, buf)
     }
+}
 
+/// The flags are the boot control's.
+impl<F: NorFlash, C: BootControl> BootControl for NorFlashSlot<F, C> {
     fn mark_pending(&mut self) -> Result<(), StorageError> {
         self.boot.mark_pending()
     }

@@ -1,5 +1,5 @@
-//! [`FirmwareSlot`]: where the new image is written, and the hand-off to the bootloader;
-//! [`BootControl`]: the bootloader's flags alone; [`BootState`]: what those flags say.
+//! [`FirmwareSlot`]: where the new image is written; [`BootControl`]: the boot flags that hand
+//! it to the bootloader (every slot has them); [`BootState`]: what those flags say.
 
 use super::StorageError;
 
@@ -29,7 +29,8 @@ pub enum BootState {
     RolledBack,
 }
 
-/// Where the client writes the new image, and the hand-off to the bootloader.
+/// Where the client writes the new image; the hand-off to the bootloader is its
+/// [`BootControl`] side.
 ///
 /// Offsets are bytes from the start of the slot. The slot is written by the client only,
 /// block by block into an area it erased first; the implementation never erases implicitly.
@@ -41,10 +42,8 @@ pub enum BootState {
 ///   resumed download must erase again any sector holding bytes written after the last
 ///   persisted progress (and rewrite the persisted blocks sharing those sectors) before writing
 ///   there: flash is never written twice between erases.
-/// - `mark_pending`, `commit`, `roll_back`: each writes the boot flags atomically: after a power
-///   loss the flags are either the old or the new ones. All three are idempotent, so the client
-///   calls them again after the reboot if [`FirmwareSlot::boot_state`] shows they did not land.
-pub trait FirmwareSlot {
+/// - the boot flags: as [`BootControl`].
+pub trait FirmwareSlot: BootControl {
     /// Bytes an image may occupy.
     fn capacity(&self) -> u32;
 
@@ -79,7 +78,17 @@ pub trait FirmwareSlot {
     /// # Errors
     /// [`StorageError::OutOfBounds`], flash errors.
     fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), StorageError>;
+}
 
+/// The boot flags (MCUboot / embassy-boot style): the hand-off of a written image to the
+/// bootloader, the trial boot, and the commit or revert that ends it.
+///
+/// # Power loss
+///
+/// `mark_pending`, `commit`, `roll_back`: each writes the boot flags atomically: after a power
+/// loss the flags are either the old or the new ones. All three are idempotent, so the client
+/// calls them again after the reboot if [`BootControl::boot_state`] shows they did not land.
+pub trait BootControl {
     /// Boot the written image once, on trial, at the next reset. Does not check the image.
     ///
     /// # Errors
@@ -131,51 +140,6 @@ pub trait FirmwareSlot {
     }
 }
 
-/// The bootloader side: the boot flags only (MCUboot / embassy-boot style), with the meaning
-/// and power-loss rules of the same methods of [`FirmwareSlot`].
-pub trait BootControl {
-    /// As [`FirmwareSlot::mark_pending`].
-    ///
-    /// # Errors
-    /// As [`FirmwareSlot::mark_pending`].
-    fn mark_pending(&mut self) -> Result<(), StorageError>;
-
-    /// As [`FirmwareSlot::boot_state`].
-    ///
-    /// # Errors
-    /// As [`FirmwareSlot::boot_state`].
-    fn boot_state(&mut self) -> Result<BootState, StorageError>;
-
-    /// As [`FirmwareSlot::commit`].
-    ///
-    /// # Errors
-    /// As [`FirmwareSlot::commit`].
-    fn commit(&mut self) -> Result<(), StorageError>;
-
-    /// As [`FirmwareSlot::roll_back`].
-    ///
-    /// # Errors
-    /// As [`FirmwareSlot::roll_back`].
-    fn roll_back(&mut self) -> Result<(), StorageError>;
-
-    /// As [`FirmwareSlot::security_counter`] (default: no counter).
-    ///
-    /// # Errors
-    /// As [`FirmwareSlot::security_counter`].
-    fn security_counter(&mut self) -> Result<Option<u32>, StorageError> {
-        Ok(None)
-    }
-
-    /// As [`FirmwareSlot::raise_security_counter`] (default: nothing to do).
-    ///
-    /// # Errors
-    /// As [`FirmwareSlot::raise_security_counter`].
-    fn raise_security_counter(&mut self, to: u32) -> Result<(), StorageError> {
-        let _ = to;
-        Ok(())
-    }
-}
-
 impl<T: BootControl + ?Sized> BootControl for &mut T {
     fn mark_pending(&mut self) -> Result<(), StorageError> {
         T::mark_pending(self)
@@ -212,23 +176,5 @@ impl<T: FirmwareSlot + ?Sized> FirmwareSlot for &mut T {
     }
     fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), StorageError> {
         T::read(self, offset, buf)
-    }
-    fn mark_pending(&mut self) -> Result<(), StorageError> {
-        T::mark_pending(self)
-    }
-    fn boot_state(&mut self) -> Result<BootState, StorageError> {
-        T::boot_state(self)
-    }
-    fn commit(&mut self) -> Result<(), StorageError> {
-        T::commit(self)
-    }
-    fn roll_back(&mut self) -> Result<(), StorageError> {
-        T::roll_back(self)
-    }
-    fn security_counter(&mut self) -> Result<Option<u32>, StorageError> {
-        T::security_counter(self)
-    }
-    fn raise_security_counter(&mut self, to: u32) -> Result<(), StorageError> {
-        T::raise_security_counter(self, to)
     }
 }

@@ -317,6 +317,18 @@ impl World {
         self.pump();
     }
 
+    /// Connect, with the stream's deliveries held after the first few blocks: the download
+    /// is in flight until [`World::deliver_everything`].
+    pub fn connect_and_hold_the_download(&mut self) {
+        self.drop_delivery = Box::new(|n, topic, _| topic.contains("/data/") && n > 4);
+        self.connect();
+    }
+
+    /// Deliver every message from now on.
+    pub fn deliver_everything(&mut self) {
+        self.drop_delivery = Box::new(|_, _, _| false);
+    }
+
     /// Take the events of the last call (the harness drains after every call).
     fn drain_events(&mut self) {
         let Some(client) = self.client.as_mut() else {

@@ -284,11 +284,7 @@ impl<const ERASE: usize, const WRITE: usize> NorFlash for MemFlash<ERASE, WRITE>
         if from == to {
             return Ok(());
         }
-        let mutation = self.power.begin_mutation()?;
-        let damage = match mutation {
-            Mutation::Full => None,
-            Mutation::Torn => self.power.damage(),
-        };
+        let (mutation, damage) = self.power.begin_damaging_mutation()?;
         let mut memory = self.lock();
         if let Some(mut rng) = damage {
             // Partly erased: bits only go 0 -> 1, and nothing counts as erased.
@@ -318,11 +314,7 @@ impl<const ERASE: usize, const WRITE: usize> NorFlash for MemFlash<ERASE, WRITE>
         if bytes.is_empty() {
             return Ok(());
         }
-        let mutation = self.power.begin_mutation()?;
-        let damage = match mutation {
-            Mutation::Full => None,
-            Mutation::Torn => self.power.damage(),
-        };
+        let (mutation, damage) = self.power.begin_damaging_mutation()?;
         let mut memory = self.lock();
         if let Some(mut rng) = damage {
             // The first `done` bytes programmed, the rest partly: bits only go 1 -> 0.

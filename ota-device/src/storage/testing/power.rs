@@ -188,6 +188,19 @@ impl PowerCut {
         }
     }
 
+    /// For doubles: [`Self::begin_mutation`], and with a torn one its [`Self::damage`].
+    ///
+    /// # Errors
+    /// As [`Self::begin_mutation`].
+    pub fn begin_damaging_mutation(&self) -> Result<(Mutation, Option<SplitMix64>), StorageError> {
+        let mutation = self.begin_mutation()?;
+        let damage = match mutation {
+            Mutation::Full => None,
+            Mutation::Torn => self.damage(),
+        };
+        Ok((mutation, damage))
+    }
+
     /// For doubles: start one mutating operation.
     ///
     /// # Errors

@@ -1,7 +1,7 @@
 //! Firmware slot, boot flags and persistent state: the storage the client writes through.
 //!
-//! - [`FirmwareSlot`]: the area the new image is written to, and the hand-off to the
-//!   bootloader (`mark_pending`, `boot_state`, `commit`, `roll_back`). [`NorFlashSlot`] builds
+//! - [`FirmwareSlot`]: the area the new image is written to; as a [`BootControl`] also the
+//!   hand-off to the bootloader (`mark_pending`, `boot_state`, `commit`, `roll_back`). [`NorFlashSlot`] builds
 //!   one from an `embedded-storage` [`NorFlash`](embedded_storage::nor_flash::NorFlash)
 //!   partition and a [`BootControl`] (the bootloader's flags).
 //! - [`StateStore`]: a record of up to [`MAX_RECORD_LEN`] bytes that survives power loss.
@@ -17,7 +17,7 @@
 //! |---|---|
 //! | [`FirmwareSlot::erase`] | the range is undefined: erase it again |
 //! | [`FirmwareSlot::write`] | the written bytes are undefined, the rest of the slot unchanged; rewriting needs an erase first |
-//! | [`FirmwareSlot::mark_pending`], [`FirmwareSlot::commit`], [`FirmwareSlot::roll_back`] (and [`BootControl`]'s) | the flags are the old or the new ones; each call is idempotent, so check [`FirmwareSlot::boot_state`] after the reboot and call again |
+//! | [`BootControl::mark_pending`], [`BootControl::commit`], [`BootControl::roll_back`] (every [`FirmwareSlot`] is a [`BootControl`]) | the flags are the old or the new ones; each call is idempotent, so check [`BootControl::boot_state`] after the reboot and call again |
 //! | reset (the bootloader) | see [`BootState`]: an image that was not committed before a reset is reverted |
 //! | [`StateStore::store`] | [`StateStore::load`] returns the old record or the new one, never a mix |
 //!

@@ -8,10 +8,10 @@
 use core::fmt;
 use core::ops::{Add, AddAssign, Sub};
 
-/// A point in time: milliseconds since the caller's epoch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+/// A point in time: milliseconds since the caller's epoch, i.e. the [`Duration`] since it.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-pub struct Instant(u64);
+pub struct Instant(Duration);
 
 /// A span of time in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -20,39 +20,39 @@ pub struct Duration(u64);
 
 impl Instant {
     /// The epoch itself.
-    pub const ZERO: Self = Self(0);
+    pub const ZERO: Self = Self(Duration::ZERO);
     /// The largest representable instant; useful as "never".
-    pub const MAX: Self = Self(u64::MAX);
+    pub const MAX: Self = Self(Duration::MAX);
 
     /// An instant `millis` milliseconds after the epoch.
     pub const fn from_millis(millis: u64) -> Self {
-        Self(millis)
+        Self(Duration::from_millis(millis))
     }
 
     /// An instant `secs` seconds after the epoch (saturating).
     pub const fn from_secs(secs: u64) -> Self {
-        Self(secs.saturating_mul(1000))
+        Self(Duration::from_secs(secs))
     }
 
     /// Milliseconds since the epoch.
     pub const fn as_millis(self) -> u64 {
-        self.0
+        self.0.as_millis()
     }
 
     /// Whole seconds since the epoch (rounded down).
     pub const fn as_secs(self) -> u64 {
-        self.0 / 1000
+        self.0.as_secs()
     }
 
     /// Time elapsed from `earlier` to `self`, or zero if `earlier` is later.
     pub const fn saturating_since(self, earlier: Self) -> Duration {
-        Duration(self.0.saturating_sub(earlier.0))
+        Duration(self.as_millis().saturating_sub(earlier.as_millis()))
     }
 
     /// `self + d`, or `None` on overflow.
     pub const fn checked_add(self, d: Duration) -> Option<Self> {
-        match self.0.checked_add(d.0) {
-            Some(v) => Some(Self(v)),
+        match self.as_millis().checked_add(d.0) {
+            Some(v) => Some(Self::from_millis(v)),
             None => None,
         }
     }
@@ -99,7 +99,7 @@ impl Duration {
 impl Add<Duration> for Instant {
     type Output = Self;
     fn add(self, rhs: Duration) -> Self {
-        Self(self.0.saturating_add(rhs.0))
+        Self(self.0 + rhs)
     }
 }
 
@@ -125,9 +125,17 @@ impl Add for Duration {
     }
 }
 
+/// As its milliseconds, `Instant(1500)`.
+impl fmt::Debug for Instant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Instant").field(&self.as_millis()).finish()
+    }
+}
+
+/// As the [`Duration`] since the epoch, in seconds with milliseconds (`61.005s`).
 impl fmt::Display for Instant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{:03}s", self.0 / 1000, self.0 % 1000)
+        fmt::Display::fmt(&self.0, f)
     }
 }
 
@@ -172,5 +180,6 @@ mod tests {
         use alloc::string::ToString;
         assert_eq!(Instant::from_millis(61_005).to_string(), "61.005s");
         assert_eq!(Duration::from_millis(7).to_string(), "0.007s");
+        assert_eq!(std::format!("{:?}", Instant::from_millis(7)), "Instant(7)");
     }
 }

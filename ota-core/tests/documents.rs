@@ -103,6 +103,16 @@ fn load(name: &str) -> Vec<u8> {
     std::fs::read(path).unwrap()
 }
 
+/// `check` of the strict parser's outcome for fixture `name`.
+fn strict<T>(name: &str, check: impl FnOnce(&Outcome<'_>) -> T) -> T {
+    check(&outcome::<StrictJson>(&load(name)))
+}
+
+/// The strict parser's document error for fixture `name`.
+fn strict_error(name: &str) -> DocumentError {
+    strict(name, doc_error)
+}
+
 #[test]
 fn vector_01_job_doc_a_and_b() {
     for (name, job) in [
@@ -171,24 +181,18 @@ fn vectors_05_and_06_http_and_quoted_size() {
 
 #[test]
 fn vectors_07_08_13_no_job_bad_json_no_document() {
-    assert!(matches!(
-        outcome::<StrictJson>(&load("v07_empty")),
-        Outcome::NoExecution
-    ));
-    assert!(matches!(
-        outcome::<StrictJson>(&load("v08_invalid")),
-        Outcome::BadEnvelope
-    ));
-    assert!(matches!(
-        outcome::<StrictJson>(&load("v13_missing_job_doc")),
+    assert!(strict("v07_empty", |o| matches!(o, Outcome::NoExecution)));
+    assert!(strict("v08_invalid", |o| matches!(o, Outcome::BadEnvelope)));
+    assert!(strict("v13_missing_job_doc", |o| matches!(
+        o,
         Outcome::NoDocument
-    ));
+    )));
 }
 
 #[test]
 fn vector_09_unknown_protocol() {
     assert_eq!(
-        doc_error(&outcome::<StrictJson>(&load("v09_invalid_protocol"))),
+        strict_error("v09_invalid_protocol"),
         DocumentError::UnknownProtocol
     );
 }
@@ -206,10 +210,6 @@ fn vector_10_bad_base64_is_kept_for_the_signature_check() {
 
 #[test]
 fn vectors_11_12_18_missing_and_bad_numbers() {
-    assert_eq!(
-        doc_error(&outcome::<StrictJson>(&load("v11_missing_filesize"))),
-        DocumentError::MissingField("filesize")
-    );
     for name in [
         "v12a_filesize_nan",
         "v12b_fileid_nan",
@@ -220,54 +220,44 @@ fn vectors_11_12_18_missing_and_bad_numbers() {
         "v18i_file_type_not_a_number",
     ] {
         assert!(
-            matches!(
-                doc_error(&outcome::<StrictJson>(&load(name))),
-                DocumentError::Json(_)
-            ),
+            matches!(strict_error(name), DocumentError::Json(_)),
             "{name}"
         );
     }
-    assert_eq!(
-        doc_error(&outcome::<StrictJson>(&load(
-            "v12d_filesize_overflow_blocks"
-        ))),
-        DocumentError::FileTooLarge
-    );
-    assert_eq!(
-        doc_error(&outcome::<StrictJson>(&load("v18a_empty_protocols"))),
-        DocumentError::NoProtocols
-    );
-    assert_eq!(
-        doc_error(&outcome::<StrictJson>(&load("v18b_missing_protocols"))),
-        DocumentError::MissingField("protocols")
-    );
-    assert_eq!(
-        doc_error(&outcome::<StrictJson>(&load("v18f_empty_streamname"))),
-        DocumentError::EmptyStreamName
-    );
-    assert_eq!(
-        doc_error(&outcome::<StrictJson>(&load(
-            "v18g_http_without_auth_scheme"
-        ))),
-        DocumentError::MissingField("auth_scheme")
-    );
-    assert_eq!(
-        doc_error(&outcome::<StrictJson>(&load("v18h_http_without_url"))),
-        DocumentError::MissingField("update_data_url")
-    );
+    for (name, expected) in [
+        (
+            "v11_missing_filesize",
+            DocumentError::MissingField("filesize"),
+        ),
+        ("v12d_filesize_overflow_blocks", DocumentError::FileTooLarge),
+        ("v18a_empty_protocols", DocumentError::NoProtocols),
+        (
+            "v18b_missing_protocols",
+            DocumentError::MissingField("protocols"),
+        ),
+        ("v18f_empty_streamname", DocumentError::EmptyStreamName),
+        (
+            "v18g_http_without_auth_scheme",
+            DocumentError::MissingField("auth_scheme"),
+        ),
+        (
+            "v18h_http_without_url",
+            DocumentError::MissingField("update_data_url"),
+        ),
+    ] {
+        assert_eq!(strict_error(name), expected, "{name}");
+    }
 }
 
 #[test]
 fn vector_14_job_id_limits() {
     // AWS allows 64 characters (the C agent 72): both are refused as envelopes.
-    assert!(matches!(
-        outcome::<StrictJson>(&load("v14a_job_id_117")),
-        Outcome::BadEnvelope
-    ));
-    assert!(matches!(
-        outcome::<StrictJson>(&load("v14b_job_id_72")),
-        Outcome::BadEnvelope
-    ));
+    for name in ["v14a_job_id_117", "v14b_job_id_72"] {
+        assert!(
+            strict(name, |o| matches!(o, Outcome::BadEnvelope)),
+            "{name}"
+        );
+    }
 }
 
 #[test]
@@ -381,11 +371,7 @@ fn firmware_documents() {
         ),
     ];
     for (name, expected) in cases {
-        assert_eq!(
-            doc_error(&outcome::<StrictJson>(&load(name))),
-            expected,
-            "{name}"
-        );
+        assert_eq!(strict_error(name), expected, "{name}");
     }
     let bytes = load("fw08_quoted_file_id");
     match outcome::<StrictJson>(&bytes) {

@@ -11,6 +11,9 @@ use ota_core::jobs::{
 use ota_core::json::{self, ErrorKind, RawJson};
 use serde::de::IgnoredAny;
 
+#[path = "common/p256_key.rs"]
+mod p256_key;
+
 fn text<T: ToString>(value: Option<T>) -> Option<String> {
     value.map(|v| v.to_string())
 }
@@ -209,13 +212,13 @@ fn stream_client_token_limit_applies_to_decoded_length() {
 fn manifest_with_escaped_product_hardware_and_job_id_is_read_decoded() {
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
-    use ota_core::crypto::{Algorithm, PublicKey, TrustStore, TrustedKey};
+    use ota_core::crypto::TrustStore;
     use ota_core::document::FirmwareRef;
     use ota_core::json::JsonStr;
     use ota_core::manifest::{MAX_MANIFEST_LEN, Manifest, ManifestPolicy, Rejection, verify};
     use ota_core::version::Version;
+    use p256::ecdsa::Signature;
     use p256::ecdsa::signature::Signer as _;
-    use p256::ecdsa::{Signature, SigningKey};
 
     let manifest = format!(
         r#"{{"product":"ac\u006de","hardware":"rev\/b","version":"1.2.0","securityCounter":0,"size":4096,"sha256":"{}","jobId":"fw\u002d1"}}"#,
@@ -230,13 +233,7 @@ fn manifest_with_escaped_product_hardware_and_job_id_is_read_decoded() {
     let other = ManifestPolicy::new("acme", "rev-b", Version::new(1, 0, 0));
     assert_eq!(other.check(&m), Err(Rejection::WrongHardware));
 
-    let signing = SigningKey::from_slice(&[7; 32]).unwrap();
-    let point = signing.verifying_key().to_sec1_point(false);
-    let key = TrustedKey::new(
-        PublicKey::from_sec1(point.as_bytes()).unwrap(),
-        Algorithm::EcdsaP256Sha256,
-    )
-    .unwrap();
+    let (signing, key) = p256_key::p256_key();
     let mut store = TrustStore::<1>::new();
     store.add(key.clone()).unwrap();
     let signature: Signature = signing.sign(manifest.as_bytes());

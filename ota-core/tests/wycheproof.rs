@@ -199,30 +199,30 @@ fn pkcs1_file(name: &str) -> (Tally, usize) {
     (tally, strict_refused)
 }
 
+/// [`pkcs1_file`] of `name`: `counts` as [`Tally::assert_counts`] takes them, `MissingNull`
+/// rejected, and `e3_groups` groups with e != 65537.
+fn pkcs1_case(name: &str, counts: (usize, usize, usize), e3_groups: usize) {
+    let (tally, e3) = pkcs1_file(name);
+    tally.assert_counts(counts.0, counts.1, counts.2);
+    assert_eq!(tally.acceptable_accepted, 0, "MissingNull is rejected");
+    assert_eq!(e3, e3_groups);
+}
+
 #[test]
 fn rsa_pkcs1v15_2048_sha256() {
-    let (tally, e3_groups) = pkcs1_file("rsa_signature_2048_sha256_test.json");
-    tally.assert_counts(9, 249, 1);
-    assert_eq!(tally.acceptable_accepted, 0, "MissingNull is rejected");
-    assert_eq!(e3_groups, 2);
+    pkcs1_case("rsa_signature_2048_sha256_test.json", (9, 249, 1), 2);
 }
 
 #[test]
 fn rsa_pkcs1v15_3072_sha256() {
-    let (tally, e3_groups) = pkcs1_file("rsa_signature_3072_sha256_test.json");
-    tally.assert_counts(8, 250, 1);
-    assert_eq!(tally.acceptable_accepted, 0, "MissingNull is rejected");
-    assert_eq!(e3_groups, 1);
+    pkcs1_case("rsa_signature_3072_sha256_test.json", (8, 250, 1), 1);
 }
 
 /// RSA-8192: 1024-byte signatures, longer than `MAX_SIGNATURE_LEN`, verify with `alloc`
 /// (and the invalid ones, wrong lengths included, are refused).
 #[test]
 fn rsa_pkcs1v15_8192_sha256() {
-    let (tally, e3_groups) = pkcs1_file("rsa_signature_8192_sha256_test.json");
-    tally.assert_counts(7, 250, 1);
-    assert_eq!(tally.acceptable_accepted, 0, "MissingNull is rejected");
-    assert_eq!(e3_groups, 0);
+    pkcs1_case("rsa_signature_8192_sha256_test.json", (7, 250, 1), 0);
 }
 
 /// A PSS file whose groups all use SHA-256 and MGF1-SHA-256; the salt length is taken from the

@@ -242,14 +242,24 @@ const fn symbol_value(c: u8) -> Option<u8> {
 mod tests {
     use super::*;
 
-    fn strict(text: &str) -> Result<std::vec::Vec<u8>, CryptoError> {
+    fn decode(text: &str, mode: Base64Mode) -> Result<std::vec::Vec<u8>, CryptoError> {
         let mut out = [0u8; MAX_SIGNATURE_LEN];
-        decode_signature(text, &mut out, Base64Mode::Strict).map(<[u8]>::to_vec)
+        decode_signature(text, &mut out, mode).map(<[u8]>::to_vec)
+    }
+
+    fn strict(text: &str) -> Result<std::vec::Vec<u8>, CryptoError> {
+        decode(text, Base64Mode::Strict)
     }
 
     fn lenient(text: &str) -> Result<std::vec::Vec<u8>, CryptoError> {
-        let mut out = [0u8; MAX_SIGNATURE_LEN];
-        decode_signature(text, &mut out, Base64Mode::AwsLenient).map(<[u8]>::to_vec)
+        decode(text, Base64Mode::AwsLenient)
+    }
+
+    /// Each `(text, error)`: `decode` of `text` in `mode` is `error`.
+    fn assert_refusals(mode: Base64Mode, cases: &[(&str, CryptoError)]) {
+        for &(text, error) in cases {
+            assert_eq!(decode(text, mode), Err(error), "{text:?}");
+        }
     }
 
     #[test]
@@ -270,30 +280,24 @@ mod tests {
 
     #[test]
     fn strict_refusals() {
-        assert_eq!(strict(""), Err(CryptoError::Base64Empty));
-        assert_eq!(strict("Zg"), Err(CryptoError::Base64BadPadding));
-        assert_eq!(strict("Zg="), Err(CryptoError::Base64BadPadding));
-        assert_eq!(strict("Zg==="), Err(CryptoError::Base64BadPadding));
-        assert_eq!(strict("Z==="), Err(CryptoError::Base64BadPadding));
-        assert_eq!(strict("===="), Err(CryptoError::Base64BadPadding));
-        assert_eq!(strict("Zm9v="), Err(CryptoError::Base64BadPadding));
-        assert_eq!(strict("Zg==Zg=="), Err(CryptoError::Base64BadPadding));
-        assert_eq!(strict("Zh=="), Err(CryptoError::Base64NonCanonical));
-        assert_eq!(
-            strict("Zm-v"),
-            Err(CryptoError::Base64InvalidCharacter { offset: 2 })
-        );
-        assert_eq!(
-            strict("Zm9v\n"),
-            Err(CryptoError::Base64InvalidCharacter { offset: 4 })
-        );
-        assert_eq!(
-            strict(" Zm9v"),
-            Err(CryptoError::Base64InvalidCharacter { offset: 0 })
-        );
-        assert_eq!(
-            strict("Zm9vé"),
-            Err(CryptoError::Base64InvalidCharacter { offset: 4 })
+        let invalid = |offset| CryptoError::Base64InvalidCharacter { offset };
+        assert_refusals(
+            Base64Mode::Strict,
+            &[
+                ("", CryptoError::Base64Empty),
+                ("Zg", CryptoError::Base64BadPadding),
+                ("Zg=", CryptoError::Base64BadPadding),
+                ("Zg===", CryptoError::Base64BadPadding),
+                ("Z===", CryptoError::Base64BadPadding),
+                ("====", CryptoError::Base64BadPadding),
+                ("Zm9v=", CryptoError::Base64BadPadding),
+                ("Zg==Zg==", CryptoError::Base64BadPadding),
+                ("Zh==", CryptoError::Base64NonCanonical),
+                ("Zm-v", invalid(2)),
+                ("Zm9v\n", invalid(4)),
+                (" Zm9v", invalid(0)),
+                ("Zm9vé", invalid(4)),
+            ],
         );
     }
 
@@ -367,27 +371,27 @@ mod tests {
         for &(text, expected) in cases {
             assert_eq!(lenient(text).ok().as_deref(), expected, "{text:?}");
         }
-        // Where the verdict is a refusal, the error names what is wrong.
-        assert_eq!(
-            lenient("Zm9v YmFy"),
-            Err(CryptoError::Base64InvalidCharacter { offset: 4 })
+        // Where the verdict is a refusal, the error names what is wrong; the last six are
+        // the kept difference: no symbol at all.
+        let invalid = |offset| CryptoError::Base64InvalidCharacter { offset };
+        assert_refusals(
+            Base64Mode::AwsLenient,
+            &[
+                ("Zm9v YmFy", invalid(4)),
+                ("Zg= =", invalid(3)),
+                ("Zm9v\tYmFy", invalid(4)),
+                ("Zg===", CryptoError::Base64BadPadding),
+                ("Zg==Zg", CryptoError::Base64BadPadding),
+                ("Zm9vY", CryptoError::Base64BadPadding),
+                ("Zm9", CryptoError::Base64NonCanonical),
+                ("", CryptoError::Base64Empty),
+                (" \r\n", CryptoError::Base64Empty),
+                ("  ", CryptoError::Base64Empty),
+                ("\r\n", CryptoError::Base64Empty),
+                ("==", CryptoError::Base64Empty),
+                ("\n=\n=", CryptoError::Base64Empty),
+            ],
         );
-        assert_eq!(
-            lenient("Zg= ="),
-            Err(CryptoError::Base64InvalidCharacter { offset: 3 })
-        );
-        assert_eq!(
-            lenient("Zm9v\tYmFy"),
-            Err(CryptoError::Base64InvalidCharacter { offset: 4 })
-        );
-        assert_eq!(lenient("Zg==="), Err(CryptoError::Base64BadPadding));
-        assert_eq!(lenient("Zg==Zg"), Err(CryptoError::Base64BadPadding));
-        assert_eq!(lenient("Zm9vY"), Err(CryptoError::Base64BadPadding));
-        assert_eq!(lenient("Zm9"), Err(CryptoError::Base64NonCanonical));
-        // The kept difference: no symbol at all.
-        for text in ["", " \r\n", "  ", "\r\n", "==", "\n=\n="] {
-            assert_eq!(lenient(text), Err(CryptoError::Base64Empty), "{text:?}");
-        }
     }
 
     #[test]

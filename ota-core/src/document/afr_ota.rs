@@ -68,10 +68,7 @@ impl<'a> AfrFile<'a> {
     /// The base64 value of the `sig-*` key `key` (e.g. `sig-sha256-ecdsa`), if present and
     /// not `null`; decode it with [`JsonStr::decode_base64`].
     pub fn signature(&self, key: &str) -> Option<JsonStr<'a>> {
-        self.signatures
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|&(_, v)| v)
+        crate::json::lookup(&self.signatures, key)
     }
 
     /// Every non-null `sig-*` entry as `(key, base64)`.

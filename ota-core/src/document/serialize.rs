@@ -20,9 +20,7 @@ impl<const F: usize> Serialize for AfrOta<'_, F> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("protocols", self.protocols())?;
-        if let Some(stream) = self.stream_name {
-            map.serialize_entry("streamname", &stream)?;
-        }
+        entry_if(&mut map, "streamname", self.stream_name)?;
         map.serialize_entry("files", self.files.as_slice())?;
         map.end()
     }
@@ -31,26 +29,14 @@ impl<const F: usize> Serialize for AfrOta<'_, F> {
 impl Serialize for AfrFile<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
-        if let Some(path) = self.file_path {
-            map.serialize_entry("filepath", &path)?;
-        }
+        entry_if(&mut map, "filepath", self.file_path)?;
         map.serialize_entry("filesize", &self.file_size)?;
         map.serialize_entry("fileid", &self.file_id)?;
-        if let Some(cert) = self.cert_file {
-            map.serialize_entry("certfile", &cert)?;
-        }
-        if let Some(t) = self.file_type {
-            map.serialize_entry("fileType", &t)?;
-        }
-        if let Some(url) = self.update_data_url {
-            map.serialize_entry("update_data_url", &url)?;
-        }
-        if let Some(scheme) = self.auth_scheme {
-            map.serialize_entry("auth_scheme", &scheme)?;
-        }
-        if let Some(attr) = self.attr {
-            map.serialize_entry("attr", &attr)?;
-        }
+        entry_if(&mut map, "certfile", self.cert_file)?;
+        entry_if(&mut map, "fileType", self.file_type)?;
+        entry_if(&mut map, "update_data_url", self.update_data_url)?;
+        entry_if(&mut map, "auth_scheme", self.auth_scheme)?;
+        entry_if(&mut map, "attr", self.attr)?;
         for (key, sig) in self.signatures() {
             map.serialize_entry(&key, &sig)?;
         }
@@ -63,19 +49,13 @@ impl Serialize for FirmwareRef<'_> {
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("manifest", &self.manifest)?;
         map.serialize_entry("signature", &self.signature)?;
-        if let Some(key_id) = self.key_id {
-            map.serialize_entry("keyId", &key_id)?;
-        }
-        if let Some(version) = self.version {
-            map.serialize_entry("version", &version)?;
-        }
+        entry_if(&mut map, "keyId", self.key_id)?;
+        entry_if(&mut map, "version", self.version)?;
         if let Some(stream) = self.stream {
             map.serialize_entry("stream", &stream)?;
             map.serialize_entry("fileId", &self.file_id)?;
         }
-        if let Some(url) = self.url {
-            map.serialize_entry("url", &url)?;
-        }
+        entry_if(&mut map, "url", self.url)?;
         map.end()
     }
 }
@@ -86,5 +66,17 @@ impl Serialize for FirmwareUpdate<'_> {
         map.serialize_entry("operation", FIRMWARE_OPERATION)?;
         map.serialize_entry("firmware", &self.firmware)?;
         map.end()
+    }
+}
+
+/// `key: value` into `map` when `value` is present; nothing when it is absent.
+fn entry_if<M: SerializeMap, T: Serialize>(
+    map: &mut M,
+    key: &'static str,
+    value: Option<T>,
+) -> Result<(), M::Error> {
+    match value {
+        Some(value) => map.serialize_entry(key, &value),
+        None => Ok(()),
     }
 }

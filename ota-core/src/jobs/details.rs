@@ -97,32 +97,33 @@ pub fn check_details<'e>(
 }
 
 fn check_key(key: impl Iterator<Item = u8>) -> Result<(), DetailsError> {
-    let mut len = 0;
-    for b in key {
-        if !(b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-')) {
-            return Err(DetailsError::BadKey);
-        }
-        len += 1;
-    }
-    if (1..=MAX_DETAIL_KEY_LEN).contains(&len) {
-        Ok(())
-    } else {
-        Err(DetailsError::BadKey)
-    }
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-');
+    check_all(key, MAX_DETAIL_KEY_LEN, allowed, DetailsError::BadKey)
 }
 
 fn check_value(value: impl Iterator<Item = char>) -> Result<(), DetailsError> {
+    let allowed = |c: char| !is_unicode_other(c);
+    check_all(value, MAX_DETAIL_VALUE_LEN, allowed, DetailsError::BadValue)
+}
+
+/// `Ok` for 1..=`max` items, every one `allowed`; else `error`.
+fn check_all<T>(
+    items: impl Iterator<Item = T>,
+    max: usize,
+    allowed: impl Fn(T) -> bool,
+    error: DetailsError,
+) -> Result<(), DetailsError> {
     let mut len = 0;
-    for c in value {
-        if is_unicode_other(c) {
-            return Err(DetailsError::BadValue);
+    for item in items {
+        if !allowed(item) {
+            return Err(error);
         }
         len += 1;
     }
-    if (1..=MAX_DETAIL_VALUE_LEN).contains(&len) {
+    if (1..=max).contains(&len) {
         Ok(())
     } else {
-        Err(DetailsError::BadValue)
+        Err(error)
     }
 }
 
@@ -232,10 +233,7 @@ impl<'a, const N: usize> StatusDetails<'a, N> {
 
     /// The value for `key` (compared decoded).
     pub fn get(&self, key: &str) -> Option<JsonStr<'a>> {
-        self.entries
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|&(_, v)| v)
+        crate::json::lookup(&self.entries, key)
     }
 
     /// Entries in insertion order.

@@ -11,13 +11,13 @@ mod request;
 mod response;
 mod status;
 mod topic;
+mod wire;
 
 pub use details::{
     DEFAULT_DETAILS, DetailsError, MAX_DETAIL_KEY_LEN, MAX_DETAIL_VALUE_LEN, MAX_DETAILS,
     StatusDetails, check_detail, check_details, is_unicode_other,
 };
 pub use error_code::{ErrorAction, ErrorCode, ErrorResponse};
-pub(crate) use names::name_error;
 pub use names::{
     ClientToken, JobId, MAX_CLIENT_TOKEN_LEN, MAX_JOB_ID_LEN, MAX_STREAM_ID_LEN,
     MAX_THING_NAME_LEN, NameError, StreamId, ThingName,
@@ -31,4 +31,6 @@ pub use response::{
     MAX_PENDING, NotifyEvent, NotifyNextEvent, PendingJobs, UpdateResponse,
 };
 pub use status::JobExecutionStatus;
+pub(crate) use topic::after_things;
 pub use topic::{AWS_ROOT, JobRef, JobTopic, JobsApi, MAX_JOB_TOPIC_LEN, Reply, TopicError};
+pub(crate) use wire::{JOB_ID, optional};

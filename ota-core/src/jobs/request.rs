@@ -11,27 +11,11 @@
 //! written decoded. A device builds one from a [`ClientToken`] (`token.into()`).
 
 use super::details::StatusDetails;
-use super::names::{ClientToken, name_error};
+#[cfg(doc)]
+use super::names::ClientToken;
 use super::status::JobExecutionStatus;
+use super::wire;
 use crate::json::JsonStr;
-
-/// `serde(deserialize_with)` check of a request's `clientToken`, on its decoded text.
-mod wire {
-    use serde::Deserialize;
-
-    use super::{ClientToken, JsonStr, name_error};
-
-    pub(super) fn client_token<'de: 'a, 'a, D: serde::Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<JsonStr<'a>>, D::Error> {
-        let Some(token) = Option::<JsonStr<'a>>::deserialize(d)? else {
-            return Ok(None);
-        };
-        ClientToken::check_json(&token)
-            .map_err(|e| name_error(e, "a client token of 1 to 64 bytes"))?;
-        Ok(Some(token))
-    }
-}
 
 /// Longest step timeout AWS accepts, in minutes (7 days).
 pub const MAX_STEP_TIMEOUT_MINUTES: i64 = 10_080;
@@ -194,7 +178,7 @@ impl<'a> UpdateRequest<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jobs::JobExecutionStatus;
+    use crate::jobs::{ClientToken, JobExecutionStatus};
 
     fn write<T: serde::Serialize>(value: &T) -> std::string::String {
         let mut buf = [0u8; 512];

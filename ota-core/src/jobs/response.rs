@@ -13,35 +13,11 @@
 //! [`JsonStr::starts_with`].
 
 use super::details::StatusDetails;
-use super::names::{JobId, ThingName, name_error};
+#[cfg(doc)]
+use super::names::JobId;
 use super::status::JobExecutionStatus;
+use super::wire;
 use crate::json::JsonStr;
-
-/// `serde(deserialize_with)` checks of the names a reply carries, on their decoded text.
-mod wire {
-    use serde::Deserialize;
-
-    use super::{JobId, JsonStr, ThingName, name_error};
-
-    pub(super) fn job_id<'de: 'a, 'a, D: serde::Deserializer<'de>>(
-        d: D,
-    ) -> Result<JsonStr<'a>, D::Error> {
-        let id = JsonStr::deserialize(d)?;
-        JobId::check_json(&id).map_err(|e| name_error(e, "a job id of 1 to 64 bytes"))?;
-        Ok(id)
-    }
-
-    pub(super) fn thing_name<'de: 'a, 'a, D: serde::Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<JsonStr<'a>>, D::Error> {
-        let Some(name) = Option::<JsonStr<'a>>::deserialize(d)? else {
-            return Ok(None);
-        };
-        ThingName::check_json(&name)
-            .map_err(|e| name_error(e, "a thing name of 1 to 128 bytes"))?;
-        Ok(Some(name))
-    }
-}
 
 /// Most pending executions a parsed reply or `notify` holds per status (AWS returns at most
 /// 10, 15 with scheduling); more is a parse error, not a silent truncation.
@@ -229,6 +205,7 @@ pub type NotifyNextEvent<'a, D> = ExecutionResponse<'a, D>;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jobs::JobId;
     use serde::de::IgnoredAny;
 
     type Exec<'a> = ExecutionResponse<'a, IgnoredAny>;

@@ -127,10 +127,7 @@ impl<'a> JobTopic<'a> {
     /// # Errors
     /// [`TopicError`] saying what is wrong.
     pub fn parse_with_root(root: &str, topic: &'a str) -> Result<Self, TopicError> {
-        let rest = topic
-            .strip_prefix(root)
-            .and_then(|r| r.strip_prefix("/things/"))
-            .ok_or(TopicError::NotJobs)?;
+        let rest = after_things(root, topic).ok_or(TopicError::NotJobs)?;
         let (thing, rest) = split_at_jobs(rest).ok_or(TopicError::NotJobs)?;
         let thing = ThingName::new(thing).map_err(TopicError::ThingName)?;
         let mut parts = rest.split('/');
@@ -227,6 +224,11 @@ impl fmt::Display for JobTopic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.write_to(f)
     }
+}
+
+/// What follows `{root}/things/` in `topic`: `{thingName}/…` of a Jobs or a stream topic.
+pub(crate) fn after_things<'t>(root: &str, topic: &'t str) -> Option<&'t str> {
+    topic.strip_prefix(root)?.strip_prefix("/things/")
 }
 
 /// `s.split_once("/jobs/")`, without the substring searcher `str` patterns link (~1 KB on

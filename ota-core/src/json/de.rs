@@ -91,14 +91,8 @@ impl<'de> Deserializer<'de> {
     }
 
     pub(super) fn expect(&mut self, byte: u8) -> Result<()> {
-        match self.peek_non_ws() {
-            Some(b) if b == byte => {
-                self.pos += 1;
-                Ok(())
-            }
-            Some(_) => Err(self.error(ErrorKind::Syntax)),
-            None => Err(self.error(ErrorKind::Eof)),
-        }
+        self.peek_non_ws();
+        self.literal(&[byte])
     }
 
     fn literal(&mut self, word: &[u8]) -> Result<()> {
@@ -111,6 +105,13 @@ impl<'de> Deserializer<'de> {
             Some(_) => Err(self.error(ErrorKind::Syntax)),
             None => Err(self.error(ErrorKind::Eof)),
         }
+    }
+
+    /// Past the `[` or `{` (`bracket`) a value starts with, one level deeper.
+    fn open(&mut self, bracket: u8) -> Result<()> {
+        self.check_type(&[bracket])?;
+        self.pos += 1;
+        self.enter()
     }
 
     fn enter(&mut self) -> Result<()> {
@@ -614,9 +615,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.check_type(b"[")?;
-        self.pos += 1;
-        self.enter()?;
+        self.open(b'[')?;
         let value = visitor.visit_seq(Access {
             de: &mut *self,
             first: true,
@@ -644,9 +643,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.check_type(b"{")?;
-        self.pos += 1;
-        self.enter()?;
+        self.open(b'{')?;
         let mut access = Access {
             de: &mut *self,
             first: true,
@@ -686,8 +683,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
                 visitor.visit_enum(s.raw.into_deserializer())
             }
             b'{' => {
-                self.pos += 1;
-                self.enter()?;
+                self.open(b'{')?;
                 let value = visitor.visit_enum(VariantAccess { de: &mut *self })?;
                 self.expect(b'}')?;
                 self.leave();
@@ -717,17 +713,27 @@ struct Access<'a, 'de> {
     first: bool,
 }
 
+impl Access<'_, '_> {
+    /// `more`, whether an element or member follows (from `next_element` or `next_member`);
+    /// at the end, steps back over the `]` or `}` so that `deserialize_seq` or
+    /// `deserialize_map` sees the end again.
+    fn follows(&mut self, more: bool) -> bool {
+        if !more {
+            self.de.pos -= 1;
+            self.first = true;
+        }
+        more
+    }
+}
+
 impl<'de> de::SeqAccess<'de> for Access<'_, 'de> {
     type Error = Error;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
-        if !self.de.next_element(&mut self.first)? {
-            // Step back over the `]` so that `deserialize_seq` sees the end again.
-            self.de.pos -= 1;
-            self.first = true;
-            return Ok(None);
-        }
-        seed.deserialize(&mut *self.de).map(Some)
+        let more = self.de.next_element(&mut self.first)?;
+        self.follows(more)
+            .then(|| seed.deserialize(&mut *self.de))
+            .transpose()
     }
 }
 
@@ -735,12 +741,10 @@ impl<'de> de::MapAccess<'de> for Access<'_, 'de> {
     type Error = Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
-        if !self.de.next_member(&mut self.first)? {
-            self.de.pos -= 1;
-            self.first = true;
-            return Ok(None);
-        }
-        seed.deserialize(&mut *self.de).map(Some)
+        let more = self.de.next_member(&mut self.first)?;
+        self.follows(more)
+            .then(|| seed.deserialize(&mut *self.de))
+            .transpose()
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {

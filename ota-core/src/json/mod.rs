@@ -66,3 +66,9 @@ pub const MAX_UNESCAPED_LEN: usize = 256;
 pub fn to_slice<T: serde::Serialize + ?Sized>(value: &T, buf: &mut [u8]) -> Result<usize, Error> {
     serde_json_core::to_slice(value, buf).map_err(|_| Error::new(ErrorKind::BufferFull, 0))
 }
+
+/// The value of the first `(key, value)` pair whose key, decoded, is `key`: a lookup in the
+/// small maps of parsed strings (`statusDetails`, a file's `sig-*` entries).
+pub(crate) fn lookup<'a>(pairs: &[(JsonStr<'a>, JsonStr<'a>)], key: &str) -> Option<JsonStr<'a>> {
+    pairs.iter().find(|(k, _)| *k == key).map(|&(_, v)| v)
+}

@@ -4,7 +4,7 @@ use core::fmt;
 
 use serde::ser::SerializeMap;
 
-use crate::jobs::{JobId, name_error};
+use crate::jobs::{self, JobId};
 use crate::json::JsonStr;
 use crate::version::{SecurityCounter, Version};
 
@@ -121,11 +121,7 @@ pub struct Manifest<'a> {
 
 /// `serde(deserialize_with)` check of `jobId`, on its decoded text.
 fn job_id<'de: 'a, 'a, D: serde::Deserializer<'de>>(d: D) -> Result<Option<JsonStr<'a>>, D::Error> {
-    let Some(id) = <Option<JsonStr<'a>> as serde::Deserialize>::deserialize(d)? else {
-        return Ok(None);
-    };
-    JobId::check_json(&id).map_err(|e| name_error(e, "a job id of 1 to 64 bytes"))?;
-    Ok(Some(id))
+    jobs::optional(d, JobId::check_json, jobs::JOB_ID)
 }
 
 impl Manifest<'_> {

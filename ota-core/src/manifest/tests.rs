@@ -235,6 +235,16 @@ mod end_to_end {
         }
     }
 
+    /// Key 7, a store that trusts it, and the release it signed of the manifest bound to
+    /// job `fw-1`.
+    fn trusted_release() -> (SigningKey, TrustedKey, TrustStore<2>, Release) {
+        let (signing, key) = signer(7);
+        let mut store = TrustStore::<2>::new();
+        store.add(key.clone()).unwrap();
+        let r = release(&signing, &key, &manifest_json(r#","jobId":"fw-1""#));
+        (signing, key, store, r)
+    }
+
     fn js(text: &str) -> JsonStr<'_> {
         JsonStr::from_plain(text).unwrap()
     }
@@ -253,10 +263,7 @@ mod end_to_end {
 
     #[test]
     fn a_signed_manifest_verifies_and_binds_the_image() {
-        let (signing, key) = signer(7);
-        let mut store = TrustStore::<2>::new();
-        store.add(key.clone()).unwrap();
-        let r = release(&signing, &key, &manifest_json(r#","jobId":"fw-1""#));
+        let (_, key, store, r) = trusted_release();
         let mut scratch = [0u8; MAX_MANIFEST_LEN];
         let verified = verify(&firmware(&r), "fw-1", &store, &policy(), &mut scratch).unwrap();
         assert_eq!(verified.manifest().size, 4096);
@@ -276,10 +283,7 @@ mod end_to_end {
     /// their escapes, across several decoding windows.
     #[test]
     fn an_escaped_document_verifies_as_the_plain_one() {
-        let (signing, key) = signer(7);
-        let mut store = TrustStore::<2>::new();
-        store.add(key.clone()).unwrap();
-        let r = release(&signing, &key, &manifest_json(r#","jobId":"fw-1""#));
+        let (_, _, store, r) = trusted_release();
         let doc = |escape: &dyn Fn(&str) -> String| {
             std::format!(
                 r#"{{"operation":"firmware_update","firmware":{{"manifest":"{}","signature":"{}","keyId":"{}","version":"{}","stream":"{}","fileId":0}}}}"#,
@@ -322,11 +326,8 @@ mod end_to_end {
 
     #[test]
     fn every_rejection_before_download() {
-        let (signing, key) = signer(7);
+        let (signing, key, store, good) = trusted_release();
         let (other_signing, other_key) = signer(9);
-        let mut store = TrustStore::<2>::new();
-        store.add(key.clone()).unwrap();
-        let good = release(&signing, &key, &manifest_json(r#","jobId":"fw-1""#));
         let mut scratch = [0u8; MAX_MANIFEST_LEN];
         let mut check = |fw: &FirmwareRef<'_>, job: &str| {
             verify(fw, job, &store, &policy(), &mut scratch).map(|_| ())
@@ -423,11 +424,8 @@ mod end_to_end {
     /// and the signature and `keyId` texts must still decode.
     #[test]
     fn inspect_leaves_out_the_signature_only_without_a_trust_store() {
-        let (signing, key) = signer(7);
+        let (signing, key, store, r) = trusted_release();
         let (other, _) = signer(9);
-        let mut store = TrustStore::<2>::new();
-        store.add(key.clone()).unwrap();
-        let r = release(&signing, &key, &manifest_json(r#","jobId":"fw-1""#));
         let mut scratch = [0u8; MAX_MANIFEST_LEN];
         let trusted = inspect(&firmware(&r), "fw-1", Some(&store), &mut scratch).unwrap();
         assert_eq!(trusted.key_id, Some(key.key_id()));

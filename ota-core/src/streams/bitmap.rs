@@ -384,34 +384,21 @@ mod tests {
     #[test]
     fn helper_errors() {
         let mut out = [0; 2];
-        assert_eq!(
-            encode_bitmap(5, [4], &mut out),
-            Err(StreamError::BlockOutsideBitmap)
-        );
-        assert_eq!(
-            encode_bitmap(5, [21], &mut out),
-            Err(StreamError::BlockOutsideBitmap)
-        );
-        assert_eq!(
-            bitmap_from_hex("130080", &mut out),
-            Err(StreamError::BitmapHex)
-        );
-        assert_eq!(
-            bitmap_from_hex("0x1", &mut out),
-            Err(StreamError::BitmapHex)
-        );
-        assert_eq!(
-            bitmap_from_hex("0xzz", &mut out),
-            Err(StreamError::BitmapHex)
-        );
-        assert_eq!(
-            bitmap_from_hex("0x+1", &mut out),
-            Err(StreamError::BitmapHex)
-        );
-        assert_eq!(
-            bitmap_from_hex("0x010203", &mut out),
-            Err(StreamError::BufferTooSmall)
-        );
+        for block in [4, 21] {
+            assert_eq!(
+                encode_bitmap(5, [block], &mut out),
+                Err(StreamError::BlockOutsideBitmap)
+            );
+        }
+        for (text, error) in [
+            ("130080", StreamError::BitmapHex),
+            ("0x1", StreamError::BitmapHex),
+            ("0xzz", StreamError::BitmapHex),
+            ("0x+1", StreamError::BitmapHex),
+            ("0x010203", StreamError::BufferTooSmall),
+        ] {
+            assert_eq!(bitmap_from_hex(text, &mut out), Err(error), "{text}");
+        }
         assert_eq!(bitmap_from_hex("0XaB", &mut out).unwrap(), [0xab]);
         assert_eq!(bitmap_from_hex("0x", &mut out).unwrap(), [0u8; 0]);
         assert_eq!(

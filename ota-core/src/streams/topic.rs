@@ -6,7 +6,7 @@
 use core::fmt::{self, Write};
 
 use crate::jobs::{
-    AWS_ROOT, MAX_STREAM_ID_LEN, MAX_THING_NAME_LEN, NameError, StreamId, ThingName,
+    AWS_ROOT, MAX_STREAM_ID_LEN, MAX_THING_NAME_LEN, NameError, StreamId, ThingName, after_things,
 };
 
 const STREAMS: &str = "/streams/";
@@ -192,10 +192,7 @@ impl<'a> StreamTopic<'a> {
     /// # Errors
     /// [`StreamTopicError`] saying which level is wrong.
     pub fn parse_with_root(root: &str, topic: &'a str) -> Result<Self, StreamTopicError> {
-        let rest = topic
-            .strip_prefix(root)
-            .and_then(|r| r.strip_prefix("/things/"))
-            .ok_or(StreamTopicError::NotAStreamTopic)?;
+        let rest = after_things(root, topic).ok_or(StreamTopicError::NotAStreamTopic)?;
         let mut levels = rest.split('/');
         let mut next = || levels.next().ok_or(StreamTopicError::NotAStreamTopic);
         let (thing, streams, stream, kind, format) = (next()?, next()?, next()?, next()?, next()?);

@@ -119,35 +119,32 @@ fn data_block_base64() {
         DataBlock::decode_json(doc, &mut small),
         Err(StreamError::BufferTooSmall)
     );
-    let mismatch = br#"{"f":1,"l":5,"i":20,"p":"AQIDBA=="}"#;
-    assert_eq!(
-        DataBlock::decode_json(mismatch, &mut payload),
-        Err(StreamError::PayloadLengthMismatch)
-    );
-    for bad in [
-        &br#"{"f":1,"l":4,"i":0,"p":"AQIDBA="}"#[..],
-        br#"{"f":1,"l":4,"i":0,"p":"AQ!DBA=="}"#,
-    ] {
-        assert_eq!(
-            DataBlock::decode_json(bad, &mut payload),
-            Err(StreamError::Base64)
-        );
+    let refused: [(&[u8], StreamError); 6] = [
+        (
+            br#"{"f":1,"l":5,"i":20,"p":"AQIDBA=="}"#,
+            StreamError::PayloadLengthMismatch,
+        ),
+        (br#"{"f":1,"l":4,"i":0,"p":"AQIDBA="}"#, StreamError::Base64),
+        (
+            br#"{"f":1,"l":4,"i":0,"p":"AQ!DBA=="}"#,
+            StreamError::Base64,
+        ),
+        (
+            br#"{"f":1,"l":4,"p":"AQIDBA=="}"#,
+            StreamError::MissingKey("i"),
+        ),
+        (
+            br#"{"f":256,"l":4,"i":0,"p":"AQIDBA=="}"#,
+            StreamError::FileIdOutOfBounds,
+        ),
+        (
+            br#"{"f":1,"l":4,"i":4294967296,"p":"AQIDBA=="}"#,
+            StreamError::ValueOutOfRange("i"),
+        ),
+    ];
+    for (doc, error) in refused {
+        assert_eq!(DataBlock::decode_json(doc, &mut payload), Err(error));
     }
-    let missing = br#"{"f":1,"l":4,"p":"AQIDBA=="}"#;
-    assert_eq!(
-        DataBlock::decode_json(missing, &mut payload),
-        Err(StreamError::MissingKey("i"))
-    );
-    let big_f = br#"{"f":256,"l":4,"i":0,"p":"AQIDBA=="}"#;
-    assert_eq!(
-        DataBlock::decode_json(big_f, &mut payload),
-        Err(StreamError::FileIdOutOfBounds)
-    );
-    let big_i = br#"{"f":1,"l":4,"i":4294967296,"p":"AQIDBA=="}"#;
-    assert_eq!(
-        DataBlock::decode_json(big_i, &mut payload),
-        Err(StreamError::ValueOutOfRange("i"))
-    );
 }
 
 /// A data block and a GetStream bitmap written with escapes (`\/` in base64, as several

@@ -16,6 +16,8 @@ pub mod release;
 pub mod schedule;
 pub mod service;
 pub mod signing;
+#[cfg(test)]
+mod testing;
 
 pub use error::{DataPlaneError, Error, ServiceError};
 pub use jobs::engine::{Engine, JobSelector, Notification, NotificationKind, Pacing, Settings};
@@ -24,8 +26,8 @@ pub use jobs::validate::{
     MAX_TARGETS, MAX_TIMEOUT_MINUTES, check_document_len,
 };
 pub use service::{
-    Clock, DeviceJobs, FleetService, InMemory, JobService, ManualClock, NextOrJob, SystemClock,
-    Thing,
+    Clock, DescribeExecution, DeviceJobs, FleetService, InMemory, JobService, ManualClock,
+    NextOrJob, SystemClock, Thing,
 };
 #[cfg(feature = "mock")]
 pub use service::{MockDeviceJobs, MockFleetService, MockJobService};

@@ -6,7 +6,8 @@ mod common;
 use ota_cloud::campaign::*;
 use ota_cloud::catalog::{Catalog, Incompatibility, Release, VersionReq};
 use ota_cloud::jobs::model::{
-    Comparator, JobStatus, RolloutConfig, StartNext, Target, TargetSelection, UpdateExecution,
+    CancelJob, Comparator, JobStatus, RolloutConfig, StartNext, Target, TargetSelection,
+    UpdateExecution,
 };
 use ota_cloud::{Clock, DeviceJobs, FleetService, JobService};
 use ota_core::jobs::JobExecutionStatus::{self, *};
@@ -69,12 +70,44 @@ async fn fleet(svc: &Svc, n: usize) -> Vec<String> {
     names
 }
 
+/// The in-memory service with a [`fleet`] of `n` devices.
+async fn serving(n: usize) -> Svc {
+    let svc = service();
+    fleet(&svc, n).await;
+    svc
+}
+
 fn stage(name: &str, size: StageSize, gate: Gate) -> Stage {
     Stage::new(name, size).with_gate(gate)
 }
 
+/// Stage `canary` of one device behind `gate`, then stage `rest` with the default gate.
+fn canary_then_rest(gate: Gate) -> Vec<Stage> {
+    vec![
+        stage("canary", StageSize::Count(1), gate),
+        stage("rest", StageSize::Percent(Percent::ALL), Gate::default()),
+    ]
+}
+
 fn spec(id: &str, release: &Release, stages: Vec<Stage>) -> CampaignSpec {
     CampaignSpec::new(id, release.clone(), Targets::Group("fleet".into()), stages)
+}
+
+/// As [`spec`] of the release 2.0.0 of [`catalog`], rolled back automatically to the
+/// catalog's rollback release in `rollback` stages.
+fn rollback_spec(id: &str, stages: Vec<Stage>, rollback: Vec<Stage>) -> CampaignSpec {
+    let (_, release, previous) = catalog();
+    let mut s = spec(id, &release, stages);
+    s.previous = Some(previous);
+    s.rollback = RollbackPolicy::Automatic { stages: rollback };
+    s
+}
+
+/// Campaign `id` of the release 2.0.0 of [`catalog`] over the group `fleet` in `stages`,
+/// without a rollback.
+fn campaign(id: &str, stages: Vec<Stage>) -> Campaign {
+    let (cat, release, _) = catalog();
+    Campaign::new(spec(id, &release, stages), &cat).unwrap()
 }
 
 async fn step(c: &mut Campaign, svc: &Svc) -> Vec<String> {
@@ -143,6 +176,19 @@ async fn report(
     things
 }
 
+/// Move up to `n` of `job`'s `QUEUED` executions to `to`, as [`report`], then step: the
+/// step's events.
+async fn step_after(
+    c: &mut Campaign,
+    svc: &Svc,
+    job: &str,
+    n: usize,
+    to: JobExecutionStatus,
+) -> Vec<String> {
+    report(svc, job, Queued, n, to).await;
+    step(c, svc).await
+}
+
 async fn succeed_all(svc: &Svc, job: &str) -> Vec<String> {
     report(svc, job, Queued, usize::MAX, Succeeded).await
 }
@@ -151,21 +197,13 @@ async fn succeed_all(svc: &Svc, job: &str) -> Vec<String> {
 async fn three_stages_progress_automatically() {
     let svc = service();
     let all = fleet(&svc, 100).await;
-    let (cat, release, _) = catalog();
     let g = gate(1, Some(100), Some(10));
-    let mut c = Campaign::new(
-        spec(
-            "c1",
-            &release,
-            vec![
-                stage("canary", StageSize::Percent(Percent::whole(1)), g.clone()),
-                stage("ten", StageSize::Percent(Percent::whole(10)), g.clone()),
-                stage("rest", StageSize::Percent(Percent::ALL), g),
-            ],
-        ),
-        &cat,
-    )
-    .unwrap();
+    let stages = vec![
+        stage("canary", StageSize::Percent(Percent::whole(1)), g.clone()),
+        stage("ten", StageSize::Percent(Percent::whole(10)), g.clone()),
+        stage("rest", StageSize::Percent(Percent::ALL), g),
+    ];
+    let mut c = campaign("c1", stages);
     assert_eq!(
         step(&mut c, &svc).await,
         ["Planned(100,0,0)", "StageStarted(canary,1)"]
@@ -218,7 +256,7 @@ async fn three_stages_progress_automatically() {
             [Target::Group(job.spec.job_id.clone())],
             "a thing group per stage"
         );
-        assert_eq!(job.spec.document, release.document);
+        assert_eq!(job.spec.document, catalog().1.document);
     }
     let members = svc.list_group_members("c1-ten").await.unwrap();
     assert_eq!(members, c.stage_devices("ten").unwrap());
@@ -226,11 +264,9 @@ async fn three_stages_progress_automatically() {
 
 #[tokio::test]
 async fn min_sample_holds_judgement() {
-    let svc = service();
-    fleet(&svc, 20).await;
-    let (cat, release, _) = catalog();
+    let svc = serving(20).await;
     let stages = vec![stage("wave", StageSize::Count(20), gate(5, None, Some(40)))];
-    let mut c = Campaign::new(spec("c2", &release, stages), &cat).unwrap();
+    let mut c = campaign("c2", stages);
     step(&mut c, &svc).await;
     minute(&svc);
     report(&svc, "c2-wave", Queued, 2, Failed).await;
@@ -240,9 +276,8 @@ async fn min_sample_holds_judgement() {
     );
     report(&svc, "c2-wave", Queued, 2, Succeeded).await;
     assert!(step(&mut c, &svc).await.is_empty(), "4 terminal");
-    report(&svc, "c2-wave", Queued, 1, Succeeded).await;
     assert_eq!(
-        step(&mut c, &svc).await,
+        step_after(&mut c, &svc, "c2-wave", 1, Succeeded).await,
         ["GateFailed(wave)", "JobCanceled(c2-wave)"],
         "2 of 5 = 40 %"
     );
@@ -262,18 +297,12 @@ async fn min_sample_holds_judgement() {
 
 #[tokio::test]
 async fn soak_time_holds_the_next_stage() {
-    let svc = service();
-    fleet(&svc, 4).await;
-    let (cat, release, _) = catalog();
+    let svc = serving(4).await;
     let soaked = Gate {
         soak_ms: 30 * MIN,
         ..gate(1, Some(100), None)
     };
-    let stages = vec![
-        stage("canary", StageSize::Count(1), soaked),
-        stage("rest", StageSize::Percent(Percent::ALL), Gate::default()),
-    ];
-    let mut c = Campaign::new(spec("c3", &release, stages), &cat).unwrap();
+    let mut c = campaign("c3", canary_then_rest(soaked));
     step(&mut c, &svc).await;
     minute(&svc);
     succeed_all(&svc, "c3-canary").await;
@@ -296,27 +325,22 @@ async fn soak_time_holds_the_next_stage() {
 
 #[tokio::test]
 async fn a_failure_during_the_soak_fails_the_gate() {
-    let svc = service();
-    fleet(&svc, 10).await;
-    let (cat, release, _) = catalog();
+    let svc = serving(10).await;
     // 80 % of the terminal ones must succeed; 30 % failed fails.
     let g = Gate {
         soak_ms: 10 * MIN,
         ..gate(1, Some(80), Some(30))
     };
-    let mut c = Campaign::new(
-        spec("c3b", &release, vec![stage("all", StageSize::Count(10), g)]),
-        &cat,
-    )
-    .unwrap();
+    let mut c = campaign("c3b", vec![stage("all", StageSize::Count(10), g)]);
     step(&mut c, &svc).await;
     minute(&svc);
-    report(&svc, "c3b-all", Queued, 4, Succeeded).await;
-    assert_eq!(step(&mut c, &svc).await, ["SoakStarted(all)"]);
-    minute(&svc);
-    report(&svc, "c3b-all", Queued, 2, Failed).await;
     assert_eq!(
-        step(&mut c, &svc).await,
+        step_after(&mut c, &svc, "c3b-all", 4, Succeeded).await,
+        ["SoakStarted(all)"]
+    );
+    minute(&svc);
+    assert_eq!(
+        step_after(&mut c, &svc, "c3b-all", 2, Failed).await,
         ["GateFailed(all)", "JobCanceled(c3b-all)"],
         "2 of 6 = 33 %"
     );
@@ -324,18 +348,12 @@ async fn a_failure_during_the_soak_fails_the_gate() {
 
 #[tokio::test]
 async fn manual_approval_holds_until_approve() {
-    let svc = service();
-    fleet(&svc, 3).await;
-    let (cat, release, _) = catalog();
+    let svc = serving(3).await;
     let manual = Gate {
         manual_approval: true,
         ..gate(1, Some(100), None)
     };
-    let stages = vec![
-        stage("canary", StageSize::Count(1), manual),
-        stage("rest", StageSize::Percent(Percent::ALL), Gate::default()),
-    ];
-    let mut c = Campaign::new(spec("c4", &release, stages), &cat).unwrap();
+    let mut c = campaign("c4", canary_then_rest(manual));
     step(&mut c, &svc).await;
     assert_eq!(
         c.approve("canary", "alice", "too early", T0),
@@ -382,14 +400,12 @@ async fn manual_approval_holds_until_approve() {
 
 #[tokio::test]
 async fn pause_holds_progression_and_leaves_the_running_job_alone() {
-    let svc = service();
-    fleet(&svc, 10).await;
-    let (cat, release, _) = catalog();
+    let svc = serving(10).await;
     let stages = vec![
         stage("one", StageSize::Count(5), Gate::default()),
         stage("two", StageSize::Count(5), Gate::default()),
     ];
-    let mut c = Campaign::new(spec("c5", &release, stages), &cat).unwrap();
+    let mut c = campaign("c5", stages);
     // Paused before the first step: a dry run that plans and starts nothing.
     c.pause(T0).unwrap();
     assert_eq!(step(&mut c, &svc).await, ["Paused", "Planned(10,0,0)"]);
@@ -431,27 +447,15 @@ async fn pause_holds_progression_and_leaves_the_running_job_alone() {
 
 #[tokio::test]
 async fn failure_threshold_stops_cancels_and_rolls_back_the_devices_that_took_it() {
-    let svc = service();
-    fleet(&svc, 20).await;
-    let (cat, release, previous) = catalog();
-    let mut s = spec(
-        "c6",
-        &release,
-        vec![
-            stage("canary", StageSize::Count(2), gate(1, Some(100), None)),
-            stage("wave", StageSize::Count(10), gate(5, None, Some(30))),
-            stage("rest", StageSize::Percent(Percent::ALL), Gate::default()),
-        ],
-    );
-    s.previous = Some(previous.clone());
-    s.rollback = RollbackPolicy::Automatic {
-        stages: vec![stage(
-            "all",
-            StageSize::Percent(Percent::ALL),
-            gate(1, None, None),
-        )],
-    };
-    let mut c = Campaign::new(s, &cat).unwrap();
+    let svc = serving(20).await;
+    let (cat, _, previous) = catalog();
+    let stages = vec![
+        stage("canary", StageSize::Count(2), gate(1, Some(100), None)),
+        stage("wave", StageSize::Count(10), gate(5, None, Some(30))),
+        stage("rest", StageSize::Percent(Percent::ALL), Gate::default()),
+    ];
+    let back = stage("all", StageSize::Percent(Percent::ALL), gate(1, None, None));
+    let mut c = Campaign::new(rollback_spec("c6", stages, vec![back]), &cat).unwrap();
     step(&mut c, &svc).await;
     minute(&svc);
     let canaries = succeed_all(&svc, "c6-canary").await;
@@ -530,27 +534,23 @@ async fn failure_threshold_stops_cancels_and_rolls_back_the_devices_that_took_it
 
 #[tokio::test]
 async fn passed_stages_stay_watched_until_their_jobs_complete() {
-    let svc = service();
-    fleet(&svc, 20).await;
-    let (cat, release, _) = catalog();
+    let svc = serving(20).await;
     let stages = vec![
         stage("first", StageSize::Count(10), gate(2, Some(50), Some(30))),
         stage("second", StageSize::Count(10), Gate::default()),
     ];
-    let mut c = Campaign::new(spec("c12", &release, stages), &cat).unwrap();
+    let mut c = campaign("c12", stages);
     step(&mut c, &svc).await;
     minute(&svc);
-    report(&svc, "c12-first", Queued, 2, Succeeded).await;
     assert_eq!(
-        step(&mut c, &svc).await,
+        step_after(&mut c, &svc, "c12-first", 2, Succeeded).await,
         ["GatePassed(first)", "StageStarted(second,10)"],
         "2 of 2 terminal succeeded"
     );
     assert_eq!(c.status().stages[0].phase, StagePhase::Passed);
     // Its stragglers fail after the gate passed: 3 of 5 terminal.
-    report(&svc, "c12-first", Queued, 3, Failed).await;
     assert_eq!(
-        step(&mut c, &svc).await,
+        step_after(&mut c, &svc, "c12-first", 3, Failed).await,
         [
             "GateFailed(first)",
             "JobCanceled(c12-first)",
@@ -563,15 +563,15 @@ async fn passed_stages_stay_watched_until_their_jobs_complete() {
 
 #[tokio::test]
 async fn completion_waits_for_every_stage_job() {
-    let svc = service();
-    fleet(&svc, 4).await;
-    let (cat, release, _) = catalog();
+    let svc = serving(4).await;
     let stages = vec![stage("all", StageSize::Count(4), gate(1, Some(50), None))];
-    let mut c = Campaign::new(spec("c13", &release, stages), &cat).unwrap();
+    let mut c = campaign("c13", stages);
     step(&mut c, &svc).await;
     minute(&svc);
-    report(&svc, "c13-all", Queued, 2, Succeeded).await;
-    assert_eq!(step(&mut c, &svc).await, ["GatePassed(all)"]);
+    assert_eq!(
+        step_after(&mut c, &svc, "c13-all", 2, Succeeded).await,
+        ["GatePassed(all)"]
+    );
     let status = c.status();
     assert_eq!(status.state, CampaignState::Running);
     assert_eq!(status.current_stage, None, "every gate passed");
@@ -582,24 +582,14 @@ async fn completion_waits_for_every_stage_job() {
 
 #[tokio::test]
 async fn nothing_to_roll_back_when_no_device_took_the_release() {
-    let svc = service();
-    fleet(&svc, 5).await;
-    let (cat, release, previous) = catalog();
-    let mut s = spec(
-        "c6b",
-        &release,
-        vec![stage("all", StageSize::Count(5), gate(1, None, Some(50)))],
-    );
-    s.previous = Some(previous);
-    s.rollback = RollbackPolicy::Automatic {
-        stages: vec![Stage::new("all", StageSize::Percent(Percent::ALL))],
-    };
-    let mut c = Campaign::new(s, &cat).unwrap();
+    let svc = serving(5).await;
+    let stages = vec![stage("all", StageSize::Count(5), gate(1, None, Some(50)))];
+    let back = Stage::new("all", StageSize::Percent(Percent::ALL));
+    let mut c = Campaign::new(rollback_spec("c6b", stages, vec![back]), &catalog().0).unwrap();
     step(&mut c, &svc).await;
     minute(&svc);
-    report(&svc, "c6b-all", Queued, 1, Failed).await;
     assert_eq!(
-        step(&mut c, &svc).await,
+        step_after(&mut c, &svc, "c6b-all", 1, Failed).await,
         [
             "GateFailed(all)",
             "JobCanceled(c6b-all)",
@@ -611,8 +601,7 @@ async fn nothing_to_roll_back_when_no_device_took_the_release() {
 
 #[tokio::test]
 async fn incompatible_devices_are_refused_with_reasons() {
-    let svc = service();
-    fleet(&svc, 3).await;
+    let svc = serving(3).await;
     for (name, attrs) in [
         ("old-hw", &[("hardware", "rev-a"), ("version", "1.0.0")][..]),
         ("too-old", &[("hardware", "rev-b"), ("version", "0.9.0")]),
@@ -624,12 +613,11 @@ async fn incompatible_devices_are_refused_with_reasons() {
         device(&svc, name, attrs).await;
         svc.add_thing_to_group("fleet", name).await.unwrap();
     }
-    let (cat, release, _) = catalog();
     let stages = vec![
         stage("one", StageSize::Count(1), Gate::default()),
         stage("two", StageSize::Percent(Percent::ALL), Gate::default()),
     ];
-    let mut c = Campaign::new(spec("c7", &release, stages), &cat).unwrap();
+    let mut c = campaign("c7", stages);
     let events = step(&mut c, &svc).await;
     assert_eq!(events.last().unwrap(), "StageStarted(one,1)");
     assert!(events.contains(&"Planned(3,6,0)".to_string()));
@@ -689,13 +677,11 @@ async fn incompatible_devices_are_refused_with_reasons() {
 
 #[tokio::test]
 async fn stage_sizes_by_percent_count_group_and_attribute() {
-    let svc = service();
-    fleet(&svc, 20).await;
+    let svc = serving(20).await;
     svc.create_group("lab", None).await.unwrap();
     for lab in ["dev-005", "dev-013", "dev-017"] {
         svc.add_thing_to_group("lab", lab).await.unwrap();
     }
-    let (cat, release, _) = catalog();
     let stages = vec![
         stage("lab", StageSize::Group("lab".into()), Gate::default()),
         stage(
@@ -713,7 +699,7 @@ async fn stage_sizes_by_percent_count_group_and_attribute() {
             Gate::default(),
         ),
     ];
-    let mut c = Campaign::new(spec("c8", &release, stages), &cat).unwrap();
+    let mut c = campaign("c8", stages);
     c.pause(T0).unwrap();
     step(&mut c, &svc).await;
     let devices = |s: &str| c.stage_devices(s).unwrap().to_vec();
@@ -732,6 +718,7 @@ async fn stage_sizes_by_percent_count_group_and_attribute() {
     );
     assert_eq!(c.unassigned().len(), 0);
     // Seeded shuffle: reproducible, and the canaries are not the first names.
+    let (cat, release, _) = catalog();
     let shuffled = |seed| {
         let mut s = spec("c8s", &release, vec![Stage::new("c", StageSize::Count(3))]);
         s.order = AssignmentOrder::Shuffled { seed };
@@ -752,80 +739,51 @@ async fn stage_sizes_by_percent_count_group_and_attribute() {
 
 #[tokio::test]
 async fn comparator_and_denominator_edges_on_the_engine() {
-    let svc = service();
-    fleet(&svc, 10).await;
-    let (cat, release, _) = catalog();
+    let svc = serving(10).await;
     // Exactly 10 % fails: `>=` stops the campaign, `>` lets it complete.
-    let run = |id: &'static str, comparator| {
-        let g = Gate {
-            comparator,
-            ..gate(10, None, Some(10))
-        };
-        let s = CampaignSpec::new(
-            id,
-            release.clone(),
-            Targets::Group("fleet".into()),
-            vec![stage("all", StageSize::Count(10), g)],
-        );
-        Campaign::new(s, &cat).unwrap()
+    let comparing = |comparator| Gate {
+        comparator,
+        ..gate(10, None, Some(10))
     };
-    for (id, comparator, expected) in [
-        ("ge", Comparator::AtLeast, "GateFailed(all)"),
-        ("gt", Comparator::Exceeds, "GatePassed(all)"),
-    ] {
-        let mut c = run(id, comparator);
-        step(&mut c, &svc).await;
-        minute(&svc);
-        let job = format!("{id}-all");
-        report(&svc, &job, Queued, 1, Failed).await;
-        report(&svc, &job, Queued, 9, Succeeded).await;
-        assert_eq!(step(&mut c, &svc).await[0], expected, "{id}");
-    }
     // 1 failure among the first 2 reports: 50 % of terminal, 10 % of the stage.
-    for (id, denominator, expected) in [
+    let over = |denominator| Gate {
+        denominator,
+        ..gate(2, None, Some(20))
+    };
+    let (ge, term) = (
+        ["GateFailed(all)"],
+        ["GateFailed(all)", "JobCanceled(term-all)"],
+    );
+    for (id, g, succeeded, expected) in [
+        ("ge", comparing(Comparator::AtLeast), 9, &ge[..]),
         (
-            "term",
-            GateDenominator::Terminal,
-            vec!["GateFailed(all)", "JobCanceled(term-all)"],
+            "gt",
+            comparing(Comparator::Exceeds),
+            9,
+            &["GatePassed(all)", "Completed"],
         ),
-        ("total", GateDenominator::StageTotal, vec![]),
+        ("term", over(GateDenominator::Terminal), 1, &term),
+        ("total", over(GateDenominator::StageTotal), 1, &[]),
     ] {
-        let g = Gate {
-            denominator,
-            ..gate(2, None, Some(20))
-        };
-        let s = CampaignSpec::new(
-            id,
-            release.clone(),
-            Targets::Group("fleet".into()),
-            vec![stage("all", StageSize::Count(10), g)],
-        );
-        let mut c = Campaign::new(s, &cat).unwrap();
+        let mut c = campaign(id, vec![stage("all", StageSize::Count(10), g)]);
         step(&mut c, &svc).await;
         minute(&svc);
         let job = format!("{id}-all");
         report(&svc, &job, Queued, 1, Failed).await;
-        report(&svc, &job, Queued, 1, Succeeded).await;
+        report(&svc, &job, Queued, succeeded, Succeeded).await;
         assert_eq!(step(&mut c, &svc).await, expected, "{id}");
     }
 }
 
 #[tokio::test]
 async fn a_job_cancelled_outside_the_campaign_fails_its_gate() {
-    let svc = service();
-    fleet(&svc, 4).await;
-    let (cat, release, _) = catalog();
-    let mut c = Campaign::new(
-        spec(
-            "c9",
-            &release,
-            vec![stage("all", StageSize::Count(4), Gate::default())],
-        ),
-        &cat,
-    )
-    .unwrap();
+    let svc = serving(4).await;
+    let mut c = campaign(
+        "c9",
+        vec![stage("all", StageSize::Count(4), Gate::default())],
+    );
     step(&mut c, &svc).await;
-    svc.cancel_job("c9-all", Some("OPERATOR".into()), None, false)
+    svc.cancel_job("c9-all", CancelJob::because("OPERATOR"))
         .await
         .unwrap();
     assert_eq!(step(&mut c, &svc).await, ["GateFailed(all)"]);
@@ -840,30 +798,20 @@ async fn a_job_cancelled_outside_the_campaign_fails_its_gate() {
 
 #[tokio::test]
 async fn steps_are_idempotent_and_report_counts_per_stage() {
-    let svc = service();
-    fleet(&svc, 6).await;
-    let (cat, release, _) = catalog();
-    let mut c = Campaign::new(
-        spec(
-            "c10",
-            &release,
-            vec![
-                stage("a", StageSize::Count(3), gate(1, Some(50), None)),
-                stage("b", StageSize::Count(3), Gate::default()),
-            ],
-        ),
-        &cat,
-    )
-    .unwrap();
+    let svc = serving(6).await;
+    let stages = vec![
+        stage("a", StageSize::Count(3), gate(1, Some(50), None)),
+        stage("b", StageSize::Count(3), Gate::default()),
+    ];
+    let mut c = campaign("c10", stages);
     step(&mut c, &svc).await;
     for _ in 0..3 {
         assert!(step(&mut c, &svc).await.is_empty());
     }
     minute(&svc);
     report(&svc, "c10-a", Queued, 1, Failed).await;
-    report(&svc, "c10-a", Queued, 1, Succeeded).await;
     assert_eq!(
-        step(&mut c, &svc).await,
+        step_after(&mut c, &svc, "c10-a", 1, Succeeded).await,
         ["GatePassed(a)", "StageStarted(b,3)"],
         "1 of 2 terminal = 50 %"
     );
@@ -895,14 +843,8 @@ async fn steps_are_idempotent_and_report_counts_per_stage() {
 #[tokio::test]
 async fn spec_problems_are_refused_up_front() {
     let (cat, release, previous) = catalog();
-    let mut s = spec(
-        "c11",
-        &release,
-        vec![Stage::new("all", StageSize::Percent(Percent::ALL))],
-    );
-    s.rollback = RollbackPolicy::Automatic {
-        stages: s.stages.clone(),
-    };
+    let all = vec![Stage::new("all", StageSize::Percent(Percent::ALL))];
+    let mut s = rollback_spec("c11", all.clone(), all);
     // The rollback release must be newer than the bad one (devices refuse downgrades).
     let mut old = previous.clone();
     old.version = v("1.0.0");
@@ -924,7 +866,7 @@ async fn spec_problems_are_refused_up_front() {
 
 #[tokio::test]
 async fn job_rules_are_checked_before_anything_is_created() {
-    let (cat, release, previous) = catalog();
+    let (cat, release, _) = catalog();
     let mut fast = Stage::new("all", StageSize::Percent(Percent::ALL));
     fast.rollout = Some(RolloutConfig::per_minute(5000));
     let s = spec("c14", &release, vec![fast.clone()]);
@@ -933,13 +875,11 @@ async fn job_rules_are_checked_before_anything_is_created() {
         Err(CampaignError::Spec(SpecError::InvalidJob { stage, .. })) if stage == "c14-all"
     ));
     // The rollback campaign's stages too.
-    let mut s = spec(
+    let s = rollback_spec(
         "c14",
-        &release,
         vec![Stage::new("all", StageSize::Count(1))],
+        vec![fast],
     );
-    s.previous = Some(previous);
-    s.rollback = RollbackPolicy::Automatic { stages: vec![fast] };
     assert!(matches!(
         Campaign::new(s, &cat),
         Err(CampaignError::Spec(SpecError::InvalidJob { stage, .. })) if stage == "c14-rb-all"

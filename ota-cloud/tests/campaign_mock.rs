@@ -6,12 +6,11 @@ mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use async_trait::async_trait;
-use mockall::predicate::{always, eq};
+use mockall::predicate::eq;
 use ota_cloud::campaign::*;
 use ota_cloud::catalog::{Catalog, Release};
 use ota_cloud::jobs::model::*;
-use ota_cloud::{FleetService, JobService, MockFleetService, MockJobService, ServiceError, Thing};
+use ota_cloud::{MockFleetService, MockJobService, ServiceError, Thing};
 use ota_core::jobs::JobExecutionStatus;
 use ota_core::version::Version;
 
@@ -26,109 +25,16 @@ struct Services {
     fleet: MockFleetService,
 }
 
-#[async_trait]
-impl JobService for Services {
-    async fn create_job(&self, spec: JobSpec) -> Result<Job, ServiceError> {
-        self.jobs.create_job(spec).await
-    }
-    async fn describe_job(&self, job_id: &str) -> Result<Job, ServiceError> {
-        self.jobs.describe_job(job_id).await
-    }
-    async fn job_document(&self, job_id: &str) -> Result<String, ServiceError> {
-        self.jobs.job_document(job_id).await
-    }
-    async fn list_jobs(&self, status: Option<JobStatus>) -> Result<Vec<Job>, ServiceError> {
-        self.jobs.list_jobs(status).await
-    }
-    async fn cancel_job(
-        &self,
-        job_id: &str,
-        reason_code: Option<String>,
-        comment: Option<String>,
-        force: bool,
-    ) -> Result<Job, ServiceError> {
-        self.jobs
-            .cancel_job(job_id, reason_code, comment, force)
-            .await
-    }
-    async fn delete_job(&self, job_id: &str, force: bool) -> Result<(), ServiceError> {
-        self.jobs.delete_job(job_id, force).await
-    }
-    async fn describe_job_execution(
-        &self,
-        job_id: &str,
-        thing: &str,
-        execution_number: Option<u64>,
-    ) -> Result<JobExecution, ServiceError> {
-        self.jobs
-            .describe_job_execution(job_id, thing, execution_number)
-            .await
-    }
-    async fn list_job_executions_for_job(
-        &self,
-        job_id: &str,
-        status: Option<JobExecutionStatus>,
-    ) -> Result<Vec<JobExecutionSummary>, ServiceError> {
-        self.jobs.list_job_executions_for_job(job_id, status).await
-    }
-    async fn list_job_executions_for_thing(
-        &self,
-        thing: &str,
-        status: Option<JobExecutionStatus>,
-    ) -> Result<Vec<JobExecutionSummary>, ServiceError> {
-        self.jobs.list_job_executions_for_thing(thing, status).await
-    }
-    async fn cancel_job_execution(
-        &self,
-        job_id: &str,
-        thing: &str,
-        force: bool,
-        expected_version: Option<u64>,
-        status_details: Option<StatusDetails>,
-    ) -> Result<(), ServiceError> {
-        self.jobs
-            .cancel_job_execution(job_id, thing, force, expected_version, status_details)
-            .await
-    }
-}
+impl CampaignServices for Services {
+    type Jobs = MockJobService;
+    type Fleet = MockFleetService;
 
-#[async_trait]
-impl FleetService for Services {
-    async fn create_thing(
-        &self,
-        name: &str,
-        attributes: Vec<(String, String)>,
-    ) -> Result<(), ServiceError> {
-        self.fleet.create_thing(name, attributes).await
+    fn jobs(&self) -> &MockJobService {
+        &self.jobs
     }
-    async fn describe_thing(&self, name: &str) -> Result<Thing, ServiceError> {
-        self.fleet.describe_thing(name).await
-    }
-    async fn delete_thing(&self, name: &str) -> Result<(), ServiceError> {
-        self.fleet.delete_thing(name).await
-    }
-    async fn set_attribute(
-        &self,
-        thing: &str,
-        key: &str,
-        value: Option<String>,
-    ) -> Result<(), ServiceError> {
-        self.fleet.set_attribute(thing, key, value).await
-    }
-    async fn create_group(&self, name: &str, parent: Option<String>) -> Result<(), ServiceError> {
-        self.fleet.create_group(name, parent).await
-    }
-    async fn create_dynamic_group(&self, name: &str, query: &str) -> Result<(), ServiceError> {
-        self.fleet.create_dynamic_group(name, query).await
-    }
-    async fn add_thing_to_group(&self, group: &str, thing: &str) -> Result<(), ServiceError> {
-        self.fleet.add_thing_to_group(group, thing).await
-    }
-    async fn remove_thing_from_group(&self, group: &str, thing: &str) -> Result<(), ServiceError> {
-        self.fleet.remove_thing_from_group(group, thing).await
-    }
-    async fn list_group_members(&self, group: &str) -> Result<Vec<String>, ServiceError> {
-        self.fleet.list_group_members(group).await
+
+    fn fleet(&self) -> &MockFleetService {
+        &self.fleet
     }
 }
 
@@ -166,6 +72,31 @@ fn fleet_of(svc: &mut Services, members: &'static [&'static str]) {
         .returning(|name| Ok(device(name)));
 }
 
+/// [`fleet_of`] `members`, and the stage groups created and filled without error.
+fn groups_made(svc: &mut Services, members: &'static [&'static str]) {
+    fleet_of(svc, members);
+    svc.fleet.expect_create_group().returning(|_, _| Ok(()));
+    svc.fleet
+        .expect_add_thing_to_group()
+        .returning(|_, _| Ok(()));
+}
+
+/// A service where the stage's job exists already: creating it answers "already exists",
+/// and describing it gives a job with `document` over the stage's group, `queued` things
+/// queued. The fleet is the one device `a`.
+fn job_exists(document: &'static str, queued: u64) -> Services {
+    let mut svc = Services::default();
+    groups_made(&mut svc, &["a"]);
+    svc.jobs
+        .expect_create_job()
+        .returning(|spec| Err(ServiceError::ResourceAlreadyExists(spec.job_id)));
+    svc.jobs.expect_describe_job().returning(move |id| {
+        let spec = JobSpec::new(id, vec![Target::Group(id.into())], document);
+        Ok(job(spec, queued))
+    });
+    svc
+}
+
 fn campaign(id: &str, stage: Stage) -> Campaign {
     let (catalog, release) = release();
     let spec = CampaignSpec::new(id, release, Targets::Group("fleet".into()), vec![stage]);
@@ -192,9 +123,7 @@ async fn a_stage_creates_exactly_one_job_with_the_expected_spec() {
     let mut expected = JobSpec::new("m1-canary", vec![Target::Group("m1-canary".into())], DOC);
     expected.description = Some("campaign m1, stage canary: release fw-2.0.0 (2.0.0)".into());
     expected.job_executions_rollout_config = Some(rollout.clone());
-    expected.timeout_config = Some(TimeoutConfig {
-        in_progress_timeout_in_minutes: Some(30),
-    });
+    expected.timeout_config = Some(TimeoutConfig::in_progress(30));
     let want = expected.clone();
     svc.jobs
         .expect_create_job()
@@ -302,19 +231,7 @@ async fn registry_errors_leave_the_campaign_unplanned() {
 #[tokio::test]
 async fn a_job_or_group_of_someone_else_is_not_adopted() {
     // A job with the stage's id but another document.
-    let mut svc = Services::default();
-    fleet_of(&mut svc, &["a"]);
-    svc.fleet.expect_create_group().returning(|_, _| Ok(()));
-    svc.fleet
-        .expect_add_thing_to_group()
-        .returning(|_, _| Ok(()));
-    svc.jobs
-        .expect_create_job()
-        .returning(|spec| Err(ServiceError::ResourceAlreadyExists(spec.job_id)));
-    svc.jobs.expect_describe_job().returning(|id| {
-        let other = JobSpec::new(id, vec![Target::Group(id.into())], "{}");
-        Ok(job(other, 0))
-    });
+    let svc = job_exists("{}", 0);
     let mut c = campaign("m4", Stage::new("all", StageSize::Count(1)));
     assert_eq!(
         c.step(0, &svc).await,
@@ -322,19 +239,7 @@ async fn a_job_or_group_of_someone_else_is_not_adopted() {
     );
 
     // The same job (a reply lost on the way back) is taken as the campaign's own.
-    let mut svc = Services::default();
-    fleet_of(&mut svc, &["a"]);
-    svc.fleet.expect_create_group().returning(|_, _| Ok(()));
-    svc.fleet
-        .expect_add_thing_to_group()
-        .returning(|_, _| Ok(()));
-    svc.jobs
-        .expect_create_job()
-        .returning(|spec| Err(ServiceError::ResourceAlreadyExists(spec.job_id)));
-    svc.jobs.expect_describe_job().returning(|id| {
-        let same = JobSpec::new(id, vec![Target::Group(id.into())], DOC);
-        Ok(job(same, 1))
-    });
+    let svc = job_exists(DOC, 1);
     let mut c = campaign("m4", Stage::new("all", StageSize::Count(1)));
     assert!(c.step(0, &svc).await.is_ok());
     assert_eq!(c.status().stages[0].phase, StagePhase::Running);
@@ -358,11 +263,7 @@ async fn a_job_or_group_of_someone_else_is_not_adopted() {
 
 /// A campaign whose single stage has one failure of two devices, with a 50 % threshold.
 fn failing(svc: &mut Services, id: &'static str, rollback: RollbackPolicy) -> Campaign {
-    fleet_of(svc, &["a", "b"]);
-    svc.fleet.expect_create_group().returning(|_, _| Ok(()));
-    svc.fleet
-        .expect_add_thing_to_group()
-        .returning(|_, _| Ok(()));
+    groups_made(svc, &["a", "b"]);
     svc.jobs
         .expect_create_job()
         .returning(|spec| Ok(job(spec, 0)));
@@ -378,14 +279,13 @@ fn failing(svc: &mut Services, id: &'static str, rollback: RollbackPolicy) -> Ca
     });
     svc.jobs
         .expect_cancel_job()
-        .with(
-            eq(format!("{id}-all")),
-            eq(Some("CAMPAIGN_GATE_FAILED".to_string())),
-            always(),
-            eq(false),
-        )
+        .withf(move |job_id, cancel| {
+            job_id == format!("{id}-all")
+                && cancel.reason_code.as_deref() == Some("CAMPAIGN_GATE_FAILED")
+                && !cancel.force
+        })
         .times(1)
-        .returning(|id, _, _, _| Ok(job(JobSpec::new(id, vec![], DOC), 0)));
+        .returning(|id, _| Ok(job(JobSpec::new(id, vec![], DOC), 0)));
     let gate = Gate {
         failure_threshold: Some(Percent::whole(50)),
         ..Gate::default()

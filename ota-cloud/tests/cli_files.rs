@@ -6,6 +6,7 @@ mod common;
 use std::fs::{self, OpenOptions};
 use std::process::{Output, Stdio};
 
+use common::args::{self, with};
 use common::cli::{ota_cloud, text};
 use common::scratch::Dir;
 
@@ -17,41 +18,26 @@ fn stderr(output: &Output) -> String {
 fn stdout_appended_to_an_input_is_refused() {
     let dir = Dir::new("stdout-input");
     let key = dir.path("k.pem");
-    let made = ota_cloud(&["keygen", "--algorithm", "p256", "--out", &key])
-        .output()
-        .unwrap();
+    let made = ota_cloud(&args::keygen(&key)).output().unwrap();
     assert!(made.status.success(), "{}", stderr(&made));
     let image = dir.path("fw.bin");
     fs::write(&image, b"firmware image").unwrap();
-    let release = [
-        "release",
-        "--key",
-        &key,
-        "--product",
-        "p",
-        "--hardware",
-        "h",
-        "--version",
-        "1.0.0",
-        "--stream",
-        "s",
-        &image,
-    ];
-    for args in [&["sign", "--key", &key, &image][..], &release] {
+    let release = with(args::release(&key), &[&image]);
+    for command in [&["sign", "--key", &key, &image][..], &release] {
         // `ota-cloud sign --key k.pem fw.bin >> fw.bin`
         let append = OpenOptions::new().append(true).open(&image).unwrap();
-        let output = ota_cloud(args)
+        let output = ota_cloud(command)
             .stdout(Stdio::from(append))
             .output()
             .unwrap();
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert_eq!(output.status.code(), Some(2), "{command:?}");
         let message = stderr(&output);
         assert!(
             message.contains("standard output is redirected into the input")
                 && message.trim_end().lines().count() == 1,
             "{message}"
         );
-        assert_eq!(fs::read(&image).unwrap(), b"firmware image", "{args:?}");
+        assert_eq!(fs::read(&image).unwrap(), b"firmware image", "{command:?}");
     }
 }
 

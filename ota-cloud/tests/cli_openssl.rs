@@ -11,6 +11,7 @@ use std::process::{Command, Output};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use common::args::{self, with};
 use common::cli::{ota_cloud, text};
 use common::scratch::Dir;
 
@@ -53,22 +54,39 @@ fn genpkey(key: &str, options: &[&str]) {
     openssl(&args);
 }
 
+/// `openssl ecparam -name prime256v1 -genkey OPTIONS -out KEY`: a new P-256 key in SEC1 form
+/// at `key`.
+fn ecparam_genkey(key: &str, options: &[&str]) {
+    let mut args = vec!["ecparam", "-name", "prime256v1", "-genkey"];
+    args.extend(options);
+    args.extend(["-out", key]);
+    openssl(&args);
+}
+
+/// The text of the file at `path`.
+fn read(path: &str) -> String {
+    fs::read_to_string(path).unwrap()
+}
+
+/// `release` options of a firmware document: version 2.0.0 of product `acme` for `rev-b`.
+const FIRMWARE_2_0_0: [&str; 6] = [
+    "--version",
+    "2.0.0",
+    "--hardware",
+    "rev-b",
+    "--product",
+    "acme",
+];
+
 /// `genpkey` options for a P-256 key.
 const P256: [&str; 4] = ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"];
 
 /// `genpkey` options for an RSA-2048 key.
 const RSA2048: [&str; 4] = ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"];
 
-/// The arguments of `ota-cloud verify --public-key PUBLIC --signature SIGNATURE FILE`.
-fn verify_args<'a>(public: &'a str, signature: &'a str, file: &'a str) -> [&'a str; 6] {
-    [
-        "verify",
-        "--public-key",
-        public,
-        "--signature",
-        signature,
-        file,
-    ]
+/// `--pss` when `pss`, else nothing: the option of `ota-cloud` commands for RSA-PSS.
+fn pss_flag(pss: bool) -> &'static [&'static str] {
+    if pss { &["--pss"] } else { &[] }
 }
 
 /// `ota-cloud ARGS`.
@@ -112,8 +130,32 @@ fn ours_fails(code: i32, args: &[&str]) -> String {
 
 /// Our base64 signature file → DER/binary signature file for OpenSSL.
 fn decode_to(b64_path: &str, bin_path: &str) {
-    let text = fs::read_to_string(b64_path).unwrap();
+    let text = read(b64_path);
     fs::write(bin_path, STANDARD.decode(text.trim()).unwrap()).unwrap();
+}
+
+/// `ota-cloud sign --key KEY [--pss] FILE` into `NAME.b64` in `dir`, decoded into
+/// `NAME.bin` for OpenSSL: the binary signature's path.
+fn we_sign(dir: &Dir, key: &str, file: &str, pss: bool, name: &str) -> String {
+    let b64 = dir.path(&format!("{name}.b64"));
+    let sign = with(vec!["sign", "--key", key, file], pss_flag(pss));
+    fs::write(&b64, ours_ok(&sign)).unwrap();
+    let bin = dir.path(&format!("{name}.bin"));
+    decode_to(&b64, &bin);
+    bin
+}
+
+/// `openssl dgst -sha256 -sign KEY -out NAME.bin [PSS options] FILE` in `dir`: OpenSSL's
+/// binary signature's path.
+fn openssl_sign(dir: &Dir, key: &str, file: &str, pss: bool, name: &str) -> String {
+    let sig = dir.path(&format!("{name}.bin"));
+    let mut args = vec!["dgst", "-sha256", "-sign", key, "-out", &sig];
+    if pss {
+        args.extend(PSS);
+    }
+    args.push(file);
+    openssl(&args);
+    sig
 }
 
 fn openssl_verify(public: &str, signature: &str, file: &str, pss: bool) {
@@ -139,10 +181,7 @@ fn our_key_openssl_signs(algorithm: &str, pss: bool) {
     let printed = ours_ok(&["keygen", "--algorithm", algorithm, "--out", &key]);
     let public = dir.path("k.pub.pem");
     // OpenSSL reads our private key and derives exactly our public key file.
-    assert_eq!(
-        openssl(&["pkey", "-in", &key, "-pubout"]),
-        fs::read_to_string(&public).unwrap()
-    );
+    assert_eq!(openssl(&["pkey", "-in", &key, "-pubout"]), read(&public));
     // Our key id is the SHA-256 of the public key DER.
     let der = dir.path("k.pub.der");
     openssl(&[
@@ -153,26 +192,10 @@ fn our_key_openssl_signs(algorithm: &str, pss: bool) {
     assert!(printed.contains(&format!("key id:      {id}")), "{printed}");
 
     let file = dir.image("fw.bin");
-    let sig = dir.path("sig.bin");
-    let mut args = vec![
-        "dgst",
-        "-sha256",
-        "-sign",
-        key.as_str(),
-        "-out",
-        sig.as_str(),
-    ];
-    if pss {
-        args.extend(PSS);
-    }
-    args.push(&file);
-    openssl(&args);
+    let sig = openssl_sign(&dir, &key, &file, pss, "sig");
     let b64 = dir.path("sig.b64");
     openssl(&["base64", "-in", &sig, "-out", &b64]);
-    let mut verify = verify_args(&public, &b64, &file).to_vec();
-    if pss {
-        verify.push("--pss");
-    }
+    let mut verify = with(args::verify(&public, &b64, &file), pss_flag(pss));
     assert_eq!(ours_ok(&verify), "valid\n");
     // The other RSA padding, or another file, is refused.
     if algorithm != "p256" {
@@ -216,14 +239,7 @@ fn openssl_key_we_sign(options: &[&str], pss: bool) -> Dir {
     let public = dir.path("k.pub.pem");
     openssl(&["pkey", "-in", &key, "-pubout", "-out", &public]);
     let file = dir.image("fw.bin");
-    let mut sign = vec!["sign", "--key", key.as_str(), file.as_str()];
-    if pss {
-        sign.push("--pss");
-    }
-    let b64 = dir.path("sig.b64");
-    fs::write(&b64, ours_ok(&sign)).unwrap();
-    let sig = dir.path("sig.bin");
-    decode_to(&b64, &sig);
+    let sig = we_sign(&dir, &key, &file, pss, "sig");
     openssl_verify(&public, &sig, &file, pss);
     dir
 }
@@ -237,16 +253,13 @@ fn p256_openssl_key_we_sign_openssl_verifies() {
 fn rsa_openssl_key_we_sign_pkcs1v15_byte_identical() {
     let dir = openssl_key_we_sign(&RSA2048, false);
     // PKCS#1 v1.5 is deterministic: OpenSSL's signature is ours, byte for byte.
-    let theirs = dir.path("theirs.bin");
-    openssl(&[
-        "dgst",
-        "-sha256",
-        "-sign",
+    let theirs = openssl_sign(
+        &dir,
         &dir.path("k.pem"),
-        "-out",
-        &theirs,
         &dir.path("fw.bin"),
-    ]);
+        false,
+        "theirs",
+    );
     assert_eq!(
         fs::read(&theirs).unwrap(),
         fs::read(dir.path("sig.bin")).unwrap()
@@ -282,30 +295,14 @@ fn large_rsa_both_ways(bits: usize) {
     openssl(&["pkey", "-in", &key, "-pubout", "-out", &public]);
     let file = dir.image("fw.bin");
     for pss in [false, true] {
-        let theirs = dir.path("theirs.bin");
-        let mut args = vec!["dgst", "-sha256", "-sign", key.as_str(), "-out", &theirs];
-        if pss {
-            args.extend(PSS);
-        }
-        args.push(&file);
-        openssl(&args);
+        let theirs = openssl_sign(&dir, &key, &file, pss, "theirs");
         assert_eq!(fs::read(&theirs).unwrap().len(), bits / 8);
         let theirs_b64 = dir.path("theirs.b64");
         openssl(&["base64", "-in", &theirs, "-out", &theirs_b64]);
-        let mut verify = verify_args(&public, &theirs_b64, &file).to_vec();
-        if pss {
-            verify.push("--pss");
-        }
+        let verify = with(args::verify(&public, &theirs_b64, &file), pss_flag(pss));
         assert_eq!(ours_ok(&verify), "valid\n", "RSA-{bits}, pss {pss}");
 
-        let mut sign = vec!["sign", "--key", key.as_str(), file.as_str()];
-        if pss {
-            sign.push("--pss");
-        }
-        let ours_b64 = dir.path("ours.b64");
-        fs::write(&ours_b64, ours_ok(&sign)).unwrap();
-        let ours_bin = dir.path("ours.bin");
-        decode_to(&ours_b64, &ours_bin);
+        let ours_bin = we_sign(&dir, &key, &file, pss, "ours");
         assert_eq!(fs::read(&ours_bin).unwrap().len(), bits / 8);
         openssl_verify(&public, &ours_bin, &file, pss);
         if !pss {
@@ -320,18 +317,11 @@ fn large_rsa_both_ways(bits: usize) {
             "release", "--key", &key, "--format", format, "--stream", "s", "--out", &doc,
         ];
         if format == "firmware" {
-            args.extend([
-                "--version",
-                "2.0.0",
-                "--hardware",
-                "rev-b",
-                "--product",
-                "acme",
-            ]);
+            args.extend(FIRMWARE_2_0_0);
         }
         args.push(&file);
         ours_ok(&args);
-        let report = ours_ok(&["inspect", &doc, "--trust", &public, "--file", &file]);
+        let report = ours_ok(&args::inspect(&doc, &public, &file));
         assert!(
             report.contains("verified by"),
             "RSA-{bits} {format}: {report}"
@@ -355,50 +345,34 @@ fn openssl_sec1_and_pkcs1_keys_load() {
     let file = dir.image("fw.bin");
     // `ecparam -genkey` writes an EC PARAMETERS block, then the SEC1 key.
     let ec_params = dir.path("ec_params.pem");
-    openssl(&[
-        "ecparam",
-        "-name",
-        "prime256v1",
-        "-genkey",
-        "-out",
-        &ec_params,
-    ]);
-    assert!(
-        fs::read_to_string(&ec_params)
-            .unwrap()
-            .contains("BEGIN EC PARAMETERS")
-    );
+    ecparam_genkey(&ec_params, &[]);
+    assert!(read(&ec_params).contains("BEGIN EC PARAMETERS"));
     let ec = dir.path("ec.pem");
     openssl(&["ec", "-in", &ec_params, "-out", &ec]);
     let rsa8 = dir.path("rsa8.pem");
     genpkey(&rsa8, &RSA2048);
     let rsa1 = dir.path("rsa1.pem");
     openssl(&["rsa", "-in", &rsa8, "-traditional", "-out", &rsa1]);
-    assert!(
-        fs::read_to_string(&rsa1)
-            .unwrap()
-            .starts_with("-----BEGIN RSA PRIVATE KEY-----")
-    );
-    for (key, header) in [
-        (&ec_params, "EC PRIVATE KEY"),
-        (&ec, "EC PRIVATE KEY"),
-        (&rsa1, "RSA PRIVATE KEY"),
+    assert!(read(&rsa1).starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+    for (name, header) in [
+        ("ec_params.pem", "EC PRIVATE KEY"),
+        ("ec.pem", "EC PRIVATE KEY"),
+        ("rsa1.pem", "RSA PRIVATE KEY"),
     ] {
-        assert!(fs::read_to_string(key).unwrap().contains(header));
+        let key = dir.path(name);
+        assert!(read(&key).contains(header));
         let public = format!("{key}.pub");
-        openssl(&["pkey", "-in", key, "-pubout", "-out", &public]);
-        let b64 = format!("{key}.sig.b64");
-        fs::write(&b64, ours_ok(&["sign", "--key", key, &file])).unwrap();
-        let sig = format!("{key}.sig");
-        decode_to(&b64, &sig);
+        openssl(&["pkey", "-in", &key, "-pubout", "-out", &public]);
+        let sig = we_sign(&dir, &key, &file, false, &format!("{name}.sig"));
         openssl_verify(&public, &sig, &file, false);
-        assert_eq!(ours_ok(&verify_args(&public, &b64, &file)), "valid\n");
+        let b64 = format!("{key}.sig.b64");
+        assert_eq!(ours_ok(&args::verify(&public, &b64, &file)), "valid\n");
     }
     // A PKCS#1 public key (`BEGIN RSA PUBLIC KEY`) verifies too.
     let rsa_pub = dir.path("rsa1.pub.pkcs1");
     openssl(&["rsa", "-in", &rsa1, "-RSAPublicKey_out", "-out", &rsa_pub]);
     let b64 = format!("{rsa1}.sig.b64");
-    assert_eq!(ours_ok(&verify_args(&rsa_pub, &b64, &file)), "valid\n");
+    assert_eq!(ours_ok(&args::verify(&rsa_pub, &b64, &file)), "valid\n");
 }
 
 #[test]
@@ -457,15 +431,7 @@ fn encrypted_and_unsupported_keys_are_refused_in_one_line() {
     // The legacy encrypted SEC1 form (`Proc-Type: 4,ENCRYPTED`).
     let legacy = dir.path("ec_legacy_encrypted.pem");
     let plain = dir.path("plain.pem");
-    openssl(&[
-        "ecparam",
-        "-name",
-        "prime256v1",
-        "-genkey",
-        "-noout",
-        "-out",
-        &plain,
-    ]);
+    ecparam_genkey(&plain, &["-noout"]);
     openssl(&[
         "ec",
         "-in",
@@ -476,11 +442,7 @@ fn encrypted_and_unsupported_keys_are_refused_in_one_line() {
         "-out",
         &legacy,
     ]);
-    assert!(
-        fs::read_to_string(&legacy)
-            .unwrap()
-            .contains("Proc-Type: 4,ENCRYPTED")
-    );
+    assert!(read(&legacy).contains("Proc-Type: 4,ENCRYPTED"));
     assert!(ours_fails(1, &["sign", "--key", &legacy, &file]).contains("encrypted"));
     let legacy_rsa = dir.path("rsa_legacy_encrypted.pem");
     openssl(&[
@@ -501,7 +463,7 @@ fn errors_are_one_line_with_the_right_exit_code() {
     let dir = Dir::new("errors");
     let file = dir.image("fw.bin");
     let key = dir.path("k.pem");
-    ours_ok(&["keygen", "--algorithm", "p256", "--out", &key]);
+    ours_ok(&args::keygen(&key));
     let public = dir.path("k.pub.pem");
     let b64 = dir.path("sig.b64");
     fs::write(&b64, ours_ok(&["sign", "--key", &key, &file])).unwrap();
@@ -527,68 +489,35 @@ fn errors_are_one_line_with_the_right_exit_code() {
     genpkey(&rsa, &RSA2048);
     let rsa_pub = dir.path("rsa.pub.pem");
     openssl(&["pkey", "-in", &rsa, "-pubout", "-out", &rsa_pub]);
-    assert!(ours_fails(1, &verify_args(&rsa_pub, &b64, &file)).contains("invalid"));
-    assert!(ours_fails(1, &verify_args(&key, &b64, &file)).contains("private key"));
+    assert!(ours_fails(1, &args::verify(&rsa_pub, &b64, &file)).contains("invalid"));
+    assert!(ours_fails(1, &args::verify(&key, &b64, &file)).contains("private key"));
     // Bad signature: one bit flipped.
-    let mut sig = STANDARD
-        .decode(fs::read_to_string(&b64).unwrap().trim())
-        .unwrap();
+    let mut sig = STANDARD.decode(read(&b64).trim()).unwrap();
     let last = sig.len() - 3;
     sig[last] ^= 1;
     let bad = dir.path("bad.b64");
     fs::write(&bad, STANDARD.encode(&sig)).unwrap();
-    assert!(ours_fails(1, &verify_args(&public, &bad, &file)).contains("invalid"));
+    assert!(ours_fails(1, &args::verify(&public, &bad, &file)).contains("invalid"));
     fs::write(&bad, "%%%").unwrap();
-    assert!(ours_fails(1, &verify_args(&public, &bad, &file)).contains("base64"));
+    assert!(ours_fails(1, &args::verify(&public, &bad, &file)).contains("base64"));
 
     // No partial file: failed releases and key generations leave the directory as it was.
     let before = dir.names();
     let out = dir.path("doc.json");
-    let release = [
-        "release",
-        "--key",
-        &key,
-        "--version",
-        "1.0.0",
-        "--hardware",
-        "h",
-        "--product",
-        "p",
-        "--stream",
-        "s",
-        "--out",
-        &out,
-    ];
+    let release = |key, out, image| with(args::release(key), &["--out", out, image]);
     let absent = dir.path("absent.bin");
-    let mut args = release.to_vec();
-    args.push(&absent);
-    ours_fails(1, &args);
+    ours_fails(1, &release(&key, &out, &absent));
     let encrypted = dir.path("enc.pem");
     genpkey(
         &encrypted,
         &[&P256[..], &["-aes-256-cbc", "-pass", "pass:x"]].concat(),
     );
     let before_enc = dir.names();
-    let mut args = release.to_vec();
-    args[2] = &encrypted;
-    args.push(&file);
-    assert!(ours_fails(1, &args).contains("encrypted"));
+    assert!(ours_fails(1, &release(&encrypted, &out, &file)).contains("encrypted"));
     assert_eq!(dir.names(), before_enc);
-    ours_fails(
-        1,
-        &[
-            "keygen",
-            "--algorithm",
-            "p256",
-            "--out",
-            &dir.path("missing-dir/k.pem"),
-        ],
-    );
-    ours_fails(1, &["keygen", "--algorithm", "p256", "--out", &key]);
-    let mut args = release.to_vec();
-    args[12] = "/proc/version/doc.json";
-    args.push(&file);
-    ours_fails(1, &args);
+    ours_fails(1, &args::keygen(&dir.path("missing-dir/k.pem")));
+    ours_fails(1, &args::keygen(&key));
+    ours_fails(1, &release(&key, "/proc/version/doc.json", &file));
     let mut expected = before;
     expected.push("enc.pem".into());
     expected.sort();
@@ -601,7 +530,7 @@ fn keygen_private_key_is_0600() {
     use std::os::unix::fs::PermissionsExt as _;
     let dir = Dir::new("mode");
     let key = dir.path("k.pem");
-    ours_ok(&["keygen", "--algorithm", "p256", "--out", &key]);
+    ours_ok(&args::keygen(&key));
     let mode = |p: &str| fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&key), 0o600);
     assert_eq!(mode(&dir.path("k.pub.pem")) & 0o600, 0o600);
@@ -609,7 +538,7 @@ fn keygen_private_key_is_0600() {
 
 /// The JSON string at `pointer` in the document at `path`.
 fn field(path: &str, pointer: &str) -> String {
-    let doc: serde_json::Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&read(path)).unwrap();
     doc.pointer(pointer)
         .and_then(|v| v.as_str())
         .unwrap()
@@ -619,11 +548,6 @@ fn field(path: &str, pointer: &str) -> String {
 /// Write the base64 text at JSON `pointer` of the document at `path`, decoded, to `out`.
 fn decode_field(path: &str, pointer: &str, out: &str) {
     fs::write(out, STANDARD.decode(field(path, pointer)).unwrap()).unwrap();
-}
-
-/// `ota-cloud inspect DOC --trust PUBLIC --file FILE`'s arguments.
-fn inspect_args<'a>(doc: &'a str, public: &'a str, file: &'a str) -> Vec<&'a str> {
-    vec!["inspect", doc, "--trust", public, "--file", file]
 }
 
 #[test]
@@ -638,41 +562,30 @@ fn released_documents_verify_with_openssl() {
         genpkey(&key, &options);
         let public = dir.path("k.pub.pem");
         openssl(&["pkey", "-in", &key, "-pubout", "-out", &public]);
-        let pss_flag: &[&str] = if pss { &["--pss"] } else { &[] };
+        let pss_flag = pss_flag(pss);
+        // `ota-cloud release --key KEY OPTIONS --out OUT [--pss] FILE`.
+        let release = |options: &[&str], out: &str| {
+            let command: &[&str] = &["release", "--key", &key];
+            ours_ok(&[command, options, &["--out", out], pss_flag, &[&file]].concat());
+        };
 
         // Firmware format: the signature covers the manifest bytes carried in base64.
         let doc = dir.path("doc.json");
-        let mut args = vec![
-            "release",
-            "--key",
-            &key,
-            "--version",
-            "2.0.0",
-            "--hardware",
-            "rev-b",
-            "--product",
-            "acme",
-            "--url",
-            "https://example.com/fw.bin",
-            "--out",
-            &doc,
-        ];
-        args.extend(pss_flag);
-        args.push(&file);
-        ours_ok(&args);
+        let url = ["--url", "https://example.com/fw.bin"];
+        release(&[&FIRMWARE_2_0_0[..], &url].concat(), &doc);
         let manifest = dir.path("manifest.json");
         decode_field(&doc, "/firmware/manifest", &manifest);
         let sig = dir.path("manifest.sig");
         decode_field(&doc, "/firmware/signature", &sig);
         openssl_verify(&public, &sig, &manifest, pss);
         let sha = openssl(&["dgst", "-sha256", "-r", &file]);
-        let manifest_text = fs::read_to_string(&manifest).unwrap();
+        let manifest_text = read(&manifest);
         assert!(
             manifest_text.contains(sha.split_whitespace().next().unwrap()),
             "{manifest_text}"
         );
         assert!(manifest_text.contains(r#""size":10000"#));
-        let mut inspect = inspect_args(&doc, &public, &file);
+        let mut inspect = args::inspect(&doc, &public, &file);
         inspect.extend(["--hardware", "rev-b", "--product", "acme"]);
         inspect.extend(["--running-version", "1.0.0"]);
         inspect.extend(pss_flag);
@@ -680,24 +593,11 @@ fn released_documents_verify_with_openssl() {
 
         // afr_ota: the signature covers the file.
         let afr = dir.path("afr.json");
-        let mut args = vec![
-            "release",
-            "--key",
-            &key,
-            "--format",
-            "afr-ota",
-            "--stream",
-            "AFR_OTA-1",
-            "--out",
-            &afr,
-        ];
-        args.extend(pss_flag);
-        args.push(&file);
-        ours_ok(&args);
+        release(&["--format", "afr-ota", "--stream", "AFR_OTA-1"], &afr);
         let sig = dir.path("file.sig");
         decode_field(&afr, &format!("/afr_ota/files/0/{sig_key}"), &sig);
         openssl_verify(&public, &sig, &file, pss);
-        let mut inspect = inspect_args(&afr, &public, &file);
+        let mut inspect = args::inspect(&afr, &public, &file);
         inspect.extend(pss_flag);
         assert!(ours_ok(&inspect).contains("file 0 verified by"));
     }

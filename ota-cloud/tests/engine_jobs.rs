@@ -26,6 +26,15 @@ fn create(e: &mut Engine, spec: JobSpec) {
     e.advance(now + MIN);
 }
 
+/// A fleet of `n` with job `job` (nothing asked) created and rolled out, and `dev-0`'s
+/// execution of it `IN_PROGRESS`.
+fn started(n: usize, job: &str) -> Engine {
+    let mut e = fleet(n);
+    create(&mut e, noop_job(job));
+    set(&mut e, "dev-0", job, JobExecutionStatus::InProgress).unwrap();
+    e
+}
+
 fn status(e: &Engine, job: &str, thing: &str) -> JobExecutionStatus {
     e.describe_job_execution(job, thing, None).unwrap().status
 }
@@ -37,6 +46,15 @@ fn set(
     s: JobExecutionStatus,
 ) -> Result<UpdateOutcome, ota_cloud::DataPlaneError> {
     e.update_execution(thing, job, &UpdateExecution::new(s))
+}
+
+/// CancelJobExecution's options: `force` and `expected_version`, no details.
+fn cancel(force: bool, expected_version: Option<u64>) -> CancelExecution {
+    CancelExecution {
+        force,
+        expected_version,
+        status_details: None,
+    }
 }
 
 fn drain(e: &mut Engine) -> Vec<(String, NotificationKind)> {
@@ -147,16 +165,16 @@ fn snapshot_job_completes_when_every_execution_is_terminal() {
 #[test]
 fn cancel_job_with_and_without_force() {
     for force in [false, true] {
-        let mut e = fleet(3);
-        create(&mut e, noop_job("x"));
-        set(&mut e, "dev-0", "x", JobExecutionStatus::InProgress).unwrap();
+        let mut e = started(3, "x");
         set(&mut e, "dev-1", "x", JobExecutionStatus::Succeeded).unwrap();
         let job = e
             .cancel_job(
                 "x",
-                Some("OPERATOR".into()),
-                Some("bad build".into()),
-                force,
+                CancelJob {
+                    reason_code: Some("OPERATOR".into()),
+                    comment: Some("bad build".into()),
+                    force,
+                },
             )
             .unwrap();
         assert_eq!(job.status, JobStatus::Canceled);
@@ -184,11 +202,11 @@ fn cancel_job_with_and_without_force() {
             set(&mut e, "dev-0", "x", JobExecutionStatus::Succeeded).unwrap();
         }
         assert!(matches!(
-            e.cancel_job("x", None, None, false),
+            e.cancel_job("x", CancelJob::default()),
             Err(ServiceError::InvalidStateTransition(_))
         ));
         assert!(matches!(
-            e.cancel_job("x", Some("lower".into()), None, false),
+            e.cancel_job("x", CancelJob::because("lower")),
             Err(ServiceError::InvalidRequest(_))
         ));
     }
@@ -196,26 +214,24 @@ fn cancel_job_with_and_without_force() {
 
 #[test]
 fn cancel_and_delete_executions_and_jobs() {
-    let mut e = fleet(3);
-    create(&mut e, noop_job("x"));
-    set(&mut e, "dev-0", "x", JobExecutionStatus::InProgress).unwrap();
+    let mut e = started(3, "x");
     assert!(matches!(
-        e.cancel_job_execution("x", "dev-0", false, None, None),
+        e.cancel_job_execution("x", "dev-0", cancel(false, None)),
         Err(ServiceError::InvalidStateTransition(_))
     ));
     assert!(matches!(
-        e.cancel_job_execution("x", "dev-0", true, Some(1), None),
+        e.cancel_job_execution("x", "dev-0", cancel(true, Some(1))),
         Err(ServiceError::VersionConflict {
             expected: 1,
             actual: 2
         })
     ));
-    e.cancel_job_execution("x", "dev-0", true, Some(2), None)
+    e.cancel_job_execution("x", "dev-0", cancel(true, Some(2)))
         .unwrap();
-    e.cancel_job_execution("x", "dev-1", false, None, None)
+    e.cancel_job_execution("x", "dev-1", cancel(false, None))
         .unwrap();
     assert!(matches!(
-        e.cancel_job_execution("x", "dev-1", false, None, None),
+        e.cancel_job_execution("x", "dev-1", cancel(false, None)),
         Err(ServiceError::InvalidStateTransition(_))
     ));
     assert!(matches!(
@@ -386,7 +402,14 @@ fn status_details_follow_the_aws_rule_the_device_checks() {
         let err = e.start_next("dev-0", &start).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidRequest, "{d:?}");
         let err = e
-            .cancel_job_execution("a", "dev-0", true, None, Some(d.clone()))
+            .cancel_job_execution(
+                "a",
+                "dev-0",
+                CancelExecution {
+                    status_details: Some(d.clone()),
+                    ..CancelExecution::forced()
+                },
+            )
             .unwrap_err();
         assert!(
             matches!(err, ServiceError::InvalidStatusDetails(_)),
@@ -439,7 +462,7 @@ fn notify_and_notify_next_when_aws_sends_them() {
             ("dev-0".into(), NotificationKind::NotifyNext)
         ]
     );
-    e.cancel_job("b", None, None, false).unwrap();
+    e.cancel_job("b", CancelJob::default()).unwrap();
     assert_eq!(
         drain(&mut e),
         [
@@ -495,11 +518,7 @@ fn quotas_are_checked_up_front_with_precise_errors() {
             "numberOfRetries",
         ),
         (
-            Box::new(|s| {
-                s.timeout_config = Some(TimeoutConfig {
-                    in_progress_timeout_in_minutes: Some(10_081),
-                })
-            }),
+            Box::new(|s| s.timeout_config = Some(TimeoutConfig::in_progress(10_081))),
             "inProgressTimeoutInMinutes",
         ),
         (
@@ -546,9 +565,7 @@ fn quotas_are_checked_up_front_with_precise_errors() {
 
 #[test]
 fn events_mirror_aws_and_metrics_derive_from_them() {
-    let mut e = fleet(2);
-    create(&mut e, noop_job("ev"));
-    set(&mut e, "dev-0", "ev", JobExecutionStatus::InProgress).unwrap();
+    let mut e = started(2, "ev");
     set(&mut e, "dev-0", "ev", JobExecutionStatus::Succeeded).unwrap();
     set(&mut e, "dev-1", "ev", JobExecutionStatus::Failed).unwrap();
     let topics: Vec<String> = e.events().entries().iter().map(|ev| ev.topic()).collect();
@@ -611,7 +628,7 @@ proptest! {
         let mut e = fleet(8);
         let mut a = noop_job("j0");
         a.job_executions_retry_config = Some(RetryConfig { criteria_list: vec![RetryCriteria { failure_type: RetryFailureType::All, number_of_retries: 2 }] });
-        a.timeout_config = Some(TimeoutConfig { in_progress_timeout_in_minutes: Some(3) });
+        a.timeout_config = Some(TimeoutConfig::in_progress(3));
         a.job_executions_rollout_config = Some(RolloutConfig::per_minute(3).with_max_in_flight(5));
         e.create_job(a).unwrap();
         let mut b = noop_job("j1");
@@ -629,8 +646,8 @@ proptest! {
                 Op::Start(t) => { let _ = e.start_next(&thing(t), &StartNext::default()); }
                 Op::Set(j, t, s) => { let _ = set(&mut e, &thing(t), &job(j), statuses[s as usize]); }
                 Op::Advance(ms) => { now += u64::from(ms); e.advance(now); }
-                Op::CancelJob(j, f) => { let _ = e.cancel_job(&job(j), None, None, f); }
-                Op::CancelExecution(j, t, f) => { let _ = e.cancel_job_execution(&job(j), &thing(t), f, None, None); }
+                Op::CancelJob(j, f) => { let _ = e.cancel_job(&job(j), CancelJob { force: f, ..CancelJob::default() }); }
+                Op::CancelExecution(j, t, f) => { let _ = e.cancel_job_execution(&job(j), &thing(t), cancel(f, None)); }
                 Op::Leave(t) => { let _ = e.remove_thing_from_group("fleet", &thing(t)); }
                 Op::Join(t) => { let _ = e.add_thing_to_group("fleet", &thing(t)); }
                 Op::DeleteThing(t) => { let _ = e.delete_thing(&thing(t)); }

@@ -17,6 +17,29 @@ fn fleet(n: usize) -> Engine {
     e
 }
 
+/// A fleet of `n` things and job `id` over it with `rollout`, just created.
+fn rolling(n: usize, id: &str, rollout: RolloutConfig) -> Engine {
+    let mut e = fleet(n);
+    e.create_job(noop_job(id).with_rollout(rollout)).unwrap();
+    e
+}
+
+/// Take up to `n` of `job`'s `QUEUED` executions through `IN_PROGRESS` to `end`.
+fn finish(e: &mut Engine, job: &str, n: usize, end: JobExecutionStatus) {
+    for thing in things_in(e, job, JobExecutionStatus::Queued)
+        .into_iter()
+        .take(n)
+    {
+        update(e, &thing, job, JobExecutionStatus::InProgress);
+        update(e, &thing, job, end);
+    }
+}
+
+/// The status of `thing`'s latest execution of `job`.
+fn execution_status(e: &Engine, job: &str, thing: &str) -> JobExecutionStatus {
+    e.describe_job_execution(job, thing, None).unwrap().status
+}
+
 fn notified(e: &Engine, job: &str) -> u64 {
     e.describe_job(job)
         .unwrap()
@@ -32,9 +55,7 @@ fn update(e: &mut Engine, thing: &str, job: &str, status: JobExecutionStatus) {
 
 #[test]
 fn maximum_per_minute_paces_notifications() {
-    let mut e = fleet(300);
-    let s = noop_job("paced").with_rollout(RolloutConfig::per_minute(100));
-    e.create_job(s).unwrap();
+    let mut e = rolling(300, "paced", RolloutConfig::per_minute(100));
     assert_eq!(notified(&e, "paced"), 1, "the first at once");
     e.advance(T0 + MIN - 1);
     assert_eq!(notified(&e, "paced"), 100, "100 in the first minute");
@@ -73,11 +94,9 @@ fn per_minute_pacing_batches_at_minute_starts() {
 /// notified by 43.75 minutes (against 200 minutes at a flat 50/min).
 #[test]
 fn exponential_ramp_reproduces_the_documented_worked_example() {
-    let mut e = fleet(10_000);
-    let s = noop_job("ramp").with_rollout(
-        RolloutConfig::per_minute(1000).with_ramp(ExponentialRate::per_notified(50, 2.0, 1000)),
-    );
-    e.create_job(s).unwrap();
+    let ramp =
+        RolloutConfig::per_minute(1000).with_ramp(ExponentialRate::per_notified(50, 2.0, 1000));
+    let mut e = rolling(10_000, "ramp", ramp.clone());
     // (minute, notified by then): the table of the reference, to the notification.
     let table: [(f64, u64); 7] = [
         (20.0, 1000),
@@ -97,31 +116,19 @@ fn exponential_ramp_reproduces_the_documented_worked_example() {
             "just before minute {minutes}"
         );
     }
-    let mut f = fleet(10_000);
-    let s = noop_job("ramp").with_rollout(
-        RolloutConfig::per_minute(1000).with_ramp(ExponentialRate::per_notified(50, 2.0, 1000)),
-    );
-    f.create_job(s).unwrap();
+    let mut f = rolling(10_000, "ramp", ramp);
     f.advance(T0 + 10 * MIN - 1);
     assert_eq!(notified(&f, "ramp"), 500, "50/min for the first 10 minutes");
 }
 
 #[test]
 fn succeeded_criterion_gates_the_ramp_on_health() {
-    let mut e = fleet(500);
-    let s = noop_job("gated").with_rollout(
-        RolloutConfig::per_minute(1000).with_ramp(ExponentialRate::per_succeeded(10, 2.0, 5)),
-    );
-    e.create_job(s).unwrap();
+    let ramp =
+        RolloutConfig::per_minute(1000).with_ramp(ExponentialRate::per_succeeded(10, 2.0, 5));
+    let mut e = rolling(500, "gated", ramp);
     e.advance(T0 + 5 * MIN - 1);
     assert_eq!(notified(&e, "gated"), 50, "no success yet: stays at 10/min");
-    for thing in things_in(&e, "gated", JobExecutionStatus::Queued)
-        .into_iter()
-        .take(5)
-    {
-        update(&mut e, &thing, "gated", JobExecutionStatus::InProgress);
-        update(&mut e, &thing, "gated", JobExecutionStatus::Succeeded);
-    }
+    finish(&mut e, "gated", 5, JobExecutionStatus::Succeeded);
     let before = notified(&e, "gated");
     e.advance(T0 + 6 * MIN - 1);
     assert_eq!(notified(&e, "gated") - before, 20, "5 successes: 20/min");
@@ -129,9 +136,7 @@ fn succeeded_criterion_gates_the_ramp_on_health() {
 
 #[test]
 fn in_flight_cap_admits_as_executions_finish() {
-    let mut e = fleet(20);
-    let s = noop_job("capped").with_rollout(RolloutConfig::default().with_max_in_flight(3));
-    e.create_job(s).unwrap();
+    let mut e = rolling(20, "capped", RolloutConfig::default().with_max_in_flight(3));
     e.advance(T0 + 10 * MIN);
     assert_eq!(notified(&e, "capped"), 3);
     let first = things_in(&e, "capped", JobExecutionStatus::Queued)[0].clone();
@@ -155,36 +160,24 @@ fn abort_follows_the_documented_example() {
         criteria_list: vec![abort(FailureType::Failed, 20.0, 100)],
     });
     e.create_job(s).unwrap();
-    let finish = |e: &mut Engine, n: usize, end: JobExecutionStatus| {
-        for t in things_in(e, "abort", JobExecutionStatus::Queued)
-            .into_iter()
-            .take(n)
-        {
-            update(e, &t, "abort", JobExecutionStatus::InProgress);
-            update(e, &t, "abort", end);
-        }
-    };
+    let status = |e: &Engine| e.describe_job("abort").unwrap().status;
     // t = 1 min: 50 notified, 10 FAILED of 12 finished: below minNumberOfExecutedThings.
     e.advance(T0 + MIN - 1);
     assert_eq!(notified(&e, "abort"), 50);
-    finish(&mut e, 10, JobExecutionStatus::Failed);
-    finish(&mut e, 2, JobExecutionStatus::Succeeded);
+    finish(&mut e, "abort", 10, JobExecutionStatus::Failed);
+    finish(&mut e, "abort", 2, JobExecutionStatus::Succeeded);
     assert_eq!(
-        e.describe_job("abort").unwrap().status,
+        status(&e),
         JobStatus::InProgress,
         "83% but only 50 notified"
     );
     // Successes keep the ratio under 20% (10 of 60) by the time 100 are notified.
-    finish(&mut e, 36, JobExecutionStatus::Succeeded);
+    finish(&mut e, "abort", 36, JobExecutionStatus::Succeeded);
     e.advance(T0 + 90 * 1000);
-    finish(&mut e, 12, JobExecutionStatus::Succeeded);
+    finish(&mut e, "abort", 12, JobExecutionStatus::Succeeded);
     e.advance(T0 + 3 * MIN - 1);
     assert_eq!(notified(&e, "abort"), 150);
-    assert_eq!(
-        e.describe_job("abort").unwrap().status,
-        JobStatus::InProgress,
-        "10 of 60 = 16.7%"
-    );
+    assert_eq!(status(&e), JobStatus::InProgress, "10 of 60 = 16.7%");
     // Two IN_PROGRESS, then failures: the 13th failure of 63 terminal is 20.6%.
     let running: Vec<String> = things_in(&e, "abort", JobExecutionStatus::Queued)
         .into_iter()
@@ -193,13 +186,9 @@ fn abort_follows_the_documented_example() {
     for t in &running {
         update(&mut e, t, "abort", JobExecutionStatus::InProgress);
     }
-    finish(&mut e, 2, JobExecutionStatus::Failed);
-    assert_eq!(
-        e.describe_job("abort").unwrap().status,
-        JobStatus::InProgress,
-        "12 of 62 = 19.4%"
-    );
-    finish(&mut e, 1, JobExecutionStatus::Failed);
+    finish(&mut e, "abort", 2, JobExecutionStatus::Failed);
+    assert_eq!(status(&e), JobStatus::InProgress, "12 of 62 = 19.4%");
+    finish(&mut e, "abort", 1, JobExecutionStatus::Failed);
     let job = e.describe_job("abort").unwrap();
     assert_eq!(job.status, JobStatus::Canceled);
     assert_eq!(job.reason_code.as_deref(), Some("ABORT_CANCEL"));
@@ -304,9 +293,7 @@ fn abort_per_failure_type() {
 fn in_progress_and_step_timeouts() {
     let mut e = fleet(2);
     let mut s = noop_job("to");
-    s.timeout_config = Some(TimeoutConfig {
-        in_progress_timeout_in_minutes: Some(20),
-    });
+    s.timeout_config = Some(TimeoutConfig::in_progress(20));
     e.create_job(s).unwrap();
     // The documented step example: in-progress timer from 12:00 (T0), steps at 12:05 (7 min),
     // 12:10 (5 min), 12:13 (9 min → clamped to 12:20).
@@ -333,16 +320,12 @@ fn in_progress_and_step_timeouts() {
     );
     e.advance(T0 + 20 * MIN - 1);
     assert_eq!(
-        e.describe_job_execution("to", "dev-00000", None)
-            .unwrap()
-            .status,
+        execution_status(&e, "to", "dev-00000"),
         JobExecutionStatus::InProgress
     );
     e.advance(T0 + 20 * MIN);
     assert_eq!(
-        e.describe_job_execution("to", "dev-00000", None)
-            .unwrap()
-            .status,
+        execution_status(&e, "to", "dev-00000"),
         JobExecutionStatus::TimedOut
     );
     // A step timer fires on its own; -1 cancels it.
@@ -354,9 +337,7 @@ fn in_progress_and_step_timeouts() {
     e.update_execution("dev-00001", "to", &u).unwrap();
     e.advance(T0 + 25 * MIN);
     assert_eq!(
-        e.describe_job_execution("to", "dev-00001", None)
-            .unwrap()
-            .status,
+        execution_status(&e, "to", "dev-00001"),
         JobExecutionStatus::InProgress
     );
 }
@@ -365,9 +346,7 @@ fn in_progress_and_step_timeouts() {
 fn retries_per_failure_type_with_new_execution_numbers() {
     let mut e = fleet(1);
     let mut s = noop_job("retry");
-    s.timeout_config = Some(TimeoutConfig {
-        in_progress_timeout_in_minutes: Some(1),
-    });
+    s.timeout_config = Some(TimeoutConfig::in_progress(1));
     s.job_executions_retry_config = Some(RetryConfig {
         criteria_list: vec![
             RetryCriteria {

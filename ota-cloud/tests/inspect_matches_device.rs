@@ -64,18 +64,12 @@ impl Bench {
         let dir = Dir::new(name);
         let signing = SigningKey::from_slice(&[7; 32]).unwrap();
         let public = signing.verifying_key();
+        // The device trusts the key in the file `inspect --trust` reads.
         let trust_pem = dir.path("trust.pub.pem");
-        fs::write(
-            &trust_pem,
-            public.to_public_key_pem(LineEnding::LF).unwrap(),
-        )
-        .unwrap();
-        let point = public.to_sec1_point(false);
-        let key = TrustedKey::new(
-            PublicKey::from_sec1(point.as_bytes()).unwrap(),
-            Algorithm::EcdsaP256Sha256,
-        )
-        .unwrap();
+        let pem = public.to_public_key_pem(LineEnding::LF).unwrap();
+        fs::write(&trust_pem, &pem).unwrap();
+        let public = PublicKey::from_spki_pem(&pem).unwrap();
+        let key = TrustedKey::new(public, Algorithm::EcdsaP256Sha256).unwrap();
         let key_id = key.key_id().to_string();
         let mut trust = TrustStore::new();
         trust.add(key).unwrap();

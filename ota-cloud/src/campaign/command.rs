@@ -1,5 +1,6 @@
 //! The service calls a campaign asks for ([`Command`]) and their answers ([`Reply`]), and
-//! [`execute`], which makes one over any [`JobService`] + [`FleetService`].
+//! [`execute`], which makes one over any [`CampaignServices`] (a [`JobService`] +
+//! [`FleetService`], or one of each).
 //!
 //! A backend that is not async (the in-memory engine, a simulator) or that batches calls
 //! (the AWS backend) executes commands itself: each maps to one trait call, and its reply
@@ -8,8 +9,9 @@
 use ota_core::jobs::JobExecutionStatus;
 use serde::{Deserialize, Serialize};
 
+use super::CampaignServices;
 use crate::error::ServiceError;
-use crate::jobs::model::{Job, JobSpec};
+use crate::jobs::model::{CancelJob, Job, JobSpec};
 use crate::service::{FleetService, JobService, Thing};
 
 /// One service call a campaign needs made, named after the AWS API it corresponds to.
@@ -140,35 +142,33 @@ impl From<Job> for Reply {
 /// Make `command` over the service traits.
 pub async fn execute<S>(svc: &S, command: &Command) -> Reply
 where
-    S: JobService + FleetService + ?Sized,
+    S: CampaignServices + ?Sized,
 {
+    let (jobs, fleet) = (svc.jobs(), svc.fleet());
     match command {
-        Command::ListGroupMembers { group } => svc
+        Command::ListGroupMembers { group } => fleet
             .list_group_members(group)
             .await
             .map_or_else(Reply::Failed, Reply::Members),
-        Command::DescribeThing { thing } => svc.describe_thing(thing).await.into(),
-        Command::CreateGroup { group } => svc.create_group(group, None).await.into(),
+        Command::DescribeThing { thing } => fleet.describe_thing(thing).await.into(),
+        Command::CreateGroup { group } => fleet.create_group(group, None).await.into(),
         Command::AddThingToGroup { group, thing } => {
-            svc.add_thing_to_group(group, thing).await.into()
+            fleet.add_thing_to_group(group, thing).await.into()
         }
-        Command::CreateJob { spec } => svc.create_job((**spec).clone()).await.map(|_| ()).into(),
-        Command::DescribeJob { job_id } => svc.describe_job(job_id).await.into(),
+        Command::CreateJob { spec } => jobs.create_job((**spec).clone()).await.map(drop).into(),
+        Command::DescribeJob { job_id } => jobs.describe_job(job_id).await.into(),
         Command::CancelJob {
             job_id,
             reason_code,
             comment,
-        } => svc
-            .cancel_job(
-                job_id,
-                Some(reason_code.clone()),
-                Some(comment.clone()),
-                false,
-            )
-            .await
-            .map(|_| ())
-            .into(),
-        Command::ListSucceeded { job_id } => svc
+        } => {
+            let cancel = CancelJob {
+                comment: Some(comment.clone()),
+                ..CancelJob::because(reason_code)
+            };
+            jobs.cancel_job(job_id, cancel).await.map(drop).into()
+        }
+        Command::ListSucceeded { job_id } => jobs
             .list_job_executions_for_job(job_id, Some(JobExecutionStatus::Succeeded))
             .await
             .map_or_else(Reply::Failed, |list| {

@@ -1,9 +1,11 @@
 //! A thin async driver: [`Campaign::step`] runs one step of the state machine over any
-//! [`JobService`] + [`FleetService`], making each call with [`execute`].
+//! [`CampaignServices`] (a [`JobService`] + [`FleetService`], or one of each), making each
+//! call with [`execute`].
 
 use super::command::execute;
 use super::event::CampaignEvent;
-use super::{Campaign, CampaignError};
+use super::{Campaign, CampaignError, CampaignServices};
+#[cfg(doc)]
 use crate::service::{FleetService, JobService};
 
 impl Campaign {
@@ -18,7 +20,7 @@ impl Campaign {
     /// step retries the rest.
     pub async fn step<S>(&mut self, now: u64, svc: &S) -> Result<Vec<CampaignEvent>, CampaignError>
     where
-        S: JobService + FleetService + ?Sized,
+        S: CampaignServices + ?Sized,
     {
         while let Some(command) = self.poll_command(now) {
             let reply = execute(svc, &command).await;

@@ -84,6 +84,7 @@ mod gate;
 mod judging;
 mod percent;
 mod planning;
+mod services;
 mod spec;
 mod stage_start;
 mod status;
@@ -95,6 +96,7 @@ pub use error::{CampaignError, SpecError};
 pub use event::{Approval, CampaignEvent, Logged, Refusal, RefusalReason};
 pub use gate::{Gate, GateDenominator, GateFailure, StageCounts, Verdict};
 pub use percent::Percent;
+pub use services::CampaignServices;
 pub use spec::{
     AssignmentOrder, CampaignSpec, Eligibility, RollbackPolicy, Stage, StageSize, Targets,
 };

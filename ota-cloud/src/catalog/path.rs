@@ -88,10 +88,7 @@ fn chain<'a>(
 mod tests {
     use super::*;
     use crate::catalog::VersionReq;
-
-    fn v(s: &str) -> Version {
-        Version::parse(s).unwrap()
-    }
+    use crate::testing::version as v;
 
     fn release(id: &str, version: &str, hardware: &[&str], requires: Option<&str>) -> Release {
         let mut r = Release::new(id, "acme", v(version), hardware.iter().copied(), "{}");

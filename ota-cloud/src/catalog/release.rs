@@ -133,10 +133,7 @@ pub enum Incompatibility {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn v(s: &str) -> Version {
-        Version::parse(s).unwrap()
-    }
+    use crate::testing::version as v;
 
     #[test]
     fn checks_hardware_then_order_then_requirement() {

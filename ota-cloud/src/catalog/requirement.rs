@@ -328,14 +328,11 @@ impl<'de> serde::Deserialize<'de> for VersionReq {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::version as v;
     use proptest::prelude::*;
 
     fn req(s: &str) -> VersionReq {
         VersionReq::parse(s).unwrap()
-    }
-
-    fn v(s: &str) -> Version {
-        Version::parse(s).unwrap()
     }
 
     fn check(requirement: &str, yes: &[&str], no: &[&str]) {

@@ -169,73 +169,92 @@ mod tests {
 
     const ATTRS: &[(&str, &str)] = &[("model", "ESP32-S3"), ("fw", "42"), ("region", "eu-west-1")];
 
+    /// Assert that the thing `name` with `attrs` matches each query of `yes` and none of
+    /// `no`.
+    fn assert_matches(name: &str, attrs: &[(&str, &str)], yes: &[&str], no: &[&str]) {
+        for query in yes {
+            assert!(matches(query, name, attrs), "{query} should match {name}");
+        }
+        for query in no {
+            assert!(
+                !matches(query, name, attrs),
+                "{query} should not match {name}"
+            );
+        }
+    }
+
     #[test]
     fn terms() {
-        assert!(matches("thingName:dev-1", "dev-1", ATTRS));
-        assert!(
-            matches("thingName:DEV-1", "dev-1", ATTRS),
-            "values ignore case"
+        // Values ignore case.
+        let dev_1 = ["thingName:dev-1", "thingName:DEV-1", "thingName:dev*"];
+        assert_matches("dev-1", ATTRS, &dev_1, &["thingName:dev"]);
+        assert_matches("x", &[], &["thingName:*"], &[]);
+        assert_matches(
+            "x",
+            ATTRS,
+            &[
+                "attributes.model:esp32*",
+                "attributes.region:*",
+                r#"attributes.region:"eu-west-1""#,
+                r#"attributes.region:"eu-"*"#,
+            ],
+            &["attributes.model:esp8266*", "attributes.color:*"],
         );
-        assert!(!matches("thingName:dev", "dev-1", ATTRS));
-        assert!(matches("thingName:dev*", "dev-1", ATTRS));
-        assert!(matches("thingName:*", "x", &[]));
-        assert!(matches("attributes.model:esp32*", "x", ATTRS));
-        assert!(!matches("attributes.model:esp8266*", "x", ATTRS));
-        assert!(matches("attributes.region:*", "x", ATTRS));
-        assert!(!matches("attributes.color:*", "x", ATTRS));
-        assert!(matches(r#"attributes.region:"eu-west-1""#, "x", ATTRS));
-        assert!(matches(r#"attributes.region:"eu-"*"#, "x", ATTRS));
-        assert!(matches(r"thingName:a\*b", "a*b", &[]));
-        assert!(!matches(r"thingName:a\*b", "axb", &[]));
-        assert!(matches(r#"thingName:"a b(c)""#, "a b(c)", &[]));
+        assert_matches("a*b", &[], &[r"thingName:a\*b"], &[]);
+        assert_matches("axb", &[], &[], &[r"thingName:a\*b"]);
+        assert_matches("a b(c)", &[], &[r#"thingName:"a b(c)""#], &[]);
     }
 
     #[test]
     fn ranges() {
-        assert!(matches("attributes.fw:[40 TO 42]", "x", ATTRS));
-        assert!(matches("attributes.fw:[42 TO 42]", "x", ATTRS));
-        assert!(!matches("attributes.fw:[43 TO 50]", "x", ATTRS));
-        assert!(matches("attributes.fw:[* TO 42]", "x", ATTRS));
-        assert!(matches("attributes.fw:[-5 TO *]", "x", ATTRS));
-        assert!(
-            !matches("attributes.model:[* TO *]", "x", ATTRS),
-            "not a number"
+        assert_matches(
+            "x",
+            ATTRS,
+            &[
+                "attributes.fw:[40 TO 42]",
+                "attributes.fw:[42 TO 42]",
+                "attributes.fw:[* TO 42]",
+                "attributes.fw:[-5 TO *]",
+            ],
+            &[
+                "attributes.fw:[43 TO 50]",
+                // Not a number.
+                "attributes.model:[* TO *]",
+                "attributes.none:[* TO *]",
+            ],
         );
-        assert!(!matches("attributes.none:[* TO *]", "x", ATTRS));
     }
 
     #[test]
     fn operators_and_precedence() {
-        assert!(matches("attributes.fw:42 AND thingName:x", "x", ATTRS));
-        assert!(
-            matches("attributes.fw:42 thingName:x", "x", ATTRS),
-            "implicit AND"
+        assert_matches(
+            "x",
+            ATTRS,
+            // The second: implicit AND.
+            &[
+                "attributes.fw:42 AND thingName:x",
+                "attributes.fw:42 thingName:x",
+            ],
+            &[
+                "attributes.fw:41 thingName:x",
+                "thingName:x AND -attributes.fw:[0 TO 100]",
+            ],
         );
-        assert!(!matches("attributes.fw:41 thingName:x", "x", ATTRS));
-        // AND binds tighter: a OR (b AND c).
-        assert!(matches(
-            "thingName:x OR thingName:y AND thingName:z",
+        assert_matches(
             "x",
-            &[]
-        ));
-        assert!(!matches(
-            "(thingName:x OR thingName:y) AND thingName:z",
-            "x",
-            &[]
-        ));
-        assert!(matches("NOT thingName:y", "x", &[]));
-        assert!(matches("-thingName:y", "x", &[]));
-        assert!(
-            matches("NOT attributes.color:red", "x", &[]),
-            "absent is not red"
+            &[],
+            &[
+                // AND binds tighter: a OR (b AND c).
+                "thingName:x OR thingName:y AND thingName:z",
+                "NOT thingName:y",
+                "-thingName:y",
+                // Absent is not red.
+                "NOT attributes.color:red",
+                "NOT NOT thingName:x",
+                "NOT(thingName:y OR thingName:z)",
+            ],
+            &["(thingName:x OR thingName:y) AND thingName:z"],
         );
-        assert!(matches("NOT NOT thingName:x", "x", &[]));
-        assert!(matches("NOT(thingName:y OR thingName:z)", "x", &[]));
-        assert!(!matches(
-            "thingName:x AND -attributes.fw:[0 TO 100]",
-            "x",
-            ATTRS
-        ));
     }
 
     #[test]

@@ -403,46 +403,56 @@ mod tests {
 
     #[test]
     fn refuses_with_positions() {
-        assert_eq!(error(""), (0, "empty query"));
-        assert_eq!(error("   "), (0, "empty query"));
-        assert_eq!(at("thingName"), 0);
-        assert_eq!(at("name:a"), 0);
-        assert_eq!(at("thingName:a AND foo:b"), 16);
-        assert_eq!(error("thingName:"), (10, "missing value"));
-        assert_eq!(at("thingName: a"), 10);
-        assert_eq!(at("attributes.:a"), 11);
-        assert_eq!(at("attributes.a+b:c"), 12);
-        assert_eq!(
-            error("thingName:*abc").1,
-            "leading wildcards are not supported"
-        );
-        assert_eq!(at("thingName:ab*c"), 12);
-        assert_eq!(at("thingName:a?"), 11);
-        assert_eq!(at("thingName:a\"b"), 11);
-        assert_eq!(at("thingName:\"abc"), 10);
-        assert_eq!(at("thingName:\"\""), 10);
-        assert_eq!(at("thingName:\"a\"b"), 13);
-        assert_eq!(at("thingName:a\\"), 11);
-        assert_eq!(at("thingName:(a OR b)"), 10);
-        assert_eq!(at("attributes.n:{1 TO 2}"), 13);
-        assert_eq!(error("attributes.n:[1 2]").1, "expected `TO` in a range");
-        assert_eq!(at("attributes.n:[1 TO 2"), 20);
-        assert_eq!(at("attributes.n:[a TO 2]"), 14);
-        assert_eq!(at("attributes.n:[1 TO ]"), 19);
-        assert_eq!(
-            error("attributes.n:[3 TO 2]"),
-            (13, "range lower bound is above its upper bound")
-        );
-        assert_eq!(at("attributes.n:[99999999999999999999 TO *]"), 14);
-        assert_eq!(error("(thingName:a"), (0, "`(` without `)`"));
-        assert_eq!(error("thingName:a)"), (11, "`)` without `(`"));
-        assert_eq!(at("()"), 1);
-        assert_eq!(at("thingName:a AND"), 15);
-        assert_eq!(at("thingName:a OR OR thingName:b"), 15);
-        assert_eq!(at("AND thingName:a"), 0);
-        assert_eq!(at("NOT"), 3);
-        assert_eq!(at("thingName:a -"), 13);
-        assert_eq!(at("attributes.n:[1 TO 2]thingName:a"), 21);
+        for (query, position, reason) in [
+            ("", 0, "empty query"),
+            ("   ", 0, "empty query"),
+            ("thingName:", 10, "missing value"),
+            (
+                "attributes.n:[3 TO 2]",
+                13,
+                "range lower bound is above its upper bound",
+            ),
+            ("(thingName:a", 0, "`(` without `)`"),
+            ("thingName:a)", 11, "`)` without `(`"),
+        ] {
+            assert_eq!(error(query), (position, reason), "{query:?}");
+        }
+        for (query, reason) in [
+            ("thingName:*abc", "leading wildcards are not supported"),
+            ("attributes.n:[1 2]", "expected `TO` in a range"),
+        ] {
+            assert_eq!(error(query).1, reason, "{query:?}");
+        }
+        for (query, position) in [
+            ("thingName", 0),
+            ("name:a", 0),
+            ("thingName:a AND foo:b", 16),
+            ("thingName: a", 10),
+            ("attributes.:a", 11),
+            ("attributes.a+b:c", 12),
+            ("thingName:ab*c", 12),
+            ("thingName:a?", 11),
+            ("thingName:a\"b", 11),
+            ("thingName:\"abc", 10),
+            ("thingName:\"\"", 10),
+            ("thingName:\"a\"b", 13),
+            ("thingName:a\\", 11),
+            ("thingName:(a OR b)", 10),
+            ("attributes.n:{1 TO 2}", 13),
+            ("attributes.n:[1 TO 2", 20),
+            ("attributes.n:[a TO 2]", 14),
+            ("attributes.n:[1 TO ]", 19),
+            ("attributes.n:[99999999999999999999 TO *]", 14),
+            ("()", 1),
+            ("thingName:a AND", 15),
+            ("thingName:a OR OR thingName:b", 15),
+            ("AND thingName:a", 0),
+            ("NOT", 3),
+            ("thingName:a -", 13),
+            ("attributes.n:[1 TO 2]thingName:a", 21),
+        ] {
+            assert_eq!(at(query), position, "{query:?}");
+        }
     }
 
     #[test]

@@ -20,6 +20,11 @@ fn ev(group: &str, thing: &str, joined: bool) -> (String, String, bool) {
     (group.to_owned(), thing.to_owned(), joined)
 }
 
+/// `thing` joining (or leaving) each of `groups`, in order.
+fn evs(groups: &[&str], thing: &str, joined: bool) -> Vec<(String, String, bool)> {
+    groups.iter().map(|g| ev(g, thing, joined)).collect()
+}
+
 fn ids(raw: &[u32]) -> Vec<ThingId> {
     raw.iter().copied().map(ThingId).collect()
 }
@@ -41,15 +46,7 @@ fn chain() -> Fleet {
 fn nested_membership_through_several_levels() {
     let mut f = chain();
     f.add_to_group("d", "t2").unwrap();
-    assert_eq!(
-        drain(&mut f),
-        [
-            ev("d", "t2", true),
-            ev("c", "t2", true),
-            ev("b", "t2", true),
-            ev("a", "t2", true)
-        ]
-    );
+    assert_eq!(drain(&mut f), evs(&["d", "c", "b", "a"], "t2", true));
     f.add_to_group("b", "t0").unwrap();
     f.add_to_group("a", "t3").unwrap();
     assert_eq!(
@@ -75,15 +72,7 @@ fn nested_membership_through_several_levels() {
         "adding a direct member again changes nothing"
     );
     f.remove_from_group("d", "t2").unwrap();
-    assert_eq!(
-        drain(&mut f),
-        [
-            ev("d", "t2", false),
-            ev("c", "t2", false),
-            ev("b", "t2", false),
-            ev("a", "t2", false)
-        ]
-    );
+    assert_eq!(drain(&mut f), evs(&["d", "c", "b", "a"], "t2", false));
     f.remove_from_group("d", "t2").unwrap();
     assert!(
         drain(&mut f).is_empty(),
@@ -101,15 +90,7 @@ fn removal_keeps_membership_through_another_path() {
     let t = f.create_thing("t", &[]).unwrap();
     f.add_to_group("x1", "t").unwrap();
     f.add_to_group("y", "t").unwrap();
-    assert_eq!(
-        drain(&mut f),
-        [
-            ev("x1", "t", true),
-            ev("x", "t", true),
-            ev("root", "t", true),
-            ev("y", "t", true)
-        ]
-    );
+    assert_eq!(drain(&mut f), evs(&["x1", "x", "root", "y"], "t", true));
     // Already in `root` through its children: making it a direct member changes nothing.
     f.add_to_group("root", "t").unwrap();
     assert!(drain(&mut f).is_empty());
@@ -336,37 +317,36 @@ fn dynamic_groups_follow_attribute_changes() {
     assert!(f.children(old).is_empty());
 }
 
+/// Assert that each of `refusals` (a call's error, if any, and the error expected) is
+/// that error; the index names the case.
+fn assert_refused<const N: usize>(refusals: [(Option<FleetError>, FleetError); N]) {
+    for (i, (got, expected)) in refusals.into_iter().enumerate() {
+        assert_eq!(got, Some(expected), "case {i}");
+    }
+}
+
 #[test]
 fn dynamic_groups_are_read_only_and_flat() {
+    use FleetError::{AlreadyExists, DynamicGroupIsReadOnly, DynamicGroupNotNestable};
     let mut f = Fleet::new();
     f.create_thing("t", &[]).unwrap();
     f.create_group("s", None).unwrap();
     f.create_dynamic_group("d", "thingName:*").unwrap();
-    assert_eq!(
-        f.add_to_group("d", "t"),
-        Err(FleetError::DynamicGroupIsReadOnly)
-    );
-    assert_eq!(
-        f.remove_from_group("d", "t"),
-        Err(FleetError::DynamicGroupIsReadOnly)
-    );
-    assert_eq!(
-        f.create_group("c", Some("d")),
-        Err(FleetError::DynamicGroupNotNestable)
-    );
-    assert_eq!(
-        f.set_parent("d", Some("s")),
-        Err(FleetError::DynamicGroupNotNestable)
-    );
-    assert_eq!(
-        f.set_parent("s", Some("d")),
-        Err(FleetError::DynamicGroupNotNestable)
-    );
-    assert_eq!(
-        f.create_dynamic_group("s", "thingName:*"),
-        Err(FleetError::AlreadyExists)
-    );
-    assert_eq!(f.create_group("d", None), Err(FleetError::AlreadyExists));
+    assert_refused([
+        (f.add_to_group("d", "t").err(), DynamicGroupIsReadOnly),
+        (f.remove_from_group("d", "t").err(), DynamicGroupIsReadOnly),
+        (
+            f.create_group("c", Some("d")).err(),
+            DynamicGroupNotNestable,
+        ),
+        (f.set_parent("d", Some("s")).err(), DynamicGroupNotNestable),
+        (f.set_parent("s", Some("d")).err(), DynamicGroupNotNestable),
+        (
+            f.create_dynamic_group("s", "thingName:*").err(),
+            AlreadyExists,
+        ),
+        (f.create_group("d", None).err(), AlreadyExists),
+    ]);
     assert_eq!(
         f.create_dynamic_group("e", "thingName:"),
         Err(FleetError::InvalidQuery {
@@ -379,57 +359,39 @@ fn dynamic_groups_are_read_only_and_flat() {
 
 #[test]
 fn names_and_lookups_are_checked() {
+    use FleetError::{AlreadyExists, GroupNotFound, InvalidAttribute, InvalidName, ThingNotFound};
     let mut f = Fleet::new();
-    assert_eq!(f.create_thing("", &[]), Err(FleetError::InvalidName));
-    assert_eq!(f.create_thing("a/b", &[]), Err(FleetError::InvalidName));
-    assert_eq!(
-        f.create_thing(&"x".repeat(129), &[]),
-        Err(FleetError::InvalidName)
-    );
+    let long = "x".repeat(129);
+    assert_refused([
+        (f.create_thing("", &[]).err(), InvalidName),
+        (f.create_thing("a/b", &[]).err(), InvalidName),
+        (f.create_thing(&long, &[]).err(), InvalidName),
+        (f.create_thing("t", &[("a b", "1")]).err(), InvalidAttribute),
+        (f.create_thing("t", &[("a", "1 2")]).err(), InvalidAttribute),
+        (
+            f.create_thing("t", &[("a", "1"), ("a", "2")]).err(),
+            InvalidAttribute,
+        ),
+    ]);
     assert!(f.create_thing(&"x".repeat(128), &[]).is_ok());
-    assert_eq!(
-        f.create_thing("t", &[("a b", "1")]),
-        Err(FleetError::InvalidAttribute)
-    );
-    assert_eq!(
-        f.create_thing("t", &[("a", "1 2")]),
-        Err(FleetError::InvalidAttribute)
-    );
-    assert_eq!(
-        f.create_thing("t", &[("a", "1"), ("a", "2")]),
-        Err(FleetError::InvalidAttribute)
-    );
     let t = f.create_thing("t", &[("z", "1"), ("a", "x=[y]")]).unwrap();
-    assert_eq!(f.create_thing("t", &[]), Err(FleetError::AlreadyExists));
+    assert_eq!(f.create_thing("t", &[]), Err(AlreadyExists));
     assert_eq!(
         f.attributes(t).collect::<Vec<_>>(),
         [("a", "x=[y]"), ("z", "1")]
     );
     assert_eq!(f.attributes(ThingId(99)).count(), 0);
-    assert_eq!(
-        f.set_attribute("nope", "a", None),
-        Err(FleetError::ThingNotFound)
-    );
-    assert_eq!(
-        f.set_attribute("t", "a", Some("é")),
-        Err(FleetError::InvalidAttribute)
-    );
     assert_eq!(f.create_group("g:1", None), Ok(GroupId(0)));
-    assert_eq!(f.create_group("g 2", None), Err(FleetError::InvalidName));
-    assert_eq!(
-        f.create_group("g", Some("nope")),
-        Err(FleetError::GroupNotFound)
-    );
-    assert_eq!(f.add_to_group("nope", "t"), Err(FleetError::GroupNotFound));
-    assert_eq!(
-        f.add_to_group("g:1", "nope"),
-        Err(FleetError::ThingNotFound)
-    );
-    assert_eq!(
-        f.remove_from_group("g:1", "nope"),
-        Err(FleetError::ThingNotFound)
-    );
-    assert_eq!(f.delete_group("nope"), Err(FleetError::GroupNotFound));
+    assert_refused([
+        (f.set_attribute("nope", "a", None).err(), ThingNotFound),
+        (f.set_attribute("t", "a", Some("é")).err(), InvalidAttribute),
+        (f.create_group("g 2", None).err(), InvalidName),
+        (f.create_group("g", Some("nope")).err(), GroupNotFound),
+        (f.add_to_group("nope", "t").err(), GroupNotFound),
+        (f.add_to_group("g:1", "nope").err(), ThingNotFound),
+        (f.remove_from_group("g:1", "nope").err(), ThingNotFound),
+        (f.delete_group("nope").err(), GroupNotFound),
+    ]);
     assert_eq!(f.members(GroupId(7)), []);
     assert!(!f.is_member(GroupId(7), t));
     assert_eq!(
@@ -443,6 +405,7 @@ fn names_and_lookups_are_checked() {
 
 #[test]
 fn aws_limits() {
+    use FleetError::{AlreadyInHierarchy, TooManyGroups};
     let mut f = Fleet::with_limits(FleetLimits::aws());
     assert_eq!(f.limits(), FleetLimits::aws());
     f.create_thing("t", &[]).unwrap();
@@ -452,25 +415,18 @@ fn aws_limits() {
     for i in 0..10 {
         f.add_to_group(&format!("g{i}"), "t").unwrap();
     }
-    assert_eq!(f.add_to_group("g10", "t"), Err(FleetError::TooManyGroups));
+    assert_eq!(f.add_to_group("g10", "t"), Err(TooManyGroups));
     f.remove_from_group("g0", "t").unwrap();
     f.create_group("g0-child", Some("g0")).unwrap();
     f.create_group("g1-child", Some("g1")).unwrap();
     f.add_to_group("g0-child", "t").unwrap();
-    assert_eq!(f.add_to_group("g0", "t"), Err(FleetError::TooManyGroups));
+    assert_eq!(f.add_to_group("g0", "t"), Err(TooManyGroups));
     f.remove_from_group("g2", "t").unwrap();
-    assert_eq!(
-        f.add_to_group("g0", "t"),
-        Err(FleetError::AlreadyInHierarchy)
-    );
-    assert_eq!(
-        f.add_to_group("g1-child", "t"),
-        Err(FleetError::AlreadyInHierarchy)
-    );
-    assert_eq!(
-        f.set_parent("g0", Some("g1")),
-        Err(FleetError::AlreadyInHierarchy)
-    );
+    assert_refused([
+        (f.add_to_group("g0", "t").err(), AlreadyInHierarchy),
+        (f.add_to_group("g1-child", "t").err(), AlreadyInHierarchy),
+        (f.set_parent("g0", Some("g1")).err(), AlreadyInHierarchy),
+    ]);
     f.remove_from_group("g1", "t").unwrap();
     assert_eq!(f.set_parent("g0", Some("g1")), Ok(()));
 }

@@ -9,7 +9,7 @@ use ota_core::document::{JobDocument, MAX_FILE_SIZE, Protocol};
 use ota_core::jobs::StreamId;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use super::manifest::check_text;
+use super::manifest::{STREAM_ID_RULE, check_id, check_text};
 use super::{ImageDigest, Release, ReleaseError, finish};
 use crate::signing::{Signer, SigningError};
 
@@ -137,12 +137,7 @@ fn build(
 
 /// The protocols `spec` offers, after checking its fields.
 fn check_spec(spec: &AfrOtaSpec<'_>) -> Result<Vec<Protocol>, ReleaseError> {
-    if let Some(stream) = spec.stream {
-        StreamId::new(stream).map_err(|_| ReleaseError::BadField {
-            field: "streamname",
-            reason: "must be 1-128 characters of A-Z a-z 0-9 _ -",
-        })?;
-    }
+    check_id("streamname", spec.stream, StreamId::new, STREAM_ID_RULE)?;
     if let Some(url) = spec.url {
         check_text("update_data_url", url)?;
         check_text("auth_scheme", spec.auth_scheme)?;

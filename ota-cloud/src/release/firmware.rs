@@ -9,7 +9,9 @@ use ota_core::json::JsonStr;
 use ota_core::manifest::Manifest;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use super::manifest::{ManifestSpec, canonical_bytes, check_text, manifest_from_digest};
+use super::manifest::{
+    ManifestSpec, STREAM_ID_RULE, canonical_bytes, check_id, check_text, manifest_from_digest,
+};
 use super::{ImageDigest, Release, ReleaseError, finish};
 use crate::signing::Signer;
 
@@ -69,15 +71,7 @@ pub fn firmware_update_from_digest(
     signer: &dyn Signer,
 ) -> Result<Release, ReleaseError> {
     let manifest = manifest_from_digest(image, &spec.manifest)?;
-    let stream = spec
-        .stream
-        .map(|s| {
-            StreamId::new(s).map_err(|_| ReleaseError::BadField {
-                field: "stream",
-                reason: "must be 1-128 characters of A-Z a-z 0-9 _ -",
-            })
-        })
-        .transpose()?;
+    let stream = check_id("stream", spec.stream, StreamId::new, STREAM_ID_RULE)?;
     if let Some(url) = spec.url {
         check_text("url", url)?;
     }

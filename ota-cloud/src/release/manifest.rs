@@ -79,15 +79,8 @@ pub fn manifest_from_digest<'a>(
     })?;
     check_text("product", spec.product)?;
     check_text("hardware", spec.hardware)?;
-    let job_id = spec
-        .job_id
-        .map(|id| {
-            JobId::new(id).map_err(|_| ReleaseError::BadField {
-                field: "jobId",
-                reason: "must be 1-64 characters of A-Z a-z 0-9 _ -",
-            })
-        })
-        .transpose()?;
+    let job_rule = "must be 1-64 characters of A-Z a-z 0-9 _ -";
+    let job_id = check_id("jobId", spec.job_id, JobId::new, job_rule)?;
     Ok(Manifest {
         product: JsonStr::text(spec.product),
         hardware: JsonStr::text(spec.hardware),
@@ -126,6 +119,25 @@ pub fn canonical_bytes(manifest: &Manifest<'_>) -> Result<Vec<u8>, ReleaseError>
             "manifest does not read back: {e}"
         ))),
     }
+}
+
+/// What a stream id may be.
+pub(super) const STREAM_ID_RULE: &str = "must be 1-128 characters of A-Z a-z 0-9 _ -";
+
+/// `text`, when given, as the id `parse` reads (a stream or job id), or a
+/// [`ReleaseError::BadField`] naming `field` with `rule`.
+pub(super) fn check_id<'t, T, E>(
+    field: &'static str,
+    text: Option<&'t str>,
+    parse: impl FnOnce(&'t str) -> Result<T, E>,
+    rule: &'static str,
+) -> Result<Option<T>, ReleaseError> {
+    text.map(parse)
+        .transpose()
+        .map_err(|_| ReleaseError::BadField {
+            field,
+            reason: rule,
+        })
 }
 
 /// Refuse text that is empty or that JSON would escape: no id, path or scheme needs a quote,

@@ -3,26 +3,23 @@ use std::sync::OnceLock;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ota_core::crypto::{
-    Algorithm, Base64Mode, MAX_VERIFIABLE_SIGNATURE_LEN, PublicKey, SignatureEncoding, TrustStore,
-    TrustedKey,
+    Base64Mode, MAX_VERIFIABLE_SIGNATURE_LEN, SignatureEncoding, TrustStore, TrustedKey,
 };
 use ota_core::document::{JobDocument, Protocol};
 use ota_core::json::JsonStr;
 use ota_core::manifest::{ManifestPolicy, Rejection, TrustedTime, verify};
-use ota_core::version::{SecurityCounter, Version};
+use ota_core::version::SecurityCounter;
 
 use super::*;
+use crate::signing::testing::MessageSigner;
 use crate::signing::{KeyAlgorithm, LocalSigner, PrivateKey, Signer, SigningError};
+use crate::testing::version as v;
 
 const IMAGE: &[u8] = b"\x7fELF firmware image bytes";
 
 /// A document string as written (the release tools write none with escapes).
 fn plain(s: Option<JsonStr<'_>>) -> Option<&str> {
     s.map(|s| s.as_plain().expect("written without escapes"))
-}
-
-fn v(s: &str) -> Version {
-    Version::parse(s).unwrap()
 }
 
 fn p256() -> LocalSigner {
@@ -226,6 +223,14 @@ fn afr_ota_http_only_and_mqtt_only() {
     assert!(!doc.contains("auth_scheme"));
 }
 
+/// The field a [`ReleaseError::BadField`] names; panics on any other error.
+fn bad_field(e: ReleaseError) -> &'static str {
+    match e {
+        ReleaseError::BadField { field, .. } => field,
+        other => panic!("not a bad field: {other:?}"),
+    }
+}
+
 #[test]
 fn unusable_input_is_refused_with_a_reason() {
     let signer = p256();
@@ -235,46 +240,19 @@ fn unusable_input_is_refused_with_a_reason() {
     let mut s = spec();
     s.stream = None;
     assert_eq!(err(&s, IMAGE), ReleaseError::NoLocation);
-    s.stream = Some("bad stream");
-    assert!(matches!(
-        err(&s, IMAGE),
-        ReleaseError::BadField {
-            field: "stream",
-            ..
-        }
-    ));
-    let mut s = spec();
-    s.manifest.product = "a\"b";
-    assert!(matches!(
-        err(&s, IMAGE),
-        ReleaseError::BadField {
-            field: "product",
-            ..
-        }
-    ));
-    s.manifest.product = "";
-    assert!(matches!(
-        err(&s, IMAGE),
-        ReleaseError::BadField {
-            field: "product",
-            ..
-        }
-    ));
-    let mut s = spec();
-    s.manifest.hardware = "rev\n";
-    assert!(matches!(
-        err(&s, IMAGE),
-        ReleaseError::BadField {
-            field: "hardware",
-            ..
-        }
-    ));
-    let mut s = spec();
-    s.manifest.job_id = Some("job/1");
-    assert!(matches!(
-        err(&s, IMAGE),
-        ReleaseError::BadField { field: "jobId", .. }
-    ));
+    type Change = fn(&mut FirmwareSpec<'static>);
+    let changes: [(Change, &str); 5] = [
+        (|s| s.stream = Some("bad stream"), "stream"),
+        (|s| s.manifest.product = "a\"b", "product"),
+        (|s| s.manifest.product = "", "product"),
+        (|s| s.manifest.hardware = "rev\n", "hardware"),
+        (|s| s.manifest.job_id = Some("job/1"), "jobId"),
+    ];
+    for (change, field) in changes {
+        let mut s = spec();
+        change(&mut s);
+        assert_eq!(bad_field(err(&s, IMAGE)), field);
+    }
     let long = "p".repeat(1000);
     let mut s = spec();
     s.manifest.product = &long;
@@ -292,38 +270,27 @@ fn unusable_input_is_refused_with_a_reason() {
 
     let afr = |spec: &AfrOtaSpec<'_>| afr_ota(IMAGE, spec, &signer).unwrap_err();
     assert_eq!(afr(&AfrOtaSpec::new()), ReleaseError::NoLocation);
-    assert!(matches!(
-        afr(&AfrOtaSpec {
-            stream: Some(""),
-            ..AfrOtaSpec::new()
-        }),
-        ReleaseError::BadField {
-            field: "streamname",
-            ..
-        }
-    ));
-    assert!(matches!(
-        afr(&AfrOtaSpec {
-            url: Some("https://x"),
-            auth_scheme: "",
-            ..AfrOtaSpec::new()
-        }),
-        ReleaseError::BadField {
-            field: "auth_scheme",
-            ..
-        }
-    ));
-    assert!(matches!(
-        afr(&AfrOtaSpec {
-            stream: Some("s"),
-            cert_file: Some("a\\b"),
-            ..AfrOtaSpec::new()
-        }),
-        ReleaseError::BadField {
-            field: "certfile",
-            ..
-        }
-    ));
+    let bad_stream = AfrOtaSpec {
+        stream: Some(""),
+        ..AfrOtaSpec::new()
+    };
+    let bad_auth = AfrOtaSpec {
+        url: Some("https://x"),
+        auth_scheme: "",
+        ..AfrOtaSpec::new()
+    };
+    let bad_cert = AfrOtaSpec {
+        stream: Some("s"),
+        cert_file: Some("a\\b"),
+        ..AfrOtaSpec::new()
+    };
+    for (spec, field) in [
+        (bad_stream, "streamname"),
+        (bad_auth, "auth_scheme"),
+        (bad_cert, "certfile"),
+    ] {
+        assert_eq!(bad_field(afr(&spec)), field);
+    }
     assert_eq!(
         afr_ota(
             b"",
@@ -338,24 +305,13 @@ fn unusable_input_is_refused_with_a_reason() {
     );
 }
 
-/// A signer whose signatures do not verify: the release must not be returned.
-struct Broken(LocalSigner);
-
-impl Signer for Broken {
-    fn algorithm(&self) -> Algorithm {
-        self.0.algorithm()
-    }
-    fn public_key(&self) -> &PublicKey {
-        self.0.public_key()
-    }
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SigningError> {
-        self.0.sign(&[message, b"!"].concat())
-    }
-}
-
 #[test]
 fn a_signature_that_does_not_verify_is_not_released() {
-    let broken = Broken(p256());
+    // Signs something else than it is given: the release must not be returned.
+    let broken = MessageSigner {
+        inner: p256(),
+        alter: |message| [message, b"!"].concat(),
+    };
     assert!(matches!(
         firmware_update(IMAGE, &spec(), &broken),
         Err(ReleaseError::SelfCheck(_))
@@ -417,8 +373,12 @@ fn a_streamed_image_gives_the_same_documents_as_one_in_memory() {
         ReleaseError::ImageTooLarge { .. }
     ));
     // A signer that signs whole messages only cannot sign a streamed afr_ota file.
+    let whole_messages = MessageSigner {
+        inner: p256(),
+        alter: <[u8]>::to_vec,
+    };
     assert_eq!(
-        afr_ota_from_digest(&digest, &afr, &Broken(p256())).unwrap_err(),
+        afr_ota_from_digest(&digest, &afr, &whole_messages).unwrap_err(),
         ReleaseError::Signing(SigningError::DigestUnsupported)
     );
 }

@@ -250,3 +250,26 @@ pub enum CronError {
     #[error("exactly one of day-of-month and day-of-week must be ?")]
     DayFields,
 }
+
+/// The [`CronError`]s about one field's token, by variant: the tests' tables of expected
+/// errors name them.
+#[cfg(test)]
+pub(crate) mod field_errors {
+    use super::{CronError, CronField};
+
+    /// A variant's constructor.
+    pub(crate) type Kind = fn(CronField, String) -> CronError;
+
+    /// [`CronError::BadToken`].
+    pub(crate) const BAD_TOKEN: Kind = |field, token| CronError::BadToken { field, token };
+    /// [`CronError::OutOfRange`].
+    pub(crate) const OUT_OF_RANGE: Kind = |field, token| CronError::OutOfRange { field, token };
+    /// [`CronError::ReversedRange`].
+    pub(crate) const REVERSED: Kind = |field, token| CronError::ReversedRange { field, token };
+    /// [`CronError::BadStep`].
+    pub(crate) const BAD_STEP: Kind = |field, token| CronError::BadStep { field, token };
+    /// [`CronError::Misplaced`].
+    pub(crate) const MISPLACED: Kind = |field, token| CronError::Misplaced { field, token };
+    /// [`CronError::Unsupported`].
+    pub(crate) const UNSUPPORTED: Kind = |field, token| CronError::Unsupported { field, token };
+}

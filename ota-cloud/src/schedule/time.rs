@@ -71,20 +71,15 @@ mod tests {
 
     #[test]
     fn parses_known_times() {
-        assert_eq!(parse_schedule_time("1970-01-01T00:00"), Ok(0));
-        assert_eq!(parse_schedule_time("2000-02-29T00:00"), Ok(951_782_400_000));
-        assert_eq!(
-            parse_schedule_time("2038-01-19T03:14"),
-            Ok(2_147_483_640_000)
-        );
-        assert_eq!(
-            parse_schedule_time("2024-12-31T23:59"),
-            Ok(1_735_689_540_000)
-        );
-        assert_eq!(
-            parse_schedule_time("9999-12-31T23:59"),
-            Ok(253_402_300_740_000)
-        );
+        for (text, unix_ms) in [
+            ("1970-01-01T00:00", 0),
+            ("2000-02-29T00:00", 951_782_400_000),
+            ("2038-01-19T03:14", 2_147_483_640_000),
+            ("2024-12-31T23:59", 1_735_689_540_000),
+            ("9999-12-31T23:59", 253_402_300_740_000),
+        ] {
+            assert_eq!(parse_schedule_time(text), Ok(unix_ms), "{text}");
+        }
     }
 
     #[test]
@@ -114,25 +109,27 @@ mod tests {
 
     #[test]
     fn refuses_out_of_range_fields() {
-        let cases = [
-            ("1969-12-31T23:59", TimeField::Year),
-            ("0000-01-01T00:00", TimeField::Year),
-            ("2024-00-01T00:00", TimeField::Month),
-            ("2024-13-01T00:00", TimeField::Month),
-            ("2024-01-00T00:00", TimeField::Day),
-            ("2024-01-32T00:00", TimeField::Day),
-            ("2024-04-31T00:00", TimeField::Day),
-            ("2023-02-29T00:00", TimeField::Day),
-            ("2100-02-29T00:00", TimeField::Day),
-            ("2024-01-01T24:00", TimeField::Hour),
-            ("2024-01-01T00:60", TimeField::Minute),
+        let days = [
+            "2024-01-00T00:00",
+            "2024-01-32T00:00",
+            "2024-04-31T00:00",
+            "2023-02-29T00:00",
+            "2100-02-29T00:00",
         ];
-        for (text, field) in cases {
-            assert_eq!(
-                parse_schedule_time(text),
-                Err(ScheduleError::TimeOutOfRange(field)),
-                "{text}"
-            );
+        for (field, texts) in [
+            (
+                TimeField::Year,
+                &["1969-12-31T23:59", "0000-01-01T00:00"][..],
+            ),
+            (TimeField::Month, &["2024-00-01T00:00", "2024-13-01T00:00"]),
+            (TimeField::Day, &days),
+            (TimeField::Hour, &["2024-01-01T24:00"]),
+            (TimeField::Minute, &["2024-01-01T00:60"]),
+        ] {
+            for text in texts {
+                let refused = Err(ScheduleError::TimeOutOfRange(field));
+                assert_eq!(parse_schedule_time(text), refused, "{text}");
+            }
         }
         assert!(parse_schedule_time("2024-02-29T00:00").is_ok());
         assert!(parse_schedule_time("2000-02-29T00:00").is_ok());

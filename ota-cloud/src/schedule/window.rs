@@ -109,6 +109,12 @@ mod tests {
         MaintenanceWindow::new(start, minutes).unwrap()
     }
 
+    /// Assert that `answer` is the instant `expected`.
+    #[track_caller]
+    fn assert_at(answer: Option<u64>, expected: &str) {
+        assert_eq!(answer, Some(ms(expected)));
+    }
+
     #[test]
     fn duration_limits() {
         assert!(MaintenanceWindow::new("cron(0 0 * * ? *)", 1).is_ok());
@@ -135,19 +141,10 @@ mod tests {
         assert!(w.is_open(ms("2024-06-04T00:30")));
         assert!(w.is_open(ms("2024-06-04T01:00") - 1));
         assert!(!w.is_open(ms("2024-06-04T01:00")));
-        assert_eq!(
-            w.open_until(ms("2024-06-04T00:30")),
-            Some(ms("2024-06-04T01:00"))
-        );
+        assert_at(w.open_until(ms("2024-06-04T00:30")), "2024-06-04T01:00");
         assert_eq!(w.open_until(ms("2024-06-04T01:00")), None);
-        assert_eq!(
-            w.next_open(ms("2024-06-04T00:30")),
-            Some(ms("2024-06-04T00:30"))
-        );
-        assert_eq!(
-            w.next_open(ms("2024-06-04T01:00")),
-            Some(ms("2024-06-04T23:00"))
-        );
+        assert_at(w.next_open(ms("2024-06-04T00:30")), "2024-06-04T00:30");
+        assert_at(w.next_open(ms("2024-06-04T01:00")), "2024-06-04T23:00");
     }
 
     #[test]
@@ -156,49 +153,25 @@ mod tests {
         assert!(w.is_open(ms("2024-02-29T23:00")));
         assert!(w.is_open(ms("2024-03-01T00:59")));
         assert!(!w.is_open(ms("2024-03-01T01:00")));
-        assert_eq!(
-            w.next_open(ms("2024-03-01T01:00")),
-            Some(ms("2024-03-31T22:00"))
-        );
+        assert_at(w.next_open(ms("2024-03-01T01:00")), "2024-03-31T22:00");
         assert!(w.is_open(ms("2025-01-01T00:00")));
-        assert_eq!(
-            w.open_until(ms("2025-01-01T00:00")),
-            Some(ms("2025-01-01T01:00"))
-        );
+        assert_at(w.open_until(ms("2025-01-01T00:00")), "2025-01-01T01:00");
         let first = window("cron(30 0 1 * ? *)", 60);
         assert!(first.is_open(ms("2024-03-01T01:00")));
         assert!(!first.is_open(ms("2024-02-29T23:59")));
-        assert_eq!(
-            first.next_open(ms("2024-02-29T23:59")),
-            Some(ms("2024-03-01T00:30"))
-        );
+        assert_at(first.next_open(ms("2024-02-29T23:59")), "2024-03-01T00:30");
     }
 
     #[test]
     fn overlapping_windows_close_last() {
         // Opens at 00:00 and 01:00, two hours each: from 01:00 both are open.
         let w = window("cron(0 0,1 * * ? *)", 120);
-        assert_eq!(
-            w.open_until(ms("2024-06-03T00:30")),
-            Some(ms("2024-06-03T02:00"))
-        );
-        assert_eq!(
-            w.open_until(ms("2024-06-03T01:30")),
-            Some(ms("2024-06-03T03:00"))
-        );
-        assert_eq!(
-            w.current_start(ms("2024-06-03T01:30")),
-            Some(ms("2024-06-03T01:00"))
-        );
+        assert_at(w.open_until(ms("2024-06-03T00:30")), "2024-06-03T02:00");
+        assert_at(w.open_until(ms("2024-06-03T01:30")), "2024-06-03T03:00");
+        assert_at(w.current_start(ms("2024-06-03T01:30")), "2024-06-03T01:00");
         assert!(!w.is_open(ms("2024-06-03T03:00")));
-        assert_eq!(
-            w.next_change(ms("2024-06-03T00:30")),
-            Some(ms("2024-06-03T02:00"))
-        );
-        assert_eq!(
-            w.next_change(ms("2024-06-03T03:00")),
-            Some(ms("2024-06-04T00:00"))
-        );
+        assert_at(w.next_change(ms("2024-06-03T00:30")), "2024-06-03T02:00");
+        assert_at(w.next_change(ms("2024-06-03T03:00")), "2024-06-04T00:00");
         // A window that opens every 30 minutes for an hour never closes.
         let always = window("cron(0/30 * * * ? *)", 60);
         assert!(always.is_open(ms("2024-06-03T00:00")));

@@ -13,12 +13,13 @@
 
 use ota_core::jobs::{ErrorCode, JobExecutionStatus};
 
-use crate::error::ServiceError;
+use crate::error::{DataPlaneError, ServiceError};
 use crate::jobs::model::{
-    JobSpec, JobStatus, RetryConfig, RetryCriteria, RetryFailureType, RolloutConfig, StartNext,
-    Target, TimeoutConfig, UpdateExecution,
+    CancelExecution, CancelJob, DeviceExecution, JobExecution, JobSpec, JobStatus, RetryConfig,
+    RetryCriteria, RetryFailureType, RolloutConfig, StartNext, Target, TimeoutConfig,
+    UpdateExecution, UpdateOutcome,
 };
-use crate::service::{DeviceJobs, FleetService, JobService, NextOrJob};
+use crate::service::{DescribeExecution, DeviceJobs, FleetService, JobService, NextOrJob};
 
 /// What to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,11 +86,51 @@ impl<S: JobService + DeviceJobs + FleetService> Ctx<'_, S> {
         )
     }
 
-    async fn set(&self, thing: &str, job: &str, status: JobExecutionStatus) -> Result<(), String> {
+    /// Group `group` of `things` new things, and job `id` on it created and rolled out: the
+    /// things' names.
+    async fn job_on(&self, id: &str, group: &str, things: usize) -> Result<Vec<String>, String> {
+        let names = self.fleet(group, things).await?;
+        self.create(self.job(id, group)).await?;
+        Ok(names)
+    }
+
+    /// UpdateJobExecution of job `job` on `thing` to `status`, without options.
+    async fn update(
+        &self,
+        thing: &str,
+        job: &str,
+        status: JobExecutionStatus,
+    ) -> Result<UpdateOutcome, DataPlaneError> {
+        let update = UpdateExecution::new(status);
+        self.s.update_execution(thing, &self.n(job), update).await
+    }
+
+    /// Update `thing`'s execution of job `job` to each of `statuses` in turn.
+    async fn set(
+        &self,
+        thing: &str,
+        job: &str,
+        statuses: &[JobExecutionStatus],
+    ) -> Result<(), String> {
+        for &status in statuses {
+            self.update(thing, job, status).await.map_err(e)?;
+        }
+        Ok(())
+    }
+
+    /// DescribeJobExecution of job `job` on `thing`, the latest execution.
+    async fn execution(&self, job: &str, thing: &str) -> Result<JobExecution, String> {
         self.s
-            .update_execution(thing, job, UpdateExecution::new(status))
+            .describe_job_execution(&self.n(job), thing, None)
             .await
-            .map(drop)
+            .map_err(e)
+    }
+
+    /// StartNextPendingJobExecution on `thing`, without options.
+    async fn start(&self, thing: &str) -> Result<Option<DeviceExecution>, String> {
+        self.s
+            .start_next(thing, StartNext::default())
+            .await
             .map_err(e)
     }
 }
@@ -114,310 +155,259 @@ where
             });
         };
     }
-    check!("create_describe_list_delete", create_describe(&ctx));
-    check!("duplicate_job_id_is_refused", duplicate(&ctx));
-    check!("quotas_are_refused_up_front", quotas(&ctx));
-    check!("group_targets_expand_to_members", expand(&ctx));
-    check!("start_next_starts_the_oldest_queued", start_next(&ctx));
+    check!("create_describe_list_delete", ctx.create_describe());
+    check!("duplicate_job_id_is_refused", ctx.duplicate());
+    check!("quotas_are_refused_up_front", ctx.quotas());
+    check!("group_targets_expand_to_members", ctx.expand());
+    check!("start_next_starts_the_oldest_queued", ctx.start_next());
     check!(
         "stale_expected_version_is_version_mismatch",
-        version_mismatch(&ctx)
+        ctx.version_mismatch()
     );
-    check!("terminal_updates_are_invalid_transitions", terminal(&ctx));
-    check!("unknown_executions_are_not_found", not_found(&ctx));
-    check!("snapshot_job_completes", completes(&ctx));
-    check!("cancel_job_and_force", cancel(&ctx));
+    check!("terminal_updates_are_invalid_transitions", ctx.terminal());
+    check!("unknown_executions_are_not_found", ctx.not_found());
+    check!("snapshot_job_completes", ctx.completes());
+    check!("cancel_job_and_force", ctx.cancel());
     check!(
         "cancel_execution_needs_force_in_progress",
-        cancel_execution(&ctx)
+        ctx.cancel_execution()
     );
-    check!("pending_lists_in_progress_and_queued", pending(&ctx));
+    check!("pending_lists_in_progress_and_queued", ctx.pending());
     if suite.timing {
-        check!("in_progress_timeout_and_retry", timeout_retry(&ctx));
+        check!("in_progress_timeout_and_retry", ctx.timeout_retry());
     }
     checks
 }
 
-async fn create_describe<S: JobService + DeviceJobs + FleetService>(
-    c: &Ctx<'_, S>,
-) -> Result<(), String> {
-    c.fleet("g1", 2).await?;
-    let job = c.create(c.job("j1", "g1")).await?;
-    ensure(job.status == JobStatus::InProgress, || {
-        format!("new job is {:?}", job.status)
-    })?;
-    let described = c.s.describe_job(&c.n("j1")).await.map_err(e)?;
-    ensure(described.spec.job_id == c.n("j1"), || e(&described))?;
-    let doc = c.s.job_document(&c.n("j1")).await.map_err(e)?;
-    ensure(doc == r#"{"operation":"conformance"}"#, || doc.clone())?;
-    let listed = c.s.list_jobs(None).await.map_err(e)?;
-    ensure(listed.iter().any(|j| j.spec.job_id == c.n("j1")), || {
-        "not listed".into()
-    })?;
-    c.s.cancel_job(&c.n("j1"), None, None, true)
-        .await
-        .map_err(e)?;
-    c.s.delete_job(&c.n("j1"), true).await.map_err(e)?;
-    match c.s.describe_job(&c.n("j1")).await {
-        Err(ServiceError::ResourceNotFound(_)) => Ok(()),
-        other => Err(format!("deleted job: {other:?}")),
-    }
-}
-
-async fn duplicate<S: JobService + DeviceJobs + FleetService>(
-    c: &Ctx<'_, S>,
-) -> Result<(), String> {
-    c.fleet("g2", 1).await?;
-    c.create(c.job("j2", "g2")).await?;
-    match c.s.create_job(c.job("j2", "g2")).await {
-        Err(ServiceError::ResourceAlreadyExists(_)) => Ok(()),
-        other => Err(format!("second create: {other:?}")),
-    }
-}
-
-async fn quotas<S: JobService + DeviceJobs + FleetService>(c: &Ctx<'_, S>) -> Result<(), String> {
-    c.fleet("g3", 1).await?;
-    let mut spec = c.job("j3", "g3");
-    spec.job_executions_rollout_config = Some(RolloutConfig {
-        maximum_per_minute: Some(1001),
-        ..Default::default()
-    });
-    match c.s.create_job(spec).await {
-        Err(ServiceError::InvalidRequest(_)) => {}
-        other => return Err(format!("maximumPerMinute 1001: {other:?}")),
-    }
-    let mut spec = c.job("bad id!", "g3");
-    spec.job_id = c.n("bad id!");
-    match c.s.create_job(spec).await {
-        Err(ServiceError::InvalidRequest(_)) => Ok(()),
-        other => Err(format!("bad job id: {other:?}")),
-    }
-}
-
-async fn expand<S: JobService + DeviceJobs + FleetService>(c: &Ctx<'_, S>) -> Result<(), String> {
-    let things = c.fleet("g4", 3).await?;
-    c.create(c.job("j4", "g4")).await?;
-    for thing in &things {
-        let pending = c.s.get_pending(thing).await.map_err(e)?;
-        let queued = pending.queued.iter().any(|x| x.job_id == c.n("j4"));
-        ensure(queued, || format!("{thing}: {pending:?}"))?;
-    }
-    Ok(())
-}
-
-async fn start_next<S: JobService + DeviceJobs + FleetService>(
-    c: &Ctx<'_, S>,
-) -> Result<(), String> {
-    let things = c.fleet("g5", 1).await?;
-    c.create(c.job("j5", "g5")).await?;
-    let started =
-        c.s.start_next(&things[0], StartNext::default())
-            .await
-            .map_err(e)?
-            .ok_or("nothing started")?;
-    ensure(
-        started.status == JobExecutionStatus::InProgress && started.version_number == 2,
-        || e(&started),
-    )?;
-    ensure(started.job_document.is_some(), || "no document".into())?;
-    let next =
-        c.s.describe_execution(&things[0], NextOrJob::Next, None, true)
+/// The checks, one method each.
+impl<S: JobService + DeviceJobs + FleetService> Ctx<'_, S> {
+    async fn create_describe(&self) -> Result<(), String> {
+        let id = self.n("j1");
+        self.fleet("g1", 2).await?;
+        let job = self.create(self.job("j1", "g1")).await?;
+        ensure(job.status == JobStatus::InProgress, || {
+            format!("new job is {:?}", job.status)
+        })?;
+        let described = self.s.describe_job(&id).await.map_err(e)?;
+        ensure(described.spec.job_id == id, || e(&described))?;
+        let doc = self.s.job_document(&id).await.map_err(e)?;
+        ensure(doc == r#"{"operation":"conformance"}"#, || doc.clone())?;
+        let listed = self.s.list_jobs(None).await.map_err(e)?;
+        ensure(listed.iter().any(|j| j.spec.job_id == id), || {
+            "not listed".into()
+        })?;
+        self.s
+            .cancel_job(&id, CancelJob::forced())
             .await
             .map_err(e)?;
-    ensure(next.is_some_and(|n| n.job_id == c.n("j5")), || {
-        "$next is not the started job".into()
-    })
-}
-
-async fn version_mismatch<S: JobService + DeviceJobs + FleetService>(
-    c: &Ctx<'_, S>,
-) -> Result<(), String> {
-    let things = c.fleet("g6", 1).await?;
-    c.create(c.job("j6", "g6")).await?;
-    c.set(&things[0], &c.n("j6"), JobExecutionStatus::InProgress)
-        .await?;
-    let mut update = UpdateExecution::new(JobExecutionStatus::Succeeded);
-    update.expected_version = Some(1);
-    match c.s.update_execution(&things[0], &c.n("j6"), update).await {
-        Err(err)
-            if err.code == ErrorCode::VersionMismatch
-                && err
-                    .execution_state
-                    .as_ref()
-                    .is_some_and(|s| s.version_number == 2) =>
-        {
-            Ok(())
+        self.s.delete_job(&id, true).await.map_err(e)?;
+        match self.s.describe_job(&id).await {
+            Err(ServiceError::ResourceNotFound(_)) => Ok(()),
+            other => Err(format!("deleted job: {other:?}")),
         }
-        other => Err(format!("stale update: {other:?}")),
     }
-}
 
-async fn terminal<S: JobService + DeviceJobs + FleetService>(c: &Ctx<'_, S>) -> Result<(), String> {
-    let things = c.fleet("g7", 1).await?;
-    c.create(c.job("j7", "g7")).await?;
-    c.set(&things[0], &c.n("j7"), JobExecutionStatus::InProgress)
-        .await?;
-    c.set(&things[0], &c.n("j7"), JobExecutionStatus::Succeeded)
-        .await?;
-    match c
-        .s
-        .update_execution(
-            &things[0],
-            &c.n("j7"),
-            UpdateExecution::new(JobExecutionStatus::InProgress),
+    async fn duplicate(&self) -> Result<(), String> {
+        self.job_on("j2", "g2", 1).await?;
+        match self.s.create_job(self.job("j2", "g2")).await {
+            Err(ServiceError::ResourceAlreadyExists(_)) => Ok(()),
+            other => Err(format!("second create: {other:?}")),
+        }
+    }
+
+    async fn quotas(&self) -> Result<(), String> {
+        self.fleet("g3", 1).await?;
+        let mut spec = self.job("j3", "g3");
+        spec.job_executions_rollout_config = Some(RolloutConfig {
+            maximum_per_minute: Some(1001),
+            ..Default::default()
+        });
+        match self.s.create_job(spec).await {
+            Err(ServiceError::InvalidRequest(_)) => {}
+            other => return Err(format!("maximumPerMinute 1001: {other:?}")),
+        }
+        let mut spec = self.job("bad id!", "g3");
+        spec.job_id = self.n("bad id!");
+        match self.s.create_job(spec).await {
+            Err(ServiceError::InvalidRequest(_)) => Ok(()),
+            other => Err(format!("bad job id: {other:?}")),
+        }
+    }
+
+    async fn expand(&self) -> Result<(), String> {
+        for thing in &self.job_on("j4", "g4", 3).await? {
+            let pending = self.s.get_pending(thing).await.map_err(e)?;
+            let queued = pending.queued.iter().any(|x| x.job_id == self.n("j4"));
+            ensure(queued, || format!("{thing}: {pending:?}"))?;
+        }
+        Ok(())
+    }
+
+    async fn start_next(&self) -> Result<(), String> {
+        let things = self.job_on("j5", "g5", 1).await?;
+        let started = self.start(&things[0]).await?.ok_or("nothing started")?;
+        ensure(
+            started.status == JobExecutionStatus::InProgress && started.version_number == 2,
+            || e(&started),
+        )?;
+        ensure(started.job_document.is_some(), || "no document".into())?;
+        let next = self
+            .s
+            .describe_execution(&things[0], DescribeExecution::latest(NextOrJob::Next, true))
+            .await
+            .map_err(e)?;
+        ensure(next.is_some_and(|n| n.job_id == self.n("j5")), || {
+            "$next is not the started job".into()
+        })
+    }
+
+    async fn version_mismatch(&self) -> Result<(), String> {
+        let things = self.job_on("j6", "g6", 1).await?;
+        self.set(&things[0], "j6", &[JobExecutionStatus::InProgress])
+            .await?;
+        let mut update = UpdateExecution::new(JobExecutionStatus::Succeeded);
+        update.expected_version = Some(1);
+        match self
+            .s
+            .update_execution(&things[0], &self.n("j6"), update)
+            .await
+        {
+            Err(err)
+                if err.code == ErrorCode::VersionMismatch
+                    && err
+                        .execution_state
+                        .as_ref()
+                        .is_some_and(|s| s.version_number == 2) =>
+            {
+                Ok(())
+            }
+            other => Err(format!("stale update: {other:?}")),
+        }
+    }
+
+    async fn terminal(&self) -> Result<(), String> {
+        let things = self.job_on("j7", "g7", 1).await?;
+        let done = [
+            JobExecutionStatus::InProgress,
+            JobExecutionStatus::Succeeded,
+        ];
+        self.set(&things[0], "j7", &done).await?;
+        match self.update(&things[0], "j7", done[0]).await {
+            Err(err) if err.code == ErrorCode::InvalidStateTransition => {}
+            other => return Err(format!("update after SUCCEEDED: {other:?}")),
+        }
+        let job = NextOrJob::Job(self.n("j7"));
+        match self
+            .s
+            .describe_execution(&things[0], DescribeExecution::latest(job, false))
+            .await
+        {
+            Err(err) if err.code == ErrorCode::TerminalStateReached => Ok(()),
+            other => Err(format!("describe after SUCCEEDED: {other:?}")),
+        }
+    }
+
+    async fn not_found(&self) -> Result<(), String> {
+        let things = self.fleet("g8", 1).await?;
+        match self
+            .update(&things[0], "no-such-job", JobExecutionStatus::InProgress)
+            .await
+        {
+            Err(err) if err.code == ErrorCode::ResourceNotFound => Ok(()),
+            other => Err(format!("update of an unknown job: {other:?}")),
+        }
+    }
+
+    async fn completes(&self) -> Result<(), String> {
+        use JobExecutionStatus::{Failed, InProgress, Succeeded};
+        let things = self.job_on("j9", "g9", 2).await?;
+        self.set(&things[0], "j9", &[InProgress, Succeeded]).await?;
+        self.set(&things[1], "j9", &[InProgress, Failed]).await?;
+        let job = self.s.describe_job(&self.n("j9")).await.map_err(e)?;
+        let d = &job.job_process_details;
+        ensure(job.status == JobStatus::Completed, || {
+            format!("status {:?}", job.status)
+        })?;
+        ensure(
+            d.by_status[Succeeded] == 1 && d.by_status[Failed] == 1,
+            || e(d),
         )
-        .await
-    {
-        Err(err) if err.code == ErrorCode::InvalidStateTransition => {}
-        other => return Err(format!("update after SUCCEEDED: {other:?}")),
     }
-    match c
-        .s
-        .describe_execution(&things[0], NextOrJob::Job(c.n("j7")), None, false)
-        .await
-    {
-        Err(err) if err.code == ErrorCode::TerminalStateReached => Ok(()),
-        other => Err(format!("describe after SUCCEEDED: {other:?}")),
-    }
-}
 
-async fn not_found<S: JobService + DeviceJobs + FleetService>(
-    c: &Ctx<'_, S>,
-) -> Result<(), String> {
-    let things = c.fleet("g8", 1).await?;
-    match c
-        .s
-        .update_execution(
-            &things[0],
-            &c.n("no-such-job"),
-            UpdateExecution::new(JobExecutionStatus::InProgress),
+    async fn cancel(&self) -> Result<(), String> {
+        let things = self.job_on("j10", "g10", 2).await?;
+        self.set(&things[0], "j10", &[JobExecutionStatus::InProgress])
+            .await?;
+        let job = self
+            .s
+            .cancel_job(&self.n("j10"), CancelJob::because("TEST"))
+            .await
+            .map_err(e)?;
+        ensure(job.status == JobStatus::Canceled, || e(job.status))?;
+        let queued = self.execution("j10", &things[1]).await?;
+        ensure(queued.status == JobExecutionStatus::Canceled, || {
+            e(queued.status)
+        })?;
+        let running = self.execution("j10", &things[0]).await?;
+        ensure(running.status == JobExecutionStatus::InProgress, || {
+            "IN_PROGRESS cancelled without force".into()
+        })
+    }
+
+    async fn cancel_execution(&self) -> Result<(), String> {
+        let things = self.job_on("j11", "g11", 1).await?;
+        self.set(&things[0], "j11", &[JobExecutionStatus::InProgress])
+            .await?;
+        let job = self.n("j11");
+        let cancel = |force| {
+            let cancel = CancelExecution {
+                force,
+                ..CancelExecution::default()
+            };
+            self.s.cancel_job_execution(&job, &things[0], cancel)
+        };
+        match cancel(false).await {
+            Err(ServiceError::InvalidStateTransition(_)) => {}
+            other => return Err(format!("unforced cancel of IN_PROGRESS: {other:?}")),
+        }
+        cancel(true).await.map_err(e)?;
+        let x = self.execution("j11", &things[0]).await?;
+        ensure(x.status == JobExecutionStatus::Canceled, || e(x.status))
+    }
+
+    async fn pending(&self) -> Result<(), String> {
+        let things = self.job_on("j12a", "g12", 1).await?;
+        self.create(self.job("j12b", "g12")).await?;
+        self.set(&things[0], "j12b", &[JobExecutionStatus::InProgress])
+            .await?;
+        let p = self.s.get_pending(&things[0]).await.map_err(e)?;
+        let ok = p.in_progress.iter().any(|x| x.job_id == self.n("j12b"))
+            && p.queued.iter().any(|x| x.job_id == self.n("j12a"));
+        ensure(ok, || e(&p))?;
+        let started = self.start(&things[0]).await?;
+        ensure(started.is_some_and(|s| s.job_id == self.n("j12b")), || {
+            "start-next did not return the IN_PROGRESS job".into()
+        })
+    }
+
+    async fn timeout_retry(&self) -> Result<(), String> {
+        let things = self.fleet("g13", 1).await?;
+        let mut spec = self.job("j13", "g13");
+        spec.timeout_config = Some(TimeoutConfig::in_progress(1));
+        spec.job_executions_retry_config = Some(RetryConfig {
+            criteria_list: vec![RetryCriteria {
+                failure_type: RetryFailureType::TimedOut,
+                number_of_retries: 1,
+            }],
+        });
+        self.create(spec).await?;
+        self.set(&things[0], "j13", &[JobExecutionStatus::InProgress])
+            .await?;
+        (self.advance)(61_000);
+        let x = self.execution("j13", &things[0]).await?;
+        ensure(
+            x.status == JobExecutionStatus::Queued && x.execution_number == 2,
+            || format!("after the timeout: {x:?}"),
         )
-        .await
-    {
-        Err(err) if err.code == ErrorCode::ResourceNotFound => Ok(()),
-        other => Err(format!("update of an unknown job: {other:?}")),
     }
-}
-
-async fn completes<S: JobService + DeviceJobs + FleetService>(
-    c: &Ctx<'_, S>,
-) -> Result<(), String> {
-    let things = c.fleet("g9", 2).await?;
-    c.create(c.job("j9", "g9")).await?;
-    c.set(&things[0], &c.n("j9"), JobExecutionStatus::InProgress)
-        .await?;
-    c.set(&things[0], &c.n("j9"), JobExecutionStatus::Succeeded)
-        .await?;
-    c.set(&things[1], &c.n("j9"), JobExecutionStatus::InProgress)
-        .await?;
-    c.set(&things[1], &c.n("j9"), JobExecutionStatus::Failed)
-        .await?;
-    let job = c.s.describe_job(&c.n("j9")).await.map_err(e)?;
-    let d = &job.job_process_details;
-    ensure(job.status == JobStatus::Completed, || {
-        format!("status {:?}", job.status)
-    })?;
-    ensure(
-        d.by_status[JobExecutionStatus::Succeeded] == 1
-            && d.by_status[JobExecutionStatus::Failed] == 1,
-        || e(d),
-    )
-}
-
-async fn cancel<S: JobService + DeviceJobs + FleetService>(c: &Ctx<'_, S>) -> Result<(), String> {
-    let things = c.fleet("g10", 2).await?;
-    c.create(c.job("j10", "g10")).await?;
-    c.set(&things[0], &c.n("j10"), JobExecutionStatus::InProgress)
-        .await?;
-    let job =
-        c.s.cancel_job(&c.n("j10"), Some("TEST".into()), None, false)
-            .await
-            .map_err(e)?;
-    ensure(job.status == JobStatus::Canceled, || e(job.status))?;
-    let queued =
-        c.s.describe_job_execution(&c.n("j10"), &things[1], None)
-            .await
-            .map_err(e)?;
-    ensure(queued.status == JobExecutionStatus::Canceled, || {
-        e(queued.status)
-    })?;
-    let running =
-        c.s.describe_job_execution(&c.n("j10"), &things[0], None)
-            .await
-            .map_err(e)?;
-    ensure(running.status == JobExecutionStatus::InProgress, || {
-        "IN_PROGRESS cancelled without force".into()
-    })
-}
-
-async fn cancel_execution<S: JobService + DeviceJobs + FleetService>(
-    c: &Ctx<'_, S>,
-) -> Result<(), String> {
-    let things = c.fleet("g11", 1).await?;
-    c.create(c.job("j11", "g11")).await?;
-    c.set(&things[0], &c.n("j11"), JobExecutionStatus::InProgress)
-        .await?;
-    match c
-        .s
-        .cancel_job_execution(&c.n("j11"), &things[0], false, None, None)
-        .await
-    {
-        Err(ServiceError::InvalidStateTransition(_)) => {}
-        other => return Err(format!("unforced cancel of IN_PROGRESS: {other:?}")),
-    }
-    c.s.cancel_job_execution(&c.n("j11"), &things[0], true, None, None)
-        .await
-        .map_err(e)?;
-    let x =
-        c.s.describe_job_execution(&c.n("j11"), &things[0], None)
-            .await
-            .map_err(e)?;
-    ensure(x.status == JobExecutionStatus::Canceled, || e(x.status))
-}
-
-async fn pending<S: JobService + DeviceJobs + FleetService>(c: &Ctx<'_, S>) -> Result<(), String> {
-    let things = c.fleet("g12", 1).await?;
-    c.create(c.job("j12a", "g12")).await?;
-    c.create(c.job("j12b", "g12")).await?;
-    c.set(&things[0], &c.n("j12b"), JobExecutionStatus::InProgress)
-        .await?;
-    let p = c.s.get_pending(&things[0]).await.map_err(e)?;
-    let ok = p.in_progress.iter().any(|x| x.job_id == c.n("j12b"))
-        && p.queued.iter().any(|x| x.job_id == c.n("j12a"));
-    ensure(ok, || e(&p))?;
-    let started =
-        c.s.start_next(&things[0], StartNext::default())
-            .await
-            .map_err(e)?;
-    ensure(started.is_some_and(|s| s.job_id == c.n("j12b")), || {
-        "start-next did not return the IN_PROGRESS job".into()
-    })
-}
-
-async fn timeout_retry<S: JobService + DeviceJobs + FleetService>(
-    c: &Ctx<'_, S>,
-) -> Result<(), String> {
-    let things = c.fleet("g13", 1).await?;
-    let mut spec = c.job("j13", "g13");
-    spec.timeout_config = Some(TimeoutConfig {
-        in_progress_timeout_in_minutes: Some(1),
-    });
-    spec.job_executions_retry_config = Some(RetryConfig {
-        criteria_list: vec![RetryCriteria {
-            failure_type: RetryFailureType::TimedOut,
-            number_of_retries: 1,
-        }],
-    });
-    c.create(spec).await?;
-    c.set(&things[0], &c.n("j13"), JobExecutionStatus::InProgress)
-        .await?;
-    (c.advance)(61_000);
-    let x =
-        c.s.describe_job_execution(&c.n("j13"), &things[0], None)
-            .await
-            .map_err(e)?;
-    ensure(
-        x.status == JobExecutionStatus::Queued && x.execution_number == 2,
-        || format!("after the timeout: {x:?}"),
-    )
 }

@@ -1,19 +1,21 @@
 //! [`InMemory`]: the engine behind the async service traits, with an injected [`Clock`].
 
+use std::pin::pin;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
 
 use async_trait::async_trait;
 use ota_core::jobs::JobExecutionStatus;
 
 use super::clock::Clock;
-use super::traits::{DeviceJobs, FleetService, JobService, NextOrJob, Thing};
+use super::traits::{DescribeExecution, DeviceJobs, FleetService, JobService, NextOrJob, Thing};
 use crate::campaign::{Command, Reply};
 use crate::error::{DataPlaneError, ServiceError};
 use crate::fleet::{Fleet, FleetError};
 use crate::jobs::engine::{Engine, JobSelector, Notification, Settings};
 use crate::jobs::model::{
-    DeviceExecution, Job, JobExecution, JobExecutionSummary, JobSpec, JobStatus, PendingExecutions,
-    StartNext, StatusDetails, UpdateExecution, UpdateOutcome,
+    CancelExecution, CancelJob, DeviceExecution, Job, JobExecution, JobExecutionSummary, JobSpec,
+    JobStatus, PendingExecutions, StartNext, UpdateExecution, UpdateOutcome,
 };
 
 /// The in-memory engine behind the service traits. Every call first brings the engine up to
@@ -54,44 +56,13 @@ impl<C: Clock> InMemory<C> {
 }
 
 impl<C: Clock> InMemory<C> {
-    /// Make a campaign's service call at once, without async: what
-    /// [`crate::campaign::execute`] does over the traits, on this engine.
+    /// Make a campaign's service call at once, without async: [`crate::campaign::execute`]
+    /// on this engine, whose calls never wait (each locks and advances the engine once).
     pub fn execute(&self, command: &Command) -> Reply {
-        let mut engine = self.engine();
-        match command {
-            Command::ListGroupMembers { group } => {
-                group_members(engine.fleet(), group).map_or_else(Reply::Failed, Reply::Members)
-            }
-            Command::DescribeThing { thing } => describe_thing(engine.fleet(), thing).into(),
-            Command::CreateGroup { group } => engine
-                .create_group(group, None)
-                .map(drop)
-                .map_err(fleet_error)
-                .into(),
-            Command::AddThingToGroup { group, thing } => engine
-                .add_thing_to_group(group, thing)
-                .map_err(fleet_error)
-                .into(),
-            Command::CreateJob { spec } => engine.create_job((**spec).clone()).map(drop).into(),
-            Command::DescribeJob { job_id } => engine.describe_job(job_id).into(),
-            Command::CancelJob {
-                job_id,
-                reason_code,
-                comment,
-            } => engine
-                .cancel_job(
-                    job_id,
-                    Some(reason_code.clone()),
-                    Some(comment.clone()),
-                    false,
-                )
-                .map(drop)
-                .into(),
-            Command::ListSucceeded { job_id } => engine
-                .list_job_executions_for_job(job_id, Some(JobExecutionStatus::Succeeded))
-                .map_or_else(Reply::Failed, |list| {
-                    Reply::Things(list.into_iter().map(|s| s.thing_name).collect())
-                }),
+        let call = pin!(crate::campaign::execute(self, command));
+        match call.poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(reply) => reply,
+            Poll::Pending => unreachable!("the in-memory engine's calls never wait"),
         }
     }
 }
@@ -147,15 +118,8 @@ impl<C: Clock> JobService for InMemory<C> {
     async fn list_jobs(&self, status: Option<JobStatus>) -> Result<Vec<Job>, ServiceError> {
         Ok(self.engine().list_jobs(status))
     }
-    async fn cancel_job(
-        &self,
-        job_id: &str,
-        reason_code: Option<String>,
-        comment: Option<String>,
-        force: bool,
-    ) -> Result<Job, ServiceError> {
-        self.engine()
-            .cancel_job(job_id, reason_code, comment, force)
+    async fn cancel_job(&self, job_id: &str, cancel: CancelJob) -> Result<Job, ServiceError> {
+        self.engine().cancel_job(job_id, cancel)
     }
     async fn delete_job(&self, job_id: &str, force: bool) -> Result<(), ServiceError> {
         self.engine().delete_job(job_id, force)
@@ -187,12 +151,9 @@ impl<C: Clock> JobService for InMemory<C> {
         &self,
         job_id: &str,
         thing: &str,
-        force: bool,
-        expected_version: Option<u64>,
-        status_details: Option<StatusDetails>,
+        cancel: CancelExecution,
     ) -> Result<(), ServiceError> {
-        self.engine()
-            .cancel_job_execution(job_id, thing, force, expected_version, status_details)
+        self.engine().cancel_job_execution(job_id, thing, cancel)
     }
 }
 
@@ -211,16 +172,15 @@ impl<C: Clock> DeviceJobs for InMemory<C> {
     async fn describe_execution(
         &self,
         thing: &str,
-        job: NextOrJob,
-        execution_number: Option<u64>,
-        include_document: bool,
+        request: DescribeExecution,
     ) -> Result<Option<DeviceExecution>, DataPlaneError> {
-        let selector = match &job {
+        let selector = match &request.job {
             NextOrJob::Next => JobSelector::Next,
             NextOrJob::Job(id) => JobSelector::Id(id),
         };
+        let (number, document) = (request.execution_number, request.include_document);
         self.engine()
-            .describe_execution(thing, selector, execution_number, include_document)
+            .describe_execution(thing, selector, number, document)
     }
     async fn update_execution(
         &self,

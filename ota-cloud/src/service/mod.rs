@@ -12,6 +12,6 @@ mod traits;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use in_memory::InMemory;
 pub use job_report::{Failure, JobReport, job_report};
-pub use traits::{DeviceJobs, FleetService, JobService, NextOrJob, Thing};
+pub use traits::{DescribeExecution, DeviceJobs, FleetService, JobService, NextOrJob, Thing};
 #[cfg(feature = "mock")]
 pub use traits::{MockDeviceJobs, MockFleetService, MockJobService};

@@ -11,8 +11,8 @@ use ota_core::jobs::JobExecutionStatus;
 
 use crate::error::{DataPlaneError, ServiceError};
 use crate::jobs::model::{
-    DeviceExecution, Job, JobExecution, JobExecutionSummary, JobSpec, JobStatus, PendingExecutions,
-    StartNext, StatusDetails, UpdateExecution, UpdateOutcome,
+    CancelExecution, CancelJob, DeviceExecution, Job, JobExecution, JobExecutionSummary, JobSpec,
+    JobStatus, PendingExecutions, StartNext, UpdateExecution, UpdateOutcome,
 };
 
 /// Which execution a device-plane describe names (owned, for the async traits).
@@ -22,6 +22,28 @@ pub enum NextOrJob {
     Next,
     /// A job id.
     Job(String),
+}
+
+/// DescribeJobExecution's input on the device plane (owned, for the async traits).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DescribeExecution {
+    /// Which execution: `$next`, or a job's.
+    pub job: NextOrJob,
+    /// A specific execution number (the latest when absent).
+    pub execution_number: Option<u64>,
+    /// Include the job document in the answer.
+    pub include_document: bool,
+}
+
+impl DescribeExecution {
+    /// The latest execution of `job`, with its document when `include_document`.
+    pub fn latest(job: NextOrJob, include_document: bool) -> Self {
+        Self {
+            job,
+            execution_number: None,
+            include_document,
+        }
+    }
 }
 
 /// The IoT Jobs control plane.
@@ -40,13 +62,7 @@ pub trait JobService: Send + Sync {
     async fn list_jobs(&self, status: Option<JobStatus>) -> Result<Vec<Job>, ServiceError>;
     /// CancelJob (`force` also cancels `IN_PROGRESS` executions). Errors: `ResourceNotFound`,
     /// `InvalidStateTransition` (already finished), `InvalidRequest` (reason code).
-    async fn cancel_job(
-        &self,
-        job_id: &str,
-        reason_code: Option<String>,
-        comment: Option<String>,
-        force: bool,
-    ) -> Result<Job, ServiceError>;
+    async fn cancel_job(&self, job_id: &str, cancel: CancelJob) -> Result<Job, ServiceError>;
     /// DeleteJob. Errors: `ResourceNotFound`, `InvalidStateTransition` (unfinished, without
     /// `force`).
     async fn delete_job(&self, job_id: &str, force: bool) -> Result<(), ServiceError>;
@@ -75,9 +91,7 @@ pub trait JobService: Send + Sync {
         &self,
         job_id: &str,
         thing: &str,
-        force: bool,
-        expected_version: Option<u64>,
-        status_details: Option<StatusDetails>,
+        cancel: CancelExecution,
     ) -> Result<(), ServiceError>;
 }
 
@@ -98,9 +112,7 @@ pub trait DeviceJobs: Send + Sync {
     async fn describe_execution(
         &self,
         thing: &str,
-        job: NextOrJob,
-        execution_number: Option<u64>,
-        include_document: bool,
+        request: DescribeExecution,
     ) -> Result<Option<DeviceExecution>, DataPlaneError>;
     /// UpdateJobExecution. Errors: `ResourceNotFound`, `VersionMismatch`,
     /// `InvalidStateTransition`, `InvalidRequest`.

@@ -271,28 +271,39 @@ fn bad_key(format: KeyFormat, detail: &dyn fmt::Display) -> SigningError {
     }
 }
 
+/// Names of the curves this crate does not sign with, by OID.
+const OTHER_CURVES: [(&str, &str); 5] = [
+    ("1.3.132.0.34", "P-384 (secp384r1)"),
+    ("1.3.132.0.35", "P-521 (secp521r1)"),
+    ("1.3.132.0.10", "secp256k1"),
+    ("1.2.840.10045.3.1.1", "P-192 (prime192v1)"),
+    ("1.3.132.0.33", "P-224 (secp224r1)"),
+];
+
+/// Names of the key algorithms this crate does not sign with, by OID.
+const OTHER_ALGORITHMS: [(&str, &str); 7] = [
+    ("1.3.101.112", "Ed25519"),
+    ("1.3.101.113", "Ed448"),
+    ("1.3.101.110", "X25519"),
+    ("1.3.101.111", "X448"),
+    ("1.2.840.10040.4.1", "DSA"),
+    ("1.2.840.10046.2.1", "DH"),
+    ("1.2.156.10197.1.301", "SM2"),
+];
+
 fn curve_name(oid: ObjectIdentifier) -> String {
-    let name = match oid.to_string().as_str() {
-        "1.3.132.0.34" => "P-384 (secp384r1)",
-        "1.3.132.0.35" => "P-521 (secp521r1)",
-        "1.3.132.0.10" => "secp256k1",
-        "1.2.840.10045.3.1.1" => "P-192 (prime192v1)",
-        "1.3.132.0.33" => "P-224 (secp224r1)",
-        other => return other.to_string(),
-    };
-    name.to_string()
+    oid_name(oid, &OTHER_CURVES)
 }
 
 fn algorithm_name(oid: ObjectIdentifier) -> String {
-    let name = match oid.to_string().as_str() {
-        "1.3.101.112" => "Ed25519",
-        "1.3.101.113" => "Ed448",
-        "1.3.101.110" => "X25519",
-        "1.3.101.111" => "X448",
-        "1.2.840.10040.4.1" => "DSA",
-        "1.2.840.10046.2.1" => "DH",
-        "1.2.156.10197.1.301" => "SM2",
-        other => return other.to_string(),
-    };
-    name.to_string()
+    oid_name(oid, &OTHER_ALGORITHMS)
+}
+
+/// The name of `oid` in `names`, or the OID in dotted form.
+fn oid_name(oid: ObjectIdentifier, names: &[(&str, &str)]) -> String {
+    let dotted = oid.to_string();
+    names
+        .iter()
+        .find(|(known, _)| *known == dotted)
+        .map_or(dotted, |(_, name)| (*name).to_string())
 }

@@ -74,4 +74,6 @@ pub trait Signer {
 }
 
 #[cfg(test)]
+pub(crate) mod testing;
+#[cfg(test)]
 mod tests;

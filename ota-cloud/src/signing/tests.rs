@@ -150,19 +150,10 @@ fn signing_a_digest_gives_the_signature_of_the_message() {
 
 #[test]
 fn signers_refuse_digests_unless_they_say_otherwise() {
-    struct WholeMessages(LocalSigner);
-    impl Signer for WholeMessages {
-        fn algorithm(&self) -> Algorithm {
-            self.0.algorithm()
-        }
-        fn public_key(&self) -> &PublicKey {
-            self.0.public_key()
-        }
-        fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SigningError> {
-            self.0.sign(message)
-        }
-    }
-    let signer = WholeMessages(LocalSigner::with_default_algorithm(p256(), false).unwrap());
+    let signer = testing::MessageSigner {
+        inner: LocalSigner::with_default_algorithm(p256(), false).unwrap(),
+        alter: <[u8]>::to_vec,
+    };
     assert_eq!(
         signer.sign_digest(&[0; 32]),
         Err(SigningError::DigestUnsupported)

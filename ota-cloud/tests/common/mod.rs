@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests; each test uses a part of them.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod args;
 pub mod campaign;
 #[cfg(feature = "cli")]
 pub mod cli;

@@ -49,6 +49,15 @@ impl Dir {
     }
 }
 
+/// The directory's path, so that `dir.join(name)` names a file in it.
+impl std::ops::Deref for Dir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
 impl Drop for Dir {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.0);

@@ -1,11 +1,30 @@
 //! Loading keys named on the command line.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ota_core::crypto::{Algorithm, KeyKind, PublicKey};
 
 use super::{CliError, files};
 use ota_cloud::signing::{LocalSigner, PrivateKey};
+
+/// The options naming the key that signs, shared by `sign` and `release`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SigningKey {
+    /// PEM private key that signs (P-256 or RSA).
+    #[arg(long, value_name = "KEY.pem")]
+    pub(crate) key: PathBuf,
+    /// Sign with RSA-PSS (SHA-256, MGF1-SHA-256, 32-byte salt) instead of PKCS#1 v1.5; RSA
+    /// keys only.
+    #[arg(long)]
+    pub(crate) pss: bool,
+}
+
+impl SigningKey {
+    /// The [`signer`] of this key.
+    pub(crate) fn signer(&self) -> Result<LocalSigner, CliError> {
+        signer(&self.key, self.pss)
+    }
+}
 
 /// A signer for the PEM private key at `path`, with `--pss` for RSA keys.
 pub(crate) fn signer(path: &Path, pss: bool) -> Result<LocalSigner, CliError> {

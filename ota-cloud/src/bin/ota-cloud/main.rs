@@ -28,8 +28,8 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser as _;
 use clap::error::ErrorKind;
+use clap::{CommandFactory as _, FromArgMatches as _};
 
 use error::CliError;
 
@@ -54,21 +54,32 @@ struct Cli {
     command: Command,
 }
 
-/// The commands; each one's help is its `Args` struct's doc comment.
+/// The commands; each one's help is its `Args` struct's doc comment, followed by
+/// [`EXIT_STATUS`] (see [`command_line`]).
 #[derive(Debug, clap::Subcommand)]
 enum Command {
-    #[command(after_help = EXIT_STATUS)]
     Keygen(keygen::Args),
-    #[command(after_help = EXIT_STATUS)]
     Sign(sign::Args),
-    #[command(after_help = EXIT_STATUS)]
     Verify(verify::Args),
-    #[command(after_help = EXIT_STATUS)]
     Release(release::Args),
-    #[command(after_help = EXIT_STATUS)]
     Inspect(inspect::Args),
-    #[command(after_help = EXIT_STATUS)]
     Plan(plan::Args),
+}
+
+/// [`Cli`]'s command line, with [`EXIT_STATUS`] after every command's help too.
+fn command_line() -> clap::Command {
+    Cli::command().mut_subcommands(|command| command.after_help(EXIT_STATUS))
+}
+
+/// Parse `args` (the program name first) with [`command_line`].
+fn parse<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let mut command = command_line();
+    let mut matches = command.try_get_matches_from_mut(args)?;
+    Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut command))
 }
 
 /// Run the tool on the process's arguments: output on stdout, an error as one line on
@@ -92,7 +103,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match parse(args) {
         Ok(cli) => cli,
         Err(e) => return parse_error(&e, out),
     };

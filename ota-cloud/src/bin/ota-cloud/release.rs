@@ -28,12 +28,8 @@ use ota_cloud::signing::Signer as _;
 /// not grow with its size.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// PEM private key that signs the release (P-256 or RSA).
-    #[arg(long, value_name = "KEY.pem")]
-    key: PathBuf,
-    /// Sign with RSA-PSS (SHA-256, MGF1-SHA-256, 32-byte salt) instead of PKCS#1 v1.5.
-    #[arg(long)]
-    pss: bool,
+    #[command(flatten)]
+    signing: keys::SigningKey,
     /// Document format.
     #[arg(long, value_enum, default_value_t = Format::Firmware)]
     format: Format,
@@ -101,12 +97,12 @@ enum Format {
 
 pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
     check_options(args)?;
-    let inputs = [args.key.as_path(), args.file.as_path()];
+    let inputs = [args.signing.key.as_path(), args.file.as_path()];
     match &args.out {
         Some(path) => files::refuse_output_over_inputs("--out", path, &inputs)?,
         None => files::refuse_stdout_over_inputs(&inputs)?,
     }
-    let signer = keys::signer(&args.key, args.pss)?;
+    let signer = args.signing.signer()?;
     let image = files::image_digest(&args.file)?;
     let release = match args.format {
         Format::Firmware => {
@@ -168,11 +164,7 @@ fn check_options(args: &Args) -> Result<(), CliError> {
                 ("--cert-file", args.cert_file.is_some()),
                 ("--file-type", args.file_type.is_some()),
             ];
-            if let Some((flag, _)) = afr_only.iter().find(|(_, given)| *given) {
-                return Err(CliError::usage(format!(
-                    "{flag} applies to --format afr-ota only"
-                )));
-            }
+            refuse_given(&afr_only, "applies to --format afr-ota only")?;
             if let Some(expires) = args.expires
                 && expires <= parse::now()
             {
@@ -191,14 +183,21 @@ fn check_options(args: &Args) -> Result<(), CliError> {
                 ("--expires", args.expires.is_some()),
                 ("--job-id", args.job_id.is_some()),
             ];
-            if let Some((flag, _)) = manifest_only.iter().find(|(_, given)| *given) {
-                return Err(CliError::usage(format!(
-                    "{flag} cannot be carried by an afr_ota document (only the file is signed); use --format firmware"
-                )));
-            }
+            refuse_given(
+                &manifest_only,
+                "cannot be carried by an afr_ota document (only the file is signed); use --format firmware",
+            )?;
         }
     }
     Ok(())
+}
+
+/// A usage error "FLAG WHY" for the first of `flags` given (`true`), if any.
+fn refuse_given(flags: &[(&str, bool)], why: &str) -> Result<(), CliError> {
+    match flags.iter().find(|(_, given)| *given) {
+        Some((flag, _)) => Err(CliError::usage(format!("{flag} {why}"))),
+        None => Ok(()),
+    }
 }
 
 fn firmware_spec(args: &Args) -> Result<FirmwareSpec<'_>, CliError> {

@@ -21,20 +21,16 @@ use ota_cloud::signing::Signer as _;
 /// with its size. Standard output redirected into the file or the key is refused.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// PEM private key (P-256 or RSA).
-    #[arg(long, value_name = "KEY.pem")]
-    key: PathBuf,
-    /// RSA-PSS (SHA-256, MGF1-SHA-256, 32-byte salt) instead of PKCS#1 v1.5; RSA keys only.
-    #[arg(long)]
-    pss: bool,
+    #[command(flatten)]
+    signing: keys::SigningKey,
     /// The file to sign.
     #[arg(value_name = "FILE")]
     file: PathBuf,
 }
 
 pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
-    files::refuse_stdout_over_inputs(&[args.key.as_path(), args.file.as_path()])?;
-    let signer = keys::signer(&args.key, args.pss)?;
+    files::refuse_stdout_over_inputs(&[args.signing.key.as_path(), args.file.as_path()])?;
+    let signer = args.signing.signer()?;
     let image = files::image_digest(&args.file)?;
     let signature = signer
         .sign_digest(&image.sha256)

@@ -1,40 +1,21 @@
 //! The commands run in-process on files in a scratch directory. `tests/cli_openssl.rs` runs
-//! the binary against the `openssl` CLI.
+//! the binary against the `openssl` CLI; both build their command lines with
+//! `tests/common/args.rs`.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::*;
 
-struct Scratch(PathBuf);
+#[path = "../../../tests/common/args.rs"]
+#[allow(unreachable_pub)]
+mod args;
+#[path = "../../../tests/common/scratch.rs"]
+#[allow(dead_code, unreachable_pub)]
+pub(crate) mod scratch;
 
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("ota-cloud-cli-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).display().to_string()
-    }
-
-    fn names(&self) -> Vec<String> {
-        let mut names: Vec<_> = fs::read_dir(&self.0)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
+use args::with;
+use scratch::Dir;
 
 /// Run `ota-cloud ARGS`: stdout, or the error.
 fn cli(args: &[&str]) -> Result<String, CliError> {
@@ -61,10 +42,24 @@ fn failure(args: &[&str]) -> String {
     }
 }
 
+/// `keygen` a P-256 key pair in `dir`: the private key's path (the public key is
+/// `k.pub.pem`).
+fn keygen(dir: &Dir) -> String {
+    let key = dir.path("k.pem");
+    cli(&args::keygen(&key)).unwrap();
+    key
+}
+
+/// Release `image` with [`args::release`] and `key` into `doc.json` in `dir`: its path.
+fn release_doc(dir: &Dir, key: &str, image: &str) -> String {
+    let doc = dir.path("doc.json");
+    cli(&with(args::release(key), &["--out", &doc, image])).unwrap();
+    doc
+}
+
 #[test]
 fn command_definition_is_consistent() {
-    use clap::CommandFactory as _;
-    Cli::command().debug_assert();
+    command_line().debug_assert();
 }
 
 #[test]
@@ -103,16 +98,16 @@ fn command_line_mistakes_are_one_usage_line() {
 
 #[test]
 fn keygen_sign_verify_round_trip() {
-    let dir = Scratch::new("roundtrip");
+    let dir = Dir::new("roundtrip");
     let key = dir.path("k.pem");
-    let printed = cli(&["keygen", "--algorithm", "p256", "--out", &key]).unwrap();
+    let printed = cli(&args::keygen(&key)).unwrap();
     assert!(
         printed.contains("k.pub.pem") && printed.contains("key id:"),
         "{printed}"
     );
     assert_eq!(dir.names(), ["k.pem", "k.pub.pem"]);
-    assert!(failure(&["keygen", "--algorithm", "p256", "--out", &key]).contains("--force"));
-    cli(&["keygen", "--algorithm", "p256", "--out", &key, "--force"]).unwrap();
+    assert!(failure(&args::keygen(&key)).contains("--force"));
+    cli(&with(args::keygen(&key), &["--force"])).unwrap();
 
     let file = dir.path("fw.bin");
     fs::write(&file, b"firmware").unwrap();
@@ -123,60 +118,29 @@ fn keygen_sign_verify_round_trip() {
     let (a, b) = signature.split_at(20);
     fs::write(&sig, format!("{a}\n{b}")).unwrap();
     let public = dir.path("k.pub.pem");
-    assert_eq!(
-        cli(&[
-            "verify",
-            "--public-key",
-            &public,
-            "--signature",
-            &sig,
-            &file
-        ])
-        .unwrap(),
-        "valid\n"
-    );
+    let verify = args::verify(&public, &sig, &file);
+    assert_eq!(cli(&verify).unwrap(), "valid\n");
 
     fs::write(&file, b"firmwarE").unwrap();
-    let reason = failure(&[
-        "verify",
-        "--public-key",
-        &public,
-        "--signature",
-        &sig,
-        &file,
-    ]);
+    let reason = failure(&verify);
     assert!(reason.starts_with("invalid: "), "{reason}");
     assert!(failure(&["sign", "--key", &key, "--pss", &file]).contains("--pss applies to RSA"));
-    assert!(
-        failure(&["verify", "--public-key", &key, "--signature", &sig, &file])
-            .contains("private key")
-    );
+    assert!(failure(&args::verify(&key, &sig, &file)).contains("private key"));
     assert!(failure(&["sign", "--key", &public, &file]).contains("public key"));
     fs::write(&sig, "not base64!").unwrap();
-    assert!(
-        failure(&[
-            "verify",
-            "--public-key",
-            &public,
-            "--signature",
-            &sig,
-            &file
-        ])
-        .contains("base64")
-    );
+    assert!(failure(&verify).contains("base64"));
     assert!(failure(&["sign", "--key", &dir.path("absent.pem"), &file]).starts_with("cannot read"));
 }
 
 #[test]
 fn release_then_inspect() {
-    let dir = Scratch::new("release");
-    let key = dir.path("k.pem");
-    cli(&["keygen", "--algorithm", "p256", "--out", &key]).unwrap();
+    let dir = Dir::new("release");
+    let key = keygen(&dir);
     let public = dir.path("k.pub.pem");
     let image = dir.path("fw.bin");
     fs::write(&image, vec![0x5a; 3000]).unwrap();
     let doc = dir.path("doc.json");
-    let base = [
+    let base = vec![
         "release",
         "--key",
         &key,
@@ -191,12 +155,8 @@ fn release_then_inspect() {
         "--stream",
         "fw-1",
     ];
-    let with = |extra: &[&str]| -> Vec<String> {
-        base.iter().chain(extra).map(|s| s.to_string()).collect()
-    };
-    let args = with(&["--job-id", "job-1", "--out", &doc, &image]);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    assert_eq!(cli(&args).unwrap(), "");
+    let job_1 = with(base.clone(), &["--job-id", "job-1", "--out", &doc, &image]);
+    assert_eq!(cli(&job_1).unwrap(), "");
     let text = fs::read_to_string(&doc).unwrap();
     assert!(text.starts_with(r#"{"operation":"firmware_update""#) && text.ends_with("}\n"));
 
@@ -221,18 +181,7 @@ fn release_then_inspect() {
         "--running-version",
         "1.1.0",
     ];
-    let inspect = |extra: &[&str]| {
-        let mut args = vec![
-            "inspect",
-            doc.as_str(),
-            "--trust",
-            public.as_str(),
-            "--file",
-            image.as_str(),
-        ];
-        args.extend_from_slice(extra);
-        cli(&args)
-    };
+    let inspect = |extra: &[&str]| cli(&with(args::inspect(&doc, &public, &image), extra));
     let ok = inspect(&device).unwrap();
     assert!(
         ok.contains("verified by")
@@ -240,91 +189,49 @@ fn release_then_inspect() {
             && ok.contains("matches the signed"),
         "{ok}"
     );
-    let wrong_hw = [
-        "--hardware",
-        "rev-c",
-        "--product",
-        "acme",
-        "--running-version",
-        "1.1.0",
-    ];
-    let err = inspect(&wrong_hw).unwrap_err();
-    assert!(err.one_line().contains("wrong_hardware"), "{err}");
-    let mut other_job = device.to_vec();
-    other_job.extend(["--job-id", "job-2"]);
-    assert!(
-        inspect(&other_job)
-            .unwrap_err()
-            .one_line()
-            .contains("wrong_job")
-    );
-    let mut floor = device.to_vec();
-    floor.extend(["--security-counter-floor", "4"]);
-    assert!(
-        inspect(&floor)
-            .unwrap_err()
-            .one_line()
-            .contains("security_counter_below_floor")
-    );
+    let refusal = |extra: &[&str]| inspect(extra).unwrap_err().one_line();
+    let mut wrong_hw = device;
+    wrong_hw[1] = "rev-c";
+    let err = refusal(&wrong_hw);
+    assert!(err.contains("wrong_hardware"), "{err}");
+    let other_job = with(device.to_vec(), &["--job-id", "job-2"]);
+    assert!(refusal(&other_job).contains("wrong_job"));
+    let floor = with(device.to_vec(), &["--security-counter-floor", "4"]);
+    assert!(refusal(&floor).contains("security_counter_below_floor"));
 
     // Another key does not verify it.
     let other = dir.path("o.pem");
-    cli(&["keygen", "--algorithm", "p256", "--out", &other]).unwrap();
+    cli(&args::keygen(&other)).unwrap();
     let err = cli(&["inspect", &doc, "--trust", &dir.path("o.pub.pem")]).unwrap_err();
     assert!(err.one_line().contains("unknown_key"), "{err}");
 
     // afr-ota: options it cannot carry are refused; the file signature is checked with --file.
     let afr = dir.path("afr.json");
-    let refused = usage_error(&[
-        "release",
-        "--key",
-        &key,
-        "--format",
-        "afr-ota",
-        "--stream",
-        "s",
-        "--expires",
-        "2999999999",
-        &image,
-    ]);
+    let afr_release = vec![
+        "release", "--key", &key, "--format", "afr-ota", "--stream", "s",
+    ];
+    let refused = usage_error(&with(
+        afr_release.clone(),
+        &["--expires", "2999999999", &image],
+    ));
     assert!(refused.contains("--expires"), "{refused}");
-    cli(&[
-        "release", "--key", &key, "--format", "afr-ota", "--stream", "s", "--out", &afr, &image,
-    ])
-    .unwrap();
+    cli(&with(afr_release, &["--out", &afr, &image])).unwrap();
     let shown = cli(&["inspect", &afr, "--trust", &public]).unwrap();
     assert!(shown.contains("give --file"), "{shown}");
-    let shown = cli(&["inspect", &afr, "--trust", &public, "--file", &image]).unwrap();
+    let shown = cli(&args::inspect(&afr, &public, &image)).unwrap();
     assert!(shown.contains("file 0 verified by"), "{shown}");
     fs::write(&image, vec![0x5b; 3000]).unwrap();
-    assert!(cli(&["inspect", &afr, "--trust", &public, "--file", &image]).is_err());
+    assert!(cli(&args::inspect(&afr, &public, &image)).is_err());
 
     // Failures leave no file behind.
     let before = dir.names();
-    let args = with(&["--out", &dir.path("new.json"), &dir.path("absent.bin")]);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    assert!(failure(&args).starts_with("cannot read"));
-    assert!(
-        usage_error(&[
-            "release",
-            "--key",
-            &key,
-            "--version",
-            "1.0.0",
-            "--hardware",
-            "h",
-            "--product",
-            "p",
-            "--stream",
-            "s",
-            "--expires",
-            "1000",
-            "--out",
-            &dir.path("new.json"),
-            &image
-        ])
-        .contains("past")
+    let (new, absent) = (dir.path("new.json"), dir.path("absent.bin"));
+    assert!(failure(&with(base, &["--out", &new, &absent])).starts_with("cannot read"));
+    let expired = with(
+        args::release(&key),
+        &["--expires", "1000", "--out", &new, &image],
     );
+    assert!(usage_error(&expired).contains("past"));
     assert_eq!(dir.names(), before);
     assert!(failure(&["inspect", &image]).contains("not a valid job document"));
     fs::write(dir.path("custom.json"), r#"{"operation":"reboot"}"#).unwrap();
@@ -450,14 +357,14 @@ fn plan_sizes_are_bounded_before_anything_is_built() {
 
 #[test]
 fn keygen_force_never_loses_the_old_key() {
-    let dir = Scratch::new("keygen-force");
-    let key = dir.path("k.pem");
-    cli(&["keygen", "--algorithm", "p256", "--out", &key]).unwrap();
+    let dir = Dir::new("keygen-force");
+    let key = keygen(&dir);
     let old = fs::read(&key).unwrap();
     // The public half cannot be replaced: the command fails and changes nothing.
     fs::remove_file(dir.path("k.pub.pem")).unwrap();
     fs::create_dir(dir.path("k.pub.pem")).unwrap();
-    let err = failure(&["keygen", "--algorithm", "p256", "--out", &key, "--force"]);
+    let force = with(args::keygen(&key), &["--force"]);
+    let err = failure(&force);
     assert!(
         err.contains("k.pub.pem") && err.contains("nothing was changed"),
         "{err}"
@@ -466,36 +373,18 @@ fn keygen_force_never_loses_the_old_key() {
     assert_eq!(dir.names(), ["k.pem", "k.pub.pem"], "no temporary files");
     // With the obstacle gone, --force replaces both.
     fs::remove_dir(dir.path("k.pub.pem")).unwrap();
-    cli(&["keygen", "--algorithm", "p256", "--out", &key, "--force"]).unwrap();
+    cli(&force).unwrap();
     assert_ne!(fs::read(&key).unwrap(), old);
     assert_eq!(dir.names(), ["k.pem", "k.pub.pem"]);
 }
 
 #[test]
 fn release_refuses_to_write_over_its_inputs() {
-    let dir = Scratch::new("release-over-input");
-    let key = dir.path("k.pem");
-    cli(&["keygen", "--algorithm", "p256", "--out", &key]).unwrap();
+    let dir = Dir::new("release-over-input");
+    let key = keygen(&dir);
     let image = dir.path("fw.bin");
     fs::write(&image, vec![0x42; 5000]).unwrap();
-    let release = |out: &str| {
-        usage_error(&[
-            "release",
-            "--key",
-            &key,
-            "--product",
-            "p",
-            "--hardware",
-            "h",
-            "--version",
-            "1.0.0",
-            "--stream",
-            "s",
-            "--out",
-            out,
-            &image,
-        ])
-    };
+    let release = |out: &str| usage_error(&with(args::release(&key), &["--out", out, &image]));
     let err = release(&image);
     assert!(
         err.contains("is the input") && err.contains("fw.bin"),
@@ -504,36 +393,18 @@ fn release_refuses_to_write_over_its_inputs() {
     assert_eq!(fs::read(&image).unwrap(), vec![0x42; 5000], "image intact");
     let err = release(&key);
     assert!(err.contains("k.pem"), "{err}");
-    let same_image = dir.0.join(".").join("fw.bin").display().to_string();
+    let same_image = dir.join(".").join("fw.bin").display().to_string();
     assert!(release(&same_image).contains("is the input"));
     assert_eq!(dir.names(), ["fw.bin", "k.pem", "k.pub.pem"]);
 }
 
 #[test]
 fn inspect_refuses_a_document_over_the_jobs_limit() {
-    let dir = Scratch::new("inspect-long");
-    let key = dir.path("k.pem");
-    cli(&["keygen", "--algorithm", "p256", "--out", &key]).unwrap();
+    let dir = Dir::new("inspect-long");
+    let key = keygen(&dir);
     let image = dir.path("fw.bin");
     fs::write(&image, b"firmware").unwrap();
-    let doc = dir.path("doc.json");
-    cli(&[
-        "release",
-        "--key",
-        &key,
-        "--product",
-        "p",
-        "--hardware",
-        "h",
-        "--version",
-        "1.0.0",
-        "--stream",
-        "s",
-        "--out",
-        &doc,
-        &image,
-    ])
-    .unwrap();
+    let doc = release_doc(&dir, &key, &image);
     cli(&["inspect", &doc]).unwrap();
     // The same document with an unknown top-level field of 1 MB.
     let text = fs::read_to_string(&doc).unwrap();
@@ -555,9 +426,8 @@ fn inspect_refuses_a_document_over_the_jobs_limit() {
 
 #[test]
 fn streamed_images_are_signed_and_checked_as_before() {
-    let dir = Scratch::new("streamed");
-    let key = dir.path("k.pem");
-    cli(&["keygen", "--algorithm", "p256", "--out", &key]).unwrap();
+    let dir = Dir::new("streamed");
+    let key = keygen(&dir);
     // Larger than one chunk, and not a multiple of it.
     let bytes: Vec<u8> = (0..200_003u32).map(|i| (i % 249) as u8).collect();
     let image = dir.path("fw.bin");
@@ -572,33 +442,8 @@ fn streamed_images_are_signed_and_checked_as_before() {
         printed.trim_end(),
         base64::engine::general_purpose::STANDARD.encode(in_memory)
     );
-    let doc = dir.path("doc.json");
-    cli(&[
-        "release",
-        "--key",
-        &key,
-        "--product",
-        "p",
-        "--hardware",
-        "h",
-        "--version",
-        "1.0.0",
-        "--stream",
-        "s",
-        "--out",
-        &doc,
-        &image,
-    ])
-    .unwrap();
-    let shown = cli(&[
-        "inspect",
-        &doc,
-        "--trust",
-        &dir.path("k.pub.pem"),
-        "--file",
-        &image,
-    ])
-    .unwrap();
+    let doc = release_doc(&dir, &key, &image);
+    let shown = cli(&args::inspect(&doc, &dir.path("k.pub.pem"), &image)).unwrap();
     assert!(
         shown.contains("200003 bytes") && shown.contains("matches the signed"),
         "{shown}"
@@ -617,7 +462,7 @@ fn streamed_images_are_signed_and_checked_as_before() {
 /// checked".
 #[test]
 fn inspect_without_trust_refuses_what_a_device_refuses() {
-    let dir = Scratch::new("inspect-afr");
+    let dir = Dir::new("inspect-afr");
     let doc = dir.path("afr.json");
     let with_file = |file: &str| {
         format!(r#"{{"afr_ota":{{"protocols":["MQTT"],"streamname":"s","files":[{file}]}}}}"#)

@@ -67,19 +67,11 @@ impl Admission {
         self.in_segment = 0;
     }
 
-    /// One admission happened; apply a ramp increase if the notified count crossed a
-    /// threshold. `notified`, `succeeded` are the job's cumulative counts.
-    pub(crate) fn admitted(
-        &mut self,
-        pacing: Pacing,
-        ramp: Option<&Ramp>,
-        max: u32,
-        notified: u64,
-        succeeded: u64,
-    ) {
+    /// One admission happened (the ramp increase it may trigger:
+    /// [`super::job_state::JobState::ramp_up`]).
+    pub(crate) fn admitted(&mut self) {
         self.next += 1;
         self.in_segment += 1;
-        self.maybe_increase(pacing, ramp, max, notified, succeeded, None);
     }
 
     /// Check the ramp thresholds; `now` is given when the trigger is a success (the new rate
@@ -152,7 +144,8 @@ mod tests {
     fn spread_pacing_at_the_rate() {
         let mut a = Admission::new(0, 1000, Some(&ramp()));
         assert_eq!(a.due(Pacing::Spread), 0);
-        a.admitted(Pacing::Spread, Some(&ramp()), 1000, 1, 0);
+        a.admitted();
+        a.maybe_increase(Pacing::Spread, Some(&ramp()), 1000, 1, 0, None);
         assert_eq!(
             a.due(Pacing::Spread),
             1200,
@@ -160,7 +153,8 @@ mod tests {
         );
         let mut b = Admission::new(0, 120, None);
         for _ in 0..120 {
-            b.admitted(Pacing::PerMinute, None, 120, 0, 0);
+            b.admitted();
+            b.maybe_increase(Pacing::PerMinute, None, 120, 0, 0, None);
         }
         assert_eq!(b.due(Pacing::PerMinute), 60_000, "the next minute's quota");
     }

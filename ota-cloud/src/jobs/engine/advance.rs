@@ -10,7 +10,7 @@ use ota_core::jobs::JobExecutionStatus;
 
 use super::Engine;
 use crate::jobs::events::EventKind;
-use crate::jobs::model::JobStatus;
+use crate::jobs::model::{CancelJob, JobStatus};
 use crate::schedule::EndBehavior;
 
 /// What a job waits for next.
@@ -122,11 +122,12 @@ impl Engine {
                 .map_or(EndBehavior::StopRollout, |s| s.end_behavior);
         match behavior {
             EndBehavior::StopRollout => self.check_completion(job),
-            EndBehavior::Cancel => {
-                self.cancel_job_internal(job, Some("SCHEDULED_END".into()), None, false)
-            }
-            EndBehavior::ForceCancel => {
-                self.cancel_job_internal(job, Some("SCHEDULED_END".into()), None, true)
+            EndBehavior::Cancel | EndBehavior::ForceCancel => {
+                let cancel = CancelJob {
+                    force: behavior == EndBehavior::ForceCancel,
+                    ..CancelJob::because("SCHEDULED_END")
+                };
+                self.cancel_job_internal(job, cancel);
             }
         }
     }
@@ -155,13 +156,8 @@ impl Engine {
         };
         self.admit(job, slot);
         let j = self.job_mut(job);
-        let (notified, succeeded) = (
-            j.counts.notified,
-            j.counts.things[JobExecutionStatus::Succeeded],
-        );
-        let (ramp, max) = (j.v.ramp, j.v.max_per_minute);
-        j.admission
-            .admitted(pacing, ramp.as_ref(), max, notified, succeeded);
+        j.admission.admitted();
+        j.ramp_up(pacing, None);
         self.check_abort(job);
     }
 

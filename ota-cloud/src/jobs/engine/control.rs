@@ -14,7 +14,7 @@ use crate::error::ServiceError;
 use crate::fleet::{GroupId, ThingId};
 use crate::jobs::events::EventKind;
 use crate::jobs::model::{
-    Job, JobExecution, JobExecutionSummary, JobSpec, JobStatus, StatusDetails, Target,
+    CancelExecution, CancelJob, Job, JobExecution, JobExecutionSummary, JobSpec, JobStatus, Target,
 };
 use crate::jobs::validate;
 
@@ -190,17 +190,11 @@ impl Engine {
     /// # Errors
     /// [`ServiceError::ResourceNotFound`]; [`ServiceError::InvalidStateTransition`] for a job already
     /// completed, cancelled or being deleted.
-    pub fn cancel_job(
-        &mut self,
-        job_id: &str,
-        reason_code: Option<String>,
-        comment: Option<String>,
-        force: bool,
-    ) -> Result<Job, ServiceError> {
+    pub fn cancel_job(&mut self, job_id: &str, cancel: CancelJob) -> Result<Job, ServiceError> {
         let index = self
             .job_index(job_id)
             .ok_or_else(|| not_found_job(job_id))?;
-        if let Some(code) = &reason_code
+        if let Some(code) = &cancel.reason_code
             && (code.is_empty()
                 || code.len() > 128
                 || !code
@@ -219,7 +213,7 @@ impl Engine {
                 )));
             }
         }
-        self.cancel_job_internal(index, reason_code, comment, force);
+        self.cancel_job_internal(index, cancel);
         Ok(self.describe(index))
     }
 
@@ -392,10 +386,13 @@ impl Engine {
         &mut self,
         job_id: &str,
         thing: &str,
-        force: bool,
-        expected_version: Option<u64>,
-        status_details: Option<StatusDetails>,
+        cancel: CancelExecution,
     ) -> Result<(), ServiceError> {
+        let CancelExecution {
+            force,
+            expected_version,
+            status_details,
+        } = cancel;
         let (index, slot) = self.locate(job_id, thing)?;
         if let Some(details) = &status_details {
             ota_core::jobs::check_details(details.iter().map(|(k, v)| (k.as_str(), v.as_str())))

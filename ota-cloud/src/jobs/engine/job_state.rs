@@ -2,10 +2,13 @@
 
 use std::collections::HashMap;
 
+use ota_core::jobs::JobExecutionStatus::Succeeded;
+
 use crate::fleet::{GroupId, ThingId};
 use crate::jobs::model::JobStatus;
 use crate::jobs::validate::Validated;
 
+use super::Pacing;
 use super::admission::Admission;
 use super::counts::Counts;
 use super::slot::Slot;
@@ -56,6 +59,15 @@ impl JobState {
     /// Targets not yet notified.
     pub(crate) fn unadmitted(&self) -> usize {
         self.slots.len() - self.admission.next as usize
+    }
+
+    /// Apply a ramp increase if the job's notified or succeeded count crossed a threshold,
+    /// as [`Admission::maybe_increase`] (`now` when a success triggers it).
+    pub(crate) fn ramp_up(&mut self, pacing: Pacing, now: Option<u64>) {
+        let (notified, succeeded) = (self.counts.notified, self.counts.things[Succeeded]);
+        let (ramp, max) = (self.v.ramp.as_ref(), self.v.max_per_minute);
+        self.admission
+            .maybe_increase(pacing, ramp, max, notified, succeeded, now);
     }
 
     pub(crate) fn is_continuous(&self) -> bool {

@@ -5,7 +5,7 @@ use ota_core::jobs::JobExecutionStatus;
 
 use super::{Engine, Notification, NotificationKind};
 use crate::jobs::events::EventKind;
-use crate::jobs::model::{Comparator, Denominator, FailureType, JobStatus};
+use crate::jobs::model::{CancelJob, Comparator, Denominator, FailureType, JobStatus};
 use crate::jobs::validate::Abort;
 
 use JobExecutionStatus::*;
@@ -54,11 +54,7 @@ impl Engine {
         if to == Succeeded {
             let pacing = self.settings.pacing;
             let now = self.now;
-            let j = self.job_mut(job);
-            let (notified, succeeded) = (j.counts.notified, j.counts.things[Succeeded]);
-            let (ramp, max) = (j.v.ramp, j.v.max_per_minute);
-            j.admission
-                .maybe_increase(pacing, ramp.as_ref(), max, notified, succeeded, Some(now));
+            self.job_mut(job).ramp_up(pacing, Some(now));
         }
         let retried = matches!(to, Failed | TimedOut) && self.retry(job, slot, to);
         // A retried failure still counts toward the abort criteria (and an abort cancels the
@@ -110,7 +106,11 @@ impl Engine {
                 j.counts.terminal_attempts(),
                 a.failure_type,
             );
-            self.cancel_job_internal(job, Some("ABORT_CANCEL".into()), Some(comment), false);
+            let cancel = CancelJob {
+                comment: Some(comment),
+                ..CancelJob::because("ABORT_CANCEL")
+            };
+            self.cancel_job_internal(job, cancel);
         }
     }
 
@@ -177,18 +177,17 @@ impl Engine {
 
     /// Cancel a job: stop rollout, cancel `QUEUED` executions and, with `force`, `IN_PROGRESS`
     /// ones.
-    pub(super) fn cancel_job_internal(
-        &mut self,
-        job: u32,
-        reason: Option<String>,
-        comment: Option<String>,
-        force: bool,
-    ) {
+    pub(super) fn cancel_job_internal(&mut self, job: u32, cancel: CancelJob) {
+        let CancelJob {
+            reason_code,
+            comment,
+            force,
+        } = cancel;
         let now = self.now;
         let j = self.job_mut(job);
         j.status = JobStatus::Canceled;
         j.admission.stopped = true;
-        j.reason_code = reason;
+        j.reason_code = reason_code;
         j.comment = comment;
         j.force_canceled |= force;
         j.completed_at = Some(now);

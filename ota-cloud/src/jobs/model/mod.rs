@@ -1,5 +1,6 @@
 //! The job model, in AWS IoT Jobs' terms and JSON field names.
 
+mod cancel;
 mod execution;
 mod job;
 mod rollout;
@@ -8,6 +9,7 @@ mod status_counts;
 mod status_fields;
 mod target;
 
+pub use cancel::{CancelExecution, CancelJob};
 pub use execution::{
     DeviceExecution, ExecutionState, JobExecution, JobExecutionSummary, PendingExecutions,
     StartNext, StatusDetails, UpdateExecution, UpdateOutcome,

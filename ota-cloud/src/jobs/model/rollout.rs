@@ -183,6 +183,15 @@ pub struct TimeoutConfig {
     pub in_progress_timeout_in_minutes: Option<u32>,
 }
 
+impl TimeoutConfig {
+    /// Executions time out after `minutes` `IN_PROGRESS`.
+    pub fn in_progress(minutes: u32) -> Self {
+        Self {
+            in_progress_timeout_in_minutes: Some(minutes),
+        }
+    }
+}
+
 /// Which failures a retry criterion retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

@@ -308,147 +308,36 @@ mod tests {
 
     #[test]
     fn plain_field_errors() {
-        let err = |spec: Spec, text: &str| values(spec, text).unwrap_err();
-        let field = CronField::Minutes;
-        assert_eq!(
-            err(Spec::MINUTES, "60"),
-            CronError::OutOfRange {
-                field,
-                token: owned("60")
-            }
-        );
-        assert_eq!(
-            err(Spec::MINUTES, "99999999999999"),
-            CronError::OutOfRange {
-                field,
-                token: owned("99999999999999")
-            }
-        );
-        assert_eq!(
-            err(Spec::MINUTES, "10-5"),
-            CronError::ReversedRange {
-                field,
-                token: owned("10-5")
-            }
-        );
-        assert_eq!(
-            err(Spec::MINUTES, "0/0"),
-            CronError::BadStep {
-                field,
-                token: owned("0/0")
-            }
-        );
-        assert_eq!(
-            err(Spec::MINUTES, "0/61"),
-            CronError::BadStep {
-                field,
-                token: owned("0/61")
-            }
-        );
-        assert_eq!(
-            err(Spec::MINUTES, "1/2/3"),
-            CronError::BadStep {
-                field,
-                token: owned("1/2/3")
-            }
-        );
-        assert_eq!(
-            err(Spec::MINUTES, "JAN"),
-            CronError::BadToken {
-                field,
-                token: owned("JAN")
-            }
-        );
-        assert_eq!(
-            err(Spec::MINUTES, ""),
-            CronError::BadToken {
-                field,
-                token: owned("")
-            }
-        );
-        assert_eq!(
-            err(Spec::MINUTES, "1,,2"),
-            CronError::BadToken {
-                field,
-                token: owned("")
-            }
-        );
-        assert_eq!(
-            err(Spec::MINUTES, "-1"),
-            CronError::BadToken {
-                field,
-                token: owned("")
-            }
-        );
-        assert_eq!(
-            err(Spec::HOURS, "?"),
-            CronError::Misplaced {
-                field: CronField::Hours,
-                token: owned("?")
-            }
-        );
-        assert_eq!(
-            err(Spec::HOURS, "L"),
-            CronError::Misplaced {
-                field: CronField::Hours,
-                token: owned("L")
-            }
-        );
-        assert_eq!(
-            err(Spec::YEAR, "1969"),
-            CronError::OutOfRange {
-                field: CronField::Year,
-                token: owned("1969")
-            }
-        );
-        assert_eq!(
-            err(Spec::YEAR, "2200"),
-            CronError::OutOfRange {
-                field: CronField::Year,
-                token: owned("2200")
-            }
-        );
-        assert_eq!(
-            err(Spec::DAY_OF_WEEK, "MON/2"),
-            CronError::Misplaced {
-                field: CronField::DayOfWeek,
-                token: owned("MON/2")
-            }
-        );
-        assert_eq!(
-            err(Spec::DAY_OF_WEEK, "0"),
-            CronError::OutOfRange {
-                field: CronField::DayOfWeek,
-                token: owned("0")
-            }
-        );
-        assert_eq!(
-            err(Spec::DAY_OF_WEEK, "8"),
-            CronError::OutOfRange {
-                field: CronField::DayOfWeek,
-                token: owned("8")
-            }
-        );
-        assert_eq!(
-            err(Spec::MINUTES, "JUL"),
-            CronError::BadToken {
-                field,
-                token: owned("JUL")
-            }
-        );
-        assert_eq!(
-            err(Spec::MINUTES, "3#2"),
-            CronError::Misplaced {
-                field,
-                token: owned("3#2")
-            }
-        );
-        assert_eq!(
-            err(Spec::MONTH, "JANUARY"),
-            CronError::BadToken {
-                field: CronField::Month,
-                token: owned("JANUARY")
-            }
-        );
+        use crate::schedule::error::field_errors::*;
+        for (spec, text, kind, token) in [
+            (Spec::MINUTES, "60", OUT_OF_RANGE, "60"),
+            (
+                Spec::MINUTES,
+                "99999999999999",
+                OUT_OF_RANGE,
+                "99999999999999",
+            ),
+            (Spec::MINUTES, "10-5", REVERSED, "10-5"),
+            (Spec::MINUTES, "0/0", BAD_STEP, "0/0"),
+            (Spec::MINUTES, "0/61", BAD_STEP, "0/61"),
+            (Spec::MINUTES, "1/2/3", BAD_STEP, "1/2/3"),
+            (Spec::MINUTES, "JAN", BAD_TOKEN, "JAN"),
+            (Spec::MINUTES, "", BAD_TOKEN, ""),
+            (Spec::MINUTES, "1,,2", BAD_TOKEN, ""),
+            (Spec::MINUTES, "-1", BAD_TOKEN, ""),
+            (Spec::HOURS, "?", MISPLACED, "?"),
+            (Spec::HOURS, "L", MISPLACED, "L"),
+            (Spec::YEAR, "1969", OUT_OF_RANGE, "1969"),
+            (Spec::YEAR, "2200", OUT_OF_RANGE, "2200"),
+            (Spec::DAY_OF_WEEK, "MON/2", MISPLACED, "MON/2"),
+            (Spec::DAY_OF_WEEK, "0", OUT_OF_RANGE, "0"),
+            (Spec::DAY_OF_WEEK, "8", OUT_OF_RANGE, "8"),
+            (Spec::MINUTES, "JUL", BAD_TOKEN, "JUL"),
+            (Spec::MINUTES, "3#2", MISPLACED, "3#2"),
+            (Spec::MONTH, "JANUARY", BAD_TOKEN, "JANUARY"),
+        ] {
+            let expected = kind(spec.field, owned(token));
+            assert_eq!(values(spec, text).unwrap_err(), expected, "{text:?}");
+        }
     }
 }

@@ -209,20 +209,20 @@ mod tests {
 
     #[test]
     fn refuses_with_the_reason() {
-        let field = |f, t: &str| (f, t.to_string());
-        assert_eq!(cron_err("rate(5 minutes)"), CronError::Shape);
-        assert_eq!(cron_err("cron(0 10 * * ? *"), CronError::Shape);
-        assert_eq!(cron_err("cron((0 10 * * ? *))"), CronError::Shape);
-        assert_eq!(cron_err(""), CronError::FieldCount { found: 0 });
-        assert_eq!(cron_err("cron()"), CronError::FieldCount { found: 0 });
-        assert_eq!(
-            cron_err("cron(0 10 * * ?)"),
-            CronError::FieldCount { found: 5 }
-        );
-        assert_eq!(
-            cron_err("cron(0 0 10 * * ? *)"),
-            CronError::FieldCount { found: 7 }
-        );
+        use crate::schedule::error::field_errors::*;
+        for (expr, expected) in [
+            ("rate(5 minutes)", CronError::Shape),
+            ("cron(0 10 * * ? *", CronError::Shape),
+            ("cron((0 10 * * ? *))", CronError::Shape),
+            ("", CronError::FieldCount { found: 0 }),
+            ("cron()", CronError::FieldCount { found: 0 }),
+            ("cron(0 10 * * ?)", CronError::FieldCount { found: 5 }),
+            ("cron(0 0 10 * * ? *)", CronError::FieldCount { found: 7 }),
+            ("cron(0 10 * * * *)", CronError::DayFields),
+            ("cron(0 10 ? * ? *)", CronError::DayFields),
+        ] {
+            assert_eq!(cron_err(expr), expected, "{expr:?}");
+        }
         assert_eq!(
             cron_err(&std::format!("cron(0 10 * * ? *){}", " ".repeat(240))),
             CronError::TooLong { len: 258 }
@@ -238,43 +238,32 @@ mod tests {
                 len: bare.len() + 6
             }
         );
-        assert_eq!(cron_err("cron(0 10 * * * *)"), CronError::DayFields);
-        assert_eq!(cron_err("cron(0 10 ? * ? *)"), CronError::DayFields);
-        let (f, token) = field(CronField::Hours, "24");
-        assert_eq!(
-            cron_err("cron(0 24 * * ? *)"),
-            CronError::OutOfRange { field: f, token }
-        );
-        let (f, token) = field(CronField::Year, "1969");
-        assert_eq!(
-            cron_err("cron(0 0 * * ? 1969)"),
-            CronError::OutOfRange { field: f, token }
-        );
-        let (f, token) = field(CronField::Month, "FOO");
-        assert_eq!(
-            cron_err("cron(0 0 * foo ? *)"),
-            CronError::BadToken { field: f, token }
-        );
-        let (f, token) = field(CronField::Month, "?");
-        assert_eq!(
-            cron_err("cron(0 0 * ? ? *)"),
-            CronError::Misplaced { field: f, token }
-        );
-        let (f, token) = field(CronField::DayOfWeek, "FRI-MON");
-        assert_eq!(
-            cron_err("cron(0 0 ? * FRI-MON *)"),
-            CronError::ReversedRange { field: f, token }
-        );
-        let (f, token) = field(CronField::DayOfMonth, "L-2");
-        assert_eq!(
-            cron_err("cron(0 0 L-2 * ? *)"),
-            CronError::Unsupported { field: f, token }
-        );
-        let (f, token) = field(CronField::Minutes, "*/0");
-        assert_eq!(
-            cron_err("cron(*/0 0 * * ? *)"),
-            CronError::BadStep { field: f, token }
-        );
+        for (expr, kind, field, token) in [
+            ("cron(0 24 * * ? *)", OUT_OF_RANGE, CronField::Hours, "24"),
+            (
+                "cron(0 0 * * ? 1969)",
+                OUT_OF_RANGE,
+                CronField::Year,
+                "1969",
+            ),
+            ("cron(0 0 * foo ? *)", BAD_TOKEN, CronField::Month, "FOO"),
+            ("cron(0 0 * ? ? *)", MISPLACED, CronField::Month, "?"),
+            (
+                "cron(0 0 ? * FRI-MON *)",
+                REVERSED,
+                CronField::DayOfWeek,
+                "FRI-MON",
+            ),
+            (
+                "cron(0 0 L-2 * ? *)",
+                UNSUPPORTED,
+                CronField::DayOfMonth,
+                "L-2",
+            ),
+            ("cron(*/0 0 * * ? *)", BAD_STEP, CronField::Minutes, "*/0"),
+        ] {
+            assert_eq!(cron_err(expr), kind(field, token.to_string()), "{expr}");
+        }
     }
 
     #[test]

@@ -19,12 +19,32 @@ fn window(start: &str, minutes: u32) -> MaintenanceWindow {
     MaintenanceWindow::new(start, minutes).unwrap()
 }
 
+/// From `start`, in one window of `minutes` opening at `cron`; no end.
+fn windowed(start: &str, cron: &str, minutes: u32) -> Schedule {
+    Schedule {
+        start: Some(ms(start)),
+        windows: vec![window(cron, minutes)],
+        ..Schedule::default()
+    }
+}
+
 fn fmt(t: Option<u64>) -> Option<String> {
     t.map(format_schedule_time)
 }
 
-fn some(text: &str) -> Option<String> {
-    Some(text.into())
+/// Assert what `s` answers at each instant of `timeline`: whether it admits, its next
+/// admission and its next change (times as text).
+fn assert_timeline(s: &Schedule, timeline: &[(&str, bool, Option<&str>, Option<&str>)]) {
+    for &(at, admits, admission, change) in timeline {
+        let t = ms(at);
+        let answers = (s.admits(t), fmt(s.next_admission(t)), fmt(s.next_change(t)));
+        let expected = (
+            admits,
+            admission.map(String::from),
+            change.map(String::from),
+        );
+        assert_eq!(answers, expected, "at {at}");
+    }
 }
 
 #[test]
@@ -63,38 +83,57 @@ fn nightly_window_crossing_midnight_cut_by_the_end() {
         end_behavior: EndBehavior::Cancel,
         windows: vec![window("cron(0 23 * * ? *)", 120)],
     };
-    assert!(!s.admits(ms("2024-06-01T12:00")));
-    assert_eq!(
-        fmt(s.next_admission(ms("2024-06-01T12:00"))),
-        some("2024-06-01T23:00")
+    assert_timeline(
+        &s,
+        &[
+            (
+                "2024-06-01T12:00",
+                false,
+                Some("2024-06-01T23:00"),
+                Some("2024-06-01T23:00"),
+            ),
+            (
+                "2024-06-02T00:59",
+                true,
+                Some("2024-06-02T00:59"),
+                Some("2024-06-02T01:00"),
+            ),
+            (
+                "2024-06-03T00:00",
+                true,
+                Some("2024-06-03T00:00"),
+                Some("2024-06-03T00:30"),
+            ),
+            (
+                "2024-06-03T00:29",
+                true,
+                Some("2024-06-03T00:29"),
+                Some("2024-06-03T00:30"),
+            ),
+            ("2024-06-03T00:30", false, None, None),
+        ],
     );
-    assert!(s.admits(ms("2024-06-02T00:59")));
-    assert_eq!(
-        fmt(s.next_change(ms("2024-06-02T00:59"))),
-        some("2024-06-02T01:00")
-    );
-    assert!(s.admits(ms("2024-06-03T00:29")));
-    assert_eq!(
-        fmt(s.next_change(ms("2024-06-03T00:00"))),
-        some("2024-06-03T00:30")
-    );
-    assert!(!s.admits(ms("2024-06-03T00:30")));
-    assert_eq!(s.next_admission(ms("2024-06-03T00:30")), None);
-    assert_eq!(s.next_change(ms("2024-06-03T00:30")), None);
 }
 
 #[test]
 fn start_inside_an_open_window() {
-    let s = Schedule {
-        start: Some(ms("2024-06-01T23:30")),
-        windows: vec![window("cron(0 23 * * ? *)", 120)],
-        ..Schedule::default()
-    };
-    assert_eq!(fmt(s.next_admission(0)), some("2024-06-01T23:30"));
-    assert_eq!(fmt(s.next_change(0)), some("2024-06-01T23:30"));
-    assert_eq!(
-        fmt(s.next_change(ms("2024-06-01T23:30"))),
-        some("2024-06-02T01:00")
+    let s = windowed("2024-06-01T23:30", "cron(0 23 * * ? *)", 120);
+    assert_timeline(
+        &s,
+        &[
+            (
+                "1970-01-01T00:00",
+                false,
+                Some("2024-06-01T23:30"),
+                Some("2024-06-01T23:30"),
+            ),
+            (
+                "2024-06-01T23:30",
+                true,
+                Some("2024-06-01T23:30"),
+                Some("2024-06-02T01:00"),
+            ),
+        ],
     );
     assert_eq!(
         s.upcoming_starts(0, 2),
@@ -112,17 +151,35 @@ fn overlapping_windows_of_two_entries() {
         ],
         ..Schedule::default()
     };
-    assert!(s.admits(ms("2024-06-01T03:59")));
-    assert!(!s.admits(ms("2024-06-01T04:00")));
     // The first window closes at 03:00 while the second is open: a change that flips nothing.
-    assert_eq!(
-        fmt(s.next_change(ms("2024-06-01T02:30"))),
-        some("2024-06-01T03:00")
-    );
-    assert!(s.admits(ms("2024-06-01T03:00")));
-    assert_eq!(
-        fmt(s.next_change(ms("2024-06-01T03:00"))),
-        some("2024-06-01T04:00")
+    assert_timeline(
+        &s,
+        &[
+            (
+                "2024-06-01T02:30",
+                true,
+                Some("2024-06-01T02:30"),
+                Some("2024-06-01T03:00"),
+            ),
+            (
+                "2024-06-01T03:00",
+                true,
+                Some("2024-06-01T03:00"),
+                Some("2024-06-01T04:00"),
+            ),
+            (
+                "2024-06-01T03:59",
+                true,
+                Some("2024-06-01T03:59"),
+                Some("2024-06-01T04:00"),
+            ),
+            (
+                "2024-06-01T04:00",
+                false,
+                Some("2024-06-02T01:00"),
+                Some("2024-06-02T01:00"),
+            ),
+        ],
     );
 }
 
@@ -162,11 +219,7 @@ fn upcoming_starts_merge_windows_within_start_and_end() {
 
 #[test]
 fn windows_that_never_open() {
-    let s = Schedule {
-        start: Some(ms("2024-06-01T00:00")),
-        windows: vec![window("cron(0 0 30 FEB ? *)", 60)],
-        ..Schedule::default()
-    };
+    let s = windowed("2024-06-01T00:00", "cron(0 0 30 FEB ? *)", 60);
     assert_eq!(s.next_admission(0), None);
     assert_eq!(s.next_change(0), Some(ms("2024-06-01T00:00")));
     assert_eq!(s.next_change(ms("2024-06-01T00:00")), None);

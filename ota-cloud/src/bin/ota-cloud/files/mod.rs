@@ -114,32 +114,13 @@ pub(crate) fn exists(path: &Path) -> CliError {
 #[cfg(test)]
 pub(super) mod tests {
     use std::fs;
-    use std::path::PathBuf;
 
     use super::*;
-
-    /// A fresh, empty directory for test `name`.
-    pub(crate) fn scratch(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("ota-cloud-files-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
-    /// The names in `dir`, sorted.
-    pub(crate) fn entries(dir: &Path) -> Vec<String> {
-        let mut names: Vec<_> = fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
+    pub(crate) use crate::tests::scratch::Dir;
 
     #[test]
     fn documents_are_read_up_to_the_jobs_limit() {
-        let dir = scratch("document");
+        let dir = Dir::new("document");
         let doc = dir.join("doc.json");
         fs::write(&doc, vec![b' '; MAX_DOCUMENT_LEN]).unwrap();
         assert_eq!(read_document(&doc).unwrap().len(), MAX_DOCUMENT_LEN);
@@ -149,7 +130,6 @@ pub(super) mod tests {
             err.ends_with("doc.json: document too long: 1048576 bytes, at most 32768"),
             "{err}"
         );
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[cfg(unix)]
@@ -170,7 +150,7 @@ pub(super) mod tests {
 
     #[test]
     fn small_inputs_are_bounded_and_named() {
-        let dir = scratch("small");
+        let dir = Dir::new("small");
         let big = dir.join("big.pem");
         fs::write(&big, vec![b'A'; MAX_SMALL_FILE as usize + 1]).unwrap();
         let err = read_text(&big, "a PEM key").unwrap_err().to_string();
@@ -191,12 +171,11 @@ pub(super) mod tests {
                 .to_string()
                 .contains("not text")
         );
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn images_are_hashed_from_disk() {
-        let dir = scratch("image");
+        let dir = Dir::new("image");
         let image: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
         fs::write(dir.join("fw.bin"), &image).unwrap();
         assert_eq!(
@@ -209,6 +188,5 @@ pub(super) mod tests {
                 .to_string()
                 .starts_with("cannot read ")
         );
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -97,12 +97,12 @@ pub(crate) fn refuse_stdout_over_inputs(inputs: &[&Path]) -> Result<(), CliError
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::scratch;
+    use super::super::tests::Dir;
     use super::*;
 
     #[test]
     fn an_output_that_is_an_input_is_refused() {
-        let dir = scratch("same");
+        let dir = Dir::new("same");
         let (image, key, out) = (dir.join("fw.bin"), dir.join("k.pem"), dir.join("doc.json"));
         fs::write(&image, b"image").unwrap();
         fs::write(&key, b"key").unwrap();
@@ -126,15 +126,13 @@ mod tests {
             std::os::unix::fs::symlink(&key, &sym).unwrap();
             assert!(refuse_output_over_inputs("--out", &sym, &inputs).is_err());
         }
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn stdout_of_a_test_is_no_input() {
-        let dir = scratch("stdout");
+        let dir = Dir::new("stdout");
         let image = dir.join("fw.bin");
         fs::write(&image, b"image").unwrap();
         refuse_stdout_over_inputs(&[image.as_path()]).unwrap();
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

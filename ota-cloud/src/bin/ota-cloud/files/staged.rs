@@ -159,18 +159,18 @@ fn open_new(path: &Path, private: bool) -> std::io::Result<File> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{entries, scratch};
+    use super::super::tests::Dir;
     use super::*;
 
     #[test]
     fn staged_file_lands_only_on_commit() {
-        let dir = scratch("commit");
+        let dir = Dir::new("commit");
         let dest = dir.join("out.json");
         let staged = stage(&dest, b"one", false).unwrap();
         assert!(!dest.exists());
         staged.commit(false).unwrap();
         assert_eq!(fs::read(&dest).unwrap(), b"one");
-        assert_eq!(entries(&dir), ["out.json"]);
+        assert_eq!(dir.names(), ["out.json"]);
         // No overwrite without permission, and nothing left behind.
         let err = stage(&dest, b"two", false)
             .unwrap()
@@ -182,13 +182,12 @@ mod tests {
         assert_eq!(fs::read(&dest).unwrap(), b"two");
         // Dropped without commit: nothing.
         drop(stage(&dir.join("never"), b"x", true).unwrap());
-        assert_eq!(entries(&dir), ["out.json"]);
-        fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(dir.names(), ["out.json"]);
     }
 
     #[test]
     fn every_commit_syncs_the_directory() {
-        let dir = scratch("dirsync");
+        let dir = Dir::new("dirsync");
         let before = DIR_SYNCS.with(std::cell::Cell::get);
         stage(&dir.join("a"), b"a", false)
             .unwrap()
@@ -215,14 +214,13 @@ mod tests {
                 .to_string()
                 .starts_with("cannot sync directory ")
         );
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[cfg(unix)]
     #[test]
     fn private_files_are_0600() {
         use std::os::unix::fs::PermissionsExt as _;
-        let dir = scratch("mode");
+        let dir = Dir::new("mode");
         let dest = dir.join("key.pem");
         stage(&dest, b"secret", true)
             .unwrap()
@@ -230,14 +228,12 @@ mod tests {
             .unwrap();
         let mode = fs::metadata(&dest).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn unwritable_destinations_fail_cleanly() {
-        let dir = scratch("fail");
+        let dir = Dir::new("fail");
         assert!(stage(&dir.join("missing/out.json"), b"x", false).is_err());
         assert!(stage(Path::new("/"), b"x", false).is_err());
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

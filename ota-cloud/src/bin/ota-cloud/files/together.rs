@@ -120,19 +120,19 @@ pub(crate) fn commit_together(mut files: Vec<Staged>, overwrite: bool) -> Result
 #[cfg(test)]
 mod tests {
     use super::super::stage;
-    use super::super::tests::{entries, scratch};
+    use super::super::tests::Dir;
     use super::*;
 
     #[test]
     fn a_pair_lands_together() {
-        let dir = scratch("pair-new");
+        let dir = Dir::new("pair-new");
         let (a, b) = (dir.join("k.pem"), dir.join("k.pub.pem"));
         let files = vec![
             stage(&a, b"private", true).unwrap(),
             stage(&b, b"public", false).unwrap(),
         ];
         commit_together(files, false).unwrap();
-        assert_eq!(entries(&dir), ["k.pem", "k.pub.pem"]);
+        assert_eq!(dir.names(), ["k.pem", "k.pub.pem"]);
         let files = vec![
             stage(&a, b"private 2", true).unwrap(),
             stage(&b, b"public 2", false).unwrap(),
@@ -140,17 +140,12 @@ mod tests {
         commit_together(files, true).unwrap();
         assert_eq!(fs::read(&a).unwrap(), b"private 2");
         assert_eq!(fs::read(&b).unwrap(), b"public 2");
-        assert_eq!(
-            entries(&dir),
-            ["k.pem", "k.pub.pem"],
-            "no second names left"
-        );
-        fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(dir.names(), ["k.pem", "k.pub.pem"], "no second names left");
     }
 
     #[test]
     fn a_failure_on_the_second_file_puts_the_first_back() {
-        let dir = scratch("pair-undo");
+        let dir = Dir::new("pair-undo");
         let (a, b) = (dir.join("k.pem"), dir.join("k.pub.pem"));
         fs::write(&a, b"old private").unwrap();
         fs::create_dir(&b).unwrap();
@@ -164,7 +159,7 @@ mod tests {
             "{err}"
         );
         assert_eq!(fs::read(&a).unwrap(), b"old private");
-        assert_eq!(entries(&dir), ["k.pem", "k.pub.pem"]);
+        assert_eq!(dir.names(), ["k.pem", "k.pub.pem"]);
 
         // Without overwrite, a first file that was new is removed again.
         fs::remove_file(&a).unwrap();
@@ -173,7 +168,6 @@ mod tests {
             stage(&b, b"new public", false).unwrap(),
         ];
         assert!(commit_together(files, false).is_err());
-        assert_eq!(entries(&dir), ["k.pub.pem"]);
-        fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(dir.names(), ["k.pub.pem"]);
     }
 }

@@ -24,11 +24,7 @@ use p256::ecdsa::{Signature, SigningKey};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The release: a 48 KiB image, its manifest, signed by the release key.
     let image: Vec<u8> = (0..48 * 1024u32).map(|i| (i % 251) as u8).collect();
-    let sha: String = Digest::sha256(&image)
-        .as_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha = format!("{:x}", Digest::sha256(&image));
     let manifest = format!(
         r#"{{"product":"acme","hardware":"rev-b","version":"1.1.0","securityCounter":2,"size":{},"sha256":"{sha}"}}"#,
         image.len()

@@ -30,11 +30,7 @@ fn release() -> Release {
     let image: Vec<u8> = (0..IMAGE as u32)
         .map(|i| i.wrapping_mul(2_654_435_761).to_le_bytes()[3])
         .collect();
-    let sha: String = Digest::sha256(&image)
-        .as_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha = format!("{:x}", Digest::sha256(&image));
     let manifest = format!(
         r#"{{"product":"acme","hardware":"rev-b","version":"1.1.0","securityCounter":1,"size":{IMAGE},"sha256":"{sha}"}}"#
     );

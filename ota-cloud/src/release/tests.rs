@@ -86,7 +86,7 @@ fn firmware_release_verifies_on_a_device_for_every_key() {
 fn manifest_bytes_are_canonical() {
     let release = firmware_update(IMAGE, &spec(), &p256()).unwrap();
     let sha = ota_core::crypto::Digest::sha256(IMAGE);
-    let hex: String = sha.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let hex = format!("{sha:x}");
     let expected = format!(
         r#"{{"product":"acme","hardware":"rev-b","fileId":0,"version":"1.2.3","securityCounter":4,"size":{},"sha256":"{hex}"}}"#,
         IMAGE.len()

@@ -66,11 +66,17 @@ impl fmt::Debug for Digest {
             #[cfg(feature = "legacy-sha1")]
             HashAlgorithm::Sha1 => "Sha1",
         };
-        write!(f, "{name}(")?;
+        write!(f, "{name}({self:x})")
+    }
+}
+
+/// The digest bytes in lowercase hex (`{:x}`), as manifests and `sha256sum` write them; no
+/// algorithm name, no prefix.
+impl fmt::LowerHex for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.as_bytes()
             .iter()
-            .try_for_each(|b| write!(f, "{b:02x}"))?;
-        f.write_str(")")
+            .try_for_each(|b| write!(f, "{b:02x}"))
     }
 }
 
@@ -147,6 +153,7 @@ mod tests {
     fn sha256_known_answer_and_streaming() {
         let one = Digest::sha256(b"abc");
         assert_eq!(format!("{one:?}"), format!("Sha256({ABC_SHA256})"));
+        assert_eq!(format!("{one:x}"), ABC_SHA256);
         let mut h = Hasher::new(HashAlgorithm::Sha256);
         h.update(b"a");
         h.update(b"");

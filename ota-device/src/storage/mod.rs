@@ -1,13 +1,17 @@
 //! Firmware slot, boot flags and persistent state: the storage the client writes through.
 //!
 //! - [`FirmwareSlot`]: the area the new image is written to; as a [`BootControl`] also the
-//!   hand-off to the bootloader (`mark_pending`, `boot_state`, `commit`, `roll_back`). [`NorFlashSlot`] builds
-//!   one from an `embedded-storage` [`NorFlash`](embedded_storage::nor_flash::NorFlash)
+//!   hand-off to the bootloader (`mark_pending`, `boot_state`, `commit`, `roll_back`).
+//!   [`NorFlashSlot`] builds one from an `embedded-storage` [`NorFlash`](embedded_storage::nor_flash::NorFlash)
 //!   partition and a [`BootControl`] (the bootloader's flags).
 //! - [`StateStore`]: a record of up to [`MAX_RECORD_LEN`] bytes that survives power loss.
 //!   [`DualCopyStore`] implements it with two CRC-checked copies on NOR flash.
+//! - [`Bank`]: one of a dual-bank device's two image banks, as [`testing`] and [`files`] name
+//!   them.
 //! - [`StorageError`]: one small `Copy` error for all of it; flash driver errors collapse into
 //!   it through `NorFlashError::kind`.
+//! - [`files`] (feature `files`, std): all of the above as files in one directory, written with
+//!   fsync and atomic renames, for a device with a filesystem (a Linux process updating itself).
 //!
 //! # Power loss
 //!
@@ -26,9 +30,12 @@
 //! The `testing` feature adds [`testing`]: RAM flash, a dual-bank bootloader and a state store,
 //! all with power-cut injection.
 
+mod bank;
 pub(crate) mod crc;
 mod dual_copy;
 mod error;
+#[cfg(feature = "files")]
+pub mod files;
 mod io;
 mod nor_slot;
 mod slot;
@@ -36,6 +43,7 @@ mod state;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
+pub use bank::Bank;
 pub use dual_copy::DualCopyStore;
 pub use error::StorageError;
 pub use io::MAX_FLASH_UNIT;

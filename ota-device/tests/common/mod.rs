@@ -48,11 +48,7 @@ pub fn image(len: usize, seed: u8) -> Vec<u8> {
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    ota_core::crypto::Digest::sha256(bytes)
-        .as_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    format!("{:x}", ota_core::crypto::Digest::sha256(bytes))
 }
 
 /// The release signer and the trust store holding its key.

@@ -7,6 +7,7 @@ use std::vec::Vec;
 use embedded_storage::nor_flash::{ErrorType, NorFlash, ReadNorFlash};
 
 use super::{MemFlash, Mutation, PowerCut};
+pub use crate::storage::Bank;
 use crate::storage::{BootControl, BootState, NorFlashSlot, StorageError};
 use flags::{Flag, Flags};
 
@@ -14,32 +15,6 @@ mod faults;
 mod flags;
 #[cfg(test)]
 mod tests;
-
-/// One of the two image banks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Bank {
-    /// The bank holding the factory image.
-    A,
-    /// The other bank.
-    B,
-}
-
-impl Bank {
-    /// The other bank.
-    pub const fn other(self) -> Self {
-        match self {
-            Self::A => Self::B,
-            Self::B => Self::A,
-        }
-    }
-
-    pub(super) const fn index(self) -> usize {
-        match self {
-            Self::A => 0,
-            Self::B => 1,
-        }
-    }
-}
 
 /// The device shared by the bootloader, its controls and its slots.
 #[derive(Debug, Clone)]

@@ -47,98 +47,128 @@ pub const MAX_NAME_LEN: usize = 128;
 
 /// A whole scenario.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// A short name for reports.
+    #[serde(default = "default_name")]
     pub name: String,
     /// Everything random comes from this seed.
+    #[serde(default = "default_seed")]
     pub seed: u64,
     /// Fleet size.
+    #[serde(default = "default_devices")]
     pub devices: u32,
     /// The release image.
+    #[serde(default)]
     pub image: ImageSpec,
     /// Hardware types.
+    #[serde(default = "default_hardware")]
     pub hardware: Vec<HardwareSpec>,
     /// Static thing groups a random share of the fleet joins (a beta group, a region).
+    #[serde(default)]
     pub groups: Vec<GroupSpec>,
     /// Registry attributes given to every device, each value drawn uniformly.
+    #[serde(default)]
     pub attributes: Vec<AttributeSpec>,
     /// The release rolled out.
+    #[serde(default)]
     pub release: ReleaseSpec,
     /// The release a rollback campaign installs (a rebuild of the old firmware with a higher
     /// version: devices refuse downgrades).
+    #[serde(default)]
     pub previous: Option<ReleaseSpec>,
     /// The campaign.
+    #[serde(default)]
     pub campaign: CampaignSpec,
     /// The network.
+    #[serde(default)]
     pub network: NetworkSpec,
     /// Injected faults.
+    #[serde(default)]
     pub faults: FaultSpec,
     /// Give up after this much simulated time (minutes).
+    #[serde(default = "default_horizon")]
     pub horizon_minutes: u64,
 }
 
-/// What a TOML scenario leaves out: 100 devices of one hardware type, seed 1, a 64 KiB image
-/// rolled out to everyone at once, a 48-hour horizon.
-impl Default for Scenario {
-    fn default() -> Self {
-        Self {
-            name: "unnamed".into(),
-            seed: 1,
-            devices: 100,
-            image: ImageSpec::default(),
-            hardware: vec![HardwareSpec::default()],
-            groups: Vec::new(),
-            attributes: Vec::new(),
-            release: ReleaseSpec::default(),
-            previous: None,
-            campaign: CampaignSpec::default(),
-            network: NetworkSpec::default(),
-            faults: FaultSpec::default(),
-            horizon_minutes: 48 * 60,
-        }
-    }
+fn default_name() -> String {
+    "unnamed".into()
+}
+fn default_seed() -> u64 {
+    1
+}
+fn default_devices() -> u32 {
+    100
+}
+fn default_horizon() -> u64 {
+    48 * 60
+}
+fn default_hardware() -> Vec<HardwareSpec> {
+    vec![HardwareSpec::default()]
 }
 
 /// The release image.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields)]
 pub struct ImageSpec {
     /// Bytes (default 64 KiB).
+    #[serde(default = "default_image_size")]
     pub size: u32,
     /// Stream block size (default 1 KiB).
+    #[serde(default = "default_block_size")]
     pub block_size: u32,
+}
+
+fn default_image_size() -> u32 {
+    64 * 1024
+}
+fn default_block_size() -> u32 {
+    1024
 }
 
 impl Default for ImageSpec {
     fn default() -> Self {
         Self {
-            size: 64 * 1024,
-            block_size: 1024,
+            size: default_image_size(),
+            block_size: default_block_size(),
         }
     }
 }
 
 /// A hardware type of the fleet.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields)]
 pub struct HardwareSpec {
     /// The hardware id (`hardware` attribute, checked against signed manifests).
+    #[serde(default = "default_hw")]
     pub name: String,
     /// Relative share of the fleet.
+    #[serde(default = "one")]
     pub share: f64,
     /// The version devices run at the start.
+    #[serde(default = "default_initial")]
     pub initial_version: String,
     /// Probability that the new release fails its self-test on this hardware.
+    #[serde(default)]
     pub self_test_failure: f64,
+}
+
+fn default_hw() -> String {
+    "rev-a".into()
+}
+fn one() -> f64 {
+    1.0
+}
+fn default_initial() -> String {
+    "1.0.0".into()
 }
 
 impl Default for HardwareSpec {
     fn default() -> Self {
         Self {
-            name: "rev-a".into(),
+            name: default_hw(),
             share: 1.0,
-            initial_version: "1.0.0".into(),
+            initial_version: default_initial(),
             self_test_failure: 0.0,
         }
     }
@@ -166,22 +196,33 @@ pub struct AttributeSpec {
 
 /// A release.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields)]
 pub struct ReleaseSpec {
     /// Its version.
+    #[serde(default = "default_release_version")]
     pub version: String,
     /// Its security counter.
+    #[serde(default = "one_u32")]
     pub security_counter: u32,
     /// Hardware ids it is built for (default: every hardware type of the scenario).
+    #[serde(default)]
     pub hardware: Vec<String>,
     /// Lowest running version allowed to install it.
+    #[serde(default)]
     pub min_version: Option<String>,
+}
+
+fn default_release_version() -> String {
+    "1.1.0".into()
+}
+fn one_u32() -> u32 {
+    1
 }
 
 impl Default for ReleaseSpec {
     fn default() -> Self {
         Self {
-            version: "1.1.0".into(),
+            version: default_release_version(),
             security_counter: 1,
             hardware: Vec::new(),
             min_version: None,
@@ -221,40 +262,74 @@ impl StageSpec {
 
 /// The campaign.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields)]
 pub struct CampaignSpec {
     /// Stages, in order.
+    #[serde(default = "default_stages")]
     pub stages: Vec<StageSpec>,
     /// Things notified per minute within a stage.
+    #[serde(default = "default_rate")]
     pub rollout_per_minute: u32,
     /// Devices with a final status before a stage is judged.
+    #[serde(default = "default_min_sample")]
     pub min_sample: u32,
     /// Failure percentage (of finished devices) that fails a gate.
+    #[serde(default = "default_failure_threshold")]
     pub failure_threshold: f64,
     /// Minutes a finished stage soaks before the next one starts.
+    #[serde(default)]
     pub soak_minutes: u64,
     /// In-progress timeout of every execution.
+    #[serde(default = "default_timeout")]
     pub in_progress_timeout_minutes: u32,
     /// Retries of failed and timed-out executions.
+    #[serde(default = "default_retries")]
     pub retries: u32,
     /// The run ends when nothing has happened (no message, no campaign event) for this many
     /// minutes; devices still without a final status are then reported unreachable.
+    #[serde(default = "default_quiet")]
     pub quiet_minutes: u64,
     /// Start a rollback campaign when a gate fails.
+    #[serde(default = "yes")]
     pub rollback: bool,
+}
+
+fn default_stages() -> Vec<StageSpec> {
+    vec![StageSpec::percent("all", 100.0)]
+}
+fn default_rate() -> u32 {
+    1000
+}
+fn default_min_sample() -> u32 {
+    5
+}
+fn default_failure_threshold() -> f64 {
+    20.0
+}
+fn default_timeout() -> u32 {
+    60
+}
+fn default_retries() -> u32 {
+    2
+}
+fn default_quiet() -> u64 {
+    60
+}
+fn yes() -> bool {
+    true
 }
 
 impl Default for CampaignSpec {
     fn default() -> Self {
         Self {
-            stages: vec![StageSpec::percent("all", 100.0)],
-            rollout_per_minute: 1000,
-            min_sample: 5,
-            failure_threshold: 20.0,
+            stages: default_stages(),
+            rollout_per_minute: default_rate(),
+            min_sample: default_min_sample(),
+            failure_threshold: default_failure_threshold(),
             soak_minutes: 0,
-            quiet_minutes: 60,
-            in_progress_timeout_minutes: 60,
-            retries: 2,
+            quiet_minutes: default_quiet(),
+            in_progress_timeout_minutes: default_timeout(),
+            retries: default_retries(),
             rollback: true,
         }
     }
@@ -262,23 +337,34 @@ impl Default for CampaignSpec {
 
 /// The network between devices and the service.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields)]
 pub struct NetworkSpec {
     /// Shortest one-way latency (ms).
+    #[serde(default = "default_latency_min")]
     pub latency_min_ms: u64,
     /// Longest one-way latency (ms); latencies are uniform in between, so messages reorder.
+    #[serde(default = "default_latency_max")]
     pub latency_max_ms: u64,
     /// Probability a message is lost.
+    #[serde(default)]
     pub loss: f64,
     /// Probability a message is delivered twice.
+    #[serde(default)]
     pub duplicate: f64,
+}
+
+fn default_latency_min() -> u64 {
+    20
+}
+fn default_latency_max() -> u64 {
+    120
 }
 
 impl Default for NetworkSpec {
     fn default() -> Self {
         Self {
-            latency_min_ms: 20,
-            latency_max_ms: 120,
+            latency_min_ms: default_latency_min(),
+            latency_max_ms: default_latency_max(),
             loss: 0.0,
             duplicate: 0.0,
         }
@@ -286,38 +372,34 @@ impl Default for NetworkSpec {
 }
 
 /// Injected faults.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FaultSpec {
     /// Probability per device of one power cut at a random storage operation of its update.
+    #[serde(default)]
     pub power_loss: f64,
     /// Fraction of devices that go offline once, for `offline_minutes`, at a random time.
+    #[serde(default)]
     pub offline: f64,
     /// How long an offline device stays offline.
+    #[serde(default = "default_offline_minutes")]
     pub offline_minutes: u64,
     /// Probability per data block that one byte of it is corrupted in transit.
+    #[serde(default)]
     pub corrupt_block: f64,
     /// Devices that are served a tampered image (one byte changed at the source).
+    #[serde(default)]
     pub tampered_image_devices: u32,
     /// Fraction of devices with a hardware id no release is built for.
+    #[serde(default)]
     pub wrong_hardware: f64,
     /// Fraction of devices running a version below the release's `min_version`.
+    #[serde(default)]
     pub below_min_version: f64,
 }
 
-/// No faults; an offline device (when `offline` is set) stays away 30 minutes.
-impl Default for FaultSpec {
-    fn default() -> Self {
-        Self {
-            power_loss: 0.0,
-            offline: 0.0,
-            offline_minutes: 30,
-            corrupt_block: 0.0,
-            tampered_image_devices: 0,
-            wrong_hardware: 0.0,
-            below_min_version: 0.0,
-        }
-    }
+fn default_offline_minutes() -> u64 {
+    30
 }
 
 /// Why a scenario was refused.

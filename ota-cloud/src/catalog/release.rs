@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::requirement::VersionReq;
 
 /// A firmware release.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Release {
@@ -20,7 +21,6 @@ pub struct Release {
     /// Hardware ids it runs on.
     pub hardware: Vec<String>,
     /// Running versions it may be installed over; `None` for any older version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requires: Option<VersionReq>,
     /// The anti-rollback counter in its signed manifest (not checked here: the registry does
     /// not know a device's counter).

@@ -13,17 +13,15 @@ use super::window::MaintenanceWindow;
 /// Unknown fields are ignored when reading. Converting into a [`Schedule`] reads the times
 /// and cron expressions but does not check AWS's limits, which need the creation time: use
 /// [`SchedulingConfig::to_validated_schedule`] or [`Schedule::validate`].
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SchedulingConfig {
     /// `YYYY-MM-DDTHH:MM` (UTC).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<String>,
     /// `YYYY-MM-DDTHH:MM` (UTC).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
     /// What happens at `endTime`; [`EndBehavior::StopRollout`] when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_behavior: Option<EndBehavior>,
     /// Recurring windows to roll out in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -92,17 +92,18 @@ impl fmt::Display for ErrorCode {
 /// The payload of every Jobs `…/rejected` topic.
 ///
 /// `execution_state` is present only for `InvalidStateTransition` and `VersionMismatch`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorResponse<'a> {
     /// Echo of the request's token.
-    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    #[serde(borrow)]
     pub client_token: Option<JsonStr<'a>>,
     /// Seconds since the Unix epoch.
     #[serde(default)]
     pub timestamp: u64,
     /// The current state, for `InvalidStateTransition` and `VersionMismatch`.
-    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    #[serde(borrow)]
     pub execution_state: Option<ExecutionState<'a>>,
     /// What went wrong.
     pub code: ErrorCode,

@@ -71,60 +71,46 @@ impl From<StepTimeout> for i64 {
 }
 
 /// GetPendingJobExecutions, published to `…/jobs/get`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GetPendingRequest<'a> {
     /// Echoed in the reply: a valid [`ClientToken`] once decoded.
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "wire::client_token",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(borrow, default, deserialize_with = "wire::client_token")]
     pub client_token: Option<JsonStr<'a>>,
 }
 
 /// StartNextPendingJobExecution, published to `…/jobs/start-next`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StartNextRequest<'a> {
     /// Stored with the execution when it moves to `IN_PROGRESS`.
-    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    #[serde(borrow)]
     pub status_details: Option<StatusDetails<'a>>,
     /// Starts a step timer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step_timeout_in_minutes: Option<StepTimeout>,
     /// Echoed in the reply: a valid [`ClientToken`] once decoded.
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "wire::client_token",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(borrow, default, deserialize_with = "wire::client_token")]
     pub client_token: Option<JsonStr<'a>>,
 }
 
 /// DescribeJobExecution, published to `…/jobs/{jobId}/get` (or `$next/get`).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DescribeRequest<'a> {
     /// A specific execution; the latest when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_number: Option<u64>,
     /// Whether the reply carries the job document (the service's default is true).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_job_document: Option<bool>,
     /// Echoed in the reply: a valid [`ClientToken`] once decoded.
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "wire::client_token",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(borrow, default, deserialize_with = "wire::client_token")]
     pub client_token: Option<JsonStr<'a>>,
 }
 
 /// UpdateJobExecution, published to `…/jobs/{jobId}/update`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateRequest<'a> {
@@ -132,30 +118,20 @@ pub struct UpdateRequest<'a> {
     /// `REJECTED` (the service answers anything else with `InvalidStateTransition`).
     pub status: JobExecutionStatus,
     /// Replaces the execution's `statusDetails`.
-    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    #[serde(borrow)]
     pub status_details: Option<StatusDetails<'a>>,
     /// Makes the update conditional on the stored `versionNumber`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_version: Option<u64>,
     /// A specific execution; the latest when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_number: Option<u64>,
     /// Ask for `executionState` in the accepted reply.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_job_execution_state: Option<bool>,
     /// Ask for `jobDocument` in the accepted reply.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_job_document: Option<bool>,
     /// Replaces the step timer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step_timeout_in_minutes: Option<StepTimeout>,
     /// Echoed in the reply: a valid [`ClientToken`] once decoded.
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "wire::client_token",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(borrow, default, deserialize_with = "wire::client_token")]
     pub client_token: Option<JsonStr<'a>>,
 }
 

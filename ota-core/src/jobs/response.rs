@@ -24,19 +24,21 @@ use crate::json::JsonStr;
 pub const MAX_PENDING: usize = 16;
 
 /// `executionState`: the part of an execution an update reply or a rejection carries.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecutionState<'a> {
     /// Current status.
     pub status: JobExecutionStatus,
     /// Current details.
-    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    #[serde(borrow)]
     pub status_details: Option<StatusDetails<'a>>,
     /// Current version, incremented on every update.
     pub version_number: u64,
 }
 
 /// `execution`: one job execution, with its document of type `D`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[serde(bound(
@@ -48,26 +50,19 @@ pub struct JobExecution<'a, D> {
     #[serde(borrow, deserialize_with = "wire::job_id")]
     pub job_id: JsonStr<'a>,
     /// The thing (AWS includes it in some replies): a valid thing name once decoded.
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "wire::thing_name",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(borrow, default, deserialize_with = "wire::thing_name")]
     pub thing_name: Option<JsonStr<'a>>,
     /// The job document (absent when the request asked not to include it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_document: Option<D>,
     /// Current status.
     pub status: JobExecutionStatus,
     /// Current details.
-    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    #[serde(borrow)]
     pub status_details: Option<StatusDetails<'a>>,
     /// When the execution was queued (Unix seconds).
     #[serde(default)]
     pub queued_at: u64,
     /// When it went `IN_PROGRESS` (Unix seconds).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<u64>,
     /// Last change (Unix seconds).
     #[serde(default)]
@@ -77,11 +72,11 @@ pub struct JobExecution<'a, D> {
     /// Which execution of this job on this thing (retries get higher numbers).
     pub execution_number: u64,
     /// Seconds left before the in-progress or step timer fires.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approximate_seconds_before_timed_out: Option<u64>,
 }
 
 /// A pending execution as listed by `get` and `notify`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobExecutionSummary<'a> {
@@ -92,7 +87,6 @@ pub struct JobExecutionSummary<'a> {
     #[serde(default)]
     pub queued_at: u64,
     /// Unix seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<u64>,
     /// Unix seconds.
     #[serde(default)]
@@ -104,6 +98,7 @@ pub struct JobExecutionSummary<'a> {
 }
 
 /// Reply on `…/jobs/get/accepted`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GetPendingResponse<'a> {
@@ -117,12 +112,13 @@ pub struct GetPendingResponse<'a> {
     #[serde(default)]
     pub timestamp: u64,
     /// Echo of the request's token.
-    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    #[serde(borrow)]
     pub client_token: Option<JsonStr<'a>>,
 }
 
 /// Reply on `…/start-next/accepted` and `…/{jobId}/get/accepted`, and the `notify-next`
 /// push: an optional execution. No `execution` means nothing is pending.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[serde(bound(
@@ -131,13 +127,13 @@ pub struct GetPendingResponse<'a> {
 ))]
 pub struct ExecutionResponse<'a, D> {
     /// Echo of the request's token (absent on `notify-next`).
-    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    #[serde(borrow)]
     pub client_token: Option<JsonStr<'a>>,
     /// Unix seconds.
     #[serde(default)]
     pub timestamp: u64,
     /// The execution, if any is pending.
-    #[serde(borrow, default = "none", skip_serializing_if = "Option::is_none")]
+    #[serde(borrow, default = "none")]
     pub execution: Option<JobExecution<'a, D>>,
 }
 
@@ -146,6 +142,7 @@ fn none<T>() -> Option<T> {
 }
 
 /// Reply on `…/{jobId}/update/accepted`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[serde(bound(
@@ -154,16 +151,16 @@ fn none<T>() -> Option<T> {
 ))]
 pub struct UpdateResponse<'a, D> {
     /// Echo of the request's token.
-    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    #[serde(borrow)]
     pub client_token: Option<JsonStr<'a>>,
     /// Unix seconds.
     #[serde(default)]
     pub timestamp: u64,
     /// Present when the request set `includeJobExecutionState`.
-    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    #[serde(borrow)]
     pub execution_state: Option<ExecutionState<'a>>,
     /// Present when the request set `includeJobDocument`.
-    #[serde(default = "none", skip_serializing_if = "Option::is_none")]
+    #[serde(default = "none")]
     pub job_document: Option<D>,
 }
 

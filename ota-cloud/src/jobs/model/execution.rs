@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 pub type StatusDetails = BTreeMap<String, String>;
 
 /// `DescribeJobExecution` on the control plane (times in Unix seconds).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobExecution {
@@ -26,7 +27,6 @@ pub struct JobExecution {
     /// Unix seconds.
     pub queued_at: u64,
     /// Unix seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<u64>,
     /// Unix seconds.
     pub last_updated_at: u64,
@@ -37,11 +37,11 @@ pub struct JobExecution {
     /// Retries done before this execution.
     pub retry_attempt: u32,
     /// Seconds before the in-progress or step timer fires.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approximate_seconds_before_timed_out: Option<u64>,
 }
 
 /// `ListJobExecutionsForJob` / `ForThing` entries.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobExecutionSummary {
@@ -54,7 +54,6 @@ pub struct JobExecutionSummary {
     /// Unix seconds.
     pub queued_at: u64,
     /// Unix seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<u64>,
     /// Unix seconds.
     pub last_updated_at: u64,

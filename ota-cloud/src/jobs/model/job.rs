@@ -26,11 +26,11 @@ pub enum JobStatus {
 /// Counts of the job's things by the status of their latest execution, as AWS's
 /// `jobProcessDetails` (`numberOfSucceededThings`, …, in AWS's field order). A thing with a
 /// retry pending counts once, as `QUEUED`; all attempts are in [`Job::attempts`].
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobProcessDetails {
     /// Targets still being rolled out (null once rollout is done).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processing_targets: Option<Vec<String>>,
     /// Things by the status of their latest execution.
     #[serde(flatten, with = "AsFields::<ThingCountNames>")]
@@ -80,6 +80,7 @@ impl StatusNames for AttemptCountNames {
 }
 
 /// A job as `DescribeJob` returns it (times in Unix seconds).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Job {
@@ -88,10 +89,8 @@ pub struct Job {
     /// Current status.
     pub status: JobStatus,
     /// Who cancelled, and why (`ABORT_CANCEL` for an abort).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason_code: Option<String>,
     /// Free text about the cancellation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// Whether `IN_PROGRESS` executions were cancelled too.
     pub force_canceled: bool,
@@ -102,7 +101,6 @@ pub struct Job {
     /// Unix seconds.
     pub last_updated_at: u64,
     /// Unix seconds, once completed or cancelled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<u64>,
     /// Counts by thing.
     pub job_process_details: JobProcessDetails,

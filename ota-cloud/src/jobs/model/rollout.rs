@@ -6,17 +6,15 @@
 use serde::{Deserialize, Serialize};
 
 /// `jobExecutionsRolloutConfig`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RolloutConfig {
     /// Things notified per minute, 1..=1000.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maximum_per_minute: Option<u32>,
     /// An exponential ramp.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exponential_rate: Option<ExponentialRate>,
     /// *Extension*: at most this many executions QUEUED or IN_PROGRESS at once.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maximum_in_flight: Option<u32>,
 }
 
@@ -86,14 +84,13 @@ impl ExponentialRate {
 }
 
 /// `rateIncreaseCriteria`: at least one of the two.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RateIncreaseCriteria {
     /// Increase after each this many more things notified.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number_of_notified_things: Option<u32>,
     /// Increase after each this many more things succeeded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number_of_succeeded_things: Option<u32>,
 }
 
@@ -175,11 +172,11 @@ pub struct AbortCriteria {
 }
 
 /// `timeoutConfig`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TimeoutConfig {
     /// Minutes an execution may stay `IN_PROGRESS`, 1..=10080.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_progress_timeout_in_minutes: Option<u32>,
 }
 

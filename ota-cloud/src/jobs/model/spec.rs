@@ -19,6 +19,7 @@ pub enum TargetSelection {
 }
 
 /// A job to create, in `CreateJob`'s terms.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobSpec {
@@ -29,25 +30,19 @@ pub struct JobSpec {
     /// The job document (JSON text, at most 32 KB).
     pub document: String,
     /// Free text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Snapshot (default) or continuous.
     #[serde(default)]
     pub target_selection: TargetSelection,
     /// Rollout rate and ramp.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_executions_rollout_config: Option<RolloutConfig>,
     /// Abort criteria.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub abort_config: Option<AbortConfig>,
     /// In-progress timeout.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_config: Option<TimeoutConfig>,
     /// Retries.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_executions_retry_config: Option<RetryConfig>,
     /// Start, end and maintenance windows.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduling_config: Option<SchedulingConfig>,
 }
 

@@ -15,7 +15,7 @@ use ota_core::jobs::{JobId, ThingName};
 use ota_core::streams::Format;
 use ota_core::time::Instant;
 use ota_core::version::Version;
-use ota_device::peer::{ScriptedPeer, exchange};
+use ota_device::peer::{ScriptedPeer, ServedJob, exchange};
 use ota_device::storage::testing::{MemStateStore, PowerCut, SimBootloader};
 use ota_device::{Buffers, Client, Config, Event, MIN_TRANSMIT_LEN};
 use p256::ecdsa::signature::Signer as _;
@@ -50,14 +50,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store = MemStateStore::new(power);
 
     // The service has one job for it.
-    let mut peer = ScriptedPeer::new(
+    let mut peer = ScriptedPeer::new(ServedJob {
         thing,
-        JobId::new("fw-1_1_0")?,
-        &document,
-        &image,
-        "fw-1_1_0",
-        Format::Cbor,
-    );
+        job_id: JobId::new("fw-1_1_0")?,
+        document: &document,
+        image: &image,
+        stream: "fw-1_1_0",
+        format: Format::Cbor,
+    });
 
     let mut now = Instant::from_secs(1);
     let mut running = Version::new(1, 0, 0);

@@ -14,7 +14,7 @@ use ota_core::jobs::{JobId, ThingName};
 use ota_core::streams::Format;
 use ota_core::time::{Duration, Instant};
 use ota_core::version::Version;
-use ota_device::peer::ScriptedPeer;
+use ota_device::peer::{ScriptedPeer, ServedJob};
 use ota_device::storage::testing::{CutMode, MemStateStore, PowerCut, SimBootloader, SimSlot};
 use ota_device::storage::BootState;
 use ota_device::{Buffers, Client, Config, Event};
@@ -142,7 +142,14 @@ fuzz_target!(|input: Input<'_>| {
     let power = PowerCut::unlimited();
     let device = SimBootloader::new(8192, b"old", power.clone());
     let store = MemStateStore::new(power.clone());
-    let mut peer = ScriptedPeer::new(ThingName::new("d").unwrap(), JobId::new("j").unwrap(), &r.document, &r.image, "s", Format::Cbor);
+    let mut peer = ScriptedPeer::new(ServedJob {
+        thing: ThingName::new("d").unwrap(),
+        job_id: JobId::new("j").unwrap(),
+        document: &r.document,
+        image: &r.image,
+        stream: "s",
+        format: Format::Cbor,
+    });
     if !created {
         peer.delay_creation();
     }

@@ -3,8 +3,8 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use ota_core::streams::{
-    DataBlock, DescribeStreamRequest, DescribeStreamResponse, Format, GetStreamRequest, StreamRejected,
-    StreamTopic, bitmap_from_hex,
+    DataBlock, DescribeStreamRequest, DescribeStreamResponse, Format, GetStreamRequest, StreamMessage as _,
+    StreamRejected, StreamTopic, bitmap_from_hex,
 };
 
 fuzz_target!(|data: &[u8]| {
@@ -23,9 +23,9 @@ fuzz_target!(|data: &[u8]| {
             let mut again = [0u8; 12 * 1024];
             assert_eq!(GetStreamRequest::decode(format, &out[..n], &mut again).unwrap(), req);
         }
-        let _ = DescribeStreamRequest::decode(format, data);
-        let _ = DescribeStreamResponse::<'_, 8>::decode(format, data);
-        let _ = StreamRejected::decode(format, data);
+        let _ = DescribeStreamRequest::decode(format, data, &mut []);
+        let _ = DescribeStreamResponse::<'_, 8>::decode(format, data, &mut []);
+        let _ = StreamRejected::decode(format, data, &mut []);
     }
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = StreamTopic::parse(text);

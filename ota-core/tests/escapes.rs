@@ -9,6 +9,7 @@ use ota_core::jobs::{
     UpdateResponse,
 };
 use ota_core::json::{self, ErrorKind, RawJson};
+use ota_core::streams::StreamMessage as _;
 use serde::de::IgnoredAny;
 
 #[path = "common/p256_key.rs"]
@@ -141,17 +142,19 @@ fn stream_messages_with_escaped_client_token_decode() {
         assert_eq!(block.payload, [1, 2, 3, 4]);
 
         let doc = format!(r#"{{"c":"{written}","s":1,"r":[{{"f":0,"z":10}}]}}"#);
-        let describe = DescribeStreamResponse::<1>::decode_json(doc.as_bytes()).expect("decodes");
+        let describe =
+            DescribeStreamResponse::<1>::decode_json(doc.as_bytes(), &mut []).expect("decodes");
         assert!(describe.client_token.is_some_and(|c| c == sent));
 
         for key in ["c", "clientToken"] {
             let doc = format!(r#"{{"o":"InternalError","{key}":"{written}"}}"#);
-            let rejected = StreamRejected::decode_json(doc.as_bytes()).expect("decodes");
+            let rejected = StreamRejected::decode_json(doc.as_bytes(), &mut []).expect("decodes");
             assert!(rejected.client_token.is_some_and(|c| c == sent), "{key}");
         }
 
         let doc = format!(r#"{{"c":"{written}"}}"#);
-        let describe = DescribeStreamRequest::decode_json(doc.as_bytes()).expect("decodes");
+        let describe =
+            DescribeStreamRequest::decode_json(doc.as_bytes(), &mut []).expect("decodes");
         assert!(describe.client_token.is_some_and(|c| c == sent));
         let doc = format!(r#"{{"c":"{written}","f":1,"l":256}}"#);
         let get = GetStreamRequest::decode_json(doc.as_bytes(), &mut []).expect("decodes");
@@ -165,20 +168,20 @@ fn stream_messages_with_escaped_client_token_decode() {
 fn stream_description_and_message_with_escapes_are_decoded() {
     use ota_core::streams::{DescribeStreamResponse, StreamErrorCode, StreamRejected};
     let doc = br#"{"s":2,"d":"line\nbreak \"fw\" \u00e9","r":[]}"#;
-    let describe = DescribeStreamResponse::<1>::decode_json(doc).expect("decodes");
+    let describe = DescribeStreamResponse::<1>::decode_json(doc, &mut []).expect("decodes");
     assert_eq!(
         text(describe.description).as_deref(),
         Some("line\nbreak \"fw\" é")
     );
     let doc = br#"{"o":"BlockSizeOutOfBounds","m":"l is \"0\" (see \/docs)"}"#;
-    let rejected = StreamRejected::decode_json(doc).expect("decodes");
+    let rejected = StreamRejected::decode_json(doc, &mut []).expect("decodes");
     assert_eq!(rejected.code, StreamErrorCode::BlockSizeOutOfBounds);
     assert_eq!(
         text(rejected.message).as_deref(),
         Some(r#"l is "0" (see /docs)"#)
     );
     let doc = br#"{"code":"InternalError","message":"try \/later"}"#;
-    let rejected = StreamRejected::decode_json(doc).expect("decodes");
+    let rejected = StreamRejected::decode_json(doc, &mut []).expect("decodes");
     assert_eq!(text(rejected.message).as_deref(), Some("try /later"));
 }
 

@@ -12,7 +12,7 @@ use ota_core::jobs::{JobId, ThingName};
 use ota_core::streams::Format;
 use ota_core::time::Instant;
 use ota_core::version::Version;
-use ota_device::peer::{ScriptedPeer, exchange};
+use ota_device::peer::{ScriptedPeer, ServedJob, exchange};
 use ota_device::storage::testing::{MemStateStore, PowerCut, SimBootloader};
 use ota_device::{Buffers, Client, Config, Event};
 use p256::ecdsa::signature::Signer as _;
@@ -67,14 +67,14 @@ fn update(
     block_size: u32,
 ) -> usize {
     let thing = ThingName::new("bench").unwrap();
-    let mut peer = ScriptedPeer::new(
+    let mut peer = ScriptedPeer::new(ServedJob {
         thing,
-        JobId::new("job").unwrap(),
-        &release.document,
-        &release.image,
-        "fw",
-        Format::Cbor,
-    );
+        job_id: JobId::new("job").unwrap(),
+        document: &release.document,
+        image: &release.image,
+        stream: "fw",
+        format: Format::Cbor,
+    });
     let (mut out, mut inbound) = (vec![0u8; 1024], vec![0u8; block_size as usize + 512]);
     let mut scratch = vec![0u8; block_size.max(4096) as usize];
     let mut running = Version::new(1, 0, 0);

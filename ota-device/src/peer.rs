@@ -19,7 +19,9 @@ use ota_core::jobs::{
     UpdateRequest,
 };
 use ota_core::json::JsonStr;
-use ota_core::streams::{DataBlock, Format, GetStreamRequest, StreamTopic, StreamTopicKind};
+use ota_core::streams::{
+    DataBlock, Format, GetStreamRequest, StreamMessage as _, StreamTopic, StreamTopicKind,
+};
 
 use crate::write::SliceWriter;
 
@@ -76,15 +78,28 @@ struct Snapshot {
     version: u64,
 }
 
+/// The job a [`ScriptedPeer`] serves: job `job_id` for `thing` with the raw JSON `document`,
+/// whose file is `image`, served on stream `stream` in `format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServedJob<'a> {
+    /// The thing the job is for.
+    pub thing: ThingName<'a>,
+    /// The job's id.
+    pub job_id: JobId<'a>,
+    /// The job document, raw JSON.
+    pub document: &'a str,
+    /// The file the stream serves.
+    pub image: &'a [u8],
+    /// The stream's id.
+    pub stream: &'a str,
+    /// The stream messages' format.
+    pub format: Format,
+}
+
 /// One job, served like AWS IoT Jobs and Streams would serve it.
 pub struct ScriptedPeer<'a> {
     root: &'a str,
-    thing: ThingName<'a>,
-    job_id: JobId<'a>,
-    document: &'a str,
-    image: &'a [u8],
-    stream: &'a str,
-    format: Format,
+    job: ServedJob<'a>,
     status: JobExecutionStatus,
     version: u64,
     /// False until [`ScriptedPeer::create`] for a peer made by [`ScriptedPeer::delay_creation`].
@@ -99,25 +114,12 @@ pub struct ScriptedPeer<'a> {
 }
 
 impl<'a> ScriptedPeer<'a> {
-    /// A `QUEUED` job `job_id` for `thing` with the raw JSON `document`, whose file is
-    /// `image`, served on stream `stream` in `format`. The job is announced with a
-    /// `notify-next`, as AWS does when a job is created.
-    pub fn new(
-        thing: ThingName<'a>,
-        job_id: JobId<'a>,
-        document: &'a str,
-        image: &'a [u8],
-        stream: &'a str,
-        format: Format,
-    ) -> Self {
+    /// A peer serving `job`, `QUEUED`. The job is announced with a `notify-next`, as AWS does
+    /// when a job is created.
+    pub fn new(job: ServedJob<'a>) -> Self {
         let mut peer = Self {
             root: "$aws",
-            thing,
-            job_id,
-            document,
-            image,
-            stream,
-            format,
+            job,
             status: JobExecutionStatus::Queued,
             version: 1,
             created: true,
@@ -225,14 +227,14 @@ impl<'a> ScriptedPeer<'a> {
     /// [`PeerError`]; nothing is queued then.
     pub fn handle_publish(&mut self, topic: &str, payload: &[u8]) -> Result<(), PeerError> {
         if let Ok(t) = JobTopic::parse_with_root(self.root, topic) {
-            if t.thing != self.thing || t.reply.is_some() {
+            if t.thing != self.job.thing || t.reply.is_some() {
                 return Err(PeerError::UnknownTopic);
             }
             return self.on_jobs(t.api, payload);
         }
         if let Ok(t) = StreamTopic::parse_with_root(self.root, topic) {
-            let ours = t.thing == self.thing && t.stream.as_str() == self.stream;
-            if !ours || t.kind != StreamTopicKind::Get || t.format != self.format {
+            let ours = t.thing == self.job.thing && t.stream.as_str() == self.job.stream;
+            if !ours || t.kind != StreamTopicKind::Get || t.format != self.job.format {
                 return Err(PeerError::UnknownTopic);
             }
             return self.on_get_stream(payload);
@@ -266,7 +268,7 @@ impl<'a> ScriptedPeer<'a> {
                     execution: self.pending_execution(),
                 })
             }
-            JobsApi::Describe(JobRef::Id(id)) if id == self.job_id => {
+            JobsApi::Describe(JobRef::Id(id)) if id == self.job.job_id => {
                 let token = token_text(payload)?;
                 if !self.created {
                     return self.push(Reply::DescribeRejected {
@@ -286,7 +288,7 @@ impl<'a> ScriptedPeer<'a> {
                     execution: Some(self.snapshot()),
                 })
             }
-            JobsApi::Update(id) if id == self.job_id => {
+            JobsApi::Update(id) if id == self.job.job_id => {
                 let request: UpdateRequest<'_> =
                     ota_core::json::from_slice(payload).map_err(|_| PeerError::Malformed)?;
                 let token = decoded(request.client_token)?;
@@ -341,12 +343,12 @@ impl<'a> ScriptedPeer<'a> {
 
     fn on_get_stream(&mut self, payload: &[u8]) -> Result<(), PeerError> {
         let mut bitmap = [0u8; 64];
-        let request = GetStreamRequest::decode(self.format, payload, &mut bitmap)
+        let request = GetStreamRequest::decode(self.job.format, payload, &mut bitmap)
             .map_err(|_| PeerError::Malformed)?;
         self.stream_token = decoded(request.client_token)?;
         self.block_size = request.block_size;
         self.file_id = request.file_id;
-        let blocks = (self.image.len() as u32).div_ceil(request.block_size);
+        let blocks = (self.job.image.len() as u32).div_ceil(request.block_size);
         for index in request.requested_blocks().filter(|&i| i < blocks) {
             self.push(Reply::Block { index })?;
         }
@@ -380,27 +382,32 @@ impl<'a> ScriptedPeer<'a> {
     }
 
     fn write_topic(&self, reply: &Reply, buf: &mut [u8]) -> Option<usize> {
-        let job = |api| JobTopic::request(self.thing, api);
+        let job = |api| JobTopic::request(self.job.thing, api);
         let topic = match reply {
             Reply::Describe { next: true, .. } => {
                 job(JobsApi::Describe(JobRef::Next)).reply(JobsReply::Accepted)
             }
             Reply::Describe { next: false, .. } => {
-                job(JobsApi::Describe(JobRef::Id(self.job_id))).reply(JobsReply::Accepted)
+                job(JobsApi::Describe(JobRef::Id(self.job.job_id))).reply(JobsReply::Accepted)
             }
             Reply::UpdateAccepted { .. } => {
-                job(JobsApi::Update(self.job_id)).reply(JobsReply::Accepted)
+                job(JobsApi::Update(self.job.job_id)).reply(JobsReply::Accepted)
             }
             Reply::UpdateRejected { .. } => {
-                job(JobsApi::Update(self.job_id)).reply(JobsReply::Rejected)
+                job(JobsApi::Update(self.job.job_id)).reply(JobsReply::Rejected)
             }
             Reply::DescribeRejected { .. } => {
-                job(JobsApi::Describe(JobRef::Id(self.job_id))).reply(JobsReply::Rejected)
+                job(JobsApi::Describe(JobRef::Id(self.job.job_id))).reply(JobsReply::Rejected)
             }
             Reply::NotifyNext { .. } => job(JobsApi::NotifyNext),
             Reply::Block { .. } => {
-                let stream = ota_core::jobs::StreamId::new(self.stream).ok()?;
-                let t = StreamTopic::new(self.thing, stream, StreamTopicKind::Data, self.format);
+                let stream = ota_core::jobs::StreamId::new(self.job.stream).ok()?;
+                let t = StreamTopic::new(
+                    self.job.thing,
+                    stream,
+                    StreamTopicKind::Data,
+                    self.job.format,
+                );
                 return t.write_into(self.root, buf).ok().map(str::len);
             }
         };
@@ -419,15 +426,15 @@ impl<'a> ScriptedPeer<'a> {
     /// Block `index` of the image, encoded in the stream's format.
     fn write_block(&self, index: u32, buf: &mut [u8]) -> Option<usize> {
         let start = (index * self.block_size) as usize;
-        let end = (start + self.block_size as usize).min(self.image.len());
+        let end = (start + self.block_size as usize).min(self.job.image.len());
         let block = DataBlock {
             client_token: (!self.stream_token.is_empty())
                 .then(|| JsonStr::text(self.stream_token.as_str())),
             file_id: self.file_id,
             block_id: index,
-            payload: self.image.get(start..end)?,
+            payload: self.job.image.get(start..end)?,
         };
-        block.encode(self.format, buf).ok()
+        block.encode(self.job.format, buf).ok()
     }
 
     /// Every reply but a block: a Jobs API JSON payload.
@@ -491,7 +498,7 @@ impl<'a> ScriptedPeer<'a> {
         write!(
             w,
             ",\"execution\":{{\"jobId\":\"{}\",\"status\":\"{}\",\"queuedAt\":0,\"lastUpdatedAt\":0,\"versionNumber\":{},\"executionNumber\":1,\"jobDocument\":{}}}",
-            self.job_id, e.status, e.version, self.document
+            self.job.job_id, e.status, e.version, self.job.document
         )
     }
 }
@@ -548,7 +555,14 @@ mod tests {
         let thing = ThingName::new("dev-1").unwrap();
         let job = JobId::new("fw-1").unwrap();
         let image = [7u8; 300];
-        let mut peer = ScriptedPeer::new(thing, job, "{}", &image, "s1", Format::Json);
+        let mut peer = ScriptedPeer::new(ServedJob {
+            thing,
+            job_id: job,
+            document: "{}",
+            image: &image,
+            stream: "s1",
+            format: Format::Json,
+        });
         let mut bufs = [[0u8; 1024]; 4];
         let [notify, describe, update, data] = &mut bufs;
         // The job's `notify-next`.

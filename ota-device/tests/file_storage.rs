@@ -18,7 +18,7 @@ use ota_core::jobs::{JobExecutionStatus, JobId, ThingName};
 use ota_core::streams::Format;
 use ota_core::time::{Duration, Instant};
 use ota_core::version::Version;
-use ota_device::peer::ScriptedPeer;
+use ota_device::peer::{ScriptedPeer, ServedJob};
 use ota_device::storage::files::testing::CrashFs;
 use ota_device::storage::files::{Bank, FileBoot, FileSlot, FileStateStore, Fs, RealFs};
 use ota_device::storage::{BootControl, BootState};
@@ -77,8 +77,14 @@ impl<F: Disk> Rig<F> {
         let doc = leak_str(signer.firmware_doc(&new_image, "1.1.0", 1, ""));
         let thing = ThingName::new(THING).unwrap();
         let peer_image: &'static [u8] = leak(new_image.clone());
-        let job = JobId::new(JOB).unwrap();
-        let peer = ScriptedPeer::new(thing, job, doc, peer_image, STREAM, Format::Cbor);
+        let peer = ScriptedPeer::new(ServedJob {
+            thing,
+            job_id: JobId::new(JOB).unwrap(),
+            document: doc,
+            image: peer_image,
+            stream: STREAM,
+            format: Format::Cbor,
+        });
         let mut config = Config::new(thing, PRODUCT, HARDWARE, v("1.0.0"));
         config.block_size = 1024;
         config.blocks_per_request = 4;

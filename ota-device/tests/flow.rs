@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use ota_core::jobs::JobExecutionStatus;
-use ota_core::streams::Format;
+use ota_core::streams::{Format, StreamMessage as _};
 use ota_core::time::Duration;
 use ota_device::storage::BootState;
 use ota_device::storage::testing::{Bank, PowerCut};
@@ -206,16 +206,8 @@ fn rejects_a_security_counter_below_the_floor() {
     w.connect();
     w.drive(1000);
     assert_eq!(w.client().floor().security_counter.0, 5);
-    let doc = leak_str(w.signer.firmware_doc(&w.new_image, "1.2.0", 3, ""));
-    let img: &'static [u8] = Box::leak(w.new_image.clone().into_boxed_slice());
-    w.peer = ota_device::peer::ScriptedPeer::new(
-        ota_core::jobs::ThingName::new(THING).unwrap(),
-        ota_core::jobs::JobId::new("fw-job-2").unwrap(),
-        doc,
-        img,
-        STREAM,
-        Format::Cbor,
-    );
+    let doc = w.signer.firmware_doc(&w.new_image, "1.2.0", 3, "");
+    w.peer = serve("fw-job-2", doc, &w.new_image, Format::Cbor);
     w.drive(100);
     assert_eq!(w.peer_status(), JobExecutionStatus::Rejected);
     assert_eq!(
@@ -465,12 +457,9 @@ fn custom_jobs_go_to_the_application() {
     assert!(w.client().is_idle());
 }
 
-#[test]
-fn http_download_through_application_fetched_ranges() {
-    let mut w = World::new(
-        |s, img| s.firmware_doc_http(img, "1.1.0"),
-        PowerCut::unlimited(),
-    );
+/// Run the update of `w`, whose document has the application fetch the image over HTTP:
+/// it succeeds, through ranges the application fetched, and the new image runs.
+fn update_over_http(w: &mut World) {
     w.connect();
     w.drive(1000);
     assert_eq!(w.peer_status(), JobExecutionStatus::Succeeded);
@@ -479,11 +468,20 @@ fn http_download_through_application_fetched_ranges() {
             .iter()
             .any(|e| matches!(e, Event::FetchRange { .. }))
     );
+    assert!(w.boot.active_image().starts_with(&w.new_image));
+}
+
+#[test]
+fn http_download_through_application_fetched_ranges() {
+    let mut w = World::new(
+        |s, img| s.firmware_doc_http(img, "1.1.0"),
+        PowerCut::unlimited(),
+    );
+    update_over_http(&mut w);
     assert!(
         !w.sent.iter().any(|(t, _)| t.contains("/streams/")),
         "no MQTT stream used"
     );
-    assert!(w.boot.active_image().starts_with(&w.new_image));
 }
 
 #[test]
@@ -524,15 +522,7 @@ fn terminal_state_on_redescribe_abandons_the_job() {
 #[cfg(feature = "afr-ota")]
 fn afr_ota_over_http() {
     let mut w = World::new(|s, img| s.afr_doc_http(img), PowerCut::unlimited());
-    w.connect();
-    w.drive(1000);
-    assert_eq!(w.peer_status(), JobExecutionStatus::Succeeded);
-    assert!(
-        w.events
-            .iter()
-            .any(|e| matches!(e, Event::FetchRange { .. }))
-    );
-    assert!(w.boot.active_image().starts_with(&w.new_image));
+    update_over_http(&mut w);
 }
 
 #[test]
@@ -645,7 +635,7 @@ fn blocks_of_another_file_or_stream_are_ignored() {
     let now = w.now;
     let (topic, payload) = &blocks[0];
     // The same block re-encoded with another file id.
-    let block = ota_core::streams::DataBlock::decode_cbor(payload).unwrap();
+    let block = ota_core::streams::DataBlock::decode_cbor(payload, &mut []).unwrap();
     let other_file = ota_core::streams::DataBlock {
         file_id: 9,
         ..block
@@ -696,23 +686,22 @@ fn stream_rejections_fail_the_job_or_back_off() {
         buf
     };
     let topic = format!("$aws/things/{THING}/streams/{STREAM}/rejected/cbor");
+    // The first window rejected with `code`, then the update driven on.
+    let rejected = |code| {
+        let mut w = World::new(manifest_doc, PowerCut::unlimited());
+        run_to_first_window(&mut w);
+        let now = w.now;
+        w.client()
+            .handle_message(now, &topic, &encode(code))
+            .unwrap();
+        w.drive(1000);
+        w
+    };
     // A retryable code: the window is asked for again after a backoff.
-    let mut w = World::new(manifest_doc, PowerCut::unlimited());
-    run_to_first_window(&mut w);
-    let now = w.now;
-    w.client()
-        .handle_message(now, &topic, &encode(StreamErrorCode::InternalError))
-        .unwrap();
-    w.drive(1000);
+    let w = rejected(StreamErrorCode::InternalError);
     assert_eq!(w.peer_status(), JobExecutionStatus::Succeeded);
     // A final code: FAILED with the reason, nothing activated.
-    let mut w = World::new(manifest_doc, PowerCut::unlimited());
-    run_to_first_window(&mut w);
-    let now = w.now;
-    w.client()
-        .handle_message(now, &topic, &encode(StreamErrorCode::BlockSizeOutOfBounds))
-        .unwrap();
-    w.drive(1000);
+    let w = rejected(StreamErrorCode::BlockSizeOutOfBounds);
     assert_eq!(
         finished(&w),
         [(JobExecutionStatus::Failed, Some(Reason::StreamRejected))]

@@ -7,10 +7,9 @@
 mod common;
 
 use common::*;
-use ota_core::jobs::{JobExecutionStatus, JobId, ThingName};
+use ota_core::jobs::JobExecutionStatus;
 use ota_core::streams::Format;
 use ota_core::version::SecurityCounter;
-use ota_device::peer::ScriptedPeer;
 use ota_device::storage::BootState;
 use ota_device::storage::testing::{Bank, PowerCut};
 use ota_device::{Event, Reason};
@@ -47,16 +46,8 @@ fn lose_trailer(w: &World) {
 /// A second job offering `version` with `counter`, served by a new peer.
 fn offer(w: &mut World, version: &str, counter: u32) {
     let img = image(9_000, 0x99);
-    let doc = leak_str(w.signer.firmware_doc(&img, version, counter, ""));
-    let peer_image: &'static [u8] = Box::leak(img.into_boxed_slice());
-    w.peer = ScriptedPeer::new(
-        ThingName::new(THING).unwrap(),
-        JobId::new("fw-job-2").unwrap(),
-        doc,
-        peer_image,
-        STREAM,
-        Format::Cbor,
-    );
+    let doc = w.signer.firmware_doc(&img, version, counter, "");
+    w.peer = serve("fw-job-2", doc, &img, Format::Cbor);
 }
 
 fn update_to_1_1(w: &mut World) {

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use ota_cloud::{Engine, JobSelector, Notification, NotificationKind};
 use ota_core::jobs::{self, ErrorCode, JobTopic, JobsApi, Reply, ThingName};
-use ota_core::streams::{DataBlock, Format, GetStreamRequest, StreamTopic, StreamTopicKind};
+use ota_core::streams::{
+    DataBlock, Format, GetStreamRequest, StreamMessage as _, StreamTopic, StreamTopicKind,
+};
 
 use crate::net::Message;
 use crate::rng::SimRng;

@@ -14,7 +14,7 @@
 //! ([`JsonStr::text`]: CBOR text has no escapes). An indefinite-length (chunked) string is
 //! valid CBOR too and is accepted, as the AWS C agent (tinyCBOR) accepts it, without
 //! allocating: a chunked byte string (a data block's payload, a request's bitmap) has its
-//! chunks copied end to end into the caller's buffer (`decode_cbor_into`;
+//! chunks copied end to end into the caller's buffer (the decoders' `scratch`;
 //! [`StreamError::BufferTooSmall`] without room); a chunked text value is checked (UTF-8, the
 //! client token's length) but cannot be borrowed, so a client token, description or message
 //! decodes as `None` and an error code as its known code or `Unknown("")`.

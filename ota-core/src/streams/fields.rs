@@ -8,6 +8,13 @@
 //! narrow (an older spelling of a key, [`Key::older_spelling`], stands in for it when it is
 //! absent). Its other limits are in its `validate`.
 //! Nothing here reads or writes bytes.
+//!
+//! [`Message`] is the supertrait of the public [`super::StreamMessage`], whose provided
+//! methods are the codecs: it is `pub` in this private module, so that it can be one without
+//! `private_bounds` or `private_interfaces` warnings while no one outside the crate can name
+//! or implement it (which seals `StreamMessage`). The types of its interface ([`Field`],
+//! [`Key`], [`CborMap`], [`FileList`], [`NoFiles`], [`Value`], [`Values`], [`Codec`]) are
+//! `pub` in private modules for the same reason; their members stay `pub(crate)`.
 
 use heapless::vec::VecView;
 
@@ -38,7 +45,7 @@ pub(crate) enum Kind {
 
 /// One key of a message, and what it holds.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Field {
+pub struct Field {
     pub(crate) key: Key,
     pub(crate) kind: Kind,
 }
@@ -51,7 +58,7 @@ impl Field {
 
 /// The value of one key, to write.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Value<'v> {
+pub enum Value<'v> {
     /// Any [`Kind`] of text, written decoded.
     Text(JsonStr<'v>),
     Uint(u32),
@@ -63,13 +70,14 @@ pub(crate) enum Value<'v> {
 /// How CBOR writes a message's map: requests definite, as the AWS C agent does, responses
 /// indefinite, as the service does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CborMap {
+pub enum CborMap {
     Definite,
     Indefinite,
 }
 
-/// A stream message as both codecs see it.
-pub(crate) trait Message<'a>: Sized {
+/// A stream message as both codecs see it. Sealed: `pub` only to be the supertrait of
+/// [`super::StreamMessage`] (see the module docs).
+pub trait Message<'a>: Sized {
     /// Every key the message reads, in the order CBOR writes them.
     const FIELDS: &'static [Field];
     /// The order JSON writes the keys in, where it differs from [`Self::FIELDS`].
@@ -79,6 +87,10 @@ pub(crate) trait Message<'a>: Sized {
     type Files: FileList;
 
     /// The value to write under `key`; `None` leaves the key out.
+    ///
+    /// Implementations are `#[inline]`: the encoders are instantiated in the crate that calls
+    /// [`super::StreamMessage`], and only an inlined `value` lets the compiler drop the values
+    /// a message never has (about 250 bytes of a Cortex-M firmware, measured).
     fn value(&self, key: Key) -> Option<Value<'_>>;
 
     /// The message from the values read, in a fixed order so that the first broken rule
@@ -114,7 +126,7 @@ pub(crate) trait Message<'a>: Sized {
 
 /// Where a decoder puts the files of a DescribeStream response: `heapless::Vec<StreamFile, N>`,
 /// or [`NoFiles`] for a message without them.
-pub(crate) trait FileList: Default {
+pub trait FileList: Default {
     /// Whether the message has files at all: the codecs of one that does not have no code
     /// for them.
     const HAS_FILES: bool;
@@ -132,7 +144,7 @@ impl<const N: usize> FileList for heapless::Vec<StreamFile, N> {
 
 /// The file list of a message without files.
 #[derive(Debug, Default)]
-pub(crate) struct NoFiles(heapless::Vec<StreamFile, 0>);
+pub struct NoFiles(heapless::Vec<StreamFile, 0>);
 
 impl FileList for NoFiles {
     const HAS_FILES: bool = false;

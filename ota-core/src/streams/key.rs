@@ -3,7 +3,7 @@
 /// Every key any stream message uses; which ones a message reads is in its description
 /// ([`super::fields::Message::FIELDS`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Key {
+pub enum Key {
     C,
     S,
     F,

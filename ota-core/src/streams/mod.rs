@@ -1,10 +1,13 @@
 //! AWS IoT MQTT-based file delivery ("streams"): topics, block bitmaps, and the DescribeStream,
 //! GetStream, data-block and rejected messages in both CBOR and JSON.
 //!
-//! Everything is borrowed and allocation-free. Encoders write into a caller buffer and return
-//! the length; decoders borrow strings and byte strings from the input. The two values that
-//! cannot always be borrowed, a data block's payload and a GetStream bitmap (in JSON base64
-//! and hex, in CBOR when sent in chunks), are decoded into a second caller buffer.
+//! Everything is borrowed and allocation-free. The encoders and decoders are the methods of
+//! one trait, [`StreamMessage`], which the five messages implement (bring it into scope:
+//! `use ota_core::streams::StreamMessage as _;`). Encoders write into a caller buffer and
+//! return the length; decoders borrow strings and byte strings from the input. The two
+//! values that cannot always be borrowed, a data block's payload and a GetStream bitmap (in
+//! JSON base64 and hex, in CBOR when sent in chunks), are decoded into a second caller
+//! buffer, the decoders' `scratch` (empty, `&mut []`, for the messages without them).
 //!
 //! A client token, description or message is a [`crate::json::JsonStr`]: in JSON borrowed as
 //! written and decoded when read (compared with `==`, copied, printed), so `"c":"a\/b"` is the
@@ -24,9 +27,10 @@
 //! accepted here too: definite or indefinite maps, indefinite-length (chunked) keys, and
 //! indefinite-length byte and text strings, which another stream server may send. Nothing is
 //! allocated: the chunks of a payload (or a request's bitmap) are copied end to end into the
-//! caller's block buffer ([`DataBlock::decode_cbor_into`], or [`DataBlock::decode`] with
-//! [`Format::Cbor`]), with the limits of a definite one; [`DataBlock::decode_cbor`], which has
-//! no buffer, refuses a chunked payload with [`StreamError::BufferTooSmall`]. A chunked text
+//! caller's block buffer, the scratch of [`StreamMessage::decode_cbor`] (or of
+//! [`StreamMessage::decode`] with [`Format::Cbor`]), with the limits of a definite one; with
+//! an empty scratch a chunked payload is refused with [`StreamError::BufferTooSmall`] (a
+//! definite one is borrowed from the input whatever the scratch). A chunked text
 //! value is checked but cannot be borrowed: a client token, description or message decodes
 //! as `None` and an error code as its known code or `Unknown("")`.
 //!
@@ -74,7 +78,8 @@ pub use code::StreamErrorCode;
 pub use error::{CborErrorKind, StreamError};
 pub use message::{
     DataBlock, DescribeStreamRequest, DescribeStreamResponse, GetStreamRequest, MAX_BITMAP_LEN,
-    MAX_BLOCK_COUNT, MAX_BLOCK_OFFSET, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE, StreamFile, StreamRejected,
+    MAX_BLOCK_COUNT, MAX_BLOCK_OFFSET, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE, StreamFile, StreamMessage,
+    StreamRejected,
 };
 pub use skip::MAX_CBOR_DEPTH;
 pub use topic::{Format, MAX_STREAM_TOPIC_LEN, StreamTopic, StreamTopicError, StreamTopicKind};

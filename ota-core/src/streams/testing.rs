@@ -51,10 +51,10 @@ pub(crate) fn decode_all(input: &[u8]) {
         let _ = GetStreamRequest::decode(format, input, &mut scratch);
         let _ = DataBlock::decode(format, input, &mut []);
         let _ = GetStreamRequest::decode(format, input, &mut []);
-        let _ = DescribeStreamRequest::decode(format, input);
-        let _ = DescribeStreamResponse::<1>::decode(format, input);
-        let _ = DescribeStreamResponse::<2>::decode(format, input);
-        let _ = StreamRejected::decode(format, input);
+        let _ = DescribeStreamRequest::decode(format, input, &mut []);
+        let _ = DescribeStreamResponse::<1>::decode(format, input, &mut []);
+        let _ = DescribeStreamResponse::<2>::decode(format, input, &mut []);
+        let _ = StreamRejected::decode(format, input, &mut []);
     }
 }
 

@@ -24,7 +24,7 @@ pub(crate) enum Raw<'a, B> {
 }
 
 /// What a format does with a bitmap or payload once its map is read.
-pub(crate) trait Codec {
+pub trait Codec {
     /// A bitmap or payload as the decoder kept it.
     type Bytes<'a>: Copy;
     /// Whether bitmaps and payloads are decoded only now, after the map (JSON's hex and
@@ -47,7 +47,7 @@ pub(crate) trait Codec {
 
 /// The values of one map: a slot per key, filled at most once, for the keys of the
 /// message's description.
-pub(crate) struct Values<'a, C: Codec> {
+pub struct Values<'a, C: Codec> {
     fields: &'static [Field],
     slots: [Option<Raw<'a, C::Bytes<'a>>>; Key::COUNT],
     /// The caller's buffer: where CBOR copies the chunks of a chunked byte string while

@@ -2,7 +2,7 @@
 //! feature. Without it [`crate::Config`] refuses [`Format::Json`] and no JSON stream code
 //! (nor base64) is linked.
 
-use ota_core::streams::{DataBlock, Format, GetStreamRequest, StreamRejected};
+use ota_core::streams::{DataBlock, Format, GetStreamRequest, StreamMessage as _, StreamRejected};
 
 /// A data block; a JSON block's payload is base64-decoded into `payload`, a CBOR block's
 /// is borrowed from `input`, or joined into `payload` when it is sent in chunks (an
@@ -13,7 +13,7 @@ pub(super) fn decode_block<'a>(
     payload: &'a mut [u8],
 ) -> Option<DataBlock<'a>> {
     match format {
-        Format::Cbor => DataBlock::decode_cbor_into(input, payload).ok(),
+        Format::Cbor => DataBlock::decode_cbor(input, payload).ok(),
         #[cfg(feature = "json-streams")]
         Format::Json => DataBlock::decode_json(input, payload).ok(),
         #[cfg(not(feature = "json-streams"))]
@@ -26,9 +26,9 @@ pub(super) fn decode_block<'a>(
 
 pub(super) fn decode_rejected(format: Format, input: &[u8]) -> Option<StreamRejected<'_>> {
     match format {
-        Format::Cbor => StreamRejected::decode_cbor(input).ok(),
+        Format::Cbor => StreamRejected::decode_cbor(input, &mut []).ok(),
         #[cfg(feature = "json-streams")]
-        Format::Json => StreamRejected::decode_json(input).ok(),
+        Format::Json => StreamRejected::decode_json(input, &mut []).ok(),
         #[cfg(not(feature = "json-streams"))]
         Format::Json => None,
     }

@@ -9,7 +9,7 @@ use ota_core::jobs::{JobExecutionStatus, JobId, ThingName};
 use ota_core::streams::Format;
 use ota_core::time::{Duration, Instant};
 use ota_core::version::Version;
-use ota_device::peer::ScriptedPeer;
+use ota_device::peer::{ScriptedPeer, ServedJob};
 use ota_device::storage::BootState;
 use ota_device::storage::testing::{MemStateStore, PowerCut, SimBootloader, SimSlot};
 use ota_device::{Buffers, Client, Config, Event, MIN_TRANSMIT_LEN};
@@ -38,6 +38,24 @@ pub fn leak<T>(value: T) -> &'static mut T {
 
 pub fn leak_str(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())
+}
+
+/// A peer serving job `job_id` for [`THING`] with `document` and a copy of `image` (both
+/// leaked, for the test's life) on [`STREAM`] in `format`.
+pub fn serve(
+    job_id: &'static str,
+    document: String,
+    image: &[u8],
+    format: Format,
+) -> ScriptedPeer<'static> {
+    ScriptedPeer::new(ServedJob {
+        thing: ThingName::new(THING).unwrap(),
+        job_id: JobId::new(job_id).unwrap(),
+        document: leak_str(document),
+        image: Box::leak(image.to_vec().into_boxed_slice()),
+        stream: STREAM,
+        format,
+    })
 }
 
 /// A deterministic image of `len` bytes.
@@ -198,17 +216,8 @@ impl World {
         let old_image = image(20_000, 0x11);
         let new_image = image(new_len, 0x77);
         let signer = Signer::new(7);
-        let doc = leak_str(document(&signer, &new_image));
+        let peer = serve(JOB, document(&signer, &new_image), &new_image, format);
         let thing = ThingName::new(THING).unwrap();
-        let peer_image: &'static [u8] = Box::leak(new_image.clone().into_boxed_slice());
-        let peer = ScriptedPeer::new(
-            thing,
-            JobId::new(JOB).unwrap(),
-            doc,
-            peer_image,
-            STREAM,
-            format,
-        );
         let boot = SimBootloader::new(CAPACITY, &old_image, power.clone());
         let store = MemStateStore::new(power.clone());
         let mut config = Config::new(thing, PRODUCT, HARDWARE, v("1.0.0"));

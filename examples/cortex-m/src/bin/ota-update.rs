@@ -31,7 +31,7 @@ use ota_cortex_m::{
     BootFlags, INSTRUCTIONS_PER_TICK, Image, RamFlash, StaticBuf, StaticCell, stack_usage,
     start_systick, systick_ticks,
 };
-use ota_device::peer::{PeerError, ScriptedPeer};
+use ota_device::peer::{PeerError, ScriptedPeer, ServedJob};
 use ota_device::storage::{BootState, DualCopyStore, NorFlashSlot, StorageError};
 use ota_device::{Buffers, Client, Config, Event, MIN_SCRATCH_LEN, MIN_TRANSMIT_LEN, Reason};
 use panic_semihosting as _;
@@ -413,14 +413,14 @@ fn init_peer(
     thing: ThingName<'static>,
     job: JobId<'static>,
 ) -> Option<&'static mut ScriptedPeer<'static>> {
-    PEER.init(ScriptedPeer::new(
+    PEER.init(ScriptedPeer::new(ServedJob {
         thing,
-        job,
-        DOCUMENT,
-        SERVED_IMAGE,
-        STREAM,
-        Format::Cbor,
-    ))
+        job_id: job,
+        document: DOCUMENT,
+        image: SERVED_IMAGE,
+        stream: STREAM,
+        format: Format::Cbor,
+    }))
 }
 
 /// Features `force-panic` and `force-fault`: prove that a panic and a HardFault end the run

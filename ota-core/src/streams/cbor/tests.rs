@@ -5,7 +5,8 @@ use super::*;
 use crate::streams::testing::{self, mangled};
 use crate::streams::{
     BlockBitmap, CborErrorKind, DataBlock, DescribeStreamRequest, DescribeStreamResponse, Format,
-    GetStreamRequest, MAX_BITMAP_LEN, MAX_BLOCK_SIZE, StreamFile, StreamRejected,
+    GetStreamRequest, MAX_BITMAP_LEN, MAX_BLOCK_SIZE, StreamFile, StreamMessage as _,
+    StreamRejected,
 };
 
 fn encode_get(req: &GetStreamRequest<'_>) -> Vec<u8> {
@@ -46,7 +47,7 @@ fn vector_20_ota_c_stream_request() {
     assert_eq!(bytes[..8], [0xa6, 0x61, 0x63, 0x72, 0x54, 0x68, 0x69, 0x73]);
     assert_eq!(bytes, expected);
     assert_eq!(bytes.len(), 43);
-    assert_eq!(GetStreamRequest::decode_cbor(&bytes), Ok(req));
+    assert_eq!(GetStreamRequest::decode_cbor(&bytes, &mut []), Ok(req));
 }
 
 /// Vector 21: rustot `serialize_stream_request`, 181584 B in 2048 B blocks (89 blocks),
@@ -78,7 +79,7 @@ fn vector_21_rustot_first_and_last_request() {
         0x61, 0x6f, 0x18, 0x58, 0x61, 0x62, 0x44, 0x01, 0x00, 0x00, 0x00
     ]));
     assert_eq!(last[..15], first[..15]);
-    let decoded = GetStreamRequest::decode_cbor(&last).unwrap();
+    let decoded = GetStreamRequest::decode_cbor(&last, &mut []).unwrap();
     assert_eq!(
         (decoded.offset, decoded.bitmap),
         (88, Some(&[1, 0, 0, 0][..]))
@@ -123,7 +124,7 @@ fn vector_23_bytes() -> Vec<u8> {
 #[test]
 fn vector_23_indefinite_data_block() {
     let bytes = vector_23_bytes();
-    let block = DataBlock::decode_cbor(&bytes).unwrap();
+    let block = DataBlock::decode_cbor(&bytes, &mut []).unwrap();
     assert_eq!(
         (block.client_token, block.file_id, block.block_id),
         (None, 0, 0)
@@ -143,7 +144,7 @@ fn definite_maps_and_indefinite_keys_are_accepted() {
         0xa4, 0x61, 0x66, 0x03, 0x61, 0x69, 0x07, 0x61, 0x6c, 0x02, 0x7f, 0x61, 0x70, 0xff, 0x42,
         1, 2,
     ];
-    let block = DataBlock::decode_cbor(&bytes).unwrap();
+    let block = DataBlock::decode_cbor(&bytes, &mut []).unwrap();
     assert_eq!(
         (block.file_id, block.block_id, block.payload),
         (3, 7, &[1u8, 2][..])
@@ -158,7 +159,7 @@ fn unknown_keys_are_skipped_whatever_they_hold() {
         b'n', b't', b' ', b'k', b'e', b'y', 0x61, 0x66, 0x00, 0x61, 0x69, 0x01, 0x62, b'z', b'z',
         0xc1, 0xf9, 0x41, 0x00, 0x61, 0x6c, 0x00, 0x61, 0x70, 0x40,
     ];
-    let block = DataBlock::decode_cbor(&bytes).unwrap();
+    let block = DataBlock::decode_cbor(&bytes, &mut []).unwrap();
     assert_eq!(
         (block.file_id, block.block_id, block.payload),
         (0, 1, &[][..])
@@ -177,46 +178,46 @@ fn structural_errors() {
     let i0 = [0x61, 0x69, 0x00];
     let lp = [0x61, 0x6c, 0x01, 0x61, 0x70, 0x41, 0x09];
     let ok = data(&[&f0[..], &i0, &lp].concat());
-    assert!(DataBlock::decode_cbor(&ok).is_ok());
+    assert!(DataBlock::decode_cbor(&ok, &mut []).is_ok());
 
     let dup = data(&[&f0[..], &i0, &f0, &lp].concat());
     assert_eq!(
-        DataBlock::decode_cbor(&dup),
+        DataBlock::decode_cbor(&dup, &mut []),
         Err(StreamError::DuplicateKey("f"))
     );
     let missing = data(&[&f0[..], &lp].concat());
     assert_eq!(
-        DataBlock::decode_cbor(&missing),
+        DataBlock::decode_cbor(&missing, &mut []),
         Err(StreamError::MissingKey("i"))
     );
     let mismatch = data(&[&f0[..], &i0, &[0x61, 0x6c, 0x02, 0x61, 0x70, 0x41, 0x09]].concat());
     assert_eq!(
-        DataBlock::decode_cbor(&mismatch),
+        DataBlock::decode_cbor(&mismatch, &mut []),
         Err(StreamError::PayloadLengthMismatch)
     );
 
     let mut trailing = ok.clone();
     trailing.push(0x00);
     assert_eq!(
-        cbor_err(DataBlock::decode_cbor(&trailing)),
+        cbor_err(DataBlock::decode_cbor(&trailing, &mut [])),
         CborErrorKind::TrailingBytes
     );
     assert_eq!(
-        cbor_err(DataBlock::decode_cbor(&ok[..ok.len() - 1])),
+        cbor_err(DataBlock::decode_cbor(&ok[..ok.len() - 1], &mut [])),
         CborErrorKind::EndOfInput
     );
     assert_eq!(
-        cbor_err(DataBlock::decode_cbor(&[0x80])),
+        cbor_err(DataBlock::decode_cbor(&[0x80], &mut [])),
         CborErrorKind::TypeMismatch
     );
     assert_eq!(
-        cbor_err(DataBlock::decode_cbor(&[])),
+        cbor_err(DataBlock::decode_cbor(&[], &mut [])),
         CborErrorKind::EndOfInput
     );
     // "f" holding a string; "p" an indefinite byte string, which needs a buffer.
     let wrong_type = data(&[&[0x61, 0x66, 0x61, 0x30][..], &i0, &lp].concat());
     assert_eq!(
-        cbor_err(DataBlock::decode_cbor(&wrong_type)),
+        cbor_err(DataBlock::decode_cbor(&wrong_type, &mut [])),
         CborErrorKind::TypeMismatch
     );
     let indef_payload = data(
@@ -228,25 +229,25 @@ fn structural_errors() {
         .concat(),
     );
     assert_eq!(
-        DataBlock::decode_cbor(&indef_payload),
+        DataBlock::decode_cbor(&indef_payload, &mut []),
         Err(StreamError::BufferTooSmall)
     );
     assert_eq!(
-        DataBlock::decode_cbor_into(&indef_payload, &mut [0; 1]).map(|b| b.payload),
+        DataBlock::decode_cbor(&indef_payload, &mut [0; 1]).map(|b| b.payload),
         Ok(&[9u8][..])
     );
     // An odd indefinite map: a key without a value.
     assert_eq!(
-        cbor_err(DataBlock::decode_cbor(&[0xbf, 0x61, 0x66, 0xff])),
+        cbor_err(DataBlock::decode_cbor(&[0xbf, 0x61, 0x66, 0xff], &mut [])),
         CborErrorKind::Malformed
     );
     assert_eq!(
-        cbor_err(DataBlock::decode_cbor(&[0xbf, 0x61, 0x78, 0xff])),
+        cbor_err(DataBlock::decode_cbor(&[0xbf, 0x61, 0x78, 0xff], &mut [])),
         CborErrorKind::Malformed
     );
     // A break inside a definite map.
     assert_eq!(
-        cbor_err(DataBlock::decode_cbor(&[0xa1, 0xff])),
+        cbor_err(DataBlock::decode_cbor(&[0xa1, 0xff], &mut [])),
         CborErrorKind::Malformed
     );
 }
@@ -321,7 +322,7 @@ fn chunked_payload_is_copied_into_the_block_buffer() {
 fn chunked_text_values_and_bitmaps_are_accepted() {
     let input = unhex(CHUNKED_REJECTED);
     assert_eq!(
-        StreamRejected::decode_cbor(&input),
+        StreamRejected::decode_cbor(&input, &mut []),
         Ok(StreamRejected {
             code: StreamErrorCode::ResourceNotFound,
             message: None,
@@ -330,11 +331,11 @@ fn chunked_text_values_and_bitmaps_are_accepted() {
     );
     let input = unhex(CHUNKED_UNKNOWN_CODE);
     assert_eq!(
-        StreamRejected::decode_cbor(&input).map(|r| r.code),
+        StreamRejected::decode_cbor(&input, &mut []).map(|r| r.code),
         Ok(StreamErrorCode::Unknown(""))
     );
     let input = unhex(CHUNKED_DESCRIPTION);
-    let response = DescribeStreamResponse::<2>::decode_cbor(&input).unwrap();
+    let response = DescribeStreamResponse::<2>::decode_cbor(&input, &mut []).unwrap();
     assert_eq!((response.stream_version, response.description), (1, None));
     assert_eq!(
         response.files[..],
@@ -377,7 +378,7 @@ fn every_known_code_is_recognised_when_chunked() {
         input.extend_from_slice(&name[1..]);
         input.extend_from_slice(&[0xff, 0xff]);
         assert_eq!(
-            StreamRejected::decode_cbor(&input).map(|r| r.code),
+            StreamRejected::decode_cbor(&input, &mut []).map(|r| r.code),
             Ok(code),
             "{code:?}"
         );
@@ -400,24 +401,24 @@ fn chunked_strings_keep_the_limits() {
     input.extend_from_slice(&[0xff, 0xff]);
     let mut big = std::vec![0u8; 2 * half + 8];
     assert_eq!(
-        DataBlock::decode_cbor_into(&input, &mut big),
+        DataBlock::decode_cbor(&input, &mut big),
         Err(StreamError::BlockSizeOutOfBounds)
     );
     assert_eq!(
-        DataBlock::decode_cbor_into(&input, &mut []),
+        DataBlock::decode_cbor(&input, &mut []),
         Err(StreamError::BlockSizeOutOfBounds)
     );
 
     // `l` must still equal the joined length.
     let input = unhex("bf 616600 616900 616c03 6170 5f 4101 4102 ff ff");
     assert_eq!(
-        DataBlock::decode_cbor_into(&input, &mut [0; 4]),
+        DataBlock::decode_cbor(&input, &mut [0; 4]),
         Err(StreamError::PayloadLengthMismatch)
     );
     // A second payload is a duplicate, chunked or not.
     let input = unhex("bf 616600 616900 616c01 6170 5f 4101 ff 6170 4101 ff");
     assert_eq!(
-        DataBlock::decode_cbor_into(&input, &mut [0; 4]),
+        DataBlock::decode_cbor(&input, &mut [0; 4]),
         Err(StreamError::DuplicateKey("p"))
     );
 
@@ -430,7 +431,7 @@ fn chunked_strings_keep_the_limits() {
         input.extend(core::iter::repeat_n(b't', len - 32));
         input.push(0xff);
         assert_eq!(
-            DescribeStreamRequest::decode_cbor(&input).map(|r| r.client_token),
+            DescribeStreamRequest::decode_cbor(&input, &mut []).map(|r| r.client_token),
             expected,
             "{len}"
         );
@@ -445,11 +446,11 @@ fn chunked_strings_keep_the_limits() {
     input.push(0xff);
     let mut big = std::vec![0u8; MAX_BITMAP_LEN + 1];
     assert_eq!(
-        GetStreamRequest::decode_cbor_into(&input, &mut big),
+        GetStreamRequest::decode_cbor(&input, &mut big),
         Err(StreamError::BitmapTooLong)
     );
     assert_eq!(
-        GetStreamRequest::decode_cbor(&unhex(CHUNKED_BITMAP)),
+        GetStreamRequest::decode_cbor(&unhex(CHUNKED_BITMAP), &mut []),
         Err(StreamError::BufferTooSmall)
     );
 }
@@ -467,7 +468,7 @@ fn malformed_chunked_strings_are_refused() {
     ];
     for (p, kind) in cases {
         assert_eq!(
-            cbor_err(DataBlock::decode_cbor_into(&block(p), &mut [0; 8])),
+            cbor_err(DataBlock::decode_cbor(&block(p), &mut [0; 8])),
             kind,
             "{p}"
         );
@@ -481,14 +482,14 @@ fn malformed_chunked_strings_are_refused() {
         ("7f 6161", CborErrorKind::EndOfInput),
     ] {
         assert_eq!(
-            cbor_err(StreamRejected::decode_cbor(&rejected(o))),
+            cbor_err(StreamRejected::decode_cbor(&rejected(o), &mut [])),
             kind,
             "{o}"
         );
     }
     // The same string in one chunk is fine.
     assert_eq!(
-        StreamRejected::decode_cbor(&rejected("7f 62c3a9 ff")).map(|r| r.code),
+        StreamRejected::decode_cbor(&rejected("7f 62c3a9 ff"), &mut []).map(|r| r.code),
         Ok(StreamErrorCode::Unknown(""))
     );
 }
@@ -529,7 +530,7 @@ fn stricter_than_the_agent_on_purpose() {
     ];
     for (body, expected) in cases {
         assert_eq!(
-            DataBlock::decode_cbor(&block(body)).map(|_| ()),
+            DataBlock::decode_cbor(&block(body), &mut []).map(|_| ()),
             expected,
             "{body}"
         );
@@ -541,17 +542,17 @@ fn stricter_than_the_agent_on_purpose() {
         "616601 616900 616c20 6170 4100",
     ] {
         assert_eq!(
-            cbor_err(DataBlock::decode_cbor(&block(body))),
+            cbor_err(DataBlock::decode_cbor(&block(body), &mut [])),
             CborErrorKind::TypeMismatch,
             "{body}"
         );
     }
     // Bytes after the map (the agent ignores them).
     let mut trailing = block("616601 616900 616c01 6170 4100");
-    assert!(DataBlock::decode_cbor(&trailing).is_ok());
+    assert!(DataBlock::decode_cbor(&trailing, &mut []).is_ok());
     trailing.push(0xf6);
     assert_eq!(
-        cbor_err(DataBlock::decode_cbor(&trailing)),
+        cbor_err(DataBlock::decode_cbor(&trailing, &mut [])),
         CborErrorKind::TrailingBytes
     );
 }
@@ -568,7 +569,7 @@ fn limits_are_checked_when_decoding() {
         v.extend_from_slice(o);
         v.extend_from_slice(&[0x61, 0x6e]);
         v.extend_from_slice(n);
-        GetStreamRequest::decode_cbor(&v).map(|_| ())
+        GetStreamRequest::decode_cbor(&v, &mut []).map(|_| ())
     };
     let (ok_f, ok_l, ok_o, ok_n) = ([0x00], [0x19, 0x01, 0x00], [0x00], [0x01]);
     assert!(req(&ok_f, &ok_l, &ok_o, &ok_n).is_ok());
@@ -622,7 +623,7 @@ fn limits_are_checked_when_decoding() {
     long[at + 1..at + 3].copy_from_slice(&[0x30, 0x00]);
     long.push(0);
     assert_eq!(
-        GetStreamRequest::decode_cbor(&long),
+        GetStreamRequest::decode_cbor(&long, &mut []),
         Err(StreamError::BitmapTooLong)
     );
 
@@ -630,7 +631,7 @@ fn limits_are_checked_when_decoding() {
     let mut long_token = std::vec![0xa1, 0x61, 0x63, 0x78, 65];
     long_token.extend_from_slice(token.as_bytes());
     assert_eq!(
-        DescribeStreamRequest::decode_cbor(&long_token),
+        DescribeStreamRequest::decode_cbor(&long_token, &mut []),
         Err(StreamError::ClientTokenTooLong)
     );
 }
@@ -667,7 +668,7 @@ fn vector_25_describe_and_rejected() {
     expected.extend_from_slice(&[0xa2, 0x61, 0x66, 0x01, 0x61, 0x7a, 0x19, 0xc8, 0x00, 0xff]);
     assert_eq!(buf[..len], expected[..]);
     assert_eq!(
-        DescribeStreamResponse::<4>::decode_cbor(&expected),
+        DescribeStreamResponse::<4>::decode_cbor(&expected, &mut []),
         Ok(response.clone())
     );
     assert_eq!(
@@ -678,7 +679,7 @@ fn vector_25_describe_and_rejected() {
         })
     );
     assert_eq!(
-        DescribeStreamResponse::<1>::decode_cbor(&expected),
+        DescribeStreamResponse::<1>::decode_cbor(&expected, &mut []),
         Err(StreamError::TooManyFiles)
     );
     // An indefinite-length file list, and a file without its size.
@@ -686,12 +687,12 @@ fn vector_25_describe_and_rejected() {
         0xa2, 0x61, 0x73, 0x01, 0x61, 0x72, 0x9f, 0xa1, 0x61, 0x66, 0x00, 0xff,
     ];
     assert_eq!(
-        DescribeStreamResponse::<4>::decode_cbor(&indefinite),
+        DescribeStreamResponse::<4>::decode_cbor(&indefinite, &mut []),
         Err(StreamError::MissingKey("z"))
     );
     let no_files = [0xa1, 0x61, 0x73, 0x01];
     assert_eq!(
-        DescribeStreamResponse::<4>::decode_cbor(&no_files),
+        DescribeStreamResponse::<4>::decode_cbor(&no_files, &mut []),
         Err(StreamError::MissingKey("r"))
     );
 
@@ -706,7 +707,7 @@ fn vector_25_describe_and_rejected() {
     expected.extend_from_slice(&[0x61, 0x6d, 0x65, b'b', b'a', b'd', b' ', b'l']);
     expected.extend_from_slice(&[0x61, 0x63, 0x63, b'a', b'b', b'c', 0xff]);
     assert_eq!(buf[..len], expected[..]);
-    let decoded = StreamRejected::decode_cbor(&expected).unwrap();
+    let decoded = StreamRejected::decode_cbor(&expected, &mut []).unwrap();
     assert_eq!(decoded, rejected);
     assert!(!decoded.code.is_retryable());
 }
@@ -723,7 +724,7 @@ fn rejected_accepts_the_older_keys() {
     old.extend_from_slice(&[0x61, b'm', 0x6b]);
     old.extend_from_slice(b"clientToken");
     old.extend_from_slice(&[0x61, b't']);
-    let decoded = StreamRejected::decode_cbor(&old).unwrap();
+    let decoded = StreamRejected::decode_cbor(&old, &mut []).unwrap();
     assert_eq!(decoded.code, StreamErrorCode::InternalError);
     assert!(decoded.code.is_retryable());
     assert_eq!(
@@ -735,11 +736,11 @@ fn rejected_accepts_the_older_keys() {
         0xa2, 0x64, b'c', b'o', b'd', b'e', 0x61, b'x', 0x61, b'o', 0x62, b'Q', b'Z',
     ];
     assert_eq!(
-        StreamRejected::decode_cbor(&both).unwrap().code,
+        StreamRejected::decode_cbor(&both, &mut []).unwrap().code,
         StreamErrorCode::Unknown("QZ")
     );
     assert_eq!(
-        StreamRejected::decode_cbor(&[0xa0]),
+        StreamRejected::decode_cbor(&[0xa0], &mut []),
         Err(StreamError::MissingKey("o"))
     );
 }
@@ -777,8 +778,8 @@ proptest! {
         let len = e.into_writer().position();
         chunked.truncate(len);
         let mut buf = std::vec![0u8; block.payload.len()];
-        prop_assert_eq!(DataBlock::decode_cbor_into(&chunked, &mut buf), Ok(block));
-        prop_assert_eq!(DataBlock::decode_cbor(&definite), Ok(block));
+        prop_assert_eq!(DataBlock::decode_cbor(&chunked, &mut buf), Ok(block));
+        prop_assert_eq!(DataBlock::decode_cbor(&definite, &mut []), Ok(block));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::json::JsonStr;
 use crate::streams::testing::{self, FORMATS, decode_all, encodings, mangled};
 use crate::streams::{
     DataBlock, DescribeStreamRequest, DescribeStreamResponse, GetStreamRequest, StreamError,
-    StreamErrorCode, StreamFile, StreamRejected,
+    StreamErrorCode, StreamFile, StreamMessage as _, StreamRejected,
 };
 
 #[test]
@@ -69,7 +69,7 @@ fn encoders_never_write_past_the_buffer() {
 #[test]
 fn escaped_json_strings_are_written_decoded() {
     let json = br#"{"o":"InternalError","m":"caf\u00e9 \"x\"","c":"a\/b"}"#;
-    let rejected = StreamRejected::decode_json(json).unwrap();
+    let rejected = StreamRejected::decode_json(json, &mut []).unwrap();
     assert!(rejected.client_token.unwrap().is_escaped());
     let [(_, cbor), (_, json)] = &encodings(&|f, b| rejected.encode(f, b), true)[..] else {
         unreachable!("two formats")
@@ -78,7 +78,7 @@ fn escaped_json_strings_are_written_decoded() {
     let expected =
         "bf 616f 6d496e7465726e616c4572726f72 616d 69636166c3a920227822 6163 63612f62 ff";
     assert_eq!(cbor, &hex::decode(expected.replace(' ', "")).unwrap());
-    let back = StreamRejected::decode_cbor(cbor).unwrap();
+    let back = StreamRejected::decode_cbor(cbor, &mut []).unwrap();
     assert_eq!(back, rejected);
     assert!(
         back.client_token
@@ -113,11 +113,11 @@ proptest! {
     fn describe_round_trips(response in testing::describe_response(), token in testing::token()) {
         let response = response.get();
         for (format, bytes) in encodings(&|f, b| response.encode(f, b), false) {
-            prop_assert_eq!(DescribeStreamResponse::<4>::decode(format, &bytes), Ok(response.clone()));
+            prop_assert_eq!(DescribeStreamResponse::<4>::decode(format, &bytes, &mut []), Ok(response.clone()));
         }
         let req = DescribeStreamRequest { client_token: token.as_deref().map(JsonStr::text) };
         for (format, bytes) in encodings(&|f, b| req.encode(f, b), false) {
-            prop_assert_eq!(DescribeStreamRequest::decode(format, &bytes), Ok(req));
+            prop_assert_eq!(DescribeStreamRequest::decode(format, &bytes, &mut []), Ok(req));
         }
     }
 
@@ -125,7 +125,7 @@ proptest! {
     fn rejected_round_trips(rejected in testing::rejected()) {
         let rejected = rejected.get();
         for (format, bytes) in encodings(&|f, b| rejected.encode(f, b), false) {
-            prop_assert_eq!(StreamRejected::decode(format, &bytes), Ok(rejected));
+            prop_assert_eq!(StreamRejected::decode(format, &bytes, &mut []), Ok(rejected));
         }
     }
 

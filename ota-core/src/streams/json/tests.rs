@@ -6,7 +6,7 @@ use crate::json::ErrorKind;
 use crate::streams::testing::{self, mangled};
 use crate::streams::{
     DataBlock, DescribeStreamRequest, DescribeStreamResponse, GetStreamRequest, MAX_BITMAP_LEN,
-    StreamFile, StreamRejected,
+    StreamFile, StreamMessage as _, StreamRejected,
 };
 
 fn json_kind(r: Result<impl core::fmt::Debug, StreamError>) -> ErrorKind {
@@ -38,7 +38,7 @@ fn vector_24_aws_get_stream_example() {
 #[test]
 fn vector_25_describe_and_error_examples() {
     let doc = br#"{"c":"abc","s":1,"d":"my stream","r":[{"f":0,"z":131072},{"f":1,"z":51200}]}"#;
-    let response = DescribeStreamResponse::<4>::decode_json(doc).unwrap();
+    let response = DescribeStreamResponse::<4>::decode_json(doc, &mut []).unwrap();
     assert_eq!(response.client_token, testing::some("abc"));
     assert_eq!(response.stream_version, 1);
     assert_eq!(response.description, testing::some("my stream"));
@@ -59,12 +59,12 @@ fn vector_25_describe_and_error_examples() {
     let len = response.encode_json(&mut out).unwrap();
     assert_eq!(&out[..len], doc);
     assert_eq!(
-        DescribeStreamResponse::<1>::decode_json(doc),
+        DescribeStreamResponse::<1>::decode_json(doc, &mut []),
         Err(StreamError::TooManyFiles)
     );
 
     let error = br#"{"o":"BlockSizeOutOfBounds","m":"Block size out of bounds","c":"abc"}"#;
-    let rejected = StreamRejected::decode_json(error).unwrap();
+    let rejected = StreamRejected::decode_json(error, &mut []).unwrap();
     assert_eq!(rejected.code, StreamErrorCode::BlockSizeOutOfBounds);
     assert!(!rejected.code.is_retryable());
     assert_eq!(rejected.message, testing::some("Block size out of bounds"));
@@ -76,22 +76,22 @@ fn vector_25_describe_and_error_examples() {
 #[test]
 fn rejected_accepts_the_older_keys_and_unknown_codes() {
     let old = br#"{"code":"ResourceNotFound","message":"No stream","clientToken":"t"}"#;
-    let rejected = StreamRejected::decode_json(old).unwrap();
+    let rejected = StreamRejected::decode_json(old, &mut []).unwrap();
     assert_eq!(rejected.code, StreamErrorCode::ResourceNotFound);
     assert_eq!(
         (rejected.message, rejected.client_token),
         (testing::some("No stream"), testing::some("t"))
     );
     let both = br#"{"code":"InternalError","o":"Throttled"}"#;
-    let rejected = StreamRejected::decode_json(both).unwrap();
+    let rejected = StreamRejected::decode_json(both, &mut []).unwrap();
     assert_eq!(rejected.code, StreamErrorCode::Unknown("Throttled"));
     assert_eq!(rejected.code.as_str(), "Throttled");
     assert_eq!(
-        StreamRejected::decode_json(b"{}"),
+        StreamRejected::decode_json(b"{}", &mut []),
         Err(StreamError::MissingKey("o"))
     );
     assert_eq!(
-        StreamRejected::decode_json(br#"{"o":"A","o":"B"}"#),
+        StreamRejected::decode_json(br#"{"o":"A","o":"B"}"#, &mut []),
         Err(StreamError::DuplicateKey("o"))
     );
 }
@@ -293,13 +293,13 @@ fn structure_unknown_keys_and_escapes() {
     // Unknown keys are skipped, whatever they hold; an escaped key still matches.
     let doc = br#" {"x":{"y":[1,{"z":null}],"w":-1.5e3},"\u0063":"tok","q":true} "#;
     assert_eq!(
-        DescribeStreamRequest::decode_json(doc)
+        DescribeStreamRequest::decode_json(doc, &mut [])
             .unwrap()
             .client_token,
         testing::some("tok")
     );
     assert_eq!(
-        DescribeStreamRequest::decode_json(b"{}")
+        DescribeStreamRequest::decode_json(b"{}", &mut [])
             .unwrap()
             .client_token,
         None
@@ -307,44 +307,48 @@ fn structure_unknown_keys_and_escapes() {
     // JSON errors win over typed ones.
     assert_eq!(
         json_kind(DescribeStreamRequest::decode_json(
-            br#"{"c":"a","c":"b"} x"#
+            br#"{"c":"a","c":"b"} x"#,
+            &mut []
         )),
         ErrorKind::TrailingCharacters
     );
     assert_eq!(
-        json_kind(DescribeStreamRequest::decode_json(br#"{"c":"a","c":"b",}"#)),
+        json_kind(DescribeStreamRequest::decode_json(
+            br#"{"c":"a","c":"b",}"#,
+            &mut []
+        )),
         ErrorKind::Syntax
     );
     assert_eq!(
-        json_kind(DescribeStreamRequest::decode_json(br#"["c"]"#)),
+        json_kind(DescribeStreamRequest::decode_json(br#"["c"]"#, &mut [])),
         ErrorKind::Data
     );
     assert_eq!(
-        json_kind(DescribeStreamRequest::decode_json(b"")),
+        json_kind(DescribeStreamRequest::decode_json(b"", &mut [])),
         ErrorKind::Eof
     );
     // A client token, description or message with escapes is read decoded (and written
     // back decoded, escaped only where JSON requires); codes are recognised too.
     let doc = br#"{"c":"a\"b\/c"}"#;
-    let req = DescribeStreamRequest::decode_json(doc).unwrap();
+    let req = DescribeStreamRequest::decode_json(doc, &mut []).unwrap();
     assert_eq!(req.client_token, testing::some("a\"b/c"));
     let mut out = [0u8; 32];
     let len = req.encode_json(&mut out).unwrap();
     assert_eq!(&out[..len], br#"{"c":"a\"b/c"}"#);
     let doc = br#"{"s":2,"d":"line\nbreak","r":[]}"#;
     assert_eq!(
-        DescribeStreamResponse::<1>::decode_json(doc)
+        DescribeStreamResponse::<1>::decode_json(doc, &mut [])
             .unwrap()
             .description,
         testing::some("line\nbreak")
     );
     let doc = br#"{"o":"Internal\u0045rror","m":"\"quoted\"","message":"plain"}"#;
-    let rejected = StreamRejected::decode_json(doc).unwrap();
+    let rejected = StreamRejected::decode_json(doc, &mut []).unwrap();
     assert_eq!(rejected.code, StreamErrorCode::InternalError);
     assert_eq!(rejected.message, testing::some("\"quoted\""));
     let doc = br#"{"o":"New\u0043ode"}"#;
     assert_eq!(
-        StreamRejected::decode_json(doc).unwrap().code,
+        StreamRejected::decode_json(doc, &mut []).unwrap().code,
         StreamErrorCode::Unknown("")
     );
 }
@@ -352,7 +356,10 @@ fn structure_unknown_keys_and_escapes() {
 #[test]
 fn describe_file_errors() {
     let check = |doc: &[u8], err: StreamError| {
-        assert_eq!(DescribeStreamResponse::<2>::decode_json(doc), Err(err));
+        assert_eq!(
+            DescribeStreamResponse::<2>::decode_json(doc, &mut []),
+            Err(err)
+        );
     };
     check(br#"{"s":1,"r":[{"f":0}]}"#, StreamError::MissingKey("z"));
     check(
@@ -381,12 +388,14 @@ fn describe_file_errors() {
     );
     assert_eq!(
         json_kind(DescribeStreamResponse::<2>::decode_json(
-            br#"{"s":1,"r":[{"f":1},{]}"#
+            br#"{"s":1,"r":[{"f":1},{]}"#,
+            &mut []
         )),
         ErrorKind::Syntax
     );
     let ok =
-        DescribeStreamResponse::<2>::decode_json(br#"{"s":1,"r":[{"z":7,"x":[],"f":9}]}"#).unwrap();
+        DescribeStreamResponse::<2>::decode_json(br#"{"s":1,"r":[{"z":7,"x":[],"f":9}]}"#, &mut [])
+            .unwrap();
     assert_eq!(
         ok.files.as_slice(),
         [StreamFile {

@@ -1,17 +1,23 @@
 //! A data block: one block of a file, as the service sends it.
 
-use super::{MAX_BLOCK_SIZE, check_token, decode, encode, file_id, narrow_key};
+use super::{MAX_BLOCK_SIZE, check_token, file_id, narrow_key};
 use crate::json::JsonStr;
 use crate::streams::error::StreamError;
 use crate::streams::fields::{CborMap, Field, Kind, Message, NoFiles, Value};
 use crate::streams::key::Key;
-use crate::streams::topic::Format;
 use crate::streams::values::{Codec, Values};
-use crate::streams::{cbor, json};
 
 /// One block of a file, from `…/streams/{streamId}/data/{fmt}`.
 ///
 /// On the wire `l` is the payload length; decoders check it and encoders write it.
+///
+/// Encoded ([`StreamMessage`](super::StreamMessage)) as an indefinite-length CBOR map with keys
+/// `c, f, i, l, p`, as the service sends blocks, or as JSON with keys `c, f, l, i, p`, the
+/// payload in standard padded base64 (`c` left out when absent). Decoded with `f`, `i`, `l` and
+/// `p` required and `l` equal to the payload's length; the decoders' scratch holds a JSON
+/// payload or a chunked CBOR one (it needs the block size), while a definite-length CBOR
+/// payload is borrowed from the input, with an empty scratch too. A chunked CBOR client token
+/// decodes as `None` (the AWS C agent does not read `c` at all).
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DataBlock<'a> {
@@ -38,83 +44,6 @@ impl<'a> DataBlock<'a> {
         }
         Ok(())
     }
-
-    /// Encode as an indefinite-length CBOR map with keys `c, f, i, l, p`, as the service
-    /// sends blocks (`c` left out when absent); returns the length written to `buf`.
-    ///
-    /// # Errors
-    /// A broken limit ([`DataBlock::validate`]), [`StreamError::BufferTooSmall`].
-    pub fn encode_cbor(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
-        cbor::encode(self, buf)
-    }
-
-    /// Decode from CBOR, borrowing the payload from `input`. `f`, `i`, `l` and `p` are
-    /// required and `l` must equal the payload length. A chunked (indefinite-length) payload
-    /// cannot be borrowed and is [`StreamError::BufferTooSmall`] here (unless empty): use
-    /// [`DataBlock::decode_cbor_into`].
-    ///
-    /// # Errors
-    /// As [`DataBlock::decode_cbor_into`].
-    pub fn decode_cbor(input: &'a [u8]) -> Result<Self, StreamError> {
-        cbor::decode(input, &mut [])
-    }
-
-    /// Decode from CBOR as the AWS C agent does, chunked payloads included: a definite-length
-    /// payload is borrowed from `input`, the chunks of an indefinite-length one are copied
-    /// end to end into `payload` (a block buffer: nothing is allocated). `f`, `i`, `l` and
-    /// `p` are required and `l` must equal the payload length. A chunked client token
-    /// decodes as `None` (the agent does not read `c` at all).
-    ///
-    /// # Errors
-    /// [`StreamError::Cbor`], a missing or duplicate key, a broken limit (a payload longer
-    /// than [`MAX_BLOCK_SIZE`] is [`StreamError::BlockSizeOutOfBounds`]),
-    /// [`StreamError::BufferTooSmall`] for a chunked payload longer than `payload`,
-    /// [`StreamError::PayloadLengthMismatch`].
-    pub fn decode_cbor_into(input: &'a [u8], payload: &'a mut [u8]) -> Result<Self, StreamError> {
-        cbor::decode(input, payload)
-    }
-
-    /// Encode as JSON with keys `c, f, l, i, p` (`c` left out when absent), the payload in
-    /// standard padded base64; returns the length written to `buf`.
-    ///
-    /// # Errors
-    /// A broken limit ([`DataBlock::validate`]), [`StreamError::BufferTooSmall`].
-    pub fn encode_json(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
-        json::encode(self, buf)
-    }
-
-    /// Decode from JSON, borrowing the client token from `input` and decoding the base64
-    /// payload into `payload` (it needs the block size). `f`, `i`, `l` and `p` are required
-    /// and `l` must equal the decoded length.
-    ///
-    /// # Errors
-    /// [`StreamError::Json`], a missing or duplicate key, a broken limit,
-    /// [`StreamError::Base64`], [`StreamError::BufferTooSmall`] if `payload` is too short,
-    /// [`StreamError::PayloadLengthMismatch`].
-    pub fn decode_json(input: &'a [u8], payload: &'a mut [u8]) -> Result<Self, StreamError> {
-        json::decode(input, payload)
-    }
-
-    /// Encode in `format`; returns the length written to `buf`.
-    ///
-    /// # Errors
-    /// As [`DataBlock::encode_cbor`] and [`DataBlock::encode_json`].
-    pub fn encode(&self, format: Format, buf: &mut [u8]) -> Result<usize, StreamError> {
-        encode(self, format, buf)
-    }
-
-    /// Decode from `format`; `payload` holds a JSON payload or a chunked CBOR one (a
-    /// definite-length CBOR payload is borrowed from `input`).
-    ///
-    /// # Errors
-    /// As [`DataBlock::decode_cbor_into`] and [`DataBlock::decode_json`].
-    pub fn decode(
-        format: Format,
-        input: &'a [u8],
-        payload: &'a mut [u8],
-    ) -> Result<Self, StreamError> {
-        decode(format, input, payload)
-    }
 }
 
 impl<'a> Message<'a> for DataBlock<'a> {
@@ -131,6 +60,7 @@ impl<'a> Message<'a> for DataBlock<'a> {
     const CBOR_MAP: CborMap = CborMap::Indefinite;
     type Files = NoFiles;
 
+    #[inline]
     fn value(&self, key: Key) -> Option<Value<'_>> {
         Some(match key {
             Key::C => Value::Text(self.client_token?),

@@ -1,13 +1,11 @@
 //! The DescribeStream response: a stream's version and files.
 
-use super::{check_token, decode, encode, file_id, narrow_key};
+use super::{check_token, file_id, narrow_key};
 use crate::json::JsonStr;
 use crate::streams::error::StreamError;
 use crate::streams::fields::{CborMap, Field, Kind, Message, NoFiles, Value};
 use crate::streams::key::Key;
-use crate::streams::topic::Format;
 use crate::streams::values::{Codec, Values};
-use crate::streams::{cbor, json};
 
 /// One file of a stream, as listed in a DescribeStream response (`r[]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -21,6 +19,12 @@ pub struct StreamFile {
 
 /// DescribeStream response, from `…/streams/{streamId}/description/{fmt}`, holding up to `N`
 /// files (a response with more is refused with [`StreamError::TooManyFiles`]).
+///
+/// Encoded ([`StreamMessage`](super::StreamMessage)) as an indefinite-length CBOR map with keys
+/// `c, s, d, r`, each file a definite map `{f, z}`, or as JSON with keys `c, s, d, r` (absent
+/// ones left out). Decoded with `s` and `r` required, and `f` and `z` in each file; its
+/// decoders borrow everything from the input (their scratch is unused), and a chunked
+/// (indefinite-length) CBOR client token or description decodes as `None`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DescribeStreamResponse<'a, const N: usize> {
     /// `c`: the request's client token.
@@ -46,61 +50,6 @@ impl<'a, const N: usize> DescribeStreamResponse<'a, N> {
     pub fn file(&self, file_id: u8) -> Option<StreamFile> {
         self.files.iter().find(|f| f.file_id == file_id).copied()
     }
-
-    /// Encode as an indefinite-length CBOR map with keys `c, s, d, r` (absent ones left
-    /// out), each file a definite map `{f, z}`; returns the length written to `buf`.
-    ///
-    /// # Errors
-    /// [`StreamError::ClientTokenTooLong`], [`StreamError::BufferTooSmall`].
-    pub fn encode_cbor(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
-        cbor::encode(self, buf)
-    }
-
-    /// Decode from CBOR, borrowing from `input`. `s` and `r` are required, and `f` and `z`
-    /// in each file. A chunked (indefinite-length) client token or description decodes as
-    /// `None`.
-    ///
-    /// # Errors
-    /// [`StreamError::Cbor`], a missing or duplicate key, a broken limit,
-    /// [`StreamError::TooManyFiles`] when `r` lists more than `N` files.
-    pub fn decode_cbor(input: &'a [u8]) -> Result<Self, StreamError> {
-        cbor::decode(input, &mut [])
-    }
-
-    /// Encode as JSON with keys `c, s, d, r` (absent ones left out); returns the length
-    /// written to `buf`.
-    ///
-    /// # Errors
-    /// [`StreamError::ClientTokenTooLong`], [`StreamError::BufferTooSmall`].
-    pub fn encode_json(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
-        json::encode(self, buf)
-    }
-
-    /// Decode from JSON, borrowing from `input`. `s` and `r` are required, and `f` and `z`
-    /// in each file.
-    ///
-    /// # Errors
-    /// [`StreamError::Json`], a missing or duplicate key, a broken limit,
-    /// [`StreamError::TooManyFiles`] when `r` lists more than `N` files.
-    pub fn decode_json(input: &'a [u8]) -> Result<Self, StreamError> {
-        json::decode(input, &mut [])
-    }
-
-    /// Encode in `format`; returns the length written to `buf`.
-    ///
-    /// # Errors
-    /// As [`DescribeStreamResponse::encode_cbor`] and [`DescribeStreamResponse::encode_json`].
-    pub fn encode(&self, format: Format, buf: &mut [u8]) -> Result<usize, StreamError> {
-        encode(self, format, buf)
-    }
-
-    /// Decode from `format`.
-    ///
-    /// # Errors
-    /// As [`DescribeStreamResponse::decode_cbor`] and [`DescribeStreamResponse::decode_json`].
-    pub fn decode(format: Format, input: &'a [u8]) -> Result<Self, StreamError> {
-        decode(format, input, &mut [])
-    }
 }
 
 impl<'a, const N: usize> Message<'a> for DescribeStreamResponse<'a, N> {
@@ -113,6 +62,7 @@ impl<'a, const N: usize> Message<'a> for DescribeStreamResponse<'a, N> {
     const CBOR_MAP: CborMap = CborMap::Indefinite;
     type Files = heapless::Vec<StreamFile, N>;
 
+    #[inline]
     fn value(&self, key: Key) -> Option<Value<'_>> {
         Some(match key {
             Key::C => Value::Text(self.client_token?),
@@ -149,6 +99,7 @@ impl<'a> Message<'a> for StreamFile {
     const CBOR_MAP: CborMap = CborMap::Definite;
     type Files = NoFiles;
 
+    #[inline]
     fn value(&self, key: Key) -> Option<Value<'_>> {
         match key {
             Key::F => Some(Value::Uint(self.file_id.into())),

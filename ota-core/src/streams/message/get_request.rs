@@ -2,20 +2,26 @@
 
 use super::{
     MAX_BITMAP_LEN, MAX_BLOCK_COUNT, MAX_BLOCK_OFFSET, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE, check_token,
-    decode, encode, file_id, narrow, narrow_key,
+    file_id, narrow, narrow_key,
 };
 use crate::json::JsonStr;
 use crate::streams::bitmap::bitmap_blocks;
 use crate::streams::error::StreamError;
 use crate::streams::fields::{CborMap, Field, Kind, Message, NoFiles, Value};
 use crate::streams::key::Key;
-use crate::streams::topic::Format;
 use crate::streams::values::{Codec, Values};
-use crate::streams::{cbor, json};
 
 /// GetStream request, published to `…/streams/{streamId}/get/{fmt}`.
 ///
 /// Blocks come back one per message on `…/data/{fmt}`, at most 128 KiB per request.
+///
+/// Encoded ([`StreamMessage`](super::StreamMessage)) as a definite-length CBOR map with keys
+/// `c, s, f, l, o, b, n`, the order of the AWS C agent and rustot, or as JSON with keys
+/// `c, s, l, f, o, n, b`, the order of the AWS documentation's example, the bitmap as a hex
+/// string (absent keys left out; `o` always written). Decoded with `f` and `l` required and a
+/// missing `o` 0; the decoders' scratch holds a JSON bitmap (it needs up to [`MAX_BITMAP_LEN`]
+/// bytes) or a chunked CBOR one, while a definite-length CBOR bitmap is borrowed from the
+/// input, with an empty scratch too. A chunked CBOR client token decodes as `None`.
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct GetStreamRequest<'a> {
@@ -97,78 +103,6 @@ impl<'a> GetStreamRequest<'a> {
             .chain(range.into_iter().flatten())
             .take(count as usize)
     }
-
-    /// Encode as a definite-length CBOR map with keys `c, s, f, l, o, b, n` (absent ones
-    /// left out; `o` always written), the order of the AWS C agent and rustot; returns the
-    /// length written to `buf`.
-    ///
-    /// # Errors
-    /// A broken limit ([`GetStreamRequest::validate`]), [`StreamError::BufferTooSmall`].
-    pub fn encode_cbor(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
-        cbor::encode(self, buf)
-    }
-
-    /// Decode from CBOR, borrowing from `input`. `f` and `l` are required; a missing `o`
-    /// is 0. A chunked (indefinite-length) bitmap is [`StreamError::BufferTooSmall`] here:
-    /// see [`GetStreamRequest::decode_cbor_into`].
-    ///
-    /// # Errors
-    /// [`StreamError::Cbor`], a missing or duplicate key, or a broken limit.
-    pub fn decode_cbor(input: &'a [u8]) -> Result<Self, StreamError> {
-        cbor::decode(input, &mut [])
-    }
-
-    /// Decode from CBOR as [`GetStreamRequest::decode_cbor`] does, copying the chunks of an
-    /// indefinite-length bitmap into `bitmap` (a definite one is borrowed from `input`). A
-    /// chunked client token decodes as `None`.
-    ///
-    /// # Errors
-    /// [`StreamError::Cbor`], a missing or duplicate key, a broken limit,
-    /// [`StreamError::BufferTooSmall`] for a chunked bitmap longer than `bitmap`.
-    pub fn decode_cbor_into(input: &'a [u8], bitmap: &'a mut [u8]) -> Result<Self, StreamError> {
-        cbor::decode(input, bitmap)
-    }
-
-    /// Encode as JSON with keys `c, s, l, f, o, n, b` (absent ones left out; `o` always
-    /// written), the order of the AWS documentation's example, the bitmap as a hex string;
-    /// returns the length written to `buf`.
-    ///
-    /// # Errors
-    /// A broken limit ([`GetStreamRequest::validate`]), [`StreamError::BufferTooSmall`].
-    pub fn encode_json(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
-        json::encode(self, buf)
-    }
-
-    /// Decode from JSON, borrowing the client token from `input` and decoding the hex
-    /// bitmap into `bitmap` (it needs up to [`MAX_BITMAP_LEN`] bytes). `f` and `l` are
-    /// required; a missing `o` is 0.
-    ///
-    /// # Errors
-    /// [`StreamError::Json`], a missing or duplicate key, a broken limit,
-    /// [`StreamError::BitmapHex`], [`StreamError::BufferTooSmall`] if `bitmap` is too short.
-    pub fn decode_json(input: &'a [u8], bitmap: &'a mut [u8]) -> Result<Self, StreamError> {
-        json::decode(input, bitmap)
-    }
-
-    /// Encode in `format`; returns the length written to `buf`.
-    ///
-    /// # Errors
-    /// As [`GetStreamRequest::encode_cbor`] and [`GetStreamRequest::encode_json`].
-    pub fn encode(&self, format: Format, buf: &mut [u8]) -> Result<usize, StreamError> {
-        encode(self, format, buf)
-    }
-
-    /// Decode from `format`; `bitmap` holds a JSON bitmap or a chunked CBOR one.
-    ///
-    /// # Errors
-    /// As [`GetStreamRequest::decode_cbor_into`] and [`GetStreamRequest::decode_json`].
-    pub fn decode(
-        format: Format,
-        input: &'a [u8],
-        bitmap: &'a mut [u8],
-    ) -> Result<Self, StreamError> {
-        decode(format, input, bitmap)
-    }
 }
 
 impl<'a> Message<'a> for GetStreamRequest<'a> {
@@ -188,6 +122,7 @@ impl<'a> Message<'a> for GetStreamRequest<'a> {
     const CBOR_MAP: CborMap = CborMap::Definite;
     type Files = NoFiles;
 
+    #[inline]
     fn value(&self, key: Key) -> Option<Value<'_>> {
         Some(match key {
             Key::C => Value::Text(self.client_token?),

@@ -1,19 +1,23 @@
 //! A rejected request: the error the service answers either request with.
 
-use super::{check_token, decode, encode};
+use super::check_token;
 use crate::json::JsonStr;
 use crate::streams::code::StreamErrorCode;
 use crate::streams::error::StreamError;
 use crate::streams::fields::{CborMap, Field, Kind, Message, NoFiles, Value};
 use crate::streams::key::Key;
-use crate::streams::topic::Format;
 use crate::streams::values::{Codec, Values};
-use crate::streams::{cbor, json};
 
 /// An error from `…/streams/{streamId}/rejected/{fmt}`, for either request.
 ///
 /// Decoded from `o`, `m`, `c` or the older `code`, `message`, `clientToken`; when both
 /// spellings are present the short one wins. Encoded with the short keys.
+///
+/// Encoded ([`StreamMessage`](super::StreamMessage)) as an indefinite-length CBOR map with keys
+/// `o, m, c`, as the service sends errors, or as JSON with keys `o, m, c` (absent ones left
+/// out). Decoded with the code (`o` or `code`) required; its decoders borrow everything from
+/// the input (their scratch is unused), and a chunked (indefinite-length) CBOR message or
+/// client token decodes as `None`, a chunked code as its known code or `Unknown("")`.
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct StreamRejected<'a> {
@@ -33,58 +37,6 @@ impl<'a> StreamRejected<'a> {
     pub fn validate(&self) -> Result<(), StreamError> {
         check_token(self.client_token)
     }
-
-    /// Encode as an indefinite-length CBOR map with keys `o, m, c` (absent ones left out),
-    /// as the service sends errors; returns the length written to `buf`.
-    ///
-    /// # Errors
-    /// [`StreamError::ClientTokenTooLong`], [`StreamError::BufferTooSmall`].
-    pub fn encode_cbor(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
-        cbor::encode(self, buf)
-    }
-
-    /// Decode from CBOR, borrowing from `input`. The code (`o` or `code`) is required. A
-    /// chunked (indefinite-length) message or client token decodes as `None`, a chunked code
-    /// as its known code or `Unknown("")`.
-    ///
-    /// # Errors
-    /// [`StreamError::Cbor`], a missing or duplicate key, a broken limit.
-    pub fn decode_cbor(input: &'a [u8]) -> Result<Self, StreamError> {
-        cbor::decode(input, &mut [])
-    }
-
-    /// Encode as JSON with keys `o, m, c` (absent ones left out); returns the length written
-    /// to `buf`.
-    ///
-    /// # Errors
-    /// [`StreamError::ClientTokenTooLong`], [`StreamError::BufferTooSmall`].
-    pub fn encode_json(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
-        json::encode(self, buf)
-    }
-
-    /// Decode from JSON, borrowing from `input`. The code (`o` or `code`) is required.
-    ///
-    /// # Errors
-    /// [`StreamError::Json`], a missing or duplicate key, a broken limit.
-    pub fn decode_json(input: &'a [u8]) -> Result<Self, StreamError> {
-        json::decode(input, &mut [])
-    }
-
-    /// Encode in `format`; returns the length written to `buf`.
-    ///
-    /// # Errors
-    /// As [`StreamRejected::encode_cbor`] and [`StreamRejected::encode_json`].
-    pub fn encode(&self, format: Format, buf: &mut [u8]) -> Result<usize, StreamError> {
-        encode(self, format, buf)
-    }
-
-    /// Decode from `format`.
-    ///
-    /// # Errors
-    /// As [`StreamRejected::decode_cbor`] and [`StreamRejected::decode_json`].
-    pub fn decode(format: Format, input: &'a [u8]) -> Result<Self, StreamError> {
-        decode(format, input, &mut [])
-    }
 }
 
 impl<'a> Message<'a> for StreamRejected<'a> {
@@ -101,6 +53,7 @@ impl<'a> Message<'a> for StreamRejected<'a> {
     const CBOR_MAP: CborMap = CborMap::Indefinite;
     type Files = NoFiles;
 
+    #[inline]
     fn value(&self, key: Key) -> Option<Value<'_>> {
         Some(match key {
             Key::O => Value::Text(JsonStr::text(self.code.as_str())),

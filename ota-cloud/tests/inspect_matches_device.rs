@@ -588,27 +588,40 @@ fn maybe_mutated(doc: String, mutation: Option<(usize, u8)>) -> Vec<u8> {
     }
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+/// A generated document of either kind.
+#[derive(Debug, Clone)]
+enum Case {
+    Firmware(FirmwareCase),
+    AfrOta(AfrCase),
+}
 
-    #[test]
-    fn inspect_agrees_with_the_device_on_generated_firmware_documents(
-        case in firmware_case(),
-        prefer_http in any::<bool>(),
-        mutation in mutation(),
-    ) {
-        let mut bench = Bench::new("firmware");
-        let bytes = maybe_mutated(case.document(&bench), mutation);
-        bench.compare("generated", &bytes, prefer_http);
+fn any_case() -> impl Strategy<Value = Case> {
+    prop_oneof![
+        firmware_case().prop_map(Case::Firmware),
+        afr_case().prop_map(Case::AfrOta),
+    ]
+}
+
+impl Case {
+    fn document(&self, bench: &Bench) -> String {
+        match self {
+            Case::Firmware(case) => case.document(bench),
+            Case::AfrOta(case) => case.document(bench),
+        }
     }
+}
+
+proptest! {
+    // 96 cases of each kind on average.
+    #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
 
     #[test]
-    fn inspect_agrees_with_the_device_on_generated_afr_ota_documents(
-        case in afr_case(),
+    fn inspect_agrees_with_the_device_on_generated_documents(
+        case in any_case(),
         prefer_http in any::<bool>(),
         mutation in mutation(),
     ) {
-        let mut bench = Bench::new("afr");
+        let mut bench = Bench::new("generated");
         let bytes = maybe_mutated(case.document(&bench), mutation);
         bench.compare("generated", &bytes, prefer_http);
     }

@@ -3,21 +3,13 @@
 use core::cmp::Ordering;
 use core::fmt;
 
+use serde::{Deserialize, Serialize};
+
 /// A percentage held exactly in hundredths (`Percent::whole(12)` is 12 %,
 /// `Percent::from_hundredths(1250)` 12.5 %). Values above 100 % can be built but a campaign
 /// refuses them ([`Percent::is_valid`]).
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Default,
-    serde::Serialize,
-    serde::Deserialize,
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
 )]
 pub struct Percent(u32);
 

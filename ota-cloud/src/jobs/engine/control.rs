@@ -339,14 +339,8 @@ impl Engine {
         let index = self
             .job_index(job_id)
             .ok_or_else(|| not_found_job(job_id))?;
-        let j = self.job(index);
-        Ok((0..j.slots.len() as u32)
-            .filter(|&s| {
-                j.slots[s as usize]
-                    .status
-                    .is_some_and(|st| status.is_none_or(|f| f == st))
-            })
-            .map(|s| self.summary(index, s))
+        Ok((0..self.job(index).slots.len() as u32)
+            .filter_map(|slot| self.listed(index, slot, status))
             .collect())
     }
 
@@ -365,14 +359,21 @@ impl Engine {
             .ok_or_else(|| ServiceError::ResourceNotFound(format!("thing {thing}")))?;
         Ok(self
             .live_jobs()
-            .filter_map(|(i, j)| j.slot_of(thing_id).map(|s| (i, s)))
-            .filter(|&(i, s)| {
-                self.job(i).slots[s as usize]
-                    .status
-                    .is_some_and(|st| status.is_none_or(|f| f == st))
-            })
-            .map(|(i, s)| self.summary(i, s))
+            .filter_map(|(job, j)| self.listed(job, j.slot_of(thing_id)?, status))
             .collect())
+    }
+
+    /// The summary of an execution that exists and has `status` (any status for `None`).
+    fn listed(
+        &self,
+        job: u32,
+        slot: u32,
+        status: Option<JobExecutionStatus>,
+    ) -> Option<JobExecutionSummary> {
+        let current = self.job(job).slots[slot as usize].status?;
+        status
+            .is_none_or(|wanted| wanted == current)
+            .then(|| self.summary(job, slot))
     }
 
     /// CancelJobExecution: `QUEUED` → `CANCELED`; `IN_PROGRESS` only with `force`.

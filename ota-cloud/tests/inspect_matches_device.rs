@@ -605,8 +605,8 @@ fn any_case() -> impl Strategy<Value = Case> {
 impl Case {
     fn document(&self, bench: &Bench) -> String {
         match self {
-            Case::Firmware(case) => case.document(bench),
-            Case::AfrOta(case) => case.document(bench),
+            Self::Firmware(case) => case.document(bench),
+            Self::AfrOta(case) => case.document(bench),
         }
     }
 }

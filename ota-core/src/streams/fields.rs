@@ -54,7 +54,50 @@ impl Field {
     pub(crate) const fn new(key: Key, kind: Kind) -> Self {
         Self { key, kind }
     }
+
+    /// The same field under its older spelling ([`Key::older_spelling`]).
+    ///
+    /// # Panics
+    /// For a key without one: at compile time, in the constant tables this builds.
+    pub(crate) const fn older_spelling(self) -> Self {
+        match self.key.older_spelling() {
+            Some(key) => Self::new(key, self.kind),
+            None => panic!("the key has no older spelling"),
+        }
+    }
 }
+
+// Each field the messages hold, described once; a message lists them in its
+// [`Message::FIELDS`].
+
+/// `c`: a client token.
+pub(crate) const CLIENT_TOKEN: Field = Field::new(Key::C, Kind::Token);
+/// `s`: the stream version.
+pub(crate) const STREAM_VERSION: Field = Field::new(Key::S, Kind::Uint);
+/// `f`: a file id.
+pub(crate) const FILE_ID: Field = Field::new(Key::F, Kind::Uint);
+/// `l`: the block size.
+pub(crate) const BLOCK_SIZE: Field = Field::new(Key::L, Kind::Uint);
+/// `o`: the first block asked for.
+pub(crate) const OFFSET: Field = Field::new(Key::O, Kind::Uint);
+/// `b`: the bitmap of the blocks asked for.
+pub(crate) const BITMAP: Field = Field::new(Key::B, Kind::Bitmap);
+/// `n`: how many blocks are asked for.
+pub(crate) const BLOCK_COUNT: Field = Field::new(Key::N, Kind::Uint);
+/// `i`: a block's index.
+pub(crate) const BLOCK_ID: Field = Field::new(Key::I, Kind::Uint);
+/// `p`: a block's payload.
+pub(crate) const PAYLOAD: Field = Field::new(Key::P, Kind::Payload);
+/// `d`: a stream's description.
+pub(crate) const DESCRIPTION: Field = Field::new(Key::D, Kind::Text);
+/// `r`: a stream's files.
+pub(crate) const FILES: Field = Field::new(Key::R, Kind::Files);
+/// `z`: a file's size.
+pub(crate) const FILE_SIZE: Field = Field::new(Key::Z, Kind::Uint);
+/// `o`: an error code.
+pub(crate) const ERROR_CODE: Field = Field::new(Key::O, Kind::Code);
+/// `m`: an error message.
+pub(crate) const ERROR_MESSAGE: Field = Field::new(Key::M, Kind::Text);
 
 /// The value of one key, to write.
 #[derive(Debug, Clone, Copy)]

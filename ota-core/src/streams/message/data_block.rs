@@ -3,7 +3,9 @@
 use super::{MAX_BLOCK_SIZE, check_token, file_id, narrow_key};
 use crate::json::JsonStr;
 use crate::streams::error::StreamError;
-use crate::streams::fields::{CborMap, Field, Kind, Message, NoFiles, Value};
+use crate::streams::fields::{
+    BLOCK_ID, BLOCK_SIZE, CLIENT_TOKEN, CborMap, FILE_ID, Field, Message, NoFiles, PAYLOAD, Value,
+};
 use crate::streams::key::Key;
 use crate::streams::values::{Codec, Values};
 
@@ -48,13 +50,7 @@ impl<'a> DataBlock<'a> {
 
 impl<'a> Message<'a> for DataBlock<'a> {
     /// `c, f, i, l, p`: the order the service sends blocks in.
-    const FIELDS: &'static [Field] = &[
-        Field::new(Key::C, Kind::Token),
-        Field::new(Key::F, Kind::Uint),
-        Field::new(Key::I, Kind::Uint),
-        Field::new(Key::L, Kind::Uint),
-        Field::new(Key::P, Kind::Payload),
-    ];
+    const FIELDS: &'static [Field] = &[CLIENT_TOKEN, FILE_ID, BLOCK_ID, BLOCK_SIZE, PAYLOAD];
     /// `c, f, l, i, p`.
     const JSON_ORDER: Option<&'static [Key]> = Some(&[Key::C, Key::F, Key::L, Key::I, Key::P]);
     const CBOR_MAP: CborMap = CborMap::Indefinite;

@@ -3,7 +3,7 @@
 use super::check_token;
 use crate::json::JsonStr;
 use crate::streams::error::StreamError;
-use crate::streams::fields::{CborMap, Field, Kind, Message, NoFiles, Value};
+use crate::streams::fields::{CLIENT_TOKEN, CborMap, Field, Message, NoFiles, Value};
 use crate::streams::key::Key;
 use crate::streams::values::{Codec, Values};
 
@@ -30,7 +30,7 @@ impl<'a> DescribeStreamRequest<'a> {
 }
 
 impl<'a> Message<'a> for DescribeStreamRequest<'a> {
-    const FIELDS: &'static [Field] = &[Field::new(Key::C, Kind::Token)];
+    const FIELDS: &'static [Field] = &[CLIENT_TOKEN];
     const CBOR_MAP: CborMap = CborMap::Definite;
     type Files = NoFiles;
 

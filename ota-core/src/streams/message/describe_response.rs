@@ -3,7 +3,10 @@
 use super::{check_token, file_id, narrow_key};
 use crate::json::JsonStr;
 use crate::streams::error::StreamError;
-use crate::streams::fields::{CborMap, Field, Kind, Message, NoFiles, Value};
+use crate::streams::fields::{
+    CLIENT_TOKEN, CborMap, DESCRIPTION, FILE_ID, FILE_SIZE, FILES, Field, Message, NoFiles,
+    STREAM_VERSION, Value,
+};
 use crate::streams::key::Key;
 use crate::streams::values::{Codec, Values};
 
@@ -53,12 +56,7 @@ impl<'a, const N: usize> DescribeStreamResponse<'a, N> {
 }
 
 impl<'a, const N: usize> Message<'a> for DescribeStreamResponse<'a, N> {
-    const FIELDS: &'static [Field] = &[
-        Field::new(Key::C, Kind::Token),
-        Field::new(Key::S, Kind::Uint),
-        Field::new(Key::D, Kind::Text),
-        Field::new(Key::R, Kind::Files),
-    ];
+    const FIELDS: &'static [Field] = &[CLIENT_TOKEN, STREAM_VERSION, DESCRIPTION, FILES];
     const CBOR_MAP: CborMap = CborMap::Indefinite;
     type Files = heapless::Vec<StreamFile, N>;
 
@@ -92,10 +90,7 @@ impl<'a, const N: usize> Message<'a> for DescribeStreamResponse<'a, N> {
 }
 
 impl<'a> Message<'a> for StreamFile {
-    const FIELDS: &'static [Field] = &[
-        Field::new(Key::F, Kind::Uint),
-        Field::new(Key::Z, Kind::Uint),
-    ];
+    const FIELDS: &'static [Field] = &[FILE_ID, FILE_SIZE];
     const CBOR_MAP: CborMap = CborMap::Definite;
     type Files = NoFiles;
 

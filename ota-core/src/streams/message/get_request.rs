@@ -7,7 +7,10 @@ use super::{
 use crate::json::JsonStr;
 use crate::streams::bitmap::bitmap_blocks;
 use crate::streams::error::StreamError;
-use crate::streams::fields::{CborMap, Field, Kind, Message, NoFiles, Value};
+use crate::streams::fields::{
+    BITMAP, BLOCK_COUNT, BLOCK_SIZE, CLIENT_TOKEN, CborMap, FILE_ID, Field, Message, NoFiles,
+    OFFSET, STREAM_VERSION, Value,
+};
 use crate::streams::key::Key;
 use crate::streams::values::{Codec, Values};
 
@@ -108,13 +111,13 @@ impl<'a> GetStreamRequest<'a> {
 impl<'a> Message<'a> for GetStreamRequest<'a> {
     /// `c, s, f, l, o, b, n`: the order of the AWS C agent and rustot.
     const FIELDS: &'static [Field] = &[
-        Field::new(Key::C, Kind::Token),
-        Field::new(Key::S, Kind::Uint),
-        Field::new(Key::F, Kind::Uint),
-        Field::new(Key::L, Kind::Uint),
-        Field::new(Key::O, Kind::Uint),
-        Field::new(Key::B, Kind::Bitmap),
-        Field::new(Key::N, Kind::Uint),
+        CLIENT_TOKEN,
+        STREAM_VERSION,
+        FILE_ID,
+        BLOCK_SIZE,
+        OFFSET,
+        BITMAP,
+        BLOCK_COUNT,
     ];
     /// `c, s, l, f, o, n, b`: the order of the AWS documentation's example.
     const JSON_ORDER: Option<&'static [Key]> =

@@ -4,7 +4,9 @@ use super::check_token;
 use crate::json::JsonStr;
 use crate::streams::code::StreamErrorCode;
 use crate::streams::error::StreamError;
-use crate::streams::fields::{CborMap, Field, Kind, Message, NoFiles, Value};
+use crate::streams::fields::{
+    CLIENT_TOKEN, CborMap, ERROR_CODE, ERROR_MESSAGE, Field, Message, NoFiles, Value,
+};
 use crate::streams::key::Key;
 use crate::streams::values::{Codec, Values};
 
@@ -43,12 +45,12 @@ impl<'a> Message<'a> for StreamRejected<'a> {
     /// `o, m, c`, as the service sends errors, then their older spellings
     /// ([`Key::older_spelling`]), read but never written.
     const FIELDS: &'static [Field] = &[
-        Field::new(Key::O, Kind::Code),
-        Field::new(Key::M, Kind::Text),
-        Field::new(Key::C, Kind::Token),
-        Field::new(Key::Code, Kind::Code),
-        Field::new(Key::Message, Kind::Text),
-        Field::new(Key::ClientToken, Kind::Token),
+        ERROR_CODE,
+        ERROR_MESSAGE,
+        CLIENT_TOKEN,
+        ERROR_CODE.older_spelling(),
+        ERROR_MESSAGE.older_spelling(),
+        CLIENT_TOKEN.older_spelling(),
     ];
     const CBOR_MAP: CborMap = CborMap::Indefinite;
     type Files = NoFiles;

@@ -16,6 +16,13 @@ fn manifest_doc(s: &Signer, image: &[u8]) -> String {
     s.firmware_doc(image, "1.1.0", 1, "")
 }
 
+/// The `"clientToken":"…"` member of a published update, as it stands in the JSON.
+fn client_token(update: &str) -> String {
+    let token = update.split("\"clientToken\":\"").nth(1).unwrap();
+    let token = token.split('"').next().unwrap();
+    format!("\"clientToken\":\"{token}\"")
+}
+
 fn finished(w: &World) -> Vec<(JobExecutionStatus, Option<Reason>)> {
     w.events
         .iter()
@@ -169,17 +176,19 @@ fn rejects_an_unknown_key() {
     );
 }
 
+/// A v1.1.0 document whose manifest (counter 1) is for `hardware` and describes an image of
+/// `size` bytes hashing to `sha256`.
+fn doc_for_manifest_of(s: &Signer, hardware: &str, size: usize, sha256: &str) -> String {
+    let manifest = format!(
+        r#"{{"product":"acme","hardware":"{hardware}","version":"1.1.0","securityCounter":1,"size":{size},"sha256":"{sha256}"}}"#
+    );
+    s.firmware_doc_for_manifest(&manifest, "1.1.0")
+}
+
 #[test]
 fn rejects_wrong_hardware() {
     assert_rejected_before_any_write(
-        |s, img| {
-            let manifest = format!(
-                r#"{{"product":"acme","hardware":"rev-a","version":"1.1.0","securityCounter":1,"size":{},"sha256":"{}"}}"#,
-                img.len(),
-                sha256_hex(img)
-            );
-            s.firmware_doc_for_manifest(&manifest, "1.1.0")
-        },
+        |s, img| doc_for_manifest_of(s, "rev-a", img.len(), &sha256_hex(img)),
         Reason::WrongHardware,
     );
 }
@@ -239,15 +248,10 @@ fn rejects_an_expired_manifest_with_trusted_time() {
 fn rejects_an_image_larger_than_the_slot() {
     assert_rejected_before_any_write(
         |s, _| {
-            let manifest = format!(
-                r#"{{"product":"acme","hardware":"rev-b","version":"1.1.0","securityCounter":1,"size":{},"sha256":"{}"}}"#,
-                ota_device::trailer::region(CAPACITY as u32, 4096)
-                    .unwrap()
-                    .0
-                    + 1,
-                sha256_hex(b"x")
-            );
-            s.firmware_doc_for_manifest(&manifest, "1.1.0")
+            let room = ota_device::trailer::region(CAPACITY as u32, 4096)
+                .unwrap()
+                .0;
+            doc_for_manifest_of(s, HARDWARE, room as usize + 1, &sha256_hex(b"x"))
         },
         Reason::TooLarge,
     );
@@ -334,14 +338,7 @@ fn activation_waits_for_the_ready_update_to_be_accepted() {
     w.drop_publish = Box::new(move |_, _, payload| {
         let text = String::from_utf8_lossy(payload);
         if text.contains("\"ready\"") && seen.borrow().is_none() {
-            let token = text
-                .split("\"clientToken\":\"")
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap();
-            *seen.borrow_mut() = Some(format!("\"clientToken\":\"{token}\""));
+            *seen.borrow_mut() = Some(client_token(&text));
         }
         false
     });
@@ -719,16 +716,7 @@ fn commit_waits_for_the_active_update_to_be_accepted() {
     w.drop_publish = Box::new(move |_, _, payload| {
         let text = String::from_utf8_lossy(payload);
         if text.contains("\"active\"") {
-            let token = text
-                .split("\"clientToken\":\"")
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap()
-                .to_string();
-            seen.borrow_mut()
-                .push(format!("\"clientToken\":\"{token}\""));
+            seen.borrow_mut().push(client_token(&text));
         }
         false
     });

@@ -48,5 +48,5 @@ pub use dual_copy::DualCopyStore;
 pub use error::StorageError;
 pub use io::MAX_FLASH_UNIT;
 pub use nor_slot::NorFlashSlot;
-pub use slot::{BootControl, BootState, FirmwareSlot};
+pub use slot::{BootControl, BootState, FirmwareSlot, HasBootControl};
 pub use state::{MAX_RECORD_LEN, StateStore};

@@ -3,7 +3,7 @@
 use embedded_storage::nor_flash::NorFlash;
 
 use super::io;
-use super::{BootControl, BootState, FirmwareSlot, StorageError};
+use super::{BootControl, FirmwareSlot, HasBootControl, StorageError};
 
 /// A [`FirmwareSlot`] over a `NorFlash` partition holding the image (offset 0 of the flash is
 /// offset 0 of the slot) and a [`BootControl`] for the flags.
@@ -102,35 +102,18 @@ where
 }
 
 /// The flags are the boot control's.
-impl<F: NorFlash, C: BootControl> BootControl for NorFlashSlot<F, C> {
-    fn mark_pending(&mut self) -> Result<(), StorageError> {
-        self.boot.mark_pending()
-    }
+impl<F: NorFlash, C: BootControl> HasBootControl for NorFlashSlot<F, C> {
+    type Boot = C;
 
-    fn boot_state(&mut self) -> Result<BootState, StorageError> {
-        self.boot.boot_state()
-    }
-
-    fn commit(&mut self) -> Result<(), StorageError> {
-        self.boot.commit()
-    }
-
-    fn roll_back(&mut self) -> Result<(), StorageError> {
-        self.boot.roll_back()
-    }
-
-    fn security_counter(&mut self) -> Result<Option<u32>, StorageError> {
-        self.boot.security_counter()
-    }
-
-    fn raise_security_counter(&mut self, to: u32) -> Result<(), StorageError> {
-        self.boot.raise_security_counter(to)
+    fn boot_control(&mut self) -> &mut C {
+        &mut self.boot
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::BootState;
     use crate::storage::io::tests::Strict;
     use crate::storage::testing::{MemFlash, PowerCut};
     use std::vec;

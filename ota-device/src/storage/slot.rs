@@ -140,24 +140,44 @@ pub trait BootControl {
     }
 }
 
-impl<T: BootControl + ?Sized> BootControl for &mut T {
+/// A type whose boot flags are a [`BootControl`] it holds, such as a slot made of a flash and
+/// boot flags ([`super::NorFlashSlot`], `FileSlot`) or a `&mut` borrow: it is a [`BootControl`]
+/// that hands every call to the one held.
+pub trait HasBootControl {
+    /// The boot flags held.
+    type Boot: BootControl + ?Sized;
+
+    /// The boot flags held, mutably.
+    fn boot_control(&mut self) -> &mut Self::Boot;
+}
+
+/// The flags are the held [`BootControl`]'s.
+impl<T: HasBootControl> BootControl for T {
     fn mark_pending(&mut self) -> Result<(), StorageError> {
-        T::mark_pending(self)
+        self.boot_control().mark_pending()
     }
     fn boot_state(&mut self) -> Result<BootState, StorageError> {
-        T::boot_state(self)
+        self.boot_control().boot_state()
     }
     fn commit(&mut self) -> Result<(), StorageError> {
-        T::commit(self)
+        self.boot_control().commit()
     }
     fn roll_back(&mut self) -> Result<(), StorageError> {
-        T::roll_back(self)
+        self.boot_control().roll_back()
     }
     fn security_counter(&mut self) -> Result<Option<u32>, StorageError> {
-        T::security_counter(self)
+        self.boot_control().security_counter()
     }
     fn raise_security_counter(&mut self, to: u32) -> Result<(), StorageError> {
-        T::raise_security_counter(self, to)
+        self.boot_control().raise_security_counter(to)
+    }
+}
+
+impl<T: BootControl + ?Sized> HasBootControl for &mut T {
+    type Boot = T;
+
+    fn boot_control(&mut self) -> &mut T {
+        self
     }
 }
 

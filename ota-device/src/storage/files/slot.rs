@@ -3,10 +3,11 @@
 use super::fs::storage_error;
 use super::{FileBoot, Fs};
 use crate::storage::io::range_end;
-use crate::storage::{BootControl, BootState, FirmwareSlot, StorageError};
+use crate::storage::{FirmwareSlot, HasBootControl, StorageError};
 
 /// A [`FirmwareSlot`] over the bank file that is inactive at each call, with the boot flags of
-/// its [`FileBoot`] (the [`BootControl`] methods are the `FileBoot`'s).
+/// its [`FileBoot`] (the [`BootControl`](crate::storage::BootControl) methods are the
+/// `FileBoot`'s).
 ///
 /// - `capacity` is the `FileBoot`'s; `erase_size` is [`FileSlot::ERASE_SIZE`]; the write unit
 ///   is one byte (there is nothing to pad).
@@ -100,29 +101,11 @@ impl<F: Fs> FirmwareSlot for FileSlot<F> {
 }
 
 /// The flags are the [`FileBoot`]'s.
-impl<F: Fs> BootControl for FileSlot<F> {
-    fn mark_pending(&mut self) -> Result<(), StorageError> {
-        self.boot.mark_pending()
-    }
+impl<F: Fs> HasBootControl for FileSlot<F> {
+    type Boot = FileBoot<F>;
 
-    fn boot_state(&mut self) -> Result<BootState, StorageError> {
-        self.boot.boot_state()
-    }
-
-    fn commit(&mut self) -> Result<(), StorageError> {
-        self.boot.commit()
-    }
-
-    fn roll_back(&mut self) -> Result<(), StorageError> {
-        self.boot.roll_back()
-    }
-
-    fn security_counter(&mut self) -> Result<Option<u32>, StorageError> {
-        self.boot.security_counter()
-    }
-
-    fn raise_security_counter(&mut self, to: u32) -> Result<(), StorageError> {
-        self.boot.raise_security_counter(to)
+    fn boot_control(&mut self) -> &mut FileBoot<F> {
+        &mut self.boot
     }
 }
 
@@ -131,6 +114,7 @@ mod tests {
     use super::*;
     use crate::storage::files::Bank;
     use crate::storage::files::testing::CrashFs;
+    use crate::storage::{BootControl, BootState};
 
     const CAPACITY: u32 = 3 * 4096 + 100;
 

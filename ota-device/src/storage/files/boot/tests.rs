@@ -32,6 +32,21 @@ fn device(counter: Option<u32>) -> (CrashFs, FileBoot<CrashFs>) {
     (fs, slot.into_boot())
 }
 
+/// [`device`] reset into a trial of `NEW`.
+fn on_trial() -> FileBoot<CrashFs> {
+    let (_, mut boot) = device(None);
+    boot.mark_pending().unwrap();
+    assert_eq!(boot.reset(), Ok(BootState::Trial));
+    boot
+}
+
+/// Reset `boot`: the state it boots in and the bank it runs.
+fn reset(
+    boot: &mut FileBoot<CrashFs>,
+) -> (Result<BootState, StorageError>, Result<Bank, StorageError>) {
+    (boot.reset(), boot.active_bank())
+}
+
 #[test]
 fn provision_writes_both_banks_then_the_flags() {
     let fs = CrashFs::new();
@@ -130,43 +145,33 @@ fn an_update_committed() {
     boot.mark_pending().unwrap();
     assert_eq!(boot.boot_state(), Ok(BootState::Pending));
     assert_eq!(boot.active_bank(), Ok(Bank::A));
-    assert_eq!(boot.reset(), Ok(BootState::Trial));
-    assert_eq!(boot.active_bank(), Ok(Bank::B));
+    assert_eq!(reset(&mut boot), (Ok(BootState::Trial), Ok(Bank::B)));
     assert_eq!(bank(&fs, Bank::B), bank_of(&NEW));
     boot.commit().unwrap();
-    assert_eq!(boot.reset(), Ok(BootState::Normal));
-    assert_eq!(boot.active_bank(), Ok(Bank::B));
+    assert_eq!(reset(&mut boot), (Ok(BootState::Normal), Ok(Bank::B)));
 }
 
 #[test]
 fn a_trial_not_committed_is_reverted_and_stays_reported() {
-    let (_, mut boot) = device(None);
-    boot.mark_pending().unwrap();
-    boot.reset().unwrap();
-    assert_eq!(boot.reset(), Ok(BootState::RolledBack));
-    assert_eq!(boot.active_bank(), Ok(Bank::A));
+    let mut boot = on_trial();
+    assert_eq!(reset(&mut boot), (Ok(BootState::RolledBack), Ok(Bank::A)));
     assert_eq!(boot.reset(), Ok(BootState::RolledBack), "sticky");
     boot.commit().unwrap();
-    assert_eq!(boot.reset(), Ok(BootState::Normal));
-    assert_eq!(boot.active_bank(), Ok(Bank::A));
+    assert_eq!(reset(&mut boot), (Ok(BootState::Normal), Ok(Bank::A)));
 }
 
 #[test]
 fn roll_back_in_trial_and_while_pending() {
-    let (_, mut boot) = device(None);
-    boot.mark_pending().unwrap();
-    boot.reset().unwrap();
+    let mut boot = on_trial();
     boot.roll_back().unwrap();
     assert_eq!(boot.boot_state(), Ok(BootState::Trial));
     assert_eq!(boot.commit(), Err(StorageError::WrongState));
     assert_eq!(boot.mark_pending(), Err(StorageError::WrongState));
-    assert_eq!(boot.reset(), Ok(BootState::RolledBack));
-    assert_eq!(boot.active_bank(), Ok(Bank::A));
+    assert_eq!(reset(&mut boot), (Ok(BootState::RolledBack), Ok(Bank::A)));
     let (_, mut boot) = device(None);
     boot.mark_pending().unwrap();
     boot.roll_back().unwrap();
-    assert_eq!(boot.reset(), Ok(BootState::Normal));
-    assert_eq!(boot.active_bank(), Ok(Bank::A));
+    assert_eq!(reset(&mut boot), (Ok(BootState::Normal), Ok(Bank::A)));
 }
 
 #[test]

@@ -43,7 +43,7 @@ impl SimBootloader {
     /// [`SimSlot`](super::SimSlot) for now, until it reads through the check of
     /// [`SimBootloader::read_flags`].
     pub fn corrupt_flags(&self, seed: u64) -> Option<[u8; Self::FLAGS_LEN]> {
-        let mut flags = self.device.lock();
+        let mut flags = self.control.device.lock();
         let mut raw = flags.encode()?;
         let mut rng = SplitMix64::new(seed);
         let flips = 1 + rng.below(3);
@@ -78,13 +78,13 @@ impl SimBootloader {
     /// # Errors
     /// [`StorageError::Corrupt`].
     pub fn read_flags(&self) -> Result<BootState, StorageError> {
-        self.device.flags().read()
+        self.control.device.flags().read()
     }
 
     /// The bank holding the last committed image: the one the bootloader falls back to, and
     /// the one it boots when the flags are unreadable.
     pub fn committed_bank(&self) -> Bank {
-        self.device.flags().committed_bank()
+        self.control.device.flags().committed_bank()
     }
 }
 

@@ -8,7 +8,7 @@ use embedded_storage::nor_flash::{ErrorType, NorFlash, ReadNorFlash};
 
 use super::{MemFlash, Mutation, PowerCut};
 pub use crate::storage::Bank;
-use crate::storage::{BootControl, BootState, NorFlashSlot, StorageError};
+use crate::storage::{BootControl, BootState, HasBootControl, NorFlashSlot, StorageError};
 use flags::{Flag, Flags};
 
 mod faults;
@@ -76,7 +76,8 @@ impl Device {
 /// Clones are handles on the same device.
 #[derive(Debug, Clone)]
 pub struct SimBootloader {
-    device: Device,
+    /// The device, as the handle on its flags.
+    control: SimBootControl,
 }
 
 impl SimBootloader {
@@ -99,11 +100,13 @@ impl SimBootloader {
             flag: Flag::Committed,
         };
         Self {
-            device: Device {
-                flags: Arc::new(Mutex::new(flags)),
-                banks,
-                power,
-                counter: None,
+            control: SimBootControl {
+                device: Device {
+                    flags: Arc::new(Mutex::new(flags)),
+                    banks,
+                    power,
+                    counter: None,
+                },
             },
         }
     }
@@ -113,13 +116,13 @@ impl SimBootloader {
     /// has no counter. Call before taking handles: earlier clones keep the device without it.
     #[must_use]
     pub fn with_security_counter(mut self, value: u32) -> Self {
-        self.device.counter = Some(Arc::new(Mutex::new(value)));
+        self.control.device.counter = Some(Arc::new(Mutex::new(value)));
         self
     }
 
     /// The security counter's value (no power check), if the device has one.
     pub fn security_counter(&self) -> Option<u32> {
-        let counter = self.device.counter.as_ref()?;
+        let counter = self.control.device.counter.as_ref()?;
         Some(*counter.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
@@ -139,7 +142,7 @@ impl SimBootloader {
     pub fn slot(&self) -> SimSlot {
         NorFlashSlot::new(
             InactiveBank {
-                device: self.device.clone(),
+                device: self.control.device.clone(),
             },
             self.control(),
         )
@@ -147,9 +150,7 @@ impl SimBootloader {
 
     /// A [`BootControl`] handle on this device's flags.
     pub fn control(&self) -> SimBootControl {
-        SimBootControl {
-            device: self.device.clone(),
-        }
+        self.control.clone()
     }
 
     /// The reboot: the bootloader reads the flags, swaps banks if they say so, and writes the
@@ -160,19 +161,20 @@ impl SimBootloader {
     /// [`StorageError::PowerLoss`] if the power is cut or the flag write is cut (the flags stay
     /// as they were, so a later reset redoes it).
     pub fn reset(&self) -> Result<BootState, StorageError> {
-        self.device
+        self.control
+            .device
             .update(|flags| Ok(flags.reset()))
             .map(Flags::state)
     }
 
     /// The boot state, read without a power check (for assertions).
     pub fn state(&self) -> BootState {
-        self.device.flags().state()
+        self.control.device.flags().state()
     }
 
     /// The bank that runs.
     pub fn active_bank(&self) -> Bank {
-        self.device.flags().active
+        self.control.device.flags().active
     }
 
     /// The whole content of the bank that runs (capacity bytes; erased bytes are `0xFF`).
@@ -182,43 +184,30 @@ impl SimBootloader {
 
     /// The whole content of `bank`.
     pub fn bank_image(&self, bank: Bank) -> Vec<u8> {
-        self.device.banks[bank.index()].snapshot()
+        self.control.device.banks[bank.index()].snapshot()
     }
 
     /// A handle on the flash of `bank` (for corruption tests; bypasses the state checks).
     pub fn bank_flash(&self, bank: Bank) -> MemFlash {
-        self.device.banks[bank.index()].share()
+        self.control.device.banks[bank.index()].share()
     }
 
     /// Bytes per bank.
     pub fn capacity(&self) -> usize {
-        self.device.banks[0].capacity()
+        self.control.device.banks[0].capacity()
     }
 
     /// The power supply of this device.
     pub fn power(&self) -> &PowerCut {
-        &self.device.power
+        &self.control.device.power
     }
 }
 
-impl BootControl for SimBootloader {
-    fn mark_pending(&mut self) -> Result<(), StorageError> {
-        self.control().mark_pending()
-    }
-    fn boot_state(&mut self) -> Result<BootState, StorageError> {
-        self.control().boot_state()
-    }
-    fn commit(&mut self) -> Result<(), StorageError> {
-        self.control().commit()
-    }
-    fn roll_back(&mut self) -> Result<(), StorageError> {
-        self.control().roll_back()
-    }
-    fn security_counter(&mut self) -> Result<Option<u32>, StorageError> {
-        self.control().security_counter()
-    }
-    fn raise_security_counter(&mut self, to: u32) -> Result<(), StorageError> {
-        self.control().raise_security_counter(to)
+impl HasBootControl for SimBootloader {
+    type Boot = SimBootControl;
+
+    fn boot_control(&mut self) -> &mut SimBootControl {
+        &mut self.control
     }
 }
 

@@ -40,6 +40,14 @@ fn device(old: &[u8], power: &PowerCut) -> SimBootloader {
     SimBootloader::new(CAPACITY, old, power.clone())
 }
 
+/// A device running an old image with a new one downloaded into its slot: the images.
+fn downloaded() -> (Vec<u8>, Vec<u8>, SimBootloader) {
+    let (old, new) = (image(1, 3000), image(2, 5000));
+    let boot = device(&old, &PowerCut::unlimited());
+    download(&mut boot.slot(), &new).unwrap();
+    (old, new, boot)
+}
+
 #[test]
 fn doubles_are_send() {
     fn check<T: Send + 'static>() {}
@@ -67,10 +75,8 @@ fn factory_state() {
 
 #[test]
 fn pending_trial_commit_normal() {
-    let (old, new) = (image(1, 3000), image(2, 5000));
-    let boot = device(&old, &PowerCut::unlimited());
+    let (old, new, boot) = downloaded();
     let mut slot = boot.slot();
-    download(&mut slot, &new).unwrap();
     assert_eq!(boot.active_image(), bank_after(&[0xFF; CAPACITY], &old));
     slot.mark_pending().unwrap();
     assert_eq!(slot.boot_state(), Ok(BootState::Pending));
@@ -89,10 +95,8 @@ fn pending_trial_commit_normal() {
 
 #[test]
 fn reset_in_trial_without_commit_rolls_back() {
-    let (old, new) = (image(1, 3000), image(2, 5000));
-    let boot = device(&old, &PowerCut::unlimited());
+    let (old, _, boot) = downloaded();
     let mut slot = boot.slot();
-    download(&mut slot, &new).unwrap();
     slot.mark_pending().unwrap();
     boot.reset().unwrap();
     assert_eq!(boot.reset(), Ok(BootState::RolledBack));
@@ -107,9 +111,7 @@ fn reset_in_trial_without_commit_rolls_back() {
 
 #[test]
 fn roll_back_then_reset_boots_the_old_image() {
-    let (old, new) = (image(1, 3000), image(2, 5000));
-    let mut boot = device(&old, &PowerCut::unlimited());
-    download(&mut boot.slot(), &new).unwrap();
+    let (old, _, mut boot) = downloaded();
     boot.mark_pending().unwrap();
     boot.reset().unwrap();
     boot.roll_back().unwrap();
@@ -276,7 +278,7 @@ fn expect(m: Model, op: &Op) -> Option<Model> {
 }
 
 fn observe(boot: &SimBootloader) -> Model {
-    let flags = boot.device.flags();
+    let flags = boot.control.device.flags();
     (flags.active, flags.state(), flags.flag == Flag::RollBack)
 }
 

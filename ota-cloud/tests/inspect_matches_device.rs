@@ -650,11 +650,6 @@ fn generated_documents_reach_every_decision() {
         url_len: None,
         escape: true,
     };
-    let doc = good.document(&bench);
-    assert_eq!(
-        bench.compare("good", doc.as_bytes(), false),
-        Some(Decision::Start)
-    );
     let cases = [
         (
             FirmwareCase {
@@ -723,14 +718,12 @@ fn generated_documents_reach_every_decision() {
             "unsupported_protocol",
         ),
     ];
-    for (case, reason) in cases {
-        let doc = case.document(&bench);
-        assert_eq!(
-            bench.compare(reason, doc.as_bytes(), false),
-            Some(Decision::Reject(reason.into())),
-            "{case:?}"
-        );
-    }
+    let mut checks = vec![(Case::Firmware(good.clone()), Decision::Start)];
+    checks.extend(
+        cases
+            .into_iter()
+            .map(|(case, reason)| (Case::Firmware(case), Decision::Reject(reason.into()))),
+    );
     let afr = AfrCase {
         protocols: vec!["MQTT"],
         stream: Some("fw-stream"),
@@ -743,11 +736,7 @@ fn generated_documents_reach_every_decision() {
         }],
         escape: true,
     };
-    let doc = afr.document(&bench);
-    assert_eq!(
-        bench.compare("afr", doc.as_bytes(), false),
-        Some(Decision::Start)
-    );
+    checks.push((Case::AfrOta(afr.clone()), Decision::Start));
     for (signature, reason) in [
         (0, "no_usable_signature"),
         (2, "bad_encoding"),
@@ -755,10 +744,15 @@ fn generated_documents_reach_every_decision() {
     ] {
         let mut case = afr.clone();
         case.files[0].signature = signature;
+        checks.push((Case::AfrOta(case), Decision::Reject(reason.into())));
+    }
+    for (case, expected) in checks {
         let doc = case.document(&bench);
+        let label = format!("{expected:?}");
         assert_eq!(
-            bench.compare(reason, doc.as_bytes(), false),
-            Some(Decision::Reject(reason.into()))
+            bench.compare(&label, doc.as_bytes(), false),
+            Some(expected),
+            "{case:?}"
         );
     }
 }

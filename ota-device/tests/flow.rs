@@ -606,20 +606,17 @@ fn out_of_order_and_duplicate_blocks_are_handled() {
         let (t, p) = &blocks[i];
         w.client().handle_message(now, t, p)
     };
-    assert_eq!(deliver(&mut w, 3), Ok(None));
-    assert_eq!(deliver(&mut w, 2), Ok(None));
-    assert_eq!(
-        deliver(&mut w, 3),
-        Err(ota_device::Error::Ignored),
-        "a duplicate is ignored"
-    );
-    assert_eq!(deliver(&mut w, 1), Ok(None));
-    assert_eq!(deliver(&mut w, 0), Ok(None));
-    assert_eq!(
-        deliver(&mut w, 0),
-        Err(ota_device::Error::Ignored),
-        "a block of a finished window is ignored"
-    );
+    let ignored = Err(ota_device::Error::Ignored);
+    for (block, outcome, why) in [
+        (3, Ok(None), "the last block first"),
+        (2, Ok(None), "backwards"),
+        (3, ignored.clone(), "a duplicate is ignored"),
+        (1, Ok(None), "backwards"),
+        (0, Ok(None), "the window is complete"),
+        (0, ignored, "a block of a finished window is ignored"),
+    ] {
+        assert_eq!(deliver(&mut w, block), outcome, "block {block}: {why}");
+    }
     w.drive(1000);
     assert_eq!(w.peer_status(), JobExecutionStatus::Succeeded);
     assert!(w.boot.active_image().starts_with(&w.new_image));

@@ -326,3 +326,27 @@ pub fn systick_ticks() -> u64 {
         }
     }
 }
+
+/// The demo device's product (checked against signed manifests).
+pub const PRODUCT: &str = "acme-sensor";
+/// The demo device's hardware id.
+pub const HARDWARE: &str = "lm3s6965evb";
+/// Stream block size of both firmwares.
+pub const BLOCK_SIZE: usize = 1024;
+
+/// The client configuration both firmwares use: the demo device running `running`, CBOR
+/// blocks of [`BLOCK_SIZE`] eight to a request, progress reported and state persisted every
+/// four blocks, a minute for the self-test; every other setting the default.
+pub fn config(
+    thing: ota_core::jobs::ThingName<'_>,
+    running: ota_core::version::Version,
+) -> ota_device::Config<'_> {
+    let mut config = ota_device::Config::new(thing, PRODUCT, HARDWARE, running);
+    config.block_size = BLOCK_SIZE as u32;
+    config.blocks_per_request = 8;
+    config.stream_format = ota_core::streams::Format::Cbor;
+    config.progress_every_blocks = 4;
+    config.persist_every_blocks = 4;
+    config.self_test_timeout = ota_core::time::Duration::from_secs(60);
+    config
+}

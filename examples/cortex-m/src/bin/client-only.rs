@@ -12,12 +12,11 @@ use cortex_m_rt::{ExceptionFrame, entry, exception};
 use cortex_m_semihosting::{debug, hprintln};
 use ota_core::crypto::{Algorithm, PublicKey, TrustStore, TrustedKey};
 use ota_core::jobs::ThingName;
-use ota_core::streams::Format;
-use ota_core::time::{Duration, Instant};
+use ota_core::time::Instant;
 use ota_core::version::Version;
 use ota_cortex_m::{BootFlags, Image, RamFlash, StaticBuf};
 use ota_device::storage::{DualCopyStore, NorFlashSlot};
-use ota_device::{Buffers, Client, Config, Event, MIN_TRANSMIT_LEN};
+use ota_device::{Buffers, Client, Event, MIN_TRANSMIT_LEN};
 use panic_semihosting as _;
 
 const SLOT_LEN: usize = 16 * 1024;
@@ -69,13 +68,7 @@ fn run() -> Result<(), ()> {
             Image::Old => Version::new(1, 0, 0),
             Image::New => Version::new(1, 1, 0),
         };
-        let mut config = Config::new(thing, "acme-sensor", "lm3s6965evb", running);
-        config.block_size = 1024;
-        config.blocks_per_request = 8;
-        config.stream_format = Format::Cbor;
-        config.progress_every_blocks = 4;
-        config.persist_every_blocks = 4;
-        config.self_test_timeout = Duration::from_secs(60);
+        let config = ota_cortex_m::config(thing, running);
         let slot = NorFlashSlot::new(&mut slot_flash, &mut flags);
         let store = DualCopyStore::new(&mut state_flash, 0, STATE_SPAN as u32).map_err(drop)?;
         let buffers = Buffers {

@@ -28,12 +28,12 @@ use ota_core::streams::Format;
 use ota_core::time::{Duration, Instant};
 use ota_core::version::Version;
 use ota_cortex_m::{
-    BootFlags, INSTRUCTIONS_PER_TICK, Image, RamFlash, StaticBuf, StaticCell, stack_usage,
-    start_systick, systick_ticks,
+    BLOCK_SIZE, BootFlags, INSTRUCTIONS_PER_TICK, Image, RamFlash, StaticBuf, StaticCell,
+    stack_usage, start_systick, systick_ticks,
 };
 use ota_device::peer::{PeerError, ScriptedPeer, ServedJob};
 use ota_device::storage::{BootState, DualCopyStore, NorFlashSlot, StorageError};
-use ota_device::{Buffers, Client, Config, Event, MIN_SCRATCH_LEN, MIN_TRANSMIT_LEN, Reason};
+use ota_device::{Buffers, Client, Event, MIN_SCRATCH_LEN, MIN_TRANSMIT_LEN, Reason};
 use panic_semihosting as _;
 
 // ---- fixtures (fixtures/generate.sh) and the device's identity, which must match them ----
@@ -47,8 +47,6 @@ const DOCUMENT_LEN: usize = include_bytes!("../../fixtures/document.json").len()
 const THING: &str = "lm3s6965-0001";
 const JOB: &str = "fw-1_1_0-rollout";
 const STREAM: &str = "fw-1_1_0";
-const PRODUCT: &str = "acme-sensor";
-const HARDWARE: &str = "lm3s6965evb";
 const OLD_VERSION: Version = Version::new(1, 0, 0);
 const NEW_VERSION: Version = Version::new(1, 1, 0);
 
@@ -112,7 +110,6 @@ const _: () = assert!(2 * STATE_SPAN <= STATE_LEN);
 const _: () = assert!(IMAGE_LEN + ota_device::trailer::TRAILER_MAX_LEN <= SLOT_LEN);
 
 /// Block size: 1 KiB CBOR blocks, so scratch is one block (and the 1 KiB minimum).
-const BLOCK_SIZE: usize = 1024;
 const SCRATCH_LEN: usize = if BLOCK_SIZE > MIN_SCRATCH_LEN {
     BLOCK_SIZE
 } else {
@@ -298,13 +295,7 @@ fn run(stats: &mut Stats) -> Result<(), Failure> {
             Image::Old => OLD_VERSION,
             Image::New => NEW_VERSION,
         };
-        let mut config = Config::new(thing, PRODUCT, HARDWARE, running);
-        config.block_size = BLOCK_SIZE as u32;
-        config.blocks_per_request = 8;
-        config.stream_format = Format::Cbor;
-        config.progress_every_blocks = 4;
-        config.persist_every_blocks = 4;
-        config.self_test_timeout = Duration::from_secs(60);
+        let config = ota_cortex_m::config(thing, running);
         let slot = NorFlashSlot::new(&mut slot_flash, &mut flags);
         let store = DualCopyStore::new(&mut state_flash, 0, STATE_SPAN as u32)?;
         let buffers = Buffers {

@@ -350,3 +350,12 @@ pub fn config(
     config.self_test_timeout = ota_core::time::Duration::from_secs(60);
     config
 }
+
+/// Every firmware's HardFault handler (linked from here, so that the `empty` baseline has it
+/// too): prints the faulting address and exits QEMU with a failure.
+#[cortex_m_rt::exception]
+unsafe fn HardFault(frame: &cortex_m_rt::ExceptionFrame) -> ! {
+    cortex_m_semihosting::hprintln!("HARDFAULT at pc {:#010x}", frame.pc());
+    cortex_m_semihosting::debug::exit(cortex_m_semihosting::debug::EXIT_FAILURE);
+    loop {}
+}

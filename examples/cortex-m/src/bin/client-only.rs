@@ -8,7 +8,7 @@
 
 use core::hint::black_box;
 
-use cortex_m_rt::{ExceptionFrame, entry, exception};
+use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprintln};
 use ota_core::crypto::{Algorithm, PublicKey, TrustStore, TrustedKey};
 use ota_core::jobs::ThingName;
@@ -109,11 +109,4 @@ fn run() -> Result<(), ()> {
         drop(started);
         flags.reset();
     }
-}
-
-#[exception]
-unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
-    hprintln!("HARDFAULT at pc {:#010x}", frame.pc());
-    debug::exit(debug::EXIT_FAILURE);
-    loop {}
 }

@@ -4,7 +4,7 @@
 #![no_std]
 #![no_main]
 
-use cortex_m_rt::{ExceptionFrame, entry, exception};
+use cortex_m_rt::{entry, exception};
 use cortex_m_semihosting::{debug, hprintln};
 use ota_cortex_m::{INSTRUCTIONS_PER_TICK, stack_usage, start_systick, systick_ticks};
 use panic_semihosting as _;
@@ -29,11 +29,4 @@ fn main() -> ! {
 #[exception]
 fn SysTick() {
     ota_cortex_m::on_systick();
-}
-
-#[exception]
-unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
-    hprintln!("HARDFAULT at pc {:#010x}", frame.pc());
-    debug::exit(debug::EXIT_FAILURE);
-    loop {}
 }

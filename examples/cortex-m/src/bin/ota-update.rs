@@ -20,7 +20,7 @@
 
 use core::fmt;
 
-use cortex_m_rt::{ExceptionFrame, entry, exception};
+use cortex_m_rt::{entry, exception};
 use cortex_m_semihosting::{debug, hprintln};
 use ota_core::crypto::{Algorithm, Digest, PublicKey, SignatureEncoding, TrustStore, TrustedKey};
 use ota_core::jobs::{JobExecutionStatus, JobId, ThingName};
@@ -464,11 +464,4 @@ fn check(
 #[exception]
 fn SysTick() {
     ota_cortex_m::on_systick();
-}
-
-#[exception]
-unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
-    hprintln!("HARDFAULT at pc {:#010x}", frame.pc());
-    debug::exit(debug::EXIT_FAILURE);
-    loop {}
 }

@@ -610,7 +610,7 @@ fn out_of_order_and_duplicate_blocks_are_handled() {
     for (block, outcome, why) in [
         (3, Ok(None), "the last block first"),
         (2, Ok(None), "backwards"),
-        (3, ignored.clone(), "a duplicate is ignored"),
+        (3, ignored, "a duplicate is ignored"),
         (1, Ok(None), "backwards"),
         (0, Ok(None), "the window is complete"),
         (0, ignored, "a block of a finished window is ignored"),

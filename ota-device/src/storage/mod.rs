@@ -36,6 +36,8 @@ mod dual_copy;
 mod error;
 #[cfg(feature = "files")]
 pub mod files;
+#[cfg(any(test, feature = "testing", feature = "files"))]
+mod flag;
 mod io;
 mod nor_slot;
 mod slot;

@@ -17,45 +17,13 @@
 
 use super::Bank;
 use crate::storage::crc::Crc32;
+use crate::storage::flag::Flag;
 use crate::storage::{BootState, StorageError};
 
 /// Bytes of the encoded record.
 pub(super) const RECORD_LEN: usize = 16;
 const MAGIC: [u8; 4] = *b"OTBF";
 const VERSION: u8 = 1;
-
-/// The persisted flag; `RollBack` is `Trial` with a revert requested.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Flag {
-    Committed,
-    Pending,
-    Trial,
-    RollBack,
-    RolledBack,
-}
-
-impl Flag {
-    const fn code(self) -> u8 {
-        match self {
-            Self::Committed => 0,
-            Self::Pending => 1,
-            Self::Trial => 2,
-            Self::RollBack => 3,
-            Self::RolledBack => 4,
-        }
-    }
-
-    const fn from_code(code: u8) -> Option<Self> {
-        match code {
-            0 => Some(Self::Committed),
-            1 => Some(Self::Pending),
-            2 => Some(Self::Trial),
-            3 => Some(Self::RollBack),
-            4 => Some(Self::RolledBack),
-            _ => None,
-        }
-    }
-}
 
 /// What `boot.flags` says: the bank that runs, its flag, and the security counter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,53 +103,32 @@ impl Flags {
     }
 
     pub(super) const fn state(self) -> BootState {
-        match self.flag {
-            Flag::Committed => BootState::Normal,
-            Flag::Pending => BootState::Pending,
-            Flag::Trial | Flag::RollBack => BootState::Trial,
-            Flag::RolledBack => BootState::RolledBack,
-        }
+        self.flag.state()
     }
 
-    const fn with(self, flag: Flag) -> Option<Self> {
-        Some(Self { flag, ..self })
+    fn with(self, flag: Option<Flag>) -> Option<Self> {
+        flag.map(|flag| Self { flag, ..self })
     }
 
     /// The flags `mark_pending` writes (`None`: nothing to write).
-    pub(super) const fn mark_pending(self) -> Result<Option<Self>, StorageError> {
-        match self.flag {
-            Flag::Committed | Flag::RolledBack => Ok(self.with(Flag::Pending)),
-            Flag::Pending => Ok(None),
-            Flag::Trial | Flag::RollBack => Err(StorageError::WrongState),
-        }
+    pub(super) fn mark_pending(self) -> Result<Option<Self>, StorageError> {
+        Ok(self.with(self.flag.after_mark_pending()?))
     }
 
     /// The flags `commit` writes.
-    pub(super) const fn commit(self) -> Result<Option<Self>, StorageError> {
-        match self.flag {
-            Flag::Committed => Ok(None),
-            Flag::Trial | Flag::RolledBack => Ok(self.with(Flag::Committed)),
-            Flag::Pending | Flag::RollBack => Err(StorageError::WrongState),
-        }
+    pub(super) fn commit(self) -> Result<Option<Self>, StorageError> {
+        Ok(self.with(self.flag.after_commit()?))
     }
 
     /// The flags `roll_back` writes.
-    pub(super) const fn roll_back(self) -> Option<Self> {
-        match self.flag {
-            Flag::Trial => self.with(Flag::RollBack),
-            Flag::Pending => self.with(Flag::Committed),
-            Flag::Committed | Flag::RollBack | Flag::RolledBack => None,
-        }
+    pub(super) fn roll_back(self) -> Option<Self> {
+        self.with(self.flag.after_roll_back())
     }
 
-    /// The flags the bootloader writes at reset: pending → the other bank on trial; trial (a
-    /// revert requested or not) → back to the other bank, rolled back.
-    pub(super) const fn reset(self) -> Option<Self> {
-        let flag = match self.flag {
-            Flag::Pending => Flag::Trial,
-            Flag::Trial | Flag::RollBack => Flag::RolledBack,
-            Flag::Committed | Flag::RolledBack => return None,
-        };
+    /// The flags the bootloader writes at reset: pending -> the other bank on trial; trial (a
+    /// revert requested or not) -> back to the other bank, rolled back.
+    pub(super) fn reset(self) -> Option<Self> {
+        let flag = self.flag.after_reset()?;
         Some(Self {
             active: self.active.other(),
             flag,
@@ -204,7 +151,7 @@ impl Flags {
     /// Whether the inactive bank may be erased or written: not while it holds a pending image
     /// or the fallback of a trial one.
     pub(super) const fn inactive_writable(self) -> bool {
-        matches!(self.flag, Flag::Committed | Flag::RolledBack)
+        self.flag.inactive_writable()
     }
 }
 
@@ -214,18 +161,10 @@ mod tests {
     use proptest::prelude::*;
     use std::vec::Vec;
 
-    const FLAGS: [Flag; 5] = [
-        Flag::Committed,
-        Flag::Pending,
-        Flag::Trial,
-        Flag::RollBack,
-        Flag::RolledBack,
-    ];
-
     fn all() -> impl Iterator<Item = Flags> {
         let counters = [None, Some(0), Some(7), Some(u32::MAX)];
         [Bank::A, Bank::B].into_iter().flat_map(move |active| {
-            FLAGS.into_iter().flat_map(move |flag| {
+            Flag::ALL.into_iter().flat_map(move |flag| {
                 counters.map(|counter| Flags {
                     active,
                     flag,

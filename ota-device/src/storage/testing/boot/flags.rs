@@ -32,6 +32,7 @@
 
 use super::Bank;
 use crate::storage::crc::Crc32;
+use crate::storage::flag::Flag as Recorded;
 use crate::storage::{BootState, StorageError};
 
 /// Bytes of the encoded flags record.
@@ -44,45 +45,15 @@ fn crc32(data: &[u8]) -> u32 {
     crc.finish()
 }
 
-/// The persisted flag; `RollBack` is `Trial` with a revert requested.
+/// What the record holds: a flag, or damage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Flag {
-    Committed,
-    Pending,
-    Trial,
-    RollBack,
-    RolledBack,
+    /// A readable record's flag.
+    Recorded(Recorded),
     /// The record failed its CRC. `was` is the state it held before the damage (what
     /// [`Flags::state`] reports, for assertions only); `committed` is the bank of the last
     /// committed image, which the bootloader keeps outside the record.
-    Unreadable {
-        was: BootState,
-        committed: Bank,
-    },
-}
-
-impl Flag {
-    const fn code(self) -> Option<u8> {
-        match self {
-            Self::Committed => Some(0),
-            Self::Pending => Some(1),
-            Self::Trial => Some(2),
-            Self::RollBack => Some(3),
-            Self::RolledBack => Some(4),
-            Self::Unreadable { .. } => None,
-        }
-    }
-
-    const fn from_code(code: u8) -> Option<Self> {
-        match code {
-            0 => Some(Self::Committed),
-            1 => Some(Self::Pending),
-            2 => Some(Self::Trial),
-            3 => Some(Self::RollBack),
-            4 => Some(Self::RolledBack),
-            _ => None,
-        }
-    }
+    Unreadable { was: BootState, committed: Bank },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,10 +67,7 @@ impl Flags {
     /// damage. The device's `boot_state` must use [`Flags::read`].
     pub(super) const fn state(self) -> BootState {
         match self.flag {
-            Flag::Committed => BootState::Normal,
-            Flag::Pending => BootState::Pending,
-            Flag::Trial | Flag::RollBack => BootState::Trial,
-            Flag::RolledBack => BootState::RolledBack,
+            Flag::Recorded(flag) => flag.state(),
             Flag::Unreadable { was, .. } => was,
         }
     }
@@ -115,8 +83,8 @@ impl Flags {
     /// The bank of the last committed image.
     pub(super) const fn committed_bank(self) -> Bank {
         match self.flag {
-            Flag::Trial | Flag::RollBack => self.active.other(),
-            Flag::Committed | Flag::Pending | Flag::RolledBack => self.active,
+            Flag::Recorded(flag) if flag.on_trial() => self.active.other(),
+            Flag::Recorded(_) => self.active,
             Flag::Unreadable { committed, .. } => committed,
         }
     }
@@ -137,7 +105,10 @@ impl Flags {
         let mut raw = [
             MAGIC,
             self.active.index() as u8,
-            self.flag.code()?,
+            match self.flag {
+                Flag::Recorded(flag) => flag.code(),
+                Flag::Unreadable { .. } => return None,
+            },
             0xFF,
             0,
             0,
@@ -162,64 +133,62 @@ impl Flags {
         };
         Some(Self {
             active,
-            flag: Flag::from_code(raw[2])?,
+            flag: Flag::Recorded(Recorded::from_code(raw[2])?),
         })
     }
 
-    const fn with(self, flag: Flag) -> Option<Self> {
-        Some(Self { flag, ..self })
+    fn with(self, flag: Option<Recorded>) -> Option<Self> {
+        flag.map(|flag| Self {
+            flag: Flag::Recorded(flag),
+            ..self
+        })
+    }
+
+    /// A readable record's flag, or [`StorageError::Corrupt`].
+    const fn recorded(self) -> Result<Recorded, StorageError> {
+        match self.flag {
+            Flag::Recorded(flag) => Ok(flag),
+            Flag::Unreadable { .. } => Err(StorageError::Corrupt),
+        }
     }
 
     pub(super) fn mark_pending(self) -> Result<Option<Self>, StorageError> {
-        match self.flag {
-            Flag::Committed | Flag::RolledBack => Ok(self.with(Flag::Pending)),
-            Flag::Pending => Ok(None),
-            Flag::Trial | Flag::RollBack => Err(StorageError::WrongState),
-            Flag::Unreadable { .. } => Err(StorageError::Corrupt),
-        }
+        Ok(self.with(self.recorded()?.after_mark_pending()?))
     }
 
     pub(super) fn commit(self) -> Result<Option<Self>, StorageError> {
-        match self.flag {
-            Flag::Committed => Ok(None),
-            Flag::Trial | Flag::RolledBack => Ok(self.with(Flag::Committed)),
-            Flag::Pending | Flag::RollBack => Err(StorageError::WrongState),
-            Flag::Unreadable { .. } => Err(StorageError::Corrupt),
-        }
+        Ok(self.with(self.recorded()?.after_commit()?))
     }
 
+    /// Unreadable: nothing to write, the reset boots the last committed image anyway.
     pub(super) fn roll_back(self) -> Option<Self> {
-        match self.flag {
-            Flag::Trial => self.with(Flag::RollBack),
-            Flag::Pending => self.with(Flag::Committed),
-            // Unreadable: the reset boots the last committed image anyway.
-            Flag::Committed | Flag::RollBack | Flag::RolledBack | Flag::Unreadable { .. } => None,
-        }
+        self.with(self.recorded().ok()?.after_roll_back())
     }
 
     /// What the bootloader writes at reset.
     pub(super) fn reset(self) -> Option<Self> {
-        let swap = |flag| {
-            Some(Self {
-                active: self.active.other(),
-                flag,
-            })
-        };
-        match self.flag {
-            Flag::Pending => swap(Flag::Trial),
-            Flag::Trial | Flag::RollBack => swap(Flag::RolledBack),
-            Flag::Committed | Flag::RolledBack => None,
+        let flag = match self.flag {
+            Flag::Recorded(flag) => flag.after_reset()?,
             // The conservative rule: the last committed image, and a fresh record for it.
-            Flag::Unreadable { committed, .. } => Some(Self {
-                active: committed,
-                flag: Flag::Committed,
-            }),
-        }
+            Flag::Unreadable { committed, .. } => {
+                return Some(Self {
+                    active: committed,
+                    flag: Flag::Recorded(Recorded::Committed),
+                });
+            }
+        };
+        Some(Self {
+            active: self.active.other(),
+            flag: Flag::Recorded(flag),
+        })
     }
 
     /// Whether the inactive bank may be erased or written.
     pub(super) const fn inactive_writable(self) -> bool {
-        matches!(self.flag, Flag::Committed | Flag::RolledBack)
+        match self.flag {
+            Flag::Recorded(flag) => flag.inactive_writable(),
+            Flag::Unreadable { .. } => false,
+        }
     }
 }
 
@@ -227,18 +196,13 @@ impl Flags {
 mod tests {
     use super::*;
 
-    const READABLE: [Flag; 5] = [
-        Flag::Committed,
-        Flag::Pending,
-        Flag::Trial,
-        Flag::RollBack,
-        Flag::RolledBack,
-    ];
-
     fn all() -> impl Iterator<Item = Flags> {
-        [Bank::A, Bank::B]
-            .into_iter()
-            .flat_map(|active| READABLE.map(|flag| Flags { active, flag }))
+        [Bank::A, Bank::B].into_iter().flat_map(|active| {
+            Recorded::ALL.map(|flag| Flags {
+                active,
+                flag: Flag::Recorded(flag),
+            })
+        })
     }
 
     #[test]
@@ -289,7 +253,7 @@ mod tests {
             assert!(!bad.inactive_writable());
             assert_eq!(bad.unreadable(), bad, "damage again: same rule");
             let committed = match flags.flag {
-                Flag::Trial | Flag::RollBack => flags.active.other(),
+                Flag::Recorded(flag) if flag.on_trial() => flags.active.other(),
                 _ => flags.active,
             };
             assert_eq!(bad.committed_bank(), committed);
@@ -298,14 +262,14 @@ mod tests {
                 after,
                 Flags {
                     active: committed,
-                    flag: Flag::Committed
+                    flag: Flag::Recorded(Recorded::Committed)
                 }
             );
             assert_eq!(after.read(), Ok(BootState::Normal));
             // Where the normal reset of these flags lands, it is on the same committed bank
             // unless an image was pending (which the unreadable rule does not try).
             let normal = flags.reset().unwrap_or(flags);
-            if flags.flag != Flag::Pending {
+            if flags.flag != Flag::Recorded(Recorded::Pending) {
                 assert_eq!(normal.active, committed);
             }
         }

@@ -97,7 +97,7 @@ impl SimBootloader {
         let _ = banks[0].poke(0, image);
         let flags = Flags {
             active: Bank::A,
-            flag: Flag::Committed,
+            flag: Flag::Recorded(crate::storage::flag::Flag::Committed),
         };
         Self {
             control: SimBootControl {

@@ -279,7 +279,11 @@ fn expect(m: Model, op: &Op) -> Option<Model> {
 
 fn observe(boot: &SimBootloader) -> Model {
     let flags = boot.control.device.flags();
-    (flags.active, flags.state(), flags.flag == Flag::RollBack)
+    (
+        flags.active,
+        flags.state(),
+        flags.flag == Flag::Recorded(crate::storage::flag::Flag::RollBack),
+    )
 }
 
 proptest! {

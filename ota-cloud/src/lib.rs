@@ -4,13 +4,14 @@
 // Layers, bottom up: `jobs` (the AWS IoT Jobs model and engine, sync and sans-IO), `fleet` and
 // `schedule` (what the engine works over), `service` (async traits and their in-memory
 // implementation), `campaign` and `catalog` (rollouts over the traits), `release` and
-// `signing` (documents and signatures). The command-line tool is the binary's
-// (src/bin/ota-cloud, feature `cli`).
+// `signing` (documents and signatures), `gateway` (the MQTT APIs' service side, sans-IO).
+// The command-line tool is the binary's (src/bin/ota-cloud, feature `cli`).
 
 pub mod campaign;
 pub mod catalog;
 mod error;
 pub mod fleet;
+pub mod gateway;
 pub mod jobs;
 pub mod release;
 pub mod schedule;
@@ -20,6 +21,9 @@ pub mod signing;
 mod testing;
 
 pub use error::{DataPlaneError, Error, ServiceError};
+pub use gateway::{
+    BlockRead, Gateway, GatewayStats, MemoryStreams, Outgoing, StreamInfo, StreamSource,
+};
 pub use jobs::engine::{Engine, JobSelector, Notification, NotificationKind, Pacing, Settings};
 pub use jobs::validate::{
     DocumentTooLong, MAX_DESCRIPTION_LEN, MAX_DOCUMENT_LEN, MAX_RATE_PER_MINUTE, MAX_RETRIES,

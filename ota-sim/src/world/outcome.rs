@@ -112,7 +112,7 @@ impl World {
                 bytes_up: self.stats.bytes_up,
                 down: self.stats.messages_down,
                 bytes_down: self.stats.bytes_down,
-                service: self.responder.stats,
+                service: self.responder.stats(),
             },
             device_reports: self.device_reports(),
             stages,

@@ -1,24 +1,71 @@
 //! The Jobs API answered from the engine: each request read as its wire type, the engine
-//! asked, the answer written as the wire reply. Publishes nothing: the responder puts the
-//! answer on the request's `accepted` or `rejected` topic.
+//! asked, the answer written as the wire reply on the request's `accepted` or `rejected`
+//! topic. Publishes nothing itself: the gateway hands the reply to its caller.
 
-use ota_cloud::jobs::model::{
+use crate::jobs::model::{
     DeviceExecution, ExecutionState, JobExecutionSummary as Summary, StartNext,
     StatusDetails as DetailsMap, UpdateExecution, UpdateOutcome,
 };
-use ota_cloud::{DataPlaneError, Engine, JobSelector};
+use crate::{DataPlaneError, Engine, JobSelector};
 use ota_core::jobs::{
     self, DescribeRequest, ErrorCode, ErrorResponse, ExecutionResponse, GetPendingRequest,
-    GetPendingResponse, JobExecution, JobExecutionSummary, JobId, JobRef, StartNextRequest,
-    StatusDetails, ThingName, UpdateRequest, UpdateResponse,
+    GetPendingResponse, JobExecution, JobExecutionSummary, JobId, JobRef, JobTopic, JobsApi, Reply,
+    StartNextRequest, StatusDetails, ThingName, UpdateRequest, UpdateResponse,
 };
 use ota_core::json::JsonStr;
 use serde_json::value::RawValue;
 
-use super::json;
+use super::{json, seconds};
+
+/// The reply to a Jobs request on `topic`: which reply topic, its payload, and whether the
+/// request was malformed. `None` for `notify` and `notify-next`, which are the service's
+/// own topics and get no reply.
+pub(super) fn reply(
+    engine: &mut Engine,
+    topic: &JobTopic<'_>,
+    payload: &[u8],
+) -> Option<(Reply, Vec<u8>, bool)> {
+    let now = seconds(engine.now());
+    let thing = topic.thing.as_str();
+    let answer = match topic.api {
+        JobsApi::GetPending => get_pending(engine, thing, now, payload),
+        JobsApi::StartNext => start_next(engine, thing, now, payload),
+        JobsApi::Describe(job) => describe(engine, thing, now, job, payload),
+        JobsApi::Update(id) => update(engine, thing, now, id.as_str(), payload),
+        JobsApi::Notify | JobsApi::NotifyNext => return None,
+    };
+    Some(match answer {
+        Answer::Accepted(payload) => (Reply::Accepted, payload, false),
+        Answer::Refused(e, token) => {
+            let state = e.execution_state.as_ref();
+            let refusal = rejection(now, e.code, token.as_deref(), state);
+            (Reply::Rejected, refusal, false)
+        }
+        Answer::Malformed => {
+            let refusal = rejection(now, ErrorCode::InvalidJson, None, None);
+            (Reply::Rejected, refusal, true)
+        }
+    })
+}
+
+/// The `notify` payload: the thing's pending executions (`None` for an unknown thing).
+pub(super) fn notify_payload(engine: &Engine, thing: &str, now: u64) -> Option<Vec<u8>> {
+    let pending = engine.get_pending(thing).ok()?;
+    let mut jobs = jobs::PendingJobs::default();
+    for s in pending.queued.iter().filter_map(summary) {
+        let _ = jobs.queued.push(s);
+    }
+    for s in pending.in_progress.iter().filter_map(summary) {
+        let _ = jobs.in_progress.push(s);
+    }
+    Some(json(&jobs::NotifyEvent {
+        jobs,
+        timestamp: now,
+    }))
+}
 
 /// What a Jobs request gets.
-pub(super) enum Answer {
+enum Answer {
     /// The `accepted` reply's payload.
     Accepted(Vec<u8>),
     /// The engine refused: its error, and the request's client token.
@@ -32,7 +79,7 @@ fn refused(e: DataPlaneError, token: Option<JsonStr<'_>>) -> Answer {
 }
 
 /// `get`: the thing's pending executions.
-pub(super) fn get_pending(engine: &Engine, thing: &str, now: u64, payload: &[u8]) -> Answer {
+fn get_pending(engine: &Engine, thing: &str, now: u64, payload: &[u8]) -> Answer {
     let Ok(req) = serde_json::from_slice::<GetPendingRequest<'_>>(payload) else {
         return Answer::Malformed;
     };
@@ -57,7 +104,7 @@ pub(super) fn get_pending(engine: &Engine, thing: &str, now: u64, payload: &[u8]
 }
 
 /// `start-next`: start the thing's next execution, if any.
-pub(super) fn start_next(engine: &mut Engine, thing: &str, now: u64, payload: &[u8]) -> Answer {
+fn start_next(engine: &mut Engine, thing: &str, now: u64, payload: &[u8]) -> Answer {
     let Ok(req) = serde_json::from_slice::<StartNextRequest<'_>>(payload) else {
         return Answer::Malformed;
     };
@@ -73,13 +120,7 @@ pub(super) fn start_next(engine: &mut Engine, thing: &str, now: u64, payload: &[
 }
 
 /// `<job>/get`: one execution of the thing, or its next.
-pub(super) fn describe(
-    engine: &Engine,
-    thing: &str,
-    now: u64,
-    job: JobRef<'_>,
-    payload: &[u8],
-) -> Answer {
+fn describe(engine: &Engine, thing: &str, now: u64, job: JobRef<'_>, payload: &[u8]) -> Answer {
     let Ok(req) = serde_json::from_slice::<DescribeRequest<'_>>(payload) else {
         return Answer::Malformed;
     };
@@ -100,13 +141,7 @@ pub(super) fn describe(
 }
 
 /// `<job>/update`: the device's status update.
-pub(super) fn update(
-    engine: &mut Engine,
-    thing: &str,
-    now: u64,
-    job_id: &str,
-    payload: &[u8],
-) -> Answer {
+fn update(engine: &mut Engine, thing: &str, now: u64, job_id: &str, payload: &[u8]) -> Answer {
     let Ok(req) = serde_json::from_slice::<UpdateRequest<'_>>(payload) else {
         return Answer::Malformed;
     };
@@ -139,7 +174,7 @@ fn update_reply(token: Option<JsonStr<'_>>, now: u64, outcome: &UpdateOutcome) -
 }
 
 /// The `rejected` reply: `code`, with the execution's state when the engine gave it.
-pub(super) fn rejection(
+fn rejection(
     now: u64,
     code: ErrorCode,
     token: Option<&str>,
@@ -195,7 +230,7 @@ fn wire_state(s: &ExecutionState) -> jobs::ExecutionState<'_> {
 }
 
 /// A pending-list entry as the wire type (`None` for a job id the wire type refuses).
-pub(super) fn summary(s: &Summary) -> Option<JobExecutionSummary<'_>> {
+fn summary(s: &Summary) -> Option<JobExecutionSummary<'_>> {
     JobId::new(&s.job_id)
         .ok()
         .map(|job_id| JobExecutionSummary {

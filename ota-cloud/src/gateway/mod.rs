@@ -1,0 +1,191 @@
+//! The service side of the MQTT APIs, sans-IO: the AWS IoT Jobs MQTT API answered from the
+//! [`Engine`], and the MQTT Streams API (GetStream and DescribeStream, CBOR and JSON)
+//! answered from a [`StreamSource`].
+//!
+//! [`Gateway::handle_publish`] takes one publish (topic and payload) and appends the replies
+//! to a list; [`Gateway::notification`] turns an engine push into its `notify` or
+//! `notify-next` message. Nothing here opens a connection, subscribes or publishes: a binding
+//! to an MQTT client (or the simulator's network) carries the messages.
+//!
+//! Replies are written with `ota-core`'s wire types, as AWS IoT writes them: `accepted` or
+//! `rejected` to the requester with its client token echoed (decoded), the Jobs error codes
+//! the engine gives (`InvalidJson` for a payload that is not the request's JSON), and the
+//! stream `rejected` codes for requests that do not decode (`InvalidCbor`, `InvalidJson`,
+//! `BlockSizeOutOfBounds`, `OffsetOutOfBounds`, `BlockCountLimitExceeded`,
+//! `BlockBitmapLimitExceeded`, `InvalidRequest`), name no stream or file
+//! (`ResourceNotFound`), another stream version (`VersionMismatch`) or an offset past the
+//! end of the file (`OffsetOutOfBounds`).
+//!
+//! The thing a request is for is read from its topic. Over a plain MQTT broker the gateway
+//! cannot tell which client published: it does not authenticate or authorize anything, and
+//! answers whoever can publish on a thing's topics as that thing.
+
+mod jobs;
+mod source;
+mod streams;
+
+pub use source::{BlockRead, MemoryStreams, StreamInfo, StreamSource};
+
+use ota_core::jobs::{JobTopic, JobsApi, ThingName};
+use ota_core::streams::{StreamTopic, StreamTopicKind};
+
+use crate::{Engine, JobSelector, Notification, NotificationKind};
+use streams::Replies;
+
+/// A message the gateway publishes: a reply or a push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    /// MQTT topic.
+    pub topic: String,
+    /// Payload bytes.
+    pub payload: Vec<u8>,
+}
+
+/// Counts of what the gateway answered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GatewayStats {
+    /// Jobs requests received (`notify` and `notify-next` published by a client included,
+    /// though they get no reply).
+    pub jobs_requests: u64,
+    /// Stream requests received (GetStream and DescribeStream).
+    pub stream_requests: u64,
+    /// Data blocks sent.
+    pub blocks: u64,
+    /// Requests refused as malformed (a payload that does not decode as the request).
+    pub malformed: u64,
+}
+
+/// Jobs and Streams over MQTT, in front of the engine: one topic root, and counters.
+///
+/// Holds no stream contents and no engine: both are passed to each call. Does not keep
+/// sessions, subscriptions or retained messages, and does not rate-limit.
+#[derive(Debug, Clone, Default)]
+pub struct Gateway {
+    root: String,
+    /// What was answered.
+    pub stats: GatewayStats,
+}
+
+/// The JSON of a wire type (they serialize infallibly into memory).
+fn json(value: &impl serde::Serialize) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+/// Engine milliseconds as wire seconds.
+fn seconds(ms: u64) -> u64 {
+    ms / 1000
+}
+
+impl Gateway {
+    /// A gateway under topic root `topic_root` (`$aws` as on AWS IoT; another root for
+    /// brokers that refuse `$` topics).
+    pub fn new(topic_root: &str) -> Self {
+        Self {
+            root: topic_root.to_string(),
+            stats: GatewayStats::default(),
+        }
+    }
+
+    /// The topic root.
+    pub fn topic_root(&self) -> &str {
+        &self.root
+    }
+
+    /// A publish on `topic`; replies are appended to `out`.
+    ///
+    /// Answers Jobs requests (`get`, `start-next`, `{jobId}/get`, `$next/get`,
+    /// `{jobId}/update`) and stream requests (`get`, `describe`); every other topic, a
+    /// reply topic included, is ignored. Does not check who published (see the module docs),
+    /// and does not send `notify` or `notify-next`: poll the engine's notifications and pass
+    /// them to [`Gateway::notification`].
+    pub fn handle_publish(
+        &mut self,
+        engine: &mut Engine,
+        source: &mut impl StreamSource,
+        topic: &str,
+        payload: &[u8],
+        out: &mut Vec<Outgoing>,
+    ) {
+        if let Ok(topic) = JobTopic::parse_with_root(&self.root, topic) {
+            if topic.reply.is_none() {
+                self.stats.jobs_requests += 1;
+                self.jobs(engine, topic, payload, out);
+            }
+            return;
+        }
+        let Ok(topic) = StreamTopic::parse_with_root(&self.root, topic) else {
+            return;
+        };
+        let mut replies = Replies {
+            root: &self.root,
+            stats: &mut self.stats,
+            out,
+        };
+        match topic.kind {
+            StreamTopicKind::Get => {
+                replies.stats.stream_requests += 1;
+                streams::get(source, topic, payload, &mut replies);
+            }
+            StreamTopicKind::Describe => {
+                replies.stats.stream_requests += 1;
+                streams::describe(source, topic, payload, &mut replies);
+            }
+            _ => {}
+        }
+    }
+
+    fn topic(&self, t: JobTopic<'_>) -> String {
+        let mut s = String::new();
+        let _ = t.write_with_root(&self.root, &mut s);
+        s
+    }
+
+    /// Answer a Jobs request on its `accepted` or `rejected` topic.
+    fn jobs(
+        &mut self,
+        engine: &mut Engine,
+        topic: JobTopic<'_>,
+        payload: &[u8],
+        out: &mut Vec<Outgoing>,
+    ) {
+        let Some((reply, payload, malformed)) = jobs::reply(engine, &topic, payload) else {
+            return;
+        };
+        if malformed {
+            self.stats.malformed += 1;
+        }
+        out.push(Outgoing {
+            topic: self.topic(topic.reply(reply)),
+            payload,
+        });
+    }
+
+    /// The message an engine push becomes, `notify` or `notify-next`, and the thing it is
+    /// for (`None` for a thing the engine or the wire type does not know).
+    ///
+    /// Does not poll the engine: the caller drains `Engine::poll_notification` and passes
+    /// each one here.
+    pub fn notification(&self, engine: &Engine, n: Notification) -> Option<(String, Outgoing)> {
+        let thing = engine.thing_name(n.thing)?.to_string();
+        let name = ThingName::new(&thing).ok()?;
+        let now = seconds(engine.now());
+        let (api, payload) = match n.kind {
+            NotificationKind::NotifyNext => {
+                let next = engine
+                    .describe_execution(&thing, JobSelector::Next, None, true)
+                    .ok()
+                    .flatten();
+                let payload = jobs::execution_reply(None, now, next.as_ref());
+                (JobsApi::NotifyNext, payload)
+            }
+            NotificationKind::Notify => {
+                (JobsApi::Notify, jobs::notify_payload(engine, &thing, now)?)
+            }
+        };
+        let topic = self.topic(JobTopic::request(name, api));
+        Some((thing, Outgoing { topic, payload }))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -470,7 +470,11 @@ async fn failure_threshold_stops_cancels_and_rolls_back_the_devices_that_took_it
         .start_next("dev-007", StartNext::default())
         .await
         .unwrap();
-    assert_eq!(busy.unwrap().job_id, "c6-wave", "one device mid-install");
+    assert_eq!(
+        busy.unwrap().execution.job_id,
+        "c6-wave",
+        "one device mid-install"
+    );
     assert_eq!(
         step(&mut c, &svc).await,
         ["GateFailed(wave)", "JobCanceled(c6-wave)"],

@@ -139,7 +139,7 @@ impl Run {
             .engine()
             .start_next("dev-007", &StartNext::default())
             .unwrap();
-        assert_eq!(busy.unwrap().job_id, "c-wave");
+        assert_eq!(busy.unwrap().execution.job_id, "c-wave");
         self.step();
         self.minute();
         self.step();

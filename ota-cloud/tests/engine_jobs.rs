@@ -277,9 +277,9 @@ fn device_plane_answers_like_aws() {
         .unwrap();
     assert_eq!(
         (
-            started.job_id.as_str(),
-            started.status,
-            started.version_number
+            started.execution.job_id.as_str(),
+            started.execution.status,
+            started.execution.version_number
         ),
         ("a", JobExecutionStatus::InProgress, 2)
     );
@@ -292,6 +292,7 @@ fn device_plane_answers_like_aws() {
         e.start_next("dev-0", &StartNext::default())
             .unwrap()
             .unwrap()
+            .execution
             .job_id,
         "a"
     );
@@ -299,7 +300,10 @@ fn device_plane_answers_like_aws() {
         .describe_execution("dev-0", JobSelector::Next, None, false)
         .unwrap()
         .unwrap();
-    assert_eq!((next.job_id.as_str(), next.job_document), ("a", None));
+    assert_eq!(
+        (next.execution.job_id.as_str(), next.job_document),
+        ("a", None)
+    );
     // expectedVersion first, then the transition.
     let mut u = UpdateExecution::new(JobExecutionStatus::Succeeded);
     u.expected_version = Some(1);

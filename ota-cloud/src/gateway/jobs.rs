@@ -198,7 +198,7 @@ pub(super) fn execution_reply(
     let document = execution
         .and_then(|e| e.job_document.as_deref())
         .and_then(|d| RawValue::from_string(d.to_string()).ok());
-    let wire = execution.and_then(|e| {
+    let wire = execution.and_then(|DeviceExecution { execution: e, .. }| {
         Some(JobExecution {
             job_id: JobId::new(&e.job_id).ok()?.into(),
             thing_name: ThingName::new(&e.thing_name).ok().map(JsonStr::from),

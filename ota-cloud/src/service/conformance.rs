@@ -247,7 +247,8 @@ impl<S: JobService + DeviceJobs + FleetService> Ctx<'_, S> {
         let things = self.job_on("j5", "g5", 1).await?;
         let started = self.start(&things[0]).await?.ok_or("nothing started")?;
         ensure(
-            started.status == JobExecutionStatus::InProgress && started.version_number == 2,
+            started.execution.status == JobExecutionStatus::InProgress
+                && started.execution.version_number == 2,
             || e(&started),
         )?;
         ensure(started.job_document.is_some(), || "no document".into())?;
@@ -256,9 +257,10 @@ impl<S: JobService + DeviceJobs + FleetService> Ctx<'_, S> {
             .describe_execution(&things[0], DescribeExecution::latest(NextOrJob::Next, true))
             .await
             .map_err(e)?;
-        ensure(next.is_some_and(|n| n.job_id == self.n("j5")), || {
-            "$next is not the started job".into()
-        })
+        ensure(
+            next.is_some_and(|n| n.execution.job_id == self.n("j5")),
+            || "$next is not the started job".into(),
+        )
     }
 
     async fn version_mismatch(&self) -> Result<(), String> {
@@ -385,9 +387,10 @@ impl<S: JobService + DeviceJobs + FleetService> Ctx<'_, S> {
             && p.queued.iter().any(|x| x.job_id == self.n("j12a"));
         ensure(ok, || e(&p))?;
         let started = self.start(&things[0]).await?;
-        ensure(started.is_some_and(|s| s.job_id == self.n("j12b")), || {
-            "start-next did not return the IN_PROGRESS job".into()
-        })
+        ensure(
+            started.is_some_and(|s| s.execution.job_id == self.n("j12b")),
+            || "start-next did not return the IN_PROGRESS job".into(),
+        )
     }
 
     async fn timeout_retry(&self) -> Result<(), String> {

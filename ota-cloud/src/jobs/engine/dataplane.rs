@@ -60,21 +60,11 @@ impl Engine {
         })
     }
 
-    /// The execution as the device's API shows it: the control plane's view, without what
-    /// only an operator sees, and with the document when asked for.
+    /// The execution as the device's API shows it: the control plane's view, with the
+    /// document when asked for.
     fn device_view(&self, job: u32, slot: u32, include_document: bool) -> DeviceExecution {
-        let e = self.execution_view(job, slot);
         DeviceExecution {
-            job_id: e.job_id,
-            thing_name: e.thing_name,
-            status: e.status,
-            status_details: e.status_details,
-            queued_at: e.queued_at,
-            started_at: e.started_at,
-            last_updated_at: e.last_updated_at,
-            version_number: e.version_number,
-            execution_number: e.execution_number,
-            approximate_seconds_before_timed_out: e.approximate_seconds_before_timed_out,
+            execution: self.execution_view(job, slot),
             job_document: include_document.then(|| self.job(job).v.spec.document.clone()),
         }
     }

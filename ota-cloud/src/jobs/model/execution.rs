@@ -63,30 +63,14 @@ pub struct JobExecutionSummary {
     pub retry_attempt: u32,
 }
 
-/// An execution as the device plane returns it (`execution` in replies), with the job
-/// document as raw JSON text.
+/// An execution as the device plane returns it (`execution` in replies): the control
+/// plane's view, and the job document as raw JSON text when asked for. The wire form leaves
+/// out what only an operator sees (`forceCanceled`, `retryAttempt`): the gateway writes only
+/// the fields of `ota_core::jobs::JobExecution`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceExecution {
-    /// The job.
-    pub job_id: String,
-    /// The thing.
-    pub thing_name: String,
-    /// Current status.
-    pub status: JobExecutionStatus,
-    /// Set by the device.
-    pub status_details: StatusDetails,
-    /// Unix seconds.
-    pub queued_at: u64,
-    /// Unix seconds.
-    pub started_at: Option<u64>,
-    /// Unix seconds.
-    pub last_updated_at: u64,
-    /// Current version.
-    pub version_number: u64,
-    /// Which execution.
-    pub execution_number: u64,
-    /// Seconds before the in-progress or step timer fires.
-    pub approximate_seconds_before_timed_out: Option<u64>,
+    /// The execution.
+    pub execution: JobExecution,
     /// The job document (absent when not asked for).
     pub job_document: Option<String>,
 }

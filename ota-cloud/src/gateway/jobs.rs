@@ -173,6 +173,14 @@ fn update_reply(token: Option<JsonStr<'_>>, now: u64, outcome: &UpdateOutcome) -
     })
 }
 
+/// The `rejected` reply to a request over the thing's rate: `RequestThrottled`, with the
+/// request's client token when its payload has one.
+pub(super) fn throttled(now: u64, payload: &[u8]) -> Vec<u8> {
+    let request = serde_json::from_slice::<GetPendingRequest<'_>>(payload).ok();
+    let token = request.and_then(|r| r.client_token).map(|t| t.to_string());
+    rejection(now, ErrorCode::RequestThrottled, token.as_deref(), None)
+}
+
 /// The `rejected` reply: `code`, with the execution's state when the engine gave it.
 fn rejection(
     now: u64,

@@ -21,12 +21,14 @@
 //! answers whoever can publish on a thing's topics as that thing.
 
 mod jobs;
+mod limits;
 mod source;
 mod streams;
 
+pub use limits::{Limits, MAX_PAYLOAD, Rate};
 pub use source::{BlockRead, MemoryStreams, StreamInfo, StreamSource};
 
-use ota_core::jobs::{JobTopic, JobsApi, ThingName};
+use ota_core::jobs::{JobTopic, JobsApi, Reply, ThingName};
 use ota_core::streams::{StreamTopic, StreamTopicKind};
 
 use crate::{Engine, JobSelector, Notification, NotificationKind};
@@ -53,15 +55,21 @@ pub struct GatewayStats {
     pub blocks: u64,
     /// Requests refused as malformed (a payload that does not decode as the request).
     pub malformed: u64,
+    /// Requests dropped unanswered for a payload over [`Limits::max_payload`].
+    pub oversized: u64,
+    /// Jobs requests rejected with `RequestThrottled` ([`Limits::jobs_rate`]).
+    pub throttled: u64,
 }
 
 /// Jobs and Streams over MQTT, in front of the engine: one topic root, and counters.
 ///
 /// Holds no stream contents and no engine: both are passed to each call. Does not keep
-/// sessions, subscriptions or retained messages, and does not rate-limit.
+/// sessions, subscriptions or retained messages; rate-limits only as its [`Limits`] say.
 #[derive(Debug, Clone, Default)]
 pub struct Gateway {
     root: String,
+    limits: Limits,
+    buckets: limits::Buckets,
     /// What was answered.
     pub stats: GatewayStats,
 }
@@ -80,8 +88,15 @@ impl Gateway {
     /// A gateway under topic root `topic_root` (`$aws` as on AWS IoT; another root for
     /// brokers that refuse `$` topics).
     pub fn new(topic_root: &str) -> Self {
+        Self::with_limits(topic_root, Limits::default())
+    }
+
+    /// A gateway under `topic_root` that refuses what `limits` say.
+    pub fn with_limits(topic_root: &str, limits: Limits) -> Self {
         Self {
             root: topic_root.to_string(),
+            limits,
+            buckets: limits::Buckets::default(),
             stats: GatewayStats::default(),
         }
     }
@@ -107,7 +122,7 @@ impl Gateway {
         out: &mut Vec<Outgoing>,
     ) {
         if let Ok(topic) = JobTopic::parse_with_root(&self.root, topic) {
-            if topic.reply.is_none() {
+            if topic.reply.is_none() && self.within_size(payload) {
                 self.stats.jobs_requests += 1;
                 self.jobs(engine, topic, payload, out);
             }
@@ -116,6 +131,9 @@ impl Gateway {
         let Ok(topic) = StreamTopic::parse_with_root(&self.root, topic) else {
             return;
         };
+        if !self.within_size(payload) {
+            return;
+        }
         let mut replies = Replies {
             root: &self.root,
             stats: &mut self.stats,
@@ -134,6 +152,15 @@ impl Gateway {
         }
     }
 
+    /// Whether `payload` is within [`Limits::max_payload`] (counted when not).
+    fn within_size(&mut self, payload: &[u8]) -> bool {
+        let within = payload.len() <= self.limits.max_payload;
+        if !within {
+            self.stats.oversized += 1;
+        }
+        within
+    }
+
     fn topic(&self, t: JobTopic<'_>) -> String {
         let mut s = String::new();
         let _ = t.write_with_root(&self.root, &mut s);
@@ -148,6 +175,18 @@ impl Gateway {
         payload: &[u8],
         out: &mut Vec<Outgoing>,
     ) {
+        if let Some(rate) = self.limits.jobs_rate
+            && !matches!(topic.api, JobsApi::Notify | JobsApi::NotifyNext)
+            && !self.buckets.admit(topic.thing.as_str(), engine.now(), rate)
+        {
+            self.stats.throttled += 1;
+            let refusal = jobs::throttled(seconds(engine.now()), payload);
+            out.push(Outgoing {
+                topic: self.topic(topic.reply(Reply::Rejected)),
+                payload: refusal,
+            });
+            return;
+        }
         let Some((reply, payload, malformed)) = jobs::reply(engine, &topic, payload) else {
             return;
         };

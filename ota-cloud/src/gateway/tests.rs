@@ -270,3 +270,67 @@ fn notify_next_and_notify_fan_out_to_each_target() {
         }
     }
 }
+
+#[test]
+fn a_payload_over_the_limit_is_dropped_unanswered() {
+    let mut g = setup();
+    g.1 = Gateway::with_limits(
+        "$aws",
+        Limits {
+            max_payload: 64,
+            jobs_rate: None,
+        },
+    );
+    let big = format!(r#"{{"clientToken":"{}"}}"#, "x".repeat(60));
+    assert!(publish(&mut g, "$aws/things/dev-1/jobs/get", big.as_bytes()).is_empty());
+    let get = br#"{"c":"t","s":1,"f":0,"l":256,"o":0,"n":1,"pad":"0123456789012345678901234567890123456789"}"#;
+    assert!(publish(&mut g, "$aws/things/dev-1/streams/s1/get/json", get).is_empty());
+    assert_eq!((g.1.stats.oversized, g.1.stats.jobs_requests), (2, 0));
+    // At the limit it is answered.
+    let fits = br#"{"clientToken":"ok"}"#;
+    assert_eq!(publish(&mut g, "$aws/things/dev-1/jobs/get", fits).len(), 1);
+    assert_eq!(
+        Limits::default().max_payload,
+        128 * 1024,
+        "AWS IoT's MQTT limit"
+    );
+}
+
+#[test]
+fn a_thing_over_its_rate_is_throttled_and_others_are_not() {
+    let mut g = setup();
+    g.0.create_thing("dev-2", &[]).unwrap();
+    let rate = Rate {
+        per_second: 1,
+        burst: 2,
+    };
+    g.1 = Gateway::with_limits(
+        "$aws",
+        Limits {
+            jobs_rate: Some(rate),
+            ..Limits::default()
+        },
+    );
+    let get = |g: &mut (Engine, Gateway, MemoryStreams), thing: &str, token: &str| {
+        let topic = format!("$aws/things/{thing}/jobs/get");
+        let payload = format!(r#"{{"clientToken":"{token}"}}"#);
+        let out = publish(g, &topic, payload.as_bytes());
+        assert_eq!(out.len(), 1);
+        (out[0].topic.clone(), json_reply(&out[0]))
+    };
+    for token in ["a", "b"] {
+        let (topic, _) = get(&mut g, "dev-1", token);
+        assert!(topic.ends_with("/get/accepted"), "{topic}");
+    }
+    let (topic, reply) = get(&mut g, "dev-1", "c");
+    assert_eq!(topic, "$aws/things/dev-1/jobs/get/rejected");
+    assert_eq!(reply["code"], "RequestThrottled");
+    assert_eq!(reply["clientToken"], "c");
+    let (topic, _) = get(&mut g, "dev-2", "d");
+    assert!(topic.ends_with("/get/accepted"), "another thing: {topic}");
+    // A second later dev-1 has one request again.
+    g.0.advance(1_000);
+    let (topic, _) = get(&mut g, "dev-1", "e");
+    assert!(topic.ends_with("/get/accepted"), "{topic}");
+    assert_eq!(g.1.stats.throttled, 1);
+}

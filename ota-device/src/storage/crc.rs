@@ -42,6 +42,14 @@ impl Crc32 {
     pub(crate) const fn finish(self) -> u32 {
         !self.0
     }
+
+    /// The CRC-32 of `data` in one call.
+    #[cfg(any(test, feature = "testing", feature = "files"))]
+    pub(crate) fn of(data: &[u8]) -> u32 {
+        let mut crc = Self::new();
+        crc.update(data);
+        crc.finish()
+    }
 }
 
 #[cfg(test)]

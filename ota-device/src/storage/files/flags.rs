@@ -33,12 +33,6 @@ pub(super) struct Flags {
     pub(super) counter: Option<u32>,
 }
 
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = Crc32::new();
-    crc.update(data);
-    crc.finish()
-}
-
 impl Flags {
     /// Running `active`, committed.
     pub(super) const fn committed(active: Bank, counter: Option<u32>) -> Self {
@@ -57,7 +51,7 @@ impl Flags {
         raw[6] = self.flag.code();
         raw[7] = u8::from(self.counter.is_some());
         raw[8..12].copy_from_slice(&self.counter.unwrap_or(0).to_le_bytes());
-        let crc = crc32(&raw[..12]);
+        let crc = Crc32::of(&raw[..12]);
         raw[12..].copy_from_slice(&crc.to_le_bytes());
         raw
     }
@@ -85,7 +79,7 @@ impl Flags {
         ] = *raw;
         let sound = [m0, m1, m2, m3] == MAGIC
             && version == VERSION
-            && crc32(&raw[..12]) == u32::from_le_bytes([s0, s1, s2, s3]);
+            && Crc32::of(&raw[..12]) == u32::from_le_bytes([s0, s1, s2, s3]);
         if !sound {
             return None;
         }

@@ -39,12 +39,6 @@ use crate::storage::{BootState, StorageError};
 pub(super) const RECORD_LEN: usize = 8;
 const MAGIC: u8 = b'F';
 
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = Crc32::new();
-    crc.update(data);
-    crc.finish()
-}
-
 /// What the record holds: a flag, or damage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Flag {
@@ -115,7 +109,7 @@ impl Flags {
             0,
             0,
         ];
-        let crc = crc32(&raw[..4]);
+        let crc = Crc32::of(&raw[..4]);
         raw[4..].copy_from_slice(&crc.to_le_bytes());
         Some(raw)
     }
@@ -123,7 +117,7 @@ impl Flags {
     /// The flags of a record, `None` if it fails its magic, fields or CRC.
     pub(super) fn decode(raw: [u8; RECORD_LEN]) -> Option<Self> {
         let crc = u32::from_le_bytes([raw[4], raw[5], raw[6], raw[7]]);
-        if raw[0] != MAGIC || raw[3] != 0xFF || crc32(&raw[..4]) != crc {
+        if raw[0] != MAGIC || raw[3] != 0xFF || Crc32::of(&raw[..4]) != crc {
             return None;
         }
         let active = match raw[1] {

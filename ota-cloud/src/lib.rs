@@ -7,6 +7,8 @@
 // `signing` (documents and signatures), `gateway` (the MQTT APIs' service side, sans-IO).
 // The command-line tool is the binary's (src/bin/ota-cloud, feature `cli`).
 
+#[cfg(feature = "broker")]
+pub mod broker;
 pub mod campaign;
 pub mod catalog;
 mod error;

@@ -16,6 +16,8 @@ pub mod peer;
 mod reason;
 mod record;
 mod rng;
+#[cfg(feature = "rumqttc")]
+pub mod runner;
 pub mod storage;
 mod text;
 pub mod trailer;

@@ -22,6 +22,8 @@
 
 mod jobs;
 mod limits;
+#[cfg(feature = "mqtt")]
+pub mod mqtt;
 mod source;
 mod streams;
 

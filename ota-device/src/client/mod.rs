@@ -285,6 +285,17 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         }
     }
 
+    /// The version the image in hand must report once booted (from its verified manifest),
+    /// from the download until the job ends; `None` otherwise and for `afr_ota` images, which
+    /// carry no version. A runner that must tell the new image its version (a Linux process
+    /// re-executing itself) records it before the reset.
+    pub fn target_version(&self) -> Option<ota_core::version::Version> {
+        if self.record.phase == crate::record::Phase::Idle {
+            return None;
+        }
+        self.record.target_version
+    }
+
     /// The persisted anti-rollback floor.
     pub fn floor(&self) -> RollbackFloor {
         self.record.floor

@@ -20,6 +20,7 @@
 //! cannot tell which client published: it does not authenticate or authorize anything, and
 //! answers whoever can publish on a thing's topics as that thing.
 
+mod file_source;
 mod jobs;
 mod limits;
 #[cfg(feature = "mqtt")]
@@ -27,6 +28,7 @@ pub mod mqtt;
 mod source;
 mod streams;
 
+pub use file_source::FileStreams;
 pub use limits::{Limits, MAX_PAYLOAD, Rate};
 pub use source::{BlockRead, MemoryStreams, StreamInfo, StreamSource};
 

@@ -15,6 +15,7 @@
 
 mod error;
 mod files;
+mod gateway;
 mod inspect;
 mod keygen;
 mod keys;
@@ -64,6 +65,7 @@ enum Command {
     Release(release::Args),
     Inspect(inspect::Args),
     Plan(plan::Args),
+    Gateway(gateway::Args),
 }
 
 /// [`Cli`]'s command line, with [`EXIT_STATUS`] after every command's help too.
@@ -114,6 +116,7 @@ where
         Command::Release(args) => release::run(args, out),
         Command::Inspect(args) => inspect::run(args, out),
         Command::Plan(args) => plan::run(args, out),
+        Command::Gateway(args) => gateway::run(args, out),
     }
 }
 
@@ -125,7 +128,7 @@ fn parse_error(e: &clap::Error, out: &mut dyn Write) -> Result<(), CliError> {
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
             Err(CliError::usage(
-                "a command is required: keygen, sign, verify, release, inspect or plan (see ota-cloud --help)",
+                "a command is required: keygen, sign, verify, release, inspect, plan or gateway (see ota-cloud --help)",
             ))
         }
         _ => {

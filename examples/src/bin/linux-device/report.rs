@@ -8,6 +8,8 @@ use ota_device::{CustomJob, Event};
 pub(crate) struct Printer {
     fail_self_test: bool,
     last_percent: u32,
+    /// Whether the first HTTP range of this run was printed (the rest show as progress).
+    http_announced: bool,
 }
 
 impl Printer {
@@ -15,6 +17,7 @@ impl Printer {
         Self {
             fail_self_test,
             last_percent: 0,
+            http_announced: false,
         }
     }
 }
@@ -33,7 +36,11 @@ impl Application for Printer {
                     self.last_percent = percent;
                 }
             }
-            Event::FetchRange { offset, len } => println!("http: {len} bytes at {offset}"),
+            Event::FetchRange { offset, len } if !self.http_announced => {
+                self.http_announced = true;
+                println!("http: fetching ranges of {len} bytes from byte {offset}");
+            }
+            Event::FetchRange { .. } => {}
             Event::ActivateAndReboot => println!("verified: image digest matches; activating"),
             Event::SelfTestRequired => println!("self-test: running"),
             Event::Committed => println!("committed: the new image is permanent"),

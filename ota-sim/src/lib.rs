@@ -30,7 +30,7 @@ pub mod world;
 pub use release::{KeyError, Keys};
 pub use report::{Invariant, Report};
 pub use scenario::{Scenario, ScenarioError};
-pub use world::World;
+pub use world::{LiveError, LiveOptions, World};
 
 /// Run `scenario` to its end and report, with a release key drawn from the seed.
 /// `progress` is called now and then with (simulated minutes, devices that reported a final
@@ -89,4 +89,25 @@ pub fn simulate_with_replay(
         },
     });
     Ok(report)
+}
+
+/// [`simulate_signed`] over a real MQTT broker (embedded, or the one `options` name): every
+/// device an `ota_device::runner` on its own connection, the service behind `ota-cloud`'s
+/// MQTT gateway, the service clock sped up. See [`world::LiveOptions`] for what differs
+/// from the simulated network; a live run does not replay byte for byte.
+///
+/// # Errors
+/// [`LiveError`] when the key cannot be loaded, or the broker or the gateway cannot start.
+pub async fn simulate_live(
+    scenario: Scenario,
+    key_pem: Option<&str>,
+    options: &LiveOptions,
+    progress: impl FnMut(u64, u64),
+) -> Result<Report, LiveError> {
+    let mut world = match key_pem {
+        Some(pem) => World::with_keys(scenario, Keys::from_pem(pem)?),
+        None => World::new(scenario)?,
+    };
+    world.run_live(options, progress).await?;
+    Ok(world.report())
 }

@@ -2,8 +2,12 @@
 //!
 //! ```text
 //! ota-sim run [SCENARIO] [--devices N] [--seed S] [--key KEY.pem] [--report DIR] [--replay | --no-replay]
+//!             [--transport simulated|mqtt] [--broker mqtt://HOST:PORT] [--topic-root R] [--speed X]
 //! ota-sim scenarios
 //! ```
+//! `--transport mqtt` runs the same scenario over real MQTT connections (an embedded broker
+//! on loopback unless `--broker`), with the service clock `--speed` times the wall clock;
+//! it does not replay byte for byte, so the replay check is skipped.
 //! SCENARIO is a shipped scenario's name (`default`, `bad-release`, `large`) or a TOML file;
 //! without it, `default` runs. Everything the command line and the scenario ask for (sizes
 //! within their bounds, a release newer than the fleet, a readable key, a writable report
@@ -19,7 +23,9 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use ota_sim::report::{html, table};
 use ota_sim::scenario::MAX_DEVICES;
-use ota_sim::{Report, Scenario, simulate_signed, simulate_with_replay};
+use ota_sim::{
+    LiveOptions, Report, Scenario, simulate_live, simulate_signed, simulate_with_replay,
+};
 
 /// Runs above this many devices skip the replay check unless `--replay` asks for it.
 const REPLAY_LIMIT: u32 = 20_000;
@@ -82,6 +88,31 @@ struct RunArgs {
     /// Skip the replay check.
     #[arg(long)]
     no_replay: bool,
+    /// `simulated`: the simulated network, deterministic. `mqtt`: every device a runner on
+    /// its own MQTT connection, the service behind the MQTT gateway, over loopback TCP.
+    #[arg(long, value_enum, default_value = "simulated")]
+    transport: Transport,
+    /// With `--transport mqtt`: a running broker (`mqtt://HOST:PORT`) instead of the
+    /// embedded one.
+    #[arg(long, value_name = "URL")]
+    broker: Option<String>,
+    /// With `--transport mqtt`: the topic root (default `ota` on the embedded broker, which
+    /// refuses `$`-topics; `$aws` on another broker).
+    #[arg(long, value_name = "ROOT")]
+    topic_root: Option<String>,
+    /// With `--transport mqtt`: simulated time per wall-clock time for the service (soak
+    /// periods, rollout rates, timeouts), 1 to 600 (default 60).
+    #[arg(long)]
+    speed: Option<u32>,
+}
+
+/// How devices and the service exchange messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Transport {
+    /// The simulated network (latency, loss, duplication from the scenario).
+    Simulated,
+    /// Real MQTT over loopback TCP.
+    Mqtt,
 }
 
 fn load(name: &str) -> Result<Scenario, String> {
@@ -139,7 +170,12 @@ fn read_key(path: &Path) -> Result<String, String> {
 
 /// Whether to run the replay check, and the line saying why it was skipped.
 fn replay_plan(args: &RunArgs, devices: u32) -> (bool, Option<String>) {
-    if args.replay {
+    if args.transport == Transport::Mqtt {
+        (
+            false,
+            Some("[skip] replay check: a run over MQTT does not replay byte for byte".into()),
+        )
+    } else if args.replay {
         (true, None)
     } else if args.no_replay {
         (
@@ -173,6 +209,11 @@ fn write_reports(dir: &Path, result: &Report) -> Result<(), String> {
 /// Run the scenario and print the summary: the exit code, or why nothing was run.
 fn run(args: &RunArgs) -> Result<ExitCode, String> {
     let scenario = prepare(args)?;
+    if args.transport == Transport::Simulated
+        && (args.broker.is_some() || args.topic_root.is_some() || args.speed.is_some())
+    {
+        return Err("--broker, --topic-root and --speed need --transport mqtt".into());
+    }
     if let Some(dir) = &args.report {
         check_report_dir(dir)?;
     }
@@ -190,14 +231,26 @@ fn run(args: &RunArgs) -> Result<ExitCode, String> {
         bar.set_position(finished);
     };
     let started = Instant::now();
-    let result = if check_replay {
-        simulate_with_replay(scenario, pem.as_deref(), progress)
+    let result = if args.transport == Transport::Mqtt {
+        let options = LiveOptions {
+            broker: args.broker.clone(),
+            topic_root: args.topic_root.clone(),
+            speed: args.speed.unwrap_or(60),
+        };
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("starting the runtime: {e}"))?
+            .block_on(simulate_live(scenario, pem.as_deref(), &options, progress))
+            .map_err(|e| e.to_string())
+    } else if check_replay {
+        simulate_with_replay(scenario, pem.as_deref(), progress).map_err(|e| e.to_string())
     } else {
-        simulate_signed(scenario, pem.as_deref(), progress)
+        simulate_signed(scenario, pem.as_deref(), progress).map_err(|e| e.to_string())
     };
     let wall = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
-    let result = result.map_err(|e| e.to_string())?;
+    let result = result?;
     print!("{}", table::summary(&result));
     if let Some(note) = replay_note {
         println!("{note}");
@@ -205,13 +258,18 @@ fn run(args: &RunArgs) -> Result<ExitCode, String> {
     let runs = if check_replay { 2.0 } else { 1.0 };
     let messages = (result.messages.up + result.messages.down) as f64;
     println!(
-        "wall time {wall:.1} s{}; {:.0} simulated messages per second",
+        "wall time {wall:.1} s{}; {:.0} {} messages per second",
         if check_replay {
             " (two runs: the replay check)"
         } else {
             ""
         },
-        messages * runs / wall.max(1e-9)
+        messages * runs / wall.max(1e-9),
+        if args.transport == Transport::Mqtt {
+            "MQTT"
+        } else {
+            "simulated"
+        }
     );
     if let Some(dir) = &args.report {
         write_reports(dir, &result)
@@ -358,6 +416,9 @@ mod tests {
         assert!(note.unwrap().contains("20001 devices is over 20000"));
         assert_eq!(replay_plan(&args(&[]), 1000), (true, None));
         assert_eq!(replay_plan(&args(&["--replay"]), 50_000), (true, None));
+        let (check, note) = replay_plan(&args(&["--transport", "mqtt"]), 10);
+        assert!(!check);
+        assert!(note.unwrap().contains("over MQTT does not replay"));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use ota_cloud::gateway::{BlockRead, Gateway, MemoryStreams, Outgoing, StreamInfo, StreamSource};
 use ota_cloud::{Engine, Notification};
@@ -111,6 +112,24 @@ impl Responder {
         out.extend(replies.into_iter().map(message_of));
     }
 
+    /// The same images and faults for a gateway on a real broker, corrupting blocks with
+    /// probability `corrupt` drawn from `seed`.
+    pub fn live_streams(&self, seed: u64, corrupt: f64) -> LiveStreams {
+        LiveStreams {
+            streams: self.streams.clone(),
+            tampered: self.tampered.clone(),
+            rng: SimRng::new(seed),
+            corrupt,
+            corrupted: Arc::default(),
+        }
+    }
+
+    /// Take the counts of a gateway that served a live run with [`Responder::live_streams`].
+    pub fn record_live(&mut self, stats: ota_cloud::gateway::GatewayStats, corrupted: u64) {
+        self.gateway.stats = stats;
+        self.corrupted_blocks = corrupted;
+    }
+
     /// The message an engine push becomes (`notify` or `notify-next`) for its thing.
     pub fn notification(&self, engine: &Engine, n: Notification) -> Option<(String, Message)> {
         let (thing, push) = self.gateway.notification(engine, n)?;
@@ -137,17 +156,7 @@ struct Faulty<'a> {
 
 impl StreamSource for Faulty<'_> {
     fn describe(&self, thing: &str, stream: &str) -> Option<StreamInfo> {
-        let Some(image) = self.tampered.get(thing) else {
-            return self.streams.describe(thing, stream);
-        };
-        Some(StreamInfo {
-            version: 1,
-            description: None,
-            files: vec![StreamFile {
-                file_id: 0,
-                size: u32::try_from(image.len()).ok()?,
-            }],
-        })
+        describe(self.streams, self.tampered, thing, stream)
     }
 
     fn read_block(&mut self, block: &BlockRead<'_>, out: &mut [u8]) -> bool {
@@ -168,6 +177,65 @@ impl StreamSource for Faulty<'_> {
             *self.corrupted += 1;
         }
         true
+    }
+}
+
+/// Stream `stream` as `thing` sees it: its tampered image when it has one.
+fn describe(
+    streams: &MemoryStreams,
+    tampered: &BTreeMap<String, Arc<[u8]>>,
+    thing: &str,
+    stream: &str,
+) -> Option<StreamInfo> {
+    let Some(image) = tampered.get(thing) else {
+        return streams.describe(thing, stream);
+    };
+    Some(StreamInfo {
+        version: 1,
+        description: None,
+        files: vec![StreamFile {
+            file_id: 0,
+            size: u32::try_from(image.len()).ok()?,
+        }],
+    })
+}
+
+/// The release images served over a real broker (`ota-sim run --transport mqtt`), with the
+/// faults [`Responder::handle`] injects (tampered images, blocks corrupted with probability
+/// `corrupt`) drawn from an rng of its own. Owned, so the MQTT gateway's task can hold it.
+#[derive(Debug)]
+pub struct LiveStreams {
+    streams: MemoryStreams,
+    tampered: BTreeMap<String, Arc<[u8]>>,
+    rng: SimRng,
+    corrupt: f64,
+    corrupted: Arc<AtomicU64>,
+}
+
+impl LiveStreams {
+    /// Blocks corrupted so far, shared with the caller.
+    pub fn corrupted(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.corrupted)
+    }
+}
+
+impl StreamSource for LiveStreams {
+    fn describe(&self, thing: &str, stream: &str) -> Option<StreamInfo> {
+        describe(&self.streams, &self.tampered, thing, stream)
+    }
+
+    fn read_block(&mut self, block: &BlockRead<'_>, out: &mut [u8]) -> bool {
+        let mut corrupted = 0;
+        let read = Faulty {
+            streams: &mut self.streams,
+            tampered: &self.tampered,
+            rng: &mut self.rng,
+            corrupt: self.corrupt,
+            corrupted: &mut corrupted,
+        }
+        .read_block(block, out);
+        self.corrupted.fetch_add(corrupted, Ordering::Relaxed);
+        read
     }
 }
 

@@ -28,6 +28,16 @@ pub trait Application {
     fn custom_job(&mut self, _job: &CustomJob<'_>) -> JobExecutionStatus {
         JobExecutionStatus::Rejected
     }
+
+    /// Whether the device is still up. Asked after the client has handled each input and
+    /// before anything it queued is published: `false` ends the run at once with
+    /// [`Exit::Stopped`], the connection dropped and nothing more sent (for a device going
+    /// down: a shutdown signal, a brown-out warning, a simulated power cut). The client's
+    /// persisted state is what it wrote so far; it resumes from there. The default is always
+    /// `true`.
+    fn keep_running(&mut self) -> bool {
+        true
+    }
 }
 
 impl Application for () {}
@@ -52,4 +62,6 @@ pub enum Exit {
     /// With [`super::RunOptions::stop_after_job`]: the job was cancelled or removed by the
     /// service; nothing was installed.
     JobCanceled,
+    /// [`Application::keep_running`] said no.
+    Stopped,
 }

@@ -41,6 +41,8 @@ pub(super) struct Link {
     waiting: VecDeque<(String, QoS, Vec<u8>)>,
     /// Publishes dropped because [`MAX_WAITING`] were already waiting.
     pub(super) dropped: u64,
+    /// Filters to subscribe to once rumqttc's request channel has room.
+    subscribing: Option<Vec<String>>,
 }
 
 impl Link {
@@ -83,6 +85,7 @@ impl Link {
             task,
             waiting: VecDeque::new(),
             dropped: 0,
+            subscribing: None,
         }
     }
 
@@ -92,13 +95,25 @@ impl Link {
         self.events.recv().await
     }
 
-    /// Subscribe to `filters` at QoS 1 (one SUBSCRIBE). Returns false when rumqttc's request
-    /// channel is full (the caller retries at the next `Connected`).
-    pub(super) fn subscribe(&mut self, filters: Vec<String>) -> bool {
+    /// Subscribe to `filters` at QoS 1 (one SUBSCRIBE), now or, when rumqttc's request
+    /// channel is full (publishes queued while the broker was away), at the next
+    /// [`Link::flush`]; publishes wait until the subscription is in.
+    pub(super) fn subscribe(&mut self, filters: Vec<String>) {
+        self.subscribing = Some(filters);
+        self.try_subscribe();
+    }
+
+    fn try_subscribe(&mut self) -> bool {
+        let Some(filters) = &self.subscribing else {
+            return true;
+        };
         let filters = filters
-            .into_iter()
-            .map(|f| rumqttc::SubscribeFilter::new(f, QoS::AtLeastOnce));
-        self.client.try_subscribe_many(filters).is_ok()
+            .iter()
+            .map(|f| rumqttc::SubscribeFilter::new(f.clone(), QoS::AtLeastOnce));
+        if self.client.try_subscribe_many(filters).is_ok() {
+            self.subscribing = None;
+        }
+        self.subscribing.is_none()
     }
 
     /// Queue a publish and send what fits.
@@ -114,6 +129,9 @@ impl Link {
 
     /// Hand waiting publishes to rumqttc while its request channel has room.
     pub(super) fn flush(&mut self) {
+        if !self.try_subscribe() {
+            return;
+        }
         while let Some((topic, qos, payload)) = self.waiting.pop_front() {
             match self.client.try_publish(topic, qos, false, payload) {
                 Ok(()) => {}
@@ -127,9 +145,9 @@ impl Link {
         }
     }
 
-    /// Whether publishes wait for room.
+    /// Whether publishes or a subscription wait for room.
     pub(super) fn has_waiting(&self) -> bool {
-        !self.waiting.is_empty()
+        !self.waiting.is_empty() || self.subscribing.is_some()
     }
 
     /// Send a DISCONNECT and give the event loop a moment to write it and what is queued.

@@ -40,8 +40,9 @@ struct Fetch {
     task: JoinHandle<Result<Vec<u8>, String>>,
 }
 
-/// Connect as `settings` say and drive `client` until it asks for a reset, or (with
-/// [`RunOptions::stop_after_job`]) until its job ends.
+/// Connect as `settings` say and drive `client` until it asks for a reset, until (with
+/// [`RunOptions::stop_after_job`]) its job ends, or until [`Application::keep_running`] says
+/// no.
 ///
 /// Subscribes to the client's topics at QoS 1 on every connection and then calls
 /// [`Client::handle_connected`]; feeds it every message, its timeouts, and the HTTP ranges it
@@ -77,12 +78,20 @@ pub async fn run<S: FirmwareSlot, P: StateStore, const K: usize>(
     loop {
         let now = clock.now();
         client.handle_timeout(now);
-        if let Some(exit) = apply_events(client, app, options, clock, &agent, &mut fetch)? {
-            transmit(client, &mut link, clock, &mut out);
+        let exit = apply_events(client, app, options, clock, &agent, &mut fetch)?;
+        if !app.keep_running() {
+            if let Some(f) = fetch.take() {
+                f.task.abort();
+            }
+            // Dropping the link aborts the connection: nothing queued is sent.
+            drop(link);
+            return Ok(Exit::Stopped);
+        }
+        transmit(client, &mut link, clock, &mut out);
+        if let Some(exit) = exit {
             link.close().await;
             return Ok(exit);
         }
-        transmit(client, &mut link, clock, &mut out);
         let deadline = client.poll_timeout().map(|t| clock.tokio(t));
         let retry = link
             .has_waiting()

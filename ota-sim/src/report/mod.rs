@@ -26,6 +26,9 @@ pub struct Report {
     pub seed: u64,
     /// Fleet size.
     pub devices: u32,
+    /// How devices and the service exchanged messages: `simulated` (the simulated network,
+    /// with the scenario's latency, loss and duplication), or a real MQTT broker.
+    pub transport: String,
     /// Simulated minutes from the start to the end of the run.
     pub simulated_minutes: f64,
     /// The run reached the scenario's horizon with work left.

@@ -49,6 +49,9 @@ pub fn summary(r: &Report) -> String {
             ""
         }
     );
+    if r.transport != "simulated" {
+        let _ = writeln!(s, "transport: {}", r.transport);
+    }
     let _ = writeln!(s);
     totals(&mut s, r);
     let _ = writeln!(s);

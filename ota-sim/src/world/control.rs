@@ -187,7 +187,7 @@ impl Control {
     }
 
     /// Whether a stage is soaking (its next stage is due later).
-    fn soaking(&self) -> bool {
+    pub(super) fn soaking(&self) -> bool {
         self.all().iter().any(|(_, _, c)| {
             c.status()
                 .stages
@@ -478,6 +478,19 @@ impl World {
     /// Every tick: step the campaigns, sample the timeline, and decide whether the run is
     /// over.
     pub(super) fn control_tick(&mut self) {
+        self.control_step();
+        if (self.now - START) % 60_000 < TICK_MS {
+            self.sample();
+        }
+        self.after_engine();
+        self.done = self.run_over();
+        if !self.done {
+            self.schedule(self.now + TICK_MS, super::Event::ControlTick);
+        }
+    }
+
+    /// Plan the campaigns (the first time), then step each at the current time.
+    pub(super) fn control_step(&mut self) {
         if !self.control.started {
             self.control.started = true;
             self.control.last_activity = self.now;
@@ -494,14 +507,6 @@ impl World {
                 Ok(_) => {}
                 Err(e) => self.control.errors.push(format!("{}: {e}", campaign.id())),
             }
-        }
-        if (self.now - START) % 60_000 < TICK_MS {
-            self.sample();
-        }
-        self.after_engine();
-        self.done = self.run_over();
-        if !self.done {
-            self.schedule(self.now + TICK_MS, super::Event::ControlTick);
         }
     }
 

@@ -7,6 +7,7 @@
 mod control;
 mod devices;
 mod images;
+mod live;
 mod outcome;
 mod service;
 mod stats;
@@ -29,6 +30,7 @@ use crate::storage::ImageSet;
 use images::Images;
 
 pub use control::{CampaignKind, Control, StageReport, Verdict};
+pub use live::{LiveError, LiveOptions};
 pub use stats::{DeviceReport, Sample, Stats};
 
 /// Simulated start time (Unix ms).
@@ -104,8 +106,10 @@ pub struct World {
     seq: u64,
     queue: BinaryHeap<Reverse<Scheduled>>,
     rng: SimRng,
-    service: InMemory<ManualClock>,
+    service: Arc<InMemory<ManualClock>>,
     responder: Responder,
+    /// How devices and the service exchanged messages, for the report.
+    transport: String,
     /// The fleet.
     pub devices: Vec<SimDevice>,
     by_name: BTreeMap<&'static str, u32>,
@@ -160,13 +164,14 @@ impl World {
             .collect();
         let mut settings = Settings::default();
         settings.keep_execution_events = scenario.devices <= 20_000;
-        let service = InMemory::new(ManualClock::new(START), settings);
+        let service = Arc::new(InMemory::new(ManualClock::new(START), settings));
         let mut world = Self {
             now: START,
             seq: 0,
             queue: BinaryHeap::new(),
             service,
             responder,
+            transport: "simulated".into(),
             devices: Vec::new(),
             by_name: BTreeMap::new(),
             keys,

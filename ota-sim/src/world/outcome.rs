@@ -101,6 +101,7 @@ impl World {
             scenario: self.scenario.name.clone(),
             seed: self.scenario.seed,
             devices: self.scenario.devices,
+            transport: self.transport.clone(),
             simulated_minutes: (self.now - START) as f64 / 60_000.0,
             hit_horizon: self.stats.hit_horizon,
             release: tally.release,

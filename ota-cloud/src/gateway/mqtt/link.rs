@@ -40,6 +40,8 @@ pub(super) struct Link {
     pub(super) events: mpsc::Receiver<LinkEvent>,
     task: JoinHandle<()>,
     waiting: VecDeque<Waiting>,
+    /// Filters to subscribe to once rumqttc's request channel has room.
+    subscribing: Option<Vec<String>>,
 }
 
 impl Link {
@@ -82,14 +84,34 @@ impl Link {
             events,
             task,
             waiting: VecDeque::new(),
+            subscribing: None,
         }
     }
 
-    pub(super) fn subscribe(&mut self, filters: &[String]) -> bool {
+    /// Subscribe to `filters` at QoS 1, now or, when rumqttc's request channel is full
+    /// (publishes queued while the broker was away), at the next [`Link::flush`]: publishes
+    /// wait until the subscription is in.
+    pub(super) fn subscribe(&mut self, filters: &[String]) {
+        self.subscribing = Some(filters.to_vec());
+        self.try_subscribe();
+    }
+
+    /// Whether a subscription waits for room.
+    pub(super) fn subscribing(&self) -> bool {
+        self.subscribing.is_some()
+    }
+
+    fn try_subscribe(&mut self) -> bool {
+        let Some(filters) = &self.subscribing else {
+            return true;
+        };
         let filters = filters
             .iter()
             .map(|f| SubscribeFilter::new(f.clone(), QoS::AtLeastOnce));
-        self.client.try_subscribe_many(filters).is_ok()
+        if self.client.try_subscribe_many(filters).is_ok() {
+            self.subscribing = None;
+        }
+        self.subscribing.is_none()
     }
 
     /// Queue a publish (unbounded here: the caller bounds [`Link::backlog`]).
@@ -98,11 +120,18 @@ impl Link {
     }
 
     /// Hand waiting publishes to rumqttc while it has room; returns how many went.
-    pub(super) fn flush(&mut self) -> u64 {
-        let mut sent = 0;
+    pub(super) fn flush(&mut self) -> (u64, u64) {
+        let (mut sent, mut bytes) = (0, 0);
+        if !self.try_subscribe() {
+            return (sent, bytes);
+        }
         while let Some(w) = self.waiting.pop_front() {
+            let size = (w.topic.len() + w.payload.len()) as u64;
             match self.client.try_publish(w.topic, w.qos, false, w.payload) {
-                Ok(()) => sent += 1,
+                Ok(()) => {
+                    sent += 1;
+                    bytes += size;
+                }
                 Err(rumqttc::ClientError::TryRequest(rumqttc::Request::Publish(p))) => {
                     self.waiting.push_front(Waiting {
                         qos: p.qos,
@@ -114,7 +143,7 @@ impl Link {
                 Err(_) => break,
             }
         }
-        sent
+        (sent, bytes)
     }
 
     /// Publishes waiting for room.

@@ -76,8 +76,14 @@ impl MqttBinding {
 pub struct MqttGatewayStats {
     /// The sans-IO gateway's counters.
     pub gateway: GatewayStats,
+    /// Messages received on the request topics (shed ones included).
+    pub received: u64,
+    /// Topic and payload bytes of those.
+    pub bytes_received: u64,
     /// Messages handed to the broker connection.
     pub published: u64,
+    /// Topic and payload bytes of those.
+    pub bytes_published: u64,
     /// `notify` and `notify-next` pushes among them.
     pub notifications: u64,
     /// Requests dropped unanswered because [`MqttBinding::max_backlog`] publishes waited.
@@ -194,7 +200,7 @@ impl<C: Clock, S: StreamSource> Serving<C, S> {
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut replies = Vec::new();
         loop {
-            let retry = self.link.backlog() > 0;
+            let retry = self.link.backlog() > 0 || self.link.subscribing();
             tokio::select! {
                 event = self.link.events.recv() => {
                     let Some(event) = event else { return };
@@ -204,7 +210,9 @@ impl<C: Clock, S: StreamSource> Serving<C, S> {
                 () = tokio::time::sleep(Duration::from_millis(1)), if retry => {}
             }
             self.push_notifications();
-            self.counts.published += self.link.flush();
+            let (sent, bytes) = self.link.flush();
+            self.counts.published += sent;
+            self.counts.bytes_published += bytes;
             self.publish_stats();
         }
     }
@@ -217,6 +225,8 @@ impl<C: Clock, S: StreamSource> Serving<C, S> {
             LinkEvent::Subscribed => self.counts.connections += 1,
             LinkEvent::Lost => self.counts.disconnections += 1,
             LinkEvent::Message { topic, payload } => {
+                self.counts.received += 1;
+                self.counts.bytes_received += (topic.len() + payload.len()) as u64;
                 if self.link.backlog() >= self.max_backlog {
                     self.counts.shed += 1;
                     return;

@@ -32,14 +32,34 @@ pub async fn device(
     dir: &Path,
     trust: &'static TrustStore<1>,
 ) -> (Exit, Vec<Version>) {
+    device_until(broker, root, thing, dir, trust, false).await
+}
+
+/// [`device`]; with `resume_after_cancel`, a job that ends cancelled (e.g. a forged job the
+/// service does not know) does not end the device's life: the runner starts again, up to
+/// 1,000 times.
+pub async fn device_until(
+    broker: String,
+    root: &'static str,
+    thing: &str,
+    dir: &Path,
+    trust: &'static TrustStore<1>,
+    resume_after_cancel: bool,
+) -> (Exit, Vec<Version>) {
     let fs = RealFs::new(dir);
     FileBoot::provision(fs.clone(), CAPACITY, b"factory 1.0.0", Some(0)).unwrap();
     let mut running = Version::new(1, 0, 0);
     let mut booted = Vec::new();
-    for boot in 0..4u64 {
+    let (mut boots, mut cancels) = (0u64, 0u32);
+    let mut reset = true;
+    while boots < 4 {
         let mut flags = FileBoot::open(fs.clone(), CAPACITY);
-        flags.reset().unwrap();
-        booted.push(running);
+        if reset {
+            flags.reset().unwrap();
+            booted.push(running);
+            boots += 1;
+        }
+        let boot = boots + u64::from(cancels);
         let name = ThingName::new(thing).unwrap();
         let mut config = Config::new(name, PRODUCT, HARDWARE, running);
         config.topic_root = root;
@@ -62,9 +82,14 @@ pub async fn device(
             ..RunOptions::default()
         };
         let exit = run(&mut client, &settings, &mut (), options).await.unwrap();
+        reset = true;
         match exit {
             Exit::Activate => running = client.target_version().unwrap(),
             Exit::RollBack(_) => {}
+            Exit::JobCanceled if resume_after_cancel && cancels < 1000 => {
+                cancels += 1;
+                reset = false;
+            }
             other => return (other, booted),
         }
     }
@@ -79,10 +104,17 @@ pub struct Fleet {
     pub things: Vec<String>,
     pub keys: Keys,
     pub firmware: Arc<[u8]>,
+    /// Devices start their runner again after a cancelled job (see [`device_until`]).
+    pub resume_after_cancel: bool,
 }
 
 impl Fleet {
     pub async fn start(n: usize, size: u32, host: &str, port: u16, root: &str) -> Self {
+        Self::start_with(n, size, host, port, Gateway::new(root)).await
+    }
+
+    /// [`Fleet::start`] with this gateway (its limits, its topic root).
+    pub async fn start_with(n: usize, size: u32, host: &str, port: u16, gateway: Gateway) -> Self {
         let mut rng = SimRng::new(7);
         let keys = Keys::generate(&mut rng).unwrap();
         let firmware = image(size, "2.0.0", &mut rng);
@@ -104,8 +136,7 @@ impl Fleet {
         let mut streams = MemoryStreams::new();
         streams.add_file(STREAM, 0, firmware.clone());
         let binding = MqttBinding::new(host, port, "ota-gateway");
-        let gateway =
-            MqttGateway::start(Arc::clone(&service), streams, Gateway::new(root), binding);
+        let gateway = MqttGateway::start(Arc::clone(&service), streams, gateway, binding);
         assert!(gateway.wait_subscribed(Duration::from_secs(10)).await);
         Self {
             service,
@@ -113,6 +144,7 @@ impl Fleet {
             things,
             keys,
             firmware,
+            resume_after_cancel: false,
         }
     }
 
@@ -132,7 +164,10 @@ impl Fleet {
                 let (thing, dir, trust) =
                     (thing.clone(), dir.path().to_path_buf(), self.keys.trust);
                 let broker = broker.to_string();
-                tokio::spawn(async move { device(broker, root, &thing, &dir, trust).await })
+                let resume = self.resume_after_cancel;
+                tokio::spawn(async move {
+                    device_until(broker, root, &thing, &dir, trust, resume).await
+                })
             })
             .collect();
         let mut finished = Vec::new();

@@ -3,7 +3,10 @@
 # (`#[ignore]`d in the default `cargo test`, which needs nothing but Rust).
 #
 #   mosquitto  (Debian package)   ota-sim/tests/peer_mosquitto.rs: the gateway and 100 device
-#                                 runners on the literal $aws/... topics, one job to the end.
+#                                 runners on the literal $aws/... topics, one job to the end;
+#                                 a 100-device staged campaign (ota-sim over MQTT), again with
+#                                 mosquitto killed and restarted mid-campaign; a thing that
+#                                 cannot publish as another under the recommended ACL.
 #   MiniStack  (PyPI, pinned)     examples/tests/peer_ministack.rs: an independent AWS IoT
 #                                 Jobs + S3 emulator; linux-device over WebSocket completes a
 #                                 job with a pre-signed URL, a VersionMismatch, a cancellation.

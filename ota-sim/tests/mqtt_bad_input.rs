@@ -10,6 +10,7 @@ mod common;
 use std::time::Duration;
 
 use ota_cloud::broker::{EMBEDDED_TOPIC_ROOT, EmbeddedBroker};
+use ota_cloud::gateway::mqtt::MqttBinding;
 use ota_cloud::gateway::{Gateway, Limits, MAX_PAYLOAD, Rate};
 use ota_core::jobs::JobExecutionStatus;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
@@ -108,9 +109,8 @@ async fn the_gateway_answers_bad_requests_as_aws_does_and_keeps_serving() {
     let fleet = common::Fleet::start_with(
         3,
         40_000,
-        &addr.ip().to_string(),
-        addr.port(),
         Gateway::with_limits(ROOT, limits),
+        MqttBinding::new(&addr.ip().to_string(), addr.port(), "ota-gateway"),
     )
     .await;
     let things = format!("{ROOT}/things/+/#");

@@ -110,11 +110,12 @@ pub struct Fleet {
 
 impl Fleet {
     pub async fn start(n: usize, size: u32, host: &str, port: u16, root: &str) -> Self {
-        Self::start_with(n, size, host, port, Gateway::new(root)).await
+        let binding = MqttBinding::new(host, port, "ota-gateway");
+        Self::start_with(n, size, Gateway::new(root), binding).await
     }
 
-    /// [`Fleet::start`] with this gateway (its limits, its topic root).
-    pub async fn start_with(n: usize, size: u32, host: &str, port: u16, gateway: Gateway) -> Self {
+    /// [`Fleet::start`] with this gateway (its limits, its topic root) on this connection.
+    pub async fn start_with(n: usize, size: u32, gateway: Gateway, binding: MqttBinding) -> Self {
         let mut rng = SimRng::new(7);
         let keys = Keys::generate(&mut rng).unwrap();
         let firmware = image(size, "2.0.0", &mut rng);
@@ -135,7 +136,6 @@ impl Fleet {
         }
         let mut streams = MemoryStreams::new();
         streams.add_file(STREAM, 0, firmware.clone());
-        let binding = MqttBinding::new(host, port, "ota-gateway");
         let gateway = MqttGateway::start(Arc::clone(&service), streams, gateway, binding);
         assert!(gateway.wait_subscribed(Duration::from_secs(10)).await);
         Self {

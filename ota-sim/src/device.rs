@@ -2,8 +2,11 @@
 //! application around it (resets, self-tests) played by the simulator.
 
 use ota_core::crypto::TrustStore;
+use ota_core::jobs::ThingName;
 use ota_core::version::Version;
-use ota_device::{Buffers, Client};
+use ota_device::{Buffers, Client, Config};
+
+use crate::release::PRODUCT;
 
 use crate::storage::{DeviceStorage, SimSlot, SimStore};
 
@@ -88,6 +91,41 @@ impl SimDevice {
                 Err(e)
             }
         }
+    }
+
+    /// The client's configuration at a boot: the version of the running image (`running`),
+    /// the simulation's block size and persistence cadence, this boot's random seed.
+    pub fn config(&self, running: Version, block_size: u32, seed: u64) -> Config<'static> {
+        let thing = ThingName::new(self.name).expect("simulated thing names are valid");
+        let mut config = Config::new(thing, PRODUCT, self.hardware_id, running);
+        config.block_size = block_size;
+        config.blocks_per_request = 16;
+        config.persist_every_blocks = 8;
+        config.self_test_timeout = ota_core::time::Duration::from_secs(600);
+        config.random_seed = seed;
+        config
+    }
+
+    /// The power is cut: counted (a cut during a boot that built no client is counted once),
+    /// and the client taken apart.
+    pub fn cut_power(&mut self) {
+        if self.client.is_some() || self.parts.is_none() {
+            self.power_cuts += 1;
+        }
+        self.power_off();
+    }
+
+    /// The bootloader's reset: the client down, the power back after a cut (a cut armed for
+    /// later in the update stays armed through an activation reset), the boot flags applied,
+    /// counted. The caller boots the client again.
+    pub fn reset(&mut self) {
+        self.reset_pending = false;
+        self.power_off();
+        if self.storage.power().is_cut() {
+            self.storage.power().restore();
+        }
+        self.storage.reset();
+        self.resets += 1;
     }
 
     /// Power off: take the client apart, keeping storage and buffers for the next boot.

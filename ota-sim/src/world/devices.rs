@@ -1,14 +1,13 @@
 //! The devices' side of the simulation: boots, resets, power cuts, self-tests, and moving a
 //! client's publishes onto the network.
 
-use ota_core::time::{Duration, Instant};
+use ota_core::time::Instant;
 use ota_device::storage::testing::PowerCut;
 use ota_device::{Config, Event as DeviceEvent, MIN_TRANSMIT_LEN};
 
 use super::{Event, World, arm_cut, below_min_version};
 use crate::device::SimDevice;
 use crate::net::{Message, deliveries};
-use crate::release::PRODUCT;
 use crate::scenario::Scenario;
 use crate::storage::DeviceStorage;
 
@@ -195,15 +194,8 @@ impl World {
             .storage
             .running_image()
             .map_or(device.initial_version, |i| self.known[i].version);
-        let thing =
-            ota_core::jobs::ThingName::new(device.name).expect("simulated thing names are valid");
-        let mut config = Config::new(thing, PRODUCT, device.hardware_id, running);
-        config.block_size = self.scenario.image.block_size;
-        config.blocks_per_request = 16;
-        config.persist_every_blocks = 8;
-        config.self_test_timeout = Duration::from_secs(600);
-        config.random_seed = self.rng.u64();
-        config
+        let seed = self.rng.u64();
+        self.devices[d as usize].config(running, self.scenario.image.block_size, seed)
     }
 
     /// Power on: the client starts from the persisted record and connects.
@@ -298,26 +290,13 @@ impl World {
     }
 
     fn power_cut(&mut self, d: u32) {
-        let device = &mut self.devices[d as usize];
-        if device.client.is_some() || device.parts.is_none() {
-            device.power_cuts += 1;
-        }
-        device.power_off();
+        self.devices[d as usize].cut_power();
         let after = self.rng.range(5_000, 60_000);
         self.schedule_reset(d, after);
     }
 
     pub(super) fn reset(&mut self, d: u32) {
-        let device = &mut self.devices[d as usize];
-        device.reset_pending = false;
-        device.power_off();
-        // Power comes back after a cut; a cut armed for later in the update stays armed
-        // through an activation reset.
-        if device.storage.power().is_cut() {
-            device.storage.power().restore();
-        }
-        device.storage.reset();
-        device.resets += 1;
+        self.devices[d as usize].reset();
         if self.runs_release(d) {
             self.devices[d as usize].tried_new = true;
         }

@@ -27,7 +27,7 @@ use ota_cloud::broker::{BrokerError, EMBEDDED_TOPIC_ROOT, EmbeddedBroker};
 use ota_cloud::gateway::Gateway;
 use ota_cloud::gateway::mqtt::{MqttBinding, MqttGateway};
 use ota_core::crypto::TrustStore;
-use ota_core::jobs::{JobExecutionStatus, ThingName};
+use ota_core::jobs::JobExecutionStatus;
 use ota_core::version::Version;
 use ota_device::runner::{Application, Exit, MqttSettings, RunOptions, RunnerError, run};
 use ota_device::storage::testing::PowerCut;
@@ -37,7 +37,6 @@ use tokio::time::Instant;
 
 use super::{Event, START, TICK_MS, World};
 use crate::device::SimDevice;
-use crate::release::PRODUCT;
 use crate::rng::SimRng;
 
 /// How a run over MQTT connects, and how fast its service clock runs.
@@ -180,14 +179,9 @@ impl Plan {
             .running_image()
             .and_then(|i| self.images.get(i))
             .map_or(device.initial_version, |(v, _)| *v);
-        let thing = ThingName::new(device.name).expect("simulated thing names are valid");
-        let mut config = Config::new(thing, PRODUCT, device.hardware_id, running);
+        let seed = self.seed ^ boot.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let mut config = device.config(running, self.block_size, seed);
         config.topic_root = self.topic_root;
-        config.block_size = self.block_size;
-        config.blocks_per_request = 16;
-        config.persist_every_blocks = 8;
-        config.self_test_timeout = ota_core::time::Duration::from_secs(600);
-        config.random_seed = self.seed ^ boot.wrapping_mul(0x9e37_79b9_7f4a_7c15);
         config
     }
 
@@ -286,10 +280,7 @@ async fn live_device(
             Down::Stop => return device,
             Down::Reboot(after) => after,
             Down::Cut => {
-                if device.client.is_some() || device.parts.is_none() {
-                    device.power_cuts += 1;
-                }
-                device.power_off();
+                device.cut_power();
                 rng.range(5_000, 60_000)
             }
         };
@@ -298,14 +289,7 @@ async fn live_device(
             _ = stop.changed() => return device,
             () = clock.sleep_until(clock.sim_now() + after) => {}
         }
-        // The bootloader's reset, as `World::reset` does it.
-        device.reset_pending = false;
-        device.power_off();
-        if device.storage.power().is_cut() {
-            device.storage.power().restore();
-        }
-        device.storage.reset();
-        device.resets += 1;
+        device.reset();
         if plan.runs_release(&device) {
             device.tried_new = true;
         }

@@ -10,9 +10,15 @@
 #   MiniStack  (PyPI, pinned)     examples/tests/peer_ministack.rs: an independent AWS IoT
 #                                 Jobs + S3 emulator; linux-device over WebSocket completes a
 #                                 job with a pre-signed URL, a VersionMismatch, a cancellation.
+#                                 ota-cloud/tests/peer_aws.rs: the `aws` backend (aws-sdk-iot,
+#                                 iot-jobs-data, S3) runs the conformance suite, with
+#                                 MiniStack's divergences listed; bad input, the endpoint
+#                                 down, lists past 1,000, S3 uploads whole and multipart.
+#   moto       (PyPI, pinned)     ota-cloud/tests/peer_aws.rs: wire shape of the lowered
+#                                 CreateJob (moto echoes configurations without enforcing).
 #
-# Peers are found through MOSQUITTO_BIN (default: mosquitto on PATH) and MINISTACK_BIN
-# (default: the venv this script makes in target/peers/ministack). A missing peer fails
+# Peers are found through MOSQUITTO_BIN (default: mosquitto on PATH), MINISTACK_BIN and
+# MOTO_SERVER_BIN (default: the venvs this script makes in target/peers/). A missing peer fails
 # the tests; OTA_PEERS_OPTIONAL=1 turns that into a "skipped" line (never set by .ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,22 +33,31 @@ if ! command -v "${MOSQUITTO_BIN:-mosquitto}" >/dev/null; then
 fi
 # The package may start a system broker on 1883; the tests start their own on free ports.
 
-MINISTACK_VERSION=1.5.33
-VENV=target/peers/ministack
-if [ -z "${MINISTACK_BIN:-}" ]; then
-  if [ ! -x "$VENV/bin/ministack" ]; then
-    if ! command -v python3 >/dev/null || ! python3 -m venv "$VENV" 2>/dev/null; then
+# venv DIR REQUIREMENT BIN: a venv in DIR with REQUIREMENT installed, unless DIR/bin/BIN exists.
+venv() {
+  local dir=$1 requirement=$2 bin=$3
+  if [ ! -x "$dir/bin/$bin" ]; then
+    if ! command -v python3 >/dev/null || ! python3 -m venv "$dir" 2>/dev/null; then
       # A clean Debian has neither python3 nor, with it, python3-venv.
-      rm -rf "$VENV"
+      rm -rf "$dir"
       apt-get update -qq
       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         python3 python3-venv >/dev/null
-      python3 -m venv "$VENV"
+      python3 -m venv "$dir"
     fi
-    "$VENV/bin/pip" install -q "ministack==$MINISTACK_VERSION"
+    "$dir/bin/pip" install -q "$requirement"
   fi
-  export MINISTACK_BIN="$PWD/$VENV/bin/ministack"
+}
+if [ -z "${MINISTACK_BIN:-}" ]; then
+  venv target/peers/ministack "ministack==1.5.33" ministack
+  export MINISTACK_BIN="$PWD/target/peers/ministack/bin/ministack"
+fi
+if [ -z "${MOTO_SERVER_BIN:-}" ]; then
+  venv target/peers/moto "moto[server]==5.2.1" moto_server
+  export MOTO_SERVER_BIN="$PWD/target/peers/moto/bin/moto_server"
 fi
 
 cargo test --locked -p ota-sim --test peer_mosquitto -- --ignored
 cargo test --locked -p ota-examples --test peer_ministack -- --ignored
+# With the workspace's features, so that the build of the test step is reused.
+cargo test --locked --workspace --all-features --test peer_aws -- --ignored

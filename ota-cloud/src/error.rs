@@ -94,6 +94,40 @@ pub enum ServiceError {
         /// What is stored.
         actual: u64,
     },
+    /// A remote backend throttled the call and its retries ran out (`ThrottlingException`).
+    /// Transient: the same call may succeed later.
+    #[error("throttled: {0}")]
+    Throttled(String),
+    /// A remote backend refused the caller: no credentials, expired or invalid ones, or no
+    /// permission (`AccessDeniedException`, `UnauthorizedException`, `ExpiredTokenException`, ...).
+    #[error("access denied: {0}")]
+    AccessDenied(String),
+    /// A remote backend could not be reached or failed on its side (a connection refused, a
+    /// timeout, `ServiceUnavailableException`, `InternalFailureException`). Transient.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// The backend does not implement the operation (an emulator without the API, a
+    /// feature the account does not have).
+    #[error("not supported by this backend: {0}")]
+    Unsupported(String),
+    /// The spec asks for something the backend cannot express (an extension AWS does not
+    /// have, say); nothing was sent.
+    #[error("not expressible on this backend: {0}")]
+    NotExpressible(String),
+    /// A remote backend answered something this crate cannot read, or an error it does not
+    /// know; the message names the operation and the service's error code.
+    #[error("unexpected answer: {0}")]
+    Unexpected(String),
+}
+
+impl ServiceError {
+    /// Whether the same call may succeed if made again later unchanged: throttling and an
+    /// unreachable or failing service. Says nothing about whether the failed call had an
+    /// effect (a create that timed out may have been done: creates are checked, not
+    /// repeated blindly, by callers such as campaigns).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Throttled(_) | Self::Unavailable(_))
+    }
 }
 
 /// A device-plane rejection: the payload of a Jobs `…/rejected` reply.

@@ -4,9 +4,12 @@
 // Layers, bottom up: `jobs` (the AWS IoT Jobs model and engine, sync and sans-IO), `fleet` and
 // `schedule` (what the engine works over), `service` (async traits and their in-memory
 // implementation), `campaign` and `catalog` (rollouts over the traits), `release` and
-// `signing` (documents and signatures), `gateway` (the MQTT APIs' service side, sans-IO).
+// `signing` (documents and signatures), `gateway` (the MQTT APIs' service side, sans-IO),
+// `aws` (the service traits on AWS IoT and S3, feature `aws`).
 // The command-line tool is the binary's (src/bin/ota-cloud, feature `cli`).
 
+#[cfg(feature = "aws")]
+pub mod aws;
 #[cfg(feature = "broker")]
 pub mod broker;
 pub mod campaign;
@@ -29,7 +32,8 @@ pub use gateway::{
 pub use jobs::engine::{Engine, JobSelector, Notification, NotificationKind, Pacing, Settings};
 pub use jobs::validate::{
     DocumentTooLong, MAX_DESCRIPTION_LEN, MAX_DOCUMENT_LEN, MAX_RATE_PER_MINUTE, MAX_RETRIES,
-    MAX_TARGETS, MAX_TIMEOUT_MINUTES, check_document_len,
+    MAX_TARGETS, MAX_TIMEOUT_MINUTES, PRESIGNED_MAX_SECS, PRESIGNED_MIN_SECS, check_document_len,
+    check_spec,
 };
 pub use service::{
     Clock, DescribeExecution, DeviceJobs, FleetService, InMemory, JobService, ManualClock,

@@ -21,6 +21,12 @@ pub const MAX_RETRIES: u32 = 10;
 pub const MAX_TIMEOUT_MINUTES: u32 = 10_080;
 /// Longest description.
 pub const MAX_DESCRIPTION_LEN: usize = 2028;
+/// Shortest and longest life of a pre-signed URL, seconds (`presignedUrlConfig.expiresInSec`).
+pub const PRESIGNED_MIN_SECS: u32 = 60;
+/// See [`PRESIGNED_MIN_SECS`].
+pub const PRESIGNED_MAX_SECS: u32 = 3600;
+/// What starts a placeholder AWS replaces with a pre-signed S3 URL.
+const PRESIGNED_PLACEHOLDER: &str = "${aws:iot:s3-presigned-url:";
 
 /// An abort criterion in exact integer terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,7 +181,39 @@ fn validate_document(spec: &JobSpec) -> Result<(), ServiceError> {
             "description: at most {MAX_DESCRIPTION_LEN} characters"
         )));
     }
+    if let Some(presigned) = &spec.presigned_url_config {
+        if presigned.role_arn.is_empty() || !presigned.role_arn.starts_with("arn:") {
+            return Err(invalid(format!(
+                "presignedUrlConfig.roleArn: {:?} is not an IAM role ARN",
+                presigned.role_arn
+            )));
+        }
+        if let Some(secs) = presigned.expires_in_sec
+            && !(PRESIGNED_MIN_SECS..=PRESIGNED_MAX_SECS).contains(&secs)
+        {
+            return Err(invalid(format!(
+                "presignedUrlConfig.expiresInSec: {secs}, must be \
+                 {PRESIGNED_MIN_SECS}..={PRESIGNED_MAX_SECS}"
+            )));
+        }
+    } else if spec.document.contains(PRESIGNED_PLACEHOLDER) {
+        return Err(invalid(
+            "the document has ${aws:iot:s3-presigned-url:...} placeholders: \
+             presignedUrlConfig.roleArn is required",
+        ));
+    }
     Ok(())
+}
+
+/// Check `spec` against every rule and quota of `CreateJob` at `now` (Unix ms, for
+/// schedules), as the in-memory engine does before it creates a job; a remote backend calls
+/// it before sending anything. Does not look at the fleet (whether targets exist) nor at
+/// other jobs (whether the id is taken).
+///
+/// # Errors
+/// [`ServiceError::InvalidRequest`] naming the first rule broken.
+pub fn check_spec(spec: &JobSpec, now: u64) -> Result<(), ServiceError> {
+    validate(spec.clone(), now).map(drop)
 }
 
 /// A rollout configuration's limits, checked.
@@ -383,5 +421,31 @@ mod tests {
             panic!("a long document was accepted");
         };
         assert_eq!(message, "document too long: 32778 bytes, at most 32768");
+    }
+
+    #[test]
+    fn presigned_placeholders_need_a_role_and_a_valid_lifetime() {
+        use crate::jobs::model::PresignedUrlConfig;
+        let doc = r#"{"url":"${aws:iot:s3-presigned-url:https://s3.amazonaws.com/b/k}"}"#;
+        let mut spec = JobSpec::new("j", vec![Target::Thing("t".into())], doc);
+        let refused = |spec: &JobSpec| match check_spec(spec, 0) {
+            Err(ServiceError::InvalidRequest(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        assert!(refused(&spec).contains("roleArn is required"));
+        spec.presigned_url_config = Some(PresignedUrlConfig {
+            role_arn: "arn:aws:iam::123456789012:role/ota".into(),
+            expires_in_sec: Some(3600),
+        });
+        assert_eq!(check_spec(&spec, 0), Ok(()));
+        for bad in [59, 3601] {
+            spec.presigned_url_config.as_mut().unwrap().expires_in_sec = Some(bad);
+            assert!(refused(&spec).contains("expiresInSec"));
+        }
+        spec.presigned_url_config = Some(PresignedUrlConfig {
+            role_arn: "ota-role".into(),
+            expires_in_sec: None,
+        });
+        assert!(refused(&spec).contains("not an IAM role ARN"));
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! [`run`] exercises a [`JobService`] + [`DeviceJobs`] + [`FleetService`] the way a device
 //! fleet and an operator would, and checks the answers AWS IoT Jobs gives. The in-memory
-//! engine runs it in this crate's tests; it is written so that other backends of the traits
-//! can run it too (an AWS backend is not built yet). `advance` moves the backend's clock (a
+//! engine runs it in this crate's tests; the AWS backend runs it against MiniStack
+//! (`tests/peer_aws.rs`, with that emulator's divergences listed). `advance` moves the backend's clock (a
 //! backend on a real clock would pass a function that sleeps, and skip the timing checks with
 //! [`Suite::timing`] off).
 //!

@@ -1,6 +1,6 @@
 //! The traits: the control plane ([`JobService`]), the device plane ([`DeviceJobs`])
 //! and the registry ([`FleetService`]). The in-memory engine implements them
-//! ([`crate::InMemory`]); other backends (an AWS one is not built yet) implement the same
+//! ([`crate::InMemory`]); the AWS backend (`crate::aws`, feature `aws`) implements the same
 //! ones, so that callers and the conformance suite need not change.
 //!
 //! With the `mock` feature, `mockall` mocks (`MockJobService`, `MockDeviceJobs`,

@@ -20,7 +20,7 @@ pub use rollout::{
     RateIncreaseCriteria, RetryConfig, RetryCriteria, RetryFailureType, RolloutConfig,
     TimeoutConfig,
 };
-pub use spec::{JobSpec, TargetSelection};
+pub use spec::{JobSpec, PresignedUrlConfig, TargetSelection};
 pub use status_counts::StatusCounts;
 pub use status_fields::{AsFields, StatusNames};
 pub use target::{ARN_PREFIX, Target};

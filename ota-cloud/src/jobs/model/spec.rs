@@ -44,6 +44,22 @@ pub struct JobSpec {
     pub job_executions_retry_config: Option<RetryConfig>,
     /// Start, end and maintenance windows.
     pub scheduling_config: Option<SchedulingConfig>,
+    /// How AWS pre-signs `${aws:iot:s3-presigned-url:...}` placeholders in the document: the
+    /// role it assumes and how long a URL lives. Required by AWS for such documents; the
+    /// in-memory engine checks it and stores it, and does not pre-sign (its gateway serves
+    /// documents as they are).
+    pub presigned_url_config: Option<PresignedUrlConfig>,
+}
+
+/// `presignedUrlConfig`.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PresignedUrlConfig {
+    /// The IAM role AWS IoT assumes to pre-sign (it needs `s3:GetObject` on the object).
+    pub role_arn: String,
+    /// Seconds a pre-signed URL stays valid, 60..=3600 (AWS's default 3600).
+    pub expires_in_sec: Option<u32>,
 }
 
 impl JobSpec {
@@ -64,6 +80,7 @@ impl JobSpec {
             timeout_config: None,
             job_executions_retry_config: None,
             scheduling_config: None,
+            presigned_url_config: None,
         }
     }
 

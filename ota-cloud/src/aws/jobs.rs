@@ -1,0 +1,296 @@
+//! [`JobService`] on AWS IoT's control plane.
+
+use async_trait::async_trait;
+use ota_core::jobs::JobExecutionStatus;
+
+use super::error::{missing, service};
+use super::{AwsBackend, lift, lower};
+use crate::error::ServiceError;
+use crate::jobs::model::{
+    CancelExecution, CancelJob, Job, JobExecution, JobExecutionSummary, JobSpec, JobStatus, Target,
+};
+use crate::service::JobService;
+
+/// Now, Unix ms, for the schedule checks of `CreateJob`.
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+impl AwsBackend {
+    /// The ARN of a thing or thing group, from the registry (so it names this account and
+    /// region). Errors: `ResourceNotFound` for an unknown one.
+    async fn target_arn(&self, target: &Target) -> Result<String, ServiceError> {
+        match target {
+            Target::Thing(name) => {
+                let out = self
+                    .iot
+                    .describe_thing()
+                    .thing_name(name)
+                    .send()
+                    .await
+                    .map_err(|e| service("DescribeThing", e))?;
+                out.thing_arn()
+                    .map(str::to_string)
+                    .ok_or_else(|| missing("DescribeThing", "thingArn"))
+            }
+            Target::Group(name) => {
+                let out = self
+                    .iot
+                    .describe_thing_group()
+                    .thing_group_name(name)
+                    .send()
+                    .await
+                    .map_err(|e| service("DescribeThingGroup", e))?;
+                out.thing_group_arn()
+                    .map(str::to_string)
+                    .ok_or_else(|| missing("DescribeThingGroup", "thingGroupArn"))
+            }
+        }
+    }
+
+    /// `CreateJob`, accepting a job that already exists with the same targets and document
+    /// (a create retried after an answer was lost): the existing job is returned. Any other
+    /// job under the id is `ResourceAlreadyExists`.
+    ///
+    /// # Errors
+    /// As [`JobService::create_job`].
+    pub async fn create_job_idempotent(&self, spec: JobSpec) -> Result<Job, ServiceError> {
+        let id = spec.job_id.clone();
+        let (targets, document) = (spec.targets.clone(), spec.document.clone());
+        match self.create_job(spec).await {
+            Err(ServiceError::ResourceAlreadyExists(message)) => {
+                let existing = self.describe_job(&id).await?;
+                if existing.spec.targets == targets && existing.spec.document == document {
+                    Ok(existing)
+                } else {
+                    Err(ServiceError::ResourceAlreadyExists(format!(
+                        "{message} (with other targets or another document)"
+                    )))
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+#[async_trait]
+impl JobService for AwsBackend {
+    async fn create_job(&self, spec: JobSpec) -> Result<Job, ServiceError> {
+        crate::check_spec(&spec, now_ms())?;
+        lower::check_expressible(&spec)?;
+        let mut arns = Vec::with_capacity(spec.targets.len());
+        for target in &spec.targets {
+            arns.push(self.target_arn(target).await?);
+        }
+        lower::create_job(self.iot.create_job(), &spec, arns)?
+            .send()
+            .await
+            .map_err(|e| service("CreateJob", e))?;
+        self.describe_job(&spec.job_id).await
+    }
+
+    async fn describe_job(&self, job_id: &str) -> Result<Job, ServiceError> {
+        let out = self
+            .iot
+            .describe_job()
+            .job_id(job_id)
+            .send()
+            .await
+            .map_err(|e| service("DescribeJob", e))?;
+        let job = out.job().ok_or_else(|| missing("DescribeJob", "job"))?;
+        let document = self.job_document(job_id).await?;
+        lift::job(job, document)
+    }
+
+    async fn job_document(&self, job_id: &str) -> Result<String, ServiceError> {
+        let out = self
+            .iot
+            .get_job_document()
+            .job_id(job_id)
+            .send()
+            .await
+            .map_err(|e| service("GetJobDocument", e))?;
+        Ok(out.document().unwrap_or_default().to_string())
+    }
+
+    async fn list_jobs(&self, status: Option<JobStatus>) -> Result<Vec<Job>, ServiceError> {
+        let status = status.map(|s| {
+            aws_sdk_iot::types::JobStatus::from(match s {
+                JobStatus::Scheduled => "SCHEDULED",
+                JobStatus::InProgress => "IN_PROGRESS",
+                JobStatus::Completed => "COMPLETED",
+                JobStatus::Canceled => "CANCELED",
+                JobStatus::DeletionInProgress => "DELETION_IN_PROGRESS",
+            })
+        });
+        let mut pages = self.iot.list_jobs().set_status(status).into_paginator();
+        if let Some(n) = self.page_size {
+            pages = pages.page_size(n);
+        }
+        let mut pages = pages.send();
+        let mut ids = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| service("ListJobs", e))?;
+            ids.extend(
+                page.jobs()
+                    .iter()
+                    .filter_map(|j| j.job_id().map(str::to_string)),
+            );
+        }
+        let mut jobs = Vec::with_capacity(ids.len());
+        for id in ids {
+            match self.describe_job(&id).await {
+                Ok(job) => jobs.push(job),
+                // Deleted between the list and the describe.
+                Err(ServiceError::ResourceNotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(jobs)
+    }
+
+    async fn cancel_job(&self, job_id: &str, cancel: CancelJob) -> Result<Job, ServiceError> {
+        self.iot
+            .cancel_job()
+            .job_id(job_id)
+            .set_reason_code(cancel.reason_code)
+            .set_comment(cancel.comment)
+            .force(cancel.force)
+            .send()
+            .await
+            .map_err(|e| service("CancelJob", e))?;
+        self.describe_job(job_id).await
+    }
+
+    async fn delete_job(&self, job_id: &str, force: bool) -> Result<(), ServiceError> {
+        self.iot
+            .delete_job()
+            .job_id(job_id)
+            .force(force)
+            .send()
+            .await
+            .map_err(|e| service("DeleteJob", e))?;
+        Ok(())
+    }
+
+    async fn describe_job_execution(
+        &self,
+        job_id: &str,
+        thing: &str,
+        execution_number: Option<u64>,
+    ) -> Result<JobExecution, ServiceError> {
+        let out = self
+            .iot
+            .describe_job_execution()
+            .job_id(job_id)
+            .thing_name(thing)
+            .set_execution_number(execution_number.and_then(|n| i64::try_from(n).ok()))
+            .send()
+            .await
+            .map_err(|e| service("DescribeJobExecution", e))?;
+        let x = out
+            .execution()
+            .ok_or_else(|| missing("DescribeJobExecution", "execution"))?;
+        lift::execution(x, thing)
+    }
+
+    async fn list_job_executions_for_job(
+        &self,
+        job_id: &str,
+        status: Option<JobExecutionStatus>,
+    ) -> Result<Vec<JobExecutionSummary>, ServiceError> {
+        let status = status.map(|s| aws_sdk_iot::types::JobExecutionStatus::from(s.as_str()));
+        let mut pages = self
+            .iot
+            .list_job_executions_for_job()
+            .job_id(job_id)
+            .set_status(status)
+            .into_paginator();
+        if let Some(n) = self.page_size {
+            pages = pages.page_size(n);
+        }
+        let mut pages = pages.send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| service("ListJobExecutionsForJob", e))?;
+            for entry in page.execution_summaries() {
+                let thing = lift::thing_name(entry.thing_arn().unwrap_or_default());
+                if let Some(s) = entry.job_execution_summary() {
+                    out.push(lift::summary(s, job_id, &thing)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn list_job_executions_for_thing(
+        &self,
+        thing: &str,
+        status: Option<JobExecutionStatus>,
+    ) -> Result<Vec<JobExecutionSummary>, ServiceError> {
+        let status = status.map(|s| aws_sdk_iot::types::JobExecutionStatus::from(s.as_str()));
+        let mut pages = self
+            .iot
+            .list_job_executions_for_thing()
+            .thing_name(thing)
+            .set_status(status)
+            .into_paginator();
+        if let Some(n) = self.page_size {
+            pages = pages.page_size(n);
+        }
+        let mut pages = pages.send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| service("ListJobExecutionsForThing", e))?;
+            for entry in page.execution_summaries() {
+                let job_id = entry.job_id().unwrap_or_default();
+                if let Some(s) = entry.job_execution_summary() {
+                    out.push(lift::summary(s, job_id, thing)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn cancel_job_execution(
+        &self,
+        job_id: &str,
+        thing: &str,
+        cancel: CancelExecution,
+    ) -> Result<(), ServiceError> {
+        let details = cancel
+            .status_details
+            .map(|d| d.into_iter().collect::<std::collections::HashMap<_, _>>());
+        let sent = self
+            .iot
+            .cancel_job_execution()
+            .job_id(job_id)
+            .thing_name(thing)
+            .force(cancel.force)
+            .set_expected_version(cancel.expected_version.and_then(|v| i64::try_from(v).ok()))
+            .set_status_details(details)
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let version_conflict = e
+                    .as_service_error()
+                    .is_some_and(|s| s.is_version_conflict_exception());
+                let err = service("CancelJobExecution", e);
+                match (version_conflict, cancel.expected_version) {
+                    (true, Some(expected)) => {
+                        let actual = self
+                            .describe_job_execution(job_id, thing, None)
+                            .await?
+                            .version_number;
+                        Err(ServiceError::VersionConflict { expected, actual })
+                    }
+                    _ => Err(err),
+                }
+            }
+        }
+    }
+}

@@ -14,6 +14,10 @@
 #                                 iot-jobs-data, S3) runs the conformance suite, with
 #                                 MiniStack's divergences listed; bad input, the endpoint
 #                                 down, lists past 1,000, S3 uploads whole and multipart.
+#                                 ota-cloud/tests/peer_aws_cli.rs: the CLI as a pipeline runs
+#                                 it: release --publish, job create/describe/cancel/list, and
+#                                 campaigns run to the end, stopped by a gate, paused,
+#                                 stopped, and resumed after the endpoint was down.
 #   moto       (PyPI, pinned)     ota-cloud/tests/peer_aws.rs: wire shape of the lowered
 #                                 CreateJob (moto echoes configurations without enforcing).
 #
@@ -60,4 +64,4 @@ fi
 cargo test --locked -p ota-sim --test peer_mosquitto -- --ignored
 cargo test --locked -p ota-examples --test peer_ministack -- --ignored
 # With the workspace's features, so that the build of the test step is reused.
-cargo test --locked --workspace --all-features --test peer_aws -- --ignored
+cargo test --locked --workspace --all-features --test peer_aws --test peer_aws_cli -- --ignored

@@ -901,3 +901,82 @@ async fn job_rules_are_checked_before_anything_is_created() {
         Err(CampaignError::Spec(SpecError::InvalidJob { .. }))
     ));
 }
+
+#[tokio::test]
+async fn an_operator_stop_cancels_the_running_job_and_starts_no_rollback() {
+    let svc = serving(6).await;
+    let stages = vec![
+        stage("one", StageSize::Count(3), Gate::default()),
+        stage("two", StageSize::Count(3), Gate::default()),
+    ];
+    let (cat, _, _) = catalog();
+    let rollback = vec![stage("rb", StageSize::Percent(Percent::ALL), Gate::default())];
+    let mut c = Campaign::new(rollback_spec("c20", stages, rollback), &cat).unwrap();
+    step(&mut c, &svc).await;
+    assert!(matches!(
+        c.stop(" ", "why", T0),
+        Err(CampaignError::MissingApprover)
+    ));
+    c.stop("ops", "bad build", T0).unwrap();
+    assert!(matches!(
+        &c.status().state,
+        CampaignState::Stopped {
+            stage,
+            failure: GateFailure::Stopped { by, .. },
+        } if stage == "one" && by == "ops"
+    ));
+    step(&mut c, &svc).await;
+    let job = svc.describe_job("c20-one").await.unwrap();
+    assert_eq!(job.status, JobStatus::Canceled);
+    assert!(
+        c.is_finished(),
+        "no rollback campaign despite the automatic policy"
+    );
+    assert!(c.rollback_campaign().is_none());
+    assert!(
+        svc.describe_job("c20-two").await.is_err(),
+        "stage two never ran"
+    );
+    assert!(matches!(
+        c.stop("ops", "again", T0),
+        Err(CampaignError::Finished(_))
+    ));
+}
+
+#[tokio::test]
+async fn the_abort_backstop_puts_the_gate_on_the_stage_job() {
+    let svc = serving(4).await;
+    let (cat, release, _) = catalog();
+    let mut s = spec(
+        "c21",
+        &release,
+        vec![stage("all", StageSize::Count(4), gate(2, None, Some(25)))],
+    );
+    s.abort_backstop = true;
+    let mut c = Campaign::new(s, &cat).unwrap();
+    step(&mut c, &svc).await;
+    let job = svc.describe_job("c21-all").await.unwrap();
+    let abort = job.spec.abort_config.expect("the backstop");
+    let criterion = &abort.criteria_list[0];
+    assert_eq!(criterion.threshold_percentage, 25.0);
+    assert_eq!(criterion.min_number_of_executed_things, 2);
+    assert_eq!(
+        criterion.failure_type,
+        ota_cloud::jobs::model::FailureType::All
+    );
+    // Without the flag, no abort config is added.
+    let svc = serving(4).await;
+    let mut c = campaign(
+        "c22",
+        vec![stage("all", StageSize::Count(4), gate(2, None, Some(25)))],
+    );
+    step(&mut c, &svc).await;
+    assert!(
+        svc.describe_job("c22-all")
+            .await
+            .unwrap()
+            .spec
+            .abort_config
+            .is_none()
+    );
+}

@@ -151,16 +151,30 @@ impl JobService for AwsBackend {
         Ok(jobs)
     }
 
+    /// `CancelJob`. AWS refuses to cancel a finished job with `InvalidRequestException`; the
+    /// job is then described, and a `COMPLETED` or `CANCELED` one is reported as the trait
+    /// says, `InvalidStateTransition`.
     async fn cancel_job(&self, job_id: &str, cancel: CancelJob) -> Result<Job, ServiceError> {
-        self.iot
+        let sent = self
+            .iot
             .cancel_job()
             .job_id(job_id)
             .set_reason_code(cancel.reason_code)
             .set_comment(cancel.comment)
             .force(cancel.force)
             .send()
-            .await
-            .map_err(|e| service("CancelJob", e))?;
+            .await;
+        if let Err(e) = sent {
+            return Err(match service("CancelJob", e) {
+                ServiceError::InvalidRequest(message) => match self.describe_job(job_id).await {
+                    Ok(job) if matches!(job.status, JobStatus::Completed | JobStatus::Canceled) => {
+                        ServiceError::InvalidStateTransition(message)
+                    }
+                    _ => ServiceError::InvalidRequest(message),
+                },
+                other => other,
+            });
+        }
         self.describe_job(job_id).await
     }
 

@@ -109,6 +109,10 @@ pub enum CampaignError {
     /// The campaign has completed or stopped.
     #[error("campaign {0} has finished")]
     Finished(String),
+    /// An operation that needs the campaign between steps was called while a step was under
+    /// way (a step's call answered by nobody yet); step to the end first.
+    #[error("a step is under way: finish it first")]
+    StepUnderWay,
     /// [`super::Campaign::handle_reply`] without a call waiting for its answer.
     #[error("no service call is waiting for a reply")]
     NoCallPending,

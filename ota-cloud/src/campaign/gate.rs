@@ -20,8 +20,9 @@ pub enum GateDenominator {
     StageTotal,
 }
 
-/// A stage's exit gate.
+/// A stage's exit gate. Fields left out of its JSON take the [`Default`]'s values.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Gate {
     /// Devices with a terminal status before the thresholds are judged.
     pub min_sample: u32,
@@ -148,6 +149,14 @@ pub enum GateFailure {
     JobDeleted {
         /// The job.
         job_id: String,
+    },
+    /// An operator stopped the campaign ([`super::Campaign::stop`]).
+    #[error("stopped by {by}: {reason}")]
+    Stopped {
+        /// Who.
+        by: String,
+        /// Why.
+        reason: String,
     },
     /// The stage's job was cancelled by someone else (an operator, an AWS abort config).
     #[error("job {job_id} was cancelled outside the campaign ({reason_code:?})")]

@@ -352,6 +352,37 @@ impl Campaign {
         Ok(())
     }
 
+    /// Stop for good on an operator's word, between steps: the current stage is marked
+    /// failed with [`GateFailure::Stopped`], later ones not run, and the next step cancels
+    /// every job of the campaign still running, without force (`QUEUED` executions are
+    /// cancelled, `IN_PROGRESS` ones finish), as after a failed gate. Unlike a failed gate it
+    /// never starts a rollback, whatever the policy: the operator decides what comes next.
+    ///
+    /// # Errors
+    /// [`CampaignError::Finished`] if it has completed or stopped already;
+    /// [`CampaignError::StepUnderWay`] while a step waits for a call's answer.
+    pub fn stop(&mut self, by: &str, reason: &str, now: u64) -> Result<(), CampaignError> {
+        if self.is_finished() || matches!(self.state, CampaignState::Stopped { .. }) {
+            return Err(CampaignError::Finished(self.spec.id.clone()));
+        }
+        if by.trim().is_empty() {
+            return Err(CampaignError::MissingApprover);
+        }
+        if self.step.is_some() {
+            return Err(CampaignError::StepUnderWay);
+        }
+        let failure = GateFailure::Stopped {
+            by: by.to_string(),
+            reason: reason.to_string(),
+        };
+        let i = self.current.min(self.stages.len().saturating_sub(1));
+        self.fail(i, now, failure);
+        if let Some(stop) = &mut self.stop {
+            stop.roll_back = false;
+        }
+        Ok(())
+    }
+
     /// Approve the manual gate of `stage`, which must be awaiting approval; the next step
     /// passes the gate (unless a failure came first). Recorded in [`Campaign::approvals`].
     ///

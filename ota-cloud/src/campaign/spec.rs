@@ -7,7 +7,9 @@ use super::error::SpecError;
 use super::gate::Gate;
 use super::percent::Percent;
 use crate::catalog::Release;
-use crate::jobs::model::{AbortConfig, RetryConfig, RolloutConfig, TimeoutConfig};
+use crate::jobs::model::{
+    AbortConfig, PresignedUrlConfig, RetryConfig, RolloutConfig, TimeoutConfig,
+};
 
 /// Longest job id AWS accepts (stage job ids are `{campaign}-{stage}`).
 const MAX_JOB_ID_LEN: usize = 64;
@@ -62,6 +64,7 @@ pub struct Stage {
     /// a job cancelled by its abort config fails the gate ([`super::GateFailure::JobCanceled`]).
     pub abort: Option<AbortConfig>,
     /// When the next stage may start.
+    #[serde(default)]
     pub gate: Gate,
 }
 
@@ -166,11 +169,25 @@ pub struct CampaignSpec {
     /// In order; each device is in at most one.
     pub stages: Vec<Stage>,
     /// What a failed gate does.
+    #[serde(default)]
     pub rollback: RollbackPolicy,
     /// Attribute names.
+    #[serde(default)]
     pub eligibility: Eligibility,
     /// Device order.
+    #[serde(default)]
     pub order: AssignmentOrder,
+    /// Give each stage's job an `abortConfig` from its gate's failure threshold (failures of
+    /// every kind, at least the gate's minimum sample executed) when the stage has none of
+    /// its own: the service then cancels the job by itself if nobody steps the campaign (the
+    /// pipeline that runs it died). The campaign's own gate normally acts first; an abort
+    /// shows up as [`super::GateFailure::JobCanceled`] with reason code `ABORT_CANCEL`.
+    #[serde(default)]
+    pub abort_backstop: bool,
+    /// The `presignedUrlConfig` of every stage's job (and the rollback's), for releases
+    /// whose document points at S3 through `${aws:iot:s3-presigned-url:...}`.
+    #[serde(default)]
+    pub presigned_url_config: Option<PresignedUrlConfig>,
 }
 
 impl CampaignSpec {
@@ -190,6 +207,8 @@ impl CampaignSpec {
             rollback: RollbackPolicy::Manual,
             eligibility: Eligibility::default(),
             order: AssignmentOrder::ByName,
+            abort_backstop: false,
+            presigned_url_config: None,
         }
     }
 

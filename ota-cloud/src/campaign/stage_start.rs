@@ -18,7 +18,9 @@ use super::step::{Next, Phase, done, failed, members, unexpected};
 use super::{Campaign, CampaignError};
 use crate::MAX_DESCRIPTION_LEN;
 use crate::error::ServiceError;
-use crate::jobs::model::{JobSpec, Target};
+use crate::jobs::model::{
+    AbortAction, AbortConfig, AbortCriteria, Comparator, Denominator, FailureType, JobSpec, Target,
+};
 
 /// What the current stage's work is waiting for.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -340,7 +342,23 @@ impl Campaign {
         spec.job_executions_rollout_config = run.stage.rollout.clone();
         spec.timeout_config = run.stage.timeout;
         spec.job_executions_retry_config = run.stage.retry.clone();
-        spec.abort_config = run.stage.abort.clone();
+        spec.presigned_url_config = self.spec.presigned_url_config.clone();
+        spec.abort_config = run.stage.abort.clone().or_else(|| {
+            if !self.spec.abort_backstop {
+                return None;
+            }
+            let threshold = run.stage.gate.failure_threshold?;
+            Some(AbortConfig {
+                criteria_list: vec![AbortCriteria {
+                    failure_type: FailureType::All,
+                    action: AbortAction::Cancel,
+                    threshold_percentage: f64::from(threshold.hundredths()) / 100.0,
+                    min_number_of_executed_things: run.stage.gate.min_sample.max(1),
+                    denominator: Denominator::default(),
+                    comparator: Comparator::default(),
+                }],
+            })
+        });
         spec
     }
 }

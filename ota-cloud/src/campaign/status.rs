@@ -56,7 +56,7 @@ pub enum StagePhase {
 }
 
 /// One stage of [`CampaignStatus`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct StageStatus {
     /// Its name.
     pub name: String,
@@ -71,7 +71,7 @@ pub struct StageStatus {
 }
 
 /// Where a campaign stands, from what its last step saw (no service call).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CampaignStatus {
     /// The campaign.
     pub id: String,

@@ -225,6 +225,8 @@ impl Campaign {
                 ..self.spec.eligibility.clone()
             },
             order: self.spec.order,
+            abort_backstop: self.spec.abort_backstop,
+            presigned_url_config: self.spec.presigned_url_config.clone(),
         })
     }
 }

@@ -116,6 +116,7 @@ impl Peer {
     }
 
     /// moto 5.2.1 in server mode.
+    #[allow(dead_code)] // Not every test file uses every emulator.
     pub(crate) fn moto() -> Option<Self> {
         let bin = venv_bin("MOTO_SERVER_BIN", "moto", "moto_server");
         Self::spawn(

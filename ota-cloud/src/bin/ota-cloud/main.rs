@@ -13,10 +13,13 @@
 //! `plan` projects a rollout policy over a fleet with the engine itself (see
 //! `ota_cloud::jobs::projection`).
 
+mod backend;
+mod campaign;
 mod error;
 mod files;
 mod gateway;
 mod inspect;
+mod job;
 mod keygen;
 mod keys;
 mod parse;
@@ -66,6 +69,8 @@ enum Command {
     Inspect(inspect::Args),
     Plan(plan::Args),
     Gateway(gateway::Args),
+    Job(job::Args),
+    Campaign(campaign::Args),
 }
 
 /// [`Cli`]'s command line, with [`EXIT_STATUS`] after every command's help too.
@@ -117,6 +122,8 @@ where
         Command::Inspect(args) => inspect::run(args, out),
         Command::Plan(args) => plan::run(args, out),
         Command::Gateway(args) => gateway::run(args, out),
+        Command::Job(args) => job::run(args, out),
+        Command::Campaign(args) => campaign::run(args, out),
     }
 }
 
@@ -128,7 +135,7 @@ fn parse_error(e: &clap::Error, out: &mut dyn Write) -> Result<(), CliError> {
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
             Err(CliError::usage(
-                "a command is required: keygen, sign, verify, release, inspect, plan or gateway (see ota-cloud --help)",
+                "a command is required: keygen, sign, verify, release, inspect, plan, gateway, job or campaign (see ota-cloud --help)",
             ))
         }
         _ => {

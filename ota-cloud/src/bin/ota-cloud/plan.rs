@@ -20,6 +20,23 @@ pub(crate) struct Args {
     /// projection).
     #[arg(long, value_name = "N")]
     things: u32,
+    #[command(flatten)]
+    policy: RolloutFlags,
+    /// Seconds from notification to success for every device (default: devices never
+    /// finish).
+    #[arg(long, value_name = "SECS")]
+    success_after: Option<u64>,
+    /// Stop the projection after this many minutes (at most 525,600, a year).
+    #[arg(long, value_name = "MIN", default_value_t = 1440)]
+    max_minutes: u64,
+    /// Print every minute instead of only the minutes where something changed.
+    #[arg(long)]
+    every_minute: bool,
+}
+
+/// The rollout policy's flags, shared with `job create`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct RolloutFlags {
     /// Things notified per minute (1-1000; without a ramp).
     #[arg(long, value_name = "R", conflicts_with = "rollout")]
     max_per_minute: Option<u32>,
@@ -38,25 +55,31 @@ pub(crate) struct Args {
     /// A `jobExecutionsRolloutConfig` object (AWS JSON) instead of the flags above.
     #[arg(long, value_name = "ROLLOUT.json")]
     rollout: Option<PathBuf>,
-    /// Seconds from notification to success for every device (default: devices never
-    /// finish).
-    #[arg(long, value_name = "SECS")]
-    success_after: Option<u64>,
-    /// Stop the projection after this many minutes (at most 525,600, a year).
-    #[arg(long, value_name = "MIN", default_value_t = 1440)]
-    max_minutes: u64,
-    /// Print every minute instead of only the minutes where something changed.
-    #[arg(long)]
-    every_minute: bool,
+}
+
+impl RolloutFlags {
+    /// The `--rollout` file, if given.
+    pub(crate) fn file(&self) -> Option<&std::path::Path> {
+        self.rollout.as_deref()
+    }
+
+    /// The policy the flags give (the `--rollout` file is the caller's to read).
+    pub(crate) fn flags_policy(&self) -> Result<RolloutConfig, CliError> {
+        flags_rollout(self)
+    }
 }
 
 fn rollout(args: &Args) -> Result<RolloutConfig, CliError> {
-    if let Some(path) = &args.rollout {
+    if let Some(path) = &args.policy.rollout {
         let text = files::read_small(path, "a rollout config")?;
         return serde_json::from_slice(&text).map_err(|e| {
             CliError::failure(format!("{}: not a rollout config: {e}", path.display()))
         });
     }
+    flags_rollout(&args.policy)
+}
+
+fn flags_rollout(args: &RolloutFlags) -> Result<RolloutConfig, CliError> {
     let exponential_rate = match args.base_rate {
         None => None,
         Some(base) => {
@@ -85,7 +108,7 @@ fn rollout(args: &Args) -> Result<RolloutConfig, CliError> {
     })
 }
 
-fn render(plan: &Plan, things: u32, every_minute: bool) -> String {
+pub(crate) fn render(plan: &Plan, things: u32, every_minute: bool) -> String {
     let mut text = String::from("minute  notified  succeeded\n");
     let mut last = None;
     for p in &plan.points {
@@ -122,7 +145,7 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
             args.max_minutes
         )));
     }
-    files::refuse_stdout_over_inputs(args.rollout.as_deref().as_slice())?;
+    files::refuse_stdout_over_inputs(args.policy.rollout.as_deref().as_slice())?;
     let policy = rollout(args)?;
     let plan = project(
         args.things,

@@ -6,9 +6,12 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use ota_core::version::{SecurityCounter, Version};
 
+use super::backend::block_on;
 use super::{CliError, files, keys, parse, write_out};
+use ota_cloud::aws::{AwsBackend, AwsSettings, S3Location};
 use ota_cloud::release::{
-    AfrOtaSpec, FirmwareSpec, ManifestSpec, afr_ota_from_digest, firmware_update_from_digest,
+    AfrOtaSpec, FirmwareSpec, ImageDigest, ManifestSpec, afr_ota_from_digest,
+    firmware_update_from_digest,
 };
 use ota_cloud::signing::Signer as _;
 
@@ -63,8 +66,24 @@ pub(crate) struct Args {
     #[arg(long, value_name = "S")]
     stream: Option<String>,
     /// HTTPS URL of the image (an AWS `${aws:iot:s3-presigned-url:…}` placeholder works).
-    #[arg(long, value_name = "U")]
+    #[arg(long, value_name = "U", conflicts_with = "publish")]
     url: Option<String>,
+    /// Upload the image to S3 (multipart above 16 MiB) and use the
+    /// `${aws:iot:s3-presigned-url:https://s3.amazonaws.com/BUCKET/KEY}` placeholder as its
+    /// URL, which AWS IoT pre-signs for each device (the job needs a presignedUrlConfig:
+    /// `ota-cloud job create --presign-role ARN`). The document is written only after the
+    /// upload succeeded.
+    #[arg(long, value_name = "s3://BUCKET/KEY")]
+    publish: Option<String>,
+    /// With --publish: an S3 endpoint (an emulator such as MiniStack).
+    #[arg(long, value_name = "URL", requires = "publish")]
+    endpoint_url: Option<String>,
+    /// With --publish: the bucket's region (default: the standard chain's).
+    #[arg(long, value_name = "R", requires = "publish")]
+    region: Option<String>,
+    /// With --publish: a named profile of the shared AWS config files.
+    #[arg(long, value_name = "NAME", requires = "publish")]
+    profile: Option<String>,
     /// `filepath` of an afr-ota document (default: the image's file name).
     #[arg(long, value_name = "PATH")]
     file_path: Option<String>,
@@ -95,8 +114,49 @@ enum Format {
     AfrOta,
 }
 
+/// Where `--publish` puts the image: its location and the placeholder URL.
+fn publish_target(args: &Args) -> Result<Option<S3Location>, CliError> {
+    args.publish
+        .as_deref()
+        .map(|url| S3Location::parse(url).map_err(|e| CliError::usage(format!("--publish: {e}"))))
+        .transpose()
+}
+
+/// Upload the image to `location`, checking that the bytes read are the ones signed.
+fn publish(args: &Args, location: &S3Location, signed: &ImageDigest) -> Result<(), CliError> {
+    let bytes = std::fs::read(&args.file)
+        .map_err(|e| CliError::failure(format!("cannot read {}: {e}", args.file.display())))?;
+    if ImageDigest::of(&bytes) != *signed {
+        return Err(CliError::failure(format!(
+            "{} changed while it was being released: nothing published",
+            args.file.display()
+        )));
+    }
+    let mut settings = AwsSettings {
+        region: args.region.clone(),
+        endpoint_url: args.endpoint_url.clone(),
+        profile: args.profile.clone(),
+        ..AwsSettings::default()
+    };
+    if settings.endpoint_url.is_some() && settings.region.is_none() {
+        settings.region = std::env::var("AWS_REGION")
+            .ok()
+            .or_else(|| Some("us-east-1".into()));
+    }
+    block_on(async {
+        let aws = AwsBackend::connect(&settings).await;
+        aws.publish(location, bytes)
+            .await
+            .map(drop)
+            .map_err(|e| CliError::failure(format!("--publish {location}: {e}")))
+    })?
+}
+
 pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
-    check_options(args)?;
+    let location = publish_target(args)?;
+    let placeholder = location.as_ref().map(S3Location::presigned_placeholder);
+    let url = args.url.as_deref().or(placeholder.as_deref());
+    check_options(args, url)?;
     let inputs = [args.signing.key.as_path(), args.file.as_path()];
     match &args.out {
         Some(path) => files::refuse_output_over_inputs("--out", path, &inputs)?,
@@ -106,7 +166,7 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
     let image = files::image_digest(&args.file)?;
     let release = match args.format {
         Format::Firmware => {
-            let spec = firmware_spec(args)?;
+            let spec = firmware_spec(args, url)?;
             firmware_update_from_digest(&image, &spec, &signer)
         }
         Format::AfrOta => {
@@ -118,7 +178,7 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
             let spec = AfrOtaSpec {
                 file_id: args.file_id,
                 stream: args.stream.as_deref(),
-                url: args.url.as_deref(),
+                url,
                 auth_scheme: &args.auth_scheme,
                 file_path: args.file_path.as_deref().or(file_name.as_deref()),
                 cert_file: Some(args.cert_file.as_deref().unwrap_or(&key_id)),
@@ -128,6 +188,9 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
         }
     }
     .map_err(|e| CliError::failure(e.to_string()))?;
+    if let Some(location) = &location {
+        publish(args, location, &image)?;
+    }
     let text = format!("{}\n", release.document);
     match &args.out {
         Some(path) => files::stage(path, text.as_bytes(), false)?.commit(true),
@@ -136,10 +199,10 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
 }
 
 /// Refuse options that do not belong to the chosen format, and stale expiries.
-fn check_options(args: &Args) -> Result<(), CliError> {
-    if args.stream.is_none() && args.url.is_none() {
+fn check_options(args: &Args, url: Option<&str>) -> Result<(), CliError> {
+    if args.stream.is_none() && url.is_none() {
         return Err(CliError::usage(
-            "give the image location: --stream S, --url U, or both",
+            "give the image location: --stream S, --url U or --publish s3://BUCKET/KEY",
         ));
     }
     match args.format {
@@ -200,7 +263,7 @@ fn refuse_given(flags: &[(&str, bool)], why: &str) -> Result<(), CliError> {
     }
 }
 
-fn firmware_spec(args: &Args) -> Result<FirmwareSpec<'_>, CliError> {
+fn firmware_spec<'a>(args: &'a Args, url: Option<&'a str>) -> Result<FirmwareSpec<'a>, CliError> {
     let missing = |flag: &str| CliError::usage(format!("{flag} is required for --format firmware"));
     let manifest = ManifestSpec {
         product: args
@@ -221,6 +284,6 @@ fn firmware_spec(args: &Args) -> Result<FirmwareSpec<'_>, CliError> {
     Ok(FirmwareSpec {
         manifest,
         stream: args.stream.as_deref(),
-        url: args.url.as_deref(),
+        url,
     })
 }

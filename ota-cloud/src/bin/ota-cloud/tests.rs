@@ -490,3 +490,228 @@ fn inspect_without_trust_refuses_what_a_device_refuses() {
     let report = cli(&["inspect", &doc]).unwrap();
     assert!(report.contains("not checked"), "{report}");
 }
+
+/// `job create` on the memory backend: the projection, then the job as the engine made it;
+/// `--dry-run --output json` creates nothing and says what it would send.
+#[test]
+fn job_create_rehearses_on_the_memory_backend() {
+    let dir = Dir::new("job-create");
+    let doc = dir.path("doc.json");
+    fs::write(&doc, r#"{"operation":"x"}"#).unwrap();
+    let out = cli(&[
+        "job",
+        "create",
+        "--job-id",
+        "j1",
+        "--document",
+        &doc,
+        "--target",
+        "thing/a",
+        "--target",
+        "thing/b",
+        "--max-per-minute",
+        "1",
+    ])
+    .unwrap();
+    assert!(out.contains("job j1: 2 things targeted now"), "{out}");
+    assert!(
+        out.contains("all 2 things notified after 1.00 minutes"),
+        "{out}"
+    );
+    assert!(out.contains("job j1: IN_PROGRESS"), "{out}");
+
+    let json = cli(&[
+        "job",
+        "create",
+        "--job-id",
+        "j1",
+        "--document",
+        &doc,
+        "--target",
+        "thing/a",
+        "--dry-run",
+        "--output",
+        "json",
+    ])
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["dryRun"], true);
+    assert!(v["job"].is_null());
+    assert_eq!(
+        v["spec"]["targets"][0],
+        "arn:aws:iot:us-east-1:000000000000:thing/a"
+    );
+
+    // A job configuration file: rollout, abort and timeout together; a bare rollout too.
+    let config = dir.path("config.json");
+    fs::write(
+        &config,
+        r#"{"jobExecutionsRolloutConfig":{"maximumPerMinute":50},
+            "abortConfig":{"criteriaList":[{"failureType":"ALL","action":"CANCEL",
+              "thresholdPercentage":10,"minNumberOfExecutedThings":5}]},
+            "timeoutConfig":{"inProgressTimeoutInMinutes":20}}"#,
+    )
+    .unwrap();
+    let json = cli(&[
+        "job",
+        "create",
+        "--job-id",
+        "j2",
+        "--document",
+        &doc,
+        "--target",
+        "thing/a",
+        "--rollout",
+        &config,
+        "--dry-run",
+        "--output",
+        "json",
+    ])
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["spec"]["jobExecutionsRolloutConfig"]["maximumPerMinute"],
+        50
+    );
+    assert_eq!(
+        v["spec"]["abortConfig"]["criteriaList"][0]["minNumberOfExecutedThings"],
+        5
+    );
+    assert_eq!(v["spec"]["timeoutConfig"]["inProgressTimeoutInMinutes"], 20);
+    fs::write(&config, r#"{"maximumPerMinute":7}"#).unwrap();
+    let json = cli(&[
+        "job",
+        "create",
+        "--job-id",
+        "j2",
+        "--document",
+        &doc,
+        "--target",
+        "thing/a",
+        "--rollout",
+        &config,
+        "--dry-run",
+        "--output",
+        "json",
+    ])
+    .unwrap();
+    assert!(json.contains("\"maximumPerMinute\": 7"), "{json}");
+    fs::write(&config, r#"{"abortConfig":{},"bogusConfig":1}"#).unwrap();
+    let err = failure(&[
+        "job",
+        "create",
+        "--job-id",
+        "j2",
+        "--document",
+        &doc,
+        "--target",
+        "thing/a",
+        "--rollout",
+        &config,
+    ]);
+    assert!(err.contains("not a rollout or job configuration"), "{err}");
+}
+
+#[test]
+fn job_and_campaign_commands_refuse_bad_command_lines() {
+    let dir = Dir::new("job-usage");
+    let doc = dir.path("doc.json");
+    fs::write(&doc, r#"{"operation":"x"}"#).unwrap();
+    let base = ["job", "create", "--job-id", "j", "--document", &doc];
+    let err = usage_error(&with(base.to_vec(), &["--target", "dev-1"]));
+    assert!(err.contains("not a thing or thing group"), "{err}");
+    let err = usage_error(&with(
+        base.to_vec(),
+        &["--target", "thing/a", "--max-per-minute", "1001"],
+    ));
+    assert!(err.contains("maximumPerMinute: 1001"), "{err}");
+    let err = usage_error(&with(
+        base.to_vec(),
+        &["--target", "thing/a", "--region", "eu-west-1"],
+    ));
+    assert!(err.contains("need --backend aws"), "{err}");
+    let err = usage_error(&[
+        "job",
+        "create",
+        "--job-id",
+        "bad id",
+        "--document",
+        &doc,
+        "--target",
+        "thing/a",
+    ]);
+    assert!(err.contains("jobId"), "{err}");
+    let big = dir.path("big.json");
+    fs::write(&big, format!(r#"{{"pad":"{}"}}"#, "x".repeat(33_000))).unwrap();
+    let err = failure(&[
+        "job",
+        "create",
+        "--job-id",
+        "j",
+        "--document",
+        &big,
+        "--target",
+        "thing/a",
+    ]);
+    assert!(err.contains("too long"), "{err}");
+    let err = failure(&["job", "describe", "--job-id", "nowhere"]);
+    assert!(err.contains("not found"), "{err}");
+
+    let state = dir.path("state.json");
+    let err = failure(&["campaign", "status", "--state", &state]);
+    assert!(err.contains("cannot read"), "{err}");
+    fs::write(&state, "{not json").unwrap();
+    let err = failure(&["campaign", "pause", "--state", &state]);
+    assert!(err.contains("not a campaign state file"), "{err}");
+    let err = usage_error(&["campaign", "run", "--state", &dir.path("new.json")]);
+    assert!(err.contains("needs --spec"), "{err}");
+}
+
+/// The example pipeline's campaign (examples/pipeline/campaign.json) with a release
+/// document: a valid campaign whose every stage job passes AWS's rules.
+#[test]
+fn the_example_pipeline_campaign_is_valid() {
+    let dir = Dir::new("example-campaign");
+    let key = keygen(&dir);
+    let doc = dir.path("doc.json");
+    let placeholder = "${aws:iot:s3-presigned-url:https://s3.amazonaws.com/b/app.bin}";
+    let image = dir.path("app.bin");
+    fs::write(&image, [7u8; 1000]).unwrap();
+    cli(&[
+        "release",
+        "--key",
+        &key,
+        "--product",
+        "thermostat",
+        "--hardware",
+        "board-a",
+        "--version",
+        "1.3.0",
+        "--security-counter",
+        "3",
+        "--url",
+        placeholder,
+        "--out",
+        &doc,
+        &image,
+    ])
+    .unwrap();
+    let spec = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/pipeline/campaign.json"
+    );
+    let mut value: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(spec).unwrap()).unwrap();
+    value["release"]["document"] = serde_json::Value::String(fs::read_to_string(&doc).unwrap());
+    let spec: ota_cloud::campaign::CampaignSpec = serde_json::from_value(value).unwrap();
+    assert_eq!(spec.stages.len(), 3);
+    assert!(spec.abort_backstop && spec.presigned_url_config.is_some());
+    let mut catalog = ota_cloud::catalog::Catalog::new();
+    catalog.add(spec.release.clone()).unwrap();
+    ota_cloud::campaign::Campaign::new(spec.clone(), &catalog).unwrap();
+    // Without the role, the placeholder makes every stage job invalid.
+    let mut no_role = spec;
+    no_role.presigned_url_config = None;
+    let err = ota_cloud::campaign::Campaign::new(no_role, &catalog).unwrap_err();
+    assert!(err.to_string().contains("roleArn"), "{err}");
+}

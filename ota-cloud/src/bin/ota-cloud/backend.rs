@@ -1,0 +1,166 @@
+//! What the `job` and `campaign` commands share: which service they drive (`--backend`),
+//! how they print (`--output`), and the runtime their async calls run on.
+
+use std::fmt::Write as _;
+
+use ota_cloud::aws::{AwsBackend, AwsSettings};
+use ota_cloud::campaign::CampaignServices;
+use ota_cloud::{FleetService, InMemory, JobService, ServiceError, Settings, SystemClock};
+
+use super::CliError;
+
+/// Which service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum BackendKind {
+    /// An in-process engine with AWS IoT Jobs semantics that lives for this one command: a
+    /// rehearsal (rules, quotas, projection); nothing is kept between commands.
+    Memory,
+    /// AWS IoT Jobs (credentials and region from the standard chain).
+    Aws,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub(crate) enum Output {
+    /// Lines for people.
+    #[default]
+    Text,
+    /// One JSON document (AWS field names), for scripts.
+    Json,
+}
+
+/// The options every `job` and `campaign` command takes.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct BackendArgs {
+    /// The service to drive (default: memory; for a campaign with a state file, the one
+    /// it was started on).
+    #[arg(long, value_enum)]
+    pub(crate) backend: Option<BackendKind>,
+    /// AWS: one endpoint for IoT, the Jobs data plane and S3 (an emulator such as MiniStack).
+    #[arg(long, value_name = "URL")]
+    pub(crate) endpoint_url: Option<String>,
+    /// AWS: the region (default: the standard chain's).
+    #[arg(long, value_name = "R")]
+    pub(crate) region: Option<String>,
+    /// AWS: a named profile of the shared config files.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) profile: Option<String>,
+    /// How to print the result.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub(crate) output: Output,
+}
+
+/// A service to drive: both traits, behind one type.
+pub(crate) enum Service {
+    Memory(Box<InMemory<SystemClock>>),
+    Aws(AwsBackend),
+}
+
+impl CampaignServices for Service {
+    type Jobs = dyn JobService;
+    type Fleet = dyn FleetService;
+
+    fn jobs(&self) -> &Self::Jobs {
+        match self {
+            Self::Memory(m) => &**m,
+            Self::Aws(a) => a,
+        }
+    }
+
+    fn fleet(&self) -> &Self::Fleet {
+        match self {
+            Self::Memory(m) => &**m,
+            Self::Aws(a) => a,
+        }
+    }
+}
+
+impl BackendArgs {
+    /// Refuse AWS options with the memory backend.
+    /// The backend named, memory by default.
+    pub(crate) fn kind(&self) -> BackendKind {
+        self.backend.unwrap_or(BackendKind::Memory)
+    }
+
+    fn check(&self) -> Result<(), CliError> {
+        if self.kind() == BackendKind::Memory
+            && (self.endpoint_url.is_some() || self.region.is_some() || self.profile.is_some())
+        {
+            return Err(CliError::usage(
+                "--endpoint-url, --region and --profile need --backend aws",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The service these options name. Makes no call.
+    pub(crate) async fn connect(&self) -> Result<Service, CliError> {
+        self.check()?;
+        Ok(match self.kind() {
+            BackendKind::Memory => {
+                Service::Memory(Box::new(InMemory::new(SystemClock, Settings::default())))
+            }
+            BackendKind::Aws => {
+                let mut settings = AwsSettings {
+                    region: self.region.clone(),
+                    endpoint_url: self.endpoint_url.clone(),
+                    profile: self.profile.clone(),
+                    ..AwsSettings::default()
+                };
+                // An emulator without a region configured: the one every emulator serves.
+                if settings.endpoint_url.is_some() && settings.region.is_none() {
+                    settings.region = std::env::var("AWS_REGION")
+                        .ok()
+                        .or_else(|| Some("us-east-1".into()));
+                }
+                Service::Aws(AwsBackend::connect(&settings).await)
+            }
+        })
+    }
+}
+
+/// Run `future` to its end on a runtime of this thread (the SDK needs tokio's timers and
+/// I/O).
+pub(crate) fn block_on<T>(future: impl Future<Output = T>) -> Result<T, CliError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::failure(format!("cannot start the async runtime: {e}")))?;
+    Ok(runtime.block_on(future))
+}
+
+/// A service error as the command's failure: one line, the operation and AWS's message.
+pub(crate) fn failed(e: &ServiceError) -> CliError {
+    CliError::failure(e.to_string())
+}
+
+/// `value` as pretty JSON and a line break.
+pub(crate) fn json(value: &impl serde::Serialize) -> Result<String, CliError> {
+    let mut text = serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::failure(format!("cannot write JSON: {e}")))?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// A table of `rows` under `header`, columns padded to their widest cell.
+pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let mut text = String::new();
+    let line = |text: &mut String, cells: &mut dyn Iterator<Item = &str>| {
+        let cells: Vec<String> = cells
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        let _ = writeln!(text, "{}", cells.join("  ").trim_end());
+    };
+    line(&mut text, &mut header.iter().copied());
+    for row in rows {
+        line(&mut text, &mut row.iter().map(String::as_str));
+    }
+    text
+}

@@ -910,7 +910,11 @@ async fn an_operator_stop_cancels_the_running_job_and_starts_no_rollback() {
         stage("two", StageSize::Count(3), Gate::default()),
     ];
     let (cat, _, _) = catalog();
-    let rollback = vec![stage("rb", StageSize::Percent(Percent::ALL), Gate::default())];
+    let rollback = vec![stage(
+        "rb",
+        StageSize::Percent(Percent::ALL),
+        Gate::default(),
+    )];
     let mut c = Campaign::new(rollback_spec("c20", stages, rollback), &cat).unwrap();
     step(&mut c, &svc).await;
     assert!(matches!(

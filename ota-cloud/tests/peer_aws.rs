@@ -83,6 +83,8 @@ use ota_cloud::jobs::model::{
 };
 use ota_cloud::{FleetService, JobService, ServiceError};
 
+const ROLE: &str = "arn:aws:iam::000000000000:role/ota-presign";
+
 fn spec(id: &str, group: &str, document: &str) -> JobSpec {
     JobSpec::new(id, vec![Target::Group(group.into())], document)
 }
@@ -314,12 +316,31 @@ async fn images_publish_to_s3_whole_and_in_parts() {
         Err(ServiceError::InvalidRequest(_))
     ));
 
+    // MQTT streams of the object: MiniStack has no CreateStream (nor does moto), so this is
+    // the refusal path only; a bad stream id is refused before any call.
+    match aws
+        .create_stream("fw-2-0-0", "image", &[(0, large.clone())], ROLE)
+        .await
+    {
+        Err(ServiceError::Unsupported(m)) => assert!(m.contains("CreateStream"), "{m}"),
+        other => panic!("CreateStream on MiniStack: {other:?}"),
+    }
+    assert!(matches!(
+        aws.create_stream("bad id", "image", &[(0, large.clone())], ROLE)
+            .await,
+        Err(ServiceError::InvalidRequest(_))
+    ));
+    assert!(matches!(
+        aws.create_stream("s", "image", &[], ROLE).await,
+        Err(ServiceError::InvalidRequest(_))
+    ));
+
     // The placeholder job MiniStack pre-signs per device needs the role.
     group_of(&aws, "s3g", 1).await;
     let document = format!(r#"{{"url":"{}"}}"#, large.presigned_placeholder());
     let mut job = spec("j-presigned", "s3g", &document);
     job.presigned_url_config = Some(PresignedUrlConfig {
-        role_arn: "arn:aws:iam::000000000000:role/ota-presign".into(),
+        role_arn: ROLE.into(),
         expires_in_sec: Some(600),
     });
     let created = aws.create_job(job).await.unwrap();

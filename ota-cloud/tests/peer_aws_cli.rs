@@ -199,6 +199,41 @@ async fn a_pipeline_publishes_creates_and_follows_a_job() {
         .unwrap();
     assert_eq!(object.content_length(), Some(70_000));
 
+    // A stream of the image as well: MiniStack has no CreateStream, so the command fails
+    // with one line and writes no document (the image is uploaded first).
+    let o = ota(
+        d,
+        &[
+            "release",
+            "--key",
+            "k.pem",
+            "--product",
+            "p",
+            "--hardware",
+            "board-a",
+            "--version",
+            "1.3.0",
+            "--publish",
+            "s3://fw-images/app/1.3.0-s.bin",
+            "--stream",
+            "app-1-3-0",
+            "--stream-role",
+            ROLE,
+            "--endpoint-url",
+            &url,
+            "--out",
+            "doc-stream.json",
+            "app.bin",
+        ],
+    );
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("not supported") && err.lines().count() == 1,
+        "{err}"
+    );
+    assert!(!d.join("doc-stream.json").exists());
+
     // Create: the projection, then the job; the same create again is not an error.
     let create = [
         "job",

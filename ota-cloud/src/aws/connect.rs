@@ -78,11 +78,8 @@ impl AwsBackend {
     /// clients. Makes no call to AWS: missing or expired credentials show up as
     /// [`crate::ServiceError::AccessDenied`] on the first call.
     pub async fn connect(settings: &AwsSettings) -> Self {
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-            .build_https();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(http)
+            .http_client(Self::https_client())
             .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts.max(1)));
         if let Some(region) = &settings.region {
             loader = loader.region(Region::new(region.clone()));
@@ -106,8 +103,18 @@ impl AwsBackend {
         Self::from_sdk_config(&conf, settings.endpoint_url.is_some(), settings.page_size)
     }
 
-    /// The clients of an already loaded configuration; `path_style_s3` addresses buckets in
-    /// the path (emulators) rather than the host name.
+    /// The HTTPS client [`Self::connect`] gives the SDK (rustls on ring; this crate builds
+    /// the SDK without its default client). A configuration for [`Self::from_sdk_config`]
+    /// needs it, or one of its own: without one, every call fails.
+    pub fn https_client() -> aws_sdk_iot::config::SharedHttpClient {
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+            .build_https()
+    }
+
+    /// The clients of an already loaded configuration (with an HTTP client:
+    /// [`Self::https_client`]); `path_style_s3` addresses buckets in the path (emulators)
+    /// rather than the host name.
     pub fn from_sdk_config(
         conf: &aws_config::SdkConfig,
         path_style_s3: bool,

@@ -1,7 +1,8 @@
 //! The service traits on AWS (feature `aws`): [`AwsBackend`] implements [`JobService`] on
 //! AWS IoT's control plane (`aws-sdk-iot`), [`DeviceJobs`] on the Jobs HTTPS data plane
 //! (`aws-sdk-iotjobsdataplane`) and [`FleetService`] on the registry, and publishes release
-//! images to S3 ([`AwsBackend::publish`], `aws-sdk-s3`).
+//! images to S3 ([`AwsBackend::publish`], `aws-sdk-s3`) and as MQTT streams
+//! ([`AwsBackend::create_stream`]).
 //!
 //! Credentials and region come from `aws-config`'s standard chain (environment, profile
 //! files, SSO, web identity, ECS and EC2 metadata) unless [`AwsSettings`] gives them;
@@ -38,9 +39,11 @@ mod jobs;
 mod lift;
 mod lower;
 mod publish;
+mod stream;
 
 pub use connect::{AwsSettings, StaticCredentials};
 pub use publish::{MULTIPART_THRESHOLD, PART_SIZE, Published, S3Location};
+pub use stream::CreatedStream;
 
 #[cfg(doc)]
 use crate::jobs::model::Job;

@@ -11,7 +11,8 @@
 //! bounded memory (see `files`).
 //!
 //! `plan` projects a rollout policy over a fleet with the engine itself (see
-//! `ota_cloud::jobs::projection`).
+//! `ota_cloud::jobs::projection`). `job` and `campaign` drive AWS IoT Jobs (`--backend aws`)
+//! or rehearse on an in-process engine (`--backend memory`), for release pipelines.
 
 mod backend;
 mod campaign;
@@ -40,13 +41,15 @@ use error::CliError;
 /// What each exit status means, shown after every `--help`.
 const EXIT_STATUS: &str = "\
 Exit status:
-  0  success (verify: valid; inspect: everything asked was checked and passed)
+  0  success (verify: valid; inspect: everything asked was checked and passed; job describe:
+     not cancelled and no failures; campaign run: completed)
   1  failure: the command ran and failed (unreadable or too-long input, invalid signature,
-     a device would reject the document, an output that could not be written)
+     a device would reject the document, an output that could not be written, a service
+     call refused or out of reach, a job cancelled or with failures, a campaign stopped)
   2  wrong command line: unknown or missing option, value out of range, or an output that
      is one of the inputs";
 
-/// Sign firmware releases and build AWS IoT job documents.
+/// Sign firmware releases, build AWS IoT job documents, and roll them out.
 ///
 /// Keys are P-256 or RSA in the PEM formats OpenSSL writes; signatures mean what `openssl
 /// dgst -sha256 -sign` makes; documents are this project's signed-manifest firmware
@@ -65,7 +68,7 @@ enum Command {
     Keygen(keygen::Args),
     Sign(sign::Args),
     Verify(verify::Args),
-    Release(release::Args),
+    Release(Box<release::Args>),
     Inspect(inspect::Args),
     Plan(plan::Args),
     Gateway(gateway::Args),

@@ -75,6 +75,11 @@ pub(crate) struct Args {
     /// upload succeeded.
     #[arg(long, value_name = "s3://BUCKET/KEY")]
     publish: Option<String>,
+    /// With --publish and --stream: also create the AWS IoT stream --stream of the published
+    /// object (`CreateStream`), read by AWS IoT with this role (s3:GetObject on the object),
+    /// so devices can fetch the image over MQTT.
+    #[arg(long, value_name = "ARN", requires_all = ["publish", "stream"])]
+    stream_role: Option<String>,
     /// With --publish: an S3 endpoint (an emulator such as MiniStack).
     #[arg(long, value_name = "URL", requires = "publish")]
     endpoint_url: Option<String>,
@@ -147,8 +152,19 @@ fn publish(args: &Args, location: &S3Location, signed: &ImageDigest) -> Result<(
         let aws = AwsBackend::connect(&settings).await;
         aws.publish(location, bytes)
             .await
-            .map(drop)
-            .map_err(|e| CliError::failure(format!("--publish {location}: {e}")))
+            .map_err(|e| CliError::failure(format!("--publish {location}: {e}")))?;
+        if let (Some(role), Some(stream)) = (&args.stream_role, &args.stream) {
+            let description = format!("{} ({})", location, args.file.display());
+            aws.create_stream(
+                stream,
+                &description,
+                &[(args.file_id, location.clone())],
+                role,
+            )
+            .await
+            .map_err(|e| CliError::failure(format!("--stream-role: stream {stream}: {e}")))?;
+        }
+        Ok(())
     })?
 }
 

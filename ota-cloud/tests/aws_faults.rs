@@ -1,0 +1,188 @@
+//! The `aws` backend against faults no emulator produces (MiniStack never throttles and
+//! accepts any key): an in-process HTTP server answers with AWS's documented error shapes
+//! (REST-JSON: the status, `x-amzn-ErrorType` and a JSON body) in a scripted order, and
+//! counts the requests, to check the SDK's retries and the typed errors that come out.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use ota_cloud::aws::{AwsBackend, AwsSettings};
+use ota_cloud::{FleetService, ServiceError};
+
+/// One scripted answer: status, error type (none for a success) and body.
+type Answer = (u16, Option<&'static str>, &'static str);
+
+const THING: Answer = (
+    200,
+    None,
+    r#"{"thingName":"dev-1","thingArn":"arn:aws:iot:eu-west-1:123456789012:thing/dev-1","attributes":{"hardware":"rev-b"},"version":1}"#,
+);
+
+/// A server answering each request with the next of `script` (the last one repeated).
+struct Fake {
+    url: String,
+    requests: Arc<AtomicUsize>,
+}
+
+fn serve(script: Vec<Answer>) -> Fake {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let requests = Arc::new(AtomicUsize::new(0));
+    let script = Arc::new(Mutex::new(script));
+    let counter = requests.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let (counter, script) = (counter.clone(), script.clone());
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut stream = stream;
+                loop {
+                    // The request head, then its body (Content-Length).
+                    let mut length = 0usize;
+                    let mut line = String::new();
+                    let mut first = true;
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if first {
+                            first = false;
+                            continue;
+                        }
+                        let l = line.trim_end();
+                        if l.is_empty() {
+                            break;
+                        }
+                        if let Some(v) = l.to_ascii_lowercase().strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let n = counter.fetch_add(1, Ordering::SeqCst);
+                    let (status, kind, text) = {
+                        let script = script.lock().unwrap();
+                        script[n.min(script.len() - 1)]
+                    };
+                    let mut head = format!(
+                        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+                        text.len()
+                    );
+                    if let Some(kind) = kind {
+                        head.push_str(&format!("x-amzn-ErrorType: {kind}\r\n"));
+                    }
+                    head.push_str("\r\n");
+                    if stream.write_all(head.as_bytes()).is_err()
+                        || stream.write_all(text.as_bytes()).is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Fake { url, requests }
+}
+
+async fn backend(fake: &Fake, attempts: u32) -> AwsBackend {
+    let mut settings = AwsSettings::emulator(fake.url.clone());
+    settings.max_attempts = attempts;
+    AwsBackend::connect(&settings).await
+}
+
+const THROTTLED: Answer = (
+    429,
+    Some("ThrottlingException"),
+    r#"{"message":"Rate exceeded"}"#,
+);
+
+#[tokio::test]
+async fn throttling_is_retried_by_the_sdk_until_it_passes() {
+    let fake = serve(vec![THROTTLED, THROTTLED, THING]);
+    let aws = backend(&fake, 3).await;
+    let thing = aws.describe_thing("dev-1").await.unwrap();
+    assert_eq!(thing.attributes, vec![("hardware".into(), "rev-b".into())]);
+    assert_eq!(fake.requests.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn throttling_past_the_attempts_is_throttled_and_transient() {
+    let fake = serve(vec![THROTTLED]);
+    let aws = backend(&fake, 2).await;
+    match aws.describe_thing("dev-1").await {
+        Err(e @ ServiceError::Throttled(_)) => {
+            assert!(e.is_transient());
+            assert!(
+                e.to_string()
+                    .contains("DescribeThing: ThrottlingException: Rate exceeded"),
+                "{e}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(fake.requests.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn expired_credentials_are_access_denied_at_once() {
+    let fake = serve(vec![(
+        403,
+        Some("ExpiredTokenException"),
+        r#"{"message":"The security token included in the request is expired"}"#,
+    )]);
+    let aws = backend(&fake, 5).await;
+    match aws.describe_thing("dev-1").await {
+        Err(e @ ServiceError::AccessDenied(_)) => {
+            assert!(!e.is_transient());
+            assert!(e.to_string().contains("expired"), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(fake.requests.load(Ordering::SeqCst), 1, "not retried");
+}
+
+#[tokio::test]
+async fn a_service_failing_on_its_side_is_retried_then_unavailable() {
+    let fake = serve(vec![(
+        503,
+        Some("ServiceUnavailableException"),
+        r#"{"message":"Service unavailable"}"#,
+    )]);
+    let aws = backend(&fake, 3).await;
+    assert!(matches!(
+        aws.describe_thing("dev-1").await,
+        Err(ServiceError::Unavailable(_))
+    ));
+    assert_eq!(fake.requests.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn an_unknown_exception_is_unexpected_and_names_its_code() {
+    let fake = serve(vec![(
+        400,
+        Some("BrandNewException"),
+        r#"{"message":"what"}"#,
+    )]);
+    let aws = backend(&fake, 3).await;
+    match aws.describe_thing("dev-1").await {
+        Err(ServiceError::Unexpected(m)) => assert!(m.contains("BrandNewException"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(fake.requests.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn an_answer_that_is_not_json_is_unexpected() {
+    let fake = serve(vec![(200, None, "<html>proxy login</html>")]);
+    let aws = backend(&fake, 1).await;
+    assert!(matches!(
+        aws.describe_thing("dev-1").await,
+        Err(ServiceError::Unexpected(_))
+    ));
+}

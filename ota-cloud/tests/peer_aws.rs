@@ -2,6 +2,13 @@
 //! control plane, Jobs data plane, registry and S3 on one endpoint) and moto 5.2.1 (wire
 //! shape only: it stores configurations without enforcing them and has no Jobs data plane).
 //!
+//! What neither emulator can show, and so no test here: AWS throttling (MiniStack never
+//! answers `ThrottlingException`; `tests/aws_faults.rs` scripts it instead), refused or
+//! expired credentials (any key is accepted; also in `aws_faults.rs`), notifications on
+//! timeouts, scheduled jobs and maintenance windows (MiniStack starts every job at once),
+//! dynamic thing groups and MQTT streams (`CreateStream`), which MiniStack answers
+//! "Unsupported IoT path" and moto lacks, retries after a failure or timeout, and IAM.
+//!
 //! `#[ignore]`d: `scripts/peers-test.sh` installs both and runs them by name.
 
 mod peers;
@@ -370,6 +377,32 @@ async fn moto_echoes_the_lowered_create_job() {
             comparator: Default::default(),
         }],
     });
+    job.timeout_config = Some(ota_cloud::jobs::model::TimeoutConfig::in_progress(45));
+    job.job_executions_retry_config = Some(ota_cloud::jobs::model::RetryConfig {
+        criteria_list: vec![ota_cloud::jobs::model::RetryCriteria {
+            failure_type: ota_cloud::jobs::model::RetryFailureType::Failed,
+            number_of_retries: 3,
+        }],
+    });
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let start = ota_cloud::schedule::format_schedule_time(now_ms + 86_400_000);
+    let end = ota_cloud::schedule::format_schedule_time(now_ms + 7 * 86_400_000);
+    job.scheduling_config = Some(ota_cloud::schedule::SchedulingConfig {
+        start_time: Some(start.clone()),
+        end_time: Some(end),
+        end_behavior: Some(ota_cloud::schedule::EndBehavior::Cancel),
+        maintenance_windows: vec![ota_cloud::schedule::MaintenanceWindowConfig {
+            start_time: "cron(0 2 ? * SUN *)".into(),
+            duration_in_minutes: 120,
+        }],
+    });
+    job.presigned_url_config = Some(PresignedUrlConfig {
+        role_arn: ROLE.into(),
+        expires_in_sec: Some(900),
+    });
     // moto has no job status model: a new job reads "QUEUED", not a JobStatus, so the
     // backend's describe refuses it (typed). The raw echo is the wire check.
     match aws.create_job(job).await {
@@ -403,6 +436,27 @@ async fn moto_echoes_the_lowered_create_job() {
             abort.min_number_of_executed_things()
         ),
         (12.5, 20)
+    );
+    assert_eq!(
+        echoed
+            .timeout_config()
+            .and_then(|t| t.in_progress_timeout_in_minutes()),
+        Some(45)
+    );
+    let retry = &echoed
+        .job_executions_retry_config()
+        .unwrap()
+        .criteria_list()[0];
+    assert_eq!(retry.number_of_retries(), 3);
+    let schedule = echoed.scheduling_config().unwrap();
+    assert_eq!(schedule.start_time(), Some(start.as_str()));
+    assert_eq!(schedule.end_behavior().map(|b| b.as_str()), Some("CANCEL"));
+    assert_eq!(schedule.maintenance_windows()[0].duration_in_minutes(), 120);
+    assert_eq!(
+        echoed
+            .presigned_url_config()
+            .and_then(|p| p.expires_in_sec()),
+        Some(900)
     );
     assert_eq!(echoed.targets().len(), 1);
     assert!(echoed.targets()[0].ends_with(":thinggroup/wire"));

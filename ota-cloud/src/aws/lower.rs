@@ -255,4 +255,66 @@ mod tests {
             (12.5, 7)
         );
     }
+
+    #[test]
+    fn schedule_retry_timeout_presign_and_selection_are_lowered() {
+        use crate::jobs::model::{PresignedUrlConfig, RetryCriteria};
+        use crate::schedule::MaintenanceWindowConfig;
+        let mut spec = spec();
+        spec.target_selection = TargetSelection::Continuous;
+        spec.description = Some("d".into());
+        spec.timeout_config = Some(TimeoutConfig::in_progress(30));
+        spec.job_executions_retry_config = Some(RetryConfig {
+            criteria_list: vec![RetryCriteria {
+                failure_type: RetryFailureType::TimedOut,
+                number_of_retries: 2,
+            }],
+        });
+        spec.scheduling_config = Some(SchedulingConfig {
+            start_time: Some("2027-01-01T00:00".into()),
+            end_time: Some("2027-01-10T00:00".into()),
+            end_behavior: Some(EndBehavior::Cancel),
+            maintenance_windows: vec![MaintenanceWindowConfig {
+                start_time: "cron(0 2 ? * SUN *)".into(),
+                duration_in_minutes: 120,
+            }],
+        });
+        spec.presigned_url_config = Some(PresignedUrlConfig {
+            role_arn: "arn:aws:iam::1:role/r".into(),
+            expires_in_sec: Some(600),
+        });
+        let retry = retry_config(spec.job_executions_retry_config.as_ref().unwrap()).unwrap();
+        assert_eq!(
+            retry.criteria_list()[0].failure_type(),
+            &aws::RetryableFailureType::TimedOut
+        );
+        assert_eq!(retry.criteria_list()[0].number_of_retries(), 2);
+        let schedule = scheduling_config(spec.scheduling_config.as_ref().unwrap()).unwrap();
+        assert_eq!(schedule.start_time(), Some("2027-01-01T00:00"));
+        assert_eq!(schedule.end_behavior(), Some(&aws::JobEndBehavior::Cancel));
+        let window = &schedule.maintenance_windows()[0];
+        assert_eq!(
+            (window.start_time(), window.duration_in_minutes()),
+            ("cron(0 2 ? * SUN *)", 120)
+        );
+        let timeout = timeout_config(spec.timeout_config.as_ref().unwrap());
+        assert_eq!(timeout.in_progress_timeout_in_minutes(), Some(30));
+        let presigned = presigned_url_config(spec.presigned_url_config.as_ref().unwrap());
+        assert_eq!(presigned.expires_in_sec(), Some(600));
+        // The whole request builds (the SDK's own checks of required fields pass).
+        let conf = aws_sdk_iot::Config::builder()
+            .behavior_version(aws_sdk_iot::config::BehaviorVersion::latest())
+            .build();
+        let client = aws_sdk_iot::Client::from_conf(conf);
+        let request = create_job(client.create_job(), &spec, vec!["arn:t".into()]).unwrap();
+        let input = request.as_input();
+        assert_eq!(
+            input.get_target_selection(),
+            &Some(aws::TargetSelection::Continuous)
+        );
+        assert_eq!(input.get_targets(), &Some(vec!["arn:t".to_string()]));
+        assert!(input.get_scheduling_config().is_some());
+        assert!(input.get_job_executions_retry_config().is_some());
+        assert!(input.get_presigned_url_config().is_some());
+    }
 }

@@ -17,7 +17,7 @@ use ota_cloud::campaign::{Campaign, CampaignEvent, CampaignSpec, CampaignState, 
 use ota_cloud::catalog::Catalog;
 use serde::{Deserialize, Serialize};
 
-use super::backend::{BackendArgs, BackendKind, Output, block_on, json};
+use super::backend::{BackendArgs, BackendKind, Output, Service, block_on, json};
 use super::{CliError, files, write_out};
 
 /// Run a staged campaign on AWS IoT Jobs (or rehearse it in memory), and steer it.
@@ -421,12 +421,24 @@ fn run_campaign(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
             }
         }
         let mut steps = 0u64;
+        // The clients, made again only when the state file names another backend.
+        let mut connected: Option<(SavedBackend, Service)> = None;
         loop {
             let (status, result) = {
                 let _lock = Lock::take(&args.state)?;
                 let mut state = load(&args.state)?;
-                let service = state.backend.args(output)?.connect().await?;
-                let result = state.campaign.step(now_ms(), &service).await;
+                if connected
+                    .as_ref()
+                    .is_none_or(|(saved, _)| *saved != state.backend)
+                {
+                    let service = state.backend.args(output)?.connect().await?;
+                    connected = Some((state.backend.clone(), service));
+                }
+                let service = connected
+                    .as_ref()
+                    .map(|(_, service)| service)
+                    .ok_or_else(|| CliError::failure("no backend to step the campaign on"))?;
+                let result = state.campaign.step(now_ms(), service).await;
                 save(&args.state, &state)?;
                 let events = match &result {
                     Ok(events) => events.clone(),
@@ -452,9 +464,13 @@ fn run_campaign(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
                 Ok(_) => {}
             }
             if let Some(status) = status {
-                if output == Output::Text {
-                    write_out(out, &status_text(&status))?;
-                }
+                let last = match output {
+                    Output::Text => status_text(&status),
+                    Output::Json => {
+                        format!("{}\n", serde_json::to_string(&status).unwrap_or_default())
+                    }
+                };
+                write_out(out, &last)?;
                 return exit_for(&status);
             }
             steps += 1;

@@ -14,6 +14,8 @@ pub mod aws;
 pub mod broker;
 pub mod campaign;
 pub mod catalog;
+#[cfg(feature = "sqlite")]
+pub mod durable;
 mod error;
 pub mod fleet;
 pub mod gateway;

@@ -68,7 +68,7 @@ impl<C: Clock> InMemory<C> {
 }
 
 /// DescribeThing on `fleet`.
-fn describe_thing(fleet: &Fleet, name: &str) -> Result<Thing, ServiceError> {
+pub(crate) fn describe_thing(fleet: &Fleet, name: &str) -> Result<Thing, ServiceError> {
     let id = fleet
         .thing(name)
         .ok_or_else(|| ServiceError::ResourceNotFound(format!("thing {name}")))?;
@@ -83,7 +83,7 @@ fn describe_thing(fleet: &Fleet, name: &str) -> Result<Thing, ServiceError> {
 }
 
 /// ListThingsInThingGroup on `fleet`, nested groups included.
-fn group_members(fleet: &Fleet, group: &str) -> Result<Vec<String>, ServiceError> {
+pub(crate) fn group_members(fleet: &Fleet, group: &str) -> Result<Vec<String>, ServiceError> {
     let id = fleet
         .group(group)
         .ok_or_else(|| ServiceError::ResourceNotFound(format!("thing group {group}")))?;
@@ -94,7 +94,25 @@ fn group_members(fleet: &Fleet, group: &str) -> Result<Vec<String>, ServiceError
         .collect())
 }
 
-fn fleet_error(e: FleetError) -> ServiceError {
+/// The device plane's DescribeJobExecution on `engine`.
+pub(crate) fn describe_execution(
+    engine: &mut Engine,
+    thing: &str,
+    request: &DescribeExecution,
+) -> Result<Option<DeviceExecution>, DataPlaneError> {
+    let selector = match &request.job {
+        NextOrJob::Next => JobSelector::Next,
+        NextOrJob::Job(id) => JobSelector::Id(id),
+    };
+    engine.describe_execution(
+        thing,
+        selector,
+        request.execution_number,
+        request.include_document,
+    )
+}
+
+pub(crate) fn fleet_error(e: FleetError) -> ServiceError {
     match e {
         FleetError::ThingNotFound | FleetError::GroupNotFound => {
             ServiceError::ResourceNotFound(e.to_string())
@@ -174,13 +192,7 @@ impl<C: Clock> DeviceJobs for InMemory<C> {
         thing: &str,
         request: DescribeExecution,
     ) -> Result<Option<DeviceExecution>, DataPlaneError> {
-        let selector = match &request.job {
-            NextOrJob::Next => JobSelector::Next,
-            NextOrJob::Job(id) => JobSelector::Id(id),
-        };
-        let (number, document) = (request.execution_number, request.include_document);
-        self.engine()
-            .describe_execution(thing, selector, number, document)
+        describe_execution(&mut self.engine(), thing, &request)
     }
     async fn update_execution(
         &self,

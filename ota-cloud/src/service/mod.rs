@@ -5,7 +5,7 @@
 
 mod clock;
 pub mod conformance;
-mod in_memory;
+pub(crate) mod in_memory;
 mod job_report;
 mod traits;
 

@@ -3,7 +3,8 @@
 use super::execution::StatusDetails;
 
 /// CancelJob's options (besides the job).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CancelJob {
     /// The job's `reasonCode`: 1-128 of `[A-Z0-9_]`.
     pub reason_code: Option<String>,
@@ -32,7 +33,8 @@ impl CancelJob {
 }
 
 /// CancelJobExecution's options (besides the job and the thing).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CancelExecution {
     /// Also cancel an `IN_PROGRESS` execution.
     pub force: bool,

@@ -96,7 +96,8 @@ pub struct PendingExecutions {
 }
 
 /// StartNextPendingJobExecution's input.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StartNext {
     /// Stored when the execution starts.
     pub status_details: StatusDetails,
@@ -105,7 +106,8 @@ pub struct StartNext {
 }
 
 /// UpdateJobExecution's input.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct UpdateExecution {
     /// The new status.
     pub status: JobExecutionStatus,

@@ -126,6 +126,8 @@ fn state_dir(dir: &Path, thing: &str) -> std::path::PathBuf {
     dir.join(format!("state-{thing}"))
 }
 
+// After a child has exited, its output is read with `iter()`: the reader thread ends at
+// EOF, so every line arrives (`try_iter()` lost the last line when it raced the reader).
 /// Lines until one starts with `prefix` (or the process's output ends).
 fn wait_for(lines: &mpsc::Receiver<String>, prefix: &str, seen: &mut Vec<String>) -> bool {
     while let Ok(line) = lines.recv_timeout(Duration::from_secs(60)) {
@@ -171,7 +173,7 @@ fn killed_mid_download_and_after_activation_it_resumes_and_commits() {
     // on a committed image and the service agrees with it.
     let (mut child, lines) = start(&service, "dev-kill", &[]);
     let code = child.wait().unwrap().code();
-    seen.extend(lines.try_iter());
+    seen.extend(lines.iter());
     let resumed = seen
         .iter()
         .filter(|l| l.starts_with("job: signature verified"))
@@ -205,8 +207,8 @@ fn an_uninterrupted_update_commits_and_a_failing_self_test_rolls_back() {
     let (mut bad, bad_lines) = start(&service, "dev-bad", &["--fail-self-test"]);
     assert_eq!(ok.wait().unwrap().code(), Some(0));
     assert_eq!(bad.wait().unwrap().code(), Some(1));
-    let ok_lines: Vec<String> = ok_lines.try_iter().collect();
-    let bad_lines: Vec<String> = bad_lines.try_iter().collect();
+    let ok_lines: Vec<String> = ok_lines.iter().collect();
+    let bad_lines: Vec<String> = bad_lines.iter().collect();
     for expected in [
         "boot: running 1.0.0",
         "boot: running 2.0.0",

@@ -234,7 +234,7 @@ fn ministack_job_completed_over_websocket_with_a_presigned_url() {
     );
     let (mut child, lines) = device(&stack, "ms-dev-1", dir.path());
     let code = child.wait().unwrap().code();
-    let lines: Vec<String> = lines.try_iter().collect();
+    let lines: Vec<String> = lines.iter().collect();
     assert_eq!(code, Some(0), "{lines:#?}\n{}", stack.log());
     assert!(
         lines.iter().any(|l| l.starts_with("http: ")),
@@ -336,7 +336,7 @@ fn ministack_job_cancelled_while_the_device_downloads() {
     }
     stack.ok("PUT", "/jobs/ms-job-2/cancel?force=true", "iot", b"{}");
     let code = child.wait().unwrap().code();
-    seen.extend(lines.try_iter());
+    seen.extend(lines.iter());
     assert_eq!(code, Some(3), "exit 3 (cancelled): {seen:#?}");
     assert!(
         seen.iter().any(|l| l == "job: cancelled by the service"),

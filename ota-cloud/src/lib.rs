@@ -5,7 +5,9 @@
 // `schedule` (what the engine works over), `service` (async traits and their in-memory
 // implementation), `campaign` and `catalog` (rollouts over the traits), `release` and
 // `signing` (documents and signatures), `gateway` (the MQTT APIs' service side, sans-IO),
-// `aws` (the service traits on AWS IoT and S3, feature `aws`).
+// `aws` (the service traits on AWS IoT and S3, feature `aws`), `durable` (the engine journaled
+// on SQLite, feature `sqlite`), `serve` (the self-hosted service over all of them, feature
+// `serve`).
 // The command-line tool is the binary's (src/bin/ota-cloud, feature `cli`).
 
 #[cfg(feature = "aws")]
@@ -22,6 +24,8 @@ pub mod gateway;
 pub mod jobs;
 pub mod release;
 pub mod schedule;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod service;
 pub mod signing;
 #[cfg(test)]

@@ -469,3 +469,66 @@ async fn a_campaign_saved_and_reopened_every_step_runs_as_in_memory() {
     assert_eq!(got, expected);
     assert_eq!(status, expected_status);
 }
+
+/// The MQTT gateway on the durable engine: a device's `start-next` and `update` are committed
+/// before they are answered, survive a reopen, and are refused with `InternalError` (and not
+/// applied) while the journal cannot be written.
+#[cfg(feature = "mqtt")]
+#[tokio::test]
+async fn gateway_device_calls_are_journaled_or_refused() {
+    use ota_cloud::gateway::mqtt::ServedEngine;
+    use ota_cloud::gateway::{Gateway, MemoryStreams, Outgoing};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("engine.db");
+    let durable = open(&path, T0);
+    durable.create_thing("d", vec![]).await.unwrap();
+    let spec = JobSpec::new("j", vec![Target::Thing("d".into())], "{}".to_string());
+    durable.create_job(spec).await.unwrap();
+    let mut gateway = Gateway::new("$aws");
+    let mut streams = MemoryStreams::new();
+    let mut publish = |topic: &str, payload: &[u8]| -> Outgoing {
+        let mut out = Vec::new();
+        durable.serve(&mut |engine| {
+            gateway.handle_publish(engine, &mut streams, topic, payload, &mut out);
+        });
+        assert_eq!(out.len(), 1, "{topic}");
+        out.remove(0)
+    };
+    let before = durable.journal_len().unwrap();
+
+    let holder = rusqlite::Connection::open(&path).unwrap();
+    holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let refused = publish("$aws/things/d/jobs/start-next", b"{\"clientToken\":\"a\"}");
+    assert!(
+        refused.topic.ends_with("/start-next/rejected"),
+        "{}",
+        refused.topic
+    );
+    let text = String::from_utf8(refused.payload).unwrap();
+    assert!(text.contains("\"code\":\"InternalError\""), "{text}");
+    holder.execute_batch("ROLLBACK").unwrap();
+    let execution = durable
+        .describe_job_execution("j", "d", None)
+        .await
+        .unwrap();
+    assert_eq!(execution.status, JobExecutionStatus::Queued, "not applied");
+
+    let started = publish("$aws/things/d/jobs/start-next", b"{}");
+    assert!(
+        started.topic.ends_with("/start-next/accepted"),
+        "{}",
+        started.topic
+    );
+    let done = publish("$aws/things/d/jobs/j/update", b"{\"status\":\"SUCCEEDED\"}");
+    assert!(done.topic.ends_with("/j/update/accepted"), "{}", done.topic);
+    assert_eq!(durable.journal_len().unwrap(), before + 2);
+    drop(durable);
+
+    let durable = open(&path, T0);
+    let execution = durable
+        .describe_job_execution("j", "d", None)
+        .await
+        .unwrap();
+    assert_eq!(execution.status, JobExecutionStatus::Succeeded);
+}

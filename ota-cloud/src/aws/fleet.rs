@@ -126,21 +126,19 @@ impl FleetService for AwsBackend {
     }
 
     async fn list_group_members(&self, group: &str) -> Result<Vec<String>, ServiceError> {
-        let mut pages = self
-            .iot
-            .list_things_in_thing_group()
-            .thing_group_name(group)
-            .recursive(true)
-            .into_paginator();
-        if let Some(n) = self.page_size {
-            pages = pages.page_size(n);
-        }
-        let mut pages = pages.send();
         let mut things = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| service("ListThingsInThingGroup", e))?;
-            things.extend(page.things().iter().cloned());
-        }
+        each_page!(
+            self,
+            self.iot
+                .list_things_in_thing_group()
+                .thing_group_name(group)
+                .recursive(true)
+                .into_paginator(),
+            "ListThingsInThingGroup",
+            |page| {
+                things.extend(page.things().iter().cloned());
+            }
+        );
         Ok(things)
     }
 }

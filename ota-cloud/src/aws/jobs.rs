@@ -5,18 +5,12 @@ use ota_core::jobs::JobExecutionStatus;
 
 use super::error::{missing, service};
 use super::{AwsBackend, lift, lower};
+use crate::Clock;
 use crate::error::ServiceError;
 use crate::jobs::model::{
     CancelExecution, CancelJob, Job, JobExecution, JobExecutionSummary, JobSpec, JobStatus, Target,
 };
 use crate::service::JobService;
-
-/// Now, Unix ms, for the schedule checks of `CreateJob`.
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
 
 impl AwsBackend {
     /// The ARN of a thing or thing group, from the registry (so it names this account and
@@ -78,7 +72,7 @@ impl AwsBackend {
 #[async_trait]
 impl JobService for AwsBackend {
     async fn create_job(&self, spec: JobSpec) -> Result<Job, ServiceError> {
-        crate::check_spec(&spec, now_ms())?;
+        crate::check_spec(&spec, crate::SystemClock.now())?;
         lower::check_expressible(&spec)?;
         let mut arns = Vec::with_capacity(spec.targets.len());
         for target in &spec.targets {
@@ -125,20 +119,19 @@ impl JobService for AwsBackend {
                 JobStatus::DeletionInProgress => "DELETION_IN_PROGRESS",
             })
         });
-        let mut pages = self.iot.list_jobs().set_status(status).into_paginator();
-        if let Some(n) = self.page_size {
-            pages = pages.page_size(n);
-        }
-        let mut pages = pages.send();
         let mut ids = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| service("ListJobs", e))?;
-            ids.extend(
-                page.jobs()
-                    .iter()
-                    .filter_map(|j| j.job_id().map(str::to_string)),
-            );
-        }
+        each_page!(
+            self,
+            self.iot.list_jobs().set_status(status).into_paginator(),
+            "ListJobs",
+            |page| {
+                ids.extend(
+                    page.jobs()
+                        .iter()
+                        .filter_map(|j| j.job_id().map(str::to_string)),
+                );
+            }
+        );
         let mut jobs = Vec::with_capacity(ids.len());
         for id in ids {
             match self.describe_job(&id).await {
@@ -216,26 +209,24 @@ impl JobService for AwsBackend {
         status: Option<JobExecutionStatus>,
     ) -> Result<Vec<JobExecutionSummary>, ServiceError> {
         let status = status.map(|s| aws_sdk_iot::types::JobExecutionStatus::from(s.as_str()));
-        let mut pages = self
-            .iot
-            .list_job_executions_for_job()
-            .job_id(job_id)
-            .set_status(status)
-            .into_paginator();
-        if let Some(n) = self.page_size {
-            pages = pages.page_size(n);
-        }
-        let mut pages = pages.send();
         let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| service("ListJobExecutionsForJob", e))?;
-            for entry in page.execution_summaries() {
-                let thing = lift::thing_name(entry.thing_arn().unwrap_or_default());
-                if let Some(s) = entry.job_execution_summary() {
-                    out.push(lift::summary(s, job_id, &thing)?);
+        each_page!(
+            self,
+            self.iot
+                .list_job_executions_for_job()
+                .job_id(job_id)
+                .set_status(status)
+                .into_paginator(),
+            "ListJobExecutionsForJob",
+            |page| {
+                for entry in page.execution_summaries() {
+                    let thing = lift::thing_name(entry.thing_arn().unwrap_or_default());
+                    if let Some(s) = entry.job_execution_summary() {
+                        out.push(lift::summary(s, job_id, &thing)?);
+                    }
                 }
             }
-        }
+        );
         Ok(out)
     }
 
@@ -245,26 +236,24 @@ impl JobService for AwsBackend {
         status: Option<JobExecutionStatus>,
     ) -> Result<Vec<JobExecutionSummary>, ServiceError> {
         let status = status.map(|s| aws_sdk_iot::types::JobExecutionStatus::from(s.as_str()));
-        let mut pages = self
-            .iot
-            .list_job_executions_for_thing()
-            .thing_name(thing)
-            .set_status(status)
-            .into_paginator();
-        if let Some(n) = self.page_size {
-            pages = pages.page_size(n);
-        }
-        let mut pages = pages.send();
         let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| service("ListJobExecutionsForThing", e))?;
-            for entry in page.execution_summaries() {
-                let job_id = entry.job_id().unwrap_or_default();
-                if let Some(s) = entry.job_execution_summary() {
-                    out.push(lift::summary(s, job_id, thing)?);
+        each_page!(
+            self,
+            self.iot
+                .list_job_executions_for_thing()
+                .thing_name(thing)
+                .set_status(status)
+                .into_paginator(),
+            "ListJobExecutionsForThing",
+            |page| {
+                for entry in page.execution_summaries() {
+                    let job_id = entry.job_id().unwrap_or_default();
+                    if let Some(s) = entry.job_execution_summary() {
+                        out.push(lift::summary(s, job_id, thing)?);
+                    }
                 }
             }
-        }
+        );
         Ok(out)
     }
 

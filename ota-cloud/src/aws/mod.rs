@@ -31,6 +31,23 @@
 //! job). Devices normally use MQTT, not [`DeviceJobs`] over HTTPS; it is here for tools and
 //! tests, at the data-plane endpoint the SDK resolves for the region.
 
+/// Sends `$paginator` (a list call's `into_paginator()`) with `$backend`'s page size and runs
+/// `$body` on every page's output as `$page`, returning from the enclosing function at the
+/// first error (mapped by [`error::service`] with `$operation`).
+macro_rules! each_page {
+    ($backend:expr, $paginator:expr, $operation:literal, |$page:ident| $body:block) => {{
+        let mut paginator = $paginator;
+        if let Some(n) = $backend.page_size {
+            paginator = paginator.page_size(n);
+        }
+        let mut pages = paginator.send();
+        while let Some(page) = pages.next().await {
+            let $page = page.map_err(|e| super::error::service($operation, e))?;
+            $body
+        }
+    }};
+}
+
 mod connect;
 mod device;
 mod error;

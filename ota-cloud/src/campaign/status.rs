@@ -96,7 +96,7 @@ pub struct CampaignStatus {
 }
 
 /// A stage of [`CampaignReport`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct StageReport {
     /// Its status.
     pub status: StageStatus,
@@ -105,7 +105,7 @@ pub struct StageReport {
 }
 
 /// A campaign's outcome for people.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CampaignReport {
     /// The status.
     pub status: CampaignStatus,

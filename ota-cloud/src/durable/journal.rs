@@ -15,6 +15,48 @@ const FORMAT: &str = "1";
 #[derive(Debug)]
 pub(crate) struct Journal {
     conn: Connection,
+    /// An exclusive lock on `<path>.lock`, held while the journal is open, so that a second
+    /// process (or a second `Durable` in this one) cannot open the same journal and diverge.
+    _lock: ProcessLock,
+}
+
+/// An exclusive lock on a file, released when dropped (and by the system when the process
+/// dies).
+// `File::try_lock` is Rust 1.89: the `sqlite` feature needs it (see the crate's README).
+#[allow(clippy::incompatible_msrv)]
+#[derive(Debug)]
+struct ProcessLock(std::fs::File);
+
+#[allow(clippy::incompatible_msrv)]
+impl ProcessLock {
+    fn take(db: &Path) -> Result<Self, DurableError> {
+        let mut name = db.as_os_str().to_owned();
+        name.push(".lock");
+        let path = std::path::PathBuf::from(name);
+        let file = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| DurableError::Storage(format!("{}: {e}", path.display())))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Self(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Err(DurableError::Storage(format!(
+                "{} is in use by another process (or another engine of this one)",
+                db.display()
+            ))),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(DurableError::Storage(format!("{}: {e}", path.display())))
+            }
+        }
+    }
+}
+
+#[allow(clippy::incompatible_msrv)]
+impl Drop for ProcessLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
 }
 
 fn storage(e: rusqlite::Error) -> DurableError {
@@ -30,6 +72,7 @@ impl Journal {
         settings: &str,
         epoch: u64,
     ) -> Result<(Self, u64), DurableError> {
+        let lock = ProcessLock::take(path)?;
         let conn = Connection::open(path).map_err(storage)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(storage)?;
@@ -82,7 +125,7 @@ impl Journal {
                     .ok_or_else(|| DurableError::Corrupt("meta: no epoch".into()))?
             }
         };
-        Ok((Self { conn }, epoch))
+        Ok((Self { conn, _lock: lock }, epoch))
     }
 
     /// Every input in order with its time; `Corrupt` at the first row that does not read.

@@ -7,8 +7,13 @@
 //! and its time, in order), committed to disk (WAL, `synchronous=FULL`) before the call is
 //! applied and answered; opening the database replays every row into a new engine, which
 //! ends in the state the old one had after its last committed call: every job, execution,
-//! timer and rollout window. A process killed at any point loses at most a call that was
-//! never answered, which its caller retries as after any lost answer.
+//! timer and rollout window. A call whose commit fails (a full disk) is answered with the
+//! storage error and not applied. A process killed at any point loses at most a call that
+//! was never answered, which its caller retries as after any lost answer. The device calls
+//! of the MQTT gateway (`start-next`, `update`) are journaled the same way (see
+//! `gateway::mqtt::ServedEngine`).
+//!
+//! One process at a time: the journal is locked (`<path>.lock`) while it is open.
 //!
 //! What it does not do: snapshots (a restart replays the whole journal, see the benchmark in
 //! the README), compaction, or keep the pushes (`notify`, `notify-next`) produced before a
@@ -69,6 +74,34 @@ struct State {
     last: u64,
 }
 
+/// A new engine with every journaled input applied, and the time of the last one. Pushes the
+/// inputs produced are dropped (devices ask again, as after a lost message).
+fn replay(
+    journal: &Journal,
+    epoch: u64,
+    settings: Settings,
+) -> Result<(Engine, u64), DurableError> {
+    let mut engine = Engine::new(epoch, settings);
+    let mut last = epoch;
+    for (at, input) in journal.replay()? {
+        engine.advance(at);
+        let _ = apply(&mut engine, &input);
+        last = last.max(at);
+    }
+    while engine.poll_notification().is_some() {}
+    Ok((engine, last))
+}
+
+impl State {
+    /// Commit `input` (made at `last`), then apply it. Inputs the engine refuses are
+    /// journaled too (replaying them refuses them again): the journal holds every call that
+    /// could change the engine, so its length counts the calls made.
+    fn apply_and_commit(&mut self, input: &Input) -> Result<Applied, DurableError> {
+        self.journal.append(self.last, input)?;
+        Ok(apply(&mut self.engine, input))
+    }
+}
+
 /// The engine with its inputs journaled on SQLite. See the [module docs](self).
 pub struct Durable<C> {
     state: Mutex<State>,
@@ -90,15 +123,7 @@ impl<C: Clock> Durable<C> {
     /// is written then.
     pub fn open(path: &Path, clock: C, settings: Settings) -> Result<Self, DurableError> {
         let (journal, epoch) = Journal::open(path, &format!("{settings:?}"), clock.now())?;
-        let mut engine = Engine::new(epoch, settings);
-        let mut last = epoch;
-        for (at, input) in journal.replay()? {
-            engine.advance(at);
-            let _ = apply(&mut engine, &input);
-            last = last.max(at);
-        }
-        // Pushes made before the restart are not sent again.
-        while engine.poll_notification().is_some() {}
+        let (engine, last) = replay(&journal, epoch, settings)?;
         Ok(Self {
             state: Mutex::new(State {
                 engine,
@@ -172,10 +197,7 @@ impl<C: Clock> Durable<C> {
 
     /// Commit `input`, then apply it.
     fn record(&self, input: Input) -> Result<Applied, DurableError> {
-        let mut state = self.state();
-        let at = state.last;
-        state.journal.append(at, &input)?;
-        Ok(apply(&mut state.engine, &input))
+        self.state().apply_and_commit(&input)
     }
 
     fn control(&self, input: Input) -> Result<Applied, ServiceError> {
@@ -186,6 +208,79 @@ impl<C: Clock> Durable<C> {
     fn device(&self, input: Input) -> Result<Applied, DataPlaneError> {
         self.record(input)
             .map_err(|e| DataPlaneError::new(ErrorCode::InternalError, e.to_string()))
+    }
+}
+
+/// The engine as the gateway uses it, with its device calls journaled first.
+#[cfg(feature = "mqtt")]
+struct Recorded<'a>(&'a mut State);
+
+#[cfg(feature = "mqtt")]
+impl Recorded<'_> {
+    fn device(&mut self, input: &Input) -> Result<Applied, DataPlaneError> {
+        self.0
+            .apply_and_commit(input)
+            .map_err(|e| DataPlaneError::new(ErrorCode::InternalError, e.to_string()))
+    }
+}
+
+#[cfg(feature = "mqtt")]
+impl crate::gateway::GatewayEngine for Recorded<'_> {
+    fn engine(&self) -> &Engine {
+        &self.0.engine
+    }
+
+    fn start_next(
+        &mut self,
+        thing: &str,
+        request: &StartNext,
+    ) -> Result<Option<DeviceExecution>, DataPlaneError> {
+        let input = Input::StartNext {
+            thing: thing.to_string(),
+            request: request.clone(),
+        };
+        match self.device(&input)? {
+            Applied::Started(r) => r,
+            other => Err(DataPlaneError::new(
+                ErrorCode::InternalError,
+                mismatch(&other),
+            )),
+        }
+    }
+
+    fn update_execution(
+        &mut self,
+        thing: &str,
+        job_id: &str,
+        update: &UpdateExecution,
+    ) -> Result<UpdateOutcome, DataPlaneError> {
+        let input = Input::Update {
+            thing: thing.to_string(),
+            job_id: job_id.to_string(),
+            update: update.clone(),
+        };
+        match self.device(&input)? {
+            Applied::Updated(r) => r,
+            other => Err(DataPlaneError::new(
+                ErrorCode::InternalError,
+                mismatch(&other),
+            )),
+        }
+    }
+
+    fn poll_notification(&mut self) -> Option<Notification> {
+        self.0.engine.poll_notification()
+    }
+}
+
+/// The MQTT gateway on the durable engine: device calls that change it are committed to the
+/// journal before the engine makes them, and refused with `InternalError` when they cannot
+/// be.
+#[cfg(feature = "mqtt")]
+impl<C: Clock + 'static> crate::gateway::mqtt::ServedEngine for Durable<C> {
+    fn serve(&self, serve: &mut dyn FnMut(&mut dyn crate::gateway::GatewayEngine)) {
+        let mut state = self.state();
+        serve(&mut Recorded(&mut state));
     }
 }
 

@@ -2,6 +2,7 @@
 //! asked, the answer written as the wire reply on the request's `accepted` or `rejected`
 //! topic. Publishes nothing itself: the gateway hands the reply to its caller.
 
+use super::GatewayEngine;
 use crate::jobs::model::{
     DeviceExecution, ExecutionState, JobExecutionSummary as Summary, StartNext,
     StatusDetails as DetailsMap, UpdateExecution, UpdateOutcome,
@@ -21,16 +22,16 @@ use super::{json, seconds};
 /// request was malformed. `None` for `notify` and `notify-next`, which are the service's
 /// own topics and get no reply.
 pub(super) fn reply(
-    engine: &mut Engine,
+    engine: &mut dyn GatewayEngine,
     topic: &JobTopic<'_>,
     payload: &[u8],
 ) -> Option<(Reply, Vec<u8>, bool)> {
-    let now = seconds(engine.now());
+    let now = seconds(engine.engine().now());
     let thing = topic.thing.as_str();
     let answer = match topic.api {
-        JobsApi::GetPending => get_pending(engine, thing, now, payload),
+        JobsApi::GetPending => get_pending(engine.engine(), thing, now, payload),
         JobsApi::StartNext => start_next(engine, thing, now, payload),
-        JobsApi::Describe(job) => describe(engine, thing, now, job, payload),
+        JobsApi::Describe(job) => describe(engine.engine(), thing, now, job, payload),
         JobsApi::Update(id) => update(engine, thing, now, id.as_str(), payload),
         JobsApi::Notify | JobsApi::NotifyNext => return None,
     };
@@ -104,7 +105,7 @@ fn get_pending(engine: &Engine, thing: &str, now: u64, payload: &[u8]) -> Answer
 }
 
 /// `start-next`: start the thing's next execution, if any.
-fn start_next(engine: &mut Engine, thing: &str, now: u64, payload: &[u8]) -> Answer {
+fn start_next(engine: &mut dyn GatewayEngine, thing: &str, now: u64, payload: &[u8]) -> Answer {
     let Ok(req) = serde_json::from_slice::<StartNextRequest<'_>>(payload) else {
         return Answer::Malformed;
     };
@@ -141,7 +142,13 @@ fn describe(engine: &Engine, thing: &str, now: u64, job: JobRef<'_>, payload: &[
 }
 
 /// `<job>/update`: the device's status update.
-fn update(engine: &mut Engine, thing: &str, now: u64, job_id: &str, payload: &[u8]) -> Answer {
+fn update(
+    engine: &mut dyn GatewayEngine,
+    thing: &str,
+    now: u64,
+    job_id: &str,
+    payload: &[u8],
+) -> Answer {
     let Ok(req) = serde_json::from_slice::<UpdateRequest<'_>>(payload) else {
         return Answer::Malformed;
     };

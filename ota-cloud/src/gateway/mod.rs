@@ -20,6 +20,7 @@
 //! cannot tell which client published: it does not authenticate or authorize anything, and
 //! answers whoever can publish on a thing's topics as that thing.
 
+mod engine;
 mod file_source;
 mod jobs;
 mod limits;
@@ -28,6 +29,7 @@ pub mod mqtt;
 mod source;
 mod streams;
 
+pub use engine::GatewayEngine;
 pub use file_source::FileStreams;
 pub use limits::{Limits, MAX_PAYLOAD, Rate};
 pub use source::{BlockRead, MemoryStreams, StreamInfo, StreamSource};
@@ -116,10 +118,11 @@ impl Gateway {
     /// `{jobId}/update`) and stream requests (`get`, `describe`); every other topic, a
     /// reply topic included, is ignored. Does not check who published (see the module docs),
     /// and does not send `notify` or `notify-next`: poll the engine's notifications and pass
-    /// them to [`Gateway::notification`].
+    /// them to [`Gateway::notification`]. Calls that change the engine go through
+    /// `engine`'s [`GatewayEngine`] methods (an [`Engine`] makes them directly).
     pub fn handle_publish(
         &mut self,
-        engine: &mut Engine,
+        engine: &mut dyn GatewayEngine,
         source: &mut impl StreamSource,
         topic: &str,
         payload: &[u8],
@@ -174,17 +177,19 @@ impl Gateway {
     /// Answer a Jobs request on its `accepted` or `rejected` topic.
     fn jobs(
         &mut self,
-        engine: &mut Engine,
+        engine: &mut dyn GatewayEngine,
         topic: JobTopic<'_>,
         payload: &[u8],
         out: &mut Vec<Outgoing>,
     ) {
         if let Some(rate) = self.limits.jobs_rate
             && !matches!(topic.api, JobsApi::Notify | JobsApi::NotifyNext)
-            && !self.buckets.admit(topic.thing.as_str(), engine.now(), rate)
+            && !self
+                .buckets
+                .admit(topic.thing.as_str(), engine.engine().now(), rate)
         {
             self.stats.throttled += 1;
-            let refusal = jobs::throttled(seconds(engine.now()), payload);
+            let refusal = jobs::throttled(seconds(engine.engine().now()), payload);
             out.push(Outgoing {
                 topic: self.topic(topic.reply(Reply::Rejected)),
                 payload: refusal,

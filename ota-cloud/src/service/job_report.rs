@@ -8,7 +8,7 @@ use crate::jobs::model::JobProcessDetails;
 use crate::service::JobService;
 
 /// One thing that did not succeed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Failure {
     /// The thing.
     pub thing: String,
@@ -19,7 +19,7 @@ pub struct Failure {
 }
 
 /// The outcome of a job.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct JobReport {
     /// The job.
     pub job_id: String,

@@ -101,21 +101,32 @@ impl BackendArgs {
                 Service::Memory(Box::new(InMemory::new(SystemClock, Settings::default())))
             }
             BackendKind::Aws => {
-                let mut settings = AwsSettings {
-                    region: self.region.clone(),
-                    endpoint_url: self.endpoint_url.clone(),
-                    profile: self.profile.clone(),
-                    ..AwsSettings::default()
-                };
-                // An emulator without a region configured: the one every emulator serves.
-                if settings.endpoint_url.is_some() && settings.region.is_none() {
-                    settings.region = std::env::var("AWS_REGION")
-                        .ok()
-                        .or_else(|| Some("us-east-1".into()));
-                }
+                let settings = aws_settings(&self.region, &self.endpoint_url, &self.profile);
                 Service::Aws(AwsBackend::connect(&settings).await)
             }
         })
+    }
+}
+
+/// The AWS settings of `--region`, `--endpoint-url` and `--profile`. An endpoint without a
+/// region (an emulator, whose tools rarely configure one) gets `AWS_REGION` or else
+/// `us-east-1`, the region every emulator serves.
+pub(crate) fn aws_settings(
+    region: &Option<String>,
+    endpoint_url: &Option<String>,
+    profile: &Option<String>,
+) -> AwsSettings {
+    let region = match (region, endpoint_url) {
+        (None, Some(_)) => std::env::var("AWS_REGION")
+            .ok()
+            .or_else(|| Some("us-east-1".into())),
+        _ => region.clone(),
+    };
+    AwsSettings {
+        region,
+        endpoint_url: endpoint_url.clone(),
+        profile: profile.clone(),
+        ..AwsSettings::default()
     }
 }
 

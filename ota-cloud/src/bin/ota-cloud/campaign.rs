@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use ota_cloud::campaign::{Campaign, CampaignEvent, CampaignSpec, CampaignState, CampaignStatus};
 use ota_cloud::catalog::Catalog;
+use ota_cloud::{Clock as _, SystemClock};
 use serde::{Deserialize, Serialize};
 
 use super::backend::{BackendArgs, BackendKind, Output, Service, block_on, json};
@@ -161,10 +162,9 @@ struct StateFile {
     campaign: Campaign,
 }
 
+/// Now, Unix ms.
 fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    SystemClock.now()
 }
 
 /// An exclusive lock on `STATE.lock`, released on drop (and by the system when the process

@@ -12,7 +12,7 @@ use ota_cloud::jobs::model::{
 };
 use ota_cloud::jobs::projection::{MAX_MINUTES, project};
 use ota_cloud::schedule::SchedulingConfig;
-use ota_cloud::{FleetService, JobService, ServiceError};
+use ota_cloud::{Clock as _, FleetService, JobService, ServiceError, SystemClock};
 use ota_core::jobs::JobExecutionStatus;
 use serde_json::json;
 
@@ -238,10 +238,7 @@ fn spec(args: &CreateArgs) -> Result<JobSpec, CliError> {
             expires_in_sec: args.presign_expires,
         });
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    ota_cloud::check_spec(&spec, now).map_err(|e| CliError::usage(e.to_string()))?;
+    ota_cloud::check_spec(&spec, SystemClock.now()).map_err(|e| CliError::usage(e.to_string()))?;
     Ok(spec)
 }
 
@@ -361,20 +358,9 @@ fn outcome(job: &Job) -> Option<bool> {
     }
 }
 
-/// AWS's name of a job status.
-fn status_name(status: JobStatus) -> &'static str {
-    match status {
-        JobStatus::Scheduled => "SCHEDULED",
-        JobStatus::InProgress => "IN_PROGRESS",
-        JobStatus::Completed => "COMPLETED",
-        JobStatus::Canceled => "CANCELED",
-        JobStatus::DeletionInProgress => "DELETION_IN_PROGRESS",
-    }
-}
-
 fn job_text(job: &Job) -> String {
     let mut text = String::new();
-    let _ = writeln!(text, "job {}: {}", job.spec.job_id, status_name(job.status));
+    let _ = writeln!(text, "job {}: {}", job.spec.job_id, job.status.as_str());
     if let Some(reason) = &job.reason_code {
         let _ = writeln!(text, "reason: {reason}");
     }
@@ -427,7 +413,7 @@ fn describe(args: &DescribeArgs, out: &mut dyn Write) -> Result<(), CliError> {
                 return Err(CliError::failure(format!(
                     "job {} still {} after {} minutes",
                     args.job_id,
-                    status_name(job.status),
+                    job.status.as_str(),
                     args.timeout_minutes.unwrap_or(0)
                 )));
             }
@@ -495,7 +481,7 @@ fn list(args: &ListArgs, out: &mut dyn Write) -> Result<(), CliError> {
                     let c = &j.job_process_details.by_status;
                     vec![
                         j.spec.job_id.clone(),
-                        status_name(j.status).to_string(),
+                        j.status.as_str().to_string(),
                         c[JobExecutionStatus::Succeeded].to_string(),
                         failures(j).to_string(),
                         (c[JobExecutionStatus::Queued] + c[JobExecutionStatus::InProgress])

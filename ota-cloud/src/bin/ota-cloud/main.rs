@@ -12,7 +12,8 @@
 //!
 //! `plan` projects a rollout policy over a fleet with the engine itself (see
 //! `ota_cloud::jobs::projection`). `job` and `campaign` drive AWS IoT Jobs (`--backend aws`)
-//! or rehearse on an in-process engine (`--backend memory`), for release pipelines.
+//! or rehearse on an in-process engine (`--backend memory`), for release pipelines. `serve`
+//! runs the self-hosted service (`ota_cloud::serve`).
 
 mod backend;
 mod campaign;
@@ -26,6 +27,7 @@ mod keys;
 mod parse;
 mod plan;
 mod release;
+mod serve;
 mod sign;
 mod verify;
 
@@ -74,6 +76,7 @@ enum Command {
     Gateway(gateway::Args),
     Job(job::Args),
     Campaign(campaign::Args),
+    Serve(serve::Args),
 }
 
 /// [`Cli`]'s command line, with [`EXIT_STATUS`] after every command's help too.
@@ -127,6 +130,7 @@ where
         Command::Gateway(args) => gateway::run(args, out),
         Command::Job(args) => job::run(args, out),
         Command::Campaign(args) => campaign::run(args, out),
+        Command::Serve(args) => serve::run(args, out),
     }
 }
 
@@ -138,7 +142,7 @@ fn parse_error(e: &clap::Error, out: &mut dyn Write) -> Result<(), CliError> {
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
             Err(CliError::usage(
-                "a command is required: keygen, sign, verify, release, inspect, plan, gateway, job or campaign (see ota-cloud --help)",
+                "a command is required: keygen, sign, verify, release, inspect, plan, gateway, job, campaign or serve (see ota-cloud --help)",
             ))
         }
         _ => {

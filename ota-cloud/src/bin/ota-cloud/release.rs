@@ -8,7 +8,7 @@ use ota_core::version::{SecurityCounter, Version};
 
 use super::backend::block_on;
 use super::{CliError, files, keys, parse, write_out};
-use ota_cloud::aws::{AwsBackend, AwsSettings, S3Location};
+use ota_cloud::aws::{AwsBackend, S3Location};
 use ota_cloud::release::{
     AfrOtaSpec, FirmwareSpec, ImageDigest, ManifestSpec, afr_ota_from_digest,
     firmware_update_from_digest,
@@ -137,17 +137,7 @@ fn publish(args: &Args, location: &S3Location, signed: &ImageDigest) -> Result<(
             args.file.display()
         )));
     }
-    let mut settings = AwsSettings {
-        region: args.region.clone(),
-        endpoint_url: args.endpoint_url.clone(),
-        profile: args.profile.clone(),
-        ..AwsSettings::default()
-    };
-    if settings.endpoint_url.is_some() && settings.region.is_none() {
-        settings.region = std::env::var("AWS_REGION")
-            .ok()
-            .or_else(|| Some("us-east-1".into()));
-    }
+    let settings = crate::backend::aws_settings(&args.region, &args.endpoint_url, &args.profile);
     block_on(async {
         let aws = AwsBackend::connect(&settings).await;
         aws.publish(location, bytes)

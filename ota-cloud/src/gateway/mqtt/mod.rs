@@ -14,10 +14,12 @@
 //! requests are dropped unanswered and counted ([`MqttGatewayStats::shed`]): a device
 //! retries with backoff, as it does when AWS loses a message.
 //!
+//! It serves any [`ServedEngine`]: the in-memory engine, or the durable one (feature
+//! `sqlite`), which commits each device call that changes it before it is answered.
+//!
 //! What it does not do: authenticate or authorize (the gateway answers whoever publishes on a
 //! thing's topics as that thing; restrict publishing with the broker's ACLs, e.g. mosquitto's
-//! `pattern write ota/things/%c/#` with the thing name as client id), keep anything across a
-//! restart (the engine is in memory), or create jobs (use the engine or the service traits;
+//! `pattern write ota/things/%c/#` with the thing name as client id), or create jobs (use the engine or the service traits;
 //! their pushes are published at the next [`MqttBinding::tick`]).
 
 mod link;
@@ -28,9 +30,22 @@ use std::time::Duration;
 use rumqttc::{MqttOptions, QoS};
 use tokio::task::JoinHandle;
 
-use super::{Gateway, GatewayStats, Outgoing, StreamSource};
+use super::{Gateway, GatewayEngine, GatewayStats, Outgoing, StreamSource};
 use crate::service::{Clock, InMemory};
 use link::{Link, LinkEvent, Waiting};
+
+/// An engine an [`MqttGateway`] can serve from another task: [`InMemory`], or the durable
+/// engine (`durable::Durable`, feature `sqlite`), which journals device calls.
+pub trait ServedEngine: Send + Sync + 'static {
+    /// Run `serve` on the engine, brought up to the clock's time, under its lock.
+    fn serve(&self, serve: &mut dyn FnMut(&mut dyn GatewayEngine));
+}
+
+impl<C: Clock + 'static> ServedEngine for InMemory<C> {
+    fn serve(&self, serve: &mut dyn FnMut(&mut dyn GatewayEngine)) {
+        serve(&mut *self.engine());
+    }
+}
 
 /// How the gateway connects and how much it buffers.
 #[derive(Debug, Clone)]
@@ -116,21 +131,17 @@ pub fn request_filters(root: &str) -> Vec<String> {
 #[derive(Debug)]
 pub struct MqttGateway {
     stats: Arc<Mutex<MqttGatewayStats>>,
-    task: JoinHandle<()>,
+    /// `None` once [`MqttGateway::shutdown`] took it.
+    task: Option<JoinHandle<()>>,
 }
 
 impl MqttGateway {
     /// Connect as `binding` says and serve `service`'s engine and `streams` through
     /// `gateway`, until stopped. Must be called inside a tokio runtime with the time driver.
     /// Connection failures are retried forever; see [`MqttGateway::stats`].
-    pub fn start<C, S>(
-        service: Arc<InMemory<C>>,
-        streams: S,
-        gateway: Gateway,
-        binding: MqttBinding,
-    ) -> Self
+    pub fn start<E, S>(service: Arc<E>, streams: S, gateway: Gateway, binding: MqttBinding) -> Self
     where
-        C: Clock + 'static,
+        E: ServedEngine + ?Sized,
         S: StreamSource + Send + 'static,
     {
         let stats = Arc::new(Mutex::new(MqttGatewayStats::default()));
@@ -151,7 +162,10 @@ impl MqttGateway {
             max_backlog: binding.max_backlog,
         };
         let task = tokio::spawn(serving.run(binding.tick));
-        Self { stats, task }
+        Self {
+            stats,
+            task: Some(task),
+        }
     }
 
     /// The counters so far.
@@ -172,21 +186,39 @@ impl MqttGateway {
         true
     }
 
-    /// Stop serving and drop the connection (nothing waiting is sent).
+    /// A reader of the counters that outlives the gateway (for metrics).
+    pub fn stats_reader(&self) -> impl Fn() -> MqttGatewayStats + Send + Sync + 'static {
+        let stats = Arc::clone(&self.stats);
+        move || *stats.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Stop serving and drop the connection (nothing waiting is sent). The serving task
+    /// ends at its next poll; see [`MqttGateway::shutdown`] to wait for it.
     pub fn stop(self) {}
+
+    /// Stop serving and wait until the serving task has ended, so that the engine and the
+    /// stream source it held are released.
+    pub async fn shutdown(mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
 }
 
 impl Drop for MqttGateway {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 
 /// The serving task's state.
-struct Serving<C, S> {
+struct Serving<E: ?Sized, S> {
     filters: Vec<String>,
     link: Link,
-    service: Arc<InMemory<C>>,
+    service: Arc<E>,
     streams: S,
     gateway: Gateway,
     stats: Arc<Mutex<MqttGatewayStats>>,
@@ -194,7 +226,7 @@ struct Serving<C, S> {
     max_backlog: usize,
 }
 
-impl<C: Clock, S: StreamSource> Serving<C, S> {
+impl<E: ServedEngine + ?Sized, S: StreamSource> Serving<E, S> {
     async fn run(mut self, tick: Duration) {
         let mut ticker = tokio::time::interval(tick);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -231,16 +263,10 @@ impl<C: Clock, S: StreamSource> Serving<C, S> {
                     self.counts.shed += 1;
                     return;
                 }
-                {
-                    let mut engine = self.service.engine();
-                    self.gateway.handle_publish(
-                        &mut engine,
-                        &mut self.streams,
-                        &topic,
-                        &payload,
-                        replies,
-                    );
-                }
+                let (gateway, streams) = (&mut self.gateway, &mut self.streams);
+                self.service.serve(&mut |engine| {
+                    gateway.handle_publish(engine, streams, &topic, &payload, replies);
+                });
                 for reply in replies.drain(..) {
                     let qos = if reply.topic.contains("/streams/") {
                         QoS::AtMostOnce
@@ -259,16 +285,20 @@ impl<C: Clock, S: StreamSource> Serving<C, S> {
 
     /// Publish what the engine pushed since the last call.
     fn push_notifications(&mut self) {
-        let mut engine = self.service.engine();
-        while let Some(n) = engine.poll_notification() {
-            if let Some((_, push)) = self.gateway.notification(&engine, n) {
-                self.counts.notifications += 1;
-                self.link.publish(Waiting {
-                    topic: push.topic,
-                    qos: QoS::AtLeastOnce,
-                    payload: push.payload,
-                });
+        let mut pushes = Vec::new();
+        let gateway = &self.gateway;
+        self.service.serve(&mut |engine| {
+            while let Some(n) = engine.poll_notification() {
+                pushes.extend(gateway.notification(engine.engine(), n));
             }
+        });
+        for (_, push) in pushes {
+            self.counts.notifications += 1;
+            self.link.publish(Waiting {
+                topic: push.topic,
+                qos: QoS::AtLeastOnce,
+                payload: push.payload,
+            });
         }
     }
 

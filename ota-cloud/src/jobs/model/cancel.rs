@@ -11,6 +11,8 @@ pub struct CancelJob {
     /// The job's `comment`.
     pub comment: Option<String>,
     /// Also cancel `IN_PROGRESS` executions (devices can then no longer update them).
+    /// Default false.
+    #[serde(default)]
     pub force: bool,
 }
 
@@ -36,7 +38,8 @@ impl CancelJob {
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CancelExecution {
-    /// Also cancel an `IN_PROGRESS` execution.
+    /// Also cancel an `IN_PROGRESS` execution. Default false.
+    #[serde(default)]
     pub force: bool,
     /// Refuse unless the execution is at this version.
     pub expected_version: Option<u64>,

@@ -23,6 +23,28 @@ pub enum JobStatus {
     DeletionInProgress,
 }
 
+impl JobStatus {
+    /// Every status, in the order above.
+    pub const ALL: [Self; 5] = [
+        Self::Scheduled,
+        Self::InProgress,
+        Self::Completed,
+        Self::Canceled,
+        Self::DeletionInProgress,
+    ];
+
+    /// AWS's name of it (`IN_PROGRESS`, ...), as serialized.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Scheduled => "SCHEDULED",
+            Self::InProgress => "IN_PROGRESS",
+            Self::Completed => "COMPLETED",
+            Self::Canceled => "CANCELED",
+            Self::DeletionInProgress => "DELETION_IN_PROGRESS",
+        }
+    }
+}
+
 /// Counts of the job's things by the status of their latest execution, as AWS's
 /// `jobProcessDetails` (`numberOfSucceededThings`, …, in AWS's field order). A thing with a
 /// retry pending counts once, as `QUEUED`; all attempts are in [`Job::attempts`].

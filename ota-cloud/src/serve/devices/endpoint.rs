@@ -1,0 +1,424 @@
+//! [`Endpoint`]: the listener, one task per device connection, and one that pushes the
+//! engine's notifications.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use rumqttc::mqttbytes::v4::{
+    ConnAck, ConnectReturnCode, Packet, PubAck, Publish, SubAck, SubscribeReasonCode, UnsubAck,
+};
+use rumqttc::mqttbytes::{self, QoS};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+
+use super::credentials::Credentials;
+use super::rules::{matches, may_publish, may_subscribe};
+use crate::durable::Durable;
+use crate::gateway::mqtt::{MqttGatewayStats, ServedEngine};
+use crate::gateway::{Gateway, MAX_PAYLOAD, MemoryStreams, Outgoing};
+use crate::service::SystemClock;
+
+/// Largest packet taken from a device: AWS IoT's payload limit and room for the topic.
+const MAX_PACKET: usize = MAX_PAYLOAD + 1024;
+/// Time a new connection has to send CONNECT.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Deliveries that may wait for one connection before more are dropped.
+const QUEUE: usize = 256;
+
+/// What the endpoint counted.
+#[derive(Debug, Default)]
+pub(crate) struct EndpointCounts {
+    received: AtomicU64,
+    bytes_received: AtomicU64,
+    published: AtomicU64,
+    bytes_published: AtomicU64,
+    notifications: AtomicU64,
+    dropped: AtomicU64,
+    connections: AtomicU64,
+    disconnections: AtomicU64,
+    /// CONNECTs refused: unknown thing, wrong password, user name not the client id.
+    pub(crate) refused_connect: AtomicU64,
+    /// Connections closed for publishing outside the device's own topics.
+    pub(crate) refused_publish: AtomicU64,
+    /// Subscriptions refused for a filter outside the device's own topics.
+    pub(crate) refused_subscribe: AtomicU64,
+}
+
+fn bump(counter: &AtomicU64, by: u64) {
+    counter.fetch_add(by, Ordering::Relaxed);
+}
+
+enum ToSession {
+    Deliver(Outgoing),
+    /// Another connection took the thing.
+    Replaced,
+}
+
+struct Session {
+    id: u64,
+    tx: mpsc::Sender<ToSession>,
+}
+
+/// The gateway and what it serves streams from.
+struct Served {
+    gateway: Gateway,
+    streams: MemoryStreams,
+}
+
+/// The MQTT endpoint.
+pub(crate) struct Endpoint {
+    root: String,
+    engine: Arc<Durable<SystemClock>>,
+    credentials: Arc<Credentials>,
+    served: Mutex<Served>,
+    sessions: Mutex<HashMap<String, Session>>,
+    next_session: AtomicU64,
+    pub(crate) counts: EndpointCounts,
+}
+
+impl Endpoint {
+    pub(crate) fn new(
+        root: &str,
+        engine: Arc<Durable<SystemClock>>,
+        credentials: Arc<Credentials>,
+    ) -> Self {
+        Self {
+            root: root.to_string(),
+            engine,
+            credentials,
+            served: Mutex::new(Served {
+                gateway: Gateway::new(root),
+                streams: MemoryStreams::new(),
+            }),
+            sessions: Mutex::new(HashMap::new()),
+            next_session: AtomicU64::new(1),
+            counts: EndpointCounts::default(),
+        }
+    }
+
+    /// The counters in the gateway's terms, for metrics.
+    pub(crate) fn stats(&self) -> MqttGatewayStats {
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let c = &self.counts;
+        MqttGatewayStats {
+            gateway: self
+                .served
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .gateway
+                .stats,
+            received: load(&c.received),
+            bytes_received: load(&c.bytes_received),
+            published: load(&c.published),
+            bytes_published: load(&c.bytes_published),
+            notifications: load(&c.notifications),
+            shed: load(&c.dropped),
+            connections: load(&c.connections),
+            disconnections: load(&c.disconnections),
+            backlog: 0,
+        }
+    }
+
+    /// Accept devices on `listener` until `stop`; each connection ends at `stop` too.
+    pub(crate) async fn serve(
+        self: Arc<Self>,
+        listener: TcpListener,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let pushes = tokio::spawn(Arc::clone(&self).push_notifications(stop.clone()));
+        let mut connections = tokio::task::JoinSet::new();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, peer)) => {
+                        let _ = stream.set_nodelay(true);
+                        connections.spawn(Arc::clone(&self).connection(stream, peer, stop.clone()));
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "MQTT accept failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                },
+                () = stopped(&mut stop) => break,
+                Some(_) = connections.join_next() => {}
+            }
+        }
+        while connections.join_next().await.is_some() {}
+        let _ = pushes.await;
+    }
+
+    /// Every 100 ms, send the engine's pushes to the connections of their things.
+    async fn push_notifications(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let mut ticker = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                () = stopped(&mut stop) => return,
+            }
+            let mut pushes = Vec::new();
+            {
+                let served = self.served.lock().unwrap_or_else(PoisonError::into_inner);
+                self.engine.serve(&mut |engine| {
+                    while let Some(n) = engine.poll_notification() {
+                        pushes.extend(served.gateway.notification(engine.engine(), n));
+                    }
+                });
+            }
+            for (thing, push) in pushes {
+                bump(&self.counts.notifications, 1);
+                self.deliver(&thing, push);
+            }
+        }
+    }
+
+    /// Queue `message` for `thing`'s connection, if it has one (dropped and counted when
+    /// its queue is full: the device asks again).
+    fn deliver(&self, thing: &str, message: Outgoing) {
+        let sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(session) = sessions.get(thing)
+            && session.tx.try_send(ToSession::Deliver(message)).is_err()
+        {
+            bump(&self.counts.dropped, 1);
+        }
+    }
+
+    /// Answer a device's publish through the gateway.
+    fn handle(&self, topic: &str, payload: &[u8]) -> Vec<Outgoing> {
+        let mut out = Vec::new();
+        let mut served = self.served.lock().unwrap_or_else(PoisonError::into_inner);
+        let Served { gateway, streams } = &mut *served;
+        self.engine.serve(&mut |engine| {
+            gateway.handle_publish(engine, streams, topic, payload, &mut out);
+        });
+        out
+    }
+
+    fn register(&self, thing: &str, tx: mpsc::Sender<ToSession>) -> u64 {
+        let id = self.next_session.fetch_add(1, Ordering::Relaxed);
+        let old = self
+            .sessions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(thing.to_string(), Session { id, tx });
+        if let Some(old) = old {
+            let _ = old.tx.try_send(ToSession::Replaced);
+        }
+        id
+    }
+
+    fn unregister(&self, thing: &str, id: u64) {
+        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        if sessions.get(thing).is_some_and(|s| s.id == id) {
+            sessions.remove(thing);
+        }
+    }
+
+    /// Whether the CONNECT's credentials are thing `client_id`'s.
+    fn authenticate(&self, connect: &rumqttc::mqttbytes::v4::Connect) -> bool {
+        connect.login.as_ref().is_some_and(|login| {
+            !connect.client_id.is_empty()
+                && login.username == connect.client_id
+                && self
+                    .credentials
+                    .verify(&connect.client_id, login.password.as_bytes())
+        })
+    }
+
+    async fn connection(
+        self: Arc<Self>,
+        stream: TcpStream,
+        peer: SocketAddr,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let (mut reader, mut writer) = stream.into_split();
+        let mut buf = BytesMut::with_capacity(4096);
+        let connect =
+            match tokio::time::timeout(CONNECT_TIMEOUT, read_packet(&mut reader, &mut buf)).await {
+                Ok(Ok(Packet::Connect(connect))) => connect,
+                _ => return,
+            };
+        if !self.authenticate(&connect) {
+            bump(&self.counts.refused_connect, 1);
+            tracing::warn!(%peer, client_id = %connect.client_id, "MQTT connection refused: not a thing with these credentials");
+            let refusal = ConnAck::new(ConnectReturnCode::BadUserNamePassword, false);
+            let _ = write_packet(&mut writer, &Packet::ConnAck(refusal)).await;
+            return;
+        }
+        let thing = connect.client_id.clone();
+        if write_packet(
+            &mut writer,
+            &Packet::ConnAck(ConnAck::new(ConnectReturnCode::Success, false)),
+        )
+        .await
+        .is_err()
+        {
+            return;
+        }
+        bump(&self.counts.connections, 1);
+        let (tx, mut rx) = mpsc::channel(QUEUE);
+        let id = self.register(&thing, tx);
+        tracing::info!(%peer, thing = %thing, "device connected");
+        // MQTT: no packet for 1.5 keep-alive periods closes the connection (0: no limit).
+        let idle = (connect.keep_alive > 0)
+            .then(|| Duration::from_millis(u64::from(connect.keep_alive) * 1500));
+        let mut subscriptions: Vec<String> = Vec::new();
+        let why = loop {
+            let read = async {
+                match idle {
+                    Some(idle) => tokio::time::timeout(idle, read_packet(&mut reader, &mut buf))
+                        .await
+                        .unwrap_or(Err(Closed::Idle)),
+                    None => read_packet(&mut reader, &mut buf).await,
+                }
+            };
+            tokio::select! {
+                packet = read => match packet {
+                    Ok(packet) => {
+                        if let Err(why) = self.on_packet(&thing, packet, &mut subscriptions, &mut writer).await {
+                            break why;
+                        }
+                    }
+                    Err(why) => break why,
+                },
+                command = rx.recv() => match command {
+                    Some(ToSession::Deliver(message)) => {
+                        if send(&self.counts, &subscriptions, &mut writer, message).await.is_err() {
+                            break Closed::Io;
+                        }
+                    }
+                    Some(ToSession::Replaced) | None => break Closed::Replaced,
+                },
+                () = stopped(&mut stop) => break Closed::Stopping,
+            }
+        };
+        self.unregister(&thing, id);
+        bump(&self.counts.disconnections, 1);
+        tracing::info!(%peer, thing = %thing, reason = ?why, "device disconnected");
+    }
+
+    /// One packet from an authenticated device. `Err` closes the connection.
+    async fn on_packet(
+        &self,
+        thing: &str,
+        packet: Packet,
+        subscriptions: &mut Vec<String>,
+        writer: &mut OwnedWriteHalf,
+    ) -> Result<(), Closed> {
+        match packet {
+            Packet::Publish(publish) => {
+                bump(&self.counts.received, 1);
+                bump(
+                    &self.counts.bytes_received,
+                    (publish.topic.len() + publish.payload.len()) as u64,
+                );
+                if !may_publish(&self.root, thing, &publish.topic) {
+                    bump(&self.counts.refused_publish, 1);
+                    tracing::warn!(thing = %thing, topic = %publish.topic, "publish outside the thing's topics: connection closed");
+                    return Err(Closed::Forbidden);
+                }
+                let replies = self.handle(&publish.topic, &publish.payload);
+                if publish.qos != QoS::AtMostOnce {
+                    write_packet(writer, &Packet::PubAck(PubAck::new(publish.pkid))).await?;
+                }
+                for reply in replies {
+                    send(&self.counts, subscriptions, writer, reply).await?;
+                }
+            }
+            Packet::Subscribe(subscribe) => {
+                let mut codes = Vec::with_capacity(subscribe.filters.len());
+                for filter in subscribe.filters {
+                    if may_subscribe(&self.root, thing, &filter.path) {
+                        if !subscriptions.contains(&filter.path) {
+                            subscriptions.push(filter.path);
+                        }
+                        let granted = match filter.qos {
+                            QoS::AtMostOnce => QoS::AtMostOnce,
+                            _ => QoS::AtLeastOnce,
+                        };
+                        codes.push(SubscribeReasonCode::Success(granted));
+                    } else {
+                        bump(&self.counts.refused_subscribe, 1);
+                        tracing::warn!(thing = %thing, filter = %filter.path, "subscription outside the thing's topics refused");
+                        codes.push(SubscribeReasonCode::Failure);
+                    }
+                }
+                write_packet(writer, &Packet::SubAck(SubAck::new(subscribe.pkid, codes))).await?;
+            }
+            Packet::Unsubscribe(unsubscribe) => {
+                subscriptions.retain(|s| !unsubscribe.topics.contains(s));
+                write_packet(writer, &Packet::UnsubAck(UnsubAck::new(unsubscribe.pkid))).await?;
+            }
+            Packet::PingReq => write_packet(writer, &Packet::PingResp).await?,
+            Packet::PubAck(_) => {}
+            Packet::Disconnect => return Err(Closed::ByClient),
+            // A second CONNECT, or packets only a server sends: a protocol error.
+            _ => return Err(Closed::Protocol),
+        }
+        Ok(())
+    }
+}
+
+/// Resolves once `stop` is true (without holding its value across an await).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+/// Why a connection ended.
+#[derive(Debug)]
+enum Closed {
+    ByClient,
+    Idle,
+    Io,
+    Protocol,
+    Forbidden,
+    Replaced,
+    Stopping,
+}
+
+/// Publish `message` at QoS 0 if a subscription of the connection matches it.
+async fn send(
+    counts: &EndpointCounts,
+    subscriptions: &[String],
+    writer: &mut OwnedWriteHalf,
+    message: Outgoing,
+) -> Result<(), Closed> {
+    if !subscriptions.iter().any(|f| matches(f, &message.topic)) {
+        return Ok(());
+    }
+    bump(&counts.published, 1);
+    bump(
+        &counts.bytes_published,
+        (message.topic.len() + message.payload.len()) as u64,
+    );
+    let publish = Publish::new(message.topic, QoS::AtMostOnce, message.payload);
+    write_packet(writer, &Packet::Publish(publish)).await
+}
+
+async fn write_packet(writer: &mut OwnedWriteHalf, packet: &Packet) -> Result<(), Closed> {
+    let mut out = BytesMut::new();
+    packet
+        .write(&mut out, usize::MAX)
+        .map_err(|_| Closed::Protocol)?;
+    writer.write_all(&out).await.map_err(|_| Closed::Io)
+}
+
+/// The next whole packet, reading more from the socket as needed.
+async fn read_packet(reader: &mut OwnedReadHalf, buf: &mut BytesMut) -> Result<Packet, Closed> {
+    loop {
+        match Packet::read(buf, MAX_PACKET) {
+            Ok(packet) => return Ok(packet),
+            Err(mqttbytes::Error::InsufficientBytes(_)) => {
+                if reader.read_buf(buf).await.map_err(|_| Closed::Io)? == 0 {
+                    return Err(Closed::Io);
+                }
+            }
+            Err(_) => return Err(Closed::Protocol),
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! The HTTP server's routes: the admin API, `/metrics`, and `/artifacts/{name}` for signed
+//! URLs; and a log line per request (without the query, which may hold a signature).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::header::{ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, RANGE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::Shared;
+use super::api::{self, ApiError};
+use super::artifacts::{ArtifactError, RangeAnswer, UrlRefusal};
+use super::metrics::{self, Snapshot};
+use crate::service::JobService;
+
+/// Every route of the service.
+pub(crate) fn app(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .merge(api::router(Arc::clone(&shared)))
+        .route("/", get(dashboard))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/metrics", get(scrape))
+        .route("/artifacts/:name", get(download))
+        .fallback(api::unknown_operation)
+        .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(axum::middleware::from_fn(log_request))
+        .with_state(shared)
+}
+
+/// The live dashboard: one static page that reads the API (with the token the user gives
+/// it) and `/metrics`.
+async fn dashboard() -> Response {
+    (
+        [(CONTENT_TYPE, "text/html; charset=utf-8")],
+        include_str!("dashboard.html"),
+    )
+        .into_response()
+}
+
+/// The API's OpenAPI 3.0 document.
+async fn openapi() -> Response {
+    (
+        [(CONTENT_TYPE, "application/json")],
+        include_str!("openapi.json"),
+    )
+        .into_response()
+}
+
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(
+        %method,
+        %path,
+        status = response.status().as_u16(),
+        micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "http"
+    );
+    response
+}
+
+async fn scrape(State(shared): State<Arc<Shared>>) -> Result<Response, ApiError> {
+    let jobs = shared.engine.list_jobs(None).await?;
+    let campaigns: Vec<_> = shared
+        .campaigns
+        .lock()
+        .await
+        .values()
+        .map(crate::campaign::Campaign::status)
+        .collect();
+    let journal_entries = shared
+        .engine
+        .journal_len()
+        .map_err(|e| ApiError::unavailable(e.to_string()))?;
+    let things = shared.engine.read(|e| e.fleet().thing_count());
+    let text = metrics::render(&Snapshot {
+        jobs: &jobs,
+        campaigns: &campaigns,
+        gateway: (shared.gateway_stats)(),
+        counts: &shared.counts,
+        journal_entries,
+        things,
+        device_refusals: shared.endpoint.as_ref().map(|e| {
+            let load =
+                |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+            [
+                load(&e.counts.refused_connect),
+                load(&e.counts.refused_publish),
+                load(&e.counts.refused_subscribe),
+            ]
+        }),
+    });
+    Ok((
+        [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        text,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct Signed {
+    expires: Option<String>,
+    signature: Option<String>,
+}
+
+/// An artifact through a signed URL: 200 whole, 206 a range, 416 a range past the end;
+/// 403 for a URL that is unsigned, signed for something else, or expired; 404 for no such
+/// artifact (only once the URL checked out, so names cannot be probed).
+async fn download(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    Query(signed): Query<Signed>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(refusal) = shared.artifacts.check_url(
+        &name,
+        signed.expires.as_deref(),
+        signed.signature.as_deref(),
+        shared.now_secs(),
+    ) {
+        shared.counts.refused_url();
+        let code = match refusal {
+            UrlRefusal::Expired => "ExpiredUrl",
+            _ => "AccessDenied",
+        };
+        return ApiError::new(StatusCode::FORBIDDEN, code, refusal.to_string()).into_response();
+    }
+    let range = headers
+        .get(RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let store = Arc::clone(&shared);
+    let read =
+        tokio::task::spawn_blocking(move || store.artifacts.read(&name, range.as_deref())).await;
+    let (answer, bytes, len) = match read {
+        Ok(Ok(read)) => read,
+        Ok(Err(e @ ArtifactError::NotFound(_))) => {
+            return ApiError::not_found(e.to_string()).into_response();
+        }
+        Ok(Err(e)) => return ApiError::from(e).into_response(),
+        Err(e) => return ApiError::unavailable(e.to_string()).into_response(),
+    };
+    let served = bytes.len() as u64;
+    let mut response = match answer {
+        RangeAnswer::Full => (StatusCode::OK, bytes).into_response(),
+        RangeAnswer::Partial { start, end } => {
+            let mut r = (StatusCode::PARTIAL_CONTENT, bytes).into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")) {
+                r.headers_mut().insert(CONTENT_RANGE, v);
+            }
+            r
+        }
+        RangeAnswer::Unsatisfiable => {
+            let mut r = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
+                r.headers_mut().insert(CONTENT_RANGE, v);
+            }
+            r.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(0));
+            r
+        }
+    };
+    if answer != RangeAnswer::Unsatisfiable {
+        shared.counts.served_download(served);
+    }
+    let headers = response.headers_mut();
+    headers.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    response
+}

@@ -23,6 +23,7 @@
 mod api;
 mod artifacts;
 mod campaigns;
+mod client;
 mod config;
 mod devices;
 mod http;
@@ -40,6 +41,7 @@ pub use artifacts::{
     ArtifactError, ArtifactInfo, Artifacts, MAX_NAME, RangeAnswer, UrlRefusal, parse_range,
     valid_name,
 };
+pub use client::HttpBackend;
 pub use config::{ConfigError, ServeConfig, URL_LIFETIME_SECS};
 pub use releases::{ReleaseError, Releases};
 pub use secrets::Secret;

@@ -5,18 +5,35 @@ use std::fmt::Write as _;
 
 use ota_cloud::aws::{AwsBackend, AwsSettings};
 use ota_cloud::campaign::CampaignServices;
+use ota_cloud::serve::HttpBackend;
 use ota_cloud::{FleetService, InMemory, JobService, ServiceError, Settings, SystemClock};
 
 use super::CliError;
 
 /// Which service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum BackendKind {
     /// An in-process engine with AWS IoT Jobs semantics that lives for this one command: a
     /// rehearsal (rules, quotas, projection); nothing is kept between commands.
     Memory,
     /// AWS IoT Jobs (credentials and region from the standard chain).
     Aws,
+    /// A running `ota-cloud serve` at this URL (`http://HOST:PORT`).
+    Http(String),
+}
+
+/// `--backend`'s value: `memory`, `aws` or `http://HOST:PORT`.
+fn parse_backend(text: &str) -> Result<BackendKind, String> {
+    match text {
+        "memory" => Ok(BackendKind::Memory),
+        "aws" => Ok(BackendKind::Aws),
+        url if url.starts_with("http://") => HttpBackend::new(url, "")
+            .map(|_| BackendKind::Http(url.trim_end_matches('/').to_string()))
+            .map_err(|e| e.to_string()),
+        other => Err(format!(
+            "{other}: expected memory, aws or http://HOST:PORT (a running ota-cloud serve)"
+        )),
+    }
 }
 
 /// How results are printed.
@@ -32,10 +49,15 @@ pub(crate) enum Output {
 /// The options every `job` and `campaign` command takes.
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct BackendArgs {
-    /// The service to drive (default: memory; for a campaign with a state file, the one
-    /// it was started on).
-    #[arg(long, value_enum)]
+    /// The service to drive: memory, aws, or http://HOST:PORT for a running `ota-cloud
+    /// serve` (default: memory; for a campaign with a state file, the one it was started
+    /// on).
+    #[arg(long, value_name = "memory|aws|URL", value_parser = parse_backend)]
     pub(crate) backend: Option<BackendKind>,
+    /// http://: the file holding the service's admin token (its DIR/admin-token); default:
+    /// the OTA_ADMIN_TOKEN environment variable.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) token_file: Option<std::path::PathBuf>,
     /// AWS: one endpoint for IoT, the Jobs data plane and S3 (an emulator such as MiniStack).
     #[arg(long, value_name = "URL")]
     pub(crate) endpoint_url: Option<String>,
@@ -54,6 +76,7 @@ pub(crate) struct BackendArgs {
 pub(crate) enum Service {
     Memory(Box<InMemory<SystemClock>>),
     Aws(AwsBackend),
+    Http(HttpBackend),
 }
 
 impl CampaignServices for Service {
@@ -64,6 +87,7 @@ impl CampaignServices for Service {
         match self {
             Self::Memory(m) => &**m,
             Self::Aws(a) => a,
+            Self::Http(h) => h,
         }
     }
 
@@ -71,6 +95,7 @@ impl CampaignServices for Service {
         match self {
             Self::Memory(m) => &**m,
             Self::Aws(a) => a,
+            Self::Http(h) => h,
         }
     }
 }
@@ -79,18 +104,37 @@ impl BackendArgs {
     /// Refuse AWS options with the memory backend.
     /// The backend named, memory by default.
     pub(crate) fn kind(&self) -> BackendKind {
-        self.backend.unwrap_or(BackendKind::Memory)
+        self.backend.clone().unwrap_or(BackendKind::Memory)
     }
 
     fn check(&self) -> Result<(), CliError> {
-        if self.kind() == BackendKind::Memory
+        if self.kind() != BackendKind::Aws
             && (self.endpoint_url.is_some() || self.region.is_some() || self.profile.is_some())
         {
             return Err(CliError::usage(
                 "--endpoint-url, --region and --profile need --backend aws",
             ));
         }
+        if !matches!(self.kind(), BackendKind::Http(_)) && self.token_file.is_some() {
+            return Err(CliError::usage(
+                "--token-file needs --backend http://HOST:PORT",
+            ));
+        }
         Ok(())
+    }
+
+    /// The admin token for an http:// backend: --token-file, else OTA_ADMIN_TOKEN.
+    fn token(&self) -> Result<String, CliError> {
+        match &self.token_file {
+            Some(path) => std::fs::read_to_string(path)
+                .map(|t| t.trim().to_string())
+                .map_err(|e| CliError::failure(format!("--token-file {}: {e}", path.display()))),
+            None => std::env::var("OTA_ADMIN_TOKEN").map_err(|_| {
+                CliError::usage(
+                    "--backend http:// needs the admin token: --token-file DIR/admin-token or OTA_ADMIN_TOKEN",
+                )
+            }),
+        }
     }
 
     /// The service these options name. Makes no call.
@@ -104,6 +148,10 @@ impl BackendArgs {
                 let settings = aws_settings(&self.region, &self.endpoint_url, &self.profile);
                 Service::Aws(AwsBackend::connect(&settings).await)
             }
+            BackendKind::Http(url) => Service::Http(
+                HttpBackend::new(&url, &self.token()?)
+                    .map_err(|e| CliError::usage(e.to_string()))?,
+            ),
         })
     }
 }

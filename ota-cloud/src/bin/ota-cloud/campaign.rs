@@ -119,33 +119,43 @@ struct SavedBackend {
     endpoint_url: Option<String>,
     region: Option<String>,
     profile: Option<String>,
+    /// http://: the service's URL and the token file named (the token itself is not kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    token_file: Option<PathBuf>,
 }
 
 impl SavedBackend {
     fn of(args: &BackendArgs) -> Self {
+        let (kind, url) = match args.kind() {
+            BackendKind::Memory => ("memory", None),
+            BackendKind::Aws => ("aws", None),
+            BackendKind::Http(url) => ("http", Some(url)),
+        };
         Self {
-            kind: match args.kind() {
-                BackendKind::Memory => "memory",
-                BackendKind::Aws => "aws",
-            }
-            .into(),
+            kind: kind.into(),
             endpoint_url: args.endpoint_url.clone(),
             region: args.region.clone(),
             profile: args.profile.clone(),
+            url,
+            token_file: args.token_file.clone(),
         }
     }
 
     fn args(&self, output: Output) -> Result<BackendArgs, CliError> {
         Ok(BackendArgs {
-            backend: match self.kind.as_str() {
-                "memory" => Some(BackendKind::Memory),
-                "aws" => Some(BackendKind::Aws),
-                other => {
+            backend: match (self.kind.as_str(), &self.url) {
+                ("memory", _) => Some(BackendKind::Memory),
+                ("aws", _) => Some(BackendKind::Aws),
+                ("http", Some(url)) => Some(BackendKind::Http(url.clone())),
+                (other, _) => {
                     return Err(CliError::failure(format!(
                         "the state file names an unknown backend {other:?}"
                     )));
                 }
             },
+            token_file: self.token_file.clone(),
             endpoint_url: self.endpoint_url.clone(),
             region: self.region.clone(),
             profile: self.profile.clone(),

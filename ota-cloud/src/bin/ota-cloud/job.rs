@@ -310,6 +310,7 @@ fn create(args: &CreateArgs, out: &mut dyn Write) -> Result<(), CliError> {
             let created = match &service {
                 Service::Aws(aws) => aws.create_job_idempotent(spec.clone()).await,
                 Service::Memory(m) => m.create_job(spec.clone()).await,
+                Service::Http(h) => h.create_job(spec.clone()).await,
             };
             Some(created.map_err(|e| failed(&e))?)
         };

@@ -941,3 +941,86 @@ fn a_device_reaches_only_its_own_thing() {
         service.running.shutdown().await;
     });
 }
+
+#[test]
+fn a_document_placeholder_becomes_a_signed_url_for_each_delivery() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let service = Service::start(dir.path()).await;
+        let addr = service.http();
+        let token = service.token.clone();
+        let image = vec![0xa5u8; 5000];
+        let upload = {
+            let image = image.clone();
+            tokio::task::spawn_blocking(move || {
+                let auth = format!("Bearer {token}");
+                request(
+                    addr,
+                    "PUT",
+                    "/api/v1/artifacts/fw-3.bin",
+                    &[("Authorization", &auth)],
+                    &image,
+                )
+            })
+            .await
+            .unwrap()
+        };
+        assert_eq!(upload.status, 201);
+        assert_eq!(
+            service
+                .call("POST", "/api/v1/things", Some(json!({"thingName": "p1"})))
+                .await
+                .status,
+            201
+        );
+        let placeholder = format!("${{aws:iot:s3-presigned-url:http://{addr}/artifacts/fw-3.bin}}");
+        let foreign = "${aws:iot:s3-presigned-url:https://s3.amazonaws.com/b/k}";
+        let document = json!({"files": [{"url": placeholder}, {"url": foreign}]}).to_string();
+        let spec = json!({"jobId": "p", "targets": ["thing/p1"], "document": document});
+        assert_eq!(
+            service
+                .call("POST", "/api/v1/jobs", Some(spec))
+                .await
+                .status,
+            201
+        );
+        // The stored document keeps the placeholder; the device gets a signed URL.
+        let stored = service
+            .call("GET", "/api/v1/jobs/p/document", None)
+            .await
+            .json();
+        assert!(stored["document"].as_str().unwrap().contains(&placeholder));
+
+        let mut device = Device::connect(&service, "p1").await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let execution = loop {
+            let (ok, reply) = device.ask("start-next", json!({})).await;
+            assert!(ok);
+            if reply["execution"].is_object() {
+                break reply["execution"].clone();
+            }
+            assert!(tokio::time::Instant::now() < deadline);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let url = execution["jobDocument"]["files"][0]["url"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            url.starts_with(&format!("http://{addr}/artifacts/fw-3.bin?expires=")),
+            "{url}"
+        );
+        assert_eq!(
+            execution["jobDocument"]["files"][1]["url"], foreign,
+            "not ours: kept"
+        );
+        let path = url
+            .strip_prefix(&format!("http://{addr}"))
+            .unwrap()
+            .to_string();
+        let got = service.anonymous("GET", &path, vec![]).await;
+        assert_eq!(got.status, 200);
+        assert_eq!(got.body, image);
+        service.running.shutdown().await;
+    });
+}

@@ -103,8 +103,8 @@ pub enum CampaignError {
     /// The stage is not waiting for an approval.
     #[error("stage {0} is not awaiting approval")]
     NotAwaitingApproval(String),
-    /// An approval without the approver's name.
-    #[error("an approval needs the approver's name")]
+    /// An approval or a stop without the name of who made it.
+    #[error("an approval or a stop needs the name of who makes it")]
     MissingApprover,
     /// The campaign has completed or stopped.
     #[error("campaign {0} has finished")]

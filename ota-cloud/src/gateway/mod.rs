@@ -67,6 +67,56 @@ pub struct GatewayStats {
     pub throttled: u64,
 }
 
+/// The placeholder AWS IoT pre-signs in job documents: `${aws:iot:s3-presigned-url:URL}`.
+pub const PRESIGN_PLACEHOLDER: &str = "${aws:iot:s3-presigned-url:";
+
+/// Turns the URL of a pre-signing placeholder into a URL for the device (`None`: leave the
+/// placeholder as it is). See [`Gateway::with_presigner`].
+#[derive(Clone)]
+pub struct Presigner(std::sync::Arc<SignUrl>);
+
+/// What a [`Presigner`] calls: a placeholder's URL to the device's URL, or `None`.
+type SignUrl = dyn Fn(&str) -> Option<String> + Send + Sync;
+
+impl Presigner {
+    /// A presigner calling `sign` with each placeholder's URL.
+    pub fn new(sign: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
+        Self(std::sync::Arc::new(sign))
+    }
+
+    /// `payload` with every placeholder `sign` accepts replaced by its answer. Payloads are
+    /// JSON: an answer must not need escaping (a URL of unreserved characters and
+    /// `:/?&=%` does not).
+    fn apply(&self, payload: Vec<u8>) -> Vec<u8> {
+        let Ok(text) = std::str::from_utf8(&payload) else {
+            return payload;
+        };
+        if !text.contains(PRESIGN_PLACEHOLDER) {
+            return payload;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find(PRESIGN_PLACEHOLDER) {
+            let inner = &rest[start + PRESIGN_PLACEHOLDER.len()..];
+            let Some(end) = inner.find('}') else { break };
+            out.push_str(&rest[..start]);
+            match (self.0)(&inner[..end]).filter(|u| !u.contains(['"', '\\'])) {
+                Some(url) => out.push_str(&url),
+                None => out.push_str(&rest[start..start + PRESIGN_PLACEHOLDER.len() + end + 1]),
+            }
+            rest = &inner[end + 1..];
+        }
+        out.push_str(rest);
+        out.into_bytes()
+    }
+}
+
+impl core::fmt::Debug for Presigner {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Presigner(..)")
+    }
+}
+
 /// Jobs and Streams over MQTT, in front of the engine: one topic root, and counters.
 ///
 /// Holds no stream contents and no engine: both are passed to each call. Does not keep
@@ -76,6 +126,7 @@ pub struct Gateway {
     root: String,
     limits: Limits,
     buckets: limits::Buckets,
+    presigner: Option<Presigner>,
     /// What was answered.
     pub stats: GatewayStats,
 }
@@ -103,7 +154,25 @@ impl Gateway {
             root: topic_root.to_string(),
             limits,
             buckets: limits::Buckets::default(),
+            presigner: None,
             stats: GatewayStats::default(),
+        }
+    }
+
+    /// This gateway, rewriting the pre-signing placeholders (`${aws:iot:s3-presigned-url:URL}`)
+    /// of the job documents it sends (replies and `notify-next`) with `presigner`, per
+    /// device and per message, as AWS IoT does for S3 URLs. The document's signed manifest
+    /// does not cover its location, so the signature still holds.
+    #[must_use]
+    pub fn with_presigner(mut self, presigner: Presigner) -> Self {
+        self.presigner = Some(presigner);
+        self
+    }
+
+    fn presigned(&self, payload: Vec<u8>) -> Vec<u8> {
+        match &self.presigner {
+            Some(p) => p.apply(payload),
+            None => payload,
         }
     }
 
@@ -202,6 +271,7 @@ impl Gateway {
         if malformed {
             self.stats.malformed += 1;
         }
+        let payload = self.presigned(payload);
         out.push(Outgoing {
             topic: self.topic(topic.reply(reply)),
             payload,
@@ -231,6 +301,7 @@ impl Gateway {
             }
         };
         let topic = self.topic(JobTopic::request(name, api));
+        let payload = self.presigned(payload);
         Some((thing, Outgoing { topic, payload }))
     }
 }

@@ -334,3 +334,26 @@ fn a_thing_over_its_rate_is_throttled_and_others_are_not() {
     assert!(topic.ends_with("/get/accepted"), "{topic}");
     assert_eq!(g.1.stats.throttled, 1);
 }
+
+#[test]
+fn a_presigner_rewrites_the_placeholders_it_accepts() {
+    let presigner = Presigner::new(|url| {
+        url.starts_with("http://svc/")
+            .then(|| format!("{url}?expires=9&signature=ab"))
+    });
+    let payload = concat!(
+        r#"{"a":"${aws:iot:s3-presigned-url:http://svc/artifacts/x}","#,
+        r#""b":"${aws:iot:s3-presigned-url:https://s3/other}","c":"${aws:iot:s3-presigned-url:"}"#
+    );
+    let out = String::from_utf8(presigner.apply(payload.as_bytes().to_vec())).unwrap();
+    assert_eq!(
+        out,
+        concat!(
+            r#"{"a":"http://svc/artifacts/x?expires=9&signature=ab","#,
+            r#""b":"${aws:iot:s3-presigned-url:https://s3/other}","c":"${aws:iot:s3-presigned-url:"}"#
+        )
+    );
+    let quoting = Presigner::new(|_| Some("a\"b".into()));
+    let kept = r#"{"u":"${aws:iot:s3-presigned-url:x}"}"#;
+    assert_eq!(quoting.apply(kept.as_bytes().to_vec()), kept.as_bytes());
+}

@@ -109,13 +109,23 @@ impl HttpBackend {
         path: &str,
         body: Option<&Value>,
     ) -> Result<(u16, Vec<u8>), ServiceError> {
+        let body = body.map(Value::to_string).unwrap_or_default();
+        self.send_bytes(method, path, body.as_bytes()).await
+    }
+
+    /// One call with a raw body.
+    async fn send_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> Result<(u16, Vec<u8>), ServiceError> {
         let unavailable = |e: std::io::Error| {
             ServiceError::Unavailable(format!("http://{}: {e}", self.authority))
         };
         let mut stream = tokio::net::TcpStream::connect(&self.authority)
             .await
             .map_err(unavailable)?;
-        let body = body.map(Value::to_string).unwrap_or_default();
         let head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\
              Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -127,10 +137,7 @@ impl HttpBackend {
             .write_all(head.as_bytes())
             .await
             .map_err(unavailable)?;
-        stream
-            .write_all(body.as_bytes())
-            .await
-            .map_err(unavailable)?;
+        stream.write_all(body).await.map_err(unavailable)?;
         let mut raw = Vec::new();
         (&mut stream)
             .take(MAX_RESPONSE)
@@ -164,6 +171,23 @@ impl HttpBackend {
         serde_json::from_slice(bytes).map_err(|e| {
             ServiceError::Unexpected(format!("{method} {path}: the answer does not read: {e}"))
         })
+    }
+
+    /// Store `bytes` as artifact `name` (`PUT /api/v1/artifacts/NAME`; storing the same
+    /// bytes again is accepted). Returns its SHA-256 (hex).
+    ///
+    /// # Errors
+    /// `InvalidRequest` for a bad name, `InvalidStateTransition` when the name holds other
+    /// bytes, `Unavailable`.
+    pub async fn upload_artifact(&self, name: &str, bytes: &[u8]) -> Result<String, ServiceError> {
+        let path = format!("/api/v1/artifacts/{}", segment(name));
+        let (status, answer) = self.send_bytes("PUT", &path, bytes).await?;
+        if !(200..300).contains(&status) {
+            return Err(refusal(status, &answer));
+        }
+        let info: Value = serde_json::from_slice(&answer)
+            .map_err(|e| ServiceError::Unexpected(format!("PUT {path}: {e}")))?;
+        Ok(info["sha256"].as_str().unwrap_or_default().to_string())
     }
 
     /// Every item of a paginated list at `path` (which may carry a query already).

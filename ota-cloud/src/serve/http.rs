@@ -4,13 +4,12 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::header::{ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, RANGE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
 
 use super::Shared;
 use super::api::{self, ApiError};
@@ -104,10 +103,24 @@ async fn scrape(State(shared): State<Arc<Shared>>) -> Result<Response, ApiError>
         .into_response())
 }
 
-#[derive(Deserialize)]
-struct Signed {
-    expires: Option<String>,
-    signature: Option<String>,
+/// `expires` and `signature` of a signed URL's query; a parameter given twice counts as
+/// missing (the URL is then unsigned: 403, like any other bad signature).
+fn signed_query(query: Option<&str>) -> (Option<String>, Option<String>) {
+    let mut expires: Option<Option<String>> = None;
+    let mut signature: Option<Option<String>> = None;
+    for pair in query.unwrap_or_default().split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let slot = match key {
+            "expires" => &mut expires,
+            "signature" => &mut signature,
+            _ => continue,
+        };
+        *slot = match slot {
+            None => Some(Some(value.to_string())),
+            Some(_) => Some(None),
+        };
+    }
+    (expires.flatten(), signature.flatten())
 }
 
 /// An artifact through a signed URL: 200 whole, 206 a range, 416 a range past the end;
@@ -116,13 +129,14 @@ struct Signed {
 async fn download(
     State(shared): State<Arc<Shared>>,
     Path(name): Path<String>,
-    Query(signed): Query<Signed>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
+    let (expires, signature) = signed_query(query.as_deref());
     if let Err(refusal) = shared.artifacts.check_url(
         &name,
-        signed.expires.as_deref(),
-        signed.signature.as_deref(),
+        expires.as_deref(),
+        signature.as_deref(),
         shared.now_secs(),
     ) {
         shared.counts.refused_url();
@@ -176,4 +190,28 @@ async fn download(
         HeaderValue::from_static("application/octet-stream"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signed_query;
+
+    #[test]
+    fn signed_queries() {
+        let q = |s| signed_query(Some(s));
+        assert_eq!(
+            q("expires=5&signature=ab"),
+            (Some("5".into()), Some("ab".into()))
+        );
+        assert_eq!(
+            q("signature=ab&x=1&expires=5"),
+            (Some("5".into()), Some("ab".into()))
+        );
+        assert_eq!(
+            q("expires=5&signature=ab&signature=ab"),
+            (Some("5".into()), None)
+        );
+        assert_eq!(q("expires"), (Some(String::new()), None));
+        assert_eq!(signed_query(None), (None, None));
+    }
 }

@@ -49,7 +49,7 @@ pub use secrets::Secret;
 use crate::campaign::Campaign;
 use crate::durable::{Durable, DurableError};
 use crate::gateway::mqtt::{MqttBinding, MqttGateway, MqttGatewayStats};
-use crate::gateway::{Gateway, MemoryStreams};
+use crate::gateway::{Gateway, MemoryStreams, Presigner};
 use crate::jobs::engine::Settings;
 use crate::service::{Clock, SystemClock};
 use devices::{Credentials, Endpoint};
@@ -101,7 +101,7 @@ pub(crate) struct Shared {
     /// Wakes the stepping task at once (a campaign created or changed).
     pub(crate) wake_campaigns: tokio::sync::Notify,
     pub(crate) releases: Releases,
-    pub(crate) artifacts: Artifacts,
+    pub(crate) artifacts: Arc<Artifacts>,
     pub(crate) token: Secret,
     pub(crate) config: ServeConfig,
     pub(crate) counts: metrics::Counts,
@@ -165,6 +165,19 @@ fn data_error(path: &Path) -> impl FnOnce(std::io::Error) -> ServeError + '_ {
     }
 }
 
+/// The presigner of job documents: a `${aws:iot:s3-presigned-url:URL}` whose URL is one of
+/// this service's artifacts (`{base}/artifacts/NAME`) becomes a signed URL living
+/// `url_lifetime_secs` from the moment the message is sent; other placeholders stay.
+fn presigner(config: &ServeConfig, artifacts: Arc<Artifacts>, clock: SystemClock) -> Presigner {
+    let prefix = format!("{}/artifacts/", config.base_url());
+    let base = config.base_url();
+    let life = config.url_lifetime_secs;
+    Presigner::new(move |url| {
+        let name = url.strip_prefix(&prefix)?;
+        valid_name(name).then(|| artifacts.signed_url(&base, name, clock.now() / 1000 + life))
+    })
+}
+
 /// `mqtt://HOST:PORT` as host and port.
 ///
 /// # Errors
@@ -196,7 +209,8 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
     let key_path = data.join("url-key");
     let key = Secret::load_or_create(&key_path).map_err(data_error(&key_path))?;
     let artifacts_dir = data.join("artifacts");
-    let artifacts = Artifacts::open(&artifacts_dir, key).map_err(data_error(&artifacts_dir))?;
+    let artifacts =
+        Arc::new(Artifacts::open(&artifacts_dir, key).map_err(data_error(&artifacts_dir))?);
     let releases = Releases::open(&data.join("releases"))?;
     let db = data.join("ota.db");
     let engine = Durable::open(&db, SystemClock, Settings::default()).map_err(|source| {
@@ -236,6 +250,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
     let credentials =
         Arc::new(Credentials::open(&credentials_path).map_err(data_error(&credentials_path))?);
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let presigner = presigner(&config, Arc::clone(&artifacts), *engine.clock());
     let (mqtt, devices) = match &config.broker {
         Some(url) => {
             let (host, port) = parse_broker_url(url)?;
@@ -247,7 +262,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
             let gateway = MqttGateway::start(
                 Arc::clone(&engine),
                 MemoryStreams::new(),
-                Gateway::new(config.topic_root()),
+                Gateway::new(config.topic_root()).with_presigner(presigner),
                 MqttBinding::new(&host, port, "ota-cloud-serve"),
             );
             (addr, Devices::Broker(gateway))
@@ -264,7 +279,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
                 message: e.to_string(),
             })?;
             let endpoint = Arc::new(Endpoint::new(
-                config.topic_root(),
+                Gateway::new(config.topic_root()).with_presigner(presigner),
                 Arc::clone(&engine),
                 Arc::clone(&credentials),
             ));

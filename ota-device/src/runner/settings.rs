@@ -35,6 +35,9 @@ pub struct MqttSettings {
     /// Start with a clean session. Off by default: the broker keeps the subscriptions and the
     /// QoS 1 messages for the device across reconnects.
     pub clean_session: bool,
+    /// MQTT user name and password (`ota-cloud serve`'s endpoint takes the thing name and
+    /// the password its API issued; AWS IoT Core authenticates by certificate instead).
+    pub credentials: Option<(String, String)>,
     /// First wait before reconnecting after a connection failure.
     pub reconnect_min: Duration,
     /// Longest wait between reconnect attempts (the wait doubles up to it, with jitter).
@@ -63,6 +66,7 @@ impl MqttSettings {
             keep_alive: Duration::from_secs(30),
             max_packet: 256 * 1024,
             clean_session: false,
+            credentials: None,
             reconnect_min: Duration::from_secs(1),
             reconnect_max: Duration::from_secs(60),
         }
@@ -86,6 +90,9 @@ impl MqttSettings {
             .set_keep_alive(self.keep_alive)
             .set_max_packet_size(self.max_packet, self.max_packet)
             .set_clean_session(self.clean_session);
+        if let Some((username, password)) = &self.credentials {
+            options.set_credentials(username, password);
+        }
         let tls = || -> Result<_, RunnerError> {
             let files = self.tls.as_ref().ok_or(RunnerError::Tls(
                 "a mqtts:// or wss:// broker needs a CA (and usually a client certificate)".into(),

@@ -28,6 +28,10 @@ pub(crate) struct Args {
     /// ALPN protocol to offer (AWS IoT Core on port 443: x-amzn-mqtt-ca).
     #[arg(long)]
     pub(crate) alpn: Option<String>,
+    /// A file holding the MQTT password (user name: the thing name), for brokers that ask
+    /// for one, such as `ota-cloud serve` (POST /api/v1/things/NAME/credentials).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) password_file: Option<PathBuf>,
     /// The thing name (also the MQTT client id).
     #[arg(long)]
     pub(crate) thing: String,
@@ -46,7 +50,8 @@ pub(crate) struct Args {
     /// The factory version: the version of the image a new state directory starts with.
     #[arg(long)]
     pub(crate) version: String,
-    /// The topic root ($aws on AWS IoT and mosquitto; the embedded broker uses "ota").
+    /// The topic root ($aws on AWS IoT, mosquitto and ota-cloud serve; ota-cloud gateway's
+    /// embedded broker uses "ota").
     #[arg(long, default_value = "$aws")]
     pub(crate) topic_root: String,
     /// Exit after one job: 0 when an update was committed, 1 when the job ended REJECTED or

@@ -53,15 +53,20 @@ fn trust_store(args: &Args) -> Result<TrustStore<1>, Box<dyn std::error::Error>>
     Ok(store)
 }
 
-fn mqtt_settings(args: &Args) -> MqttSettings {
+fn mqtt_settings(args: &Args) -> Result<MqttSettings, String> {
     let mut settings = MqttSettings::new(&args.broker, &args.thing);
+    if let Some(path) = &args.password_file {
+        let password = std::fs::read_to_string(path)
+            .map_err(|e| format!("--password-file {}: {e}", path.display()))?;
+        settings.credentials = Some((args.thing.clone(), password.trim().to_string()));
+    }
     settings.ws_host.clone_from(&args.ws_host);
     settings.alpn = args.alpn.iter().cloned().collect();
     settings.tls = args.ca.as_ref().map(|ca| TlsFiles {
         ca: ca.clone(),
         client: args.cert.clone().zip(args.key.clone()),
     });
-    settings
+    Ok(settings)
 }
 
 fn device(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
@@ -96,7 +101,7 @@ fn device(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         ..RunOptions::default()
     };
     let mut app = report::Printer::new(args.fail_self_test);
-    let exit = runtime.block_on(run(&mut client, &mqtt_settings(args), &mut app, options))?;
+    let exit = runtime.block_on(run(&mut client, &mqtt_settings(args)?, &mut app, options))?;
     match exit {
         Exit::Activate => {
             let version = client

@@ -88,10 +88,11 @@ async fn list_things(
             .collect()
     });
     let page = query.page(things, |t| &t.name)?;
-    Ok(Json(json!({
-        "items": page.items.iter().map(thing_json).collect::<Vec<_>>(),
-        "nextToken": page.next_token,
-    })))
+    let mut answer = json!({ "items": page.items.iter().map(thing_json).collect::<Vec<_>>() });
+    if let Some(token) = page.next_token {
+        answer["nextToken"] = Value::String(token);
+    }
+    Ok(Json(answer))
 }
 
 async fn describe_thing(

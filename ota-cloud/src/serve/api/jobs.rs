@@ -12,9 +12,14 @@ use serde_json::{Value, json};
 
 use super::fleet::StatusQuery;
 use super::{ApiError, ApiQuery, PageQuery, body};
-use crate::jobs::model::{CancelExecution, CancelJob, Job, JobExecution, JobSpec, JobStatus};
+use crate::jobs::model::{
+    CancelExecution, CancelJob, Job, JobExecution, JobSpec, JobStatus, PresignedUrlConfig,
+};
 use crate::serve::Shared;
 use crate::service::JobService;
+
+/// The role recorded in `presignedUrlConfig` when the service fills it in.
+const SELF_SIGNING_ROLE: &str = "arn:aws:iam::000000000000:role/ota-cloud-serve";
 
 pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
@@ -37,7 +42,17 @@ async fn create_job(
     State(shared): State<Arc<Shared>>,
     bytes: Bytes,
 ) -> Result<(StatusCode, Json<Job>), ApiError> {
-    let spec: JobSpec = body(&bytes)?;
+    let mut spec: JobSpec = body(&bytes)?;
+    // AWS requires a role to pre-sign with; this service signs with its own key, so a
+    // document with placeholders needs none (one given is kept, and its role unused).
+    if spec.presigned_url_config.is_none()
+        && spec.document.contains(crate::gateway::PRESIGN_PLACEHOLDER)
+    {
+        spec.presigned_url_config = Some(PresignedUrlConfig {
+            role_arn: SELF_SIGNING_ROLE.to_string(),
+            expires_in_sec: u32::try_from(shared.config.url_lifetime_secs).ok(),
+        });
+    }
     let job = shared.engine.create_job(spec).await?;
     Ok((StatusCode::CREATED, Json(job)))
 }

@@ -70,6 +70,12 @@ async fn upload_artifact(
     Path(name): Path<String>,
     bytes: Bytes,
 ) -> Result<(StatusCode, Json<ArtifactInfo>), ApiError> {
+    // An empty upload is a mistake (a missing file), and would take the name for good.
+    if bytes.is_empty() {
+        return Err(ApiError::bad_request(
+            "an artifact needs a body: the image's bytes",
+        ));
+    }
     let store = Arc::clone(&shared);
     let info = tokio::task::spawn_blocking(move || store.artifacts.put(&name, &bytes))
         .await

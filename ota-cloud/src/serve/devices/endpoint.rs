@@ -83,17 +83,18 @@ pub(crate) struct Endpoint {
 }
 
 impl Endpoint {
+    /// The endpoint answering through `gateway` (its topic root is the devices').
     pub(crate) fn new(
-        root: &str,
+        gateway: Gateway,
         engine: Arc<Durable<SystemClock>>,
         credentials: Arc<Credentials>,
     ) -> Self {
         Self {
-            root: root.to_string(),
+            root: gateway.topic_root().to_string(),
             engine,
             credentials,
             served: Mutex::new(Served {
-                gateway: Gateway::new(root),
+                gateway,
                 streams: MemoryStreams::new(),
             }),
             sessions: Mutex::new(HashMap::new()),

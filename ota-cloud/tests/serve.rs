@@ -938,6 +938,38 @@ fn a_device_reaches_only_its_own_thing() {
         );
         // d2 still runs its own.
         assert_eq!(d2.run_next("SUCCEEDED").await, "j");
+
+        // Revoking d2's credentials ends its connection: it is answered no more.
+        let r = service
+            .call("DELETE", "/api/v1/things/d2/credentials", None)
+            .await;
+        assert_eq!(r.status, 204);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        while d2.replies.try_recv().is_ok() {}
+        let _ = d2
+            .client
+            .publish("$aws/things/d2/jobs/get", QoS::AtLeastOnce, false, "{}")
+            .await;
+        let heard = tokio::time::timeout(Duration::from_secs(1), d2.replies.recv()).await;
+        assert!(
+            !matches!(heard, Ok(Some(_))),
+            "d2 was answered after its revocation: {heard:?}"
+        );
+        // Deleting a thing takes its credentials: a new thing of the same name does not
+        // inherit them.
+        assert_eq!(
+            service
+                .call("DELETE", "/api/v1/things/d1", None)
+                .await
+                .status,
+            204
+        );
+        let r = service
+            .call("POST", "/api/v1/things", Some(json!({"thingName": "d1"})))
+            .await;
+        assert_eq!(r.status, 201);
+        let outcome = connect_outcome(&service, "d1", Some(("d1", &rotated))).await;
+        assert!(outcome.contains("BadUserNamePassword"), "{outcome}");
         service.running.shutdown().await;
     });
 }
@@ -1021,6 +1053,34 @@ fn a_document_placeholder_becomes_a_signed_url_for_each_delivery() {
         let got = service.anonymous("GET", &path, vec![]).await;
         assert_eq!(got.status, 200);
         assert_eq!(got.body, image);
+
+        // A placeholder the device writes itself (status details) is echoed as it came:
+        // only job documents are signed.
+        let own = format!("${{aws:iot:s3-presigned-url:http://{addr}/artifacts/fw-3.bin}}");
+        let (ok, reply) = device
+            .ask(
+                "p/update",
+                json!({
+                    "status": "IN_PROGRESS",
+                    "statusDetails": {"u": own},
+                    "includeJobExecutionState": true,
+                }),
+            )
+            .await;
+        assert!(ok, "{reply}");
+        let text = reply.to_string();
+        assert!(!text.contains("signature="), "{text}");
+        assert_eq!(reply["executionState"]["statusDetails"]["u"], own.as_str());
+        let (ok, reply) = device.ask("p/get", json!({})).await;
+        assert!(ok, "{reply}");
+        assert_eq!(reply["execution"]["statusDetails"]["u"], own.as_str());
+        let signed = reply["execution"]["jobDocument"]["files"][0]["url"]
+            .as_str()
+            .unwrap();
+        assert!(
+            signed.contains("signature="),
+            "the document itself is signed: {signed}"
+        );
         service.running.shutdown().await;
     });
 }

@@ -2,7 +2,7 @@
 //! asked, the answer written as the wire reply on the request's `accepted` or `rejected`
 //! topic. Publishes nothing itself: the gateway hands the reply to its caller.
 
-use super::GatewayEngine;
+use super::{GatewayEngine, Presigner};
 use crate::jobs::model::{
     DeviceExecution, ExecutionState, JobExecutionSummary as Summary, StartNext,
     StatusDetails as DetailsMap, UpdateExecution, UpdateOutcome,
@@ -25,14 +25,15 @@ pub(super) fn reply(
     engine: &mut dyn GatewayEngine,
     topic: &JobTopic<'_>,
     payload: &[u8],
+    presigner: Option<&Presigner>,
 ) -> Option<(Reply, Vec<u8>, bool)> {
     let now = seconds(engine.engine().now());
     let thing = topic.thing.as_str();
     let answer = match topic.api {
         JobsApi::GetPending => get_pending(engine.engine(), thing, now, payload),
-        JobsApi::StartNext => start_next(engine, thing, now, payload),
-        JobsApi::Describe(job) => describe(engine.engine(), thing, now, job, payload),
-        JobsApi::Update(id) => update(engine, thing, now, id.as_str(), payload),
+        JobsApi::StartNext => start_next(engine, thing, now, payload, presigner),
+        JobsApi::Describe(job) => describe(engine.engine(), thing, now, job, payload, presigner),
+        JobsApi::Update(id) => update(engine, thing, now, id.as_str(), payload, presigner),
         JobsApi::Notify | JobsApi::NotifyNext => return None,
     };
     Some(match answer {
@@ -105,7 +106,13 @@ fn get_pending(engine: &Engine, thing: &str, now: u64, payload: &[u8]) -> Answer
 }
 
 /// `start-next`: start the thing's next execution, if any.
-fn start_next(engine: &mut dyn GatewayEngine, thing: &str, now: u64, payload: &[u8]) -> Answer {
+fn start_next(
+    engine: &mut dyn GatewayEngine,
+    thing: &str,
+    now: u64,
+    payload: &[u8],
+    presigner: Option<&Presigner>,
+) -> Answer {
     let Ok(req) = serde_json::from_slice::<StartNextRequest<'_>>(payload) else {
         return Answer::Malformed;
     };
@@ -115,13 +122,22 @@ fn start_next(engine: &mut dyn GatewayEngine, thing: &str, now: u64, payload: &[
         step_timeout_in_minutes: req.step_timeout_in_minutes.map(|s| s.get()),
     };
     match engine.start_next(thing, &request) {
-        Ok(execution) => Answer::Accepted(execution_reply(token, now, execution.as_ref())),
+        Ok(execution) => {
+            Answer::Accepted(execution_reply(token, now, execution.as_ref(), presigner))
+        }
         Err(e) => refused(e, token),
     }
 }
 
 /// `<job>/get`: one execution of the thing, or its next.
-fn describe(engine: &Engine, thing: &str, now: u64, job: JobRef<'_>, payload: &[u8]) -> Answer {
+fn describe(
+    engine: &Engine,
+    thing: &str,
+    now: u64,
+    job: JobRef<'_>,
+    payload: &[u8],
+    presigner: Option<&Presigner>,
+) -> Answer {
     let Ok(req) = serde_json::from_slice::<DescribeRequest<'_>>(payload) else {
         return Answer::Malformed;
     };
@@ -136,7 +152,9 @@ fn describe(engine: &Engine, thing: &str, now: u64, job: JobRef<'_>, payload: &[
         req.execution_number,
         req.include_job_document.unwrap_or(true),
     ) {
-        Ok(execution) => Answer::Accepted(execution_reply(token, now, execution.as_ref())),
+        Ok(execution) => {
+            Answer::Accepted(execution_reply(token, now, execution.as_ref(), presigner))
+        }
         Err(e) => refused(e, token),
     }
 }
@@ -148,6 +166,7 @@ fn update(
     now: u64,
     job_id: &str,
     payload: &[u8],
+    presigner: Option<&Presigner>,
 ) -> Answer {
     let Ok(req) = serde_json::from_slice::<UpdateRequest<'_>>(payload) else {
         return Answer::Malformed;
@@ -162,16 +181,30 @@ fn update(
         step_timeout_in_minutes: req.step_timeout_in_minutes.map(|s| s.get()),
     };
     match engine.update_execution(thing, job_id, &update) {
-        Ok(outcome) => Answer::Accepted(update_reply(req.client_token, now, &outcome)),
+        Ok(outcome) => Answer::Accepted(update_reply(req.client_token, now, &outcome, presigner)),
         Err(e) => refused(e, req.client_token),
     }
 }
 
-fn update_reply(token: Option<JsonStr<'_>>, now: u64, outcome: &UpdateOutcome) -> Vec<u8> {
+/// A job document for the wire, its pre-signing placeholders replaced when a presigner is
+/// set. Only the document is rewritten: what the device wrote (status details, client
+/// token) is echoed as it came, so a device cannot have a URL signed by putting a
+/// placeholder there.
+fn wire_document(document: &str, presigner: Option<&Presigner>) -> Option<Box<RawValue>> {
+    let text = presigner.map_or_else(|| document.to_string(), |p| p.document(document));
+    RawValue::from_string(text).ok()
+}
+
+fn update_reply(
+    token: Option<JsonStr<'_>>,
+    now: u64,
+    outcome: &UpdateOutcome,
+    presigner: Option<&Presigner>,
+) -> Vec<u8> {
     let document = outcome
         .job_document
         .as_deref()
-        .and_then(|d| RawValue::from_string(d.to_string()).ok());
+        .and_then(|d| wire_document(d, presigner));
     json(&UpdateResponse {
         client_token: token,
         timestamp: now,
@@ -209,10 +242,11 @@ pub(super) fn execution_reply(
     token: Option<JsonStr<'_>>,
     now: u64,
     execution: Option<&DeviceExecution>,
+    presigner: Option<&Presigner>,
 ) -> Vec<u8> {
     let document = execution
         .and_then(|e| e.job_document.as_deref())
-        .and_then(|d| RawValue::from_string(d.to_string()).ok());
+        .and_then(|d| wire_document(d, presigner));
     let wire = execution.and_then(|DeviceExecution { execution: e, .. }| {
         Some(JobExecution {
             job_id: JobId::new(&e.job_id).ok()?.into(),

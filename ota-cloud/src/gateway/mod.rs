@@ -84,6 +84,12 @@ impl Presigner {
         Self(std::sync::Arc::new(sign))
     }
 
+    /// `document` (a job document's JSON text) with its placeholders replaced.
+    pub(crate) fn document(&self, document: &str) -> String {
+        String::from_utf8(self.apply(document.as_bytes().to_vec()))
+            .unwrap_or_else(|_| document.to_string())
+    }
+
     /// `payload` with every placeholder `sign` accepts replaced by its answer. Payloads are
     /// JSON: an answer must not need escaping (a URL of unreserved characters and
     /// `:/?&=%` does not).
@@ -162,18 +168,12 @@ impl Gateway {
     /// This gateway, rewriting the pre-signing placeholders (`${aws:iot:s3-presigned-url:URL}`)
     /// of the job documents it sends (replies and `notify-next`) with `presigner`, per
     /// device and per message, as AWS IoT does for S3 URLs. The document's signed manifest
-    /// does not cover its location, so the signature still holds.
+    /// does not cover its location, so the signature still holds. Only job documents are
+    /// rewritten, never what a device wrote (status details, client tokens).
     #[must_use]
     pub fn with_presigner(mut self, presigner: Presigner) -> Self {
         self.presigner = Some(presigner);
         self
-    }
-
-    fn presigned(&self, payload: Vec<u8>) -> Vec<u8> {
-        match &self.presigner {
-            Some(p) => p.apply(payload),
-            None => payload,
-        }
     }
 
     /// The topic root.
@@ -265,13 +265,14 @@ impl Gateway {
             });
             return;
         }
-        let Some((reply, payload, malformed)) = jobs::reply(engine, &topic, payload) else {
+        let Some((reply, payload, malformed)) =
+            jobs::reply(engine, &topic, payload, self.presigner.as_ref())
+        else {
             return;
         };
         if malformed {
             self.stats.malformed += 1;
         }
-        let payload = self.presigned(payload);
         out.push(Outgoing {
             topic: self.topic(topic.reply(reply)),
             payload,
@@ -293,7 +294,8 @@ impl Gateway {
                     .describe_execution(&thing, JobSelector::Next, None, true)
                     .ok()
                     .flatten();
-                let payload = jobs::execution_reply(None, now, next.as_ref());
+                let payload =
+                    jobs::execution_reply(None, now, next.as_ref(), self.presigner.as_ref());
                 (JobsApi::NotifyNext, payload)
             }
             NotificationKind::Notify => {
@@ -301,7 +303,6 @@ impl Gateway {
             }
         };
         let topic = self.topic(JobTopic::request(name, api));
-        let payload = self.presigned(payload);
         Some((thing, Outgoing { topic, payload }))
     }
 }

@@ -381,10 +381,15 @@ impl Running {
             .describe_thing(thing)
             .await
             .map_err(|e| e.to_string())?;
-        self.shared
+        let password = self
+            .shared
             .credentials
             .issue(thing)
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        if let Some(endpoint) = &self.shared.endpoint {
+            endpoint.disconnect(thing);
+        }
+        Ok(password)
     }
 
     /// Stop in order: HTTP takes no new requests and finishes those under way, campaign

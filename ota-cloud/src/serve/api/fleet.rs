@@ -109,6 +109,15 @@ async fn delete_thing(
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     shared.engine.delete_thing(&name).await?;
+    // Its credentials go with it (a thing of the same name made later must not inherit
+    // them), and so does its connection.
+    shared
+        .credentials
+        .revoke(&name)
+        .map_err(|e| ApiError::unavailable(e.to_string()))?;
+    if let Some(endpoint) = &shared.endpoint {
+        endpoint.disconnect(&name);
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -248,8 +257,8 @@ async fn remove_from_group(
 }
 
 /// New MQTT credentials for the thing (the password is shown this once; earlier ones stop
-/// working). Only for the service's own MQTT endpoint: with an external broker, its own
-/// authentication applies.
+/// working, and a connection made with them ends). Only for the service's own MQTT
+/// endpoint: with an external broker, its own authentication applies.
 async fn issue_credentials(
     State(shared): State<Arc<Shared>>,
     Path(name): Path<String>,
@@ -264,6 +273,10 @@ async fn issue_credentials(
         .credentials
         .issue(&name)
         .map_err(|e| ApiError::unavailable(e.to_string()))?;
+    // A connection made with the old password ends now.
+    if let Some(endpoint) = &shared.endpoint {
+        endpoint.disconnect(&name);
+    }
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -276,8 +289,7 @@ async fn issue_credentials(
     ))
 }
 
-/// Remove the thing's MQTT credentials (it can no longer connect; a connection it has stays
-/// until it ends).
+/// Remove the thing's MQTT credentials: it can no longer connect, and its connection ends.
 async fn revoke_credentials(
     State(shared): State<Arc<Shared>>,
     Path(name): Path<String>,
@@ -286,6 +298,9 @@ async fn revoke_credentials(
         .credentials
         .revoke(&name)
         .map_err(|e| ApiError::unavailable(e.to_string()))?;
+    if let Some(endpoint) = &shared.endpoint {
+        endpoint.disconnect(&name);
+    }
     if had {
         Ok(StatusCode::NO_CONTENT)
     } else {

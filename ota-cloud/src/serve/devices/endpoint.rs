@@ -213,6 +213,18 @@ impl Endpoint {
         id
     }
 
+    /// Close `thing`'s connection, if it has one (its credentials changed or it was deleted).
+    pub(crate) fn disconnect(&self, thing: &str) {
+        let session = self
+            .sessions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(thing);
+        if let Some(session) = session {
+            let _ = session.tx.try_send(ToSession::Replaced);
+        }
+    }
+
     fn unregister(&self, thing: &str, id: u64) {
         let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
         if sessions.get(thing).is_some_and(|s| s.id == id) {

@@ -53,25 +53,7 @@ fn linux_device_updates_from_the_self_hosted_service() {
     std::fs::write(d.join("dev-1.password"), &password).unwrap();
 
     let mqtt = running.mqtt_addr();
-    let output = Command::new(env!("CARGO_BIN_EXE_linux-device"))
-        .args(["--broker", &format!("mqtt://{mqtt}")])
-        .args([
-            "--thing",
-            "dev-1",
-            "--product",
-            "acme",
-            "--hardware",
-            "rev-a",
-        ])
-        .args(["--version", "1.0.0", "--once"])
-        .arg("--password-file")
-        .arg(d.join("dev-1.password"))
-        .arg("--trust")
-        .arg(d.join("release.pub.pem"))
-        .arg("--state-dir")
-        .arg(d.join("state"))
-        .output()
-        .unwrap();
+    let output = device(d, mqtt, "dev-1.password", "state").output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
@@ -98,23 +80,7 @@ fn linux_device_updates_from_the_self_hosted_service() {
 
     // A device with a wrong password gets nowhere.
     std::fs::write(d.join("wrong.password"), "0000").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_linux-device"))
-        .args(["--broker", &format!("mqtt://{mqtt}")])
-        .args([
-            "--thing",
-            "dev-1",
-            "--product",
-            "acme",
-            "--hardware",
-            "rev-a",
-        ])
-        .args(["--version", "1.0.0", "--once"])
-        .arg("--password-file")
-        .arg(d.join("wrong.password"))
-        .arg("--trust")
-        .arg(d.join("release.pub.pem"))
-        .arg("--state-dir")
-        .arg(d.join("state-wrong"))
+    let mut child = device(d, mqtt, "wrong.password", "state-wrong")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -145,4 +111,28 @@ fn scrape(addr: std::net::SocketAddr) -> String {
     let mut text = String::new();
     stream.read_to_string(&mut text).unwrap();
     text
+}
+
+/// `linux-device --once` as thing dev-1 on the service's MQTT endpoint, with the password in
+/// `d/password` and its state in `d/state`.
+fn device(d: &std::path::Path, mqtt: std::net::SocketAddr, password: &str, state: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_linux-device"));
+    command
+        .args(["--broker", &format!("mqtt://{mqtt}")])
+        .args([
+            "--thing",
+            "dev-1",
+            "--product",
+            "acme",
+            "--hardware",
+            "rev-a",
+        ])
+        .args(["--version", "1.0.0", "--once"])
+        .arg("--password-file")
+        .arg(d.join(password))
+        .arg("--trust")
+        .arg(d.join("release.pub.pem"))
+        .arg("--state-dir")
+        .arg(d.join(state));
+    command
 }

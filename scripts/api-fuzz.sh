@@ -45,31 +45,8 @@ if [ ! -x "$BIN" ]; then
 fi
 BIN=$(realpath "$BIN")
 
-# venv DIR VERSION: a venv in DIR with schemathesis==VERSION, made anew unless it has exactly
-# that version (as in scripts/peers-test.sh, python3 and python3-venv come from Debian).
-venv() {
-  local dir=$1 version=$2 have=""
-  if [ -x "$dir/bin/pip" ]; then
-    have=$("$dir/bin/pip" show schemathesis 2>/dev/null | sed -n 's/^Version: //p') || have=""
-  fi
-  [ "$have" = "$version" ] && [ -x "$dir/bin/st" ] && return 0
-  rm -rf "$dir"
-  if ! command -v python3 >/dev/null || ! python3 -m venv "$dir" 2>/dev/null; then
-    # A clean Debian has neither python3 nor, with it, python3-venv.
-    rm -rf "$dir"
-    if [ "$(id -u)" != 0 ]; then
-      echo "api-fuzz: python3 with venv is missing and this is not root:" \
-        "apt-get install python3 python3-venv" >&2
-      exit 1
-    fi
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      python3 python3-venv >/dev/null
-    python3 -m venv "$dir"
-  fi
-  "$dir/bin/pip" install -q --disable-pip-version-check "schemathesis==$version"
-}
-venv "$VENV" "$SCHEMATHESIS_VERSION"
+. scripts/lib/venv.sh
+pinned_venv "$VENV" schemathesis "$SCHEMATHESIS_VERSION"
 PY="$VENV/bin/python"
 
 work=$(mktemp -d)

@@ -20,9 +20,14 @@
 #                                 stopped, and resumed after the endpoint was down.
 #   moto       (PyPI, pinned)     ota-cloud/tests/peer_aws.rs: wire shape of the lowered
 #                                 CreateJob (moto echoes configurations without enforcing).
+#   Chromium   (Debian package)   ota-cloud/tests/dashboard_chromium.rs: the dashboard of a
+#                                 service with a campaign part-way loads without console
+#                                 errors and shows each stage's counts as the API gives them;
+#                                 its screenshot goes to target/dashboard.png.
 #
 # Peers are found through MOSQUITTO_BIN (default: mosquitto on PATH), MINISTACK_BIN and
-# MOTO_SERVER_BIN (default: the venvs this script makes in target/peers/). A missing peer fails
+# MOTO_SERVER_BIN (default: the venvs this script makes in target/peers/, reused only when
+# they hold the pinned version), CHROMIUM_BIN (default: chromium on PATH). A missing peer fails
 # the tests; OTA_PEERS_OPTIONAL=1 turns that into a "skipped" line (never set by .ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,31 +42,33 @@ if ! command -v "${MOSQUITTO_BIN:-mosquitto}" >/dev/null; then
 fi
 # The package may start a system broker on 1883; the tests start their own on free ports.
 
-# venv DIR REQUIREMENT BIN: a venv in DIR with REQUIREMENT installed, unless DIR/bin/BIN exists.
-venv() {
-  local dir=$1 requirement=$2 bin=$3
-  if [ ! -x "$dir/bin/$bin" ]; then
-    if ! command -v python3 >/dev/null || ! python3 -m venv "$dir" 2>/dev/null; then
-      # A clean Debian has neither python3 nor, with it, python3-venv.
-      rm -rf "$dir"
-      apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        python3 python3-venv >/dev/null
-      python3 -m venv "$dir"
-    fi
-    "$dir/bin/pip" install -q "$requirement"
-  fi
-}
+. scripts/lib/venv.sh
 if [ -z "${MINISTACK_BIN:-}" ]; then
-  venv target/peers/ministack "ministack==1.5.33" ministack
+  pinned_venv target/peers/ministack ministack 1.5.33
   export MINISTACK_BIN="$PWD/target/peers/ministack/bin/ministack"
 fi
 if [ -z "${MOTO_SERVER_BIN:-}" ]; then
-  venv target/peers/moto "moto[server]==5.2.1" moto_server
+  pinned_venv target/peers/moto moto 5.2.1 "[server]"
   export MOTO_SERVER_BIN="$PWD/target/peers/moto/bin/moto_server"
 fi
+if [ -z "${CHROMIUM_BIN:-}" ]; then
+  if ! command -v chromium >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        chromium >/dev/null
+    else
+      echo "chromium is not installed and this is not root: apt-get install chromium" >&2
+    fi
+  fi
+  CHROMIUM_BIN=$(command -v chromium || echo chromium)
+  export CHROMIUM_BIN
+fi
+# The dashboard's screenshot, kept with the docs when it changes.
+export DASHBOARD_SCREENSHOT=${DASHBOARD_SCREENSHOT:-$PWD/target/dashboard.png}
 
 # With the workspace's features, as the README's test command builds them, so that its build
 # is reused (a narrower feature set rebuilt a third of the workspace: 3 minutes in CI).
 cargo test --locked --workspace --all-features \
-  --test peer_mosquitto --test peer_ministack --test peer_aws --test peer_aws_cli -- --ignored
+  --test peer_mosquitto --test peer_ministack --test peer_aws --test peer_aws_cli \
+  --test dashboard_chromium -- --ignored

@@ -212,7 +212,7 @@ async fn reopened_every_few_calls_it_answers_and_ends_as_the_in_memory_engine() 
             let answer = call(&durable, op).await;
             assert_eq!(answer, expected_answers[k], "seed {seed}, call {k}: {op:?}");
         }
-        assert_eq!(durable.journal_len().unwrap(), ops.len() as u64);
+        assert_eq!(durable.journal_len(), ops.len() as u64);
         drop(durable);
         let durable = open(&path, end);
         assert_eq!(observe(&durable).await, expected, "seed {seed}");
@@ -230,7 +230,7 @@ async fn durable_child() {
     let (path, seed) = spec.split_once(',').unwrap();
     let ops = workload(seed.parse().unwrap(), 600);
     let durable = open(Path::new(path), T0);
-    let done = durable.journal_len().unwrap() as usize;
+    let done = durable.journal_len() as usize;
     for (at, op) in &ops[done..] {
         durable.clock().set(*at);
         call(&durable, op).await;
@@ -305,11 +305,7 @@ async fn kill_9_at_random_points_loses_and_duplicates_nothing() {
         let end = ops.last().unwrap().0 + 3_600_000;
         let (_, expected) = reference(&ops, end).await;
         let durable = open(&path, end);
-        assert_eq!(
-            durable.journal_len().unwrap(),
-            ops.len() as u64,
-            "seed {seed}"
-        );
+        assert_eq!(durable.journal_len(), ops.len() as u64, "seed {seed}");
         assert_eq!(observe(&durable).await, expected, "seed {seed}");
     }
     assert_eq!(kills, 50);
@@ -495,7 +491,7 @@ async fn gateway_device_calls_are_journaled_or_refused() {
         assert_eq!(out.len(), 1, "{topic}");
         out.remove(0)
     };
-    let before = durable.journal_len().unwrap();
+    let before = durable.journal_len();
 
     let holder = rusqlite::Connection::open(&path).unwrap();
     holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
@@ -522,7 +518,7 @@ async fn gateway_device_calls_are_journaled_or_refused() {
     );
     let done = publish("$aws/things/d/jobs/j/update", b"{\"status\":\"SUCCEEDED\"}");
     assert!(done.topic.ends_with("/j/update/accepted"), "{}", done.topic);
-    assert_eq!(durable.journal_len().unwrap(), before + 2);
+    assert_eq!(durable.journal_len(), before + 2);
     drop(durable);
 
     let durable = open(&path, T0);
@@ -531,4 +527,47 @@ async fn gateway_device_calls_are_journaled_or_refused() {
         .await
         .unwrap();
     assert_eq!(execution.status, JobExecutionStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn a_full_journal_refuses_calls_and_keeps_every_committed_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ota.db");
+    // A database allowed 48 KiB fills as a full disk would.
+    let full = Durable::open_with_limit(
+        &path,
+        ManualClock::new(T0),
+        Settings::default(),
+        Some(48 * 1024),
+    )
+    .unwrap();
+    let mut created = Vec::new();
+    let refusal = loop {
+        let name = format!("thing-with-a-long-name-{:05}", created.len());
+        let attributes = vec![("note".to_string(), "x".repeat(200))];
+        match full.create_thing(&name, attributes).await {
+            Ok(()) => created.push(name),
+            Err(e) => break (name, e),
+        }
+        assert!(created.len() < 10_000, "the limit never bit");
+    };
+    let (refused, error) = refusal;
+    assert!(created.len() > 10, "{} created", created.len());
+    assert!(
+        matches!(&error, ServiceError::Unavailable(m) if m.contains("full")),
+        "{error:?}"
+    );
+    // Nothing refused was applied, in memory either.
+    assert!(full.describe_thing(&refused).await.is_err());
+    let entries = full.journal_len();
+    drop(full);
+
+    // Reopened without the limit: every committed call is there, and it goes on.
+    let reopened = open(&path, T0);
+    assert_eq!(reopened.journal_len(), entries);
+    for name in &created {
+        reopened.describe_thing(name).await.unwrap();
+    }
+    assert!(reopened.describe_thing(&refused).await.is_err());
+    reopened.create_thing(&refused, vec![]).await.unwrap();
 }

@@ -1,84 +1,16 @@
 //! `ota_cloud::serve` from outside: the admin API over real HTTP, a device over real MQTT on
 //! the embedded broker, signed artifact URLs, and a restart on the same data directory.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+mod common;
+
+use common::http::{Response, request};
 use ota_cloud::serve::{self, Running, ServeConfig, ServeError};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::{Value, json};
-
-/// An HTTP response: status, headers (lowercase names), body.
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Response {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// One HTTP/1.0 request (the server closes the connection after answering).
-fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Response {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a complete response head");
-    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    Response {
-        status,
-        headers,
-        body: raw[split + 4..].to_vec(),
-    }
-}
 
 /// The service under test and its token.
 struct Service {
@@ -88,10 +20,16 @@ struct Service {
 
 impl Service {
     async fn start(data: &Path) -> Self {
+        Self::start_with(data, |_| {}).await
+    }
+
+    /// The service with the tests' defaults, then `configure`'s changes.
+    async fn start_with(data: &Path, configure: impl FnOnce(&mut ServeConfig)) -> Self {
         let mut config = ServeConfig::new(data);
         config.http = "127.0.0.1:0".parse().unwrap();
         config.mqtt = "127.0.0.1:0".parse().unwrap();
         config.campaign_tick_ms = 50;
+        configure(&mut config);
         let running = serve::start(config).await.expect("the service starts");
         assert!(
             running.wait_ready(Duration::from_secs(30)).await,
@@ -1081,6 +1019,212 @@ fn a_document_placeholder_becomes_a_signed_url_for_each_delivery() {
             signed.contains("signature="),
             "the document itself is signed: {signed}"
         );
+        service.running.shutdown().await;
+    });
+}
+
+/// An MQTT string: two bytes of length, then the bytes.
+fn mqtt_string(out: &mut Vec<u8>, s: &[u8]) {
+    out.extend_from_slice(&u16::try_from(s.len()).unwrap().to_be_bytes());
+    out.extend_from_slice(s);
+}
+
+/// A packet: its first byte, the remaining length (variable-length encoding), the body.
+fn mqtt_packet(first: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![first];
+    let mut len = body.len();
+    loop {
+        let byte = u8::try_from(len % 128).unwrap();
+        len /= 128;
+        out.push(if len > 0 { byte | 0x80 } else { byte });
+        if len == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(body);
+    out
+}
+
+/// A CONNECT written by hand from MQTT 3.1.1 section 3.1 (protocol `level`, clean session,
+/// user name and password, keep-alive 60 s).
+fn raw_connect(level: u8, client: &str, password: &str) -> Vec<u8> {
+    let mut body = Vec::new();
+    mqtt_string(&mut body, b"MQTT");
+    body.extend_from_slice(&[level, 0xC2, 0, 60]);
+    mqtt_string(&mut body, client.as_bytes());
+    mqtt_string(&mut body, client.as_bytes());
+    mqtt_string(&mut body, password.as_bytes());
+    mqtt_packet(0x10, &body)
+}
+
+/// Bytes the server sends until it has sent `n` or closed the connection (30 s at most).
+async fn read_upto(stream: &mut tokio::net::TcpStream, n: usize) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 512];
+    while got.len() < n {
+        let read = tokio::time::timeout(Duration::from_secs(30), stream.read(&mut buf))
+            .await
+            .expect("the server answers or closes in time");
+        match read {
+            Ok(0) | Err(_) => break,
+            Ok(k) => got.extend_from_slice(&buf[..k]),
+        }
+    }
+    got
+}
+
+#[test]
+fn the_mqtt_endpoint_keeps_to_mqtt_3_1_1_and_aws_limits() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let service = Service::start(dir.path()).await;
+        let r = service
+            .call("POST", "/api/v1/things", Some(json!({"thingName": "d1"})))
+            .await;
+        assert_eq!(r.status, 201);
+        let password = service.credentials("d1").await;
+        let addr = service.running.mqtt_addr();
+        let connect = |level: u8| {
+            let packet = raw_connect(level, "d1", &password);
+            async move {
+                let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+                stream.write_all(&packet).await.unwrap();
+                let ack = read_upto(&mut stream, 4).await;
+                (stream, ack)
+            }
+        };
+
+        // Protocol level 5 with valid credentials: CONNACK 0x01, unacceptable protocol
+        // level, and the connection closes (section 3.1.2.2).
+        let (mut stream, ack) = connect(5).await;
+        assert_eq!(ack, [0x20, 0x02, 0x00, 0x01]);
+        assert!(read_upto(&mut stream, 1).await.is_empty(), "still open");
+
+        // Level 4: accepted.
+        let (mut stream, ack) = connect(4).await;
+        assert_eq!(ack, [0x20, 0x02, 0x00, 0x00]);
+        // 51 filters of its own in one SUBSCRIBE: 50 granted (QoS 1), the 51st refused.
+        let mut body = vec![0x00, 0x07];
+        for i in 0..51 {
+            // The first is where a `get` is answered, to hear whether one is.
+            let filter = match i {
+                0 => "$aws/things/d1/jobs/get/accepted".to_string(),
+                _ => format!("$aws/things/d1/jobs/f{i}"),
+            };
+            mqtt_string(&mut body, filter.as_bytes());
+            body.push(1);
+        }
+        stream.write_all(&mqtt_packet(0x82, &body)).await.unwrap();
+        let suback = read_upto(&mut stream, 2 + 2 + 51).await;
+        assert_eq!(&suback[..5], [0x90, 53, 0x00, 0x07, 0x01]);
+        let codes = &suback[4..];
+        assert_eq!(codes.len(), 51);
+        assert!(codes[..50].iter().all(|&c| c == 0x01), "{codes:?}");
+        assert_eq!(codes[50], 0x80);
+
+        // QoS 2 is not supported (as on AWS IoT): the PUBLISH gets no PUBREC or PUBACK,
+        // the connection closes, and the request is not served.
+        let mut body = Vec::new();
+        mqtt_string(&mut body, b"$aws/things/d1/jobs/get");
+        body.extend_from_slice(&[0x00, 0x09]);
+        body.extend_from_slice(b"{}");
+        stream.write_all(&mqtt_packet(0x34, &body)).await.unwrap();
+        assert!(read_upto(&mut stream, 1).await.is_empty(), "answered QoS 2");
+
+        let metrics =
+            String::from_utf8(service.anonymous("GET", "/metrics", vec![]).await.body).unwrap();
+        assert!(
+            metrics.contains("ota_mqtt_refused_connects_total 1\n"),
+            "{metrics}"
+        );
+        service.running.shutdown().await;
+    });
+}
+
+#[test]
+fn a_thing_over_its_request_rate_is_throttled_before_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let service = Service::start_with(dir.path(), |c| {
+            c.device_requests_per_second = 1;
+            c.device_request_burst = 2;
+        })
+        .await;
+        let r = service
+            .call("POST", "/api/v1/things", Some(json!({"thingName": "d1"})))
+            .await;
+        assert_eq!(r.status, 201);
+        let password = service.credentials("d1").await;
+        let before = service.journal_entries().await;
+        let mut d1 = Device::connect_as(&service, "d1", "d1", &password).await;
+        let mut answers = Vec::new();
+        for _ in 0..6 {
+            // `start-next` is journaled when it is answered (even with nothing to start).
+            let (ok, reply) = d1.ask("start-next", json!({"clientToken": "c"})).await;
+            answers.push((ok, reply["code"].as_str().unwrap_or_default().to_string()));
+        }
+        // The burst of 2 is answered; in the same instant the rest are throttled (a token
+        // a second may admit one more on a slow machine).
+        assert!(answers[0].0 && answers[1].0, "{answers:?}");
+        let throttled = answers
+            .iter()
+            .filter(|(ok, code)| !ok && code == "RequestThrottled")
+            .count();
+        assert!(throttled >= 3, "{answers:?}");
+        assert_eq!(
+            answers.iter().filter(|(ok, _)| !ok).count(),
+            throttled,
+            "{answers:?}"
+        );
+        // Only the answered ones reached the journal.
+        let after = service.journal_entries().await;
+        assert_eq!(after - before, 6 - throttled as u64, "{before} -> {after}");
+        service.running.shutdown().await;
+    });
+}
+
+#[test]
+fn a_full_journal_is_a_clear_refusal_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        // The journal's size limit fills as a full disk would: SQLite's own refusal.
+        let service =
+            Service::start_with(dir.path(), |c| c.journal_max_bytes = Some(64 * 1024)).await;
+        let mut created = Vec::new();
+        let refused = loop {
+            let name = format!("thing-{:05}", created.len());
+            let body = json!({"thingName": name, "attributes": {"note": "x".repeat(400)}});
+            let r = service.call("POST", "/api/v1/things", Some(body)).await;
+            match r.status {
+                201 => created.push(name),
+                503 => break (name, r.json()),
+                other => panic!("{other}: {}", String::from_utf8_lossy(&r.body)),
+            }
+            assert!(created.len() < 10_000, "the limit never bit");
+        };
+        let (name, error) = refused;
+        assert!(created.len() > 10, "{}", created.len());
+        assert_eq!(error["code"], "ServiceUnavailableException", "{error}");
+        assert!(
+            error["message"].as_str().unwrap().contains("full"),
+            "{error}"
+        );
+        service.running.shutdown().await;
+
+        // Restarted with room: every thing answered 201 is there, the refused one is not.
+        let service = Service::start(dir.path()).await;
+        for thing in &created {
+            let r = service
+                .call("GET", &format!("/api/v1/things/{thing}"), None)
+                .await;
+            assert_eq!(r.status, 200, "{thing}");
+        }
+        let r = service
+            .call("GET", &format!("/api/v1/things/{name}"), None)
+            .await;
+        assert_eq!(r.status, 404);
         service.running.shutdown().await;
     });
 }

@@ -259,3 +259,112 @@ async fn job_and_campaign_commands_drive_a_running_service() {
     assert!(state.contains(&url) && !state.contains(running.admin_token()));
     running.shutdown().await;
 }
+
+/// Run `ota-cloud serve --data DATA` as a user who may read but not write `data` (as root:
+/// `nobody` through setpriv, owning only the secrets; otherwise the tree made read-only);
+/// its exit code and stderr.
+fn serve_without_write_access(data: &Path) -> (i32, String) {
+    use std::os::unix::fs::PermissionsExt;
+    let set_mode = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    let mut command = if root {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_ota-cloud"));
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_ota-cloud"))
+    };
+    // Readable (and searchable) by all, writable by nobody but root.
+    let mut stack = vec![data.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            set_mode(&path, 0o555);
+            stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else if path.ends_with("admin-token") || path.ends_with("url-key") {
+            // Secrets stay private, readable by the user the service runs as.
+            if root {
+                std::os::unix::fs::chown(&path, Some(65534), Some(65534)).unwrap();
+            }
+            set_mode(&path, 0o400);
+        } else {
+            set_mode(&path, 0o444);
+        }
+    }
+    set_mode(data.parent().unwrap(), 0o755);
+    let out = command
+        .args(["serve", "--data"])
+        .arg(data)
+        .args(["--http", "127.0.0.1:0", "--mqtt", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_directory_it_cannot_write_is_a_clear_error_and_loses_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let start = || {
+        let mut config = ServeConfig::new(&data);
+        config.http = "127.0.0.1:0".parse().unwrap();
+        config.mqtt = "127.0.0.1:0".parse().unwrap();
+        serve::start(config)
+    };
+    let running = start().await.unwrap();
+    let api = HttpBackend::new(
+        &format!("http://{}", running.http_addr()),
+        running.admin_token(),
+    )
+    .unwrap();
+    api.create_thing("kept", vec![]).await.unwrap();
+    running.shutdown().await;
+    let before: Vec<_> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+
+    let (code, stderr) = serve_without_write_access(&data);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(&data.display().to_string()) && stderr.contains("ermission denied"),
+        "the error names the path and the reason: {stderr}"
+    );
+    let mut after: Vec<_> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    after.sort();
+    let mut before = before;
+    before.sort();
+    assert_eq!(before, after, "nothing made or removed");
+
+    // Writable again (the secrets ours and private again): everything is there.
+    let mut stack = vec![data.clone()];
+    while let Some(path) = stack.pop() {
+        let _ = std::os::unix::fs::chown(&path, Some(0), Some(0));
+        let mode = if path.is_dir() { 0o700 } else { 0o600 };
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        if path.is_dir() {
+            stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        }
+    }
+    let running = start().await.unwrap();
+    let api = HttpBackend::new(
+        &format!("http://{}", running.http_addr()),
+        running.admin_token(),
+    )
+    .unwrap();
+    api.describe_thing("kept").await.unwrap();
+    running.shutdown().await;
+}

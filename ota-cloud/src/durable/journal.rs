@@ -2,6 +2,7 @@
 //! applied, and read back in order on open.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -18,6 +19,9 @@ pub(crate) struct Journal {
     /// An exclusive lock on `<path>.lock`, held while the journal is open, so that a second
     /// process (or a second `Durable` in this one) cannot open the same journal and diverge.
     _lock: ProcessLock,
+    /// Entries stored, counted once at open and then kept: metrics and health read it
+    /// without a scan of the table.
+    entries: AtomicU64,
 }
 
 /// An exclusive lock on a file, released when dropped (and by the system when the process
@@ -65,12 +69,13 @@ fn storage(e: rusqlite::Error) -> DurableError {
 
 impl Journal {
     /// Open or create the journal at `path` for an engine with `settings` (their `Debug`
-    /// text); `epoch` is the creation time written into a new journal. Returns the journal
-    /// and the epoch it holds.
+    /// text); `epoch` is the creation time written into a new journal; the database may
+    /// grow to `max_bytes` at most. Returns the journal and the epoch it holds.
     pub(crate) fn open(
         path: &Path,
         settings: &str,
         epoch: u64,
+        max_bytes: Option<u64>,
     ) -> Result<(Self, u64), DurableError> {
         let lock = ProcessLock::take(path)?;
         let conn = Connection::open(path).map_err(storage)?;
@@ -78,6 +83,19 @@ impl Journal {
             .map_err(storage)?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(storage)?;
+        if let Some(max_bytes) = max_bytes {
+            let page: i64 = conn
+                .query_row("PRAGMA page_size", [], |r| r.get(0))
+                .map_err(storage)?;
+            let pages = i64::try_from(max_bytes).unwrap_or(i64::MAX) / page.max(1);
+            // SQLite keeps at least the pages the database already has.
+            conn.query_row(
+                &format!("PRAGMA max_page_count = {}", pages.max(1)),
+                [],
+                |_| Ok(()),
+            )
+            .map_err(storage)?;
+        }
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS journal (
@@ -125,7 +143,15 @@ impl Journal {
                     .ok_or_else(|| DurableError::Corrupt("meta: no epoch".into()))?
             }
         };
-        Ok((Self { conn, _lock: lock }, epoch))
+        let entries: i64 = conn
+            .query_row("SELECT COUNT(*) FROM journal", [], |r| r.get(0))
+            .map_err(storage)?;
+        let journal = Self {
+            conn,
+            _lock: lock,
+            entries: AtomicU64::new(u64::try_from(entries).unwrap_or(0)),
+        };
+        Ok((journal, epoch))
     }
 
     /// Every input in order with its time; `Corrupt` at the first row that does not read.
@@ -166,16 +192,13 @@ impl Journal {
                 params![at, text],
             )
             .map_err(storage)?;
+        self.entries.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
-    /// Entries stored.
-    pub(crate) fn len(&self) -> Result<u64, DurableError> {
-        let n: i64 = self
-            .conn
-            .query_row("SELECT COUNT(*) FROM journal", [], |r| r.get(0))
-            .map_err(storage)?;
-        Ok(u64::try_from(n).unwrap_or(0))
+    /// Entries stored (kept in memory: no query).
+    pub(crate) fn len(&self) -> u64 {
+        self.entries.load(Ordering::Relaxed)
     }
 
     /// Store campaign `id`'s state (JSON), replacing the previous one; committed when this

@@ -122,7 +122,25 @@ impl<C: Clock> Durable<C> {
     /// [`DurableError`]: storage, another format, other settings, a corrupt entry. Nothing
     /// is written then.
     pub fn open(path: &Path, clock: C, settings: Settings) -> Result<Self, DurableError> {
-        let (journal, epoch) = Journal::open(path, &format!("{settings:?}"), clock.now())?;
+        Self::open_with_limit(path, clock, settings, None)
+    }
+
+    /// [`Durable::open`], with the database allowed at most `max_bytes` (rounded down to
+    /// whole pages; `None`: no limit). Past it a call that would grow the journal fails as
+    /// on a full disk ([`DurableError::Storage`], "database or disk is full") and is not
+    /// applied; the calls before it stay. The limit holds for this process only: a reopen
+    /// with a larger one (or none) goes on from there.
+    ///
+    /// # Errors
+    /// As [`Durable::open`].
+    pub fn open_with_limit(
+        path: &Path,
+        clock: C,
+        settings: Settings,
+        max_bytes: Option<u64>,
+    ) -> Result<Self, DurableError> {
+        let (journal, epoch) =
+            Journal::open(path, &format!("{settings:?}"), clock.now(), max_bytes)?;
         let (engine, last) = replay(&journal, epoch, settings)?;
         Ok(Self {
             state: Mutex::new(State {
@@ -159,11 +177,8 @@ impl<C: Clock> Durable<C> {
         std::iter::from_fn(|| state.engine.poll_notification()).collect()
     }
 
-    /// Journal entries stored.
-    ///
-    /// # Errors
-    /// [`DurableError::Storage`].
-    pub fn journal_len(&self) -> Result<u64, DurableError> {
+    /// Journal entries stored (counted at open and kept since: no query).
+    pub fn journal_len(&self) -> u64 {
         self.state().journal.len()
     }
 

@@ -10,8 +10,10 @@
 //! 9110 allows), conditional requests, or delete (artifacts are immutable: a name, once
 //! stored, keeps its bytes).
 
+use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
@@ -143,11 +145,33 @@ pub fn valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
+/// The bytes a request gets: an open file at the first byte and how many to send.
+#[derive(Debug)]
+pub struct Opened {
+    /// What the request gets.
+    pub answer: RangeAnswer,
+    /// The object's length.
+    pub len: u64,
+    /// The file, at the first byte to send (`None` for [`RangeAnswer::Unsatisfiable`]).
+    pub file: Option<std::fs::File>,
+    /// Bytes to send from `file`.
+    pub count: u64,
+}
+
 /// The artifact store: a directory of immutable files and the URL-signing key.
+///
+/// It assumes it is the only writer of its directory (the service's journal lock ensures
+/// one service per data directory).
 #[derive(Debug)]
 pub struct Artifacts {
     dir: PathBuf,
     key: Secret,
+    /// Sizes and hashes already computed: artifacts never change, so each file is hashed
+    /// once per process.
+    known: Mutex<HashMap<String, ArtifactInfo>>,
+    /// Held from "is the name free?" to the rename that takes it, so two uploads of one
+    /// name cannot both win.
+    placing: Mutex<()>,
 }
 
 impl Artifacts {
@@ -160,6 +184,8 @@ impl Artifacts {
         Ok(Self {
             dir: dir.to_path_buf(),
             key,
+            known: Mutex::new(HashMap::new()),
+            placing: Mutex::new(()),
         })
     }
 
@@ -173,21 +199,21 @@ impl Artifacts {
 
     /// Store `bytes` as `name`: written to a temporary file, synced, then renamed into
     /// place, so a crash leaves either nothing or the whole object. Storing the same bytes
-    /// again is accepted.
+    /// again is accepted; of two concurrent uploads of one name with different bytes, one
+    /// is stored and the other gets [`ArtifactError::Exists`].
     ///
     /// # Errors
     /// [`ArtifactError::BadName`], [`ArtifactError::Exists`] with other bytes,
     /// [`ArtifactError::Io`] (nothing is left behind).
     pub fn put(&self, name: &str, bytes: &[u8]) -> Result<ArtifactInfo, ArtifactError> {
         let path = self.path(name)?;
-        let sha256 = hex(&Sha256::digest(bytes));
+        let stored = ArtifactInfo {
+            name: name.to_string(),
+            size: bytes.len() as u64,
+            sha256: hex(&Sha256::digest(bytes)),
+        };
         if path.exists() {
-            let existing = self.info(name)?;
-            return if existing.sha256 == sha256 {
-                Ok(existing)
-            } else {
-                Err(ArtifactError::Exists(name.to_string()))
-            };
+            return self.same_or_exists(name, &stored);
         }
         let mut nonce = [0u8; 8];
         getrandom::fill(&mut nonce).map_err(|e| std::io::Error::other(e.to_string()))?;
@@ -195,28 +221,77 @@ impl Artifacts {
         let written = (|| {
             let mut file = std::fs::File::create_new(&temp)?;
             file.write_all(bytes)?;
-            file.sync_all()?;
-            std::fs::rename(&temp, &path)?;
-            sync_dir(&self.dir)
+            file.sync_all()
         })();
         if let Err(e) = written {
             let _ = std::fs::remove_file(&temp);
             return Err(e.into());
         }
-        Ok(ArtifactInfo {
-            name: name.to_string(),
-            size: bytes.len() as u64,
-            sha256,
-        })
+        let placed = {
+            let _placing = self.placing.lock().unwrap_or_else(PoisonError::into_inner);
+            if path.exists() {
+                None
+            } else {
+                Some(std::fs::rename(&temp, &path).and_then(|()| sync_dir(&self.dir)))
+            }
+        };
+        match placed {
+            None => {
+                let _ = std::fs::remove_file(&temp);
+                self.same_or_exists(name, &stored)
+            }
+            Some(Err(e)) => {
+                let _ = std::fs::remove_file(&temp);
+                Err(e.into())
+            }
+            Some(Ok(())) => {
+                self.remember(&stored);
+                Ok(stored)
+            }
+        }
     }
 
-    /// Size and SHA-256 of `name` (reads the whole file).
+    /// The stored `name` if it holds what `wanted` describes, else [`ArtifactError::Exists`].
+    fn same_or_exists(
+        &self,
+        name: &str,
+        wanted: &ArtifactInfo,
+    ) -> Result<ArtifactInfo, ArtifactError> {
+        let existing = self.info(name)?;
+        if existing == *wanted {
+            Ok(existing)
+        } else {
+            Err(ArtifactError::Exists(name.to_string()))
+        }
+    }
+
+    fn remember(&self, info: &ArtifactInfo) {
+        self.known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(info.name.clone(), info.clone());
+    }
+
+    /// Size and SHA-256 of `name`: read and hashed whole the first time this process asks,
+    /// then remembered (an artifact never changes; a file whose size changed behind the
+    /// store's back is hashed again).
     ///
     /// # Errors
     /// [`ArtifactError::BadName`], [`ArtifactError::NotFound`], [`ArtifactError::Io`].
     pub fn info(&self, name: &str) -> Result<ArtifactInfo, ArtifactError> {
         let path = self.path(name)?;
         let mut file = open_existing(&path, name)?;
+        let len = file.metadata()?.len();
+        let remembered = self
+            .known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+            .filter(|info| info.size == len)
+            .cloned();
+        if let Some(info) = remembered {
+            return Ok(info);
+        }
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 64 * 1024];
         let mut size = 0u64;
@@ -228,11 +303,28 @@ impl Artifacts {
             hasher.update(&buf[..n]);
             size += n as u64;
         }
-        Ok(ArtifactInfo {
+        let info = ArtifactInfo {
             name: name.to_string(),
             size,
             sha256: hex(&hasher.finalize()),
-        })
+        };
+        self.remember(&info);
+        Ok(info)
+    }
+
+    /// Whether `name` is stored (its metadata only: nothing is read).
+    ///
+    /// # Errors
+    /// [`ArtifactError::BadName`], [`ArtifactError::NotFound`], [`ArtifactError::Io`].
+    pub fn check_exists(&self, name: &str) -> Result<(), ArtifactError> {
+        match std::fs::metadata(self.path(name)?) {
+            Ok(m) if m.is_file() => Ok(()),
+            Ok(_) => Err(ArtifactError::NotFound(name.to_string())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(ArtifactError::NotFound(name.to_string()))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Every artifact's name, sorted.
@@ -254,16 +346,12 @@ impl Artifacts {
         Ok(names)
     }
 
-    /// Read what a request with `range` (its `Range` header) gets of `name`: the answer
-    /// and the bytes (empty for [`RangeAnswer::Unsatisfiable`]), and the object's length.
+    /// Open what a request with `range` (its `Range` header) gets of `name`, without
+    /// reading it: the caller streams [`Opened::count`] bytes from [`Opened::file`].
     ///
     /// # Errors
     /// [`ArtifactError::BadName`], [`ArtifactError::NotFound`], [`ArtifactError::Io`].
-    pub fn read(
-        &self,
-        name: &str,
-        range: Option<&str>,
-    ) -> Result<(RangeAnswer, Vec<u8>, u64), ArtifactError> {
+    pub fn open_range(&self, name: &str, range: Option<&str>) -> Result<Opened, ArtifactError> {
         let path = self.path(name)?;
         let mut file = open_existing(&path, name)?;
         let len = file.metadata()?.len();
@@ -271,12 +359,41 @@ impl Artifacts {
         let (start, count) = match answer {
             RangeAnswer::Full => (0, len),
             RangeAnswer::Partial { start, end } => (start, end - start + 1),
-            RangeAnswer::Unsatisfiable => return Ok((answer, Vec::new(), len)),
+            RangeAnswer::Unsatisfiable => {
+                return Ok(Opened {
+                    answer,
+                    len,
+                    file: None,
+                    count: 0,
+                });
+            }
         };
         file.seek(SeekFrom::Start(start))?;
-        let mut bytes = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
-        file.take(count).read_to_end(&mut bytes)?;
-        Ok((answer, bytes, len))
+        Ok(Opened {
+            answer,
+            len,
+            file: Some(file),
+            count,
+        })
+    }
+
+    /// Read what a request with `range` gets of `name` into memory: the answer, the bytes
+    /// (empty for [`RangeAnswer::Unsatisfiable`]) and the object's length. For tests and
+    /// small objects; the HTTP server streams from [`Artifacts::open_range`].
+    ///
+    /// # Errors
+    /// As [`Artifacts::open_range`].
+    pub fn read(
+        &self,
+        name: &str,
+        range: Option<&str>,
+    ) -> Result<(RangeAnswer, Vec<u8>, u64), ArtifactError> {
+        let opened = self.open_range(name, range)?;
+        let mut bytes = Vec::new();
+        if let Some(file) = opened.file {
+            file.take(opened.count).read_to_end(&mut bytes)?;
+        }
+        Ok((opened.answer, bytes, opened.len))
     }
 
     fn signature(&self, name: &str, expires: u64) -> Hmac<Sha256> {
@@ -525,5 +642,36 @@ mod tests {
             check(&name, &expires, &theirs, 1_000),
             Err(UrlRefusal::BadSignature)
         );
+    }
+
+    #[test]
+    fn of_concurrent_uploads_of_one_name_exactly_one_is_stored() {
+        for round in 0..20 {
+            let (_dir, store) = store();
+            let name = format!("race-{round}.bin");
+            let outcomes: Vec<_> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0u8..4)
+                    .map(|i| {
+                        let (store, name) = (&store, &name);
+                        scope.spawn(move || (i, store.put(name, &[i; 4096])))
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let winners: Vec<u8> = outcomes
+                .iter()
+                .filter_map(|(i, r)| r.as_ref().ok().map(|_| *i))
+                .collect();
+            assert_eq!(winners.len(), 1, "round {round}: {outcomes:?}");
+            for (i, r) in &outcomes {
+                if *i != winners[0] {
+                    assert!(matches!(r, Err(ArtifactError::Exists(_))), "{r:?}");
+                }
+            }
+            let (_, bytes, _) = store.read(&name, None).unwrap();
+            assert_eq!(bytes, [winners[0]; 4096]);
+            // Nothing temporary is left behind.
+            assert_eq!(std::fs::read_dir(&store.dir).unwrap().count(), 1);
+        }
     }
 }

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::gateway::{Limits, MAX_PAYLOAD, Rate};
+
 /// The service's configuration. Every field but `data` has a default; a TOML file names the
 /// same fields (`data = "/var/lib/ota"`, `http = "0.0.0.0:8080"`, ...), and unknown fields are
 /// refused.
@@ -41,6 +43,20 @@ pub struct ServeConfig {
     /// How often campaigns are stepped, milliseconds. Default 1,000.
     #[serde(default = "default_campaign_tick")]
     pub campaign_tick_ms: u64,
+    /// Jobs requests one thing may make a second, on average; over it a request is
+    /// `rejected` with `RequestThrottled` before it reaches the engine or the journal. 0: no
+    /// limit. Default 20 (a device's update takes a handful).
+    #[serde(default = "default_device_rate")]
+    pub device_requests_per_second: u32,
+    /// Jobs requests one thing may make at once after a quiet spell (at least 1). Default 40.
+    #[serde(default = "default_device_burst")]
+    pub device_request_burst: u32,
+    /// Largest size of the journal's database, bytes (at least 64 KiB); `None` (the
+    /// default): as large as the disk allows. Past it, calls that change state are refused
+    /// as on a full disk (503, and `InternalError` to devices) while everything committed
+    /// stays; restart with a larger limit to go on.
+    #[serde(default)]
+    pub journal_max_bytes: Option<u64>,
 }
 
 fn default_http() -> SocketAddr {
@@ -58,6 +74,17 @@ fn default_url_lifetime() -> u64 {
 fn default_campaign_tick() -> u64 {
     1000
 }
+
+fn default_device_rate() -> u32 {
+    20
+}
+
+fn default_device_burst() -> u32 {
+    40
+}
+
+/// Smallest journal size limit, bytes: room for the journal's tables and a few calls.
+pub const MIN_JOURNAL_BYTES: u64 = 64 * 1024;
 
 /// Shortest and longest artifact URL life, seconds (S3's pre-signed URL bounds).
 pub const URL_LIFETIME_SECS: core::ops::RangeInclusive<u64> = 60..=604_800;
@@ -99,6 +126,9 @@ impl ServeConfig {
             public_url: None,
             url_lifetime_secs: default_url_lifetime(),
             campaign_tick_ms: default_campaign_tick(),
+            device_requests_per_second: default_device_rate(),
+            device_request_burst: default_device_burst(),
+            journal_max_bytes: None,
         }
     }
 
@@ -165,6 +195,18 @@ impl ServeConfig {
                 "public_url: {url} is not an http:// or https:// URL"
             )));
         }
+        if self.device_requests_per_second > 0 && self.device_request_burst == 0 {
+            return Err(ConfigError::Invalid(
+                "device_request_burst: 0 admits nothing (at least 1, or device_requests_per_second = 0 for no limit)".into(),
+            ));
+        }
+        if let Some(max) = self.journal_max_bytes
+            && max < MIN_JOURNAL_BYTES
+        {
+            return Err(ConfigError::Invalid(format!(
+                "journal_max_bytes: {max} is below {MIN_JOURNAL_BYTES}"
+            )));
+        }
         if self.data.as_os_str().is_empty() {
             return Err(ConfigError::Invalid("data: empty path".into()));
         }
@@ -182,6 +224,17 @@ impl ServeConfig {
     /// The topic root in use.
     pub fn topic_root(&self) -> &str {
         self.topic_root.as_deref().unwrap_or("$aws")
+    }
+
+    /// What the gateway refuses: AWS's largest payload, and the per-thing request rate.
+    pub fn device_limits(&self) -> Limits {
+        Limits {
+            max_payload: MAX_PAYLOAD,
+            jobs_rate: (self.device_requests_per_second > 0).then_some(Rate {
+                per_second: self.device_requests_per_second,
+                burst: self.device_request_burst,
+            }),
+        }
     }
 }
 
@@ -230,6 +283,23 @@ mod tests {
         assert!(
             matches!(&e, ConfigError::Invalid(m) if m.contains("public_url")),
             "{e}"
+        );
+        let e = ServeConfig::from_toml("data = \"d\"\ndevice_request_burst = 0\n").unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::Invalid(m) if m.contains("device_request_burst")),
+            "{e}"
+        );
+        let unlimited = ServeConfig::from_toml(
+            "data = \"d\"\ndevice_requests_per_second = 0\ndevice_request_burst = 0\n",
+        )
+        .unwrap();
+        assert_eq!(unlimited.device_limits().jobs_rate, None);
+        assert_eq!(
+            ServeConfig::new("d").device_limits().jobs_rate,
+            Some(Rate {
+                per_second: 20,
+                burst: 40
+            })
         );
         let e = ServeConfig::from_toml("data = \"d\"\nhttp = \"not an address\"\n").unwrap_err();
         assert!(matches!(e, ConfigError::Parse { .. }));

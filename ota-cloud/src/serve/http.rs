@@ -4,12 +4,16 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::header::{ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, RANGE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+
+use tokio::io::AsyncReadExt;
+use tokio_util::io::ReaderStream;
 
 use super::Shared;
 use super::api::{self, ApiError};
@@ -27,6 +31,7 @@ pub(crate) fn app(shared: Arc<Shared>) -> Router {
         .route("/artifacts/:name", get(download))
         .fallback(api::unknown_operation)
         .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(axum::middleware::from_fn(json_errors))
         .layer(axum::middleware::from_fn(log_request))
         .with_state(shared)
 }
@@ -48,6 +53,43 @@ async fn openapi() -> Response {
         include_str!("openapi.json"),
     )
         .into_response()
+}
+
+/// Longest plain-text refusal that [`json_errors`] carries into its message.
+const MAX_REFUSAL_TEXT: usize = 1024;
+
+/// The refusals axum writes as plain text (a body over the size limit, a path segment that
+/// does not decode, a body that is not JSON) as the API's JSON errors, like every other.
+/// Leaves alone successes, JSON bodies, and 416 (an artifact range: its body is empty).
+async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if json
+        || !(status.is_client_error() || status.is_server_error())
+        || status == StatusCode::RANGE_NOT_SATISFIABLE
+    {
+        return response;
+    }
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "PayloadTooLargeException",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "UnsupportedMediaTypeException",
+        s if s.is_client_error() => "InvalidRequestException",
+        _ => "InternalFailureException",
+    };
+    let text = axum::body::to_bytes(response.into_body(), MAX_REFUSAL_TEXT)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("refused").to_string()
+    } else {
+        text
+    };
+    ApiError::new(status, code, message).into_response()
 }
 
 async fn log_request(request: Request, next: Next) -> Response {
@@ -74,10 +116,7 @@ async fn scrape(State(shared): State<Arc<Shared>>) -> Result<Response, ApiError>
         .values()
         .map(crate::campaign::Campaign::status)
         .collect();
-    let journal_entries = shared
-        .engine
-        .journal_len()
-        .map_err(|e| ApiError::unavailable(e.to_string()))?;
+    let journal_entries = shared.engine.journal_len();
     let things = shared.engine.read(|e| e.fleet().thing_count());
     let text = metrics::render(&Snapshot {
         jobs: &jobs,
@@ -151,21 +190,29 @@ async fn download(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let store = Arc::clone(&shared);
-    let read =
-        tokio::task::spawn_blocking(move || store.artifacts.read(&name, range.as_deref())).await;
-    let (answer, bytes, len) = match read {
-        Ok(Ok(read)) => read,
+    let opened =
+        tokio::task::spawn_blocking(move || store.artifacts.open_range(&name, range.as_deref()))
+            .await;
+    let opened = match opened {
+        Ok(Ok(opened)) => opened,
         Ok(Err(e @ ArtifactError::NotFound(_))) => {
             return ApiError::not_found(e.to_string()).into_response();
         }
         Ok(Err(e)) => return ApiError::from(e).into_response(),
         Err(e) => return ApiError::unavailable(e.to_string()).into_response(),
     };
-    let served = bytes.len() as u64;
+    let (answer, len, served) = (opened.answer, opened.len, opened.count);
+    // Streamed from the file in chunks: a download holds a buffer, not the object.
+    let body = match opened.file {
+        Some(file) => Body::from_stream(ReaderStream::new(
+            tokio::fs::File::from_std(file).take(opened.count),
+        )),
+        None => Body::empty(),
+    };
     let mut response = match answer {
-        RangeAnswer::Full => (StatusCode::OK, bytes).into_response(),
+        RangeAnswer::Full => (StatusCode::OK, body).into_response(),
         RangeAnswer::Partial { start, end } => {
-            let mut r = (StatusCode::PARTIAL_CONTENT, bytes).into_response();
+            let mut r = (StatusCode::PARTIAL_CONTENT, body).into_response();
             if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")) {
                 r.headers_mut().insert(CONTENT_RANGE, v);
             }
@@ -176,10 +223,12 @@ async fn download(
             if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
                 r.headers_mut().insert(CONTENT_RANGE, v);
             }
-            r.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(0));
             r
         }
     };
+    response
+        .headers_mut()
+        .insert(CONTENT_LENGTH, HeaderValue::from(served));
     if answer != RangeAnswer::Unsatisfiable {
         shared.counts.served_download(served);
     }

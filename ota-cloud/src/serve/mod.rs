@@ -27,6 +27,7 @@ mod client;
 mod config;
 mod devices;
 mod http;
+mod http_server;
 mod metrics;
 mod releases;
 mod secrets;
@@ -42,7 +43,7 @@ pub use artifacts::{
     valid_name,
 };
 pub use client::HttpBackend;
-pub use config::{ConfigError, ServeConfig, URL_LIFETIME_SECS};
+pub use config::{ConfigError, MIN_JOURNAL_BYTES, ServeConfig, URL_LIFETIME_SECS};
 pub use releases::{ReleaseError, Releases};
 pub use secrets::Secret;
 
@@ -213,11 +214,15 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
         Arc::new(Artifacts::open(&artifacts_dir, key).map_err(data_error(&artifacts_dir))?);
     let releases = Releases::open(&data.join("releases"))?;
     let db = data.join("ota.db");
-    let engine = Durable::open(&db, SystemClock, Settings::default()).map_err(|source| {
-        ServeError::Journal {
-            path: db.clone(),
-            source,
-        }
+    let engine = Durable::open_with_limit(
+        &db,
+        SystemClock,
+        Settings::default(),
+        config.journal_max_bytes,
+    )
+    .map_err(|source| ServeError::Journal {
+        path: db.clone(),
+        source,
     })?;
     let engine = Arc::new(engine);
     let campaigns = engine
@@ -262,7 +267,8 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
             let gateway = MqttGateway::start(
                 Arc::clone(&engine),
                 MemoryStreams::new(),
-                Gateway::new(config.topic_root()).with_presigner(presigner),
+                Gateway::with_limits(config.topic_root(), config.device_limits())
+                    .with_presigner(presigner),
                 MqttBinding::new(&host, port, "ota-cloud-serve"),
             );
             (addr, Devices::Broker(gateway))
@@ -279,7 +285,8 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
                 message: e.to_string(),
             })?;
             let endpoint = Arc::new(Endpoint::new(
-                Gateway::new(config.topic_root()).with_presigner(presigner),
+                Gateway::with_limits(config.topic_root(), config.device_limits())
+                    .with_presigner(presigner),
                 Arc::clone(&engine),
                 Arc::clone(&credentials),
             ));
@@ -314,19 +321,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
     });
     let campaign_task = tokio::spawn(campaigns::step_all(Arc::clone(&shared), stopped.clone()));
     let app = http::app(Arc::clone(&shared));
-    let mut http_stopped = stopped;
-    let http_task = tokio::spawn(async move {
-        let serving = axum::serve(
-            http_listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = http_stopped.wait_for(|s| *s).await;
-        });
-        if let Err(e) = serving.await {
-            tracing::error!(error = %e, "HTTP server failed");
-        }
-    });
+    let http_task = tokio::spawn(http_server::serve(http_listener, app, stopped));
     tracing::info!(%http, %mqtt, data = %shared.config.data.display(), topic_root = shared.config.topic_root(), "ota-cloud serve started");
     Ok(Running {
         http,

@@ -29,27 +29,43 @@ impl Secret {
         constant_time_eq(self.0.as_bytes(), candidate.as_bytes())
     }
 
-    /// Read the secret in `path`, or make a new one there (mode 0600, created exclusively,
-    /// so two processes starting at once cannot hold different secrets).
+    /// Read the secret in `path`, or make a new one there (mode 0600). A new secret is
+    /// written whole to a temporary file, synced, and then linked into place, which fails
+    /// if the name is taken: a crash leaves no secret or the whole one, never an empty file,
+    /// and two processes starting at once end up with the same secret.
     ///
     /// # Errors
     /// The file cannot be read or made; it holds something other than 64 hex digits (a
     /// corrupt or foreign file is refused, not replaced); on Unix it is readable by group or
     /// others.
     pub fn load_or_create(path: &Path) -> std::io::Result<Self> {
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode_0600()
-            .open(path)
-        {
-            Ok(mut file) => {
-                let mut bytes = [0u8; SECRET_BYTES];
-                getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
-                let text = hex(&bytes);
-                file.write_all(text.as_bytes())?;
-                file.write_all(b"\n")?;
-                file.sync_all()?;
+        if path.exists() {
+            return Self::load(path);
+        }
+        let mut bytes = [0u8; SECRET_BYTES];
+        getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
+        let text = hex(&bytes);
+        let mut nonce = [0u8; 8];
+        getrandom::fill(&mut nonce).map_err(|e| std::io::Error::other(e.to_string()))?;
+        let name = path
+            .file_name()
+            .map_or_else(|| "secret".into(), |n| n.to_string_lossy().into_owned());
+        let temp = path.with_file_name(format!(".{name}.{}.tmp", hex(&nonce)));
+        let placed = (|| {
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode_0600()
+                .open(&temp)?;
+            file.write_all(text.as_bytes())?;
+            file.write_all(b"\n")?;
+            file.sync_all()?;
+            std::fs::hard_link(&temp, path)
+        })();
+        let _ = std::fs::remove_file(&temp);
+        match placed {
+            Ok(()) => {
+                sync_parent(path)?;
                 Ok(Self(text))
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Self::load(path),
@@ -73,6 +89,17 @@ impl Secret {
         }
         Ok(Self(text.to_ascii_lowercase()))
     }
+}
+
+/// Make a new entry in `path`'s directory durable.
+fn sync_parent(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// Lowercase hex of `bytes`.
@@ -180,6 +207,26 @@ mod tests {
         let e = Secret::load_or_create(&path).unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "hunter2\n");
+    }
+
+    #[test]
+    fn processes_starting_at_once_share_one_secret_and_leave_nothing_else() {
+        for _ in 0..10 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("admin-token");
+            let made: Vec<Secret> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..4)
+                    .map(|_| scope.spawn(|| Secret::load_or_create(&path).unwrap()))
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            assert!(made.iter().all(|s| *s == made[0]));
+            let names: Vec<_> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(names, ["admin-token"]);
+        }
     }
 
     #[test]

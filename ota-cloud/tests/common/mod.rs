@@ -6,6 +6,7 @@ pub mod campaign;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod engine;
+pub mod http;
 pub mod scratch;
 
 /// The tests' clock origin, Unix milliseconds (2027-01-15).

@@ -96,7 +96,12 @@ async fn describe_artifact(
     State(shared): State<Arc<Shared>>,
     Path(name): Path<String>,
 ) -> Result<Json<ArtifactInfo>, ApiError> {
-    Ok(Json(shared.artifacts.info(&name)?))
+    // The first description after a start hashes the whole file: off the async workers.
+    let store = Arc::clone(&shared);
+    let info = tokio::task::spawn_blocking(move || store.artifacts.info(&name))
+        .await
+        .map_err(|e| ApiError::unavailable(e.to_string()))??;
+    Ok(Json(info))
 }
 
 #[derive(Deserialize)]
@@ -120,7 +125,7 @@ async fn artifact_url(
             URL_LIFETIME_SECS.end()
         )));
     }
-    shared.artifacts.info(&name)?;
+    shared.artifacts.check_exists(&name)?;
     let expires = shared.now_secs() + life;
     let url = shared
         .artifacts

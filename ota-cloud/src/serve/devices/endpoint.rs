@@ -11,11 +11,12 @@ use bytes::BytesMut;
 use rumqttc::mqttbytes::v4::{
     ConnAck, ConnectReturnCode, Packet, PubAck, Publish, SubAck, SubscribeReasonCode, UnsubAck,
 };
-use rumqttc::mqttbytes::{self, QoS};
+use rumqttc::mqttbytes::{self, Protocol, QoS};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio::time::Instant;
 
 use super::credentials::Credentials;
 use super::rules::{matches, may_publish, may_subscribe};
@@ -30,6 +31,17 @@ const MAX_PACKET: usize = MAX_PAYLOAD + 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Deliveries that may wait for one connection before more are dropped.
 const QUEUE: usize = 256;
+/// Connections that may be waiting for or checking their CONNECT at once; more are closed
+/// as soon as they are accepted. Authenticated connections are bounded by the fleet (one per
+/// thing), these by this.
+const MAX_HANDSHAKES: usize = 1024;
+/// Filters one connection may hold (AWS IoT's default quota).
+pub(crate) const MAX_SUBSCRIPTIONS: usize = 50;
+/// Time a write to a device may take before its connection is dropped (a device that
+/// stops reading must not hold a task, or shutdown, forever).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest part of a refused client id that is logged.
+const LOGGED_ID: usize = 64;
 
 /// What the endpoint counted.
 #[derive(Debug, Default)]
@@ -42,7 +54,9 @@ pub(crate) struct EndpointCounts {
     dropped: AtomicU64,
     connections: AtomicU64,
     disconnections: AtomicU64,
-    /// CONNECTs refused: unknown thing, wrong password, user name not the client id.
+    /// CONNECTs refused: unknown thing, wrong password, user name not the client id, a
+    /// protocol other than MQTT 3.1.1; and connections closed unheard because too many
+    /// were already waiting for their CONNECT.
     pub(crate) refused_connect: AtomicU64,
     /// Connections closed for publishing outside the device's own topics.
     pub(crate) refused_publish: AtomicU64,
@@ -133,13 +147,19 @@ impl Endpoint {
         mut stop: watch::Receiver<bool>,
     ) {
         let pushes = tokio::spawn(Arc::clone(&self).push_notifications(stop.clone()));
+        let handshakes = Arc::new(Semaphore::new(MAX_HANDSHAKES));
         let mut connections = tokio::task::JoinSet::new();
         loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, peer)) => {
+                        let Ok(handshake) = Arc::clone(&handshakes).try_acquire_owned() else {
+                            bump(&self.counts.refused_connect, 1);
+                            tracing::debug!(%peer, "MQTT connection closed: too many waiting for CONNECT");
+                            continue;
+                        };
                         let _ = stream.set_nodelay(true);
-                        connections.spawn(Arc::clone(&self).connection(stream, peer, stop.clone()));
+                        connections.spawn(Arc::clone(&self).connection(stream, peer, handshake, stop.clone()));
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "MQTT accept failed");
@@ -247,6 +267,7 @@ impl Endpoint {
         self: Arc<Self>,
         stream: TcpStream,
         peer: SocketAddr,
+        handshake: OwnedSemaphorePermit,
         mut stop: watch::Receiver<bool>,
     ) {
         let (mut reader, mut writer) = stream.into_split();
@@ -256,11 +277,18 @@ impl Endpoint {
                 Ok(Ok(Packet::Connect(connect))) => connect,
                 _ => return,
             };
-        if !self.authenticate(&connect) {
+        let refusal = if connect.protocol != Protocol::V4 {
+            // MQTT 3.1.1 section 3.1.2.2: another protocol level is refused with 0x01.
+            Some(ConnectReturnCode::RefusedProtocolVersion)
+        } else if !self.authenticate(&connect) {
+            Some(ConnectReturnCode::BadUserNamePassword)
+        } else {
+            None
+        };
+        if let Some(code) = refusal {
             bump(&self.counts.refused_connect, 1);
-            tracing::warn!(%peer, client_id = %connect.client_id, "MQTT connection refused: not a thing with these credentials");
-            let refusal = ConnAck::new(ConnectReturnCode::BadUserNamePassword, false);
-            let _ = write_packet(&mut writer, &Packet::ConnAck(refusal)).await;
+            tracing::warn!(%peer, client_id = ?logged(&connect.client_id), ?code, "MQTT connection refused");
+            let _ = write_packet(&mut writer, &Packet::ConnAck(ConnAck::new(code, false))).await;
             return;
         }
         let thing = connect.client_id.clone();
@@ -273,26 +301,33 @@ impl Endpoint {
         {
             return;
         }
+        drop(handshake);
         bump(&self.counts.connections, 1);
         let (tx, mut rx) = mpsc::channel(QUEUE);
         let id = self.register(&thing, tx);
         tracing::info!(%peer, thing = %thing, "device connected");
-        // MQTT: no packet for 1.5 keep-alive periods closes the connection (0: no limit).
+        // MQTT: no packet from the device for 1.5 keep-alive periods closes the connection
+        // (0: no limit). What the service sends does not count.
         let idle = (connect.keep_alive > 0)
             .then(|| Duration::from_millis(u64::from(connect.keep_alive) * 1500));
+        let mut last_heard = Instant::now();
         let mut subscriptions: Vec<String> = Vec::new();
         let why = loop {
             let read = async {
                 match idle {
-                    Some(idle) => tokio::time::timeout(idle, read_packet(&mut reader, &mut buf))
-                        .await
-                        .unwrap_or(Err(Closed::Idle)),
+                    Some(idle) => tokio::time::timeout_at(
+                        last_heard + idle,
+                        read_packet(&mut reader, &mut buf),
+                    )
+                    .await
+                    .unwrap_or(Err(Closed::Idle)),
                     None => read_packet(&mut reader, &mut buf).await,
                 }
             };
             tokio::select! {
                 packet = read => match packet {
                     Ok(packet) => {
+                        last_heard = Instant::now();
                         if let Err(why) = self.on_packet(&thing, packet, &mut subscriptions, &mut writer).await {
                             break why;
                         }
@@ -301,8 +336,8 @@ impl Endpoint {
                 },
                 command = rx.recv() => match command {
                     Some(ToSession::Deliver(message)) => {
-                        if send(&self.counts, &subscriptions, &mut writer, message).await.is_err() {
-                            break Closed::Io;
+                        if let Err(why) = send(&self.counts, &subscriptions, &mut writer, message).await {
+                            break why;
                         }
                     }
                     Some(ToSession::Replaced) | None => break Closed::Replaced,
@@ -317,7 +352,7 @@ impl Endpoint {
 
     /// One packet from an authenticated device. `Err` closes the connection.
     async fn on_packet(
-        &self,
+        self: &Arc<Self>,
         thing: &str,
         packet: Packet,
         subscriptions: &mut Vec<String>,
@@ -332,10 +367,24 @@ impl Endpoint {
                 );
                 if !may_publish(&self.root, thing, &publish.topic) {
                     bump(&self.counts.refused_publish, 1);
-                    tracing::warn!(thing = %thing, topic = %publish.topic, "publish outside the thing's topics: connection closed");
+                    tracing::warn!(thing = %thing, topic = ?logged(&publish.topic), "publish outside the thing's topics: connection closed");
                     return Err(Closed::Forbidden);
                 }
-                let replies = self.handle(&publish.topic, &publish.payload);
+                if publish.qos == QoS::ExactlyOnce {
+                    // As AWS IoT: QoS 2 is not supported, and a device that uses it is
+                    // disconnected (answering its PUBLISH with a PUBACK would be wrong).
+                    tracing::warn!(thing = %thing, "QoS 2 publish: connection closed");
+                    return Err(Closed::Protocol);
+                }
+                // The request may be committed to the journal (a disk sync): on a blocking
+                // thread, so the async workers keep serving other connections meanwhile.
+                let endpoint = Arc::clone(self);
+                let topic = publish.topic.clone();
+                let payload = publish.payload.clone();
+                let replies =
+                    tokio::task::spawn_blocking(move || endpoint.handle(&topic, &payload))
+                        .await
+                        .map_err(|_| Closed::Io)?;
                 if publish.qos != QoS::AtMostOnce {
                     write_packet(writer, &Packet::PubAck(PubAck::new(publish.pkid))).await?;
                 }
@@ -346,7 +395,12 @@ impl Endpoint {
             Packet::Subscribe(subscribe) => {
                 let mut codes = Vec::with_capacity(subscribe.filters.len());
                 for filter in subscribe.filters {
-                    if may_subscribe(&self.root, thing, &filter.path) {
+                    let room = subscriptions.len() < MAX_SUBSCRIPTIONS
+                        || subscriptions.contains(&filter.path);
+                    if !room {
+                        tracing::warn!(thing = %thing, "more than {MAX_SUBSCRIPTIONS} subscriptions: refused");
+                        codes.push(SubscribeReasonCode::Failure);
+                    } else if may_subscribe(&self.root, thing, &filter.path) {
                         if !subscriptions.contains(&filter.path) {
                             subscriptions.push(filter.path);
                         }
@@ -357,7 +411,7 @@ impl Endpoint {
                         codes.push(SubscribeReasonCode::Success(granted));
                     } else {
                         bump(&self.counts.refused_subscribe, 1);
-                        tracing::warn!(thing = %thing, filter = %filter.path, "subscription outside the thing's topics refused");
+                        tracing::warn!(thing = %thing, filter = ?logged(&filter.path), "subscription outside the thing's topics refused");
                         codes.push(SubscribeReasonCode::Failure);
                     }
                 }
@@ -388,6 +442,8 @@ enum Closed {
     ByClient,
     Idle,
     Io,
+    /// A write did not finish in [`WRITE_TIMEOUT`].
+    Stalled,
     Protocol,
     Forbidden,
     Replaced,
@@ -413,12 +469,25 @@ async fn send(
     write_packet(writer, &Packet::Publish(publish)).await
 }
 
+/// Write `packet`, giving up after [`WRITE_TIMEOUT`].
 async fn write_packet(writer: &mut OwnedWriteHalf, packet: &Packet) -> Result<(), Closed> {
     let mut out = BytesMut::new();
     packet
         .write(&mut out, usize::MAX)
         .map_err(|_| Closed::Protocol)?;
-    writer.write_all(&out).await.map_err(|_| Closed::Io)
+    match tokio::time::timeout(WRITE_TIMEOUT, writer.write_all(&out)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(Closed::Io),
+        Err(_) => Err(Closed::Stalled),
+    }
+}
+
+/// At most [`LOGGED_ID`] characters of `text` a device chose, for a log line (which
+/// prints it escaped, `?`).
+fn logged(text: &str) -> &str {
+    text.char_indices()
+        .nth(LOGGED_ID)
+        .map_or(text, |(end, _)| &text[..end])
 }
 
 /// The next whole packet, reading more from the socket as needed.

@@ -1228,3 +1228,62 @@ fn a_full_journal_is_a_clear_refusal_and_loses_nothing() {
         service.running.shutdown().await;
     });
 }
+
+#[test]
+fn a_campaign_of_a_release_with_a_placeholder_is_signed_by_the_service() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let service = Service::start(dir.path()).await;
+        let body =
+            json!({"thingName": "d1", "attributes": {"hardware": "rev-a", "version": "1.0.0"}});
+        assert_eq!(
+            service
+                .call("POST", "/api/v1/things", Some(body))
+                .await
+                .status,
+            201
+        );
+        let url = format!("http://{}/artifacts/fw.bin", service.http());
+        let document =
+            json!({"operation": "update", "url": format!("${{aws:iot:s3-presigned-url:{url}}}")});
+        let release = json!({
+            "id": "r-2", "version": "2.0.0", "product": "acme", "hardware": ["rev-a"],
+            "securityCounter": 1, "document": document.to_string(),
+        });
+        assert_eq!(
+            service
+                .call("POST", "/api/v1/releases", Some(release.clone()))
+                .await
+                .status,
+            201
+        );
+        let spec = json!({
+            "id": "c-1", "release": release, "targets": {"Things": ["d1"]},
+            "stages": [{"name": "all", "size": {"Percent": 10000}, "gate": {"min_sample": 1}}],
+        });
+        let r = service.call("POST", "/api/v1/campaigns", Some(spec)).await;
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        // Its stage job carries the configuration AWS would need, as a job created through
+        // the API does.
+        let mut tries = 0;
+        let job = loop {
+            let r = service.call("GET", "/api/v1/jobs/c-1-all", None).await;
+            if r.status == 200 {
+                break r.json();
+            }
+            tries += 1;
+            assert!(
+                tries < 600,
+                "no stage job: {}",
+                String::from_utf8_lossy(&r.body)
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(
+            job["presignedUrlConfig"]["roleArn"].as_str().is_some(),
+            "{job}"
+        );
+        assert_eq!(job["presignedUrlConfig"]["expiresInSec"], 3600);
+        service.running.shutdown().await;
+    });
+}

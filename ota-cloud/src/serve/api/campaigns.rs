@@ -34,7 +34,16 @@ async fn create_campaign(
     State(shared): State<Arc<Shared>>,
     bytes: Bytes,
 ) -> Result<(StatusCode, Json<CampaignStatus>), ApiError> {
-    let spec: CampaignSpec = body(&bytes)?;
+    let mut spec: CampaignSpec = body(&bytes)?;
+    let documents = std::iter::once(&spec.release)
+        .chain(&spec.previous)
+        .map(|r| r.document.clone())
+        .collect::<Vec<_>>();
+    super::jobs::fill_self_signing(
+        &mut spec.presigned_url_config,
+        documents.iter().map(String::as_str),
+        shared.config.url_lifetime_secs,
+    );
     let catalog = shared.releases.catalog();
     for release in std::iter::once(&spec.release).chain(&spec.previous) {
         match catalog.get(&release.id) {

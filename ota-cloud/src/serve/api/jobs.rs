@@ -21,6 +21,30 @@ use crate::service::JobService;
 /// The role recorded in `presignedUrlConfig` when the service fills it in.
 const SELF_SIGNING_ROLE: &str = "arn:aws:iam::000000000000:role/ota-cloud-serve";
 
+/// AWS requires a role to pre-sign with; this service signs with its own key, so jobs
+/// whose `documents` hold `${aws:iot:s3-presigned-url:...}` placeholders need none: a
+/// configuration is filled in with [`SELF_SIGNING_ROLE`] and the service's URL life (within
+/// AWS's bounds). One given is kept, and its role unused.
+pub(super) fn fill_self_signing<'a>(
+    config: &mut Option<PresignedUrlConfig>,
+    documents: impl IntoIterator<Item = &'a str>,
+    url_lifetime_secs: u64,
+) {
+    let placeholders = documents
+        .into_iter()
+        .any(|d| d.contains(crate::gateway::PRESIGN_PLACEHOLDER));
+    if config.is_none() && placeholders {
+        let life = url_lifetime_secs.clamp(
+            u64::from(crate::PRESIGNED_MIN_SECS),
+            u64::from(crate::PRESIGNED_MAX_SECS),
+        );
+        *config = Some(PresignedUrlConfig {
+            role_arn: SELF_SIGNING_ROLE.to_string(),
+            expires_in_sec: u32::try_from(life).ok(),
+        });
+    }
+}
+
 pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/api/v1/jobs", get(list_jobs).post(create_job))
@@ -43,16 +67,11 @@ async fn create_job(
     bytes: Bytes,
 ) -> Result<(StatusCode, Json<Job>), ApiError> {
     let mut spec: JobSpec = body(&bytes)?;
-    // AWS requires a role to pre-sign with; this service signs with its own key, so a
-    // document with placeholders needs none (one given is kept, and its role unused).
-    if spec.presigned_url_config.is_none()
-        && spec.document.contains(crate::gateway::PRESIGN_PLACEHOLDER)
-    {
-        spec.presigned_url_config = Some(PresignedUrlConfig {
-            role_arn: SELF_SIGNING_ROLE.to_string(),
-            expires_in_sec: u32::try_from(shared.config.url_lifetime_secs).ok(),
-        });
-    }
+    fill_self_signing(
+        &mut spec.presigned_url_config,
+        [spec.document.as_str()],
+        shared.config.url_lifetime_secs,
+    );
     let job = shared.engine.create_job(spec).await?;
     Ok((StatusCode::CREATED, Json(job)))
 }

@@ -30,7 +30,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SCHEMATHESIS_VERSION=4.32.5
+. scripts/lib/venv.sh # SCHEMATHESIS_VERSION, pinned_venv
 BIN=${OTA_CLOUD_BIN:-target/debug/ota-cloud}
 VENV="$PWD/target/peers/schemathesis"
 MAX_EXAMPLES=${API_FUZZ_MAX_EXAMPLES:-50}
@@ -45,7 +45,6 @@ if [ ! -x "$BIN" ]; then
 fi
 BIN=$(realpath "$BIN")
 
-. scripts/lib/venv.sh
 pinned_venv "$VENV" schemathesis "$SCHEMATHESIS_VERSION"
 PY="$VENV/bin/python"
 

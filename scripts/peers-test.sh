@@ -44,11 +44,11 @@ fi
 
 . scripts/lib/venv.sh
 if [ -z "${MINISTACK_BIN:-}" ]; then
-  pinned_venv target/peers/ministack ministack 1.5.33
+  pinned_venv target/peers/ministack ministack "$MINISTACK_VERSION"
   export MINISTACK_BIN="$PWD/target/peers/ministack/bin/ministack"
 fi
 if [ -z "${MOTO_SERVER_BIN:-}" ]; then
-  pinned_venv target/peers/moto moto 5.2.1 "[server]"
+  pinned_venv target/peers/moto moto "$MOTO_VERSION" "[server]"
   export MOTO_SERVER_BIN="$PWD/target/peers/moto/bin/moto_server"
 fi
 if [ -z "${CHROMIUM_BIN:-}" ]; then

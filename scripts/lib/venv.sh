@@ -1,5 +1,11 @@
-# Sourced by the scripts that install Python peers from PyPI.
-#
+# Sourced by the scripts that install Python peers from PyPI: the pinned versions, and
+# `pinned_venv`.
+
+# The peers' versions (the tests' expectations of their behaviour are pinned with them).
+MINISTACK_VERSION=1.5.33
+MOTO_VERSION=5.2.1
+SCHEMATHESIS_VERSION=4.32.5
+
 # pinned_venv DIR PACKAGE VERSION [EXTRAS]: a venv in DIR holding PACKAGE[EXTRAS]==VERSION.
 # An existing venv is reused only when it holds exactly that version (else it is made anew),
 # so bumping a pin takes effect on machines that ran the scripts before. A clean Debian has

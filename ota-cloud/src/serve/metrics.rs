@@ -180,127 +180,144 @@ pub(crate) fn render(s: &Snapshot<'_>) -> String {
     }
 
     let g = &s.gateway;
-    for (name, help, value) in [
-        (
-            "ota_gateway_received_total",
-            "MQTT requests received.",
-            g.received,
-        ),
-        (
-            "ota_gateway_published_total",
-            "MQTT messages published (replies and pushes).",
-            g.published,
-        ),
-        (
-            "ota_gateway_notifications_total",
-            "notify and notify-next pushes.",
-            g.notifications,
-        ),
-        (
-            "ota_gateway_jobs_requests_total",
-            "Jobs API requests.",
-            g.gateway.jobs_requests,
-        ),
-        (
-            "ota_gateway_stream_requests_total",
-            "Streams API requests.",
-            g.gateway.stream_requests,
-        ),
-        (
-            "ota_gateway_blocks_total",
-            "Stream data blocks sent.",
-            g.gateway.blocks,
-        ),
-        (
-            "ota_gateway_malformed_total",
-            "Requests refused as malformed.",
-            g.gateway.malformed,
-        ),
-        (
-            "ota_gateway_throttled_total",
-            "Jobs requests refused with RequestThrottled.",
-            g.gateway.throttled,
-        ),
-        (
-            "ota_gateway_shed_total",
-            "Requests dropped while the publish backlog was full.",
-            g.shed,
-        ),
-        (
-            "ota_gateway_disconnections_total",
-            "Broker connection losses.",
-            g.disconnections,
-        ),
-    ] {
-        header(&mut out, name, "counter", help);
-        let _ = writeln!(out, "{name} {value}");
-    }
-    header(
+    plain(
         &mut out,
-        "ota_gateway_backlog",
-        "gauge",
-        "Publishes waiting for the broker connection.",
+        "counter",
+        &[
+            (
+                "ota_gateway_received_total",
+                "MQTT requests received.",
+                g.received,
+            ),
+            (
+                "ota_gateway_published_total",
+                "MQTT messages published (replies and pushes).",
+                g.published,
+            ),
+            (
+                "ota_gateway_notifications_total",
+                "notify and notify-next pushes.",
+                g.notifications,
+            ),
+            (
+                "ota_gateway_jobs_requests_total",
+                "Jobs API requests.",
+                g.gateway.jobs_requests,
+            ),
+            (
+                "ota_gateway_stream_requests_total",
+                "Streams API requests.",
+                g.gateway.stream_requests,
+            ),
+            (
+                "ota_gateway_blocks_total",
+                "Stream data blocks sent.",
+                g.gateway.blocks,
+            ),
+            (
+                "ota_gateway_malformed_total",
+                "Requests refused as malformed.",
+                g.gateway.malformed,
+            ),
+            (
+                "ota_gateway_throttled_total",
+                "Jobs requests refused with RequestThrottled.",
+                g.gateway.throttled,
+            ),
+            (
+                "ota_gateway_shed_total",
+                "Requests dropped while the publish backlog was full.",
+                g.shed,
+            ),
+            (
+                "ota_gateway_disconnections_total",
+                "Broker connection losses.",
+                g.disconnections,
+            ),
+        ],
     );
-    let _ = writeln!(out, "ota_gateway_backlog {}", g.backlog);
+    plain(
+        &mut out,
+        "gauge",
+        &[(
+            "ota_gateway_backlog",
+            "Publishes waiting for the broker connection.",
+            u64::try_from(g.backlog).unwrap_or(u64::MAX),
+        )],
+    );
 
     let c = s.counts;
-    for (name, help, value) in [
-        (
-            "ota_http_unauthorized_total",
-            "Admin API requests refused for a missing or wrong token.",
-            &c.unauthorized,
-        ),
-        (
-            "ota_artifact_downloads_total",
-            "Artifact requests served (whole or ranges).",
-            &c.downloads,
-        ),
-        (
-            "ota_artifact_bytes_total",
-            "Artifact bytes served.",
-            &c.download_bytes,
-        ),
-        (
-            "ota_artifact_url_refusals_total",
-            "Artifact requests refused: unsigned, bad signature or expired.",
-            &c.url_refusals,
-        ),
-    ] {
-        header(&mut out, name, "counter", help);
-        let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));
-    }
+    let load = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
+    plain(
+        &mut out,
+        "counter",
+        &[
+            (
+                "ota_http_unauthorized_total",
+                "Admin API requests refused for a missing or wrong token.",
+                load(&c.unauthorized),
+            ),
+            (
+                "ota_artifact_downloads_total",
+                "Artifact requests served (whole or ranges).",
+                load(&c.downloads),
+            ),
+            (
+                "ota_artifact_bytes_total",
+                "Artifact bytes served.",
+                load(&c.download_bytes),
+            ),
+            (
+                "ota_artifact_url_refusals_total",
+                "Artifact requests refused: unsigned, bad signature or expired.",
+                load(&c.url_refusals),
+            ),
+        ],
+    );
 
     if let Some([connects, publishes, subscriptions]) = s.device_refusals {
-        for (name, help, value) in [
-            (
-                "ota_mqtt_refused_connects_total",
-                "MQTT connections refused: not a thing with these credentials.",
-                connects,
-            ),
-            (
-                "ota_mqtt_refused_publishes_total",
-                "Connections closed for a publish outside the thing's own topics.",
-                publishes,
-            ),
-            (
-                "ota_mqtt_refused_subscriptions_total",
-                "Subscriptions refused outside the thing's own topics.",
-                subscriptions,
-            ),
-        ] {
-            header(&mut out, name, "counter", help);
-            let _ = writeln!(out, "{name} {value}");
-        }
+        plain(
+            &mut out,
+            "counter",
+            &[
+                (
+                    "ota_mqtt_refused_connects_total",
+                    "MQTT connections refused: not a thing with these credentials, another protocol level, or too many waiting for CONNECT.",
+                    connects,
+                ),
+                (
+                    "ota_mqtt_refused_publishes_total",
+                    "Connections closed for a publish outside the thing's own topics.",
+                    publishes,
+                ),
+                (
+                    "ota_mqtt_refused_subscriptions_total",
+                    "Subscriptions refused outside the thing's own topics.",
+                    subscriptions,
+                ),
+            ],
+        );
     }
 
-    header(
+    plain(
         &mut out,
-        "ota_journal_entries",
         "gauge",
-        "Entries in the durable journal.",
+        &[(
+            "ota_journal_entries",
+            "Entries in the durable journal.",
+            s.journal_entries,
+        )],
     );
-    let _ = writeln!(out, "ota_journal_entries {}", s.journal_entries);
     out
+}
+
+/// For each `(name, help, value)`: its `# HELP` and `# TYPE kind` lines and one sample
+/// without labels.
+fn plain(out: &mut String, kind: &str, rows: &[(&str, &str, u64)]) {
+    for (name, help, value) in rows {
+        header(out, name, kind, help);
+        let _ = writeln!(out, "{name} {value}");
+    }
 }
 
 #[cfg(test)]

@@ -74,6 +74,12 @@ pub struct Config<'a> {
     pub require_trusted_time: bool,
     /// Accept an image whose version equals the installed one.
     pub allow_same_version: bool,
+    /// Take AWS `afr_ota` documents (with the `afr-ota` feature; default `true`). Their
+    /// `fileType`, which decides whether the signed file is activated, is not signed: a
+    /// network attacker can turn a signed firmware into "SUCCEEDED, not installed". A
+    /// device whose releases use this project's signed manifest sets `false`, and every
+    /// `afr_ota` document is refused unread (`REJECTED`, `unsupported_document`).
+    pub accept_afr_ota: bool,
     /// How often a client with nothing in hand asks `$next/get` (jittered: uniform in the upper
     /// half of the interval). Notifications are the fast path; this check makes sure that a
     /// lost or stale one cannot leave a job waiting on the service while the device idles. A
@@ -125,6 +131,7 @@ impl<'a> Config<'a> {
             persist_every_blocks: 16,
             require_trusted_time: false,
             allow_same_version: false,
+            accept_afr_ota: true,
             idle_check_interval: Duration::from_secs(3600),
             random_seed: 1,
             running_trailer: &[],

@@ -39,6 +39,8 @@ pub struct Device<'a, const K: usize> {
     pub policy: Option<ManifestPolicy<'a>>,
     /// Which transport it takes when a document offers both.
     pub preferred_transport: PreferredTransport,
+    /// Whether it takes `afr_ota` documents ([`crate::Config::accept_afr_ota`]).
+    pub accept_afr_ota: bool,
 }
 
 /// Where a device would fetch the image from.
@@ -122,6 +124,7 @@ pub fn inspect<const K: usize>(
         trust: device.trust,
         policy: device.policy.as_ref().map(PolicySource::Given),
         preferred_transport: device.preferred_transport,
+        accept_afr_ota: device.accept_afr_ota,
         findings: Some(&mut findings),
         scratch: &mut scratch,
         url,

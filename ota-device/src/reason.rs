@@ -115,8 +115,9 @@ reasons! {
     RequestRefused = 32, "request_refused";
     /// The pending image never booted (the bootloader did not take it).
     ActivationFailed = 33, "activation_failed";
-    /// The document is of a format this build does not handle: AWS `afr_ota` without the
-    /// `afr-ota` feature.
+    /// The document is of a format this device does not take: AWS `afr_ota` without the
+    /// `afr-ota` feature, or on a device configured to refuse it
+    /// (`Config::accept_afr_ota`).
     UnsupportedDocument = 34, "unsupported_document";
     /// The device booted an image on trial but its state record was lost or corrupt: the
     /// client cannot tell which job installed it, so it rolls back.
@@ -199,7 +200,7 @@ mod tests {
         );
         assert_eq!(
             Reason::UnsupportedDocument.description(),
-            "The document is of a format this build does not handle: AWS `afr_ota` without the `afr-ota` feature."
+            "The document is of a format this device does not take: AWS `afr_ota` without the `afr-ota` feature, or on a device configured to refuse it (`Config::accept_afr_ota`)."
         );
         for r in (0..=255u8).filter_map(Reason::from_code) {
             let text = r.description();

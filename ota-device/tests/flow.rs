@@ -108,6 +108,34 @@ fn afr_ota_non_firmware_file_succeeds_without_activation() {
 
 #[test]
 #[cfg(feature = "afr-ota")]
+fn a_device_configured_to_refuse_afr_ota_rejects_it_unread() {
+    // afr_ota's unsigned fileType: changed from 0 (firmware) to 2, a signed firmware would be
+    // reported SUCCEEDED without being installed (the test above). A device that takes only
+    // signed manifests refuses the format whatever the field says, firmware or not.
+    for file_type in [0, 2] {
+        let mut w = World::with(
+            |s, img| s.afr_doc(img, file_type),
+            PowerCut::unlimited(),
+            Format::Cbor,
+            |c| c.accept_afr_ota = false,
+        );
+        w.connect();
+        w.drive(1000);
+        assert_eq!(w.peer_status(), JobExecutionStatus::Rejected);
+        assert_eq!(
+            finished(&w),
+            [(
+                JobExecutionStatus::Rejected,
+                Some(Reason::UnsupportedDocument)
+            )]
+        );
+        assert!(w.boot.active_image().starts_with(&w.old_image));
+        assert!(!w.events.contains(&Event::ActivateAndReboot));
+    }
+}
+
+#[test]
+#[cfg(feature = "afr-ota")]
 fn tampered_afr_file_fails_its_signature_check_and_is_never_activated() {
     // The document signs other bytes than the stream serves.
     let mut w = World::new(

@@ -251,6 +251,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 now: now_trusted,
             }),
             preferred_transport: self.config.preferred_transport,
+            accept_afr_ota: self.config.accept_afr_ota,
             findings: None,
             scratch: self.scratch,
             url: self.url,

@@ -145,6 +145,8 @@ pub(crate) struct IntakeContext<'c, const K: usize> {
     /// client): every check but these.
     pub(crate) policy: Option<PolicySource<'c>>,
     pub(crate) preferred_transport: PreferredTransport,
+    /// Whether `afr_ota` documents are taken ([`crate::Config::accept_afr_ota`]).
+    pub(crate) accept_afr_ota: bool,
     /// Where the manifest check's findings go (`None` for the client).
     pub(crate) findings: Option<&'c mut Findings>,
     pub(crate) scratch: &'c mut [u8],
@@ -193,6 +195,7 @@ fn classify<'d, const K: usize>(
         DocumentKind::Firmware => FirmwareUpdate::parse(raw_document)
             .map(Classified::Firmware)
             .map_err(|_| Reason::BadDocument),
+        DocumentKind::AfrOta if !ctx.accept_afr_ota => Err(Reason::UnsupportedDocument),
         DocumentKind::AfrOta => {
             afr_ota_job(ctx, raw_document, document_digest).map(Classified::AfrOta)
         }
@@ -412,6 +415,7 @@ mod tests {
             trust: Some(trust),
             policy: Some(PolicySource::Given(&policy)),
             preferred_transport: config.preferred_transport,
+            accept_afr_ota: config.accept_afr_ota,
             findings: None,
             scratch: &mut scratch,
             url,
@@ -549,6 +553,7 @@ mod tests {
                 trust: None,
                 policy: None,
                 preferred_transport: PreferredTransport::Mqtt,
+                accept_afr_ota: true,
                 findings: None,
                 scratch: &mut scratch,
                 url: &mut [],

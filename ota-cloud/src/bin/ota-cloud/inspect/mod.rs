@@ -223,6 +223,7 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
         trust: (!trust.store.is_empty()).then_some(&trust.store),
         policy: device.as_ref().map(|d| d.policy),
         preferred_transport: preferred_transport(args),
+        accept_afr_ota: true,
     };
     let decision = inspect(&view, &job_id, &bytes, &mut url);
     if let Some(device) = &device {

@@ -59,6 +59,7 @@ mod key;
 mod key_id;
 mod p256_verify;
 mod pem;
+mod quorum;
 mod store;
 mod trusted;
 
@@ -72,5 +73,6 @@ pub use error::{CryptoError, ImageError};
 pub use image::{ImageHasher, ImageVerifier};
 pub use key::{KeyKind, MAX_RSA_BITS, MAX_SPKI_LEN, PublicKey, RsaKeyPolicy};
 pub use key_id::KeyId;
+pub use quorum::{ListedSignature, MAX_SIGNATURES, Quorum, QuorumError, Signers};
 pub use store::TrustStore;
 pub use trusted::TrustedKey;

@@ -96,6 +96,11 @@ impl Service {
         r.json()["password"].as_str().unwrap().to_string()
     }
 
+    /// `GET /metrics` (no token needed), as text.
+    async fn metrics(&self) -> String {
+        String::from_utf8(self.anonymous("GET", "/metrics", vec![]).await.body).unwrap()
+    }
+
     async fn journal_entries(&self) -> u64 {
         let health = self.anonymous("GET", "/api/v1/health", vec![]).await;
         assert_eq!(health.status, 200);
@@ -372,8 +377,7 @@ fn a_job_runs_to_the_end_over_mqtt_and_survives_a_restart() {
             .json();
         assert_eq!(rest["items"][0]["thingName"], "dev-2");
         assert!(rest.get("nextToken").is_none());
-        let metrics =
-            String::from_utf8(service.anonymous("GET", "/metrics", vec![]).await.body).unwrap();
+        let metrics = service.metrics().await;
         assert!(
             metrics.contains("ota_job_executions{job=\"fw-2\",status=\"SUCCEEDED\"} 1\n"),
             "{metrics}"
@@ -547,8 +551,7 @@ fn artifacts_open_with_their_own_signed_url_only() {
         .await
         .unwrap();
         assert_eq!(again.status, 409);
-        let metrics =
-            String::from_utf8(service.anonymous("GET", "/metrics", vec![]).await.body).unwrap();
+        let metrics = service.metrics().await;
         assert!(
             metrics.contains("ota_artifact_url_refusals_total 4\n"),
             "{metrics}"
@@ -860,8 +863,7 @@ fn a_device_reaches_only_its_own_thing() {
             .await
             .json();
         assert_eq!(execution["status"], "QUEUED", "{execution}");
-        let metrics =
-            String::from_utf8(service.anonymous("GET", "/metrics", vec![]).await.body).unwrap();
+        let metrics = service.metrics().await;
         assert!(
             metrics.contains("ota_mqtt_refused_publishes_total 1\n"),
             "{metrics}"
@@ -1133,8 +1135,7 @@ fn the_mqtt_endpoint_keeps_to_mqtt_3_1_1_and_aws_limits() {
         stream.write_all(&mqtt_packet(0x34, &body)).await.unwrap();
         assert!(read_upto(&mut stream, 1).await.is_empty(), "answered QoS 2");
 
-        let metrics =
-            String::from_utf8(service.anonymous("GET", "/metrics", vec![]).await.body).unwrap();
+        let metrics = service.metrics().await;
         assert!(
             metrics.contains("ota_mqtt_refused_connects_total 1\n"),
             "{metrics}"

@@ -76,3 +76,13 @@ pub use key_id::KeyId;
 pub use quorum::{ListedSignature, MAX_SIGNATURES, Quorum, QuorumError, Signers};
 pub use store::TrustStore;
 pub use trusted::TrustedKey;
+
+/// A P-256 signing key made from `seed` and the trusted key that verifies it, for tests.
+#[cfg(test)]
+pub(crate) fn p256_test_key(seed: u8) -> (p256::ecdsa::SigningKey, TrustedKey) {
+    let signing = p256::ecdsa::SigningKey::from_slice(&[seed; 32]).unwrap();
+    let point = signing.verifying_key().to_sec1_point(false);
+    let public = PublicKey::from_sec1(point.as_bytes()).unwrap();
+    let trusted = TrustedKey::new(public, Algorithm::EcdsaP256Sha256).unwrap();
+    (signing, trusted)
+}

@@ -186,23 +186,13 @@ mod tests {
     use std::vec::Vec;
 
     use super::*;
-    use crate::crypto::{Algorithm, PublicKey, TrustedKey};
+    use crate::crypto::{TrustedKey, p256_test_key};
 
     const MESSAGE: &[u8] = br#"{"product":"acme","version":"2.0.0"}"#;
 
-    fn key(seed: u8) -> (SigningKey, TrustedKey) {
-        let signing = SigningKey::from_slice(&[seed; 32]).unwrap();
-        let point = signing.verifying_key().to_sec1_point(false);
-        let public = PublicKey::from_sec1(point.as_bytes()).unwrap();
-        (
-            signing,
-            TrustedKey::new(public, Algorithm::EcdsaP256Sha256).unwrap(),
-        )
-    }
-
     /// Release keys 1, 2, 3 trusted; key 9 is not.
     fn role() -> (Vec<(SigningKey, TrustedKey)>, TrustStore<4>) {
-        let keys: Vec<_> = [1, 2, 3, 9].into_iter().map(key).collect();
+        let keys: Vec<_> = [1, 2, 3, 9].into_iter().map(p256_test_key).collect();
         let mut store = TrustStore::new();
         for (_, trusted) in &keys[..3] {
             store.add(trusted.clone()).unwrap();

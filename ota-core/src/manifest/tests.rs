@@ -206,18 +206,12 @@ mod end_to_end {
     use std::string::{String, ToString};
 
     use super::*;
-    use crate::crypto::{Algorithm, PublicKey, TrustStore, TrustedKey};
+    use crate::crypto::{TrustStore, TrustedKey};
     use crate::document::{FirmwareRef, FirmwareUpdate, JobDocument};
     use crate::json::JsonStr;
 
     fn signer(seed: u8) -> (SigningKey, TrustedKey) {
-        let signing = SigningKey::from_slice(&[seed; 32]).unwrap();
-        let point = signing.verifying_key().to_sec1_point(false);
-        let key = PublicKey::from_sec1(point.as_bytes()).unwrap();
-        (
-            signing,
-            TrustedKey::new(key, Algorithm::EcdsaP256Sha256).unwrap(),
-        )
+        crate::crypto::p256_test_key(seed)
     }
 
     struct Release {

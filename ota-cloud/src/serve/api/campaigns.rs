@@ -35,13 +35,11 @@ async fn create_campaign(
     bytes: Bytes,
 ) -> Result<(StatusCode, Json<CampaignStatus>), ApiError> {
     let mut spec: CampaignSpec = body(&bytes)?;
-    let documents = std::iter::once(&spec.release)
-        .chain(&spec.previous)
-        .map(|r| r.document.clone())
-        .collect::<Vec<_>>();
     super::jobs::fill_self_signing(
         &mut spec.presigned_url_config,
-        documents.iter().map(String::as_str),
+        std::iter::once(&spec.release)
+            .chain(&spec.previous)
+            .map(|r| r.document.as_str()),
         shared.config.url_lifetime_secs,
     );
     let catalog = shared.releases.catalog();

@@ -379,14 +379,14 @@ impl Endpoint {
                 // The request may be committed to the journal (a disk sync): on a blocking
                 // thread, so the async workers keep serving other connections meanwhile.
                 let endpoint = Arc::clone(self);
-                let topic = publish.topic.clone();
-                let payload = publish.payload.clone();
-                let replies =
-                    tokio::task::spawn_blocking(move || endpoint.handle(&topic, &payload))
-                        .await
-                        .map_err(|_| Closed::Io)?;
-                if publish.qos != QoS::AtMostOnce {
-                    write_packet(writer, &Packet::PubAck(PubAck::new(publish.pkid))).await?;
+                let (qos, pkid) = (publish.qos, publish.pkid);
+                let replies = tokio::task::spawn_blocking(move || {
+                    endpoint.handle(&publish.topic, &publish.payload)
+                })
+                .await
+                .map_err(|_| Closed::Io)?;
+                if qos != QoS::AtMostOnce {
+                    write_packet(writer, &Packet::PubAck(PubAck::new(pkid))).await?;
                 }
                 for reply in replies {
                     send(&self.counts, subscriptions, writer, reply).await?;

@@ -35,6 +35,7 @@ fuzz_target!(|input: Input<'_>| {
         manifest,
         signature,
         key_id: input.key_id.and_then(text),
+        cosignatures: None,
         version: input.version.and_then(text),
         stream: None,
         file_id: input.file_id,

@@ -248,6 +248,7 @@ fn manifest_with_escaped_product_hardware_and_job_id_is_read_decoded() {
         manifest: JsonStr::from_plain(&manifest_b64).unwrap(),
         signature: JsonStr::from_plain(&signature_b64).unwrap(),
         key_id: None,
+        cosignatures: None,
         version: None,
         stream: None,
         file_id: 0,

@@ -122,6 +122,8 @@ reasons! {
     /// The device booted an image on trial but its state record was lost or corrupt: the
     /// client cannot tell which job installed it, so it rolls back.
     StateLost = 35, "state_lost";
+    /// Fewer distinct trusted keys signed the manifest than the trust store's threshold.
+    BelowThreshold = 36, "below_threshold";
 }
 
 impl From<Rejection> for Reason {
@@ -130,6 +132,7 @@ impl From<Rejection> for Reason {
             Rejection::Encoding => Self::BadEncoding,
             Rejection::UnknownKey => Self::UnknownKey,
             Rejection::BadSignature => Self::BadSignature,
+            Rejection::BelowThreshold => Self::BelowThreshold,
             Rejection::Malformed => Self::BadManifest,
             Rejection::VersionHintMismatch => Self::VersionHintMismatch,
             Rejection::WrongProduct => Self::WrongProduct,

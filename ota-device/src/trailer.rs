@@ -183,7 +183,9 @@ pub struct RunningManifest {
     pub security_counter: SecurityCounter,
 }
 
-/// Check `bytes` as the trailer of the running image: signature with `trust`, and a manifest
+/// Check `bytes` as the trailer of the running image: its one signature with `trust` (the
+/// store's threshold is not asked again: the client wrote the trailer only after the
+/// manifest met it, and a trailer only ever raises the floor), and a manifest
 /// for `product`, `hardware` and `running` (the version must be equal in precedence).
 /// `scratch` receives the decoded manifest. Does not check expiry, size or the image hash:
 /// the image already runs.
@@ -204,13 +206,14 @@ pub fn check_running<const K: usize>(
         manifest: trailer.manifest,
         signature: trailer.signature,
         key_id: trailer.key_id,
+        cosignatures: None,
         version: None,
         stream: None,
         file_id: 0,
         url: None,
     };
     let (manifest, _) =
-        manifest::check_signature(&signed, trust, scratch).map_err(|e| match e {
+        manifest::check_one_signature(&signed, trust, scratch).map_err(|e| match e {
             Rejection::Encoding => TrailerError::Encoding,
             _ => TrailerError::Signature,
         })?;

@@ -94,6 +94,7 @@ pub fn firmware_update_from_digest(
         manifest: text(&manifest_b64)?,
         signature: text(&signature_b64)?,
         key_id: Some(text(&key_id_hex)?),
+        cosignatures: None,
         version: Some(text(&version)?),
         stream: stream.map(JsonStr::from),
         file_id: manifest.file_id,

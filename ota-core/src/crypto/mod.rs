@@ -73,7 +73,7 @@ pub use error::{CryptoError, ImageError};
 pub use image::{ImageHasher, ImageVerifier};
 pub use key::{KeyKind, MAX_RSA_BITS, MAX_SPKI_LEN, PublicKey, RsaKeyPolicy};
 pub use key_id::KeyId;
-pub use quorum::{ListedSignature, MAX_SIGNATURES, Quorum, QuorumError, Signers};
+pub use quorum::{ListedSignature, MAX_SIGNATURES, Offered, Quorum, QuorumError, Signers, Tally};
 pub use store::TrustStore;
 pub use trusted::TrustedKey;
 

@@ -95,9 +95,36 @@ impl<'s, const N: usize> Quorum<'s, N> {
         Ok(Self { keys, threshold })
     }
 
+    /// The role a store holds: its keys and its own threshold
+    /// ([`TrustStore::threshold`]).
+    ///
+    /// # Errors
+    /// [`QuorumError::BadThreshold`] when keys were removed below the threshold: such a
+    /// role verifies nothing until it is mended (it fails closed).
+    pub fn of(keys: &'s TrustStore<N>) -> Result<Self, QuorumError> {
+        Self::new(keys, keys.threshold())
+    }
+
     /// The threshold.
     pub fn threshold(&self) -> u8 {
         self.threshold
+    }
+
+    /// The role's keys.
+    pub fn keys(&self) -> &'s TrustStore<N> {
+        self.keys
+    }
+
+    /// An empty count, to offer signatures to one at a time ([`Tally::offer`]): for callers
+    /// that decode each signature into the same buffer rather than hold them all.
+    pub fn start(&self) -> Tally<'s, N> {
+        Tally {
+            quorum: *self,
+            signers: Signers::default(),
+            claimed: heapless::Vec::new(),
+            offered: 0,
+            failed: false,
+        }
     }
 
     /// Whether the threshold of distinct trusted keys signed `digest`: checks the listed
@@ -115,8 +142,7 @@ impl<'s, const N: usize> Quorum<'s, N> {
         signatures: &[ListedSignature<'_>],
         encoding: SignatureEncoding,
     ) -> Result<Signers, QuorumError> {
-        let signers = self.count(digest, signatures, encoding, true)?;
-        self.judge(signers)
+        self.count(digest, signatures, encoding, true)?.finish()
     }
 
     /// Every listed signature that verifies with a key of the role, and whether they make
@@ -131,20 +157,9 @@ impl<'s, const N: usize> Quorum<'s, N> {
         signatures: &[ListedSignature<'_>],
         encoding: SignatureEncoding,
     ) -> Result<(Signers, bool), QuorumError> {
-        let signers = self.count(digest, signatures, encoding, false)?;
-        let met = signers.len() >= usize::from(self.threshold);
-        Ok((signers, met))
-    }
-
-    fn judge(&self, signers: Signers) -> Result<Signers, QuorumError> {
-        if signers.len() >= usize::from(self.threshold) {
-            Ok(signers)
-        } else {
-            Err(QuorumError::BelowThreshold {
-                signed: u8::try_from(signers.len()).unwrap_or(u8::MAX),
-                needed: self.threshold,
-            })
-        }
+        let tally = self.count(digest, signatures, encoding, false)?;
+        let met = tally.met();
+        Ok((tally.signers, met))
     }
 
     fn count(
@@ -153,29 +168,157 @@ impl<'s, const N: usize> Quorum<'s, N> {
         signatures: &[ListedSignature<'_>],
         encoding: SignatureEncoding,
         stop_at_threshold: bool,
-    ) -> Result<Signers, QuorumError> {
+    ) -> Result<Tally<'s, N>, QuorumError> {
         if signatures.len() > MAX_SIGNATURES {
             return Err(QuorumError::TooManySignatures);
         }
-        let mut signers = Signers::default();
-        for (i, listed) in signatures.iter().enumerate() {
-            if stop_at_threshold && signers.len() >= usize::from(self.threshold) {
+        let mut tally = self.start();
+        for listed in signatures {
+            if stop_at_threshold && tally.met() {
                 break;
             }
-            // A key listed again is judged by its first signature only.
-            let first = !signatures[..i].iter().any(|s| s.key_id == listed.key_id);
-            let Some(key) = self.keys.get(&listed.key_id).filter(|_| first) else {
-                continue;
-            };
-            if key
-                .verify_digest(digest, listed.signature, encoding)
-                .is_ok()
-            {
-                // Cannot overflow: at most MAX_SIGNATURES are listed.
-                let _ = signers.ids.push(listed.key_id);
-            }
+            tally.offer(Some(&listed.key_id), digest, listed.signature, encoding)?;
         }
-        Ok(signers)
+        Ok(tally)
+    }
+}
+
+/// What [`Tally::offer`] made of a signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offered {
+    /// It verified with a key of the role not counted before: one more signer.
+    Counted(KeyId),
+    /// It claims a key outside the role (not verified).
+    NotInRole,
+    /// It claims a key already offered (not verified: a key counts once, judged by the
+    /// first signature that claims it).
+    Repeated,
+    /// It claims a key of the role and does not verify with it.
+    Invalid,
+}
+
+/// A count of distinct signers of the role, fed one signature at a time
+/// ([`Quorum::start`]).
+#[derive(Debug, Clone)]
+pub struct Tally<'s, const N: usize> {
+    quorum: Quorum<'s, N>,
+    signers: Signers,
+    /// The store positions of the role's keys claimed so far (counted or not), so that each
+    /// key is judged by the first signature that claims it.
+    claimed: heapless::Vec<usize, MAX_SIGNATURES>,
+    offered: usize,
+    failed: bool,
+}
+
+impl<const N: usize> Tally<'_, N> {
+    /// Offer one signature over `digest`, claiming `key_id` or, with `None`, any key of the
+    /// role not claimed yet (each such try costs a verification). Takes at most
+    /// [`MAX_SIGNATURES`] offers.
+    ///
+    /// # Errors
+    /// [`QuorumError::TooManySignatures`] on offer [`MAX_SIGNATURES`] + 1.
+    pub fn offer(
+        &mut self,
+        key_id: Option<&KeyId>,
+        digest: &Digest,
+        signature: &[u8],
+        encoding: SignatureEncoding,
+    ) -> Result<Offered, QuorumError> {
+        if self.offered >= MAX_SIGNATURES {
+            return Err(QuorumError::TooManySignatures);
+        }
+        self.offered += 1;
+        let outcome = match key_id {
+            Some(id) => self.offer_claimed(id, digest, signature, encoding),
+            None => self.offer_unclaimed(digest, signature, encoding),
+        };
+        if outcome == Offered::Invalid {
+            self.failed = true;
+        }
+        Ok(outcome)
+    }
+
+    fn offer_claimed(
+        &mut self,
+        id: &KeyId,
+        digest: &Digest,
+        signature: &[u8],
+        encoding: SignatureEncoding,
+    ) -> Offered {
+        let keys = self.quorum.keys;
+        let Some(at) = keys.position(id) else {
+            return Offered::NotInRole;
+        };
+        if self.claimed.contains(&at) {
+            return Offered::Repeated;
+        }
+        self.claim(at);
+        match keys.iter().nth(at) {
+            Some(key) if key.verify_digest(digest, signature, encoding).is_ok() => self.count(*id),
+            _ => Offered::Invalid,
+        }
+    }
+
+    fn offer_unclaimed(
+        &mut self,
+        digest: &Digest,
+        signature: &[u8],
+        encoding: SignatureEncoding,
+    ) -> Offered {
+        let found = self.quorum.keys.iter().enumerate().find(|(at, key)| {
+            !self.claimed.contains(at)
+                && key.algorithm().hash() == digest.algorithm()
+                && key.verify_digest(digest, signature, encoding).is_ok()
+        });
+        match found {
+            Some((at, key)) => {
+                self.claim(at);
+                self.count(key.key_id())
+            }
+            None => Offered::Invalid,
+        }
+    }
+
+    fn claim(&mut self, at: usize) {
+        // Cannot overflow: at most MAX_SIGNATURES offers are taken, each claims one key.
+        let _ = self.claimed.push(at);
+    }
+
+    fn count(&mut self, id: KeyId) -> Offered {
+        // Cannot overflow: a key is counted once, after its claim.
+        let _ = self.signers.ids.push(id);
+        Offered::Counted(id)
+    }
+
+    /// Whether the threshold is met.
+    pub fn met(&self) -> bool {
+        self.signers.len() >= usize::from(self.quorum.threshold)
+    }
+
+    /// Whether a signature claiming a key of the role (or, unclaimed, any key) did not
+    /// verify.
+    pub fn saw_invalid(&self) -> bool {
+        self.failed
+    }
+
+    /// The signers so far.
+    pub fn signers(&self) -> &Signers {
+        &self.signers
+    }
+
+    /// The signers when they make the threshold.
+    ///
+    /// # Errors
+    /// [`QuorumError::BelowThreshold`].
+    pub fn finish(self) -> Result<Signers, QuorumError> {
+        if self.met() {
+            Ok(self.signers)
+        } else {
+            Err(QuorumError::BelowThreshold {
+                signed: u8::try_from(self.signers.len()).unwrap_or(u8::MAX),
+                needed: self.quorum.threshold,
+            })
+        }
     }
 }
 

@@ -1,23 +1,58 @@
 //! [`TrustStore`]: the fixed set of keys a device accepts signatures from.
 
-use super::{AlgorithmFamily, CryptoError, Digest, KeyId, SignatureEncoding, TrustedKey};
+use super::{
+    AlgorithmFamily, CryptoError, Digest, KeyId, QuorumError, SignatureEncoding, TrustedKey,
+};
 
-/// Up to `N` trusted keys, in a fixed-capacity array (no allocation).
+/// Up to `N` trusted keys, in a fixed-capacity array (no allocation), and how many of them
+/// must sign a release (the [threshold](TrustStore::threshold), 1 unless set).
 ///
 /// The store is the only source of verification keys. A job document never picks a key
 /// outside it: the AWS `certfile` field is at most a lookup name that the integrator maps to a
 /// [`KeyId`] in this store, never a path to load a key from, and there is no fallback key.
-#[derive(Clone, Debug, Default)]
+///
+/// The threshold applies where a statement may carry several signatures (this project's
+/// firmware document, through [`super::Quorum::of`]); `afr_ota` documents carry one
+/// signature and are verified with [`TrustStore::verify_digest`], which ignores it: a device
+/// that requires more than one signer should refuse `afr_ota` documents (ota-device's
+/// `Config::accept_afr_ota`).
+#[derive(Clone, Debug)]
 pub struct TrustStore<const N: usize> {
     keys: heapless::Vec<TrustedKey, N>,
+    threshold: u8,
+}
+
+impl<const N: usize> Default for TrustStore<N> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl<const N: usize> TrustStore<N> {
-    /// An empty store.
+    /// An empty store with a threshold of 1.
     pub const fn new() -> Self {
         Self {
             keys: heapless::Vec::new(),
+            threshold: 1,
         }
+    }
+
+    /// How many distinct keys of the store must sign a release (at least 1).
+    pub const fn threshold(&self) -> u8 {
+        self.threshold
+    }
+
+    /// Require `threshold` distinct keys of the store to sign a release (TUF's threshold;
+    /// e.g. 2 of 3 release keys, so that one stolen key cannot sign alone). Set it once the
+    /// keys are added.
+    ///
+    /// # Errors
+    /// [`QuorumError::BadThreshold`] for 0, or more than the store holds; the threshold is
+    /// then unchanged.
+    pub fn set_threshold(&mut self, threshold: u8) -> Result<(), QuorumError> {
+        super::Quorum::new(self, threshold)?;
+        self.threshold = threshold;
+        Ok(())
     }
 
     /// Add a key.
@@ -32,7 +67,9 @@ impl<const N: usize> TrustStore<N> {
         self.keys.push(key).map_err(|_| CryptoError::StoreFull)
     }
 
-    /// Remove (revoke) the key with this id; returns it if it was present.
+    /// Remove (revoke) the key with this id; returns it if it was present. The threshold is
+    /// kept: a store left with fewer keys than its threshold verifies no quorum (it fails
+    /// closed) until keys are added or the threshold lowered.
     pub fn remove(&mut self, id: &KeyId) -> Option<TrustedKey> {
         let index = self.keys.iter().position(|k| k.key_id() == *id)?;
         Some(self.keys.remove(index))
@@ -41,6 +78,11 @@ impl<const N: usize> TrustStore<N> {
     /// The key with this id.
     pub fn get(&self, id: &KeyId) -> Option<&TrustedKey> {
         self.keys.iter().find(|k| k.key_id() == *id)
+    }
+
+    /// Where the key with this id is in [`TrustStore::iter`]'s order.
+    pub fn position(&self, id: &KeyId) -> Option<usize> {
+        self.keys.iter().position(|k| k.key_id() == *id)
     }
 
     /// The keys, in insertion order.

@@ -8,6 +8,7 @@
 //!     "manifest": "<base64 of the manifest JSON bytes>",
 //!     "signature": "<base64 signature over exactly those bytes>",
 //!     "keyId": "<64 hex digits: SHA-256 of the signer's SPKI>",
+//!     "cosignatures": [{"keyId": "…", "signature": "…"}],
 //!     "version": "1.2.3",
 //!     "stream": "fw-1_2_3", "fileId": 0,
 //!     "url": "https://…"
@@ -22,6 +23,10 @@
 //! fixes. ECDSA signatures are DER, as `openssl dgst -sign` writes them. At least one of
 //! `stream` and `url` is required.
 //!
+//! `cosignatures` (optional, see [`Cosignatures`]) lists further signatures over the same
+//! manifest bytes, for devices whose trust store needs a threshold of signers; with it,
+//! `keyId` is required, so that every signature names its key.
+//!
 //! The document has no `steps`: a device always runs download, verify, install, reboot and
 //! self-test. A `steps` member written by older tools is ignored like any other unknown
 //! member, because it is not signed.
@@ -29,9 +34,10 @@
 use serde::Deserialize;
 
 use super::DocumentError;
+use super::cosignatures::Cosignatures;
 use super::number::DocU8;
 use crate::jobs::StreamId;
-use crate::json::JsonStr;
+use crate::json::{JsonStr, RawJson};
 
 /// The `operation` value that marks this document type.
 pub const FIRMWARE_OPERATION: &str = "firmware_update";
@@ -48,7 +54,10 @@ pub struct FirmwareRef<'a> {
     /// Base64 signature over the decoded manifest bytes.
     pub signature: JsonStr<'a>,
     /// Hex key id selecting one trusted key; all trusted keys are tried when absent.
+    /// Required with `cosignatures`.
     pub key_id: Option<JsonStr<'a>>,
+    /// Further signatures over the same manifest bytes, each naming its key.
+    pub cosignatures: Option<Cosignatures<'a>>,
     /// Unsigned version hint; must equal the manifest's version.
     pub version: Option<JsonStr<'a>>,
     /// MQTT stream carrying the image: a valid stream id once decoded
@@ -76,6 +85,8 @@ struct RawFirmwareRef<'a> {
     signature: Option<JsonStr<'a>>,
     #[serde(borrow, default)]
     key_id: Option<JsonStr<'a>>,
+    #[serde(borrow, default)]
+    cosignatures: Option<RawJson<'a>>,
     #[serde(borrow, default)]
     version: Option<JsonStr<'a>>,
     #[serde(borrow, default)]
@@ -111,6 +122,10 @@ impl<'a> RawFirmwareUpdate<'a> {
             .signature
             .filter(|s| !s.is_empty())
             .ok_or(DocumentError::MissingField("signature"))?;
+        let cosignatures = raw.cosignatures.map(Cosignatures::from_raw).transpose()?;
+        if cosignatures.is_some() && raw.key_id.is_none() {
+            return Err(DocumentError::MissingField("keyId"));
+        }
         if let Some(stream) = &raw.stream {
             StreamId::check_json(stream).map_err(|_| DocumentError::BadStreamId)?;
         }
@@ -123,6 +138,7 @@ impl<'a> RawFirmwareUpdate<'a> {
             manifest,
             signature,
             key_id: raw.key_id,
+            cosignatures,
             version: raw.version,
             stream,
             file_id: raw.file_id.map_or(0, |v| v.0),

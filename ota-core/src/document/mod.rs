@@ -13,6 +13,7 @@
 //! decoded, keys included: no document changes kind for how it is escaped.
 
 mod afr_ota;
+mod cosignatures;
 mod firmware;
 pub mod number;
 mod serialize;
@@ -20,6 +21,7 @@ mod serialize;
 pub use afr_ota::{
     AfrFile, AfrOta, MAX_BLOCK_SIZE, MAX_FILE_SIZE, MAX_FILES, MAX_SIGNATURES, Protocol,
 };
+pub use cosignatures::{Cosignature, Cosignatures, MAX_COSIGNATURES};
 pub use firmware::{FIRMWARE_OPERATION, FirmwareRef, FirmwareUpdate};
 
 use crate::json::{self, JsonStr, RawJson};
@@ -67,6 +69,9 @@ pub enum DocumentError {
     /// Neither `stream` nor `url`.
     #[error("job document says neither stream nor url")]
     NoLocation,
+    /// `cosignatures` is empty or lists more than [`MAX_COSIGNATURES`] entries.
+    #[error("job document lists no cosignatures, or more than {MAX_COSIGNATURES}")]
+    BadCosignatures,
 }
 
 impl From<json::Error> for DocumentError {

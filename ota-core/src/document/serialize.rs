@@ -1,9 +1,10 @@
 //! Writing documents back to JSON, in the shapes the parsers read (for services that build
 //! documents, and for round-trip tests).
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 use super::afr_ota::{AfrFile, AfrOta, Protocol};
+use super::cosignatures::{Cosignature, Cosignatures};
 use super::firmware::{FIRMWARE_OPERATION, FirmwareRef, FirmwareUpdate};
 
 impl Serialize for Protocol {
@@ -50,12 +51,34 @@ impl Serialize for FirmwareRef<'_> {
         map.serialize_entry("manifest", &self.manifest)?;
         map.serialize_entry("signature", &self.signature)?;
         entry_if(&mut map, "keyId", self.key_id)?;
+        entry_if(&mut map, "cosignatures", self.cosignatures)?;
         entry_if(&mut map, "version", self.version)?;
         if let Some(stream) = self.stream {
             map.serialize_entry("stream", &stream)?;
             map.serialize_entry("fileId", &self.file_id)?;
         }
         entry_if(&mut map, "url", self.url)?;
+        map.end()
+    }
+}
+
+/// The entries, one `{"keyId","signature"}` object each (members the document had besides
+/// these are not kept).
+impl Serialize for Cosignatures<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.len()))?;
+        for entry in self.iter() {
+            seq.serialize_element(&entry)?;
+        }
+        seq.end()
+    }
+}
+
+impl Serialize for Cosignature<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("keyId", &self.key_id)?;
+        map.serialize_entry("signature", &self.signature)?;
         map.end()
     }
 }

@@ -15,7 +15,12 @@ mod verify;
 
 pub use policy::{ExpiryCheck, ManifestPolicy, Rejection, RollbackFloor, TrustedTime};
 pub use statement::{MAX_MANIFEST_LEN, Manifest, Sha256Hex};
-pub use verify::{InspectedManifest, VerifiedManifest, check_signature, inspect, verify};
+pub use verify::{
+    InspectedManifest, VerifiedManifest, check_one_signature, check_signature, inspect, signers,
+    verify,
+};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod threshold_tests;

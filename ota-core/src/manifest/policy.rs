@@ -81,6 +81,10 @@ pub enum Rejection {
     /// No trusted key verifies the signature.
     #[error("manifest signature does not verify")]
     BadSignature,
+    /// Fewer distinct trusted keys signed than the trust store's threshold (or the store
+    /// holds fewer keys than its threshold).
+    #[error("manifest is signed by fewer trusted keys than the threshold")]
+    BelowThreshold,
     /// The signed bytes are not a well-formed manifest.
     #[error("signed manifest is malformed")]
     Malformed,
@@ -126,6 +130,7 @@ impl Rejection {
             Self::Encoding => "bad_encoding",
             Self::UnknownKey => "unknown_key",
             Self::BadSignature => "bad_signature",
+            Self::BelowThreshold => "below_threshold",
             Self::Malformed => "bad_manifest",
             Self::VersionHintMismatch => "version_mismatch",
             Self::WrongProduct => "wrong_product",

@@ -248,6 +248,7 @@ mod end_to_end {
             manifest: js(&r.manifest),
             signature: js(&r.signature),
             key_id: Some(js(&r.key_id)),
+            cosignatures: None,
             version: Some(js("1.2.0")),
             stream: None,
             file_id: 0,

@@ -1,8 +1,8 @@
 //! Verifying a firmware-update document's signed manifest end to end.
 
 use crate::crypto::{
-    Base64Mode, CryptoError, Digest, ImageVerifier, KeyId, MAX_VERIFIABLE_SIGNATURE_LEN,
-    SignatureEncoding, TrustStore,
+    Base64Mode, CryptoError, Digest, ImageVerifier, KeyId, MAX_VERIFIABLE_SIGNATURE_LEN, Quorum,
+    SignatureEncoding, Signers, Tally, TrustStore,
 };
 use crate::document::FirmwareRef;
 use crate::json::JsonStr;
@@ -106,16 +106,21 @@ pub fn inspect<'m, const N: usize>(
     Ok(InspectedManifest { manifest, key_id })
 }
 
-/// Decode the manifest and its signature (strict base64) and verify them with the trusted key
-/// named by `keyId`, or any trusted key; returns the manifest bytes (in `scratch`) and the
-/// key that verified. Checks nothing else: [`verify`] adds the document, job and policy
-/// checks; a caller that already holds the image (a device's manifest trailer) adds its own.
-/// Never inlined, nor is [`accept`]: signature verification needs the most stack (~5.5 KB on
-/// Cortex-M), and this way nothing of the manifest parsing and policy check is on the stack
-/// meanwhile.
+/// Decode the manifest and its signatures (strict base64) and verify them: with the trusted
+/// key named by `keyId`, or any trusted key, when the store's
+/// [threshold](TrustStore::threshold) is 1 and the document has no `cosignatures`; otherwise
+/// until [`TrustStore::threshold`] distinct trusted keys have signed, the document's
+/// `signature` first, then its `cosignatures` in order (see [`Quorum`]). Returns the
+/// manifest bytes (in `scratch`) and the first key that verified. Checks nothing else:
+/// [`verify`] adds the document, job and policy checks; a caller that already holds the
+/// image (a device's manifest trailer) adds its own. Never inlined, nor is [`accept`]:
+/// signature verification needs the most stack (~5.5 KB on Cortex-M), and this way nothing
+/// of the manifest parsing and policy check is on the stack meanwhile.
 ///
 /// # Errors
-/// [`Rejection::Encoding`], [`Rejection::UnknownKey`] or [`Rejection::BadSignature`].
+/// [`Rejection::Encoding`], [`Rejection::UnknownKey`] (no signature names a trusted key),
+/// [`Rejection::BadSignature`] (none verifies), or [`Rejection::BelowThreshold`] (some do,
+/// too few; or the store holds fewer keys than its threshold).
 #[inline(never)]
 pub fn check_signature<'m, const N: usize>(
     firmware: &FirmwareRef<'_>,
@@ -126,29 +131,141 @@ pub fn check_signature<'m, const N: usize>(
         .manifest
         .decode_base64(scratch, Base64Mode::Strict)
         .map_err(|_| Rejection::Encoding)?;
+    let digest = Digest::sha256(bytes);
+    if trust.threshold() > 1 || firmware.cosignatures.is_some() {
+        let tally = count_signers(firmware, trust, &digest, true)?;
+        let first = tally.signers().iter().next().copied();
+        return match (tally.met(), first) {
+            (true, Some(first)) => Ok((bytes, first)),
+            _ => Err(shortfall(&tally)),
+        };
+    }
+    let key_id = verify_one(firmware, trust, &digest)?;
+    Ok((bytes, key_id))
+}
+
+/// [`check_signature`] by the document's `signature` alone, with its `keyId` or any trusted
+/// key, whatever the store's threshold and the `cosignatures`: for a statement that already
+/// passed the threshold once and only comes back from the device's own storage (the
+/// manifest trailer of the running image, which only ever raises the rollback floor).
+/// Never for a statement from the network.
+///
+/// # Errors
+/// [`Rejection::Encoding`], [`Rejection::UnknownKey`] or [`Rejection::BadSignature`].
+#[inline(never)]
+pub fn check_one_signature<'m, const N: usize>(
+    firmware: &FirmwareRef<'_>,
+    trust: &TrustStore<N>,
+    scratch: &'m mut [u8; MAX_MANIFEST_LEN],
+) -> Result<(&'m [u8], KeyId), Rejection> {
+    let bytes = firmware
+        .manifest
+        .decode_base64(scratch, Base64Mode::Strict)
+        .map_err(|_| Rejection::Encoding)?;
+    let key_id = verify_one(firmware, trust, &Digest::sha256(bytes))?;
+    Ok((bytes, key_id))
+}
+
+/// The document's `signature` verified with its `keyId` or any trusted key.
+fn verify_one<const N: usize>(
+    firmware: &FirmwareRef<'_>,
+    trust: &TrustStore<N>,
+    digest: &Digest,
+) -> Result<KeyId, Rejection> {
     let mut sig_buf = [0u8; MAX_VERIFIABLE_SIGNATURE_LEN];
     let signature = firmware
         .signature
         .decode_base64(&mut sig_buf, Base64Mode::Strict)
         .map_err(|_| Rejection::Encoding)?;
-    let key_id = firmware
-        .key_id
-        .as_ref()
-        .map(key_id_from_hex)
-        .transpose()
-        .map_err(|_| Rejection::UnknownKey)?;
-    let digest = Digest::sha256(bytes);
+    let key_id = document_key_id(firmware)?;
     let key = trust
-        .verify_digest(key_id.as_ref(), &digest, signature, SignatureEncoding::Der)
+        .verify_digest(key_id.as_ref(), digest, signature, SignatureEncoding::Der)
         .map_err(|e| match e {
             CryptoError::UnknownKeyId | CryptoError::NoMatchingKey => Rejection::UnknownKey,
             _ => Rejection::BadSignature,
         })?;
-    Ok((bytes, key.key_id()))
+    Ok(key.key_id())
+}
+
+/// Every trusted key that signed the manifest (the document's `signature` and each of its
+/// `cosignatures`, all verified: unlike [`check_signature`] it does not stop at the
+/// threshold), and whether they make the store's [threshold](TrustStore::threshold): for
+/// tools that show who signed a release. `scratch` receives the manifest bytes.
+///
+/// # Errors
+/// [`Rejection::Encoding`], [`Rejection::UnknownKey`] for a `keyId` that is not 64 hex
+/// digits, [`Rejection::BelowThreshold`] when the store holds fewer keys than its threshold.
+pub fn signers<const N: usize>(
+    firmware: &FirmwareRef<'_>,
+    trust: &TrustStore<N>,
+    scratch: &mut [u8; MAX_MANIFEST_LEN],
+) -> Result<(Signers, bool), Rejection> {
+    let bytes = firmware
+        .manifest
+        .decode_base64(scratch, Base64Mode::Strict)
+        .map_err(|_| Rejection::Encoding)?;
+    let tally = count_signers(firmware, trust, &Digest::sha256(bytes), false)?;
+    let met = tally.met();
+    Ok((tally.signers().clone(), met))
+}
+
+/// Offer the document's signatures to the store's quorum, one decoded at a time into the
+/// same buffer, stopping once the threshold is met when `stop_at_threshold`.
+#[inline(never)]
+fn count_signers<'s, const N: usize>(
+    firmware: &FirmwareRef<'_>,
+    trust: &'s TrustStore<N>,
+    digest: &Digest,
+    stop_at_threshold: bool,
+) -> Result<Tally<'s, N>, Rejection> {
+    let quorum = Quorum::of(trust).map_err(|_| Rejection::BelowThreshold)?;
+    let mut tally = quorum.start();
+    let mut sig_buf = [0u8; MAX_VERIFIABLE_SIGNATURE_LEN];
+    let mut offer = |tally: &mut Tally<'s, N>, key_id: Option<KeyId>, text: &JsonStr<'_>| {
+        let signature = text
+            .decode_base64(&mut sig_buf, Base64Mode::Strict)
+            .map_err(|_| Rejection::Encoding)?;
+        // At most 1 + MAX_COSIGNATURES offers: never too many.
+        tally
+            .offer(key_id.as_ref(), digest, signature, SignatureEncoding::Der)
+            .map_err(|_| Rejection::Encoding)
+            .map(drop)
+    };
+    offer(&mut tally, document_key_id(firmware)?, &firmware.signature)?;
+    for cosignature in firmware.cosignatures.iter().flat_map(|list| list.iter()) {
+        if stop_at_threshold && tally.met() {
+            break;
+        }
+        let key_id = key_id_from_hex(&cosignature.key_id).map_err(|_| Rejection::UnknownKey)?;
+        offer(&mut tally, Some(key_id), &cosignature.signature)?;
+    }
+    Ok(tally)
+}
+
+/// Why a count of signers fell short: no trusted key named ([`Rejection::UnknownKey`]),
+/// named ones that did not verify ([`Rejection::BadSignature`]), or too few that did
+/// ([`Rejection::BelowThreshold`]).
+fn shortfall<const N: usize>(tally: &Tally<'_, N>) -> Rejection {
+    match (tally.signers().is_empty(), tally.saw_invalid()) {
+        (false, _) => Rejection::BelowThreshold,
+        (true, true) => Rejection::BadSignature,
+        (true, false) => Rejection::UnknownKey,
+    }
+}
+
+/// The document's `keyId`, when it has one.
+fn document_key_id(firmware: &FirmwareRef<'_>) -> Result<Option<KeyId>, Rejection> {
+    firmware
+        .key_id
+        .as_ref()
+        .map(key_id_from_hex)
+        .transpose()
+        .map_err(|_| Rejection::UnknownKey)
 }
 
 /// What [`check_signature`] decodes, without verifying: the manifest bytes (in `scratch`),
-/// after checking that the signature is strict base64 that fits and `keyId` is a key id.
+/// after checking that every signature is strict base64 that fits and every `keyId` is a
+/// key id.
 #[inline(never)]
 fn decode_unverified<'m>(
     firmware: &FirmwareRef<'_>,
@@ -163,8 +280,13 @@ fn decode_unverified<'m>(
         .signature
         .decode_base64(&mut sig_buf, Base64Mode::Strict)
         .map_err(|_| Rejection::Encoding)?;
-    if let Some(text) = &firmware.key_id {
-        key_id_from_hex(text).map_err(|_| Rejection::UnknownKey)?;
+    document_key_id(firmware)?;
+    for cosignature in firmware.cosignatures.iter().flat_map(|list| list.iter()) {
+        key_id_from_hex(&cosignature.key_id).map_err(|_| Rejection::UnknownKey)?;
+        cosignature
+            .signature
+            .decode_base64(&mut sig_buf, Base64Mode::Strict)
+            .map_err(|_| Rejection::Encoding)?;
     }
     Ok(bytes)
 }

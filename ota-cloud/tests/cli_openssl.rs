@@ -603,3 +603,125 @@ fn released_documents_verify_with_openssl() {
     }
     let _ = Path::new(&file);
 }
+
+/// The manifest bytes of a firmware document, and each of its signatures (the document's
+/// own, then its cosignatures) as `(key id, DER bytes)`.
+fn signatures_of(document: &str) -> (Vec<u8>, Vec<(String, Vec<u8>)>) {
+    let value: serde_json::Value = serde_json::from_str(document).unwrap();
+    let fw = &value["firmware"];
+    let decode = |v: &serde_json::Value| STANDARD.decode(v.as_str().unwrap()).unwrap();
+    let mut list = vec![(
+        fw["keyId"].as_str().unwrap().to_owned(),
+        decode(&fw["signature"]),
+    )];
+    for entry in fw["cosignatures"].as_array().into_iter().flatten() {
+        list.push((
+            entry["keyId"].as_str().unwrap().to_owned(),
+            decode(&entry["signature"]),
+        ));
+    }
+    (decode(&fw["manifest"]), list)
+}
+
+/// The key id OpenSSL computes for a public key: SHA-256 of its DER.
+fn openssl_key_id(dir: &Dir, public: &str) -> String {
+    let der = dir.path("id.der");
+    openssl(&[
+        "pkey", "-pubin", "-in", public, "-outform", "DER", "-out", &der,
+    ]);
+    let id = openssl(&["dgst", "-sha256", "-r", &der]);
+    id.split_whitespace().next().unwrap().to_owned()
+}
+
+#[test]
+fn cosigned_releases_openssl_verifies_each_and_inspect_counts_openssl_cosigners() {
+    let dir = Dir::new("cosign");
+    // Release keys made by OpenSSL: a, b and c P-256, r RSA-2048; c signs with OpenSSL only.
+    let names = ["a", "b", "c", "r"];
+    let [ka, kb, kc, kr] = names.map(|n| dir.path(&format!("{n}.pem")));
+    let [pa, pb, pc, pr] = names.map(|n| dir.path(&format!("{n}.pub.pem")));
+    for key in [&ka, &kb, &kc] {
+        genpkey(
+            key,
+            &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        );
+    }
+    genpkey(
+        &kr,
+        &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+    );
+    for (key, public) in [(&ka, &pa), (&kb, &pb), (&kc, &pc), (&kr, &pr)] {
+        openssl(&["pkey", "-in", key, "-pubout", "-out", public]);
+    }
+    let image = dir.image("fw.bin");
+    let doc = dir.path("doc.json");
+    let mut release = vec!["release", "--key", &ka, "--cosign-key", &kb];
+    release.extend(FIRMWARE_2_0_0);
+    release.extend(["--url", "https://example.com/fw.bin", "--out", &doc, &image]);
+    ours_ok(&release);
+    // Co-signed in turn by the holder of r, in place.
+    ours_ok(&["sign", "--key", &kr, "--cosign", &doc, "--out", &doc]);
+
+    // OpenSSL verifies every signature over the manifest bytes, under the key id it computes.
+    let (manifest, signed) = signatures_of(&read(&doc));
+    let manifest_path = dir.path("manifest.json");
+    fs::write(&manifest_path, &manifest).unwrap();
+    for (n, public) in [&pa, &pb, &pr].into_iter().enumerate() {
+        assert_eq!(signed[n].0, openssl_key_id(&dir, public), "signature {n}");
+        let sig = dir.path(&format!("sig{n}.der"));
+        fs::write(&sig, &signed[n].1).unwrap();
+        openssl_verify(public, &sig, &manifest_path, false);
+    }
+
+    let inspect = |threshold: &'static str, document: &str| {
+        let mut args = vec!["inspect".to_owned(), document.to_owned()];
+        args.extend(["--threshold".to_owned(), threshold.to_owned()]);
+        for public in [&pa, &pb, &pc, &pr] {
+            args.extend(["--trust".to_owned(), public.clone()]);
+        }
+        ours(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let three = inspect("3", &doc);
+    let report = text(&three.stdout);
+    assert!(three.status.success(), "{report}{}", text(&three.stderr));
+    assert!(
+        report.contains("3 of the 4 trusted keys signed, 3 needed: met"),
+        "{report}"
+    );
+    let signers = report.lines().filter(|l| l.starts_with("signed by:"));
+    assert_eq!(signers.count(), 3, "{report}");
+    let four = inspect("4", &doc);
+    let report = text(&four.stdout);
+    assert_eq!(four.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("3 of the 4 trusted keys signed, 4 needed: NOT met"),
+        "{report}"
+    );
+    assert!(
+        text(&four.stderr).contains("below_threshold"),
+        "{}",
+        text(&four.stderr)
+    );
+
+    // OpenSSL co-signs: its signature, added to the document by hand, makes four.
+    let c_sig = openssl_sign(&dir, &kc, &manifest_path, false, "c");
+    let mut value: serde_json::Value = serde_json::from_str(&read(&doc)).unwrap();
+    value["firmware"]["cosignatures"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "keyId": openssl_key_id(&dir, &pc),
+            "signature": STANDARD.encode(fs::read(&c_sig).unwrap()),
+        }));
+    let by_hand = dir.path("by-hand.json");
+    fs::write(&by_hand, value.to_string()).unwrap();
+    let all = inspect("4", &by_hand);
+    assert!(all.status.success(), "{}", text(&all.stderr));
+    assert!(text(&all.stdout).contains("4 of the 4 trusted keys signed, 4 needed: met"));
+
+    // A key that signed already, and a threshold above the keys, are refused in one line.
+    let again = ours_fails(1, &["sign", "--key", &kb, "--cosign", &doc]);
+    assert!(again.contains("already signed"), "{again}");
+    let too_high = ours_fails(2, &["inspect", &doc, "--threshold", "5", "--trust", &pa]);
+    assert!(too_high.contains("--threshold"), "{too_high}");
+}

@@ -117,7 +117,8 @@ reasons! {
     ActivationFailed = 33, "activation_failed";
     /// The document is of a format this device does not take: AWS `afr_ota` without the
     /// `afr-ota` feature, or on a device configured to refuse it
-    /// (`Config::accept_afr_ota`).
+    /// (`Config::accept_afr_ota`), or whose trust store needs more than one signer (an
+    /// `afr_ota` document carries one signature).
     UnsupportedDocument = 34, "unsupported_document";
     /// The device booted an image on trial but its state record was lost or corrupt: the
     /// client cannot tell which job installed it, so it rolls back.

@@ -134,6 +134,57 @@ fn a_device_configured_to_refuse_afr_ota_rejects_it_unread() {
     }
 }
 
+/// A device whose store needs two signers, with `document` served and the client restarted
+/// on that store (nothing was delivered yet).
+fn two_signer_world(document: impl FnOnce(&Signer, &[u8]) -> String) -> World {
+    let mut w = World::new(document, PowerCut::unlimited());
+    w.signer.trust = w.signer.both_needed(&Signer::new(8));
+    w.start_client().unwrap();
+    w
+}
+
+#[test]
+fn a_two_signer_device_installs_only_what_both_keys_signed() {
+    let mut w =
+        two_signer_world(|s, img| s.firmware_doc_cosigned(img, "1.1.0", &[&Signer::new(8)]));
+    w.connect();
+    w.drive(1000);
+    assert_eq!(w.peer_status(), JobExecutionStatus::Succeeded);
+    assert!(w.boot.active_image().starts_with(&w.new_image));
+
+    // One key's signature alone (a stolen key), or twice: refused before any download.
+    let once = |s: &Signer, img: &[u8]| s.firmware_doc_cosigned(img, "1.1.0", &[]);
+    let twice = |s: &Signer, img: &[u8]| s.firmware_doc_cosigned(img, "1.1.0", &[s]);
+    for document in [once, twice] {
+        let mut w = two_signer_world(document);
+        w.connect();
+        w.drive(1000);
+        assert_eq!(
+            finished(&w),
+            [(JobExecutionStatus::Rejected, Some(Reason::BelowThreshold))]
+        );
+        assert!(w.download_starts.is_empty());
+        assert!(w.boot.active_image().starts_with(&w.old_image));
+    }
+}
+
+#[test]
+#[cfg(feature = "afr-ota")]
+fn a_two_signer_device_refuses_afr_ota_unread() {
+    // afr_ota carries one signature: it can never make a threshold of two.
+    let mut w = two_signer_world(|s, img| s.afr_doc(img, 0));
+    w.connect();
+    w.drive(1000);
+    assert_eq!(
+        finished(&w),
+        [(
+            JobExecutionStatus::Rejected,
+            Some(Reason::UnsupportedDocument)
+        )]
+    );
+    assert!(!w.events.contains(&Event::ActivateAndReboot));
+}
+
 #[test]
 #[cfg(feature = "afr-ota")]
 fn tampered_afr_file_fails_its_signature_check_and_is_never_activated() {

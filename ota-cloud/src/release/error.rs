@@ -1,5 +1,6 @@
 //! [`ReleaseError`]: why a release could not be built.
 
+use ota_core::crypto::KeyId;
 use ota_core::document::DocumentError;
 
 use crate::signing::SigningError;
@@ -48,6 +49,18 @@ pub enum ReleaseError {
         /// Its length.
         len: usize,
         /// [`crate::MAX_DOCUMENT_LEN`].
+        max: usize,
+    },
+    /// The document cannot take a cosignature (the reason says why).
+    #[error("cannot co-sign: {0}")]
+    NotCosignable(&'static str),
+    /// The key already signed the document.
+    #[error("key {0} already signed this document")]
+    AlreadySigned(KeyId),
+    /// The document already has as many cosignatures as devices read.
+    #[error("the document already has {max} cosignatures, the most devices read")]
+    TooManySignatures {
+        /// `ota_core::document::MAX_COSIGNATURES`.
         max: usize,
     },
     /// The document just built does not read back as built, or its signature does not

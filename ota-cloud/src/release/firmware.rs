@@ -100,10 +100,7 @@ pub fn firmware_update_from_digest(
         file_id: manifest.file_id,
         url: spec.url.map(text).transpose()?,
     };
-    let document = serde_json::to_string(&Document {
-        firmware: &firmware,
-    })
-    .map_err(|e| ReleaseError::SelfCheck(e.to_string()))?;
+    let document = write_document(&firmware)?;
     self_check(&document, &firmware, &manifest, signer)?;
     finish(document, signature, key_id, Some(bytes))
 }
@@ -142,6 +139,12 @@ fn self_check(
     TrustedKey::new(signer.public_key().clone(), signer.algorithm())
         .and_then(|key| key.verify_message(&bytes, signature, SignatureEncoding::Der))
         .map_err(|e| ReleaseError::SelfCheck(format!("signature: {e}")))
+}
+
+/// The compact JSON of a firmware-update document.
+pub(super) fn write_document(firmware: &FirmwareRef<'_>) -> Result<String, ReleaseError> {
+    serde_json::to_string(&Document { firmware })
+        .map_err(|e| ReleaseError::SelfCheck(e.to_string()))
 }
 
 /// `{"operation":"firmware_update","firmware":{…}}`.

@@ -10,6 +10,9 @@
 //! - [`afr_ota`]: the FreeRTOS/AWS `CreateOTAUpdate` document, signed over the file's bytes
 //!   only; a device learns nothing trustworthy until the download is complete.
 //!
+//! [`cosign`] adds a signature to a firmware-update document without changing what the
+//! others signed, for devices that need a threshold of signers.
+//!
 //! Every release is parsed back with [`ota_core::document::JobDocument::parse`] and its
 //! signature verified with the signer's public key before it is returned. Each builder
 //! takes the image in memory or, as `*_from_digest`, only its size and SHA-256
@@ -33,12 +36,14 @@
 //! ```
 
 mod afr_ota;
+mod cosign;
 mod error;
 mod firmware;
 mod image;
 mod manifest;
 
 pub use afr_ota::{AWS_S3_PRESIGNED, AfrOtaSpec, afr_ota, afr_ota_from_digest, signature_key};
+pub use cosign::cosign;
 pub use error::ReleaseError;
 pub use firmware::{FirmwareSpec, firmware_update, firmware_update_from_digest};
 pub use image::{CHUNK_LEN, ImageDigest};

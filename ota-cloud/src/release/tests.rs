@@ -392,3 +392,113 @@ fn a_document_over_the_limit_is_refused_in_the_words_of_the_quota() {
     assert!(err.starts_with("document too long: "), "{err}");
     assert!(err.ends_with(" bytes, at most 32768"), "{err}");
 }
+
+fn p256_seeded(seed: u8) -> LocalSigner {
+    let key = PrivateKey::generate_seeded(KeyAlgorithm::P256, [seed; 32]).unwrap();
+    LocalSigner::with_default_algorithm(key, false).unwrap()
+}
+
+/// A store trusting `signers`, needing `threshold` of them.
+fn quorum(signers: &[&LocalSigner], threshold: u8) -> TrustStore<4> {
+    let mut store = TrustStore::new();
+    for s in signers {
+        store
+            .add(TrustedKey::new(s.public_key().clone(), s.algorithm()).unwrap())
+            .unwrap();
+    }
+    store.set_threshold(threshold).unwrap();
+    store
+}
+
+fn check(document: &str, trust: &TrustStore<4>) -> Result<(), Rejection> {
+    let JobDocument::Firmware(doc) = JobDocument::parse(document.as_bytes()).unwrap() else {
+        panic!("not a firmware document: {document}");
+    };
+    let mut scratch = [0u8; ota_core::manifest::MAX_MANIFEST_LEN];
+    ota_core::manifest::check_signature(&doc.firmware, trust, &mut scratch).map(drop)
+}
+
+#[test]
+fn cosigning_adds_a_signer_without_touching_what_others_signed() {
+    let (a, b, c) = (p256(), p256_seeded(10), rsa(false));
+    let first = firmware_update(IMAGE, &spec(), &a).unwrap();
+    let two_of_three = quorum(&[&a, &b, &c], 2);
+    assert_eq!(
+        check(&first.document, &two_of_three),
+        Err(Rejection::BelowThreshold)
+    );
+
+    let second = cosign(&first.document, &b).unwrap();
+    assert_eq!(second.key_id, b.key_id());
+    assert_eq!(
+        second.manifest, first.manifest,
+        "the signed bytes are unchanged"
+    );
+    check(&second.document, &two_of_three).unwrap();
+    let third = cosign(&second.document, &c).unwrap();
+    check(&third.document, &quorum(&[&a, &b, &c], 3)).unwrap();
+    // The first signature is still the one the document was released with, so a device
+    // that needs one signer (or predates cosignatures) takes it as before.
+    let read = |doc: &str| {
+        let JobDocument::Firmware(d) = JobDocument::parse(doc.as_bytes()).unwrap() else {
+            panic!("not a firmware document");
+        };
+        (
+            d.firmware.manifest.to_string(),
+            d.firmware.signature.to_string(),
+        )
+    };
+    assert_eq!(read(&third.document), read(&first.document));
+    assert_eq!(
+        device_verdict(&third.document, "job", &a),
+        Ok(IMAGE.len() as u32)
+    );
+
+    assert_eq!(
+        cosign(&third.document, &b),
+        Err(ReleaseError::AlreadySigned(b.key_id()))
+    );
+    assert_eq!(
+        cosign(&first.document, &a),
+        Err(ReleaseError::AlreadySigned(a.key_id()))
+    );
+}
+
+#[test]
+fn documents_that_cannot_take_a_cosignature_are_refused() {
+    let a = p256();
+    let afr_spec = AfrOtaSpec {
+        stream: Some("AFR_OTA-fw"),
+        ..AfrOtaSpec::new()
+    };
+    let afr = afr_ota(IMAGE, &afr_spec, &a).unwrap().document;
+    assert!(matches!(
+        cosign(&afr, &a),
+        Err(ReleaseError::NotCosignable(_))
+    ));
+    assert!(matches!(
+        cosign(r#"{"operation":"reboot"}"#, &a),
+        Err(ReleaseError::NotCosignable(_))
+    ));
+    let release = firmware_update(IMAGE, &spec(), &a).unwrap();
+    let key_id = format!(r#","keyId":"{}""#, a.key_id());
+    let anonymous = release.document.replace(&key_id, "");
+    assert!(matches!(
+        cosign(&anonymous, &p256_seeded(11)),
+        Err(ReleaseError::NotCosignable(_))
+    ));
+
+    // Room for MAX_COSIGNATURES, then no more.
+    let mut doc = release.document;
+    for seed in 0..ota_core::document::MAX_COSIGNATURES {
+        doc = cosign(&doc, &p256_seeded(20 + seed as u8))
+            .unwrap()
+            .document;
+    }
+    assert_eq!(
+        cosign(&doc, &p256_seeded(40)),
+        Err(ReleaseError::TooManySignatures {
+            max: ota_core::document::MAX_COSIGNATURES
+        })
+    );
+}

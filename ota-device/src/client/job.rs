@@ -195,7 +195,13 @@ fn classify<'d, const K: usize>(
         DocumentKind::Firmware => FirmwareUpdate::parse(raw_document)
             .map(Classified::Firmware)
             .map_err(|_| Reason::BadDocument),
-        DocumentKind::AfrOta if !ctx.accept_afr_ota => Err(Reason::UnsupportedDocument),
+        // One signature can never make a threshold above 1: such a device takes only
+        // (co)signed manifests.
+        DocumentKind::AfrOta
+            if !ctx.accept_afr_ota || ctx.trust.is_some_and(|t| t.threshold() > 1) =>
+        {
+            Err(Reason::UnsupportedDocument)
+        }
         DocumentKind::AfrOta => {
             afr_ota_job(ctx, raw_document, document_digest).map(Classified::AfrOta)
         }

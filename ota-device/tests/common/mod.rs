@@ -119,12 +119,61 @@ impl Signer {
     }
 
     pub fn firmware_doc_for_manifest(&self, manifest: &str, version: &str) -> String {
+        self.cosigned_doc_for_manifest(manifest, version, &[])
+    }
+
+    /// [`Signer::firmware_doc`] with `cosigners`' signatures over the same manifest.
+    pub fn firmware_doc_cosigned(
+        &self,
+        image: &[u8],
+        version: &str,
+        cosigners: &[&Self],
+    ) -> String {
+        let manifest = format!(
+            r#"{{"product":"{PRODUCT}","hardware":"{HARDWARE}","fileId":0,"version":"{version}","securityCounter":1,"size":{},"sha256":"{}"}}"#,
+            image.len(),
+            sha256_hex(image)
+        );
+        self.cosigned_doc_for_manifest(&manifest, version, cosigners)
+    }
+
+    fn cosigned_doc_for_manifest(
+        &self,
+        manifest: &str,
+        version: &str,
+        cosigners: &[&Self],
+    ) -> String {
+        let entries: Vec<String> = cosigners
+            .iter()
+            .map(|c| {
+                format!(
+                    r#"{{"keyId":"{}","signature":"{}"}}"#,
+                    c.key_id,
+                    c.sign(manifest.as_bytes())
+                )
+            })
+            .collect();
+        let cosignatures = if entries.is_empty() {
+            String::new()
+        } else {
+            format!(r#","cosignatures":[{}]"#, entries.join(","))
+        };
         format!(
-            r#"{{"operation":"firmware_update","firmware":{{"manifest":"{}","signature":"{}","keyId":"{}","version":"{version}","stream":"{STREAM}","fileId":0}}}}"#,
+            r#"{{"operation":"firmware_update","firmware":{{"manifest":"{}","signature":"{}","keyId":"{}"{cosignatures},"version":"{version}","stream":"{STREAM}","fileId":0}}}}"#,
             STANDARD.encode(manifest),
             self.sign(manifest.as_bytes()),
             self.key_id
         )
+    }
+
+    /// A store trusting this signer's key and `other`'s, needing both.
+    pub fn both_needed(&self, other: &Self) -> &'static TrustStore<2> {
+        let mut store = self.trust.clone();
+        for key in other.trust.iter() {
+            store.add(key.clone()).unwrap();
+        }
+        store.set_threshold(2).unwrap();
+        leak(store)
     }
 
     /// An AWS `afr_ota` document for `image` offering HTTP only.

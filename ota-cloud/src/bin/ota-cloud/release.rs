@@ -10,7 +10,7 @@ use super::backend::block_on;
 use super::{CliError, files, keys, parse, write_out};
 use ota_cloud::aws::{AwsBackend, S3Location};
 use ota_cloud::release::{
-    AfrOtaSpec, FirmwareSpec, ImageDigest, ManifestSpec, afr_ota_from_digest,
+    AfrOtaSpec, FirmwareSpec, ImageDigest, ManifestSpec, afr_ota_from_digest, cosign,
     firmware_update_from_digest,
 };
 use ota_cloud::signing::Signer as _;
@@ -102,6 +102,12 @@ pub(crate) struct Args {
     /// `auth_scheme` written with --url in an afr-ota document.
     #[arg(long, value_name = "SCHEME", default_value = ota_cloud::release::AWS_S3_PRESIGNED)]
     auth_scheme: String,
+    /// A further key that signs the manifest (firmware format), added to the document's
+    /// `cosignatures` in the order given, for devices that need several signers (each key
+    /// may also sign later, in turn, with `ota-cloud sign --cosign`). --pss applies to
+    /// every RSA key.
+    #[arg(long, value_name = "KEY.pem")]
+    cosign_key: Vec<PathBuf>,
     /// Write the document here instead of stdout (replaced if it exists; never the image or
     /// the key).
     #[arg(long, value_name = "DOC.json")]
@@ -163,12 +169,18 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
     let placeholder = location.as_ref().map(S3Location::presigned_placeholder);
     let url = args.url.as_deref().or(placeholder.as_deref());
     check_options(args, url)?;
-    let inputs = [args.signing.key.as_path(), args.file.as_path()];
+    let mut inputs = vec![args.signing.key.as_path(), args.file.as_path()];
+    inputs.extend(args.cosign_key.iter().map(PathBuf::as_path));
     match &args.out {
         Some(path) => files::refuse_output_over_inputs("--out", path, &inputs)?,
         None => files::refuse_stdout_over_inputs(&inputs)?,
     }
     let signer = args.signing.signer()?;
+    let cosigners = args
+        .cosign_key
+        .iter()
+        .map(|path| keys::signer(path, args.signing.pss))
+        .collect::<Result<Vec<_>, _>>()?;
     let image = files::image_digest(&args.file)?;
     let release = match args.format {
         Format::Firmware => {
@@ -194,10 +206,16 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
         }
     }
     .map_err(|e| CliError::failure(e.to_string()))?;
+    let mut document = release.document;
+    for (cosigner, path) in cosigners.iter().zip(&args.cosign_key) {
+        document = cosign(&document, cosigner)
+            .map_err(|e| CliError::failure(format!("--cosign-key {}: {e}", path.display())))?
+            .document;
+    }
     if let Some(location) = &location {
         publish(args, location, &image)?;
     }
-    let text = format!("{}\n", release.document);
+    let text = format!("{document}\n");
     match &args.out {
         Some(path) => files::stage(path, text.as_bytes(), false)?.commit(true),
         None => write_out(out, &text),
@@ -251,6 +269,7 @@ fn check_options(args: &Args, url: Option<&str>) -> Result<(), CliError> {
                 ("--min-version", args.min_version.is_some()),
                 ("--expires", args.expires.is_some()),
                 ("--job-id", args.job_id.is_some()),
+                ("--cosign-key", !args.cosign_key.is_empty()),
             ];
             refuse_given(
                 &manifest_only,

@@ -30,6 +30,10 @@ pub(super) fn describe(doc: &FirmwareUpdate<'_>, report: &mut Report) -> Option<
             |k| k.to_string(),
         ),
     );
+    if let Some(list) = fw.cosignatures {
+        let ids: Vec<String> = list.iter().map(|c| c.key_id.to_string()).collect();
+        report.line("cosigned by:", ids.join(", "));
+    }
     if let (Some(hint), Ok(manifest)) = (fw.version, Manifest::parse(&bytes)) {
         let matches = Version::parse(&hint.to_string()) == Ok(manifest.version);
         let note = if matches {

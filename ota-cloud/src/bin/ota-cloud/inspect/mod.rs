@@ -8,8 +8,10 @@ use std::path::PathBuf;
 
 use ota_cloud::release::ImageDigest;
 use ota_core::crypto::{TrustStore, TrustedKey};
-use ota_core::document::{DocumentError, JobDocument};
-use ota_core::manifest::{ExpiryCheck, Manifest, ManifestPolicy, RollbackFloor, TrustedTime};
+use ota_core::document::{DocumentError, FirmwareUpdate, JobDocument};
+use ota_core::manifest::{
+    ExpiryCheck, MAX_MANIFEST_LEN, Manifest, ManifestPolicy, RollbackFloor, TrustedTime, signers,
+};
 use ota_core::version::{SecurityCounter, Version};
 use ota_device::PreferredTransport;
 use ota_device::inspect::{
@@ -53,6 +55,10 @@ pub(crate) struct Args {
     /// A public key devices trust (PEM); repeat for several.
     #[arg(long, value_name = "PUB.pem")]
     trust: Vec<PathBuf>,
+    /// How many distinct --trust keys must sign a firmware document (the device's
+    /// threshold; default 1). Every signature is checked and each signer is listed.
+    #[arg(long, value_name = "N", requires = "trust", default_value_t = 1)]
+    threshold: u8,
     /// RSA trust keys verify RSA-PSS (32-byte salt) instead of PKCS#1 v1.5.
     #[arg(long)]
     pss: bool,
@@ -136,7 +142,7 @@ struct Trust {
 }
 
 impl Trust {
-    fn load(paths: &[PathBuf], pss: bool) -> Result<Self, CliError> {
+    fn load(paths: &[PathBuf], pss: bool, threshold: u8) -> Result<Self, CliError> {
         if paths.len() > MAX_TRUST {
             return Err(CliError::usage(format!("at most {MAX_TRUST} --trust keys")));
         }
@@ -150,6 +156,11 @@ impl Trust {
             names.push((trusted.key_id(), path.display().to_string()));
             // Only a duplicate can fail here (the count is checked above); one copy will do.
             let _ = store.add(trusted);
+        }
+        if !store.is_empty() {
+            store
+                .set_threshold(threshold)
+                .map_err(|e| CliError::usage(format!("--threshold: {e}")))?;
         }
         Ok(Self { store, names })
     }
@@ -208,7 +219,7 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
     files::refuse_stdout_over_inputs(&inputs)?;
     let bytes = files::read_document(&args.document)?;
     let name = args.document.display();
-    let trust = Trust::load(&args.trust, args.pss)?;
+    let trust = Trust::load(&args.trust, args.pss, args.threshold)?;
     let device = Device::from_args(args);
     let image = args.file.as_deref().map(files::image_digest).transpose()?;
     let mut report = Report::default();
@@ -225,6 +236,9 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
         preferred_transport: preferred_transport(args),
         accept_afr_ota: true,
     };
+    if let (Ok(JobDocument::Firmware(doc)), false) = (&parsed, trust.store.is_empty()) {
+        signer_lines(doc, &trust, &mut report);
+    }
     let decision = inspect(&view, &job_id, &bytes, &mut url);
     if let Some(device) = &device {
         report.line("device:", device.describe());
@@ -331,6 +345,32 @@ enum Described {
     Firmware(Option<Vec<u8>>),
     AfrOta,
     Other,
+}
+
+/// Who of the trusted keys signed a firmware document, and whether they make the
+/// threshold (every signature checked, unlike a device, which stops at the threshold).
+fn signer_lines(doc: &FirmwareUpdate<'_>, trust: &Trust, report: &mut Report) {
+    let mut scratch = [0u8; MAX_MANIFEST_LEN];
+    match signers(&doc.firmware, &trust.store, &mut scratch) {
+        Ok((signed, met)) => {
+            for id in signed.iter() {
+                if let Some(key) = trust.store.get(id) {
+                    report.line("signed by:", trust.name(key));
+                }
+            }
+            report.line(
+                "threshold:",
+                format!(
+                    "{} of the {} trusted keys signed, {} needed: {}",
+                    signed.len(),
+                    trust.store.len(),
+                    trust.store.threshold(),
+                    if met { "met" } else { "NOT met" }
+                ),
+            );
+        }
+        Err(rejection) => report.line("signed by:", format!("unknown ({rejection})")),
+    }
 }
 
 /// The verdict and signature lines of a document a device would take.

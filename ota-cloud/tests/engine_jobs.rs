@@ -213,6 +213,35 @@ fn cancel_job_with_and_without_force() {
 }
 
 #[test]
+fn a_job_cancelled_without_force_is_cancelled_again_with_force() {
+    let mut e = started(2, "x");
+    e.cancel_job("x", CancelJob::because("FIRST")).unwrap();
+    assert_eq!(status(&e, "x", "dev-0"), JobExecutionStatus::InProgress);
+    let job = e.cancel_job("x", CancelJob::forced()).unwrap();
+    assert_eq!(
+        (job.status, job.force_canceled, job.reason_code.as_deref()),
+        (JobStatus::Canceled, true, Some("FIRST")),
+        "the reason code is kept when none is given"
+    );
+    let x = e.describe_job_execution("x", "dev-0", None).unwrap();
+    assert_eq!(
+        (x.status, x.force_canceled),
+        (JobExecutionStatus::Canceled, true)
+    );
+    assert_eq!(
+        job.job_process_details.by_status[JobExecutionStatus::Canceled],
+        2
+    );
+    assert!(
+        matches!(
+            e.cancel_job("x", CancelJob::forced()),
+            Err(ServiceError::InvalidStateTransition(_))
+        ),
+        "a job force-cancelled once is refused"
+    );
+}
+
+#[test]
 fn cancel_and_delete_executions_and_jobs() {
     let mut e = started(3, "x");
     assert!(matches!(

@@ -22,6 +22,15 @@ use peers::Peer;
 /// why. Every other check must pass.
 const MINISTACK_DIVERGENCES: &[(&str, &str, &str)] = &[
     (
+        "cancel_job_and_force",
+        "forced cancel of the cancelled job: InvalidStateTransition(\"CancelJob: \
+         InvalidRequestException: Job conf-j10 is in status CANCELED and cannot be canceled",
+        "MiniStack refuses CancelJob on a job already CANCELED, with force too, so the \
+         IN_PROGRESS executions an unforced cancel left can only be cancelled one by one \
+         (CancelJobExecution with force); a forced CancelJob of a running job does cancel \
+         its IN_PROGRESS executions there (checked before this step)",
+    ),
+    (
         "pending_lists_in_progress_and_queued",
         "start-next did not return the IN_PROGRESS job",
         "MiniStack's StartNextPendingJobExecution starts the next QUEUED execution while \

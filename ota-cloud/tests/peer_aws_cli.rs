@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use ota_cloud::aws::{AwsBackend, AwsSettings};
 use ota_cloud::jobs::model::{StartNext, UpdateExecution};
-use ota_cloud::{DeviceJobs, FleetService};
+use ota_cloud::{DeviceJobs, FleetService, JobService};
 use ota_core::jobs::JobExecutionStatus;
 use peers::Peer;
 
@@ -327,6 +327,40 @@ async fn a_pipeline_publishes_creates_and_follows_a_job() {
     assert_eq!(code, 1);
     assert!(err.contains("cancelled (PIPELINE_ABORT)"), "{err}");
 
+    // A third, cancelled with --force while a device runs it: its IN_PROGRESS execution is
+    // cancelled too, and the device can no longer report it.
+    let mut third = create.to_vec();
+    third[3] = "pipe-3";
+    assert_eq!(aws_cli(d, &url, &third).0, 0);
+    let running = UpdateExecution::new(JobExecutionStatus::InProgress);
+    aws.update_execution(&things[0], "pipe-3", running)
+        .await
+        .unwrap();
+    let (code, out, err) = aws_cli(
+        d,
+        &url,
+        &[
+            "job", "cancel", "--job-id", "pipe-3", "--force", "--output", "json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let job: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (&job["status"], &job["forceCanceled"]),
+        (&"CANCELED".into(), &true.into())
+    );
+    let x = aws
+        .describe_job_execution("pipe-3", &things[0], None)
+        .await
+        .unwrap();
+    assert_eq!(x.status, JobExecutionStatus::Canceled);
+    let late = UpdateExecution::new(JobExecutionStatus::Succeeded);
+    assert!(
+        aws.update_execution(&things[0], "pipe-3", late)
+            .await
+            .is_err()
+    );
+
     let (code, out, _) = aws_cli(d, &url, &["job", "list"]);
     assert_eq!(code, 0);
     assert!(out.contains("pipe-1") && out.contains("pipe-2"), "{out}");
@@ -336,7 +370,7 @@ async fn a_pipeline_publishes_creates_and_follows_a_job() {
         &["job", "list", "--status", "canceled", "--output", "json"],
     );
     let listed: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
-    assert_eq!(listed.len(), 1);
+    assert_eq!(listed.len(), 2);
 
     // Bad input: one line each, 1 for what the service refused, 2 for the command line.
     let (code, _, err) = aws_cli(

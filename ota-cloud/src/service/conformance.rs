@@ -353,6 +353,40 @@ impl<S: JobService + DeviceJobs + FleetService> Ctx<'_, S> {
         let running = self.execution("j10", &things[0]).await?;
         ensure(running.status == JobExecutionStatus::InProgress, || {
             "IN_PROGRESS cancelled without force".into()
+        })?;
+        self.forced_cancel("j10b", "g10b").await?;
+        // The job cancelled without force, cancelled again with force: the execution it left
+        // IN_PROGRESS is cancelled.
+        let job = self
+            .s
+            .cancel_job(&self.n("j10"), CancelJob::forced())
+            .await
+            .map_err(|err| format!("forced cancel of the cancelled job: {err:?}"))?;
+        ensure(job.force_canceled, || "forceCanceled not set".into())?;
+        let running = self.execution("j10", &things[0]).await?;
+        ensure(running.status == JobExecutionStatus::Canceled, || {
+            format!("IN_PROGRESS after the forced cancel: {:?}", running.status)
+        })
+    }
+
+    /// Job `id` on a group of one thing whose execution is IN_PROGRESS, cancelled with force:
+    /// the job (marked force-cancelled) and the execution are CANCELED.
+    async fn forced_cancel(&self, id: &str, group: &str) -> Result<(), String> {
+        let things = self.job_on(id, group, 1).await?;
+        self.set(&things[0], id, &[JobExecutionStatus::InProgress])
+            .await?;
+        let job = self
+            .s
+            .cancel_job(&self.n(id), CancelJob::forced())
+            .await
+            .map_err(e)?;
+        ensure(
+            job.status == JobStatus::Canceled && job.force_canceled,
+            || format!("job after a forced cancel: {:?}", job.status),
+        )?;
+        let x = self.execution(id, &things[0]).await?;
+        ensure(x.status == JobExecutionStatus::Canceled, || {
+            format!("IN_PROGRESS after a forced cancel: {:?}", x.status)
         })
     }
 

@@ -185,11 +185,13 @@ impl Engine {
     }
 
     /// CancelJob: stop the rollout and cancel `QUEUED` executions; with `force`, also
-    /// `IN_PROGRESS` ones (devices can then no longer update them).
+    /// `IN_PROGRESS` ones (devices can then no longer update them). A job cancelled without
+    /// force can be cancelled again with force, for the `IN_PROGRESS` executions it left.
     ///
     /// # Errors
-    /// [`ServiceError::ResourceNotFound`]; [`ServiceError::InvalidStateTransition`] for a job already
-    /// completed, cancelled or being deleted.
+    /// [`ServiceError::ResourceNotFound`]; [`ServiceError::InvalidStateTransition`] for a job
+    /// completed or being deleted, or already cancelled (unless this cancel is forced and the
+    /// first was not).
     pub fn cancel_job(&mut self, job_id: &str, cancel: CancelJob) -> Result<Job, ServiceError> {
         let index = self
             .job_index(job_id)
@@ -205,15 +207,18 @@ impl Engine {
                 "reasonCode {code:?}: 1-128 of [A-Z0-9_]"
             )));
         }
-        match self.job(index).status {
-            JobStatus::Scheduled | JobStatus::InProgress => {}
+        let job = self.job(index);
+        match job.status {
+            JobStatus::Scheduled | JobStatus::InProgress => self.cancel_job_internal(index, cancel),
+            JobStatus::Canceled if cancel.force && !job.force_canceled => {
+                self.force_cancel_canceled(index, cancel);
+            }
             other => {
                 return Err(ServiceError::InvalidStateTransition(format!(
                     "job {job_id} is {other:?}"
                 )));
             }
         }
-        self.cancel_job_internal(index, cancel);
         Ok(self.describe(index))
     }
 

@@ -193,14 +193,37 @@ impl Engine {
         j.completed_at = Some(now);
         j.last_updated_at = now;
         let id = j.id.clone();
-        let victims: Vec<u32> = j
+        self.events.job(now, &id, EventKind::JobCanceled);
+        self.cancel_executions(job, force);
+    }
+
+    /// A forced CancelJob of a job already cancelled without force: the `IN_PROGRESS`
+    /// executions that cancel left are cancelled now. The reason code and comment are
+    /// replaced only when given.
+    pub(super) fn force_cancel_canceled(&mut self, job: u32, cancel: CancelJob) {
+        let now = self.now;
+        let j = self.job_mut(job);
+        j.force_canceled = true;
+        j.last_updated_at = now;
+        if cancel.reason_code.is_some() {
+            j.reason_code = cancel.reason_code;
+        }
+        if cancel.comment.is_some() {
+            j.comment = cancel.comment;
+        }
+        self.cancel_executions(job, true);
+    }
+
+    /// Cancel `job`'s `QUEUED` executions and, with `force`, its `IN_PROGRESS` ones.
+    fn cancel_executions(&mut self, job: u32, force: bool) {
+        let victims: Vec<u32> = self
+            .job(job)
             .slots
             .iter()
             .enumerate()
             .filter(|(_, s)| s.status == Some(Queued) || (force && s.status == Some(InProgress)))
             .map(|(i, _)| i as u32)
             .collect();
-        self.events.job(now, &id, EventKind::JobCanceled);
         for slot in victims {
             if self.job(job).slots[slot as usize].status == Some(InProgress) {
                 self.job_mut(job).slots[slot as usize].force_canceled = true;

@@ -14,8 +14,10 @@ mod error;
 pub mod jobs;
 pub mod json;
 pub mod manifest;
+pub mod signed;
 pub mod streams;
 pub mod time;
+pub mod trust;
 pub mod version;
 #[cfg(feature = "x509")]
 pub mod x509;

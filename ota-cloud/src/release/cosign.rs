@@ -1,48 +1,39 @@
-//! Co-signing: one more signature over an existing firmware-update document's manifest, so
-//! that keys held by different people (or HSMs) sign a release in turn.
+//! Co-signing: one more signature over an existing document's signed statement (a firmware
+//! manifest, a trust root), so that keys held by different people (or HSMs) sign in turn.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use ota_core::crypto::{Base64Mode, KeyId, MAX_SIGNATURES, TrustStore, TrustedKey};
-use ota_core::document::{Cosignatures, FirmwareRef, JobDocument, MAX_COSIGNATURES};
+use ota_core::crypto::{Base64Mode, Digest, KeyId, MAX_SIGNATURES, TrustStore, TrustedKey};
+use ota_core::document::{Cosignatures, FirmwareRef, JobDocument, MAX_COSIGNATURES, TrustUpdate};
 use ota_core::json::JsonStr;
-use ota_core::manifest::{self, MAX_MANIFEST_LEN};
+use ota_core::signed::Signatures;
+use ota_core::trust::MAX_ROOT_LEN;
 
 use super::firmware::write_document;
 use super::{Release, ReleaseError, finish};
 use crate::signing::Signer;
 
-/// Add `signer`'s signature over the manifest of the firmware-update `document` to its
-/// `cosignatures`. The manifest text, the other signatures and the location are kept as
-/// written, so every signature already there stays valid; the document is written again
-/// from what it says (compact, members this project does not read are not kept). The new
-/// signature is verified with the signer's public key, through the device's own check
-/// ([`manifest::signers`]), before the document is returned.
+/// Add `signer`'s signature over the signed statement of `document` (a firmware update's
+/// manifest, a trust update's root statement) to its `cosignatures`. The statement text,
+/// the other signatures and the rest of the document are kept as written, so every
+/// signature already there stays valid; the document is written again from what it says
+/// (compact, members this project does not read are not kept). The new signature is
+/// verified with the signer's public key, through the device's own check
+/// ([`Signatures::signers`]), before the document is returned.
 ///
 /// Does not check the existing signatures (a device or `ota-cloud inspect --trust` does) or
-/// whether the release is one the signer should sign.
+/// whether the statement is one the signer should sign.
 ///
 /// # Errors
 /// [`ReleaseError::NotCosignable`] for an `afr_ota` or custom document, or one without
 /// `keyId`; [`ReleaseError::AlreadySigned`] when the key signed it already;
 /// [`ReleaseError::TooManySignatures`]; [`ReleaseError::Signing`];
-/// [`ReleaseError::DocumentTooLong`]; [`ReleaseError::SelfCheck`] when the manifest does not
-/// decode or the result does not read back.
+/// [`ReleaseError::DocumentTooLong`]; [`ReleaseError::SelfCheck`] when the statement does
+/// not decode or the result does not read back.
 pub fn cosign(document: &str, signer: &dyn Signer) -> Result<Release, ReleaseError> {
-    let firmware = match JobDocument::parse(document.as_bytes())? {
-        JobDocument::Firmware(doc) => doc.firmware,
-        JobDocument::AfrOta(_) => {
-            return Err(ReleaseError::NotCosignable(
-                "an afr_ota document carries one signature, over the file",
-            ));
-        }
-        JobDocument::Custom(_) => {
-            return Err(ReleaseError::NotCosignable(
-                "not a firmware-update document",
-            ));
-        }
-    };
-    let Some(first) = firmware.key_id else {
+    let signed = Signed::parse(document)?;
+    let signatures = signed.signatures();
+    let Some(first) = signatures.key_id else {
         return Err(ReleaseError::NotCosignable(
             "the document has no keyId: every signature of a co-signed document names its key",
         ));
@@ -50,7 +41,7 @@ pub fn cosign(document: &str, signer: &dyn Signer) -> Result<Release, ReleaseErr
     let key_id = signer.key_id();
     let signed_by: Vec<JsonStr<'_>> = core::iter::once(first)
         .chain(
-            firmware
+            signatures
                 .cosignatures
                 .iter()
                 .flat_map(|c| c.iter().map(|e| e.key_id)),
@@ -64,23 +55,73 @@ pub fn cosign(document: &str, signer: &dyn Signer) -> Result<Release, ReleaseErr
             max: MAX_COSIGNATURES,
         });
     }
-    let mut scratch = [0u8; MAX_MANIFEST_LEN];
-    let bytes = firmware
-        .manifest
-        .decode_base64(&mut scratch, Base64Mode::Strict)
-        .map_err(|e| ReleaseError::SelfCheck(format!("manifest: {e}")))?
-        .to_vec();
+    let bytes = signed.statement()?;
     let signature = signer.sign(&bytes)?;
-    let list = cosignatures_with(&firmware, &key_id, &STANDARD.encode(&signature))?;
-    let cosigned = FirmwareRef {
-        cosignatures: Some(
-            Cosignatures::parse(&list).map_err(|e| ReleaseError::SelfCheck(e.to_string()))?,
-        ),
-        ..firmware
-    };
-    let document = write_document(&cosigned)?;
-    self_check(&document, signer)?;
-    finish(document, signature, key_id, Some(bytes))
+    let list = cosignatures_with(&signatures, &key_id, &STANDARD.encode(&signature))?;
+    let cosignatures =
+        Cosignatures::parse(&list).map_err(|e| ReleaseError::SelfCheck(e.to_string()))?;
+    let document = signed.with_cosignatures(cosignatures).write()?;
+    self_check(&document, &bytes, signer)?;
+    let manifest = matches!(signed, Signed::Firmware(_)).then_some(bytes);
+    finish(document, signature, key_id, manifest)
+}
+
+/// A document with a signed statement.
+#[derive(Clone, Copy)]
+enum Signed<'a> {
+    Firmware(FirmwareRef<'a>),
+    Trust(TrustUpdate<'a>),
+}
+
+impl<'a> Signed<'a> {
+    fn parse(document: &'a str) -> Result<Self, ReleaseError> {
+        match JobDocument::parse(document.as_bytes())? {
+            JobDocument::Firmware(doc) => Ok(Self::Firmware(doc.firmware)),
+            JobDocument::TrustUpdate(update) => Ok(Self::Trust(update)),
+            JobDocument::AfrOta(_) => Err(ReleaseError::NotCosignable(
+                "an afr_ota document carries one signature, over the file",
+            )),
+            JobDocument::Custom(_) => Err(ReleaseError::NotCosignable(
+                "neither a firmware-update nor a trust-update document",
+            )),
+        }
+    }
+
+    fn signatures(&self) -> Signatures<'a> {
+        match self {
+            Self::Firmware(f) => f.signatures(),
+            Self::Trust(t) => t.signatures(),
+        }
+    }
+
+    /// The signed statement's bytes.
+    fn statement(&self) -> Result<Vec<u8>, ReleaseError> {
+        let text = match self {
+            Self::Firmware(f) => f.manifest,
+            Self::Trust(t) => t.root,
+        };
+        let mut buf = [0u8; MAX_ROOT_LEN];
+        text.decode_base64(&mut buf, Base64Mode::Strict)
+            .map(<[u8]>::to_vec)
+            .map_err(|e| ReleaseError::SelfCheck(format!("signed statement: {e}")))
+    }
+
+    fn with_cosignatures(self, cosignatures: Cosignatures<'a>) -> Self {
+        let cosignatures = Some(cosignatures);
+        match self {
+            Self::Firmware(f) => Self::Firmware(FirmwareRef { cosignatures, ..f }),
+            Self::Trust(t) => Self::Trust(TrustUpdate { cosignatures, ..t }),
+        }
+    }
+
+    fn write(&self) -> Result<String, ReleaseError> {
+        match self {
+            Self::Firmware(f) => write_document(f),
+            Self::Trust(t) => {
+                serde_json::to_string(t).map_err(|e| ReleaseError::SelfCheck(e.to_string()))
+            }
+        }
+    }
 }
 
 /// Whether a `keyId` text names `key_id` (hex digits in either case).
@@ -88,13 +129,13 @@ fn names(text: &JsonStr<'_>, key_id: &KeyId) -> bool {
     KeyId::from_hex(&text.to_string()).is_ok_and(|id| id == *key_id)
 }
 
-/// The JSON text of `firmware`'s cosignatures (as written) followed by the new one.
+/// The JSON text of the cosignatures (as written) followed by the new one.
 fn cosignatures_with(
-    firmware: &FirmwareRef<'_>,
+    signatures: &Signatures<'_>,
     key_id: &KeyId,
     signature: &str,
 ) -> Result<String, ReleaseError> {
-    let mut entries: Vec<serde_json::Value> = match firmware.cosignatures {
+    let mut entries: Vec<serde_json::Value> = match signatures.cosignatures {
         Some(list) => serde_json::to_value(list)
             .ok()
             .and_then(|v| v.as_array().cloned())
@@ -105,19 +146,21 @@ fn cosignatures_with(
     serde_json::to_string(&entries).map_err(|e| ReleaseError::SelfCheck(e.to_string()))
 }
 
-/// The new document reads back as a firmware update the signer's key signed.
-fn self_check(document: &str, signer: &dyn Signer) -> Result<(), ReleaseError> {
-    let JobDocument::Firmware(read) = JobDocument::parse(document.as_bytes())? else {
+/// The new document reads back with the same statement, and the signer's key signed it.
+fn self_check(document: &str, statement: &[u8], signer: &dyn Signer) -> Result<(), ReleaseError> {
+    let read = Signed::parse(document)?;
+    if read.statement()? != statement {
         return Err(ReleaseError::SelfCheck(
-            "not read as a firmware update".into(),
+            "the signed statement reads back differently".into(),
         ));
-    };
+    }
     let mut only_signer = TrustStore::<1>::new();
     TrustedKey::new(signer.public_key().clone(), signer.algorithm())
         .and_then(|key| only_signer.add(key))
         .map_err(|e| ReleaseError::SelfCheck(format!("signer key: {e}")))?;
-    let mut scratch = [0u8; MAX_MANIFEST_LEN];
-    let (signers, _) = manifest::signers(&read.firmware, &only_signer, &mut scratch)
+    let (signers, _) = read
+        .signatures()
+        .signers(&only_signer, &Digest::sha256(statement))
         .map_err(|e| ReleaseError::SelfCheck(format!("cosignature: {e}")))?;
     if signers.contains(&signer.key_id()) {
         Ok(())

@@ -38,6 +38,7 @@ use super::cosignatures::Cosignatures;
 use super::number::DocU8;
 use crate::jobs::StreamId;
 use crate::json::{JsonStr, RawJson};
+use crate::signed::Signatures;
 
 /// The `operation` value that marks this document type.
 pub const FIRMWARE_OPERATION: &str = "firmware_update";
@@ -67,6 +68,17 @@ pub struct FirmwareRef<'a> {
     pub file_id: u8,
     /// HTTPS URL of the image.
     pub url: Option<JsonStr<'a>>,
+}
+
+impl<'a> FirmwareRef<'a> {
+    /// The manifest's signatures: `signature`, `keyId` and `cosignatures`.
+    pub const fn signatures(&self) -> Signatures<'a> {
+        Signatures {
+            signature: self.signature,
+            key_id: self.key_id,
+            cosignatures: self.cosignatures,
+        }
+    }
 }
 
 /// Our firmware-update document, validated.

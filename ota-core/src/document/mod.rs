@@ -17,12 +17,14 @@ mod cosignatures;
 mod firmware;
 pub mod number;
 mod serialize;
+mod trust_update;
 
 pub use afr_ota::{
     AfrFile, AfrOta, MAX_BLOCK_SIZE, MAX_FILE_SIZE, MAX_FILES, MAX_SIGNATURES, Protocol,
 };
 pub use cosignatures::{Cosignature, Cosignatures, MAX_COSIGNATURES};
 pub use firmware::{FIRMWARE_OPERATION, FirmwareRef, FirmwareUpdate};
+pub use trust_update::{TRUST_UPDATE_OPERATION, TrustUpdate};
 
 use crate::json::{self, JsonStr, RawJson};
 
@@ -69,6 +71,9 @@ pub enum DocumentError {
     /// Neither `stream` nor `url`.
     #[error("job document says neither stream nor url")]
     NoLocation,
+    /// Not `"operation":"trust_update"`.
+    #[error("job document is not a trust update")]
+    NotTrustUpdate,
     /// `cosignatures` is empty or lists more than [`MAX_COSIGNATURES`] entries.
     #[error("job document lists no cosignatures, or more than {MAX_COSIGNATURES}")]
     BadCosignatures,
@@ -94,6 +99,8 @@ pub enum JobDocument<'a> {
     AfrOta(AfrOta<'a>),
     /// This project's signed-manifest firmware update.
     Firmware(FirmwareUpdate<'a>),
+    /// This project's signed trust-root update.
+    TrustUpdate(TrustUpdate<'a>),
     /// Any other job: the application's business, handed over untouched.
     Custom(RawJson<'a>),
 }
@@ -142,13 +149,14 @@ struct Probe<'a> {
 }
 
 impl Probe<'_> {
-    fn is_firmware(&self) -> bool {
+    /// Whether `operation` is the string `name` (decoded).
+    fn operation_is(&self, name: &str) -> bool {
         let text = self.operation.map(|raw| raw.get());
         text.and_then(|t| t.strip_prefix('"'))
             .and_then(|t| t.strip_suffix('"'))
             // A string the parser checked.
             .map(JsonStr::checked)
-            .is_some_and(|op| op == FIRMWARE_OPERATION)
+            .is_some_and(|op| op == name)
     }
 }
 
@@ -169,6 +177,11 @@ fn parse_firmware<P: JsonParser>(raw: &[u8]) -> Result<FirmwareUpdate<'_>, Docum
     doc.validate()
 }
 
+fn parse_trust_update<P: JsonParser>(raw: &[u8]) -> Result<TrustUpdate<'_>, DocumentError> {
+    let doc: trust_update::RawTrustUpdateDocument<'_> = P::from_slice(raw)?;
+    doc.validate()
+}
+
 #[derive(serde::Deserialize)]
 struct AfrOtaDocument<'a, const F: usize> {
     #[serde(borrow)]
@@ -186,6 +199,8 @@ pub enum DocumentKind {
     AfrOta,
     /// An object with `"operation":"firmware_update"` (and no `afr_ota` key).
     Firmware,
+    /// An object with `"operation":"trust_update"` (and no `afr_ota` key).
+    TrustUpdate,
     /// Anything else: the application's business.
     Custom,
 }
@@ -209,8 +224,10 @@ impl DocumentKind {
         let probe: Probe<'_> = P::from_slice(raw)?;
         Ok(if probe.afr_ota.is_some() {
             Self::AfrOta
-        } else if probe.is_firmware() {
+        } else if probe.operation_is(FIRMWARE_OPERATION) {
             Self::Firmware
+        } else if probe.operation_is(TRUST_UPDATE_OPERATION) {
+            Self::TrustUpdate
         } else {
             Self::Custom
         })
@@ -225,6 +242,16 @@ impl<'a> FirmwareUpdate<'a> {
     /// [`DocumentError`], e.g. [`DocumentError::NotFirmwareUpdate`].
     pub fn parse(raw: &'a [u8]) -> Result<Self, DocumentError> {
         parse_firmware::<StrictJson>(raw)
+    }
+}
+
+impl<'a> TrustUpdate<'a> {
+    /// Parse and validate a trust-update document with the strict parser.
+    ///
+    /// # Errors
+    /// [`DocumentError`], e.g. [`DocumentError::NotTrustUpdate`].
+    pub fn parse(raw: &'a [u8]) -> Result<Self, DocumentError> {
+        parse_trust_update::<StrictJson>(raw)
     }
 }
 
@@ -244,7 +271,8 @@ impl<'a> JobDocument<'a> {
     /// Parse and validate a raw `jobDocument` with the strict, allocation-free parser.
     ///
     /// A document that is not a JSON object, or is an object with neither `afr_ota` nor
-    /// `"operation":"firmware_update"`, is [`JobDocument::Custom`], not an error.
+    /// `"operation"` `"firmware_update"` or `"trust_update"`, is [`JobDocument::Custom`],
+    /// not an error.
     ///
     /// # Errors
     /// [`DocumentError`] for malformed JSON or a document of a known format that fails
@@ -261,6 +289,7 @@ impl<'a> JobDocument<'a> {
         match DocumentKind::probe_with::<P>(raw)? {
             DocumentKind::AfrOta => parse_afr_ota::<P, MAX_FILES>(raw).map(Self::AfrOta),
             DocumentKind::Firmware => parse_firmware::<P>(raw).map(Self::Firmware),
+            DocumentKind::TrustUpdate => parse_trust_update::<P>(raw).map(Self::TrustUpdate),
             DocumentKind::Custom => Ok(Self::Custom(P::from_slice(raw)?)),
         }
     }

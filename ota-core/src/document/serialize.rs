@@ -6,6 +6,7 @@ use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use super::afr_ota::{AfrFile, AfrOta, Protocol};
 use super::cosignatures::{Cosignature, Cosignatures};
 use super::firmware::{FIRMWARE_OPERATION, FirmwareRef, FirmwareUpdate};
+use super::trust_update::{TRUST_UPDATE_OPERATION, TrustUpdate};
 
 impl Serialize for Protocol {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -88,6 +89,28 @@ impl Serialize for FirmwareUpdate<'_> {
         let mut map = s.serialize_map(Some(2))?;
         map.serialize_entry("operation", FIRMWARE_OPERATION)?;
         map.serialize_entry("firmware", &self.firmware)?;
+        map.end()
+    }
+}
+
+/// `{"operation":"trust_update","trust":{…}}`: the whole document.
+impl Serialize for TrustUpdate<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Trust<'t, 'a>(&'t TrustUpdate<'a>);
+        impl Serialize for Trust<'_, '_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let t = self.0;
+                let mut map = s.serialize_map(None)?;
+                map.serialize_entry("root", &t.root)?;
+                map.serialize_entry("signature", &t.signature)?;
+                map.serialize_entry("keyId", &t.key_id)?;
+                entry_if(&mut map, "cosignatures", t.cosignatures)?;
+                map.end()
+            }
+        }
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("operation", TRUST_UPDATE_OPERATION)?;
+        map.serialize_entry("trust", &Trust(self))?;
         map.end()
     }
 }

@@ -1,11 +1,7 @@
 //! Verifying a firmware-update document's signed manifest end to end.
 
-use crate::crypto::{
-    Base64Mode, CryptoError, Digest, ImageVerifier, KeyId, MAX_VERIFIABLE_SIGNATURE_LEN, Quorum,
-    SignatureEncoding, Signers, Tally, TrustStore,
-};
+use crate::crypto::{Base64Mode, Digest, ImageVerifier, KeyId, Signers, TrustStore};
 use crate::document::FirmwareRef;
-use crate::json::JsonStr;
 use crate::version::Version;
 
 use super::policy::{ExpiryCheck, ManifestPolicy, Rejection};
@@ -106,16 +102,15 @@ pub fn inspect<'m, const N: usize>(
     Ok(InspectedManifest { manifest, key_id })
 }
 
-/// Decode the manifest and its signatures (strict base64) and verify them: with the trusted
-/// key named by `keyId`, or any trusted key, when the store's
-/// [threshold](TrustStore::threshold) is 1 and the document has no `cosignatures`; otherwise
-/// until [`TrustStore::threshold`] distinct trusted keys have signed, the document's
-/// `signature` first, then its `cosignatures` in order (see [`Quorum`]). Returns the
-/// manifest bytes (in `scratch`) and the first key that verified. Checks nothing else:
-/// [`verify`] adds the document, job and policy checks; a caller that already holds the
-/// image (a device's manifest trailer) adds its own. Never inlined, nor is [`accept`]:
-/// signature verification needs the most stack (~5.5 KB on Cortex-M), and this way nothing
-/// of the manifest parsing and policy check is on the stack meanwhile.
+/// Decode the manifest (strict base64) and check its signatures with `trust` and its
+/// [threshold](TrustStore::threshold) ([`Signatures::check`]): with the key named by
+/// `keyId`, or any trusted key, when the threshold is 1 and the document has no
+/// `cosignatures`; otherwise until the threshold of distinct trusted keys have signed.
+/// Returns the manifest bytes (in `scratch`) and the first key that verified. Checks
+/// nothing else: [`verify`] adds the document, job and policy checks; a caller that already
+/// holds the image (a device's manifest trailer) adds its own. Never inlined, nor is
+/// [`accept`]: signature verification needs the most stack (~5.5 KB on Cortex-M), and this
+/// way nothing of the manifest parsing and policy check is on the stack meanwhile.
 ///
 /// # Errors
 /// [`Rejection::Encoding`], [`Rejection::UnknownKey`] (no signature names a trusted key),
@@ -127,20 +122,8 @@ pub fn check_signature<'m, const N: usize>(
     trust: &TrustStore<N>,
     scratch: &'m mut [u8; MAX_MANIFEST_LEN],
 ) -> Result<(&'m [u8], KeyId), Rejection> {
-    let bytes = firmware
-        .manifest
-        .decode_base64(scratch, Base64Mode::Strict)
-        .map_err(|_| Rejection::Encoding)?;
-    let digest = Digest::sha256(bytes);
-    if trust.threshold() > 1 || firmware.cosignatures.is_some() {
-        let tally = count_signers(firmware, trust, &digest, true)?;
-        let first = tally.signers().iter().next().copied();
-        return match (tally.met(), first) {
-            (true, Some(first)) => Ok((bytes, first)),
-            _ => Err(shortfall(&tally)),
-        };
-    }
-    let key_id = verify_one(firmware, trust, &digest)?;
+    let bytes = decode_manifest(firmware, scratch)?;
+    let key_id = firmware.signatures().check(trust, &Digest::sha256(bytes))?;
     Ok((bytes, key_id))
 }
 
@@ -158,33 +141,11 @@ pub fn check_one_signature<'m, const N: usize>(
     trust: &TrustStore<N>,
     scratch: &'m mut [u8; MAX_MANIFEST_LEN],
 ) -> Result<(&'m [u8], KeyId), Rejection> {
-    let bytes = firmware
-        .manifest
-        .decode_base64(scratch, Base64Mode::Strict)
-        .map_err(|_| Rejection::Encoding)?;
-    let key_id = verify_one(firmware, trust, &Digest::sha256(bytes))?;
+    let bytes = decode_manifest(firmware, scratch)?;
+    let key_id = firmware
+        .signatures()
+        .check_first(trust, &Digest::sha256(bytes))?;
     Ok((bytes, key_id))
-}
-
-/// The document's `signature` verified with its `keyId` or any trusted key.
-fn verify_one<const N: usize>(
-    firmware: &FirmwareRef<'_>,
-    trust: &TrustStore<N>,
-    digest: &Digest,
-) -> Result<KeyId, Rejection> {
-    let mut sig_buf = [0u8; MAX_VERIFIABLE_SIGNATURE_LEN];
-    let signature = firmware
-        .signature
-        .decode_base64(&mut sig_buf, Base64Mode::Strict)
-        .map_err(|_| Rejection::Encoding)?;
-    let key_id = document_key_id(firmware)?;
-    let key = trust
-        .verify_digest(key_id.as_ref(), digest, signature, SignatureEncoding::Der)
-        .map_err(|e| match e {
-            CryptoError::UnknownKeyId | CryptoError::NoMatchingKey => Rejection::UnknownKey,
-            _ => Rejection::BadSignature,
-        })?;
-    Ok(key.key_id())
 }
 
 /// Every trusted key that signed the manifest (the document's `signature` and each of its
@@ -200,67 +161,18 @@ pub fn signers<const N: usize>(
     trust: &TrustStore<N>,
     scratch: &mut [u8; MAX_MANIFEST_LEN],
 ) -> Result<(Signers, bool), Rejection> {
-    let bytes = firmware
+    let bytes = decode_manifest(firmware, scratch)?;
+    firmware.signatures().signers(trust, &Digest::sha256(bytes))
+}
+
+fn decode_manifest<'m>(
+    firmware: &FirmwareRef<'_>,
+    scratch: &'m mut [u8; MAX_MANIFEST_LEN],
+) -> Result<&'m [u8], Rejection> {
+    firmware
         .manifest
         .decode_base64(scratch, Base64Mode::Strict)
-        .map_err(|_| Rejection::Encoding)?;
-    let tally = count_signers(firmware, trust, &Digest::sha256(bytes), false)?;
-    let met = tally.met();
-    Ok((tally.signers().clone(), met))
-}
-
-/// Offer the document's signatures to the store's quorum, one decoded at a time into the
-/// same buffer, stopping once the threshold is met when `stop_at_threshold`.
-#[inline(never)]
-fn count_signers<'s, const N: usize>(
-    firmware: &FirmwareRef<'_>,
-    trust: &'s TrustStore<N>,
-    digest: &Digest,
-    stop_at_threshold: bool,
-) -> Result<Tally<'s, N>, Rejection> {
-    let quorum = Quorum::of(trust).map_err(|_| Rejection::BelowThreshold)?;
-    let mut tally = quorum.start();
-    let mut sig_buf = [0u8; MAX_VERIFIABLE_SIGNATURE_LEN];
-    let mut offer = |tally: &mut Tally<'s, N>, key_id: Option<KeyId>, text: &JsonStr<'_>| {
-        let signature = text
-            .decode_base64(&mut sig_buf, Base64Mode::Strict)
-            .map_err(|_| Rejection::Encoding)?;
-        // At most 1 + MAX_COSIGNATURES offers: never too many.
-        tally
-            .offer(key_id.as_ref(), digest, signature, SignatureEncoding::Der)
-            .map_err(|_| Rejection::Encoding)
-            .map(drop)
-    };
-    offer(&mut tally, document_key_id(firmware)?, &firmware.signature)?;
-    for cosignature in firmware.cosignatures.iter().flat_map(|list| list.iter()) {
-        if stop_at_threshold && tally.met() {
-            break;
-        }
-        let key_id = key_id_from_hex(&cosignature.key_id).map_err(|_| Rejection::UnknownKey)?;
-        offer(&mut tally, Some(key_id), &cosignature.signature)?;
-    }
-    Ok(tally)
-}
-
-/// Why a count of signers fell short: no trusted key named ([`Rejection::UnknownKey`]),
-/// named ones that did not verify ([`Rejection::BadSignature`]), or too few that did
-/// ([`Rejection::BelowThreshold`]).
-fn shortfall<const N: usize>(tally: &Tally<'_, N>) -> Rejection {
-    match (tally.signers().is_empty(), tally.saw_invalid()) {
-        (false, _) => Rejection::BelowThreshold,
-        (true, true) => Rejection::BadSignature,
-        (true, false) => Rejection::UnknownKey,
-    }
-}
-
-/// The document's `keyId`, when it has one.
-fn document_key_id(firmware: &FirmwareRef<'_>) -> Result<Option<KeyId>, Rejection> {
-    firmware
-        .key_id
-        .as_ref()
-        .map(key_id_from_hex)
-        .transpose()
-        .map_err(|_| Rejection::UnknownKey)
+        .map_err(|_| Rejection::Encoding)
 }
 
 /// What [`check_signature`] decodes, without verifying: the manifest bytes (in `scratch`),
@@ -271,35 +183,9 @@ fn decode_unverified<'m>(
     firmware: &FirmwareRef<'_>,
     scratch: &'m mut [u8; MAX_MANIFEST_LEN],
 ) -> Result<&'m [u8], Rejection> {
-    let bytes = firmware
-        .manifest
-        .decode_base64(scratch, Base64Mode::Strict)
-        .map_err(|_| Rejection::Encoding)?;
-    let mut sig_buf = [0u8; MAX_VERIFIABLE_SIGNATURE_LEN];
-    firmware
-        .signature
-        .decode_base64(&mut sig_buf, Base64Mode::Strict)
-        .map_err(|_| Rejection::Encoding)?;
-    document_key_id(firmware)?;
-    for cosignature in firmware.cosignatures.iter().flat_map(|list| list.iter()) {
-        key_id_from_hex(&cosignature.key_id).map_err(|_| Rejection::UnknownKey)?;
-        cosignature
-            .signature
-            .decode_base64(&mut sig_buf, Base64Mode::Strict)
-            .map_err(|_| Rejection::Encoding)?;
-    }
+    let bytes = decode_manifest(firmware, scratch)?;
+    firmware.signatures().check_encoding()?;
     Ok(bytes)
-}
-
-/// The key id a `keyId` names (64 hex digits once decoded), in a frame of its own: its
-/// buffer is not on the stack during the verification.
-#[inline(never)]
-fn key_id_from_hex(text: &JsonStr<'_>) -> Result<KeyId, CryptoError> {
-    let mut buf = [0u8; 64];
-    let hex = text
-        .decode(&mut buf)
-        .map_err(|_| CryptoError::UnknownKeyId)?;
-    KeyId::from_hex(hex)
 }
 
 /// Longest version text: three 10-digit numbers, two dots, two labels with their marks.

@@ -192,6 +192,7 @@ fn classify<'d, const K: usize>(
 ) -> Result<Classified<'d>, Reason> {
     match DocumentKind::probe(raw_document).map_err(|_| Reason::BadDocument)? {
         DocumentKind::Custom => Ok(Classified::Custom),
+        DocumentKind::TrustUpdate => Err(Reason::UnsupportedDocument),
         DocumentKind::Firmware => FirmwareUpdate::parse(raw_document)
             .map(Classified::Firmware)
             .map_err(|_| Reason::BadDocument),

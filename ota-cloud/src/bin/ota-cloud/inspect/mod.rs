@@ -2,16 +2,17 @@
 
 mod afr_ota;
 mod firmware;
+mod trust;
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use ota_cloud::release::ImageDigest;
+use ota_core::crypto::Digest;
 use ota_core::crypto::{TrustStore, TrustedKey};
-use ota_core::document::{DocumentError, FirmwareUpdate, JobDocument};
-use ota_core::manifest::{
-    ExpiryCheck, MAX_MANIFEST_LEN, Manifest, ManifestPolicy, RollbackFloor, TrustedTime, signers,
-};
+use ota_core::document::{DocumentError, JobDocument};
+use ota_core::manifest::{ExpiryCheck, Manifest, ManifestPolicy, RollbackFloor, TrustedTime};
+use ota_core::signed::Signatures;
 use ota_core::version::{SecurityCounter, Version};
 use ota_device::PreferredTransport;
 use ota_device::inspect::{
@@ -236,8 +237,16 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
         preferred_transport: preferred_transport(args),
         accept_afr_ota: true,
     };
-    if let (Ok(JobDocument::Firmware(doc)), false) = (&parsed, trust.store.is_empty()) {
-        signer_lines(doc, &trust, &mut report);
+    if !trust.store.is_empty() {
+        match (&parsed, &described) {
+            (Ok(JobDocument::Firmware(doc)), Described::Firmware(Some(manifest))) => {
+                signer_lines(&doc.firmware.signatures(), manifest, &trust, &mut report);
+            }
+            (Ok(JobDocument::TrustUpdate(update)), Described::Trust(statement)) => {
+                signer_lines(&update.signatures(), statement, &trust, &mut report);
+            }
+            _ => {}
+        }
     }
     let decision = inspect(&view, &job_id, &bytes, &mut url);
     if let Some(device) = &device {
@@ -289,6 +298,13 @@ fn describe(parsed: &Result<JobDocument<'_>, DocumentError>, report: &mut Report
         Ok(JobDocument::AfrOta(doc)) => {
             afr_ota::describe(doc, report);
             Described::AfrOta
+        }
+        Ok(JobDocument::TrustUpdate(update)) => {
+            if let Some(statement) = trust::describe(update, report) {
+                Described::Trust(statement)
+            } else {
+                Described::Other
+            }
         }
         Ok(JobDocument::Custom(_)) => {
             report.line(
@@ -343,15 +359,17 @@ fn check_image(
 enum Described {
     /// A firmware-update document, with its manifest bytes when they decode.
     Firmware(Option<Vec<u8>>),
+    /// A trust-update document and its root statement's bytes.
+    Trust(Vec<u8>),
     AfrOta,
     Other,
 }
 
-/// Who of the trusted keys signed a firmware document, and whether they make the
-/// threshold (every signature checked, unlike a device, which stops at the threshold).
-fn signer_lines(doc: &FirmwareUpdate<'_>, trust: &Trust, report: &mut Report) {
-    let mut scratch = [0u8; MAX_MANIFEST_LEN];
-    match signers(&doc.firmware, &trust.store, &mut scratch) {
+/// Who of the trusted keys signed a document's statement (a manifest, a root), and whether
+/// they make the threshold (every signature checked, unlike a device, which stops at the
+/// threshold).
+fn signer_lines(signatures: &Signatures<'_>, statement: &[u8], trust: &Trust, report: &mut Report) {
+    match signatures.signers(&trust.store, &Digest::sha256(statement)) {
         Ok((signed, met)) => {
             for id in signed.iter() {
                 if let Some(key) = trust.store.get(id) {

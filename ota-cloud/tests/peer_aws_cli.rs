@@ -108,6 +108,17 @@ fn devices(
     })
 }
 
+/// When AWS says job `id` was created.
+async fn job_created_at(aws: &AwsBackend, id: &str) -> aws_smithy_types::DateTime {
+    let out = aws.iot().describe_job().job_id(id).send().await.unwrap();
+    *out.job().unwrap().created_at().unwrap()
+}
+
+/// The state file `name` in `dir`, parsed.
+fn state_of(dir: &Path, name: &str) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join(name)).unwrap()).unwrap()
+}
+
 fn write(dir: &Path, name: &str, content: &str) {
     std::fs::write(dir.join(name), content).unwrap();
 }
@@ -472,19 +483,48 @@ async fn a_campaign_runs_to_the_end_resumes_after_the_endpoint_was_down_and_a_ga
     );
     assert!(!d.join("green-state.json").exists());
 
-    // The endpoint down from the first step: the runner keeps polling and the state stays.
+    // The first step on the endpoint: the canary stage's job exists.
+    let mut first = run.to_vec();
+    first.extend(["--max-steps", "1"]);
+    let (code, out, err) = aws_cli(d, &url, &first);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("stage canary started: job green-canary"),
+        "{out}"
+    );
+    let canary_created = job_created_at(&aws, "green-canary").await;
+
+    // The endpoint down mid-campaign: the step that cannot reach it is retried at the next
+    // poll; the last one --max-steps allows fails the run (exit 1, one line) and the state
+    // file is as the first run left it (the closed endpoint not taken into it).
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://127.0.0.1:{}", l.local_addr().unwrap().port())
     };
-    let mut down = run.to_vec();
-    down.extend(["--max-steps", "2"]);
+    let before = state_of(d, "green-state.json");
+    let down = [
+        "campaign",
+        "run",
+        "--state",
+        "green-state.json",
+        "--poll-seconds",
+        "1",
+        "--max-steps",
+        "2",
+    ];
     let (code, _, err) = aws_cli(d, &closed, &down);
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, 1, "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
     assert!(
-        err.contains("service unavailable") && err.contains("retrying"),
+        lines[0].contains("service unavailable") && lines[0].contains("retrying"),
         "{err}"
     );
+    assert!(
+        lines[1].contains("service unavailable") && lines[1].contains("run again to resume"),
+        "{err}"
+    );
+    assert_eq!(state_of(d, "green-state.json"), before);
 
     // Back on the real endpoint, with devices that succeed: the campaign completes.
     let stop = Arc::new(AtomicBool::new(false));
@@ -500,6 +540,9 @@ async fn a_campaign_runs_to_the_end_resumes_after_the_endpoint_was_down_and_a_ga
         );
     }
     assert!(out.contains("campaign completed"), "{out}");
+    // The canary job of the first run was carried on, not made again.
+    assert!(!out.contains("stage canary started"), "{out}");
+    assert_eq!(job_created_at(&aws, "green-canary").await, canary_created);
     let o = ota(
         d,
         &[

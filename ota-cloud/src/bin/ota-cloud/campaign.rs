@@ -44,7 +44,9 @@ enum CampaignCommand {
 /// The first run creates the campaign from --spec (with --document as its release's
 /// document) and writes --state; a later run with the same --state resumes where the
 /// previous one left off (a pipeline re-run, a killed runner). Throttling and an
-/// unreachable endpoint are retried at the next poll.
+/// unreachable endpoint are retried at the next poll. --backend (and its options) on an
+/// existing campaign moves it to that backend once a step succeeds there; the other
+/// commands (status, pause, resume, stop, approve) take the backend from the state file.
 #[derive(Debug, clap::Args)]
 pub(crate) struct RunArgs {
     /// The campaign (JSON: `ota_cloud::campaign::CampaignSpec`).
@@ -63,7 +65,9 @@ pub(crate) struct RunArgs {
     /// Plan only: print the stages' devices, create nothing and write no state.
     #[arg(long)]
     dry_run: bool,
-    /// Stop after this many steps (exit 0 if still running): for CI jobs that poll.
+    /// Stop after this many steps: for CI jobs that poll. Exit 0 if the campaign is still
+    /// running, 1 if the last step failed (the endpoint down, throttled); the state is saved
+    /// either way and the next run resumes it.
     #[arg(long, value_name = "N")]
     max_steps: Option<u64>,
     #[command(flatten)]
@@ -383,111 +387,157 @@ fn run_campaign(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
     if args.poll_seconds == 0 {
         return Err(CliError::usage("--poll-seconds must be at least 1"));
     }
-    let output = args.backend.output;
     block_on(async {
-        let fresh = !args.state.exists();
         if args.dry_run {
-            let mut campaign = new_campaign(read_spec(args)?)?;
-            campaign
-                .pause(now_ms())
-                .map_err(|e| CliError::failure(e.to_string()))?;
-            let service = args.backend.connect().await?;
-            campaign
-                .step(now_ms(), &service)
-                .await
-                .map_err(|e| CliError::failure(e.to_string()))?;
-            let mut text = String::new();
-            for stage in &campaign.spec().stages {
-                let devices = campaign.stage_devices(&stage.name).unwrap_or_default();
-                let _ = writeln!(text, "stage {}: {} devices", stage.name, devices.len());
-            }
-            let _ = writeln!(text, "dry run: nothing created");
-            return write_out(out, &text);
+            return dry_run(args, out).await;
         }
-        if fresh {
-            let campaign = new_campaign(read_spec(args)?)?;
-            let _lock = Lock::take(&args.state)?;
-            save(
-                &args.state,
-                &StateFile {
-                    backend: SavedBackend::of(&args.backend),
-                    campaign,
-                },
-            )?;
-        } else {
-            if args.spec.is_some() || args.document.is_some() {
-                eprintln!(
-                    "{} exists: resuming the campaign it holds (--spec and --document are not read)",
-                    args.state.display()
-                );
-            }
-            if args.backend.backend.is_some() {
-                // Another endpoint or region for the same campaign (a moved emulator, a
-                // profile of the CI machine): kept for later commands.
-                let _lock = Lock::take(&args.state)?;
-                let mut state = load(&args.state)?;
-                state.backend = SavedBackend::of(&args.backend);
-                save(&args.state, &state)?;
-            }
-        }
-        let mut steps = 0u64;
-        // The clients, made again only when the state file names another backend.
-        let mut connected: Option<(SavedBackend, Service)> = None;
-        loop {
-            let (status, result) = {
-                let _lock = Lock::take(&args.state)?;
-                let mut state = load(&args.state)?;
-                if connected
-                    .as_ref()
-                    .is_none_or(|(saved, _)| *saved != state.backend)
-                {
-                    let service = state.backend.args(output)?.connect().await?;
-                    connected = Some((state.backend.clone(), service));
-                }
-                let service = connected
-                    .as_ref()
-                    .map(|(_, service)| service)
-                    .ok_or_else(|| CliError::failure("no backend to step the campaign on"))?;
-                let result = state.campaign.step(now_ms(), service).await;
-                save(&args.state, &state)?;
-                let events = match &result {
-                    Ok(events) => events.clone(),
-                    Err(_) => state.campaign.take_events(),
-                };
-                for event in &events {
-                    let line = match output {
-                        Output::Json => serde_json::to_string(event).unwrap_or_default(),
-                        Output::Text => event_line(event),
-                    };
-                    write_out(out, &format!("{line}\n"))?;
-                }
-                let finished = state.campaign.is_finished();
-                (finished.then(|| state.campaign.status()), result)
-            };
-            match result {
-                Err(e) if transient(&e) => eprintln!("{e}; retrying at the next poll"),
-                Err(e) => {
-                    return Err(CliError::failure(format!(
-                        "{e} (the state is saved: run again to resume)"
-                    )));
-                }
-                Ok(_) => {}
-            }
-            if let Some(status) = status {
-                let last = match output {
-                    Output::Text => status_text(&status),
-                    Output::Json => {
-                        format!("{}\n", serde_json::to_string(&status).unwrap_or_default())
-                    }
-                };
-                write_out(out, &last)?;
-                return exit_for(&status);
-            }
-            steps += 1;
-            if args.max_steps.is_some_and(|m| steps >= m) {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_secs(args.poll_seconds)).await;
-        }
+        let chosen = prepare_state(args)?;
+        run_steps(args, chosen, out).await
     })?
+}
+
+/// `--dry-run`: the stages' devices on the named backend; nothing created, no state written.
+async fn dry_run(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let mut campaign = new_campaign(read_spec(args)?)?;
+    campaign
+        .pause(now_ms())
+        .map_err(|e| CliError::failure(e.to_string()))?;
+    let service = args.backend.connect().await?;
+    campaign
+        .step(now_ms(), &service)
+        .await
+        .map_err(|e| CliError::failure(e.to_string()))?;
+    let mut text = String::new();
+    for stage in &campaign.spec().stages {
+        let devices = campaign.stage_devices(&stage.name).unwrap_or_default();
+        let _ = writeln!(text, "stage {}: {} devices", stage.name, devices.len());
+    }
+    let _ = writeln!(text, "dry run: nothing created");
+    write_out(out, &text)
+}
+
+/// Write a new campaign's state file (from --spec), or note that an existing one is resumed.
+/// Returns the backend named on the command line for an existing campaign (another
+/// endpoint or region for it: a moved emulator, a profile of the CI machine): the state
+/// file takes it after the first step that succeeds on it.
+fn prepare_state(args: &RunArgs) -> Result<Option<SavedBackend>, CliError> {
+    if !args.state.exists() {
+        let campaign = new_campaign(read_spec(args)?)?;
+        let _lock = Lock::take(&args.state)?;
+        let state = StateFile {
+            backend: SavedBackend::of(&args.backend),
+            campaign,
+        };
+        save(&args.state, &state)?;
+        return Ok(None);
+    }
+    if args.spec.is_some() || args.document.is_some() {
+        eprintln!(
+            "{} exists: resuming the campaign it holds (--spec and --document are not read)",
+            args.state.display()
+        );
+    }
+    Ok(args
+        .backend
+        .backend
+        .is_some()
+        .then(|| SavedBackend::of(&args.backend)))
+}
+
+/// One step under the state file's lock: the result and, once the campaign is finished,
+/// its status. `chosen` (the command line's backend) replaces the saved one when the step
+/// succeeds on it.
+async fn step_once(
+    args: &RunArgs,
+    chosen: &mut Option<SavedBackend>,
+    connected: &mut Option<(SavedBackend, Service)>,
+    out: &mut dyn Write,
+) -> Result<StepOutcome, CliError> {
+    let output = args.backend.output;
+    let _lock = Lock::take(&args.state)?;
+    let mut state = load(&args.state)?;
+    let backend = chosen.clone().unwrap_or_else(|| state.backend.clone());
+    if connected
+        .as_ref()
+        .is_none_or(|(saved, _)| *saved != backend)
+    {
+        let service = backend.args(output)?.connect().await?;
+        *connected = Some((backend.clone(), service));
+    }
+    let service = connected
+        .as_ref()
+        .map(|(_, service)| service)
+        .ok_or_else(|| CliError::failure("no backend to step the campaign on"))?;
+    let result = state.campaign.step(now_ms(), service).await;
+    if result.is_ok()
+        && let Some(backend) = chosen.take()
+    {
+        state.backend = backend;
+    }
+    save(&args.state, &state)?;
+    let events = match &result {
+        Ok(events) => events.clone(),
+        Err(_) => state.campaign.take_events(),
+    };
+    for event in &events {
+        let line = match output {
+            Output::Json => serde_json::to_string(event).unwrap_or_default(),
+            Output::Text => event_line(event),
+        };
+        write_out(out, &format!("{line}\n"))?;
+    }
+    let finished = state.campaign.is_finished();
+    Ok(StepOutcome {
+        status: finished.then(|| state.campaign.status()),
+        result: result.map(drop),
+    })
+}
+
+/// What one step of `campaign run` ended with.
+struct StepOutcome {
+    /// The campaign's status, once it is finished.
+    status: Option<CampaignStatus>,
+    /// The step's error, if it failed.
+    result: Result<(), ota_cloud::campaign::CampaignError>,
+}
+
+/// Step the campaign every --poll-seconds until it finishes or --max-steps is reached. A
+/// step failing for a transient reason is retried at the next poll, unless it was the last
+/// one --max-steps allows: the run then exits 1, the state saved for the next run.
+async fn run_steps(
+    args: &RunArgs,
+    mut chosen: Option<SavedBackend>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let mut steps = 0u64;
+    // The clients, made again only when the backend changes.
+    let mut connected: Option<(SavedBackend, Service)> = None;
+    loop {
+        let outcome = step_once(args, &mut chosen, &mut connected, out).await?;
+        steps += 1;
+        let last = args.max_steps.is_some_and(|m| steps >= m);
+        match outcome.result {
+            Err(e) if transient(&e) && !last => eprintln!("{e}; retrying at the next poll"),
+            Err(e) => {
+                return Err(CliError::failure(format!(
+                    "{e} (the state is saved: run again to resume)"
+                )));
+            }
+            Ok(()) => {}
+        }
+        if let Some(status) = outcome.status {
+            let text = match args.backend.output {
+                Output::Text => status_text(&status),
+                Output::Json => {
+                    format!("{}\n", serde_json::to_string(&status).unwrap_or_default())
+                }
+            };
+            write_out(out, &text)?;
+            return exit_for(&status);
+        }
+        if last {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_secs(args.poll_seconds)).await;
+    }
 }

@@ -715,3 +715,57 @@ fn the_example_pipeline_campaign_is_valid() {
     let err = ota_cloud::campaign::Campaign::new(no_role, &catalog).unwrap_err();
     assert!(err.to_string().contains("roleArn"), "{err}");
 }
+
+/// `campaign run --max-steps` on a service it cannot reach: the steps before the last are
+/// retried at the next poll; the last fails the run (exit 1, one line) and the state file
+/// is kept for the next run.
+#[test]
+fn campaign_run_fails_when_its_last_step_cannot_reach_the_service() {
+    let dir = Dir::new("campaign-down");
+    let (doc, spec, token) = (
+        dir.path("doc.json"),
+        dir.path("spec.json"),
+        dir.path("token"),
+    );
+    fs::write(&doc, r#"{"operation":"x"}"#).unwrap();
+    fs::write(
+        &spec,
+        r#"{"id": "c", "targets": {"Group": "g"},
+            "release": {"id": "app-1.3.0", "version": "1.3.0", "product": "p",
+                        "hardware": ["board-a"], "securityCounter": 0},
+            "stages": [{"name": "all", "size": {"Percent": 10000},
+                        "gate": {"min_sample": 1, "failure_threshold": 5000}}]}"#,
+    )
+    .unwrap();
+    fs::write(&token, "t").unwrap();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://127.0.0.1:{}", l.local_addr().unwrap().port())
+    };
+    let state = dir.path("state.json");
+    let err = failure(&[
+        "campaign",
+        "run",
+        "--spec",
+        &spec,
+        "--document",
+        &doc,
+        "--state",
+        &state,
+        "--poll-seconds",
+        "1",
+        "--max-steps",
+        "2",
+        "--backend",
+        &closed,
+        "--token-file",
+        &token,
+    ]);
+    assert!(
+        err.contains("service unavailable")
+            && err.ends_with("(the state is saved: run again to resume)"),
+        "{err}"
+    );
+    let status = cli(&["campaign", "status", "--state", &state]).unwrap();
+    assert!(status.starts_with("campaign c: not started"), "{status}");
+}

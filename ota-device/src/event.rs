@@ -61,4 +61,11 @@ pub enum Event {
     /// A final status could not be delivered after every retry; it is sent again on the
     /// next [`crate::Client::handle_connected`].
     ReportUndelivered,
+    /// A trust update was stored and its root is in use: releases are verified with its
+    /// release keys from now on (a key it left out is revoked). Also emitted when the update
+    /// was already applied (a repeated job): `version` is then the root already held.
+    TrustRotated {
+        /// The root version now held.
+        version: u32,
+    },
 }

@@ -21,6 +21,7 @@ pub mod runner;
 pub mod storage;
 mod text;
 pub mod trailer;
+pub mod trust;
 mod write;
 
 pub use client::{

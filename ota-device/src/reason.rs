@@ -118,13 +118,20 @@ reasons! {
     /// The document is of a format this device does not take: AWS `afr_ota` without the
     /// `afr-ota` feature, or on a device configured to refuse it
     /// (`Config::accept_afr_ota`), or whose trust store needs more than one signer (an
-    /// `afr_ota` document carries one signature).
+    /// `afr_ota` document carries one signature); or a trust update on a device whose keys
+    /// are fixed.
     UnsupportedDocument = 34, "unsupported_document";
     /// The device booted an image on trial but its state record was lost or corrupt: the
     /// client cannot tell which job installed it, so it rolls back.
     StateLost = 35, "state_lost";
     /// Fewer distinct trusted keys signed the manifest than the trust store's threshold.
     BelowThreshold = 36, "below_threshold";
+    /// A trust update's root is not newer than the device's (an old root replayed).
+    RootNotNewer = 37, "root_not_newer";
+    /// A trust update's root is unusable: malformed, a role without keys, with more keys
+    /// than the device holds or a bad threshold, a key that does not decode, not signed by
+    /// the threshold of its own root keys, or too large to store.
+    BadRoot = 38, "bad_root";
 }
 
 impl From<Rejection> for Reason {
@@ -204,7 +211,7 @@ mod tests {
         );
         assert_eq!(
             Reason::UnsupportedDocument.description(),
-            "The document is of a format this device does not take: AWS `afr_ota` without the `afr-ota` feature, or on a device configured to refuse it (`Config::accept_afr_ota`)."
+            "The document is of a format this device does not take: AWS `afr_ota` without the `afr-ota` feature, or on a device configured to refuse it (`Config::accept_afr_ota`), or whose trust store needs more than one signer (an `afr_ota` document carries one signature); or a trust update on a device whose keys are fixed."
         );
         for r in (0..=255u8).filter_map(Reason::from_code) {
             let text = r.description();

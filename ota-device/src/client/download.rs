@@ -15,12 +15,13 @@ use crate::event::Event;
 use crate::reason::Reason;
 use crate::record::Phase;
 use crate::storage::{FirmwareSlot, StateStore};
+use crate::trust::TrustSource;
 
 fn gcd(a: u32, b: u32) -> u32 {
     if b == 0 { a } else { gcd(b, a % b) }
 }
 
-impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
+impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Client<'a, S, P, K, T> {
     fn block_size(&self) -> u32 {
         self.record.block_size
     }

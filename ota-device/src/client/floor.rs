@@ -10,11 +10,12 @@ use ota_core::version::SecurityCounter;
 use super::Client;
 use crate::storage::{BootState, FirmwareSlot, StateStore, StorageError};
 use crate::trailer::{self, Trailer};
+use crate::trust::TrustSource;
 
 /// Bytes compared per slot read when checking a trailer already in place.
 const COMPARE_CHUNK: usize = 64;
 
-impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
+impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Client<'a, S, P, K, T> {
     /// Bytes of the slot an image may use: everything below the trailer region (0 if the
     /// slot cannot hold a trailer, so that every image is refused as too large).
     pub(super) fn image_capacity(&self) -> u32 {
@@ -56,7 +57,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             .and_then(|s| s.try_into().ok())?;
         let checked = trailer::check_running(
             self.config.running_trailer,
-            self.trust,
+            self.trust.release(),
             self.config.product,
             self.config.hardware,
             self.config.running_version,

@@ -1,8 +1,10 @@
 //! Job lifecycle: taking a job, retrying requests, final reports, cancellation.
 
+use ota_core::document::DocumentKind;
 use ota_core::jobs::{ErrorAction, ErrorCode, JobExecutionStatus, JobId};
 use ota_core::json::JsonStr;
 use ota_core::time::Instant;
+use ota_core::trust::MAX_ROOT_LEN;
 
 use super::job::{Intake, IntakeContext, PolicySource, intake};
 use super::messages::Execution;
@@ -15,8 +17,9 @@ use crate::event::Event;
 use crate::reason::Reason;
 use crate::record::{ImageKind, Phase};
 use crate::storage::{FirmwareSlot, StateStore};
+use crate::trust::TrustSource;
 
-impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
+impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Client<'a, S, P, K, T> {
     pub(super) fn on_connected(&mut self, now: Instant) {
         match (&self.state, self.request) {
             (State::Idle, _) => self.enter(Next::Describing, When::Now(now)),
@@ -70,8 +73,10 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         match stage {
             // Nothing lost: the job stays on the service and the record keeps any progress;
             // the next `handle_connected` or notification picks it up again.
+            // A trust update is stored already: taken again, it is current and reported.
             Stage::Starting { .. }
             | Stage::ReportingReady
+            | Stage::TrustApplied
             | Stage::Redescribing(Resume::Start | Resume::Ready) => {
                 self.enter(Next::Idle, When::Now(now));
             }
@@ -235,6 +240,10 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         let Some(raw) = e.document else {
             return Ok(Some(custom));
         };
+        if DocumentKind::probe(raw.as_bytes()) == Ok(DocumentKind::TrustUpdate) {
+            self.take_trust_update(now, raw.as_bytes());
+            return Ok(None);
+        }
         let capacity = self.image_capacity();
         let now_trusted = self.trusted_time(now);
         let State::Job(job) = &mut self.state else {
@@ -243,7 +252,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
         };
         // The intake fills in `job.firmware` when it accepts a firmware job.
         let mut ctx = IntakeContext {
-            trust: Some(self.trust),
+            trust: Some(self.trust.release()),
             policy: Some(PolicySource::Device {
                 config: &self.config,
                 floor: &self.record.floor,
@@ -279,6 +288,37 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 Ok(None)
             }
         }
+    }
+
+    /// Apply the trust update in hand (see [`crate::trust`]) and report it: once the new
+    /// root is stored and held (or was already), `IN_PROGRESS` then `SUCCEEDED`; REJECTED
+    /// with the reason it was refused; FAILED when it could not be stored. It is applied
+    /// before the service hears of it, so that it is checked once: a job cancelled
+    /// meanwhile still leaves the device on the new root, which its root keys signed.
+    fn take_trust_update(&mut self, now: Instant, raw: &[u8]) {
+        self.clear_stale_record();
+        // Checked in `Client::new`: a rotating client's scratch holds a statement.
+        let scratch = self
+            .scratch
+            .get_mut(..MAX_ROOT_LEN)
+            .and_then(|s| s.try_into().ok());
+        let outcome = match scratch {
+            Some(scratch) if self.trust.rotates() => {
+                self.trust.apply_update(raw, self.config.product, scratch)
+            }
+            _ => Err(Reason::UnsupportedDocument),
+        };
+        let report = match outcome {
+            Ok(version) => {
+                self.emit(Event::TrustRotated { version });
+                return self.enter(Next::Stage(Stage::TrustApplied), When::Now(now));
+            }
+            Err(Reason::StorageFailure) => {
+                FinalReport::new(JobExecutionStatus::Failed, Some(Reason::StorageFailure))
+            }
+            Err(reason) => FinalReport::new(JobExecutionStatus::Rejected, Some(reason)),
+        };
+        self.report(now, report);
     }
 
     /// Make the job of `e` the job in hand, its document not looked at yet.
@@ -386,6 +426,9 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
             Some(Stage::Starting { .. }) => self.begin_download(now),
             Some(Stage::ReportingReady) => self.activate(now),
             Some(Stage::ReportingActive) => self.on_active_accepted(now),
+            Some(Stage::TrustApplied) => {
+                self.report(now, FinalReport::new(JobExecutionStatus::Succeeded, None));
+            }
             Some(Stage::Reporting(report)) => self.finish_report(now, report),
             _ => return Err(Error::Ignored),
         }

@@ -17,8 +17,9 @@ use crate::event::Event;
 use crate::reason::Reason;
 use crate::record::{ImageKind, Phase};
 use crate::storage::{BootState, FirmwareSlot, StateStore, StorageError};
+use crate::trust::TrustSource;
 
-impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
+impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Client<'a, S, P, K, T> {
     /// Every byte is in the slot: read it back and check it.
     pub(super) fn download_complete(&mut self, now: Instant) {
         match self.verify_slot() {
@@ -57,6 +58,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 let digest = hasher.finish().map_err(|_| Reason::SignatureCheckFailed)?;
                 let verified = families.0.iter().any(|&family| {
                     self.trust
+                        .release()
                         .verify_digest_for(
                             family,
                             None,

@@ -13,8 +13,9 @@ use super::state::{Stage, State};
 use super::{Client, CustomJob, codec};
 use crate::error::Error;
 use crate::storage::{FirmwareSlot, StateStore};
+use crate::trust::TrustSource;
 
-impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
+impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Client<'a, S, P, K, T> {
     /// A message arrived on a subscribed topic (or an `accepted`/`rejected` reply AWS
     /// delivers unasked).
     ///

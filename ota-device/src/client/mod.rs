@@ -17,6 +17,7 @@ use ota_core::jobs::JobExecutionStatus;
 use ota_core::json::{JsonStr, RawJson};
 use ota_core::manifest::{RollbackFloor, TrustedTime};
 use ota_core::time::{Duration, Instant};
+use ota_core::trust::{MAX_ROOT_LEN, Root};
 
 pub use outbox::{Publish, Qos};
 
@@ -26,6 +27,7 @@ use crate::event::Event;
 use crate::record::{RECORD_CAPACITY, Record};
 use crate::rng::Rng;
 use crate::storage::{BootState, FirmwareSlot, StateStore, StorageError};
+use crate::trust::TrustSource;
 use outbox::Outbox;
 use state::{Request, State};
 
@@ -84,9 +86,9 @@ pub struct CustomJob<'p> {
 /// [`MAX_EVENTS_PER_CALL`] panics: [`Client::poll_event`] must be drained after every call.
 /// Publishes cannot pile up: waiting ones of the same kind replace each other (see
 /// [`Client::poll_transmit`]).
-pub struct Client<'a, S, P, const K: usize> {
+pub struct Client<'a, S, P, const K: usize, T = &'a TrustStore<K>> {
     config: Config<'a>,
-    trust: &'a TrustStore<K>,
+    trust: T,
     slot: S,
     store: P,
     scratch: &'a mut [u8],
@@ -109,7 +111,7 @@ pub struct Client<'a, S, P, const K: usize> {
     wall_clock: Option<(Instant, u64)>,
 }
 
-impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
+impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Client<'a, S, P, K, T> {
     /// Start the client: load the persisted record, ask the slot how the device booted, and
     /// decide what to do (resume a download, report a committed or rolled-back image, wait
     /// for a self-test, or wait for jobs). Nothing is sent until
@@ -122,19 +124,26 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     /// Boot flags that cannot be read ([`StorageError::Corrupt`]) do not stop it: see
     /// [`Event::StorageFailed`] and the crate docs on power loss.
     ///
+    /// `trust` is a fixed [`TrustStore`] (`&store`), or a
+    /// [`Rotation`](crate::trust::Rotation) that trust-update jobs rotate (the scratch
+    /// buffer must then hold [`MAX_ROOT_LEN`] bytes); see [`TrustSource`].
+    ///
     /// # Errors
     /// [`Error::BadConfig`], [`Error::BuffersTooSmall`], or [`Error::Storage`] when the
     /// record, the boot state (other than unreadable flags) or the security counter cannot be
     /// read.
     pub fn new(
         config: Config<'a>,
-        trust: &'a TrustStore<K>,
+        trust: T,
         mut slot: S,
         mut store: P,
         buffers: Buffers<'a>,
     ) -> Result<Self, Error> {
         config.validate()?;
-        let needed = MIN_SCRATCH_LEN.max(config.block_size as usize);
+        let mut needed = MIN_SCRATCH_LEN.max(config.block_size as usize);
+        if trust.rotates() {
+            needed = needed.max(MAX_ROOT_LEN);
+        }
         if buffers.scratch.len() < needed {
             return Err(Error::BuffersTooSmall);
         }
@@ -305,6 +314,11 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
     /// asking for the next job).
     pub fn is_idle(&self) -> bool {
         self.state.job().is_none() && self.record.phase == crate::record::Phase::Idle
+    }
+
+    /// The root the client holds, when its keys rotate (see [`crate::trust`]).
+    pub fn trust_root(&self) -> Option<&Root<K>> {
+        self.trust.root()
     }
 
     /// The slot, e.g. to inspect it in tests.

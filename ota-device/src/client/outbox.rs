@@ -15,6 +15,7 @@ use super::state::Stage;
 use crate::reason::Reason;
 use crate::storage::{FirmwareSlot, StateStore};
 use crate::text::{push_core_version, push_hex8, push_u32, push_version};
+use crate::trust::TrustSource;
 
 /// MQTT quality of service for a publish.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,7 +104,7 @@ fn split(buf: &mut [u8], topic_len: usize) -> Option<(&mut [u8], &mut [u8])> {
     (topic_len <= buf.len()).then(|| buf.split_at_mut(topic_len))
 }
 
-impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
+impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Client<'a, S, P, K, T> {
     /// Render `out` into `buf`; `None` if it does not fit (or refers to state that is gone).
     pub(crate) fn render<'b>(&self, out: Outgoing, buf: &'b mut [u8]) -> Option<Publish<'b>> {
         let mut token_text: heapless::String<64> = heapless::String::new();

@@ -10,6 +10,7 @@ use super::outbox::{Details, Outgoing, Qos};
 use super::state::{FinalReport, JobInHand, Request, Stage, State};
 use crate::record::ImageKind;
 use crate::storage::{FirmwareSlot, StateStore};
+use crate::trust::TrustSource;
 
 /// The state a transition goes to.
 #[derive(Debug)]
@@ -43,7 +44,7 @@ pub(super) enum When {
     OnConnect,
 }
 
-impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
+impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Client<'a, S, P, K, T> {
     /// Go to `next`: set the state, drop the request of the last one (and the probe, when
     /// the job in hand is gone), arm the new state's timer and send its request, `when` says.
     /// Does not emit events or touch the record: the caller does what the transition means.
@@ -136,6 +137,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize> Client<'a, S, P, K> {
                 Stage::ReportingReady => {
                     update(JobExecutionStatus::InProgress, Details::Ready, None)
                 }
+                Stage::TrustApplied => update(JobExecutionStatus::InProgress, Details::None, None),
                 Stage::ReportingActive => {
                     update(JobExecutionStatus::InProgress, Details::Active, None)
                 }

@@ -8,10 +8,12 @@ use ota_core::crypto::{Algorithm, PublicKey, TrustStore, TrustedKey};
 use ota_core::jobs::{JobExecutionStatus, JobId, ThingName};
 use ota_core::streams::Format;
 use ota_core::time::{Duration, Instant};
+use ota_core::trust::Root;
 use ota_core::version::Version;
 use ota_device::peer::{ScriptedPeer, ServedJob};
 use ota_device::storage::BootState;
 use ota_device::storage::testing::{MemStateStore, PowerCut, SimBootloader, SimSlot};
+use ota_device::trust::{RootSource, Rotation, Trust, load_root};
 use ota_device::{Buffers, Client, Config, Event, MIN_TRANSMIT_LEN};
 use p256::ecdsa::signature::Signer as _;
 use p256::ecdsa::{Signature, SigningKey};
@@ -26,7 +28,7 @@ pub const CAPACITY: usize = 64 * 1024;
 /// Decides, for the n-th message with this topic and payload, whether it is lost.
 pub type Filter = Box<dyn FnMut(usize, &str, &[u8]) -> bool>;
 
-pub type TestClient = Client<'static, SimSlot, MemStateStore, 2>;
+pub type TestClient = Client<'static, SimSlot, MemStateStore, 2, Trust<'static, 2>>;
 
 pub fn v(s: &str) -> Version {
     Version::parse(s).unwrap()
@@ -195,6 +197,72 @@ impl Signer {
     }
 }
 
+impl Signer {
+    /// This signer's key as a root statement lists it.
+    pub fn root_key_json(&self) -> String {
+        let point = self.key.verifying_key().to_sec1_point(false);
+        format!(
+            r#"{{"algorithm":"ecdsa-p256-sha256","key":"{}"}}"#,
+            STANDARD.encode(point.as_bytes())
+        )
+    }
+}
+
+/// A store of `signers`' keys needing `threshold` of them.
+pub fn store_of(signers: &[&Signer], threshold: u8) -> TrustStore<2> {
+    let mut store = TrustStore::new();
+    for signer in signers {
+        for key in signer.trust.iter() {
+            store.add(key.clone()).unwrap();
+        }
+    }
+    store.set_threshold(threshold).unwrap();
+    store
+}
+
+/// A root statement of `version` for the test product.
+pub fn root_statement(
+    version: u32,
+    (root, root_threshold): (&[&Signer], u8),
+    (release, release_threshold): (&[&Signer], u8),
+) -> String {
+    let role = |keys: &[&Signer], threshold: u8| {
+        let keys: Vec<String> = keys.iter().map(|k| k.root_key_json()).collect();
+        format!(r#"{{"threshold":{threshold},"keys":[{}]}}"#, keys.join(","))
+    };
+    format!(
+        r#"{{"type":"root","product":"{PRODUCT}","version":{version},"root":{},"release":{}}}"#,
+        role(root, root_threshold),
+        role(release, release_threshold)
+    )
+}
+
+/// A trust-update document for `statement`, signed by `signers` in order (the first as
+/// `signature`, the others as cosignatures).
+pub fn trust_doc(statement: &str, signers: &[&Signer]) -> String {
+    let rest: Vec<String> = signers[1..]
+        .iter()
+        .map(|s| {
+            format!(
+                r#"{{"keyId":"{}","signature":"{}"}}"#,
+                s.key_id,
+                s.sign(statement.as_bytes())
+            )
+        })
+        .collect();
+    let cosignatures = if rest.is_empty() {
+        String::new()
+    } else {
+        format!(r#","cosignatures":[{}]"#, rest.join(","))
+    };
+    format!(
+        r#"{{"operation":"trust_update","trust":{{"root":"{}","signature":"{}","keyId":"{}"{cosignatures}}}}}"#,
+        STANDARD.encode(statement),
+        signers[0].sign(statement.as_bytes()),
+        signers[0].key_id
+    )
+}
+
 /// What the application does when the client asks for a self-test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SelfTest {
@@ -236,6 +304,17 @@ pub struct World {
     pub custom_jobs: Vec<String>,
     /// The most events one call (`Client::new` or one `handle_*`) left to drain.
     pub most_events_per_call: usize,
+    /// A rotating trust root (see [`World::rotate_trust`]); fixed keys when `None`.
+    pub rotation: Option<RotationRig>,
+    /// Where each boot took its root from.
+    pub root_sources: Vec<RootSource>,
+}
+
+/// A device whose keys rotate: the root its firmware was built with, and the record store
+/// the rotated root is kept in (on the world's power).
+pub struct RotationRig {
+    pub built_in: Root<2>,
+    pub store: MemStateStore,
 }
 
 impl World {
@@ -301,6 +380,8 @@ impl World {
             download_starts: Vec::new(),
             custom_jobs: Vec::new(),
             most_events_per_call: 0,
+            rotation: None,
+            root_sources: Vec::new(),
         };
         world
             .start_client()
@@ -333,15 +414,41 @@ impl World {
             url: Box::leak(vec![0u8; 256].into_boxed_slice()),
         };
         let store = self.store.reopen();
+        let trust: Trust<'static, 2> = match &self.rotation {
+            // As firmware does at boot: the stored root, or the built-in one.
+            Some(rig) => {
+                let mut trust_store = rig.store.reopen();
+                let (root, source) = load_root(&mut trust_store, rig.built_in.clone())?;
+                self.root_sources.push(source);
+                Rotation::new(Box::leak(Box::new(root)), Box::leak(Box::new(trust_store))).into()
+            }
+            None => self.signer.trust.into(),
+        };
         self.client = Some(Client::new(
             config,
-            self.signer.trust,
+            trust,
             self.boot.slot(),
             store,
             buffers,
         )?);
         self.drain_events();
         Ok(())
+    }
+
+    /// From the next start on, the device's keys rotate, starting from `built_in`; the
+    /// client is restarted now (call before anything was delivered).
+    pub fn rotate_trust(&mut self, built_in: Root<2>) {
+        self.rotation = Some(RotationRig {
+            built_in,
+            store: MemStateStore::new(self.power.clone()),
+        });
+        self.start_client()
+            .expect("client starts with a rotating root");
+    }
+
+    /// The root the running client holds.
+    pub fn root_version(&self) -> Option<u32> {
+        self.client.as_ref()?.trust_root().map(Root::version)
     }
 
     pub fn client(&mut self) -> &mut TestClient {

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use ota_cloud::aws::{AwsBackend, AwsSettings};
+use ota_cloud::jobs::model::Target;
 use ota_cloud::{FleetService, ServiceError};
 
 /// One scripted answer: status, error type (none for a success) and body.
@@ -185,4 +186,53 @@ async fn an_answer_that_is_not_json_is_unexpected() {
         aws.describe_thing("dev-1").await,
         Err(ServiceError::Unexpected(_))
     ));
+}
+
+#[tokio::test]
+async fn a_target_arn_of_another_region_or_account_is_refused() {
+    let fake = serve(vec![THING]);
+    let mut settings = AwsSettings::emulator(fake.url.clone());
+    settings.region = Some("eu-west-1".into());
+    let aws = AwsBackend::connect(&settings).await;
+    // Another region: refused before any call.
+    match aws
+        .resolve_target("arn:aws:iot:us-east-1:123456789012:thing/dev-1")
+        .await
+    {
+        Err(ServiceError::InvalidRequest(m)) => {
+            assert!(
+                m.contains("region us-east-1") && m.contains("region eu-west-1"),
+                "{m}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(fake.requests.load(Ordering::SeqCst), 0);
+    // Another account: refused once the registry's ARN shows this account's.
+    match aws
+        .resolve_target("arn:aws:iot:eu-west-1:999999999999:thing/dev-1")
+        .await
+    {
+        Err(ServiceError::InvalidRequest(m)) => {
+            assert!(
+                m.contains("account 999999999999") && m.contains("account 123456789012"),
+                "{m}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(fake.requests.load(Ordering::SeqCst), 1);
+    // This account and region, and the short form: the thing.
+    for text in [
+        "arn:aws:iot:eu-west-1:123456789012:thing/dev-1",
+        "thing/dev-1",
+    ] {
+        let target = aws.resolve_target(text).await.unwrap();
+        assert_eq!(target, Target::Thing("dev-1".into()));
+    }
+    assert!(matches!(
+        aws.resolve_target("arn:aws:s3:::bucket/x").await,
+        Err(ServiceError::InvalidRequest(_))
+    ));
+    assert_eq!(fake.requests.load(Ordering::SeqCst), 3);
 }

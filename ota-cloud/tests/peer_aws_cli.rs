@@ -417,6 +417,43 @@ async fn a_pipeline_publishes_creates_and_follows_a_job() {
         ],
     );
     assert_eq!(code, 2, "{err}");
+    // Full ARNs: another region or account is refused (2, one line); this account's works.
+    let by_arn = |arn: &str| {
+        let args = [
+            "job",
+            "create",
+            "--job-id",
+            "arn-1",
+            "--document",
+            "doc.json",
+            "--target",
+            arn,
+            "--presign-role",
+            ROLE,
+            "--dry-run",
+        ];
+        aws_cli(d, &url, &args)
+    };
+    for (arn, names) in [
+        (
+            "arn:aws:iot:eu-west-1:000000000000:thinggroup/pipe",
+            "region eu-west-1",
+        ),
+        (
+            "arn:aws:iot:us-east-1:123456789012:thinggroup/pipe",
+            "account 123456789012",
+        ),
+    ] {
+        let (code, _, err) = by_arn(arn);
+        assert_eq!((code, err.lines().count()), (2, 1), "{err}");
+        assert!(
+            err.contains(names) && err.contains("not this connection's"),
+            "{err}"
+        );
+    }
+    let (code, out, err) = by_arn("arn:aws:iot:us-east-1:000000000000:thinggroup/pipe");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("4 things targeted"), "{out}");
     let (code, _, err) = aws_cli(
         d,
         &url,

@@ -8,7 +8,8 @@ use super::{AwsBackend, lift, lower};
 use crate::Clock;
 use crate::error::ServiceError;
 use crate::jobs::model::{
-    CancelExecution, CancelJob, Job, JobExecution, JobExecutionSummary, JobSpec, JobStatus, Target,
+    ArnScope, CancelExecution, CancelJob, Job, JobExecution, JobExecutionSummary, JobSpec,
+    JobStatus, Target,
 };
 use crate::service::JobService;
 
@@ -44,6 +45,37 @@ impl AwsBackend {
         }
     }
 
+    /// The target `text` names (`thing/NAME`, `thinggroup/NAME` or a full ARN), looked up in
+    /// the registry. A full ARN must name this connection's partition, region and account:
+    /// another region is refused before any call, another partition or account once the
+    /// registry's ARN of the same name shows this account's.
+    ///
+    /// # Errors
+    /// [`ServiceError::InvalidRequest`] for text that is not a thing or group, or an ARN of
+    /// another partition, region or account; `ResourceNotFound` for an unknown target; the
+    /// transport and access errors of `DescribeThing` / `DescribeThingGroup`.
+    pub async fn resolve_target(&self, text: &str) -> Result<Target, ServiceError> {
+        let target = Target::parse(text).ok_or_else(|| {
+            ServiceError::InvalidRequest(format!("{text:?}: not a thing or thing-group ARN"))
+        })?;
+        let Some(given) = ArnScope::of(text) else {
+            self.target_arn(&target).await?;
+            return Ok(target);
+        };
+        let region = self.iot.config().region().map(|r| r.as_ref().to_string());
+        if let Some(region) = region.filter(|r| *r != given.region) {
+            return Err(other_scope(text, &given, &format!("region {region}")));
+        }
+        let registered = self.target_arn(&target).await?;
+        match ArnScope::of(&registered) {
+            Some(ours) if ours == given => Ok(target),
+            Some(ours) => Err(other_scope(text, &given, &ours.to_string())),
+            None => Err(ServiceError::Unexpected(format!(
+                "the registry's ARN {registered:?} for {text}"
+            ))),
+        }
+    }
+
     /// `CreateJob`, accepting a job that already exists with the same targets and document
     /// (a create retried after an answer was lost): the existing job is returned. Any other
     /// job under the id is `ResourceAlreadyExists`.
@@ -67,6 +99,13 @@ impl AwsBackend {
             other => other,
         }
     }
+}
+
+/// A target ARN of another partition, region or account than `ours` (the connection's).
+fn other_scope(text: &str, given: &ArnScope, ours: &str) -> ServiceError {
+    ServiceError::InvalidRequest(format!(
+        "{text}: the ARN names {given}, not this connection's {ours}"
+    ))
 }
 
 #[async_trait]

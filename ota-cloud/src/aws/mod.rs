@@ -16,7 +16,8 @@
 //!   [`ServiceError::NotExpressible`]: nothing is sent for a spec AWS would refuse. Targets are
 //!   looked up by name (`DescribeThing`, `DescribeThingGroup`) so an unknown one is
 //!   [`ServiceError::ResourceNotFound`] and ARNs carry the account's own partition, region and
-//!   account.
+//!   account. A target written as a full ARN ([`AwsBackend::resolve_target`]) must name the
+//!   connection's partition, region and account ([`ServiceError::InvalidRequest`] otherwise).
 //! - A create is idempotent by job id: [`AwsBackend::create_job_idempotent`] accepts an
 //!   existing job with the same targets and document (a retried create that AWS had done).
 //! - Every AWS exception maps to a [`ServiceError`] (control plane) or a [`DataPlaneError`]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use ota_cloud::campaign::CampaignServices as _;
 use ota_cloud::jobs::model::{
-    AbortConfig, CancelJob, Job, JobSpec, JobStatus, PresignedUrlConfig, RetryConfig,
+    AbortConfig, ArnScope, CancelJob, Job, JobSpec, JobStatus, PresignedUrlConfig, RetryConfig,
     RolloutConfig, Target, TargetSelection, TimeoutConfig,
 };
 use ota_cloud::jobs::projection::{MAX_MINUTES, project};
@@ -52,7 +52,8 @@ pub(crate) struct CreateArgs {
     /// The job document (JSON, at most 32 KB), e.g. from `ota-cloud release`.
     #[arg(long, value_name = "DOC.json")]
     document: PathBuf,
-    /// A target: `thing/NAME`, `thinggroup/NAME` or a full ARN (at most 100).
+    /// A target: `thing/NAME`, `thinggroup/NAME` or a full ARN (at most 100; on AWS, of the
+    /// connected region and account).
     #[arg(long = "target", value_name = "TARGET", required = true)]
     targets: Vec<String>,
     /// Free text.
@@ -242,6 +243,21 @@ fn spec(args: &CreateArgs) -> Result<JobSpec, CliError> {
     Ok(spec)
 }
 
+/// On AWS, the --target values given as full ARNs: each must name this connection's
+/// partition, region and account (exit 2 otherwise) and exist (exit 1).
+async fn check_target_arns(service: &Service, args: &CreateArgs) -> Result<(), CliError> {
+    let Service::Aws(aws) = service else {
+        return Ok(());
+    };
+    for text in args.targets.iter().filter(|t| ArnScope::of(t).is_some()) {
+        aws.resolve_target(text).await.map_err(|e| match e {
+            ServiceError::InvalidRequest(message) => CliError::usage(format!("--target {message}")),
+            other => failed(&other),
+        })?;
+    }
+    Ok(())
+}
+
 /// How many things the targets name now (groups' members, nested ones included).
 async fn count_things(service: &Service, spec: &JobSpec) -> Result<u32, ServiceError> {
     let mut things = std::collections::BTreeSet::new();
@@ -285,6 +301,7 @@ fn create(args: &CreateArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let spec = spec(args)?;
     block_on(async {
         let service = args.backend.connect().await?;
+        check_target_arns(&service, args).await?;
         rehearse_targets(&service, &spec)
             .await
             .map_err(|e| failed(&e))?;

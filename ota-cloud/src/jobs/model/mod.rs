@@ -23,4 +23,4 @@ pub use rollout::{
 pub use spec::{JobSpec, PresignedUrlConfig, TargetSelection};
 pub use status_counts::StatusCounts;
 pub use status_fields::{AsFields, StatusNames};
-pub use target::{ARN_PREFIX, Target};
+pub use target::{ARN_PREFIX, ArnScope, Target};

@@ -54,6 +54,43 @@ impl Target {
     }
 }
 
+/// Where a full ARN points: its partition, region and account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArnScope {
+    /// `aws`, `aws-cn`, `aws-us-gov`.
+    pub partition: String,
+    /// The region, e.g. `eu-west-1`.
+    pub region: String,
+    /// The 12-digit account id.
+    pub account: String,
+}
+
+impl ArnScope {
+    /// The scope of `arn:PARTITION:iot:REGION:ACCOUNT:RESOURCE`; `None` for a short form
+    /// (`thing/NAME`) or anything that is not an IoT ARN.
+    pub fn of(arn: &str) -> Option<Self> {
+        let mut parts = arn.strip_prefix("arn:")?.splitn(5, ':');
+        let (partition, service) = (parts.next()?, parts.next()?);
+        let (region, account) = (parts.next()?, parts.next()?);
+        parts.next()?;
+        (!partition.is_empty() && service == "iot").then(|| Self {
+            partition: partition.to_string(),
+            region: region.to_string(),
+            account: account.to_string(),
+        })
+    }
+}
+
+impl fmt::Display for ArnScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "partition {}, region {}, account {}",
+            self.partition, self.region, self.account
+        )
+    }
+}
+
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -103,6 +140,27 @@ mod tests {
             "arn:aws:iot:r:a",
         ] {
             assert_eq!(Target::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn arn_scopes() {
+        let scope = ArnScope::of("arn:aws-cn:iot:cn-north-1:123456789012:thing/d").unwrap();
+        assert_eq!(
+            (
+                scope.partition.as_str(),
+                scope.region.as_str(),
+                scope.account.as_str()
+            ),
+            ("aws-cn", "cn-north-1", "123456789012")
+        );
+        for none in [
+            "thing/d",
+            "arn:aws:s3:::b/k",
+            "arn:aws:iot:r:a",
+            "arn::iot:r:a:thing/d",
+        ] {
+            assert_eq!(ArnScope::of(none), None, "{none}");
         }
     }
 }

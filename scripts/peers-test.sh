@@ -19,7 +19,8 @@
 #                                 campaigns run to the end, stopped by a gate, paused,
 #                                 stopped, and resumed after the endpoint was down.
 #   moto       (PyPI, pinned)     ota-cloud/tests/peer_aws.rs: wire shape of the lowered
-#                                 CreateJob (moto echoes configurations without enforcing).
+#                                 CreateJob (moto echoes configurations without enforcing);
+#                                 a thing's executions listed in pages of 2.
 #   Chromium   (Debian package)   ota-cloud/tests/dashboard_chromium.rs: the dashboard of a
 #                                 service with a campaign part-way loads without console
 #                                 errors and shows each stage's counts as the API gives them;

@@ -1,7 +1,9 @@
 //! The `aws` backend against faults no emulator produces (MiniStack never throttles and
 //! accepts any key): an in-process HTTP server answers with AWS's documented error shapes
 //! (REST-JSON: the status, `x-amzn-ErrorType` and a JSON body) in a scripted order, and
-//! counts the requests, to check the SDK's retries and the typed errors that come out.
+//! counts the requests, to check the SDK's retries and the typed errors that come out; and
+//! list answers in pages, for the list calls no emulator pages (MiniStack answers ListJobs
+//! and ListThingsInThingGroup whole; moto's ListJobs fails on a second page).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -10,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use ota_cloud::aws::{AwsBackend, AwsSettings};
 use ota_cloud::jobs::model::Target;
-use ota_cloud::{FleetService, ServiceError};
+use ota_cloud::{FleetService, JobService, ServiceError};
 
 /// One scripted answer: status, error type (none for a success) and body.
 type Answer = (u16, Option<&'static str>, &'static str);
@@ -25,18 +27,27 @@ const THING: Answer = (
 struct Fake {
     url: String,
     requests: Arc<AtomicUsize>,
+    /// Each request's first line (`GET /path?query HTTP/1.1`), in order.
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Fake {
+    fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
 }
 
 fn serve(script: Vec<Answer>) -> Fake {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let requests = Arc::new(AtomicUsize::new(0));
+    let lines = Arc::new(Mutex::new(Vec::new()));
     let script = Arc::new(Mutex::new(script));
-    let counter = requests.clone();
+    let (counter, seen) = (requests.clone(), lines.clone());
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { return };
-            let (counter, script) = (counter.clone(), script.clone());
+            let (counter, script, seen) = (counter.clone(), script.clone(), seen.clone());
             std::thread::spawn(move || {
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
                 let mut stream = stream;
@@ -44,14 +55,14 @@ fn serve(script: Vec<Answer>) -> Fake {
                     // The request head, then its body (Content-Length).
                     let mut length = 0usize;
                     let mut line = String::new();
-                    let mut first = true;
+                    let mut first = None;
                     loop {
                         line.clear();
                         if reader.read_line(&mut line).unwrap_or(0) == 0 {
                             return;
                         }
-                        if first {
-                            first = false;
+                        if first.is_none() {
+                            first = Some(line.trim_end().to_string());
                             continue;
                         }
                         let l = line.trim_end();
@@ -66,6 +77,7 @@ fn serve(script: Vec<Answer>) -> Fake {
                     if reader.read_exact(&mut body).is_err() {
                         return;
                     }
+                    seen.lock().unwrap().extend(first);
                     let n = counter.fetch_add(1, Ordering::SeqCst);
                     let (status, kind, text) = {
                         let script = script.lock().unwrap();
@@ -88,7 +100,11 @@ fn serve(script: Vec<Answer>) -> Fake {
             });
         }
     });
-    Fake { url, requests }
+    Fake {
+        url,
+        requests,
+        lines,
+    }
 }
 
 async fn backend(fake: &Fake, attempts: u32) -> AwsBackend {
@@ -235,4 +251,64 @@ async fn a_target_arn_of_another_region_or_account_is_refused() {
         Err(ServiceError::InvalidRequest(_))
     ));
     assert_eq!(fake.requests.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn group_members_are_read_page_after_page() {
+    let fake = serve(vec![
+        (200, None, r#"{"things":["a","b"],"nextToken":"page-2"}"#),
+        (200, None, r#"{"things":["c"]}"#),
+    ]);
+    let aws = backend(&fake, 1).await;
+    assert_eq!(aws.list_group_members("g").await.unwrap(), ["a", "b", "c"]);
+    let lines = fake.lines();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].starts_with("GET /thing-groups/g/things?") && !lines[0].contains("nextToken"),
+        "{lines:?}"
+    );
+    assert!(lines[1].contains("nextToken=page-2"), "{lines:?}");
+}
+
+#[tokio::test]
+async fn jobs_are_listed_page_after_page_then_described() {
+    let job = |id| -> Answer {
+        match id {
+            "a" => (
+                200,
+                None,
+                r#"{"job":{"jobId":"a","status":"IN_PROGRESS","targets":[]}}"#,
+            ),
+            _ => (
+                200,
+                None,
+                r#"{"job":{"jobId":"b","status":"COMPLETED","targets":[]}}"#,
+            ),
+        }
+    };
+    let document: Answer = (200, None, r#"{"document":"{}"}"#);
+    let fake = serve(vec![
+        (
+            200,
+            None,
+            r#"{"jobs":[{"jobId":"a"}],"nextToken":"page-2"}"#,
+        ),
+        (200, None, r#"{"jobs":[{"jobId":"b"}]}"#),
+        job("a"),
+        document,
+        job("b"),
+        document,
+    ]);
+    let aws = backend(&fake, 1).await;
+    let ids: Vec<String> = aws
+        .list_jobs(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.spec.job_id)
+        .collect();
+    assert_eq!(ids, ["a", "b"]);
+    let lines = fake.lines();
+    assert_eq!(lines.len(), 6, "{lines:?}");
+    assert!(lines[1].starts_with("GET /jobs?") && lines[1].contains("nextToken=page-2"));
 }

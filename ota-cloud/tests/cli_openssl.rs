@@ -607,8 +607,17 @@ fn released_documents_verify_with_openssl() {
 /// The manifest bytes of a firmware document, and each of its signatures (the document's
 /// own, then its cosignatures) as `(key id, DER bytes)`.
 fn signatures_of(document: &str) -> (Vec<u8>, Vec<(String, Vec<u8>)>) {
+    signed_statement(document, "firmware", "manifest")
+}
+
+/// The statement bytes at `object.statement` of a document, and each of its signatures.
+fn signed_statement(
+    document: &str,
+    object: &str,
+    statement: &str,
+) -> (Vec<u8>, Vec<(String, Vec<u8>)>) {
     let value: serde_json::Value = serde_json::from_str(document).unwrap();
-    let fw = &value["firmware"];
+    let fw = &value[object];
     let decode = |v: &serde_json::Value| STANDARD.decode(v.as_str().unwrap()).unwrap();
     let mut list = vec![(
         fw["keyId"].as_str().unwrap().to_owned(),
@@ -620,7 +629,7 @@ fn signatures_of(document: &str) -> (Vec<u8>, Vec<(String, Vec<u8>)>) {
             decode(&entry["signature"]),
         ));
     }
-    (decode(&fw["manifest"]), list)
+    (decode(&fw[statement]), list)
 }
 
 /// The key id OpenSSL computes for a public key: SHA-256 of its DER.
@@ -724,4 +733,106 @@ fn cosigned_releases_openssl_verifies_each_and_inspect_counts_openssl_cosigners(
     assert!(again.contains("already signed"), "{again}");
     let too_high = ours_fails(2, &["inspect", &doc, "--threshold", "5", "--trust", &pa]);
     assert!(too_high.contains("--threshold"), "{too_high}");
+}
+
+#[test]
+fn root_documents_from_openssl_keys_verify_with_openssl() {
+    let dir = Dir::new("root");
+    let names = ["r1", "r2", "r3", "k"];
+    let [k1, k2, k3, kk] = names.map(|n| dir.path(&format!("{n}.pem")));
+    let [p1, p2, p3, pk] = names.map(|n| dir.path(&format!("{n}.pub.pem")));
+    for key in [&k1, &k2, &kk] {
+        genpkey(
+            key,
+            &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        );
+    }
+    genpkey(
+        &k3,
+        &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+    );
+    for (key, public) in [(&k1, &p1), (&k2, &p2), (&k3, &p3), (&kk, &pk)] {
+        openssl(&["pkey", "-in", key, "-pubout", "-out", public]);
+    }
+    let doc = dir.path("root.json");
+    ours_ok(&[
+        "root",
+        "--key",
+        &k1,
+        "--cosign-key",
+        &k2,
+        "--product",
+        "acme",
+        "--version",
+        "2",
+        "--root-key",
+        &p2,
+        "--root-key",
+        &p3,
+        "--root-threshold",
+        "2",
+        "--release-key",
+        &pk,
+        "--out",
+        &doc,
+    ]);
+    // The holder of the RSA root key co-signs in turn.
+    ours_ok(&["sign", "--key", &k3, "--cosign", &doc, "--out", &doc]);
+    let (statement, signed) = signed_statement(&read(&doc), "trust", "root");
+    let statement_path = dir.path("statement.json");
+    fs::write(&statement_path, &statement).unwrap();
+    for (n, public) in [&p1, &p2, &p3].into_iter().enumerate() {
+        assert_eq!(signed[n].0, openssl_key_id(&dir, public), "signature {n}");
+        let sig = dir.path(&format!("root-sig{n}.der"));
+        fs::write(&sig, &signed[n].1).unwrap();
+        openssl_verify(public, &sig, &statement_path, false);
+    }
+    // The statement carries the keys OpenSSL made: the release key's SEC1 point is the
+    // last 65 bytes of its SPKI.
+    let value: serde_json::Value = serde_json::from_slice(&statement).unwrap();
+    let spki = dir.path("k.der");
+    openssl(&[
+        "pkey", "-pubin", "-in", &pk, "-outform", "DER", "-out", &spki,
+    ]);
+    let der = fs::read(&spki).unwrap();
+    let point = STANDARD.encode(&der[der.len() - 65..]);
+    assert_eq!(value["release"]["keys"][0]["key"], point.as_str());
+    assert_eq!(value["root"]["keys"][1]["algorithm"], "rsa-pkcs1v15-sha256");
+
+    let report = ours_ok(&[
+        "inspect",
+        &doc,
+        "--trust",
+        &p1,
+        "--trust",
+        &p2,
+        "--threshold",
+        "2",
+    ]);
+    assert!(report.contains("trust_update"), "{report}");
+    assert!(report.contains("root version:     2"), "{report}");
+    assert!(
+        report.contains("2 of the 2 trusted keys signed, 2 needed: met"),
+        "{report}"
+    );
+    // A threshold above the keys is a usage error, in one line.
+    let bad = ours_fails(
+        2,
+        &[
+            "root",
+            "--key",
+            &k1,
+            "--product",
+            "acme",
+            "--version",
+            "3",
+            "--root-key",
+            &p1,
+            "--root-threshold",
+            "2",
+            "--release-key",
+            &pk,
+        ],
+    );
+    assert!(bad.contains("threshold"), "{bad}");
 }

@@ -10,6 +10,9 @@
 //! - [`afr_ota`]: the FreeRTOS/AWS `CreateOTAUpdate` document, signed over the file's bytes
 //!   only; a device learns nothing trustworthy until the download is complete.
 //!
+//! [`trust_update`] makes the third kind of document: a signed root statement that rotates
+//! devices' keys ([`ota_core::trust`]).
+//!
 //! [`cosign`] adds a signature to a firmware-update document without changing what the
 //! others signed, for devices that need a threshold of signers.
 //!
@@ -41,6 +44,7 @@ mod error;
 mod firmware;
 mod image;
 mod manifest;
+mod trust;
 
 pub use afr_ota::{AWS_S3_PRESIGNED, AfrOtaSpec, afr_ota, afr_ota_from_digest, signature_key};
 pub use cosign::cosign;
@@ -48,6 +52,7 @@ pub use error::ReleaseError;
 pub use firmware::{FirmwareSpec, firmware_update, firmware_update_from_digest};
 pub use image::{CHUNK_LEN, ImageDigest};
 pub use manifest::{ManifestSpec, canonical_bytes, manifest_for, manifest_from_digest};
+pub use trust::{RoleSpec, RootSpec, root_statement, trust_update};
 
 use ota_core::crypto::KeyId;
 

@@ -502,3 +502,98 @@ fn documents_that_cannot_take_a_cosignature_are_refused() {
         })
     );
 }
+
+fn trusted(signer: &LocalSigner) -> TrustedKey {
+    TrustedKey::new(signer.public_key().clone(), signer.algorithm()).unwrap()
+}
+
+#[test]
+fn trust_updates_rotate_a_device_root_once_both_thresholds_signed() {
+    use ota_core::document::TrustUpdate;
+    use ota_core::trust::{MAX_ROOT_LEN, Root, RootError, RootUpdate};
+    let (a, b, c) = (p256(), p256_seeded(10), rsa(false));
+    let device = Root::<4>::new(1, quorum(&[&a, &b], 2), quorum(&[&c], 1)).unwrap();
+    // Root 2: root keys b and the RSA key c (both needed), release key a.
+    let (new_root, new_release) = ([trusted(&b), trusted(&c)], [trusted(&a)]);
+    let spec = RootSpec {
+        product: "acme",
+        version: 2,
+        root: RoleSpec {
+            threshold: 2,
+            keys: &new_root,
+        },
+        release: RoleSpec {
+            threshold: 1,
+            keys: &new_release,
+        },
+    };
+    let check = |document: &str| {
+        let update = TrustUpdate::parse(document.as_bytes()).unwrap();
+        let mut scratch = [0u8; MAX_ROOT_LEN];
+        device.check_update(&update, "acme", &mut scratch)
+    };
+    let by_a = trust_update(&spec, &a).unwrap();
+    assert!(by_a.manifest.is_none());
+    assert!(matches!(
+        check(&by_a.document),
+        Err(RootError::NotAuthorized(Rejection::BelowThreshold))
+    ));
+    let by_ab = cosign(&by_a.document, &b).unwrap();
+    assert!(matches!(
+        check(&by_ab.document),
+        Err(RootError::NotSelfSigned(_))
+    ));
+    let by_abc = cosign(&by_ab.document, &c).unwrap();
+    match check(&by_abc.document) {
+        Ok(RootUpdate::Newer { root, .. }) => {
+            assert_eq!(root.version(), 2);
+            assert!(root.release().get(&a.key_id()).is_some());
+            assert!(root.root().get(&c.key_id()).is_some());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn root_specs_devices_cannot_hold_are_refused() {
+    let a = p256();
+    let keys = [trusted(&a)];
+    let role = |threshold, keys| RoleSpec { threshold, keys };
+    let spec = |root, release| RootSpec {
+        product: "acme",
+        version: 2,
+        root,
+        release,
+    };
+    let field = |e: ReleaseError| match e {
+        ReleaseError::BadField { field, .. } => field,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        field(root_statement(&spec(role(0, &keys), role(1, &keys))).unwrap_err()),
+        "threshold"
+    );
+    assert_eq!(
+        field(root_statement(&spec(role(2, &keys), role(1, &keys))).unwrap_err()),
+        "threshold"
+    );
+    assert_eq!(
+        field(root_statement(&spec(role(1, &[]), role(1, &keys))).unwrap_err()),
+        "keys"
+    );
+    let odd_salt = TrustedKey::new(
+        rsa(true).public_key().clone(),
+        ota_core::crypto::Algorithm::RsaPssSha256 { salt_len: 20 },
+    )
+    .unwrap();
+    let odd = [odd_salt];
+    assert_eq!(
+        field(root_statement(&spec(role(1, &keys), role(1, &odd))).unwrap_err()),
+        "keys"
+    );
+    let bad_product = RootSpec {
+        product: "",
+        ..spec(role(1, &keys), role(1, &keys))
+    };
+    assert_eq!(field(root_statement(&bad_product).unwrap_err()), "product");
+}

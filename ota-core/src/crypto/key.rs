@@ -220,6 +220,31 @@ impl PublicKey {
         }
     }
 
+    /// The key without SPKI wrapping, as a root statement carries it
+    /// ([`crate::trust::RootKey`]): the 65-byte uncompressed SEC1 point of a P-256 key, the
+    /// PKCS#1 `RSAPublicKey` DER of an RSA key. Written into `out`; returns the length.
+    ///
+    /// # Errors
+    /// [`CryptoError::KeyTooLong`] when `out` is too small.
+    pub fn write_raw(&self, out: &mut [u8]) -> Result<usize, CryptoError> {
+        let write = |bytes: &[u8], out: &mut [u8]| {
+            let dest = out.get_mut(..bytes.len()).ok_or(CryptoError::KeyTooLong)?;
+            dest.copy_from_slice(bytes);
+            Ok(bytes.len())
+        };
+        match &self.inner {
+            Inner::P256(key) => write(key.to_sec1_point(false).as_bytes(), out),
+            #[cfg(feature = "alloc")]
+            Inner::Rsa(key, _) => {
+                use rsa::pkcs1::EncodeRsaPublicKey as _;
+                let der = key
+                    .to_pkcs1_der()
+                    .map_err(|_| CryptoError::BadKeyEncoding)?;
+                write(der.as_bytes(), out)
+            }
+        }
+    }
+
     /// The key's id: SHA-256 of its canonical SubjectPublicKeyInfo (see [`KeyId`]).
     pub const fn key_id(&self) -> KeyId {
         self.id
@@ -376,6 +401,27 @@ mod tests {
             PublicKey::from_sec1(&hybrid).err(),
             Some(CryptoError::BadKeyEncoding)
         );
+    }
+
+    #[test]
+    fn raw_keys_read_back_as_the_same_key() {
+        let p256 = PublicKey::from_spki_der(&hex(P256_SPKI_COMPRESSED_HEX)).unwrap();
+        let mut out = [0u8; 1100];
+        let len = p256.write_raw(&mut out).unwrap();
+        assert_eq!(len, 65);
+        assert_eq!(
+            PublicKey::from_sec1(&out[..len]).unwrap().key_id(),
+            p256.key_id()
+        );
+        assert_eq!(p256.write_raw(&mut out[..64]), Err(CryptoError::KeyTooLong));
+        #[cfg(feature = "alloc")]
+        {
+            let der = include_bytes!("../../tests/fixtures/openssl/rsa2048_pub.der");
+            let rsa = PublicKey::from_spki_der(der).unwrap();
+            let len = rsa.write_raw(&mut out).unwrap();
+            let again = PublicKey::from_pkcs1_der(&out[..len]).unwrap();
+            assert_eq!(again.key_id(), rsa.key_id());
+        }
     }
 
     #[test]

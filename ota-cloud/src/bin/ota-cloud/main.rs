@@ -2,7 +2,7 @@
 //!
 //! Built with the `cli` feature (clap); the library does not depend on it.
 //!
-//! One module per command (`keygen`, `sign`, `verify`, `release`, `inspect`), each with its
+//! One module per command (`keygen`, `sign`, `verify`, `release`, `inspect`, `root`, ...), each with its
 //! clap arguments and a `run` that writes its output to the writer it is given. Errors are
 //! one line on stderr: exit 2 for a wrong command line, 1 for a failure (including a "no"
 //! answer from `verify` or `inspect`). Output files are written to a temporary file in the
@@ -27,6 +27,7 @@ mod keys;
 mod parse;
 mod plan;
 mod release;
+mod root;
 mod serve;
 mod sign;
 mod verify;
@@ -72,6 +73,7 @@ enum Command {
     Verify(verify::Args),
     Release(Box<release::Args>),
     Inspect(inspect::Args),
+    Root(Box<root::Args>),
     Plan(plan::Args),
     Gateway(gateway::Args),
     Job(job::Args),
@@ -126,6 +128,7 @@ where
         Command::Verify(args) => verify::run(args, out),
         Command::Release(args) => release::run(args, out),
         Command::Inspect(args) => inspect::run(args, out),
+        Command::Root(args) => root::run(args, out),
         Command::Plan(args) => plan::run(args, out),
         Command::Gateway(args) => gateway::run(args, out),
         Command::Job(args) => job::run(args, out),

@@ -40,7 +40,10 @@ const MAX_TRUST: usize = 8;
 /// version, security counter, size, SHA-256, minimum version, expiry, job binding), the key
 /// id and the transport; with --file the image is checked against the signed size and
 /// SHA-256. afr_ota documents: prints the protocols, stream and files; their signature
-/// covers the file, so with --trust it is checked only with --file.
+/// covers the file, so with --trust it is checked only with --file. Trust updates: prints
+/// the root statement (product, version, each role's threshold and keys); --trust are then
+/// the devices' current *root* keys, and the verdict is the device's own root check
+/// (with --product and --root-version when given).
 ///
 /// The document may be at most 32768 bytes (the AWS IoT Jobs limit); the image is read
 /// once, in chunks, so memory does not grow with its size.
@@ -56,8 +59,9 @@ pub(crate) struct Args {
     /// A public key devices trust (PEM); repeat for several.
     #[arg(long, value_name = "PUB.pem")]
     trust: Vec<PathBuf>,
-    /// How many distinct --trust keys must sign a firmware document (the device's
-    /// threshold; default 1). Every signature is checked and each signer is listed.
+    /// How many distinct --trust keys must sign (the device's release threshold for a
+    /// firmware document, its root threshold for a trust update; default 1). Every
+    /// signature is checked and each signer is listed.
     #[arg(long, value_name = "N", requires = "trust", default_value_t = 1)]
     threshold: u8,
     /// RSA trust keys verify RSA-PSS (32-byte salt) instead of PKCS#1 v1.5.
@@ -99,6 +103,9 @@ pub(crate) struct Args {
     /// --now unknown).
     #[arg(long, requires = "running_version")]
     require_trusted_time: bool,
+    /// Trust updates: the root version the device holds (a statement must be above it).
+    #[arg(long, value_name = "N")]
+    root_version: Option<u32>,
     /// The device takes HTTPS over an MQTT stream when a document offers both.
     #[arg(long)]
     prefer_http: bool,
@@ -248,29 +255,42 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
             _ => {}
         }
     }
-    let decision = inspect(&view, &job_id, &bytes, &mut url);
-    if let Some(device) = &device {
-        report.line("device:", device.describe());
-    }
-    match decision {
-        Err(reason) => {
-            let detail = match &parsed {
-                Err(e) => format!("not a valid job document: {e}"),
-                Ok(_) => reason.description().to_owned(),
-            };
-            report.problem(
-                "verdict:",
-                format!("a device would reject it: {reason} ({detail})"),
-            );
+    if let (Ok(JobDocument::TrustUpdate(update)), Described::Trust(statement)) =
+        (&parsed, &described)
+    {
+        trust::verdict(
+            update,
+            statement,
+            &trust.store,
+            args.product.as_deref(),
+            args.root_version,
+            &mut report,
+        );
+    } else {
+        let decision = inspect(&view, &job_id, &bytes, &mut url);
+        if let Some(device) = &device {
+            report.line("device:", device.describe());
         }
-        Ok(Verdict::Custom) => report.problem(
-            "verdict:",
-            "a custom job document: a device hands it to the application, nothing to install",
-        ),
-        Ok(Verdict::Firmware(job)) => {
-            firmware_verdict(&job, &url, device.is_some(), &trust, &mut report);
-            if let Some(image) = &image {
-                check_image(&job, &described, &parsed, image, &trust, &mut report);
+        match decision {
+            Err(reason) => {
+                let detail = match &parsed {
+                    Err(e) => format!("not a valid job document: {e}"),
+                    Ok(_) => reason.description().to_owned(),
+                };
+                report.problem(
+                    "verdict:",
+                    format!("a device would reject it: {reason} ({detail})"),
+                );
+            }
+            Ok(Verdict::Custom) => report.problem(
+                "verdict:",
+                "a custom job document: a device hands it to the application, nothing to install",
+            ),
+            Ok(Verdict::Firmware(job)) => {
+                firmware_verdict(&job, &url, device.is_some(), &trust, &mut report);
+                if let Some(image) = &image {
+                    check_image(&job, &described, &parsed, image, &trust, &mut report);
+                }
             }
         }
     }

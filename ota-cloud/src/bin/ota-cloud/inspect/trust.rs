@@ -1,10 +1,11 @@
 //! Describing a trust-update document: the root statement it carries.
 
 use ota_core::crypto::Base64Mode;
+use ota_core::crypto::TrustStore;
 use ota_core::document::TrustUpdate;
-use ota_core::trust::{MAX_ROOT_LEN, RoleStatement, Root, RootStatement};
+use ota_core::trust::{MAX_ROOT_LEN, RoleStatement, Root, RootStatement, RootUpdate};
 
-use super::Report;
+use super::{MAX_TRUST, Report};
 
 /// Print what the document says; returns the statement bytes when they decode.
 pub(super) fn describe(update: &TrustUpdate<'_>, report: &mut Report) -> Option<Vec<u8>> {
@@ -49,4 +50,55 @@ fn describe_role(label: &str, role: &RoleStatement<'_>, report: &mut Report) {
             algorithms.join(", ")
         ),
     );
+}
+
+/// What a device whose current root keys are `root_keys` (with their threshold) would
+/// decide: [`Root::check_update`], the device's own check. Without keys, the signatures are
+/// not checked; without `product` or `root_version` those checks are left out.
+pub(super) fn verdict(
+    update: &TrustUpdate<'_>,
+    statement: &[u8],
+    root_keys: &TrustStore<MAX_TRUST>,
+    product: Option<&str>,
+    root_version: Option<u32>,
+    report: &mut Report,
+) {
+    if root_keys.is_empty() {
+        report.line(
+            "verdict:",
+            "signatures not checked (give the devices' current root keys: --trust ROOT.pub.pem... --threshold N)",
+        );
+        return;
+    }
+    let Ok(parsed) = RootStatement::parse(statement) else {
+        return report.problem("verdict:", "a device would reject it: bad_root");
+    };
+    let own_product = parsed.product.to_string();
+    let product = product.unwrap_or(&own_product);
+    // The release role does not take part in the check: the root keys stand in for it.
+    let Ok(current) = Root::new(
+        root_version.unwrap_or(0),
+        root_keys.clone(),
+        root_keys.clone(),
+    ) else {
+        return report.problem("verdict:", "the --trust keys and --threshold make no root");
+    };
+    let mut scratch = [0u8; MAX_ROOT_LEN];
+    let unchecked = match (root_version, product == own_product) {
+        (None, _) => " (root version not checked: give --root-version)",
+        _ => "",
+    };
+    match current.check_update(update, product, &mut scratch) {
+        Ok(RootUpdate::Newer { root, .. }) => report.line(
+            "verdict:",
+            format!(
+                "a device holding these root keys would take root {}{unchecked}",
+                root.version()
+            ),
+        ),
+        Ok(RootUpdate::Current) => {
+            report.line("verdict:", "the root the device holds: nothing to change")
+        }
+        Err(e) => report.problem("verdict:", format!("a device would reject it: {e}")),
+    }
 }

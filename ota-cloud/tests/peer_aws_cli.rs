@@ -272,11 +272,16 @@ async fn a_pipeline_publishes_creates_and_follows_a_job() {
     write(d, "other.json", r#"{"operation":"other"}"#);
     let mut other = create.to_vec();
     other[5] = "other.json";
-    let (code, _, err) = aws_cli(d, &url, &other);
+    let (code, out, err) = aws_cli(d, &url, &other);
     assert_eq!(code, 1);
     assert!(
         err.contains("already exists") && err.lines().count() == 1,
         "{err}"
+    );
+    // The projection was printed before CreateJob refused.
+    assert!(
+        out.contains("4 things targeted") && out.contains("all 4 things notified"),
+        "{out}"
     );
 
     // Describe while running: exit 0; as JSON, AWS's field names.

@@ -10,7 +10,7 @@ use ota_cloud::jobs::model::{
     AbortConfig, ArnScope, CancelJob, Job, JobSpec, JobStatus, PresignedUrlConfig, RetryConfig,
     RolloutConfig, Target, TargetSelection, TimeoutConfig,
 };
-use ota_cloud::jobs::projection::{MAX_MINUTES, project};
+use ota_cloud::jobs::projection::{MAX_MINUTES, Plan, project};
 use ota_cloud::schedule::SchedulingConfig;
 use ota_cloud::{Clock as _, FleetService, JobService, ServiceError, SystemClock};
 use ota_core::jobs::JobExecutionStatus;
@@ -289,6 +289,46 @@ async fn rehearse_targets(service: &Service, spec: &JobSpec) -> Result<(), Servi
     Ok(())
 }
 
+/// The rollout of `spec` over `things` things, projected over `max_minutes` (none for no
+/// things).
+fn projection(spec: &JobSpec, things: u32, max_minutes: u64) -> Result<Option<Plan>, CliError> {
+    if things == 0 {
+        return Ok(None);
+    }
+    let rollout = RolloutConfig {
+        maximum_in_flight: None,
+        ..spec
+            .job_executions_rollout_config
+            .clone()
+            .unwrap_or_default()
+    };
+    project(things, rollout, None, max_minutes)
+        .map(Some)
+        .map_err(|e| failed(&e))
+}
+
+/// The projection as text: the targets' count, then the timeline.
+fn projection_text(spec: &JobSpec, things: u32, plan: Option<&Plan>) -> String {
+    let mut text = format!("job {}: {things} things targeted now\n", spec.job_id);
+    match plan {
+        Some(p) => text.push_str(&render(p, things, false)),
+        None => text.push_str("no things in the targets yet: nothing to project\n"),
+    }
+    text
+}
+
+/// `CreateJob` on `service` (on AWS, accepting the same job already there).
+async fn create_on(service: &Service, spec: &JobSpec) -> Result<Job, ServiceError> {
+    match service {
+        Service::Aws(aws) => aws.create_job_idempotent(spec.clone()).await,
+        Service::Memory(m) => m.create_job(spec.clone()).await,
+        Service::Http(h) => h.create_job(spec.clone()).await,
+    }
+}
+
+/// What `job create` prints: the projection before the call (text: at once, so that a
+/// failed create still shows it), then the job; as JSON, one document after the call, with
+/// `job` null when nothing was created.
 fn create(args: &CreateArgs, out: &mut dyn Write) -> Result<(), CliError> {
     if args.max_minutes > MAX_MINUTES {
         return Err(CliError::usage(format!(
@@ -308,30 +348,18 @@ fn create(args: &CreateArgs, out: &mut dyn Write) -> Result<(), CliError> {
         let things = count_things(&service, &spec)
             .await
             .map_err(|e| failed(&e))?;
-        let rollout = spec
-            .job_executions_rollout_config
-            .clone()
-            .unwrap_or_default();
-        let plan = if things == 0 {
-            None
+        let plan = projection(&spec, things, args.max_minutes)?;
+        let output = args.backend.output;
+        if output == Output::Text {
+            write_out(out, &projection_text(&spec, things, plan.as_ref()))?;
+        }
+        let created = if args.dry_run {
+            Ok(None)
         } else {
-            let rollout = RolloutConfig {
-                maximum_in_flight: None,
-                ..rollout
-            };
-            Some(project(things, rollout, None, args.max_minutes).map_err(|e| failed(&e))?)
+            create_on(&service, &spec).await.map(Some)
         };
-        let job = if args.dry_run {
-            None
-        } else {
-            let created = match &service {
-                Service::Aws(aws) => aws.create_job_idempotent(spec.clone()).await,
-                Service::Memory(m) => m.create_job(spec.clone()).await,
-                Service::Http(h) => h.create_job(spec.clone()).await,
-            };
-            Some(created.map_err(|e| failed(&e))?)
-        };
-        let text = match args.backend.output {
+        let job = created.as_ref().ok().and_then(Option::as_ref);
+        let text = match output {
             Output::Json => json(&json!({
                 "dryRun": args.dry_run,
                 "things": things,
@@ -344,20 +372,14 @@ fn create(args: &CreateArgs, out: &mut dyn Write) -> Result<(), CliError> {
                 "spec": spec,
                 "job": job,
             }))?,
-            Output::Text => {
-                let mut text = format!("job {}: {things} things targeted now\n", spec.job_id);
-                match &plan {
-                    Some(p) => text.push_str(&render(p, things, false)),
-                    None => text.push_str("no things in the targets yet: nothing to project\n"),
-                }
-                match &job {
-                    Some(job) => text.push_str(&job_text(job)),
-                    None => text.push_str("dry run: nothing created\n"),
-                }
-                text
-            }
+            Output::Text => match job {
+                Some(job) => job_text(job),
+                None if args.dry_run => "dry run: nothing created\n".into(),
+                None => String::new(),
+            },
         };
-        write_out(out, &text)
+        write_out(out, &text)?;
+        created.map(drop).map_err(|e| failed(&e))
     })?
 }
 

@@ -769,3 +769,63 @@ fn campaign_run_fails_when_its_last_step_cannot_reach_the_service() {
     let status = cli(&["campaign", "status", "--state", &state]).unwrap();
     assert!(status.starts_with("campaign c: not started"), "{status}");
 }
+
+/// Run `ota-cloud ARGS`: what it printed, and its error if it failed.
+fn cli_out(args: &[&str]) -> (String, Option<CliError>) {
+    let mut out = Vec::new();
+    let argv = std::iter::once("ota-cloud").chain(args.iter().copied());
+    let err = run(argv, &mut out).err();
+    (String::from_utf8(out).unwrap(), err)
+}
+
+/// `job create` shows the projected rollout before it calls CreateJob, so a create that
+/// fails (here the service is out of reach) still shows it; as JSON, the one document says
+/// that no job was made.
+#[test]
+fn job_create_shows_the_projection_when_the_create_fails() {
+    let dir = Dir::new("job-create-down");
+    let (doc, token) = (dir.path("doc.json"), dir.path("token"));
+    fs::write(&doc, r#"{"operation":"x"}"#).unwrap();
+    fs::write(&token, "t").unwrap();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://127.0.0.1:{}", l.local_addr().unwrap().port())
+    };
+    let create = [
+        "job",
+        "create",
+        "--job-id",
+        "j",
+        "--document",
+        &doc,
+        "--target",
+        "thing/a",
+        "--target",
+        "thing/b",
+        "--max-per-minute",
+        "1",
+        "--backend",
+        &closed,
+        "--token-file",
+        &token,
+    ];
+    let (out, err) = cli_out(&create);
+    assert!(
+        matches!(&err, Some(CliError::Failure(m)) if m.contains("service unavailable")),
+        "{err:?}"
+    );
+    assert!(
+        out.contains("job j: 2 things targeted now")
+            && out.contains("all 2 things notified after 1.00 minutes"),
+        "{out}"
+    );
+    let (out, err) = cli_out(&with(create.to_vec(), &["--output", "json"]));
+    assert!(matches!(err, Some(CliError::Failure(_))), "{err:?}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["job"].is_null() && v["dryRun"] == false, "{v}");
+    assert_eq!(v["things"], 2);
+    assert!(
+        v["projection"]["allNotifiedAfterMinutes"].is_number(),
+        "{v}"
+    );
+}

@@ -223,6 +223,39 @@ async fn job_and_campaign_commands_drive_a_running_service() {
         ],
     });
     std::fs::write(d.join("campaign.json"), spec.to_string()).unwrap();
+    // The plan as JSON: each stage and its devices; nothing created, no state written.
+    let (code, out, err) = ota_async(
+        d,
+        args(
+            &[
+                "campaign",
+                "run",
+                "--spec",
+                "campaign.json",
+                "--document",
+                "doc.json",
+                "--state",
+                "state.json",
+                "--dry-run",
+                "--output",
+                "json",
+            ],
+            &url,
+            &token,
+        ),
+    )
+    .await;
+    assert_eq!(code, 0, "{out}{err}");
+    let plan: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        plan["stages"],
+        json!([{"name": "canary", "devices": 2}, {"name": "rest", "devices": 3}])
+    );
+    assert_eq!(
+        (&plan["campaign"], &plan["dryRun"]),
+        (&json!("c1"), &json!(true))
+    );
+    assert!(!d.join("state.json").exists());
     let stop = Arc::new(AtomicBool::new(false));
     let players = devices(running.mqtt_addr(), things, Arc::clone(&stop));
     let (code, out, err) = ota_async(

@@ -62,7 +62,8 @@ pub(crate) struct RunArgs {
     /// Seconds between steps.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     poll_seconds: u64,
-    /// Plan only: print the stages' devices, create nothing and write no state.
+    /// Plan only: print the stages' devices (with --output json: the stages and their device
+    /// counts), create nothing and write no state.
     #[arg(long)]
     dry_run: bool,
     /// Stop after this many steps: for CI jobs that poll. Exit 0 if the campaign is still
@@ -407,12 +408,33 @@ async fn dry_run(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
         .step(now_ms(), &service)
         .await
         .map_err(|e| CliError::failure(e.to_string()))?;
-    let mut text = String::new();
-    for stage in &campaign.spec().stages {
-        let devices = campaign.stage_devices(&stage.name).unwrap_or_default();
-        let _ = writeln!(text, "stage {}: {} devices", stage.name, devices.len());
-    }
-    let _ = writeln!(text, "dry run: nothing created");
+    let stages: Vec<(&str, usize)> = campaign
+        .spec()
+        .stages
+        .iter()
+        .map(|stage| {
+            let devices = campaign.stage_devices(&stage.name).unwrap_or_default();
+            (stage.name.as_str(), devices.len())
+        })
+        .collect();
+    let text = match args.backend.output {
+        Output::Json => json(&serde_json::json!({
+            "campaign": campaign.spec().id,
+            "dryRun": true,
+            "stages": stages
+                .iter()
+                .map(|(name, devices)| serde_json::json!({"name": name, "devices": devices}))
+                .collect::<Vec<_>>(),
+        }))?,
+        Output::Text => {
+            let mut text = String::new();
+            for (name, devices) in &stages {
+                let _ = writeln!(text, "stage {name}: {devices} devices");
+            }
+            text.push_str("dry run: nothing created\n");
+            text
+        }
+    };
     write_out(out, &text)
 }
 

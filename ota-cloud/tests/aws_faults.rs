@@ -3,7 +3,8 @@
 //! (REST-JSON: the status, `x-amzn-ErrorType` and a JSON body) in a scripted order, and
 //! counts the requests, to check the SDK's retries and the typed errors that come out; and
 //! list answers in pages, for the list calls no emulator pages (MiniStack answers ListJobs
-//! and ListThingsInThingGroup whole; moto's ListJobs fails on a second page).
+//! and ListThingsInThingGroup whole; moto's ListJobs fails on a second page). The request
+//! count also shows that a spec over AWS's limits is refused before any call.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -311,4 +312,42 @@ async fn jobs_are_listed_page_after_page_then_described() {
     let lines = fake.lines();
     assert_eq!(lines.len(), 6, "{lines:?}");
     assert!(lines[1].starts_with("GET /jobs?") && lines[1].contains("nextToken=page-2"));
+}
+
+#[tokio::test]
+async fn specs_over_aws_limits_are_refused_before_any_call() {
+    use ota_cloud::jobs::model::{JobSpec, RolloutConfig};
+    let fake = serve(vec![THING]);
+    let aws = backend(&fake, 1).await;
+    let spec =
+        |id: &str, document: &str| JobSpec::new(id, vec![Target::Thing("dev-1".into())], document);
+    let big = format!(r#"{{"pad":"{}"}}"#, "x".repeat(33_000));
+    let many: Vec<Target> = (0..101).map(|i| Target::Thing(format!("d{i}"))).collect();
+    let refused: [(JobSpec, &str); 5] = [
+        (
+            spec("j", "{}").with_rollout(RolloutConfig::per_minute(1001)),
+            "maximumPerMinute",
+        ),
+        (spec("j", &big), "too long"),
+        (spec("bad id!", "{}"), "jobId"),
+        (JobSpec::new("j", many, "{}"), "targets"),
+        (
+            spec("j", "{}").with_rollout(RolloutConfig::per_minute(10).with_max_in_flight(2)),
+            "maximumInFlight",
+        ),
+    ];
+    for (spec, says) in refused {
+        match aws.create_job(spec).await {
+            Err(ServiceError::InvalidRequest(m) | ServiceError::NotExpressible(m)) => {
+                assert!(m.contains(says), "{says}: {m}")
+            }
+            other => panic!("{says}: {other:?}"),
+        }
+    }
+    assert_eq!(
+        fake.requests.load(Ordering::SeqCst),
+        0,
+        "{:?}",
+        fake.lines()
+    );
 }

@@ -11,6 +11,7 @@ extern crate std;
 pub mod crypto;
 pub mod document;
 mod error;
+pub mod freshness;
 pub mod jobs;
 pub mod json;
 pub mod manifest;

@@ -74,7 +74,7 @@ impl<'a> Cosignatures<'a> {
         Self::from_raw(json::from_slice::<RawJson<'a>>(text.as_bytes())?)
     }
 
-    pub(super) fn from_raw(raw: RawJson<'a>) -> Result<Self, DocumentError> {
+    pub(crate) fn from_raw(raw: RawJson<'a>) -> Result<Self, DocumentError> {
         let mut len = 0usize;
         walk(raw, |_| {
             len += 1;

@@ -6,8 +6,9 @@
 //! | 4..8 | version, little-endian `u32` |
 //! | 8 | root threshold |
 //! | 9 | release threshold |
-//! | 10 | key count |
-//! | then, per key | role (1 root, 2 release), algorithm code, key length (`u16` LE), key bytes |
+//! | 10 | timestamp threshold (0: no timestamp role) |
+//! | 11 | key count |
+//! | then, per key | role (1 root, 2 release, 3 timestamp), algorithm code, key length (`u16` LE), key bytes |
 //!
 //! Keys are stored as the statement carries them (a SEC1 point, a PKCS#1 DER), so storing
 //! needs no key encoder. No checksum: the record store has its own, and authenticity came
@@ -19,9 +20,10 @@ use super::statement::{KeyAlgorithm, RootKey, RootStatement};
 use super::{Root, RootError};
 
 const MAGIC: &[u8; 4] = b"OTR1";
-const HEADER_LEN: usize = 11;
+const HEADER_LEN: usize = 12;
 const ROLE_ROOT: u8 = 1;
 const ROLE_RELEASE: u8 = 2;
+const ROLE_TIMESTAMP: u8 = 3;
 
 /// Write the compact form of a statement (checked with [`Root::from_statement`] or
 /// [`Root::check_update`] first) into `out`; returns its length.
@@ -30,20 +32,25 @@ const ROLE_RELEASE: u8 = 2;
 /// [`RootError::TooLarge`] when it does not fit `out`, [`RootError::BadKey`] or
 /// [`RootError::BadRole`] for a statement that was not checked.
 pub fn encode(statement: &RootStatement<'_>, out: &mut [u8]) -> Result<usize, RootError> {
-    let count = statement.root.keys.len() + statement.release.keys.len();
+    let timestamp = statement.timestamp.as_ref();
+    let count = statement.root.keys.len()
+        + statement.release.keys.len()
+        + timestamp.map_or(0, |t| t.keys.len());
     let header = out.get_mut(..HEADER_LEN).ok_or(RootError::TooLarge)?;
     header[..4].copy_from_slice(MAGIC);
     header[4..8].copy_from_slice(&statement.version.to_le_bytes());
     header[8] = statement.root.threshold;
     header[9] = statement.release.threshold;
-    header[10] = u8::try_from(count).map_err(|_| RootError::BadRole)?;
+    header[10] = timestamp.map_or(0, |t| t.threshold);
+    header[11] = u8::try_from(count).map_err(|_| RootError::BadRole)?;
     let mut at = HEADER_LEN;
     let roles = [
-        (ROLE_ROOT, &statement.root.keys),
-        (ROLE_RELEASE, &statement.release.keys),
+        (ROLE_ROOT, Some(&statement.root)),
+        (ROLE_RELEASE, Some(&statement.release)),
+        (ROLE_TIMESTAMP, timestamp),
     ];
-    for (role, keys) in roles {
-        for key in keys {
+    for (role, statement) in roles {
+        for key in statement.iter().flat_map(|r| r.keys.iter()) {
             at = encode_key(role, key, out, at)?;
         }
     }
@@ -76,9 +83,11 @@ pub fn decode<const K: usize>(bytes: &[u8]) -> Result<Root<K>, RootError> {
         return Err(RootError::Corrupt);
     }
     let version = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
-    let (root_threshold, release_threshold, count) = (header[8], header[9], header[10]);
+    let (root_threshold, release_threshold) = (header[8], header[9]);
+    let (timestamp_threshold, count) = (header[10], header[11]);
     let mut root = TrustStore::<K>::new();
     let mut release = TrustStore::<K>::new();
+    let mut timestamp = TrustStore::<K>::new();
     let mut rest = &bytes[HEADER_LEN..];
     for _ in 0..count {
         let (role, algorithm, len) = match rest {
@@ -95,6 +104,7 @@ pub fn decode<const K: usize>(bytes: &[u8]) -> Result<Root<K>, RootError> {
         let store = match role {
             ROLE_ROOT => &mut root,
             ROLE_RELEASE => &mut release,
+            ROLE_TIMESTAMP => &mut timestamp,
             _ => return Err(RootError::Corrupt),
         };
         store.add(key).map_err(|_| RootError::BadRole)?;
@@ -108,7 +118,17 @@ pub fn decode<const K: usize>(bytes: &[u8]) -> Result<Root<K>, RootError> {
     release
         .set_threshold(release_threshold)
         .map_err(|_| RootError::BadRole)?;
-    Root::new(version, root, release)
+    let decoded = Root::new(version, root, release)?;
+    match (timestamp_threshold, timestamp.is_empty()) {
+        (0, true) => Ok(decoded),
+        (0, false) | (_, true) => Err(RootError::Corrupt),
+        (threshold, false) => {
+            timestamp
+                .set_threshold(threshold)
+                .map_err(|_| RootError::BadRole)?;
+            decoded.with_timestamp(timestamp)
+        }
+    }
 }
 
 /// A key of `algorithm` from its statement bytes (SEC1 point or PKCS#1 DER).

@@ -19,6 +19,8 @@ pub struct Root<const K: usize> {
     version: u32,
     root: TrustStore<K>,
     release: TrustStore<K>,
+    /// Empty when the root has no timestamp role.
+    timestamp: TrustStore<K>,
 }
 
 /// What [`Root::check_update`] found.
@@ -59,7 +61,20 @@ impl<const K: usize> Root<K> {
             version,
             root,
             release,
+            timestamp: TrustStore::new(),
         })
+    }
+
+    /// This root with a timestamp role: the keys that sign "latest release" statements
+    /// ([`crate::freshness`]).
+    ///
+    /// # Errors
+    /// [`RootError::BadRole`] when the role is empty or holds fewer keys than its
+    /// threshold.
+    pub fn with_timestamp(mut self, timestamp: TrustStore<K>) -> Result<Self, RootError> {
+        Quorum::of(&timestamp).map_err(|_| RootError::BadRole)?;
+        self.timestamp = timestamp;
+        Ok(self)
     }
 
     /// The version.
@@ -77,6 +92,11 @@ impl<const K: usize> Root<K> {
         &self.release
     }
 
+    /// The keys that sign "latest release" statements, when the root has them.
+    pub fn timestamp(&self) -> Option<&TrustStore<K>> {
+        (!self.timestamp.is_empty()).then_some(&self.timestamp)
+    }
+
     /// The root a statement describes. Checks its `type`, roles and keys; not its
     /// signatures, product or version ([`Root::check_update`] does).
     ///
@@ -86,11 +106,15 @@ impl<const K: usize> Root<K> {
         if statement.kind != ROOT_TYPE {
             return Err(RootError::Malformed);
         }
-        Self::new(
+        let root = Self::new(
             statement.version,
             role(&statement.root)?,
             role(&statement.release)?,
-        )
+        )?;
+        match &statement.timestamp {
+            Some(timestamp) => root.with_timestamp(role(timestamp)?),
+            None => Ok(root),
+        }
     }
 
     /// Check a trust update against this root for a device of `product`: decode the
@@ -158,6 +182,7 @@ impl<const K: usize> Root<K> {
         self.version == other.version
             && same_role(&self.root, &other.root)
             && same_role(&self.release, &other.release)
+            && same_role(&self.timestamp, &other.timestamp)
     }
 }
 

@@ -139,8 +139,9 @@ pub struct RoleStatement<'a> {
 ///
 /// `type` must be `root`; `product` binds the statement to one product's devices; `version`
 /// only goes up. `root` holds the keys that sign the next statement, `release` the keys that
-/// sign firmware manifests. Every member is required and unknown members are refused, as in
-/// the manifest. Strings are [`JsonStr`]s, compared decoded.
+/// sign firmware manifests, and the optional `timestamp` the keys that sign "latest release"
+/// statements. Every other member is required and unknown members are refused, as in the
+/// manifest. Strings are [`JsonStr`]s, compared decoded.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RootStatement<'a> {
@@ -158,6 +159,11 @@ pub struct RootStatement<'a> {
     /// The keys that sign firmware manifests.
     #[serde(borrow)]
     pub release: RoleStatement<'a>,
+    /// The keys that sign "latest release" statements ([`crate::freshness`]): online keys
+    /// the service signs with as often as it refreshes them. Optional: without it a device
+    /// takes no such statement.
+    #[serde(borrow, default)]
+    pub timestamp: Option<RoleStatement<'a>>,
 }
 
 impl RootStatement<'_> {

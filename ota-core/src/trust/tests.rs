@@ -367,3 +367,40 @@ fn roots_need_keys_and_usable_thresholds() {
         Some(RootError::BadRole)
     );
 }
+
+#[test]
+fn a_timestamp_role_is_read_checked_and_stored() {
+    let keys = keys();
+    let with_timestamp = |threshold: u8| {
+        second_statement(&keys).replace(
+            "}}",
+            &format!(
+                r#"}},"timestamp":{}}}"#,
+                role_json(threshold, &[&keys.r[4]])
+            ),
+        )
+    };
+    let text = with_timestamp(1);
+    let statement = RootStatement::parse(text.as_bytes()).unwrap();
+    let root = Root::<4>::from_statement(&statement).unwrap();
+    let timestamp = root.timestamp().unwrap();
+    assert!(timestamp.get(&keys.r[4].1.key_id()).is_some());
+    assert!(first_root(&keys).timestamp().is_none());
+    let mut out = [0u8; 1024];
+    let len = encode(&statement, &mut out).unwrap();
+    let stored = decode::<4>(&out[..len]).unwrap();
+    assert!(stored.same_as(&root));
+    assert!(
+        !stored.same_as(
+            &Root::from_statement(
+                &RootStatement::parse(second_statement(&keys).as_bytes()).unwrap()
+            )
+            .unwrap()
+        )
+    );
+    let bad = with_timestamp(2);
+    assert_eq!(
+        Root::<4>::from_statement(&RootStatement::parse(bad.as_bytes()).unwrap()).err(),
+        Some(RootError::BadRole)
+    );
+}

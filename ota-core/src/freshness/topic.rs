@@ -1,0 +1,70 @@
+//! The MQTT topics of the latest statement, beside a thing's Jobs topics:
+//! `{root}/things/{thing}/ota/latest/get` (the device asks), and
+//! `{root}/things/{thing}/ota/latest/get/accepted` or `/rejected` (the service answers).
+//!
+//! The request's payload is [`Request`]; a rejection carries a Jobs-style `code`
+//! (`ResourceNotFound` when the service has no statement for the product).
+
+use core::fmt::{self, Write};
+
+use serde::Serialize;
+
+use crate::jobs::ThingName;
+
+/// What follows `{root}/things/{thing}/`.
+const SUFFIX: &str = "ota/latest/get";
+
+/// Which topic: the request or one of its replies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `…/ota/latest/get`.
+    Request,
+    /// `…/ota/latest/get/accepted`.
+    Accepted,
+    /// `…/ota/latest/get/rejected`.
+    Rejected,
+}
+
+/// Write the topic of `kind` for `thing` under `root`.
+///
+/// # Errors
+/// The writer's error.
+pub fn write(root: &str, thing: &str, kind: Kind, w: &mut impl Write) -> fmt::Result {
+    write!(w, "{root}/things/{thing}/{SUFFIX}")?;
+    match kind {
+        Kind::Request => Ok(()),
+        Kind::Accepted => w.write_str("/accepted"),
+        Kind::Rejected => w.write_str("/rejected"),
+    }
+}
+
+/// The thing and kind of a latest-statement topic under `root`; `None` for any other topic
+/// or an invalid thing name.
+pub fn parse<'t>(root: &str, topic: &'t str) -> Option<(ThingName<'t>, Kind)> {
+    let rest = topic.strip_prefix(root)?.strip_prefix("/things/")?;
+    let (thing, rest) = rest.split_once('/')?;
+    let kind = match rest.strip_prefix(SUFFIX)? {
+        "" => Kind::Request,
+        "/accepted" => Kind::Accepted,
+        "/rejected" => Kind::Rejected,
+        _ => return None,
+    };
+    Some((ThingName::new(thing).ok()?, kind))
+}
+
+/// What a device says when it asks: its product (the statement it wants), and what it
+/// found since the last answer, so the service can count it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Request<'a> {
+    /// The device's product.
+    pub product: &'a str,
+    /// No newer statement arrived for the device's configured period.
+    pub stale: bool,
+    /// The newest statement names a release newer than the one it runs.
+    pub behind: bool,
+    /// The newest `issued` it accepted (0: none yet).
+    pub issued: u64,
+    /// Echoed in the reply.
+    pub client_token: &'a str,
+}

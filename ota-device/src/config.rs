@@ -98,6 +98,13 @@ pub struct Config<'a> {
     /// image programmed without one. The client checks its signature and takes the
     /// anti-rollback floor at least from it; bytes that do not verify are ignored.
     pub running_trailer: &'a [u8],
+    /// Freeze defence (see [`ota_core::freshness`]): when set, and the client's trust root
+    /// has a timestamp role, the client asks for the signed "latest release" statement with
+    /// every `$next/get`, and reports itself stale ([`crate::Event::Stale`], and `stale` in
+    /// its next request) when no statement newer than the last one arrived for this long
+    /// (its own uptime, so no clock is needed), or the newest one expired by trusted time.
+    /// `None` (the default): no statement is asked for.
+    pub freshness_max_age: Option<Duration>,
 }
 
 impl<'a> Config<'a> {
@@ -135,6 +142,7 @@ impl<'a> Config<'a> {
             idle_check_interval: Duration::from_secs(3600),
             random_seed: 1,
             running_trailer: &[],
+            freshness_max_age: None,
         }
     }
 

@@ -68,4 +68,23 @@ pub enum Event {
         /// The root version now held.
         version: u32,
     },
+    /// Freeze defence: no "latest release" statement newer than the last one arrived for
+    /// [`crate::Config::freshness_max_age`] (or the newest one expired by trusted time). The
+    /// device may be held back on an old release; it says so in its next request, and this
+    /// event is not repeated until a newer statement arrives ([`Event::Fresh`]).
+    Stale {
+        /// The newest statement's `issued` (0: none ever).
+        last_issued: u64,
+    },
+    /// A newer latest statement arrived after [`Event::Stale`].
+    Fresh {
+        /// Its `issued`.
+        issued: u64,
+    },
+    /// The newest latest statement names a release newer than the one running (emitted
+    /// once per such release).
+    Behind {
+        /// The latest release.
+        latest: ota_core::version::Version,
+    },
 }

@@ -9,17 +9,19 @@ use ota_core::version::{SecurityCounter, Version};
 
 use crate::reason::Reason;
 
-/// Format of the encoding; bumped on any layout change.
-const FORMAT: u8 = 1;
+/// Format of the encoding; bumped on any layout change. Format 1 (without
+/// `latest_issued`) is still read.
+const FORMAT: u8 = 2;
 
 /// Longest version text: three 10-digit numbers, two dots, and two labels of 32 bytes with
 /// their `-` and `+`.
 const MAX_VERSION_TEXT: usize = 3 * 10 + 2 + 2 * (1 + ota_core::version::MAX_VERSION_LABEL_LEN);
 
 /// Longest encoded record: the header, the job id, the execution number, the digest, five
-/// u32 fields and three versions, each with a length byte (426 bytes).
+/// u32 fields, three versions, each with a length byte, and the newest latest statement's
+/// `issued` (434 bytes).
 pub(crate) const RECORD_CAPACITY: usize =
-    4 + (1 + 64) + 8 + 32 + 5 * 4 + 3 * (1 + MAX_VERSION_TEXT);
+    4 + (1 + 64) + 8 + 32 + 5 * 4 + 3 * (1 + MAX_VERSION_TEXT) + 8;
 
 /// Where an update stands across reboots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +69,9 @@ pub(crate) struct Record {
     /// The version that ran when the download started (AWS `updatedBy`).
     pub(crate) updated_by: Version,
     pub(crate) floor: RollbackFloor,
+    /// The newest `issued` of a latest statement taken (freeze defence; 0: none), so that
+    /// no older one counts as fresh after a reboot.
+    pub(crate) latest_issued: u64,
 }
 
 impl Record {
@@ -89,6 +94,7 @@ impl Record {
                 version: running,
                 security_counter: SecurityCounter(0),
             },
+            latest_issued: 0,
         }
     }
 
@@ -116,6 +122,7 @@ impl Record {
         w.version(self.target_version.as_ref());
         w.version(Some(&self.updated_by));
         w.version(Some(&self.floor.version));
+        w.bytes(&self.latest_issued.to_le_bytes());
         w.len
     }
 
@@ -123,7 +130,7 @@ impl Record {
     pub(crate) fn decode(input: &[u8]) -> Option<Self> {
         let mut r = Reader { input };
         let [format, phase, kind, reason] = r.array::<4>()?;
-        if format != FORMAT {
+        if format != FORMAT && format != 1 {
             return None;
         }
         let phase = match phase {
@@ -155,6 +162,11 @@ impl Record {
         let target_version = r.version()?;
         let updated_by = r.version()??;
         let floor_version = r.version()??;
+        let latest_issued = if format == 1 {
+            0
+        } else {
+            u64::from_le_bytes(r.array()?)
+        };
         if !r.input.is_empty() || received > image_size {
             return None;
         }
@@ -175,6 +187,7 @@ impl Record {
                 version: floor_version,
                 security_counter: SecurityCounter(floor_counter),
             },
+            latest_issued,
         })
     }
 }
@@ -271,6 +284,7 @@ mod tests {
                 version: v,
                 security_counter: SecurityCounter(9),
             },
+            latest_issued: u64::MAX,
         }
     }
 
@@ -299,8 +313,24 @@ mod tests {
         let mut longer = [0u8; RECORD_CAPACITY + 1];
         longer[..n].copy_from_slice(&buf[..n]);
         assert_eq!(Record::decode(&longer[..n + 1]), None);
-        buf[0] = 2;
+        buf[0] = 3;
         assert_eq!(Record::decode(&buf[..n]), None, "other format");
+    }
+
+    #[test]
+    fn a_format_1_record_reads_with_no_latest_statement() {
+        let mut buf = [0u8; RECORD_CAPACITY];
+        let record = full();
+        let n = record.encode(&mut buf);
+        buf[0] = 1;
+        let old = Record::decode(&buf[..n - 8]).unwrap();
+        assert_eq!(old.latest_issued, 0);
+        assert_eq!(old.floor, record.floor);
+        assert_eq!(
+            Record::decode(&buf[..n]),
+            None,
+            "format 1 has no trailing field"
+        );
     }
 
     proptest::proptest! {

@@ -34,6 +34,12 @@ pub trait TrustSource<const K: usize> {
         false
     }
 
+    /// The keys that sign "latest release" statements ([`ota_core::freshness`]), when
+    /// there are any.
+    fn timestamp(&self) -> Option<&TrustStore<K>> {
+        None
+    }
+
     /// Apply a trust-update document (see [`apply_update`]); the version of the root held
     /// after it.
     ///
@@ -68,6 +74,10 @@ impl<const K: usize> TrustSource<K> for Rotation<'_, K> {
 
     fn rotates(&self) -> bool {
         true
+    }
+
+    fn timestamp(&self) -> Option<&TrustStore<K>> {
+        self.root.timestamp()
     }
 
     fn apply_update(
@@ -119,6 +129,13 @@ impl<const K: usize> TrustSource<K> for Trust<'_, K> {
 
     fn rotates(&self) -> bool {
         matches!(self, Self::Rotating(_))
+    }
+
+    fn timestamp(&self) -> Option<&TrustStore<K>> {
+        match self {
+            Self::Fixed(_) => None,
+            Self::Rotating(rotation) => rotation.timestamp(),
+        }
     }
 
     fn apply_update(

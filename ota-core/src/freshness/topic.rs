@@ -30,7 +30,10 @@ pub enum Kind {
 /// # Errors
 /// The writer's error.
 pub fn write(root: &str, thing: &str, kind: Kind, w: &mut impl Write) -> fmt::Result {
-    write!(w, "{root}/things/{thing}/{SUFFIX}")?;
+    // Plain `write_str`s: no formatting machinery on a device.
+    for part in [root, "/things/", thing, "/", SUFFIX] {
+        w.write_str(part)?;
+    }
     match kind {
         Kind::Request => Ok(()),
         Kind::Accepted => w.write_str("/accepted"),

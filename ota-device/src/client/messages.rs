@@ -47,6 +47,12 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
             }
             return self.on_stream_message(now, stream, payload).map(|()| None);
         }
+        if let Some((thing, kind)) = ota_core::freshness::topic::parse(root, topic) {
+            if thing != self.config.thing_name {
+                return Err(Error::UnknownTopic);
+            }
+            return self.on_latest_message(now, kind, payload).map(|()| None);
+        }
         Err(Error::UnknownTopic)
     }
 

@@ -4,6 +4,7 @@ mod codec;
 mod download;
 mod floor;
 mod flow;
+mod freshness;
 mod install;
 pub(crate) mod job;
 mod messages;
@@ -39,8 +40,9 @@ pub const MIN_SCRATCH_LEN: usize = 1024;
 /// request this client writes.
 pub const MIN_TRANSMIT_LEN: usize = 640;
 
-/// Number of topic filters [`Client::subscription`] yields.
-pub const SUBSCRIPTIONS: usize = 5;
+/// Topic filter numbers [`Client::subscription`] may yield (the last only with the freeze
+/// defence on: see [`Config::freshness_max_age`]).
+pub const SUBSCRIPTIONS: usize = 6;
 
 /// Most events one call queues: [`Client::new`] or one `handle_*` call (or
 /// [`Client::report_custom_job`]). The client holds no more: drain [`Client::poll_event`]
@@ -109,6 +111,7 @@ pub struct Client<'a, S, P, const K: usize, T = &'a TrustStore<K>> {
     rng: Rng,
     next_token: u32,
     wall_clock: Option<(Instant, u64)>,
+    freshness: freshness::Freshness,
 }
 
 impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Client<'a, S, P, K, T> {
@@ -177,6 +180,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
             rng: Rng::new(config.random_seed),
             next_token: 0,
             wall_clock: None,
+            freshness: freshness::Freshness::default(),
         };
         // Tokens start where the seed says, so that a boot with another seed does not reuse
         // the tokens of the last one (a late reply to those must not match).
@@ -191,7 +195,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
     }
 
     /// The MQTT topic filter number `index` (0..[`SUBSCRIPTIONS`]) to subscribe to, written
-    /// into `buf`. AWS IoT delivers `accepted`/`rejected` replies without subscriptions;
+    /// into `buf`; `None` for a number this client does not use. AWS IoT delivers `accepted`/`rejected` replies without subscriptions;
     /// other brokers (and the in-process simulator) need them.
     pub fn subscription<'b>(&self, index: usize, buf: &'b mut [u8]) -> Option<&'b str> {
         let root = self.config.topic_root;
@@ -203,6 +207,8 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
             2 => ["/jobs/+/update/+", "", ""],
             3 => ["/streams/+/data/", fmt, ""],
             4 => ["/streams/+/rejected/", fmt, ""],
+            // Only a client that asks for latest statements (freeze defence).
+            5 if self.asks_for_latest() => ["/ota/latest/get/+", "", ""],
             _ => return None,
         };
         let mut w = crate::write::SliceWriter::new(buf);

@@ -3,6 +3,7 @@
 //! a slot of their own ([`Outbox`]), and a newer one of a kind replaces an older one not yet
 //! taken (whose token no reply could match any more), so nothing ever overflows.
 
+use ota_core::freshness::topic as latest_topic;
 use ota_core::jobs::{
     ClientToken, DescribeRequest, JobExecutionStatus, JobId, JobRef, JobTopic, JobsApi,
     StatusDetails, UpdateRequest,
@@ -76,6 +77,9 @@ pub(crate) enum Outgoing {
     GetStream {
         token: u32,
     },
+    LatestGet {
+        token: u32,
+    },
 }
 
 /// The publishes waiting for `poll_transmit`, one slot per kind, taken in this order.
@@ -87,6 +91,8 @@ pub(crate) struct Outbox {
     pub(crate) progress: Option<Outgoing>,
     /// The request of the current state.
     pub(crate) request: Option<Outgoing>,
+    /// The `ota/latest/get` asked beside a `$next/get`.
+    pub(crate) latest: Option<Outgoing>,
 }
 
 impl Outbox {
@@ -96,6 +102,7 @@ impl Outbox {
             .take()
             .or_else(|| self.progress.take())
             .or_else(|| self.request.take())
+            .or_else(|| self.latest.take())
     }
 }
 
@@ -112,7 +119,8 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
             Outgoing::DescribeNext { token }
             | Outgoing::DescribeCurrent { token }
             | Outgoing::Update { token, .. }
-            | Outgoing::GetStream { token } => token,
+            | Outgoing::GetStream { token }
+            | Outgoing::LatestGet { token } => token,
         };
         self.token_text(token, &mut token_text);
         let client_token = ClientToken::new(&token_text).ok().map(JsonStr::from);
@@ -135,6 +143,9 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
                 self.render_update(status, details, expected_version, client_token, payload_buf)?
             }
             Outgoing::GetStream { .. } => self.render_get_stream(&token_text, payload_buf)?,
+            Outgoing::LatestGet { .. } => {
+                ota_core::json::to_slice(&self.latest_request(&token_text), payload_buf).ok()?
+            }
         };
         let topic = core::str::from_utf8(topic_buf).ok()?;
         Some(Publish {
@@ -180,6 +191,12 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
                     self.config.stream_format,
                 );
                 (topic.write_into(root, buf).ok()?.len(), Qos::AtMostOnce)
+            }
+            Outgoing::LatestGet { .. } => {
+                let mut w = crate::write::SliceWriter::new(buf);
+                latest_topic::write(root, thing.as_str(), latest_topic::Kind::Request, &mut w)
+                    .ok()?;
+                (w.into_str()?.len(), Qos::AtMostOnce)
             }
         };
         Some(written)

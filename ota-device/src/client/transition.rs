@@ -118,7 +118,10 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
             backing_off: false,
         };
         let out = match &self.state {
-            State::Describing => Outgoing::DescribeNext { token },
+            State::Describing => {
+                self.ask_for_latest(now);
+                Outgoing::DescribeNext { token }
+            }
             State::Idle => {
                 let later = self.idle_check_delay();
                 return self.arm(now + later);

@@ -446,6 +446,15 @@ impl World {
             .expect("client starts with a rotating root");
     }
 
+    /// Hand the client a message as if the service had sent it, and take its events.
+    pub fn deliver(&mut self, topic: &str, payload: &[u8]) -> Result<(), ota_device::Error> {
+        let now = self.now;
+        let result = self.client().handle_message(now, topic, payload).map(drop);
+        self.drain_events();
+        self.pump();
+        result
+    }
+
     /// The root the running client holds.
     pub fn root_version(&self) -> Option<u32> {
         self.client.as_ref()?.trust_root().map(Root::version)

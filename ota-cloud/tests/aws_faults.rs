@@ -11,7 +11,7 @@ use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use ota_cloud::aws::{AwsBackend, AwsSettings};
+use ota_cloud::aws::{AwsBackend, AwsSettings, MULTIPART_THRESHOLD, S3Location};
 use ota_cloud::jobs::model::Target;
 use ota_cloud::{FleetService, JobService, ServiceError};
 
@@ -349,5 +349,85 @@ async fn specs_over_aws_limits_are_refused_before_any_call() {
         0,
         "{:?}",
         fake.lines()
+    );
+}
+
+const UPLOAD_CREATED: Answer = (
+    200,
+    None,
+    "<InitiateMultipartUploadResult><Bucket>fw-1</Bucket><Key>app.bin</Key>\
+     <UploadId>u-1</UploadId></InitiateMultipartUploadResult>",
+);
+const NO_CONTENT: Answer = (204, None, "");
+
+#[tokio::test]
+async fn a_failed_part_aborts_the_multipart_upload() {
+    let fake = serve(vec![
+        UPLOAD_CREATED,
+        (
+            500,
+            None,
+            "<Error><Code>InternalError</Code><Message>part lost</Message></Error>",
+        ),
+        NO_CONTENT,
+    ]);
+    let aws = backend(&fake, 1).await;
+    let location = S3Location::parse("s3://fw-1/app.bin").unwrap();
+    let image = vec![7u8; 5 * 1024 * 1024 + 1];
+    match aws
+        .publish_in_parts(&location, &image, 5 * 1024 * 1024)
+        .await
+    {
+        Err(ServiceError::Unavailable(m)) => assert!(m.contains("UploadPart"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    let lines = fake.lines();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(
+        lines[0].starts_with("POST /fw-1/app.bin?uploads"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with("PUT /fw-1/app.bin?") && lines[1].contains("partNumber=1"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[2].starts_with("DELETE /fw-1/app.bin?") && lines[2].contains("uploadId=u-1"),
+        "{lines:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_image_over_16_mib_is_uploaded_in_8_mib_parts() {
+    let fake = serve(vec![
+        UPLOAD_CREATED,
+        (200, None, ""),
+        (200, None, ""),
+        (200, None, ""),
+        (
+            200,
+            None,
+            "<CompleteMultipartUploadResult><Bucket>fw-1</Bucket><Key>app.bin</Key>\
+             <ETag>\"e-3\"</ETag></CompleteMultipartUploadResult>",
+        ),
+    ]);
+    let aws = backend(&fake, 1).await;
+    let location = S3Location::parse("s3://fw-1/app.bin").unwrap();
+    let image = vec![7u8; MULTIPART_THRESHOLD + 1];
+    let done = aws.publish(&location, image).await.unwrap();
+    assert_eq!((done.parts, done.size), (3, MULTIPART_THRESHOLD as u64 + 1));
+    assert_eq!(done.etag.as_deref(), Some("\"e-3\""));
+    let lines = fake.lines();
+    assert_eq!(lines.len(), 5, "{lines:?}");
+    for (i, line) in lines[1..4].iter().enumerate() {
+        let part = format!("partNumber={}", i + 1);
+        assert!(
+            line.starts_with("PUT /fw-1/app.bin?") && line.contains(&part),
+            "{lines:?}"
+        );
+    }
+    assert!(
+        lines[4].starts_with("POST /fw-1/app.bin?") && lines[4].contains("uploadId=u-1"),
+        "{lines:?}"
     );
 }

@@ -136,6 +136,24 @@ async fn ministack_bad_input_gets_typed_errors_and_changes_nothing() {
         Err(ServiceError::ResourceNotFound(m)) => assert!(m.contains("DescribeThingGroup"), "{m}"),
         other => panic!("unknown group: {other:?}"),
     }
+    // Thing targets: a known thing gets its execution; an unknown one is refused before
+    // CreateJob, by DescribeThing.
+    let single = JobSpec::new("j-thing", vec![Target::Thing("bad-0".into())], "{}");
+    aws.create_job(single).await.unwrap();
+    let x = aws
+        .describe_job_execution("j-thing", "bad-0", None)
+        .await
+        .unwrap();
+    assert_eq!(x.status, ota_core::jobs::JobExecutionStatus::Queued);
+    let unknown = JobSpec::new(
+        "j-nothing",
+        vec![Target::Thing("no-such-thing".into())],
+        "{}",
+    );
+    match aws.create_job(unknown).await {
+        Err(ServiceError::ResourceNotFound(m)) => assert!(m.contains("DescribeThing"), "{m}"),
+        other => panic!("unknown thing: {other:?}"),
+    }
     // A document over 32 KB, a rate over 1000, an extension AWS lacks: nothing is sent.
     let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(33_000));
     assert!(matches!(
@@ -159,7 +177,14 @@ async fn ministack_bad_input_gets_typed_errors_and_changes_nothing() {
         aws.create_job(spec("j-role", "bad", placeholder)).await,
         Err(ServiceError::InvalidRequest(m)) if m.contains("roleArn")
     ));
-    for refused in ["j-unknown", "j-big", "j-fast", "j-cap", "j-role"] {
+    for refused in [
+        "j-unknown",
+        "j-nothing",
+        "j-big",
+        "j-fast",
+        "j-cap",
+        "j-role",
+    ] {
         assert!(
             matches!(
                 aws.describe_job(refused).await,

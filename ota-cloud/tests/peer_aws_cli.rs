@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use ota_cloud::aws::{AwsBackend, AwsSettings};
-use ota_cloud::jobs::model::{StartNext, UpdateExecution};
-use ota_cloud::{DeviceJobs, FleetService, JobService};
+use ota_cloud::jobs::model::{JobStatus, StartNext, UpdateExecution};
+use ota_cloud::{DeviceJobs, FleetService, JobService, ServiceError};
 use ota_core::jobs::JobExecutionStatus;
 use peers::Peer;
 
@@ -108,10 +108,26 @@ fn devices(
     })
 }
 
+/// Job `id` as AWS describes it.
+async fn aws_job(aws: &AwsBackend, id: &str) -> aws_sdk_iot::types::Job {
+    let out = aws.iot().describe_job().job_id(id).send().await.unwrap();
+    out.job().unwrap().clone()
+}
+
 /// When AWS says job `id` was created.
 async fn job_created_at(aws: &AwsBackend, id: &str) -> aws_smithy_types::DateTime {
-    let out = aws.iot().describe_job().job_id(id).send().await.unwrap();
-    *out.job().unwrap().created_at().unwrap()
+    *aws_job(aws, id).await.created_at().unwrap()
+}
+
+/// Wait (up to a minute) until job `id` is `status`.
+async fn wait_for_job(aws: &AwsBackend, id: &str, status: JobStatus) {
+    for _ in 0..120 {
+        if aws.describe_job(id).await.unwrap().status == status {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    panic!("job {id} is not {status:?} after a minute");
 }
 
 /// The state file `name` in `dir`, parsed.
@@ -388,6 +404,90 @@ async fn a_pipeline_publishes_creates_and_follows_a_job() {
     let listed: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
     assert_eq!(listed.len(), 2);
 
+    // The ramp flags, and the example pipeline's job configuration file: AWS gets them.
+    let ramp = [
+        "job",
+        "create",
+        "--job-id",
+        "pipe-ramp",
+        "--document",
+        "doc.json",
+        "--target",
+        "thinggroup/pipe",
+        "--presign-role",
+        ROLE,
+        "--base-rate",
+        "2",
+        "--factor",
+        "1.5",
+        "--notified-step",
+        "3",
+        "--max-per-minute",
+        "100",
+    ];
+    let (code, out, err) = aws_cli(d, &url, &ramp);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("all 4 things notified"), "{out}");
+    let job = aws_job(&aws, "pipe-ramp").await;
+    let rollout = job.job_executions_rollout_config().unwrap();
+    let rate = rollout.exponential_rate().unwrap();
+    assert_eq!(
+        (
+            rollout.maximum_per_minute(),
+            rate.base_rate_per_minute(),
+            rate.increment_factor(),
+            rate.rate_increase_criteria()
+                .and_then(|c| c.number_of_notified_things())
+        ),
+        (Some(100), 2, 1.5, Some(3))
+    );
+    let config = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/pipeline/job-config.json"
+    );
+    let from_file = [
+        "job",
+        "create",
+        "--job-id",
+        "pipe-config",
+        "--document",
+        "doc.json",
+        "--target",
+        "thinggroup/pipe",
+        "--rollout",
+        config,
+    ];
+    let (code, out, err) = aws_cli(d, &url, &from_file);
+    assert_eq!(code, 0, "{out}{err}");
+    let job = aws_job(&aws, "pipe-config").await;
+    let rollout = job.job_executions_rollout_config().unwrap();
+    assert_eq!(rollout.maximum_per_minute(), Some(200));
+    assert_eq!(
+        rollout.exponential_rate().unwrap().base_rate_per_minute(),
+        20
+    );
+    let abort = &job.abort_config().unwrap().criteria_list()[0];
+    assert_eq!(
+        (
+            abort.threshold_percentage(),
+            abort.min_number_of_executed_things()
+        ),
+        (5.0, 20)
+    );
+    assert_eq!(
+        job.timeout_config()
+            .and_then(|t| t.in_progress_timeout_in_minutes()),
+        Some(30)
+    );
+    let presigned = job.presigned_url_config().unwrap();
+    assert_eq!(
+        (presigned.role_arn(), presigned.expires_in_sec()),
+        (
+            Some("arn:aws:iam::123456789012:role/ota-presign"),
+            Some(3600)
+        )
+    );
+
     // Bad input: one line each, 1 for what the service refused, 2 for the command line.
     let (code, _, err) = aws_cli(
         d,
@@ -635,11 +735,33 @@ async fn a_campaign_runs_to_the_end_resumes_after_the_endpoint_was_down_and_a_ga
     let o = ota(d, &["campaign", "pause", "--state", "red-state.json"]);
     assert!(o.status.success(), "{:?}", text(&o));
     assert!(text(&o).0.contains("(paused)"));
-    let o = ota(d, &["campaign", "resume", "--state", "red-state.json"]);
-    assert!(o.status.success() && !text(&o).0.contains("(paused)"));
     let failing: Vec<String> = bad[2..5].to_vec();
     let stop = Arc::new(AtomicBool::new(false));
     let players = devices(url.clone(), bad.clone(), failing, stop.clone());
+    // Paused: the canary's job carries on to its end on AWS, and two steps start no next
+    // stage.
+    wait_for_job(&aws, "red-canary", JobStatus::Completed).await;
+    let paused = [
+        "campaign",
+        "run",
+        "--state",
+        "red-state.json",
+        "--poll-seconds",
+        "1",
+        "--max-steps",
+        "2",
+    ];
+    let (code, out, err) = aws_cli(d, &url, &paused);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!out.contains("stage early started"), "{out}");
+    assert!(matches!(
+        aws.describe_job("red-early").await,
+        Err(ServiceError::ResourceNotFound(_))
+    ));
+    // Resumed: its step starts the next stage at once.
+    let o = ota(d, &["campaign", "resume", "--state", "red-state.json"]);
+    assert!(o.status.success() && !text(&o).0.contains("(paused)"));
+    aws.describe_job("red-early").await.unwrap();
     let red_to_end: Vec<&str> = red_run[..red_run.len() - 2].to_vec();
     let (code, out, err) = aws_cli(d, &url, &red_to_end);
     stop.store(true, Ordering::Relaxed);

@@ -18,8 +18,9 @@
 //!   [`ServiceError::ResourceNotFound`] and ARNs carry the account's own partition, region and
 //!   account. A target written as a full ARN ([`AwsBackend::resolve_target`]) must name the
 //!   connection's partition, region and account ([`ServiceError::InvalidRequest`] otherwise).
-//! - A create is idempotent by job id: [`AwsBackend::create_job_idempotent`] accepts an
-//!   existing job with the same targets and document (a retried create that AWS had done).
+//! - A create is idempotent by job id (`CreateJob` has no client token):
+//!   [`AwsBackend::create_job_idempotent`] accepts an existing job with the same targets and
+//!   document (a retried create that AWS had done).
 //! - Every AWS exception maps to a [`ServiceError`] (control plane) or a [`DataPlaneError`]
 //!   code (device plane); throttling is retried by the SDK's standard retry strategy
 //!   ([`AwsSettings::max_attempts`]) before [`ServiceError::Throttled`] is returned.

@@ -20,6 +20,7 @@ pub mod catalog;
 pub mod durable;
 mod error;
 pub mod fleet;
+pub mod freshness;
 pub mod gateway;
 pub mod jobs;
 pub mod release;

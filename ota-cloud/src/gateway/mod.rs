@@ -34,9 +34,11 @@ pub use file_source::FileStreams;
 pub use limits::{Limits, MAX_PAYLOAD, Rate};
 pub use source::{BlockRead, MemoryStreams, StreamInfo, StreamSource};
 
+use ota_core::freshness::topic as latest_topic;
 use ota_core::jobs::{JobTopic, JobsApi, Reply, ThingName};
 use ota_core::streams::{StreamTopic, StreamTopicKind};
 
+use crate::freshness::SharedBoard;
 use crate::{Engine, JobSelector, Notification, NotificationKind};
 use streams::Replies;
 
@@ -65,6 +67,8 @@ pub struct GatewayStats {
     pub oversized: u64,
     /// Jobs requests rejected with `RequestThrottled` ([`Limits::jobs_rate`]).
     pub throttled: u64,
+    /// Latest-statement requests answered ([`Gateway::with_latest`]).
+    pub latest_requests: u64,
 }
 
 /// The placeholder AWS IoT pre-signs in job documents: `${aws:iot:s3-presigned-url:URL}`.
@@ -133,6 +137,7 @@ pub struct Gateway {
     limits: Limits,
     buckets: limits::Buckets,
     presigner: Option<Presigner>,
+    latest: Option<SharedBoard>,
     /// What was answered.
     pub stats: GatewayStats,
 }
@@ -161,8 +166,17 @@ impl Gateway {
             limits,
             buckets: limits::Buckets::default(),
             presigner: None,
+            latest: None,
             stats: GatewayStats::default(),
         }
+    }
+
+    /// This gateway, answering devices' `ota/latest/get` requests (the freeze defence, see
+    /// [`crate::freshness`]) from `board`, which the service keeps signed.
+    #[must_use]
+    pub fn with_latest(mut self, board: SharedBoard) -> Self {
+        self.latest = Some(board);
+        self
     }
 
     /// This gateway, rewriting the pre-signing placeholders (`${aws:iot:s3-presigned-url:URL}`)
@@ -197,6 +211,12 @@ impl Gateway {
         payload: &[u8],
         out: &mut Vec<Outgoing>,
     ) {
+        if let Some((thing, kind)) = latest_topic::parse(&self.root, topic) {
+            if kind == latest_topic::Kind::Request && self.within_size(payload) {
+                self.latest(engine.engine().now(), thing.as_str(), payload, out);
+            }
+            return;
+        }
         if let Ok(topic) = JobTopic::parse_with_root(&self.root, topic) {
             if topic.reply.is_none() && self.within_size(payload) {
                 self.stats.jobs_requests += 1;
@@ -226,6 +246,29 @@ impl Gateway {
             }
             _ => {}
         }
+    }
+
+    /// Answer a latest-statement request from the board (nothing without one).
+    fn latest(&mut self, now_ms: u64, thing: &str, payload: &[u8], out: &mut Vec<Outgoing>) {
+        let Some(board) = &self.latest else {
+            return;
+        };
+        self.stats.latest_requests += 1;
+        let (accepted, reply) = board
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .answer(thing, payload, now_ms);
+        let kind = if accepted {
+            latest_topic::Kind::Accepted
+        } else {
+            latest_topic::Kind::Rejected
+        };
+        let mut topic = String::new();
+        let _ = latest_topic::write(&self.root, thing, kind, &mut topic);
+        out.push(Outgoing {
+            topic,
+            payload: reply,
+        });
     }
 
     /// Whether `payload` is within [`Limits::max_payload`] (counted when not).

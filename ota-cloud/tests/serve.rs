@@ -9,7 +9,7 @@ mod common;
 
 use common::http::{Response, request};
 use ota_cloud::serve::{self, Running, ServeConfig, ServeError};
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS, SubscribeFilter};
 use serde_json::{Value, json};
 
 /// The service under test and its token.
@@ -157,10 +157,10 @@ impl Device {
             }
         });
         let root = service.running.topic_root().to_string();
-        client
-            .subscribe(format!("{root}/things/{thing}/jobs/#"), QoS::AtLeastOnce)
-            .await
-            .unwrap();
+        let filters = ["jobs/#", "ota/latest/get/+"].map(|tail| {
+            SubscribeFilter::new(format!("{root}/things/{thing}/{tail}"), QoS::AtLeastOnce)
+        });
+        client.subscribe_many(filters).await.unwrap();
         tokio::time::timeout(Duration::from_secs(30), subscribed)
             .await
             .expect("suback")
@@ -176,7 +176,12 @@ impl Device {
     /// Publish `payload` on `tail` (under the thing's `jobs/`) and wait for the reply on
     /// `tail/accepted` or `tail/rejected`.
     async fn ask(&mut self, tail: &str, payload: Value) -> (bool, Value) {
-        let topic = format!("{}/things/{}/jobs/{tail}", self.root, self.thing);
+        self.ask_on(&format!("jobs/{tail}"), payload).await
+    }
+
+    /// [`Device::ask`] on `tail` under the thing's topics.
+    async fn ask_on(&mut self, tail: &str, payload: Value) -> (bool, Value) {
+        let topic = format!("{}/things/{}/{tail}", self.root, self.thing);
         self.client
             .publish(&topic, QoS::AtLeastOnce, false, payload.to_string())
             .await
@@ -1286,5 +1291,71 @@ fn a_campaign_of_a_release_with_a_placeholder_is_signed_by_the_service() {
         );
         assert_eq!(job["presignedUrlConfig"]["expiresInSec"], 3600);
         service.running.shutdown().await;
+    });
+}
+
+#[test]
+fn the_latest_release_is_signed_handed_to_devices_and_their_reports_counted() {
+    use ota_core::crypto::{Algorithm, PublicKey, TrustStore, TrustedKey};
+    use ota_core::freshness::{MAX_LATEST_LEN, SignedLatest, check};
+
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let service = Service::start(dir.path()).await;
+        let r = service
+            .call("POST", "/api/v1/things", Some(json!({"thingName": "d1"})))
+            .await;
+        assert_eq!(r.status, 201);
+        let set = service
+            .call(
+                "PUT",
+                "/api/v1/latest/acme",
+                Some(json!({"version": "1.2.0", "securityCounter": 3})),
+            )
+            .await;
+        assert_eq!(set.status, 200, "{:?}", set.json());
+        let bad = service
+            .call("PUT", "/api/v1/latest/acme", Some(json!({"version": "x"})))
+            .await;
+        assert_eq!(bad.status, 400);
+        let overview = service.call("GET", "/api/v1/latest", None).await.json();
+        assert_eq!(overview["statements"][0]["product"], "acme");
+        let pem = overview["timestampKey"].as_str().unwrap().to_string();
+
+        let mut d1 = Device::connect(&service, "d1").await;
+        let ask = json!({"product": "acme", "stale": true, "behind": false, "issued": 0, "clientToken": "7:d1"});
+        let (ok, reply) = d1.ask_on("ota/latest/get", ask).await;
+        assert!(ok, "{reply}");
+        assert_eq!(reply["clientToken"], "7:d1");
+        // The statement checks out with the device's own code and the published key.
+        let mut keys = TrustStore::<1>::new();
+        let key = PublicKey::from_spki_pem(&pem).unwrap();
+        keys.add(TrustedKey::new(key, Algorithm::EcdsaP256Sha256).unwrap())
+            .unwrap();
+        let text = reply.to_string();
+        let signed = SignedLatest::parse(text.as_bytes()).unwrap();
+        let mut scratch = [0u8; MAX_LATEST_LEN];
+        let latest = check(&signed, &keys, "acme", None, &mut scratch).unwrap();
+        assert_eq!(latest.version.to_string(), "1.2.0");
+        assert_eq!(latest.expires - latest.issued, 86_400);
+
+        let (ok, reply) = d1
+            .ask_on("ota/latest/get", json!({"product": "other", "clientToken": "8:d1"}))
+            .await;
+        assert!(!ok);
+        assert_eq!(reply["code"], "ResourceNotFound");
+        let metrics = service.metrics().await;
+        assert!(metrics.contains("ota_freshness_devices{state=\"asking\"} 1\n"), "{metrics}");
+        assert!(metrics.contains("ota_latest_requests_total 2\n"), "{metrics}");
+        assert!(metrics.contains("ota_latest_expires_seconds{product=\"acme\"} "));
+        let key_id = overview["keyId"].clone();
+        service.running.shutdown().await;
+
+        // The setting and the key survive a restart; the statement is signed anew.
+        let again = Service::start(dir.path()).await;
+        let overview = again.call("GET", "/api/v1/latest", None).await.json();
+        assert_eq!(overview["keyId"], key_id);
+        assert_eq!(overview["statements"][0]["version"], "1.2.0");
+        again.running.shutdown().await;
     });
 }

@@ -57,6 +57,23 @@ pub struct ServeConfig {
     /// stays; restart with a larger limit to go on.
     #[serde(default)]
     pub journal_max_bytes: Option<u64>,
+    /// Freeze defence: how long a signed "latest release" statement is valid, seconds
+    /// (60 to 31,536,000); the service signs each again every quarter of it. Default
+    /// 86,400.
+    #[serde(default = "default_latest_lifetime")]
+    pub latest_lifetime_secs: u64,
+    /// Freeze defence: a device that has not asked for the latest statement for this long
+    /// counts as silent in `/metrics`, seconds. Default 172,800.
+    #[serde(default = "default_freshness_silent")]
+    pub freshness_silent_secs: u64,
+}
+
+fn default_latest_lifetime() -> u64 {
+    86_400
+}
+
+fn default_freshness_silent() -> u64 {
+    172_800
 }
 
 fn default_http() -> SocketAddr {
@@ -129,6 +146,8 @@ impl ServeConfig {
             device_requests_per_second: default_device_rate(),
             device_request_burst: default_device_burst(),
             journal_max_bytes: None,
+            latest_lifetime_secs: default_latest_lifetime(),
+            freshness_silent_secs: default_freshness_silent(),
         }
     }
 
@@ -180,6 +199,12 @@ impl ServeConfig {
                 self.url_lifetime_secs,
                 URL_LIFETIME_SECS.start(),
                 URL_LIFETIME_SECS.end()
+            )));
+        }
+        if !(60..=31_536_000).contains(&self.latest_lifetime_secs) {
+            return Err(ConfigError::Invalid(format!(
+                "latest_lifetime_secs: {} is not within 60..=31536000",
+                self.latest_lifetime_secs
             )));
         }
         if !(10..=3_600_000).contains(&self.campaign_tick_ms) {

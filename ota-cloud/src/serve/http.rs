@@ -118,6 +118,19 @@ async fn scrape(State(shared): State<Arc<Shared>>) -> Result<Response, ApiError>
         .collect();
     let journal_entries = shared.engine.journal_len();
     let things = shared.engine.read(|e| e.fleet().thing_count());
+    let (freshness, latest) = {
+        let board = shared
+            .latest
+            .board
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let silent_ms = shared.config.freshness_silent_secs.saturating_mul(1000);
+        let latest = board
+            .statements()
+            .map(|s| (s.product.clone(), s.issued, s.expires))
+            .collect();
+        (board.summary(shared.now_ms(), silent_ms), latest)
+    };
     let text = metrics::render(&Snapshot {
         jobs: &jobs,
         campaigns: &campaigns,
@@ -134,6 +147,8 @@ async fn scrape(State(shared): State<Arc<Shared>>) -> Result<Response, ApiError>
                 load(&e.counts.refused_subscribe),
             ]
         }),
+        freshness,
+        latest,
     });
     Ok((
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],

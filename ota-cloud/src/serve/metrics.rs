@@ -6,6 +6,7 @@ use core::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::campaign::{CampaignState, CampaignStatus};
+use crate::freshness::FreshnessSummary;
 use crate::gateway::mqtt::MqttGatewayStats;
 use crate::jobs::model::{Job, JobStatus};
 
@@ -44,6 +45,10 @@ pub(crate) struct Snapshot<'a> {
     /// The MQTT endpoint's refusals: connects, publishes, subscriptions (none with an
     /// external broker).
     pub(crate) device_refusals: Option<[u64; 3]>,
+    /// Freeze defence: the devices' last reports.
+    pub(crate) freshness: FreshnessSummary,
+    /// Freeze defence: each product's statement, `(product, issued, expires)`.
+    pub(crate) latest: Vec<(String, u64, u64)>,
 }
 
 /// A label value with `\`, `"` and newlines escaped.
@@ -308,7 +313,49 @@ pub(crate) fn render(s: &Snapshot<'_>) -> String {
             s.journal_entries,
         )],
     );
+    freshness(&mut out, s);
     out
+}
+
+/// The freeze defence's samples.
+fn freshness(out: &mut String, s: &Snapshot<'_>) {
+    header(
+        out,
+        "ota_freshness_devices",
+        "gauge",
+        "Devices that asked for the latest statement, by what their last request said (stale: no newer statement for their period; behind: a newer release is named) and silent ones (no request for freshness_silent_secs).",
+    );
+    let f = &s.freshness;
+    for (state, n) in [
+        ("asking", f.asking),
+        ("stale", f.stale),
+        ("behind", f.behind),
+        ("silent", f.silent),
+    ] {
+        let _ = writeln!(out, "ota_freshness_devices{{state=\"{state}\"}} {n}");
+    }
+    plain(
+        out,
+        "counter",
+        &[(
+            "ota_latest_requests_total",
+            "Latest-statement requests answered.",
+            f.requests,
+        )],
+    );
+    header(
+        out,
+        "ota_latest_expires_seconds",
+        "gauge",
+        "When each product's latest statement expires (Unix seconds); it is signed again every quarter of its lifetime.",
+    );
+    for (product, _, expires) in &s.latest {
+        let _ = writeln!(
+            out,
+            "ota_latest_expires_seconds{{product=\"{}\"}} {expires}",
+            label(product)
+        );
+    }
 }
 
 /// For each `(name, help, value)`: its `# HELP` and `# TYPE kind` lines and one sample
@@ -341,6 +388,14 @@ mod tests {
             journal_entries: 7,
             things: 3,
             device_refusals: Some([1, 2, 3]),
+            freshness: FreshnessSummary {
+                asking: 4,
+                stale: 1,
+                behind: 2,
+                silent: 1,
+                requests: 9,
+            },
+            latest: vec![("acme \"x\"".into(), 10, 20)],
         });
         let mut typed = std::collections::BTreeSet::new();
         for line in text.lines() {
@@ -358,6 +413,8 @@ mod tests {
         }
         assert!(text.contains("ota_things 3\n"));
         assert!(text.contains("ota_journal_entries 7\n"));
+        assert!(text.contains("ota_freshness_devices{state=\"stale\"} 1\n"));
+        assert!(text.contains("ota_latest_expires_seconds{product=\"acme \\\"x\\\"\"} 20\n"));
         assert!(text.contains("ota_artifact_bytes_total 10\n"));
         assert!(text.contains("ota_mqtt_refused_subscriptions_total 3\n"));
     }

@@ -28,6 +28,7 @@ mod config;
 mod devices;
 mod http;
 mod http_server;
+mod latest;
 mod metrics;
 mod releases;
 mod secrets;
@@ -112,6 +113,8 @@ pub(crate) struct Shared {
     pub(crate) credentials: Arc<Credentials>,
     /// The MQTT endpoint, unless an external broker is used.
     pub(crate) endpoint: Option<Arc<Endpoint>>,
+    /// The freeze defence's latest statements.
+    pub(crate) latest: latest::Latest,
 }
 
 impl Shared {
@@ -148,6 +151,7 @@ pub struct Running {
     devices: Devices,
     http_task: tokio::task::JoinHandle<()>,
     campaign_task: tokio::task::JoinHandle<()>,
+    latest_task: tokio::task::JoinHandle<()>,
 }
 
 impl core::fmt::Debug for Running {
@@ -256,6 +260,11 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
         Arc::new(Credentials::open(&credentials_path).map_err(data_error(&credentials_path))?);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let presigner = presigner(&config, Arc::clone(&artifacts), *engine.clock());
+    let latest = latest::Latest::open(
+        &data,
+        config.latest_lifetime_secs,
+        engine.clock().now() / 1000,
+    )?;
     let (mqtt, devices) = match &config.broker {
         Some(url) => {
             let (host, port) = parse_broker_url(url)?;
@@ -268,7 +277,8 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
                 Arc::clone(&engine),
                 MemoryStreams::new(),
                 Gateway::with_limits(config.topic_root(), config.device_limits())
-                    .with_presigner(presigner),
+                    .with_presigner(presigner)
+                    .with_latest(Arc::clone(&latest.board)),
                 MqttBinding::new(&host, port, "ota-cloud-serve"),
             );
             (addr, Devices::Broker(gateway))
@@ -286,7 +296,8 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
             })?;
             let endpoint = Arc::new(Endpoint::new(
                 Gateway::with_limits(config.topic_root(), config.device_limits())
-                    .with_presigner(presigner),
+                    .with_presigner(presigner)
+                    .with_latest(Arc::clone(&latest.board)),
                 Arc::clone(&engine),
                 Arc::clone(&credentials),
             ));
@@ -318,8 +329,10 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
         gateway_stats,
         credentials,
         endpoint,
+        latest,
     });
     let campaign_task = tokio::spawn(campaigns::step_all(Arc::clone(&shared), stopped.clone()));
+    let latest_task = tokio::spawn(latest::refresh_all(Arc::clone(&shared), stopped.clone()));
     let app = http::app(Arc::clone(&shared));
     let http_task = tokio::spawn(http_server::serve(http_listener, app, stopped));
     tracing::info!(%http, %mqtt, data = %shared.config.data.display(), topic_root = shared.config.topic_root(), "ota-cloud serve started");
@@ -331,6 +344,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
         devices,
         http_task,
         campaign_task,
+        latest_task,
     })
 }
 
@@ -395,6 +409,7 @@ impl Running {
         let _ = self.stop.send(true);
         let _ = self.http_task.await;
         let _ = self.campaign_task.await;
+        let _ = self.latest_task.await;
         match self.devices {
             Devices::Broker(gateway) => gateway.shutdown().await,
             Devices::Endpoint(_, task) => {

@@ -45,32 +45,8 @@ impl Secret {
         let mut bytes = [0u8; SECRET_BYTES];
         getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
         let text = hex(&bytes);
-        let mut nonce = [0u8; 8];
-        getrandom::fill(&mut nonce).map_err(|e| std::io::Error::other(e.to_string()))?;
-        let name = path
-            .file_name()
-            .map_or_else(|| "secret".into(), |n| n.to_string_lossy().into_owned());
-        let temp = path.with_file_name(format!(".{name}.{}.tmp", hex(&nonce)));
-        let placed = (|| {
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode_0600()
-                .open(&temp)?;
-            file.write_all(text.as_bytes())?;
-            file.write_all(b"\n")?;
-            file.sync_all()?;
-            std::fs::hard_link(&temp, path)
-        })();
-        let _ = std::fs::remove_file(&temp);
-        match placed {
-            Ok(()) => {
-                sync_parent(path)?;
-                Ok(Self(text))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Self::load(path),
-            Err(e) => Err(e),
-        }
+        place_private(path, format!("{text}\n").as_bytes())?;
+        Self::load(path)
     }
 
     fn load(path: &Path) -> std::io::Result<Self> {
@@ -89,6 +65,47 @@ impl Secret {
         }
         Ok(Self(text.to_ascii_lowercase()))
     }
+}
+
+/// Write `contents` to `path` with mode 0600, unless the name is taken (then nothing is
+/// written: the caller reads what is there). The file is written whole to a temporary
+/// file, synced, and linked into place: a crash leaves no file or the whole one, never a
+/// partial one, and two processes starting at once end up with the same contents.
+///
+/// # Errors
+/// The file cannot be made.
+pub(crate) fn place_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut nonce = [0u8; 8];
+    getrandom::fill(&mut nonce).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let name = path
+        .file_name()
+        .map_or_else(|| "secret".into(), |n| n.to_string_lossy().into_owned());
+    let temp = path.with_file_name(format!(".{name}.{}.tmp", hex(&nonce)));
+    let placed = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode_0600()
+            .open(&temp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        std::fs::hard_link(&temp, path)
+    })();
+    let _ = std::fs::remove_file(&temp);
+    match placed {
+        Ok(()) => sync_parent(path),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Read a file that must be private (on Unix: no group or other access).
+///
+/// # Errors
+/// Unreadable, or readable by others.
+pub(crate) fn read_private(path: &Path) -> std::io::Result<String> {
+    check_private(path)?;
+    std::fs::read_to_string(path)
 }
 
 /// Make a new entry in `path`'s directory durable.

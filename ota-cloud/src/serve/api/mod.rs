@@ -7,6 +7,7 @@ mod campaigns;
 mod error;
 mod fleet;
 mod jobs;
+mod latest;
 mod releases;
 
 use std::sync::Arc;
@@ -37,6 +38,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
         .merge(jobs::routes())
         .merge(campaigns::routes())
         .merge(releases::routes())
+        .merge(latest::routes())
         .layer(axum::middleware::from_fn_with_state(shared, require_token));
     Router::new()
         .route("/api/v1/health", axum::routing::get(health))

@@ -773,6 +773,8 @@ fn root_documents_from_openssl_keys_verify_with_openssl() {
         "2",
         "--release-key",
         &pk,
+        "--timestamp-key",
+        &p1,
         "--out",
         &doc,
     ]);
@@ -798,6 +800,7 @@ fn root_documents_from_openssl_keys_verify_with_openssl() {
     let point = STANDARD.encode(&der[der.len() - 65..]);
     assert_eq!(value["release"]["keys"][0]["key"], point.as_str());
     assert_eq!(value["root"]["keys"][1]["algorithm"], "rsa-pkcs1v15-sha256");
+    assert_eq!(value["timestamp"]["threshold"], 1);
 
     let report = ours_ok(&[
         "inspect",
@@ -811,6 +814,10 @@ fn root_documents_from_openssl_keys_verify_with_openssl() {
     ]);
     assert!(report.contains("trust_update"), "{report}");
     assert!(report.contains("root version:     2"), "{report}");
+    assert!(
+        report.contains("timestamp keys:   1 needed of 1"),
+        "{report}"
+    );
     assert!(
         report.contains("2 of the 2 trusted keys signed, 2 needed: met"),
         "{report}"

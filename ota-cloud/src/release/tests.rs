@@ -526,6 +526,7 @@ fn trust_updates_rotate_a_device_root_once_both_thresholds_signed() {
             threshold: 1,
             keys: &new_release,
         },
+        timestamp: None,
     };
     let check = |document: &str| {
         let update = TrustUpdate::parse(document.as_bytes()).unwrap();
@@ -564,6 +565,7 @@ fn root_specs_devices_cannot_hold_are_refused() {
         version: 2,
         root,
         release,
+        timestamp: None,
     };
     let field = |e: ReleaseError| match e {
         ReleaseError::BadField { field, .. } => field,

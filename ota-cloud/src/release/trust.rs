@@ -34,6 +34,9 @@ pub struct RootSpec<'a> {
     pub root: RoleSpec<'a>,
     /// The keys that sign firmware manifests.
     pub release: RoleSpec<'a>,
+    /// The keys that sign "latest release" statements (the freeze defence,
+    /// [`crate::freshness`]), if devices are to check them.
+    pub timestamp: Option<RoleSpec<'a>>,
 }
 
 /// The canonical bytes of the root statement `spec` describes (the bytes its signers sign),
@@ -46,7 +49,14 @@ pub struct RootSpec<'a> {
 /// it does not read back.
 pub fn root_statement(spec: &RootSpec<'_>) -> Result<Vec<u8>, ReleaseError> {
     check_text("product", spec.product)?;
-    for role in [&spec.root, &spec.release] {
+    for role in [
+        Some(&spec.root),
+        Some(&spec.release),
+        spec.timestamp.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
         if role.keys.is_empty() || role.keys.len() > MAX_ROLE_KEYS {
             return Err(ReleaseError::BadField {
                 field: "keys",
@@ -148,12 +158,15 @@ struct Statement<'s, 'a>(&'s RootSpec<'a>);
 impl Serialize for Statement<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let spec = self.0;
-        let mut map = s.serialize_map(Some(5))?;
+        let mut map = s.serialize_map(None)?;
         map.serialize_entry("type", ota_core::trust::ROOT_TYPE)?;
         map.serialize_entry("product", spec.product)?;
         map.serialize_entry("version", &spec.version)?;
         map.serialize_entry("root", &Role(&spec.root))?;
         map.serialize_entry("release", &Role(&spec.release))?;
+        if let Some(timestamp) = &spec.timestamp {
+            map.serialize_entry("timestamp", &Role(timestamp))?;
+        }
         map.end()
     }
 }

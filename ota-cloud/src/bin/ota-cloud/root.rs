@@ -44,6 +44,19 @@ pub(crate) struct Args {
     /// How many release keys must sign a firmware manifest.
     #[arg(long, value_name = "N", default_value_t = 1)]
     release_threshold: u8,
+    /// A public key of the timestamp role, which signs "latest release" statements for the
+    /// freeze defence (the service's: `GET /api/v1/latest` gives it); repeat for each.
+    /// Without one, devices check no such statement.
+    #[arg(long, value_name = "PUB.pem")]
+    timestamp_key: Vec<PathBuf>,
+    /// How many timestamp keys must sign a latest statement.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        requires = "timestamp_key"
+    )]
+    timestamp_threshold: u8,
     /// Write the document here instead of stdout (replaced whole).
     #[arg(long, value_name = "DOC.json")]
     out: Option<PathBuf>,
@@ -54,12 +67,14 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
     inputs.extend(args.cosign_key.iter().map(PathBuf::as_path));
     inputs.extend(args.root_key.iter().map(PathBuf::as_path));
     inputs.extend(args.release_key.iter().map(PathBuf::as_path));
+    inputs.extend(args.timestamp_key.iter().map(PathBuf::as_path));
     match &args.out {
         Some(path) => files::refuse_output_over_inputs("--out", path, &inputs)?,
         None => files::refuse_stdout_over_inputs(&inputs)?,
     }
     let root_keys = trusted_keys(&args.root_key, args.signing.pss)?;
     let release_keys = trusted_keys(&args.release_key, args.signing.pss)?;
+    let timestamp_keys = trusted_keys(&args.timestamp_key, args.signing.pss)?;
     let spec = RootSpec {
         product: &args.product,
         version: args.version,
@@ -71,6 +86,10 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
             threshold: args.release_threshold,
             keys: &release_keys,
         },
+        timestamp: (!timestamp_keys.is_empty()).then_some(RoleSpec {
+            threshold: args.timestamp_threshold,
+            keys: &timestamp_keys,
+        }),
     };
     let signer = args.signing.signer()?;
     let mut document = trust_update(&spec, &signer)

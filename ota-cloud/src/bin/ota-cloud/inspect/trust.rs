@@ -25,6 +25,9 @@ pub(super) fn describe(update: &TrustUpdate<'_>, report: &mut Report) -> Option<
             report.line("root version:", statement.version.to_string());
             describe_role("root keys:", &statement.root, report);
             describe_role("release keys:", &statement.release, report);
+            if let Some(timestamp) = &statement.timestamp {
+                describe_role("timestamp keys:", timestamp, report);
+            }
             if let Err(e) = Root::<{ ota_core::trust::MAX_ROLE_KEYS }>::from_statement(&statement) {
                 report.problem("statement:", e.to_string());
             }

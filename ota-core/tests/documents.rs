@@ -396,6 +396,7 @@ fn documents_round_trip_through_serialization() {
                 text
             }
             JobDocument::TrustUpdate(t) => serde_json::to_string(t).unwrap(),
+            JobDocument::FloorReset(r) => serde_json::to_string(r).unwrap(),
             JobDocument::Custom(_) => continue,
         };
         let again = JobDocument::parse(text.as_bytes()).unwrap();

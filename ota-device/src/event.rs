@@ -76,6 +76,14 @@ pub enum Event {
         /// The newest statement's `issued` (0: none ever).
         last_issued: u64,
     },
+    /// A floor reset was taken: the release it names may be installed below the
+    /// anti-rollback floor, once; when it is committed the floor is set to it.
+    FloorResetAllowed {
+        /// The release allowed.
+        version: ota_core::version::Version,
+        /// Its security counter.
+        security_counter: u32,
+    },
     /// A newer latest statement arrived after [`Event::Stale`].
     Fresh {
         /// Its `issued`.

@@ -132,6 +132,11 @@ reasons! {
     /// than the device holds or a bad threshold, a key that does not decode, not signed by
     /// the threshold of its own root keys, or too large to store.
     BadRoot = 38, "bad_root";
+    /// A floor reset allows a counter below the device's monotonic counter, which cannot
+    /// be lowered.
+    FloorLocked = 39, "floor_locked";
+    /// A floor reset's sequence is not above the last one the device took (a replay).
+    ResetNotNewer = 40, "reset_not_newer";
 }
 
 impl From<Rejection> for Reason {

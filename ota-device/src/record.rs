@@ -18,10 +18,10 @@ const FORMAT: u8 = 2;
 const MAX_VERSION_TEXT: usize = 3 * 10 + 2 + 2 * (1 + ota_core::version::MAX_VERSION_LABEL_LEN);
 
 /// Longest encoded record: the header, the job id, the execution number, the digest, five
-/// u32 fields, three versions, each with a length byte, and the newest latest statement's
-/// `issued` (434 bytes).
+/// u32 fields, three versions, each with a length byte, the newest latest statement's
+/// `issued`, and the floor reset's sequence and allowance (540 bytes).
 pub(crate) const RECORD_CAPACITY: usize =
-    4 + (1 + 64) + 8 + 32 + 5 * 4 + 3 * (1 + MAX_VERSION_TEXT) + 8;
+    4 + (1 + 64) + 8 + 32 + 5 * 4 + 3 * (1 + MAX_VERSION_TEXT) + 8 + 4 + 4 + (1 + MAX_VERSION_TEXT);
 
 /// Where an update stands across reboots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +72,10 @@ pub(crate) struct Record {
     /// The newest `issued` of a latest statement taken (freeze defence; 0: none), so that
     /// no older one counts as fresh after a reboot.
     pub(crate) latest_issued: u64,
+    /// The sequence of the last floor reset taken (0: none): only a higher one is taken.
+    pub(crate) reset_sequence: u32,
+    /// The release a floor reset allows below the floor, until it is committed.
+    pub(crate) allowance: Option<(Version, SecurityCounter)>,
 }
 
 impl Record {
@@ -95,6 +99,8 @@ impl Record {
                 security_counter: SecurityCounter(0),
             },
             latest_issued: 0,
+            reset_sequence: 0,
+            allowance: None,
         }
     }
 
@@ -123,6 +129,9 @@ impl Record {
         w.version(Some(&self.updated_by));
         w.version(Some(&self.floor.version));
         w.bytes(&self.latest_issued.to_le_bytes());
+        w.bytes(&self.reset_sequence.to_le_bytes());
+        w.bytes(&self.allowance.map_or(0, |(_, c)| c.0).to_le_bytes());
+        w.version(self.allowance.as_ref().map(|(v, _)| v));
         w.len
     }
 
@@ -162,10 +171,14 @@ impl Record {
         let target_version = r.version()?;
         let updated_by = r.version()??;
         let floor_version = r.version()??;
-        let latest_issued = if format == 1 {
-            0
+        let (latest_issued, reset_sequence, allowance) = if format == 1 {
+            (0, 0, None)
         } else {
-            u64::from_le_bytes(r.array()?)
+            let issued = u64::from_le_bytes(r.array()?);
+            let sequence = r.word()?;
+            let counter = r.word()?;
+            let allowed = r.version()?.map(|v| (v, SecurityCounter(counter)));
+            (issued, sequence, allowed)
         };
         if !r.input.is_empty() || received > image_size {
             return None;
@@ -188,6 +201,8 @@ impl Record {
                 security_counter: SecurityCounter(floor_counter),
             },
             latest_issued,
+            reset_sequence,
+            allowance,
         })
     }
 }
@@ -285,6 +300,8 @@ mod tests {
                 security_counter: SecurityCounter(9),
             },
             latest_issued: u64::MAX,
+            reset_sequence: u32::MAX,
+            allowance: Some((v, SecurityCounter(u32::MAX))),
         }
     }
 
@@ -323,8 +340,11 @@ mod tests {
         let record = full();
         let n = record.encode(&mut buf);
         buf[0] = 1;
-        let old = Record::decode(&buf[..n - 8]).unwrap();
-        assert_eq!(old.latest_issued, 0);
+        let old = Record::decode(&buf[..n - 8 - 8 - 1 - MAX_VERSION_TEXT]).unwrap();
+        assert_eq!(
+            (old.latest_issued, old.reset_sequence, old.allowance),
+            (0, 0, None)
+        );
         assert_eq!(old.floor, record.floor);
         assert_eq!(
             Record::decode(&buf[..n]),

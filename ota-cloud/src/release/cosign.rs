@@ -4,7 +4,9 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ota_core::crypto::{Base64Mode, Digest, KeyId, MAX_SIGNATURES, TrustStore, TrustedKey};
-use ota_core::document::{Cosignatures, FirmwareRef, JobDocument, MAX_COSIGNATURES, TrustUpdate};
+use ota_core::document::{
+    Cosignatures, FirmwareRef, FloorReset, JobDocument, MAX_COSIGNATURES, TrustUpdate,
+};
 use ota_core::json::JsonStr;
 use ota_core::signed::Signatures;
 use ota_core::trust::MAX_ROOT_LEN;
@@ -71,6 +73,7 @@ pub fn cosign(document: &str, signer: &dyn Signer) -> Result<Release, ReleaseErr
 enum Signed<'a> {
     Firmware(FirmwareRef<'a>),
     Trust(TrustUpdate<'a>),
+    Reset(FloorReset<'a>),
 }
 
 impl<'a> Signed<'a> {
@@ -78,11 +81,12 @@ impl<'a> Signed<'a> {
         match JobDocument::parse(document.as_bytes())? {
             JobDocument::Firmware(doc) => Ok(Self::Firmware(doc.firmware)),
             JobDocument::TrustUpdate(update) => Ok(Self::Trust(update)),
+            JobDocument::FloorReset(reset) => Ok(Self::Reset(reset)),
             JobDocument::AfrOta(_) => Err(ReleaseError::NotCosignable(
                 "an afr_ota document carries one signature, over the file",
             )),
             JobDocument::Custom(_) => Err(ReleaseError::NotCosignable(
-                "neither a firmware-update nor a trust-update document",
+                "not a firmware-update, trust-update or floor-reset document",
             )),
         }
     }
@@ -91,6 +95,7 @@ impl<'a> Signed<'a> {
         match self {
             Self::Firmware(f) => f.signatures(),
             Self::Trust(t) => t.signatures(),
+            Self::Reset(r) => r.signatures(),
         }
     }
 
@@ -99,6 +104,7 @@ impl<'a> Signed<'a> {
         let text = match self {
             Self::Firmware(f) => f.manifest,
             Self::Trust(t) => t.root,
+            Self::Reset(r) => r.statement,
         };
         let mut buf = [0u8; MAX_ROOT_LEN];
         text.decode_base64(&mut buf, Base64Mode::Strict)
@@ -111,6 +117,7 @@ impl<'a> Signed<'a> {
         match self {
             Self::Firmware(f) => Self::Firmware(FirmwareRef { cosignatures, ..f }),
             Self::Trust(t) => Self::Trust(TrustUpdate { cosignatures, ..t }),
+            Self::Reset(r) => Self::Reset(FloorReset { cosignatures, ..r }),
         }
     }
 
@@ -119,6 +126,9 @@ impl<'a> Signed<'a> {
             Self::Firmware(f) => write_document(f),
             Self::Trust(t) => {
                 serde_json::to_string(t).map_err(|e| ReleaseError::SelfCheck(e.to_string()))
+            }
+            Self::Reset(r) => {
+                serde_json::to_string(r).map_err(|e| ReleaseError::SelfCheck(e.to_string()))
             }
         }
     }

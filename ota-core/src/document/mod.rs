@@ -15,6 +15,7 @@
 mod afr_ota;
 mod cosignatures;
 mod firmware;
+mod floor_reset;
 pub mod number;
 mod serialize;
 mod trust_update;
@@ -24,6 +25,7 @@ pub use afr_ota::{
 };
 pub use cosignatures::{Cosignature, Cosignatures, MAX_COSIGNATURES};
 pub use firmware::{FIRMWARE_OPERATION, FirmwareRef, FirmwareUpdate};
+pub use floor_reset::{FLOOR_RESET_OPERATION, FloorReset};
 pub use trust_update::{TRUST_UPDATE_OPERATION, TrustUpdate};
 
 use crate::json::{self, JsonStr, RawJson};
@@ -74,6 +76,9 @@ pub enum DocumentError {
     /// Not `"operation":"trust_update"`.
     #[error("job document is not a trust update")]
     NotTrustUpdate,
+    /// Not `"operation":"floor_reset"`.
+    #[error("job document is not a floor reset")]
+    NotFloorReset,
     /// `cosignatures` is empty or lists more than [`MAX_COSIGNATURES`] entries.
     #[error("job document lists no cosignatures, or more than {MAX_COSIGNATURES}")]
     BadCosignatures,
@@ -101,6 +106,8 @@ pub enum JobDocument<'a> {
     Firmware(FirmwareUpdate<'a>),
     /// This project's signed trust-root update.
     TrustUpdate(TrustUpdate<'a>),
+    /// This project's root-signed anti-rollback floor reset.
+    FloorReset(FloorReset<'a>),
     /// Any other job: the application's business, handed over untouched.
     Custom(RawJson<'a>),
 }
@@ -182,6 +189,11 @@ fn parse_trust_update<P: JsonParser>(raw: &[u8]) -> Result<TrustUpdate<'_>, Docu
     doc.validate()
 }
 
+fn parse_floor_reset<P: JsonParser>(raw: &[u8]) -> Result<FloorReset<'_>, DocumentError> {
+    let doc: floor_reset::RawFloorResetDocument<'_> = P::from_slice(raw)?;
+    doc.validate()
+}
+
 #[derive(serde::Deserialize)]
 struct AfrOtaDocument<'a, const F: usize> {
     #[serde(borrow)]
@@ -201,6 +213,8 @@ pub enum DocumentKind {
     Firmware,
     /// An object with `"operation":"trust_update"` (and no `afr_ota` key).
     TrustUpdate,
+    /// An object with `"operation":"floor_reset"` (and no `afr_ota` key).
+    FloorReset,
     /// Anything else: the application's business.
     Custom,
 }
@@ -228,6 +242,8 @@ impl DocumentKind {
             Self::Firmware
         } else if probe.operation_is(TRUST_UPDATE_OPERATION) {
             Self::TrustUpdate
+        } else if probe.operation_is(FLOOR_RESET_OPERATION) {
+            Self::FloorReset
         } else {
             Self::Custom
         })
@@ -255,6 +271,16 @@ impl<'a> TrustUpdate<'a> {
     }
 }
 
+impl<'a> FloorReset<'a> {
+    /// Parse and validate a floor-reset document with the strict parser.
+    ///
+    /// # Errors
+    /// [`DocumentError`], e.g. [`DocumentError::NotFloorReset`].
+    pub fn parse(raw: &'a [u8]) -> Result<Self, DocumentError> {
+        parse_floor_reset::<StrictJson>(raw)
+    }
+}
+
 impl<'a, const F: usize> AfrOta<'a, F> {
     /// Parse and validate an `{"afr_ota": …}` document with the strict parser, keeping up to
     /// `F` files.
@@ -271,8 +297,8 @@ impl<'a> JobDocument<'a> {
     /// Parse and validate a raw `jobDocument` with the strict, allocation-free parser.
     ///
     /// A document that is not a JSON object, or is an object with neither `afr_ota` nor
-    /// `"operation"` `"firmware_update"` or `"trust_update"`, is [`JobDocument::Custom`],
-    /// not an error.
+    /// `"operation"` `"firmware_update"`, `"trust_update"` or `"floor_reset"`, is
+    /// [`JobDocument::Custom`], not an error.
     ///
     /// # Errors
     /// [`DocumentError`] for malformed JSON or a document of a known format that fails
@@ -290,6 +316,7 @@ impl<'a> JobDocument<'a> {
             DocumentKind::AfrOta => parse_afr_ota::<P, MAX_FILES>(raw).map(Self::AfrOta),
             DocumentKind::Firmware => parse_firmware::<P>(raw).map(Self::Firmware),
             DocumentKind::TrustUpdate => parse_trust_update::<P>(raw).map(Self::TrustUpdate),
+            DocumentKind::FloorReset => parse_floor_reset::<P>(raw).map(Self::FloorReset),
             DocumentKind::Custom => Ok(Self::Custom(P::from_slice(raw)?)),
         }
     }

@@ -6,6 +6,7 @@ use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use super::afr_ota::{AfrFile, AfrOta, Protocol};
 use super::cosignatures::{Cosignature, Cosignatures};
 use super::firmware::{FIRMWARE_OPERATION, FirmwareRef, FirmwareUpdate};
+use super::floor_reset::{FLOOR_RESET_OPERATION, FloorReset};
 use super::trust_update::{TRUST_UPDATE_OPERATION, TrustUpdate};
 
 impl Serialize for Protocol {
@@ -111,6 +112,28 @@ impl Serialize for TrustUpdate<'_> {
         let mut map = s.serialize_map(Some(2))?;
         map.serialize_entry("operation", TRUST_UPDATE_OPERATION)?;
         map.serialize_entry("trust", &Trust(self))?;
+        map.end()
+    }
+}
+
+/// `{"operation":"floor_reset","reset":{…}}`: the whole document.
+impl Serialize for FloorReset<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Reset<'t, 'a>(&'t FloorReset<'a>);
+        impl Serialize for Reset<'_, '_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let r = self.0;
+                let mut map = s.serialize_map(None)?;
+                map.serialize_entry("statement", &r.statement)?;
+                map.serialize_entry("signature", &r.signature)?;
+                map.serialize_entry("keyId", &r.key_id)?;
+                entry_if(&mut map, "cosignatures", r.cosignatures)?;
+                map.end()
+            }
+        }
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("operation", FLOOR_RESET_OPERATION)?;
+        map.serialize_entry("reset", &Reset(self))?;
         map.end()
     }
 }

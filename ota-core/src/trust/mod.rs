@@ -10,15 +10,24 @@
 //! form ([`encode`], [`decode`]) next to its state record, and verifies releases with the
 //! new release keys at once: a key left out is revoked.
 //!
+//! [`check_floor_reset`] is the root keys' other power: letting a device install one named
+//! release below its anti-rollback floor, to recover from a release signed with a wrong
+//! security counter.
+//!
 //! What it does not do: store anything (the device client does, through its record store),
 //! keep old roots, expire roots, or bind releases to a root version.
 
 mod error;
+mod floor_reset;
 mod persist;
 mod root;
 mod statement;
 
 pub use error::RootError;
+pub use floor_reset::{
+    FLOOR_RESET_TYPE, FloorAllowance, FloorResetError, FloorResetStatement, MAX_FLOOR_RESET_LEN,
+    check_floor_reset,
+};
 pub use persist::{decode, encode};
 pub use root::{Root, RootUpdate};
 pub use statement::{

@@ -12,6 +12,7 @@ use super::*;
 use crate::crypto::{Digest, TrustStore, TrustedKey, p256_test_key};
 use crate::document::TrustUpdate;
 use crate::manifest::Rejection;
+use crate::trust::{FloorAllowance, FloorResetError, MAX_FLOOR_RESET_LEN, check_floor_reset};
 
 type Key = (SigningKey, TrustedKey);
 
@@ -402,5 +403,90 @@ fn a_timestamp_role_is_read_checked_and_stored() {
     assert_eq!(
         Root::<4>::from_statement(&RootStatement::parse(bad.as_bytes()).unwrap()).err(),
         Some(RootError::BadRole)
+    );
+}
+
+/// A floor-reset document for `statement`, signed by `signers`.
+fn reset_document(statement: &str, signers: &[&Key]) -> String {
+    document(statement, signers)
+        .replace(
+            "\"operation\":\"trust_update\"",
+            "\"operation\":\"floor_reset\"",
+        )
+        .replace("\"trust\":{\"root\":", "\"reset\":{\"statement\":")
+}
+
+fn reset_statement(hardware: &str, sequence: u32) -> String {
+    format!(
+        r#"{{"type":"floor-reset","product":"acme","hardware":"{hardware}","sequence":{sequence},"version":"1.2.1","securityCounter":6}}"#
+    )
+}
+
+fn check_reset(root: &Root<4>, doc: &str, last: u32) -> Result<FloorAllowance, FloorResetError> {
+    let reset = crate::document::FloorReset::parse(doc.as_bytes()).unwrap();
+    let mut scratch = [0u8; MAX_FLOOR_RESET_LEN];
+    check_floor_reset(&reset, root.root(), "acme", "rev-b", last, &mut scratch)
+}
+
+#[test]
+fn a_floor_reset_needs_the_root_threshold_and_is_taken_once() {
+    let keys = keys();
+    let root = first_root(&keys);
+    let by_two = reset_document(&reset_statement("rev-b", 1), &[&keys.r[0], &keys.r[1]]);
+    let allowance = check_reset(&root, &by_two, 0).unwrap();
+    assert_eq!(
+        allowance,
+        FloorAllowance {
+            sequence: 1,
+            version: crate::version::Version::new(1, 2, 1),
+            security_counter: crate::version::SecurityCounter(6),
+        }
+    );
+    // Taken once: the same sequence again is refused.
+    assert_eq!(
+        check_reset(&root, &by_two, 1),
+        Err(FloorResetError::NotNewer {
+            last: 1,
+            offered: 1
+        })
+    );
+    // One root key (a stolen one), or the release key, cannot sign it.
+    assert_eq!(
+        check_reset(
+            &root,
+            &reset_document(&reset_statement("rev-b", 2), &[&keys.r[0]]),
+            1
+        ),
+        Err(FloorResetError::NotAuthorized(Rejection::BelowThreshold))
+    );
+    assert_eq!(
+        check_reset(
+            &root,
+            &reset_document(&reset_statement("rev-b", 2), &[&keys.k[0]]),
+            1
+        ),
+        Err(FloorResetError::NotAuthorized(Rejection::UnknownKey))
+    );
+    assert_eq!(
+        check_reset(
+            &root,
+            &reset_document(&reset_statement("rev-a", 2), &[&keys.r[0], &keys.r[1]]),
+            1
+        ),
+        Err(FloorResetError::WrongHardware)
+    );
+    let other_product = reset_statement("rev-b", 2).replace("acme", "other");
+    assert_eq!(
+        check_reset(
+            &root,
+            &reset_document(&other_product, &[&keys.r[0], &keys.r[1]]),
+            1
+        ),
+        Err(FloorResetError::WrongProduct)
+    );
+    let extra = reset_statement("rev-b", 2).replace("\"sequence\"", "\"note\":1,\"sequence\"");
+    assert_eq!(
+        check_reset(&root, &reset_document(&extra, &[&keys.r[0], &keys.r[1]]), 1),
+        Err(FloorResetError::Malformed)
     );
 }

@@ -1,10 +1,11 @@
 //! Job lifecycle: taking a job, retrying requests, final reports, cancellation.
 
-use ota_core::document::DocumentKind;
+use ota_core::document::{DocumentKind, FloorReset};
 use ota_core::jobs::{ErrorAction, ErrorCode, JobExecutionStatus, JobId};
 use ota_core::json::JsonStr;
 use ota_core::time::Instant;
 use ota_core::trust::MAX_ROOT_LEN;
+use ota_core::trust::{FloorAllowance, FloorResetError, MAX_FLOOR_RESET_LEN, check_floor_reset};
 
 use super::job::{Intake, IntakeContext, PolicySource, intake};
 use super::messages::Execution;
@@ -76,7 +77,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
             // A trust update is stored already: taken again, it is current and reported.
             Stage::Starting { .. }
             | Stage::ReportingReady
-            | Stage::TrustApplied
+            | Stage::Applied
             | Stage::Redescribing(Resume::Start | Resume::Ready) => {
                 self.enter(Next::Idle, When::Now(now));
             }
@@ -240,9 +241,16 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
         let Some(raw) = e.document else {
             return Ok(Some(custom));
         };
-        if DocumentKind::probe(raw.as_bytes()) == Ok(DocumentKind::TrustUpdate) {
-            self.take_trust_update(now, raw.as_bytes());
-            return Ok(None);
+        match DocumentKind::probe(raw.as_bytes()) {
+            Ok(DocumentKind::TrustUpdate) => {
+                self.take_trust_update(now, raw.as_bytes());
+                return Ok(None);
+            }
+            Ok(DocumentKind::FloorReset) => {
+                self.take_floor_reset(now, raw.as_bytes());
+                return Ok(None);
+            }
+            _ => {}
         }
         let capacity = self.image_capacity();
         let now_trusted = self.trusted_time(now);
@@ -256,6 +264,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
             policy: Some(PolicySource::Device {
                 config: &self.config,
                 floor: &self.record.floor,
+                allowance: self.record.allowance,
                 capacity,
                 now: now_trusted,
             }),
@@ -311,7 +320,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
         let report = match outcome {
             Ok(version) => {
                 self.emit(Event::TrustRotated { version });
-                return self.enter(Next::Stage(Stage::TrustApplied), When::Now(now));
+                return self.enter(Next::Stage(Stage::Applied), When::Now(now));
             }
             Err(Reason::StorageFailure) => {
                 FinalReport::new(JobExecutionStatus::Failed, Some(Reason::StorageFailure))
@@ -319,6 +328,73 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
             Err(reason) => FinalReport::new(JobExecutionStatus::Rejected, Some(reason)),
         };
         self.report(now, report);
+    }
+
+    /// Take the floor reset in hand (see [`ota_core::trust::check_floor_reset`]): keep its
+    /// allowance in the record, then report `IN_PROGRESS` and `SUCCEEDED`; the same reset
+    /// again (a lost report) is reported as taken without granting anything anew. REJECTED
+    /// with the reason it was refused, FAILED when the record could not be written.
+    fn take_floor_reset(&mut self, now: Instant, raw: &[u8]) {
+        self.clear_stale_record();
+        let report = match self.check_floor_reset(raw) {
+            Ok(allowance) if allowance.sequence == self.record.reset_sequence => None,
+            Ok(allowance) => {
+                let before = (self.record.reset_sequence, self.record.allowance);
+                self.record.reset_sequence = allowance.sequence;
+                self.record.allowance = Some((allowance.version, allowance.security_counter));
+                if self.persist().is_ok() {
+                    self.emit(Event::FloorResetAllowed {
+                        version: allowance.version,
+                        security_counter: allowance.security_counter.0,
+                    });
+                    None
+                } else {
+                    (self.record.reset_sequence, self.record.allowance) = before;
+                    Some(FinalReport::new(
+                        JobExecutionStatus::Failed,
+                        Some(Reason::StorageFailure),
+                    ))
+                }
+            }
+            Err(reason) => Some(FinalReport::new(JobExecutionStatus::Rejected, Some(reason))),
+        };
+        match report {
+            Some(report) => self.report(now, report),
+            None => self.enter(Next::Stage(Stage::Applied), When::Now(now)),
+        }
+    }
+
+    /// Check a floor-reset document with the root keys (the one last taken passes again).
+    #[inline(never)]
+    fn check_floor_reset(&mut self, raw: &[u8]) -> Result<FloorAllowance, Reason> {
+        let root = self.trust.root().ok_or(Reason::UnsupportedDocument)?;
+        let reset = FloorReset::parse(raw).map_err(|_| Reason::BadDocument)?;
+        let mut scratch = [0u8; MAX_FLOOR_RESET_LEN];
+        let last = self.record.reset_sequence.saturating_sub(1);
+        let allowance = check_floor_reset(
+            &reset,
+            root.root(),
+            self.config.product,
+            self.config.hardware,
+            last,
+            &mut scratch,
+        )
+        .map_err(|e| match e {
+            FloorResetError::Encoding => Reason::BadEncoding,
+            FloorResetError::NotAuthorized(rejection) => rejection.into(),
+            FloorResetError::WrongProduct => Reason::WrongProduct,
+            FloorResetError::WrongHardware => Reason::WrongHardware,
+            FloorResetError::NotNewer { .. } => Reason::ResetNotNewer,
+            _ => Reason::BadDocument,
+        })?;
+        // A monotonic counter (a bootloader's) cannot be lowered: the allowed image would
+        // not boot.
+        if let Ok(Some(counter)) = self.slot.security_counter()
+            && counter > allowance.security_counter.0
+        {
+            return Err(Reason::FloorLocked);
+        }
+        Ok(allowance)
     }
 
     /// Make the job of `e` the job in hand, its document not looked at yet.
@@ -426,7 +502,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
             Some(Stage::Starting { .. }) => self.begin_download(now),
             Some(Stage::ReportingReady) => self.activate(now),
             Some(Stage::ReportingActive) => self.on_active_accepted(now),
-            Some(Stage::TrustApplied) => {
+            Some(Stage::Applied) => {
                 self.report(now, FinalReport::new(JobExecutionStatus::Succeeded, None));
             }
             Some(Stage::Reporting(report)) => self.finish_report(now, report),

@@ -5,6 +5,7 @@ use ota_core::crypto::ImageVerifier;
 #[cfg(feature = "afr-ota")]
 use ota_core::crypto::{ImageHasher, SignatureEncoding};
 use ota_core::jobs::JobExecutionStatus;
+use ota_core::manifest::RollbackFloor;
 use ota_core::time::Instant;
 use ota_core::version::SecurityCounter;
 
@@ -295,13 +296,25 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
     /// security counter with it. The counter is raised only after the commit, so the fallback
     /// image is never below it while it may still boot. A failed raise is redone at the next
     /// start (from the record's floor, see `restore_floor`).
+    ///
+    /// The release a floor reset allows sets the floor to itself instead, lower, and the
+    /// allowance is spent.
     fn raise_floor(&mut self) {
-        let floor = &mut self.record.floor;
         let running = self.config.running_version;
+        let target = self.record.target_counter;
+        if self.record.allowance.take() == Some((running, target)) {
+            self.record.floor = RollbackFloor {
+                version: running,
+                security_counter: target,
+            };
+            let _ = self.slot.raise_security_counter(target.0);
+            return;
+        }
+        let floor = &mut self.record.floor;
         if running > floor.version {
             floor.version = running;
         }
-        let counter = self.record.target_counter.0.max(floor.security_counter.0);
+        let counter = target.0.max(floor.security_counter.0);
         floor.security_counter = SecurityCounter(counter);
         let _ = self.slot.raise_security_counter(counter);
     }

@@ -11,7 +11,7 @@ use ota_core::document::{DocumentKind, FirmwareUpdate};
 use ota_core::jobs::StreamId;
 use ota_core::json::JsonStr;
 use ota_core::manifest::{
-    self, ExpiryCheck, MAX_MANIFEST_LEN, ManifestPolicy, RollbackFloor, TrustedTime,
+    self, ExpiryCheck, MAX_MANIFEST_LEN, Manifest, ManifestPolicy, RollbackFloor, TrustedTime,
 };
 use ota_core::version::{SecurityCounter, Version};
 
@@ -99,6 +99,8 @@ pub(crate) enum PolicySource<'c> {
     Device {
         config: &'c Config<'c>,
         floor: &'c RollbackFloor,
+        /// The release a floor reset allows below the floor.
+        allowance: Option<(Version, SecurityCounter)>,
         capacity: u32,
         now: TrustedTime,
     },
@@ -107,16 +109,26 @@ pub(crate) enum PolicySource<'c> {
 }
 
 impl<'c> PolicySource<'c> {
-    fn policy(&self) -> ManifestPolicy<'c> {
+    /// The policy for manifest `m`: the device's floor, or none for the one release a floor
+    /// reset allows (every other check stays).
+    fn policy(&self, m: &Manifest<'_>) -> ManifestPolicy<'c> {
         match *self {
             Self::Device {
                 config: c,
                 floor,
+                allowance,
                 capacity,
                 now,
             } => {
                 let mut policy = ManifestPolicy::new(c.product, c.hardware, c.running_version);
-                policy.floor = *floor;
+                policy.floor = if allowance == Some((m.version, m.security_counter)) {
+                    RollbackFloor {
+                        version: Version::new(0, 0, 0),
+                        security_counter: SecurityCounter(0),
+                    }
+                } else {
+                    *floor
+                };
                 policy.max_size = capacity;
                 policy.now = now;
                 policy.require_trusted_time = c.require_trusted_time;
@@ -192,7 +204,9 @@ fn classify<'d, const K: usize>(
 ) -> Result<Classified<'d>, Reason> {
     match DocumentKind::probe(raw_document).map_err(|_| Reason::BadDocument)? {
         DocumentKind::Custom => Ok(Classified::Custom),
-        DocumentKind::TrustUpdate => Err(Reason::UnsupportedDocument),
+        // Taken by the client before the intake (a device inspection has no root to check
+        // them with).
+        DocumentKind::TrustUpdate | DocumentKind::FloorReset => Err(Reason::UnsupportedDocument),
         DocumentKind::Firmware => FirmwareUpdate::parse(raw_document)
             .map(Classified::Firmware)
             .map_err(|_| Reason::BadDocument),
@@ -257,7 +271,7 @@ fn firmware<const K: usize>(
     let m = &inspected.manifest;
     // The policy is built only now, after the signature check (the deepest stack).
     let expiry = match ctx.policy {
-        Some(source) => Some(source.policy().check(m)?),
+        Some(source) => Some(source.policy(m).check(m)?),
         None => None,
     };
     let (size, sha256, version, counter) = (m.size, m.sha256.0, m.version, m.security_counter);

@@ -73,10 +73,10 @@ pub(crate) enum Stage {
     ReportingActive,
     /// Waiting for the application's self-test result.
     SelfTest,
-    /// A trust update applied (its root stored and held); `IN_PROGRESS` sent, after whose
+    /// A trust update or a floor reset applied (stored); `IN_PROGRESS` sent, after whose
     /// acceptance `SUCCEEDED` is reported (the service takes no `SUCCEEDED` straight from
     /// `QUEUED`).
-    TrustApplied,
+    Applied,
     /// A final status sent; waiting for its acceptance.
     Reporting(FinalReport),
     /// `{jobId}/get` sent after a `VersionMismatch`; then the interrupted report is resent.

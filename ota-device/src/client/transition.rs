@@ -140,7 +140,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
                 Stage::ReportingReady => {
                     update(JobExecutionStatus::InProgress, Details::Ready, None)
                 }
-                Stage::TrustApplied => update(JobExecutionStatus::InProgress, Details::None, None),
+                Stage::Applied => update(JobExecutionStatus::InProgress, Details::None, None),
                 Stage::ReportingActive => {
                     update(JobExecutionStatus::InProgress, Details::Active, None)
                 }

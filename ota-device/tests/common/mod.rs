@@ -240,6 +240,22 @@ pub fn root_statement(
 /// A trust-update document for `statement`, signed by `signers` in order (the first as
 /// `signature`, the others as cosignatures).
 pub fn trust_doc(statement: &str, signers: &[&Signer]) -> String {
+    signed_doc("trust_update", "trust", "root", statement, signers)
+}
+
+/// A floor-reset document for `statement`, signed like [`trust_doc`].
+pub fn reset_doc(statement: &str, signers: &[&Signer]) -> String {
+    signed_doc("floor_reset", "reset", "statement", statement, signers)
+}
+
+/// `{"operation":OPERATION,"OBJECT":{"MEMBER":<statement>, signatures…}}`.
+fn signed_doc(
+    operation: &str,
+    object: &str,
+    member: &str,
+    statement: &str,
+    signers: &[&Signer],
+) -> String {
     let rest: Vec<String> = signers[1..]
         .iter()
         .map(|s| {
@@ -256,7 +272,7 @@ pub fn trust_doc(statement: &str, signers: &[&Signer]) -> String {
         format!(r#","cosignatures":[{}]"#, rest.join(","))
     };
     format!(
-        r#"{{"operation":"trust_update","trust":{{"root":"{}","signature":"{}","keyId":"{}"{cosignatures}}}}}"#,
+        r#"{{"operation":"{operation}","{object}":{{"{member}":"{}","signature":"{}","keyId":"{}"{cosignatures}}}}}"#,
         STANDARD.encode(statement),
         signers[0].sign(statement.as_bytes()),
         signers[0].key_id

@@ -252,6 +252,9 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
             (Ok(JobDocument::TrustUpdate(update)), Described::Trust(statement)) => {
                 signer_lines(&update.signatures(), statement, &trust, &mut report);
             }
+            (Ok(JobDocument::FloorReset(reset)), Described::Reset(statement)) => {
+                signer_lines(&reset.signatures(), statement, &trust, &mut report);
+            }
             _ => {}
         }
     }
@@ -266,6 +269,11 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
             args.root_version,
             &mut report,
         );
+    } else if let (Ok(JobDocument::FloorReset(reset)), Described::Reset(statement)) =
+        (&parsed, &described)
+    {
+        let identity = (args.product.as_deref(), args.hardware.as_deref());
+        trust::reset_verdict(reset, statement, &trust.store, identity, &mut report);
     } else {
         let decision = inspect(&view, &job_id, &bytes, &mut url);
         if let Some(device) = &device {
@@ -326,6 +334,9 @@ fn describe(parsed: &Result<JobDocument<'_>, DocumentError>, report: &mut Report
                 Described::Other
             }
         }
+        Ok(JobDocument::FloorReset(reset)) => {
+            trust::describe_reset(reset, report).map_or(Described::Other, Described::Reset)
+        }
         Ok(JobDocument::Custom(_)) => {
             report.line(
                 "format:",
@@ -381,6 +392,8 @@ enum Described {
     Firmware(Option<Vec<u8>>),
     /// A trust-update document and its root statement's bytes.
     Trust(Vec<u8>),
+    /// A floor-reset document and its statement's bytes.
+    Reset(Vec<u8>),
     AfrOta,
     Other,
 }

@@ -889,6 +889,15 @@ fn a_device_reaches_only_its_own_thing() {
             .call("DELETE", "/api/v1/things/d2/credentials", None)
             .await;
         assert_eq!(r.status, 204);
+        // Revoking is idempotent; an unknown thing is not found.
+        let again = service
+            .call("DELETE", "/api/v1/things/d2/credentials", None)
+            .await;
+        assert_eq!(again.status, 204);
+        let unknown = service
+            .call("DELETE", "/api/v1/things/nobody/credentials", None)
+            .await;
+        assert_eq!(unknown.status, 404);
         tokio::time::sleep(Duration::from_millis(200)).await;
         while d2.replies.try_recv().is_ok() {}
         let _ = d2

@@ -290,6 +290,7 @@ async fn issue_credentials(
 }
 
 /// Remove the thing's MQTT credentials: it can no longer connect, and its connection ends.
+/// Idempotent: a known thing without credentials answers 204 too; an unknown thing is 404.
 async fn revoke_credentials(
     State(shared): State<Arc<Shared>>,
     Path(name): Path<String>,
@@ -301,11 +302,10 @@ async fn revoke_credentials(
     if let Some(endpoint) = &shared.endpoint {
         endpoint.disconnect(&name);
     }
-    if had {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found(format!(
-            "thing {name} has no credentials"
-        )))
+    if !had {
+        // Revoking is idempotent: a thing without credentials is already revoked. Only an
+        // unknown thing is an error.
+        shared.engine.describe_thing(&name).await?;
     }
+    Ok(StatusCode::NO_CONTENT)
 }

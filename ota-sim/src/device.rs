@@ -1,7 +1,6 @@
 //! One simulated device: a real `ota-device` client over simulated storage, with the
 //! application around it (resets, self-tests) played by the simulator.
 
-use ota_core::crypto::TrustStore;
 use ota_core::jobs::ThingName;
 use ota_core::version::Version;
 use ota_device::{Buffers, Client, Config};
@@ -9,9 +8,17 @@ use ota_device::{Buffers, Client, Config};
 use crate::release::PRODUCT;
 
 use crate::storage::{DeviceStorage, SimSlot, SimStore};
+use crate::trust::{SimTrust, TRUST_KEYS};
 
 /// The client type every simulated device runs.
-pub type SimClient = Client<'static, SimSlot, SimStore, 1>;
+pub type SimClient = Client<'static, SimSlot, SimStore, TRUST_KEYS, SimTrust>;
+
+/// Scratch buffer of a client (at least a block, and room for a root statement).
+const SCRATCH_LEN: usize = if ota_core::trust::MAX_ROOT_LEN > 4096 {
+    ota_core::trust::MAX_ROOT_LEN
+} else {
+    4096
+};
 
 /// What became of a device's update, from the device's point of view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -62,13 +69,14 @@ impl SimDevice {
     pub fn boot(
         &mut self,
         config: ota_device::Config<'static>,
-        trust: &'static TrustStore<1>,
+        trust: SimTrust,
     ) -> Result<(), ota_device::Error> {
         let (slot, store, buffers) = match self.parts.take() {
             Some(parts) => parts,
             None => {
-                let scratch: &'static mut [u8] =
-                    Box::leak(vec![0u8; 4096.max(config.block_size as usize)].into_boxed_slice());
+                let scratch: &'static mut [u8] = Box::leak(
+                    vec![0u8; SCRATCH_LEN.max(config.block_size as usize)].into_boxed_slice(),
+                );
                 (
                     self.storage.slot(),
                     self.storage.store(),

@@ -25,6 +25,7 @@ pub mod responder;
 pub mod rng;
 pub mod scenario;
 pub mod storage;
+pub mod trust;
 pub mod world;
 
 pub use release::{KeyError, Keys};
@@ -52,10 +53,7 @@ pub fn simulate_signed(
     key_pem: Option<&str>,
     progress: impl FnMut(u64, u64),
 ) -> Result<Report, KeyError> {
-    let mut world = match key_pem {
-        Some(pem) => World::with_keys(scenario, Keys::from_pem(pem)?),
-        None => World::new(scenario)?,
-    };
+    let mut world = world(scenario, key_pem)?;
     world.run(progress);
     Ok(world.report())
 }
@@ -104,10 +102,16 @@ pub async fn simulate_live(
     options: &LiveOptions,
     progress: impl FnMut(u64, u64),
 ) -> Result<Report, LiveError> {
-    let mut world = match key_pem {
-        Some(pem) => World::with_keys(scenario, Keys::from_pem(pem)?),
-        None => World::new(scenario)?,
-    };
+    let mut world = world(scenario, key_pem)?;
     world.run_live(options, progress).await?;
     Ok(world.report())
+}
+
+/// The world of `scenario`, signed by `key_pem` when given.
+fn world(scenario: Scenario, key_pem: Option<&str>) -> Result<World, KeyError> {
+    match key_pem {
+        Some(_) if scenario.trust.is_some() => Err(KeyError::TrustScenario),
+        Some(pem) => Ok(World::with_keys(scenario, Keys::from_pem(pem)?)),
+        None => World::new(scenario),
+    }
 }

@@ -8,7 +8,8 @@
 //! `--transport mqtt` runs the same scenario over real MQTT connections (an embedded broker
 //! on loopback unless `--broker`), with the service clock `--speed` times the wall clock;
 //! it does not replay byte for byte, so the replay check is skipped.
-//! SCENARIO is a shipped scenario's name (`default`, `bad-release`, `large`) or a TOML file;
+//! SCENARIO is a shipped scenario's name (`default`, `bad-release`, `large`, `stress`,
+//! `stress-harsh`, `key-rotation`) or a TOML file;
 //! without it, `default` runs. Everything the command line and the scenario ask for (sizes
 //! within their bounds, a release newer than the fleet, a readable key, a writable report
 //! directory) is checked before the run starts. Exit status: 0 when every invariant holds,

@@ -5,12 +5,14 @@
 
 use std::sync::Arc;
 
-use ota_cloud::release::{FirmwareSpec, ManifestSpec, firmware_update};
+use ota_cloud::release::{FirmwareSpec, ManifestSpec, cosign, firmware_update};
 use ota_cloud::signing::{KeyAlgorithm, LocalSigner, PrivateKey, Signer as _, SigningError};
 use ota_core::crypto::{TrustStore, TrustedKey};
 use ota_core::version::{SecurityCounter, Version};
 
 use crate::rng::SimRng;
+use crate::scenario::TrustSpec;
+use crate::trust::{TRUST_KEYS, TrustKeys};
 
 /// The product id of every simulated device.
 pub const PRODUCT: &str = "ota-sim";
@@ -25,13 +27,19 @@ pub enum KeyError {
     /// The key's algorithm is not one devices accept.
     #[error("release key: {0}")]
     Untrusted(String),
+    /// A key was given for a scenario with `[trust]`, whose keys come from its seed.
+    #[error("a scenario with [trust] signs with the keys it draws from its seed, not --key")]
+    TrustScenario,
 }
 
 /// The release key and the trust store devices hold.
 pub struct Keys {
     signer: LocalSigner,
     /// The devices' trust store.
-    pub trust: &'static TrustStore<1>,
+    pub trust: &'static TrustStore<TRUST_KEYS>,
+    /// The keys of a `[trust]` scenario: releases are then signed by its release keys, and
+    /// devices hold its root instead of `trust`.
+    pub rotating: Option<(TrustKeys, TrustSpec)>,
 }
 
 impl Keys {
@@ -68,11 +76,22 @@ impl Keys {
         Ok(Self {
             signer,
             trust: Box::leak(Box::new(store)),
+            rotating: None,
         })
     }
 
+    /// These keys with the keys of a `[trust]` scenario (drawn from `seed`).
+    ///
+    /// # Errors
+    /// [`KeyError`] if a key cannot be made.
+    pub fn with_trust(mut self, spec: &TrustSpec, seed: u64) -> Result<Self, KeyError> {
+        self.rotating = Some((TrustKeys::generate(spec, seed)?, spec.clone()));
+        Ok(self)
+    }
+
     /// The signed firmware-update document for `image` at `version`, built for `hardware`,
-    /// served on `stream`.
+    /// served on `stream`: signed by the release key, or by the threshold of release keys of
+    /// a `[trust]` scenario (the first signs, the others co-sign).
     ///
     /// # Errors
     /// The release path's error, as text (a version or stream the document cannot carry).
@@ -85,15 +104,59 @@ impl Keys {
         min_version: Option<Version>,
         stream: &str,
     ) -> Result<String, String> {
+        let signers = match &self.rotating {
+            Some((keys, spec)) => keys.release_signers(spec),
+            None => vec![&self.signer],
+        };
         let mut manifest = ManifestSpec::new(PRODUCT, hardware, *version);
         manifest.security_counter = SecurityCounter(counter);
         manifest.min_version = min_version;
-        let mut spec = FirmwareSpec::new(manifest);
-        spec.stream = Some(stream);
-        firmware_update(image, &spec, &self.signer)
-            .map(|r| r.document)
-            .map_err(|e| e.to_string())
+        signed_document(image, manifest, stream, &signers)
     }
+
+    /// What the holder of stolen release key 1 of a `[trust]` scenario signs: a
+    /// firmware-update document for `image` at `version` with security counter `counter`,
+    /// signed by that key alone. `None` without `[trust]`.
+    ///
+    /// # Errors
+    /// The release path's error, as text.
+    pub fn attack_document(
+        &self,
+        image: &[u8],
+        version: &Version,
+        counter: u32,
+        hardware: &str,
+        stream: &str,
+    ) -> Option<Result<String, String>> {
+        let (keys, _) = self.rotating.as_ref()?;
+        let mut manifest = ManifestSpec::new(PRODUCT, hardware, *version);
+        manifest.security_counter = SecurityCounter(counter);
+        Some(signed_document(image, manifest, stream, &[keys.stolen()]))
+    }
+}
+
+/// `image`'s document for `manifest`, served on `stream`, signed by the first of `signers`
+/// and co-signed by the others.
+fn signed_document(
+    image: &[u8],
+    manifest: ManifestSpec<'_>,
+    stream: &str,
+    signers: &[&LocalSigner],
+) -> Result<String, String> {
+    let Some((first, others)) = signers.split_first() else {
+        return Err("no signer".into());
+    };
+    let mut spec = FirmwareSpec::new(manifest);
+    spec.stream = Some(stream);
+    let mut document = firmware_update(image, &spec, *first)
+        .map(|r| r.document)
+        .map_err(|e| e.to_string())?;
+    for signer in others {
+        document = cosign(&document, *signer)
+            .map(|r| r.document)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(document)
 }
 
 /// A deterministic image of `size` bytes for `version`.

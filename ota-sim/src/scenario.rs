@@ -12,6 +12,7 @@
 //! [campaign]         # stages, rollout rate, gate, timeouts, retries
 //! [network]          # latency, loss, duplication, reordering
 //! [faults]           # power loss, offline windows, corrupted blocks, tampering, misfits
+//! [trust]            # threshold signatures, a key rotation, attacks with a stolen key
 //! ```
 //! Every field has a default (see each struct), so a scenario says only what differs.
 //!
@@ -27,6 +28,10 @@
 
 use ota_core::version::{Version, VersionError};
 use serde::Deserialize;
+
+mod trust;
+
+pub use trust::{AttackSpec, MAX_ATTACKS, MAX_RELEASE_KEYS, TrustSpec};
 
 /// Most devices in a fleet.
 pub const MAX_DEVICES: u32 = 1_000_000;
@@ -86,6 +91,10 @@ pub struct Scenario {
     /// Injected faults.
     #[serde(default)]
     pub faults: FaultSpec,
+    /// Threshold signatures, a key rotation and attacks with a stolen key (none: one fixed
+    /// release key).
+    #[serde(default)]
+    pub trust: Option<TrustSpec>,
     /// Give up after this much simulated time (minutes).
     #[serde(default = "default_horizon")]
     pub horizon_minutes: u64,
@@ -454,6 +463,9 @@ impl Scenario {
         }
         self.check_groups()?;
         self.check_versions()?;
+        if let Some(trust) = &self.trust {
+            trust.check(self.horizon_minutes)?;
+        }
         self.check_durations()
     }
 
@@ -706,8 +718,14 @@ impl Scenario {
     }
 
     /// The names of the shipped scenarios.
-    pub const BUILTIN: [&'static str; 5] =
-        ["default", "bad-release", "large", "stress", "stress-harsh"];
+    pub const BUILTIN: [&'static str; 6] = [
+        "default",
+        "bad-release",
+        "large",
+        "stress",
+        "stress-harsh",
+        "key-rotation",
+    ];
 
     /// The scenarios shipped with the simulator, by name.
     pub fn builtin(name: &str) -> Option<&'static str> {
@@ -717,6 +735,7 @@ impl Scenario {
             "large" => Some(include_str!("../scenarios/large.toml")),
             "stress" => Some(include_str!("../scenarios/stress.toml")),
             "stress-harsh" => Some(include_str!("../scenarios/stress-harsh.toml")),
+            "key-rotation" => Some(include_str!("../scenarios/key-rotation.toml")),
             _ => None,
         }
     }

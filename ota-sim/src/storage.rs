@@ -70,6 +70,8 @@ struct Flash {
     flag: Flag,
     capacity: u32,
     record: Option<Vec<u8>>,
+    /// The trust root's record (devices of a `[trust]` scenario).
+    root: Option<Vec<u8>>,
 }
 
 /// One device's storage, shared by its slot and store handles (a new client after a reset
@@ -94,6 +96,7 @@ impl DeviceStorage {
             flag: Flag::Committed,
             capacity,
             record: None,
+            root: None,
         };
         Self {
             flash: Arc::new(Mutex::new(flash)),
@@ -195,6 +198,16 @@ impl DeviceStorage {
     /// The record-store handle.
     pub fn store(&self) -> SimStore {
         SimStore(self.clone())
+    }
+
+    /// The handle of the trust root's record store.
+    pub fn root_store(&self) -> SimRootStore {
+        SimRootStore(self.clone())
+    }
+
+    /// The trust root's stored record, without a power check (for the report).
+    pub fn root_record(&self) -> Option<Vec<u8>> {
+        self.lock().root.clone()
     }
 
     fn mutate(&self) -> Result<Mutation, StorageError> {
@@ -398,25 +411,58 @@ pub struct SimStore(DeviceStorage);
 
 impl StateStore for SimStore {
     fn load(&mut self, buf: &mut [u8]) -> Result<Option<usize>, StorageError> {
-        self.0.power.check()?;
-        let f = self.0.lock();
-        match &f.record {
-            None => Ok(None),
-            Some(r) => {
-                let dst = buf.get_mut(..r.len()).ok_or(StorageError::BufferTooSmall)?;
-                dst.copy_from_slice(r);
-                Ok(Some(r.len()))
-            }
-        }
+        load_record(&self.0, |f| &mut f.record, buf)
     }
 
     fn store(&mut self, record: &[u8]) -> Result<(), StorageError> {
-        match self.0.mutate()? {
-            Mutation::Full => {
-                self.0.lock().record = Some(record.to_vec());
-                Ok(())
-            }
-            Mutation::Torn => Err(StorageError::PowerLoss),
+        store_record(&self.0, |f| &mut f.record, record)
+    }
+}
+
+/// Copy the record `pick` chooses into `buf`. Needs power.
+fn load_record(
+    storage: &DeviceStorage,
+    pick: fn(&mut Flash) -> &mut Option<Vec<u8>>,
+    buf: &mut [u8],
+) -> Result<Option<usize>, StorageError> {
+    storage.power.check()?;
+    let mut f = storage.lock();
+    match pick(&mut f) {
+        None => Ok(None),
+        Some(r) => {
+            let dst = buf.get_mut(..r.len()).ok_or(StorageError::BufferTooSmall)?;
+            dst.copy_from_slice(r);
+            Ok(Some(r.len()))
         }
+    }
+}
+
+/// Replace the record `pick` chooses: complete, or not at all (a torn store fails).
+fn store_record(
+    storage: &DeviceStorage,
+    pick: fn(&mut Flash) -> &mut Option<Vec<u8>>,
+    record: &[u8],
+) -> Result<(), StorageError> {
+    match storage.mutate()? {
+        Mutation::Full => {
+            *pick(&mut storage.lock()) = Some(record.to_vec());
+            Ok(())
+        }
+        Mutation::Torn => Err(StorageError::PowerLoss),
+    }
+}
+
+/// The record store of a device's trust root: a second record beside the state record, with
+/// the same guarantee (a store is complete or did not happen) and the same power cuts.
+#[derive(Debug, Clone)]
+pub struct SimRootStore(DeviceStorage);
+
+impl StateStore for SimRootStore {
+    fn load(&mut self, buf: &mut [u8]) -> Result<Option<usize>, StorageError> {
+        load_record(&self.0, |f| &mut f.root, buf)
+    }
+
+    fn store(&mut self, record: &[u8]) -> Result<(), StorageError> {
+        store_record(&self.0, |f| &mut f.root, record)
     }
 }

@@ -19,6 +19,7 @@ use crate::client::{Client, MIN_TRANSMIT_LEN, Qos, SUBSCRIPTIONS};
 use crate::error::Error;
 use crate::event::Event;
 use crate::storage::{FirmwareSlot, StateStore};
+use crate::trust::TrustSource;
 
 /// How a run behaves beyond the connection.
 #[derive(Debug, Clone, Copy, Default)]
@@ -59,8 +60,8 @@ struct Fetch {
 /// [`RunnerError::BadUrl`] or [`RunnerError::Tls`] before connecting,
 /// [`RunnerError::Client`] when applying a self-test result fails in storage,
 /// [`RunnerError::Closed`] if the event loop stops.
-pub async fn run<S: FirmwareSlot, P: StateStore, const K: usize>(
-    client: &mut Client<'_, S, P, K>,
+pub async fn run<S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>>(
+    client: &mut Client<'_, S, P, K, T>,
     settings: &MqttSettings,
     app: &mut impl Application,
     options: RunOptions,
@@ -122,8 +123,8 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
     }
 }
 
-fn set_system_time<S: FirmwareSlot, P: StateStore, const K: usize>(
-    client: &mut Client<'_, S, P, K>,
+fn set_system_time<S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>>(
+    client: &mut Client<'_, S, P, K, T>,
     clock: Clock,
 ) {
     if let Ok(since) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
@@ -133,8 +134,8 @@ fn set_system_time<S: FirmwareSlot, P: StateStore, const K: usize>(
 
 /// Drain the client's events and act on them, until none are left. Returns how the run ends,
 /// if it does.
-fn apply_events<S: FirmwareSlot, P: StateStore, const K: usize>(
-    client: &mut Client<'_, S, P, K>,
+fn apply_events<S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>>(
+    client: &mut Client<'_, S, P, K, T>,
     app: &mut impl Application,
     options: RunOptions,
     clock: Clock,
@@ -174,8 +175,8 @@ fn apply_events<S: FirmwareSlot, P: StateStore, const K: usize>(
     }
 }
 
-fn start_fetch<S: FirmwareSlot, P: StateStore, const K: usize>(
-    client: &Client<'_, S, P, K>,
+fn start_fetch<S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>>(
+    client: &Client<'_, S, P, K, T>,
     agent: &ureq::Agent,
     offset: u32,
     len: u32,
@@ -186,8 +187,8 @@ fn start_fetch<S: FirmwareSlot, P: StateStore, const K: usize>(
     Some(Fetch { offset, task })
 }
 
-fn on_fetched<S: FirmwareSlot, P: StateStore, const K: usize>(
-    client: &mut Client<'_, S, P, K>,
+fn on_fetched<S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>>(
+    client: &mut Client<'_, S, P, K, T>,
     clock: Clock,
     offset: u32,
     fetched: Result<Vec<u8>, String>,
@@ -205,8 +206,8 @@ fn on_fetched<S: FirmwareSlot, P: StateStore, const K: usize>(
     };
 }
 
-fn on_link_event<S: FirmwareSlot, P: StateStore, const K: usize>(
-    client: &mut Client<'_, S, P, K>,
+fn on_link_event<S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>>(
+    client: &mut Client<'_, S, P, K, T>,
     link: &mut Link,
     app: &mut impl Application,
     clock: Clock,
@@ -247,8 +248,8 @@ fn on_link_event<S: FirmwareSlot, P: StateStore, const K: usize>(
     }
 }
 
-fn transmit<S: FirmwareSlot, P: StateStore, const K: usize>(
-    client: &mut Client<'_, S, P, K>,
+fn transmit<S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>>(
+    client: &mut Client<'_, S, P, K, T>,
     link: &mut Link,
     clock: Clock,
     out: &mut [u8],

@@ -14,7 +14,7 @@ use ota_cloud::jobs::model::{AsFields, StatusCounts};
 use serde::Serialize;
 
 use crate::responder::ResponderStats;
-use crate::world::{Sample, StageReport};
+use crate::world::{Sample, StageReport, TrustReport};
 use status_names::TerminalStatuses;
 
 /// Everything a run found.
@@ -54,6 +54,10 @@ pub struct Report {
     pub unreachable: Vec<Unreachable>,
     /// The end-of-run checks.
     pub invariants: Vec<Invariant>,
+    /// The `[trust]` events: roots held, the rotation, the attacks (absent without
+    /// `[trust]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trust: Option<TrustReport>,
     /// The timeline: a sample at every simulated minute, and one at the end.
     pub timeline: Vec<Sample>,
 }

@@ -57,6 +57,7 @@ pub fn summary(r: &Report) -> String {
     let _ = writeln!(s);
     fleet(&mut s, r);
     traffic(&mut s, r);
+    trust(&mut s, r);
     let _ = writeln!(s);
     stages(&mut s, r);
     let _ = writeln!(s);
@@ -143,6 +144,48 @@ fn traffic(s: &mut String, r: &Report) {
             .map(|(k, v)| format!("{k} {v}"))
             .collect();
         let _ = writeln!(s, "device reports: {}", list.join(", "));
+    }
+}
+
+/// The `[trust]` section: the threshold, the roots held, the rotation and the attacks.
+fn trust(s: &mut String, r: &Report) {
+    let Some(t) = &r.trust else { return };
+    let list = |m: &std::collections::BTreeMap<String, u64>| {
+        m.iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = writeln!(
+        s,
+        "trust: {} of {} release keys per release; devices by root version: {}; {} running \
+         an attacker's image",
+        t.threshold,
+        t.release_keys,
+        list(&t.roots),
+        t.compromised
+    );
+    for (what, job) in t
+        .rotation
+        .iter()
+        .map(|j| ("rotation", j))
+        .chain(t.attacks.iter().map(|j| ("stolen key", j)))
+    {
+        let _ = writeln!(
+            s,
+            "  {what} {} at minute {}: {} targeted: {}",
+            job.job_id,
+            job.minute,
+            job.targeted,
+            list(&job.by_result)
+        );
+    }
+    if t.unreadable_roots > 0 {
+        let _ = writeln!(
+            s,
+            "  {} boots found the stored root unreadable and used the built-in one",
+            t.unreadable_roots
+        );
     }
 }
 

@@ -478,6 +478,7 @@ impl World {
     /// Every tick: step the campaigns, sample the timeline, and decide whether the run is
     /// over.
     pub(super) fn control_tick(&mut self) {
+        self.trust_step();
         self.control_step();
         if (self.now - START) % 60_000 < TICK_MS {
             self.sample();
@@ -519,12 +520,16 @@ impl World {
             return true;
         }
         let settled = (0..self.devices.len() as u32).all(|d| self.device_settled(d));
-        if self.control.finished() && settled {
+        let trust_over =
+            self.trust.all_made() && super::trust::jobs_over(&self.service.engine(), &self.trust);
+        if self.control.finished() && settled && trust_over {
             return true;
         }
         let quiet = self.scenario.campaign.quiet_minutes.saturating_mul(60_000);
-        let nothing_due =
-            self.wakeups == 0 && self.engine_tick_at.is_none() && !self.control.soaking();
+        let nothing_due = self.wakeups == 0
+            && self.engine_tick_at.is_none()
+            && !self.control.soaking()
+            && self.trust.all_made();
         nothing_due && self.now >= self.control.last_activity.saturating_add(quiet)
     }
 

@@ -3,6 +3,7 @@
 
 use ota_core::time::Instant;
 use ota_device::storage::testing::PowerCut;
+use ota_device::trust::load_root;
 use ota_device::{Config, Event as DeviceEvent, MIN_TRANSMIT_LEN};
 
 use super::{Event, World, arm_cut, below_min_version};
@@ -10,6 +11,7 @@ use crate::device::SimDevice;
 use crate::net::{Message, deliveries};
 use crate::scenario::Scenario;
 use crate::storage::DeviceStorage;
+use crate::trust::SimTrust;
 
 /// What the scenario's faults made of one device: its hardware type, and what it and the
 /// registry say it is.
@@ -201,7 +203,23 @@ impl World {
     /// Power on: the client starts from the persisted record and connects.
     pub(super) fn boot(&mut self, d: u32) {
         let config = self.config(d);
-        let trust = self.keys.trust;
+        let trust = match &self.keys.rotating {
+            None => SimTrust::Fixed(self.keys.trust),
+            Some((keys, _)) => {
+                let mut store = self.devices[d as usize].storage.root_store();
+                match load_root(&mut store, keys.built_in.clone()) {
+                    Ok((root, source)) => {
+                        self.note_root_source(source);
+                        SimTrust::Rotating {
+                            root: Box::new(root),
+                            store,
+                        }
+                    }
+                    // A cut while reading it: as for a refused client.
+                    Err(_) => return self.power_cut(d),
+                }
+            }
+        };
         let device = &mut self.devices[d as usize];
         if device.boot(config, trust).is_err() {
             // A cut during the boot itself: try again after the next reset.

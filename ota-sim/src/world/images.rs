@@ -1,6 +1,7 @@
 //! The images of a run, drawn from the seed: a factory image per starting version, and a
 //! build of the release (and of the rollback release) per hardware type it is for, each a
-//! different image on its own stream, as on a real fleet.
+//! different image on its own stream, as on a real fleet; with `[[trust.attacks]]`, the
+//! attacker's image.
 
 use std::collections::BTreeMap;
 
@@ -33,7 +34,28 @@ impl Images {
         let mut images = Self::default();
         images.add_factory(scenario, rng);
         images.add_builds(scenario, rng, responder);
+        images.add_attack(scenario, rng, responder);
         images
+    }
+
+    /// The attacker's image for the first hardware type, when the scenario has attacks.
+    fn add_attack(&mut self, scenario: &Scenario, rng: &mut SimRng, responder: &mut Responder) {
+        let attacked = scenario
+            .trust
+            .as_ref()
+            .is_some_and(|t| !t.attacks.is_empty());
+        let Some(hw) = scenario.hardware.first().filter(|_| attacked) else {
+            return;
+        };
+        let bytes = image(scenario.image.size, "attacker", rng);
+        responder.add_stream(super::ATTACK_STREAM, bytes.clone());
+        let index = self.add(
+            bytes,
+            super::ATTACK_VERSION,
+            "attack",
+            Some(hw.name.clone()),
+        );
+        self.builds.insert(("attack", hw.name.clone()), index);
     }
 
     /// One factory image per distinct starting version, plus the below-minimum one.

@@ -38,6 +38,7 @@ use tokio::time::Instant;
 use super::{Event, START, TICK_MS, World};
 use crate::device::SimDevice;
 use crate::rng::SimRng;
+use crate::trust::{SimTrust, TRUST_KEYS};
 
 /// How a run over MQTT connects, and how fast its service clock runs.
 #[derive(Debug, Clone)]
@@ -96,6 +97,9 @@ pub enum LiveError {
     /// A device task ended abnormally.
     #[error("device task: {0}")]
     Device(String),
+    /// The scenario has `[trust]`, which runs on the simulated network only.
+    #[error("a scenario with [trust] runs on the simulated network only, not over MQTT")]
+    Trust,
 }
 
 /// `mqtt://HOST:PORT` as host and port.
@@ -161,7 +165,7 @@ enum Note {
 /// What a device task needs beyond its [`SimDevice`].
 struct Plan {
     d: u32,
-    trust: &'static TrustStore<1>,
+    trust: &'static TrustStore<TRUST_KEYS>,
     topic_root: &'static str,
     block_size: u32,
     /// Version and whether it is a release build, by image index.
@@ -261,7 +265,7 @@ async fn live_device(
     loop {
         let config = plan.config(&device, boots);
         boots += 1;
-        let down = if device.boot(config, plan.trust).is_err() {
+        let down = if device.boot(config, SimTrust::Fixed(plan.trust)).is_err() {
             Down::Cut
         } else {
             powered(
@@ -433,6 +437,9 @@ impl World {
     ) -> Result<(), LiveError> {
         if options.speed == 0 || options.speed > LiveOptions::MAX_SPEED {
             return Err(LiveError::Speed(options.speed));
+        }
+        if self.scenario.trust.is_some() {
+            return Err(LiveError::Trust);
         }
         let broker = Broker::start(options, self.scenario.devices)?;
         self.transport = format!(

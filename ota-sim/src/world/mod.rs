@@ -11,6 +11,7 @@ mod live;
 mod outcome;
 mod service;
 mod stats;
+mod trust;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -32,6 +33,7 @@ use images::Images;
 pub use control::{CampaignKind, Control, StageReport, Verdict};
 pub use live::{LiveError, LiveOptions};
 pub use stats::{DeviceReport, Sample, Stats};
+pub use trust::{ATTACK_COUNTER, ATTACK_STREAM, ATTACK_VERSION, TrustJobReport, TrustReport};
 
 /// Simulated start time (Unix ms).
 pub const START: u64 = 1_800_000_000_000;
@@ -92,7 +94,7 @@ impl Ord for Scheduled {
 pub struct KnownImage {
     /// The version it reports.
     pub version: Version,
-    /// What it is: `factory`, `release` or `rollback`.
+    /// What it is: `factory`, `release`, `rollback` or `attack`.
     pub role: &'static str,
     /// The hardware type a release build is for (`None`: a factory image, any hardware).
     pub hardware: Option<String>,
@@ -126,6 +128,8 @@ pub struct World {
     /// Pending [`Event::is_wakeup`] events.
     wakeups: u64,
     hardware_ids: Vec<&'static str>,
+    /// The `[trust]` events.
+    trust: trust::TrustEvents,
     done: bool,
 }
 
@@ -137,12 +141,17 @@ impl World {
     /// [`KeyError`] if the release key cannot be made (not expected from a seed).
     pub fn new(scenario: Scenario) -> Result<Self, KeyError> {
         let mut rng = SimRng::new(scenario.seed);
-        let keys = Keys::generate(&mut rng)?;
+        let mut keys = Keys::generate(&mut rng)?;
+        if let Some(spec) = &scenario.trust {
+            keys = keys.with_trust(spec, scenario.seed)?;
+        }
         Ok(Self::assemble(scenario, keys, rng))
     }
 
     /// [`World::new`] with the release signed by `keys` (an operator's key, e.g. from
-    /// `ota-cloud keygen`) instead of one drawn from the seed.
+    /// `ota-cloud keygen`) instead of one drawn from the seed. A `[trust]` scenario's keys
+    /// are the ones `keys` carries ([`Keys::with_trust`]): without them its devices hold
+    /// `keys`' fixed trust store and its trust events are not made.
     pub fn with_keys(scenario: Scenario, keys: Keys) -> Self {
         let mut rng = SimRng::new(scenario.seed);
         // Draw what key generation draws, so the rest of the run is the same either way.
@@ -155,6 +164,7 @@ impl World {
     /// The world before anything runs: images, service, then the fleet, drawn from `rng` in
     /// that order.
     fn assemble(scenario: Scenario, keys: Keys, mut rng: SimRng) -> Self {
+        let keys_rotate = keys.rotating.is_some();
         let mut responder = Responder::new("$aws");
         let images = Images::make(&scenario, &mut rng, &mut responder);
         let hardware_ids: Vec<&'static str> = scenario
@@ -183,6 +193,7 @@ impl World {
             engine_tick_at: None,
             wakeups: 0,
             hardware_ids,
+            trust: trust::TrustEvents::plan(scenario.trust.as_ref().filter(|_| keys_rotate)),
             done: false,
             rng,
             scenario,

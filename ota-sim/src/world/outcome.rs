@@ -16,7 +16,7 @@ fn status_name(s: JobExecutionStatus) -> &'static str {
     s.as_str()
 }
 
-fn invariant(name: &str, offenders: &[String], ok_detail: String) -> Invariant {
+pub(super) fn invariant(name: &str, offenders: &[String], ok_detail: String) -> Invariant {
     Invariant {
         name: name.to_string(),
         held: offenders.is_empty(),
@@ -96,6 +96,7 @@ impl World {
         };
         let excluded = self.excluded(&engine);
         let invariants = self.invariants(&engine, &tally);
+        let trust = self.trust_report(&engine);
         drop(engine);
         Report {
             scenario: self.scenario.name.clone(),
@@ -120,6 +121,7 @@ impl World {
             excluded,
             unreachable: tally.unreachable,
             invariants,
+            trust,
             timeline: self.stats.timeline.clone(),
         }
     }
@@ -303,6 +305,7 @@ impl World {
     /// The end-of-run checks: the devices' images, then the run's own.
     fn invariants(&self, engine: &Engine, tally: &Tally) -> Vec<Invariant> {
         let mut out = self.device_invariants();
+        out.extend(self.trust_invariants(engine));
         out.extend(self.run_invariants(engine, tally));
         out
     }

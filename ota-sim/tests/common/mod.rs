@@ -30,7 +30,7 @@ pub async fn device(
     root: &'static str,
     thing: &str,
     dir: &Path,
-    trust: &'static TrustStore<1>,
+    trust: &'static TrustStore<{ ota_sim::trust::TRUST_KEYS }>,
 ) -> (Exit, Vec<Version>) {
     device_until(broker, root, thing, dir, trust, false).await
 }
@@ -43,7 +43,7 @@ pub async fn device_until(
     root: &'static str,
     thing: &str,
     dir: &Path,
-    trust: &'static TrustStore<1>,
+    trust: &'static TrustStore<{ ota_sim::trust::TRUST_KEYS }>,
     resume_after_cancel: bool,
 ) -> (Exit, Vec<Version>) {
     let fs = RealFs::new(dir);

@@ -9,8 +9,9 @@
 //!
 //! The document's own `signature` (with its `keyId`) is the first signature; each entry here
 //! is one more, over exactly the same manifest bytes, so a key holder can add one without
-//! changing what the others signed. A device that needs a single signer ignores them (and
-//! an older device, which does not know the member, does too).
+//! changing what the others signed. A device that needs a single signer accepts any one
+//! trusted signature among them all; an older device, which does not know the member,
+//! reads the first signature only.
 //!
 //! Kept as the array's text and read again when iterated, so that a document stays small
 //! and `Copy` on a device; the text is checked once, when the document is parsed, so

@@ -145,7 +145,7 @@ fn parse_error(e: &clap::Error, out: &mut dyn Write) -> Result<(), CliError> {
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
             Err(CliError::usage(
-                "a command is required: keygen, sign, verify, release, inspect, plan, gateway, job, campaign or serve (see ota-cloud --help)",
+                "a command is required: keygen, sign, verify, release, root, inspect, plan, gateway, job, campaign or serve (see ota-cloud --help)",
             ))
         }
         _ => {

@@ -1,6 +1,6 @@
 //! The persistent record: what must survive a power cut, in a fixed little-endian layout.
 //!
-//! The record is small (under 400 bytes) and written through [`crate::storage::StateStore`],
+//! The record is small (at most 544 bytes) and written through [`crate::storage::StateStore`],
 //! which makes each write atomic. It holds the job being applied, how far its download got,
 //! what phase the update is in, and the anti-rollback floor.
 
@@ -19,9 +19,19 @@ const MAX_VERSION_TEXT: usize = 3 * 10 + 2 + 2 * (1 + ota_core::version::MAX_VER
 
 /// Longest encoded record: the header, the job id, the execution number, the digest, five
 /// u32 fields, three versions, each with a length byte, the newest latest statement's
-/// `issued`, and the floor reset's sequence and allowance (540 bytes).
-pub(crate) const RECORD_CAPACITY: usize =
-    4 + (1 + 64) + 8 + 32 + 5 * 4 + 3 * (1 + MAX_VERSION_TEXT) + 8 + 4 + 4 + (1 + MAX_VERSION_TEXT);
+/// `issued` and the timestamp role it was taken under, and the floor reset's sequence and
+/// allowance (544 bytes).
+pub(crate) const RECORD_CAPACITY: usize = 4
+    + (1 + 64)
+    + 8
+    + 32
+    + 5 * 4
+    + 3 * (1 + MAX_VERSION_TEXT)
+    + 8
+    + 4
+    + 4
+    + 4
+    + (1 + MAX_VERSION_TEXT);
 
 /// Where an update stands across reboots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +82,9 @@ pub(crate) struct Record {
     /// The newest `issued` of a latest statement taken (freeze defence; 0: none), so that
     /// no older one counts as fresh after a reboot.
     pub(crate) latest_issued: u64,
+    /// The timestamp role `latest_issued` was taken under ([`crate::trust::role_id`]): a
+    /// bound taken under other timestamp keys is not used (TUF's fast-forward recovery).
+    pub(crate) latest_role: u32,
     /// The sequence of the last floor reset taken (0: none): only a higher one is taken.
     pub(crate) reset_sequence: u32,
     /// The release a floor reset allows below the floor, until it is committed.
@@ -99,6 +112,7 @@ impl Record {
                 security_counter: SecurityCounter(0),
             },
             latest_issued: 0,
+            latest_role: 0,
             reset_sequence: 0,
             allowance: None,
         }
@@ -129,6 +143,7 @@ impl Record {
         w.version(Some(&self.updated_by));
         w.version(Some(&self.floor.version));
         w.bytes(&self.latest_issued.to_le_bytes());
+        w.bytes(&self.latest_role.to_le_bytes());
         w.bytes(&self.reset_sequence.to_le_bytes());
         w.bytes(&self.allowance.map_or(0, |(_, c)| c.0).to_le_bytes());
         w.version(self.allowance.as_ref().map(|(v, _)| v));
@@ -171,14 +186,15 @@ impl Record {
         let target_version = r.version()?;
         let updated_by = r.version()??;
         let floor_version = r.version()??;
-        let (latest_issued, reset_sequence, allowance) = if format == 1 {
-            (0, 0, None)
+        let (latest_issued, latest_role, reset_sequence, allowance) = if format == 1 {
+            (0, 0, 0, None)
         } else {
             let issued = u64::from_le_bytes(r.array()?);
+            let role = r.word()?;
             let sequence = r.word()?;
             let counter = r.word()?;
             let allowed = r.version()?.map(|v| (v, SecurityCounter(counter)));
-            (issued, sequence, allowed)
+            (issued, role, sequence, allowed)
         };
         if !r.input.is_empty() || received > image_size {
             return None;
@@ -201,6 +217,7 @@ impl Record {
                 security_counter: SecurityCounter(floor_counter),
             },
             latest_issued,
+            latest_role,
             reset_sequence,
             allowance,
         })
@@ -300,6 +317,7 @@ mod tests {
                 security_counter: SecurityCounter(9),
             },
             latest_issued: u64::MAX,
+            latest_role: u32::MAX,
             reset_sequence: u32::MAX,
             allowance: Some((v, SecurityCounter(u32::MAX))),
         }
@@ -340,10 +358,15 @@ mod tests {
         let record = full();
         let n = record.encode(&mut buf);
         buf[0] = 1;
-        let old = Record::decode(&buf[..n - 8 - 8 - 1 - MAX_VERSION_TEXT]).unwrap();
+        let old = Record::decode(&buf[..n - 8 - 4 - 8 - 1 - MAX_VERSION_TEXT]).unwrap();
         assert_eq!(
-            (old.latest_issued, old.reset_sequence, old.allowance),
-            (0, 0, None)
+            (
+                old.latest_issued,
+                old.latest_role,
+                old.reset_sequence,
+                old.allowance
+            ),
+            (0, 0, 0, None)
         );
         assert_eq!(old.floor, record.floor);
         assert_eq!(

@@ -245,6 +245,19 @@ fn store_root(store: &mut dyn StateStore, statement: &[u8]) -> Result<(), Reason
         .map_err(|_| Reason::StorageFailure)
 }
 
+/// A short id of a timestamp role (its keys, in order, and its threshold; 0 for none): the
+/// freshness bound kept in the state record is used only under the role it was taken
+/// under, so that rotating the timestamp keys forgets a statement a stolen key dated in the
+/// future (TUF's fast-forward recovery). Not a security boundary in itself: the keys it
+/// names come from a root the device's root keys signed.
+pub fn role_id<const K: usize>(role: Option<&TrustStore<K>>) -> u32 {
+    let Some(role) = role else { return 0 };
+    role.iter().fold(u32::from(role.threshold()), |id, key| {
+        let [a, b, c, d, ..] = key.key_id().0;
+        id.rotate_left(7) ^ u32::from_le_bytes([a, b, c, d])
+    }) | 1
+}
+
 /// The reason a refused root update is reported with.
 fn reason_of(e: RootError) -> Reason {
     match e {

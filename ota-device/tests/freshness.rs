@@ -228,3 +228,58 @@ fn without_the_setting_or_a_timestamp_role_nothing_is_asked() {
     unset.drive(10_000);
     assert!(requests(&unset).is_empty(), "freshness_max_age unset");
 }
+
+#[test]
+fn rotating_the_timestamp_keys_forgets_a_statement_dated_in_the_future() {
+    /// Two centuries ahead: what a stolen timestamp key signs to freeze the device for good.
+    const FUTURE: u64 = 9_000_000_000;
+    let (stolen, new) = (Signer::new(31), Signer::new(32));
+    // Root 2: the same root and release keys, timestamp key 32 instead of 31.
+    let keys = root_statement(2, (&[&Signer::new(1)], 1), (&[&Signer::new(7)], 1));
+    let root_2 = format!(
+        r#"{},"timestamp":{{"threshold":1,"keys":[{}]}}}}"#,
+        keys.strip_suffix('}').unwrap(),
+        new.root_key_json()
+    );
+    let document = trust_doc(&root_2, &[&Signer::new(1)]);
+    let mut w = World::with(
+        move |_, _| document,
+        PowerCut::unlimited(),
+        ota_core::streams::Format::Cbor,
+        |c| {
+            c.freshness_max_age = Some(MAX_AGE);
+            c.idle_check_interval = Duration::from_secs(3600);
+        },
+    );
+    w.peer.delay_creation();
+    w.rotate_trust(root_with_timestamp(&stolen));
+    w.connect();
+    answer(&mut w, "1.0.0", FUTURE, &stolen).unwrap();
+    // Every honest statement after it is "not newer", across a reboot too.
+    w.reboot();
+    assert_eq!(answer(&mut w, "1.0.0", 2_000, &stolen), Err(Error::Ignored));
+
+    // The operator rotates the timestamp key.
+    w.peer.create();
+    w.peer.notify_next();
+    w.drive(10_000);
+    assert!(w.events.contains(&Event::TrustRotated { version: 2 }));
+    // The bound taken under the old key is forgotten, after a reboot as well ...
+    w.reboot();
+    assert_eq!(w.root_version(), Some(2));
+    answer(&mut w, "1.0.0", 2_000, &new).unwrap();
+    assert_eq!(w.client().latest_release(), Some(v("1.0.0")));
+    // ... the new key's statements are bound as before ...
+    idle(&mut w, 1);
+    assert_eq!(answer(&mut w, "1.0.0", 2_000, &new), Err(Error::Ignored));
+    w.reboot();
+    assert_eq!(answer(&mut w, "1.0.0", 1_999, &new), Err(Error::Ignored));
+    // ... and the stolen key signs nothing any more.
+    idle(&mut w, 1);
+    assert_eq!(
+        answer(&mut w, "1.0.0", FUTURE + 1, &stolen),
+        Err(Error::Malformed)
+    );
+    idle(&mut w, 1);
+    answer(&mut w, "1.0.0", 3_000, &new).unwrap();
+}

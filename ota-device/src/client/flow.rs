@@ -319,6 +319,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
         };
         let report = match outcome {
             Ok(version) => {
+                self.forget_rotated_statements();
                 self.emit(Event::TrustRotated { version });
                 return self.enter(Next::Stage(Stage::Applied), When::Now(now));
             }

@@ -13,7 +13,7 @@ use super::outbox::Outgoing;
 use crate::error::Error;
 use crate::event::Event;
 use crate::storage::{FirmwareSlot, StateStore};
-use crate::trust::TrustSource;
+use crate::trust::{TrustSource, role_id};
 
 /// What the client knows of the latest statements (the newest `issued` is in the record).
 #[derive(Debug, Clone, Copy, Default)]
@@ -28,6 +28,8 @@ pub(crate) struct Freshness {
     stale: bool,
     /// The newest `issued` taken this boot (the record keeps a bound written less often).
     newest: u64,
+    /// The timestamp role `newest` was taken under.
+    role: u32,
 }
 
 impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Client<'a, S, P, K, T> {
@@ -75,9 +77,31 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
         }
     }
 
-    /// The newest `issued` taken, this boot or before.
+    /// The newest `issued` taken, this boot or before, under the timestamp keys held now
+    /// (a bound taken under keys since rotated away is forgotten: see
+    /// [`crate::trust::role_id`]).
     fn newest_issued(&self) -> u64 {
-        self.freshness.newest.max(self.record.latest_issued)
+        let role = role_id(self.trust.timestamp());
+        let stored = if self.record.latest_role == role {
+            self.record.latest_issued
+        } else {
+            0
+        };
+        let this_boot = if self.freshness.role == role {
+            self.freshness.newest
+        } else {
+            0
+        };
+        this_boot.max(stored)
+    }
+
+    /// After a rotation: a statement taken under timestamp keys since rotated away no longer
+    /// counts (the record's bound is ignored by [`Self::newest_issued`] for the same reason).
+    pub(super) fn forget_rotated_statements(&mut self) {
+        if self.freshness.role != role_id(self.trust.timestamp()) {
+            self.freshness.latest = None;
+            self.freshness.newest = 0;
+        }
     }
 
     /// The newest latest statement's release when it is newer than the running one.
@@ -159,10 +183,16 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
     /// replayed statement older than that is not fresh.
     fn remember_issued(&mut self, issued: u64) {
         let half_period = self.config.freshness_max_age.map_or(0, |d| d.as_secs() / 2);
+        let role = role_id(self.trust.timestamp());
         self.freshness.newest = issued;
+        self.freshness.role = role;
         let stored = self.record.latest_issued;
-        if stored == 0 || issued.saturating_sub(stored) >= half_period {
+        if stored == 0
+            || self.record.latest_role != role
+            || issued.saturating_sub(stored) >= half_period
+        {
             self.record.latest_issued = issued;
+            self.record.latest_role = role;
             // A failed write loses only this bound: the next statement writes it again.
             let _ = self.persist();
         }

@@ -42,6 +42,7 @@ mod afr_ota;
 mod cosign;
 mod error;
 mod firmware;
+mod floor_reset;
 mod image;
 mod manifest;
 mod trust;
@@ -50,6 +51,7 @@ pub use afr_ota::{AWS_S3_PRESIGNED, AfrOtaSpec, afr_ota, afr_ota_from_digest, si
 pub use cosign::cosign;
 pub use error::ReleaseError;
 pub use firmware::{FirmwareSpec, firmware_update, firmware_update_from_digest};
+pub use floor_reset::{FloorResetSpec, floor_reset, floor_reset_statement};
 pub use image::{CHUNK_LEN, ImageDigest};
 pub use manifest::{ManifestSpec, canonical_bytes, manifest_for, manifest_from_digest};
 pub use trust::{RoleSpec, RootSpec, root_statement, trust_update};

@@ -19,6 +19,7 @@ mod backend;
 mod campaign;
 mod error;
 mod files;
+mod floor_reset;
 mod gateway;
 mod inspect;
 mod job;
@@ -74,6 +75,7 @@ enum Command {
     Release(Box<release::Args>),
     Inspect(inspect::Args),
     Root(Box<root::Args>),
+    FloorReset(Box<floor_reset::Args>),
     Plan(plan::Args),
     Gateway(gateway::Args),
     Job(job::Args),
@@ -129,6 +131,7 @@ where
         Command::Release(args) => release::run(args, out),
         Command::Inspect(args) => inspect::run(args, out),
         Command::Root(args) => root::run(args, out),
+        Command::FloorReset(args) => floor_reset::run(args, out),
         Command::Plan(args) => plan::run(args, out),
         Command::Gateway(args) => gateway::run(args, out),
         Command::Job(args) => job::run(args, out),
@@ -145,7 +148,7 @@ fn parse_error(e: &clap::Error, out: &mut dyn Write) -> Result<(), CliError> {
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
             Err(CliError::usage(
-                "a command is required: keygen, sign, verify, release, root, inspect, plan, gateway, job, campaign or serve (see ota-cloud --help)",
+                "a command is required: keygen, sign, verify, release, root, floor-reset, inspect, plan, gateway, job, campaign or serve (see ota-cloud --help)",
             ))
         }
         _ => {

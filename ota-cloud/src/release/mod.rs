@@ -11,7 +11,8 @@
 //!   only; a device learns nothing trustworthy until the download is complete.
 //!
 //! [`trust_update`] makes the third kind of document: a signed root statement that rotates
-//! devices' keys ([`ota_core::trust`]).
+//! devices' keys ([`ota_core::trust`]). [`floor_reset`] makes the fourth: a root-signed
+//! statement that lets one named release past devices' anti-rollback floor, once.
 //!
 //! [`cosign`] adds a signature to a firmware-update document without changing what the
 //! others signed, for devices that need a threshold of signers.

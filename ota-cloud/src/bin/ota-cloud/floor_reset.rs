@@ -4,10 +4,10 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use ota_cloud::release::{FloorResetSpec, ReleaseError, cosign, floor_reset};
+use ota_cloud::release::{FloorResetSpec, ReleaseError, floor_reset};
 use ota_core::version::{SecurityCounter, Version};
 
-use super::{CliError, files, keys, parse, write_out};
+use super::{CliError, cosign_and_write, files, keys, parse};
 
 /// Write a floor-reset job document: a statement (product, hardware, sequence, and the
 /// version and security counter of one release) signed by --key and every --cosign-key,
@@ -67,21 +67,17 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
         security_counter: SecurityCounter(args.security_counter),
     };
     let signer = args.signing.signer()?;
-    let mut document = floor_reset(&spec, &signer)
+    let document = floor_reset(&spec, &signer)
         .map_err(|e| match e {
             ReleaseError::BadField { .. } => CliError::usage(e.to_string()),
             _ => CliError::failure(e.to_string()),
         })?
         .document;
-    for path in &args.cosign_key {
-        let cosigner = keys::signer(path, args.signing.pss)?;
-        document = cosign(&document, &cosigner)
-            .map_err(|e| CliError::failure(format!("--cosign-key {}: {e}", path.display())))?
-            .document;
-    }
-    let text = format!("{document}\n");
-    match &args.out {
-        Some(path) => files::stage(path, text.as_bytes(), false)?.commit(true),
-        None => write_out(out, &text),
-    }
+    cosign_and_write(
+        document,
+        &args.cosign_key,
+        args.signing.pss,
+        args.out.as_deref(),
+        out,
+    )
 }

@@ -177,5 +177,27 @@ fn write_out(out: &mut dyn Write, text: &str) -> Result<(), CliError> {
         .map_err(|e| CliError::failure(format!("cannot write output: {e}")))
 }
 
+/// `document` co-signed by each key of `cosign_keys` in turn, then written with a newline
+/// to `path` (replaced whole) or to `out`.
+fn cosign_and_write(
+    mut document: String,
+    cosign_keys: &[std::path::PathBuf],
+    pss: bool,
+    path: Option<&std::path::Path>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    for key in cosign_keys {
+        let cosigner = keys::signer(key, pss)?;
+        document = ota_cloud::release::cosign(&document, &cosigner)
+            .map_err(|e| CliError::failure(format!("--cosign-key {}: {e}", key.display())))?
+            .document;
+    }
+    let text = format!("{document}\n");
+    match path {
+        Some(path) => files::stage(path, text.as_bytes(), false)?.commit(true),
+        None => write_out(out, &text),
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -3,10 +3,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ota_cloud::release::{RoleSpec, RootSpec, cosign, trust_update};
+use ota_cloud::release::{RoleSpec, RootSpec, trust_update};
 use ota_core::crypto::TrustedKey;
 
-use super::{CliError, files, keys, write_out};
+use super::{CliError, cosign_and_write, files, keys};
 
 /// Write a trust-update job document: a root statement (product, version, root keys and
 /// release keys, each role with its threshold) signed by --key and every --cosign-key.
@@ -92,20 +92,16 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> Result<(), CliError> {
         }),
     };
     let signer = args.signing.signer()?;
-    let mut document = trust_update(&spec, &signer)
+    let document = trust_update(&spec, &signer)
         .map_err(|e| CliError::usage(e.to_string()))?
         .document;
-    for path in &args.cosign_key {
-        let cosigner = keys::signer(path, args.signing.pss)?;
-        document = cosign(&document, &cosigner)
-            .map_err(|e| CliError::failure(format!("--cosign-key {}: {e}", path.display())))?
-            .document;
-    }
-    let text = format!("{document}\n");
-    match &args.out {
-        Some(path) => files::stage(path, text.as_bytes(), false)?.commit(true),
-        None => write_out(out, &text),
-    }
+    cosign_and_write(
+        document,
+        &args.cosign_key,
+        args.signing.pss,
+        args.out.as_deref(),
+        out,
+    )
 }
 
 /// The keys in `paths`, each bound to the algorithm it verifies.

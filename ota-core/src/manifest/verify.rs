@@ -80,7 +80,7 @@ pub struct InspectedManifest<'m> {
 /// device that builds its policy only once the signature has verified). Every other check
 /// is the same code as [`verify`]'s, in the same order: without a trust store the manifest
 /// and signature must still be strict base64 (the signature at most
-/// [`MAX_VERIFIABLE_SIGNATURE_LEN`] bytes) and `keyId`, when present, 64 hex digits.
+/// [`MAX_VERIFIABLE_SIGNATURE_LEN`](crate::crypto::MAX_VERIFIABLE_SIGNATURE_LEN) bytes) and `keyId`, when present, 64 hex digits.
 ///
 /// Proves nothing about who signed the manifest unless `trust` was given, and nothing about
 /// the device policy: only [`VerifiedManifest`] is proof of both, and only [`verify`] makes
@@ -103,13 +103,13 @@ pub fn inspect<'m, const N: usize>(
 }
 
 /// Decode the manifest (strict base64) and check its signatures with `trust` and its
-/// [threshold](TrustStore::threshold) ([`Signatures::check`]): with the key named by
+/// [threshold](TrustStore::threshold) ([`Signatures::check`](crate::signed::Signatures::check)): with the key named by
 /// `keyId`, or any trusted key, when the threshold is 1 and the document has no
 /// `cosignatures`; otherwise until the threshold of distinct trusted keys have signed.
 /// Returns the manifest bytes (in `scratch`) and the first key that verified. Checks
 /// nothing else: [`verify`] adds the document, job and policy checks; a caller that already
 /// holds the image (a device's manifest trailer) adds its own. Never inlined, nor is
-/// [`accept`]: signature verification needs the most stack (~5.5 KB on Cortex-M), and this
+/// `accept`: signature verification needs the most stack (~5.5 KB on Cortex-M), and this
 /// way nothing of the manifest parsing and policy check is on the stack meanwhile.
 ///
 /// # Errors

@@ -6,11 +6,11 @@
 //!   partition and a [`BootControl`] (the bootloader's flags).
 //! - [`StateStore`]: a record of up to [`MAX_RECORD_LEN`] bytes that survives power loss.
 //!   [`DualCopyStore`] implements it with two CRC-checked copies on NOR flash.
-//! - [`Bank`]: one of a dual-bank device's two image banks, as [`testing`] and [`files`] name
+//! - [`Bank`]: one of a dual-bank device's two image banks, as `testing` and `files` name
 //!   them.
 //! - [`StorageError`]: one small `Copy` error for all of it; flash driver errors collapse into
 //!   it through `NorFlashError::kind`.
-//! - [`files`] (feature `files`, std): all of the above as files in one directory, written with
+//! - `files` (feature `files`, std): all of the above as files in one directory, written with
 //!   fsync and atomic renames, for a device with a filesystem (a Linux process updating itself).
 //!
 //! # Power loss
@@ -27,7 +27,7 @@
 //!
 //! Reads and `boot_state` write nothing. Nothing here allocates, erases implicitly or retries.
 //!
-//! The `testing` feature adds [`testing`]: RAM flash, a dual-bank bootloader and a state store,
+//! The `testing` feature adds `testing`: RAM flash, a dual-bank bootloader and a state store,
 //! all with power-cut injection.
 
 mod bank;

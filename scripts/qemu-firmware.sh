@@ -10,8 +10,18 @@
 #   ota-update, client-only +afr-ota,json-streams   the same with ota-device's default
 #                                  features (AWS afr_ota documents, JSON stream messages),
 #                                  which this firmware leaves out by default
+#   ota-update +threshold-2of3     three release keys, two must sign: the document signed by
+#                                  a and co-signed by b, must exit 0 with "OTA OK:"
+#   ota-update +threshold-2of3,tamper-signature   a's signature changed: must exit 1, the job
+#                                  REJECTED with below_threshold
+#   ota-update +rotation           a trust_update job (root 2, signed by 2 of 3 root keys, a
+#                                  new release key) applied and stored, a reset, then the
+#                                  firmware job signed by the new release key: must exit 0
+#   ota-update +rotation,tamper-signature   root key 1's signature on the trust update
+#                                  changed: must exit 1, REJECTED with below_threshold
+#   client-only +threshold-2of3, +rotation   the client's flash with what those need
 #
-# then prints a Markdown table of flash, RAM, stack and instruction counts.
+# then prints Markdown tables of flash, RAM, stack and instruction counts.
 #
 # Needs Debian's rustc-web / cargo-web / rust-web-src (Rust 1.96 with the library sources for
 # -Zbuild-std), rust-web-llvm + lld-22 (rust-lld, llvm-size-22) and qemu-system-arm; installs
@@ -57,13 +67,17 @@ run() { # run NAME ELF: stdout to $OUT/NAME.out, stderr to $OUT/NAME.err; prints
 
 fail=0
 codes=""
-expect() { # expect NAME WANTED_RC GOT_RC PATTERN
-  local name=$1 want=$2 got=$3 pattern=$4
+expect() { # expect NAME WANTED_RC GOT_RC PATTERN...: the exit code, and a line for each pattern
+  local name=$1 want=$2 got=$3 pattern missing=""
+  shift 3
   codes="$codes${codes:+, }$name $got"
-  if [ "$got" = "$want" ] && grep -q -- "$pattern" "$OUT/$name.out"; then
-    echo "qemu-firmware: $name: exit $got, as expected: $(grep -m1 -- "$pattern" "$OUT/$name.out")"
+  for pattern in "$@"; do
+    grep -q -- "$pattern" "$OUT/$name.out" || missing="$missing${missing:+; }$pattern"
+  done
+  if [ "$got" = "$want" ] && [ -z "$missing" ]; then
+    echo "qemu-firmware: $name: exit $got, as expected: $(grep -m1 -- "$1" "$OUT/$name.out")"
   else
-    echo "qemu-firmware: $name: FAILED: exit $got (wanted $want), output lacks or has: $pattern" >&2
+    echo "qemu-firmware: $name: FAILED: exit $got (wanted $want), output lacks: ${missing:-nothing}" >&2
     sed 's/^/  stdout: /' "$OUT/$name.out" >&2
     grep -v 'Timer with period zero' "$OUT/$name.err" | sed 's/^/  stderr: /' >&2 || true
     fail=1
@@ -75,7 +89,8 @@ build ""
 for bin in ota-update empty client-only; do
   cp "$ELF_DIR/$bin" "$OUT/$bin.elf"
 done
-expect ota-update 0 "$(run ota-update "$OUT/ota-update.elf")" '^OTA OK: '
+expect ota-update 0 "$(run ota-update "$OUT/ota-update.elf")" '^OTA OK: ' \
+  '^manifest check: .*; signed by 1 of 1 release keys, threshold 1;'
 expect empty 0 "$(run empty "$OUT/empty.elf")" '^EMPTY OK'
 expect client-only 0 "$(run client-only "$OUT/client-only.elf")" '^CLIENT-ONLY OK'
 
@@ -85,15 +100,37 @@ cp "$ELF_DIR/client-only" "$OUT/client-only-defaults.elf"
 expect ota-update-defaults 0 "$(run ota-update-defaults "$OUT/ota-update-defaults.elf")" '^OTA OK: '
 expect client-only-defaults 0 "$(run client-only-defaults "$OUT/client-only-defaults.elf")" '^CLIENT-ONLY OK'
 
-for variant in tamper-signature tamper-image force-panic force-fault; do
+# Threshold signatures and trust-root rotation (issue 15, item 6).
+build threshold-2of3
+cp "$ELF_DIR/ota-update" "$OUT/threshold-2of3.elf"
+cp "$ELF_DIR/client-only" "$OUT/client-only-threshold-2of3.elf"
+expect threshold-2of3 0 "$(run threshold-2of3 "$OUT/threshold-2of3.elf")" '^OTA OK: ' \
+  '^manifest check: .*; signed by 2 of 3 release keys, threshold 2;'
+expect client-only-threshold-2of3 0 \
+  "$(run client-only-threshold-2of3 "$OUT/client-only-threshold-2of3.elf")" '^CLIENT-ONLY OK'
+build rotation
+cp "$ELF_DIR/ota-update" "$OUT/rotation.elf"
+cp "$ELF_DIR/client-only" "$OUT/client-only-rotation.elf"
+expect rotation 0 "$(run rotation "$OUT/rotation.elf")" '^OTA OK: .*, 2 reboots$' \
+  "^rotation: root 1 -> 2 applied in .*; root 2 loaded from its store at 2 boots; root 1's release key refused" \
+  '^manifest check: .*; signed by 1 of 1 release keys, threshold 1;'
+expect client-only-rotation 0 "$(run client-only-rotation "$OUT/client-only-rotation.elf")" \
+  '^CLIENT-ONLY OK'
+
+for variant in tamper-signature tamper-image force-panic force-fault \
+  threshold-2of3,tamper-signature rotation,tamper-signature; do
   build "$variant"
-  cp "$ELF_DIR/ota-update" "$OUT/$variant.elf"
-  rc=$(run "$variant" "$OUT/$variant.elf")
+  name=${variant/,/+}
+  cp "$ELF_DIR/ota-update" "$OUT/$name.elf"
+  rc=$(run "$name" "$OUT/$name.elf")
   case $variant in
-    tamper-signature) expect "$variant" 1 "$rc" 'OTA FAILED: job finished REJECTED (reason bad_signature); slot untouched' ;;
-    tamper-image) expect "$variant" 1 "$rc" 'OTA FAILED: job finished FAILED (reason image_hash_mismatch)' ;;
-    force-panic) expect "$variant" 1 "$rc" 'forced panic' ;;
-    force-fault) expect "$variant" 1 "$rc" '^HARDFAULT' ;;
+    tamper-signature) expect "$name" 1 "$rc" 'OTA FAILED: job finished REJECTED (reason bad_signature); slot untouched' ;;
+    tamper-image) expect "$name" 1 "$rc" 'OTA FAILED: job finished FAILED (reason image_hash_mismatch)' ;;
+    force-panic) expect "$name" 1 "$rc" 'forced panic' ;;
+    force-fault) expect "$name" 1 "$rc" '^HARDFAULT' ;;
+    # One valid signature of the two needed, on the firmware job or on the trust update
+    # (which comes first: the firmware job is then never offered).
+    *,tamper-signature) expect "$name" 1 "$rc" 'OTA FAILED: job finished REJECTED (reason below_threshold); slot untouched' ;;
   esac
 done
 
@@ -108,6 +145,7 @@ field() { # field NAME REGEX: first capture group of the first matching stdout l
   sed -nE "s/$2/\\1/p" "$OUT/$1.out" | head -n1
 }
 kb() { awk -v b="$1" 'BEGIN { printf "%.1f KB", b / 1000 }'; }
+mi() { awk -v n="$1" 'BEGIN { printf "%.2f M", n / 1e6 }'; }
 
 ota="$OUT/ota-update.elf" empty="$OUT/empty.elf" client="$OUT/client-only.elf"
 flash_ota=$(flash "$ota") flash_empty=$(flash "$empty") flash_client=$(flash "$client")
@@ -152,6 +190,62 @@ cat <<EOF
 | instructions, whole update (2 boots, $messages messages, $image_len-byte image) | $update_insns |
 | instructions, one P-256 verify alone | $verify_insns |
 | instructions, SHA-256 of the $image_len-byte image alone | $sha_insns |
+EOF
+
+# ---- threshold signatures and trust-root rotation ----
+
+row() { # row REGEX SUFFIX NAME...: the same figure of each run, as " | a | b | c |" cells
+  local regex=$1 suffix=$2 name value cells=""
+  shift 2
+  for name in "$@"; do
+    value=$(field "$name" "$regex")
+    cells="$cells | ${value:--}${value:+$suffix}"
+  done
+  echo "$cells |"
+}
+over() { # over ELF: its flash over the empty firmware, and against the single-key client
+  local f
+  f=$(flash "$1")
+  echo "$((f - flash_empty)) B ($(kb $((f - flash_empty))); $(printf '%+d' $((f - flash_client))) B)"
+}
+insns() { # insns NAME REGEX: "N (N/1e6 M)", or "-"
+  local n
+  n=$(field "$1" "$2")
+  if [ -n "$n" ]; then echo "$n ($(mi "$n"))"; else echo "-"; fi
+}
+runs="ota-update threshold-2of3 rotation"
+check_re='^manifest check: ([0-9]+) instructions apart.*'
+intake_re='^manifest check: .*DownloadStarted ([0-9]+) instructions.*'
+whole_re='^stack: .*; ([0-9]+) instructions'
+rotation_re='^rotation: root 1 -> 2 applied in'
+apply_stack=$(field rotation "$rotation_re [0-9]+ instructions [(]the client.s call[)], stack ([0-9]+) B.*")
+boot_stack=$(field rotation '^rotation: .*load_root at boot [0-9]+ instructions, stack ([0-9]+) B.*')
+sizes_trust=$(row '^sizes: .*trust store ([0-9]+) B.*' ' B' $runs)
+sizes_client=$(row '^sizes: client ([0-9]+) B.*' ' B' $runs)
+stack_whole=$(row '^stack: ([0-9]+) of .*' ' B' $runs)
+stack_intake=$(row '^manifest check: .*DownloadStarted [0-9]+ instructions, stack ([0-9]+) B' ' B' $runs)
+
+cat <<EOF
+
+### Threshold signatures (2 of 3) and trust-root rotation, the same build settings
+
+| measurement | single key | 2 of 3 (\`threshold-2of3\`) | rotation (\`rotation\`) |
+| --- | ---: | ---: | ---: |
+| **flash of the client over the empty firmware** (\`client-only\`; against the single key) | $((flash_client - flash_empty)) B ($(kb $((flash_client - flash_empty)))) | $(over "$OUT/client-only-threshold-2of3.elf") | $(over "$OUT/client-only-rotation.elf") |
+| flash, whole demo firmware | $flash_ota B | $(flash "$OUT/threshold-2of3.elf") B | $(flash "$OUT/rotation.elf") B |
+| static RAM, demo | $(static_ram "$ota") B | $(static_ram "$OUT/threshold-2of3.elf") B | $(static_ram "$OUT/rotation.elf") B |
+| keys held, \`size_of\` (\`TrustStore<1>\`, \`TrustStore<3>\`, \`Root<3>\`: three roles)$sizes_trust
+| \`size_of\` Client$sizes_client
+| **stack high-water, whole run**$stack_whole
+| stack, from boot to \`DownloadStarted\` (the job's signature check is the deepest)$stack_intake
+| stack, applying the trust update (from after \`load_root\` to \`TrustRotated\`) | - | - | $apply_stack B |
+| stack, building the built-in root and \`load_root\` at boot | - | - | $boot_stack B |
+| **instructions, the manifest's signature check** apart (\`check_signature\`) | $(insns ota-update "$check_re") | $(insns threshold-2of3 "$check_re") | $(insns rotation "$check_re") |
+| instructions, the client from connecting to \`DownloadStarted\` | $(insns ota-update "$intake_re") | $(insns threshold-2of3 "$intake_re") | $(insns rotation "$intake_re") |
+| **instructions, the trust update's check** apart (\`Root::check_update\`: 2 + 2 P-256) | - | - | $(insns rotation '^rotation: .*check_update alone ([0-9]+) instructions.*') |
+| instructions, the client's call that applied it (check, encode, store) | - | - | $(insns rotation "$rotation_re ([0-9]+) instructions.*") |
+| instructions, built-in root and \`load_root\` of the stored root at boot | - | - | $(insns rotation '^rotation: .*load_root at boot ([0-9]+) instructions.*') |
+| instructions, whole run (rotation: 2 jobs, 2 resets) | $(insns ota-update "$whole_re") | $(insns threshold-2of3 "$whole_re") | $(insns rotation "$whole_re") |
 
 Exit codes seen: $codes.
 Instruction counts are SysTick ticks x 80 under \`-icount shift=0\` (80-instruction granularity).

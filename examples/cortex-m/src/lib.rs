@@ -289,6 +289,23 @@ pub fn stack_usage() -> (usize, usize) {
     (high - low, high - at)
 }
 
+/// Paint the stack below the caller's frame again (from the low end to 64 bytes below the
+/// stack pointer), so that [`stack_usage`] reports the deepest point reached from now on:
+/// the high-water of one step of a run.
+#[inline(never)]
+pub fn repaint_stack() {
+    let low = (&raw const _stack_end) as usize;
+    let sp = cortex_m::register::msp::read() as usize;
+    let mut at = low;
+    while at + 64 < sp {
+        // SAFETY: `at` is a word-aligned address of the stack region below the stack
+        // pointer and its 64-byte margin: memory no live frame uses (an interrupt frame
+        // pushed meanwhile is gone again when the handler returns).
+        unsafe { core::ptr::write_volatile(at as *mut u32, cortex_m_rt::STACK_PAINT_VALUE) };
+        at += 4;
+    }
+}
+
 /// SysTick wrap-arounds so far (the binary's `SysTick` handler calls [`on_systick`]).
 static SYSTICK_WRAPS: AtomicU32 = AtomicU32::new(0);
 const SYSTICK_RELOAD: u32 = 0x00FF_FFFF;
@@ -349,6 +366,35 @@ pub fn config(
     config.persist_every_blocks = 4;
     config.self_test_timeout = ota_core::time::Duration::from_secs(60);
     config
+}
+
+/// A trust store of the P-256 keys `spki_ders` (SubjectPublicKeyInfo DER, as `openssl pkey
+/// -pubout -outform DER` writes them), `threshold` of which must sign a release. Never
+/// inlined, so that the size probes of one key and of three link the same loading code.
+#[inline(never)]
+pub fn p256_store<const K: usize>(
+    spki_ders: &[&[u8]],
+    threshold: u8,
+) -> Option<ota_core::crypto::TrustStore<K>> {
+    use ota_core::crypto::{Algorithm, PublicKey, TrustStore, TrustedKey};
+    let mut store = TrustStore::new();
+    for der in spki_ders {
+        let key = PublicKey::from_spki_der(der).ok()?;
+        let key = TrustedKey::new(key, Algorithm::EcdsaP256Sha256).ok()?;
+        store.add(key).ok()?;
+    }
+    store.set_threshold(threshold).ok()?;
+    Some(store)
+}
+
+/// The root built into the rotating firmwares (feature `rotation`): version 1, root keys
+/// `root_keys` of which 2 must sign a root statement, and the single release key `release`
+/// (all SPKI DER).
+pub fn built_in_root<const K: usize>(
+    root_keys: &[&[u8]],
+    release: &[u8],
+) -> Option<ota_core::trust::Root<K>> {
+    ota_core::trust::Root::new(1, p256_store(root_keys, 2)?, p256_store(&[release], 1)?).ok()
 }
 
 /// Every firmware's HardFault handler (linked from here, so that the `empty` baseline has it

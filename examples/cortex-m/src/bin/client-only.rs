@@ -3,6 +3,16 @@
 //! no fixtures. Its network is a receive buffer whose contents and lengths the optimiser
 //! cannot see (`black_box`), so every message path of the client is linked; at run time it
 //! receives nothing and exits 0. Flash of this binary over `empty` is the client's flash.
+//!
+//! The client's calls and the loading of the keys are functions of their own, never inlined
+//! (see `start`): so that builds that differ in their keys differ in flash by what they link,
+//! not by what LTO chose to inline into the loop.
+//!
+//! Features as in `ota-update`: `threshold-2of3` loads three keys needing two,
+//! `rotation` gives the client a root it rotates (the built-in root, `load_root` at boot from
+//! a record store of its own; the client then links the trust-update check, the root
+//! statement parser and the root's stored form, and, since a root names root and timestamp
+//! keys, the floor-reset and "latest release" checks too).
 #![no_std]
 #![no_main]
 
@@ -10,13 +20,13 @@ use core::hint::black_box;
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprintln};
-use ota_core::crypto::{Algorithm, PublicKey, TrustStore, TrustedKey};
 use ota_core::jobs::ThingName;
 use ota_core::time::Instant;
 use ota_core::version::Version;
 use ota_cortex_m::{BootFlags, Image, RamFlash, StaticBuf};
 use ota_device::storage::{DualCopyStore, NorFlashSlot};
-use ota_device::{Buffers, Client, Event, MIN_TRANSMIT_LEN};
+use ota_device::trust::TrustSource;
+use ota_device::{Buffers, Client, Event, MIN_TRANSMIT_LEN, Publish};
 use panic_semihosting as _;
 
 const SLOT_LEN: usize = 16 * 1024;
@@ -27,9 +37,16 @@ const STATE_SPAN: usize = DualCopyStore::<StateFlash>::copy_span();
 
 static SLOT_MEM: StaticBuf<SLOT_LEN> = StaticBuf::new();
 static STATE_MEM: StaticBuf<STATE_LEN> = StaticBuf::new();
-static SCRATCH: StaticBuf<1024> = StaticBuf::new();
+static SCRATCH: StaticBuf<SCRATCH_LEN> = StaticBuf::new();
 static TRANSMIT: StaticBuf<MIN_TRANSMIT_LEN> = StaticBuf::new();
 static RECEIVE: StaticBuf<2048> = StaticBuf::new();
+/// A rotating client's scratch holds a root statement (2 KiB), else one block.
+#[cfg(not(feature = "rotation"))]
+const SCRATCH_LEN: usize = 1024;
+#[cfg(feature = "rotation")]
+const SCRATCH_LEN: usize = ota_core::trust::MAX_ROOT_LEN;
+#[cfg(feature = "rotation")]
+static ROOT_MEM: StaticBuf<STATE_LEN> = StaticBuf::new();
 
 #[entry]
 fn main() -> ! {
@@ -46,13 +63,94 @@ fn main() -> ! {
     loop {}
 }
 
+type Slot<'a> = NorFlashSlot<&'a mut SlotFlash, &'a mut BootFlags>;
+type Store<'a> = DualCopyStore<&'a mut StateFlash>;
+
+type Probe<'a, T, const K: usize> = Client<'a, Slot<'a>, Store<'a>, K, T>;
+
+// The client's calls, each in a function of its own that is never inlined (and the keys
+// loaded by `p256_store`, never inlined either): LTO otherwise inlined some of them into
+// `run` in one build and not in another (duplicating code of the loop), which moved the
+// flash by 4 to 6 KB between builds that differ only in their keys.
+
+#[inline(never)]
+fn start<'a, T: TrustSource<K>, const K: usize>(
+    config: ota_device::Config<'a>,
+    keys: T,
+    slot: Slot<'a>,
+    store: Store<'a>,
+    buffers: Buffers<'a>,
+) -> Result<Probe<'a, T, K>, ota_device::Error> {
+    Client::new(config, keys, slot, store, buffers)
+}
+
+#[inline(never)]
+fn connected<T: TrustSource<K>, const K: usize>(client: &mut Probe<'_, T, K>, now: Instant) {
+    client.handle_connected(now);
+}
+
+#[inline(never)]
+fn transmit<'b, T: TrustSource<K>, const K: usize>(
+    client: &mut Probe<'_, T, K>,
+    now: Instant,
+    buf: &'b mut [u8],
+) -> Option<Publish<'b>> {
+    client.poll_transmit(now, buf)
+}
+
+#[inline(never)]
+fn event<T: TrustSource<K>, const K: usize>(client: &mut Probe<'_, T, K>) -> Option<Event> {
+    client.poll_event()
+}
+
+#[inline(never)]
+fn self_test<T: TrustSource<K>, const K: usize>(
+    client: &mut Probe<'_, T, K>,
+    now: Instant,
+) -> Result<(), ota_device::Error> {
+    client.handle_self_test(now, true)
+}
+
+#[inline(never)]
+fn message<T: TrustSource<K>, const K: usize>(
+    client: &mut Probe<'_, T, K>,
+    now: Instant,
+    topic: &str,
+    payload: &[u8],
+) {
+    let _ = client.handle_message(now, topic, payload);
+}
+
+#[inline(never)]
+fn timeout<T: TrustSource<K>, const K: usize>(client: &mut Probe<'_, T, K>, now: Instant) {
+    if let Some(at) = client.poll_timeout() {
+        client.handle_timeout(now.max(at));
+    }
+}
+
 fn run() -> Result<(), ()> {
-    // The key, the names and the network are opaque to the optimiser.
+    // The keys, the names and the network are opaque to the optimiser.
     let key_der: &[u8] = black_box(include_bytes!("../../fixtures/pubkey.der"));
-    let key = PublicKey::from_spki_der(key_der).map_err(drop)?;
-    let key = TrustedKey::new(key, Algorithm::EcdsaP256Sha256).map_err(drop)?;
-    let mut trust = TrustStore::<1>::new();
-    trust.add(key).map_err(drop)?;
+    #[cfg(not(any(feature = "threshold-2of3", feature = "rotation")))]
+    let trust = ota_cortex_m::p256_store::<1>(&[key_der], 1).ok_or(())?;
+    #[cfg(feature = "threshold-2of3")]
+    let trust = {
+        let _ = key_der;
+        let keys: [&[u8]; 3] = black_box([
+            include_bytes!("../../fixtures/threshold/a.der"),
+            include_bytes!("../../fixtures/threshold/b.der"),
+            include_bytes!("../../fixtures/threshold/c.der"),
+        ]);
+        ota_cortex_m::p256_store::<3>(&keys, 2).ok_or(())?
+    };
+    #[cfg(feature = "rotation")]
+    let root_keys: [&[u8]; 3] = black_box([
+        include_bytes!("../../fixtures/rotation/root1.der"),
+        include_bytes!("../../fixtures/rotation/root2.der"),
+        include_bytes!("../../fixtures/rotation/root3.der"),
+    ]);
+    #[cfg(feature = "rotation")]
+    let mut root_flash = StateFlash::new_erased(ROOT_MEM.take().ok_or(())?);
     let thing = ThingName::new(black_box("lm3s6965-0001")).map_err(drop)?;
 
     let mut slot_flash = SlotFlash::new_erased(SLOT_MEM.take().ok_or(())?);
@@ -75,18 +173,30 @@ fn run() -> Result<(), ()> {
             scratch: &mut scratch[..],
             url: &mut [],
         };
-        let mut started = Client::new(config, &trust, slot, store, buffers);
+        #[cfg(not(feature = "rotation"))]
+        let keys = &trust;
+        #[cfg(feature = "rotation")]
+        let mut root_store =
+            DualCopyStore::new(&mut root_flash, 0, STATE_SPAN as u32).map_err(drop)?;
+        #[cfg(feature = "rotation")]
+        let (mut root, _) = {
+            let built_in = ota_cortex_m::built_in_root::<3>(&root_keys, key_der).ok_or(())?;
+            ota_device::trust::load_root(&mut root_store, built_in).map_err(drop)?
+        };
+        #[cfg(feature = "rotation")]
+        let keys = ota_device::trust::Rotation::new(&mut root, &mut root_store);
+        let mut started = start(config, keys, slot, store, buffers);
         let client = started.as_mut().map_err(|_| ())?;
-        client.handle_connected(now);
+        connected(client, now);
         let mut reboot = false;
         while !reboot {
-            while let Some(publish) = client.poll_transmit(now, &mut transmit[..]) {
+            while let Some(publish) = self::transmit(client, now, &mut transmit[..]) {
                 black_box((publish.topic, publish.payload, publish.qos));
             }
-            while let Some(event) = client.poll_event() {
+            while let Some(event) = self::event(client) {
                 match event {
                     Event::ActivateAndReboot | Event::RollBackAndReboot { .. } => reboot = true,
-                    Event::SelfTestRequired => client.handle_self_test(now, true).map_err(drop)?,
+                    Event::SelfTestRequired => self_test(client, now).map_err(drop)?,
                     other => {
                         black_box(other);
                     }
@@ -100,11 +210,11 @@ fn run() -> Result<(), ()> {
             }
             let (topic, payload) = black_box(&receive[..]).split_at(topic_len);
             let topic = core::str::from_utf8(topic).map_err(drop)?;
-            let _ = client.handle_message(now, topic, &payload[..payload_len]);
+            message(client, now, topic, &payload[..payload_len]);
             if let Some(at) = client.poll_timeout() {
                 now = now.max(at);
-                client.handle_timeout(now);
             }
+            timeout(client, now);
         }
         drop(started);
         flags.reset();

@@ -121,7 +121,8 @@ impl<const K: usize> Root<K> {
     /// statement (strict base64, into `scratch`), check that the threshold of this root's
     /// root keys signed it, parse it, check its product and version, build the root it
     /// describes, and check that the threshold of *its* root keys signed it too (so that the
-    /// keys it hands over are held). A statement of this root's version that makes exactly
+    /// keys it hands over are held; not checked twice when the root keys and threshold stay
+    /// the same). A statement of this root's version that makes exactly
     /// this root is [`RootUpdate::Current`]; any other of this version or lower is refused.
     ///
     /// Changes nothing: the caller stores the new root ([`super::encode`]) and then uses it.
@@ -163,10 +164,13 @@ impl<const K: usize> Root<K> {
                 offered,
             });
         }
-        update
-            .signatures()
-            .check(&next.root, &digest)
-            .map_err(RootError::NotSelfSigned)?;
+        // The same root keys and threshold would give the same answer: checked above.
+        if !same_role(&next.root, &self.root) {
+            update
+                .signatures()
+                .check(&next.root, &digest)
+                .map_err(RootError::NotSelfSigned)?;
+        }
         Ok(RootUpdate::Newer {
             root: next,
             statement_len,
@@ -176,14 +180,16 @@ impl<const K: usize> Root<K> {
     /// Whether `other` holds the same version, keys (in the same order, with the same
     /// algorithms) and thresholds.
     pub fn same_as(&self, other: &Self) -> bool {
-        let same_role = |a: &TrustStore<K>, b: &TrustStore<K>| {
-            a.threshold() == b.threshold() && a.iter().eq(b.iter())
-        };
         self.version == other.version
             && same_role(&self.root, &other.root)
             && same_role(&self.release, &other.release)
             && same_role(&self.timestamp, &other.timestamp)
     }
+}
+
+/// Whether two roles hold the same keys, in the same order, with the same threshold.
+fn same_role<const K: usize>(a: &TrustStore<K>, b: &TrustStore<K>) -> bool {
+    a.threshold() == b.threshold() && a.iter().eq(b.iter())
 }
 
 /// A role's keys, decoded one at a time into a stack buffer (RSA keys need up to about

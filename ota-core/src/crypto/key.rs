@@ -95,7 +95,7 @@ pub struct PublicKey {
 
 #[derive(Clone)]
 pub(crate) enum Inner {
-    P256(p256::ecdsa::VerifyingKey),
+    P256(super::p256_key::P256Key),
     #[cfg(feature = "alloc")]
     Rsa(rsa::PublicKey, u32),
 }
@@ -178,12 +178,10 @@ impl PublicKey {
             (33, Some(0x02 | 0x03)) | (65, Some(0x04)) => {}
             _ => return Err(CryptoError::BadKeyEncoding),
         }
-        let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
-            .map_err(|_| CryptoError::BadKeyEncoding)?;
-        let uncompressed = key.to_sec1_point(false);
+        let key = super::p256_key::P256Key::from_sec1(point).ok_or(CryptoError::BadKeyEncoding)?;
         let mut hasher = super::Hasher::new(super::HashAlgorithm::Sha256);
         hasher.update(&P256_SPKI_PREFIX);
-        hasher.update(uncompressed.as_bytes());
+        hasher.update(&key.uncompressed());
         Ok(Self {
             inner: Inner::P256(key),
             id: key_id(hasher.finalize()),
@@ -233,7 +231,7 @@ impl PublicKey {
             Ok(bytes.len())
         };
         match &self.inner {
-            Inner::P256(key) => write(key.to_sec1_point(false).as_bytes(), out),
+            Inner::P256(key) => write(&key.uncompressed(), out),
             #[cfg(feature = "alloc")]
             Inner::Rsa(key, _) => {
                 use rsa::pkcs1::EncodeRsaPublicKey as _;

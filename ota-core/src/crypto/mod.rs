@@ -53,10 +53,12 @@
 mod algorithm;
 mod base64;
 mod digest;
+mod ecdsa_der;
 mod error;
 mod image;
 mod key;
 mod key_id;
+mod p256_key;
 mod p256_verify;
 mod pem;
 mod quorum;

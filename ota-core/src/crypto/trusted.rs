@@ -1,5 +1,6 @@
 //! [`TrustedKey`]: a public key bound to the one algorithm it may verify.
 
+use super::ecdsa_der::Scalars;
 use super::key::Inner;
 use super::{
     Algorithm, CryptoError, Digest, Hasher, KeyId, KeyKind, MAX_VERIFIABLE_SIGNATURE_LEN,
@@ -131,42 +132,30 @@ impl TrustedKey {
 }
 
 fn verify_ecdsa(
-    key: &p256::ecdsa::VerifyingKey,
+    key: &super::p256_key::P256Key,
     digest: &Digest,
     signature: &[u8],
     encoding: SignatureEncoding,
     low_s: bool,
 ) -> Result<(), CryptoError> {
-    let signature = decode_ecdsa(signature, encoding, low_s)?;
+    let signature = decode_ecdsa(signature, encoding)?;
     // The algorithm check in `verify_digest` makes this a SHA-256 digest.
     let prehash: &[u8; 32] = digest
         .as_bytes()
         .try_into()
         .map_err(|_| CryptoError::WrongDigest)?;
-    if super::p256_verify::verify(key.as_affine(), prehash, &signature) {
-        Ok(())
-    } else {
-        Err(CryptoError::SignatureInvalid)
-    }
+    key.verify(prehash, &signature, low_s)
 }
 
 /// The signature's scalars, in a frame of its own (DER parsing is not on the stack during
 /// the verification).
 #[inline(never)]
-fn decode_ecdsa(
-    signature: &[u8],
-    encoding: SignatureEncoding,
-    low_s: bool,
-) -> Result<p256::ecdsa::Signature, CryptoError> {
-    let signature = match encoding {
-        SignatureEncoding::Der => p256::ecdsa::Signature::from_der(signature),
-        SignatureEncoding::Raw => p256::ecdsa::Signature::from_slice(signature),
+fn decode_ecdsa(signature: &[u8], encoding: SignatureEncoding) -> Result<Scalars, CryptoError> {
+    match encoding {
+        SignatureEncoding::Der => Scalars::from_der(signature),
+        SignatureEncoding::Raw => Scalars::from_raw(signature),
     }
-    .map_err(|_| CryptoError::BadSignatureEncoding)?;
-    if low_s && signature.normalize_s() != signature {
-        return Err(CryptoError::HighS);
-    }
-    Ok(signature)
+    .ok_or(CryptoError::BadSignatureEncoding)
 }
 
 #[cfg(feature = "alloc")]

@@ -58,7 +58,12 @@ mod error;
 mod image;
 mod key;
 mod key_id;
+#[cfg_attr(
+    all(feature = "p256-cm4", target_arch = "arm"),
+    path = "p256_key_cm4.rs"
+)]
 mod p256_key;
+#[cfg(not(all(feature = "p256-cm4", target_arch = "arm")))]
 mod p256_verify;
 mod pem;
 mod quorum;

@@ -20,6 +20,13 @@
 #   ota-update +rotation,tamper-signature   root key 1's signature on the trust update
 #                                  changed: must exit 1, REJECTED with below_threshold
 #   client-only +threshold-2of3, +rotation   the client's flash with what those need
+#   wycheproof                     ota-core's Wycheproof ECDSA P-256 SHA-256 vectors (DER and
+#                                  P1363) on the target: every case as expected, the host
+#                                  test's counts, must exit 0 with "WYCHEPROOF OK"
+#
+# and on a Cortex-M4 (QEMU mps2-an386, thumbv7em-none-eabi), with the portable P-256 and with
+# feature p256-cm4 (Cortex-M4 assembly): ota-update, empty, client-only, ota-update
+# +tamper-signature, +tamper-image, and wycheproof, with the same expectations;
 #
 # then prints Markdown tables of flash, RAM, stack and instruction counts.
 #
@@ -47,16 +54,31 @@ OUT="$TARGET_DIR/qemu-firmware"
 ELF_DIR="$TARGET_DIR/$TARGET/release"
 mkdir -p "$OUT"
 
-# The same machine as the runner in examples/cortex-m/.cargo/config.toml.
-qemu() {
-  timeout 60 qemu-system-arm -cpu cortex-m3 -machine lm3s6965evb -icount shift=0 -nographic \
+# The Cortex-M4 build: its own target (build.rs gives it memory-mps2-an386.x).
+M4_TARGET=thumbv7em-none-eabi
+M4_ELF_DIR="$TARGET_DIR/$M4_TARGET/release"
+
+# The same machines as the runners in examples/cortex-m/.cargo/config.toml: lm3s6965evb
+# (Cortex-M3), or mps2-an386 (Cortex-M4) for ELFs named m4-*.
+qemu() { # qemu ELF
+  local cpu=cortex-m3 machine=lm3s6965evb
+  case $(basename "$1") in m4-*) cpu=cortex-m4 machine=mps2-an386 ;; esac
+  timeout 60 qemu-system-arm -cpu $cpu -machine $machine -icount shift=0 -nographic \
     -semihosting-config enable=on,target=native -kernel "$1"
 }
 
-build() { # build FEATURES...: release build of every binary
+build() { # build FEATURES [CARGO ARGS...]: release build of every binary (or of those named)
   local features="${1:-}"
+  shift || true
   (cd "$FW" && "$CARGO" build --release --locked --target-dir "$TARGET_DIR" \
-    ${features:+--features "$features"})
+    ${features:+--features "$features"} "$@")
+}
+
+build_m4() { # build_m4 FEATURES [CARGO ARGS...]: the Cortex-M4 release build
+  local features="${1:-}"
+  shift || true
+  (cd "$FW" && "$CARGO" build --release --locked --target-dir "$TARGET_DIR" --target "$M4_TARGET" \
+    ${features:+--features "$features"} "$@")
 }
 
 run() { # run NAME ELF: stdout to $OUT/NAME.out, stderr to $OUT/NAME.err; prints the exit code
@@ -134,12 +156,62 @@ for variant in tamper-signature tamper-image force-panic force-fault \
   esac
 done
 
+# Wycheproof's ECDSA P-256 vectors on the Cortex-M3 (the portable backend). The counts are
+# those ota-core/tests/wycheproof.rs prints and asserts on the host.
+wycheproof_lines=(
+  '^wycheproof ecdsa_secp256r1_sha256_test.json: 484 cases; valid 174/174 accepted; invalid 310/310 rejected; acceptable 0 (0 accepted, 0 rejected)$'
+  '^wycheproof ecdsa_secp256r1_sha256_test.json: 71 valid signatures are high-S'
+  '^wycheproof ecdsa_secp256r1_sha256_test.json: 113 keys, 113 decoded the same from their compressed form$'
+  '^wycheproof ecdsa_secp256r1_sha256_p1363_test.json: 262 cases; valid 173/173 accepted; invalid 89/89 rejected; acceptable 0 (0 accepted, 0 rejected)$'
+  '^wycheproof ecdsa_secp256r1_sha256_p1363_test.json: 70 valid signatures are high-S'
+  '^wycheproof ecdsa_secp256r1_sha256_p1363_test.json: 112 keys, 112 decoded the same from their compressed form$'
+  '^WYCHEPROOF OK'
+)
+build wycheproof --bin wycheproof
+cp "$ELF_DIR/wycheproof" "$OUT/wycheproof.elf"
+expect wycheproof 0 "$(run wycheproof "$OUT/wycheproof.elf")" "${wycheproof_lines[@]}"
+
+# ---- the Cortex-M4 (QEMU mps2-an386): portable P-256, and p256-cm4 ----
+
+echo "qemu-firmware: building for the Cortex-M4 ($M4_TARGET; the first build compiles core for it)"
+for backend in portable cm4; do
+  if [ $backend = cm4 ]; then feat=p256-cm4 prefix=m4-cm4; else feat="" prefix=m4; fi
+  build_m4 "$feat"
+  for bin in ota-update empty client-only; do
+    cp "$M4_ELF_DIR/$bin" "$OUT/$prefix-$bin.elf"
+  done
+  expect $prefix-ota-update 0 "$(run $prefix-ota-update "$OUT/$prefix-ota-update.elf")" '^OTA OK: ' \
+    '^manifest check: .*; signed by 1 of 1 release keys, threshold 1;'
+  expect $prefix-empty 0 "$(run $prefix-empty "$OUT/$prefix-empty.elf")" '^EMPTY OK'
+  expect $prefix-client-only 0 "$(run $prefix-client-only "$OUT/$prefix-client-only.elf")" '^CLIENT-ONLY OK'
+  for variant in tamper-signature tamper-image; do
+    build_m4 "${feat:+$feat,}$variant" --bin ota-update
+    cp "$M4_ELF_DIR/ota-update" "$OUT/$prefix-$variant.elf"
+    rc=$(run $prefix-$variant "$OUT/$prefix-$variant.elf")
+    case $variant in
+      tamper-signature) expect $prefix-$variant 1 "$rc" 'OTA FAILED: job finished REJECTED (reason bad_signature); slot untouched' ;;
+      tamper-image) expect $prefix-$variant 1 "$rc" 'OTA FAILED: job finished FAILED (reason image_hash_mismatch)' ;;
+    esac
+  done
+  build_m4 "${feat:+$feat,}wycheproof" --bin wycheproof
+  cp "$M4_ELF_DIR/wycheproof" "$OUT/$prefix-wycheproof.elf"
+  expect $prefix-wycheproof 0 "$(run $prefix-wycheproof "$OUT/$prefix-wycheproof.elf")" "${wycheproof_lines[@]}"
+done
+# p256-cm4 must really be linked (its assembly has a section of its own).
+if [ "$(llvm-size-22 -A "$OUT/m4-cm4-ota-update.elf" | awk '$1 == ".p256-cortex-m4" { print $2 }')" = "" ]; then
+  echo "qemu-firmware: m4-cm4-ota-update: FAILED: no .p256-cortex-m4 section (p256-cm4 not linked)" >&2
+  fail=1
+fi
+
 # ---- measurements ----
 
 section() { # section ELF NAME: size of one section (0 if absent)
   llvm-size-22 -A "$1" | awk -v s="$2" '$1 == s { print $2; found = 1 } END { if (!found) print 0 }'
 }
-flash() { echo $(($(section "$1" .vector_table) + $(section "$1" .text) + $(section "$1" .rodata) + $(section "$1" .data))); }
+flash() { # p256-cm4 puts its assembly and constants in a section of its own
+  echo $(($(section "$1" .vector_table) + $(section "$1" .text) + $(section "$1" .p256-cortex-m4) \
+    + $(section "$1" .rodata) + $(section "$1" .data)))
+}
 static_ram() { echo $(($(section "$1" .data) + $(section "$1" .bss) + $(section "$1" .uninit))); }
 field() { # field NAME REGEX: first capture group of the first matching stdout line
   sed -nE "s/$2/\\1/p" "$OUT/$1.out" | head -n1
@@ -247,8 +319,41 @@ cat <<EOF
 | instructions, built-in root and \`load_root\` of the stored root at boot | - | - | $(insns rotation '^rotation: .*load_root at boot ([0-9]+) instructions.*') |
 | instructions, whole run (rotation: 2 jobs, 2 resets) | $(insns ota-update "$whole_re") | $(insns threshold-2of3 "$whole_re") | $(insns rotation "$whole_re") |
 
+EOF
+
+# ---- the Cortex-M4 ----
+
+m4_over() { # m4_over ELF BASELINE: flash over the empty firmware of its machine
+  echo "$(($(flash "$1") - $(flash "$2"))) B ($(kb $(($(flash "$1") - $(flash "$2")))))"
+}
+wp_calls_re='^wycheproof: ([0-9]+) verifications in .*'
+wp_insns_re='^wycheproof: [0-9]+ verifications in ([0-9]+) instructions.*'
+wp_stack_re='^wycheproof: .*; stack ([0-9]+) of .*'
+wp() { # wp NAME: "N M instructions for K verifications"
+  echo "$(insns "$1" "$wp_insns_re") for $(field "$1" "$wp_calls_re")"
+}
+m4runs="ota-update m4-ota-update m4-cm4-ota-update"
+verify_re='^crypto alone: P-256 verify ([0-9]+) instructions.*'
+
+cat <<EOF
+
+### Cortex-M3 (lm3s6965evb) against Cortex-M4 (QEMU mps2-an386, \`thumbv7em-none-eabi\`), portable P-256 and \`p256-cm4\`
+
+| measurement | M3, portable (\`p256\`, \`small-stack\`) | M4, portable | M4, \`p256-cm4\` |
+| --- | ---: | ---: | ---: |
+| **flash of the client over the empty firmware** (\`client-only\`) | $(m4_over "$client" "$empty") | $(m4_over "$OUT/m4-client-only.elf" "$OUT/m4-empty.elf") | $(m4_over "$OUT/m4-cm4-client-only.elf" "$OUT/m4-empty.elf") |
+| flash, empty firmware | $flash_empty B | $(flash "$OUT/m4-empty.elf") B | (the same) |
+| flash, whole demo firmware | $flash_ota B | $(flash "$OUT/m4-ota-update.elf") B | $(flash "$OUT/m4-cm4-ota-update.elf") B |
+| \`size_of\` trust store (one P-256 key)$(row '^sizes: .*trust store ([0-9]+) B.*' ' B' $m4runs)
+| **stack high-water, whole update**$(row '^stack: ([0-9]+) of .*' ' B' $m4runs)
+| **instructions, one P-256 verify alone** | $(insns ota-update "$verify_re") | $(insns m4-ota-update "$verify_re") | $(insns m4-cm4-ota-update "$verify_re") |
+| instructions, the manifest's signature check apart | $(insns ota-update "$check_re") | $(insns m4-ota-update "$check_re") | $(insns m4-cm4-ota-update "$check_re") |
+| **instructions, whole update** (2 boots, $messages messages) | $(insns ota-update "$whole_re") | $(insns m4-ota-update "$whole_re") | $(insns m4-cm4-ota-update "$whole_re") |
+| Wycheproof ECDSA P-256 (DER 484 + P1363 262 cases, 113 + 112 keys): instructions for the verifications | $(wp wycheproof) | $(wp m4-wycheproof) | $(wp m4-cm4-wycheproof) |
+| stack high-water, Wycheproof run$(row "$wp_stack_re" ' B' wycheproof m4-wycheproof m4-cm4-wycheproof)
+
 Exit codes seen: $codes.
-Instruction counts are SysTick ticks x 80 under \`-icount shift=0\` (80-instruction granularity).
+Instruction counts are SysTick ticks x 80 under \`-icount shift=0\` (80-instruction granularity; on mps2-an386 x 40, its SysTick counting the 25 MHz system clock).
 EOF
 
 if [ "$fail" -ne 0 ]; then

@@ -311,7 +311,12 @@ static SYSTICK_WRAPS: AtomicU32 = AtomicU32::new(0);
 const SYSTICK_RELOAD: u32 = 0x00FF_FFFF;
 /// Instructions per SysTick tick on lm3s6965evb under `-icount shift=0` (1 ns per
 /// instruction, 12.5 MHz SysTick).
+#[cfg(not(mps2_an386))]
 pub const INSTRUCTIONS_PER_TICK: u64 = 80;
+/// Instructions per SysTick tick on mps2-an386 under `-icount shift=0` (1 ns per
+/// instruction, SysTick from the 25 MHz system clock).
+#[cfg(mps2_an386)]
+pub const INSTRUCTIONS_PER_TICK: u64 = 40;
 
 /// Call from the `SysTick` exception handler.
 pub fn on_systick() {

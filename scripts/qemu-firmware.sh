@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the Cortex-M3 firmware in examples/cortex-m and runs it under QEMU (lm3s6965evb):
+# Builds the firmware in examples/cortex-m and runs it under QEMU, first on a Cortex-M3
+# (lm3s6965evb):
 #
 #   ota-update                     a complete signed update, must exit 0 and print "OTA OK:"
 #   ota-update +tamper-signature   must exit 1, the job REJECTED with bad_signature

@@ -66,3 +66,7 @@ with tempfile.TemporaryDirectory() as tmp:
     rsa = subprocess.run(['openssl', 'genrsa', '-traditional', '2048'], check=True,
                          capture_output=True).stdout
     put('private_key_pem', rsa)
+# Trust documents made once with ota-cloud (root, sign) and kept in seed-docs/: a trust
+# update, its root statement, a floor reset and a latest-statement reply.
+for path in sorted(glob.glob('seed-docs/trust_statements/*')):
+    put('trust_statements', open(path, 'rb').read())

@@ -17,13 +17,25 @@ pub(crate) struct P256Key {
 
 impl P256Key {
     /// A SEC1 point, 33 bytes compressed or 65 uncompressed (the caller checked the form);
-    /// `None` off the curve.
+    /// `None` off the curve. A decompressed point is checked on the curve again through its
+    /// uncompressed form: p256-cm4 0.4.0 as published decompresses wrongly and does not
+    /// check the result (see `examples/cortex-m/vendor/p256-cm4/PATCHED.md`), so with it
+    /// compressed keys are refused rather than taken off the curve.
     pub(crate) fn from_sec1(point: &[u8]) -> Option<Self> {
         if !matches!(point.len(), 33 | 65) {
             return None;
         }
         let (mut x, mut y) = ([0u32; 8], [0u32; 8]);
-        p256_cm4::octet_string_to_point(&mut x, &mut y, point).then_some(Self { x, y })
+        if !p256_cm4::octet_string_to_point(&mut x, &mut y, point) {
+            return None;
+        }
+        let key = Self { x, y };
+        if point.len() == 33 {
+            let (mut x2, mut y2) = ([0u32; 8], [0u32; 8]);
+            let on_curve = p256_cm4::octet_string_to_point(&mut x2, &mut y2, &key.uncompressed());
+            return on_curve.then_some(key);
+        }
+        Some(key)
     }
 
     /// The uncompressed SEC1 form (`04‖x‖y`).

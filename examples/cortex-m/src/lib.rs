@@ -384,7 +384,7 @@ pub fn p256_store<const K: usize>(
     use ota_core::crypto::{Algorithm, PublicKey, TrustStore, TrustedKey};
     let mut store = TrustStore::new();
     for der in spki_ders {
-        let key = PublicKey::from_spki_der(der).ok()?;
+        let key = PublicKey::from_p256_spki(der).ok()?;
         let key = TrustedKey::new(key, Algorithm::EcdsaP256Sha256).ok()?;
         store.add(key).ok()?;
     }

@@ -168,6 +168,37 @@ impl PublicKey {
         Self::from_spki_der_with(der, policy)
     }
 
+    /// A P-256 key from its SubjectPublicKeyInfo DER, read without a DER parser: DER is
+    /// canonical, so a P-256 SPKI is a fixed 26-byte header (`30 59 … 03 42 00`, or
+    /// `30 39 … 03 22 00` for a compressed point) followed by the point. Accepts exactly
+    /// the P-256 keys [`PublicKey::from_spki_der`] accepts, and links none of its DER, OID
+    /// and RSA code: for firmware that holds its keys as SPKI (what `openssl pkey -pubout
+    /// -outform DER` writes). Refuses RSA keys and anything else.
+    ///
+    /// # Errors
+    /// [`CryptoError::BadKeyEncoding`].
+    pub fn from_p256_spki(der: &[u8]) -> Result<Self, CryptoError> {
+        // The compressed header differs from the uncompressed one in its two lengths only.
+        let (header, point) = der
+            .split_at_checked(P256_SPKI_PREFIX.len())
+            .ok_or(CryptoError::BadKeyEncoding)?;
+        let expected_lengths = match point.len() {
+            65 => (0x59, 0x42),
+            33 => (0x39, 0x22),
+            _ => return Err(CryptoError::BadKeyEncoding),
+        };
+        let lengths = (header[1], header[24]);
+        let same_otherwise = header
+            .iter()
+            .zip(P256_SPKI_PREFIX)
+            .enumerate()
+            .all(|(i, (a, b))| i == 1 || i == 24 || *a == b);
+        if lengths != expected_lengths || !same_otherwise {
+            return Err(CryptoError::BadKeyEncoding);
+        }
+        Self::from_sec1(point)
+    }
+
     /// A P-256 key from a SEC1 point: 33 bytes compressed (`02`/`03` prefix) or 65 bytes
     /// uncompressed (`04`). Refuses the hybrid form, the identity and points off the curve.
     ///
@@ -399,6 +430,37 @@ mod tests {
             PublicKey::from_sec1(&hybrid).err(),
             Some(CryptoError::BadKeyEncoding)
         );
+    }
+
+    #[test]
+    fn p256_spki_without_a_der_parser_agrees_with_the_der_parser() {
+        for spki in [hex(P256_SPKI_HEX), hex(P256_SPKI_COMPRESSED_HEX)] {
+            assert_eq!(
+                PublicKey::from_p256_spki(&spki).unwrap(),
+                PublicKey::from_spki_der(&spki).unwrap()
+            );
+            // Any changed header byte, a byte more or less: refused.
+            for i in 0..26 {
+                let mut bad = spki.clone();
+                bad[i] ^= 0x01;
+                assert!(PublicKey::from_p256_spki(&bad).is_err(), "byte {i}");
+            }
+            let mut longer = spki.clone();
+            longer.push(0);
+            assert!(PublicKey::from_p256_spki(&longer).is_err());
+            assert!(PublicKey::from_p256_spki(&spki[..spki.len() - 1]).is_err());
+        }
+        // Off the curve.
+        let mut off = hex(P256_SPKI_HEX);
+        off[90] ^= 0x01;
+        assert_eq!(
+            PublicKey::from_p256_spki(&off).err(),
+            Some(CryptoError::BadKeyEncoding)
+        );
+        // An RSA key is not a P-256 SPKI.
+        let rsa = include_bytes!("../../tests/fixtures/openssl/rsa2048_pub.der");
+        assert!(PublicKey::from_p256_spki(rsa).is_err());
+        assert!(PublicKey::from_p256_spki(&[]).is_err());
     }
 
     #[test]

@@ -663,7 +663,7 @@ fn run(stats: &mut Stats) -> Result<Measured, Failure> {
 
     #[cfg(not(any(feature = "threshold-2of3", feature = "rotation")))]
     let trust = {
-        let key = PublicKey::from_spki_der(PUBLIC_KEY_DER).map_err(|_| Failure::Setup("key"))?;
+        let key = PublicKey::from_p256_spki(PUBLIC_KEY_DER).map_err(|_| Failure::Setup("key"))?;
         let key = TrustedKey::new(key, Algorithm::EcdsaP256Sha256)
             .map_err(|_| Failure::Setup("trusted key"))?;
         let mut trust = TrustStore::<1>::new();

@@ -10,22 +10,41 @@ use super::CryptoError;
 use super::ecdsa_der::Scalars;
 
 /// A P-256 public key: a point on the curve, not the identity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct P256Key(p256::ecdsa::VerifyingKey);
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct P256Key(p256::AffinePoint);
 
 impl P256Key {
     /// A SEC1 point, 33 bytes compressed or 65 uncompressed (the caller checked the form);
-    /// `None` off the curve.
+    /// `None` off the curve. Built from the coordinates directly, not through `sec1`'s
+    /// encoded point, whose tag check `expect`s and so links the `Debug` of its errors.
     pub(crate) fn from_sec1(point: &[u8]) -> Option<Self> {
-        p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
-            .ok()
-            .map(Self)
+        use p256::elliptic_curve::point::{AffineCoordinates as _, DecompressPoint as _};
+        let (&tag, rest) = point.split_first()?;
+        let field = |bytes: &[u8]| -> Option<p256::FieldBytes> {
+            let bytes: [u8; 32] = bytes.try_into().ok()?;
+            Some(bytes.into())
+        };
+        let affine = match (tag, rest.len()) {
+            (0x04, 64) => {
+                let (x, y) = rest.split_at(32);
+                p256::AffinePoint::from_coordinates(&field(x)?, &field(y)?)
+            }
+            (0x02 | 0x03, 32) => p256::AffinePoint::decompress(
+                &field(rest)?,
+                p256::elliptic_curve::subtle::Choice::from(tag & 1),
+            ),
+            _ => return None,
+        };
+        Option::from(affine).map(Self)
     }
 
     /// The uncompressed SEC1 form (`04‖x‖y`).
     pub(crate) fn uncompressed(&self) -> [u8; 65] {
+        use p256::elliptic_curve::point::AffineCoordinates as _;
         let mut out = [0u8; 65];
-        out.copy_from_slice(self.0.to_sec1_point(false).as_bytes());
+        out[0] = 0x04;
+        out[1..33].copy_from_slice(&self.0.x());
+        out[33..].copy_from_slice(&self.0.y());
         out
     }
 
@@ -44,7 +63,7 @@ impl P256Key {
         if low_s && signature.high_s() {
             return Err(CryptoError::HighS);
         }
-        if super::p256_verify::verify(self.0.as_affine(), digest, &scalars) {
+        if super::p256_verify::verify(&self.0, digest, &scalars) {
             Ok(())
         } else {
             Err(CryptoError::SignatureInvalid)

@@ -18,7 +18,7 @@ use crate::event::Event;
 use crate::reason::Reason;
 use crate::record::{ImageKind, Phase};
 use crate::storage::{FirmwareSlot, StateStore};
-use crate::trust::TrustSource;
+use crate::trust::{TrustSource, role_id};
 
 impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Client<'a, S, P, K, T> {
     pub(super) fn on_connected(&mut self, now: Instant) {
@@ -311,6 +311,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
             .scratch
             .get_mut(..MAX_ROOT_LEN)
             .and_then(|s| s.try_into().ok());
+        let timestamp_role = role_id(self.trust.timestamp());
         let outcome = match scratch {
             Some(scratch) if self.trust.rotates() => {
                 self.trust.apply_update(raw, self.config.product, scratch)
@@ -319,7 +320,9 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
         };
         let report = match outcome {
             Ok(version) => {
-                self.forget_rotated_statements();
+                if role_id(self.trust.timestamp()) != timestamp_role {
+                    self.forget_latest();
+                }
                 self.emit(Event::TrustRotated { version });
                 return self.enter(Next::Stage(Stage::Applied), When::Now(now));
             }

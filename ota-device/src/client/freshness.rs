@@ -28,8 +28,6 @@ pub(crate) struct Freshness {
     stale: bool,
     /// The newest `issued` taken this boot (the record keeps a bound written less often).
     newest: u64,
-    /// The timestamp role `newest` was taken under.
-    role: u32,
 }
 
 impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Client<'a, S, P, K, T> {
@@ -87,21 +85,15 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
         } else {
             0
         };
-        let this_boot = if self.freshness.role == role {
-            self.freshness.newest
-        } else {
-            0
-        };
-        this_boot.max(stored)
+        self.freshness.newest.max(stored)
     }
 
-    /// After a rotation: a statement taken under timestamp keys since rotated away no longer
-    /// counts (the record's bound is ignored by [`Self::newest_issued`] for the same reason).
-    pub(super) fn forget_rotated_statements(&mut self) {
-        if self.freshness.role != role_id(self.trust.timestamp()) {
-            self.freshness.latest = None;
-            self.freshness.newest = 0;
-        }
+    /// After a rotation that changed the timestamp keys: the statements of this boot no
+    /// longer count (the record's bound is ignored by [`Self::newest_issued`] for the same
+    /// reason).
+    pub(super) fn forget_latest(&mut self) {
+        self.freshness.latest = None;
+        self.freshness.newest = 0;
     }
 
     /// The newest latest statement's release when it is newer than the running one.
@@ -189,7 +181,6 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
         let half_period = self.config.freshness_max_age.map_or(0, |d| d.as_secs() / 2);
         let role = role_id(self.trust.timestamp());
         self.freshness.newest = issued;
-        self.freshness.role = role;
         let stored = self.record.latest_issued;
         if stored == 0
             || self.record.latest_role != role

@@ -1,11 +1,8 @@
 //! Floor-reset documents: a root-signed statement that lets devices install one named
 //! release below their anti-rollback floor, once ([`ota_core::trust::check_floor_reset`]).
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use ota_core::crypto::{TrustStore, TrustedKey};
 use ota_core::document::{FloorReset, JobDocument};
-use ota_core::json::JsonStr;
 use ota_core::trust::{
     FLOOR_RESET_TYPE, FloorAllowance, FloorResetStatement, KeyAlgorithm, MAX_FLOOR_RESET_LEN,
     check_floor_reset,
@@ -14,7 +11,7 @@ use ota_core::version::{SecurityCounter, Version};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::manifest::check_text;
-use super::{Release, ReleaseError, finish};
+use super::{Release, ReleaseError, SignedStatement, finish};
 use crate::signing::Signer;
 
 /// What a floor-reset statement says.
@@ -101,25 +98,18 @@ pub fn floor_reset(
             reason: "the signer's key cannot be a root key: roots carry P-256, RSA PKCS#1 v1.5 and RSA-PSS (32-byte salt) keys",
         });
     }
-    let signature = signer.sign(&statement)?;
-    let key_id = signer.key_id();
-    let (statement_b64, signature_b64, key_id_hex) = (
-        STANDARD.encode(&statement),
-        STANDARD.encode(&signature),
-        key_id.to_string(),
-    );
-    let text =
-        |s| JsonStr::from_plain(s).ok_or_else(|| ReleaseError::SelfCheck("a backslash".into()));
+    let signed = SignedStatement::sign(&statement, signer)?;
+    let (statement, signature, key_id) = signed.texts()?;
     let reset = FloorReset {
-        statement: text(&statement_b64)?,
-        signature: text(&signature_b64)?,
-        key_id: text(&key_id_hex)?,
+        statement,
+        signature,
+        key_id,
         cosignatures: None,
     };
     let document =
         serde_json::to_string(&reset).map_err(|e| ReleaseError::SelfCheck(e.to_string()))?;
     self_check(&document, spec, signer)?;
-    finish(document, signature, key_id, None)
+    finish(document, signed.signature, signed.key_id, None)
 }
 
 /// The document reads back as a floor reset that a device of the spec's product and

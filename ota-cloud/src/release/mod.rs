@@ -75,6 +75,54 @@ pub struct Release {
     pub manifest: Option<Vec<u8>>,
 }
 
+/// A statement (root, floor reset) signed by one key, with the texts a signed document
+/// carries: the statement and the signature in base64, the key id in hex.
+struct SignedStatement {
+    signature: Vec<u8>,
+    key_id: KeyId,
+    statement_b64: String,
+    signature_b64: String,
+    key_id_hex: String,
+}
+
+impl SignedStatement {
+    fn sign(statement: &[u8], signer: &dyn crate::signing::Signer) -> Result<Self, ReleaseError> {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::STANDARD;
+        let signature = signer.sign(statement)?;
+        let key_id = signer.key_id();
+        Ok(Self {
+            statement_b64: STANDARD.encode(statement),
+            signature_b64: STANDARD.encode(&signature),
+            key_id_hex: key_id.to_string(),
+            signature,
+            key_id,
+        })
+    }
+
+    /// The statement, signature and key id as JSON string values.
+    fn texts(
+        &self,
+    ) -> Result<
+        (
+            ota_core::json::JsonStr<'_>,
+            ota_core::json::JsonStr<'_>,
+            ota_core::json::JsonStr<'_>,
+        ),
+        ReleaseError,
+    > {
+        fn text(s: &str) -> Result<ota_core::json::JsonStr<'_>, ReleaseError> {
+            ota_core::json::JsonStr::from_plain(s)
+                .ok_or_else(|| ReleaseError::SelfCheck("a backslash".into()))
+        }
+        Ok((
+            text(&self.statement_b64)?,
+            text(&self.signature_b64)?,
+            text(&self.key_id_hex)?,
+        ))
+    }
+}
+
 fn finish(
     document: String,
     signature: Vec<u8>,

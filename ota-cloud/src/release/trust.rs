@@ -5,12 +5,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ota_core::crypto::TrustedKey;
 use ota_core::document::{JobDocument, TrustUpdate};
-use ota_core::json::JsonStr;
 use ota_core::trust::{KeyAlgorithm, MAX_ROLE_KEYS, MAX_ROOT_LEN, Root, RootStatement};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::manifest::check_text;
-use super::{Release, ReleaseError, finish};
+use super::{Release, ReleaseError, SignedStatement, finish};
 use crate::signing::Signer;
 
 /// One role of a root: its keys (each bound to the algorithm it verifies) and how many
@@ -109,25 +108,18 @@ pub fn root_statement(spec: &RootSpec<'_>) -> Result<Vec<u8>, ReleaseError> {
 /// [`ReleaseError::DocumentTooLong`].
 pub fn trust_update(spec: &RootSpec<'_>, signer: &dyn Signer) -> Result<Release, ReleaseError> {
     let statement = root_statement(spec)?;
-    let signature = signer.sign(&statement)?;
-    let key_id = signer.key_id();
-    let (root_b64, signature_b64, key_id_hex) = (
-        STANDARD.encode(&statement),
-        STANDARD.encode(&signature),
-        key_id.to_string(),
-    );
-    let text =
-        |s| JsonStr::from_plain(s).ok_or_else(|| ReleaseError::SelfCheck("a backslash".into()));
+    let signed = SignedStatement::sign(&statement, signer)?;
+    let (root, signature, key_id) = signed.texts()?;
     let update = TrustUpdate {
-        root: text(&root_b64)?,
-        signature: text(&signature_b64)?,
-        key_id: text(&key_id_hex)?,
+        root,
+        signature,
+        key_id,
         cosignatures: None,
     };
     let document =
         serde_json::to_string(&update).map_err(|e| ReleaseError::SelfCheck(e.to_string()))?;
     self_check(&document, &statement, signer)?;
-    finish(document, signature, key_id, None)
+    finish(document, signed.signature, signed.key_id, None)
 }
 
 fn self_check(document: &str, statement: &[u8], signer: &dyn Signer) -> Result<(), ReleaseError> {

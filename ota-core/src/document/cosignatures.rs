@@ -20,12 +20,9 @@
 
 use core::fmt;
 
-use serde::Deserialize;
-use serde::de::{self, SeqAccess, Visitor};
-
 use super::DocumentError;
 use crate::crypto::MAX_SIGNATURES;
-use crate::json::{self, JsonStr, RawJson};
+use crate::json::{self, Fields, JsonStr, RawJson, Reader, Unknown};
 
 /// Most entries in `cosignatures`: with the document's own signature, at most
 /// [`MAX_SIGNATURES`].
@@ -54,12 +51,9 @@ impl fmt::Debug for Cosignatures<'_> {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// An entry as written.
 struct RawCosignature<'a> {
-    #[serde(borrow, default)]
     key_id: Option<JsonStr<'a>>,
-    #[serde(borrow, default)]
     signature: Option<JsonStr<'a>>,
 }
 
@@ -72,12 +66,15 @@ impl<'a> Cosignatures<'a> {
     /// `signature`, [`DocumentError::BadCosignatures`] for an empty array or more than
     /// [`MAX_COSIGNATURES`] entries.
     pub fn parse(text: &'a str) -> Result<Self, DocumentError> {
-        Self::from_raw(json::from_slice::<RawJson<'a>>(text.as_bytes())?)
+        let mut r = Reader::new(text.as_bytes());
+        let raw = r.raw()?;
+        r.finish()?;
+        Self::from_raw(raw)
     }
 
     pub(crate) fn from_raw(raw: RawJson<'a>) -> Result<Self, DocumentError> {
         let mut len = 0usize;
-        walk(raw, |_| {
+        walk(raw, &mut |_| {
             len += 1;
             Ok(())
         })?;
@@ -115,7 +112,7 @@ fn nth(raw: RawJson<'_>, n: usize) -> Option<Cosignature<'_>> {
     let mut at = 0;
     let mut found = None;
     // Cannot fail: the text was walked when it was checked.
-    let _ = walk(raw, |entry| {
+    let _ = walk(raw, &mut |entry| {
         if at == n {
             found = Some(entry);
         }
@@ -128,55 +125,47 @@ fn nth(raw: RawJson<'_>, n: usize) -> Option<Cosignature<'_>> {
 /// Call `each` with every entry of the array `raw`, checking each one.
 fn walk<'a>(
     raw: RawJson<'a>,
-    mut each: impl FnMut(Cosignature<'a>) -> Result<(), DocumentError>,
+    each: &mut dyn FnMut(Cosignature<'a>) -> Result<(), DocumentError>,
 ) -> Result<(), DocumentError> {
-    let mut failure = None;
-    let mut de = json::Deserializer::new(raw.as_bytes());
-    let walked = de::Deserializer::deserialize_seq(
-        &mut de,
-        EachEntry {
-            each: &mut each,
-            failure: &mut failure,
-        },
-    )
-    .and_then(|()| de.end());
-    match (failure, walked) {
-        (Some(e), _) => Err(e),
-        (None, Err(e)) => Err(DocumentError::Json(e)),
-        (None, Ok(())) => Ok(()),
+    let mut r = Reader::new(raw.as_bytes());
+    let mut array = r.array()?;
+    let mut count = 0usize;
+    while r.next_element(&mut array)? {
+        let entry = RawCosignature::read(&mut r)?;
+        count += 1;
+        if count > MAX_COSIGNATURES {
+            return Err(DocumentError::BadCosignatures);
+        }
+        each(entry_of(entry)?)?;
     }
+    r.finish()?;
+    Ok(())
 }
 
-struct EachEntry<'f, F> {
-    each: &'f mut F,
-    /// The document error that stopped the walk (the parser gets a bare custom error).
-    failure: &'f mut Option<DocumentError>,
-}
+const ENTRY_FIELDS: &[&str] = &["keyId", "signature"];
 
-impl<'de, F: FnMut(Cosignature<'de>) -> Result<(), DocumentError>> Visitor<'de>
-    for EachEntry<'_, F>
-{
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of {keyId, signature} objects")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut count = 0usize;
-        while let Some(entry) = seq.next_element::<RawCosignature<'de>>()? {
-            count += 1;
-            let checked = if count > MAX_COSIGNATURES {
-                Err(DocumentError::BadCosignatures)
-            } else {
-                entry_of(entry).and_then(&mut *self.each)
+impl<'a> RawCosignature<'a> {
+    /// One entry: an object whose `keyId` and `signature` are strings or `null` (other
+    /// members skipped, a repeated one refused).
+    fn read(r: &mut Reader<'a>) -> Result<Self, json::Error> {
+        let mut fields = Fields::new(ENTRY_FIELDS);
+        let mut entry = RawCosignature {
+            key_id: None,
+            signature: None,
+        };
+        let mut object = r.object()?;
+        while let Some(key) = r.next_key(&mut object)? {
+            let Some(index) = fields.member(r, key, Unknown::Skip)? else {
+                continue;
             };
-            if let Err(e) = checked {
-                *self.failure = Some(e);
-                return Err(de::Error::custom("cosignatures"));
+            let value = if r.null()? { None } else { Some(r.string()?) };
+            if index == 0 {
+                entry.key_id = value;
+            } else {
+                entry.signature = value;
             }
         }
-        Ok(())
+        Ok(entry)
     }
 }
 

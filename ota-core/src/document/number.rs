@@ -19,6 +19,8 @@ use core::fmt;
 
 use serde::de::{self, Visitor};
 
+use crate::json::{self, Reader};
+
 /// Parse a quoted decimal per the policy above.
 pub fn parse_decimal_u32(s: &str) -> Option<u32> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
@@ -90,6 +92,96 @@ impl<'de> serde::Deserialize<'de> for DocU8 {
         // The visitor bounds the value to 255.
         d.deserialize_any(DocNumberVisitor { max: 255 })
             .map(|v| Self(v as u8))
+    }
+}
+
+impl DocU32 {
+    /// Read with a [`Reader`]: what the `Deserialize` impl accepts, with the same error kinds.
+    ///
+    /// # Errors
+    /// As the `Deserialize` impl.
+    pub fn read(r: &mut Reader<'_>) -> Result<Self, json::Error> {
+        read_doc_number(r, u32::MAX).map(Self)
+    }
+}
+
+impl DocU8 {
+    /// Read with a [`Reader`], as [`DocU32::read`], limited to 255.
+    ///
+    /// # Errors
+    /// As the `Deserialize` impl.
+    pub fn read(r: &mut Reader<'_>) -> Result<Self, json::Error> {
+        // Bounded to 255.
+        read_doc_number(r, 255).map(|v| Self(v as u8))
+    }
+}
+
+/// The number policy over a [`Reader`], mirroring [`DocNumberVisitor`] behind
+/// `deserialize_any`: a string is a quoted decimal (decoded; an escaped one over
+/// [`json::MAX_UNESCAPED_LEN`] bytes is [`json::ErrorKind::StringTooLong`], as serde's owned
+/// consumers get); a number a non-negative integer; every other value a data error once it
+/// is checked (an object or array once entered, as serde enters it).
+fn read_doc_number(r: &mut Reader<'_>, max: u32) -> Result<u32, json::Error> {
+    let invalid = |r: &Reader<'_>| r.data_error("invalid value: an integer or a quoted decimal");
+    match r.peek()? {
+        b'"' => {
+            let s = r.string()?;
+            if s.is_escaped() && s.len() > json::MAX_UNESCAPED_LEN {
+                return Err(r.error(json::ErrorKind::StringTooLong));
+            }
+            let mut value = 0u32;
+            let mut digits = 0usize;
+            for b in s.bytes() {
+                let digit = match b {
+                    b'0'..=b'9' => u32::from(b - b'0'),
+                    _ => return Err(invalid(r)),
+                };
+                value = value
+                    .checked_mul(10)
+                    .and_then(|v| v.checked_add(digit))
+                    .ok_or_else(|| invalid(r))?;
+                digits += 1;
+            }
+            if digits == 0 || value > max {
+                return Err(invalid(r));
+            }
+            Ok(value)
+        }
+        b'{' => {
+            r.object()?;
+            Err(invalid(r))
+        }
+        b'[' => {
+            r.array()?;
+            Err(invalid(r))
+        }
+        b't' | b'f' | b'n' => {
+            r.literal()?;
+            Err(invalid(r))
+        }
+        _ => {
+            let n = r.number()?;
+            if n.integer && !n.negative {
+                if let Ok(v) = n.text.parse::<u64>() {
+                    return u32::try_from(v)
+                        .ok()
+                        .filter(|&v| v <= max)
+                        .ok_or_else(|| invalid(r));
+                }
+            } else if n.integer && n.text.parse::<i64>().is_ok() {
+                return Err(invalid(r));
+            }
+            // A fraction, an exponent, or an integer beyond 64 bits: a float to serde,
+            // which this crate's parser refuses without `alloc` (no float parsing linked).
+            if cfg!(feature = "alloc") {
+                Err(invalid(r))
+            } else {
+                Err(json::Error::new(
+                    json::ErrorKind::Number,
+                    r.offset() - n.text.len(),
+                ))
+            }
+        }
     }
 }
 

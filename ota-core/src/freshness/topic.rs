@@ -71,3 +71,51 @@ pub struct Request<'a> {
     /// Echoed in the reply.
     pub client_token: &'a str,
 }
+
+impl Request<'_> {
+    /// Write the request as compact JSON into `buf` (byte for byte what its `Serialize`
+    /// derive writes, without serde's serializer); its length.
+    ///
+    /// # Errors
+    /// [`crate::json::ErrorKind::BufferFull`].
+    pub fn write(&self, buf: &mut [u8]) -> Result<usize, crate::json::Error> {
+        let mut w = crate::json::Writer::new(buf);
+        w.begin_object()?;
+        w.key("product")?;
+        w.str(self.product)?;
+        w.key("stale")?;
+        w.bool(self.stale)?;
+        w.key("behind")?;
+        w.bool(self.behind)?;
+        w.key("issued")?;
+        w.u64(self.issued)?;
+        w.key("clientToken")?;
+        w.str(self.client_token)?;
+        w.end_object()?;
+        Ok(w.len())
+    }
+}
+
+#[cfg(test)]
+mod write_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn requests_are_written_as_serde_writes_them(
+            product in "\\PC{0,16}",
+            stale in any::<bool>(),
+            behind in any::<bool>(),
+            issued in any::<u64>(),
+            client_token in "[ -~]{0,16}",
+        ) {
+            let request = Request { product: &product, stale, behind, issued, client_token: &client_token };
+            let (mut ours, mut theirs) = ([0u8; 256], [0u8; 256]);
+            let n = request.write(&mut ours).unwrap();
+            let m = crate::json::to_slice(&request, &mut theirs).unwrap();
+            prop_assert_eq!(&ours[..n], &theirs[..m]);
+        }
+    }
+}

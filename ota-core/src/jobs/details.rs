@@ -275,6 +275,27 @@ impl<const N: usize> serde::Serialize for StatusDetails<'_, N> {
     }
 }
 
+impl<'a, const N: usize> StatusDetails<'a, N> {
+    /// Read with a [`crate::json::Reader`]: what the `Deserialize` impl accepts, with the
+    /// same error kinds.
+    ///
+    /// # Errors
+    /// As the `Deserialize` impl.
+    pub fn read(r: &mut crate::json::Reader<'a>) -> Result<Self, crate::json::Error> {
+        let mut details = StatusDetails::new();
+        let mut object = r.object()?;
+        while let Some(key) = r.next_key(&mut object)? {
+            r.colon()?;
+            let value = r.string()?;
+            details.insert_parsed(key, value).map_err(|e| match e {
+                ParseError::TooLong(_) => r.error(crate::json::ErrorKind::StringTooLong),
+                ParseError::Details(_) => r.data_error("invalid statusDetails"),
+            })?;
+        }
+        Ok(details)
+    }
+}
+
 impl<'de: 'a, 'a, const N: usize> serde::Deserialize<'de> for StatusDetails<'a, N> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct DetailsVisitor<'a, const N: usize>(core::marker::PhantomData<&'a ()>);

@@ -47,6 +47,19 @@ pub enum ErrorAction {
 }
 
 impl ErrorCode {
+    /// Every code AWS documents, in wire-table order (all but [`ErrorCode::Unknown`]).
+    pub const KNOWN: [Self; 9] = [
+        Self::InvalidTopic,
+        Self::InvalidJson,
+        Self::InvalidRequest,
+        Self::InvalidStateTransition,
+        Self::ResourceNotFound,
+        Self::VersionMismatch,
+        Self::InternalError,
+        Self::RequestThrottled,
+        Self::TerminalStateReached,
+    ];
+
     /// The wire name, e.g. `VersionMismatch`.
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -7,11 +7,13 @@
 mod details;
 mod error_code;
 mod names;
+mod read;
 mod request;
 mod response;
 mod status;
 mod topic;
 mod wire;
+mod write;
 
 pub use details::{
     DEFAULT_DETAILS, DetailsError, MAX_DETAIL_KEY_LEN, MAX_DETAIL_VALUE_LEN, MAX_DETAILS,
@@ -33,4 +35,5 @@ pub use response::{
 pub use status::JobExecutionStatus;
 pub(crate) use topic::after_things;
 pub use topic::{AWS_ROOT, JobRef, JobTopic, JobsApi, MAX_JOB_TOPIC_LEN, Reply, TopicError};
+pub(crate) use wire::read as wire_read;
 pub(crate) use wire::{JOB_ID, optional};

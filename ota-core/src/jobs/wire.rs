@@ -57,3 +57,43 @@ pub(crate) fn client_token<'de: 'a, 'a, D: Deserializer<'de>>(
         "a client token of 1 to 64 bytes",
     )
 }
+
+/// The [`crate::json::Reader`] counterparts of the checks above, for the hand-written
+/// parsers: the same refusals, the same error kinds.
+pub(crate) mod read {
+    use super::super::names::{JobId, NameError, ThingName};
+    use super::Check;
+    use crate::json::{Error, ErrorKind, JsonStr, Reader};
+
+    /// A string checked with `check`: too long is [`ErrorKind::StringTooLong`], anything
+    /// else refused is [`ErrorKind::Data`].
+    pub(crate) fn checked<'a>(r: &mut Reader<'a>, check: Check) -> Result<JsonStr<'a>, Error> {
+        let text = r.string()?;
+        check(&text).map_err(|e| match e {
+            NameError::TooLong => r.error(ErrorKind::StringTooLong),
+            _ => r.data_error("invalid value: a name"),
+        })?;
+        Ok(text)
+    }
+
+    /// `null` as `None`, else [`checked`].
+    pub(crate) fn optional<'a>(
+        r: &mut Reader<'a>,
+        check: Check,
+    ) -> Result<Option<JsonStr<'a>>, Error> {
+        if r.null()? {
+            return Ok(None);
+        }
+        checked(r, check).map(Some)
+    }
+
+    /// A `jobId`.
+    pub(crate) fn job_id<'a>(r: &mut Reader<'a>) -> Result<JsonStr<'a>, Error> {
+        checked(r, JobId::check_json)
+    }
+
+    /// An optional `thingName`.
+    pub(crate) fn thing_name<'a>(r: &mut Reader<'a>) -> Result<Option<JsonStr<'a>>, Error> {
+        optional(r, ThingName::check_json)
+    }
+}

@@ -33,15 +33,15 @@ pub struct Deserializer<'de> {
 }
 
 /// A scanned number: its text and whether it has a sign, a fraction or an exponent.
-struct Number<'de> {
-    text: &'de str,
-    negative: bool,
-    integer: bool,
+pub(super) struct Number<'de> {
+    pub(super) text: &'de str,
+    pub(super) negative: bool,
+    pub(super) integer: bool,
 }
 
 /// A scanned string: the raw bytes between the quotes and whether they contain escapes.
-struct RawStr<'de> {
-    raw: &'de str,
+pub(super) struct RawStr<'de> {
+    pub(super) raw: &'de str,
     escaped: bool,
 }
 
@@ -86,7 +86,7 @@ impl<'de> Deserializer<'de> {
         self.peek()
     }
 
-    fn peek_value(&mut self) -> Result<u8> {
+    pub(super) fn peek_value(&mut self) -> Result<u8> {
         self.peek_non_ws().ok_or_else(|| self.error(ErrorKind::Eof))
     }
 
@@ -95,7 +95,7 @@ impl<'de> Deserializer<'de> {
         self.literal(&[byte])
     }
 
-    fn literal(&mut self, word: &[u8]) -> Result<()> {
+    pub(super) fn literal(&mut self, word: &[u8]) -> Result<()> {
         let end = self.pos + word.len();
         match self.input.get(self.pos..end) {
             Some(found) if found == word => {
@@ -108,7 +108,7 @@ impl<'de> Deserializer<'de> {
     }
 
     /// Past the `[` or `{` (`bracket`) a value starts with, one level deeper.
-    fn open(&mut self, bracket: u8) -> Result<()> {
+    pub(super) fn open(&mut self, bracket: u8) -> Result<()> {
         self.check_type(&[bracket])?;
         self.pos += 1;
         self.enter()
@@ -122,7 +122,7 @@ impl<'de> Deserializer<'de> {
         Ok(())
     }
 
-    fn leave(&mut self) {
+    pub(super) fn leave(&mut self) {
         self.depth -= 1;
     }
 
@@ -135,7 +135,7 @@ impl<'de> Deserializer<'de> {
     }
 
     /// Scan a number per RFC 8259 §6 without interpreting it.
-    fn scan_number(&mut self) -> Result<Number<'de>> {
+    pub(super) fn scan_number(&mut self) -> Result<Number<'de>> {
         let start = self.pos;
         let negative = self.peek() == Some(b'-');
         if negative {
@@ -182,7 +182,7 @@ impl<'de> Deserializer<'de> {
     }
 
     /// Scan a string, validating escapes, control characters and UTF-8.
-    fn scan_str(&mut self) -> Result<RawStr<'de>> {
+    pub(super) fn scan_str(&mut self) -> Result<RawStr<'de>> {
         self.expect(b'"')?;
         let start = self.pos;
         let mut escaped = false;
@@ -288,6 +288,14 @@ impl<'de> Deserializer<'de> {
         }
     }
 
+    /// Skip one value of any type, validating it, and return its text.
+    pub(super) fn raw_value(&mut self) -> Result<&'de str> {
+        let start = self.peek_value().map(|_| self.pos)?;
+        self.skip_value()?;
+        core::str::from_utf8(&self.input[start..self.pos])
+            .map_err(|_| Error::new(ErrorKind::String, start))
+    }
+
     /// In an object after `{`: consume `,` or `}`; true if a member follows.
     pub(super) fn next_member(&mut self, first: &mut bool) -> Result<bool> {
         match self.peek_value()? {
@@ -307,7 +315,7 @@ impl<'de> Deserializer<'de> {
     }
 
     /// In an array after `[`: consume `,` or `]`; true if an element follows.
-    fn next_element(&mut self, first: &mut bool) -> Result<bool> {
+    pub(super) fn next_element(&mut self, first: &mut bool) -> Result<bool> {
         match self.peek_value()? {
             b']' => {
                 self.pos += 1;
@@ -378,7 +386,7 @@ impl<'de> Deserializer<'de> {
         }
     }
 
-    fn unsigned(&mut self) -> Result<u64> {
+    pub(super) fn unsigned(&mut self) -> Result<u64> {
         let n = self.scan_number()?;
         if !n.integer || n.negative {
             return Err(self.error(ErrorKind::Number));
@@ -420,7 +428,7 @@ impl<'de> Deserializer<'de> {
         Err(Error::new(ErrorKind::Number, self.pos - n.text.len()))
     }
 
-    fn check_type(&mut self, allowed: &[u8]) -> Result<()> {
+    pub(super) fn check_type(&mut self, allowed: &[u8]) -> Result<()> {
         let b = self.peek_value()?;
         let is_number = b == b'-' || b.is_ascii_digit();
         if allowed.contains(&b) || (is_number && allowed.contains(&b'0')) {
@@ -605,10 +613,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
             return visitor.visit_borrowed_bytes(s.raw.as_bytes());
         }
         if name == super::raw::RAW_JSON_TOKEN {
-            let start = self.peek_value().map(|_| self.pos)?;
-            self.skip_value()?;
-            let raw = core::str::from_utf8(&self.input[start..self.pos])
-                .map_err(|_| Error::new(ErrorKind::String, start))?;
+            let raw = self.raw_value()?;
             return visitor.visit_borrowed_str(raw);
         }
         visitor.visit_newtype_struct(self)

@@ -61,6 +61,30 @@ impl Error {
         }
     }
 
+    /// An error with `message` kept as its message when the `alloc` feature keeps messages
+    /// (dropped without it).
+    pub(crate) fn with_message(kind: ErrorKind, offset: usize, message: &str) -> Self {
+        #[cfg(feature = "alloc")]
+        {
+            let mut error = Self::new(kind, offset);
+            let _ = Truncating(&mut error.message).write_str(message);
+            error
+        }
+        #[cfg(not(feature = "alloc"))]
+        {
+            let _ = message;
+            Self::new(kind, offset)
+        }
+    }
+
+    /// An error whose message is `args`, formatted (only with the `alloc` feature).
+    #[cfg(feature = "alloc")]
+    pub(crate) fn with_args(kind: ErrorKind, offset: usize, args: fmt::Arguments<'_>) -> Self {
+        let mut error = Self::new(kind, offset);
+        let _ = Truncating(&mut error.message).write_fmt(args);
+        error
+    }
+
     pub(crate) fn at(mut self, offset: usize) -> Self {
         if self.offset == usize::MAX {
             self.offset = offset;

@@ -40,16 +40,22 @@
 //!   [`RawJson`]. No type of this project has a float field.
 
 mod de;
+#[cfg(test)]
+pub(crate) mod differential;
 mod error;
 mod find;
 mod raw;
+mod reader;
 mod str;
+mod writer;
 
 pub use de::{Deserializer, from_slice};
 pub(crate) use error::too_long;
 pub use error::{Error, ErrorKind};
 pub use find::find_member;
 pub use raw::RawJson;
+pub use reader::{Fields, Number, Open, Reader, Unknown};
+pub use writer::Writer;
 pub use str::{Bytes, Chars, DoesNotFit, JsonStr};
 
 /// Deepest nesting of arrays and objects accepted.

@@ -10,6 +10,7 @@
 //! before the download.
 
 mod policy;
+mod read;
 mod statement;
 mod verify;
 

@@ -124,16 +124,6 @@ fn job_id<'de: 'a, 'a, D: serde::Deserializer<'de>>(d: D) -> Result<Option<JsonS
     jobs::optional(d, JobId::check_json, jobs::JOB_ID)
 }
 
-impl Manifest<'_> {
-    /// Parse manifest bytes (strict JSON, no allocation).
-    ///
-    /// # Errors
-    /// The JSON error, e.g. a missing or unknown key.
-    pub fn parse(bytes: &[u8]) -> Result<Manifest<'_>, crate::json::Error> {
-        crate::json::from_slice(bytes)
-    }
-}
-
 /// Writes the canonical key order: the order a release tool signs.
 impl serde::Serialize for Manifest<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

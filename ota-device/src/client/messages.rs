@@ -4,10 +4,9 @@ use ota_core::jobs::{
     ErrorCode, ErrorResponse, ExecutionResponse, JobExecutionStatus, JobRef, JobTopic, JobsApi,
     Reply, UpdateResponse,
 };
-use ota_core::json::{self, JsonStr, RawJson};
+use ota_core::json::{JsonStr, RawJson};
 use ota_core::streams::{StreamTopic, StreamTopicKind};
 use ota_core::time::Instant;
-use serde::de::IgnoredAny;
 
 use super::state::{Stage, State};
 use super::{Client, CustomJob, codec};
@@ -91,7 +90,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
 
     #[inline(never)]
     fn on_describe_next_rejected(&mut self, now: Instant, payload: &[u8]) -> Result<(), Error> {
-        let _: ErrorResponse<'_> = parse(payload)?;
+        ErrorResponse::parse(payload).map_err(|_| Error::Malformed)?;
         match (&self.state, self.request) {
             (State::Describing, Some(request)) if !request.backing_off => {
                 self.retry_later(now);
@@ -121,7 +120,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
                 self.on_redescribed(now, token, execution.status)
             }
             Reply::Rejected => {
-                let error: ErrorResponse<'_> = parse(payload)?;
+                let error = ErrorResponse::parse(payload).map_err(|_| Error::Malformed)?;
                 if self.answers_probe(error.client_token) {
                     match error.code {
                         ErrorCode::ResourceNotFound | ErrorCode::TerminalStateReached => {
@@ -148,11 +147,12 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
     fn on_update_reply(&mut self, now: Instant, reply: Reply, payload: &[u8]) -> Result<(), Error> {
         match reply {
             Reply::Accepted => {
-                let reply: UpdateResponse<'_, IgnoredAny> = parse(payload)?;
+                let reply =
+                    UpdateResponse::<RawJson<'_>>::parse(payload).map_err(|_| Error::Malformed)?;
                 self.on_update_accepted(now, reply.client_token)
             }
             Reply::Rejected => {
-                let error: ErrorResponse<'_> = parse(payload)?;
+                let error = ErrorResponse::parse(payload).map_err(|_| Error::Malformed)?;
                 let current = error.execution_state.as_ref().map(|s| s.status);
                 self.on_update_rejected(now, error.client_token, error.code, current)
             }
@@ -234,7 +234,7 @@ pub(super) struct Execution<'p> {
 /// stack while the client acts on the execution (a job intake verifies a signature).
 #[inline(never)]
 fn parse_execution(payload: &[u8]) -> Result<(Option<JsonStr<'_>>, Option<Execution<'_>>), Error> {
-    let reply: ExecutionResponse<'_, RawJson<'_>> = parse(payload)?;
+    let reply = ExecutionResponse::<RawJson<'_>>::parse(payload).map_err(|_| Error::Malformed)?;
     let execution = reply.execution.map(|e| Execution {
         job_id: e.job_id,
         status: e.status,
@@ -243,10 +243,6 @@ fn parse_execution(payload: &[u8]) -> Result<(Option<JsonStr<'_>>, Option<Execut
         document: e.job_document,
     });
     Ok((reply.client_token, execution))
-}
-
-fn parse<'p, T: serde::Deserialize<'p>>(payload: &'p [u8]) -> Result<T, Error> {
-    json::from_slice(payload).map_err(|_| Error::Malformed)
 }
 
 #[cfg(test)]
@@ -274,7 +270,7 @@ mod tests {
     #[test]
     fn escaped_rejection_keeps_its_code() {
         let payload = br#"{"clientToken":"7:t","timestamp":1,"code":"VersionMismatch","message":"expected \"1\", found 3","executionState":{"status":"IN_PROGRESS","versionNumber":3}}"#;
-        let error: ErrorResponse<'_> = parse(payload).unwrap();
+        let error = ErrorResponse::parse(payload).unwrap();
         assert_eq!(error.code, ErrorCode::VersionMismatch);
         assert!(error.client_token.unwrap().starts_with("7:"));
     }

@@ -132,7 +132,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
                     client_token,
                     ..DescribeRequest::default()
                 };
-                ota_core::json::to_slice(&req, payload_buf).ok()?
+                req.write(payload_buf).ok()?
             }
             Outgoing::Update {
                 status,
@@ -144,7 +144,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
             }
             Outgoing::GetStream { .. } => self.render_get_stream(&token_text, payload_buf)?,
             Outgoing::LatestGet { .. } => {
-                ota_core::json::to_slice(&self.latest_request(&token_text), payload_buf).ok()?
+                self.latest_request(&token_text).write(payload_buf).ok()?
             }
         };
         let topic = core::str::from_utf8(topic_buf).ok()?;
@@ -261,7 +261,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
             client_token,
             ..UpdateRequest::new(status)
         };
-        ota_core::json::to_slice(&request, buf).ok()
+        request.write(buf).ok()
     }
 
     fn render_get_stream(&self, token: &str, buf: &mut [u8]) -> Option<usize> {

@@ -32,6 +32,18 @@ fn same(input: &[u8]) -> Result<(), TestCaseError> {
         text
     );
     prop_assert_eq!(
+        outcome(parse_trust_update::<StrictJson>(input)),
+        outcome(parse_trust_update::<StrictSerde>(input)),
+        "trust update {}",
+        text
+    );
+    prop_assert_eq!(
+        outcome(parse_floor_reset::<StrictJson>(input)),
+        outcome(parse_floor_reset::<StrictSerde>(input)),
+        "floor reset {}",
+        text
+    );
+    prop_assert_eq!(
         outcome(JobDocument::parse_with::<StrictJson>(input)),
         outcome(JobDocument::parse_with::<StrictSerde>(input)),
         "job document {}",
@@ -55,6 +67,14 @@ fn documents() -> std::vec::Vec<std::string::String> {
         r#"{"operation":"custom","x":{"y":[true,false,null,-1.5e3]}}"#.into(),
         r#"{"operation":17,"afr_ota":{"protocols":["MQTT"],"streamname":"s","files":[{"filesize":1,"fileid":0}]}}"#.into(),
         r#"["firmware_update", 1]"#.into(),
+        std::format!(
+            r#"{{"operation":"trust_update","trust":{{"root":"eyJ9","signature":"cw==","keyId":"{KEY}","cosignatures":[{{"keyId":"{KEY}","signature":"cw=="}}]}}}}"#
+        ),
+        std::format!(
+            r#"{{"reset":{{"statement":"eyJ9","signature":"c\u0077==","keyId":"{KEY}","cosignatures":null,"x":[1]}},"operation":"floor_reset"}}"#
+        ),
+        r#"{"operation":"trust_update","trust":null}"#.into(),
+        r#"{"operation":"floor_reset","reset":{"statement":null,"signature":"cw==","keyId":"k"}}"#.into(),
     ]
 }
 
@@ -113,7 +133,7 @@ fn refusals_match_serde() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
     #[test]
-    fn mutated_documents_read_as_serde_reads_them(which in 0..7usize, edits in edits(6)) {
+    fn mutated_documents_read_as_serde_reads_them(which in 0..11usize, edits in edits(6)) {
         let input = apply(documents()[which].as_bytes(), &edits);
         same(&input)?;
     }

@@ -70,6 +70,24 @@ pub(super) struct RawFloorResetDocument<'a> {
 }
 
 impl<'a> RawFloorResetDocument<'a> {
+    /// Read with a [`crate::json::Reader`], as the derive reads it.
+    pub(super) fn read(raw: &'a [u8]) -> Result<Self, crate::json::Error> {
+        let (operation, reset) = super::envelope::read_document::<3>(
+            raw,
+            &["operation", "reset"],
+            &["statement", "signature", "keyId", "cosignatures"],
+        )?;
+        Ok(Self {
+            operation,
+            reset: reset.map(|e| RawReset {
+                statement: e.strings[0],
+                signature: e.strings[1],
+                key_id: e.strings[2],
+                cosignatures: e.cosignatures,
+            }),
+        })
+    }
+
     pub(super) fn validate(self) -> Result<FloorReset<'a>, DocumentError> {
         if !self.operation.is_some_and(|op| op == FLOOR_RESET_OPERATION) {
             return Err(DocumentError::NotFloorReset);

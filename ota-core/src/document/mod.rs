@@ -14,6 +14,7 @@
 
 mod afr_ota;
 mod cosignatures;
+pub(crate) mod envelope;
 #[cfg(test)]
 mod differential_tests;
 mod firmware;
@@ -236,12 +237,20 @@ fn parse_firmware<P: JsonParser>(raw: &[u8]) -> Result<FirmwareUpdate<'_>, Docum
 }
 
 fn parse_trust_update<P: JsonParser>(raw: &[u8]) -> Result<TrustUpdate<'_>, DocumentError> {
-    let doc: trust_update::RawTrustUpdateDocument<'_> = P::from_slice(raw)?;
+    let doc: trust_update::RawTrustUpdateDocument<'_> = if P::HAND_WRITTEN {
+        trust_update::RawTrustUpdateDocument::read(raw)?
+    } else {
+        P::from_slice(raw)?
+    };
     doc.validate()
 }
 
 fn parse_floor_reset<P: JsonParser>(raw: &[u8]) -> Result<FloorReset<'_>, DocumentError> {
-    let doc: floor_reset::RawFloorResetDocument<'_> = P::from_slice(raw)?;
+    let doc: floor_reset::RawFloorResetDocument<'_> = if P::HAND_WRITTEN {
+        floor_reset::RawFloorResetDocument::read(raw)?
+    } else {
+        P::from_slice(raw)?
+    };
     doc.validate()
 }
 

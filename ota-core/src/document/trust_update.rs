@@ -75,6 +75,24 @@ pub(super) struct RawTrustUpdateDocument<'a> {
 }
 
 impl<'a> RawTrustUpdateDocument<'a> {
+    /// Read with a [`crate::json::Reader`], as the derive reads it.
+    pub(super) fn read(raw: &'a [u8]) -> Result<Self, crate::json::Error> {
+        let (operation, trust) = super::envelope::read_document::<3>(
+            raw,
+            &["operation", "trust"],
+            &["root", "signature", "keyId", "cosignatures"],
+        )?;
+        Ok(Self {
+            operation,
+            trust: trust.map(|e| RawTrust {
+                root: e.strings[0],
+                signature: e.strings[1],
+                key_id: e.strings[2],
+                cosignatures: e.cosignatures,
+            }),
+        })
+    }
+
     pub(super) fn validate(self) -> Result<TrustUpdate<'a>, DocumentError> {
         if !self
             .operation

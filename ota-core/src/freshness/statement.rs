@@ -46,7 +46,7 @@ impl LatestStatement<'_> {
     /// # Errors
     /// The JSON error.
     pub fn parse(bytes: &[u8]) -> Result<LatestStatement<'_>, crate::json::Error> {
-        crate::json::from_slice(bytes)
+        crate::trust::read_latest(bytes)
     }
 }
 
@@ -73,6 +73,7 @@ pub struct SignedLatest<'a> {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 #[serde(rename_all = "camelCase")]
 struct RawSignedLatest<'a> {
     #[serde(borrow, default)]
@@ -87,6 +88,31 @@ struct RawSignedLatest<'a> {
     client_token: Option<JsonStr<'a>>,
 }
 
+impl<'a> RawSignedLatest<'a> {
+    /// Read with a [`crate::json::Reader`], as the derive reads it.
+    fn read(raw: &'a [u8]) -> Result<Self, crate::json::Error> {
+        let mut r = crate::json::Reader::new(raw);
+        let e = crate::document::envelope::read::<4>(
+            &mut r,
+            &[
+                "latest",
+                "signature",
+                "keyId",
+                "clientToken",
+                "cosignatures",
+            ],
+        )?;
+        r.finish()?;
+        Ok(Self {
+            latest: e.strings[0],
+            signature: e.strings[1],
+            key_id: e.strings[2],
+            cosignatures: e.cosignatures,
+            client_token: e.strings[3],
+        })
+    }
+}
+
 impl<'a> SignedLatest<'a> {
     /// Parse a reply (strict JSON, no allocation).
     ///
@@ -94,7 +120,7 @@ impl<'a> SignedLatest<'a> {
     /// [`DocumentError::Json`], [`DocumentError::MissingField`] for `latest`, `signature`
     /// or `keyId`, or a cosignatures error.
     pub fn parse(raw: &'a [u8]) -> Result<Self, DocumentError> {
-        let raw: RawSignedLatest<'a> = crate::json::from_slice(raw)?;
+        let raw = RawSignedLatest::read(raw)?;
         let required = |field: Option<JsonStr<'a>>, name| {
             field
                 .filter(|s| !s.is_empty())
@@ -115,6 +141,37 @@ impl<'a> SignedLatest<'a> {
             signature: self.signature,
             key_id: Some(self.key_id),
             cosignatures: self.cosignatures,
+        }
+    }
+}
+
+#[cfg(test)]
+mod read_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::json::differential::{apply, compare, edits};
+
+    const SIGNED: &[&str] = &[
+        r#"{"latest":"eyJ9","signature":"cw==","keyId":"ab","cosignatures":[{"keyId":"cd","signature":"cw=="}],"clientToken":"7:t"}"#,
+        r#"{"clientToken":null,"latest":"e\u0079J9","signature":"cw==","keyId":"ab","cosignatures":null,"other":{"a":[]}}"#,
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// The hand-written envelope reader against the serde derive.
+        #[test]
+        fn signed_latest_reads_as_serde_reads_it(which in 0..SIGNED.len(), edits in edits(6)) {
+            let input = apply(SIGNED[which].as_bytes(), &edits);
+            prop_assert_eq!(compare(&input, RawSignedLatest::read), Ok(()));
+        }
+    }
+
+    #[test]
+    fn documented_replies_read() {
+        for s in SIGNED {
+            compare(s.as_bytes(), RawSignedLatest::read).unwrap();
+            SignedLatest::parse(s.as_bytes()).unwrap();
         }
     }
 }

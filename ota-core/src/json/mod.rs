@@ -55,8 +55,8 @@ pub use error::{Error, ErrorKind};
 pub use find::find_member;
 pub use raw::RawJson;
 pub use reader::{Fields, Number, Open, Reader, Unknown};
-pub use writer::Writer;
 pub use str::{Bytes, Chars, DoesNotFit, JsonStr};
+pub use writer::Writer;
 
 /// Deepest nesting of arrays and objects accepted.
 pub const MAX_DEPTH: usize = 32;

@@ -235,10 +235,7 @@ mod tests {
     fn a_full_buffer_is_an_error() {
         let mut buf = [0u8; 4];
         let mut w = Writer::new(&mut buf);
-        assert_eq!(
-            w.str("abcd").unwrap_err().kind(),
-            ErrorKind::BufferFull
-        );
+        assert_eq!(w.str("abcd").unwrap_err().kind(), ErrorKind::BufferFull);
         let mut w = Writer::new(&mut buf);
         w.u64(1234).unwrap();
         assert_eq!(w.u64(5).unwrap_err().kind(), ErrorKind::BufferFull);

@@ -14,6 +14,7 @@ mod read;
 mod statement;
 mod verify;
 
+pub(crate) use read::read_version;
 pub use policy::{ExpiryCheck, ManifestPolicy, Rejection, RollbackFloor, TrustedTime};
 pub use statement::{MAX_MANIFEST_LEN, Manifest, Sha256Hex};
 pub use verify::{

@@ -118,8 +118,7 @@ pub fn check_floor_reset<const K: usize>(
         .signatures()
         .check(root_keys, &Digest::sha256(bytes))
         .map_err(FloorResetError::NotAuthorized)?;
-    let statement: FloorResetStatement<'_> =
-        crate::json::from_slice(bytes).map_err(|_| FloorResetError::Malformed)?;
+    let statement = super::read::read_floor_reset(bytes).map_err(|_| FloorResetError::Malformed)?;
     if statement.kind != FLOOR_RESET_TYPE {
         return Err(FloorResetError::Malformed);
     }

@@ -20,6 +20,7 @@
 mod error;
 mod floor_reset;
 mod persist;
+mod read;
 mod root;
 mod statement;
 
@@ -29,6 +30,7 @@ pub use floor_reset::{
     check_floor_reset,
 };
 pub use persist::{decode, encode};
+pub(crate) use read::read_latest;
 pub use root::{Root, RootUpdate};
 pub use statement::{
     KeyAlgorithm, MAX_ROLE_KEYS, MAX_ROOT_LEN, ROOT_TYPE, RoleStatement, RootKey, RootStatement,

@@ -165,15 +165,3 @@ pub struct RootStatement<'a> {
     #[serde(borrow, default)]
     pub timestamp: Option<RoleStatement<'a>>,
 }
-
-impl RootStatement<'_> {
-    /// Parse statement bytes (strict JSON, no allocation). Does not check `type`, the
-    /// thresholds or the keys: [`super::Root::from_statement`] does.
-    ///
-    /// # Errors
-    /// The JSON error, e.g. a missing or unknown member, or more than [`MAX_ROLE_KEYS`]
-    /// keys in a role.
-    pub fn parse(bytes: &[u8]) -> Result<RootStatement<'_>, crate::json::Error> {
-        crate::json::from_slice(bytes)
-    }
-}

@@ -1,7 +1,8 @@
 //! The trust documents a device takes (trust updates, floor resets, latest statements) from
 //! arbitrary bytes, checked against a fixed root whose every role is one OpenSSL-made P-256
 //! key; the root statement parser and the root's stored form on their own. No panic, and
-//! nothing forged is taken: the fuzzer holds no private key.
+//! nothing forged is taken: the fuzzer holds no private key. The hand-written statement
+//! readers agree with serde's derives through `ota_core::json::from_slice`.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use ota_core::crypto::{Algorithm, PublicKey, TrustStore, TrustedKey};
@@ -30,7 +31,20 @@ fuzz_target!(|data: &[u8]| {
         let mut scratch = [0u8; MAX_LATEST_LEN];
         assert!(freshness::check(&signed, &store, "acme", None, &mut scratch).is_err());
     }
-    // Unsigned forms: parsed or refused, never a panic.
+    // Unsigned forms: parsed or refused, never a panic; the reader as serde reads them.
+    match (RootStatement::parse(data), ota_core::json::from_slice::<RootStatement<'_>>(data)) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b),
+        (Err(a), Err(b)) => assert_eq!(a.kind(), b.kind()),
+        (a, b) => panic!("reader {a:?}, serde {b:?}"),
+    }
+    match (
+        freshness::LatestStatement::parse(data),
+        ota_core::json::from_slice::<freshness::LatestStatement<'_>>(data),
+    ) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b),
+        (Err(a), Err(b)) => assert_eq!(a.kind(), b.kind()),
+        (a, b) => panic!("reader {a:?}, serde {b:?}"),
+    }
     if let Ok(statement) = RootStatement::parse(data) {
         let _ = Root::<2>::from_statement(&statement);
     }

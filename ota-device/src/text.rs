@@ -1,10 +1,11 @@
 //! Numbers and versions as text without `core::fmt` (which would link a `fmt::Write` impl per
 //! buffer type and integer formatting into firmware).
 
+use heapless::string::StringView;
 use ota_core::version::Version;
 
 /// Append the decimal digits of `n`; `None` (with `out` possibly extended) when it is full.
-pub(crate) fn push_u32<const N: usize>(out: &mut heapless::String<N>, n: u32) -> Option<()> {
+pub(crate) fn push_u32(out: &mut StringView, n: u32) -> Option<()> {
     let mut digits = [0u8; 10];
     let mut start = digits.len();
     let mut rest = n;
@@ -20,7 +21,7 @@ pub(crate) fn push_u32<const N: usize>(out: &mut heapless::String<N>, n: u32) ->
 }
 
 /// Append `n` as eight lowercase hex digits.
-pub(crate) fn push_hex8<const N: usize>(out: &mut heapless::String<N>, n: u32) -> Option<()> {
+pub(crate) fn push_hex8(out: &mut StringView, n: u32) -> Option<()> {
     let digits: [u8; 8] = core::array::from_fn(|i| {
         let nibble = (n >> (28 - 4 * i)) & 0xf;
         b"0123456789abcdef"[nibble as usize]
@@ -30,10 +31,7 @@ pub(crate) fn push_hex8<const N: usize>(out: &mut heapless::String<N>, n: u32) -
 
 /// Append `major.minor.patch`, then `-pre` and `+build` when present (as `Version`'s
 /// `Display`).
-pub(crate) fn push_version<const N: usize>(
-    out: &mut heapless::String<N>,
-    v: &Version,
-) -> Option<()> {
+pub(crate) fn push_version(out: &mut StringView, v: &Version) -> Option<()> {
     push_core_version(out, v)?;
     if !v.pre_release().is_empty() {
         out.push('-').ok()?;
@@ -47,10 +45,7 @@ pub(crate) fn push_version<const N: usize>(
 }
 
 /// Append `major.minor.patch` only.
-pub(crate) fn push_core_version<const N: usize>(
-    out: &mut heapless::String<N>,
-    v: &Version,
-) -> Option<()> {
+pub(crate) fn push_core_version(out: &mut StringView, v: &Version) -> Option<()> {
     push_u32(out, v.major)?;
     out.push('.').ok()?;
     push_u32(out, v.minor)?;
@@ -58,7 +53,7 @@ pub(crate) fn push_core_version<const N: usize>(
     push_u32(out, v.patch)
 }
 
-fn push_ascii<const N: usize>(out: &mut heapless::String<N>, ascii: &[u8]) -> Option<()> {
+fn push_ascii(out: &mut StringView, ascii: &[u8]) -> Option<()> {
     out.push_str(core::str::from_utf8(ascii).ok()?).ok()
 }
 

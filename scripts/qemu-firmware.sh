@@ -25,9 +25,13 @@
 #                                  P1363) on the target: every case as expected, the host
 #                                  test's counts, must exit 0 with "WYCHEPROOF OK"
 #
-# and on a Cortex-M4 (QEMU mps2-an386, thumbv7em-none-eabi), with the portable P-256 and with
-# feature p256-cm4 (Cortex-M4 assembly): ota-update, empty, client-only, ota-update
-# +tamper-signature, +tamper-image, and wycheproof, with the same expectations;
+# and on a Cortex-M4 (QEMU mps2-an386, thumbv7em-none-eabi), with the portable P-256, with
+# feature p256-cm4 (Cortex-M4 assembly) and with feature p256-accelerator (ota-core hands
+# every P-256 verification to the application's accelerator: here a software stand-in that
+# calls p256-cm4, src/accelerator.rs): ota-update, empty, client-only, ota-update
+# +tamper-signature, +tamper-image, and wycheproof, with the same expectations (with the
+# accelerator, the runs must also show it was asked, and ota-core's own P-256
+# verification must be absent from the ELF);
 #
 # then prints Markdown tables of flash, RAM, stack and instruction counts.
 #
@@ -172,17 +176,29 @@ build wycheproof --bin wycheproof
 cp "$ELF_DIR/wycheproof" "$OUT/wycheproof.elf"
 expect wycheproof 0 "$(run wycheproof "$OUT/wycheproof.elf")" "${wycheproof_lines[@]}"
 
-# ---- the Cortex-M4 (QEMU mps2-an386): portable P-256, and p256-cm4 ----
+# ---- the Cortex-M4 (QEMU mps2-an386): portable P-256, p256-cm4, and p256-accelerator ----
 
 echo "qemu-firmware: building for the Cortex-M4 ($M4_TARGET; the first build compiles core for it)"
-for backend in portable cm4; do
-  if [ $backend = cm4 ]; then feat=p256-cm4 prefix=m4-cm4; else feat="" prefix=m4; fi
+for backend in portable cm4 accelerator; do
+  case $backend in
+    cm4) feat=p256-cm4 prefix=m4-cm4 ;;
+    accelerator) feat=p256-accelerator prefix=m4-acc ;;
+    *) feat="" prefix=m4 ;;
+  esac
+  # With the accelerator, each run says how often the stand-in was asked; Wycheproof's
+  # count is the host test's (197 DER + 191 P1363 cases, and the 206 low-S re-checks of
+  # valid signatures that are not high-S; the rest is refused before it is asked).
+  asked=() wp_asked=()
+  if [ $backend = accelerator ]; then
+    asked=('^p256 accelerator: [1-9][0-9]* verifications by the application')
+    wp_asked=('^wycheproof: 594 of them reached the P-256 accelerator')
+  fi
   build_m4 "$feat"
   for bin in ota-update empty client-only; do
     cp "$M4_ELF_DIR/$bin" "$OUT/$prefix-$bin.elf"
   done
   expect $prefix-ota-update 0 "$(run $prefix-ota-update "$OUT/$prefix-ota-update.elf")" '^OTA OK: ' \
-    '^manifest check: .*; signed by 1 of 1 release keys, threshold 1;'
+    '^manifest check: .*; signed by 1 of 1 release keys, threshold 1;' ${asked[@]+"${asked[@]}"}
   expect $prefix-empty 0 "$(run $prefix-empty "$OUT/$prefix-empty.elf")" '^EMPTY OK'
   expect $prefix-client-only 0 "$(run $prefix-client-only "$OUT/$prefix-client-only.elf")" '^CLIENT-ONLY OK'
   for variant in tamper-signature tamper-image; do
@@ -190,17 +206,25 @@ for backend in portable cm4; do
     cp "$M4_ELF_DIR/ota-update" "$OUT/$prefix-$variant.elf"
     rc=$(run $prefix-$variant "$OUT/$prefix-$variant.elf")
     case $variant in
-      tamper-signature) expect $prefix-$variant 1 "$rc" 'OTA FAILED: job finished REJECTED (reason bad_signature); slot untouched' ;;
-      tamper-image) expect $prefix-$variant 1 "$rc" 'OTA FAILED: job finished FAILED (reason image_hash_mismatch)' ;;
+      tamper-signature) expect $prefix-$variant 1 "$rc" 'OTA FAILED: job finished REJECTED (reason bad_signature); slot untouched' ${asked[@]+"${asked[@]}"} ;;
+      tamper-image) expect $prefix-$variant 1 "$rc" 'OTA FAILED: job finished FAILED (reason image_hash_mismatch)' ${asked[@]+"${asked[@]}"} ;;
     esac
   done
   build_m4 "${feat:+$feat,}wycheproof" --bin wycheproof
   cp "$M4_ELF_DIR/wycheproof" "$OUT/$prefix-wycheproof.elf"
-  expect $prefix-wycheproof 0 "$(run $prefix-wycheproof "$OUT/$prefix-wycheproof.elf")" "${wycheproof_lines[@]}"
+  expect $prefix-wycheproof 0 "$(run $prefix-wycheproof "$OUT/$prefix-wycheproof.elf")" "${wycheproof_lines[@]}" \
+    ${wp_asked[@]+"${wp_asked[@]}"}
 done
 # p256-cm4 must really be linked (its assembly has a section of its own).
 if [ "$(llvm-size-22 -A "$OUT/m4-cm4-ota-update.elf" | awk '$1 == ".p256-cortex-m4" { print $2 }')" = "" ]; then
   echo "qemu-firmware: m4-cm4-ota-update: FAILED: no .p256-cortex-m4 section (p256-cm4 not linked)" >&2
+  fail=1
+fi
+# With p256-accelerator, ota-core's own P-256 verification (p256_verify's frames, never
+# inlined) must be left out; the portable build shows the check would see it.
+verifier() { llvm-nm-22 -C "$1" | grep -c 'ota_core::crypto::p256_verify::' || true; }
+if [ "$(verifier "$OUT/m4-acc-client-only.elf")" != 0 ] || [ "$(verifier "$OUT/m4-client-only.elf")" = 0 ]; then
+  echo "qemu-firmware: m4-acc-client-only: FAILED: ota-core's P-256 verification is linked with p256-accelerator (or not seen in the portable build)" >&2
   fail=1
 fi
 
@@ -333,25 +357,34 @@ wp_stack_re='^wycheproof: .*; stack ([0-9]+) of .*'
 wp() { # wp NAME: "N M instructions for K verifications"
   echo "$(insns "$1" "$wp_insns_re") for $(field "$1" "$wp_calls_re")"
 }
-m4runs="ota-update m4-ota-update m4-cm4-ota-update"
+m4runs="ota-update m4-ota-update m4-cm4-ota-update m4-acc-ota-update"
+standin() { # standin ELF: flash of the stand-in accelerator (p256-cm4 and the adapter)
+  local n=0 size section
+  while IFS='|' read -r _ _ _ _ size _ section; do
+    case $section in *bss*) continue ;; esac
+    n=$((n + 16#${size// /}))
+  done < <(llvm-nm-22 --format=sysv -C "$1" | grep -E '^(P256_|p256_cm4::|<?ota_cortex_m::accelerator)')
+  echo "$n"
+}
 verify_re='^crypto alone: P-256 verify ([0-9]+) instructions.*'
 
 cat <<EOF
 
-### Cortex-M3 (lm3s6965evb) against Cortex-M4 (QEMU mps2-an386, \`thumbv7em-none-eabi\`), portable P-256 and \`p256-cm4\`
+### Cortex-M3 (lm3s6965evb) against Cortex-M4 (QEMU mps2-an386, \`thumbv7em-none-eabi\`), portable P-256, \`p256-cm4\` and \`p256-accelerator\`
 
-| measurement | M3, portable (\`p256\`, \`small-stack\`) | M4, portable | M4, \`p256-cm4\` |
-| --- | ---: | ---: | ---: |
-| **flash of the client over the empty firmware** (\`client-only\`) | $(m4_over "$client" "$empty") | $(m4_over "$OUT/m4-client-only.elf" "$OUT/m4-empty.elf") | $(m4_over "$OUT/m4-cm4-client-only.elf" "$OUT/m4-empty.elf") |
-| flash, empty firmware | $flash_empty B | $(flash "$OUT/m4-empty.elf") B | (the same) |
-| flash, whole demo firmware | $flash_ota B | $(flash "$OUT/m4-ota-update.elf") B | $(flash "$OUT/m4-cm4-ota-update.elf") B |
+| measurement | M3, portable (\`p256\`, \`small-stack\`) | M4, portable | M4, \`p256-cm4\` | M4, \`p256-accelerator\` (the application's stand-in: \`p256-cm4\`) |
+| --- | ---: | ---: | ---: | ---: |
+| **flash of the client over the empty firmware** (\`client-only\`) | $(m4_over "$client" "$empty") | $(m4_over "$OUT/m4-client-only.elf" "$OUT/m4-empty.elf") | $(m4_over "$OUT/m4-cm4-client-only.elf" "$OUT/m4-empty.elf") | $(m4_over "$OUT/m4-acc-client-only.elf" "$OUT/m4-empty.elf") |
+| of which the application's accelerator (\`p256-cm4\` and the stand-in's adapter) | - | - | - | $(standin "$OUT/m4-acc-client-only.elf") B |
+| flash, empty firmware | $flash_empty B | $(flash "$OUT/m4-empty.elf") B | (the same) | (the same) |
+| flash, whole demo firmware | $flash_ota B | $(flash "$OUT/m4-ota-update.elf") B | $(flash "$OUT/m4-cm4-ota-update.elf") B | $(flash "$OUT/m4-acc-ota-update.elf") B |
 | \`size_of\` trust store (one P-256 key)$(row '^sizes: .*trust store ([0-9]+) B.*' ' B' $m4runs)
 | **stack high-water, whole update**$(row '^stack: ([0-9]+) of .*' ' B' $m4runs)
-| **instructions, one P-256 verify alone** | $(insns ota-update "$verify_re") | $(insns m4-ota-update "$verify_re") | $(insns m4-cm4-ota-update "$verify_re") |
-| instructions, the manifest's signature check apart | $(insns ota-update "$check_re") | $(insns m4-ota-update "$check_re") | $(insns m4-cm4-ota-update "$check_re") |
-| **instructions, whole update** (2 boots, $messages messages) | $(insns ota-update "$whole_re") | $(insns m4-ota-update "$whole_re") | $(insns m4-cm4-ota-update "$whole_re") |
-| Wycheproof ECDSA P-256 (DER 484 + P1363 262 cases, 113 + 112 keys): instructions for the verifications | $(wp wycheproof) | $(wp m4-wycheproof) | $(wp m4-cm4-wycheproof) |
-| stack high-water, Wycheproof run$(row "$wp_stack_re" ' B' wycheproof m4-wycheproof m4-cm4-wycheproof)
+| **instructions, one P-256 verify alone** | $(insns ota-update "$verify_re") | $(insns m4-ota-update "$verify_re") | $(insns m4-cm4-ota-update "$verify_re") | $(insns m4-acc-ota-update "$verify_re") |
+| instructions, the manifest's signature check apart | $(insns ota-update "$check_re") | $(insns m4-ota-update "$check_re") | $(insns m4-cm4-ota-update "$check_re") | $(insns m4-acc-ota-update "$check_re") |
+| **instructions, whole update** (2 boots, $messages messages) | $(insns ota-update "$whole_re") | $(insns m4-ota-update "$whole_re") | $(insns m4-cm4-ota-update "$whole_re") | $(insns m4-acc-ota-update "$whole_re") |
+| Wycheproof ECDSA P-256 (DER 484 + P1363 262 cases, 113 + 112 keys): instructions for the verifications | $(wp wycheproof) | $(wp m4-wycheproof) | $(wp m4-cm4-wycheproof) | $(wp m4-acc-wycheproof) |
+| stack high-water, Wycheproof run$(row "$wp_stack_re" ' B' wycheproof m4-wycheproof m4-cm4-wycheproof m4-acc-wycheproof)
 
 Exit codes seen: $codes.
 Instruction counts are SysTick ticks x 80 under \`-icount shift=0\` (80-instruction granularity; on mps2-an386 x 40, its SysTick counting the 25 MHz system clock).

@@ -1,5 +1,6 @@
 //! The pieces the QEMU firmwares share: RAM buffers handed out once, a NOR flash over RAM,
-//! the bootloader's flags, and the measurements (stack high-water, instruction count).
+//! the bootloader's flags, and the measurements (stack high-water, instruction count); with
+//! feature `p256-accelerator`, the stand-in P-256 accelerator ([`accelerator`]).
 //!
 //! Exception handlers live in the binaries (a handler in a library is not reliably linked).
 #![no_std]
@@ -10,6 +11,9 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use embedded_storage::nor_flash::{ErrorType, NorFlash, ReadNorFlash};
 use ota_device::storage::{BootControl, BootState, StorageError};
+
+#[cfg(feature = "p256-accelerator")]
+pub mod accelerator;
 
 // ---------------------------------------------------------------------------------------------
 // Statics handed out once

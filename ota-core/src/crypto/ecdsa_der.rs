@@ -5,7 +5,7 @@
 //! Strict means DER, not BER: definite short-form lengths (a P-256 signature is at most 72
 //! bytes), minimal non-negative integers of at most 32 significant bytes, nothing after the
 //! sequence. Does not check that r and s are in 1..n: the backend does (its arithmetic
-//! needs them reduced anyway).
+//! needs them reduced anyway; the accelerator backend with [`Scalars::in_range`]).
 
 /// The two scalars of a signature, big-endian.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,6 +13,13 @@ pub(crate) struct Scalars {
     pub(crate) r: [u8; 32],
     pub(crate) s: [u8; 32],
 }
+
+/// n, the order of P-256's group, big-endian.
+#[cfg(any(test, feature = "p256-accelerator"))]
+const N: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+];
 
 /// (n - 1) / 2 for P-256, big-endian: an s above it is "high".
 const HALF_N: [u8; 32] = [
@@ -43,6 +50,14 @@ impl Scalars {
             r: r.try_into().ok()?,
             s: s.try_into().ok()?,
         })
+    }
+
+    /// Whether r and s are both in 1..n-1, as ECDSA requires (compared as big-endian
+    /// bytes, without curve arithmetic: for a backend whose arithmetic does not check).
+    #[cfg(any(test, feature = "p256-accelerator"))]
+    pub(crate) fn in_range(&self) -> bool {
+        let ok = |x: &[u8; 32]| *x != [0; 32] && *x < N;
+        ok(&self.r) && ok(&self.s)
     }
 
     /// Whether s is above (n - 1) / 2 (the "high-S" twin of a valid signature; compared as
@@ -171,6 +186,32 @@ mod tests {
             None
         );
         assert_eq!(Scalars::from_der(&[]), None);
+    }
+
+    #[test]
+    fn range_is_one_to_n_minus_one_as_p256_has_it() {
+        let mut n_minus_1 = N;
+        n_minus_1[31] -= 1;
+        let mut n_plus_1 = N;
+        n_plus_1[31] += 1;
+        let mut one = [0u8; 32];
+        one[31] = 1;
+        let edges = [[0u8; 32], one, HALF_N, n_minus_1, N, n_plus_1, [0xff; 32]];
+        for r in edges {
+            for s in edges {
+                let ours = Scalars { r, s }.in_range();
+                let theirs = p256::ecdsa::Signature::from_scalars(r, s).is_ok();
+                assert_eq!(ours, theirs, "r {r:02x?} s {s:02x?}");
+            }
+        }
+        assert!(
+            Scalars {
+                r: one,
+                s: n_minus_1
+            }
+            .in_range()
+        );
+        assert!(!Scalars { r: N, s: one }.in_range());
     }
 
     #[test]

@@ -3,7 +3,9 @@
 
 /// Why a key, a signature or a trust-store operation was refused.
 ///
-/// Every variant is a final answer: nothing here is worth retrying with the same input.
+/// Every variant is a final answer, nothing here worth retrying with the same input, except
+/// the two of feature `p256-accelerator` ([`CryptoError::NoP256Accelerator`],
+/// [`CryptoError::P256AcceleratorFault`]), which are about the device, not the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CryptoError {
@@ -91,6 +93,15 @@ pub enum CryptoError {
     /// without `legacy-sha1`).
     #[error("not supported in this build (feature disabled)")]
     Unsupported,
+    /// Feature `p256-accelerator` without `std`: a P-256 signature was to be verified and no
+    /// accelerator is installed (`ota_core::crypto::install_p256_accelerator`). The
+    /// signature is refused, not accepted.
+    #[error("no P-256 accelerator is installed")]
+    NoP256Accelerator,
+    /// Feature `p256-accelerator`: the accelerator gave no verdict (a hardware fault, a
+    /// timeout). The signature is refused, not accepted; ota-core does not retry.
+    #[error("the P-256 accelerator gave no verdict")]
+    P256AcceleratorFault,
 }
 
 /// Why a streamed image was refused by [`super::ImageVerifier`] or [`super::ImageHasher`].

@@ -14,6 +14,11 @@
 //!    length and SHA-256 come from signed data) streams the image with an exact length bound.
 //! 5. [`TrustStore::verify_digest`] or [`TrustedKey::verify_digest`] checks the signature.
 //!
+//! P-256 arithmetic is done by one backend, chosen by a feature: RustCrypto's `p256`
+//! (default), `p256-cm4`'s Cortex-M4 assembly (`p256-cm4`), or the application's
+//! `P256Accelerator` (`p256-accelerator`: see `install_p256_accelerator`). The key decides
+//! the algorithm in every case; the backend only computes.
+//!
 //! What it does not do: choose keys from anything the cloud sends (the `certfile` field only
 //! names a key already in the store), detect algorithms or PSS salt lengths from signatures,
 //! sign, or parse certificates (see the `x509` module). No allocation except inside RSA: RSA
@@ -58,12 +63,32 @@ mod error;
 mod image;
 mod key;
 mod key_id;
+#[cfg(feature = "p256-accelerator")]
+mod p256_accelerator;
+#[cfg(feature = "p256-accelerator")]
+mod p256_install;
+// The P-256 backend: `p256-accelerator` before `p256-cm4` (on 32-bit Arm) before the
+// portable one.
+#[cfg_attr(feature = "p256-accelerator", path = "p256_key_accelerator.rs")]
 #[cfg_attr(
-    all(feature = "p256-cm4", target_arch = "arm"),
+    all(
+        feature = "p256-cm4",
+        target_arch = "arm",
+        not(feature = "p256-accelerator")
+    ),
     path = "p256_key_cm4.rs"
 )]
 mod p256_key;
-#[cfg(not(all(feature = "p256-cm4", target_arch = "arm")))]
+// With an accelerator, the portable backend decodes keys and is `PortableP256`.
+#[cfg(feature = "p256-accelerator")]
+#[path = "p256_key.rs"]
+mod p256_portable;
+#[cfg(feature = "p256-accelerator")]
+mod p256_portable_accelerator;
+#[cfg(any(
+    feature = "p256-accelerator",
+    not(all(feature = "p256-cm4", target_arch = "arm"))
+))]
 mod p256_verify;
 mod pem;
 mod quorum;
@@ -80,6 +105,12 @@ pub use error::{CryptoError, ImageError};
 pub use image::{ImageHasher, ImageVerifier};
 pub use key::{KeyKind, MAX_RSA_BITS, MAX_SPKI_LEN, PublicKey, RsaKeyPolicy};
 pub use key_id::KeyId;
+#[cfg(feature = "p256-accelerator")]
+pub use p256_accelerator::{P256Accelerator, P256Point, P256Verdict};
+#[cfg(feature = "p256-accelerator")]
+pub use p256_install::{AlreadyInstalled, install_p256_accelerator, p256_accelerator};
+#[cfg(feature = "p256-accelerator")]
+pub use p256_portable_accelerator::PortableP256;
 pub use quorum::{ListedSignature, MAX_SIGNATURES, Offered, Quorum, QuorumError, Signers, Tally};
 pub use store::TrustStore;
 pub use trusted::TrustedKey;

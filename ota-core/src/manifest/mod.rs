@@ -18,8 +18,8 @@ pub(crate) use read::read_version;
 pub use policy::{ExpiryCheck, ManifestPolicy, Rejection, RollbackFloor, TrustedTime};
 pub use statement::{MAX_MANIFEST_LEN, Manifest, Sha256Hex};
 pub use verify::{
-    InspectedManifest, VerifiedManifest, check_one_signature, check_signature, inspect, signers,
-    verify,
+    InspectedManifest, VerifiedManifest, accept, check_one_signature, check_signature, inspect,
+    inspect_signature, signers, verify,
 };
 
 #[cfg(test)]

@@ -94,12 +94,28 @@ pub fn inspect<'m, const N: usize>(
     trust: Option<&TrustStore<N>>,
     scratch: &'m mut [u8; MAX_MANIFEST_LEN],
 ) -> Result<InspectedManifest<'m>, Rejection> {
-    let (bytes, key_id) = match trust {
-        Some(trust) => check_signature(firmware, trust, scratch).map(|(b, k)| (b, Some(k)))?,
-        None => (decode_unverified(firmware, scratch)?, None),
-    };
+    let (bytes, key_id) = inspect_signature(firmware, trust, scratch)?;
     let manifest = accept(bytes, firmware, job_id)?;
     Ok(InspectedManifest { manifest, key_id })
+}
+
+/// [`inspect`]'s first half: the manifest bytes (in `scratch`) and, with `trust`, the key
+/// that verified them ([`check_signature`]); without, the bytes after the encoding checks
+/// only. With [`accept`], the second half, for a caller that must not hold anything of its
+/// own on the stack under the signature check (a device: call this from a small frame, and
+/// [`accept`] after it returns).
+///
+/// # Errors
+/// As [`check_signature`], or [`Rejection::Encoding`] without `trust`.
+pub fn inspect_signature<'m, const N: usize>(
+    firmware: &FirmwareRef<'_>,
+    trust: Option<&TrustStore<N>>,
+    scratch: &'m mut [u8; MAX_MANIFEST_LEN],
+) -> Result<(&'m [u8], Option<KeyId>), Rejection> {
+    Ok(match trust {
+        Some(trust) => check_signature(firmware, trust, scratch).map(|(b, k)| (b, Some(k)))?,
+        None => (decode_unverified(firmware, scratch)?, None),
+    })
 }
 
 /// Decode the manifest (strict base64) and check its signatures with `trust` and its
@@ -191,9 +207,15 @@ fn decode_unverified<'m>(
 /// Longest version text: three 10-digit numbers, two dots, two labels with their marks.
 const MAX_VERSION_TEXT: usize = 3 * 10 + 2 + 2 * (1 + crate::version::MAX_VERSION_LABEL_LEN);
 
-/// Parse manifest bytes and check them against the document and the job (not the policy).
+/// Parse manifest bytes and check them against the document (`version` hint, `fileId`) and
+/// the job (`jobId`), not the policy: [`inspect`]'s second half, after
+/// [`inspect_signature`] or [`check_signature`]. Proves nothing about who signed `bytes`.
+///
+/// # Errors
+/// [`Rejection::Malformed`], [`Rejection::VersionHintMismatch`], [`Rejection::WrongFile`] or
+/// [`Rejection::WrongJob`].
 #[inline(never)]
-fn accept<'m>(
+pub fn accept<'m>(
     bytes: &'m [u8],
     firmware: &FirmwareRef<'_>,
     job_id: &str,

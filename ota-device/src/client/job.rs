@@ -255,6 +255,8 @@ fn digest_bytes(bytes: &[u8]) -> [u8; 32] {
     out
 }
 
+/// A signed-manifest document: the signature checked from a frame that holds nothing else
+/// (the deepest stack of an update), then the manifest accepted in a frame of its own.
 #[inline(never)]
 fn firmware<const K: usize>(
     ctx: &mut IntakeContext<'_, K>,
@@ -262,12 +264,42 @@ fn firmware<const K: usize>(
     doc: &FirmwareUpdate<'_>,
     document_digest: [u8; 32],
 ) -> Result<Target, Reason> {
+    let (len, key_id) = manifest_signature(ctx, doc)?;
+    firmware_accepted(ctx, job_id, doc, len, key_id, document_digest)
+}
+
+/// The manifest decoded into the scratch buffer (its length) and its signature checked.
+#[inline(never)]
+fn manifest_signature<const K: usize>(
+    ctx: &mut IntakeContext<'_, K>,
+    doc: &FirmwareUpdate<'_>,
+) -> Result<(usize, Option<KeyId>), Reason> {
     let scratch: &mut [u8; MAX_MANIFEST_LEN] = ctx
         .scratch
         .get_mut(..MAX_MANIFEST_LEN)
         .and_then(|s| s.try_into().ok())
         .ok_or(Reason::BadManifest)?;
-    let inspected = manifest::inspect(&doc.firmware, job_id, ctx.trust, scratch)?;
+    let (bytes, key_id) = manifest::inspect_signature(&doc.firmware, ctx.trust, scratch)?;
+    Ok((bytes.len(), key_id))
+}
+
+/// The rest of [`firmware`], once [`manifest_signature`] returned: the manifest's first
+/// `len` bytes in the scratch buffer parsed and checked against the document, the job and
+/// the policy, and the download chosen.
+#[inline(never)]
+fn firmware_accepted<const K: usize>(
+    ctx: &mut IntakeContext<'_, K>,
+    job_id: &str,
+    doc: &FirmwareUpdate<'_>,
+    len: usize,
+    key_id: Option<KeyId>,
+    document_digest: [u8; 32],
+) -> Result<Target, Reason> {
+    let bytes = ctx.scratch.get(..len).ok_or(Reason::BadManifest)?;
+    let inspected = manifest::InspectedManifest {
+        manifest: manifest::accept(bytes, &doc.firmware, job_id)?,
+        key_id,
+    };
     let m = &inspected.manifest;
     // The policy is built only now, after the signature check (the deepest stack).
     let expiry = match ctx.policy {

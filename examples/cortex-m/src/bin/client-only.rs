@@ -8,7 +8,8 @@
 //! (see `start`): so that builds that differ in their keys differ in flash by what they link,
 //! not by what LTO chose to inline into the loop.
 //!
-//! Features as in `ota-update`: `threshold-2of3` loads three keys needing two,
+//! Features as in `ota-update`: `p256-accelerator` installs the stand-in accelerator first,
+//! `threshold-2of3` loads three keys needing two,
 //! `rotation` gives the client a root it rotates (the built-in root, `load_root` at boot from
 //! a record store of its own; the client then links the trust-update check, the root
 //! statement parser and the root's stored form, and, since a root names root and timestamp
@@ -129,6 +130,9 @@ fn timeout<T: TrustSource<K>, const K: usize>(client: &mut Probe<'_, T, K>, now:
 }
 
 fn run() -> Result<(), ()> {
+    // The application's P-256 accelerator, installed before any key is used.
+    #[cfg(feature = "p256-accelerator")]
+    ota_cortex_m::accelerator::install().map_err(drop)?;
     // The keys, the names and the network are opaque to the optimiser.
     let key_der: &[u8] = black_box(include_bytes!("../../fixtures/pubkey.der"));
     #[cfg(not(any(feature = "threshold-2of3", feature = "rotation")))]

@@ -16,6 +16,9 @@
 //! with `image_hash_mismatch`). Both are applied at compile time to the committed fixtures.
 //! `force-panic` and `force-fault` check that a panic and a HardFault also exit 1.
 //!
+//! Feature `p256-accelerator` (the Cortex-M4 build): the P-256 verifications go to the
+//! stand-in accelerator of `src/accelerator.rs`, installed first; the run prints how many.
+//!
 //! Feature `threshold-2of3`: the trust store holds three release keys (a, b, c) and needs two
 //! of them; the document (`fixtures/threshold/`) is signed by a and co-signed by b. With
 //! `tamper-signature` a's signature is the one changed: one valid signer of the two needed,
@@ -580,6 +583,11 @@ fn main() -> ! {
         stack,
         ticks * INSTRUCTIONS_PER_TICK
     );
+    #[cfg(feature = "p256-accelerator")]
+    hprintln!(
+        "p256 accelerator: {} verifications by the application's stand-in",
+        ota_cortex_m::accelerator::calls()
+    );
     match outcome {
         Ok(m) => {
             hprintln!(
@@ -634,6 +642,8 @@ fn main() -> ! {
 
 fn run(stats: &mut Stats) -> Result<Measured, Failure> {
     let mut cp = cortex_m::Peripherals::take().ok_or(Failure::Setup("peripherals"))?;
+    #[cfg(feature = "p256-accelerator")]
+    ota_cortex_m::accelerator::install().map_err(|_| Failure::Setup("P-256 accelerator"))?;
     start_systick(&mut cp.SYST);
     stats.start = systick_ticks();
 

@@ -20,9 +20,11 @@ TARGET=thumbv7em-none-eabihf
 # ota-device with `peer` compiles the scripted service too; the client itself is generic
 # and is instantiated (and so fully proven) by the QEMU firmware in examples/cortex-m. Its
 # default features (afr-ota, json-streams) and small-stack are checked too, and
-# p256-accelerator (P-256 verification by the application's accelerator).
+# p256-accelerator (P-256 verification by the application's accelerator), and its log lines
+# through defmt (with log too: defmt is the one used on this target).
 for spec in "ota-core:" "ota-core:small-stack" "ota-device:peer" \
-  "ota-device:peer,afr-ota,json-streams,small-stack" "ota-device:peer,p256-accelerator"; do
+  "ota-device:peer,afr-ota,json-streams,small-stack" "ota-device:peer,p256-accelerator" \
+  "ota-device:peer,afr-ota,json-streams,defmt,log"; do
   pkg=${spec%%:*}
   features=${spec#*:}
   echo "no-std-check: $pkg --no-default-features ${features:+--features $features} for $TARGET with build-std=core"

@@ -11,6 +11,9 @@
 #   ota-update, client-only +afr-ota,json-streams   the same with ota-device's default
 #                                  features (AWS afr_ota documents, JSON stream messages),
 #                                  which this firmware leaves out by default
+#   ota-update, client-only +defmt   ota-device's log lines as defmt frames (every line:
+#                                  DEFMT_LOG=debug) on the semihosting stdout: must exit 0
+#                                  with "OTA OK:" / "CLIENT-ONLY OK", the update with frames
 #   ota-update +threshold-2of3     three release keys, two must sign: the document signed by
 #                                  a and co-signed by b, must exit 0 with "OTA OK:"
 #   ota-update +threshold-2of3,tamper-signature   a's signature changed: must exit 1, the job
@@ -126,6 +129,28 @@ cp "$ELF_DIR/ota-update" "$OUT/ota-update-defaults.elf"
 cp "$ELF_DIR/client-only" "$OUT/client-only-defaults.elf"
 expect ota-update-defaults 0 "$(run ota-update-defaults "$OUT/ota-update-defaults.elf")" '^OTA OK: '
 expect client-only-defaults 0 "$(run client-only-defaults "$OUT/client-only-defaults.elf")" '^CLIENT-ONLY OK'
+
+# ota-device's log lines through defmt, every line kept (issue 16, item 5). defmt-semihosting
+# writes binary frames, each ending in a zero byte, to the stdout the text lines go to: the
+# raw stream is kept in NAME.defmt (defmt-print -e NAME.elf decodes it), and NAME.out has the
+# zero bytes as line breaks, so that a text line printed after a frame starts a line.
+run_defmt() { # run_defmt NAME ELF: as run
+  local rc
+  rc=$(run "$1" "$2")
+  mv "$OUT/$1.out" "$OUT/$1.defmt"
+  tr '\0' '\n' <"$OUT/$1.defmt" >"$OUT/$1.out"
+  echo "$rc"
+}
+DEFMT_LOG=debug build defmt
+cp "$ELF_DIR/ota-update" "$OUT/ota-update-defmt.elf"
+cp "$ELF_DIR/client-only" "$OUT/client-only-defmt.elf"
+expect ota-update-defmt 0 "$(run_defmt ota-update-defmt "$OUT/ota-update-defmt.elf")" '^OTA OK: '
+expect client-only-defmt 0 "$(run_defmt client-only-defmt "$OUT/client-only-defmt.elf")" '^CLIENT-ONLY OK'
+defmt_frames=$(tr -cd '\0' <"$OUT/ota-update-defmt.defmt" | wc -c)
+if [ "$defmt_frames" -eq 0 ]; then
+  echo "qemu-firmware: ota-update-defmt: FAILED: no defmt frames written" >&2
+  fail=1
+fi
 
 # Threshold signatures and trust-root rotation (issue 15, item 6).
 build threshold-2of3
@@ -247,6 +272,7 @@ mi() { awk -v n="$1" 'BEGIN { printf "%.2f M", n / 1e6 }'; }
 ota="$OUT/ota-update.elf" empty="$OUT/empty.elf" client="$OUT/client-only.elf"
 flash_ota=$(flash "$ota") flash_empty=$(flash "$empty") flash_client=$(flash "$client")
 flash_client_defaults=$(flash "$OUT/client-only-defaults.elf")
+flash_client_defmt=$(flash "$OUT/client-only-defmt.elf") flash_ota_defmt=$(flash "$OUT/ota-update-defmt.elf")
 fixtures=0
 for f in image.bin document.json manifest.json manifest.sig pubkey.der; do
   fixtures=$((fixtures + $(wc -c <"$FW/fixtures/$f")))
@@ -277,7 +303,9 @@ cat <<EOF
 | flash, empty firmware (runtime, semihosting, panic and fault handlers, measurement code) | $flash_empty B |
 | **flash of the client over the empty firmware** (\`client-only\`: client, crypto, JSON, CBOR, slot and store drivers) | **$((flash_client - flash_empty)) B ($(kb $((flash_client - flash_empty))))** |
 | the same with ota-device's default features (\`afr-ota\`, \`json-streams\`) | $((flash_client_defaults - flash_empty)) B ($(kb $((flash_client_defaults - flash_empty)))) |
+| the same with ota-device's log lines through \`defmt\` (every line, \`DEFMT_LOG=debug\`; and the \`defmt-semihosting\` logger; against none) | $((flash_client_defmt - flash_empty)) B ($(kb $((flash_client_defmt - flash_empty))); +$((flash_client_defmt - flash_client)) B) |
 | flash of the demo over the empty firmware, without the $fixtures B of fixtures | $((flash_ota - flash_empty - fixtures)) B |
+| flash, whole demo firmware with \`defmt\` (the same; $defmt_frames frame delimiters in its run) | $flash_ota_defmt B (+$((flash_ota_defmt - flash_ota)) B) |
 | static RAM, demo (slot 16 KiB + state store 4 KiB + service + buffers) | $(static_ram "$ota") B |
 | \`size_of\` Client (lives in the caller's stack frame here) | $client_size B ($client_size_defaults B with the default features) |
 | caller's buffers ($buffers_detail) | $buffers B |

@@ -6,6 +6,8 @@
 //! With feature `wycheproof`, it also converts ota-core's Wycheproof ECDSA P-256 SHA-256
 //! vector files (JSON) into the compact tables `src/bin/wycheproof.rs` includes (see
 //! [`wycheproof_table`] for the format).
+//!
+//! With feature `defmt`, it also adds defmt's linker script (`-Tdefmt.x`) to the link.
 
 use std::{env, fs, path::PathBuf};
 
@@ -24,6 +26,10 @@ fn main() {
     println!("cargo:rerun-if-changed=memory.x");
     println!("cargo:rerun-if-changed=memory-mps2-an386.x");
     println!("cargo:rerun-if-changed=build.rs");
+    // defmt keeps its log strings in a section of their own, placed by defmt's linker script.
+    if env::var_os("CARGO_FEATURE_DEFMT").is_some() {
+        println!("cargo:rustc-link-arg=-Tdefmt.x");
+    }
     if env::var_os("CARGO_FEATURE_WYCHEPROOF").is_some() {
         let vectors = PathBuf::from("../../ota-core/tests/vectors/wycheproof");
         for (json, table) in [

@@ -5,6 +5,7 @@ use crate::storage::StorageError;
 /// Why a call into the client was refused. The client's state is unchanged by a refused
 /// call: a bad message is dropped, not half-applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Error {
     /// The configuration has an out-of-range setting (block size, window, retries), or a

@@ -169,6 +169,14 @@ impl fmt::Display for Reason {
     }
 }
 
+/// The `statusDetails.reason` text, as [`fmt::Display`] writes it.
+#[cfg(feature = "defmt")]
+impl defmt::Format for Reason {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "{=str}", self.as_str());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 //! feature `p256-accelerator`, the stand-in P-256 accelerator ([`accelerator`]).
 //!
 //! Exception handlers live in the binaries (a handler in a library is not reliably linked).
+//! With feature `defmt`, the defmt global logger (`defmt-semihosting`) is linked from here.
 #![no_std]
 
 use core::cell::UnsafeCell;
@@ -14,6 +15,9 @@ use ota_device::storage::{BootControl, BootState, StorageError};
 
 #[cfg(feature = "p256-accelerator")]
 pub mod accelerator;
+
+#[cfg(feature = "defmt")]
+use defmt_semihosting as _;
 
 // ---------------------------------------------------------------------------------------------
 // Statics handed out once

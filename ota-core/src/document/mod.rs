@@ -14,9 +14,9 @@
 
 mod afr_ota;
 mod cosignatures;
-pub(crate) mod envelope;
 #[cfg(test)]
 mod differential_tests;
+pub(crate) mod envelope;
 mod firmware;
 mod floor_reset;
 pub mod number;

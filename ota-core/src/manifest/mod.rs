@@ -14,8 +14,8 @@ mod read;
 mod statement;
 mod verify;
 
-pub(crate) use read::read_version;
 pub use policy::{ExpiryCheck, ManifestPolicy, Rejection, RollbackFloor, TrustedTime};
+pub(crate) use read::read_version;
 pub use statement::{MAX_MANIFEST_LEN, Manifest, Sha256Hex};
 pub use verify::{
     InspectedManifest, VerifiedManifest, accept, check_one_signature, check_signature, inspect,

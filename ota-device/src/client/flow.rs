@@ -426,6 +426,11 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
 
     /// Send a final status and wait for its acceptance.
     pub(super) fn report(&mut self, now: Instant, report: FinalReport) {
+        if_logging! {
+            if let Some(reason) = report.reason {
+                log_warn!("ota job {}: {}", report.status.as_str(), reason);
+            }
+        }
         self.enter(Next::Stage(Stage::Reporting(report)), When::Now(now));
     }
 

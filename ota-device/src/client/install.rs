@@ -239,6 +239,11 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
 
     /// A final report of the recorded job, to send on the next `handle_connected`.
     fn park_report(&mut self, report: FinalReport) {
+        if_logging! {
+            if let Some(reason) = report.reason {
+                log_warn!("ota job {} (at start-up): {}", report.status.as_str(), reason);
+            }
+        }
         self.enter(Next::Recorded(Stage::Reporting(report)), When::OnConnect);
     }
 

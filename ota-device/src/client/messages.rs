@@ -33,26 +33,42 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
         payload: &'p [u8],
     ) -> Result<Option<CustomJob<'p>>, Error> {
         let root = self.config.topic_root;
-        if let Ok(jobs) = JobTopic::parse_with_root(root, topic) {
-            if jobs.thing != self.config.thing_name {
-                return Err(Error::UnknownTopic);
+        // A block, not a helper function: without logging the firmware stays byte-identical
+        // (a helper moved one instruction in the measured build).
+        let result = 'route: {
+            if let Ok(jobs) = JobTopic::parse_with_root(root, topic) {
+                if jobs.thing != self.config.thing_name {
+                    break 'route Err(Error::UnknownTopic);
+                }
+                break 'route self.on_jobs_message(now, jobs, payload);
             }
-            return self.on_jobs_message(now, jobs, payload);
-        }
-        if let Ok(stream) = StreamTopic::parse_with_root(root, topic) {
-            if stream.thing != self.config.thing_name || stream.format != self.config.stream_format
-            {
-                return Err(Error::UnknownTopic);
+            if let Ok(stream) = StreamTopic::parse_with_root(root, topic) {
+                if stream.thing != self.config.thing_name
+                    || stream.format != self.config.stream_format
+                {
+                    break 'route Err(Error::UnknownTopic);
+                }
+                break 'route self.on_stream_message(now, stream, payload).map(|()| None);
             }
-            return self.on_stream_message(now, stream, payload).map(|()| None);
-        }
-        if let Some((thing, kind)) = ota_core::freshness::topic::parse(root, topic) {
-            if thing != self.config.thing_name {
-                return Err(Error::UnknownTopic);
+            if let Some((thing, kind)) = ota_core::freshness::topic::parse(root, topic) {
+                if thing != self.config.thing_name {
+                    break 'route Err(Error::UnknownTopic);
+                }
+                break 'route self.on_latest_message(now, kind, payload).map(|()| None);
             }
-            return self.on_latest_message(now, kind, payload).map(|()| None);
+            Err(Error::UnknownTopic)
+        };
+        if_logging! {
+            if let Err(e) = &result {
+                log_debug!(
+                    "ota message dropped ({:?}): topic {} bytes, payload {} bytes",
+                    e,
+                    topic.len(),
+                    payload.len()
+                );
+            }
         }
-        Err(Error::UnknownTopic)
+        result
     }
 
     fn on_jobs_message<'p>(

@@ -367,6 +367,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
     /// When the events of an earlier call were not drained (no call emits more than
     /// [`MAX_EVENTS_PER_CALL`]: `tests/output_bounds.rs`).
     fn emit(&mut self, event: Event) {
+        if_logging! { crate::logging::event(&event) }
         if self.events.push_back(event).is_err() {
             panic!("poll_event not drained");
         }
@@ -403,7 +404,13 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
     fn persist(&mut self) -> Result<(), StorageError> {
         let mut buf = [0u8; RECORD_CAPACITY];
         let len = self.record.encode(&mut buf);
-        self.store.store(&buf[..len])
+        let stored = self.store.store(&buf[..len]);
+        if_logging! {
+            if let Err(e) = stored {
+                log_error!("ota: state record not stored: {:?}", e);
+            }
+        }
+        stored
     }
 
     /// Whether a reply carrying `reply` as its client token answers the current request: its

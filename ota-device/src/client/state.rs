@@ -37,6 +37,27 @@ impl State {
     pub(crate) fn stage(&self) -> Option<&Stage> {
         self.job().map(|job| &job.stage)
     }
+
+    /// A short name, for log lines only (not linked without a logging feature).
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Describing => "describing the next job",
+            Self::RolledBack => "rolled back, waiting for the reset",
+            Self::Job(job) => match job.stage {
+                Stage::Custom => "custom job",
+                Stage::Starting { .. } => "starting",
+                Stage::Downloading(_) => "downloading",
+                Stage::ReportingReady => "reporting ready",
+                Stage::AwaitingReboot => "awaiting reboot",
+                Stage::ReportingActive => "reporting active",
+                Stage::SelfTest => "self-test",
+                Stage::Applied => "applied",
+                Stage::Reporting(_) => "reporting the final status",
+                Stage::Redescribing(_) => "redescribing",
+            },
+        }
+    }
 }
 
 /// The job being worked on: its identity, what its document said, and where it is. Not

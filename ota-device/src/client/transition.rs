@@ -80,6 +80,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
                 }
             }
         }
+        log_debug!("ota state: {}", self.state.name());
         if self.state.job().is_none() {
             self.probe = None;
             self.outbox.probe = None;

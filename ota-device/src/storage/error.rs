@@ -12,6 +12,7 @@ use embedded_storage::nor_flash::{NorFlashError, NorFlashErrorKind};
 /// [`StorageError::PowerLoss`] (after the reboot) and, depending on the driver,
 /// [`StorageError::Other`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum StorageError {
     /// The range does not fit the slot, flash or region (or two regions overlap).

@@ -10,17 +10,6 @@ use super::status::JobExecutionStatus;
 use super::wire::read as names;
 use crate::json::{Error, Fields, JsonStr, RawJson, Reader, Unknown};
 
-/// Parse one whole value with `read`, nothing but whitespace after it.
-fn whole<'a, T>(
-    bytes: &'a [u8],
-    read: fn(&mut Reader<'a>) -> Result<T, Error>,
-) -> Result<T, Error> {
-    let mut r = Reader::new(bytes);
-    let value = read(&mut r)?;
-    r.finish()?;
-    Ok(value)
-}
-
 /// `null` as `None`, else the string.
 fn optional_str<'a>(r: &mut Reader<'a>) -> Result<Option<JsonStr<'a>>, Error> {
     if r.null()? {
@@ -152,7 +141,7 @@ impl<'a> ExecutionResponse<'a, RawJson<'a>> {
     /// # Errors
     /// The JSON error, e.g. a missing `versionNumber` or an invalid job id.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, Error> {
-        whole(bytes, |r| {
+        Reader::read_all(bytes, |r| {
             let mut fields = Fields::new(EXECUTION_RESPONSE_FIELDS);
             let mut reply = ExecutionResponse {
                 client_token: None,
@@ -182,7 +171,7 @@ impl<'a> UpdateResponse<'a, RawJson<'a>> {
     /// # Errors
     /// The JSON error.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, Error> {
-        whole(bytes, |r| {
+        Reader::read_all(bytes, |r| {
             let mut fields = Fields::new(UPDATE_RESPONSE_FIELDS);
             let mut reply = UpdateResponse {
                 client_token: None,
@@ -219,7 +208,7 @@ impl<'a> ErrorResponse<'a> {
     /// # Errors
     /// The JSON error, e.g. a missing `code`.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, Error> {
-        whole(bytes, |r| {
+        Reader::read_all(bytes, |r| {
             let mut fields = Fields::new(ERROR_FIELDS);
             let (mut client_token, mut timestamp, mut execution_state) = (None, 0, None);
             let (mut code, mut message) = (None, JsonStr::EMPTY);

@@ -39,6 +39,17 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Read all of `input` with `read`: one value, nothing but whitespace after it.
+    ///
+    /// # Errors
+    /// `read`'s error, or [`ErrorKind::TrailingCharacters`].
+    pub fn read_all<T>(input: &'a [u8], read: fn(&mut Self) -> Result<T>) -> Result<T> {
+        let mut r = Self::new(input);
+        let value = read(&mut r)?;
+        r.finish()?;
+        Ok(value)
+    }
+
     /// Current byte offset.
     pub fn offset(&self) -> usize {
         self.de.offset()

@@ -27,10 +27,7 @@ impl Manifest<'_> {
     /// # Errors
     /// The JSON error, e.g. a missing or unknown key.
     pub fn parse(bytes: &[u8]) -> Result<Manifest<'_>, Error> {
-        let mut r = Reader::new(bytes);
-        let manifest = read(&mut r)?;
-        r.finish()?;
-        Ok(manifest)
+        Reader::read_all(bytes, read)
     }
 }
 

@@ -11,17 +11,6 @@ use crate::json::{Error, Fields, Reader, Unknown};
 use crate::manifest::read_version;
 use crate::version::SecurityCounter;
 
-/// Parse one whole value with `read`, nothing but whitespace after it.
-fn whole<'a, T>(
-    bytes: &'a [u8],
-    read: fn(&mut Reader<'a>) -> Result<T, Error>,
-) -> Result<T, Error> {
-    let mut r = Reader::new(bytes);
-    let value = read(&mut r)?;
-    r.finish()?;
-    Ok(value)
-}
-
 fn algorithm(r: &mut Reader<'_>) -> Result<KeyAlgorithm, Error> {
     const ALL: [KeyAlgorithm; 3] = [
         KeyAlgorithm::EcdsaP256,
@@ -90,7 +79,7 @@ impl RootStatement<'_> {
     /// The JSON error, e.g. a missing or unknown member, or more than [`MAX_ROLE_KEYS`]
     /// keys in a role.
     pub fn parse(bytes: &[u8]) -> Result<RootStatement<'_>, Error> {
-        whole(bytes, |r| {
+        Reader::read_all(bytes, |r| {
             let mut fields = Fields::new(ROOT_FIELDS);
             let (mut kind, mut product, mut version) = (None, None, None);
             let (mut root, mut release, mut timestamp) = (None, None, None);
@@ -128,7 +117,7 @@ const FLOOR_RESET_FIELDS: &[&str] = &[
 
 /// A floor-reset statement.
 pub(crate) fn read_floor_reset(bytes: &[u8]) -> Result<FloorResetStatement<'_>, Error> {
-    whole(bytes, |r| {
+    Reader::read_all(bytes, |r| {
         let mut fields = Fields::new(FLOOR_RESET_FIELDS);
         let (mut kind, mut product, mut hardware) = (None, None, None);
         let (mut sequence, mut version, mut counter) = (None, None, None);
@@ -165,7 +154,7 @@ const LATEST_FIELDS: &[&str] = &[
 
 /// A latest-release statement.
 pub(crate) fn read_latest(bytes: &[u8]) -> Result<LatestStatement<'_>, Error> {
-    whole(bytes, |r| {
+    Reader::read_all(bytes, |r| {
         let mut fields = Fields::new(LATEST_FIELDS);
         let (mut kind, mut product, mut version) = (None, None, None);
         let (mut counter, mut issued, mut expires) = (None, None, None);

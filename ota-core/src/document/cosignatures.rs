@@ -158,7 +158,7 @@ impl<'a> RawCosignature<'a> {
             let Some(index) = fields.member(r, key, Unknown::Skip)? else {
                 continue;
             };
-            let value = if r.null()? { None } else { Some(r.string()?) };
+            let value = r.optional_string()?;
             if index == 0 {
                 entry.key_id = value;
             } else {

@@ -10,14 +10,6 @@ use super::status::JobExecutionStatus;
 use super::wire::read as names;
 use crate::json::{Error, Fields, JsonStr, RawJson, Reader, Unknown};
 
-/// `null` as `None`, else the string.
-fn optional_str<'a>(r: &mut Reader<'a>) -> Result<Option<JsonStr<'a>>, Error> {
-    if r.null()? {
-        return Ok(None);
-    }
-    r.string().map(Some)
-}
-
 /// `null` as `None`, else a `u64`.
 fn optional_u64(r: &mut Reader<'_>) -> Result<Option<u64>, Error> {
     if r.null()? {
@@ -151,7 +143,7 @@ impl<'a> ExecutionResponse<'a, RawJson<'a>> {
             let mut object = r.object()?;
             while let Some(key) = r.next_key(&mut object)? {
                 match fields.member(r, key, Unknown::Skip)? {
-                    Some(0) => reply.client_token = optional_str(r)?,
+                    Some(0) => reply.client_token = r.optional_string()?,
                     Some(1) => reply.timestamp = r.u64()?,
                     Some(_) => reply.execution = execution(r)?,
                     None => {}
@@ -182,7 +174,7 @@ impl<'a> UpdateResponse<'a, RawJson<'a>> {
             let mut object = r.object()?;
             while let Some(key) = r.next_key(&mut object)? {
                 match fields.member(r, key, Unknown::Skip)? {
-                    Some(0) => reply.client_token = optional_str(r)?,
+                    Some(0) => reply.client_token = r.optional_string()?,
                     Some(1) => reply.timestamp = r.u64()?,
                     Some(2) => reply.execution_state = execution_state(r)?,
                     Some(_) => reply.job_document = optional_raw(r)?,
@@ -215,7 +207,7 @@ impl<'a> ErrorResponse<'a> {
             let mut object = r.object()?;
             while let Some(key) = r.next_key(&mut object)? {
                 match fields.member(r, key, Unknown::Skip)? {
-                    Some(0) => client_token = optional_str(r)?,
+                    Some(0) => client_token = r.optional_string()?,
                     Some(1) => timestamp = r.u64()?,
                     Some(2) => execution_state = self::execution_state(r)?,
                     Some(3) => code = Some(error_code(r)?),

@@ -169,6 +169,17 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// `null` as `None`, else a string as [`Reader::string`] reads it.
+    ///
+    /// # Errors
+    /// As [`Reader::string`]; a value starting with `n` that is not `null`.
+    pub fn optional_string(&mut self) -> Result<Option<JsonStr<'a>>> {
+        if self.null()? {
+            return Ok(None);
+        }
+        self.string().map(Some)
+    }
+
     /// A non-negative integer of at most `max`.
     ///
     /// # Errors

@@ -296,11 +296,8 @@ fn firmware_accepted<const K: usize>(
     document_digest: [u8; 32],
 ) -> Result<Target, Reason> {
     let bytes = ctx.scratch.get(..len).ok_or(Reason::BadManifest)?;
-    let inspected = manifest::InspectedManifest {
-        manifest: manifest::accept(bytes, &doc.firmware, job_id)?,
-        key_id,
-    };
-    let m = &inspected.manifest;
+    let manifest = manifest::accept(bytes, &doc.firmware, job_id)?;
+    let m = &manifest;
     // The policy is built only now, after the signature check (the deepest stack).
     let expiry = match ctx.policy {
         Some(source) => Some(source.policy(m).check(m)?),
@@ -308,7 +305,7 @@ fn firmware_accepted<const K: usize>(
     };
     let (size, sha256, version, counter) = (m.size, m.sha256.0, m.version, m.security_counter);
     if let Some(findings) = ctx.findings.as_deref_mut() {
-        findings.verified_by = inspected.key_id;
+        findings.verified_by = key_id;
         findings.expiry = expiry;
     }
     let stream = doc.firmware.stream.map(|s| (s, doc.firmware.file_id));

@@ -13,7 +13,9 @@ use core::cmp::Ordering;
 use core::fmt;
 use core::str::FromStr;
 
-/// Longest pre-release or build-metadata part accepted, in bytes.
+/// Longest pre-release and build metadata together (`rc.1` and `abc` in `1.0.0-rc.1+abc`
+/// count 5), in bytes. Both are kept in one buffer of this size, so a [`Version`] is 48 bytes
+/// (a device holds several); the AWS agent's and MCUboot's versions carry no labels at all.
 pub const MAX_VERSION_LABEL_LEN: usize = 32;
 
 /// Why a version string was refused.
@@ -32,55 +34,86 @@ pub enum VersionError {
     /// outside `[0-9A-Za-z-]`.
     #[error("version label has an invalid identifier")]
     BadLabel,
-    /// The pre-release or build part is longer than [`MAX_VERSION_LABEL_LEN`].
-    #[error("version label is longer than 32 bytes")]
+    /// The pre-release and build parts together are longer than [`MAX_VERSION_LABEL_LEN`].
+    #[error("version labels are longer than 32 bytes together")]
     LabelTooLong,
 }
 
+/// The pre-release and build labels, one after the other in one buffer; the bytes past
+/// both are zero, so the derived `Eq` and `Hash` compare only what was parsed.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-struct Label {
-    len: u8,
+struct Labels {
+    pre_len: u8,
+    build_len: u8,
     bytes: [u8; MAX_VERSION_LABEL_LEN],
 }
 
-impl Label {
+impl Labels {
     const EMPTY: Self = Self {
-        len: 0,
+        pre_len: 0,
+        build_len: 0,
         bytes: [0; MAX_VERSION_LABEL_LEN],
     };
 
-    fn parse(s: &str, numeric_no_leading_zero: bool) -> Result<Self, VersionError> {
-        if s.len() > MAX_VERSION_LABEL_LEN {
+    /// Check `pre` and `build` (each `None` when absent) and keep them.
+    fn parse(pre: Option<&str>, build: Option<&str>) -> Result<Self, VersionError> {
+        if let Some(pre) = pre {
+            check_label(pre, true)?;
+        }
+        if let Some(build) = build {
+            check_label(build, false)?;
+        }
+        let (pre, build) = (pre.unwrap_or(""), build.unwrap_or(""));
+        if pre.len() + build.len() > MAX_VERSION_LABEL_LEN {
             return Err(VersionError::LabelTooLong);
         }
-        for ident in s.split('.') {
-            let valid_chars = ident
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
-            let leading_zero = numeric_no_leading_zero
-                && ident.len() > 1
-                && ident.starts_with('0')
-                && ident.bytes().all(|b| b.is_ascii_digit());
-            if ident.is_empty() || !valid_chars || leading_zero {
-                return Err(VersionError::BadLabel);
-            }
-        }
         let mut bytes = [0; MAX_VERSION_LABEL_LEN];
-        bytes[..s.len()].copy_from_slice(s.as_bytes());
+        bytes[..pre.len()].copy_from_slice(pre.as_bytes());
+        bytes[pre.len()..pre.len() + build.len()].copy_from_slice(build.as_bytes());
         Ok(Self {
-            len: s.len() as u8,
+            pre_len: pre.len() as u8,
+            build_len: build.len() as u8,
             bytes,
         })
     }
 
-    fn as_str(&self) -> &str {
-        // Only ASCII is ever stored (checked in `parse`).
-        core::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("")
+    fn pre(&self) -> &str {
+        self.text(0, self.pre_len)
     }
 
-    fn is_empty(&self) -> bool {
-        self.len == 0
+    fn build(&self) -> &str {
+        self.text(self.pre_len, self.build_len)
     }
+
+    fn text(&self, from: u8, len: u8) -> &str {
+        let (from, len) = (usize::from(from), usize::from(len));
+        // Only ASCII is ever stored (checked in `parse`).
+        self.bytes
+            .get(from..from + len)
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
+}
+
+/// A pre-release (`numeric_no_leading_zero`) or build label: dot-separated non-empty
+/// identifiers of `[0-9A-Za-z-]`.
+fn check_label(s: &str, numeric_no_leading_zero: bool) -> Result<(), VersionError> {
+    if s.len() > MAX_VERSION_LABEL_LEN {
+        return Err(VersionError::LabelTooLong);
+    }
+    for ident in s.split('.') {
+        let valid_chars = ident
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        let leading_zero = numeric_no_leading_zero
+            && ident.len() > 1
+            && ident.starts_with('0')
+            && ident.bytes().all(|b| b.is_ascii_digit());
+        if ident.is_empty() || !valid_chars || leading_zero {
+            return Err(VersionError::BadLabel);
+        }
+    }
+    Ok(())
 }
 
 /// A semantic version, `Copy` and allocation-free.
@@ -92,8 +125,7 @@ pub struct Version {
     pub minor: u32,
     /// Fixes.
     pub patch: u32,
-    pre: Label,
-    build: Label,
+    labels: Labels,
 }
 
 impl Version {
@@ -103,21 +135,21 @@ impl Version {
             major,
             minor,
             patch,
-            pre: Label::EMPTY,
-            build: Label::EMPTY,
+            labels: Labels::EMPTY,
         }
     }
 
     /// Parse `MAJOR.MINOR.PATCH[-PRE][+BUILD]` strictly (no `v` prefix, no leading zeros).
     pub fn parse(s: &str) -> Result<Self, VersionError> {
         let (rest, build) = match s.split_once('+') {
-            Some((rest, build)) => (rest, Label::parse(build, false)?),
-            None => (s, Label::EMPTY),
+            Some((rest, build)) => (rest, Some(build)),
+            None => (s, None),
         };
         let (core_part, pre) = match rest.split_once('-') {
-            Some((core_part, pre)) => (core_part, Label::parse(pre, true)?),
-            None => (rest, Label::EMPTY),
+            Some((core_part, pre)) => (core_part, Some(pre)),
+            None => (rest, None),
         };
+        let labels = Labels::parse(pre, build)?;
         let mut parts = core_part.split('.');
         let mut next = || {
             parts
@@ -133,26 +165,25 @@ impl Version {
             major,
             minor,
             patch,
-            pre,
-            build,
+            labels,
         })
     }
 
     /// The pre-release part (`rc.1` in `1.0.0-rc.1`), empty if none.
     pub fn pre_release(&self) -> &str {
-        self.pre.as_str()
+        self.labels.pre()
     }
 
     /// The build metadata (`abc` in `1.0.0+abc`), empty if none.
     pub fn build_metadata(&self) -> &str {
-        self.build.as_str()
+        self.labels.build()
     }
 
     /// Semver precedence: like `Ord`, but build metadata is ignored.
     pub fn cmp_precedence(&self, other: &Self) -> Ordering {
         (self.major, self.minor, self.patch)
             .cmp(&(other.major, other.minor, other.patch))
-            .then_with(|| cmp_pre_release(self.pre.as_str(), other.pre.as_str()))
+            .then_with(|| cmp_pre_release(self.labels.pre(), other.labels.pre()))
     }
 
     /// The AWS OTA agent's `AppVersion32` packing: major in bits 24..32, minor in 16..24,
@@ -160,7 +191,8 @@ impl Version {
     /// a pre-release, which the packing cannot express.
     pub fn to_app_version32(&self) -> Option<u32> {
         let fits = self.major <= 0xff && self.minor <= 0xff && self.patch <= 0xffff;
-        (fits && self.pre.is_empty()).then_some(self.major << 24 | self.minor << 16 | self.patch)
+        (fits && self.labels.pre_len == 0)
+            .then_some(self.major << 24 | self.minor << 16 | self.patch)
     }
 
     /// Inverse of [`Version::to_app_version32`].
@@ -224,7 +256,7 @@ fn cmp_identifier(x: &str, y: &str) -> Ordering {
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
         self.cmp_precedence(other)
-            .then_with(|| self.build.as_str().cmp(other.build.as_str()))
+            .then_with(|| self.labels.build().cmp(other.labels.build()))
     }
 }
 
@@ -244,11 +276,11 @@ impl FromStr for Version {
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}.{}", self.major, self.minor, self.patch)?;
-        if !self.pre.is_empty() {
-            write!(f, "-{}", self.pre.as_str())?;
+        if self.labels.pre_len != 0 {
+            write!(f, "-{}", self.labels.pre())?;
         }
-        if !self.build.is_empty() {
-            write!(f, "+{}", self.build.as_str())?;
+        if self.labels.build_len != 0 {
+            write!(f, "+{}", self.labels.build())?;
         }
         Ok(())
     }
@@ -377,6 +409,28 @@ mod tests {
             Version::parse("1.2.3-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
             Err(VersionError::LabelTooLong)
         );
+    }
+
+    #[test]
+    fn labels_share_their_32_bytes() {
+        let pre = "a".repeat(20);
+        let build = "b".repeat(12);
+        let both = v(&std::format!("1.0.0-{pre}+{build}"));
+        assert_eq!(
+            (both.pre_release(), both.build_metadata()),
+            (&*pre, &*build)
+        );
+        assert_eq!(
+            Version::parse(&std::format!("1.0.0-{pre}+{build}b")),
+            Err(VersionError::LabelTooLong)
+        );
+        let alone = "c".repeat(32);
+        assert_eq!(v(&std::format!("1.0.0+{alone}")).build_metadata(), alone);
+        assert_eq!(v(&std::format!("1.0.0-{alone}")).pre_release(), alone);
+        // Same labels, different split: not equal, and ordered by precedence first.
+        assert_ne!(v("1.0.0-ab+c"), v("1.0.0-a+bc"));
+        assert!(v("1.0.0-a+bc") < v("1.0.0-ab+c"));
+        assert_eq!(core::mem::size_of::<Version>(), 48);
     }
 
     #[test]

@@ -77,11 +77,11 @@ pub enum Event {
         last_issued: u64,
     },
     /// A floor reset was taken: the release it names may be installed below the
-    /// anti-rollback floor, once; when it is committed the floor is set to it.
+    /// anti-rollback floor, once; when it is committed the floor is set to it. The release
+    /// itself is [`crate::Client::floor_reset_allowance`] (events carry no version: each
+    /// would cost the client's event queue 48 bytes).
     FloorResetAllowed {
-        /// The release allowed.
-        version: ota_core::version::Version,
-        /// Its security counter.
+        /// The allowed release's security counter.
         security_counter: u32,
     },
     /// A newer latest statement arrived after [`Event::Stale`].
@@ -90,9 +90,6 @@ pub enum Event {
         issued: u64,
     },
     /// The newest latest statement names a release newer than the one running (emitted
-    /// once per such release).
-    Behind {
-        /// The latest release.
-        latest: ota_core::version::Version,
-    },
+    /// once per such release), which [`crate::Client::latest_release`] returns.
+    Behind,
 }

@@ -128,22 +128,11 @@ pub(crate) fn event(event: &Event) {
         Event::Stale { last_issued } => {
             log_info!("ota event: stale, newest statement issued {}", last_issued);
         }
-        Event::FloorResetAllowed {
-            version,
-            security_counter,
-        } => log_info!(
-            "ota event: floor reset allowed to {}.{}.{} (security counter {})",
-            version.major,
-            version.minor,
-            version.patch,
+        Event::FloorResetAllowed { security_counter } => log_info!(
+            "ota event: floor reset allowed (security counter {})",
             security_counter
         ),
         Event::Fresh { issued } => log_info!("ota event: fresh, issued {}", issued),
-        Event::Behind { latest } => log_info!(
-            "ota event: behind, latest release {}.{}.{}",
-            latest.major,
-            latest.minor,
-            latest.patch
-        ),
+        Event::Behind => log_info!("ota event: behind a newer release"),
     }
 }

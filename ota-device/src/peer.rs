@@ -516,8 +516,8 @@ fn decoded(token: Option<JsonStr<'_>>) -> Result<heapless::String<64>, PeerError
 /// are quiet). `out` and `in_buf` are the MQTT-sized buffers of each direction.
 ///
 /// This is the whole "network" of a scripted run: it loses, duplicates and reorders nothing.
-pub fn exchange<S, P, const K: usize>(
-    client: &mut crate::Client<'_, S, P, K>,
+pub fn exchange<'a, S, P, const K: usize, T, C>(
+    client: &mut crate::Client<'a, S, P, K, T, C>,
     peer: &mut ScriptedPeer<'_>,
     now: ota_core::time::Instant,
     out: &mut [u8],
@@ -526,6 +526,8 @@ pub fn exchange<S, P, const K: usize>(
 where
     S: crate::storage::FirmwareSlot,
     P: crate::storage::StateStore,
+    T: crate::trust::TrustSource<K>,
+    C: core::borrow::Borrow<crate::Config<'a>>,
 {
     let mut moved = 0;
     while let Some(publish) = client.poll_transmit(now, out) {

@@ -1,6 +1,6 @@
 //! The persistent record: what must survive a power cut, in a fixed little-endian layout.
 //!
-//! The record is small (at most 544 bytes) and written through [`crate::storage::StateStore`],
+//! The record is small (at most 417 bytes) and written through [`crate::storage::StateStore`],
 //! which makes each write atomic. It holds the job being applied, how far its download got,
 //! what phase the update is in, and the anti-rollback floor.
 
@@ -13,14 +13,14 @@ use crate::reason::Reason;
 /// `latest_issued`) is still read.
 const FORMAT: u8 = 2;
 
-/// Longest version text: three 10-digit numbers, two dots, and two labels of 32 bytes with
-/// their `-` and `+`.
-const MAX_VERSION_TEXT: usize = 3 * 10 + 2 + 2 * (1 + ota_core::version::MAX_VERSION_LABEL_LEN);
+/// Longest version text: three 10-digit numbers, two dots, the `-` and `+`, and the labels'
+/// 32 bytes.
+const MAX_VERSION_TEXT: usize = 3 * 10 + 2 + 2 + ota_core::version::MAX_VERSION_LABEL_LEN;
 
 /// Longest encoded record: the header, the job id, the execution number, the digest, five
 /// u32 fields, three versions, each with a length byte, the newest latest statement's
 /// `issued` and the timestamp role it was taken under, and the floor reset's sequence and
-/// allowance (544 bytes).
+/// allowance (417 bytes).
 pub(crate) const RECORD_CAPACITY: usize = 4
     + (1 + 64)
     + 8
@@ -296,8 +296,8 @@ mod tests {
     use super::*;
 
     fn full() -> Record {
-        // The longest version text: three 10-digit numbers and two 32-byte labels.
-        let long = "4294967295.4294967295.4294967295-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa+bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+        // The longest version text: three 10-digit numbers and 32 bytes of labels.
+        let long = "4294967295.4294967295.4294967295-aaaaaaaaaaaaaaaa+bbbbbbbbbbbbbbbb";
         let v = Version::parse(long).unwrap();
         Record {
             phase: Phase::ReportFailed,

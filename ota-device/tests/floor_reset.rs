@@ -74,9 +74,12 @@ fn a_root_signed_reset_lets_the_corrected_release_in_once() {
     let (status, _) = run(&mut w, "reset-1", reset_doc(&reset(1, 6), &[&r1, &r2]));
     assert_eq!(status, JobExecutionStatus::Succeeded);
     assert!(w.events.contains(&Event::FloorResetAllowed {
-        version: v("1.1.0"),
         security_counter: 6
     }));
+    assert_eq!(
+        w.client().floor_reset_allowance(),
+        Some((v("1.1.0"), SecurityCounter(6)))
+    );
     let doc = corrected(&w);
     assert_eq!(
         run(&mut w, "fixed-2", doc),

@@ -367,7 +367,7 @@ pub const BLOCK_SIZE: usize = 1024;
 /// The client configuration both firmwares use: the demo device running `running`, CBOR
 /// blocks of [`BLOCK_SIZE`] eight to a request, progress reported and state persisted every
 /// four blocks, a minute for the self-test; every other setting the default.
-pub fn config(
+pub const fn config(
     thing: ota_core::jobs::ThingName<'_>,
     running: ota_core::version::Version,
 ) -> ota_device::Config<'_> {

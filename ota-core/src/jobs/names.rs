@@ -38,16 +38,44 @@ pub enum NameError {
     BadCharacter,
 }
 
-fn check(s: &str, max: usize, allowed: impl Fn(u8) -> bool) -> Result<(), NameError> {
-    if s.is_empty() {
-        Err(NameError::Empty)
-    } else if s.len() > max {
-        Err(NameError::TooLong)
-    } else if !s.bytes().all(allowed) {
-        Err(NameError::BadCharacter)
-    } else {
-        Ok(())
+/// The characters a kind of name may hold.
+#[derive(Clone, Copy)]
+enum Charset {
+    /// `[a-zA-Z0-9:_-]`.
+    Thing,
+    /// `[a-zA-Z0-9_-]`.
+    Id,
+    /// Printable ASCII but `"` and `\`.
+    Token,
+}
+
+impl Charset {
+    const fn allows(self, b: u8) -> bool {
+        match self {
+            Self::Thing => b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-'),
+            Self::Id => b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'),
+            Self::Token => b >= 0x20 && b < 0x7f && b != b'"' && b != b'\\',
+        }
     }
+}
+
+/// Const, so that names known at build time are checked at build time.
+const fn check(s: &str, max: usize, set: Charset) -> Result<(), NameError> {
+    if s.is_empty() {
+        return Err(NameError::Empty);
+    }
+    if s.len() > max {
+        return Err(NameError::TooLong);
+    }
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !set.allows(bytes[i]) {
+            return Err(NameError::BadCharacter);
+        }
+        i += 1;
+    }
+    Ok(())
 }
 
 macro_rules! name_type {
@@ -57,12 +85,16 @@ macro_rules! name_type {
         pub struct $name<'a>(&'a str);
 
         impl<'a> $name<'a> {
-            /// Check `s` against the limits for this kind of name.
+            /// Check `s` against the limits for this kind of name. Const: in a `const` or
+            /// `static` item a bad name fails the build.
             ///
             /// # Errors
             /// [`NameError`] saying which limit was broken.
-            pub fn new(s: &'a str) -> Result<Self, NameError> {
-                check(s, $max, $allowed).map(|()| Self(s))
+            pub const fn new(s: &'a str) -> Result<Self, NameError> {
+                match check(s, $max, $allowed) {
+                    Ok(()) => Ok(Self(s)),
+                    Err(e) => Err(e),
+                }
             }
 
             /// The name as a string slice.
@@ -76,7 +108,7 @@ macro_rules! name_type {
             /// # Errors
             /// [`NameError`] saying which limit was broken.
             pub fn check_json(text: &JsonStr<'_>) -> Result<(), NameError> {
-                check_json(text, $max, $allowed)
+                check_json(text, $max, |b| $allowed.allows(b))
             }
 
             /// The name a JSON string holds: borrowed from it when it is written without
@@ -183,32 +215,24 @@ pub(crate) fn name_error<E: serde::de::Error>(e: NameError, what: &'static str) 
     }
 }
 
-fn thing_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-')
-}
-
-fn id_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-')
-}
-
 name_type!(
     /// An AWS IoT thing name: 1-128 characters of `[a-zA-Z0-9:_-]`.
-    ThingName, MAX_THING_NAME_LEN, thing_char
+    ThingName, MAX_THING_NAME_LEN, Charset::Thing
 );
 name_type!(
     /// A job id: 1-64 characters of `[a-zA-Z0-9_-]`.
     ///
     /// `$next` is not a job id; topics that accept it take [`crate::jobs::JobRef`].
-    JobId, MAX_JOB_ID_LEN, id_char
+    JobId, MAX_JOB_ID_LEN, Charset::Id
 );
 name_type!(
     /// A stream id: 1-128 characters of `[a-zA-Z0-9_-]`.
-    StreamId, MAX_STREAM_ID_LEN, id_char
+    StreamId, MAX_STREAM_ID_LEN, Charset::Id
 );
 name_type!(
     /// A client token: 1-64 printable ASCII characters (no `"` or `\`, so it can be written
     /// into JSON without escaping).
-    ClientToken, MAX_CLIENT_TOKEN_LEN, |b: u8| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\'
+    ClientToken, MAX_CLIENT_TOKEN_LEN, Charset::Token
 );
 
 #[cfg(test)]

@@ -204,8 +204,8 @@ fn decode_unverified<'m>(
     Ok(bytes)
 }
 
-/// Longest version text: three 10-digit numbers, two dots, two labels with their marks.
-const MAX_VERSION_TEXT: usize = 3 * 10 + 2 + 2 * (1 + crate::version::MAX_VERSION_LABEL_LEN);
+/// Longest version text: three 10-digit numbers, two dots, the labels with their marks.
+const MAX_VERSION_TEXT: usize = 3 * 10 + 2 + 2 + crate::version::MAX_VERSION_LABEL_LEN;
 
 /// Parse manifest bytes and check them against the document (`version` hint, `fileId`) and
 /// the job (`jobId`), not the policy: [`inspect`]'s second half, after

@@ -1,6 +1,8 @@
 //! Fetching the image: windows of blocks over MQTT streams, or ranges over HTTP, written
 //! into erased flash, with progress persisted so a power cut resumes instead of restarting.
 
+use crate::config::Config;
+use core::borrow::Borrow;
 use ota_core::jobs::JobExecutionStatus;
 use ota_core::streams::{DataBlock, StreamErrorCode};
 use ota_core::time::Instant;
@@ -21,7 +23,9 @@ fn gcd(a: u32, b: u32) -> u32 {
     if b == 0 { a } else { gcd(b, a % b) }
 }
 
-impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Client<'a, S, P, K, T> {
+impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>, C: Borrow<Config<'a>>>
+    Client<'a, S, P, K, T, C>
+{
     fn block_size(&self) -> u32 {
         self.record.block_size
     }
@@ -87,11 +91,11 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
             r.execution_number = job.execution_number;
             r.document_digest = target.document_digest;
             r.image_size = target.size;
-            r.block_size = self.config.block_size;
+            r.block_size = self.config.borrow().block_size;
             r.received = 0;
             r.target_version = target.version;
             r.target_counter = target.counter;
-            r.updated_by = self.config.running_version;
+            r.updated_by = self.config.borrow().running_version;
         }
         if self.persist().is_err() {
             // Nothing started on the service side: leave the job queued and try again later.
@@ -153,6 +157,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
     fn window_at(&self, start: u32) -> Window {
         let len = self
             .config
+            .borrow()
             .blocks_per_request
             .min(self.total_blocks() - start);
         Window {
@@ -271,13 +276,13 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
         let size = self.record.image_size;
         self.record.received = ((d.window.start + d.window.len) * bs).min(size);
         let done = self.record.received == size;
-        if d.since_persist >= self.config.persist_every_blocks || done {
+        if d.since_persist >= self.config.borrow().persist_every_blocks || done {
             if self.persist().is_err() {
                 return self.fail_job(now, Reason::StorageFailure);
             }
             d.since_persist = 0;
         }
-        if d.since_progress >= self.config.progress_every_blocks {
+        if d.since_progress >= self.config.borrow().progress_every_blocks {
             d.since_progress = 0;
             let (blocks, total) = self.blocks_progress();
             let token = self.new_token();

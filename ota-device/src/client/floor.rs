@@ -3,6 +3,8 @@
 //! `security_counter`). The floor is the highest of them, so it never goes down when the
 //! state record is lost.
 
+use crate::config::Config;
+use core::borrow::Borrow;
 use ota_core::document::FirmwareUpdate;
 use ota_core::manifest::MAX_MANIFEST_LEN;
 use ota_core::version::SecurityCounter;
@@ -15,7 +17,9 @@ use crate::trust::TrustSource;
 /// Bytes compared per slot read when checking a trailer already in place.
 const COMPARE_CHUNK: usize = 64;
 
-impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Client<'a, S, P, K, T> {
+impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>, C: Borrow<Config<'a>>>
+    Client<'a, S, P, K, T, C>
+{
     /// Bytes of the slot an image may use: everything below the trailer region (0 if the
     /// slot cannot hold a trailer, so that every image is refused as too large).
     pub(super) fn image_capacity(&self) -> u32 {
@@ -56,11 +60,11 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
             .get_mut(..MAX_MANIFEST_LEN)
             .and_then(|s| s.try_into().ok())?;
         let checked = trailer::check_running(
-            self.config.running_trailer,
+            self.config.borrow().running_trailer,
             self.trust.release(),
-            self.config.product,
-            self.config.hardware,
-            self.config.running_version,
+            self.config.borrow().product,
+            self.config.borrow().hardware,
+            self.config.borrow().running_version,
             scratch,
         );
         checked.ok().map(|m| m.security_counter.0)

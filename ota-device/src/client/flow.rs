@@ -1,5 +1,7 @@
 //! Job lifecycle: taking a job, retrying requests, final reports, cancellation.
 
+use crate::config::Config;
+use core::borrow::Borrow;
 use ota_core::document::{DocumentKind, FloorReset};
 use ota_core::jobs::{ErrorAction, ErrorCode, JobExecutionStatus, JobId};
 use ota_core::json::JsonStr;
@@ -20,7 +22,9 @@ use crate::record::{ImageKind, Phase};
 use crate::storage::{FirmwareSlot, StateStore};
 use crate::trust::{TrustSource, role_id};
 
-impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Client<'a, S, P, K, T> {
+impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>, C: Borrow<Config<'a>>>
+    Client<'a, S, P, K, T, C>
+{
     pub(super) fn on_connected(&mut self, now: Instant) {
         match (&self.state, self.request) {
             (State::Idle, _) => self.enter(Next::Describing, When::Now(now)),
@@ -55,7 +59,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
         let Some(request) = self.request.as_mut() else {
             return;
         };
-        if request.attempt >= self.config.retry.max_attempts {
+        if request.attempt >= self.config.borrow().retry.max_attempts {
             return self.give_up(now);
         }
         request.backing_off = true;
@@ -189,7 +193,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
             Some(_) => {
                 let token = self.new_token();
                 self.probe = Some(token);
-                self.outbox.probe = Some(Outgoing::DescribeCurrent { token });
+                self.outbox.probe = Some(token);
                 true
             }
         }
@@ -232,14 +236,16 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
         e: Execution<'p>,
     ) -> Result<Option<CustomJob<'p>>, Error> {
         self.hold(now, &e)?;
-        let custom = CustomJob {
+        // Built only when it is returned: a copy made up front would sit in this frame under
+        // the intake's signature verification.
+        let custom = |e: &Execution<'p>| CustomJob {
             job_id: e.job_id,
             execution_number: e.execution_number,
             status: e.status,
             document: e.document,
         };
         let Some(raw) = e.document else {
-            return Ok(Some(custom));
+            return Ok(Some(custom(&e)));
         };
         match DocumentKind::probe(raw.as_bytes()) {
             Ok(DocumentKind::TrustUpdate) => {
@@ -262,21 +268,21 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
         let mut ctx = IntakeContext {
             trust: Some(self.trust.release()),
             policy: Some(PolicySource::Device {
-                config: &self.config,
+                config: self.config.borrow(),
                 floor: &self.record.floor,
-                allowance: self.record.allowance,
+                allowance: &self.record.allowance,
                 capacity,
                 now: now_trusted,
             }),
-            preferred_transport: self.config.preferred_transport,
-            accept_afr_ota: self.config.accept_afr_ota,
+            preferred_transport: self.config.borrow().preferred_transport,
+            accept_afr_ota: self.config.borrow().accept_afr_ota,
             findings: None,
             scratch: self.scratch,
             url: self.url,
             job: &mut job.firmware,
         };
         match intake(&mut ctx, job.id.as_str(), raw.as_bytes()) {
-            Ok(Intake::Custom) => Ok(Some(custom)),
+            Ok(Intake::Custom) => Ok(Some(custom(&e))),
             Ok(Intake::Firmware(target)) => {
                 if target.kind == ImageKind::Manifest && self.write_trailer(raw.as_bytes()).is_err()
                 {
@@ -314,7 +320,8 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
         let timestamp_role = role_id(self.trust.timestamp());
         let outcome = match scratch {
             Some(scratch) if self.trust.rotates() => {
-                self.trust.apply_update(raw, self.config.product, scratch)
+                self.trust
+                    .apply_update(raw, self.config.borrow().product, scratch)
             }
             _ => Err(Reason::UnsupportedDocument),
         };
@@ -348,7 +355,6 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
                 self.record.allowance = Some((allowance.version, allowance.security_counter));
                 if self.persist().is_ok() {
                     self.emit(Event::FloorResetAllowed {
-                        version: allowance.version,
                         security_counter: allowance.security_counter.0,
                     });
                     None
@@ -378,8 +384,8 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
         let allowance = check_floor_reset(
             &reset,
             root.root(),
-            self.config.product,
-            self.config.hardware,
+            self.config.borrow().product,
+            self.config.borrow().hardware,
             last,
             &mut scratch,
         )

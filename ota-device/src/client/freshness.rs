@@ -2,6 +2,8 @@
 //! release" statement beside every `$next/get`, take only newer ones, and say when none
 //! came for [`crate::Config::freshness_max_age`].
 
+use crate::config::Config;
+use core::borrow::Borrow;
 use ota_core::freshness::topic::{Kind, Request};
 use ota_core::freshness::{self, Latest, MAX_LATEST_LEN, SignedLatest};
 use ota_core::manifest::TrustedTime;
@@ -9,7 +11,6 @@ use ota_core::time::{Duration, Instant};
 use ota_core::version::Version;
 
 use super::Client;
-use super::outbox::Outgoing;
 use crate::error::Error;
 use crate::event::Event;
 use crate::storage::{FirmwareSlot, StateStore};
@@ -30,10 +31,12 @@ pub(crate) struct Freshness {
     newest: u64,
 }
 
-impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Client<'a, S, P, K, T> {
+impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>, C: Borrow<Config<'a>>>
+    Client<'a, S, P, K, T, C>
+{
     /// Whether this client asks for latest statements.
     pub(super) fn asks_for_latest(&self) -> bool {
-        self.config.freshness_max_age.is_some() && self.trust.timestamp().is_some()
+        self.config.borrow().freshness_max_age.is_some() && self.trust.timestamp().is_some()
     }
 
     /// Beside a `$next/get`: judge staleness, then ask for the latest statement.
@@ -44,6 +47,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
         let fresh_at = *self.freshness.fresh_at.get_or_insert(now);
         let max_age = self
             .config
+            .borrow()
             .freshness_max_age
             .unwrap_or(Duration::from_secs(0));
         let expired = match (self.trusted_time(now), self.freshness.latest) {
@@ -58,7 +62,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
         }
         let token = self.new_token();
         self.freshness.token = Some(token);
-        self.outbox.latest = Some(Outgoing::LatestGet { token });
+        self.outbox.latest = Some(token);
     }
 
     /// The request payload's findings.
@@ -67,7 +71,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
         'a: 'r,
     {
         Request {
-            product: self.config.product,
+            product: self.config.borrow().product,
             stale: self.freshness.stale,
             behind: self.behind().is_some(),
             issued: self.newest_issued(),
@@ -101,7 +105,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
         let latest = self.freshness.latest?;
         latest
             .version
-            .cmp_precedence(&self.config.running_version)
+            .cmp_precedence(&self.config.borrow().running_version)
             .is_gt()
             .then_some(latest.version)
     }
@@ -152,8 +156,14 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
             TrustedTime::Unknown => None,
         };
         let mut scratch = [0u8; MAX_LATEST_LEN];
-        let latest = freshness::check(signed, keys, self.config.product, trusted, &mut scratch)
-            .map_err(|_| Error::Malformed)?;
+        let latest = freshness::check(
+            signed,
+            keys,
+            self.config.borrow().product,
+            trusted,
+            &mut scratch,
+        )
+        .map_err(|_| Error::Malformed)?;
         if latest.issued <= self.newest_issued() {
             // A replay, or the same statement again: proves nothing new.
             return Err(Error::Ignored);
@@ -167,8 +177,8 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
                 issued: latest.issued,
             });
         }
-        if let Some(version) = self.behind().filter(|v| Some(*v) != was_behind) {
-            self.emit(Event::Behind { latest: version });
+        if self.behind().is_some_and(|v| Some(v) != was_behind) {
+            self.emit(Event::Behind);
         }
         self.remember_issued(latest.issued);
         Ok(())
@@ -178,7 +188,11 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
     /// the stored one (a write per statement would wear the flash): after a reboot a
     /// replayed statement older than that is not fresh.
     fn remember_issued(&mut self, issued: u64) {
-        let half_period = self.config.freshness_max_age.map_or(0, |d| d.as_secs() / 2);
+        let half_period = self
+            .config
+            .borrow()
+            .freshness_max_age
+            .map_or(0, |d| d.as_secs() / 2);
         let role = role_id(self.trust.timestamp());
         self.freshness.newest = issued;
         let stored = self.record.latest_issued;

@@ -1,6 +1,8 @@
 //! After the download: verification, activation, the trial boot, self-test, commit or roll
 //! back, and what to do after a reset at any of these points.
 
+use crate::config::Config;
+use core::borrow::Borrow;
 use ota_core::crypto::ImageVerifier;
 #[cfg(feature = "afr-ota")]
 use ota_core::crypto::{ImageHasher, SignatureEncoding};
@@ -20,7 +22,9 @@ use crate::record::{ImageKind, Phase};
 use crate::storage::{BootState, FirmwareSlot, StateStore, StorageError};
 use crate::trust::TrustSource;
 
-impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Client<'a, S, P, K, T> {
+impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>, C: Borrow<Config<'a>>>
+    Client<'a, S, P, K, T, C>
+{
     /// Every byte is in the slot: read it back and check it.
     pub(super) fn download_complete(&mut self, now: Instant) {
         match self.verify_slot() {
@@ -251,7 +255,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
     /// manifest documents; for AWS `afr_ota`, newer than the version that downloaded it (the
     /// AWS agent's `updatedBy` check, against the persisted value rather than the job's).
     fn running_is_target(&self) -> bool {
-        let running = self.config.running_version;
+        let running = self.config.borrow().running_version;
         match (self.record.kind, self.record.target_version) {
             (ImageKind::Manifest, Some(target)) => running.cmp_precedence(&target).is_eq(),
             (ImageKind::Manifest, None) => false,
@@ -305,7 +309,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
     /// The release a floor reset allows sets the floor to itself instead, lower, and the
     /// allowance is spent.
     fn raise_floor(&mut self) {
-        let running = self.config.running_version;
+        let running = self.config.borrow().running_version;
         let target = self.record.target_counter;
         if self.record.allowance.take() == Some((running, target)) {
             self.record.floor = RollbackFloor {

@@ -100,7 +100,7 @@ pub(crate) enum PolicySource<'c> {
         config: &'c Config<'c>,
         floor: &'c RollbackFloor,
         /// The release a floor reset allows below the floor.
-        allowance: Option<(Version, SecurityCounter)>,
+        allowance: &'c Option<(Version, SecurityCounter)>,
         capacity: u32,
         now: TrustedTime,
     },
@@ -121,7 +121,7 @@ impl<'c> PolicySource<'c> {
                 now,
             } => {
                 let mut policy = ManifestPolicy::new(c.product, c.hardware, c.running_version);
-                policy.floor = if allowance == Some((m.version, m.security_counter)) {
+                policy.floor = if *allowance == Some((m.version, m.security_counter)) {
                     RollbackFloor {
                         version: Version::new(0, 0, 0),
                         security_counter: SecurityCounter(0),

@@ -1,5 +1,7 @@
 //! Routing incoming MQTT messages.
 
+use crate::config::Config;
+use core::borrow::Borrow;
 use ota_core::jobs::{
     ErrorCode, ErrorResponse, ExecutionResponse, JobExecutionStatus, JobRef, JobTopic, JobsApi,
     Reply, UpdateResponse,
@@ -14,7 +16,9 @@ use crate::error::Error;
 use crate::storage::{FirmwareSlot, StateStore};
 use crate::trust::TrustSource;
 
-impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Client<'a, S, P, K, T> {
+impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>, C: Borrow<Config<'a>>>
+    Client<'a, S, P, K, T, C>
+{
     /// A message arrived on a subscribed topic (or an `accepted`/`rejected` reply AWS
     /// delivers unasked).
     ///
@@ -32,26 +36,26 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
         topic: &'p str,
         payload: &'p [u8],
     ) -> Result<Option<CustomJob<'p>>, Error> {
-        let root = self.config.topic_root;
+        let root = self.config.borrow().topic_root;
         // A block, not a helper function: without logging the firmware stays byte-identical
         // (a helper moved one instruction in the measured build).
         let result = 'route: {
             if let Ok(jobs) = JobTopic::parse_with_root(root, topic) {
-                if jobs.thing != self.config.thing_name {
+                if jobs.thing != self.config.borrow().thing_name {
                     break 'route Err(Error::UnknownTopic);
                 }
                 break 'route self.on_jobs_message(now, jobs, payload);
             }
             if let Ok(stream) = StreamTopic::parse_with_root(root, topic) {
-                if stream.thing != self.config.thing_name
-                    || stream.format != self.config.stream_format
+                if stream.thing != self.config.borrow().thing_name
+                    || stream.format != self.config.borrow().stream_format
                 {
                     break 'route Err(Error::UnknownTopic);
                 }
                 break 'route self.on_stream_message(now, stream, payload).map(|()| None);
             }
             if let Some((thing, kind)) = ota_core::freshness::topic::parse(root, topic) {
-                if thing != self.config.thing_name {
+                if thing != self.config.borrow().thing_name {
                     break 'route Err(Error::UnknownTopic);
                 }
                 break 'route self.on_latest_message(now, kind, payload).map(|()| None);
@@ -188,19 +192,21 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
                 // JSON payloads are base64: decode into the scratch buffer, lent out for the
                 // call.
                 let scratch = core::mem::take(&mut self.scratch);
-                let result =
-                    match codec::decode_block(self.config.stream_format, payload, &mut scratch[..])
-                    {
-                        Some(block) => self.on_block(now, stream_id, &block),
-                        None => Err(Error::Malformed),
-                    };
+                let result = match codec::decode_block(
+                    self.config.borrow().stream_format,
+                    payload,
+                    &mut scratch[..],
+                ) {
+                    Some(block) => self.on_block(now, stream_id, &block),
+                    None => Err(Error::Malformed),
+                };
                 self.scratch = scratch;
                 result?;
                 self.after_block(now);
                 Ok(())
             }
             StreamTopicKind::Rejected => {
-                let rejected = codec::decode_rejected(self.config.stream_format, payload)
+                let rejected = codec::decode_rejected(self.config.borrow().stream_format, payload)
                     .ok_or(Error::Malformed)?;
                 self.on_stream_rejected(now, stream_id, &rejected.code)
             }

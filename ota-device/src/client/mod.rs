@@ -12,6 +12,7 @@ mod outbox;
 mod state;
 mod transition;
 
+use core::borrow::Borrow;
 use heapless::Deque;
 use ota_core::crypto::TrustStore;
 use ota_core::jobs::JobExecutionStatus;
@@ -88,8 +89,10 @@ pub struct CustomJob<'p> {
 /// [`MAX_EVENTS_PER_CALL`] panics: [`Client::poll_event`] must be drained after every call.
 /// Publishes cannot pile up: waiting ones of the same kind replace each other (see
 /// [`Client::poll_transmit`]).
-pub struct Client<'a, S, P, const K: usize, T = &'a TrustStore<K>> {
-    config: Config<'a>,
+pub struct Client<'a, S, P, const K: usize, T = &'a TrustStore<K>, C = Config<'a>> {
+    /// By value (the default), or a reference (`&Config`: the client is then 212 bytes
+    /// smaller on a 32-bit target, and the configuration can live in flash).
+    config: C,
     trust: T,
     slot: S,
     store: P,
@@ -114,7 +117,9 @@ pub struct Client<'a, S, P, const K: usize, T = &'a TrustStore<K>> {
     freshness: freshness::Freshness,
 }
 
-impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Client<'a, S, P, K, T> {
+impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>, C: Borrow<Config<'a>>>
+    Client<'a, S, P, K, T, C>
+{
     /// Start the client: load the persisted record, ask the slot how the device booted, and
     /// decide what to do (resume a download, report a committed or rolled-back image, wait
     /// for a self-test, or wait for jobs). Nothing is sent until
@@ -136,14 +141,17 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
     /// record, the boot state (other than unreadable flags) or the security counter cannot be
     /// read.
     pub fn new(
-        config: Config<'a>,
+        config: C,
         trust: T,
         mut slot: S,
         mut store: P,
         buffers: Buffers<'a>,
     ) -> Result<Self, Error> {
-        config.validate()?;
-        let mut needed = MIN_SCRATCH_LEN.max(config.block_size as usize);
+        let c: &Config<'a> = config.borrow();
+        c.validate()?;
+        let (block_size, running_version, random_seed) =
+            (c.block_size, c.running_version, c.random_seed);
+        let mut needed = MIN_SCRATCH_LEN.max(block_size as usize);
         if trust.rotates() {
             needed = needed.max(MAX_ROOT_LEN);
         }
@@ -155,7 +163,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
             Some(len) => Record::decode(raw.get(..len).unwrap_or_default()),
             None => None,
         }
-        .unwrap_or_else(|| Record::fresh(config.running_version));
+        .unwrap_or_else(|| Record::fresh(running_version));
         // Unreadable flags: whether the running image is committed is unknown; the floor
         // then trusts nothing of the running image (as on trial), see `on_unreadable_flags`.
         let (boot, flags_unreadable) = match slot.boot_state() {
@@ -177,7 +185,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
             outbox: Outbox::default(),
             events: Deque::new(),
             timer: None,
-            rng: Rng::new(config.random_seed),
+            rng: Rng::new(random_seed),
             next_token: 0,
             wall_clock: None,
             freshness: freshness::Freshness::default(),
@@ -194,13 +202,18 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
         Ok(client)
     }
 
+    /// The configuration the client was started with.
+    pub fn config(&self) -> &Config<'a> {
+        self.config.borrow()
+    }
+
     /// The MQTT topic filter number `index` (0..[`SUBSCRIPTIONS`]) to subscribe to, written
     /// into `buf`; `None` for a number this client does not use. AWS IoT delivers `accepted`/`rejected` replies without subscriptions;
     /// other brokers (and the in-process simulator) need them.
     pub fn subscription<'b>(&self, index: usize, buf: &'b mut [u8]) -> Option<&'b str> {
-        let root = self.config.topic_root;
-        let thing = self.config.thing_name.as_str();
-        let fmt = self.config.stream_format.as_str();
+        let root = self.config.borrow().topic_root;
+        let thing = self.config.borrow().thing_name.as_str();
+        let fmt = self.config.borrow().stream_format.as_str();
         let parts: [&str; 3] = match index {
             0 => ["/jobs/notify-next", "", ""],
             1 => ["/jobs/+/get/+", "", ""],
@@ -311,6 +324,17 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
         self.record.target_version
     }
 
+    /// The release a floor reset allows below the anti-rollback floor, with its security
+    /// counter, until it is committed ([`Event::FloorResetAllowed`]); `None` otherwise.
+    pub fn floor_reset_allowance(
+        &self,
+    ) -> Option<(
+        ota_core::version::Version,
+        ota_core::version::SecurityCounter,
+    )> {
+        self.record.allowance
+    }
+
     /// The persisted anti-rollback floor.
     pub fn floor(&self) -> RollbackFloor {
         self.record.floor
@@ -378,14 +402,14 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
     }
 
     fn reply_deadline(&self, now: Instant) -> Instant {
-        now + self.config.retry.reply_timeout
+        now + self.config.borrow().retry.reply_timeout
     }
 
     /// Backoff before attempt `attempt + 1`: doubling from the initial backoff, capped, with
     /// "equal jitter" (uniform in the upper half).
     #[inline(never)]
     fn backoff(&mut self, attempt: u8) -> Duration {
-        let retry = self.config.retry;
+        let retry = self.config.borrow().retry;
         let base = retry
             .initial_backoff
             .saturating_mul(1u64 << u32::from(attempt.min(20)));
@@ -397,7 +421,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
     /// [`Config::idle_check_interval`], so that a fleet does not ask in step.
     #[inline(never)]
     fn idle_check_delay(&mut self) -> Duration {
-        let full = self.config.idle_check_interval.as_millis();
+        let full = self.config.borrow().idle_check_interval.as_millis();
         Duration::from_millis(self.rng.between(full / 2, full))
     }
 

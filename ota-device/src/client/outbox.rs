@@ -3,6 +3,8 @@
 //! a slot of their own ([`Outbox`]), and a newer one of a kind replaces an older one not yet
 //! taken (whose token no reply could match any more), so nothing ever overflows.
 
+use crate::config::Config;
+use core::borrow::Borrow;
 use ota_core::freshness::topic as latest_topic;
 use ota_core::jobs::{
     ClientToken, DescribeRequest, JobExecutionStatus, JobId, JobRef, JobTopic, JobsApi,
@@ -85,24 +87,29 @@ pub(crate) enum Outgoing {
 /// The publishes waiting for `poll_transmit`, one slot per kind, taken in this order.
 #[derive(Debug, Default)]
 pub(crate) struct Outbox {
-    /// The `{jobId}/get` checking that the job in hand still exists.
-    pub(crate) probe: Option<Outgoing>,
+    /// The token of the `{jobId}/get` checking that the job in hand still exists.
+    pub(crate) probe: Option<u32>,
     /// An `IN_PROGRESS` update nothing waits for: download progress, a custom job's.
     pub(crate) progress: Option<Outgoing>,
     /// The request of the current state.
     pub(crate) request: Option<Outgoing>,
-    /// The `ota/latest/get` asked beside a `$next/get`.
-    pub(crate) latest: Option<Outgoing>,
+    /// The token of the `ota/latest/get` asked beside a `$next/get`.
+    pub(crate) latest: Option<u32>,
 }
 
 impl Outbox {
     /// The next publish; each is taken once (a resend fills its slot again).
     pub(crate) fn take(&mut self) -> Option<Outgoing> {
-        self.probe
-            .take()
+        let probe = self.probe.take();
+        probe
+            .map(|token| Outgoing::DescribeCurrent { token })
             .or_else(|| self.progress.take())
             .or_else(|| self.request.take())
-            .or_else(|| self.latest.take())
+            .or_else(|| {
+                self.latest
+                    .take()
+                    .map(|token| Outgoing::LatestGet { token })
+            })
     }
 }
 
@@ -111,7 +118,9 @@ fn split(buf: &mut [u8], topic_len: usize) -> Option<(&mut [u8], &mut [u8])> {
     (topic_len <= buf.len()).then(|| buf.split_at_mut(topic_len))
 }
 
-impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Client<'a, S, P, K, T> {
+impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>, C: Borrow<Config<'a>>>
+    Client<'a, S, P, K, T, C>
+{
     /// Render `out` into `buf`; `None` if it does not fit (or refers to state that is gone).
     pub(crate) fn render<'b>(&self, out: Outgoing, buf: &'b mut [u8]) -> Option<Publish<'b>> {
         let mut token_text: heapless::String<64> = heapless::String::new();
@@ -159,8 +168,8 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
     // Inlined: out of line it would add a frame and code to the firmware's send path.
     #[inline(always)]
     fn write_topic(&self, out: Outgoing, buf: &mut [u8]) -> Option<(usize, Qos)> {
-        let thing = self.config.thing_name;
-        let root = self.config.topic_root;
+        let thing = self.config.borrow().thing_name;
+        let root = self.config.borrow().topic_root;
         let written = match out {
             Outgoing::DescribeNext { .. } => {
                 let topic = JobTopic::request(thing, JobsApi::Describe(JobRef::Next));
@@ -188,7 +197,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
                     thing,
                     stream,
                     StreamTopicKind::Get,
-                    self.config.stream_format,
+                    self.config.borrow().stream_format,
                 );
                 (topic.write_into(root, buf).ok()?.len(), Qos::AtMostOnce)
             }
@@ -205,7 +214,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
     /// `"<token>:<thing>"`, cut to 64 bytes as the AWS agent does.
     fn token_text(&self, token: u32, out: &mut heapless::String<64>) {
         let _ = push_u32(out, token).and_then(|()| out.push(':').ok());
-        for c in self.config.thing_name.as_str().chars() {
+        for c in self.config.borrow().thing_name.as_str().chars() {
             if out.push(c).is_err() {
                 break;
             }
@@ -275,12 +284,12 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
             client_token: Some(JsonStr::text(token)),
             stream_version: None,
             file_id,
-            block_size: self.config.block_size,
+            block_size: self.config.borrow().block_size,
             offset: d.window.start,
             block_count: Some(d.window.len),
             bitmap: Some(&bitmap[..bytes]),
         };
-        super::codec::encode_request(&request, self.config.stream_format, buf)
+        super::codec::encode_request(&request, self.config.borrow().stream_format, buf)
     }
 }
 

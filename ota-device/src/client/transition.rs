@@ -2,6 +2,8 @@
 //! state, arms the state's timer and sends the state's request; resends within a state go
 //! through [`Client::send`].
 
+use crate::config::Config;
+use core::borrow::Borrow;
 use ota_core::jobs::JobExecutionStatus;
 use ota_core::time::Instant;
 
@@ -44,7 +46,9 @@ pub(super) enum When {
     OnConnect,
 }
 
-impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Client<'a, S, P, K, T> {
+impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>, C: Borrow<Config<'a>>>
+    Client<'a, S, P, K, T, C>
+{
     /// Go to `next`: set the state, drop the request of the last one (and the probe, when
     /// the job in hand is gone), arm the new state's timer and send its request, `when` says.
     /// Does not emit events or touch the record: the caller does what the transition means.
@@ -152,7 +156,7 @@ impl<'a, S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>> Clie
                     self.request = Some(request);
                     return self.request_window(now);
                 }
-                Stage::SelfTest => return self.arm(now + self.config.self_test_timeout),
+                Stage::SelfTest => return self.arm(now + self.config.borrow().self_test_timeout),
                 Stage::Custom | Stage::AwaitingReboot => return,
             },
         };

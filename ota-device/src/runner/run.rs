@@ -1,5 +1,6 @@
 //! The runner's loop: [`run`].
 
+use core::borrow::Borrow;
 use std::string::{String, ToString};
 use std::time::Duration;
 use std::vec;
@@ -16,6 +17,7 @@ use super::http;
 use super::link::{Link, LinkEvent};
 use super::settings::MqttSettings;
 use crate::client::{Client, MIN_TRANSMIT_LEN, Qos, SUBSCRIPTIONS};
+use crate::config::Config;
 use crate::error::Error;
 use crate::event::Event;
 use crate::storage::{FirmwareSlot, StateStore};
@@ -60,8 +62,15 @@ struct Fetch {
 /// [`RunnerError::BadUrl`] or [`RunnerError::Tls`] before connecting,
 /// [`RunnerError::Client`] when applying a self-test result fails in storage,
 /// [`RunnerError::Closed`] if the event loop stops.
-pub async fn run<S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>>(
-    client: &mut Client<'_, S, P, K, T>,
+pub async fn run<
+    'a,
+    S: FirmwareSlot,
+    P: StateStore,
+    const K: usize,
+    T: TrustSource<K>,
+    C: Borrow<Config<'a>>,
+>(
+    client: &mut Client<'a, S, P, K, T, C>,
     settings: &MqttSettings,
     app: &mut impl Application,
     options: RunOptions,
@@ -123,8 +132,15 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
     }
 }
 
-fn set_system_time<S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>>(
-    client: &mut Client<'_, S, P, K, T>,
+fn set_system_time<
+    'a,
+    S: FirmwareSlot,
+    P: StateStore,
+    const K: usize,
+    T: TrustSource<K>,
+    C: Borrow<Config<'a>>,
+>(
+    client: &mut Client<'a, S, P, K, T, C>,
     clock: Clock,
 ) {
     if let Ok(since) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
@@ -134,8 +150,15 @@ fn set_system_time<S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSourc
 
 /// Drain the client's events and act on them, until none are left. Returns how the run ends,
 /// if it does.
-fn apply_events<S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>>(
-    client: &mut Client<'_, S, P, K, T>,
+fn apply_events<
+    'a,
+    S: FirmwareSlot,
+    P: StateStore,
+    const K: usize,
+    T: TrustSource<K>,
+    C: Borrow<Config<'a>>,
+>(
+    client: &mut Client<'a, S, P, K, T, C>,
     app: &mut impl Application,
     options: RunOptions,
     clock: Clock,
@@ -175,8 +198,15 @@ fn apply_events<S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K
     }
 }
 
-fn start_fetch<S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>>(
-    client: &Client<'_, S, P, K, T>,
+fn start_fetch<
+    'a,
+    S: FirmwareSlot,
+    P: StateStore,
+    const K: usize,
+    T: TrustSource<K>,
+    C: Borrow<Config<'a>>,
+>(
+    client: &Client<'a, S, P, K, T, C>,
     agent: &ureq::Agent,
     offset: u32,
     len: u32,
@@ -187,8 +217,15 @@ fn start_fetch<S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>
     Some(Fetch { offset, task })
 }
 
-fn on_fetched<S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>>(
-    client: &mut Client<'_, S, P, K, T>,
+fn on_fetched<
+    'a,
+    S: FirmwareSlot,
+    P: StateStore,
+    const K: usize,
+    T: TrustSource<K>,
+    C: Borrow<Config<'a>>,
+>(
+    client: &mut Client<'a, S, P, K, T, C>,
     clock: Clock,
     offset: u32,
     fetched: Result<Vec<u8>, String>,
@@ -206,8 +243,15 @@ fn on_fetched<S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>>
     };
 }
 
-fn on_link_event<S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>>(
-    client: &mut Client<'_, S, P, K, T>,
+fn on_link_event<
+    'a,
+    S: FirmwareSlot,
+    P: StateStore,
+    const K: usize,
+    T: TrustSource<K>,
+    C: Borrow<Config<'a>>,
+>(
+    client: &mut Client<'a, S, P, K, T, C>,
     link: &mut Link,
     app: &mut impl Application,
     clock: Clock,
@@ -248,8 +292,15 @@ fn on_link_event<S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<
     }
 }
 
-fn transmit<S: FirmwareSlot, P: StateStore, const K: usize, T: TrustSource<K>>(
-    client: &mut Client<'_, S, P, K, T>,
+fn transmit<
+    'a,
+    S: FirmwareSlot,
+    P: StateStore,
+    const K: usize,
+    T: TrustSource<K>,
+    C: Borrow<Config<'a>>,
+>(
+    client: &mut Client<'a, S, P, K, T, C>,
     link: &mut Link,
     clock: Clock,
     out: &mut [u8],

@@ -67,7 +67,8 @@ fn main() -> ! {
 type Slot<'a> = NorFlashSlot<&'a mut SlotFlash, &'a mut BootFlags>;
 type Store<'a> = DualCopyStore<&'a mut StateFlash>;
 
-type Probe<'a, T, const K: usize> = Client<'a, Slot<'a>, Store<'a>, K, T>;
+type Probe<'a, T, const K: usize> =
+    Client<'a, Slot<'a>, Store<'a>, K, T, &'a ota_device::Config<'a>>;
 
 // The client's calls, each in a function of its own that is never inlined (and the keys
 // loaded by `p256_store`, never inlined either): LTO otherwise inlined some of them into
@@ -76,7 +77,7 @@ type Probe<'a, T, const K: usize> = Client<'a, Slot<'a>, Store<'a>, K, T>;
 
 #[inline(never)]
 fn start<'a, T: TrustSource<K>, const K: usize>(
-    config: ota_device::Config<'a>,
+    config: &'a ota_device::Config<'a>,
     keys: T,
     slot: Slot<'a>,
     store: Store<'a>,
@@ -189,7 +190,7 @@ fn run() -> Result<(), ()> {
         };
         #[cfg(feature = "rotation")]
         let keys = ota_device::trust::Rotation::new(&mut root, &mut root_store);
-        let mut started = start(config, keys, slot, store, buffers);
+        let mut started = start(&config, keys, slot, store, buffers);
         let client = started.as_mut().map_err(|_| ())?;
         connected(client, now);
         let mut reboot = false;

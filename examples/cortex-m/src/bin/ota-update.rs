@@ -65,7 +65,9 @@ use ota_device::peer::{PeerError, ScriptedPeer, ServedJob};
 use ota_device::storage::{BootState, DualCopyStore, NorFlashSlot, StorageError};
 #[cfg(feature = "rotation")]
 use ota_device::trust::{RootSource, Rotation, load_root};
-use ota_device::{Buffers, Client, Event, MIN_SCRATCH_LEN, MIN_TRANSMIT_LEN, Publish, Reason};
+use ota_device::{
+    Buffers, Client, Config, Event, MIN_SCRATCH_LEN, MIN_TRANSMIT_LEN, Publish, Reason,
+};
 use panic_semihosting as _;
 
 // ---- fixtures (fixtures/generate.sh) and the device's identity, which must match them ----
@@ -159,6 +161,14 @@ const JOB: &str = "fw-1_1_0-rollout";
 const STREAM: &str = "fw-1_1_0";
 const OLD_VERSION: Version = Version::new(1, 0, 0);
 const NEW_VERSION: Version = Version::new(1, 1, 0);
+/// The thing name, checked when the firmware is built.
+const THING_NAME: ThingName<'static> = match ThingName::new(THING) {
+    Ok(thing) => thing,
+    Err(_) => panic!("bad thing name"),
+};
+/// Each image's configuration, in flash: the client holds a reference.
+static OLD_CONFIG: Config<'static> = ota_cortex_m::config(THING_NAME, OLD_VERSION);
+static NEW_CONFIG: Config<'static> = ota_cortex_m::config(THING_NAME, NEW_VERSION);
 
 /// What the service streams: the image, or (feature `tamper-image`) the image with one bit
 /// of one byte flipped. Built at compile time, so it lives in flash like the original.
@@ -276,6 +286,7 @@ type DeviceClient<'a> = Client<
     DualCopyStore<&'a mut StateFlash>,
     KEYS,
     Keys<'a>,
+    &'a Config<'a>,
 >;
 
 /// Loop iterations before the run counts as stuck.
@@ -647,7 +658,7 @@ fn run(stats: &mut Stats) -> Result<Measured, Failure> {
     start_systick(&mut cp.SYST);
     stats.start = systick_ticks();
 
-    let thing = ThingName::new(THING).map_err(|_| Failure::Setup("thing name"))?;
+    let thing = THING_NAME;
     let job = JobId::new(JOB).map_err(|_| Failure::Setup("job id"))?;
     // With `rotation`, the service offers the trust update first, the firmware job after.
     #[cfg(not(feature = "rotation"))]
@@ -701,11 +712,10 @@ fn run(stats: &mut Stats) -> Result<Measured, Failure> {
     let (mut committed, mut succeeded) = (false, false);
     // One iteration per boot.
     loop {
-        let running = match flags.running() {
-            Image::Old => OLD_VERSION,
-            Image::New => NEW_VERSION,
+        let config: &'static Config<'static> = match flags.running() {
+            Image::Old => &OLD_CONFIG,
+            Image::New => &NEW_CONFIG,
         };
-        let config = ota_cortex_m::config(thing, running);
         let slot = NorFlashSlot::new(&mut slot_flash, &mut flags);
         let store = DualCopyStore::new(&mut state_flash, 0, STATE_SPAN as u32)?;
         let buffers = Buffers {

@@ -381,18 +381,30 @@ pub const fn config(
     config
 }
 
-/// A trust store of the P-256 keys `spki_ders` (SubjectPublicKeyInfo DER, as `openssl pkey
-/// -pubout -outform DER` writes them), `threshold` of which must sign a release. Never
-/// inlined, so that the size probes of one key and of three link the same loading code.
+/// The uncompressed P-256 point an SPKI DER (as `openssl pkey -pubout -outform DER` writes
+/// it) ends with, taken when the firmware is built: the form the firmware holds its keys in
+/// (the same bytes as `openssl pkey -pubin -in KEY.pub.pem -outform DER | tail -c 65`). The
+/// device checks the point is on the curve when it loads it; the SPKI's header is not
+/// checked here (a compressed key's SPKI is 26 bytes shorter and fails the build).
+pub const fn p256_point(spki_der: &[u8]) -> &[u8; 65] {
+    match spki_der.last_chunk::<65>() {
+        Some(point) if spki_der.len() == 91 => point,
+        _ => panic!("not an uncompressed P-256 SPKI"),
+    }
+}
+
+/// A trust store of the P-256 keys `points` (uncompressed, see [`p256_point`]), `threshold`
+/// of which must sign a release. Never inlined, so that the size probes of one key and of
+/// three link the same loading code.
 #[inline(never)]
 pub fn p256_store<const K: usize>(
-    spki_ders: &[&[u8]],
+    points: &[&[u8; 65]],
     threshold: u8,
 ) -> Option<ota_core::crypto::TrustStore<K>> {
     use ota_core::crypto::{Algorithm, PublicKey, TrustStore, TrustedKey};
     let mut store = TrustStore::new();
-    for der in spki_ders {
-        let key = PublicKey::from_p256_spki(der).ok()?;
+    for point in points {
+        let key = PublicKey::from_p256_uncompressed(point).ok()?;
         let key = TrustedKey::new(key, Algorithm::EcdsaP256Sha256).ok()?;
         store.add(key).ok()?;
     }
@@ -402,10 +414,10 @@ pub fn p256_store<const K: usize>(
 
 /// The root built into the rotating firmwares (feature `rotation`): version 1, root keys
 /// `root_keys` of which 2 must sign a root statement, and the single release key `release`
-/// (all SPKI DER).
+/// (all uncompressed points, see [`p256_point`]).
 pub fn built_in_root<const K: usize>(
-    root_keys: &[&[u8]],
-    release: &[u8],
+    root_keys: &[&[u8; 65]],
+    release: &[u8; 65],
 ) -> Option<ota_core::trust::Root<K>> {
     ota_core::trust::Root::new(1, p256_store(root_keys, 2)?, p256_store(&[release], 1)?).ok()
 }

@@ -210,13 +210,33 @@ impl PublicKey {
             _ => return Err(CryptoError::BadKeyEncoding),
         }
         let key = super::p256_key::P256Key::from_sec1(point).ok_or(CryptoError::BadKeyEncoding)?;
+        Ok(Self::from_p256(key))
+    }
+
+    /// A P-256 key from its uncompressed SEC1 point (`04‖x‖y`): the form a firmware's keys
+    /// can be prepared in at build time (the last 65 bytes of an uncompressed SPKI, e.g.
+    /// `openssl pkey -pubin -in KEY.pub.pem -outform DER | tail -c 65`). Checks the point is
+    /// on the curve; links no SPKI parsing and no point decompression. The key id is the
+    /// same as from the SPKI.
+    ///
+    /// # Errors
+    /// [`CryptoError::BadKeyEncoding`] for another tag, the identity or a point off the
+    /// curve.
+    pub fn from_p256_uncompressed(point: &[u8; 65]) -> Result<Self, CryptoError> {
+        super::p256_key::P256Key::from_uncompressed(point)
+            .map(Self::from_p256)
+            .ok_or(CryptoError::BadKeyEncoding)
+    }
+
+    /// The key, with its id: SHA-256 of its uncompressed SPKI.
+    fn from_p256(key: super::p256_key::P256Key) -> Self {
         let mut hasher = super::Hasher::new(super::HashAlgorithm::Sha256);
         hasher.update(&P256_SPKI_PREFIX);
         hasher.update(&key.uncompressed());
-        Ok(Self {
+        Self {
             inner: Inner::P256(key),
             id: key_id(hasher.finalize()),
-        })
+        }
     }
 
     /// An RSA key from a PKCS#1 `RSAPublicKey` DER (`SEQUENCE { n, e }`), under
@@ -461,6 +481,30 @@ mod tests {
         let rsa = include_bytes!("../../tests/fixtures/openssl/rsa2048_pub.der");
         assert!(PublicKey::from_p256_spki(rsa).is_err());
         assert!(PublicKey::from_p256_spki(&[]).is_err());
+    }
+
+    #[test]
+    fn an_uncompressed_point_is_the_spki_key() {
+        let spki = hex(P256_SPKI_HEX);
+        let point: &[u8; 65] = spki[26..].try_into().unwrap();
+        let key = PublicKey::from_p256_uncompressed(point).unwrap();
+        assert_eq!(key, PublicKey::from_spki_der(&spki).unwrap());
+        assert_eq!(key.key_id(), PublicKey::from_spki_der(&spki).unwrap().key_id());
+        // Off the curve, another tag, the identity's encoding: refused.
+        let mut off = *point;
+        off[64] ^= 0x01;
+        let mut compressed_tag = *point;
+        compressed_tag[0] = 0x02;
+        let mut hybrid = *point;
+        hybrid[0] = 0x06;
+        let mut zero = [0u8; 65];
+        zero[0] = 0x04;
+        for bad in [off, compressed_tag, hybrid, zero] {
+            assert_eq!(
+                PublicKey::from_p256_uncompressed(&bad).err(),
+                Some(CryptoError::BadKeyEncoding)
+            );
+        }
     }
 
     #[test]

@@ -18,17 +18,14 @@ impl P256Key {
     /// `None` off the curve. Built from the coordinates directly, not through `sec1`'s
     /// encoded point, whose tag check `expect`s and so links the `Debug` of its errors.
     pub(crate) fn from_sec1(point: &[u8]) -> Option<Self> {
-        use p256::elliptic_curve::point::{AffineCoordinates as _, DecompressPoint as _};
+        use p256::elliptic_curve::point::DecompressPoint as _;
         let (&tag, rest) = point.split_first()?;
         let field = |bytes: &[u8]| -> Option<p256::FieldBytes> {
             let bytes: [u8; 32] = bytes.try_into().ok()?;
             Some(bytes.into())
         };
         let affine = match (tag, rest.len()) {
-            (0x04, 64) => {
-                let (x, y) = rest.split_at(32);
-                p256::AffinePoint::from_coordinates(&field(x)?, &field(y)?)
-            }
+            (0x04, 64) => return Self::from_uncompressed(point.try_into().ok()?),
             (0x02 | 0x03, 32) => p256::AffinePoint::decompress(
                 &field(rest)?,
                 p256::elliptic_curve::subtle::Choice::from(tag & 1),
@@ -36,6 +33,23 @@ impl P256Key {
             _ => return None,
         };
         Option::from(affine).map(Self)
+    }
+
+    /// An uncompressed SEC1 point (`04‖x‖y`); `None` for another tag or off the curve. Links
+    /// no point decompression.
+    pub(crate) fn from_uncompressed(point: &[u8; 65]) -> Option<Self> {
+        use p256::elliptic_curve::point::AffineCoordinates as _;
+        let (&tag, rest) = point.split_first()?;
+        let (x, y) = rest.split_first_chunk::<32>()?;
+        let y: &[u8; 32] = y.try_into().ok()?;
+        if tag != 0x04 {
+            return None;
+        }
+        Option::from(p256::AffinePoint::from_coordinates(
+            &(*x).into(),
+            &(*y).into(),
+        ))
+        .map(Self)
     }
 
     /// The uncompressed SEC1 form (`04‖x‖y`).

@@ -23,6 +23,13 @@ impl P256Key {
         P256Point::from_sec1(point).map(Self)
     }
 
+    /// An uncompressed SEC1 point (`04‖x‖y`) on the curve, checked by the portable backend
+    /// without linking point decompression.
+    pub(crate) fn from_uncompressed(point: &[u8; 65]) -> Option<Self> {
+        let on_curve = super::p256_portable::P256Key::from_uncompressed(point)?;
+        Some(Self(P256Point::from_uncompressed(&on_curve.uncompressed())))
+    }
+
     /// The uncompressed SEC1 form (`04‖x‖y`).
     pub(crate) fn uncompressed(&self) -> [u8; 65] {
         self.0.to_uncompressed()

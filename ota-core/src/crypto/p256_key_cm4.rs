@@ -38,6 +38,12 @@ impl P256Key {
         Some(key)
     }
 
+    /// An uncompressed SEC1 point (`04‖x‖y`), as [`Self::from_sec1`] (`p256-cm4` decodes
+    /// both forms in one function).
+    pub(crate) fn from_uncompressed(point: &[u8; 65]) -> Option<Self> {
+        Self::from_sec1(point)
+    }
+
     /// The uncompressed SEC1 form (`04‖x‖y`).
     pub(crate) fn uncompressed(&self) -> [u8; 65] {
         let mut out = [0u8; 65];

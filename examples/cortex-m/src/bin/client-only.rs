@@ -24,7 +24,7 @@ use cortex_m_semihosting::{debug, hprintln};
 use ota_core::jobs::ThingName;
 use ota_core::time::Instant;
 use ota_core::version::Version;
-use ota_cortex_m::{BootFlags, Image, RamFlash, StaticBuf};
+use ota_cortex_m::{BootFlags, Image, RamFlash, StaticBuf, p256_point as point};
 use ota_device::storage::{DualCopyStore, NorFlashSlot};
 use ota_device::trust::TrustSource;
 use ota_device::{Buffers, Client, Event, MIN_TRANSMIT_LEN, Publish};
@@ -135,24 +135,24 @@ fn run() -> Result<(), ()> {
     #[cfg(feature = "p256-accelerator")]
     ota_cortex_m::accelerator::install().map_err(drop)?;
     // The keys, the names and the network are opaque to the optimiser.
-    let key_der: &[u8] = black_box(include_bytes!("../../fixtures/pubkey.der"));
+    let key: &[u8; 65] = black_box(point(include_bytes!("../../fixtures/pubkey.der")));
     #[cfg(not(any(feature = "threshold-2of3", feature = "rotation")))]
-    let trust = ota_cortex_m::p256_store::<1>(&[key_der], 1).ok_or(())?;
+    let trust = ota_cortex_m::p256_store::<1>(&[key], 1).ok_or(())?;
     #[cfg(feature = "threshold-2of3")]
     let trust = {
-        let _ = key_der;
-        let keys: [&[u8]; 3] = black_box([
-            include_bytes!("../../fixtures/threshold/a.der"),
-            include_bytes!("../../fixtures/threshold/b.der"),
-            include_bytes!("../../fixtures/threshold/c.der"),
+        let _ = key;
+        let keys: [&[u8; 65]; 3] = black_box([
+            point(include_bytes!("../../fixtures/threshold/a.der")),
+            point(include_bytes!("../../fixtures/threshold/b.der")),
+            point(include_bytes!("../../fixtures/threshold/c.der")),
         ]);
         ota_cortex_m::p256_store::<3>(&keys, 2).ok_or(())?
     };
     #[cfg(feature = "rotation")]
-    let root_keys: [&[u8]; 3] = black_box([
-        include_bytes!("../../fixtures/rotation/root1.der"),
-        include_bytes!("../../fixtures/rotation/root2.der"),
-        include_bytes!("../../fixtures/rotation/root3.der"),
+    let root_keys: [&[u8; 65]; 3] = black_box([
+        point(include_bytes!("../../fixtures/rotation/root1.der")),
+        point(include_bytes!("../../fixtures/rotation/root2.der")),
+        point(include_bytes!("../../fixtures/rotation/root3.der")),
     ]);
     #[cfg(feature = "rotation")]
     let mut root_flash = StateFlash::new_erased(ROOT_MEM.take().ok_or(())?);
@@ -185,7 +185,7 @@ fn run() -> Result<(), ()> {
             DualCopyStore::new(&mut root_flash, 0, STATE_SPAN as u32).map_err(drop)?;
         #[cfg(feature = "rotation")]
         let (mut root, _) = {
-            let built_in = ota_cortex_m::built_in_root::<3>(&root_keys, key_der).ok_or(())?;
+            let built_in = ota_cortex_m::built_in_root::<3>(&root_keys, key).ok_or(())?;
             ota_device::trust::load_root(&mut root_store, built_in).map_err(drop)?
         };
         #[cfg(feature = "rotation")]

@@ -78,6 +78,8 @@ compile_error!("threshold-2of3 and rotation are separate variants: build one at 
 /// The release key of the single-key firmware, and the release key of root version 1 (built
 /// in) in the rotating one.
 const PUBLIC_KEY_DER: &[u8] = include_bytes!("../../fixtures/pubkey.der");
+/// Its uncompressed point, the form the firmware holds keys in.
+const PUBLIC_KEY: &[u8; 65] = ota_cortex_m::p256_point(PUBLIC_KEY_DER);
 const IMAGE_LEN: usize = include_bytes!("../../fixtures/image.bin").len();
 /// The image as built and signed.
 static IMAGE: [u8; IMAGE_LEN] = *include_bytes!("../../fixtures/image.bin");
@@ -115,18 +117,18 @@ const DOCUMENT_LEN: usize = firmware_document!().len();
 
 /// The three release keys of `threshold-2of3`, two of which must sign.
 #[cfg(feature = "threshold-2of3")]
-const RELEASE_KEYS: [&[u8]; 3] = [
-    include_bytes!("../../fixtures/threshold/a.der"),
-    include_bytes!("../../fixtures/threshold/b.der"),
-    include_bytes!("../../fixtures/threshold/c.der"),
+const RELEASE_KEYS: [&[u8; 65]; 3] = [
+    ota_cortex_m::p256_point(include_bytes!("../../fixtures/threshold/a.der")),
+    ota_cortex_m::p256_point(include_bytes!("../../fixtures/threshold/b.der")),
+    ota_cortex_m::p256_point(include_bytes!("../../fixtures/threshold/c.der")),
 ];
 
 /// The root keys of root version 1 (and 2), two of which must sign a root statement.
 #[cfg(feature = "rotation")]
-const ROOT_KEYS: [&[u8]; 3] = [
-    include_bytes!("../../fixtures/rotation/root1.der"),
-    include_bytes!("../../fixtures/rotation/root2.der"),
-    include_bytes!("../../fixtures/rotation/root3.der"),
+const ROOT_KEYS: [&[u8; 65]; 3] = [
+    ota_cortex_m::p256_point(include_bytes!("../../fixtures/rotation/root1.der")),
+    ota_cortex_m::p256_point(include_bytes!("../../fixtures/rotation/root2.der")),
+    ota_cortex_m::p256_point(include_bytes!("../../fixtures/rotation/root3.der")),
 ];
 /// The release key root version 2 names (the firmware never loads it: it learns it from the
 /// statement; its id is compared after the run).
@@ -410,7 +412,7 @@ macro_rules! timed {
 fn crypto_costs() -> Result<(u64, u64), Failure> {
     const MANIFEST: &[u8] = include_bytes!("../../fixtures/manifest.json");
     const SIGNATURE: &[u8] = include_bytes!("../../fixtures/manifest.sig");
-    let trust = ota_cortex_m::p256_store::<1>(&[PUBLIC_KEY_DER], 1)
+    let trust = ota_cortex_m::p256_store::<1>(&[PUBLIC_KEY], 1)
         .ok_or(Failure::Setup("single-key store"))?;
     let digest = Digest::sha256(MANIFEST);
     let start = systick_ticks();
@@ -516,7 +518,7 @@ fn revoked(root: &Root<KEYS>, scratch: &mut [u8; SCRATCH_LEN]) -> Result<(), Fai
 /// Root version 1, as built into the firmware (feature `rotation`).
 #[cfg(feature = "rotation")]
 fn built_in_root() -> Result<Root<KEYS>, Failure> {
-    ota_cortex_m::built_in_root(&ROOT_KEYS, PUBLIC_KEY_DER).ok_or(Failure::Setup("built-in root"))
+    ota_cortex_m::built_in_root(&ROOT_KEYS, PUBLIC_KEY).ok_or(Failure::Setup("built-in root"))
 }
 
 /// The root boot number `boot` (0 first) starts with (`load_root`: the stored one when newer
@@ -684,7 +686,8 @@ fn run(stats: &mut Stats) -> Result<Measured, Failure> {
 
     #[cfg(not(any(feature = "threshold-2of3", feature = "rotation")))]
     let trust = {
-        let key = PublicKey::from_p256_spki(PUBLIC_KEY_DER).map_err(|_| Failure::Setup("key"))?;
+        let key =
+            PublicKey::from_p256_uncompressed(PUBLIC_KEY).map_err(|_| Failure::Setup("key"))?;
         let key = TrustedKey::new(key, Algorithm::EcdsaP256Sha256)
             .map_err(|_| Failure::Setup("trusted key"))?;
         let mut trust = TrustStore::<1>::new();

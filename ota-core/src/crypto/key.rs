@@ -489,7 +489,10 @@ mod tests {
         let point: &[u8; 65] = spki[26..].try_into().unwrap();
         let key = PublicKey::from_p256_uncompressed(point).unwrap();
         assert_eq!(key, PublicKey::from_spki_der(&spki).unwrap());
-        assert_eq!(key.key_id(), PublicKey::from_spki_der(&spki).unwrap().key_id());
+        assert_eq!(
+            key.key_id(),
+            PublicKey::from_spki_der(&spki).unwrap().key_id()
+        );
         // Off the curve, another tag, the identity's encoding: refused.
         let mut off = *point;
         off[64] ^= 0x01;

@@ -19,7 +19,7 @@ use super::str::JsonStr;
 
 type Result<T> = core::result::Result<T, Error>;
 
-/// A pull reader over one JSON value in a borrowed slice. See the [module docs](self).
+/// A pull reader over one JSON value in a borrowed slice. See the [module docs](crate::json).
 pub struct Reader<'a> {
     de: Deserializer<'a>,
 }

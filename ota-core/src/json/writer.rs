@@ -15,7 +15,7 @@ use super::str::JsonStr;
 
 type Result<T> = core::result::Result<T, Error>;
 
-/// A JSON writer over a byte buffer. See the [module docs](self).
+/// A JSON writer over a byte buffer. See the [module docs](crate::json).
 pub struct Writer<'b> {
     buf: &'b mut [u8],
     len: usize,

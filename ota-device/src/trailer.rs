@@ -113,7 +113,15 @@ impl<'t> Trailer<'t> {
     }
 
     /// Feed the encoding to `sink`, piece by piece (nothing is buffered here).
+    #[inline]
     pub fn encode(&self, mut sink: impl FnMut(&[u8])) {
+        self.encode_dyn(&mut sink);
+    }
+
+    /// [`Trailer::encode`] through one non-generic body: the client writes and compares
+    /// trailers with two sinks, and one copy of the encoder (with its JSON unescaping) serves
+    /// both.
+    fn encode_dyn(&self, sink: &mut dyn FnMut(&[u8])) {
         let key_id = self.key_id.unwrap_or_default();
         let mut crc = Crc32::new();
         let mut put = |bytes: &[u8]| {

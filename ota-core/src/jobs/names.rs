@@ -108,7 +108,7 @@ macro_rules! name_type {
             /// # Errors
             /// [`NameError`] saying which limit was broken.
             pub fn check_json(text: &JsonStr<'_>) -> Result<(), NameError> {
-                check_json(text, $max, |b| $allowed.allows(b))
+                check_json(text, $max, $allowed)
             }
 
             /// The name a JSON string holds: borrowed from it when it is written without
@@ -189,11 +189,12 @@ macro_rules! name_type {
 }
 
 /// [`check`] on the decoded text of `s`.
-fn check_json(s: &JsonStr<'_>, max: usize, allowed: impl Fn(u8) -> bool) -> Result<(), NameError> {
+/// Not generic: one copy serves every kind of name.
+fn check_json(s: &JsonStr<'_>, max: usize, set: Charset) -> Result<(), NameError> {
     let (mut len, mut all_allowed) = (0, true);
     for b in s.bytes() {
         len += 1;
-        all_allowed &= allowed(b);
+        all_allowed &= set.allows(b);
     }
     if len == 0 {
         Err(NameError::Empty)

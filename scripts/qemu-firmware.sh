@@ -124,7 +124,8 @@ expect ota-update 0 "$(run ota-update "$OUT/ota-update.elf")" '^OTA OK: ' \
 expect empty 0 "$(run empty "$OUT/empty.elf")" '^EMPTY OK'
 expect client-only 0 "$(run client-only "$OUT/client-only.elf")" '^CLIENT-ONLY OK'
 
-build afr-ota,json-streams
+# Each later build links only the binaries it runs (a fat-LTO link each).
+build afr-ota,json-streams --bin ota-update --bin client-only
 cp "$ELF_DIR/ota-update" "$OUT/ota-update-defaults.elf"
 cp "$ELF_DIR/client-only" "$OUT/client-only-defaults.elf"
 expect ota-update-defaults 0 "$(run ota-update-defaults "$OUT/ota-update-defaults.elf")" '^OTA OK: '
@@ -141,7 +142,7 @@ run_defmt() { # run_defmt NAME ELF: as run
   tr '\0' '\n' <"$OUT/$1.defmt" >"$OUT/$1.out"
   echo "$rc"
 }
-DEFMT_LOG=debug build defmt
+DEFMT_LOG=debug build defmt --bin ota-update --bin client-only
 cp "$ELF_DIR/ota-update" "$OUT/ota-update-defmt.elf"
 cp "$ELF_DIR/client-only" "$OUT/client-only-defmt.elf"
 expect ota-update-defmt 0 "$(run_defmt ota-update-defmt "$OUT/ota-update-defmt.elf")" '^OTA OK: '
@@ -153,14 +154,14 @@ if [ "$defmt_frames" -eq 0 ]; then
 fi
 
 # Threshold signatures and trust-root rotation (issue 15, item 6).
-build threshold-2of3
+build threshold-2of3 --bin ota-update --bin client-only
 cp "$ELF_DIR/ota-update" "$OUT/threshold-2of3.elf"
 cp "$ELF_DIR/client-only" "$OUT/client-only-threshold-2of3.elf"
 expect threshold-2of3 0 "$(run threshold-2of3 "$OUT/threshold-2of3.elf")" '^OTA OK: ' \
   '^manifest check: .*; signed by 2 of 3 release keys, threshold 2;'
 expect client-only-threshold-2of3 0 \
   "$(run client-only-threshold-2of3 "$OUT/client-only-threshold-2of3.elf")" '^CLIENT-ONLY OK'
-build rotation
+build rotation --bin ota-update --bin client-only
 cp "$ELF_DIR/ota-update" "$OUT/rotation.elf"
 cp "$ELF_DIR/client-only" "$OUT/client-only-rotation.elf"
 expect rotation 0 "$(run rotation "$OUT/rotation.elf")" '^OTA OK: .*, 2 reboots$' \
@@ -171,7 +172,7 @@ expect client-only-rotation 0 "$(run client-only-rotation "$OUT/client-only-rota
 
 for variant in tamper-signature tamper-image force-panic force-fault \
   threshold-2of3,tamper-signature rotation,tamper-signature; do
-  build "$variant"
+  build "$variant" --bin ota-update
   name=${variant/,/+}
   cp "$ELF_DIR/ota-update" "$OUT/$name.elf"
   rc=$(run "$name" "$OUT/$name.elf")

@@ -6,7 +6,7 @@
 //! grouping differs: inlined as one function it takes a ~4.5 KB stack frame on Cortex-M
 //! (opt-level "s"). u1·G + u2·Q alone takes ~4 KB computed as one interleaved
 //! multiplication (two window-5 w-NAF tables and digit strings at once); with the
-//! `small-stack` feature it is our own Straus multiplication ([`in_turn`]: the generator by
+//! `small-stack` feature it is our own Straus multiplication ([`straus`]: the generator by
 //! NAF from a constant, the key by a w-NAF with a window of 4, digits packed two to a byte),
 //! ~0.6 KB, at ~11 % more verification time.
 //! `tests/wycheproof.rs` and `tests/openssl_kat.rs` check the whole against published vectors.
@@ -22,7 +22,7 @@ pub(super) fn verify(q: &AffinePoint, digest: &[u8; 32], signature: &Signature) 
     let (u1, u2) = coefficients(digest, signature);
     let q = ProjectivePoint::from(*q);
     let point = if cfg!(feature = "small-stack") {
-        in_turn(&u1, &u2, &q)
+        straus(&u1, &u2, &q)
     } else {
         interleaved(&u1, &u2, &q)
     };
@@ -54,12 +54,12 @@ fn interleaved(u1: &Scalar, u2: &Scalar, q: &ProjectivePoint) -> ProjectivePoint
 /// instructions), affine tables for mixed additions (their inversion's frames went 1.5 KB
 /// deeper than the multiplication's).
 #[inline(never)]
-fn in_turn(u1: &Scalar, u2: &Scalar, q: &ProjectivePoint) -> ProjectivePoint {
+fn straus(u1: &Scalar, u2: &Scalar, q: &ProjectivePoint) -> ProjectivePoint {
     const G_TABLE: [ProjectivePoint; 1] = [ProjectivePoint::GENERATOR];
     let q_table = odd_multiples(q);
-    let (d1, d2) = (Wnaf4::of(u1, G_WINDOW), Wnaf4::of(u2, Q_WINDOW));
+    let (d1, d2) = (Wnaf::of(u1, G_WINDOW), Wnaf::of(u2, Q_WINDOW));
     let mut acc = ProjectivePoint::IDENTITY;
-    for i in (0..WNAF4_DIGITS).rev() {
+    for i in (0..WNAF_DIGITS).rev() {
         acc = acc.double();
         for (table, digits) in [(&G_TABLE[..], &d1), (&q_table[..], &d2)] {
             let d = digits.get(i);
@@ -89,14 +89,14 @@ fn odd_multiples(p: &ProjectivePoint) -> [ProjectivePoint; 1 << (Q_WINDOW - 2)] 
 }
 
 /// Digits of a w-NAF of a scalar below 2^256: at most one more than its bits.
-const WNAF4_DIGITS: usize = 257;
+const WNAF_DIGITS: usize = 257;
 
-/// The width-4 non-adjacent form of a scalar, least significant digit first: digits in
-/// {0, ±1, ±3, ±5, ±7}, any two non-zero ones at least 4 apart, as 4-bit two's-complement
-/// nibbles (two per byte, the even-numbered digit in the low nibble).
-struct Wnaf4([u8; WNAF4_DIGITS.div_ceil(2)]);
+/// The width-w non-adjacent form of a scalar (w = 2 or 4 here), least significant digit
+/// first: odd digits of magnitude below 2^(w-1), any two non-zero ones at least w apart, as
+/// 4-bit two's-complement nibbles (two per byte, the even-numbered digit in the low nibble).
+struct Wnaf([u8; WNAF_DIGITS.div_ceil(2)]);
 
-impl Wnaf4 {
+impl Wnaf {
     fn of(k: &Scalar, window: u32) -> Self {
         use p256::elliptic_curve::PrimeField as _;
         // k as five little-endian 64-bit limbs: subtracting a negative digit can carry
@@ -109,8 +109,8 @@ impl Wnaf4 {
             word.copy_from_slice(&be[at..at + 8]);
             *limb = u64::from_be_bytes(word);
         }
-        let mut out = Self([0; WNAF4_DIGITS.div_ceil(2)]);
-        for i in 0..WNAF4_DIGITS {
+        let mut out = Self([0; WNAF_DIGITS.div_ceil(2)]);
+        for i in 0..WNAF_DIGITS {
             if limbs.iter().all(|&l| l == 0) {
                 break;
             }
@@ -190,12 +190,12 @@ mod tests {
         ];
         let random = (1..40).map(|i| (scalar(2 * i), scalar(2 * i + 1)));
         for (u1, u2) in edges.into_iter().chain(random) {
-            assert_eq!(in_turn(&u1, &u2, &q), interleaved(&u1, &u2, &q));
+            assert_eq!(straus(&u1, &u2, &q), interleaved(&u1, &u2, &q));
         }
         // The largest scalars (n - 1, n - 2): digits carry past bit 255.
         let (top, next) = (-Scalar::ONE, -(Scalar::ONE + Scalar::ONE));
         for (u1, u2) in [(top, top), (top, next), (next, Scalar::ONE)] {
-            assert_eq!(in_turn(&u1, &u2, &q), interleaved(&u1, &u2, &q));
+            assert_eq!(straus(&u1, &u2, &q), interleaved(&u1, &u2, &q));
         }
         let x = affine_x(&interleaved(&identity.0, &identity.1, &q));
         assert_eq!(x, FieldBytes::default());
@@ -208,11 +208,11 @@ mod tests {
             .chain((0..200).map(scalar));
         for k in scalars {
             for window in [G_WINDOW, Q_WINDOW] {
-                let digits = Wnaf4::of(&k, window);
+                let digits = Wnaf::of(&k, window);
                 // Σ d_i·2^i, evaluated mod n from the most significant digit.
                 let mut sum = Scalar::ZERO;
                 let mut last_non_zero = None;
-                for i in (0..WNAF4_DIGITS).rev() {
+                for i in (0..WNAF_DIGITS).rev() {
                     let d = digits.get(i);
                     sum = sum.double();
                     let magnitude = Scalar::from(u64::from(d.unsigned_abs()));

@@ -1,7 +1,10 @@
 //! Crypto benchmarks, compared with `openssl speed` by `scripts/bench-vs-openssl.sh`.
 //!
 //! Signature benches time verification of a precomputed digest (what `openssl speed` times);
-//! the SHA-256 bench streams 1 MiB in 4 KiB chunks, as a device hashes an image.
+//! the SHA-256 bench streams 1 MiB in 4 KiB chunks, as a device hashes an image. The
+//! verification group is named for the provider the build verifies with: `verify` (the
+//! portable RustCrypto code) or, with feature `aws-lc`, `verify-aws-lc`, so one target
+//! directory keeps both runs' estimates.
 
 use core::hint::black_box;
 
@@ -84,7 +87,12 @@ fn verify(c: &mut Criterion) {
             .to_bytes(),
         ),
     ];
-    let mut group = c.benchmark_group("verify");
+    let provider = if cfg!(feature = "aws-lc") {
+        "verify-aws-lc"
+    } else {
+        "verify"
+    };
+    let mut group = c.benchmark_group(provider);
     for (name, key, signature) in &cases {
         let encoding = if *name == "p256_raw" {
             SignatureEncoding::Raw

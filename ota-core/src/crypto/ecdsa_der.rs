@@ -15,7 +15,7 @@ pub(crate) struct Scalars {
 }
 
 /// n, the order of P-256's group, big-endian.
-#[cfg(any(test, feature = "p256-accelerator"))]
+#[cfg(any(test, feature = "p256-accelerator", feature = "aws-lc"))]
 const N: [u8; 32] = [
     0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
@@ -54,7 +54,7 @@ impl Scalars {
 
     /// Whether r and s are both in 1..n-1, as ECDSA requires (compared as big-endian
     /// bytes, without curve arithmetic: for a backend whose arithmetic does not check).
-    #[cfg(any(test, feature = "p256-accelerator"))]
+    #[cfg(any(test, feature = "p256-accelerator", feature = "aws-lc"))]
     pub(crate) fn in_range(&self) -> bool {
         let ok = |x: &[u8; 32]| *x != [0; 32] && *x < N;
         ok(&self.r) && ok(&self.s)

@@ -97,7 +97,18 @@ pub struct PublicKey {
 pub(crate) enum Inner {
     P256(super::p256_key::P256Key),
     #[cfg(feature = "alloc")]
-    Rsa(rsa::PublicKey, u32),
+    Rsa(RsaKey),
+}
+
+/// An RSA key checked against its policy, its modulus' size in bits, and with feature
+/// `aws-lc` AWS-LC's parsed copy (`None` when AWS-LC has no parameters for its size).
+#[cfg(feature = "alloc")]
+#[derive(Clone)]
+pub(crate) struct RsaKey {
+    pub(crate) key: rsa::PublicKey,
+    pub(crate) bits: u32,
+    #[cfg(feature = "aws-lc")]
+    pub(crate) aws_lc: Option<super::aws_lc::RsaVerifier>,
 }
 
 impl PublicKey {
@@ -258,7 +269,12 @@ impl PublicKey {
         #[cfg(feature = "alloc")]
         {
             rsa_key::parse(der, policy).map(|(key, bits, id)| Self {
-                inner: Inner::Rsa(key, bits),
+                inner: Inner::Rsa(RsaKey {
+                    key,
+                    bits,
+                    #[cfg(feature = "aws-lc")]
+                    aws_lc: super::aws_lc::RsaVerifier::new(der, bits),
+                }),
                 id,
             })
         }
@@ -284,9 +300,10 @@ impl PublicKey {
         match &self.inner {
             Inner::P256(key) => write(&key.uncompressed(), out),
             #[cfg(feature = "alloc")]
-            Inner::Rsa(key, _) => {
+            Inner::Rsa(rsa) => {
                 use rsa::pkcs1::EncodeRsaPublicKey as _;
-                let der = key
+                let der = rsa
+                    .key
                     .to_pkcs1_der()
                     .map_err(|_| CryptoError::BadKeyEncoding)?;
                 write(der.as_bytes(), out)
@@ -304,7 +321,7 @@ impl PublicKey {
         match &self.inner {
             Inner::P256(_) => KeyKind::P256,
             #[cfg(feature = "alloc")]
-            Inner::Rsa(_, bits) => KeyKind::Rsa { bits: *bits },
+            Inner::Rsa(rsa) => KeyKind::Rsa { bits: rsa.bits },
         }
     }
 

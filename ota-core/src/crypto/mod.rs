@@ -56,6 +56,8 @@
 //! ```
 
 mod algorithm;
+#[cfg(feature = "aws-lc")]
+mod aws_lc;
 mod base64;
 mod digest;
 mod ecdsa_der;
@@ -67,27 +69,32 @@ mod key_id;
 mod p256_accelerator;
 #[cfg(feature = "p256-accelerator")]
 mod p256_install;
-// The P-256 backend: `p256-accelerator` before `p256-cm4` (on 32-bit Arm) before the
-// portable one.
+// The P-256 backend: `p256-accelerator` before `aws-lc` before `p256-cm4` (on 32-bit Arm)
+// before the portable one.
 #[cfg_attr(feature = "p256-accelerator", path = "p256_key_accelerator.rs")]
+#[cfg_attr(
+    all(feature = "aws-lc", not(feature = "p256-accelerator")),
+    path = "p256_key_aws_lc.rs"
+)]
 #[cfg_attr(
     all(
         feature = "p256-cm4",
         target_arch = "arm",
-        not(feature = "p256-accelerator")
+        not(any(feature = "p256-accelerator", feature = "aws-lc"))
     ),
     path = "p256_key_cm4.rs"
 )]
 mod p256_key;
-// With an accelerator, the portable backend decodes keys and is `PortableP256`.
-#[cfg(feature = "p256-accelerator")]
+// With an accelerator or AWS-LC, the portable backend decodes keys (and with an
+// accelerator is `PortableP256`).
+#[cfg(any(feature = "p256-accelerator", feature = "aws-lc"))]
 #[path = "p256_key.rs"]
 mod p256_portable;
 #[cfg(feature = "p256-accelerator")]
 mod p256_portable_accelerator;
 #[cfg(any(
     feature = "p256-accelerator",
-    not(all(feature = "p256-cm4", target_arch = "arm"))
+    not(any(feature = "aws-lc", all(feature = "p256-cm4", target_arch = "arm")))
 ))]
 mod p256_verify;
 mod pem;

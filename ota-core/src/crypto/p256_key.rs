@@ -6,8 +6,8 @@
 //! nothing else. This one is RustCrypto's `p256` (portable), with the verification in the
 //! frames of [`super::p256_verify`].
 
-use super::CryptoError;
-use super::ecdsa_der::Scalars;
+#[cfg(any(feature = "p256-accelerator", not(feature = "aws-lc")))]
+use super::{CryptoError, ecdsa_der::Scalars};
 
 /// A P-256 public key: a point on the curve, not the identity.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -65,7 +65,9 @@ impl P256Key {
     /// Check `signature` over the SHA-256 `digest`: r and s in 1..n
     /// ([`CryptoError::BadSignatureEncoding`] otherwise), s at most (n - 1) / 2 when
     /// `low_s` ([`CryptoError::HighS`]), then the ECDSA equation
-    /// ([`CryptoError::SignatureInvalid`]).
+    /// ([`CryptoError::SignatureInvalid`]). Not built when AWS-LC verifies (this file then
+    /// only decodes keys).
+    #[cfg(any(feature = "p256-accelerator", not(feature = "aws-lc")))]
     pub(crate) fn verify(
         &self,
         digest: &[u8; 32],

@@ -111,7 +111,7 @@ impl TrustedKey {
         match self.key.inner() {
             Inner::P256(key) => verify_ecdsa(key, digest, signature, encoding, self.low_s),
             #[cfg(feature = "alloc")]
-            Inner::Rsa(key, bits) => verify_rsa(key, *bits, self.algorithm, digest, signature),
+            Inner::Rsa(key) => verify_rsa(key, self.algorithm, digest, signature),
         }
     }
 
@@ -160,8 +160,7 @@ fn decode_ecdsa(signature: &[u8], encoding: SignatureEncoding) -> Result<Scalars
 
 #[cfg(feature = "alloc")]
 fn verify_rsa(
-    key: &rsa::PublicKey,
-    bits: u32,
+    rsa_key: &super::key::RsaKey,
     algorithm: Algorithm,
     digest: &Digest,
     signature: &[u8],
@@ -169,10 +168,19 @@ fn verify_rsa(
     use rsa::Pkcs1v15Sign;
     use rsa::pss::Pss;
 
-    if signature.len() != (bits as usize).div_ceil(8) {
+    if signature.len() != (rsa_key.bits as usize).div_ceil(8) {
         return Err(CryptoError::BadSignatureEncoding);
     }
     let hash = digest.as_bytes();
+    #[cfg(feature = "aws-lc")]
+    if let Some(result) = rsa_key
+        .aws_lc
+        .as_ref()
+        .and_then(|aws_lc| aws_lc.verify(algorithm, hash, signature))
+    {
+        return result;
+    }
+    let key = &rsa_key.key;
     let result = match algorithm {
         Algorithm::RsaPkcs1v15Sha256 => {
             key.verify(Pkcs1v15Sign::new::<sha2::Sha256>(), hash, signature)

@@ -13,12 +13,20 @@ use crate::trust::{SimTrust, TRUST_KEYS};
 /// The client type every simulated device runs.
 pub type SimClient = Client<'static, SimSlot, SimStore, TRUST_KEYS, SimTrust>;
 
-/// Scratch buffer of a client (at least a block, and room for a root statement).
-const SCRATCH_LEN: usize = if ota_core::trust::MAX_ROOT_LEN > 4096 {
-    ota_core::trust::MAX_ROOT_LEN
-} else {
-    4096
-};
+/// The scratch buffer a client needs: the client's minimum, a block, and a root statement
+/// when the scenario rotates roots. Every device holds one for the whole run, so it is no
+/// larger than that: it is the largest part of a simulated device's memory after the
+/// client itself.
+pub fn scratch_len(block_size: u32, root_statements: bool) -> usize {
+    let root = if root_statements {
+        ota_core::trust::MAX_ROOT_LEN
+    } else {
+        0
+    };
+    ota_device::MIN_SCRATCH_LEN
+        .max(block_size as usize)
+        .max(root)
+}
 
 /// What became of a device's update, from the device's point of view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -52,6 +60,10 @@ pub struct SimDevice {
     pub online: bool,
     /// When its client's timer is set for (stale timer events are ignored).
     pub timer_at: Option<u64>,
+    /// The time of the earliest timer event queued for it, if it has not fired yet. A timer
+    /// that moves later queues nothing: that event fires first and queues the next one, so
+    /// the queue holds about one timer per device rather than one per re-arm.
+    pub timer_queued: Option<u64>,
     /// Whether the new release's self-test fails on this device.
     pub self_test_fails: bool,
     /// Whether a reset is already scheduled.
@@ -66,17 +78,18 @@ pub struct SimDevice {
 
 impl SimDevice {
     /// Build the client (at boot), with the running version read from the active image.
+    /// `scratch_len`: the scratch buffer's size when one is made ([`scratch_len`]).
     pub fn boot(
         &mut self,
         config: ota_device::Config<'static>,
         trust: SimTrust,
+        scratch_len: usize,
     ) -> Result<(), ota_device::Error> {
         let (slot, store, buffers) = match self.parts.take() {
             Some(parts) => parts,
             None => {
-                let scratch: &'static mut [u8] = Box::leak(
-                    vec![0u8; SCRATCH_LEN.max(config.block_size as usize)].into_boxed_slice(),
-                );
+                let scratch: &'static mut [u8] =
+                    Box::leak(vec![0u8; scratch_len].into_boxed_slice());
                 (
                     self.storage.slot(),
                     self.storage.store(),

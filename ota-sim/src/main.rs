@@ -21,6 +21,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use indicatif::{ProgressBar, ProgressStyle};
 use ota_sim::report::{html, table};
 use ota_sim::scenario::MAX_DEVICES;

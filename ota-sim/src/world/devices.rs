@@ -44,6 +44,9 @@ impl World {
         let blocks = u64::from(s.image.size.div_ceil(s.image.block_size));
         let ops_per_update = blocks + blocks.div_ceil(8) + 6;
         let mut tampered_left = s.faults.tampered_image_devices;
+        // Exactly the fleet: a device is about 1.6 KB, and doubling would leave up to half
+        // of that unused.
+        self.devices.reserve_exact(s.devices as usize);
         for i in 0..s.devices {
             let name: &'static str = Box::leak(format!("dev-{i:06}").into_boxed_str());
             let id = self.draw_identity(&s);
@@ -70,6 +73,7 @@ impl World {
                 parts: None,
                 online: true,
                 timer_at: None,
+                timer_queued: None,
                 self_test_fails,
                 reset_pending: false,
                 resets: 0,
@@ -220,8 +224,12 @@ impl World {
                 }
             }
         };
+        let scratch = crate::device::scratch_len(
+            self.scenario.image.block_size,
+            self.scenario.trust.is_some(),
+        );
         let device = &mut self.devices[d as usize];
-        if device.boot(config, trust).is_err() {
+        if device.boot(config, trust, scratch).is_err() {
             // A cut during the boot itself: try again after the next reset.
             return self.power_cut(d);
         }
@@ -263,7 +271,10 @@ impl World {
         let timer = timer.map(|t| t.max(self.now));
         if timer != device.timer_at {
             device.timer_at = timer;
-            if let Some(t) = timer {
+            if let Some(t) = timer
+                && device.timer_queued.is_none_or(|queued| t < queued)
+            {
+                device.timer_queued = Some(t);
                 self.schedule(t, Event::DeviceTimer(d));
             }
         }
@@ -339,8 +350,17 @@ impl World {
 
     pub(super) fn device_timer(&mut self, d: u32) {
         let device = &mut self.devices[d as usize];
-        if device.timer_at != Some(self.now) {
-            return;
+        if device.timer_queued == Some(self.now) {
+            device.timer_queued = None;
+        }
+        match device.timer_at {
+            Some(at) if at == self.now => {}
+            // Moved later since this event was queued: queue it for then, once.
+            Some(at) if at > self.now && device.timer_queued.is_none() => {
+                device.timer_queued = Some(at);
+                return self.schedule(at, Event::DeviceTimer(d));
+            }
+            _ => return,
         }
         device.timer_at = None;
         let Some(client) = device.client.as_mut() else {

@@ -265,7 +265,12 @@ async fn live_device(
     loop {
         let config = plan.config(&device, boots);
         boots += 1;
-        let down = if device.boot(config, SimTrust::Fixed(plan.trust)).is_err() {
+        // Live devices hold a fixed trust store: no root statements.
+        let scratch = crate::device::scratch_len(plan.block_size, false);
+        let down = if device
+            .boot(config, SimTrust::Fixed(plan.trust), scratch)
+            .is_err()
+        {
             Down::Cut
         } else {
             powered(

@@ -1,15 +1,19 @@
 //! One job over a million things: create the fleet and the job, admit every target at the
 //! rollout rate, and drive every execution to a terminal status through the device plane
-//! (`IN_PROGRESS`, then `SUCCEEDED`). Reports data-plane updates per second, and prints the
-//! heap bytes per execution (counted by the global allocator) with and without the event
-//! log's per-execution entries.
+//! (`IN_PROGRESS`, then `SUCCEEDED`). Reports data-plane updates per second beside the
+//! baseline of the same run, a bare `HashMap<String, _>` holding each thing's status,
+//! version and update time and updated the same way; and prints the memory per execution
+//! with and without the event log's per-execution entries, and the bare map's: heap bytes
+//! (counted by the global allocator) and resident memory (`VmRSS`, each measured in a
+//! fresh child process of this binary, so nothing freed earlier is reused).
 //!
 //! `cargo bench -p ota-cloud --bench engine_scale`
 
 use std::alloc::System;
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use ota_cloud::jobs::model::{JobSpec, RolloutConfig, Target, UpdateExecution};
 use ota_cloud::{Engine, Settings};
 use ota_core::jobs::JobExecutionStatus;
@@ -80,9 +84,122 @@ fn memory_report(names: &[String]) {
     }
 }
 
+/// The baseline: what one thing's execution needs at least, in the simplest map.
+struct BareExecution {
+    status: JobExecutionStatus,
+    version: u32,
+    updated_at: u64,
+}
+
+fn bare_map(names: &[String]) -> HashMap<String, BareExecution> {
+    names
+        .iter()
+        .map(|n| {
+            let e = BareExecution {
+                status: JobExecutionStatus::Queued,
+                version: 1,
+                updated_at: T0,
+            };
+            (n.clone(), e)
+        })
+        .collect()
+}
+
+fn bare_update(
+    map: &mut HashMap<String, BareExecution>,
+    name: &str,
+    to: JobExecutionStatus,
+    now: u64,
+) {
+    let e = map.get_mut(name).expect("every name is in the map");
+    e.status = to;
+    e.version += 1;
+    e.updated_at = now;
+}
+
+/// Resident memory of this process, in bytes (Linux `VmRSS`; 0 where there is none).
+fn rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+const RSS_CHILD: &str = "ENGINE_SCALE_RSS";
+
+/// In a child process: build one subject (`events`, `no-events` or `bare`) over `names`,
+/// drive every execution to `SUCCEEDED`, and print the resident bytes per execution
+/// after admission and at the end (the names themselves excluded).
+fn rss_child(subject: &str) {
+    let names = names();
+    let before = rss();
+    let per = |bytes: u64| bytes.saturating_sub(before) as f64 / THINGS as f64;
+    let (admitted_rss, done_rss) = if subject == "bare" {
+        let mut map = bare_map(&names);
+        let admitted_rss = rss();
+        for name in &names {
+            bare_update(&mut map, name, JobExecutionStatus::InProgress, T0);
+            bare_update(&mut map, name, JobExecutionStatus::Succeeded, T0);
+        }
+        let done = rss();
+        std::hint::black_box(&map);
+        (admitted_rss, done)
+    } else {
+        let mut e = admitted(&names, subject == "events");
+        let admitted_rss = rss();
+        let in_progress = UpdateExecution::new(JobExecutionStatus::InProgress);
+        let succeeded = UpdateExecution::new(JobExecutionStatus::Succeeded);
+        for name in &names {
+            e.update_execution(name, "million", &in_progress).unwrap();
+            e.update_execution(name, "million", &succeeded).unwrap();
+        }
+        while e.poll_notification().is_some() {}
+        let done = rss();
+        std::hint::black_box(&e);
+        (admitted_rss, done)
+    };
+    println!("{subject} {:.1} {:.1}", per(admitted_rss), per(done_rss));
+}
+
+/// Run [`rss_child`] for each subject in a fresh process and print the figures.
+fn rss_report() {
+    let Ok(exe) = std::env::current_exe() else {
+        return println!("resident memory: cannot find this binary; not measured");
+    };
+    for (subject, what) in [
+        ("events", "engine, execution events kept (the default)"),
+        ("no-events", "engine, execution events not kept"),
+        ("bare", "bare HashMap<String, _> (baseline)"),
+    ] {
+        let out = std::process::Command::new(&exe)
+            .env(RSS_CHILD, subject)
+            .output();
+        let text = out
+            .as_ref()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        let figures: Vec<&str> = text
+            .lines()
+            .find_map(|l| l.strip_prefix(subject).map(str::split_whitespace))
+            .map(Iterator::collect)
+            .unwrap_or_default();
+        match figures.as_slice() {
+            [admitted, done] => println!(
+                "resident memory per execution, {what}: {admitted} bytes when admitted, {done} when all SUCCEEDED (fleet included)"
+            ),
+            _ => println!("resident memory, {what}: the child failed: {out:?}"),
+        }
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let names = names();
     memory_report(&names);
+    rss_report();
     let mut group = c.benchmark_group("engine_1M_things");
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(20));
@@ -108,8 +225,31 @@ fn bench(c: &mut Criterion) {
             total
         })
     });
+    group.bench_function("bare_hashmap_updates", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let mut map = bare_map(&names);
+                let start = Instant::now();
+                for name in &names {
+                    bare_update(&mut map, name, JobExecutionStatus::InProgress, T0);
+                    bare_update(&mut map, name, JobExecutionStatus::Succeeded, T0);
+                }
+                total += start.elapsed();
+                std::hint::black_box(&map);
+            }
+            total
+        })
+    });
     group.finish();
 }
 
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(subject) = std::env::var(RSS_CHILD) {
+        return rss_child(&subject);
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -157,7 +157,6 @@ fn snapshot_job_completes_when_every_execution_is_terminal() {
     assert!(
         e.events()
             .entries()
-            .iter()
             .any(|ev| ev.kind == EventKind::JobCompleted)
     );
 }
@@ -601,7 +600,7 @@ fn events_mirror_aws_and_metrics_derive_from_them() {
     let mut e = started(2, "ev");
     set(&mut e, "dev-0", "ev", JobExecutionStatus::Succeeded).unwrap();
     set(&mut e, "dev-1", "ev", JobExecutionStatus::Failed).unwrap();
-    let topics: Vec<String> = e.events().entries().iter().map(|ev| ev.topic()).collect();
+    let topics: Vec<String> = e.events().entries().map(|ev| ev.topic()).collect();
     assert!(
         topics.contains(&"$aws/events/jobExecution/ev/succeeded".to_string()),
         "{topics:?}"
@@ -621,7 +620,7 @@ fn events_mirror_aws_and_metrics_derive_from_them() {
         ),
         (2, 1, 1)
     );
-    let seqs: Vec<u64> = e.events().entries().iter().map(|ev| ev.sequence).collect();
+    let seqs: Vec<u64> = e.events().entries().map(|ev| ev.sequence).collect();
     assert!(
         seqs.windows(2).all(|w| w[1] == w[0] + 1),
         "append-only, gap-free"

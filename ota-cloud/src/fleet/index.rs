@@ -3,10 +3,13 @@
 //! Each slot is one `u64`: a 32-bit hash tag above a 32-bit id. Names stay in the thing
 //! table; a probe compares a name only when the tag matches. Linear probing with
 //! backward-shift deletion, so there are no tombstones and no rebuilds after deletions.
-//! The load factor stays at or under 3/4. The hash is keyed per index (`RandomState`), so
-//! chosen names cannot force collisions; it does not decide any order visible outside.
+//! The load factor stays at or under 3/4. The hash (foldhash) is keyed per index with a
+//! random seed, so names cannot be chosen in advance to collide; it does not decide any
+//! order visible outside.
 
-use std::hash::{BuildHasher, RandomState};
+use std::hash::BuildHasher;
+
+use foldhash::fast::RandomState;
 
 use super::FleetError;
 

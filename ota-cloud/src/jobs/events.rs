@@ -110,7 +110,11 @@ pub struct Metrics {
 impl Metrics {
     /// Fold one event in.
     pub fn apply(&mut self, e: &Event) {
-        match e.kind {
+        self.apply_kind(e.kind);
+    }
+
+    fn apply_kind(&mut self, kind: EventKind) {
+        match kind {
             EventKind::JobCreated => {
                 self.jobs_created += 1;
                 self.jobs_in_progress += 1;
@@ -141,12 +145,75 @@ impl Metrics {
 
 /// The log. Execution entries can be left out for very large runs (job entries stay, and
 /// the metrics count everything).
+///
+/// Held compactly: 24 bytes per entry (the job as an index into the log's table of job
+/// ids, the thing as its id), so an execution's three usual events (queued, in progress, a
+/// terminal status) cost 72 bytes, not three 48-byte [`Event`]s with a reference-counted
+/// id. [`Event`]s are made when read.
 #[derive(Debug, Clone, Default)]
 pub struct EventLog {
-    entries: Vec<Event>,
+    entries: Vec<Entry>,
+    /// Job ids by the engine's job index (the index is never reused).
+    jobs: Vec<Arc<str>>,
+    /// The sequence number of each kept entry, only while execution entries are left out
+    /// (otherwise an entry's sequence number is its position).
+    sequences: Vec<u64>,
     metrics: Metrics,
     seen: u64,
     metrics_only_for_executions: bool,
+}
+
+/// One entry as held: `thing` is [`NO_THING`] for job events.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    at: u64,
+    job: u32,
+    thing: u32,
+    execution_number: u32,
+    kind: PackedKind,
+}
+
+const NO_THING: u32 = u32::MAX;
+
+/// An [`EventKind`] in one byte.
+#[derive(Debug, Clone, Copy)]
+struct PackedKind(u8);
+
+const STATUSES: [JobExecutionStatus; 8] = [
+    JobExecutionStatus::Queued,
+    JobExecutionStatus::InProgress,
+    JobExecutionStatus::Succeeded,
+    JobExecutionStatus::Failed,
+    JobExecutionStatus::TimedOut,
+    JobExecutionStatus::Rejected,
+    JobExecutionStatus::Removed,
+    JobExecutionStatus::Canceled,
+];
+
+const JOB_KINDS: [EventKind; 6] = [
+    EventKind::JobCreated,
+    EventKind::JobStarted,
+    EventKind::JobCompleted,
+    EventKind::JobCanceled,
+    EventKind::JobDeleted,
+    EventKind::ExecutionDeleted,
+];
+
+impl PackedKind {
+    fn pack(kind: EventKind) -> Self {
+        let code = match kind {
+            EventKind::Execution(s) => 8 + STATUSES.iter().position(|&x| x == s).unwrap_or(0),
+            other => JOB_KINDS.iter().position(|&x| x == other).unwrap_or(0),
+        };
+        Self(code as u8)
+    }
+
+    fn unpack(self) -> EventKind {
+        match self.0 {
+            code @ 8.. => EventKind::Execution(STATUSES[usize::from(code - 8) % STATUSES.len()]),
+            code => JOB_KINDS[usize::from(code) % JOB_KINDS.len()],
+        }
+    }
 }
 
 impl EventLog {
@@ -158,14 +225,48 @@ impl EventLog {
         }
     }
 
+    /// Entries kept.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no entry is kept.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Every entry kept, in order.
-    pub fn entries(&self) -> &[Event] {
-        &self.entries
+    pub fn entries(&self) -> impl ExactSizeIterator<Item = Event> + '_ {
+        self.since(0)
     }
 
     /// Entries from position `from` on (for a consumer that remembers how far it read).
-    pub fn since(&self, from: usize) -> &[Event] {
-        self.entries.get(from..).unwrap_or_default()
+    pub fn since(&self, from: usize) -> impl ExactSizeIterator<Item = Event> + '_ {
+        let from = from.min(self.entries.len());
+        self.entries[from..]
+            .iter()
+            .enumerate()
+            .map(move |(i, e)| self.event(from + i, e))
+    }
+
+    fn event(&self, position: usize, e: &Entry) -> Event {
+        let sequence = if self.metrics_only_for_executions {
+            self.sequences.get(position).copied().unwrap_or_default()
+        } else {
+            position as u64
+        };
+        Event {
+            sequence,
+            at: e.at,
+            job_id: self
+                .jobs
+                .get(e.job as usize)
+                .cloned()
+                .unwrap_or_else(|| "".into()),
+            thing: (e.thing != NO_THING).then_some(ThingId(e.thing)),
+            execution_number: e.execution_number,
+            kind: e.kind.unpack(),
+        }
     }
 
     /// The counters, over every event including those not kept.
@@ -177,8 +278,8 @@ impl EventLog {
     /// execution entries are not kept).
     pub fn recount(&self) -> Metrics {
         let mut m = Metrics::default();
-        for e in &self.entries {
-            m.apply(e);
+        for e in self.entries() {
+            m.apply(&e);
         }
         m
     }
@@ -186,60 +287,137 @@ impl EventLog {
     fn push(
         &mut self,
         at: u64,
-        job_id: &Arc<str>,
+        job: u32,
         thing: Option<ThingId>,
         execution_number: u32,
         kind: EventKind,
     ) {
-        let event = Event {
-            sequence: self.seen,
-            at,
-            job_id: job_id.clone(),
-            thing,
-            execution_number,
-            kind,
-        };
+        let sequence = self.seen;
         self.seen += 1;
-        self.metrics.apply(&event);
-        if thing.is_none() || !self.metrics_only_for_executions {
-            self.entries.push(event);
+        self.metrics.apply_kind(kind);
+        if thing.is_some() && self.metrics_only_for_executions {
+            return;
         }
+        if self.metrics_only_for_executions {
+            self.sequences.push(sequence);
+        }
+        self.entries.push(Entry {
+            at,
+            job,
+            thing: thing.map_or(NO_THING, |t| t.0),
+            execution_number,
+            kind: PackedKind::pack(kind),
+        });
     }
 
-    pub(crate) fn job(&mut self, at: u64, job_id: &Arc<str>, kind: EventKind) {
-        self.push(at, job_id, None, 0, kind);
+    /// A job event; `job` is the engine's index of the job `job_id`.
+    pub(crate) fn job(&mut self, at: u64, job: u32, job_id: &Arc<str>, kind: EventKind) {
+        let index = job as usize;
+        if self.jobs.len() <= index {
+            self.jobs.resize(index + 1, Arc::from(""));
+        }
+        if *self.jobs[index] != **job_id {
+            self.jobs[index] = job_id.clone();
+        }
+        self.push(at, job, None, 0, kind);
     }
 
+    /// An execution of job `job` (the index a job event registered) changed status.
     pub(crate) fn execution(
         &mut self,
         at: u64,
-        job_id: &Arc<str>,
+        job: u32,
         thing: ThingId,
         execution: u32,
         status: JobExecutionStatus,
     ) {
         self.push(
             at,
-            job_id,
+            job,
             Some(thing),
             execution,
             EventKind::Execution(status),
         );
     }
 
-    pub(crate) fn execution_deleted(
-        &mut self,
-        at: u64,
-        job_id: &Arc<str>,
-        thing: ThingId,
-        execution: u32,
-    ) {
-        self.push(
-            at,
-            job_id,
-            Some(thing),
-            execution,
-            EventKind::ExecutionDeleted,
+    /// An execution of job `job` was deleted.
+    pub(crate) fn execution_deleted(&mut self, at: u64, job: u32, thing: ThingId, execution: u32) {
+        self.push(at, job, Some(thing), execution, EventKind::ExecutionDeleted);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds() -> Vec<EventKind> {
+        let mut all = JOB_KINDS.to_vec();
+        all.extend(STATUSES.iter().map(|&s| EventKind::Execution(s)));
+        all
+    }
+
+    #[test]
+    fn every_kind_survives_packing() {
+        for kind in kinds() {
+            assert_eq!(PackedKind::pack(kind).unpack(), kind);
+        }
+        assert_eq!(kinds().len(), 14);
+    }
+
+    #[test]
+    fn entries_read_back_as_pushed_with_their_job_ids_and_sequences() {
+        let mut log = EventLog::new(true);
+        let (a, b): (Arc<str>, Arc<str>) = ("job-a".into(), "job-b".into());
+        log.job(10, 0, &a, EventKind::JobCreated);
+        log.job(11, 1, &b, EventKind::JobCreated);
+        log.execution(12, 1, ThingId(7), 1, JobExecutionStatus::Queued);
+        log.execution_deleted(13, 0, ThingId(8), 2);
+        let read: Vec<Event> = log.entries().collect();
+        assert_eq!(read.len(), 4);
+        assert_eq!(
+            read[2],
+            Event {
+                sequence: 2,
+                at: 12,
+                job_id: b.clone(),
+                thing: Some(ThingId(7)),
+                execution_number: 1,
+                kind: EventKind::Execution(JobExecutionStatus::Queued),
+            }
         );
+        assert_eq!(
+            (&*read[3].job_id, read[3].thing),
+            ("job-a", Some(ThingId(8)))
+        );
+        assert_eq!(read[0].thing, None);
+        assert_eq!(log.since(3).count(), 1);
+        assert_eq!(log.since(99).count(), 0);
+        assert_eq!(log.metrics(), log.recount());
+    }
+
+    #[test]
+    fn without_execution_entries_job_entries_keep_their_sequence_and_metrics_count_all() {
+        let mut log = EventLog::new(false);
+        let id: Arc<str> = "j".into();
+        log.job(1, 0, &id, EventKind::JobCreated);
+        log.execution(2, 0, ThingId(0), 1, JobExecutionStatus::Queued);
+        log.execution(3, 0, ThingId(0), 1, JobExecutionStatus::Succeeded);
+        log.job(4, 0, &id, EventKind::JobCompleted);
+        let seqs: Vec<u64> = log.entries().map(|e| e.sequence).collect();
+        assert_eq!(seqs, [0, 3]);
+        let m = log.metrics();
+        assert_eq!(
+            (
+                m.queued_job_execution_total_count,
+                m.successful_job_execution_total_count
+            ),
+            (1, 1)
+        );
+        assert_eq!(m.jobs_completed, 1);
+    }
+
+    #[test]
+    fn an_entry_is_24_bytes() {
+        assert_eq!(core::mem::size_of::<Entry>(), 24);
     }
 }

@@ -109,7 +109,7 @@ impl Engine {
         j.last_updated_at = t;
         j.admission.restart(t);
         let id = j.id.clone();
-        self.events.job(t, &id, EventKind::JobStarted);
+        self.events.job(t, job, &id, EventKind::JobStarted);
     }
 
     fn end_schedule(&mut self, job: u32) {

@@ -91,7 +91,7 @@ impl Engine {
         let index = self.jobs.len() as u32;
         self.jobs.push(Some(job));
         self.by_id.insert(id.to_string(), index);
-        self.events.job(now, &id, EventKind::JobCreated);
+        self.events.job(now, index, &id, EventKind::JobCreated);
         self.run_due(index);
         Ok(self.describe(index))
     }
@@ -242,10 +242,10 @@ impl Engine {
         let now = self.now;
         let j = self.jobs[index as usize].take().expect("live job");
         self.by_id.remove(job_id);
-        self.events.job(now, &j.id, EventKind::JobDeleted);
+        self.events.job(now, index, &j.id, EventKind::JobDeleted);
         for s in j.slots.iter().filter(|s| s.status.is_some()) {
             self.events
-                .execution_deleted(now, &j.id, s.thing, s.execution_number);
+                .execution_deleted(now, index, s.thing, s.execution_number);
         }
         for s in j.slots.iter().filter(|s| s.is_pending()) {
             self.announce(s.thing);
@@ -473,9 +473,9 @@ impl Engine {
         // the admission cursor, so it is not notified again. A rare operation: the counters
         // are recounted.
         *s = Slot::new(thing_id);
-        let id = j.id.clone();
         j.counts = Counts::recount(j.slots.iter());
-        self.events.execution_deleted(now, &id, thing_id, execution);
+        self.events
+            .execution_deleted(now, index, thing_id, execution);
         if was_pending {
             self.announce(thing_id);
         }

@@ -34,8 +34,7 @@ impl Engine {
         let (thing, execution) = (s.thing, s.execution_number);
         j.counts.moved(from, to);
         j.last_updated_at = now;
-        let id = j.id.clone();
-        self.events.execution(now, &id, thing, execution, to);
+        self.events.execution(now, job, thing, execution, to);
         let (was_pending, is_pending) = (from.is_some_and(|f| !f.is_terminal()), !to.is_terminal());
         let retried = to.is_terminal() && self.after_terminal(job, slot, to);
         // A retry queued a new execution and announced it already.
@@ -128,7 +127,7 @@ impl Engine {
             j.completed_at = Some(now);
             j.last_updated_at = now;
             let id = j.id.clone();
-            self.events.job(now, &id, EventKind::JobCompleted);
+            self.events.job(now, job, &id, EventKind::JobCompleted);
         }
     }
 
@@ -142,12 +141,17 @@ impl Engine {
         let next = self
             .next_pending(thing)
             .map(|(job, slot)| (job, self.job(job).slots[slot as usize].execution_number));
-        let last = self.announced.get(&thing).copied();
+        let at = thing.0 as usize;
+        let last = self
+            .announced
+            .get(at)
+            .copied()
+            .filter(|&a| a != super::NOT_ANNOUNCED);
         if next != last {
-            match next {
-                Some(n) => self.announced.insert(thing, n),
-                None => self.announced.remove(&thing),
-            };
+            if self.announced.len() <= at {
+                self.announced.resize(at + 1, super::NOT_ANNOUNCED);
+            }
+            self.announced[at] = next.unwrap_or(super::NOT_ANNOUNCED);
             self.notifications.push_back(Notification {
                 thing,
                 kind: NotificationKind::NotifyNext,
@@ -193,7 +197,7 @@ impl Engine {
         j.completed_at = Some(now);
         j.last_updated_at = now;
         let id = j.id.clone();
-        self.events.job(now, &id, EventKind::JobCanceled);
+        self.events.job(now, job, &id, EventKind::JobCanceled);
         self.cancel_executions(job, force);
     }
 

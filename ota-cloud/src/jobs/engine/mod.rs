@@ -34,6 +34,9 @@ use crate::fleet::{Fleet, ThingId};
 use crate::jobs::events::EventLog;
 use job_state::JobState;
 
+/// No execution announced (job index and execution number no job reaches).
+const NOT_ANNOUNCED: (u32, u32) = (u32::MAX, u32::MAX);
+
 /// A push AWS would send a thing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotificationKind {
@@ -68,7 +71,7 @@ pub struct Settings {
     /// Most executions per list in a `GetPendingJobExecutions` reply (AWS: 10).
     pub max_pending_listed: usize,
     /// Keep every execution event in the log (job events are always kept, and the metrics
-    /// count every event either way). Off saves about 48 bytes per status change at scale.
+    /// count every event either way). Off saves 24 bytes per status change.
     pub keep_execution_events: bool,
 }
 
@@ -90,11 +93,12 @@ pub struct Engine {
     settings: Settings,
     fleet: Fleet,
     jobs: Vec<Option<JobState>>,
-    by_id: HashMap<String, u32>,
+    by_id: HashMap<String, u32, foldhash::fast::RandomState>,
     /// (deadline, job, slot, execution number): in-progress and step timers, lazily removed.
     timers: BinaryHeap<Reverse<(u64, u32, u32, u32)>>,
-    /// The next execution last announced by `notify-next`, per thing: (job, execution number).
-    announced: HashMap<ThingId, (u32, u32)>,
+    /// The next execution last announced by `notify-next`, indexed by thing id: (job,
+    /// execution number), [`NOT_ANNOUNCED`] for none. Dense: 8 bytes per thing id ever made.
+    announced: Vec<(u32, u32)>,
     notifications: VecDeque<Notification>,
     events: EventLog,
     now: u64,
@@ -107,9 +111,9 @@ impl Engine {
             settings,
             fleet: Fleet::new(),
             jobs: Vec::new(),
-            by_id: HashMap::new(),
+            by_id: HashMap::default(),
             timers: BinaryHeap::new(),
-            announced: HashMap::new(),
+            announced: Vec::new(),
             notifications: VecDeque::new(),
             events: EventLog::new(settings.keep_execution_events),
             now,

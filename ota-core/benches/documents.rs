@@ -65,14 +65,12 @@ fn get_pending(c: &mut Criterion) {
     let payload = payload.into_bytes();
     let mut group = c.benchmark_group("get_pending_10_jobs");
     group.throughput(Throughput::Bytes(payload.len() as u64));
-    let parsers: [(&str, QueuedJobs); 3] = [
+    // serde-json-core cannot read these types any more: their strings are `JsonStr`, which
+    // asks its deserializer for a newtype struct (to keep escapes undecoded), and
+    // serde-json-core refuses that (`CustomError`). `serde_json` and ours can.
+    let parsers: [(&str, QueuedJobs); 2] = [
         ("strict_no_alloc", |payload| {
             let reply: GetPendingResponse<'_> = ota_core::json::from_slice(payload).unwrap();
-            reply.queued_jobs.len()
-        }),
-        ("serde_json_core", |payload| {
-            let (reply, _) =
-                serde_json_core::from_slice::<GetPendingResponse<'_>>(payload).unwrap();
             reply.queued_jobs.len()
         }),
         ("serde_json", |payload| {

@@ -72,7 +72,7 @@ enum Command {
 struct RunArgs {
     /// A shipped scenario's name or a TOML file (default: `default`).
     scenario: Option<String>,
-    /// Override the fleet size: 1 to 1,000,000 (a device costs a few KB: about 8 GB at the
+    /// Override the fleet size: 1 to 1,000,000 (a device costs about 4 KB: about 4 GB at the
     /// bound with the default image).
     #[arg(long)]
     devices: Option<u32>,

@@ -67,6 +67,20 @@ impl Scalars {
     }
 }
 
+/// What a backend whose arithmetic does not check decides before it is asked (the
+/// accelerator, AWS-LC): r and s in 1..n-1 ([`CryptoError::BadSignatureEncoding`]), and s
+/// low when `low_s` ([`CryptoError::HighS`]).
+#[cfg(any(test, feature = "p256-accelerator", feature = "aws-lc"))]
+pub(crate) fn precheck(signature: &Scalars, low_s: bool) -> Result<(), super::CryptoError> {
+    if !signature.in_range() {
+        return Err(super::CryptoError::BadSignatureEncoding);
+    }
+    if low_s && signature.high_s() {
+        return Err(super::CryptoError::HighS);
+    }
+    Ok(())
+}
+
 /// A short-form length and the content it spans; the rest after it.
 fn short_form(input: &[u8]) -> Option<(&[u8], &[u8])> {
     let (&len, rest) = input.split_first()?;

@@ -10,7 +10,7 @@
 //! arithmetic: ota-core's verification is not linked unless the application installs
 //! [`super::PortableP256`].
 
-use super::ecdsa_der::Scalars;
+use super::ecdsa_der::{Scalars, precheck};
 use super::{CryptoError, P256Accelerator, P256Point, P256Verdict};
 
 /// A P-256 public key: a point on the curve, not the identity.
@@ -48,18 +48,6 @@ impl P256Key {
         let accelerator = super::p256_install::accelerator()?;
         ask(accelerator, &self.0, digest, signature)
     }
-}
-
-/// What is decided before any accelerator is asked: r and s in 1..n-1
-/// ([`CryptoError::BadSignatureEncoding`]), and s low when `low_s` ([`CryptoError::HighS`]).
-fn precheck(signature: &Scalars, low_s: bool) -> Result<(), CryptoError> {
-    if !signature.in_range() {
-        return Err(CryptoError::BadSignatureEncoding);
-    }
-    if low_s && signature.high_s() {
-        return Err(CryptoError::HighS);
-    }
-    Ok(())
 }
 
 /// The accelerator's verdict as ota-core's result.

@@ -53,12 +53,7 @@ impl P256Key {
         signature: &Scalars,
         low_s: bool,
     ) -> Result<(), CryptoError> {
-        if !signature.in_range() {
-            return Err(CryptoError::BadSignatureEncoding);
-        }
-        if low_s && signature.high_s() {
-            return Err(CryptoError::HighS);
-        }
+        super::ecdsa_der::precheck(signature, low_s)?;
         let digest = super::aws_lc::sha256_prehash(digest);
         let mut fixed = [0u8; 64];
         fixed[..32].copy_from_slice(&signature.r);

@@ -283,9 +283,8 @@ impl World {
             if !online {
                 continue;
             }
-            for delay in deliveries(&self.scenario.network, &mut self.rng) {
-                self.schedule(self.now + delay, Event::ToService(d, m.clone()));
-            }
+            let delays = deliveries(&self.scenario.network, &mut self.rng);
+            self.schedule_deliveries(delays, d, m, Event::ToService);
         }
         for e in events {
             self.on_device_event(d, e);

@@ -214,6 +214,25 @@ impl World {
         }));
     }
 
+    /// Deliver `m` to device `d` or from it (`event`) after each of `delays` (from
+    /// [`crate::net::deliveries`]): copied for all but the last delivery, which takes it, so
+    /// the usual single delivery copies nothing.
+    fn schedule_deliveries(
+        &mut self,
+        delays: Vec<u64>,
+        d: u32,
+        m: Message,
+        event: fn(u32, Message) -> Event,
+    ) {
+        let Some((&last, rest)) = delays.split_last() else {
+            return;
+        };
+        for &delay in rest {
+            self.schedule(self.now + delay, event(d, m.clone()));
+        }
+        self.schedule(self.now + last, event(d, m));
+    }
+
     /// The simulated time (Unix ms).
     pub fn now(&self) -> u64 {
         self.now

@@ -29,9 +29,8 @@ impl World {
         if !self.devices[d as usize].online {
             return;
         }
-        for delay in deliveries(&self.scenario.network, &mut self.rng) {
-            self.schedule(self.now + delay, Event::ToDevice(d, m.clone()));
-        }
+        let delays = deliveries(&self.scenario.network, &mut self.rng);
+        self.schedule_deliveries(delays, d, m, Event::ToDevice);
     }
 
     /// After anything touched the engine: send its pushes and schedule its next timer.

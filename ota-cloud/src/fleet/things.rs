@@ -1,9 +1,11 @@
-//! The thing table: names packed in one string, a 24-byte record per thing, a name index.
+//! The thing table: names packed in one string, an 8-byte record per thing, a name index.
 //!
-//! A thing costs its record, its name bytes and about 8 to 16 bytes of index, plus one
-//! allocation for its attributes if it has any. Deleted things keep their record (ids are
+//! A thing costs its record, its name bytes and about 8 to 16 bytes of index, plus an entry
+//! in the attribute map and one allocation if it has attributes. Deleted things keep their record (ids are
 //! never reused); their name bytes are reclaimed by compacting the name string once more
 //! than half of it is dead.
+
+use std::collections::HashMap;
 
 use super::index::NameIndex;
 use super::{FleetError, ThingId, attributes};
@@ -13,8 +15,6 @@ const MIN_COMPACT: usize = 4096;
 
 #[derive(Clone, Debug)]
 struct Record {
-    /// Packed attributes (see `attributes`), `None` without any.
-    attributes: Option<Box<str>>,
     name_start: u32,
     /// Static groups the thing is a direct member of.
     static_groups: u16,
@@ -27,6 +27,8 @@ struct Record {
 pub(super) struct Things {
     names: String,
     records: Vec<Record>,
+    /// Packed attributes (see `attributes`) of the live things that have any, by id.
+    attributes: HashMap<u32, Box<str>, foldhash::fast::RandomState>,
     index: NameIndex,
     live: usize,
     dead_bytes: usize,
@@ -67,9 +69,10 @@ impl Things {
 
     /// Packed attributes of a live thing (empty without any or for an unknown id).
     pub(super) fn attributes(&self, id: ThingId) -> &str {
-        self.record(id)
-            .and_then(|record| record.attributes.as_deref())
-            .unwrap_or_default()
+        match self.record(id) {
+            Some(_) => self.attributes.get(&id.0).map_or("", |a| a),
+            None => "",
+        }
     }
 
     /// The value of one attribute of a live thing.
@@ -79,9 +82,13 @@ impl Things {
 
     /// Replace the packed attributes of a live thing; does nothing for an unknown id.
     pub(super) fn set_attributes(&mut self, id: ThingId, packed: Option<Box<str>>) {
-        if let Some(record) = self.record_mut(id) {
-            record.attributes = packed;
+        if self.record(id).is_none() {
+            return;
         }
+        match packed {
+            Some(packed) => self.attributes.insert(id.0, packed),
+            None => self.attributes.remove(&id.0),
+        };
     }
 
     /// Number of static groups a live thing is directly in (0 for an unknown id).
@@ -146,8 +153,10 @@ impl Things {
         }
         self.index.insert(self.index.tag(name), id)?;
         self.names.push_str(name);
+        if let Some(attributes) = attributes {
+            self.attributes.insert(id, attributes);
+        }
         self.records.push(Record {
-            attributes,
             name_start,
             static_groups: 0,
             name_len,
@@ -174,8 +183,8 @@ impl Things {
         let id = index.remove(tag, is_name)?;
         if let Some(record) = self.records.get_mut(id as usize) {
             self.dead_bytes += usize::from(record.name_len);
+            self.attributes.remove(&id);
             *record = Record {
-                attributes: None,
                 name_start: 0,
                 static_groups: 0,
                 name_len: 0,
@@ -219,8 +228,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn record_is_24_bytes() {
-        assert_eq!(core::mem::size_of::<Record>(), 24);
+    fn record_is_8_bytes() {
+        assert_eq!(core::mem::size_of::<Record>(), 8);
     }
 
     #[test]
@@ -241,6 +250,14 @@ mod tests {
         assert_ne!(c, a, "ids are not reused");
         assert_eq!(t.ids().collect::<Vec<_>>(), [b, c]);
         assert_eq!(t.len(), 2);
+        assert_eq!(t.remove("bb"), Some(b));
+        assert_eq!(t.attribute(b, "k"), None);
+        assert!(
+            t.attributes.is_empty(),
+            "a deleted thing's attributes go with it"
+        );
+        t.set_attributes(b, Some("k=w".into()));
+        assert!(t.attributes.is_empty(), "nor can they come back");
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! The append-only event log, shaped like AWS IoT's `$aws/events/job…` messages, and the
-//! CloudWatch-style counters derived from it.
+//! The event log, shaped like AWS IoT's `$aws/events/job…` messages (its newest entries,
+//! up to a capacity), and the CloudWatch-style counters over every event.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use ota_core::jobs::JobExecutionStatus;
@@ -143,25 +144,35 @@ impl Metrics {
     }
 }
 
-/// The log. Execution entries can be left out for very large runs (job entries stay, and
-/// the metrics count everything).
+/// The log: the newest entries, up to a capacity. Execution entries can be left out
+/// altogether for very large runs (job entries stay).
+///
+/// Bounded: past its capacity the oldest entry is dropped for each new one, as an MQTT
+/// subscriber that falls behind misses AWS's `$aws/events` messages. The [`Metrics`] count
+/// every event ever pushed, kept or not. Positions (see [`EventLog::since`]) count every
+/// entry ever kept, so a consumer's position stays valid while old entries go.
 ///
 /// Held compactly: 24 bytes per entry (the job as an index into the log's table of job
-/// ids, the thing as its id), so an execution's three usual events (queued, in progress, a
-/// terminal status) cost 72 bytes, not three 48-byte [`Event`]s with a reference-counted
-/// id. [`Event`]s are made when read.
+/// ids, the thing as its id). [`Event`]s are made when read.
 #[derive(Debug, Clone, Default)]
 pub struct EventLog {
-    entries: Vec<Entry>,
+    entries: VecDeque<Entry>,
     /// Job ids by the engine's job index (the index is never reused).
     jobs: Vec<Arc<str>>,
     /// The sequence number of each kept entry, only while execution entries are left out
     /// (otherwise an entry's sequence number is its position).
-    sequences: Vec<u64>,
+    sequences: VecDeque<u64>,
+    /// Entries kept at most.
+    capacity: usize,
+    /// Entries kept once and dropped since (the position of the oldest kept entry).
+    dropped: usize,
     metrics: Metrics,
     seen: u64,
     metrics_only_for_executions: bool,
 }
+
+/// Entries an [`EventLog`] keeps unless told otherwise: 1.5 MiB of entries.
+pub const DEFAULT_EVENT_LOG_CAPACITY: usize = 1 << 16;
 
 /// One entry as held: `thing` is [`NO_THING`] for job events.
 #[derive(Debug, Clone, Copy)]
@@ -217,15 +228,17 @@ impl PackedKind {
 }
 
 impl EventLog {
-    /// An empty log; `keep_execution_events` false keeps only the job entries.
-    pub fn new(keep_execution_events: bool) -> Self {
+    /// An empty log that keeps the newest `capacity` entries; `keep_execution_events`
+    /// false keeps only the job entries. A capacity of 0 keeps no entry, only the metrics.
+    pub fn new(keep_execution_events: bool, capacity: usize) -> Self {
         Self {
             metrics_only_for_executions: !keep_execution_events,
+            capacity,
             ..Self::default()
         }
     }
 
-    /// Entries kept.
+    /// Entries kept now.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -235,25 +248,44 @@ impl EventLog {
         self.entries.is_empty()
     }
 
-    /// Every entry kept, in order.
+    /// Entries kept at most.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Entries dropped to make room: the position of the oldest entry kept.
+    pub fn dropped(&self) -> usize {
+        self.dropped
+    }
+
+    /// The position the next entry will have (entries ever kept, dropped ones included):
+    /// what a consumer that has read everything passes to [`EventLog::since`] next.
+    pub fn end(&self) -> usize {
+        self.dropped + self.entries.len()
+    }
+
+    /// Every entry kept, oldest first.
     pub fn entries(&self) -> impl ExactSizeIterator<Item = Event> + '_ {
         self.since(0)
     }
 
-    /// Entries from position `from` on (for a consumer that remembers how far it read).
+    /// Entries from position `from` on, for a consumer that remembers how far it read
+    /// ([`EventLog::end`] after reading). Entries dropped before it read them are not
+    /// returned: the first one returned is at `from.max(self.dropped())`.
     pub fn since(&self, from: usize) -> impl ExactSizeIterator<Item = Event> + '_ {
-        let from = from.min(self.entries.len());
-        self.entries[from..]
-            .iter()
+        let start = from.saturating_sub(self.dropped).min(self.entries.len());
+        self.entries
+            .range(start..)
             .enumerate()
-            .map(move |(i, e)| self.event(from + i, e))
+            .map(move |(i, e)| self.event(start + i, e))
     }
 
-    fn event(&self, position: usize, e: &Entry) -> Event {
+    /// The event kept at index `kept` (0 is the oldest kept).
+    fn event(&self, kept: usize, e: &Entry) -> Event {
         let sequence = if self.metrics_only_for_executions {
-            self.sequences.get(position).copied().unwrap_or_default()
+            self.sequences.get(kept).copied().unwrap_or_default()
         } else {
-            position as u64
+            (self.dropped + kept) as u64
         };
         Event {
             sequence,
@@ -275,7 +307,7 @@ impl EventLog {
     }
 
     /// Recompute the metrics from the kept entries (equal to [`EventLog::metrics`] unless
-    /// execution entries are not kept).
+    /// execution entries are not kept or some were dropped).
     pub fn recount(&self) -> Metrics {
         let mut m = Metrics::default();
         for e in self.entries() {
@@ -298,10 +330,18 @@ impl EventLog {
         if thing.is_some() && self.metrics_only_for_executions {
             return;
         }
-        if self.metrics_only_for_executions {
-            self.sequences.push(sequence);
+        if self.capacity == 0 {
+            return;
         }
-        self.entries.push(Entry {
+        if self.entries.len() == self.capacity {
+            self.entries.pop_front();
+            self.sequences.pop_front();
+            self.dropped += 1;
+        }
+        if self.metrics_only_for_executions {
+            self.sequences.push_back(sequence);
+        }
+        self.entries.push_back(Entry {
             at,
             job,
             thing: thing.map_or(NO_THING, |t| t.0),
@@ -366,7 +406,7 @@ mod tests {
 
     #[test]
     fn entries_read_back_as_pushed_with_their_job_ids_and_sequences() {
-        let mut log = EventLog::new(true);
+        let mut log = EventLog::new(true, DEFAULT_EVENT_LOG_CAPACITY);
         let (a, b): (Arc<str>, Arc<str>) = ("job-a".into(), "job-b".into());
         log.job(10, 0, &a, EventKind::JobCreated);
         log.job(11, 1, &b, EventKind::JobCreated);
@@ -397,7 +437,7 @@ mod tests {
 
     #[test]
     fn without_execution_entries_job_entries_keep_their_sequence_and_metrics_count_all() {
-        let mut log = EventLog::new(false);
+        let mut log = EventLog::new(false, DEFAULT_EVENT_LOG_CAPACITY);
         let id: Arc<str> = "j".into();
         log.job(1, 0, &id, EventKind::JobCreated);
         log.execution(2, 0, ThingId(0), 1, JobExecutionStatus::Queued);
@@ -414,6 +454,47 @@ mod tests {
             (1, 1)
         );
         assert_eq!(m.jobs_completed, 1);
+    }
+
+    #[test]
+    fn past_its_capacity_the_log_drops_the_oldest_and_positions_stay() {
+        for keep in [true, false] {
+            let mut log = EventLog::new(keep, 3);
+            let id: Arc<str> = "j".into();
+            for at in 0..5 {
+                log.job(at, 0, &id, EventKind::JobStarted);
+                log.execution(at, 0, ThingId(1), 1, JobExecutionStatus::Queued);
+            }
+            let kept = 3;
+            assert_eq!(log.len(), kept);
+            let ever = if keep { 10 } else { 5 };
+            assert_eq!((log.dropped(), log.end()), (ever - kept, ever));
+            // Sequences count every event, kept or not.
+            let seqs: Vec<u64> = log.entries().map(|e| e.sequence).collect();
+            let expected: Vec<u64> = if keep { vec![7, 8, 9] } else { vec![4, 6, 8] };
+            assert_eq!(seqs, expected);
+            assert_eq!(log.since(ever - 1).count(), 1);
+            assert_eq!(
+                log.since(0).count(),
+                kept,
+                "a slow consumer gets what is left"
+            );
+            assert_eq!(log.since(ever).count(), 0);
+            let m = log.metrics();
+            assert_eq!((m.queued_job_execution_total_count, m.jobs_created), (5, 0));
+        }
+    }
+
+    #[test]
+    fn a_log_of_capacity_zero_keeps_only_the_metrics() {
+        let mut log = EventLog::new(true, 0);
+        let id: Arc<str> = "j".into();
+        log.job(1, 0, &id, EventKind::JobCreated);
+        log.execution(2, 0, ThingId(0), 1, JobExecutionStatus::Succeeded);
+        assert!(log.is_empty());
+        assert_eq!(log.end(), 0);
+        assert_eq!(log.metrics().successful_job_execution_total_count, 1);
+        assert_eq!(log.metrics().jobs_created, 1);
     }
 
     #[test]

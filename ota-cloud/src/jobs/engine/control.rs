@@ -86,6 +86,7 @@ impl Engine {
             things,
             admission,
             counts: Counts::default(),
+            details: HashMap::default(),
             v,
         };
         let index = self.jobs.len() as u32;
@@ -264,11 +265,11 @@ impl Engine {
                 .unwrap_or_default()
                 .to_string(),
             status: s.status.unwrap_or(JobExecutionStatus::Queued),
-            status_details: s.details_map(),
+            status_details: j.details_map(slot),
             force_canceled: s.force_canceled,
-            queued_at: secs(s.queued_at),
-            started_at: opt_secs(s.started_at),
-            last_updated_at: secs(s.last_updated_at),
+            queued_at: secs(s.queued_at.get()),
+            started_at: opt_secs(s.started_at.get()),
+            last_updated_at: secs(s.last_updated_at.get()),
             execution_number: u64::from(s.execution_number),
             version_number: u64::from(s.version_number),
             retry_attempt: u32::from(s.retries_failed) + u32::from(s.retries_timed_out),
@@ -428,12 +429,11 @@ impl Engine {
                 ));
             }
         }
-        let s = &mut self.job_mut(index).slots[slot as usize];
+        let j = self.job_mut(index);
+        let s = &mut j.slots[slot as usize];
         s.force_canceled = force && s.status == Some(JobExecutionStatus::InProgress);
         if let Some(details) = status_details {
-            s.details = serde_json::to_string(&details)
-                .ok()
-                .map(String::into_boxed_str);
+            j.set_details(slot, &details);
         }
         self.set_status(index, slot, JobExecutionStatus::Canceled);
         Ok(())

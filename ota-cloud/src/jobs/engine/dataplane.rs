@@ -3,6 +3,7 @@
 use ota_core::jobs::{ErrorCode, JobExecutionStatus};
 
 use super::Engine;
+use super::slot::Millis;
 use crate::error::DataPlaneError;
 use crate::jobs::model::{
     DeviceExecution, ExecutionState, PendingExecutions, StartNext, StatusDetails, UpdateExecution,
@@ -70,10 +71,11 @@ impl Engine {
     }
 
     fn state(&self, job: u32, slot: u32) -> ExecutionState {
-        let s = &self.job(job).slots[slot as usize];
+        let j = self.job(job);
+        let s = &j.slots[slot as usize];
         ExecutionState {
             status: s.status.unwrap_or(Queued),
-            status_details: s.details_map(),
+            status_details: j.details_map(slot),
             version_number: u64::from(s.version_number),
         }
     }
@@ -93,7 +95,7 @@ impl Engine {
             };
             match j.slots[slot as usize].status {
                 Some(InProgress) => pending.in_progress.push(self.summary(index, slot)),
-                Some(Queued) => queued.push((j.slots[slot as usize].queued_at, index, slot)),
+                Some(Queued) => queued.push((j.slots[slot as usize].queued_at.get(), index, slot)),
                 _ => {}
             }
         }
@@ -138,25 +140,27 @@ impl Engine {
     fn start(&mut self, job: u32, slot: u32, details: Option<StatusDetails>, step: Option<i64>) {
         let now = self.now;
         let timeout = self.job(job).v.in_progress_timeout_min;
-        let s = &mut self.job_mut(job).slots[slot as usize];
+        let j = self.job_mut(job);
+        if let Some(d) = details {
+            j.set_details(slot, &d);
+        }
+        let s = &mut j.slots[slot as usize];
         let first = s.status == Some(Queued);
         s.version_number += 1;
-        if let Some(d) = details {
-            s.details = serde_json::to_string(&d).ok().map(String::into_boxed_str);
-        }
         if first {
-            s.started_at = now;
-            s.in_progress_deadline = timeout.map_or(0, |m| now + u64::from(m) * 60_000);
+            s.started_at = Millis::new(now);
+            s.in_progress_deadline =
+                Millis::new(timeout.map_or(0, |m| now.saturating_add(u64::from(m) * 60_000)));
         }
         match step {
-            Some(-1) => s.step_deadline = 0,
+            Some(-1) => s.step_deadline = Millis::ZERO,
             Some(m) => {
-                let deadline = now + m as u64 * 60_000;
+                let deadline = now.saturating_add(m as u64 * 60_000);
                 // Never beyond the in-progress deadline.
-                s.step_deadline = match s.in_progress_deadline {
+                s.step_deadline = Millis::new(match s.in_progress_deadline.get() {
                     0 => deadline,
                     p => deadline.min(p),
-                };
+                });
             }
             None => {}
         }
@@ -168,7 +172,7 @@ impl Engine {
             self.set_status(job, slot, InProgress);
         } else {
             let j = self.job_mut(job);
-            j.slots[slot as usize].last_updated_at = now;
+            j.slots[slot as usize].last_updated_at = Millis::new(now);
             j.last_updated_at = now;
         }
     }
@@ -348,10 +352,10 @@ impl Engine {
                 update.step_timeout_in_minutes,
             );
         }
-        let s = &mut self.job_mut(job).slots[slot as usize];
-        s.version_number += 1;
+        let j = self.job_mut(job);
+        j.slots[slot as usize].version_number += 1;
         if let Some(d) = &update.status_details {
-            s.details = serde_json::to_string(d).ok().map(String::into_boxed_str);
+            j.set_details(slot, d);
         }
         self.set_status(job, slot, update.status);
     }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use ota_core::jobs::JobExecutionStatus::Succeeded;
 
 use crate::fleet::{GroupId, ThingId};
-use crate::jobs::model::JobStatus;
+use crate::jobs::model::{JobStatus, StatusDetails};
 use crate::jobs::validate::Validated;
 
 use super::Pacing;
@@ -34,6 +34,8 @@ pub(crate) struct JobState {
     pub(crate) things: Vec<ThingId>,
     pub(crate) admission: Admission,
     pub(crate) counts: Counts,
+    /// `statusDetails` as compact JSON, by slot, for the executions whose device set any.
+    pub(crate) details: HashMap<u32, Box<str>, foldhash::fast::RandomState>,
 }
 
 impl JobState {
@@ -42,6 +44,22 @@ impl JobState {
             Ok(i) => Some(i as u32),
             Err(_) => self.late.get(&thing).copied(),
         }
+    }
+
+    /// The `statusDetails` of `slot`'s execution (empty when none were set).
+    pub(crate) fn details_map(&self, slot: u32) -> StatusDetails {
+        self.details
+            .get(&slot)
+            .and_then(|d| serde_json::from_str(d).ok())
+            .unwrap_or_default()
+    }
+
+    /// Replace the `statusDetails` of `slot`'s execution.
+    pub(crate) fn set_details(&mut self, slot: u32, details: &StatusDetails) {
+        match serde_json::to_string(details) {
+            Ok(json) => self.details.insert(slot, json.into_boxed_str()),
+            Err(_) => self.details.remove(&slot),
+        };
     }
 
     pub(crate) fn add_slot(&mut self, thing: ThingId) -> u32 {

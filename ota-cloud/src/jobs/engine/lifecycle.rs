@@ -3,6 +3,7 @@
 
 use ota_core::jobs::JobExecutionStatus;
 
+use super::slot::Millis;
 use super::{Engine, Notification, NotificationKind};
 use crate::jobs::events::EventKind;
 use crate::jobs::model::{CancelJob, Comparator, Denominator, FailureType, JobStatus};
@@ -18,20 +19,22 @@ impl Engine {
         let s = &mut j.slots[slot as usize];
         let from = s.status;
         s.status = Some(to);
-        s.last_updated_at = now;
+        s.last_updated_at = Millis::new(now);
         if to.is_terminal() || to == Queued {
-            s.in_progress_deadline = 0;
-            s.step_deadline = 0;
+            s.in_progress_deadline = Millis::ZERO;
+            s.step_deadline = Millis::ZERO;
         }
         if to == Queued {
             s.execution_number += 1;
             s.version_number = 1;
-            s.queued_at = now;
-            s.started_at = 0;
-            s.details = None;
+            s.queued_at = Millis::new(now);
+            s.started_at = Millis::ZERO;
             s.force_canceled = false;
         }
         let (thing, execution) = (s.thing, s.execution_number);
+        if to == Queued {
+            j.details.remove(&slot);
+        }
         j.counts.moved(from, to);
         j.last_updated_at = now;
         self.events.execution(now, job, thing, execution, to);
@@ -170,8 +173,8 @@ impl Engine {
             let s = &j.slots[slot as usize];
             match s.status {
                 Some(InProgress) => return Some((index, slot)),
-                Some(Queued) if queued.is_none_or(|(at, _, _)| s.queued_at < at) => {
-                    queued = Some((s.queued_at, index, slot));
+                Some(Queued) if queued.is_none_or(|(at, _, _)| s.queued_at.get() < at) => {
+                    queued = Some((s.queued_at.get(), index, slot));
                 }
                 _ => {}
             }

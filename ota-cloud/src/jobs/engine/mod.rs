@@ -31,7 +31,7 @@ pub use admission::Pacing;
 pub use dataplane::JobSelector;
 
 use crate::fleet::{Fleet, ThingId};
-use crate::jobs::events::EventLog;
+use crate::jobs::events::{DEFAULT_EVENT_LOG_CAPACITY, EventLog};
 use job_state::JobState;
 
 /// No execution announced (job index and execution number no job reaches).
@@ -70,9 +70,13 @@ pub struct Settings {
     pub pace_late_joiners: bool,
     /// Most executions per list in a `GetPendingJobExecutions` reply (AWS: 10).
     pub max_pending_listed: usize,
-    /// Keep every execution event in the log (job events are always kept, and the metrics
-    /// count every event either way). Off saves 24 bytes per status change.
+    /// Keep execution events in the log (job events are always kept, and the metrics
+    /// count every event either way). Default true.
     pub keep_execution_events: bool,
+    /// Entries the event log keeps at most, the newest (24 bytes each; the metrics count
+    /// every event either way). Default [`DEFAULT_EVENT_LOG_CAPACITY`] (65,536); 0 keeps
+    /// only the metrics.
+    pub event_log_capacity: usize,
 }
 
 impl Default for Settings {
@@ -83,9 +87,13 @@ impl Default for Settings {
             pace_late_joiners: false,
             max_pending_listed: 10,
             keep_execution_events: true,
+            event_log_capacity: DEFAULT_EVENT_LOG_CAPACITY,
         }
     }
 }
+
+/// Room the empty notification queue keeps (32 KiB); beyond it, given back.
+const NOTIFICATIONS_KEPT_ROOM: usize = 4096;
 
 /// The in-memory IoT Jobs service. See the [module docs](self).
 #[derive(Debug)]
@@ -105,7 +113,8 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// An empty service at time `now` (Unix ms).
+    /// An empty service at time `now` (Unix ms). Executions hold their times in 48 bits:
+    /// times after the year 10889 read back as that year's end.
     pub fn new(now: u64, settings: Settings) -> Self {
         Self {
             settings,
@@ -115,7 +124,7 @@ impl Engine {
             timers: BinaryHeap::new(),
             announced: Vec::new(),
             notifications: VecDeque::new(),
-            events: EventLog::new(settings.keep_execution_events),
+            events: EventLog::new(settings.keep_execution_events, settings.event_log_capacity),
             now,
         }
     }
@@ -130,12 +139,17 @@ impl Engine {
         &self.settings
     }
 
-    /// The next push for a device.
+    /// The next push for a device. Once the queue is empty, what a burst made it hold
+    /// (a rollout admits a million targets in one `advance`) is given back.
     pub fn poll_notification(&mut self) -> Option<Notification> {
-        self.notifications.pop_front()
+        let next = self.notifications.pop_front();
+        if next.is_none() && self.notifications.capacity() > NOTIFICATIONS_KEPT_ROOM {
+            self.notifications.shrink_to(NOTIFICATIONS_KEPT_ROOM);
+        }
+        next
     }
 
-    /// The append-only event log.
+    /// The event log: its newest entries and the metrics over all of them.
     pub fn events(&self) -> &EventLog {
         &self.events
     }
@@ -171,5 +185,52 @@ impl Engine {
 
     fn push_timer(&mut self, deadline: u64, job: u32, slot: u32, execution: u32) {
         self.timers.push(Reverse((deadline, job, slot, execution)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jobs::model::{JobSpec, Target};
+    use ota_core::jobs::JobExecutionStatus;
+
+    #[test]
+    fn a_drained_notification_queue_gives_back_what_a_burst_took() {
+        let mut e = Engine::new(1_000, Settings::default());
+        e.create_group("g", None).unwrap();
+        for i in 0..10_000 {
+            let name = format!("t{i}");
+            e.create_thing(&name, &[]).unwrap();
+            e.add_thing_to_group("g", &name).unwrap();
+        }
+        let spec = JobSpec::new("j", vec![Target::Group("g".into())], "{}");
+        e.create_job(spec).unwrap();
+        // However the default rollout rate spreads them, an hour admits them all.
+        e.advance(1_000 + 3_600_000);
+        assert_eq!(
+            e.describe_job("j").unwrap().job_process_details.by_status[JobExecutionStatus::Queued],
+            10_000
+        );
+        let queued = e.notifications.len();
+        assert!(queued >= 10_000, "every target was announced: {queued}");
+        let mut drained = 0;
+        while e.poll_notification().is_some() {
+            drained += 1;
+        }
+        assert_eq!(drained, queued);
+        assert!(e.notifications.capacity() <= NOTIFICATIONS_KEPT_ROOM);
+    }
+
+    #[test]
+    fn executions_keep_their_times_to_the_millisecond() {
+        let t0 = 1_800_000_000_123;
+        let mut e = Engine::new(t0, Settings::default());
+        e.create_thing("t", &[]).unwrap();
+        let spec = JobSpec::new("j", vec![Target::Thing("t".into())], "{}");
+        e.create_job(spec).unwrap();
+        e.advance(t0 + 1);
+        let s = &e.job(0).slots[0];
+        assert!(s.queued_at.get() >= t0 && s.queued_at.get() <= t0 + 1);
+        assert_eq!(s.last_updated_at, s.queued_at);
     }
 }

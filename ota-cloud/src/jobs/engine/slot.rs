@@ -1,8 +1,33 @@
 //! One target of one job: its latest execution, packed small (the engine holds a million).
+//!
+//! A slot is 52 bytes: times in 48 bits, and `statusDetails` kept beside the slots (in
+//! [`super::job_state::JobState`]), since most executions have none for most of their life.
 
 use ota_core::jobs::JobExecutionStatus;
 
 use crate::fleet::ThingId;
+
+/// A Unix time in ms held in 48 bits, up to the year 10889 (later times saturate there).
+/// Two-byte aligned, so five of them pack into a slot without padding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Millis([u16; 3]);
+
+impl Millis {
+    /// The latest time held: 2^48 - 1 ms after 1970.
+    pub(crate) const MAX: u64 = (1 << 48) - 1;
+    /// "Unset".
+    pub(crate) const ZERO: Self = Self([0; 3]);
+
+    /// `ms`, or [`Millis::MAX`] if it is later.
+    pub(crate) fn new(ms: u64) -> Self {
+        let ms = ms.min(Self::MAX);
+        Self([ms as u16, (ms >> 16) as u16, (ms >> 32) as u16])
+    }
+
+    pub(crate) fn get(self) -> u64 {
+        u64::from(self.0[0]) | u64::from(self.0[1]) << 16 | u64::from(self.0[2]) << 32
+    }
+}
 
 /// A target's execution state. `status == None` means the target has not been notified yet
 /// (no execution exists).
@@ -20,15 +45,13 @@ pub(crate) struct Slot {
     pub(crate) timed_out_before_rejoin: u8,
     pub(crate) execution_number: u32,
     pub(crate) version_number: u32,
-    /// Unix ms; 0 when unset.
-    pub(crate) queued_at: u64,
-    pub(crate) started_at: u64,
-    pub(crate) last_updated_at: u64,
-    /// Absolute deadlines (Unix ms); 0 when not running.
-    pub(crate) in_progress_deadline: u64,
-    pub(crate) step_deadline: u64,
-    /// `statusDetails` as compact JSON, when the device set any.
-    pub(crate) details: Option<Box<str>>,
+    /// 0 when unset.
+    pub(crate) queued_at: Millis,
+    pub(crate) started_at: Millis,
+    pub(crate) last_updated_at: Millis,
+    /// Absolute deadlines; 0 when not running.
+    pub(crate) in_progress_deadline: Millis,
+    pub(crate) step_deadline: Millis,
 }
 
 impl Slot {
@@ -44,12 +67,11 @@ impl Slot {
             timed_out_before_rejoin: 0,
             execution_number: 0,
             version_number: 0,
-            queued_at: 0,
-            started_at: 0,
-            last_updated_at: 0,
-            in_progress_deadline: 0,
-            step_deadline: 0,
-            details: None,
+            queued_at: Millis::ZERO,
+            started_at: Millis::ZERO,
+            last_updated_at: Millis::ZERO,
+            in_progress_deadline: Millis::ZERO,
+            step_deadline: Millis::ZERO,
         }
     }
 
@@ -63,19 +85,12 @@ impl Slot {
 
     /// The deadline the timer must fire at (the step timer never beyond the in-progress one).
     pub(crate) fn deadline(&self) -> Option<u64> {
-        match (self.in_progress_deadline, self.step_deadline) {
+        match (self.in_progress_deadline.get(), self.step_deadline.get()) {
             (0, 0) => None,
             (0, s) => Some(s),
             (p, 0) => Some(p),
             (p, s) => Some(p.min(s)),
         }
-    }
-
-    pub(crate) fn details_map(&self) -> crate::jobs::model::StatusDetails {
-        self.details
-            .as_deref()
-            .and_then(|d| serde_json::from_str(d).ok())
-            .unwrap_or_default()
     }
 }
 
@@ -85,10 +100,16 @@ mod tests {
 
     #[test]
     fn slot_stays_small() {
-        assert!(
-            core::mem::size_of::<Slot>() <= 80,
-            "{}",
-            core::mem::size_of::<Slot>()
-        );
+        assert_eq!(core::mem::size_of::<Slot>(), 52);
+    }
+
+    #[test]
+    fn millis_hold_48_bits_and_saturate_beyond() {
+        for ms in [0, 1, 1_800_000_000_000, 0xFFFF, 0x1_0000, Millis::MAX] {
+            assert_eq!(Millis::new(ms).get(), ms);
+        }
+        assert_eq!(Millis::new(Millis::MAX + 1).get(), Millis::MAX);
+        assert_eq!(Millis::new(u64::MAX).get(), Millis::MAX);
+        assert_eq!(Millis::ZERO.get(), 0);
     }
 }

@@ -519,10 +519,13 @@ impl World {
         if !self.control.errors.is_empty() {
             return true;
         }
-        let settled = (0..self.devices.len() as u32).all(|d| self.device_settled(d));
-        let trust_over =
-            self.trust.all_made() && super::trust::jobs_over(&self.service.engine(), &self.trust);
-        if self.control.finished() && settled && trust_over {
+        // The scan over the fleet goes last: it runs every tick, and the campaigns are
+        // unfinished for most of a run.
+        let over = self.control.finished()
+            && self.trust.all_made()
+            && super::trust::jobs_over(&self.service.engine(), &self.trust)
+            && (0..self.devices.len() as u32).all(|d| self.device_settled(d));
+        if over {
             return true;
         }
         let quiet = self.scenario.campaign.quiet_minutes.saturating_mul(60_000);

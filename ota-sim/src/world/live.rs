@@ -549,14 +549,14 @@ impl World {
     fn take_offline_windows(&mut self) -> BTreeMap<u32, (u64, u64)> {
         let mut starts = BTreeMap::new();
         let mut windows = BTreeMap::new();
-        while let Some(std::cmp::Reverse(next)) = self.queue.pop() {
-            match next.event {
+        while let Some((at, event)) = self.queue.pop() {
+            match event {
                 Event::Offline(d) => {
-                    starts.insert(d, next.at);
+                    starts.insert(d, at);
                 }
                 Event::Online(d) => {
-                    if let Some(at) = starts.remove(&d) {
-                        windows.insert(d, (at, next.at));
+                    if let Some(start) = starts.remove(&d) {
+                        windows.insert(d, (start, at));
                     }
                 }
                 _ => {}

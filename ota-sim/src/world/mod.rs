@@ -9,12 +9,12 @@ mod devices;
 mod images;
 mod live;
 mod outcome;
+mod queue;
 mod service;
 mod stats;
 mod trust;
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use ota_cloud::{InMemory, ManualClock, Settings};
@@ -29,6 +29,7 @@ use crate::rng::SimRng;
 use crate::scenario::Scenario;
 use crate::storage::ImageSet;
 use images::Images;
+use queue::EventQueue;
 
 pub use control::{CampaignKind, Control, StageReport, Verdict};
 pub use live::{LiveError, LiveOptions};
@@ -65,30 +66,6 @@ impl Event {
     }
 }
 
-#[derive(Debug)]
-struct Scheduled {
-    at: u64,
-    seq: u64,
-    event: Event,
-}
-
-impl PartialEq for Scheduled {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
-    }
-}
-impl Eq for Scheduled {}
-impl PartialOrd for Scheduled {
-    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Scheduled {
-    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
-        (self.at, self.seq).cmp(&(other.at, other.seq))
-    }
-}
-
 /// One image a device can run: its bytes and version.
 #[derive(Debug, Clone)]
 pub struct KnownImage {
@@ -105,8 +82,7 @@ pub struct World {
     /// The scenario.
     pub scenario: Scenario,
     now: u64,
-    seq: u64,
-    queue: BinaryHeap<Reverse<Scheduled>>,
+    queue: EventQueue<Event>,
     rng: SimRng,
     service: Arc<InMemory<ManualClock>>,
     responder: Responder,
@@ -177,8 +153,7 @@ impl World {
         let service = Arc::new(InMemory::new(ManualClock::new(START), settings));
         let mut world = Self {
             now: START,
-            seq: 0,
-            queue: BinaryHeap::new(),
+            queue: EventQueue::default(),
             service,
             responder,
             transport: "simulated".into(),
@@ -206,12 +181,7 @@ impl World {
         if event.is_wakeup() {
             self.wakeups += 1;
         }
-        self.seq += 1;
-        self.queue.push(Reverse(Scheduled {
-            at,
-            seq: self.seq,
-            event,
-        }));
+        self.queue.push(at, event);
     }
 
     /// Deliver `m` to device `d` or from it (`event`) after each of `delays` (from
@@ -244,14 +214,14 @@ impl World {
         let horizon = START.saturating_add(self.scenario.horizon_minutes.saturating_mul(60_000));
         self.start();
         let mut last_report = 0;
-        while let Some(Reverse(next)) = self.queue.pop() {
-            if next.at > horizon {
+        while let Some((at, event)) = self.queue.pop() {
+            if at > horizon {
                 self.stats.hit_horizon = true;
                 break;
             }
-            self.now = self.now.max(next.at);
+            self.now = self.now.max(at);
             self.service.clock().set(self.now);
-            self.dispatch(next.event);
+            self.dispatch(event);
             if self.done {
                 break;
             }

@@ -54,8 +54,9 @@ pub struct SimDevice {
     pub storage: DeviceStorage,
     /// The client, while the device is powered.
     pub client: Option<SimClient>,
-    /// Storage handles and buffers while the client is down (between a cut and the reset).
-    pub parts: Option<(SimSlot, SimStore, Buffers<'static>)>,
+    /// Storage handles and buffers while the client is down (between a cut and the reset);
+    /// boxed, since the client is up nearly all the time (72 bytes less per device).
+    pub parts: Option<Box<(SimSlot, SimStore, Buffers<'static>)>>,
     /// Connected to the broker.
     pub online: bool,
     /// When its client's timer is set for (stale timer events are ignored).
@@ -86,7 +87,7 @@ impl SimDevice {
         scratch_len: usize,
     ) -> Result<(), ota_device::Error> {
         let (slot, store, buffers) = match self.parts.take() {
-            Some(parts) => parts,
+            Some(parts) => *parts,
             None => {
                 let scratch: &'static mut [u8] =
                     Box::leak(vec![0u8; scratch_len].into_boxed_slice());
@@ -152,7 +153,7 @@ impl SimDevice {
     /// Power off: take the client apart, keeping storage and buffers for the next boot.
     pub fn power_off(&mut self) {
         if let Some(client) = self.client.take() {
-            self.parts = Some(client.into_parts());
+            self.parts = Some(Box::new(client.into_parts()));
         }
         self.timer_at = None;
     }

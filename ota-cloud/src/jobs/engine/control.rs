@@ -342,12 +342,25 @@ impl Engine {
         job_id: &str,
         status: Option<JobExecutionStatus>,
     ) -> Result<Vec<JobExecutionSummary>, ServiceError> {
+        Ok(self.job_executions(job_id, status)?.collect())
+    }
+
+    /// [`Engine::list_job_executions_for_job`] one summary at a time, for a caller that
+    /// reads a million executions without holding them all. The summaries are made as the
+    /// iterator is read.
+    ///
+    /// # Errors
+    /// [`ServiceError::ResourceNotFound`].
+    pub fn job_executions(
+        &self,
+        job_id: &str,
+        status: Option<JobExecutionStatus>,
+    ) -> Result<impl Iterator<Item = JobExecutionSummary> + '_, ServiceError> {
         let index = self
             .job_index(job_id)
             .ok_or_else(|| not_found_job(job_id))?;
         Ok((0..self.job(index).slots.len() as u32)
-            .filter_map(|slot| self.listed(index, slot, status))
-            .collect())
+            .filter_map(move |slot| self.listed(index, slot, status)))
     }
 
     /// ListJobExecutionsForThing, in job creation order, optionally filtered by status.

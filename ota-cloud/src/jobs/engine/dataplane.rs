@@ -146,6 +146,9 @@ impl Engine {
         }
         let s = &mut j.slots[slot as usize];
         let first = s.status == Some(Queued);
+        // An IN_PROGRESS execution's deadline always has its entry in the timer heap (an
+        // entry goes only when it fires, and then the execution times out).
+        let queued_deadline = if first { None } else { s.deadline() };
         s.version_number += 1;
         if first {
             s.started_at = Millis::new(now);
@@ -165,7 +168,9 @@ impl Engine {
             None => {}
         }
         let (deadline, execution) = (s.deadline(), s.execution_number);
-        if let Some(d) = deadline {
+        // A progress update that leaves the deadline where it was queues nothing: each used
+        // to queue another entry, which stayed until its deadline passed.
+        if let Some(d) = deadline.filter(|&d| Some(d) != queued_deadline) {
             self.push_timer(d, job, slot, execution);
         }
         if first {

@@ -222,6 +222,32 @@ mod tests {
     }
 
     #[test]
+    fn progress_updates_that_keep_the_deadline_queue_no_timer_and_it_still_fires() {
+        use crate::jobs::model::{TimeoutConfig, UpdateExecution};
+        let t0 = 1_800_000_000_000;
+        let mut e = Engine::new(t0, Settings::default());
+        e.create_thing("t", &[]).unwrap();
+        let mut spec = JobSpec::new("j", vec![Target::Thing("t".into())], "{}");
+        spec.timeout_config = Some(TimeoutConfig::in_progress(30));
+        e.create_job(spec).unwrap();
+        e.advance(t0 + 1);
+        let progress = UpdateExecution::new(JobExecutionStatus::InProgress);
+        for _ in 0..100 {
+            e.update_execution("t", "j", &progress).unwrap();
+        }
+        assert_eq!(e.timers.len(), 1, "one deadline, one entry");
+        // A step timeout moves the deadline: one entry more; the same step again, none.
+        let mut step = progress.clone();
+        step.step_timeout_in_minutes = Some(5);
+        e.update_execution("t", "j", &step).unwrap();
+        e.update_execution("t", "j", &progress).unwrap();
+        assert_eq!(e.timers.len(), 2);
+        e.advance(t0 + 1 + 5 * 60_000);
+        let status = e.describe_job_execution("j", "t", None).unwrap().status;
+        assert_eq!(status, JobExecutionStatus::TimedOut);
+    }
+
+    #[test]
     fn executions_keep_their_times_to_the_millisecond() {
         let t0 = 1_800_000_000_123;
         let mut e = Engine::new(t0, Settings::default());

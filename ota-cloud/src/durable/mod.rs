@@ -18,7 +18,8 @@
 //! What it does not do: snapshots (a restart replays the whole journal, see the benchmark in
 //! the README), compaction, or keep the pushes (`notify`, `notify-next`) produced before a
 //! restart (devices ask again, as after a lost message). The engine's [`Settings`] must be
-//! the same at every open ([`DurableError::SettingsChanged`] otherwise). Reads are not
+//! the same at every open ([`DurableError::SettingsChanged`] otherwise), except
+//! `event_log_capacity`. Reads are not
 //! journaled; they advance the engine to the clock like any call, which changes nothing a
 //! later call would not.
 
@@ -65,6 +66,29 @@ pub enum DurableError {
     /// An entry does not read back.
     #[error("journal corrupt: {0}")]
     Corrupt(String),
+}
+
+/// The settings a journal is bound to, as text: those that change what a replay rebuilds.
+/// The text is what journals have held since format 1 (`Settings`' `Debug` text before
+/// `event_log_capacity` came): a journal made by an earlier build opens with the same
+/// settings. `event_log_capacity` is left out; it bounds the log a replay refills and
+/// nothing else, so a reopen may change it.
+fn replayed_settings(settings: &Settings) -> String {
+    let Settings {
+        pacing,
+        allow_queued_to_terminal,
+        pace_late_joiners,
+        max_pending_listed,
+        keep_execution_events,
+        // A new field must be placed here or above: left out only if a replay does not
+        // depend on it.
+        event_log_capacity: _,
+    } = settings;
+    format!(
+        "Settings {{ pacing: {pacing:?}, allow_queued_to_terminal: {allow_queued_to_terminal:?}, \
+         pace_late_joiners: {pace_late_joiners:?}, max_pending_listed: {max_pending_listed:?}, \
+         keep_execution_events: {keep_execution_events:?} }}"
+    )
 }
 
 struct State {
@@ -140,7 +164,7 @@ impl<C: Clock> Durable<C> {
         max_bytes: Option<u64>,
     ) -> Result<Self, DurableError> {
         let (journal, epoch) =
-            Journal::open(path, &format!("{settings:?}"), clock.now(), max_bytes)?;
+            Journal::open(path, &replayed_settings(&settings), clock.now(), max_bytes)?;
         let (engine, last) = replay(&journal, epoch, settings)?;
         Ok(Self {
             state: Mutex::new(State {
@@ -489,5 +513,28 @@ impl<C: Clock> FleetService for Durable<C> {
     }
     async fn list_group_members(&self, group: &str) -> Result<Vec<String>, ServiceError> {
         self.read(|e| group_members(e.fleet(), group))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn journals_made_before_the_log_capacity_came_still_open() {
+        // What `format!("{:?}", Settings::default())` gave before `event_log_capacity`.
+        let stored = "Settings { pacing: Spread, allow_queued_to_terminal: true, \
+                      pace_late_joiners: false, max_pending_listed: 10, \
+                      keep_execution_events: true }";
+        let mut settings = Settings::default();
+        assert_eq!(replayed_settings(&settings), stored);
+        settings.event_log_capacity = 7;
+        assert_eq!(
+            replayed_settings(&settings),
+            stored,
+            "the capacity is not bound"
+        );
+        settings.keep_execution_events = false;
+        assert_ne!(replayed_settings(&settings), stored);
     }
 }

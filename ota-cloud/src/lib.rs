@@ -29,6 +29,7 @@ pub mod schedule;
 pub mod serve;
 pub mod service;
 pub mod signing;
+mod str_slab;
 #[cfg(test)]
 mod testing;
 

@@ -1,14 +1,13 @@
-//! The thing table: names packed in one string, an 8-byte record per thing, a name index.
+//! The thing table: names packed in one string, a 12-byte record per thing, a name index.
 //!
-//! A thing costs its record, its name bytes and about 8 to 16 bytes of index, plus an entry
-//! in the attribute map and one allocation if it has attributes. Deleted things keep their record (ids are
+//! A thing costs its record, its name bytes and about 8 to 16 bytes of index, plus a slab
+//! entry (16 bytes) and one allocation if it has attributes. Deleted things keep their record (ids are
 //! never reused); their name bytes are reclaimed by compacting the name string once more
 //! than half of it is dead.
 
-use std::collections::HashMap;
-
 use super::index::NameIndex;
 use super::{FleetError, ThingId, attributes};
+use crate::str_slab::StrSlab;
 
 /// Compact the name string only past this many dead bytes.
 const MIN_COMPACT: usize = 4096;
@@ -16,6 +15,8 @@ const MIN_COMPACT: usize = 4096;
 #[derive(Clone, Debug)]
 struct Record {
     name_start: u32,
+    /// Packed attributes (see `attributes`) in the slab, 0 without any.
+    attributes: u32,
     /// Static groups the thing is a direct member of.
     static_groups: u16,
     /// 1-128 for a live thing, 0 once deleted.
@@ -27,8 +28,7 @@ struct Record {
 pub(super) struct Things {
     names: String,
     records: Vec<Record>,
-    /// Packed attributes (see `attributes`) of the live things that have any, by id.
-    attributes: HashMap<u32, Box<str>, foldhash::fast::RandomState>,
+    attributes: StrSlab,
     index: NameIndex,
     live: usize,
     dead_bytes: usize,
@@ -69,10 +69,9 @@ impl Things {
 
     /// Packed attributes of a live thing (empty without any or for an unknown id).
     pub(super) fn attributes(&self, id: ThingId) -> &str {
-        match self.record(id) {
-            Some(_) => self.attributes.get(&id.0).map_or("", |a| a),
-            None => "",
-        }
+        self.record(id)
+            .and_then(|record| self.attributes.get(record.attributes))
+            .unwrap_or_default()
     }
 
     /// The value of one attribute of a live thing.
@@ -82,13 +81,17 @@ impl Things {
 
     /// Replace the packed attributes of a live thing; does nothing for an unknown id.
     pub(super) fn set_attributes(&mut self, id: ThingId, packed: Option<Box<str>>) {
-        if self.record(id).is_none() {
+        let Some(record) = self
+            .records
+            .get_mut(id.0 as usize)
+            .filter(|record| record.name_len > 0)
+        else {
             return;
-        }
-        match packed {
-            Some(packed) => self.attributes.insert(id.0, packed),
-            None => self.attributes.remove(&id.0),
         };
+        match packed {
+            Some(packed) => self.attributes.set(&mut record.attributes, packed),
+            None => self.attributes.clear(&mut record.attributes),
+        }
     }
 
     /// Number of static groups a live thing is directly in (0 for an unknown id).
@@ -153,11 +156,13 @@ impl Things {
         }
         self.index.insert(self.index.tag(name), id)?;
         self.names.push_str(name);
+        let mut handle = 0;
         if let Some(attributes) = attributes {
-            self.attributes.insert(id, attributes);
+            self.attributes.set(&mut handle, attributes);
         }
         self.records.push(Record {
             name_start,
+            attributes: handle,
             static_groups: 0,
             name_len,
         });
@@ -183,9 +188,10 @@ impl Things {
         let id = index.remove(tag, is_name)?;
         if let Some(record) = self.records.get_mut(id as usize) {
             self.dead_bytes += usize::from(record.name_len);
-            self.attributes.remove(&id);
+            self.attributes.clear(&mut record.attributes);
             *record = Record {
                 name_start: 0,
+                attributes: 0,
                 static_groups: 0,
                 name_len: 0,
             };
@@ -228,8 +234,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn record_is_8_bytes() {
-        assert_eq!(core::mem::size_of::<Record>(), 8);
+    fn record_is_12_bytes() {
+        assert_eq!(core::mem::size_of::<Record>(), 12);
     }
 
     #[test]
@@ -252,12 +258,18 @@ mod tests {
         assert_eq!(t.len(), 2);
         assert_eq!(t.remove("bb"), Some(b));
         assert_eq!(t.attribute(b, "k"), None);
-        assert!(
-            t.attributes.is_empty(),
+        assert_eq!(
+            t.attributes.len(),
+            0,
             "a deleted thing's attributes go with it"
         );
         t.set_attributes(b, Some("k=w".into()));
-        assert!(t.attributes.is_empty(), "nor can they come back");
+        assert_eq!(t.attributes.len(), 0, "nor can they come back");
+        t.set_attributes(c, Some("k=x".into()));
+        t.set_attributes(c, Some("k=y".into()));
+        assert_eq!((t.attribute(c, "k"), t.attributes.len()), (Some("y"), 1));
+        t.set_attributes(c, None);
+        assert_eq!((t.attribute(c, "k"), t.attributes.len()), (None, 0));
     }
 
     #[test]

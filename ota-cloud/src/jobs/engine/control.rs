@@ -86,7 +86,7 @@ impl Engine {
             things,
             admission,
             counts: Counts::default(),
-            details: HashMap::default(),
+            details: Default::default(),
             v,
         };
         let index = self.jobs.len() as u32;
@@ -480,6 +480,7 @@ impl Engine {
         let (was_pending, thing_id) = (s.is_pending(), s.thing);
         let now = self.now;
         let j = self.job_mut(index);
+        j.clear_details(slot);
         let s = &mut j.slots[slot as usize];
         let execution = s.execution_number;
         // Deleted, not just finished: the target no longer counts at all, and it stays behind

@@ -12,6 +12,7 @@ use super::Pacing;
 use super::admission::Admission;
 use super::counts::Counts;
 use super::slot::Slot;
+use crate::str_slab::StrSlab;
 
 #[derive(Debug)]
 pub(crate) struct JobState {
@@ -34,8 +35,9 @@ pub(crate) struct JobState {
     pub(crate) things: Vec<ThingId>,
     pub(crate) admission: Admission,
     pub(crate) counts: Counts,
-    /// `statusDetails` as compact JSON, by slot, for the executions whose device set any.
-    pub(crate) details: HashMap<u32, Box<str>, foldhash::fast::RandomState>,
+    /// `statusDetails` as compact JSON, for the executions whose device set any (a slot
+    /// holds its handle).
+    pub(crate) details: StrSlab,
 }
 
 impl JobState {
@@ -48,18 +50,29 @@ impl JobState {
 
     /// The `statusDetails` of `slot`'s execution (empty when none were set).
     pub(crate) fn details_map(&self, slot: u32) -> StatusDetails {
-        self.details
-            .get(&slot)
+        self.slots
+            .get(slot as usize)
+            .and_then(|s| self.details.get(s.details))
             .and_then(|d| serde_json::from_str(d).ok())
             .unwrap_or_default()
     }
 
     /// Replace the `statusDetails` of `slot`'s execution.
     pub(crate) fn set_details(&mut self, slot: u32, details: &StatusDetails) {
-        match serde_json::to_string(details) {
-            Ok(json) => self.details.insert(slot, json.into_boxed_str()),
-            Err(_) => self.details.remove(&slot),
+        let Some(s) = self.slots.get_mut(slot as usize) else {
+            return;
         };
+        match serde_json::to_string(details) {
+            Ok(json) => self.details.set(&mut s.details, json.into_boxed_str()),
+            Err(_) => self.details.clear(&mut s.details),
+        }
+    }
+
+    /// Drop the `statusDetails` of `slot`'s execution.
+    pub(crate) fn clear_details(&mut self, slot: u32) {
+        if let Some(s) = self.slots.get_mut(slot as usize) {
+            self.details.clear(&mut s.details);
+        }
     }
 
     pub(crate) fn add_slot(&mut self, thing: ThingId) -> u32 {

@@ -33,7 +33,7 @@ impl Engine {
         }
         let (thing, execution) = (s.thing, s.execution_number);
         if to == Queued {
-            j.details.remove(&slot);
+            j.clear_details(slot);
         }
         j.counts.moved(from, to);
         j.last_updated_at = now;

@@ -248,6 +248,43 @@ mod tests {
     }
 
     #[test]
+    fn status_details_read_back_and_go_with_a_deleted_execution() {
+        use crate::jobs::model::UpdateExecution;
+        let t0 = 1_800_000_000_000;
+        let mut e = Engine::new(t0, Settings::default());
+        for name in ["a", "b"] {
+            e.create_thing(name, &[]).unwrap();
+        }
+        let targets = vec![Target::Thing("a".into()), Target::Thing("b".into())];
+        e.create_job(JobSpec::new("j", targets, "{}")).unwrap();
+        e.advance(t0 + 3_600_000);
+        for (thing, step) in [("a", "1"), ("b", "2"), ("a", "3")] {
+            let mut update = UpdateExecution::new(JobExecutionStatus::InProgress);
+            update.status_details = Some([("step".to_string(), step.to_string())].into());
+            e.update_execution(thing, "j", &update).unwrap();
+        }
+        let details = |e: &Engine, thing: &str| {
+            let d = e
+                .describe_job_execution("j", thing, None)
+                .unwrap()
+                .status_details;
+            d.get("step").cloned()
+        };
+        assert_eq!(
+            (details(&e, "a"), details(&e, "b")),
+            (Some("3".into()), Some("2".into()))
+        );
+        assert_eq!(e.job(0).details.len(), 2, "replaced in place");
+        e.delete_job_execution("j", "a", 1, true).unwrap();
+        assert_eq!(
+            e.job(0).details.len(),
+            1,
+            "a deleted execution's details go with it"
+        );
+        assert_eq!(details(&e, "b"), Some("2".into()));
+    }
+
+    #[test]
     fn executions_keep_their_times_to_the_millisecond() {
         let t0 = 1_800_000_000_123;
         let mut e = Engine::new(t0, Settings::default());

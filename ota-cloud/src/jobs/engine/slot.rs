@@ -1,7 +1,7 @@
 //! One target of one job: its latest execution, packed small (the engine holds a million).
 //!
-//! A slot is 52 bytes: times in 48 bits, and `statusDetails` kept beside the slots (in
-//! [`super::job_state::JobState`]), since most executions have none for most of their life.
+//! A slot is 56 bytes: times in 48 bits, and `statusDetails` kept beside the slots (in
+//! [`super::job_state::JobState`]'s slab), the slot holding a 4-byte handle.
 
 use ota_core::jobs::JobExecutionStatus;
 
@@ -52,6 +52,9 @@ pub(crate) struct Slot {
     /// Absolute deadlines; 0 when not running.
     pub(crate) in_progress_deadline: Millis,
     pub(crate) step_deadline: Millis,
+    /// `statusDetails`' handle in the job's slab, 0 for none. Cleared through
+    /// [`super::job_state::JobState::clear_details`] before the slot is reset.
+    pub(crate) details: u32,
 }
 
 impl Slot {
@@ -72,6 +75,7 @@ impl Slot {
             last_updated_at: Millis::ZERO,
             in_progress_deadline: Millis::ZERO,
             step_deadline: Millis::ZERO,
+            details: 0,
         }
     }
 
@@ -100,7 +104,7 @@ mod tests {
 
     #[test]
     fn slot_stays_small() {
-        assert_eq!(core::mem::size_of::<Slot>(), 52);
+        assert_eq!(core::mem::size_of::<Slot>(), 56);
     }
 
     #[test]

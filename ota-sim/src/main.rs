@@ -72,8 +72,8 @@ enum Command {
 struct RunArgs {
     /// A shipped scenario's name or a TOML file (default: `default`).
     scenario: Option<String>,
-    /// Override the fleet size: 1 to 1,000,000 (a device costs about 4 KB: about 4 GB at the
-    /// bound with the default image).
+    /// Override the fleet size: 1 to 1,000,000 (a device costs about 3.5 KB: about 3.5 GB at
+    /// the bound with the default image).
     #[arg(long)]
     devices: Option<u32>,
     /// Override the seed.

@@ -17,7 +17,7 @@
 //! Every field has a default (see each struct), so a scenario says only what differs.
 //!
 //! Sizes are bounded so that a scenario cannot ask for more memory than a large machine has:
-//! at most [`MAX_DEVICES`] devices (about 4 GB of memory at the bound with the default
+//! at most [`MAX_DEVICES`] devices (about 3.5 GB of memory at the bound with the default
 //! 64 KiB image: a device costs a few KB), [`MAX_HARDWARE`] hardware types (each adds an
 //! image of up to 16 MiB per release), [`MAX_GROUPS`] groups, [`MAX_ATTRIBUTES`] attributes
 //! of at most [`MAX_ATTRIBUTE_VALUES`] values, [`MAX_STAGES`] stages,
